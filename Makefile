@@ -1,0 +1,33 @@
+# Two entry points, both self-bootstrapping on a machine with only python3.11 and make:
+#   make run   - main job on the built-in default scenario
+#   make test  - the whole test suite
+# uv (pinned) is installed into .venv-uv by pip, then installs exactly what uv.lock pins into .venv.
+PYTHON ?= python3.11
+UV_VERSION := 0.13.8
+UV := .venv-uv/bin/uv
+SCENARIO ?= scenarios/tigris.yaml
+
+export UV_PROJECT_ENVIRONMENT := .venv
+export UV_PYTHON_DOWNLOADS := never
+
+.PHONY: run test sync lock clean
+
+run: sync
+	.venv/bin/fabnet run $(SCENARIO)
+
+test: sync
+	.venv/bin/python -m pytest $(PYTEST_ARGS)
+
+sync: $(UV)
+	$(UV) sync --locked --python $(PYTHON) --quiet
+
+# Refresh uv.lock after editing dependencies in pyproject.toml (needs the package registry).
+lock: $(UV)
+	$(UV) lock --python $(PYTHON)
+
+$(UV):
+	$(PYTHON) -m venv .venv-uv
+	.venv-uv/bin/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+clean:
+	rm -rf .venv .venv-uv .pytest_cache .hypothesis

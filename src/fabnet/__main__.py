@@ -1,0 +1,3 @@
+from fabnet.cli import app
+
+app(prog_name="fabnet")

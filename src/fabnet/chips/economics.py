@@ -1,0 +1,102 @@
+"""From wafers to accelerators and back: good dies, cost per good die and per package, and the
+wafers a quantity of accelerators needs. Plain numbers in, plain numbers out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import NamedTuple
+
+from fabnet.chips.dies import gross_dies
+from fabnet.chips.yields import die_yield, harvested_yield
+
+
+class Harvest(NamedTuple):
+    """A die of `units` identical units that sells with up to `max_defective_units` bad."""
+
+    units: int
+    max_defective_units: int
+    repeated_area_share: float = 1.0
+
+
+class YieldSpec(NamedTuple):
+    model: str = "negative_binomial"
+    alpha: float | None = None
+    critical_layers: int | None = None
+
+
+@dataclass(frozen=True)
+class DieEconomics:
+    gross_dies: int
+    die_yield: float
+    good_dies: float
+    cost_per_good_die: float
+
+
+@dataclass(frozen=True)
+class PackageCost:
+    """What one sellable accelerator costs, by part. Packaging losses scrap every part that went
+    into the lost package, so `total` divides the sum of parts by the packaging yield."""
+
+    compute_dies: float
+    hbm: float
+    interposer: float
+    assembly_test: float
+    packaging_yield: float
+
+    @property
+    def parts(self) -> float:
+        return self.compute_dies + self.hbm + self.interposer + self.assembly_test
+
+    @property
+    def total(self) -> float:
+        return self.parts / self.packaging_yield
+
+    @property
+    def yield_loss(self) -> float:
+        return self.total - self.parts
+
+
+def die_economics(
+    *, die_w_mm: float, die_h_mm: float, d0_per_cm2: float, wafer_cost_usd: float,
+    wafer_mm: float = 300.0, edge_mm: float = 0.0, scribe_mm: float = 0.0,
+    yield_spec: YieldSpec = YieldSpec(), harvest: Harvest | None = None,
+    dpw_formula: str = "exact",
+) -> DieEconomics:
+    gross = gross_dies(wafer_mm, die_w_mm, die_h_mm, edge_mm, scribe_mm, dpw_formula)
+    area = die_w_mm * die_h_mm
+    if harvest is None:
+        share = float(die_yield(area, d0_per_cm2, *yield_spec))
+    else:
+        share = float(harvested_yield(area, d0_per_cm2, *harvest, *yield_spec))
+    good = gross * share
+    return DieEconomics(gross, share, good, wafer_cost_usd / good if good > 0 else float("inf"))
+
+
+def package_cost(
+    *, cost_per_good_die: float, dies_per_package: int = 1, hbm_stacks: int = 0,
+    hbm_stack_cost_usd: float = 0.0, packaging_wafer_cost_usd: float = 0.0,
+    packages_per_wafer: float = 1.0, assembly_test_cost_usd: float = 0.0,
+    packaging_yield: float = 1.0,
+) -> PackageCost:
+    return PackageCost(
+        compute_dies=dies_per_package * cost_per_good_die,
+        hbm=hbm_stacks * hbm_stack_cost_usd,
+        interposer=packaging_wafer_cost_usd / packages_per_wafer,
+        assembly_test=assembly_test_cost_usd,
+        packaging_yield=packaging_yield,
+    )
+
+
+def packages_to_start(accelerators, packaging_yield):  # type: ignore[no-untyped-def]
+    """Packages to assemble so that `accelerators` pass final test (broadcasts)."""
+    return accelerators / packaging_yield
+
+
+def wafer_starts_for(accelerators, *, dies_per_package, good_dies_per_wafer, packaging_yield):  # type: ignore[no-untyped-def]
+    """Wafer starts whose good dies fill the packages that `accelerators` need (broadcasts)."""
+    return packages_to_start(accelerators, packaging_yield) * dies_per_package / good_dies_per_wafer
+
+
+def interposer_wafers_for(accelerators, *, packages_per_wafer, packaging_yield):  # type: ignore[no-untyped-def]
+    """Interposer (CoWoS-class) wafers that `accelerators` need (broadcasts)."""
+    return packages_to_start(accelerators, packaging_yield) / packages_per_wafer

@@ -1,0 +1,347 @@
+"""The `fabnet` command. Thin: parse options, call the pipeline, print.
+
+Every error a user can cause arrives as a FabnetError and is printed as one message without a
+traceback, with exit status 2.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any
+
+import pandas as pd
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from fabnet import __version__
+from fabnet.chips import DPW_FORMULAS, YIELD_MODELS, Harvest, YieldSpec, die_economics, package_cost
+from fabnet.core.errors import FabnetError
+from fabnet.pipeline import DAYS_PER_QUARTER, product_economics, wafer_demand
+from fabnet.scenario import Scenario, load_scenario
+
+DEFAULT_SCENARIO = Path("scenarios/tigris.yaml")
+
+app = typer.Typer(
+    name="fabnet",
+    help=(
+        "Plan, simulate and finance a network of AI-chip fabs.\n\n"
+        "Start with `fabnet run` on the default scenario, `fabnet validate FILE` on your own, "
+        "or `fabnet chips` as a dies-per-wafer and yield calculator. Every command has --help."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode="markdown",
+)
+# Piped output (files, CI logs) gets room for the wide tables instead of rich's 80 columns.
+out = Console(width=None if sys.stdout.isatty() else 140)
+err = Console(stderr=True, width=None if sys.stderr.isatty() else 140)
+
+ScenarioFile = Annotated[
+    Path, typer.Argument(help="Scenario YAML file, e.g. scenarios/tigris.yaml.", show_default=True)
+]
+Overrides = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--set", "-s", metavar="PATH=VALUE",
+        help="Override a field before validation, e.g. `--set sites.arizona.lead_time_q=14` "
+        "(list entries by id or [index]). Repeatable.",
+    ),
+]
+AsJson = Annotated[bool, typer.Option("--json", help="Print one JSON document instead of tables.")]
+
+
+@contextmanager
+def _user_errors() -> Iterator[None]:
+    try:
+        yield
+    except FabnetError as exc:
+        err.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True, soft_wrap=True)
+        raise typer.Exit(exc.exit_code) from None
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"fabnet {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
+    ] = False,
+) -> None:
+    """Plan, simulate and finance a network of AI-chip fabs."""
+
+
+# --- validate ------------------------------------------------------------------------------
+
+
+@app.command()
+def validate(file: ScenarioFile, overrides: Overrides = None) -> None:
+    """Check a scenario file and print a one-screen summary.
+
+    Exit status 0 when the file is good. Otherwise exit status 2 and one message naming the
+    file, the line, the field (e.g. `sites[2].lead_time_q`), what was found and what is
+    expected.
+
+    Example: `fabnet validate scenarios/tigris.yaml --set funding.total_usd=1.0e10`
+    """
+    with _user_errors():
+        scenario = load_scenario(file, overrides or ())
+    out.print(f"[green]✓[/] {file} is a valid scenario")
+    _print_summary(scenario)
+
+
+def _print_summary(s: Scenario) -> None:
+    h = s.horizon
+    out.print(f"[bold]{s.name}[/]: {s.description}".rstrip(": "))
+    out.print(f"horizon {h.start} → {h.end} ({h.quarters} quarters), seed {s.seed}")
+    table = _table("section", "entries", text_columns=2)
+    table.add_row("nodes", "; ".join(
+        f"{n.id} ${n.wafer_price_usd:,.0f}/wafer, {n.cycle_time_days:.0f} d cycle, "
+        f"D0 {n.defect_density.ramp_per_cm2}→{n.defect_density.mature_per_cm2}/cm², "
+        f"{n.yield_model.kind}" for n in s.nodes))
+    periods = h.periods
+    table.add_row("products", "; ".join(
+        f"{p.id} on {p.node}: {p.compute_dies_per_package}×{p.die_area_mm2:.0f} mm², "
+        f"{p.hbm_stacks} HBM, {p.packaging}, ${p.price_usd:,.0f}, "
+        f"{p.demand.quarterly(periods).sum() / 1e6:.2f} M wanted over the horizon"
+        for p in s.products))
+    table.add_row("packaging", "; ".join(
+        f"{p.id}: {p.packages_per_wafer:g}/wafer, yield {p.yield_:.0%}, "
+        f"{'expandable' if p.expansion else 'fixed'}" for p in s.packaging))
+    table.add_row("sites", "; ".join(
+        f"{x.id} ({x.region}, {x.node}) {x.max_modules}×{x.module_wspm / 1e3:g}k wspm, "
+        f"${x.capex_per_module_usd.total / 1e9:.1f} B/module, {x.lead_time_q} q build, "
+        f"from {x.earliest_start}" for x in s.sites) or "none")
+    table.add_row("foundry", "; ".join(
+        f"{o.node} up to {o.max_wafers_per_month / 1e3:g}k wpm at +{o.price_premium:.0%}"
+        for o in s.foundry_offers) or "none")
+    table.add_row("funding", "; ".join(
+        f"{i.id} {i.kind} ${i.amount_usd / 1e9:.2f} B" for i in s.funding.investors)
+        + f" (total ${sum(i.amount_usd for i in s.funding.investors) / 1e9:.2f} B)")
+    table.add_row("finance", f"discount rate {s.finance.discount_rate:.1%}, tax regimes "
+                  + ", ".join(f"{t.id} {t.rate:.0%}" for t in s.finance.tax_regimes))
+    table.add_row("uncertainty", f"{len(s.uncertainty)} uncertain inputs")
+    out.print(table)
+
+
+# --- chips ---------------------------------------------------------------------------------
+
+
+class Formula(str, Enum):
+    exact = "exact"
+    standard = "standard"
+    flynn = "flynn"
+
+
+class Model(str, Enum):
+    poisson = "poisson"
+    murphy = "murphy"
+    seeds = "seeds"
+    negbin = "negbin"
+    bose = "bose"
+
+
+_MODEL_NAMES = {"negbin": "negative_binomial", "bose": "bose_einstein"}
+assert {_MODEL_NAMES.get(m.value, m.value) for m in Model} == set(YIELD_MODELS)
+assert {f.value for f in Formula} == set(DPW_FORMULAS)
+
+def _positive(value: float | None) -> float | None:
+    if value is not None and value <= 0:
+        raise typer.BadParameter(f"{value:g} is not greater than 0")
+    return value
+
+
+Positive: dict[str, Any] = {"callback": _positive}
+NonNegative: dict[str, Any] = {"min": 0.0}
+
+
+@app.command()
+def chips(
+    die_w_mm: Annotated[float | None, typer.Option(help="Die width, mm.", **Positive)] = None,
+    die_h_mm: Annotated[float | None, typer.Option(help="Die height, mm.", **Positive)] = None,
+    die_mm2: Annotated[
+        float | None, typer.Option(help="Die area, mm², for a square die (instead of width × height).", **Positive)
+    ] = None,
+    wafer_mm: Annotated[float, typer.Option(help="Wafer diameter, mm.", **Positive)] = 300.0,
+    edge_mm: Annotated[float, typer.Option(help="Edge exclusion, mm.", **NonNegative)] = 3.0,
+    scribe_mm: Annotated[float, typer.Option(help="Scribe street, mm.", **NonNegative)] = 0.1,
+    d0: Annotated[float, typer.Option(help="Defect density D0, defects/cm².", **NonNegative)] = 0.1,
+    model: Annotated[Model, typer.Option(help="Yield model.")] = Model.negbin,
+    alpha: Annotated[float, typer.Option(help="Clustering α of negbin.", **Positive)] = 2.0,
+    layers: Annotated[int, typer.Option(help="Critical layers of bose (D0 is split over them).", min=1)] = 1,
+    dpw_formula: Annotated[Formula, typer.Option(help="Gross-die count: exact grid, standard or flynn.")] = Formula.exact,
+    wafer_cost: Annotated[float, typer.Option(help="Cost of a processed wafer, USD.", **NonNegative)] = 17000.0,
+    units: Annotated[int | None, typer.Option(help="Harvesting: identical units per die.", min=1)] = None,
+    max_bad_units: Annotated[int, typer.Option(help="Harvesting: units that may be defective.", min=0)] = 0,
+    unit_share: Annotated[float, typer.Option(help="Harvesting: share of die area in units.", min=0.0, max=1.0)] = 1.0,
+    dies_per_package: Annotated[int, typer.Option(help="Package: compute dies per accelerator.", min=1)] = 1,
+    hbm_stacks: Annotated[int, typer.Option(help="Package: HBM stacks.", min=0)] = 0,
+    hbm_cost: Annotated[float, typer.Option(help="Package: cost per HBM stack, USD.", **NonNegative)] = 0.0,
+    interposer_cost: Annotated[float, typer.Option(help="Package: cost per interposer wafer, USD.", **NonNegative)] = 0.0,
+    packages_per_wafer: Annotated[float, typer.Option(help="Package: packages per interposer wafer.", **Positive)] = 1.0,
+    assembly_cost: Annotated[float, typer.Option(help="Package: assembly and test, USD.", **NonNegative)] = 0.0,
+    packaging_yield: Annotated[float, typer.Option(help="Package: packaging yield (0–1].", max=1.0, **Positive)] = 1.0,
+    as_json: AsJson = False,
+) -> None:
+    """Dies per wafer, yield and cost per good die (and per accelerator) for one die.
+
+    Example, an H100-class die:
+    `fabnet chips --die-w-mm 26 --die-h-mm 31.3 --d0 0.1 --model negbin --alpha 2 --wafer-cost 17000`
+
+    Square die by area: `fabnet chips --die-mm2 100 --edge-mm 5 --dpw-formula standard`.
+    Package cost appears when any package option is given.
+    """
+    if die_mm2 is not None and (die_w_mm or die_h_mm):
+        raise typer.BadParameter("give --die-mm2 or --die-w-mm/--die-h-mm, not both")
+    if die_mm2 is not None:
+        die_w_mm = die_h_mm = die_mm2 ** 0.5
+    if die_w_mm is None or die_h_mm is None:
+        raise typer.BadParameter("give the die size: --die-w-mm and --die-h-mm, or --die-mm2")
+    if units is not None and max_bad_units >= units:
+        raise typer.BadParameter("--max-bad-units must be below --units")
+    kind = _MODEL_NAMES.get(model.value, model.value)
+    spec = YieldSpec(kind, alpha if kind == "negative_binomial" else None,
+                     layers if kind == "bose_einstein" else None)
+    harvest = Harvest(units, max_bad_units, unit_share) if units else None
+    die = die_economics(die_w_mm=die_w_mm, die_h_mm=die_h_mm, d0_per_cm2=d0,
+                        wafer_cost_usd=wafer_cost, wafer_mm=wafer_mm, edge_mm=edge_mm,
+                        scribe_mm=scribe_mm, yield_spec=spec, harvest=harvest,
+                        dpw_formula=dpw_formula.value)
+    result: dict[str, Any] = {
+        "die_w_mm": die_w_mm, "die_h_mm": die_h_mm, "die_area_mm2": die_w_mm * die_h_mm,
+        "wafer_mm": wafer_mm, "edge_mm": edge_mm, "scribe_mm": scribe_mm,
+        "dpw_formula": dpw_formula.value, "model": kind, "d0_per_cm2": d0,
+        "gross_dies": die.gross_dies, "yield": die.die_yield, "good_dies": die.good_dies,
+        "wafer_cost_usd": wafer_cost, "cost_per_good_die": die.cost_per_good_die,
+    }
+    package_given = any([dies_per_package != 1, hbm_stacks, hbm_cost, interposer_cost,
+                         packages_per_wafer != 1.0, assembly_cost, packaging_yield != 1.0])
+    if package_given:
+        cost = package_cost(cost_per_good_die=die.cost_per_good_die, dies_per_package=dies_per_package,
+                            hbm_stacks=hbm_stacks, hbm_stack_cost_usd=hbm_cost,
+                            packaging_wafer_cost_usd=interposer_cost,
+                            packages_per_wafer=packages_per_wafer,
+                            assembly_test_cost_usd=assembly_cost, packaging_yield=packaging_yield)
+        result["cost_per_accelerator"] = cost.total
+        result["cost_breakdown"] = {"compute_dies": cost.compute_dies, "hbm": cost.hbm,
+                                    "interposer": cost.interposer, "assembly_test": cost.assembly_test,
+                                    "packaging_loss": cost.yield_loss}
+    if as_json:
+        print(json.dumps(result, indent=2))
+        return
+    table = _table("quantity", "value")
+    table.add_row("die", f"{die_w_mm:.3g} × {die_h_mm:.3g} mm = {die_w_mm * die_h_mm:,.1f} mm²")
+    table.add_row("wafer", f"{wafer_mm:g} mm, edge {edge_mm:g} mm, scribe {scribe_mm:g} mm")
+    table.add_row(f"gross dies ({dpw_formula.value})", f"{die.gross_dies:,}")
+    table.add_row(f"yield ({kind}, D0 {d0:g}/cm²)", f"{die.die_yield:.4f}")
+    table.add_row("good dies per wafer", f"{die.good_dies:,.2f}")
+    table.add_row("cost per good die", f"${die.cost_per_good_die:,.2f}")
+    if package_given:
+        for part, value in result["cost_breakdown"].items():
+            table.add_row(f"  {part.replace('_', ' ')}", f"${value:,.2f}")
+        table.add_row("cost per accelerator", f"${result['cost_per_accelerator']:,.2f}")
+    out.print(table)
+
+
+# --- wafers and run ------------------------------------------------------------------------
+
+
+class Period(str, Enum):
+    year = "year"
+    quarter = "quarter"
+
+
+@app.command()
+def wafers(
+    file: ScenarioFile = DEFAULT_SCENARIO,
+    overrides: Overrides = None,
+    by: Annotated[Period, typer.Option(help="Rows per year or per quarter.")] = Period.year,
+    fab_age_q: Annotated[
+        float | None,
+        typer.Option(help="Yield of a fab this many quarters into production (default: mature D0).", min=0),
+    ] = None,
+    as_json: AsJson = False,
+) -> None:
+    """Accelerators → wafers: what each product's demand needs in wafer starts and interposer
+    wafers, with dies per wafer, yield and cost per accelerator.
+
+    Example: `fabnet wafers scenarios/tigris.yaml --by quarter --fab-age-q 0` (a new fab's yield).
+    """
+    with _user_errors():
+        scenario = load_scenario(file, overrides or ())
+    economics = product_economics(scenario, fab_age_q)
+    table = wafer_demand(scenario, fab_age_q)
+    if as_json:
+        print(json.dumps({"economics": economics.to_dict("records"),
+                          "wafers": table.to_dict("records")}, indent=2))
+        return
+    _print_wafer_report(scenario, economics, table, by, fab_age_q)
+
+
+@app.command()
+def run(file: ScenarioFile = DEFAULT_SCENARIO, overrides: Overrides = None) -> None:
+    """The main job on a scenario (default: the built-in scenarios/tigris.yaml).
+
+    For now: validate, summarise, and turn the demand for accelerators into wafers per node.
+    The network planner, finance and risk stages join here as they are built.
+    """
+    with _user_errors():
+        scenario = load_scenario(file, overrides or ())
+    out.print(f"[green]✓[/] {file} is a valid scenario")
+    _print_summary(scenario)
+    _print_wafer_report(scenario, product_economics(scenario), wafer_demand(scenario), Period.year, None)
+
+
+def _print_wafer_report(
+    scenario: Scenario, economics: pd.DataFrame, table: pd.DataFrame, by: Period,
+    fab_age_q: float | None,
+) -> None:
+    basis = "mature D0" if fab_age_q is None else f"D0 of a fab {fab_age_q:g} quarters into production"
+    per_product = _table("product", "node", "die mm²", "D0/cm²", "gross/wafer", "yield",
+                         "good/wafer", "$/good die", "$/accelerator", "price",
+                         title=f"Per-accelerator economics at {basis}", text_columns=2)
+    for row in economics.itertuples():
+        per_product.add_row(row.product, row.node, f"{row.die_area_mm2:,.0f}", f"{row.d0_per_cm2:.3f}",
+                            f"{row.gross_dies:,}", f"{row.die_yield:.1%}", f"{row.good_dies_per_wafer:,.1f}",
+                            f"${row.cost_per_good_die_usd:,.0f}", f"${row.cost_per_accelerator_usd:,.0f}",
+                            f"${row.price_usd:,.0f}")
+    out.print(per_product)
+
+    key = "year" if by is Period.year else "quarter"
+    months = 12 if by is Period.year else 3
+    sums = table.groupby(["product", "node", key], sort=False)[
+        ["accelerators", "good_dies", "wafer_starts", "interposer_wafers"]].sum().reset_index()
+    demand = _table("product", "node", key, "accelerators", "good dies", "wafer starts",
+                    "wafer starts/month", "interposer wafers",
+                    title=f"Accelerators → wafers by {key} (at {basis})", text_columns=3)
+    for row in sums.itertuples():
+        demand.add_row(row.product, row.node, str(getattr(row, key)), f"{row.accelerators:,.0f}",
+                       f"{row.good_dies:,.0f}", f"{row.wafer_starts:,.0f}",
+                       f"{row.wafer_starts / months:,.0f}", f"{row.interposer_wafers:,.0f}")
+    out.print(demand)
+
+    per_node = table.groupby(["node", key], sort=False)["wafer_starts"].sum().unstack(key)
+    nodes = _table("node", "cycle time", *[str(c) for c in per_node.columns],
+                   title=f"Wafer starts per month by node and {key}")
+    for node_id, values in per_node.iterrows():
+        cycle = scenario.node(str(node_id)).cycle_time_days
+        nodes.add_row(str(node_id), f"{cycle:.0f} d ({cycle / DAYS_PER_QUARTER:.1f} q)",
+                      *[f"{v / months:,.0f}" for v in values])
+    out.print(nodes)
+
+
+def _table(*columns: str, title: str | None = None, text_columns: int = 1) -> Table:
+    """A table whose first `text_columns` columns are left-aligned and the rest, numbers, right."""
+    table = Table(title=title, title_justify="left", header_style="bold")
+    for i, column in enumerate(columns):
+        table.add_column(column, justify="left" if i < text_columns else "right")
+    return table

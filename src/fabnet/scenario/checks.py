@@ -1,0 +1,260 @@
+"""Semantic checks: what the schema alone cannot see. Each `check_*` is a pure function of a
+validated scenario that returns problems (never raises), with the path of the field to fix;
+`check_scenario` runs them all. Paths use the file's own key names (`yield`, not `yield_`)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from fabnet.core.errors import Loc, Problem
+from fabnet.core.periods import Quarter
+from fabnet.scenario.paths import PathError, get_at, parse_path, resolve
+from fabnet.scenario.schema import Scenario
+
+# Largest field one exposure can print: 26 mm x 33 mm = 858 mm² (ai-fab-facts.md §1.1).
+RETICLE_MM = (26.0, 33.0)
+# Amounts that should add up may differ by rounding in the file, not by more.
+SUM_TOLERANCE_USD = 1.0
+
+Check = Callable[[Scenario], list[Problem]]
+
+
+def check_scenario(scenario: Scenario) -> list[Problem]:
+    return [problem for check in CHECKS for problem in check(scenario)]
+
+
+def check_unique_ids(s: Scenario) -> list[Problem]:
+    problems = []
+    sections: dict[str, Iterable[Any]] = {
+        "nodes": s.nodes,
+        "products": s.products,
+        "packaging": s.packaging,
+        "sites": s.sites,
+        "funding.investors": s.funding.investors,
+        "finance.tax_regimes": s.finance.tax_regimes,
+    }
+    for section, items in sections.items():
+        seen: set[str] = set()
+        for i, item in enumerate(items):
+            if item.id in seen:
+                loc = (*section.split("."), i, "id")
+                problems.append(Problem(loc, f"id {item.id!r} a second time", "ids unique in their section"))
+            seen.add(item.id)
+    return problems
+
+
+def check_references(s: Scenario) -> list[Problem]:
+    nodes = [n.id for n in s.nodes]
+    lines = [p.id for p in s.packaging]
+    regimes = [t.id for t in s.finance.tax_regimes]
+    problems = []
+    for i, product in enumerate(s.products):
+        problems += _ref(("products", i, "node"), product.node, nodes, "nodes")
+        problems += _ref(("products", i, "packaging"), product.packaging, lines, "packaging")
+    for i, site in enumerate(s.sites):
+        problems += _ref(("sites", i, "node"), site.node, nodes, "nodes")
+        problems += _ref(("sites", i, "tax_regime"), site.tax_regime, regimes, "finance.tax_regimes")
+    for i, offer in enumerate(s.foundry_offers):
+        problems += _ref(("foundry_offers", i, "node"), offer.node, nodes, "nodes")
+    return problems
+
+
+def _ref(loc: Loc, value: str, known: list[str], section: str) -> list[Problem]:
+    if value in known:
+        return []
+    return [Problem(loc, f"{value!r}, which is not an id in {section}", f"one of: {', '.join(known)}")]
+
+
+def check_quarters_in_horizon(s: Scenario) -> list[Problem]:
+    h = s.horizon
+    span = f"a quarter from {h.start} to {h.end} (the horizon)"
+    problems = []
+
+    def need(loc: Loc, quarter: Quarter | None) -> None:
+        if quarter is not None and not h.contains(quarter):
+            problems.append(Problem(loc, str(quarter), span))
+
+    for i, site in enumerate(s.sites):
+        need(("sites", i, "earliest_start"), site.earliest_start)
+    for i, offer in enumerate(s.foundry_offers):
+        need(("foundry_offers", i, "available_from"), offer.available_from)
+    for i, investor in enumerate(s.funding.investors):
+        need(("funding", "investors", i, "available_from"), investor.available_from)
+        for quarter in investor.tranches or {}:
+            need(("funding", "investors", i, "tranches", str(quarter)), quarter)
+    for i, product in enumerate(s.products):
+        for quarter in product.demand.per_quarter or {}:
+            need(("products", i, "demand", "per_quarter", str(quarter)), quarter)
+    for i, line in enumerate(s.packaging):
+        for quarter in line.capacity_wafers_per_month:
+            if quarter > h.end:
+                problems.append(Problem(("packaging", i, "capacity_wafers_per_month", str(quarter)),
+                                        str(quarter), f"a quarter up to {h.end} (end of the horizon)"))
+    return problems
+
+
+def check_demand(s: Scenario) -> list[Problem]:
+    problems = []
+    for i, product in enumerate(s.products):
+        demand, loc = product.demand, ("products", i, "demand")
+        given = [name for name in ("per_year", "per_quarter") if getattr(demand, name) is not None]
+        if len(given) != 1:
+            found = "both per_year and per_quarter" if given else "no demand figures"
+            problems.append(Problem(loc, found, "exactly one of per_year or per_quarter, e.g. "
+                                    "per_year: {2025: 300000, 2027: 900000}"))
+        elif not getattr(demand, given[0]):
+            problems.append(Problem((*loc, given[0]), "an empty mapping",
+                                    "at least one point, e.g. {2025: 300000}"))
+    return problems
+
+
+def check_funding(s: Scenario) -> list[Problem]:
+    problems = []
+    investors = s.funding.investors
+    total = sum(inv.amount_usd for inv in investors)
+    declared = s.funding.total_usd
+    if declared is not None and abs(total - declared) > SUM_TOLERANCE_USD:
+        parts = " + ".join(f"{inv.id} {_usd(inv.amount_usd)}" for inv in investors)
+        problems.append(Problem(("funding", "total_usd"), f"{_usd(declared)} declared",
+                                f"the investors' amounts to add up to it: {parts} = {_usd(total)}"))
+    for i, inv in enumerate(investors):
+        loc = ("funding", "investors", i)
+        if (inv.available_from is None) == (inv.tranches is None):
+            problems.append(Problem(loc, "both available_from and tranches" if inv.tranches else
+                                    "neither available_from nor tranches",
+                                    "exactly one: available_from: 2024Q2, or tranches: {2024Q2: 2.0e9}"))
+        if inv.tranches is not None and abs(sum(inv.tranches.values()) - inv.amount_usd) > SUM_TOLERANCE_USD:
+            problems.append(Problem((*loc, "tranches"), f"tranches adding up to {_usd(sum(inv.tranches.values()))}",
+                                    f"tranches adding up to amount_usd {_usd(inv.amount_usd)}"))
+        if inv.kind == "debt":
+            for name in ("interest_rate", "tenor_q"):
+                if getattr(inv, name) is None:
+                    problems.append(Problem((*loc, name), "nothing", f"{name} for a debt investor"))
+            if inv.preferred_return:
+                problems.append(Problem((*loc, "preferred_return"), str(inv.preferred_return),
+                                        "no preferred_return on debt (it applies to equity)"))
+        else:
+            for name in ("interest_rate", "tenor_q"):
+                if getattr(inv, name) is not None:
+                    problems.append(Problem((*loc, name), str(getattr(inv, name)),
+                                            f"no {name} on equity (it applies to debt)"))
+    return problems
+
+
+def check_nodes(s: Scenario) -> list[Problem]:
+    problems = []
+    for i, node in enumerate(s.nodes):
+        loc = ("nodes", i)
+        d0 = node.defect_density
+        if d0.mature_per_cm2 > d0.ramp_per_cm2:
+            problems.append(Problem((*loc, "defect_density", "mature_per_cm2"), str(d0.mature_per_cm2),
+                                    f"at most ramp_per_cm2 ({d0.ramp_per_cm2}): D0 falls as a fab learns"))
+        model = node.yield_model
+        if model.alpha is not None and model.kind != "negative_binomial":
+            problems.append(Problem((*loc, "yield_model", "alpha"), str(model.alpha),
+                                    "alpha only with kind: negative_binomial"))
+        if model.kind == "bose_einstein" and model.critical_layers is None:
+            problems.append(Problem((*loc, "yield_model", "critical_layers"), "nothing",
+                                    "critical_layers (a whole number) for kind: bose_einstein"))
+        if model.critical_layers is not None and model.kind != "bose_einstein":
+            problems.append(Problem((*loc, "yield_model", "critical_layers"), str(model.critical_layers),
+                                    "critical_layers only with kind: bose_einstein"))
+        usable = node.wafer_diameter_mm - 2 * node.edge_exclusion_mm
+        if usable <= 0:
+            problems.append(Problem((*loc, "edge_exclusion_mm"), str(node.edge_exclusion_mm),
+                                    f"less than half the wafer diameter ({node.wafer_diameter_mm / 2} mm)"))
+    return problems
+
+
+def check_products(s: Scenario) -> list[Problem]:
+    problems = []
+    nodes = {n.id: n for n in s.nodes}
+    for i, product in enumerate(s.products):
+        loc = ("products", i)
+        w, h = sorted((product.die_width_mm, product.die_height_mm))
+        if w > min(RETICLE_MM) or h > max(RETICLE_MM):
+            problems.append(Problem((*loc, "die_width_mm"), f"a die of {product.die_width_mm} × "
+                                    f"{product.die_height_mm} mm",
+                                    f"a die within the {RETICLE_MM[0]:g} × {RETICLE_MM[1]:g} mm reticle; "
+                                    "split larger designs into more compute_dies_per_package"))
+        node = nodes.get(product.node)
+        if node is not None:
+            usable = node.wafer_diameter_mm - 2 * node.edge_exclusion_mm
+            if math.hypot(product.die_width_mm, product.die_height_mm) >= usable > 0:
+                problems.append(Problem((*loc, "die_width_mm"), "a die larger than the usable wafer",
+                                        f"a die whose diagonal is below {usable} mm"))
+        harvest = product.harvesting
+        if harvest is not None and harvest.max_defective_units >= harvest.units:
+            problems.append(Problem((*loc, "harvesting", "max_defective_units"), str(harvest.max_defective_units),
+                                    f"fewer than units ({harvest.units})"))
+    return problems
+
+
+def check_sites(s: Scenario) -> list[Problem]:
+    problems = []
+    for i, site in enumerate(s.sites):
+        ramp = site.ramp
+        if any(later < earlier for earlier, later in zip(ramp, ramp[1:], strict=False)) or ramp[-1] != 1.0:
+            problems.append(Problem(("sites", i, "ramp"), _show_list(ramp),
+                                    "shares that never fall and end at 1.0, e.g. [0.25, 0.5, 0.75, 1.0]"))
+    return problems
+
+
+def check_uncertainty(s: Scenario) -> list[Problem]:
+    problems = []
+    data = s.model_dump(by_alias=True, mode="json")
+    required = {"normal": ("mean", "sd"), "lognormal": ("sigma",),
+                "uniform": ("low", "high"), "triangular": ("low", "mode", "high")}
+    for i, entry in enumerate(s.uncertainty):
+        loc = ("uncertainty", i)
+        try:
+            target = get_at(data, resolve(data, parse_path(entry.path)))
+        except PathError as exc:
+            problems.append(Problem((*loc, "path"), repr(entry.path), f"a path that exists: {exc}"))
+            continue
+        if not _is_number_or_numbers(target):
+            problems.append(Problem((*loc, "path"), f"{entry.path!r}, which holds {_show_list(target)}",
+                                    "a path to a number, a list of numbers or a mapping of numbers"))
+        for name in required[entry.dist]:
+            if getattr(entry, name) is None:
+                problems.append(Problem((*loc, name), "nothing", f"{name} for dist: {entry.dist}"))
+        bounds = [v for v in (entry.low, entry.mode, entry.high) if v is not None]
+        if bounds != sorted(bounds):
+            problems.append(Problem((*loc, "low"), _show_list(bounds), "low <= mode <= high"))
+    return problems
+
+
+def _is_number_or_numbers(value: Any) -> bool:
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int | float):
+        return True
+    if isinstance(value, list):
+        return bool(value) and all(_is_number_or_numbers(v) for v in value)
+    if isinstance(value, dict):
+        return bool(value) and all(_is_number_or_numbers(v) for v in value.values())
+    return False
+
+
+def _usd(amount: float) -> str:
+    return f"${amount / 1e9:,.3g} B" if abs(amount) >= 1e8 else f"${amount:,.0f}"
+
+
+def _show_list(value: Any) -> str:
+    text = str(list(value)) if isinstance(value, tuple) else str(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+CHECKS: tuple[Check, ...] = (
+    check_unique_ids,
+    check_references,
+    check_quarters_in_horizon,
+    check_demand,
+    check_funding,
+    check_nodes,
+    check_products,
+    check_sites,
+    check_uncertainty,
+)

@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+DATA = Path(__file__).parent / "data"
+REPO = Path(__file__).parent.parent
+MINIMAL = DATA / "minimal.yaml"
+TIGRIS = REPO / "scenarios" / "tigris.yaml"
+
+
+def line_of(text: str, needle: str) -> int:
+    """1-based line of the first occurrence of `needle` in `text`."""
+    return text[: text.index(needle)].count("\n") + 1
+
+
+@pytest.fixture
+def variant(tmp_path: Path):
+    """Write minimal.yaml with `old` replaced by `new`; return the new file's path and text."""
+
+    def make(old: str, new: str, name: str = "variant.yaml") -> tuple[Path, str]:
+        text = MINIMAL.read_text()
+        assert text.count(old) == 1, f"{old!r} must occur exactly once in minimal.yaml"
+        text = text.replace(old, new)
+        path = tmp_path / name
+        path.write_text(text)
+        return path, text
+
+    return make

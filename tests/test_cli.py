@@ -1,0 +1,141 @@
+"""The `fabnet` command: exit codes, one clear message, JSON that reproduces the references."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from typer.testing import CliRunner
+
+from fabnet import __version__
+from fabnet.cli import app
+from tests.conftest import MINIMAL, TIGRIS, line_of
+
+runner = CliRunner()
+
+
+def invoke(*args: str):
+    return runner.invoke(app, list(args))
+
+
+def chips_json(*args: str) -> dict:
+    result = invoke("chips", "--json", *args)
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def test_version():
+    result = invoke("--version")
+    assert result.exit_code == 0
+    assert __version__ in result.stdout
+
+
+@pytest.mark.parametrize("command", [[], ["validate"], ["chips"], ["wafers"], ["run"]])
+def test_every_command_has_help_with_an_example(command):
+    result = invoke(*command, "--help")
+    assert result.exit_code == 0
+    assert "Usage" in result.stdout
+    if command:
+        assert "Example" in result.stdout or "default" in result.stdout
+
+
+def test_validate_good_file_prints_summary():
+    result = invoke("validate", str(MINIMAL))
+    assert result.exit_code == 0, result.output
+    assert "valid scenario" in result.stdout
+    assert "2025Q1 → 2026Q4" in result.stdout
+
+
+def test_validate_bad_file_exits_2_with_one_message_and_no_traceback(variant):
+    path, text = variant("lead_time_q: 2", "lead_time_q: -1")
+    result = invoke("validate", str(path))
+    assert result.exit_code == 2
+    message = result.stderr
+    assert f"{path}, line {line_of(text, 'lead_time_q: -1')}: sites[2].lead_time_q" in message
+    assert "found:    -1" in message
+    assert "greater than 0" in message
+    assert "Traceback" not in result.output
+    assert message.count("error:") == 1
+
+
+def test_validate_missing_file_exits_2():
+    result = invoke("validate", "no/such/scenario.yaml")
+    assert result.exit_code == 2
+    assert "no such file" in result.stderr
+
+
+def test_validate_with_override():
+    result = invoke("validate", str(MINIMAL), "--set", "funding.total_usd=7e9")
+    assert result.exit_code == 2
+    assert "--set funding.total_usd=7e9" in result.stderr
+
+
+def test_chips_json_reproduces_example_a():
+    data = chips_json("--die-w-mm", "10", "--die-h-mm", "10", "--edge-mm", "5",
+                      "--scribe-mm", "0.1", "--dpw-formula", "standard")
+    assert data["gross_dies"] == 583
+
+
+def test_chips_json_reproduces_example_b():
+    data = chips_json("--wafer-mm", "210", "--edge-mm", "0", "--scribe-mm", "0", "--die-mm2", "230",
+                      "--model", "poisson", "--d0", "1", "--dpw-formula", "flynn")
+    assert data["gross_dies"] == 129  # Flynn: N = 129.63 (source: 130)
+    assert round(data["yield"], 4) == 0.1003
+
+
+@pytest.mark.parametrize(("area", "d0", "model", "expected"), [
+    (1.0, 0.75, "murphy", 0.4949), (2.0, 1.5, "seeds", 0.2500), (0.5, 0.5, "poisson", 0.7788)])
+def test_chips_json_reproduces_example_d(area, d0, model, expected):
+    data = chips_json("--die-mm2", str(area * 100), "--d0", str(d0), "--model", model)
+    assert round(data["yield"], 4) == expected
+    assert data["good_dies"] == pytest.approx(data["gross_dies"] * data["yield"])
+    assert data["cost_per_good_die"] == pytest.approx(17000 / data["good_dies"])
+
+
+def test_chips_issue_example_and_package_cost():
+    data = chips_json("--wafer-mm", "300", "--edge-mm", "3", "--scribe-mm", "0.1", "--die-w-mm", "26",
+                      "--die-h-mm", "31.3", "--d0", "0.1", "--model", "negbin", "--alpha", "2",
+                      "--wafer-cost", "17000", "--hbm-stacks", "5", "--hbm-cost", "290")
+    assert data["yield"] == pytest.approx((1 + 8.138 * 0.1 / 2) ** -2)  # NB, A = 8.138 cm²
+    assert data["cost_breakdown"]["hbm"] == 1450
+    assert data["cost_per_accelerator"] == pytest.approx(data["cost_per_good_die"] + 1450)
+
+
+def test_chips_table_output():
+    result = invoke("chips", "--die-mm2", "100")
+    assert result.exit_code == 0
+    assert "cost per good die" in result.stdout
+
+
+@pytest.mark.parametrize("args", [
+    ["--die-mm2", "-5"], ["--die-w-mm", "10"], ["--die-mm2", "100", "--d0", "-1"],
+    ["--die-mm2", "100", "--model", "lucky"], ["--die-mm2", "100", "--die-w-mm", "3"],
+    ["--die-mm2", "100", "--units", "4", "--max-bad-units", "4"],
+])
+def test_chips_rejects_bad_input_with_usage_error(args):
+    result = invoke("chips", *args)
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output
+
+
+def test_wafers_json_on_tigris():
+    result = invoke("wafers", str(TIGRIS), "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert {row["product"] for row in data["economics"]} == {"h100_class", "b200_class"}
+    assert len(data["wafers"]) == 2 * 32
+
+
+def test_run_prints_the_accelerators_to_wafers_table():
+    result = invoke("run", str(TIGRIS))
+    assert result.exit_code == 0, result.output
+    assert "Accelerators → wafers by year" in result.stdout
+    assert "b200_class" in result.stdout
+
+
+def test_installed_entry_point_runs():
+    result = subprocess.run([sys.executable, "-m", "fabnet", "--version"], capture_output=True,
+                            text=True, check=True)
+    assert result.stdout.strip() == f"fabnet {__version__}"

@@ -1,0 +1,85 @@
+"""The one-way data flow of ARCHITECTURE.md, kept by walking every module's imports."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+SRC = Path(__file__).parent.parent / "src" / "fabnet"
+
+# package → fabnet packages it may import (besides itself), from ARCHITECTURE.md "Layout".
+ALLOWED = {
+    "core": set(),
+    "scenario": {"core"},
+    "chips": {"core"},
+    "plan": {"core", "scenario", "chips"},
+    "fabsim": {"core"},
+    "finance": {"core", "scenario"},
+    "risk": {"core", "scenario", "pipeline"},
+    "store": {"core"},
+    "report": {"core", "store"},
+    "web": {"core", "store", "report"},
+    "pipeline": {"core", "scenario", "chips", "plan", "fabsim", "finance", "store"},
+    "cli": None,  # everything
+    "__init__": set(),
+    "__main__": {"cli"},
+}
+# Third-party packages the bottom layer may use (ARCHITECTURE.md: core is stdlib + numpy).
+CORE_THIRD_PARTY = {"numpy"}
+
+
+def modules():
+    return sorted(SRC.rglob("*.py"))
+
+
+def layer_of(path: Path) -> str:
+    parts = path.relative_to(SRC).parts
+    return parts[0] if len(parts) > 1 else path.stem
+
+
+def imports_of(path: Path) -> set[str]:
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+    return names
+
+
+def violations(path: Path, layer: str) -> list[str]:
+    """fabnet imports of `path` that its layer may not make."""
+    allowed = ALLOWED[layer]
+    found = []
+    for name in imports_of(path):
+        top, _, rest = name.partition(".")
+        target = rest.split(".")[0]  # "" for `from fabnet import __version__`
+        if top == "fabnet" and allowed is not None and target not in ("", layer, *allowed):
+            found.append(name)
+    return found
+
+
+@pytest.mark.parametrize("path", modules(), ids=lambda p: str(p.relative_to(SRC)))
+def test_imports_follow_the_layers(path):
+    layer = layer_of(path)
+    assert layer in ALLOWED, f"{layer} is not in ARCHITECTURE.md's layout; add it to ALLOWED"
+    assert violations(path, layer) == []
+
+
+@pytest.mark.parametrize("path", sorted((SRC / "core").rglob("*.py")), ids=lambda p: p.name)
+def test_core_uses_only_stdlib_and_numpy(path):
+    import sys
+
+    for name in imports_of(path):
+        top = name.split(".")[0]
+        if top in sys.stdlib_module_names or top in {"fabnet", "__future__"}:
+            continue
+        assert top in CORE_THIRD_PARTY, f"core/{path.name} imports {top}"
+
+
+def test_the_check_catches_an_engine_importing_another(tmp_path):
+    bad = tmp_path / "bad.py"
+    bad.write_text("from fabnet.plan import build_model\nimport fabnet.core.periods\n")
+    assert violations(bad, "finance") == ["fabnet.plan"]
