@@ -3,6 +3,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 DATA = Path(__file__).parent / "data"
 REPO = Path(__file__).parent.parent
@@ -28,3 +29,9 @@ def variant(tmp_path: Path):
         return path, text
 
     return make
+
+
+# Timing belongs in benchmarks/, not tests: no per-example deadline, so a busy CI machine
+# cannot turn a slow example into a failure.
+settings.register_profile("fabnet", deadline=None)
+settings.load_profile("fabnet")
