@@ -320,6 +320,7 @@ def _print_wafer_report(
     months = 12 if by is Period.year else 3
     sums = table.groupby(["product", "node", key], sort=False)[
         ["accelerators", "good_dies", "wafer_starts", "interposer_wafers"]].sum().reset_index()
+    sums = sums[sums["accelerators"] > 0]  # a product before launch or after phase-out
     demand = _table("product", "node", key, "accelerators", "good dies", "wafer starts",
                     "wafer starts/month", "interposer wafers",
                     title=f"Accelerators → wafers by {key} (at {basis})", text_columns=3)
