@@ -7,9 +7,10 @@
 from __future__ import annotations
 
 import math
-import time
 
 import numpy as np
+
+from _timing import best_of
 
 from fabnet.chips import (
     dies_per_wafer_exact,
@@ -18,15 +19,6 @@ from fabnet.chips import (
     d0_from_yield,
     harvested_yield,
 )
-
-
-def best_of(fn, repeat=5):
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def main() -> None:

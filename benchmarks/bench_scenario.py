@@ -11,19 +11,12 @@ import sys
 import time
 from pathlib import Path
 
+from _timing import best_of
+
 from fabnet.pipeline import wafer_demand
 from fabnet.scenario import load_scenario
 
 TIGRIS = Path(__file__).parent.parent / "scenarios" / "tigris.yaml"
-
-
-def best_of(fn, repeat=5):
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def main() -> None:

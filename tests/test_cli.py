@@ -60,6 +60,15 @@ def test_validate_bad_file_exits_2_with_one_message_and_no_traceback(variant):
     assert message.count("error:") == 1
 
 
+def test_error_text_in_brackets_is_printed_as_is(tmp_path):
+    # rich would swallow "[a]" as markup if the message were not escaped
+    path = tmp_path / "list.yaml"
+    path.write_text("- a\n")
+    result = invoke("validate", str(path))
+    assert result.exit_code == 2
+    assert "found:    [a]" in result.stderr
+
+
 def test_validate_missing_file_exits_2():
     result = invoke("validate", "no/such/scenario.yaml")
     assert result.exit_code == 2

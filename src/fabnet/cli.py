@@ -17,6 +17,7 @@ from typing import Annotated, Any
 import pandas as pd
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from fabnet import __version__
@@ -61,7 +62,7 @@ def _user_errors() -> Iterator[None]:
     try:
         yield
     except FabnetError as exc:
-        err.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True, soft_wrap=True)
+        err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         raise typer.Exit(exc.exit_code) from None
 
 
@@ -101,7 +102,7 @@ def validate(file: ScenarioFile, overrides: Overrides = None) -> None:
 
 def _print_summary(s: Scenario) -> None:
     h = s.horizon
-    out.print(f"[bold]{s.name}[/]: {s.description}".rstrip(": "))
+    out.print(f"[bold]{s.name}[/]: {escape(s.description)}".rstrip(": "))
     out.print(f"horizon {h.start} → {h.end} ({h.quarters} quarters), seed {s.seed}")
     table = _table("section", "entries", text_columns=2)
     table.add_row("nodes", "; ".join(

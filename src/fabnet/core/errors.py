@@ -36,9 +36,6 @@ class Problem:
     def path(self) -> str:
         return format_loc(self.loc)
 
-    def __str__(self) -> str:
-        return f"{self.path}: found {self.found}; expected {self.expected}"
-
 
 class ScenarioError(FabnetError):
     """A scenario that cannot be read or does not make sense.
