@@ -73,3 +73,10 @@ class ScenarioError(FabnetError):
             s = "s" if self.more > 1 else ""
             text += f"\n  ({self.more} more problem{s} after this one; fix it and validate again)"
         return text
+
+
+class PlanInfeasible(FabnetError):
+    """A valid scenario whose budget or policies no plan can satisfy; the message says which
+    constraint, in which quarter, with the numbers."""
+
+    exit_code = 3

@@ -1,0 +1,40 @@
+"""Network planner: which fabs to build, where and when, and what the network makes.
+
+`build_model(scenario)` → linopy.Model, `solve(model, options)` → SolveResult (HiGHS),
+`extract(model, inputs, result)` → Plan of tidy tables; `make_plan` runs the three with the
+checks and explanations around them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from fabnet.core.errors import PlanInfeasible
+from fabnet.plan.explain import check_mandatory_sites, explain_infeasible, explain_shortfalls
+from fabnet.plan.extract import Plan, extract
+from fabnet.plan.inputs import PlanInputs, prepare
+from fabnet.plan.model import build_from_inputs, build_model
+from fabnet.plan.solve import SolveOptions, SolveResult, solve
+from fabnet.scenario.schema import Scenario
+
+INFEASIBLE = ("infeasible", "infeasible_or_unbounded")
+
+
+def make_plan(scenario: Scenario, objective: str = "cost",
+              options: SolveOptions = SolveOptions()) -> Plan:
+    """Plan a scenario: check policies, build, solve, extract, explain shortfalls.
+    Raises PlanInfeasible, in words, when no plan satisfies the budget and policies."""
+    inputs = prepare(scenario, objective)
+    check_mandatory_sites(inputs)
+    model = build_from_inputs(inputs)
+    result = solve(model, options)
+    if not result.has_solution:
+        if result.termination in INFEASIBLE:
+            raise PlanInfeasible(explain_infeasible(inputs))
+        raise PlanInfeasible(f"the solver found no plan: {result.describe()}")
+    plan = extract(model, inputs, result)
+    return dataclasses.replace(plan, messages=explain_shortfalls(plan, inputs))
+
+
+__all__ = ["Plan", "PlanInputs", "SolveOptions", "SolveResult", "build_from_inputs",
+           "build_model", "extract", "make_plan", "prepare", "solve"]

@@ -1,0 +1,353 @@
+"""The capacity-expansion MILP, stated as a flat sequence of `define_*` functions.
+
+Dimensions: site, product, quarter, plus line (packaging), offer (foundry) and age (of a
+module). Each function adds one family of variables or constraints; `build_model` lists them
+in order, so the whole formulation reads top to bottom. Money is in MUSD (see inputs.py).
+
+Flow of one quarter t:
+
+    modules started at a site ──(lead time, ramp, yield learning)──▶ effective wafer capacity
+    wafer starts (sites + foundry) ──(cycle time, split over two quarters)──▶ good dies
+    good dies + die bank ──▶ packages started ──(packaging yield)──▶ accelerators delivered
+    delivered + unmet = demand;   cash from investors ≥ cumulative spending
+
+Approximations, each chosen to keep the model linear:
+- A module's yield learning scales its capacity ("mature-equivalent wafers"): a module at age a
+  offers ramp[a] × learning[a] of its wafers, where learning[a] is its good-die output relative
+  to a mature module. Opex is charged on those mature-equivalent wafers, so it is understated
+  by the learning loss while a module is young.
+- Each module learns from its own first wafer, as a new fab would (the issue's rule), even when
+  an older module at the same site is already mature.
+- Dies may be banked for later quarters; accelerators may not (unmet demand is lost).
+"""
+
+from __future__ import annotations
+
+import linopy
+import numpy as np
+import xarray as xr
+
+from fabnet.plan.inputs import PlanInputs, prepare
+from fabnet.scenario.schema import Scenario
+
+#: A module counts as settled (ramped and learned) once its effective capacity is within this
+#: share of a mature module's; older modules enter capacity through the cumulative-builds
+#: variable, which keeps the capacity rows short (ARCHITECTURE.md: 4.8x sparser, 1.7x faster).
+SETTLED_TOLERANCE = 1e-3
+
+
+def build_model(scenario: Scenario, objective: str = "cost") -> linopy.Model:
+    """The planning MILP of a scenario; `objective` is "cost" (discounted cost plus the
+    unmet-demand penalty) or "npv" (the same with the penalty at the selling price)."""
+    return build_from_inputs(prepare(scenario, objective))
+
+
+def build_from_inputs(x: PlanInputs) -> linopy.Model:
+    m = linopy.Model(force_dim_names=True)
+    define_variables(m, x)
+    define_build_limits(m, x)
+    define_cumulative_builds(m, x)
+    define_site_capacity(m, x)
+    define_foundry_capacity(m, x)
+    define_die_balance(m, x)
+    define_demand(m, x)
+    define_packaging_capacity(m, x)
+    define_grants(m, x)
+    define_cash(m, x)
+    define_objective(m, x)
+    return m
+
+
+# --- helpers -------------------------------------------------------------------------------
+
+
+def terms(m: linopy.Model, name: str) -> linopy.LinearExpression:
+    """A variable as an expression; masked-out slots count as zero (linopy's legacy rule,
+    stated explicitly so that the v1 semantics would give the same model)."""
+    return m.variables[name].fillna(0)
+
+
+def coord(values, dim: str) -> xr.DataArray:  # type: ignore[no-untyped-def]
+    """A dimension's coordinate as a DataArray of its own values."""
+    values = np.asarray(values)
+    return xr.DataArray(values, dims=dim, coords={dim: values})
+
+
+def lagged(expr: linopy.LinearExpression, lag: xr.DataArray) -> linopy.LinearExpression:
+    """`expr` delayed by `lag` quarters: the result at quarter t holds `expr` at t − lag, and
+    nothing where that falls before the horizon. `lag` may vary along expr's dimensions (one
+    lead time per site) and may bring new ones (one lag per age), which then broadcast."""
+    data = expr.data
+    coeffs, labels, lag = xr.broadcast(data["coeffs"], data["vars"], lag.astype(int))
+    order = [d for d in coeffs.dims if d not in ("quarter", "_term")] + ["quarter", "_term"]
+    coeffs, labels, lag = (a.transpose(*order) for a in (coeffs, labels, lag))
+    source = np.arange(coeffs.sizes["quarter"])[:, None] - lag.values
+    valid = source >= 0
+    index = np.clip(source, 0, None)
+    shifted_coeffs = np.where(valid, np.take_along_axis(coeffs.values, index, axis=-2), 0.0)
+    shifted_labels = np.where(valid, np.take_along_axis(labels.values, index, axis=-2), -1)
+    dataset = xr.Dataset(
+        {"coeffs": (order, shifted_coeffs), "vars": (order, shifted_labels)},
+        coords={d: coeffs.coords[d] for d in coeffs.coords if d in order},
+    )
+    return linopy.LinearExpression(dataset, expr.model)
+
+
+def _site(x: PlanInputs, values) -> xr.DataArray:  # type: ignore[no-untyped-def]
+    return xr.DataArray(np.asarray(values), dims="site", coords={"site": x.sites})
+
+
+def _product(x: PlanInputs, values) -> xr.DataArray:  # type: ignore[no-untyped-def]
+    return xr.DataArray(np.asarray(values), dims="product", coords={"product": x.products})
+
+
+def _per_quarter(x: PlanInputs, values, *dims_coords) -> xr.DataArray:  # type: ignore[no-untyped-def]
+    dims = [d for d, _ in dims_coords] + ["quarter"]
+    coords = {d: c for d, c in dims_coords} | {"quarter": range(x.horizon)}
+    return xr.DataArray(np.asarray(values), dims=dims, coords=coords)
+
+
+def settled_age(x: PlanInputs) -> int:
+    """Ages below this get their own term in the capacity rows; older modules are settled."""
+    if not x.sites:
+        return 1
+    unsettled = np.abs(x.effective_by_age - 1.0) > SETTLED_TOLERANCE
+    last = np.nonzero(unsettled.any(axis=0))[0]
+    return int(last[-1]) + 1 if len(last) else 1
+
+
+# --- variables -----------------------------------------------------------------------------
+
+
+def define_variables(m: linopy.Model, x: PlanInputs) -> None:
+    quarters = range(x.horizon)
+    q = coord(quarters, "quarter")
+    if x.sites:
+        # A module that would come online after the horizon adds nothing the plan can see.
+        may_start = (q >= _site(x, x.earliest)) & (q + _site(x, x.lead_q) < x.horizon)
+        m.add_variables(lower=0, upper=_site(x, x.max_modules).broadcast_like(may_start),
+                        coords=may_start.coords, integer=True, mask=may_start, name="build")
+        m.add_variables(lower=0, coords=may_start.coords, name="cumulative_builds")
+        runs = xr.DataArray(
+            np.array([[node == product_node for product_node in x.product_node] for node in x.site_node]),
+            dims=("site", "product"), coords={"site": x.sites, "product": x.products})
+        m.add_variables(lower=0, coords=[x.sites, x.products, quarters], dims=["site", "product", "quarter"],
+                        mask=runs.broadcast_like(q), name="wafers")
+        m.add_variables(lower=0, coords=[x.sites, quarters], dims=["site", "quarter"], name="grant")
+    if x.offers:
+        sells = xr.DataArray(
+            np.array([[node == product_node for product_node in x.product_node] for node in x.offer_node]),
+            dims=("offer", "product"), coords={"offer": x.offers, "product": x.products})
+        m.add_variables(lower=0, coords=[x.offers, x.products, quarters],
+                        dims=["offer", "product", "quarter"], mask=sells.broadcast_like(q),
+                        name="foundry")
+    pq = ([x.products, quarters], ["product", "quarter"])
+    m.add_variables(lower=0, coords=pq[0], dims=pq[1], name="packages")
+    m.add_variables(lower=0, coords=pq[0], dims=pq[1], name="die_bank")
+    m.add_variables(lower=0, upper=_per_quarter(x, x.demand, ("product", x.products)),
+                    name="unmet")
+    if x.line_max_modules.any():
+        expandable = (xr.DataArray(x.line_max_modules > 0, dims="line", coords={"line": x.lines})
+                      .broadcast_like(q))
+        m.add_variables(lower=0, upper=xr.DataArray(x.line_max_modules, dims="line",
+                                                    coords={"line": x.lines}).broadcast_like(q),
+                        integer=True, mask=expandable, name="packaging_build")
+    m.add_variables(lower=0, coords=[quarters], dims=["quarter"], name="cash")
+
+
+# --- constraints ---------------------------------------------------------------------------
+
+
+def define_build_limits(m: linopy.Model, x: PlanInputs) -> None:
+    if not x.sites:
+        return
+    total = terms(m, "build").sum("quarter")
+    m.add_constraints(total <= _site(x, x.max_modules), name="max_modules")
+    if x.mandatory.any():
+        m.add_constraints(total >= 1, name="mandatory_site", mask=_site(x, x.mandatory))
+    if "packaging_build" in m.variables:
+        line_total = terms(m, "packaging_build").sum("quarter")
+        m.add_constraints(line_total <= xr.DataArray(x.line_max_modules, dims="line",
+                                                     coords={"line": x.lines}),
+                          name="max_packaging_modules")
+
+
+def define_cumulative_builds(m: linopy.Model, x: PlanInputs) -> None:
+    """cumulative_builds[s, t] = cumulative_builds[s, t−1] + build[s, t]."""
+    if not x.sites:
+        return
+    cum = terms(m, "cumulative_builds")
+    build = terms(m, "build")
+    one = xr.DataArray(1)
+    m.add_constraints(cum - lagged(1 * cum, one) - build == 0, name="cumulative_builds")
+
+
+def effective_capacity(m: linopy.Model, x: PlanInputs) -> linopy.LinearExpression:
+    """Mature-equivalent wafer starts per quarter at each site: the modules younger than the
+    settled age each with their ramp × learning share, the older ones in full."""
+    age_count = settled_age(x)
+    ages = coord(range(age_count), "age")
+    lead = _site(x, x.lead_q)
+    share = xr.DataArray(x.effective_by_age[:, :age_count] * x.module_wafers_q[:, None],
+                         dims=("site", "age"), coords={"site": x.sites})
+    recent = (lagged(terms(m, "build"), lead + ages) * share).sum("age")
+    settled = lagged(terms(m, "cumulative_builds"), lead + age_count) * _site(x, x.module_wafers_q)
+    return recent + settled
+
+
+def define_site_capacity(m: linopy.Model, x: PlanInputs) -> None:
+    if not x.sites:
+        return
+    starts = terms(m, "wafers").sum("product")
+    m.add_constraints(starts <= effective_capacity(m, x), name="site_capacity")
+
+
+def define_foundry_capacity(m: linopy.Model, x: PlanInputs) -> None:
+    if not x.offers:
+        return
+    cap = _per_quarter(x, x.offer_cap_q, ("offer", x.offers))
+    m.add_constraints(terms(m, "foundry").sum("product") <= cap, name="foundry_capacity")
+
+
+def wafer_starts(m: linopy.Model, x: PlanInputs) -> linopy.LinearExpression | None:
+    """Wafer starts per product and quarter, own fabs and foundry together."""
+    parts = [terms(m, name).sum(dim) for name, dim in (("wafers", "site"), ("foundry", "offer"))
+             if name in m.variables]
+    return linopy.merge(parts, cls=linopy.LinearExpression) if parts else None
+
+
+def define_die_balance(m: linopy.Model, x: PlanInputs) -> None:
+    """die_bank[t] = die_bank[t−1] + good dies finishing in t − dies packaged in t. Wafers
+    started in t finish after the node's cycle time c quarters: the share 1 − frac(c) in
+    t + floor(c), the rest a quarter later."""
+    bank = terms(m, "die_bank")
+    packaged = terms(m, "packages") * _product(x, x.dies_per_package)
+    balance = bank - lagged(1 * bank, xr.DataArray(1)) + packaged
+    starts = wafer_starts(m, x)
+    if starts is not None:
+        whole = np.floor(x.cycle_q).astype(int)
+        later = x.cycle_q - whole
+        good = _product(x, x.good_dies_per_wafer)
+        finishing = (lagged(starts, _product(x, whole)) * (good * (1 - _product(x, later)))
+                     + lagged(starts, _product(x, whole + 1)) * (good * _product(x, later)))
+        balance = balance - finishing
+    m.add_constraints(balance == 0, name="die_balance")
+
+
+def define_demand(m: linopy.Model, x: PlanInputs) -> None:
+    delivered = terms(m, "packages") * _product(x, x.packaging_yield)
+    demand = _per_quarter(x, x.demand, ("product", x.products))
+    m.add_constraints(delivered + terms(m, "unmet") == demand, name="demand")
+
+
+def define_packaging_capacity(m: linopy.Model, x: PlanInputs) -> None:
+    """Interposer wafers per line and quarter within what is secured plus expansions online."""
+    on_line = xr.DataArray(
+        np.array([[1.0 / ppw if line == product_line else 0.0 for product_line in x.product_line]
+                  for line, ppw in zip(x.lines, x.line_packages_per_wafer, strict=True)]),
+        dims=("line", "product"), coords={"line": x.lines, "product": x.products})
+    used = (terms(m, "packages") * on_line).sum("product")
+    secured = _per_quarter(x, x.line_capacity_q, ("line", x.lines))
+    if "packaging_build" in m.variables:
+        ages = coord(range(x.horizon), "age")
+        lead = xr.DataArray(x.line_lead_q, dims="line", coords={"line": x.lines})
+        online = lagged(terms(m, "packaging_build"), lead + ages).sum("age")
+        added = online * xr.DataArray(x.line_module_q, dims="line", coords={"line": x.lines})
+        m.add_constraints(used - added <= secured, name="packaging_capacity")
+    else:
+        m.add_constraints(used <= secured, name="packaging_capacity")
+
+
+def site_capex(m: linopy.Model, x: PlanInputs) -> linopy.LinearExpression:
+    """MUSD spent on construction at each site and quarter (buildings first, then tools)."""
+    steps = coord(range(x.capex_profile.shape[1]), "step")
+    profile = xr.DataArray(x.capex_profile, dims=("site", "step"), coords={"site": x.sites})
+    return (lagged(terms(m, "build"), steps) * profile).sum("step")
+
+
+def define_grants(m: linopy.Model, x: PlanInputs) -> None:
+    """Grants pay a share of construction spending as it happens, up to a cap per site."""
+    if not x.sites:
+        return
+    grant = terms(m, "grant")
+    m.add_constraints(grant <= site_capex(m, x) * _site(x, x.grant_share), name="grant_share")
+    capped = np.isfinite(x.grant_cap_musd)
+    if capped.any():
+        m.add_constraints(grant.sum("quarter") <= _site(x, np.where(capped, x.grant_cap_musd, 0.0)),
+                          name="grant_cap", mask=_site(x, capped))
+
+
+def spending(m: linopy.Model, x: PlanInputs) -> dict[str, linopy.LinearExpression]:
+    """MUSD spent per quarter within the horizon, by kind."""
+    kinds: dict[str, linopy.LinearExpression] = {}
+    if x.sites:
+        kinds["capex"] = site_capex(m, x).sum("site")
+        kinds["grants"] = -terms(m, "grant").sum("site")
+        kinds["opex"] = (terms(m, "wafers").sum("product") * _site(x, x.opex_musd)).sum("site")
+    if x.offers:
+        price = xr.DataArray(x.offer_price_musd, dims="offer", coords={"offer": x.offers})
+        kinds["foundry"] = (terms(m, "foundry").sum("product") * price).sum("offer")
+    kinds["packaging"] = (terms(m, "packages") * _product(x, x.package_cost_musd)).sum("product")
+    if "packaging_build" in m.variables:
+        leads = x.line_lead_q
+        steps = coord(range(int(leads.max())), "step")
+        per_step = xr.DataArray(
+            np.array([[capex / lead if k < lead else 0.0 for k in range(int(leads.max()))]
+                      for capex, lead in zip(x.line_capex_musd, leads, strict=True)]),
+            dims=("line", "step"), coords={"line": x.lines})
+        kinds["packaging_capex"] = (lagged(terms(m, "packaging_build"), steps) * per_step).sum(
+            ["step", "line"])
+    return kinds
+
+
+def revenue(m: linopy.Model, x: PlanInputs) -> linopy.LinearExpression:
+    delivered = terms(m, "packages") * _product(x, x.packaging_yield)
+    return (delivered * _product(x, x.price_musd)).sum("product")
+
+
+def define_cash(m: linopy.Model, x: PlanInputs) -> None:
+    """cash[t] = cash[t−1] + commitments[t] (+ revenue[t] if reinvested) − spending[t] ≥ 0:
+    cumulative spending never exceeds the money available so far."""
+    cash = terms(m, "cash")
+    flow = cash - lagged(1 * cash, xr.DataArray(1))
+    for part in spending(m, x).values():
+        flow = flow + part
+    if x.reinvest_operating_cash:
+        flow = flow - revenue(m, x)
+    m.add_constraints(flow == xr.DataArray(x.funds_musd, dims="quarter",
+                                           coords={"quarter": range(x.horizon)}), name="cash")
+
+
+def build_cost_per_module(x: PlanInputs) -> np.ndarray:
+    """Discounted MUSD of one module by site × quarter started: its construction spending
+    inside the horizon, less the investment tax credit when it comes online (inside the
+    horizon), less its book value at the end of the horizon."""
+    factor = x.discount_per_q
+    started = np.arange(x.horizon)[None, :, None]
+    steps = np.arange(x.capex_profile.shape[1])[None, None, :]
+    inside = started + steps < x.horizon
+    capex = (x.capex_profile[:, None, :] * factor ** (started + steps) * inside).sum(axis=2)
+    online = np.arange(x.horizon)[None, :] + x.lead_q[:, None]
+    credit = np.where(online < x.horizon, x.itc_musd * factor ** online, 0.0)
+    return capex - credit - x.book_value_musd * x.residual_discount
+
+
+def define_objective(m: linopy.Model, x: PlanInputs) -> None:
+    discount = xr.DataArray(x.discount, dims="quarter", coords={"quarter": range(x.horizon)})
+    kinds = spending(m, x)
+    parts = [(kinds[k] * discount) for k in kinds if k not in ("capex", "packaging_capex")]
+    if x.sites:
+        per_module = xr.DataArray(build_cost_per_module(x), dims=("site", "quarter"),
+                                  coords={"site": x.sites, "quarter": range(x.horizon)})
+        parts.append((terms(m, "build") * per_module).sum())
+    if "packaging_build" in m.variables:
+        started = np.arange(x.horizon)
+        per_line = np.array([[sum(capex / lead * x.discount_per_q ** (v + k) for k in range(lead))
+                              for v in started]
+                             for capex, lead in zip(x.line_capex_musd, x.line_lead_q, strict=True)])
+        parts.append((terms(m, "packaging_build") * xr.DataArray(
+            per_line, dims=("line", "quarter"), coords={"line": x.lines, "quarter": range(x.horizon)})).sum())
+    penalty = _product(x, x.penalty_musd) * discount
+    parts.append((terms(m, "unmet") * penalty).sum())
+    m.add_objective(linopy.merge([t.sum() if "quarter" in t.dims else t for t in parts],
+                                 cls=linopy.LinearExpression).sum())

@@ -1,0 +1,128 @@
+"""The only place that touches the solver: HiGHS through linopy's direct interface."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import linopy
+
+
+#: Time the polishing pass may take at most, in seconds.
+POLISH_LIMIT_S = 10.0
+
+
+@dataclass(frozen=True)
+class SolveOptions:
+    time_limit_s: float = 60.0
+    mip_gap: float = 0.01
+    threads: int | None = None
+    #: After the main solve, re-solve with each integer decision capped at its value, to
+    #: a tight gap: removes builds a gap-limited search left in although they earn nothing.
+    polish: bool = True
+
+
+@dataclass(frozen=True)
+class SolveResult:
+    """What the solver reports. `optimal` is true only when HiGHS proved the plan optimal to
+    within `mip_gap`; a plan stopped by the time limit carries its gap and is not optimal."""
+
+    termination: str
+    has_solution: bool
+    objective: float | None
+    bound: float | None
+    gap: float | None
+    seconds: float
+    options: SolveOptions
+
+    @property
+    def optimal(self) -> bool:
+        return self.termination == "optimal"
+
+    def describe(self) -> str:
+        gap = "" if self.gap is None else f", gap {self.gap:.2%}"
+        if self.optimal:
+            return f"optimal within a {self.options.mip_gap:.2%} gap{gap} ({self.seconds:.1f} s)"
+        if self.has_solution:
+            return (f"NOT proven optimal: stopped by {self.termination.replace('_', ' ')}{gap} "
+                    f"({self.seconds:.1f} s); raise --time-limit or --gap")
+        return f"no plan: {self.termination.replace('_', ' ')} ({self.seconds:.1f} s)"
+
+
+def solve(model: linopy.Model, options: SolveOptions = SolveOptions()) -> SolveResult:
+    start = time.perf_counter()
+    termination, info = _run(model, options.time_limit_s, options.mip_gap, options.threads)
+    has_solution = info.primal_solution_status == FEASIBLE
+    is_mip = len(model.integers) > 0
+    objective = float(info.objective_function_value) if has_solution else None
+    bound = float(info.mip_dual_bound) if is_mip and has_solution else None
+    if has_solution and is_mip and options.polish:
+        remaining = options.time_limit_s - (time.perf_counter() - start)
+        objective = _polish(model, objective, min(POLISH_LIMIT_S, max(remaining, 1.0)), options)
+    gap = None
+    if is_mip and has_solution and bound is not None and objective is not None:
+        gap = max(0.0, objective - bound) / max(abs(objective), 1e-9)
+    return SolveResult(
+        termination=termination,
+        has_solution=has_solution,
+        objective=objective,
+        bound=bound,
+        gap=gap,
+        seconds=time.perf_counter() - start,
+        options=options,
+    )
+
+
+FEASIBLE = 2  # HiGHS kSolutionStatusFeasible
+
+
+def _run(model: linopy.Model, time_limit_s: float, gap: float, threads: int | None):  # type: ignore[no-untyped-def]
+    solver_options = {
+        "time_limit": float(time_limit_s),
+        "mip_rel_gap": float(gap),
+        "output_flag": False,
+        "random_seed": 0,
+    }
+    if threads:
+        solver_options["threads"] = int(threads)
+    with _quiet_stdout():
+        _, termination = model.solve(solver_name="highs", io_api="direct", **solver_options)
+    return str(termination), model.solver_model.getInfo()
+
+
+def _polish(model: linopy.Model, objective: float, limit_s: float, options: SolveOptions) -> float:
+    """Cap every integer variable at its value and solve again to a tight gap. The search is
+    tiny (only removals), and the first solution stays feasible, so this never gets worse;
+    if the pass fails, the first solution is restored."""
+    integers = [name for name in model.integers]
+    first = {name: model.variables[name].solution.copy() for name in model.variables}
+    saved_upper = {name: model.variables[name].upper.copy() for name in integers}
+    for name in integers:
+        model.variables[name].update(upper=first[name].round().fillna(0))
+    termination, info = _run(model, limit_s, 1e-6, options.threads)
+    for name in integers:
+        model.variables[name].update(upper=saved_upper[name])
+    if info.primal_solution_status == FEASIBLE and info.objective_function_value <= objective:
+        return float(info.objective_function_value)
+    for name, values in first.items():
+        model.variables[name].solution = values
+    return objective
+
+
+@contextlib.contextmanager
+def _quiet_stdout() -> Iterator[None]:
+    """HiGHS prints a banner from C++ even with output off; keep stdout clean for --json."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 1)
+            yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
