@@ -23,7 +23,8 @@ from rich.table import Table
 from fabnet import __version__
 from fabnet.chips import DPW_FORMULAS, YIELD_MODELS, Harvest, YieldSpec, die_economics, package_cost
 from fabnet.core.errors import FabnetError
-from fabnet.pipeline import DAYS_PER_QUARTER, product_economics, wafer_demand
+from fabnet.pipeline import DAYS_PER_QUARTER, plan_network, product_economics, wafer_demand
+from fabnet.plan import Plan, SolveOptions
 from fabnet.scenario import Scenario, load_scenario
 
 DEFAULT_SCENARIO = Path("scenarios/tigris.yaml")
@@ -288,25 +289,122 @@ def wafers(
     _print_wafer_report(scenario, economics, table, by, fab_age_q)
 
 
+class Objective(str, Enum):
+    cost = "cost"
+    npv = "npv"
+
+
+@app.command()
+def plan(
+    file: ScenarioFile = DEFAULT_SCENARIO,
+    overrides: Overrides = None,
+    objective: Annotated[
+        Objective,
+        typer.Option(help="cost: minimise discounted cost plus the unmet-demand penalty; "
+                          "npv: maximise net present value."),
+    ] = Objective.cost,
+    gap: Annotated[float, typer.Option(help="Relative MIP gap at which HiGHS may stop.", min=0.0, max=1.0)] = 0.01,
+    time_limit: Annotated[float, typer.Option(help="Solver time limit, seconds.", **Positive)] = 60.0,
+    threads: Annotated[int | None, typer.Option(help="Solver threads (default: HiGHS decides).", min=1)] = None,
+    as_json: AsJson = False,
+) -> None:
+    """Plan the fab network: which modules to build where and when, what each source makes,
+    delivered versus demand, and spending against the investors' money.
+
+    Exit status 0 with a plan; 2 for a bad scenario; 3 when no plan can meet the budget and
+    policies (the message names the constraint, the quarter and the numbers). A plan stopped
+    by the time limit says so and shows its gap; it is never called optimal.
+
+    Example: `fabnet plan scenarios/tigris.yaml --objective npv --gap 0.005 --set sites.arizona.mandatory=true`
+    """
+    with _user_errors():
+        scenario = load_scenario(file, overrides or ())
+        result = _solve_with_status(scenario, objective.value, SolveOptions(time_limit, gap, threads))
+    if as_json:
+        print(json.dumps(_plan_json(result), indent=2, default=str))
+        return
+    _print_plan(scenario, result)
+
+
 @app.command()
 def run(file: ScenarioFile = DEFAULT_SCENARIO, overrides: Overrides = None) -> None:
     """The main job on a scenario (default: the built-in scenarios/tigris.yaml).
 
-    For now: validate, summarise, and turn the demand for accelerators into wafers per node.
-    The network planner, finance and risk stages join here as they are built.
+    Validates and summarises the scenario, prints the per-accelerator economics, then plans
+    the fab network (cost objective, 1 % gap, 60 s limit). Finance and risk stages join here
+    as they are built.
     """
     with _user_errors():
         scenario = load_scenario(file, overrides or ())
-    out.print(f"[green]✓[/] {file} is a valid scenario")
-    _print_summary(scenario)
-    _print_wafer_report(scenario, product_economics(scenario), wafer_demand(scenario), Period.year, None)
+        out.print(f"[green]✓[/] {file} is a valid scenario")
+        _print_summary(scenario)
+        _print_economics(product_economics(scenario), "mature D0")
+        result = _solve_with_status(scenario, "cost", SolveOptions())
+    _print_plan(scenario, result)
 
 
-def _print_wafer_report(
-    scenario: Scenario, economics: pd.DataFrame, table: pd.DataFrame, by: Period,
-    fab_age_q: float | None,
-) -> None:
-    basis = "mature D0" if fab_age_q is None else f"D0 of a fab {fab_age_q:g} quarters into production"
+def _solve_with_status(scenario: Scenario, objective: str, options: SolveOptions) -> Plan:
+    with err.status(f"Planning {scenario.name}: building the model and solving with HiGHS "
+                    f"(gap {options.mip_gap:.1%}, limit {options.time_limit_s:g} s)…"):
+        return plan_network(scenario, objective, options)
+
+
+def _plan_json(p: Plan) -> dict[str, Any]:
+    tables = ("builds", "packaging_builds", "supply", "production", "capacity", "packaging", "cash")
+    return {
+        "status": {"termination": p.result.termination, "optimal": p.optimal,
+                   "gap": p.result.gap, "objective_musd": p.result.objective,
+                   "bound_musd": p.result.bound, "seconds": p.result.seconds,
+                   "description": p.result.describe()},
+        "objective": p.objective_kind,
+        "npv_usd": p.npv_usd,
+        "messages": p.messages,
+        **{name: getattr(p, name).to_dict("records") for name in tables},
+    }
+
+
+def _print_plan(scenario: Scenario, p: Plan) -> None:
+    style = "green" if p.optimal else "yellow"
+    out.print(f"\n[bold]Plan[/] ({p.objective_kind} objective): [{style}]{p.result.describe()}[/]")
+    builds = _table("site", "node", "modules", "started", "online", title="Fabs built", text_columns=2)
+    for row in p.builds.itertuples():
+        builds.add_row(row.site, row.node, str(row.modules), row.started, row.online)
+    for row in p.packaging_builds.itertuples():
+        builds.add_row(f"{row.line} (packaging)", "", str(row.modules), row.started, row.online)
+    if not len(p.builds) and not len(p.packaging_builds):
+        builds.add_row("none: foundry capacity and secured packaging are cheaper", "", "", "", "")
+    out.print(builds)
+
+    supply = p.supply.groupby(["product", "year"], sort=False)[["demand", "delivered", "unmet"]].sum()
+    delivered = _table("product", "year", "demand", "delivered", "unmet", "met",
+                       title="Accelerators delivered versus demand", text_columns=2)
+    for (product, year), row in supply.iterrows():
+        if row.demand > 0 or row.delivered > 0:
+            met = f"{row.delivered / row.demand:.0%}" if row.demand else "–"
+            delivered.add_row(str(product), str(year), f"{row.demand:,.0f}", f"{row.delivered:,.0f}",
+                              f"{row.unmet:,.0f}", met)
+    out.print(delivered)
+
+    cash = p.cash.groupby("year")
+    sums = cash.sum(numeric_only=True)
+    money = _table("year", "capex", "grants", "opex", "foundry", "packaging", "spend",
+                   "committed", "revenue", "cash at end", title="Money per year, $ B (nominal)")
+    for year, row in sums.iterrows():
+        money.add_row(str(year), *(f"{v / 1e9:,.2f}" for v in (
+            row.capex_usd + row.packaging_capex_usd, -row.grants_usd, row.opex_usd, row.foundry_usd,
+            row.packaging_usd, row.spend_usd, row.commitments_usd, row.revenue_usd,
+            cash.last().at[year, "cash_usd"])))
+    out.print(money)
+    out.print(f"NPV at {scenario.finance.discount_rate:.1%}: ${p.npv_usd / 1e9:,.2f} B")
+    if p.messages:
+        out.print("[bold]Shortfalls[/]")
+        for message in p.messages:
+            out.print(f"  • {escape(message)}", highlight=False)
+    else:
+        out.print("All demand is met.")
+
+
+def _print_economics(economics: pd.DataFrame, basis: str) -> None:
     per_product = _table("product", "node", "die mm²", "D0/cm²", "gross/wafer", "yield",
                          "good/wafer", "$/good die", "$/accelerator", "price",
                          title=f"Per-accelerator economics at {basis}", text_columns=2)
@@ -316,6 +414,14 @@ def _print_wafer_report(
                             f"${row.cost_per_good_die_usd:,.0f}", f"${row.cost_per_accelerator_usd:,.0f}",
                             f"${row.price_usd:,.0f}")
     out.print(per_product)
+
+
+def _print_wafer_report(
+    scenario: Scenario, economics: pd.DataFrame, table: pd.DataFrame, by: Period,
+    fab_age_q: float | None,
+) -> None:
+    basis = "mature D0" if fab_age_q is None else f"D0 of a fab {fab_age_q:g} quarters into production"
+    _print_economics(economics, basis)
 
     key = "year" if by is Period.year else "quarter"
     months = 12 if by is Period.year else 3

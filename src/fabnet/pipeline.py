@@ -17,6 +17,7 @@ from fabnet.chips import (
     package_cost,
     wafer_starts_for,
 )
+from fabnet.plan import Plan, SolveOptions, make_plan
 from fabnet.scenario.schema import Node, Product, Scenario
 
 DAYS_PER_QUARTER = 365.25 / 4
@@ -112,3 +113,9 @@ def wafer_demand(scenario: Scenario, fab_age_q: float | None = None) -> pd.DataF
                 packaging_yield=line.yield_),
         }))
     return pd.concat(frames, ignore_index=True)
+
+
+def plan_network(scenario: Scenario, objective: str = "cost",
+                 options: SolveOptions = SolveOptions()) -> Plan:
+    """The network plan of a scenario (see fabnet.plan.make_plan)."""
+    return make_plan(scenario, objective, options)

@@ -185,11 +185,12 @@ def _wafers_full(plan: Plan, x: PlanInputs, node: str, start_quarters: list[int]
     labels = {str(x.quarters[q]) for q in starts}
     sites = plan.capacity[(plan.capacity["node"] == node) & plan.capacity["quarter"].isin(labels)]
     sites_full = bool((sites["wafer_starts"] >= FULL * sites["effective_capacity"]).all())
+    offers = [o for o, offer_node in enumerate(x.offer_node) if offer_node == node]
+    if sites["effective_capacity"].sum() + sum(x.offer_cap_q[o, q] for o in offers for q in starts) <= 0:
+        return False  # nothing was built or offered: a choice, not a full fab
     production = plan.production
     foundry_full = True
-    for o, offer_node in enumerate(x.offer_node):
-        if offer_node != node:
-            continue
+    for o in offers:
         used = production[(production["source"] == x.offers[o])
                           & production["quarter"].isin(labels)].groupby("quarter")["wafer_starts"].sum()
         for q in starts:

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from fabnet.plan.inputs import MUSD, PlanInputs
-from fabnet.plan.model import build_cost_per_module, revenue, spending
+from fabnet.plan.model import SPENDING_KINDS, build_cost_per_module, revenue, spending
 from fabnet.plan.solve import SolveResult
 
 #: Quantities below this are solver noise, not decisions.
@@ -175,7 +175,7 @@ def _evaluate(expr: linopy.LinearExpression) -> np.ndarray:
 def _cash(model: linopy.Model, x: PlanInputs, value, quarters) -> pd.DataFrame:  # type: ignore[no-untyped-def]
     table = pd.DataFrame({"quarter": quarters, "year": [q.year for q in x.quarters]})
     kinds = spending(model, x)
-    for kind in ("capex", "grants", "opex", "foundry", "packaging", "packaging_capex"):
+    for kind in SPENDING_KINDS:
         table[f"{kind}_usd"] = _evaluate(kinds[kind]) * MUSD if kind in kinds else 0.0
     spend_columns = [c for c in table.columns if c.endswith("_usd")]
     table["spend_usd"] = table[spend_columns].sum(axis=1)

@@ -52,9 +52,10 @@ def build_from_inputs(x: PlanInputs) -> linopy.Model:
     define_die_balance(m, x)
     define_demand(m, x)
     define_packaging_capacity(m, x)
-    define_grants(m, x)
-    define_cash(m, x)
-    define_objective(m, x)
+    money = spending(m, x)  # built once: the grants, the cash rows and the objective share it
+    define_grants(m, x, money)
+    define_cash(m, x, money)
+    define_objective(m, x, money)
     return m
 
 
@@ -265,23 +266,28 @@ def site_capex(m: linopy.Model, x: PlanInputs) -> linopy.LinearExpression:
     return (lagged(terms(m, "build"), steps) * profile).sum("step")
 
 
-def define_grants(m: linopy.Model, x: PlanInputs) -> None:
+def define_grants(m: linopy.Model, x: PlanInputs, money: dict[str, linopy.LinearExpression]) -> None:
     """Grants pay a share of construction spending as it happens, up to a cap per site."""
     if not x.sites:
         return
     grant = terms(m, "grant")
-    m.add_constraints(grant <= site_capex(m, x) * _site(x, x.grant_share), name="grant_share")
+    m.add_constraints(grant <= money["capex_by_site"] * _site(x, x.grant_share), name="grant_share")
     capped = np.isfinite(x.grant_cap_musd)
     if capped.any():
         m.add_constraints(grant.sum("quarter") <= _site(x, np.where(capped, x.grant_cap_musd, 0.0)),
                           name="grant_cap", mask=_site(x, capped))
 
 
+SPENDING_KINDS = ("capex", "grants", "opex", "foundry", "packaging", "packaging_capex")
+
+
 def spending(m: linopy.Model, x: PlanInputs) -> dict[str, linopy.LinearExpression]:
-    """MUSD spent per quarter within the horizon, by kind."""
+    """MUSD spent per quarter within the horizon, by kind (SPENDING_KINDS, those that exist),
+    plus "capex_by_site"."""
     kinds: dict[str, linopy.LinearExpression] = {}
     if x.sites:
-        kinds["capex"] = site_capex(m, x).sum("site")
+        kinds["capex_by_site"] = site_capex(m, x)
+        kinds["capex"] = kinds["capex_by_site"].sum("site")
         kinds["grants"] = -terms(m, "grant").sum("site")
         kinds["opex"] = (terms(m, "wafers").sum("product") * _site(x, x.opex_musd)).sum("site")
     if x.offers:
@@ -305,13 +311,14 @@ def revenue(m: linopy.Model, x: PlanInputs) -> linopy.LinearExpression:
     return (delivered * _product(x, x.price_musd)).sum("product")
 
 
-def define_cash(m: linopy.Model, x: PlanInputs) -> None:
+def define_cash(m: linopy.Model, x: PlanInputs, money: dict[str, linopy.LinearExpression]) -> None:
     """cash[t] = cash[t−1] + commitments[t] (+ revenue[t] if reinvested) − spending[t] ≥ 0:
     cumulative spending never exceeds the money available so far."""
     cash = terms(m, "cash")
     flow = cash - lagged(1 * cash, xr.DataArray(1))
-    for part in spending(m, x).values():
-        flow = flow + part
+    for kind in SPENDING_KINDS:
+        if kind in money:
+            flow = flow + money[kind]
     if x.reinvest_operating_cash:
         flow = flow - revenue(m, x)
     m.add_constraints(flow == xr.DataArray(x.funds_musd, dims="quarter",
@@ -332,10 +339,11 @@ def build_cost_per_module(x: PlanInputs) -> np.ndarray:
     return capex - credit - x.book_value_musd * x.residual_discount
 
 
-def define_objective(m: linopy.Model, x: PlanInputs) -> None:
+def define_objective(m: linopy.Model, x: PlanInputs, money: dict[str, linopy.LinearExpression]) -> None:
+    """Discounted spending, with fab and packaging construction priced per module started
+    (see build_cost_per_module), plus the discounted penalty on unmet demand."""
     discount = xr.DataArray(x.discount, dims="quarter", coords={"quarter": range(x.horizon)})
-    kinds = spending(m, x)
-    parts = [(kinds[k] * discount) for k in kinds if k not in ("capex", "packaging_capex")]
+    parts = [money[k] * discount for k in ("grants", "opex", "foundry", "packaging") if k in money]
     if x.sites:
         per_module = xr.DataArray(build_cost_per_module(x), dims=("site", "quarter"),
                                   coords={"site": x.sites, "quarter": range(x.horizon)})

@@ -1,0 +1,124 @@
+"""The MILP against brute force: enumerate every build schedule of a tiny instance, evaluate
+each one independently of the model (greedy supply, which is optimal here because producing
+costs nothing and every unit of unmet demand costs the same), and take the cheapest."""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from fabnet.chips import d0_at_age, die_yield, gross_dies
+from fabnet.plan import SolveOptions, build_model, solve
+from tests.plan.conftest import scenario, site, tiny
+
+EXACT = SolveOptions(time_limit_s=60, mip_gap=0.0, polish=False)
+
+
+def brute_force_cost(data) -> float:
+    horizon = data["horizon"]["quarters"]
+    node = data["nodes"][0]
+    product = data["products"][0]
+    penalty = product["unmet_penalty_usd"]
+    dd = node["defect_density"]
+    gross = gross_dies(300, product["die_width_mm"], product["die_height_mm"], 3.0, 0.1)
+    area = product["die_width_mm"] * product["die_height_mm"]
+    mature = gross * die_yield(area, dd["mature_per_cm2"], "poisson")
+    learning = [gross * die_yield(area, d0_at_age(dd["ramp_per_cm2"], dd["mature_per_cm2"],
+                                                  dd["learning_rate_per_q"], a), "poisson") / mature
+                for a in range(horizon)]
+    demand = np.zeros(horizon)
+    points = {int(q[-1]) - 1 + 4 * (int(q[:4]) - 2025): v
+              for q, v in product["demand"]["per_quarter"].items()}
+    demand[:] = np.interp(np.arange(horizon), sorted(points), [points[k] for k in sorted(points)])
+    funds = np.zeros(horizon)
+    funds[0] = data["funding"]["investors"][0]["amount_usd"]
+    start_q = {f"2025Q{i + 1}": i for i in range(4)} | {f"2026Q{i + 1}": 4 + i for i in range(4)}
+
+    options = []
+    for s in data["sites"]:
+        lead = s["lead_time_q"]
+        starts = range(start_q[s["earliest_start"]], horizon - lead)
+        options.append([combo for k in range(s["max_modules"] + 1)
+                        for combo in itertools.combinations_with_replacement(starts, k)])
+
+    best = math.inf
+    for schedule in itertools.product(*options):
+        spend = np.zeros(horizon)
+        capacity = np.zeros(horizon)
+        book = 0.0
+        for s, starts in zip(data["sites"], schedule, strict=True):
+            lead, capex = s["lead_time_q"], s["capex_per_module_usd"]
+            building_q = math.ceil(lead / 2)
+            tools_q = max(lead - building_q, 1)
+            tools_from = building_q if lead > 1 else 0
+            ramp = s["ramp"]
+            for v in starts:
+                spend[v:v + building_q] += capex["building"] / building_q
+                spend[v + tools_from:v + tools_from + tools_q] += capex["tools"] / tools_q
+                for t in range(v + lead, horizon):
+                    age = t - v - lead
+                    share = ramp[age] if age < len(ramp) else 1.0
+                    capacity[t] += 3 * s["module_wspm"] * share * learning[age]
+                in_service = horizon - (v + lead)
+                book += (capex["building"] * (1 - in_service / 80) + capex["tools"] * (1 - in_service / 20))
+        if np.any(np.cumsum(spend) > np.cumsum(funds) + 1e-3):
+            continue
+        bank, unmet = 0.0, 0.0
+        for t in range(horizon):
+            bank += mature * capacity[t - 1] if t >= 1 else 0.0  # one-quarter cycle time
+            served = min(demand[t], bank)
+            bank -= served
+            unmet += demand[t] - served
+        best = min(best, spend.sum() - book + penalty * unmet)
+    return best
+
+
+def milp_cost(data) -> float:
+    model = build_model(scenario(data))
+    result = solve(model, EXACT)
+    assert result.optimal
+    return result.objective * 1e6
+
+
+def test_default_tiny_instance_matches_brute_force():
+    data = tiny()
+    assert milp_cost(data) == pytest.approx(brute_force_cost(data), rel=1e-7)
+
+
+@pytest.mark.parametrize("ramp_d0", [0.4, 0.8])
+def test_learning_binds_when_capacity_is_short(ramp_d0):
+    # Demand above what the sites can make, so every young module's lower yield shows.
+    data = tiny()
+    data["nodes"][0]["defect_density"]["ramp_per_cm2"] = ramp_d0
+    data["products"][0]["demand"] = {"per_quarter": {"2025Q1": 8_000_000}}
+    assert milp_cost(data) == pytest.approx(brute_force_cost(data), rel=1e-7)
+
+
+@settings(max_examples=15, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    demand=st.lists(st.integers(0, 4_000_000), min_size=3, max_size=3),
+    penalty=st.sampled_from([5, 20, 60, 500]),
+    ramp_d0=st.sampled_from([0.1, 0.3, 0.8]),
+    budget=st.sampled_from([70e6, 150e6, 1e9]),
+    lead_beta=st.integers(1, 3),
+    earliest_beta=st.sampled_from(["2025Q1", "2025Q2"]),
+)
+def test_random_tiny_instances_match_brute_force(demand, penalty, ramp_d0, budget, lead_beta,
+                                                 earliest_beta):
+    data = tiny(
+        sites=[site("alpha"),
+               site("beta", lead_time_q=lead_beta, ramp=[0.5, 1.0], earliest_start=earliest_beta,
+                    capex_per_module_usd={"building": 10e6, "tools": 50e6})],
+        funding={"investors": [{"id": "i", "kind": "equity", "amount_usd": budget,
+                                "available_from": "2025Q1"}]},
+    )
+    data["products"][0]["unmet_penalty_usd"] = penalty
+    data["products"][0]["demand"] = {"per_quarter": {"2025Q2": demand[0], "2025Q4": demand[1],
+                                                     "2026Q2": demand[2]}}
+    data["nodes"][0]["defect_density"]["ramp_per_cm2"] = ramp_d0
+    assert milp_cost(data) == pytest.approx(brute_force_cost(data), rel=1e-6, abs=1.0)

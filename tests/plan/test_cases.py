@@ -1,0 +1,201 @@
+"""Hand-worked planning cases, monotonicity properties, explanations and the solver wrapper."""
+
+from __future__ import annotations
+
+import linopy
+import numpy as np
+import pytest
+import xarray as xr
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from fabnet.core.errors import PlanInfeasible
+from fabnet.plan import SolveOptions, SolveResult, make_plan
+from fabnet.plan.model import lagged
+from tests.plan.conftest import scenario, site, tiny
+
+EXACT = SolveOptions(mip_gap=0.0)
+BIG_DEMAND = {"per_quarter": {"2025Q1": 5_000_000}}
+
+
+def plan_of(data, objective="cost", options=EXACT):
+    return make_plan(scenario(data), objective, options)
+
+
+def one_site(**changes):
+    return [site("alpha", max_modules=1, **changes)]
+
+
+@pytest.mark.parametrize("lead", [1, 2, 4])
+def test_lead_time_shifts_capacity_by_exactly_that_many_quarters(lead):
+    data = tiny(sites=one_site(lead_time_q=lead))
+    data["products"][0]["demand"] = BIG_DEMAND
+    plan = plan_of(data)
+    assert plan.builds[["started", "online"]].values.tolist() == [["2025Q1", str(scenario(data).horizon.start + lead)]]
+    capacity = plan.capacity.set_index("quarter")["wafer_capacity"]
+    assert (capacity.iloc[:lead] == 0).all()
+    assert capacity.iloc[lead] == pytest.approx(3000)
+
+
+def test_a_binding_budget_delays_the_build():
+    late_money = {"investors": [{"id": "i", "kind": "equity", "amount_usd": 1e9, "available_from": "2025Q3"}]}
+    early = tiny(sites=one_site())
+    late = tiny(sites=one_site(), funding=late_money)
+    for data in (early, late):
+        data["products"][0]["demand"] = BIG_DEMAND
+    assert plan_of(early).builds["started"].tolist() == ["2025Q1"]
+    assert plan_of(late).builds["started"].tolist() == ["2025Q3"]
+
+
+def offer(premium):
+    return [{"node": "N", "max_wafers_per_month": 1000, "price_premium": premium}]
+
+
+def test_a_cheaper_foundry_offer_is_used_before_building():
+    # Six quarters of 3,000 foundry wafers at $10k cost $180 M; a $4 B module keeps $3.2 B of
+    # book value after five quarters in service, so it would cost $0.8 B: buy, do not build.
+    costly = {"building": 1e9, "tools": 3e9}
+    data = tiny(sites=one_site(capex_per_module_usd=costly), foundry_offers=offer(0.0),
+                funding={"investors": [{"id": "i", "kind": "equity", "amount_usd": 5e9,
+                                        "available_from": "2025Q1"}]})
+    data["products"][0]["demand"] = {"per_quarter": {"2025Q1": 1_500_000}}
+    plan = plan_of(data)
+    assert plan.builds.empty
+    assert plan.production["source"].unique().tolist() == ["foundry-N"]
+    assert plan.supply["unmet"].iloc[1:].sum() == pytest.approx(0, abs=1e-3)
+
+
+def test_foundry_bridges_the_quarters_until_a_cheap_fab_is_online():
+    data = tiny(sites=one_site(lead_time_q=3), foundry_offers=offer(0.5))
+    data["products"][0]["demand"] = {"per_quarter": {"2025Q1": 1_500_000}}
+    plan = plan_of(data)
+    assert plan.builds[["started", "online"]].values.tolist() == [["2025Q1", "2025Q4"]]
+    by_source = plan.production.pivot_table(index="quarter", columns="source", values="wafer_starts",
+                                            aggfunc="sum", sort=False)
+    assert (by_source.loc[["2025Q1", "2025Q2", "2025Q3"], "foundry-N"] > 0).all()
+    assert by_source.loc["2025Q4":, "foundry-N"].sum() == pytest.approx(0, abs=1e-6)
+
+
+def test_an_expensive_foundry_offer_loses_to_building():
+    data = tiny(sites=one_site(), foundry_offers=offer(20.0))  # $210k a wafer
+    data["products"][0]["demand"] = {"per_quarter": {"2025Q1": 1_500_000}}
+    plan = plan_of(data)
+    assert plan.builds[["started", "online"]].values.tolist() == [["2025Q1", "2025Q2"]]
+    foundry = plan.production[plan.production["source"] == "foundry-N"].set_index("quarter")
+    # Foundry wafers only fill the one quarter before the fab's first wafer.
+    assert foundry.loc["2025Q2":, "wafer_starts"].sum() == pytest.approx(0, abs=1e-6)
+
+
+def test_fractional_cycle_time_splits_output_over_two_quarters():
+    # 1.5 quarters: half of a quarter's starts finish one quarter later, half two quarters later.
+    data = tiny(sites=[], foundry_offers=offer(0.0))
+    data["nodes"][0]["days_per_mask_layer"] = 1.2175 * 1.5
+    data["products"][0]["demand"] = {"per_quarter": {"2025Q1": 1e9}}
+    data["products"][0]["unmet_penalty_usd"] = 1e6
+    plan = plan_of(data)
+    delivered = plan.supply["delivered"].to_numpy()
+    starts = plan.production.groupby("quarter", sort=False)["wafer_starts"].sum().to_numpy()
+    good = delivered[2] / starts[0]  # steady state: quarter 2 gets half of q0's and half of q1's
+    assert delivered[0] == pytest.approx(0, abs=1e-6)
+    assert delivered[1] == pytest.approx(0.5 * starts[0] * good)
+    assert delivered[2] == pytest.approx(0.5 * starts[0] * good + 0.5 * starts[1] * good)
+
+
+def total_cost(data):
+    return plan_of(data).result.objective
+
+
+@settings(max_examples=8, suppress_health_check=[HealthCheck.too_slow])
+@given(budget=st.floats(50e6, 400e6), extra=st.floats(0, 300e6),
+       demand=st.integers(0, 6_000_000), more=st.integers(0, 3_000_000))
+def test_more_budget_never_raises_cost_and_more_demand_never_lowers_it(budget, extra, demand, more):
+    def instance(money, wanted):
+        data = tiny(funding={"investors": [{"id": "i", "kind": "equity", "amount_usd": money,
+                                            "available_from": "2025Q1"}]})
+        data["products"][0]["demand"] = {"per_quarter": {"2025Q2": wanted}}
+        return data
+
+    base = total_cost(instance(budget, demand))
+    assert total_cost(instance(budget + extra, demand)) <= base + 1e-6
+    assert total_cost(instance(budget, demand + more)) >= base - 1e-6
+
+
+def test_npv_objective_finds_at_least_the_npv_of_the_cost_plan():
+    data = tiny(foundry_offers=offer(0.5))
+    data["products"][0]["unmet_penalty_usd"] = 1  # the cost objective barely cares about demand
+    by_cost = plan_of(data, "cost")
+    by_npv = plan_of(data, "npv")
+    assert by_npv.npv_usd >= by_cost.npv_usd - 1.0
+    assert by_npv.supply["delivered"].sum() > by_cost.supply["delivered"].sum()
+
+
+def test_mandatory_site_the_money_cannot_pay_for_is_explained():
+    data = tiny(sites=one_site(mandatory=True, capex_per_module_usd={"building": 2e9, "tools": 10e9}))
+    with pytest.raises(PlanInfeasible) as info:
+        plan_of(data)
+    message = str(info.value)
+    assert "site 'alpha' needs $12.0 B by 2025Q1" in message
+    assert "the investors commit $1.0 B by then" in message
+    assert info.value.exit_code == 3
+
+
+def test_mandatory_site_that_cannot_come_online_in_time_is_explained():
+    data = tiny(sites=one_site(mandatory=True, lead_time_q=5, earliest_start="2025Q3"))
+    with pytest.raises(PlanInfeasible, match="'alpha' is mandatory.*after the horizon ends in 2026Q2"):
+        plan_of(data)
+
+
+def test_shortfall_before_any_supply_names_the_earliest_module_and_the_missing_foundry():
+    data = tiny(sites=one_site(earliest_start="2025Q3"))
+    data["products"][0]["demand"] = BIG_DEMAND
+    messages = plan_of(data).messages
+    assert messages[0].startswith("chip in 2025Q1–2025Q4:")
+    assert ("no N output can arrive yet: the earliest N module (alpha) is online in 2025Q4, "
+            "no N foundry capacity is offered, and wafers take 91 days") in messages[0]
+
+
+def test_shortfall_from_full_capacity_and_from_choice():
+    full = tiny(sites=one_site())
+    full["products"][0]["demand"] = {"per_quarter": {"2025Q1": 9_000_000}}
+    assert any("all N wafer capacity" in m for m in plan_of(full).messages)
+    cheap = tiny(sites=one_site())
+    cheap["products"][0]["unmet_penalty_usd"] = 0.01
+    assert any("by choice" in m for m in plan_of(cheap).messages)
+
+
+def test_full_packaging_is_named():
+    data = tiny(sites=one_site())
+    data["packaging"][0]["capacity_wafers_per_month"] = {"2025Q1": 1000}  # 300 k packages a quarter
+    assert any("packaging line 'pkg' is full (1,000 interposer wafers a month)" in m
+               for m in plan_of(data).messages)
+
+
+def test_lagged_moves_each_site_by_its_own_lead_time():
+    m = linopy.Model()
+    x = m.add_variables(lower=0, coords=[["a", "b"], range(4)], dims=["site", "quarter"], name="x")
+    lag = xr.DataArray([1, 2], dims="site", coords={"site": ["a", "b"]})
+    shifted = lagged(1 * x, lag)
+    labels = shifted.data["vars"].sel(_term=0).transpose("site", "quarter").values
+    original = x.labels.values
+    assert labels[0].tolist() == [-1, *original[0, :3]]
+    assert labels[1].tolist() == [-1, -1, *original[1, :2]]
+
+
+def test_a_plan_stopped_early_is_not_called_optimal():
+    stopped = SolveResult("time_limit", True, 105.0, 100.0, 0.0476, 60.0, SolveOptions())
+    assert not stopped.optimal
+    assert stopped.describe().startswith("NOT proven optimal: stopped by time limit, gap 4.76%")
+    done = SolveResult("optimal", True, 100.0, 99.5, 0.005, 1.0, SolveOptions())
+    assert done.optimal
+    assert done.describe().startswith("optimal within a 1.00% gap")
+
+
+def test_tigris_plan_meets_demand_after_the_first_cycle_time():
+    from fabnet.scenario import load_scenario
+    from tests.conftest import TIGRIS
+
+    plan = make_plan(load_scenario(TIGRIS))
+    assert plan.result.has_solution and plan.result.gap <= 0.01 + 1e-9
+    unmet = plan.supply.groupby("quarter", sort=False)["unmet"].sum().to_numpy()
+    assert unmet[1:].sum() / plan.supply["demand"].sum() < 0.01
+    assert np.all(plan.cash["cash_usd"] >= -1e-3)
