@@ -199,3 +199,14 @@ def test_tigris_plan_meets_demand_after_the_first_cycle_time():
     unmet = plan.supply.groupby("quarter", sort=False)["unmet"].sum().to_numpy()
     assert unmet[1:].sum() / plan.supply["demand"].sum() < 0.01
     assert np.all(plan.cash["cash_usd"] >= -1e-3)
+
+
+def test_a_grant_cap_limits_what_the_grant_pays():
+    # Half of an $80 M module, capped at $10 M in all: the grant pays $10 M, not $40 M.
+    grants = {"share_of_capex": 0.5, "cap_usd": 10e6}
+    data = tiny(sites=one_site(grants=grants))
+    data["products"][0]["demand"] = BIG_DEMAND
+    uncapped = tiny(sites=one_site(grants={"share_of_capex": 0.5}))
+    uncapped["products"][0]["demand"] = BIG_DEMAND
+    assert plan_of(data).cash["grants_usd"].sum() == pytest.approx(-10e6)
+    assert plan_of(uncapped).cash["grants_usd"].sum() == pytest.approx(-40e6)

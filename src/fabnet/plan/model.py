@@ -134,7 +134,10 @@ def define_variables(m: linopy.Model, x: PlanInputs) -> None:
             dims=("site", "product"), coords={"site": x.sites, "product": x.products})
         m.add_variables(lower=0, coords=[x.sites, x.products, quarters], dims=["site", "product", "quarter"],
                         mask=runs.broadcast_like(q), name="wafers")
-        m.add_variables(lower=0, coords=[x.sites, quarters], dims=["site", "quarter"], name="grant")
+        capped = _site(x, np.isfinite(x.grant_cap_musd))
+        if capped.any():
+            m.add_variables(lower=0, coords=[x.sites, quarters], dims=["site", "quarter"],
+                            mask=capped.broadcast_like(q), name="capped_grant")
     if x.offers:
         sells = xr.DataArray(
             np.array([[node == product_node for product_node in x.product_node] for node in x.offer_node]),
@@ -267,15 +270,17 @@ def site_capex(m: linopy.Model, x: PlanInputs) -> linopy.LinearExpression:
 
 
 def define_grants(m: linopy.Model, x: PlanInputs, money: dict[str, linopy.LinearExpression]) -> None:
-    """Grants pay a share of construction spending as it happens, up to a cap per site."""
-    if not x.sites:
+    """A grant pays its share of construction spending as it happens. Where it has a cap, a
+    variable carries it (up to the share, and up to the cap in total); elsewhere the share
+    enters the spending directly, which keeps the model smaller."""
+    if "capped_grant" not in m.variables:
         return
-    grant = terms(m, "grant")
-    m.add_constraints(grant <= money["capex_by_site"] * _site(x, x.grant_share), name="grant_share")
+    grant = terms(m, "capped_grant")
     capped = np.isfinite(x.grant_cap_musd)
-    if capped.any():
-        m.add_constraints(grant.sum("quarter") <= _site(x, np.where(capped, x.grant_cap_musd, 0.0)),
-                          name="grant_cap", mask=_site(x, capped))
+    m.add_constraints(grant <= money["capex_by_site"] * _site(x, x.grant_share), name="grant_share",
+                      mask=_site(x, capped).broadcast_like(coord(range(x.horizon), "quarter")))
+    m.add_constraints(grant.sum("quarter") <= _site(x, np.where(capped, x.grant_cap_musd, 0.0)),
+                      name="grant_cap", mask=_site(x, capped))
 
 
 SPENDING_KINDS = ("capex", "grants", "opex", "foundry", "packaging", "packaging_capex")
@@ -288,7 +293,10 @@ def spending(m: linopy.Model, x: PlanInputs) -> dict[str, linopy.LinearExpressio
     if x.sites:
         kinds["capex_by_site"] = site_capex(m, x)
         kinds["capex"] = kinds["capex_by_site"].sum("site")
-        kinds["grants"] = -terms(m, "grant").sum("site")
+        uncapped_share = np.where(np.isfinite(x.grant_cap_musd), 0.0, x.grant_share)
+        kinds["grants"] = -(kinds["capex_by_site"] * _site(x, uncapped_share)).sum("site")
+        if "capped_grant" in m.variables:
+            kinds["grants"] = kinds["grants"] - terms(m, "capped_grant").sum("site")
         kinds["opex"] = (terms(m, "wafers").sum("product") * _site(x, x.opex_musd)).sum("site")
     if x.offers:
         price = xr.DataArray(x.offer_price_musd, dims="offer", coords={"offer": x.offers})
