@@ -32,7 +32,7 @@ def test_version():
     assert __version__ in result.stdout
 
 
-@pytest.mark.parametrize("command", [[], ["validate"], ["chips"], ["wafers"], ["run"]])
+@pytest.mark.parametrize("command", [[], ["validate"], ["chips"], ["wafers"], ["plan"], ["run"]])
 def test_every_command_has_help_with_an_example(command):
     result = invoke(*command, "--help")
     assert result.exit_code == 0
@@ -137,14 +137,56 @@ def test_wafers_json_on_tigris():
     assert len(data["wafers"]) == 2 * 32
 
 
-def test_run_prints_the_accelerators_to_wafers_table():
-    result = invoke("run", str(TIGRIS))
+def test_wafers_prints_the_accelerators_to_wafers_table():
+    result = invoke("wafers", str(TIGRIS))
     assert result.exit_code == 0, result.output
     assert "Accelerators → wafers by year" in result.stdout
     assert "b200_class" in result.stdout
+
+
+def test_run_plans_the_default_scenario():
+    result = invoke("run", str(TIGRIS))
+    assert result.exit_code == 0, result.output
+    assert "valid scenario" in result.stdout
+    assert "Fabs built" in result.stdout
+    assert "optimal to within 1.00% of the best bound" in result.stdout
 
 
 def test_installed_entry_point_runs():
     result = subprocess.run([sys.executable, "-m", "fabnet", "--version"], capture_output=True,
                             text=True, check=True)
     assert result.stdout.strip() == f"fabnet {__version__}"
+
+
+def write_tiny(tmp_path, **site_changes):
+    import yaml
+
+    from tests.plan.conftest import site, tiny
+
+    path = tmp_path / "tiny.yaml"
+    path.write_text(yaml.safe_dump(tiny(sites=[site("alpha", **site_changes)])))
+    return path
+
+
+def test_plan_json_is_pure_json_with_status(tmp_path):
+    result = invoke("plan", str(write_tiny(tmp_path)), "--json", "--gap", "0")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["status"]["optimal"] is True
+    assert data["builds"][0]["site"] == "alpha"
+    assert {"supply", "cash", "messages", "npv_usd"} <= set(data)
+
+
+def test_plan_that_cannot_be_paid_for_exits_3_with_the_numbers(tmp_path):
+    path = write_tiny(tmp_path, mandatory=True, capex_per_module_usd={"building": 2e9, "tools": 10e9})
+    result = invoke("plan", str(path))
+    assert result.exit_code == 3
+    assert "site 'alpha' needs $12.0 B by 2025Q1 but the investors commit $1.0 B by then" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_plan_table_output(tmp_path):
+    result = invoke("plan", str(write_tiny(tmp_path)), "--objective", "npv", "--time-limit", "30")
+    assert result.exit_code == 0, result.output
+    for heading in ("Fabs built", "Accelerators delivered versus demand", "Money per year", "NPV at"):
+        assert heading in result.stdout

@@ -330,7 +330,8 @@ def plan(
 def run(file: ScenarioFile = DEFAULT_SCENARIO, overrides: Overrides = None) -> None:
     """The main job on a scenario (default: the built-in scenarios/tigris.yaml).
 
-    Validates and summarises the scenario, prints the per-accelerator economics, then plans
+    Validates and summarises the scenario, prints the per-accelerator economics and the wafer
+    starts the demand needs per node (`fabnet wafers` has the full table), then plans
     the fab network (cost objective, 1 % gap, 60 s limit). Finance and risk stages join here
     as they are built.
     """
@@ -339,6 +340,7 @@ def run(file: ScenarioFile = DEFAULT_SCENARIO, overrides: Overrides = None) -> N
         out.print(f"[green]✓[/] {file} is a valid scenario")
         _print_summary(scenario)
         _print_economics(product_economics(scenario), "mature D0")
+        _print_wafers_per_node(scenario, wafer_demand(scenario), Period.year)
         result = _solve_with_status(scenario, "cost", SolveOptions())
     _print_plan(scenario, result)
 
@@ -390,7 +392,7 @@ def _print_plan(scenario: Scenario, p: Plan) -> None:
     money = _table("year", "capex", "grants", "opex", "foundry", "packaging", "spend",
                    "committed", "revenue", "cash at end", title="Money per year, $ B (nominal)")
     for year, row in sums.iterrows():
-        money.add_row(str(year), *(f"{v / 1e9:,.2f}" for v in (
+        money.add_row(str(year), *(f"{round(v / 1e9, 2) + 0.0:,.2f}" for v in (
             row.capex_usd + row.packaging_capex_usd, -row.grants_usd, row.opex_usd, row.foundry_usd,
             row.packaging_usd, row.spend_usd, row.commitments_usd, row.revenue_usd,
             cash.last().at[year, "cash_usd"])))
@@ -436,10 +438,15 @@ def _print_wafer_report(
                        f"{row.good_dies:,.0f}", f"{row.wafer_starts:,.0f}",
                        f"{row.wafer_starts / months:,.0f}", f"{row.interposer_wafers:,.0f}")
     out.print(demand)
+    _print_wafers_per_node(scenario, table, by)
 
+
+def _print_wafers_per_node(scenario: Scenario, table: pd.DataFrame, by: Period) -> None:
+    key = "year" if by is Period.year else "quarter"
+    months = 12 if by is Period.year else 3
     per_node = table.groupby(["node", key], sort=False)["wafer_starts"].sum().unstack(key)
     nodes = _table("node", "cycle time", *[str(c) for c in per_node.columns],
-                   title=f"Wafer starts per month by node and {key}")
+                   title=f"Wafer starts per month the demand needs, by node and {key} (mature D0)")
     for node_id, values in per_node.iterrows():
         cycle = scenario.node(str(node_id)).cycle_time_days
         nodes.add_row(str(node_id), f"{cycle:.0f} d ({cycle / DAYS_PER_QUARTER:.1f} q)",

@@ -187,7 +187,7 @@ def test_a_plan_stopped_early_is_not_called_optimal():
     assert stopped.describe().startswith("NOT proven optimal: stopped by time limit, gap 4.76%")
     done = SolveResult("optimal", True, 100.0, 99.5, 0.005, 1.0, SolveOptions())
     assert done.optimal
-    assert done.describe().startswith("optimal within a 1.00% gap")
+    assert done.describe().startswith("optimal to within 1.00% of the best bound")
 
 
 def test_tigris_plan_meets_demand_after_the_first_cycle_time():
@@ -210,3 +210,45 @@ def test_a_grant_cap_limits_what_the_grant_pays():
     uncapped["products"][0]["demand"] = BIG_DEMAND
     assert plan_of(data).cash["grants_usd"].sum() == pytest.approx(-10e6)
     assert plan_of(uncapped).cash["grants_usd"].sum() == pytest.approx(-40e6)
+
+
+def test_short_packaging_is_expanded_after_its_lead_time():
+    data = tiny(sites=one_site())
+    data["products"][0]["demand"] = BIG_DEMAND
+    data["packaging"][0]["capacity_wafers_per_month"] = {"2025Q1": 1000}
+    data["packaging"][0]["expansion"] = {"module_wafers_per_month": 10000, "capex_usd": 1e6,
+                                         "lead_time_q": 2, "max_modules": 3}
+    plan = plan_of(data)
+    assert plan.packaging_builds[["started", "online"]].values.tolist()[0] == ["2025Q1", "2025Q3"]
+    capacity = plan.packaging.set_index("quarter")["capacity_wafers"]
+    assert capacity["2025Q2"] == pytest.approx(3000)
+    assert capacity["2025Q3"] == pytest.approx(3000 + 30000 * plan.packaging_builds["modules"].iloc[0])
+
+
+def test_default_penalty_is_the_lost_margin():
+    from fabnet.pipeline import product_economics
+    from fabnet.plan import prepare
+
+    data = tiny()
+    del data["products"][0]["unmet_penalty_usd"]
+    s = scenario(data)
+    margin = 1000 - product_economics(s).at[0, "cost_per_accelerator_usd"]
+    assert prepare(s).penalty_musd[0] * 1e6 == pytest.approx(margin)
+    assert prepare(s, "npv").penalty_musd[0] * 1e6 == pytest.approx(1000)
+
+
+def test_reinvested_sales_pay_for_a_fab_the_investors_cannot():
+    # $30 M from investors cannot buy an $80 M module; foundry sales can, if reinvested.
+    def instance(reinvest):
+        data = tiny(sites=one_site(), foundry_offers=offer(1.0),
+                    funding={"reinvest_operating_cash": reinvest, "investors": [
+                        {"id": "i", "kind": "equity", "amount_usd": 30e6, "available_from": "2025Q1"}]})
+        data["products"][0]["demand"] = BIG_DEMAND
+        data["products"][0]["price_usd"] = 100
+        return plan_of(data)
+
+    assert instance(False).builds.empty
+    funded = instance(True)
+    assert funded.builds["modules"].sum() == 1
+    assert funded.builds["started"].iloc[0] > "2025Q1"
+    assert (funded.cash["cash_usd"] >= -1e-3).all()

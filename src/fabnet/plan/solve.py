@@ -46,7 +46,8 @@ class SolveResult:
     def describe(self) -> str:
         gap = "" if self.gap is None else f", gap {self.gap:.2%}"
         if self.optimal:
-            return f"optimal within a {self.options.mip_gap:.2%} gap{gap} ({self.seconds:.1f} s)"
+            return (f"optimal to within {self.options.mip_gap:.2%} of the best bound "
+                    f"({self.seconds:.1f} s{gap})")
         if self.has_solution:
             return (f"NOT proven optimal: stopped by {self.termination.replace('_', ' ')}{gap} "
                     f"({self.seconds:.1f} s); raise --time-limit or --gap")
