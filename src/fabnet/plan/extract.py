@@ -62,26 +62,26 @@ def _quarter_label(x: PlanInputs, index: int) -> str:
 
 
 def _builds(x: PlanInputs, value, quarters) -> pd.DataFrame:  # type: ignore[no-untyped-def]
-    rows = []
-    if "build" in value:
-        built = value["build"].transpose("site", "quarter").values
-        for i, site in enumerate(x.sites):
-            for t in np.nonzero(built[i] > 0.5)[0]:
-                rows.append({"site": site, "node": x.site_node[i], "started": quarters[t],
-                             "modules": int(round(built[i, t])),
-                             "online": _quarter_label(x, t + x.lead_q[i])})
-    return pd.DataFrame(rows, columns=["site", "node", "started", "modules", "online"])
+    table = _modules_started(x, value, quarters, "build", "site", x.sites, x.lead_q)
+    table.insert(1, "node", table["site"].map(dict(zip(x.sites, x.site_node, strict=True))))
+    return table
 
 
 def _packaging_builds(x: PlanInputs, value, quarters) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+    return _modules_started(x, value, quarters, "packaging_build", "line", x.lines, x.line_lead_q)
+
+
+def _modules_started(x: PlanInputs, value, quarters, name: str, dim: str, ids: list[str],  # type: ignore[no-untyped-def]
+                     leads) -> pd.DataFrame:
+    """One row per entity and quarter where modules start: how many, and when they are online."""
     rows = []
-    if "packaging_build" in value:
-        built = value["packaging_build"].transpose("line", "quarter").values
-        for i, line in enumerate(x.lines):
+    if name in value:
+        built = value[name].transpose(dim, "quarter").values
+        for i, entity in enumerate(ids):
             for t in np.nonzero(built[i] > 0.5)[0]:
-                rows.append({"line": line, "started": quarters[t], "modules": int(round(built[i, t])),
-                             "online": _quarter_label(x, t + x.line_lead_q[i])})
-    return pd.DataFrame(rows, columns=["line", "started", "modules", "online"])
+                rows.append({dim: entity, "started": quarters[t], "modules": int(round(built[i, t])),
+                             "online": _quarter_label(x, t + leads[i])})
+    return pd.DataFrame(rows, columns=[dim, "started", "modules", "online"])
 
 
 def _supply(x: PlanInputs, value, quarters) -> pd.DataFrame:  # type: ignore[no-untyped-def]
