@@ -7,7 +7,6 @@ in millions of USD (MUSD) to keep the solver's coefficients within a few orders 
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -188,7 +187,7 @@ def prepare(scenario: Scenario, objective: str = "cost") -> PlanInputs:
             len(scenario.foundry_offers), horizon),
         offer_price_musd=np.array([nodes[o.node].wafer_price_usd * (1 + o.price_premium) / MUSD
                                    for o in scenario.foundry_offers]),
-        funds_musd=_funds(scenario, quarters),
+        funds_musd=scenario.funding.commitments_usd(quarters).sum(axis=0) / MUSD,
         discount=(1 + rate) ** (-np.arange(horizon) / 4.0),
         discount_per_q=(1 + rate) ** -0.25,
         residual_discount=(1 + rate) ** (-horizon / 4.0),
@@ -275,17 +274,12 @@ def _ramp(ramp: tuple[float, ...], ages: int) -> Array:
 
 
 def _capex_profiles(sites) -> Array:  # type: ignore[no-untyped-def]
-    """MUSD spent in each quarter after a module starts: the building over the first half of the
-    lead time, then the tools over the second half (both at once when the lead time is 1)."""
+    """MUSD spent on one module in each quarter after its start, by site (Site.capex_schedule_usd)."""
     longest = max((s.lead_time_q for s in sites), default=1)
     profile = np.zeros((len(sites), longest))
     for i, site in enumerate(sites):
-        lead = site.lead_time_q
-        building_q = math.ceil(lead / 2)
-        tools_q = max(lead - building_q, 1)
-        tools_from = building_q if lead > 1 else 0
-        profile[i, :building_q] += site.capex_per_module_usd.building / MUSD / building_q
-        profile[i, tools_from:tools_from + tools_q] += site.capex_per_module_usd.tools / MUSD / tools_q
+        building, tools = site.capex_schedule_usd()
+        profile[i, : len(building)] = (building + tools) / MUSD
     return profile
 
 
@@ -316,14 +310,3 @@ def _book_value(sites, horizon: int, building_years: int, tools_years: int) -> A
                 values[i, started] = profile[i, : horizon - started].sum()
         values[i] *= 1.0 - site.grants.share_of_capex
     return values
-
-
-def _funds(scenario: Scenario, quarters: list[Quarter]) -> Array:
-    """MUSD committed by the investors in each quarter of the horizon."""
-    funds = np.zeros(len(quarters))
-    position = {q: i for i, q in enumerate(quarters)}
-    for investor in scenario.funding.investors:
-        schedule = investor.tranches or {investor.available_from: investor.amount_usd}
-        for quarter, amount in schedule.items():
-            funds[position[quarter]] += amount / MUSD
-    return funds

@@ -8,6 +8,7 @@ problem can be reported with the path of the field that causes it.
 
 from __future__ import annotations
 
+import math
 from typing import Annotated, Literal
 
 import numpy as np
@@ -263,6 +264,21 @@ class Site(Frozen):
     tax_regime: Id = Field(description="Id of an entry of finance.tax_regimes.")
     earliest_start: QuarterField = Field(description="First quarter construction may start.")
 
+    def capex_schedule_usd(self) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+        """(building, tools) USD spent on one module in each quarter after its start: the
+        building over the first half of the lead time, then the tools over the second half
+        (both at once when the lead time is one quarter). The planner's budget and the
+        finance's capital calls both use this one rule."""
+        lead = self.lead_time_q
+        building_q = math.ceil(lead / 2)
+        tools_q = max(lead - building_q, 1)
+        tools_from = building_q if lead > 1 else 0
+        building = np.zeros(lead)
+        tools = np.zeros(lead)
+        building[:building_q] = self.capex_per_module_usd.building / building_q
+        tools[tools_from:tools_from + tools_q] = self.capex_per_module_usd.tools / tools_q
+        return building, tools
+
 
 class FoundryOffer(Frozen):
     node: Id = Field(description="Process node id offered.")
@@ -303,6 +319,17 @@ class Funding(Frozen):
         default=False, description="May operating cash flow pay for later spending."
     )
     investors: tuple[Investor, ...] = Field(min_length=1)
+
+    def commitments_usd(self, periods: list[Quarter]) -> npt.NDArray[np.float64]:
+        """USD each investor commits in each quarter (investors × periods). The planner's
+        budget is the sum over investors; the finance calls capital against each row."""
+        position = {q: i for i, q in enumerate(periods)}
+        schedule = np.zeros((len(self.investors), len(periods)))
+        for row, investor in enumerate(self.investors):
+            tranches = investor.tranches or {investor.available_from: investor.amount_usd}
+            for quarter, amount in tranches.items():
+                schedule[row, position[quarter]] += amount
+        return schedule
 
 
 class TaxRegime(Frozen):
