@@ -32,7 +32,7 @@ def test_version():
     assert __version__ in result.stdout
 
 
-@pytest.mark.parametrize("command", [[], ["validate"], ["chips"], ["wafers"], ["plan"], ["run"]])
+@pytest.mark.parametrize("command", [[], ["validate"], ["chips"], ["wafers"], ["plan"], ["finance"], ["run"]])
 def test_every_command_has_help_with_an_example(command):
     result = invoke(*command, "--help")
     assert result.exit_code == 0
@@ -190,3 +190,18 @@ def test_plan_table_output(tmp_path):
     assert result.exit_code == 0, result.output
     for heading in ("Fabs built", "Accelerators delivered versus demand", "Money per year", "NPV at"):
         assert heading in result.stdout
+
+
+def test_finance_prints_cash_flows_and_investors():
+    result = invoke("finance", str(TIGRIS))
+    assert result.exit_code == 0, result.output
+    for text in ("Cash flows per year", "Investors", "softbank", "NPV at 9.5%"):
+        assert text in result.stdout
+
+
+def test_finance_json(tmp_path):
+    result = invoke("finance", str(write_tiny(tmp_path)), "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["investors"][0]["investor"] == "i"
+    assert "npv_usd" in data["metrics"]

@@ -23,7 +23,8 @@ from rich.table import Table
 from fabnet import __version__
 from fabnet.chips import DPW_FORMULAS, YIELD_MODELS, Harvest, YieldSpec, die_economics, package_cost
 from fabnet.core.errors import FabnetError
-from fabnet.pipeline import DAYS_PER_QUARTER, plan_network, product_economics, wafer_demand
+from fabnet.finance import Financials
+from fabnet.pipeline import DAYS_PER_QUARTER, plan_finance, plan_network, product_economics, wafer_demand
 from fabnet.plan import Plan, SolveOptions
 from fabnet.scenario import Scenario, load_scenario
 
@@ -327,13 +328,41 @@ def plan(
 
 
 @app.command()
+def finance(
+    file: ScenarioFile = DEFAULT_SCENARIO,
+    overrides: Overrides = None,
+    gap: Annotated[float, typer.Option(help="Relative MIP gap of the plan.", min=0.0, max=1.0)] = 0.01,
+    time_limit: Annotated[float, typer.Option(help="Solver time limit, seconds.", **Positive)] = 60.0,
+    as_json: AsJson = False,
+) -> None:
+    """Plan the network, then follow its money: cash flows per year, NPV, IRR, payback, peak
+    funding need, levelised cost per accelerator, and per investor what is committed, called
+    and received, with IRR and multiple. Funding gaps are named by quarter.
+
+    Example: `fabnet finance scenarios/tigris.yaml --set funding.reinvest_operating_cash=false`
+    """
+    with _user_errors():
+        scenario = load_scenario(file, overrides or ())
+        result = _solve_with_status(scenario, "cost", SolveOptions(time_limit, gap))
+    money = plan_finance(scenario, result)
+    if as_json:
+        print(json.dumps({"metrics": money.metrics, "messages": money.messages,
+                          "investors": money.investors.to_dict("records"),
+                          "quarterly": money.quarterly.to_dict("records"),
+                          "investor_flows": money.investor_flows.to_dict("records")},
+                         indent=2, default=str))
+        return
+    out.print(f"Plan: {result.result.describe()}")
+    _print_finance(scenario, money)
+
+
+@app.command()
 def run(file: ScenarioFile = DEFAULT_SCENARIO, overrides: Overrides = None) -> None:
     """The main job on a scenario (default: the built-in scenarios/tigris.yaml).
 
     Validates and summarises the scenario, prints the per-accelerator economics and the wafer
-    starts the demand needs per node (`fabnet wafers` has the full table), then plans
-    the fab network (cost objective, 1 % gap, 60 s limit). Finance and risk stages join here
-    as they are built.
+    starts the demand needs per node (`fabnet wafers` has the full table), plans the fab
+    network (cost objective, 1 % gap, 60 s limit) and follows its money (as `fabnet finance`).
     """
     with _user_errors():
         scenario = load_scenario(file, overrides or ())
@@ -343,6 +372,7 @@ def run(file: ScenarioFile = DEFAULT_SCENARIO, overrides: Overrides = None) -> N
         _print_wafers_per_node(scenario, wafer_demand(scenario), Period.year)
         result = _solve_with_status(scenario, "cost", SolveOptions())
     _print_plan(scenario, result)
+    _print_finance(scenario, plan_finance(scenario, result))
 
 
 def _solve_with_status(scenario: Scenario, objective: str, options: SolveOptions) -> Plan:
@@ -404,6 +434,46 @@ def _print_plan(scenario: Scenario, p: Plan) -> None:
             out.print(f"  • {escape(message)}", highlight=False)
     else:
         out.print("All demand is met.")
+
+
+def _print_finance(scenario: Scenario, money: Financials) -> None:
+    q = money.quarterly.groupby("year").sum(numeric_only=True)
+    table = _table("year", "revenue", "costs", "capex", "grants+ITC", "tax", "project FCF",
+                   "equity called", "debt drawn", "distributed", title="Cash flows per year, $ B")
+    for year, row in q.iterrows():
+        costs = row.opex_usd + row.foundry_usd + row.packaging_usd
+        capex = row.capex_building_usd + row.capex_tools_usd + row.packaging_capex_usd
+        table.add_row(str(year), *(f"{round(v / 1e9, 2) + 0.0:,.2f}" for v in (
+            row.revenue_usd, costs, capex, row.grants_usd + row.itc_usd, row.tax_usd,
+            row.project_fcf_usd, row.equity_calls_usd, row.debt_draws_usd, row.distributions_usd)))
+    out.print(table)
+    m = money.metrics
+
+    def usd_b(value: float | None) -> str:
+        return "–" if value is None else f"${value / 1e9:,.2f} B"
+
+    def pct(value: float | None) -> str:
+        if value is None or value != value:
+            return "none (no sign change)"
+        return "> 1,000%" if value > 10 else f"{value:.1%}"
+
+    cost = m["levelised_cost_per_accelerator_usd"]
+    out.print(f"NPV at {scenario.finance.discount_rate:.1%} {usd_b(m['npv_usd'])} · IRR {pct(m['irr'])} · "
+              f"payback {m['payback_quarter'] or 'not within the horizon'} · peak funding need "
+              f"{usd_b(m['peak_funding_need_usd'])} · levelised cost "
+              f"{'–' if cost is None else f'${cost:,.0f}'} per accelerator "
+              f"({m['revenue_basis'].replace('_', ' ')} basis; end-of-horizon book value "
+              f"{usd_b(m['terminal_book_value_usd'])} included)")
+    investors = _table("investor", "kind", "committed", "called", "received", "IRR", "multiple",
+                       title="Investors, $ B", text_columns=2)
+    for row in money.investors.itertuples():
+        investors.add_row(row.investor, row.kind, f"{row.committed_usd / 1e9:,.2f}",
+                          f"{row.called_usd / 1e9:,.2f}", f"{row.received_usd / 1e9:,.2f}",
+                          pct(row.irr) if row.called_usd > 0 else "–",
+                          "–" if row.multiple is None or row.multiple != row.multiple else f"{row.multiple:,.2f}×")
+    out.print(investors)
+    for message in money.messages:
+        out.print(f"  • [yellow]{escape(message)}[/]")
 
 
 def _print_economics(economics: pd.DataFrame, basis: str) -> None:

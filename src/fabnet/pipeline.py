@@ -17,6 +17,7 @@ from fabnet.chips import (
     package_cost,
     wafer_starts_for,
 )
+from fabnet.finance import Financials, PlanTables, compute_financials
 from fabnet.plan import Plan, SolveOptions, make_plan
 from fabnet.scenario.schema import Node, Product, Scenario
 
@@ -119,3 +120,10 @@ def plan_network(scenario: Scenario, objective: str = "cost",
                  options: SolveOptions = SolveOptions()) -> Plan:
     """The network plan of a scenario (see fabnet.plan.make_plan)."""
     return make_plan(scenario, objective, options)
+
+
+def plan_finance(scenario: Scenario, plan: Plan) -> Financials:
+    """The money of a plan: cash flows, metrics and returns per investor."""
+    tables = PlanTables(builds=plan.builds, packaging_builds=plan.packaging_builds,
+                        production=plan.production, supply=plan.supply, cash=plan.cash)
+    return compute_financials(scenario, tables)
