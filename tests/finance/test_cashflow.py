@@ -124,3 +124,15 @@ def test_finance_capex_matches_the_planners_budget():
     np.testing.assert_allclose(f.quarterly["packaging_capex_usd"], plan.cash["packaging_capex_usd"],
                                rtol=1e-9, atol=1.0)
     assert f.metrics["funding_gap_usd"] == 0
+
+
+def test_a_tax_credit_received_before_later_spending_reduces_the_calls():
+    # Module 1 (2025Q1) earns a $21 M credit when online in 2025Q2, the quarter module 2 is
+    # paid for ($80 M): investors are called for 80 + 59 instead of 80 + 80.
+    credit = {"discount_rate": 0.0, "tax_regimes": [
+        {"id": "T", "rate": 0.2, "investment_tax_credit": 0.35, "itc_construction_deadline": "2026Q2"}]}
+    data = tiny(sites=[site("alpha", max_modules=2)])
+    data["finance"] = credit
+    two = [("alpha", "2025Q1", 1, "2025Q2"), ("alpha", "2025Q2", 1, "2025Q3")]
+    calls = compute_financials(scenario(data), tables(two)).quarterly["equity_calls_usd"]
+    assert calls.tolist()[:2] == pytest.approx([80e6, 59e6])
