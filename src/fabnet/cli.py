@@ -290,6 +290,10 @@ def wafers(
     _print_wafer_report(scenario, economics, table, by, fab_age_q)
 
 
+Gap = Annotated[float, typer.Option(help="Relative MIP gap at which HiGHS may stop.", min=0.0, max=1.0)]
+TimeLimit = Annotated[float, typer.Option(help="Solver time limit, seconds.", callback=_positive)]
+
+
 class Objective(str, Enum):
     cost = "cost"
     npv = "npv"
@@ -304,8 +308,8 @@ def plan(
         typer.Option(help="cost: minimise discounted cost plus the unmet-demand penalty; "
                           "npv: maximise net present value."),
     ] = Objective.cost,
-    gap: Annotated[float, typer.Option(help="Relative MIP gap at which HiGHS may stop.", min=0.0, max=1.0)] = 0.01,
-    time_limit: Annotated[float, typer.Option(help="Solver time limit, seconds.", **Positive)] = 60.0,
+    gap: Gap = 0.01,
+    time_limit: TimeLimit = 60.0,
     threads: Annotated[int | None, typer.Option(help="Solver threads (default: HiGHS decides).", min=1)] = None,
     as_json: AsJson = False,
 ) -> None:
@@ -331,8 +335,8 @@ def plan(
 def finance(
     file: ScenarioFile = DEFAULT_SCENARIO,
     overrides: Overrides = None,
-    gap: Annotated[float, typer.Option(help="Relative MIP gap of the plan.", min=0.0, max=1.0)] = 0.01,
-    time_limit: Annotated[float, typer.Option(help="Solver time limit, seconds.", **Positive)] = 60.0,
+    gap: Gap = 0.01,
+    time_limit: TimeLimit = 60.0,
     as_json: AsJson = False,
 ) -> None:
     """Plan the network, then follow its money: cash flows per year, NPV, IRR, payback, peak
@@ -469,7 +473,8 @@ def _print_finance(scenario: Scenario, money: Financials) -> None:
     for row in money.investors.itertuples():
         investors.add_row(row.investor, row.kind, f"{row.committed_usd / 1e9:,.2f}",
                           f"{row.called_usd / 1e9:,.2f}", f"{row.received_usd / 1e9:,.2f}",
-                          pct(row.irr) if row.called_usd > 0 else "–",
+                          ("repaid as called" if row.irr is None or row.irr != row.irr else pct(row.irr))
+                          if row.called_usd > 0 else "–",
                           "–" if row.multiple is None or row.multiple != row.multiple else f"{row.multiple:,.2f}×")
     out.print(investors)
     for message in money.messages:

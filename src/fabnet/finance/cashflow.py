@@ -18,7 +18,9 @@ the scenario; the result is `Financials`. Conventions:
 - Cash: when the quarter's cash would go negative, capital is called from every investor pro
   rata to what each still has committed and available (debt draws included); what cannot be
   called is a funding gap. Positive cash is distributed to equity, except (when the scenario
-  reinvests operating cash) what the rest of the plan will still need.
+  reinvests operating cash) what the rest of the plan will still need. Without reinvestment,
+  as in the planner's budget, sales only pay tax and debt service and then go to equity, so
+  all spending is called from the investors (less grants and tax credits).
 - At the end of the horizon the book value of the assets plus cash repays the debt and the rest
   goes to equity, so returns are not cut off by the horizon (as in the planner's objective).
 """
@@ -201,11 +203,12 @@ def _finance(scenario: Scenario, flows: dict[str, np.ndarray], horizon: int) -> 
     regimes = scenario.finance.tax_regimes
     losses = np.zeros(len(regimes))
 
-    operating = flows["revenue_usd"] - flows["foundry_usd"] - flows["packaging_usd"]
+    margin = flows["revenue_usd"] - flows["foundry_usd"] - flows["packaging_usd"]
     spend = (flows["opex_usd"] + flows["foundry_usd"] + flows["packaging_usd"] + flows["capex_building_usd"]
              + flows["capex_tools_usd"] + flows["packaging_capex_usd"])
+    reinvest = scenario.funding.reinvest_operating_cash
     inflow = flows["revenue_usd"] + flows["grants_usd"] + flows["itc_usd"]
-    reserve = _future_need(inflow - spend) if scenario.funding.reinvest_operating_cash else np.zeros(horizon)
+    reserve = _future_need(inflow - spend) if reinvest else np.zeros(horizon)
 
     out = {k: np.zeros(horizon) for k in ("tax_usd", "tax_unlevered_usd", "interest_usd", "principal_usd",
                                           "equity_calls_usd", "debt_draws_usd", "distributions_usd",
@@ -215,7 +218,7 @@ def _finance(scenario: Scenario, flows: dict[str, np.ndarray], horizon: int) -> 
     for t in range(horizon):
         interest = sum(d.balance_after(t - 1) * d.rate_q for d in debts.values())
         principal = sum(d.principal_in(t) for d in debts.values())
-        taxable = (flows["_share_by_regime"][:, t] * operating[t] - flows["_opex_by_regime"][:, t]
+        taxable = (flows["_share_by_regime"][:, t] * margin[t] - flows["_opex_by_regime"][:, t]
                    - flows["_depreciation_by_regime"][:, t])
         out["tax_unlevered_usd"][t] = _income_tax(taxable, regimes, unlevered_losses)
         taxable[0] -= interest
@@ -223,7 +226,11 @@ def _finance(scenario: Scenario, flows: dict[str, np.ndarray], horizon: int) -> 
         out["tax_usd"][t], out["interest_usd"][t], out["principal_usd"][t] = tax, interest, principal
         for i, d in debts.items():
             investor_flows[i, t] += d.balance_after(t - 1) * d.rate_q + d.principal_in(t)
-        balance += inflow[t] - spend[t] - tax - interest - principal
+        # Without reinvestment (the planner's rule) sales pay tax and debt service and go to
+        # equity; spending is paid from commitments, grants and tax credits alone.
+        from_sales = flows["revenue_usd"][t] - tax - interest - principal
+        balance += (from_sales if reinvest else min(from_sales, 0.0)) \
+            + flows["grants_usd"][t] + flows["itc_usd"][t] - spend[t]
         if balance < 0:
             room = np.clip(available[:, t] - called.sum(axis=1), 0.0, None)
             call = min(-balance, room.sum())
@@ -238,6 +245,8 @@ def _finance(scenario: Scenario, flows: dict[str, np.ndarray], horizon: int) -> 
                     account.paid_in += draw[i]
             out["funding_gap_usd"][t] = max(-balance - call, 0.0)
             balance = 0.0 if out["funding_gap_usd"][t] > 0 else balance + call
+        if not reinvest:
+            balance += max(from_sales, 0.0)  # after this quarter's calls: to be distributed
         accrue_preferred_return(accounts)
         last = t == horizon - 1
         payout = (_terminal_payout(balance, flows, debts, investor_flows, t, out) if last
@@ -298,16 +307,24 @@ def _terminal_payout(balance: float, flows, debts, investor_flows, t: int, out) 
 
 def _investor_table(investors: tuple[Investor, ...], committed: np.ndarray, called: np.ndarray,
                     flows: np.ndarray) -> pd.DataFrame:
+    """Committed, called and received (gross: a call and a distribution in the same quarter are
+    both counted), IRR of the net quarterly flows, and multiple = received / called."""
     rows = []
     for i, investor in enumerate(investors):
-        paid = -flows[i][flows[i] < 0].sum()
-        received = flows[i][flows[i] > 0].sum()
+        paid = called[i].sum()
+        received = (flows[i] + called[i]).sum()
         rows.append({
             "investor": investor.id, "kind": investor.kind, "committed_usd": committed[i].sum(),
-            "called_usd": called[i].sum(), "received_usd": received,
-            "irr": annualise(irr(flows[i])), "multiple": received / paid if paid > 0 else None,
+            "called_usd": paid, "received_usd": received,
+            "irr": annualise(irr(_without_dust(flows[i]))),
+            "multiple": received / paid if paid > 0 else None,
         })
     return pd.DataFrame(rows)
+
+
+def _without_dust(flows: np.ndarray) -> np.ndarray:
+    """Flows below a dollar are rounding; left in, a −1e-9 adds a sign change and a false IRR."""
+    return np.where(np.abs(flows) < 1.0, 0.0, flows)
 
 
 # --- metrics and messages ------------------------------------------------------------------
@@ -332,7 +349,7 @@ def _metrics(scenario: Scenario, q: pd.DataFrame, flows: dict[str, np.ndarray]) 
     return {
         "revenue_basis": scenario.finance.revenue,
         "npv_usd": npv(rate_q, with_terminal),
-        "irr": annualise(irr(with_terminal)),
+        "irr": annualise(irr(_without_dust(with_terminal))),
         "payback_quarter": str(quarters[payback]) if payback is not None else None,
         "peak_funding_need_usd": peak_funding_need(project),
         "levelised_cost_per_accelerator_usd": npv(rate_q, costs_net) / units if units > 0 else None,
