@@ -1,0 +1,525 @@
+"""Discrete-event simulation of one wafer fab in the SMT2020 format.
+
+A SimPy-sized kernel: one heap of (time, seq, kind, a, b) entries, the sequence number breaking
+ties in FIFO order so that runs are reproducible, and all state in plain lists indexed by
+integer ids (lots, tools, families), so that the loop can later move to a compiled kernel.
+
+What happens to a lot: it is released (or starts as initial WIP), waits in the queue of its
+step's tool family, is dispatched to a tool (dispatch rules are plain functions in rules.py),
+is set up, loaded, processed and unloaded, may be reworked, skips steps that sample it out,
+and is transported to the next step. Modelling choices, where the data leave room:
+
+- Processing times are U(PTIME − PTIME2/2, PTIME + PTIME2/2) (as the peer PySCFabSim reads
+  them); per_piece times count 25 wafers; load and unload add to the lot's time, and to the
+  tool's unless the tool is cascading.
+- Cascading tools free up before the lot is done: after BatchInterval (per lot) or 25 ×
+  PartInterval (per piece), while the lot takes PTIME (+ 24 × PartInterval per piece).
+- Batching: lots at the same step name (DESC) share a batch, across products. Batch-forming
+  policy: an idle tool starts a batch as soon as the waiting compatible lots reach the minimum
+  batch size (taking up to the maximum), because waiting longer would leave it idle; with
+  fewer than the minimum it waits.
+- Setups: a step needing setup S on a tool set up otherwise takes the step's own setup time,
+  else the setup table's (from, to), else its (any, to). A tool that has not yet run its
+  setup's minimum run prefers lots that keep the setup.
+- Breakdowns (exponential, by tool group) and preventive maintenance (by calendar, or by
+  wafers processed) take the tool out of service: a down tool starts nothing. A failure or PM
+  that falls due while the tool is processing begins when that operation ends (no preemption).
+  Calendar PMs of a family are staggered over its tools (tool k of n starts k/n of an
+  interval later), so that a family is never all down at once by construction.
+- Lot-to-lens dedication: the later step must use the tool of the earlier one.
+- Rework happens at most once per lot and step. Critical queue times are measured, not
+  enforced: a violation is a start of the target step after the limit.
+- Transport between Fab families takes U(6.25, 8.75) min; to or from the Delay family none.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from fabnet.fabsim.rules import RULES, Rule
+from fabnet.fabsim.smt2020 import PER_BATCH, PER_PIECE, WAFERS_PER_LOT, FabData
+
+RELEASE, ARRIVE, TOOL_FREE, LOT_DONE, FAIL, DOWN_END, PM_DUE, SAMPLE = range(8)
+UP, BUSY, DOWN = 0, 1, 2
+MINUTES_PER_DAY = 1440.0
+
+
+class Uniforms:
+    """Uniform draws from a numpy Generator, taken in blocks so the event loop stays cheap."""
+
+    def __init__(self, generator: np.random.Generator, block: int = 1 << 16) -> None:
+        self._generator, self._block = generator, block
+        self._values: list[float] = []
+        self._next = 0
+
+    def __call__(self) -> float:
+        if self._next == len(self._values):
+            self._values = self._generator.random(self._block).tolist()
+            self._next = 0
+        value = self._values[self._next]
+        self._next += 1
+        return value
+
+
+@dataclass
+class SimOptions:
+    days: float = 90.0
+    rule: str = "fifo"
+    seed: int = 0
+    warmup_days: float = 0.0
+    release_scale: float = 1.0          # multiplies the release rate (operating curves)
+    initial_wip: bool = True
+    breakdowns: bool = True
+    pms: bool = True
+    sample_every_days: float = 1.0
+
+
+@dataclass
+class SimResult:
+    """Flat records, built into tables by kpis.py."""
+
+    options: SimOptions
+    lots: list[tuple]                   # (route, priority, stream, release, done, due, raw)
+    family_busy: np.ndarray             # minutes after warm-up, summed over the family's tools
+    family_setup: np.ndarray
+    family_down: np.ndarray
+    family_pm: np.ndarray
+    family_wait: np.ndarray             # summed queue minutes of lots that started
+    family_starts: np.ndarray
+    cqt_violations: dict[tuple[int, int], int]
+    cqt_checks: dict[tuple[int, int], int]
+    wip: list[tuple[float, int]]        # (day, lots in the fab)
+    lot_steps: int = 0
+    events: int = 0
+    wall_s: float = 0.0
+    released: int = 0
+    extra: dict = field(default_factory=dict)
+
+
+class Simulation:
+    def __init__(self, fab: FabData, options: SimOptions) -> None:
+        if options.rule not in RULES:
+            raise ValueError(f"unknown rule {options.rule!r}; use one of {', '.join(RULES)}")
+        self.fab, self.o = fab, options
+        streams = np.random.SeedSequence(options.seed).spawn(4)
+        self.u_process = Uniforms(np.random.default_rng(streams[0]))
+        self.u_route = Uniforms(np.random.default_rng(streams[1]))
+        self.u_down = Uniforms(np.random.default_rng(streams[2]))
+        self.u_move = Uniforms(np.random.default_rng(streams[3]))
+        self.rule: Rule = RULES[options.rule]
+        self.end = options.days * MINUTES_PER_DAY
+        self.warmup = options.warmup_days * MINUTES_PER_DAY
+        self.heap: list[tuple] = []
+        self.seq = 0
+        self._tools(fab)
+        self._routes(fab)
+        self.queue: list[list[int]] = [[] for _ in fab.families]
+        self.lot_route: list[int] = []
+        self.lot_step: list[int] = []
+        self.lot_priority: list[int] = []
+        self.lot_stream: list[int] = []
+        self.lot_release: list[float] = []
+        self.lot_due: list[float] = []
+        self.lot_queued_at: list[float] = []
+        self.lot_dedicated: list[dict[int, int] | None] = []
+        self.lot_reworked: list[set[int] | None] = []
+        self.lot_cqt: list[tuple[int, float, int] | None] = []
+        self.in_fab = 0
+        self.records: list[tuple] = []
+        self.lot_steps = 0
+        self.released = 0
+        self.cqt_violations: dict[tuple[int, int], int] = {}
+        self.cqt_checks: dict[tuple[int, int], int] = {}
+        self.wip_samples: list[tuple[float, int]] = []
+        n = len(fab.families)
+        self.family_busy, self.family_setup = np.zeros(n), np.zeros(n)
+        self.family_down, self.family_pm = np.zeros(n), np.zeros(n)
+        self.family_wait, self.family_starts = np.zeros(n), np.zeros(n, dtype=np.int64)
+
+    # --- set-up --------------------------------------------------------------------------
+
+    def _tools(self, fab: FabData) -> None:
+        self.tool_family: list[int] = []
+        for f, count in enumerate(fab.family_tools):
+            self.tool_family += [f] * int(count)
+        t = len(self.tool_family)
+        self.tool_state = [UP] * t
+        self.tool_setup = [-1] * t
+        self.tool_runs = [0] * t
+        self.tool_wafers = [0.0] * t
+        self.tool_pm_wafers: list[list[tuple[float, float, float, float]]] = [[] for _ in range(t)]
+        self.tool_pending: list[list[tuple[int, float]]] = [[] for _ in range(t)]  # (kind, minutes)
+        self.tool_down_until = [0.0] * t
+        self.family_tools: list[list[int]] = [[] for _ in fab.families]
+        for tool, f in enumerate(self.tool_family):
+            self.family_tools[f].append(tool)
+        self.idle: list[set[int]] = [set(tools) for tools in self.family_tools]
+
+    def _routes(self, fab: FabData) -> None:
+        """Python lists of the route arrays: the loop reads them element by element."""
+        self.r = []
+        desc_ids: dict[str, int] = {}
+        for route in fab.routes:
+            mean_minutes = np.where(route.per == PER_PIECE, route.ptime * WAFERS_PER_LOT, route.ptime) \
+                + fab.family_load_min[route.family]
+            self.r.append({
+                "family": route.family.tolist(), "ptime": route.ptime.tolist(),
+                "spread": route.ptime_spread.tolist(), "per": route.per.tolist(),
+                "bmin": route.batch_min.tolist(), "bmax": route.batch_max.tolist(),
+                "setup": route.setup.tolist(), "stime": route.setup_time.tolist(),
+                "ltl": route.ltl_step.tolist(), "bint": route.batch_interval.tolist(),
+                "pint": route.part_interval.tolist(), "rwk": route.rework_step.tolist(),
+                "rwkp": route.rework_prob.tolist(), "sample": route.sample_prob.tolist(),
+                "cqt": route.cqt_step.tolist(), "cqtmin": route.cqt_min.tolist(),
+                "desc": [desc_ids.setdefault(d, len(desc_ids)) for d in route.desc],
+                "mean": mean_minutes.tolist(),
+                "remaining": np.cumsum(mean_minutes[::-1])[::-1].tolist() + [0.0],
+                "raw": float(mean_minutes.sum()),
+                "steps": route.steps,
+            })
+
+    def push(self, time: float, kind: int, a: int = 0, b: int = 0) -> None:
+        self.seq += 1
+        heapq.heappush(self.heap, (time, self.seq, kind, a, b))
+
+    def _schedule_start(self) -> None:
+        fab, o = self.fab, self.o
+        if o.initial_wip:
+            for lot in fab.wip:
+                if lot.step >= fab.routes[lot.route].steps - 1:
+                    continue  # as the peer: lots at their last step are dropped
+                self._new_lot(lot.route, lot.priority, -1, lot.release_min, lot.due_min, lot.step, 0.0)
+        for s, stream in enumerate(fab.streams):
+            self.push(stream.start_min, RELEASE, s, 0)
+        if o.breakdowns:
+            for tool, f in enumerate(self.tool_family):
+                group = fab.family_group[f]
+                if group in fab.breakdown_mttf_min:
+                    first = -math.log(1.0 - self.u_down()) * fab.breakdown_first_min[group]
+                    self.push(first, FAIL, tool, 0)
+        if o.pms:
+            for pm_index, pm in enumerate(fab.pms):
+                tools = self.family_tools[pm.family]
+                for k, tool in enumerate(tools):
+                    if pm.by_pieces:
+                        self.tool_pm_wafers[tool].append(
+                            (pm.first, pm.interval, pm.duration_min, pm.duration_spread_min))
+                    else:
+                        first = pm.first + pm.interval * k / len(tools)
+                        self.push(first, PM_DUE, tool, pm_index)
+        self.push(0.0, SAMPLE)
+
+    def _new_lot(self, route: int, priority: int, stream: int, release: float, due: float,
+                 step: int, now: float) -> None:
+        lot = len(self.lot_route)
+        self.lot_route.append(route)
+        self.lot_step.append(step)
+        self.lot_priority.append(priority)
+        self.lot_stream.append(stream)
+        self.lot_release.append(release)
+        self.lot_due.append(due)
+        self.lot_queued_at.append(now)
+        self.lot_dedicated.append(None)
+        self.lot_reworked.append(None)
+        self.lot_cqt.append(None)
+        self.in_fab += 1
+        self._enter_step(lot, now, moved=False)
+
+    # --- the loop ------------------------------------------------------------------------
+
+    def run(self, progress=None) -> SimResult:  # type: ignore[no-untyped-def]
+        import time as wall
+
+        started = wall.perf_counter()
+        self._schedule_start()
+        heap, end = self.heap, self.end
+        events = 0
+        next_report = MINUTES_PER_DAY
+        while heap:
+            time, _, kind, a, b = heapq.heappop(heap)
+            if time > end:
+                break
+            events += 1
+            if kind == ARRIVE:
+                self._arrive(a, time)
+            elif kind == LOT_DONE:
+                self._lot_done(a, b, time)
+            elif kind == TOOL_FREE:
+                self._tool_free(a, time)
+            elif kind == RELEASE:
+                self._release(a, time)
+            elif kind == FAIL:
+                self._fail(a, time)
+            elif kind == DOWN_END:
+                self._down_end(a, b, time)
+            elif kind == PM_DUE:
+                self._pm_due(a, b, time)
+            else:
+                self.wip_samples.append((time / MINUTES_PER_DAY, self.in_fab))
+                self.push(time + self.o.sample_every_days * MINUTES_PER_DAY, SAMPLE)
+            if progress is not None and time >= next_report:
+                progress(time / MINUTES_PER_DAY)
+                next_report = time + MINUTES_PER_DAY
+        return SimResult(
+            options=self.o, lots=self.records, family_busy=self.family_busy,
+            family_setup=self.family_setup, family_down=self.family_down, family_pm=self.family_pm,
+            family_wait=self.family_wait, family_starts=self.family_starts,
+            cqt_violations=self.cqt_violations, cqt_checks=self.cqt_checks, wip=self.wip_samples,
+            lot_steps=self.lot_steps, events=events, wall_s=wall.perf_counter() - started,
+            released=self.released)
+
+    # --- lots ----------------------------------------------------------------------------
+
+    def _release(self, s: int, now: float) -> None:
+        stream = self.fab.streams[s]
+        self.released += 1
+        self._new_lot(stream.route, stream.priority, s, now, now + stream.due_allowance_min, 0, now)
+        interval = stream.interval_min / self.o.release_scale
+        self.push(now + interval, RELEASE, s, 0)
+
+    def _enter_step(self, lot: int, now: float, moved: bool) -> None:
+        """Skip sampled-out steps, finish the lot after its last, else send it to the queue."""
+        r = self.r[self.lot_route[lot]]
+        step = self.lot_step[lot]
+        sample = r["sample"]
+        while step < r["steps"] and sample[step] < 1.0 and self.u_route() >= sample[step]:
+            step += 1
+        self.lot_step[lot] = step
+        if step >= r["steps"]:
+            self._finish(lot, now)
+            return
+        delay = 0.0
+        if moved:
+            fab = self.fab
+            previous = r["family"][step - 1] if step > 0 else -1
+            if not fab.family_delay[r["family"][step]] and (previous < 0 or not fab.family_delay[previous]):
+                low, high = fab.transport_min
+                delay = low + (high - low) * self.u_move()
+        self.push(now + delay, ARRIVE, lot, 0)
+
+    def _arrive(self, lot: int, now: float) -> None:
+        family = self.r[self.lot_route[lot]]["family"][self.lot_step[lot]]
+        self.lot_queued_at[lot] = now
+        self.queue[family].append(lot)
+        self._dispatch(family, now)
+
+    def _lot_done(self, lot: int, tool: int, now: float) -> None:
+        r = self.r[self.lot_route[lot]]
+        step = self.lot_step[lot]
+        self.lot_steps += 1
+        if r["ltl"][step] >= 0:
+            if self.lot_dedicated[lot] is None:
+                self.lot_dedicated[lot] = {}
+            self.lot_dedicated[lot][r["ltl"][step]] = tool
+        if r["cqt"][step] >= 0:
+            self.lot_cqt[lot] = (r["cqt"][step], now + r["cqtmin"][step], step)
+        if r["rwkp"][step] > 0 and self.u_route() < r["rwkp"][step]:
+            done = self.lot_reworked[lot]
+            if done is None or step not in done:
+                self.lot_reworked[lot] = (done or set()) | {step}
+                self.lot_step[lot] = r["rwk"][step]
+                self._enter_step(lot, now, moved=True)
+                return
+        self.lot_step[lot] = step + 1
+        self._enter_step(lot, now, moved=True)
+
+    def _finish(self, lot: int, now: float) -> None:
+        self.in_fab -= 1
+        if now >= self.warmup:
+            route = self.lot_route[lot]
+            self.records.append((route, self.lot_priority[lot], self.lot_stream[lot],
+                                 self.lot_release[lot], now, self.lot_due[lot], self.r[route]["raw"]))
+
+    # --- dispatching ---------------------------------------------------------------------
+
+    def _dispatch(self, family: int, now: float) -> None:
+        queue = self.queue[family]
+        idle = self.idle[family]
+        while queue and idle:
+            started = False
+            for tool in sorted(idle):
+                chosen = self._choose(family, tool, now)
+                if chosen:
+                    self._start(tool, chosen, now)
+                    started = True
+                    break
+            if not started:
+                return
+
+    def _choose(self, family: int, tool: int, now: float) -> list[int]:
+        """The lot (or batch of lots) this idle tool should start now, or none."""
+        queue = self.queue[family]
+        candidates = [lot for lot in queue if self._may_use(lot, tool)]
+        if not candidates:
+            return []
+        keys = self.rule.keys(self, candidates, tool, now)
+        order = sorted(range(len(candidates)), key=keys.__getitem__)
+        first = candidates[order[0]]
+        r = self.r[self.lot_route[first]]
+        step = self.lot_step[first]
+        if r["per"][step] != PER_BATCH:
+            return [first]
+        return self._form_batch([candidates[i] for i in order])
+
+    def _may_use(self, lot: int, tool: int) -> bool:
+        dedicated = self.lot_dedicated[lot]
+        if dedicated is None:
+            return True
+        owner = dedicated.get(self.lot_step[lot])
+        return owner is None or owner == tool
+
+    def _form_batch(self, ordered: list[int]) -> list[int]:
+        """The best-ranked group of lots at one step name whose wafers reach the minimum."""
+        groups: dict[int, list[int]] = {}
+        for lot in ordered:
+            r = self.r[self.lot_route[lot]]
+            step = self.lot_step[lot]
+            if r["per"][step] != PER_BATCH:
+                continue
+            group = groups.setdefault(r["desc"][step], [])
+            if (len(group) + 1) * WAFERS_PER_LOT <= r["bmax"][step]:
+                group.append(lot)
+            if len(group) * WAFERS_PER_LOT >= r["bmax"][step]:
+                return group
+        for group in groups.values():
+            first = group[0]
+            r = self.r[self.lot_route[first]]
+            if len(group) * WAFERS_PER_LOT >= r["bmin"][self.lot_step[first]]:
+                return group
+        return []
+
+    def setup_minutes(self, tool: int, lot: int) -> float:
+        r = self.r[self.lot_route[lot]]
+        step = self.lot_step[lot]
+        wanted = r["setup"][step]
+        if wanted < 0 or self.tool_setup[tool] == wanted:
+            return 0.0
+        if not math.isnan(r["stime"][step]):
+            return r["stime"][step]
+        table = self.fab.setup_table
+        return table.get((self.tool_setup[tool], wanted), table.get((-1, wanted), 0.0))
+
+    def _start(self, tool: int, lots: list[int], now: float) -> None:
+        fab = self.fab
+        first = lots[0]
+        r = self.r[self.lot_route[first]]
+        step = self.lot_step[first]
+        family = self.tool_family[tool]
+        queue = self.queue[family]
+        for lot in lots:
+            queue.remove(lot)
+            if now >= self.warmup:
+                self.family_wait[family] += now - self.lot_queued_at[lot]
+                self.family_starts[family] += 1
+            pending = self.lot_cqt[lot]
+            if pending is not None and pending[0] == self.lot_step[lot]:
+                key = (self.lot_route[lot], pending[2])
+                self.cqt_checks[key] = self.cqt_checks.get(key, 0) + 1
+                if now > pending[1]:
+                    self.cqt_violations[key] = self.cqt_violations.get(key, 0) + 1
+                self.lot_cqt[lot] = None
+        setup = self.setup_minutes(tool, first)
+        wanted = r["setup"][step]
+        if wanted >= 0:
+            if self.tool_setup[tool] != wanted:
+                self.tool_setup[tool], self.tool_runs[tool] = wanted, 0
+            self.tool_runs[tool] += len(lots)
+        spread = r["spread"][step]
+        process = r["ptime"][step] + spread * (self.u_process() - 0.5)
+        per = r["per"][step]
+        load = fab.family_load_min[family]
+        if per == PER_PIECE:
+            interval = r["pint"][step]
+            if fab.family_cascading[family] and not math.isnan(interval):
+                lot_time = process + (WAFERS_PER_LOT - 1) * interval + load
+                tool_time = WAFERS_PER_LOT * interval
+            else:
+                lot_time = tool_time = process * WAFERS_PER_LOT + load
+        else:
+            lot_time = process + load
+            interval = r["bint"][step]
+            if fab.family_cascading[family] and not math.isnan(interval):
+                tool_time = interval
+            else:
+                tool_time = lot_time
+        lot_time += setup
+        tool_time += setup
+        self.idle[family].discard(tool)
+        self.tool_state[tool] = BUSY
+        self._account(family, self.family_busy, now, tool_time - setup)
+        self._account(family, self.family_setup, now, setup)
+        self.tool_wafers[tool] += WAFERS_PER_LOT * len(lots)
+        self.push(now + tool_time, TOOL_FREE, tool, 0)
+        for lot in lots:
+            self.push(now + lot_time, LOT_DONE, lot, tool)
+
+    def _account(self, family: int, totals: np.ndarray, start: float, minutes: float) -> None:
+        """Add the part of [start, start + minutes] after the warm-up and before the end."""
+        lo, hi = max(start, self.warmup), min(start + minutes, self.end)
+        if hi > lo:
+            totals[family] += hi - lo
+
+    # --- tools: free, down, maintenance --------------------------------------------------
+
+    def _tool_free(self, tool: int, now: float) -> None:
+        family = self.tool_family[tool]
+        self._due_piece_pms(tool)
+        if self.tool_pending[tool]:
+            kind, minutes = self.tool_pending[tool].pop(0)
+            self._go_down(tool, kind, minutes, now)
+            return
+        self.tool_state[tool] = UP
+        self.idle[family].add(tool)
+        self._dispatch(family, now)
+
+    def _due_piece_pms(self, tool: int) -> None:
+        pms = self.tool_pm_wafers[tool]
+        for i, (next_at, interval, mean, spread) in enumerate(pms):
+            if self.tool_wafers[tool] >= next_at:
+                pms[i] = (next_at + interval, interval, mean, spread)
+                self.tool_pending[tool].append((PM_DUE, mean + spread * (self.u_down() - 0.5)))
+
+    def _fail(self, tool: int, now: float) -> None:
+        group = self.fab.family_group[self.tool_family[tool]]
+        repair = -math.log(1.0 - self.u_down()) * self.fab.breakdown_mttr_min[group]
+        self._take_down(tool, FAIL, repair, now)
+
+    def _pm_due(self, tool: int, pm_index: int, now: float) -> None:
+        pm = self.fab.pms[pm_index]
+        self.push(now + pm.interval, PM_DUE, tool, pm_index)
+        self._take_down(tool, PM_DUE, pm.duration_min + pm.duration_spread_min * (self.u_down() - 0.5), now)
+
+    def _take_down(self, tool: int, kind: int, minutes: float, now: float) -> None:
+        if self.tool_state[tool] == UP:
+            self._go_down(tool, kind, minutes, now)
+        else:
+            self.tool_pending[tool].append((kind, minutes))  # after the running operation
+
+    def _go_down(self, tool: int, kind: int, minutes: float, now: float) -> None:
+        family = self.tool_family[tool]
+        self.idle[family].discard(tool)
+        self.tool_state[tool] = DOWN
+        self._account(family, self.family_down if kind == FAIL else self.family_pm, now, minutes)
+        self.push(now + minutes, DOWN_END, tool, kind)
+
+    def _down_end(self, tool: int, kind: int, now: float) -> None:
+        if kind == FAIL:
+            group = self.fab.family_group[self.tool_family[tool]]
+            self.push(now - math.log(1.0 - self.u_down()) * self.fab.breakdown_mttf_min[group], FAIL, tool, 0)
+        if self.tool_pending[tool]:
+            next_kind, minutes = self.tool_pending[tool].pop(0)
+            self._go_down(tool, next_kind, minutes, now)
+            return
+        self.tool_state[tool] = UP
+        family = self.tool_family[tool]
+        self.idle[family].add(tool)
+        self._dispatch(family, now)
+
+
+def simulate(fab: FabData, options: SimOptions, progress=None) -> SimResult:  # type: ignore[no-untyped-def]
+    """Run one simulation of `fab` under `options`."""
+    return Simulation(fab, options).run(progress)
