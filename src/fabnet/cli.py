@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
@@ -253,6 +253,103 @@ def chips(
             table.add_row(f"  {part.replace('_', ' ')}", f"${value:,.2f}")
         table.add_row("cost per accelerator", f"${result['cost_per_accelerator']:,.2f}")
     out.print(table)
+
+
+# --- simulate -----------------------------------------------------------------------------
+
+
+class SimRule(str, Enum):
+    fifo = "fifo"
+    cr = "cr"
+    edd = "edd"
+    spt = "spt"
+    dataset = "dataset"
+
+
+@app.command()
+def simulate(
+    dataset: Annotated[str, typer.Option(help="SMT2020 dataset: HVLM or LVHM.")] = "HVLM",
+    data: Annotated[Path | None, typer.Option(help="Folder holding the dataset (default: "
+                                              "$FABNET_SMT2020_DIR, else ../shared/data/smt2020).")] = None,
+    days: Annotated[float, typer.Option(help="Simulated days.", **Positive)] = 90.0,
+    rule: Annotated[SimRule, typer.Option(help="Dispatching rule; dataset = each family's own chain.")] = SimRule.fifo,
+    seed: Annotated[int, typer.Option(help="Seed of every random stream.", min=0)] = 0,
+    warmup_days: Annotated[float, typer.Option(help="Days left out of the statistics.", min=0.0)] = 0.0,
+    curve: Annotated[bool, typer.Option("--curve", help="Operating curve: run at release-rate "
+                                        "multiples 0.5 … 1.05 (empty start) and print cycle time "
+                                        "against bottleneck utilisation.")] = False,
+    as_json: AsJson = False,
+) -> None:
+    """Simulate one wafer fab of the SMT2020 testbed and report cycle time, throughput, WIP,
+    on-time delivery, utilisation and critical queue times.
+
+    Conventions as the peer PySCFabSim: start at t = 0 with the initial WIP; cycle time = done −
+    release, a WIP lot's release back-dated to its due date minus its stream's allowance.
+
+    Example: `fabnet simulate --dataset HVLM --days 90 --rule fifo --seed 1`;
+    `fabnet simulate --curve --days 120 --warmup-days 60`.
+    """
+    from fabnet.fabsim import SimOptions, kpis, load_smt2020, operating_curve
+    from fabnet.fabsim import simulate as run_simulation
+
+    if warmup_days >= days:
+        raise typer.BadParameter("--warmup-days must be shorter than --days")
+    with _user_errors():
+        fab = load_smt2020(dataset, data)
+    options = SimOptions(days=days, rule=rule.value, seed=seed, warmup_days=warmup_days)
+    if curve:
+        with _day_progress(days, "operating curve") as tick:
+            table = operating_curve(fab, options, progress=lambda scale, day: tick(day, f"× {scale:g}"))
+        if as_json:
+            print(json.dumps(table.to_dict("records"), indent=2))
+            return
+        _print_frame(table, "Operating curve (release-rate multiple → load and cycle time)")
+        return
+    with _day_progress(days, f"{dataset} {rule.value}") as tick:
+        result = run_simulation(fab, options, progress=lambda day: tick(day, ""))
+    k = kpis(fab, result)
+    if as_json:
+        print(json.dumps({"lots": k.lots.to_dict("records"), "families": k.families.to_dict("records"),
+                          "cqt": k.cqt.to_dict("records"), "wip": k.wip.to_dict("records"),
+                          "speed": {"lot_steps": result.lot_steps, "events": result.events,
+                                    "wall_s": result.wall_s}}, indent=2, default=float))
+        return
+    _print_frame(k.lots, f"{dataset}, {rule.value}, {days:g} days (after {warmup_days:g} warm-up): lots")
+    top = k.families.sort_values("utilisation", ascending=False).head(10)
+    _print_frame(top.drop(columns=["group"]), "Busiest tool families")
+    violations = k.cqt[k.cqt["violations"] > 0].sort_values("violations", ascending=False).head(10)
+    if len(violations):
+        _print_frame(violations, "Critical queue time violations (worst steps)")
+    out.print(f"WIP: {k.wip['lots'].mean():,.0f} lots on average; {result.lot_steps:,} lot-steps, "
+              f"{result.events:,} events in {result.wall_s:.1f} s "
+              f"({result.lot_steps / max(result.wall_s, 1e-9):,.0f} lot-steps/s)")
+
+
+@contextmanager
+def _day_progress(days: float, label: str) -> Iterator[Callable[[float, str], None]]:
+    """A progress bar in simulated days on a terminal; silent otherwise."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    if not err.is_terminal:
+        yield lambda day, note: None
+        return
+    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed:.0f}/{task.total:.0f} days"),
+                  TimeElapsedColumn(), console=err, transient=True) as bar:
+        task = bar.add_task(label, total=days)
+        yield lambda day, note: bar.update(task, completed=day, description=f"{label} {note}")
+
+
+def _print_frame(frame: pd.DataFrame, title: str) -> None:
+    table = _table(*map(str, frame.columns), title=title, text_columns=2)
+    for row in frame.itertuples(index=False):
+        table.add_row(*(_cell(v) for v in row))
+    out.print(table)
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:,.3f}" if abs(value) < 10 else f"{value:,.1f}"
+    return escape(str(value))
 
 
 # --- wafers and run ------------------------------------------------------------------------

@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import heapq
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -93,11 +93,11 @@ class SimResult:
     cqt_violations: dict[tuple[int, int], int]
     cqt_checks: dict[tuple[int, int], int]
     wip: list[tuple[float, int]]        # (day, lots in the fab)
+    batch_sizes: dict[int, int]         # lots per batch → batches started
     lot_steps: int = 0
     events: int = 0
     wall_s: float = 0.0
     released: int = 0
-    extra: dict = field(default_factory=dict)
 
 
 class Simulation:
@@ -105,11 +105,12 @@ class Simulation:
         if options.rule not in RULES:
             raise ValueError(f"unknown rule {options.rule!r}; use one of {', '.join(RULES)}")
         self.fab, self.o = fab, options
-        streams = np.random.SeedSequence(options.seed).spawn(4)
+        streams = np.random.SeedSequence(options.seed).spawn(5)
         self.u_process = Uniforms(np.random.default_rng(streams[0]))
         self.u_route = Uniforms(np.random.default_rng(streams[1]))
         self.u_down = Uniforms(np.random.default_rng(streams[2]))
         self.u_move = Uniforms(np.random.default_rng(streams[3]))
+        self.u_release = Uniforms(np.random.default_rng(streams[4]))
         self.rule: Rule = RULES[options.rule]
         self.end = options.days * MINUTES_PER_DAY
         self.warmup = options.warmup_days * MINUTES_PER_DAY
@@ -118,6 +119,7 @@ class Simulation:
         self._tools(fab)
         self._routes(fab)
         self.queue: list[list[int]] = [[] for _ in fab.families]
+        self._family_traits(fab)
         self.lot_route: list[int] = []
         self.lot_step: list[int] = []
         self.lot_priority: list[int] = []
@@ -129,6 +131,8 @@ class Simulation:
         self.lot_reworked: list[set[int] | None] = []
         self.lot_cqt: list[tuple[int, float, int] | None] = []
         self.in_fab = 0
+        self.stream_released = [0] * len(fab.streams)
+        self.batch_sizes: dict[int, int] = {}
         self.records: list[tuple] = []
         self.lot_steps = 0
         self.released = 0
@@ -181,6 +185,21 @@ class Simulation:
                 "raw": float(mean_minutes.sum()),
                 "steps": route.steps,
             })
+
+    def _family_traits(self, fab: FabData) -> None:
+        """Which families ever see setups, lot-to-lens dedication or batches: the dispatcher
+        skips that work everywhere else."""
+        n = len(fab.families)
+        self.family_has_setup = [False] * n
+        self.family_has_ltl = [False] * n
+        self.family_batches = [False] * n
+        for route in fab.routes:
+            for step, family in enumerate(route.family.tolist()):
+                self.family_has_setup[family] |= bool(route.setup[step] >= 0)
+                self.family_batches[family] |= bool(route.per[step] == PER_BATCH)
+                later = int(route.ltl_step[step])
+                if later >= 0:
+                    self.family_has_ltl[int(route.family[later])] = True
 
     def push(self, time: float, kind: int, a: int = 0, b: int = 0) -> None:
         self.seq += 1
@@ -269,6 +288,7 @@ class Simulation:
             family_setup=self.family_setup, family_down=self.family_down, family_pm=self.family_pm,
             family_wait=self.family_wait, family_starts=self.family_starts,
             cqt_violations=self.cqt_violations, cqt_checks=self.cqt_checks, wip=self.wip_samples,
+            batch_sizes=self.batch_sizes,
             lot_steps=self.lot_steps, events=events, wall_s=wall.perf_counter() - started,
             released=self.released)
 
@@ -277,8 +297,13 @@ class Simulation:
     def _release(self, s: int, now: float) -> None:
         stream = self.fab.streams[s]
         self.released += 1
+        self.stream_released[s] += 1
         self._new_lot(stream.route, stream.priority, s, now, now + stream.due_allowance_min, 0, now)
+        if self.stream_released[s] >= stream.count:
+            return
         interval = stream.interval_min / self.o.release_scale
+        if stream.exponential:
+            interval *= -math.log(1.0 - self.u_release())
         self.push(now + interval, RELEASE, s, 0)
 
     def _enter_step(self, lot: int, now: float, moved: bool) -> None:
@@ -353,15 +378,16 @@ class Simulation:
     def _choose(self, family: int, tool: int, now: float) -> list[int]:
         """The lot (or batch of lots) this idle tool should start now, or none."""
         queue = self.queue[family]
-        candidates = [lot for lot in queue if self._may_use(lot, tool)]
+        candidates = [lot for lot in queue if self._may_use(lot, tool)] if self.family_has_ltl[family] else queue
         if not candidates:
             return []
         keys = self.rule.keys(self, candidates, tool, now)
+        if not self.family_batches[family]:
+            return [candidates[min(range(len(candidates)), key=keys.__getitem__)]]
         order = sorted(range(len(candidates)), key=keys.__getitem__)
         first = candidates[order[0]]
         r = self.r[self.lot_route[first]]
-        step = self.lot_step[first]
-        if r["per"][step] != PER_BATCH:
+        if r["per"][self.lot_step[first]] != PER_BATCH:
             return [first]
         return self._form_batch([candidates[i] for i in order])
 
@@ -431,6 +457,8 @@ class Simulation:
         spread = r["spread"][step]
         process = r["ptime"][step] + spread * (self.u_process() - 0.5)
         per = r["per"][step]
+        if per == PER_BATCH:
+            self.batch_sizes[len(lots)] = self.batch_sizes.get(len(lots), 0) + 1
         load = fab.family_load_min[family]
         if per == PER_PIECE:
             interval = r["pint"][step]
@@ -450,8 +478,8 @@ class Simulation:
         tool_time += setup
         self.idle[family].discard(tool)
         self.tool_state[tool] = BUSY
-        self._account(family, self.family_busy, now, tool_time - setup)
         self._account(family, self.family_setup, now, setup)
+        self._account(family, self.family_busy, now + setup, tool_time - setup)
         self.tool_wafers[tool] += WAFERS_PER_LOT * len(lots)
         self.push(now + tool_time, TOOL_FREE, tool, 0)
         for lot in lots:

@@ -47,9 +47,13 @@ Criterion = Callable[["Simulation", int, float], float]
 
 def _global(criterion: Criterion) -> KeyFunction:
     def keys(sim: Simulation, lots: list[int], tool: int, now: float) -> list[tuple]:
+        cqt, priority = sim.lot_cqt, sim.lot_priority
+        if not sim.family_has_setup[sim.tool_family[tool]]:  # most families: no setups to weigh
+            return [(cqt[lot] is None or not _queue_time_running(sim, lot), -priority[lot],
+                     criterion(sim, lot, now)) for lot in lots]
         keep = _min_run_setup(sim, tool)
-        return [(_breaks_min_run(sim, lot, keep), not _queue_time_running(sim, lot),
-                 sim.setup_minutes(tool, lot), -sim.lot_priority[lot], criterion(sim, lot, now))
+        return [(_breaks_min_run(sim, lot, keep), cqt[lot] is None or not _queue_time_running(sim, lot),
+                 sim.setup_minutes(tool, lot), -priority[lot], criterion(sim, lot, now))
                 for lot in lots]
     return keys
 

@@ -69,6 +69,7 @@ class Stream:
     interval_min: float
     count: int
     due_allowance_min: float
+    exponential: bool = False   # RDIST: constant intervals (all SMT2020 streams) or exponential
 
 
 @dataclass(frozen=True)
@@ -266,7 +267,8 @@ def _stream(row: dict[str, str], part_route: dict[str, int]) -> Stream:
     return Stream(
         name=row["LOT"], route=part_route[row["PART"]], priority=int(row["PRIOR"]),
         start_min=start, interval_min=_minutes(row["REPEAT"], row["RUNITS"]),
-        count=int(row["RPT#"]), due_allowance_min=_date_minutes(row["DUE"]) - start)
+        count=int(row["RPT#"]), due_allowance_min=_date_minutes(row["DUE"]) - start,
+        exponential=row["RDIST"] == "exponential")
 
 
 def _wip(row: dict[str, str], part_route: dict[str, int],

@@ -1,0 +1,98 @@
+"""The event engine on small fabs whose answers are known."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from fabnet.fabsim.engine import SimOptions, simulate
+from fabnet.fabsim.kpis import kpis
+from fabnet.fabsim.smt2020 import PER_BATCH, PmCalendar
+from tests.fabsim.conftest import one_step_fab
+
+
+def cycle_minutes(result):
+    ordered = sorted(result.lots, key=lambda lot: lot[3])
+    return [done - release for _, _, _, release, done, _, _ in ordered]
+
+
+def test_one_tool_deterministic_cycle_times():
+    # A 60-minute step fed every 100 minutes: every lot takes exactly 60 minutes.
+    result = simulate(one_step_fab(interval=100, count=5), SimOptions(days=1))
+    assert cycle_minutes(result) == pytest.approx([60.0] * 5)
+
+
+def test_one_tool_queue_grows_by_the_difference():
+    # Fed every 50 minutes, lot k waits 10·k minutes: cycle time 60 + 10·k.
+    result = simulate(one_step_fab(interval=50, count=6), SimOptions(days=1))
+    assert cycle_minutes(result) == pytest.approx([60.0 + 10 * k for k in range(6)])
+
+
+def test_load_and_unload_add_to_the_cycle_time():
+    result = simulate(one_step_fab(interval=100, count=3, load=2.0), SimOptions(days=1))
+    assert cycle_minutes(result) == pytest.approx([62.0] * 3)
+
+
+def test_m_d_1_mean_wait_matches_pollaczek_khinchine():
+    # Poisson arrivals every 12.5 min on average, 10-minute service: ρ = 0.8 and
+    # Wq = ρ · s / (2 (1 − ρ)) = 20 minutes (M/D/1, Pollaczek–Khinchine).
+    fab = one_step_fab(ptime=10.0, interval=12.5, count=60_000, exponential=True)
+    result = simulate(fab, SimOptions(days=60_000 * 12.5 / 1440 + 1, seed=3))
+    wait = result.family_wait[0] / result.family_starts[0]
+    assert wait == pytest.approx(20.0, rel=0.08)
+
+
+def test_batch_sizes_stay_within_minimum_and_maximum():
+    # Batches of 2–4 lots (50–100 wafers); lots every 20 minutes, 100-minute batches.
+    fab = one_step_fab(per=PER_BATCH, ptime=100.0, interval=20.0, count=300, batch=(50, 100))
+    result = simulate(fab, SimOptions(days=10))
+    assert set(result.batch_sizes) <= {2, 3, 4}
+    assert sum(size * n for size, n in result.batch_sizes.items()) == len(result.lots) == 300
+    # The idle tool starts the first batch at the minimum rather than wait for a full one.
+    assert result.batch_sizes[2] >= 1
+
+
+def test_a_tool_in_maintenance_starts_nothing():
+    # A 50-minute PM at t = 0: the lot released at 0 starts at 50 and is done at 60.
+    pm = PmCalendar(family=0, by_pieces=False, interval=1e9, first=0.0, duration_min=50.0,
+                    duration_spread_min=0.0)
+    result = simulate(one_step_fab(ptime=10.0, interval=1e6, count=1, pms=(pm,)), SimOptions(days=1))
+    assert cycle_minutes(result) == pytest.approx([60.0])
+    assert result.family_pm[0] == pytest.approx(50.0)
+
+
+def test_a_piece_count_pm_follows_the_wafers():
+    # PM after 50 wafers (2 lots): the third lot waits for a 30-minute PM.
+    pm = PmCalendar(family=0, by_pieces=True, interval=1e9, first=50.0, duration_min=30.0,
+                    duration_spread_min=0.0)
+    result = simulate(one_step_fab(ptime=10.0, interval=10.0, count=3, pms=(pm,)), SimOptions(days=1))
+    assert cycle_minutes(result) == pytest.approx([10.0, 10.0, 40.0])
+
+
+def test_same_seed_same_result_and_another_seed_differs():
+    fab = one_step_fab(ptime=10.0, spread=4.0, interval=12.0, count=500, exponential=True)
+    a = simulate(fab, SimOptions(days=10, seed=7))
+    b = simulate(fab, SimOptions(days=10, seed=7))
+    c = simulate(fab, SimOptions(days=10, seed=8))
+    assert a.lots == b.lots
+    assert a.lots != c.lots
+
+
+def test_unknown_rule_is_refused():
+    with pytest.raises(ValueError, match="unknown rule"):
+        simulate(one_step_fab(), SimOptions(rule="guess"))
+
+
+@pytest.mark.parametrize("rule", ["fifo", "cr", "edd", "spt", "dataset"])
+def test_hvlm_smoke_every_rule(hvlm, rule):
+    result = simulate(hvlm, SimOptions(days=2, rule=rule, seed=1))
+    assert len(result.lots) > 50  # initial WIP near the end of its route finishes
+    assert result.lot_steps > 30_000  # about 23 k lot-steps a simulated day (FORMAT.md)
+    families = kpis(hvlm, result).families
+    assert families["utilisation"].max() <= 1 + 1e-9
+    assert ((families["availability"] > 0.5) & (families["availability"] <= 1)).all()
+
+
+def test_lvhm_smoke(lvhm):
+    result = simulate(lvhm, SimOptions(days=1, rule="cr"))
+    assert len(result.lots) > 20 and result.lot_steps > 15_000
