@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from fabnet.fabsim.engine import SimOptions, simulate
@@ -10,76 +11,86 @@ from fabnet.fabsim.smt2020 import PER_BATCH, PmCalendar
 from tests.fabsim.conftest import one_step_fab
 
 
+KERNELS = ["numba", "python"]
+
+
+@pytest.fixture(params=KERNELS)
+def kernel(request):
+    return request.param
+
+
 def cycle_minutes(result):
     ordered = sorted(result.lots, key=lambda lot: lot[3])
     return [done - release for _, _, _, release, done, _, _ in ordered]
 
 
-def test_one_tool_deterministic_cycle_times():
+def test_one_tool_deterministic_cycle_times(kernel):
     # A 60-minute step fed every 100 minutes: every lot takes exactly 60 minutes.
-    result = simulate(one_step_fab(interval=100, count=5), SimOptions(days=1))
+    result = simulate(one_step_fab(interval=100, count=5), SimOptions(days=1, kernel=kernel))
     assert cycle_minutes(result) == pytest.approx([60.0] * 5)
 
 
-def test_one_tool_queue_grows_by_the_difference():
+def test_one_tool_queue_grows_by_the_difference(kernel):
     # Fed every 50 minutes, lot k waits 10·k minutes: cycle time 60 + 10·k.
-    result = simulate(one_step_fab(interval=50, count=6), SimOptions(days=1))
+    result = simulate(one_step_fab(interval=50, count=6), SimOptions(days=1, kernel=kernel))
     assert cycle_minutes(result) == pytest.approx([60.0 + 10 * k for k in range(6)])
 
 
-def test_load_and_unload_add_to_the_cycle_time():
-    result = simulate(one_step_fab(interval=100, count=3, load=2.0), SimOptions(days=1))
+def test_load_and_unload_add_to_the_cycle_time(kernel):
+    result = simulate(one_step_fab(interval=100, count=3, load=2.0), SimOptions(days=1, kernel=kernel))
     assert cycle_minutes(result) == pytest.approx([62.0] * 3)
 
 
-def test_m_d_1_mean_wait_matches_pollaczek_khinchine():
+def test_m_d_1_mean_wait_matches_pollaczek_khinchine(kernel):
     # Poisson arrivals every 12.5 min on average, 10-minute service: ρ = 0.8 and
     # Wq = ρ · s / (2 (1 − ρ)) = 20 minutes (M/D/1, Pollaczek–Khinchine).
     fab = one_step_fab(ptime=10.0, interval=12.5, count=60_000, exponential=True)
-    result = simulate(fab, SimOptions(days=60_000 * 12.5 / 1440 + 1, seed=3))
+    result = simulate(fab, SimOptions(days=60_000 * 12.5 / 1440 + 1, seed=3, kernel=kernel))
     wait = result.family_wait[0] / result.family_starts[0]
     assert wait == pytest.approx(20.0, rel=0.08)
 
 
-def test_batch_sizes_stay_within_minimum_and_maximum():
+def test_batch_sizes_stay_within_minimum_and_maximum(kernel):
     # Batches of 2–4 lots (50–100 wafers); lots every 20 minutes, 100-minute batches.
     fab = one_step_fab(per=PER_BATCH, ptime=100.0, interval=20.0, count=300, batch=(50, 100))
-    result = simulate(fab, SimOptions(days=10))
+    result = simulate(fab, SimOptions(days=10, kernel=kernel))
     assert set(result.batch_sizes) <= {2, 3, 4}
     assert sum(size * n for size, n in result.batch_sizes.items()) == len(result.lots) == 300
     # The idle tool starts the first batch at the minimum rather than wait for a full one.
     assert result.batch_sizes[2] >= 1
 
 
-def test_a_tool_in_maintenance_starts_nothing():
+def test_a_tool_in_maintenance_starts_nothing(kernel):
     # A 50-minute PM at t = 0: the lot released at 0 starts at 50 and is done at 60.
     pm = PmCalendar(family=0, by_pieces=False, interval=1e9, first=0.0, duration_min=50.0,
                     duration_spread_min=0.0)
-    result = simulate(one_step_fab(ptime=10.0, interval=1e6, count=1, pms=(pm,)), SimOptions(days=1))
+    result = simulate(one_step_fab(ptime=10.0, interval=1e6, count=1, pms=(pm,)), SimOptions(days=1, kernel=kernel))
     assert cycle_minutes(result) == pytest.approx([60.0])
     assert result.family_pm[0] == pytest.approx(50.0)
 
 
-def test_a_piece_count_pm_follows_the_wafers():
+def test_a_piece_count_pm_follows_the_wafers(kernel):
     # PM after 50 wafers (2 lots): the third lot waits for a 30-minute PM.
     pm = PmCalendar(family=0, by_pieces=True, interval=1e9, first=50.0, duration_min=30.0,
                     duration_spread_min=0.0)
-    result = simulate(one_step_fab(ptime=10.0, interval=10.0, count=3, pms=(pm,)), SimOptions(days=1))
+    result = simulate(one_step_fab(ptime=10.0, interval=10.0, count=3, pms=(pm,)), SimOptions(days=1, kernel=kernel))
     assert cycle_minutes(result) == pytest.approx([10.0, 10.0, 40.0])
 
 
-def test_same_seed_same_result_and_another_seed_differs():
+def test_same_seed_same_result_and_another_seed_differs(kernel):
     fab = one_step_fab(ptime=10.0, spread=4.0, interval=12.0, count=500, exponential=True)
-    a = simulate(fab, SimOptions(days=10, seed=7))
-    b = simulate(fab, SimOptions(days=10, seed=7))
-    c = simulate(fab, SimOptions(days=10, seed=8))
+    a = simulate(fab, SimOptions(days=10, seed=7, kernel=kernel))
+    b = simulate(fab, SimOptions(days=10, seed=7, kernel=kernel))
+    c = simulate(fab, SimOptions(days=10, seed=8, kernel=kernel))
     assert a.lots == b.lots
     assert a.lots != c.lots
 
 
-def test_unknown_rule_is_refused():
+def test_unknown_rule_or_kernel_is_refused():
     with pytest.raises(ValueError, match="unknown rule"):
         simulate(one_step_fab(), SimOptions(rule="guess"))
+    with pytest.raises(ValueError, match="unknown kernel"):
+        simulate(one_step_fab(), SimOptions(kernel="guess"))
 
 
 @pytest.mark.parametrize("rule", ["fifo", "cr", "edd", "spt", "dataset"])
@@ -95,3 +106,18 @@ def test_hvlm_smoke_every_rule(hvlm, rule):
 def test_lvhm_smoke(lvhm):
     result = simulate(lvhm, SimOptions(days=1, rule="cr"))
     assert len(result.lots) > 20 and result.lot_steps > 15_000
+
+
+@pytest.mark.parametrize("rule", ["fifo", "cr", "dataset"])
+def test_compiled_kernel_equals_the_reference_engine_on_hvlm(hvlm, rule):
+    # Same seed, same random streams, same model: every lot, counter and sample identical
+    # (time sums may differ in the last bit: the compiler may order the additions otherwise).
+    options = dict(days=3, rule=rule, seed=5, warmup_days=1)
+    fast = simulate(hvlm, SimOptions(**options, kernel="numba"))
+    reference = simulate(hvlm, SimOptions(**options, kernel="python"))
+    assert fast.lots == reference.lots
+    assert fast.lot_steps == reference.lot_steps and fast.events == reference.events
+    for name in ("family_busy", "family_setup", "family_down", "family_pm", "family_wait", "family_starts"):
+        np.testing.assert_allclose(getattr(fast, name), getattr(reference, name), rtol=1e-12)
+    assert fast.cqt_checks == reference.cqt_checks and fast.cqt_violations == reference.cqt_violations
+    assert fast.batch_sizes == reference.batch_sizes and fast.wip == reference.wip

@@ -76,6 +76,7 @@ class SimOptions:
     breakdowns: bool = True
     pms: bool = True
     sample_every_days: float = 1.0
+    kernel: str = "numba"               # "numba" (compiled, kernel.py) or "python" (this file)
 
 
 @dataclass
@@ -549,5 +550,12 @@ class Simulation:
 
 
 def simulate(fab: FabData, options: SimOptions, progress=None) -> SimResult:  # type: ignore[no-untyped-def]
-    """Run one simulation of `fab` under `options`."""
-    return Simulation(fab, options).run(progress)
+    """Run one simulation of `fab` under `options`, with the compiled kernel unless
+    `options.kernel` is "python"; both give identical results for the same seed."""
+    if options.kernel == "python":
+        return Simulation(fab, options).run(progress)
+    if options.kernel != "numba":
+        raise ValueError(f"unknown kernel {options.kernel!r}; use numba or python")
+    from fabnet.fabsim.fast import simulate_fast  # the kernel module imports this one
+
+    return simulate_fast(fab, options, progress)

@@ -1,0 +1,226 @@
+"""Run the compiled kernel (kernel.py) with the same set-up, random streams and result as
+engine.Simulation, so that `simulate(..., kernel="numba")` and the reference agree exactly."""
+
+from __future__ import annotations
+
+import time as wall
+
+import numpy as np
+
+from fabnet.fabsim import kernel as K
+from fabnet.fabsim.engine import MINUTES_PER_DAY, SimOptions, SimResult, Simulation
+from fabnet.fabsim.smt2020 import FabData
+
+BLOCK = 1 << 16  # the reference engine's Uniforms block
+PENDING = 32
+MAX_PIECE_PMS = 16
+MAX_LTL = 16
+MAX_REWORK = 16
+
+
+class _Buffers:
+    """The five random streams for the kernel: row s holds stream s's next draws, in the order
+    its Generator made them in blocks, as the reference engine takes them. `pos` holds each
+    row's read position and, after it, each row's length (rows may differ in length)."""
+
+    def __init__(self, seed: int) -> None:
+        seeds = np.random.SeedSequence(seed).spawn(5)
+        self.generators = [np.random.default_rng(s) for s in seeds]
+        self.pos = np.zeros(10, np.int64)
+        self.u = np.zeros((5, 0))
+        self.refill()
+
+    def refill(self) -> None:
+        rows = []
+        for s, generator in enumerate(self.generators):
+            rest = self.u[s, self.pos[s]:self.pos[5 + s]] if self.u.shape[1] else np.zeros(0)
+            while len(rest) < 2 * BLOCK:
+                rest = np.concatenate([rest, generator.random(BLOCK)])
+            rows.append(rest)
+        self.u = np.zeros((5, max(len(r) for r in rows)))
+        for s, row in enumerate(rows):
+            self.u[s, : len(row)] = row
+            self.pos[s], self.pos[5 + s] = 0, len(row)
+
+
+def simulate_fast(fab: FabData, options: SimOptions, progress=None) -> SimResult:  # type: ignore[no-untyped-def]
+    started = wall.perf_counter()
+    ref = Simulation(fab, options)  # validates the options; its tables are reused, its loop never runs
+    s = _State(fab, options, ref)
+    s.schedule_start()
+    end = options.days * MINUTES_PER_DAY
+    day = MINUTES_PER_DAY
+    while True:
+        status = K.run_chunk(min(day, end), end, s.warmup, s.rule, options.sample_every_days,
+                             options.release_scale, *s.arrays())
+        if status == 1:
+            s.buffers.refill()
+            continue
+        if progress is not None:
+            progress(min(day, end) / MINUTES_PER_DAY)
+        if day >= end or s.sc[K.C_HSIZE] == 0:
+            break
+        day += MINUTES_PER_DAY
+    return s.result(wall.perf_counter() - started)
+
+
+class _State:
+    def __init__(self, fab: FabData, o: SimOptions, ref: Simulation) -> None:
+        self.fab, self.o, self.ref = fab, o, ref
+        self.warmup = o.warmup_days * MINUTES_PER_DAY
+        self.rule = K.RULE_CODES[o.rule]
+        self.buffers = _Buffers(o.seed)
+        routes = ref.r
+        offsets = np.cumsum([0] + [r["steps"] for r in routes])
+        total = int(offsets[-1])
+        self.ri = np.array([[offsets[i], r["steps"]] for i, r in enumerate(routes)], np.int64)
+        self.si = np.full((total, 11), -1, np.int64)
+        self.sf = np.full((total, 10), np.nan)
+        for i, r in enumerate(routes):
+            base = offsets[i]
+            rows = slice(base, base + r["steps"])
+            self.si[rows, K.S_FAM] = r["family"]
+            self.si[rows, K.S_PER] = r["per"]
+            self.si[rows, K.S_BMIN] = r["bmin"]
+            self.si[rows, K.S_BMAX] = r["bmax"]
+            self.si[rows, K.S_SETUP] = r["setup"]
+            self.si[rows, K.S_LTL] = r["ltl"]
+            self.si[rows, K.S_RWK] = r["rwk"]
+            self.si[rows, K.S_CQT] = r["cqt"]
+            self.si[rows, K.S_DESC] = r["desc"]
+            self.si[rows, K.S_RWKSLOT] = np.cumsum(np.array(r["rwk"]) >= 0) - 1
+            self.si[rows, K.S_LTLSLOT] = np.cumsum(np.array(r["ltl"]) >= 0) - 1
+            for column, key in ((K.S_PTIME, "ptime"), (K.S_SPREAD, "spread"), (K.S_STIME, "stime"),
+                                (K.S_BINT, "bint"), (K.S_PINT, "pint"), (K.S_RWKP, "rwkp"),
+                                (K.S_SAMPLE, "sample"), (K.S_CQTMIN, "cqtmin"), (K.S_MEAN, "mean")):
+                self.sf[rows, column] = r[key]
+            self.sf[rows, K.S_REMAIN] = r["remaining"][: r["steps"]]
+            assert (np.array(r["rwk"]) >= 0).sum() <= MAX_REWORK and (np.array(r["ltl"]) >= 0).sum() <= MAX_LTL
+        n_fam = len(fab.families)
+        first = np.cumsum([0] + list(fab.family_tools))[:-1]
+        self.fi = np.zeros((n_fam, 9), np.int64)
+        self.fi[:, K.F_FIRST] = first
+        self.fi[:, K.F_COUNT] = fab.family_tools
+        self.fi[:, K.F_CASC] = fab.family_cascading
+        self.fi[:, K.F_DELAY] = fab.family_delay
+        self.fi[:, K.F_HASSETUP] = ref.family_has_setup
+        self.fi[:, K.F_HASLTL] = ref.family_has_ltl
+        self.fi[:, K.F_BATCH] = ref.family_batches
+        self.fi[:, K.F_CR] = ["rank_CR" in rank for rank in fab.family_rank]
+        self.fi[:, K.F_LSSU] = [rule == "rule_LSSU" for rule in fab.family_rule]
+        self.famf = np.asarray(fab.family_load_min, float)
+        self.grp = np.array([[fab.breakdown_mttf_min.get(g, np.inf), fab.breakdown_mttr_min.get(g, 0.0)]
+                             for g in fab.family_group])
+        n_tools = fab.tools
+        self.ti = np.zeros((n_tools, 7), np.int64)
+        self.ti[:, K.T_FAM] = ref.tool_family
+        self.ti[:, K.T_SETUP] = -1
+        self.tf = np.zeros((n_tools, 1))
+        self.pk = np.zeros((n_tools, PENDING), np.int64)
+        self.pm = np.zeros((n_tools, PENDING))
+        self.ppm = np.zeros((n_tools, MAX_PIECE_PMS, 4))
+        n_setups = len(fab.setups)
+        self.setm = np.full((n_setups + 1, max(n_setups, 1)), np.nan)
+        for (cur, new), minutes in fab.setup_table.items():
+            self.setm[cur + 1, new] = minutes
+        self.minrun = np.zeros(max(n_setups, 1), np.int64)
+        for setup, runs in fab.min_run.items():
+            self.minrun[setup] = runs
+        self.sti = np.array([[st.route, st.priority, st.count, 0] for st in fab.streams], np.int64).reshape(-1, 4)
+        self.stf = np.array([[st.start_min, st.interval_min, st.due_allowance_min, float(st.exponential)]
+                             for st in fab.streams]).reshape(-1, 4)
+        self.pmc = np.array([[pm.family, pm.interval, pm.duration_min, pm.duration_spread_min]
+                             for pm in fab.pms]).reshape(-1, 4)
+        days = o.days
+        expected = sum(min(st.count, int(days * MINUTES_PER_DAY / st.interval_min * o.release_scale * 1.5) + 10)
+                       for st in fab.streams)
+        max_lots = len(fab.wip) + expected
+        self.li = np.full((max_lots, 8), -1, np.int64)
+        self.lf = np.zeros((max_lots, 4))
+        self.lltl = np.full((max_lots, MAX_LTL, 2), -1, np.int64)
+        self.lrwk = np.zeros((max_lots, MAX_REWORK), np.int8)
+        self.recs = np.zeros((max_lots, 7))
+        self.rec_raw = np.array([r["raw"] for r in routes])
+        self.qh = np.full((n_fam, 2), -1, np.int64)
+        self.qn = np.zeros(n_fam, np.int64)
+        self.acc = np.zeros((n_fam, 6))
+        self.cqtc = np.zeros((total, 2), np.int64)
+        self.bsizes = np.zeros(16, np.int64)
+        self.wip = np.zeros((int(days / o.sample_every_days) + 3, 2))
+        self.transport = np.array(fab.transport_min, float)
+        capacity = 4 * (max_lots + n_tools) + 1024
+        self.ht = np.zeros(capacity)
+        self.hi = np.zeros((capacity, 4), np.int64)
+        self.sc = np.zeros(10, np.int64)
+        self.cands = np.zeros(max_lots, np.int64)
+        self.keys = np.zeros((max_lots, 5))
+        self.order = np.zeros(max_lots, np.int64)
+        self.chosen = np.zeros(8, np.int64)
+        self.offsets = offsets
+
+    def arrays(self) -> tuple:
+        b = self.buffers
+        return (self.ht, self.hi, self.sc, b.u, b.pos, self.li, self.lf, self.lltl, self.lrwk, self.recs,
+                self.rec_raw, self.si, self.sf, self.ri, self.fi, self.famf, self.ti, self.tf, self.pk, self.pm,
+                self.ppm, self.setm, self.minrun, self.sti, self.stf, self.pmc, self.grp, self.qh, self.qn,
+                self.acc, self.cqtc, self.bsizes, self.wip, self.transport, self.cands, self.keys, self.order,
+                self.chosen)
+
+    def _push(self, time: float, kind: int, a: int, b: int) -> None:
+        K._push(self.ht, self.hi, self.sc, time, kind, a, b)
+
+    def schedule_start(self) -> None:
+        """The same start as Simulation._schedule_start, draw for draw."""
+        fab, o, b = self.fab, self.o, self.buffers
+        if o.initial_wip:
+            for lot in fab.wip:
+                if lot.step >= fab.routes[lot.route].steps - 1:
+                    continue
+                n = self.sc[K.C_NLOTS]
+                self.sc[K.C_NLOTS] = n + 1
+                self.li[n, K.L_ROUTE], self.li[n, K.L_STEP] = lot.route, lot.step
+                self.li[n, K.L_PRIO], self.li[n, K.L_STREAM] = lot.priority, -1
+                self.lf[n, K.L_RELEASE], self.lf[n, K.L_DUE], self.lf[n, K.L_QUEUED] = lot.release_min, lot.due_min, 0.0
+                self.sc[K.C_INFAB] += 1
+                K._enter_step(n, 0.0, False, self.li, self.lf, self.ri, self.si, self.sf, self.fi, b.u, b.pos,
+                              self.ht, self.hi, self.sc, self.transport, self.recs, self.warmup, self.rec_raw)
+        for s, stream in enumerate(fab.streams):
+            self._push(stream.start_min, K.RELEASE, s, 0)
+        if o.breakdowns:
+            for tool, f in enumerate(self.ref.tool_family):
+                group = fab.family_group[f]
+                if group in fab.breakdown_mttf_min:
+                    first = -np.log(1.0 - K._draw(b.u, b.pos, K.U_DOWN)) * fab.breakdown_first_min[group]
+                    self._push(first, K.FAIL, tool, 0)
+        if o.pms:
+            for pm_index, pm in enumerate(fab.pms):
+                tools = self.ref.family_tools[pm.family]
+                for k, tool in enumerate(tools):
+                    if pm.by_pieces:
+                        slot = self.ti[tool, K.T_NPPM]
+                        self.ppm[tool, slot] = (pm.first, pm.interval, pm.duration_min, pm.duration_spread_min)
+                        self.ti[tool, K.T_NPPM] = slot + 1
+                    else:
+                        self._push(pm.first + pm.interval * k / len(tools), K.PM_DUE, tool, pm_index)
+        self._push(0.0, K.SAMPLE, 0, 0)
+
+    def result(self, wall_s: float) -> SimResult:
+        n = self.sc[K.C_NREC]
+        lots = [(int(r[0]), int(r[1]), int(r[2]), r[3], r[4], r[5], r[6]) for r in self.recs[:n]]
+        checks, violations = {}, {}
+        for g in np.nonzero(self.cqtc[:, 0])[0]:
+            route = int(np.searchsorted(self.offsets, g, side="right") - 1)
+            key = (route, int(g - self.offsets[route]))
+            checks[key] = int(self.cqtc[g, 0])
+            if self.cqtc[g, 1]:
+                violations[key] = int(self.cqtc[g, 1])
+        samples = self.sc[K.C_DONE]
+        return SimResult(
+            options=self.o, lots=lots, family_busy=self.acc[:, K.A_BUSY].copy(),
+            family_setup=self.acc[:, K.A_SETUP].copy(), family_down=self.acc[:, K.A_DOWN].copy(),
+            family_pm=self.acc[:, K.A_PM].copy(), family_wait=self.acc[:, K.A_WAIT].copy(),
+            family_starts=self.acc[:, K.A_STARTS].astype(np.int64), cqt_violations=violations,
+            cqt_checks=checks, wip=[(float(d), int(c)) for d, c in self.wip[:samples]],
+            batch_sizes={int(k): int(v) for k, v in enumerate(self.bsizes) if v},
+            lot_steps=int(self.sc[K.C_STEPS]), events=int(self.sc[K.C_EVENTS]), wall_s=wall_s,
+            released=int(self.sc[K.C_RELEASED]))

@@ -1,0 +1,571 @@
+"""The event loop of engine.py compiled with numba: the same model over array state.
+
+`engine.Simulation` is the readable reference; this module is its fast twin and must give the
+same answer. Both draw their random numbers from the same numpy Generator blocks in the same
+order, so for the same seed the two produce identical lots, times and counters (a test holds
+them to it). The kernel runs in chunks: it returns to Python when a simulated day is done (for
+the progress bar) or when a buffer of random numbers runs low (Python refills it from the
+Generator), and all state lives in arrays that survive between chunks.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba as nb
+import numpy as np
+
+# Event kinds, states and per-kind columns: the same codes as engine.py.
+RELEASE, ARRIVE, TOOL_FREE, LOT_DONE, FAIL, DOWN_END, PM_DUE, SAMPLE = range(8)
+UP, BUSY, DOWN = 0, 1, 2
+PER_PIECE, PER_BATCH = 1, 2
+WAFERS = 25.0
+MIN_PER_DAY = 1440.0
+# Random streams.
+U_PROCESS, U_ROUTE, U_DOWN, U_MOVE, U_RELEASE = range(5)
+#: The kernel stops for a refill when a stream has fewer draws left than this.
+LOW_WATER = 4096
+
+# Route-step columns (ints, floats).
+S_FAM, S_PER, S_BMIN, S_BMAX, S_SETUP, S_LTL, S_RWK, S_CQT, S_DESC, S_RWKSLOT, S_LTLSLOT = range(11)
+S_PTIME, S_SPREAD, S_STIME, S_BINT, S_PINT, S_RWKP, S_SAMPLE, S_CQTMIN, S_MEAN, S_REMAIN = range(10)
+# Family columns.
+F_FIRST, F_COUNT, F_CASC, F_DELAY, F_HASSETUP, F_HASLTL, F_BATCH, F_CR, F_LSSU = range(9)
+# Tool columns.
+T_FAM, T_STATE, T_SETUP, T_RUNS, T_PEND, T_NPPM, T_HASBREAK = range(7)
+# Lot int columns.
+L_ROUTE, L_STEP, L_PRIO, L_STREAM, L_NEXT, L_PREV, L_CQTT, L_CQTS = range(8)
+# Lot float columns.
+L_RELEASE, L_DUE, L_QUEUED, L_CQTD = range(4)
+# Scalars.
+C_NLOTS, C_INFAB, C_NREC, C_STEPS, C_EVENTS, C_SEQ, C_HSIZE, C_RELEASED, C_NWIP, C_DONE = range(10)
+# Accounting columns.
+A_BUSY, A_SETUP, A_DOWN, A_PM, A_WAIT, A_STARTS = range(6)
+# Rules.
+R_FIFO, R_CR, R_EDD, R_SPT, R_DATASET = range(5)
+RULE_CODES = {"fifo": R_FIFO, "cr": R_CR, "edd": R_EDD, "spt": R_SPT, "dataset": R_DATASET}
+
+
+@nb.njit(cache=True)
+def _draw(u, upos, stream):
+    value = u[stream, upos[stream]]
+    upos[stream] += 1
+    return value
+
+
+@nb.njit(cache=True)
+def _push(ht, hi, sc, time, kind, a, b):
+    sc[C_SEQ] += 1
+    seq = sc[C_SEQ]
+    n = sc[C_HSIZE]
+    sc[C_HSIZE] = n + 1
+    # sift up
+    while n > 0:
+        parent = (n - 1) >> 1
+        if ht[parent] < time or (ht[parent] == time and hi[parent, 0] < seq):
+            break
+        ht[n] = ht[parent]
+        hi[n, 0] = hi[parent, 0]
+        hi[n, 1] = hi[parent, 1]
+        hi[n, 2] = hi[parent, 2]
+        hi[n, 3] = hi[parent, 3]
+        n = parent
+    ht[n] = time
+    hi[n, 0] = seq
+    hi[n, 1] = kind
+    hi[n, 2] = a
+    hi[n, 3] = b
+
+
+@nb.njit(cache=True)
+def _pop(ht, hi, sc):
+    """Remove the smallest entry; returns (time, kind, a, b)."""
+    time, kind, a, b = ht[0], hi[0, 1], hi[0, 2], hi[0, 3]
+    n = sc[C_HSIZE] - 1
+    sc[C_HSIZE] = n
+    if n == 0:
+        return time, kind, a, b
+    lt, l0, l1, l2, l3 = ht[n], hi[n, 0], hi[n, 1], hi[n, 2], hi[n, 3]
+    i = 0
+    while True:
+        child = 2 * i + 1
+        if child >= n:
+            break
+        right = child + 1
+        if right < n and (ht[right] < ht[child] or (ht[right] == ht[child] and hi[right, 0] < hi[child, 0])):
+            child = right
+        if lt < ht[child] or (lt == ht[child] and l0 < hi[child, 0]):
+            break
+        ht[i] = ht[child]
+        hi[i, 0] = hi[child, 0]
+        hi[i, 1] = hi[child, 1]
+        hi[i, 2] = hi[child, 2]
+        hi[i, 3] = hi[child, 3]
+        i = child
+    ht[i] = lt
+    hi[i, 0] = l0
+    hi[i, 1] = l1
+    hi[i, 2] = l2
+    hi[i, 3] = l3
+    return time, kind, a, b
+
+
+@nb.njit(cache=True)
+def _account(acc, column, family, start, minutes, warmup, end):
+    lo = max(start, warmup)
+    hi = min(start + minutes, end)
+    if hi > lo:
+        acc[family, column] += hi - lo
+
+
+@nb.njit(cache=True)
+def _queue_append(qh, qn, li, family, lot):
+    tail = qh[family, 1]
+    li[lot, L_PREV] = tail
+    li[lot, L_NEXT] = -1
+    if tail >= 0:
+        li[tail, L_NEXT] = lot
+    else:
+        qh[family, 0] = lot
+    qh[family, 1] = lot
+    qn[family] += 1
+
+
+@nb.njit(cache=True)
+def _queue_remove(qh, qn, li, family, lot):
+    prev, nxt = li[lot, L_PREV], li[lot, L_NEXT]
+    if prev >= 0:
+        li[prev, L_NEXT] = nxt
+    else:
+        qh[family, 0] = nxt
+    if nxt >= 0:
+        li[nxt, L_PREV] = prev
+    else:
+        qh[family, 1] = prev
+    qn[family] -= 1
+
+
+@nb.njit(cache=True)
+def _setup_minutes(si, sf, ti, setm, tool, g):
+    wanted = si[g, S_SETUP]
+    current = ti[tool, T_SETUP]
+    if wanted < 0 or current == wanted:
+        return 0.0
+    if not math.isnan(sf[g, S_STIME]):
+        return sf[g, S_STIME]
+    value = setm[current + 1, wanted]
+    if math.isnan(value):
+        value = setm[0, wanted]
+    return 0.0 if math.isnan(value) else value
+
+
+@nb.njit(cache=True)
+def _less(keys, a, b, width):
+    for c in range(width):
+        if keys[a, c] < keys[b, c]:
+            return True
+        if keys[a, c] > keys[b, c]:
+            return False
+    return False
+
+
+@nb.njit(cache=True)
+def _enter_step(lot, now, moved, li, lf, ri, si, sf, fi, u, upos, ht, hi, sc, transport, recs, warmup, rec_raw):
+    route = li[lot, L_ROUTE]
+    base = ri[route, 0]
+    steps = ri[route, 1]
+    step = li[lot, L_STEP]
+    while step < steps and sf[base + step, S_SAMPLE] < 1.0 and _draw(u, upos, U_ROUTE) >= sf[base + step, S_SAMPLE]:
+        step += 1
+    li[lot, L_STEP] = step
+    if step >= steps:
+        sc[C_INFAB] -= 1
+        if now >= warmup:
+            n = sc[C_NREC]
+            recs[n, 0] = route
+            recs[n, 1] = li[lot, L_PRIO]
+            recs[n, 2] = li[lot, L_STREAM]
+            recs[n, 3] = lf[lot, L_RELEASE]
+            recs[n, 4] = now
+            recs[n, 5] = lf[lot, L_DUE]
+            recs[n, 6] = rec_raw[route]
+            sc[C_NREC] = n + 1
+        return
+    delay = 0.0
+    if moved:
+        previous = si[base + step - 1, S_FAM] if step > 0 else -1
+        if fi[si[base + step, S_FAM], F_DELAY] == 0 and (previous < 0 or fi[previous, F_DELAY] == 0):
+            delay = transport[0] + (transport[1] - transport[0]) * _draw(u, upos, U_MOVE)
+    _push(ht, hi, sc, now + delay, ARRIVE, lot, 0)
+
+
+@nb.njit(cache=True)
+def _keys_for(tool, cands, n, now, rule, li, lf, si, sf, ri, fi, ti, setm, minrun, keys):
+    """Rank keys of n candidate lots, as rules.py builds them; returns the key width."""
+    family = ti[tool, T_FAM]
+    keep = -1
+    cur = ti[tool, T_SETUP]
+    if cur >= 0 and ti[tool, T_RUNS] < minrun[cur]:
+        keep = cur
+    if rule == R_DATASET:
+        lssu = fi[family, F_LSSU] == 1
+        by_cr = fi[family, F_CR] == 1
+        for k in range(n):
+            lot = cands[k]
+            g = ri[li[lot, L_ROUTE], 0] + li[lot, L_STEP]
+            setup = _setup_minutes(si, sf, ti, setm, tool, g)
+            breaks = 1.0 if (keep >= 0 and si[g, S_SETUP] != keep) else 0.0
+            running = li[lot, L_CQTT] >= 0 and li[lot, L_CQTT] == li[lot, L_STEP]
+            last = lf[lot, L_QUEUED]
+            if by_cr:
+                remaining = sf[g, S_REMAIN]
+                last = (lf[lot, L_DUE] - now) / remaining if remaining > 0 else np.inf
+            keys[k, 0] = breaks
+            keys[k, 1] = 0.0 if running else 1.0
+            if lssu:
+                keys[k, 2] = setup
+                keys[k, 3] = -li[lot, L_PRIO]
+            else:
+                keys[k, 2] = -li[lot, L_PRIO]
+                keys[k, 3] = setup
+            keys[k, 4] = last
+        return 5
+    has_setup = fi[family, F_HASSETUP] == 1
+    for k in range(n):
+        lot = cands[k]
+        g = ri[li[lot, L_ROUTE], 0] + li[lot, L_STEP]
+        if rule == R_FIFO:
+            crit = lf[lot, L_QUEUED]
+        elif rule == R_CR:
+            remaining = sf[g, S_REMAIN]
+            crit = (lf[lot, L_DUE] - now) / remaining if remaining > 0 else np.inf
+        elif rule == R_EDD:
+            crit = lf[lot, L_DUE]
+        else:
+            crit = sf[g, S_MEAN]
+        running = li[lot, L_CQTT] >= 0 and li[lot, L_CQTT] == li[lot, L_STEP]
+        if has_setup:
+            keys[k, 0] = 1.0 if (keep >= 0 and si[g, S_SETUP] != keep) else 0.0
+            keys[k, 1] = 0.0 if running else 1.0
+            keys[k, 2] = _setup_minutes(si, sf, ti, setm, tool, g)
+            keys[k, 3] = -li[lot, L_PRIO]
+            keys[k, 4] = crit
+        else:
+            keys[k, 0] = 0.0 if running else 1.0
+            keys[k, 1] = -li[lot, L_PRIO]
+            keys[k, 2] = crit
+    return 5 if has_setup else 3
+
+
+@nb.njit(cache=True)
+def _choose(family, tool, now, rule, qh, li, lf, lltl, si, sf, ri, fi, ti, setm, minrun, cands, keys, order, chosen):
+    """Fill `chosen` with the lot(s) to start; returns how many (0: none)."""
+    n = 0
+    lot = qh[family, 0]
+    check_ltl = fi[family, F_HASLTL] == 1
+    while lot >= 0:
+        ok = True
+        if check_ltl:
+            step = li[lot, L_STEP]
+            for s in range(lltl.shape[1]):
+                if lltl[lot, s, 0] == step:
+                    if lltl[lot, s, 1] != tool:
+                        ok = False
+                    break
+        if ok:
+            cands[n] = lot
+            n += 1
+        lot = li[lot, L_NEXT]
+    if n == 0:
+        return 0
+    width = _keys_for(tool, cands, n, now, rule, li, lf, si, sf, ri, fi, ti, setm, minrun, keys)
+    if fi[family, F_BATCH] == 0:
+        best = 0
+        for k in range(1, n):
+            if _less(keys, k, best, width):
+                best = k
+        chosen[0] = cands[best]
+        return 1
+    # stable insertion sort of indices by key
+    for k in range(n):
+        order[k] = k
+    for k in range(1, n):
+        v = order[k]
+        j = k - 1
+        while j >= 0 and _less(keys, v, order[j], width):
+            order[j + 1] = order[j]
+            j -= 1
+        order[j + 1] = v
+    first = cands[order[0]]
+    g0 = ri[li[first, L_ROUTE], 0] + li[first, L_STEP]
+    if si[g0, S_PER] != PER_BATCH:
+        chosen[0] = first
+        return 1
+    return _form_batch(cands, order, n, li, si, ri, chosen)
+
+
+@nb.njit(cache=True)
+def _form_batch(cands, order, n, li, si, ri, chosen):
+    """Groups by step name in first-appearance order (as engine._form_batch)."""
+    group_desc = np.empty(n, np.int64)
+    group_size = np.zeros(n, np.int64)
+    members = np.empty((n, 8), np.int64)  # a batch holds at most 150 wafers: 6 lots
+    groups = 0
+    for k in range(n):
+        lot = cands[order[k]]
+        g = ri[li[lot, L_ROUTE], 0] + li[lot, L_STEP]
+        if si[g, S_PER] != PER_BATCH:
+            continue
+        desc = si[g, S_DESC]
+        idx = -1
+        for j in range(groups):
+            if group_desc[j] == desc:
+                idx = j
+                break
+        if idx < 0:
+            idx = groups
+            group_desc[idx] = desc
+            groups += 1
+        if (group_size[idx] + 1) * WAFERS <= si[g, S_BMAX]:
+            members[idx, group_size[idx]] = lot
+            group_size[idx] += 1
+        if group_size[idx] * WAFERS >= si[g, S_BMAX]:
+            for m in range(group_size[idx]):
+                chosen[m] = members[idx, m]
+            return group_size[idx]
+    for j in range(groups):
+        if group_size[j] == 0:
+            continue
+        first = members[j, 0]
+        g = ri[li[first, L_ROUTE], 0] + li[first, L_STEP]
+        if group_size[j] * WAFERS >= si[g, S_BMIN]:
+            for m in range(group_size[j]):
+                chosen[m] = members[j, m]
+            return group_size[j]
+    return 0
+
+
+@nb.njit(cache=True)
+def _start(tool, chosen, count, now, li, lf, si, sf, ri, fi, famf, ti, tf, setm, u, upos, ht, hi, sc, acc, qh, qn,
+           cqtc, bsizes, warmup, end):
+    family = ti[tool, T_FAM]
+    first = chosen[0]
+    g = ri[li[first, L_ROUTE], 0] + li[first, L_STEP]
+    for m in range(count):
+        lot = chosen[m]
+        _queue_remove(qh, qn, li, family, lot)
+        if now >= warmup:
+            acc[family, A_WAIT] += now - lf[lot, L_QUEUED]
+            acc[family, A_STARTS] += 1
+        if li[lot, L_CQTT] >= 0 and li[lot, L_CQTT] == li[lot, L_STEP]:
+            src = ri[li[lot, L_ROUTE], 0] + li[lot, L_CQTS]
+            cqtc[src, 0] += 1
+            if now > lf[lot, L_CQTD]:
+                cqtc[src, 1] += 1
+            li[lot, L_CQTT] = -1
+    setup = _setup_minutes(si, sf, ti, setm, tool, g)
+    wanted = si[g, S_SETUP]
+    if wanted >= 0:
+        if ti[tool, T_SETUP] != wanted:
+            ti[tool, T_SETUP] = wanted
+            ti[tool, T_RUNS] = 0
+        ti[tool, T_RUNS] += count
+    process = sf[g, S_PTIME] + sf[g, S_SPREAD] * (_draw(u, upos, U_PROCESS) - 0.5)
+    per = si[g, S_PER]
+    if per == PER_BATCH:
+        bsizes[min(count, bsizes.shape[0] - 1)] += 1
+    load = famf[family]
+    cascading = fi[family, F_CASC] == 1
+    if per == PER_PIECE:
+        interval = sf[g, S_PINT]
+        if cascading and not math.isnan(interval):
+            lot_time = process + (WAFERS - 1.0) * interval + load
+            tool_time = WAFERS * interval
+        else:
+            lot_time = process * WAFERS + load
+            tool_time = lot_time
+    else:
+        lot_time = process + load
+        interval = sf[g, S_BINT]
+        if cascading and not math.isnan(interval):
+            tool_time = interval
+        else:
+            tool_time = lot_time
+    lot_time += setup
+    tool_time += setup
+    ti[tool, T_STATE] = BUSY
+    _account(acc, A_SETUP, family, now, setup, warmup, end)
+    _account(acc, A_BUSY, family, now + setup, tool_time - setup, warmup, end)
+    tf[tool, 0] += WAFERS * count
+    _push(ht, hi, sc, now + tool_time, TOOL_FREE, tool, 0)
+    for m in range(count):
+        _push(ht, hi, sc, now + lot_time, LOT_DONE, chosen[m], tool)
+
+
+@nb.njit(cache=True)
+def _dispatch(family, now, rule, qh, qn, li, lf, lltl, si, sf, ri, fi, famf, ti, tf, setm, minrun, u, upos, ht, hi,
+              sc, acc, cqtc, bsizes, warmup, end, cands, keys, order, chosen):
+    first_tool = fi[family, F_FIRST]
+    tools = fi[family, F_COUNT]
+    while qn[family] > 0:
+        started = False
+        any_idle = False
+        for tool in range(first_tool, first_tool + tools):
+            if ti[tool, T_STATE] != UP:
+                continue
+            any_idle = True
+            count = _choose(family, tool, now, rule, qh, li, lf, lltl, si, sf, ri, fi, ti, setm, minrun,
+                            cands, keys, order, chosen)
+            if count > 0:
+                _start(tool, chosen, count, now, li, lf, si, sf, ri, fi, famf, ti, tf, setm, u, upos, ht, hi,
+                       sc, acc, qh, qn, cqtc, bsizes, warmup, end)
+                started = True
+                break
+        if not any_idle or not started:
+            return
+
+
+@nb.njit(cache=True)
+def _go_down(tool, kind, minutes, now, ti, ht, hi, sc, acc, warmup, end):
+    ti[tool, T_STATE] = DOWN
+    _account(acc, A_DOWN if kind == FAIL else A_PM, ti[tool, T_FAM], now, minutes, warmup, end)
+    _push(ht, hi, sc, now + minutes, DOWN_END, tool, kind)
+
+
+@nb.njit(cache=True)
+def _take_down(tool, kind, minutes, now, ti, pk, pm, ht, hi, sc, acc, warmup, end):
+    if ti[tool, T_STATE] == UP:
+        _go_down(tool, kind, minutes, now, ti, ht, hi, sc, acc, warmup, end)
+    else:
+        n = ti[tool, T_PEND]
+        pk[tool, n] = kind
+        pm[tool, n] = minutes
+        ti[tool, T_PEND] = n + 1
+
+
+@nb.njit(cache=True)
+def _pop_pending(tool, ti, pk, pm):
+    kind, minutes = pk[tool, 0], pm[tool, 0]
+    n = ti[tool, T_PEND]
+    for k in range(1, n):
+        pk[tool, k - 1] = pk[tool, k]
+        pm[tool, k - 1] = pm[tool, k]
+    ti[tool, T_PEND] = n - 1
+    return kind, minutes
+
+
+@nb.njit(cache=True)
+def run_chunk(t_stop, end, warmup, rule, sample_every, release_scale,
+              ht, hi, sc, u, upos,
+              li, lf, lltl, lrwk, recs, rec_raw,
+              si, sf, ri, fi, famf, ti, tf, pk, pm, ppm, setm, minrun,
+              sti, stf, pmc, grp, qh, qn, acc, cqtc, bsizes, wip, transport,
+              cands, keys, order, chosen):
+    """Process events until the next one is after t_stop or a random stream runs low.
+    Returns 0 when t_stop (or the end) was reached, 1 when a refill is needed."""
+    while sc[C_HSIZE] > 0:
+        for s in range(u.shape[0]):
+            if upos[u.shape[0] + s] - upos[s] < LOW_WATER:  # row length − read position
+                return 1
+        if ht[0] > t_stop or ht[0] > end:
+            return 0
+        now, kind, a, b = _pop(ht, hi, sc)
+        sc[C_EVENTS] += 1
+        if kind == ARRIVE:
+            lot = a
+            family = si[ri[li[lot, L_ROUTE], 0] + li[lot, L_STEP], S_FAM]
+            lf[lot, L_QUEUED] = now
+            _queue_append(qh, qn, li, family, lot)
+            _dispatch(family, now, rule, qh, qn, li, lf, lltl, si, sf, ri, fi, famf, ti, tf, setm, minrun, u, upos,
+                      ht, hi, sc, acc, cqtc, bsizes, warmup, end, cands, keys, order, chosen)
+        elif kind == LOT_DONE:
+            lot, tool = a, b
+            base = ri[li[lot, L_ROUTE], 0]
+            step = li[lot, L_STEP]
+            g = base + step
+            sc[C_STEPS] += 1
+            if si[g, S_LTL] >= 0:
+                slot = si[g, S_LTLSLOT]
+                lltl[lot, slot, 0] = si[g, S_LTL]
+                lltl[lot, slot, 1] = tool
+            if si[g, S_CQT] >= 0:
+                li[lot, L_CQTT] = si[g, S_CQT]
+                li[lot, L_CQTS] = step
+                lf[lot, L_CQTD] = now + sf[g, S_CQTMIN]
+            if sf[g, S_RWKP] > 0 and _draw(u, upos, U_ROUTE) < sf[g, S_RWKP]:
+                slot = si[g, S_RWKSLOT]
+                if lrwk[lot, slot] == 0:
+                    lrwk[lot, slot] = 1
+                    li[lot, L_STEP] = si[g, S_RWK]
+                    _enter_step(lot, now, True, li, lf, ri, si, sf, fi, u, upos, ht, hi, sc, transport, recs,
+                                warmup, rec_raw)
+                    continue
+            li[lot, L_STEP] = step + 1
+            _enter_step(lot, now, True, li, lf, ri, si, sf, fi, u, upos, ht, hi, sc, transport, recs, warmup,
+                        rec_raw)
+        elif kind == TOOL_FREE:
+            tool = a
+            for k in range(ti[tool, T_NPPM]):
+                if tf[tool, 0] >= ppm[tool, k, 0]:
+                    ppm[tool, k, 0] += ppm[tool, k, 1]
+                    n = ti[tool, T_PEND]
+                    pk[tool, n] = PM_DUE
+                    pm[tool, n] = ppm[tool, k, 2] + ppm[tool, k, 3] * (_draw(u, upos, U_DOWN) - 0.5)
+                    ti[tool, T_PEND] = n + 1
+            if ti[tool, T_PEND] > 0:
+                pkind, minutes = _pop_pending(tool, ti, pk, pm)
+                _go_down(tool, pkind, minutes, now, ti, ht, hi, sc, acc, warmup, end)
+                continue
+            ti[tool, T_STATE] = UP
+            _dispatch(ti[tool, T_FAM], now, rule, qh, qn, li, lf, lltl, si, sf, ri, fi, famf, ti, tf, setm, minrun,
+                      u, upos, ht, hi, sc, acc, cqtc, bsizes, warmup, end, cands, keys, order, chosen)
+        elif kind == RELEASE:
+            s = a
+            sc[C_RELEASED] += 1
+            sti[s, 3] += 1
+            lot = sc[C_NLOTS]
+            sc[C_NLOTS] = lot + 1
+            li[lot, L_ROUTE] = sti[s, 0]
+            li[lot, L_STEP] = 0
+            li[lot, L_PRIO] = sti[s, 1]
+            li[lot, L_STREAM] = s
+            li[lot, L_CQTT] = -1
+            lf[lot, L_RELEASE] = now
+            lf[lot, L_DUE] = now + stf[s, 2]
+            lf[lot, L_QUEUED] = now
+            sc[C_INFAB] += 1
+            _enter_step(lot, now, False, li, lf, ri, si, sf, fi, u, upos, ht, hi, sc, transport, recs, warmup,
+                        rec_raw)
+            if sti[s, 3] < sti[s, 2]:
+                interval = stf[s, 1] / release_scale
+                if stf[s, 3] > 0:
+                    interval *= -math.log(1.0 - _draw(u, upos, U_RELEASE))
+                _push(ht, hi, sc, now + interval, RELEASE, s, 0)
+        elif kind == FAIL:
+            tool = a
+            repair = -math.log(1.0 - _draw(u, upos, U_DOWN)) * grp[ti[tool, T_FAM], 1]
+            _take_down(tool, FAIL, repair, now, ti, pk, pm, ht, hi, sc, acc, warmup, end)
+        elif kind == DOWN_END:
+            tool, dkind = a, b
+            if dkind == FAIL:
+                _push(ht, hi, sc, now - math.log(1.0 - _draw(u, upos, U_DOWN)) * grp[ti[tool, T_FAM], 0],
+                      FAIL, tool, 0)
+            if ti[tool, T_PEND] > 0:
+                pkind, minutes = _pop_pending(tool, ti, pk, pm)
+                _go_down(tool, pkind, minutes, now, ti, ht, hi, sc, acc, warmup, end)
+                continue
+            ti[tool, T_STATE] = UP
+            _dispatch(ti[tool, T_FAM], now, rule, qh, qn, li, lf, lltl, si, sf, ri, fi, famf, ti, tf, setm, minrun,
+                      u, upos, ht, hi, sc, acc, cqtc, bsizes, warmup, end, cands, keys, order, chosen)
+        elif kind == PM_DUE:
+            tool, p = a, b
+            _push(ht, hi, sc, now + pmc[p, 1], PM_DUE, tool, p)
+            duration = pmc[p, 2] + pmc[p, 3] * (_draw(u, upos, U_DOWN) - 0.5)
+            _take_down(tool, PM_DUE, duration, now, ti, pk, pm, ht, hi, sc, acc, warmup, end)
+        else:
+            n = sc[C_DONE]
+            wip[n, 0] = now / MIN_PER_DAY
+            wip[n, 1] = sc[C_INFAB]
+            sc[C_DONE] = n + 1
+            _push(ht, hi, sc, now + sample_every * MIN_PER_DAY, SAMPLE, 0, 0)
+    return 0
