@@ -32,7 +32,8 @@ def test_version():
     assert __version__ in result.stdout
 
 
-@pytest.mark.parametrize("command", [[], ["validate"], ["chips"], ["wafers"], ["plan"], ["finance"], ["run"]])
+@pytest.mark.parametrize("command", [[], ["validate"], ["chips"], ["wafers"], ["plan"], ["finance"], ["simulate"],
+                                     ["run"]])
 def test_every_command_has_help_with_an_example(command):
     result = invoke(*command, "--help")
     assert result.exit_code == 0
@@ -205,3 +206,29 @@ def test_finance_json(tmp_path):
     data = json.loads(result.stdout)
     assert data["investors"][0]["investor"] == "i"
     assert "npv_usd" in data["metrics"]
+
+
+def test_simulate_prints_kpis(hvlm):
+    result = invoke("simulate", "--days", "2", "--rule", "cr", "--seed", "3")
+    assert result.exit_code == 0, result.output
+    assert "HVLM, cr, 2 days" in result.stdout and "Busiest tool families" in result.stdout
+
+
+def test_simulate_json_and_the_reference_kernel_agree(hvlm):
+    fast = json.loads(invoke("simulate", "--days", "1", "--json").stdout)
+    slow = json.loads(invoke("simulate", "--days", "1", "--json", "--kernel", "python").stdout)
+    assert fast["lots"] == slow["lots"]
+
+
+def test_simulate_missing_data_exits_2(tmp_path, monkeypatch):
+    monkeypatch.setenv("FABNET_SMT2020_DIR", str(tmp_path))
+    result = invoke("simulate", "--dataset", "NOPE", "--data", str(tmp_path), "--days", "1")
+    assert result.exit_code == 2
+    assert "FABNET_SMT2020_DIR" in result.stderr
+
+
+def test_simulate_curve_json(hvlm):
+    result = invoke("simulate", "--curve", "--days", "4", "--warmup-days", "2", "--json")
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)
+    assert [r["release_scale"] for r in rows] == [0.5, 0.7, 0.85, 0.95, 1.0, 1.05]

@@ -258,6 +258,11 @@ def chips(
 # --- simulate -----------------------------------------------------------------------------
 
 
+class Kernel(str, Enum):
+    numba = "numba"
+    python = "python"
+
+
 class SimRule(str, Enum):
     fifo = "fifo"
     cr = "cr"
@@ -275,6 +280,8 @@ def simulate(
     rule: Annotated[SimRule, typer.Option(help="Dispatching rule; dataset = each family's own chain.")] = SimRule.fifo,
     seed: Annotated[int, typer.Option(help="Seed of every random stream.", min=0)] = 0,
     warmup_days: Annotated[float, typer.Option(help="Days left out of the statistics.", min=0.0)] = 0.0,
+    kernel: Annotated[Kernel, typer.Option(help="numba (compiled, fast) or python (the readable "
+                                           "reference; same results for the same seed).")] = Kernel.numba,
     curve: Annotated[bool, typer.Option("--curve", help="Operating curve: run at release-rate "
                                         "multiples 0.5 … 1.05 (empty start) and print cycle time "
                                         "against bottleneck utilisation.")] = False,
@@ -287,7 +294,8 @@ def simulate(
     release, a WIP lot's release back-dated to its due date minus its stream's allowance.
 
     Example: `fabnet simulate --dataset HVLM --days 90 --rule fifo --seed 1`;
-    `fabnet simulate --curve --days 120 --warmup-days 60`.
+    `fabnet simulate --curve --days 120 --warmup-days 60`. The first run compiles the kernel
+    (about 10 s, then cached).
     """
     from fabnet.fabsim import SimOptions, kpis, load_smt2020, operating_curve
     from fabnet.fabsim import simulate as run_simulation
@@ -296,7 +304,8 @@ def simulate(
         raise typer.BadParameter("--warmup-days must be shorter than --days")
     with _user_errors():
         fab = load_smt2020(dataset, data)
-    options = SimOptions(days=days, rule=rule.value, seed=seed, warmup_days=warmup_days)
+    options = SimOptions(days=days, rule=rule.value, seed=seed, warmup_days=warmup_days,
+                         kernel=kernel.value)
     if curve:
         with _day_progress(days, "operating curve") as tick:
             table = operating_curve(fab, options, progress=lambda scale, day: tick(day, f"× {scale:g}"))

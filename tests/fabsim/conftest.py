@@ -1,14 +1,10 @@
-"""Hand-made fabs whose answers are known, and the SMT2020 data when it is there."""
+"""Hand-made fabs whose answers are known."""
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
-import pytest
 
-from fabnet.core.errors import FabnetError
-from fabnet.fabsim.smt2020 import PER_LOT, WHERE_TO_GET, FabData, PmCalendar, Route, Stream, load_smt2020
+from fabnet.fabsim.smt2020 import PER_LOT, FabData, PmCalendar, Route, Stream
 
 NAN = float("nan")
 
@@ -32,22 +28,3 @@ def one_step_fab(*, ptime: float = 60.0, spread: float = 0.0, per: int = PER_LOT
         streams=[Stream("s", 0, 10, 0.0, interval, count, 1e9, exponential)], wip=[], setups=[],
         setup_table={}, min_run={}, breakdown_mttf_min={}, breakdown_mttr_min={}, breakdown_first_min={},
         pms=list(pms))
-
-
-@pytest.fixture(scope="session")
-def hvlm() -> FabData:
-    return _dataset("HVLM")
-
-
-@pytest.fixture(scope="session")
-def lvhm() -> FabData:
-    return _dataset("LVHM")
-
-
-def _dataset(name: str) -> FabData:
-    try:
-        return load_smt2020(name)
-    except FabnetError:
-        if os.environ.get("CI") == "true":
-            raise
-        pytest.skip(f"SMT2020 {name} is not here: these tests need {WHERE_TO_GET}")
