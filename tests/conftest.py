@@ -60,3 +60,18 @@ def _dataset(name: str) -> FabData:
         if os.environ.get("CI") == "true":
             raise
         pytest.skip(f"SMT2020 {name} is not here: these tests need {WHERE_TO_GET}")
+
+
+@pytest.fixture(scope="session")
+def store_with_runs(tmp_path_factory):
+    """A results store holding two runs of a small scenario (run 2 with a bigger budget)."""
+    from fabnet.pipeline import main_job
+    from tests.plan.conftest import scenario, tiny
+
+    folder = tmp_path_factory.mktemp("store")
+    path = folder / "runs.duckdb"
+    first = tiny()
+    second = tiny(funding={"investors": [{"id": "i", "kind": "equity", "amount_usd": 2e9,
+                                          "available_from": "2025Q1"}]})
+    jobs = [main_job(scenario(data), path) for data in (first, second)]
+    return path, jobs

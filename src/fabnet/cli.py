@@ -24,7 +24,14 @@ from fabnet import __version__
 from fabnet.chips import DPW_FORMULAS, YIELD_MODELS, Harvest, YieldSpec, die_economics, package_cost
 from fabnet.core.errors import FabnetError
 from fabnet.finance import Financials
-from fabnet.pipeline import DAYS_PER_QUARTER, plan_finance, plan_network, product_economics, wafer_demand
+from fabnet.pipeline import (
+    DAYS_PER_QUARTER,
+    key_figures,
+    plan_finance,
+    plan_network,
+    product_economics,
+    wafer_demand,
+)
 from fabnet.plan import Plan, SolveOptions
 from fabnet.scenario import Scenario, load_scenario
 
@@ -466,23 +473,131 @@ def finance(
     _print_finance(scenario, money)
 
 
-@app.command()
-def run(file: ScenarioFile = DEFAULT_SCENARIO, overrides: Overrides = None) -> None:
-    """The main job on a scenario (default: the built-in scenarios/tigris.yaml).
+StorePath = Annotated[Path, typer.Option("--store", help="DuckDB results store (created if missing).")]
 
-    Validates and summarises the scenario, prints the per-accelerator economics and the wafer
-    starts the demand needs per node (`fabnet wafers` has the full table), plans the fab
-    network (cost objective, 1 % gap, 60 s limit) and follows its money (as `fabnet finance`).
+
+@app.command()
+def run(
+    file: ScenarioFile = DEFAULT_SCENARIO,
+    overrides: Overrides = None,
+    store: StorePath = Path("fabnet.duckdb"),
+    report_dir: Annotated[Path, typer.Option(help="Folder for the HTML report.")] = Path("reports"),
+) -> None:
+    """The main job (default scenario: scenarios/tigris.yaml): validate → plan → finance →
+    fab simulation (if the scenario has a `simulation:` section) → store → report.
+
+    Prints a short summary and where the report and the store are. Every run is kept in the
+    store: `fabnet runs list`, `fabnet runs compare A B`, `fabnet serve`.
+
+    Example: `fabnet run scenarios/tigris.yaml --set funding.reinvest_operating_cash=false`
     """
+    from fabnet.pipeline import main_job
+    from fabnet.report import format_figure, write_report
+    from fabnet.store import Store
+
     with _user_errors():
         scenario = load_scenario(file, overrides or ())
-        out.print(f"[green]✓[/] {file} is a valid scenario")
-        _print_summary(scenario)
-        _print_economics(product_economics(scenario), "mature D0")
-        _print_wafers_per_node(scenario, wafer_demand(scenario), Period.year)
-        result = _solve_with_status(scenario, "cost", SolveOptions())
-    _print_plan(scenario, result)
-    _print_finance(scenario, plan_finance(scenario, result))
+        out.print(f"[green]✓[/] {file} is a valid scenario: {scenario.name}, "
+                  f"{scenario.horizon.start} → {scenario.horizon.end}")
+        with err.status("starting…") as status:
+            job = main_job(scenario, store, SolveOptions(),
+                           step=lambda name: status.update(f"{scenario.name}: {name}…"))
+            status.update(f"{scenario.name}: writing the report…")
+            with Store(store, read_only=True) as reader:
+                report_path = write_report(reader.run(job.run_id), report_dir / f"run-{job.run_id}.html")
+    out.print(f"Plan: {job.plan.result.describe()}")
+    builds = _table("site", "node", "modules", "started", "online", title="Fabs built", text_columns=2)
+    for row in job.plan.builds.itertuples():
+        builds.add_row(row.site, row.node, str(row.modules), row.started, row.online)
+    if job.plan.builds.empty:
+        builds.add_row("none: foundry capacity is cheaper", "", "", "", "")
+    out.print(builds)
+    figures = _table("key figure", "value", text_columns=1)
+    for key, value in key_figures(job.plan, job.money).items():
+        figures.add_row(key.replace("_", " "), format_figure(key, value))
+    out.print(figures)
+    for message in job.plan.messages + job.money.messages:
+        out.print(f"  • {escape(message)}", highlight=False)
+    out.print(f"run {job.run_id} stored in [bold]{job.store}[/]; report: [bold]{report_path}[/]")
+
+
+runs_app = typer.Typer(help="Runs kept in the results store: list, show, compare.", no_args_is_help=True)
+app.add_typer(runs_app, name="runs")
+
+
+@runs_app.command("list")
+def runs_list(store: StorePath = Path("fabnet.duckdb")) -> None:
+    """Every run in the store, oldest first."""
+    from fabnet.store import Store
+
+    with _user_errors(), Store(store, read_only=True) as s:
+        _print_frame(s.runs(), f"Runs in {store}")
+
+
+@runs_app.command("show")
+def runs_show(run_id: Annotated[int, typer.Argument(help="Run id (see `fabnet runs list`).")],
+              store: StorePath = Path("fabnet.duckdb")) -> None:
+    """A run's provenance and key figures."""
+    from fabnet.report import format_figure
+    from fabnet.store import Store
+
+    with _user_errors(), Store(store, read_only=True) as s:
+        stored = s.run(run_id)
+    table = _table("", "value")
+    for key in ("run_id", "created_at", "scenario_name", "scenario_hash", "seed", "fabnet_version", "solver_status"):
+        table.add_row(key.replace("_", " "), escape(str(stored.meta[key])))
+    for key, value in stored.figures.items():
+        table.add_row(key.replace("_", " "), format_figure(key, value))
+    out.print(table)
+
+
+@runs_app.command("compare")
+def runs_compare(a: Annotated[int, typer.Argument(help="First run id.")],
+                 b: Annotated[int, typer.Argument(help="Second run id.")],
+                 store: StorePath = Path("fabnet.duckdb")) -> None:
+    """The key figures of two runs side by side, with their difference."""
+    from fabnet.report import format_figure
+    from fabnet.store import Store
+
+    with _user_errors(), Store(store, read_only=True) as s:
+        table = s.compare(a, b)
+    view = _table("figure", f"run {a}", f"run {b}", "difference", title=f"Run {a} against run {b}")
+    for row in table.itertuples(index=False):
+        key = row[0]
+        diff = row[3] if isinstance(row[3], str) else format_figure(key, row[3])
+        view.add_row(key.replace("_", " "), format_figure(key, row[1]), format_figure(key, row[2]), diff)
+    out.print(view)
+
+
+@app.command()
+def report(run_id: Annotated[int, typer.Argument(help="Run id (see `fabnet runs list`).")],
+           store: StorePath = Path("fabnet.duckdb"),
+           output: Annotated[Path | None, typer.Option(help="HTML file to write.")] = None) -> None:
+    """Write the self-contained HTML report of a stored run (plotly.js inlined: opens offline)."""
+    from fabnet.report import write_report
+    from fabnet.store import Store
+
+    with _user_errors(), Store(store, read_only=True) as s:
+        path = write_report(s.run(run_id), output or Path("reports") / f"run-{run_id}.html")
+    out.print(f"report: [bold]{path}[/]")
+
+
+@app.command()
+def serve(store: StorePath = Path("fabnet.duckdb"),
+          host: Annotated[str, typer.Option(help="Address to bind; loopback unless you say otherwise.")] = "127.0.0.1",
+          port: Annotated[int, typer.Option(help="Port.", min=1, max=65535)] = 8050) -> None:
+    """A read-only web dashboard over the store: the runs, a run's report, two runs compared.
+
+    Example: `fabnet serve --store fabnet.duckdb`, then open http://127.0.0.1:8050
+    """
+    import uvicorn
+
+    from fabnet.web import create_app
+
+    with _user_errors():
+        application = create_app(store)
+    out.print(f"dashboard on http://{host}:{port} (Ctrl-C to stop)")
+    uvicorn.run(application, host=host, port=port, log_level="warning")
 
 
 def _solve_with_status(scenario: Scenario, objective: str, options: SolveOptions) -> Plan:

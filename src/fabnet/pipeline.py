@@ -1,4 +1,5 @@
-"""The one place that wires the stages together: scenario → chips (→ plan → finance, later).
+"""The one place that wires the stages together: scenario → chips → plan → finance →
+(simulation) → store → report.
 
 The engines take plain numbers; this module turns scenario objects into those numbers and
 their results into tidy tables.
@@ -6,7 +7,15 @@ their results into tidy tables.
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
 import pandas as pd
+import yaml
+
+from fabnet import __version__
 
 from fabnet.chips import (
     Harvest,
@@ -127,3 +136,84 @@ def plan_finance(scenario: Scenario, plan: Plan) -> Financials:
     tables = PlanTables(builds=plan.builds, packaging_builds=plan.packaging_builds,
                         production=plan.production, supply=plan.supply, cash=plan.cash)
     return compute_financials(scenario, tables)
+
+
+@dataclass(frozen=True)
+class JobResult:
+    run_id: int
+    store: Path
+    plan: Plan
+    money: Financials
+
+
+def scenario_text(scenario: Scenario) -> str:
+    """The scenario as resolved (extends and --set applied), as YAML: what the run really used."""
+    return yaml.safe_dump(scenario.model_dump(by_alias=True, mode="json"), sort_keys=False)
+
+
+def main_job(scenario: Scenario, store_path: str | Path, options: SolveOptions = SolveOptions(),
+             step: Callable[[str], None] = lambda name: None) -> JobResult:
+    """validate (done by the caller) → plan → finance → simulate (when asked) → store. The
+    report is drawn from the store by its reader (fabnet.report), not here."""
+    from fabnet.store import Store
+
+    step("planning")
+    plan = plan_network(scenario, "cost", options)
+    step("finance")
+    money = plan_finance(scenario, plan)
+    tables = run_tables(scenario, plan, money)
+    if scenario.simulation is not None:
+        step(f"simulating {scenario.simulation.dataset} for {scenario.simulation.days:g} days")
+        tables |= simulation_tables(scenario)
+    step("storing")
+    text = scenario_text(scenario)
+    meta = {"scenario_name": scenario.name, "scenario_hash": hashlib.sha256(text.encode()).hexdigest(),
+            "scenario_text": text, "seed": scenario.seed, "fabnet_version": __version__,
+            "solver_status": plan.result.describe(), "solver_gap": plan.result.gap,
+            "figures": key_figures(plan, money)}
+    with Store(store_path) as store:
+        run_id = store.save_run(meta, tables)
+    return JobResult(run_id, Path(store_path), plan, money)
+
+
+def run_tables(scenario: Scenario, plan: Plan, money: Financials) -> dict[str, pd.DataFrame]:
+    ramp = {s.id: len(s.ramp) for s in scenario.sites}
+    flows = money.investor_flows.melt(id_vars="quarter", var_name="investor", value_name="flow_usd")
+    return {
+        "builds": plan.builds.assign(ramp_quarters=plan.builds["site"].map(ramp)),
+        "packaging_builds": plan.packaging_builds, "capacity": plan.capacity,
+        "production": plan.production, "supply": plan.supply, "packaging": plan.packaging,
+        "plan_cash": plan.cash, "wafer_demand": wafer_demand(scenario),
+        "finance_quarterly": money.quarterly, "investors": money.investors, "investor_flows": flows,
+        "messages": pd.DataFrame({"message": plan.messages + money.messages}, dtype=str),
+    }
+
+
+def key_figures(plan: Plan, money: Financials) -> dict[str, object]:
+    m = money.metrics
+    return {
+        "npv_usd": m["npv_usd"], "irr": m["irr"], "payback_quarter": m["payback_quarter"],
+        "peak_funding_need_usd": m["peak_funding_need_usd"],
+        "levelised_cost_per_accelerator_usd": m["levelised_cost_per_accelerator_usd"],
+        "funding_gap_usd": m["funding_gap_usd"],
+        "accelerators_demanded": float(plan.supply["demand"].sum()),
+        "accelerators_delivered": float(plan.supply["delivered"].sum()),
+        "accelerators_unmet": float(plan.supply["unmet"].sum()),
+        "modules_built": int(plan.builds["modules"].sum()) if len(plan.builds) else 0,
+        "sites_built": ", ".join(sorted(set(plan.builds["site"]))) or "none",
+        "capex_usd": float(plan.cash["capex_usd"].sum() + plan.cash["packaging_capex_usd"].sum()),
+        "solver": plan.result.termination, "solver_gap": plan.result.gap,
+    }
+
+
+def simulation_tables(scenario: Scenario) -> dict[str, pd.DataFrame]:
+    from fabnet.fabsim import SimOptions, kpis, load_smt2020, operating_curve, simulate
+
+    ask = scenario.simulation
+    fab = load_smt2020(ask.dataset)
+    options = SimOptions(days=ask.days, warmup_days=ask.warmup_days, rule=ask.rule, seed=scenario.seed)
+    k = kpis(fab, simulate(fab, options))
+    tables = {"sim_lots": k.lots, "sim_families": k.families, "sim_wip": k.wip}
+    if ask.curve:
+        tables["sim_curve"] = operating_curve(fab, options)
+    return tables

@@ -378,6 +378,16 @@ class Uncertain(Frozen):
     high: float | None = Field(default=None, description="uniform, triangular: upper bound.")
 
 
+class Simulation(Frozen):
+    """Ask the main job for a fab simulation on the SMT2020 testbed (needs the data)."""
+
+    dataset: Literal["HVLM", "LVHM"] = Field(default="HVLM", description="SMT2020 dataset.")
+    days: PositiveFloat = Field(default=90.0, description="Simulated days.")
+    warmup_days: NonNegativeFloat = Field(default=0.0, description="Days left out of the statistics.")
+    rule: Literal["fifo", "cr", "edd", "spt", "dataset"] = Field(default="fifo", description="Dispatching rule.")
+    curve: bool = Field(default=False, description="Also run the operating curve (six runs).")
+
+
 class Scenario(Frozen):
     name: Id = Field(description="Scenario name.")
     description: str = Field(default="", description="Free text.")
@@ -392,6 +402,7 @@ class Scenario(Frozen):
     funding: Funding
     finance: Finance
     uncertainty: tuple[Uncertain, ...] = Field(default=())
+    simulation: Simulation | None = Field(default=None, description="Fab simulation for the main job.")
 
     def node(self, node_id: str) -> Node:
         return _by_id(self.nodes, node_id)

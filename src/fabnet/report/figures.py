@@ -1,0 +1,162 @@
+"""Plotly figures of a stored run. Each function takes the run's tables and returns a figure, or
+None when the run holds no data for it (a run without simulation has no operating curve)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from fabnet.core.periods import Quarter
+from fabnet.store import StoredRun
+
+Tables = dict[str, pd.DataFrame]
+
+
+def _date(quarter: str) -> pd.Timestamp:
+    q = Quarter.parse(quarter)
+    return pd.Timestamp(year=q.year, month=3 * (q.q - 1) + 1, day=1)
+
+
+def _layout(fig: go.Figure, title: str, y: str = "") -> go.Figure:
+    fig.update_layout(title=title, template="plotly_white", height=380, margin=dict(l=60, r=20, t=60, b=40),
+                      yaxis_title=y, legend=dict(orientation="h", y=-0.15))
+    return fig
+
+
+def fab_timeline(t: Tables) -> go.Figure | None:
+    """Construction, ramp and full output of every module built, by site."""
+    builds, capacity = t.get("builds"), t.get("capacity")
+    if builds is None or builds.empty:
+        return None
+    end = _date(capacity["quarter"].iloc[-1]) + pd.offsets.QuarterEnd(0) if capacity is not None and len(capacity) else None
+    fig = go.Figure()
+    colours = {"construction": "#9aa5b1", "ramp": "#f0a04b", "full output": "#2e7d32"}
+    shown = set()
+    for row in builds.itertuples():
+        online = _date(row.online)
+        ramp_end = online + pd.DateOffset(months=3 * int(getattr(row, "ramp_quarters", 4)))
+        phases = [("construction", _date(row.started), online), ("ramp", online, ramp_end),
+                  ("full output", ramp_end, end or ramp_end)]
+        for phase, start, stop in phases:
+            if stop <= start:
+                continue
+            fig.add_trace(go.Bar(
+                x=[(stop - start).days * 86_400_000], base=[start], y=[f"{row.site} ({row.modules}×)"],
+                orientation="h", marker_color=colours[phase], name=phase, showlegend=phase not in shown,
+                hovertemplate=f"{row.site}: {phase} %{{base|%Y-%m}} → {stop:%Y-%m}<extra></extra>"))
+            shown.add(phase)
+    fig.update_xaxes(type="date")
+    fig.update_layout(barmode="overlay")
+    return _layout(fig, "Fabs built: construction, ramp, full output")
+
+
+def capacity_vs_demand(t: Tables) -> go.Figure | None:
+    """Wafer starts the demand needs per node against own capacity and foundry wafers used."""
+    demand, capacity, production = t.get("wafer_demand"), t.get("capacity"), t.get("production")
+    if demand is None or demand.empty:
+        return None
+    fig = go.Figure()
+    need = demand.groupby(["node", "quarter"], sort=False)["wafer_starts"].sum().reset_index()
+    for node, rows in need.groupby("node", sort=False):
+        x = [_date(q) for q in rows["quarter"]]
+        if capacity is not None and len(capacity):
+            own = capacity[capacity["node"] == node].groupby("quarter", sort=False)["effective_capacity"].sum()
+            fig.add_trace(go.Scatter(x=[_date(q) for q in own.index], y=own.values, name=f"{node} own capacity",
+                                     stackgroup=node))
+        if production is not None and len(production):
+            bought = production[(production["node"] == node) & (production["kind"] == "foundry")]
+            used = bought.groupby("quarter", sort=False)["wafer_starts"].sum()
+            if len(used):
+                fig.add_trace(go.Scatter(x=[_date(q) for q in used.index], y=used.values,
+                                         name=f"{node} foundry wafers", stackgroup=node))
+        fig.add_trace(go.Scatter(x=x, y=rows["wafer_starts"], name=f"{node} wafer demand",
+                                 line=dict(dash="dash", width=3)))
+    return _layout(fig, "Capacity against wafer demand, per node", "wafers per quarter")
+
+
+def delivered_vs_demand(t: Tables) -> go.Figure | None:
+    supply = t.get("supply")
+    if supply is None or supply.empty:
+        return None
+    fig = go.Figure()
+    for product, rows in supply.groupby("product", sort=False):
+        x = [_date(q) for q in rows["quarter"]]
+        fig.add_trace(go.Scatter(x=x, y=rows["demand"], name=f"{product} demand", line=dict(dash="dash")))
+        fig.add_trace(go.Scatter(x=x, y=rows["delivered"], name=f"{product} delivered"))
+    return _layout(fig, "Accelerators delivered against demand", "accelerators per quarter")
+
+
+def cash_flow(t: Tables) -> go.Figure | None:
+    q = t.get("finance_quarterly")
+    if q is None or q.empty:
+        return None
+    years = q.groupby("year").sum(numeric_only=True)
+    fig = go.Figure()
+    parts = {"revenue": years["revenue_usd"],
+             "operating costs": -(years["opex_usd"] + years["foundry_usd"] + years["packaging_usd"]),
+             "capex": -(years["capex_building_usd"] + years["capex_tools_usd"] + years["packaging_capex_usd"]),
+             "grants and credits": years["grants_usd"] + years["itc_usd"], "tax": -years["tax_usd"]}
+    for name, values in parts.items():
+        fig.add_trace(go.Bar(x=years.index.astype(str), y=values / 1e9, name=name))
+    fig.add_trace(go.Scatter(x=years.index.astype(str), y=years["project_fcf_usd"].cumsum() / 1e9,
+                             name="cumulative project cash flow", line=dict(color="black", width=3)))
+    fig.update_layout(barmode="relative")
+    return _layout(fig, "Cash flow by year and cumulative", "$ B")
+
+
+def money_per_investor(t: Tables) -> go.Figure | None:
+    investors = t.get("investors")
+    if investors is None or investors.empty:
+        return None
+    fig = go.Figure()
+    for column, label in (("committed_usd", "committed"), ("called_usd", "called"), ("received_usd", "received")):
+        fig.add_trace(go.Bar(x=investors["investor"], y=investors[column] / 1e9, name=label))
+    return _layout(fig, "Money committed, called and received per investor", "$ B")
+
+
+def investor_returns(t: Tables) -> go.Figure | None:
+    investors = t.get("investors")
+    if investors is None or investors.empty:
+        return None
+
+    def pct(v: object) -> str:
+        return "–" if v is None or v != v else ("> 1,000%" if v > 10 else f"{v:.1%}")  # type: ignore[operator]
+
+    cells = [investors["investor"], investors["kind"],
+             [f"{v / 1e9:,.2f}" for v in investors["committed_usd"]],
+             [f"{v / 1e9:,.2f}" for v in investors["called_usd"]],
+             [f"{v / 1e9:,.2f}" for v in investors["received_usd"]],
+             [pct(v) for v in investors["irr"]],
+             ["–" if v is None or v != v else f"{v:,.2f}×" for v in investors["multiple"]]]
+    fig = go.Figure(go.Table(header=dict(values=["investor", "kind", "committed $B", "called $B", "received $B",
+                                                 "IRR", "multiple"]), cells=dict(values=cells)))
+    return _layout(fig, "Investor returns")
+
+
+def operating_curve(t: Tables) -> go.Figure | None:
+    curve = t.get("sim_curve")
+    if curve is None or curve.empty:
+        return None
+    fig = go.Figure(go.Scatter(x=curve["bottleneck_utilisation"], y=curve["x_factor"], mode="lines+markers",
+                               text=[f"×{s:g}" for s in curve["release_scale"]], name="X-factor"))
+    fig.update_xaxes(title="bottleneck utilisation")
+    return _layout(fig, "Fab operating curve (simulated)", "X-factor (cycle time / raw process time)")
+
+
+FIGURES: dict[str, Callable[[Tables], go.Figure | None]] = {
+    "fab-timeline": fab_timeline,
+    "capacity-vs-demand": capacity_vs_demand,
+    "delivered-vs-demand": delivered_vs_demand,
+    "cash-flow": cash_flow,
+    "money-per-investor": money_per_investor,
+    "investor-returns": investor_returns,
+    "operating-curve": operating_curve,
+}
+
+
+def figures(run: StoredRun) -> dict[str, go.Figure]:
+    """Every figure the run has data for, by id."""
+    made = {name: make(run.tables) for name, make in FIGURES.items()}
+    return {name: fig for name, fig in made.items() if fig is not None}

@@ -1,0 +1,71 @@
+"""One HTML page per run: summary figures, then every plot. plotly.js is inlined by default, so
+the file opens offline; the dashboard links it once instead."""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+from fabnet.report.figures import figures
+from fabnet.store import StoredRun
+
+STYLE = """
+body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 1100px; color: #222; }
+h1 { margin-bottom: 0.2rem; } .meta { color: #666; margin-bottom: 1.5rem; }
+table.figures { border-collapse: collapse; margin: 1rem 0 2rem; }
+table.figures td { padding: 0.25rem 1rem; border-bottom: 1px solid #eee; }
+.figure { margin-bottom: 2rem; }
+"""
+
+
+def format_figure(key: str, value: object) -> str:
+    """A key figure as a person reads it: money in $ B or $, rates in %, counts with commas."""
+    if value is None or (isinstance(value, float) and value != value):
+        return "–"
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        if key.endswith("_usd"):
+            return f"${value / 1e9:,.2f} B" if abs(value) >= 1e7 else f"${value:,.0f}"
+        if key in ("irr", "solver_gap"):
+            return "> 1,000%" if value > 10 else f"{value:.2%}"
+        return f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.4g}"
+    return str(value)
+
+
+def _figure_rows(run: StoredRun) -> str:
+    rows = []
+    for key, value in run.figures.items():
+        text = format_figure(key, value)
+        rows.append(f"<tr><td>{html.escape(key.replace('_', ' '))}</td><td>{html.escape(text)}</td></tr>")
+    return "\n".join(rows)
+
+
+def report_html(run: StoredRun, plotlyjs: str = "inline") -> str:
+    """The page. `plotlyjs` is "inline" (self-contained file) or a URL to load plotly.js from."""
+    meta = run.meta
+    parts = []
+    for i, (name, fig) in enumerate(figures(run).items()):
+        include = (True if i == 0 else False) if plotlyjs == "inline" else False
+        parts.append(f'<div class="figure" id="{name}">'
+                     + fig.to_html(full_html=False, include_plotlyjs=include, div_id=f"plot-{name}")
+                     + "</div>")
+    head_script = "" if plotlyjs == "inline" else f'<script src="{html.escape(plotlyjs)}"></script>'
+    title = f"fabnet run {meta['run_id']}: {meta['scenario_name']}"
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
+<style>{STYLE}</style>{head_script}</head>
+<body>
+<h1>{html.escape(title)}</h1>
+<div class="meta">{html.escape(str(meta['created_at']))} UTC · fabnet {html.escape(str(meta['fabnet_version']))} ·
+scenario hash {html.escape(str(meta['scenario_hash'])[:12])} · seed {meta['seed']} ·
+solver {html.escape(str(meta['solver_status']))}</div>
+<table class="figures">{_figure_rows(run)}</table>
+{''.join(parts)}
+</body></html>
+"""
+
+
+def write_report(run: StoredRun, path: str | Path) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(report_html(run), encoding="utf-8")
+    return path

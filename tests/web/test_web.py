@@ -1,0 +1,127 @@
+"""The dashboard: pages, 404s, a real browser, and 100 concurrent requests."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import threading
+import time
+import urllib.error
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from fabnet.web import create_app
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="module")
+def server(store_with_runs):
+    """The dashboard on a free loopback port, in a thread, as `fabnet serve` runs it."""
+    import uvicorn
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    config = uvicorn.Config(create_app(store_with_runs[0]), host="127.0.0.1", port=port, log_level="warning")
+    instance = uvicorn.Server(config)
+    thread = threading.Thread(target=instance.run, daemon=True)
+    thread.start()
+    deadline = time.time() + 20
+    while not instance.started and time.time() < deadline:
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    instance.should_exit = True
+    thread.join(timeout=10)
+
+
+def get(server, path):
+    """(status, body) of a GET on the running dashboard; error statuses are answers too."""
+    try:
+        with urllib.request.urlopen(server + path, timeout=60) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
+def test_index_lists_the_runs(server):
+    status, body = get(server, "/")
+    assert status == 200
+    assert 'href="/runs/1"' in body and 'href="/runs/2"' in body
+
+
+def test_run_page_has_the_figures(server):
+    status, body = get(server, "/runs/1")
+    assert status == 200
+    assert 'id="plot-delivered-vs-demand"' in body and "/static/plotly.js" in body
+
+
+def test_compare_page(server):
+    status, body = get(server, "/compare?a=1&b=2")
+    assert status == 200 and "Run 1 against run 2" in body and "npv usd" in body
+
+
+@pytest.mark.parametrize("path", ["/runs/999", "/runs/abc", "/runs/..%2F..%2Fetc%2Fpasswd", "/compare?a=1&b=999",
+                                  "/static/..%2Fpyproject.toml", "/etc/passwd", "/reports/run-1.html"])
+def test_unknown_runs_and_crafted_paths_are_404(server, path):
+    assert get(server, path)[0] == 404
+
+
+def test_plotly_is_served(server):
+    status, body = get(server, "/static/plotly.js")
+    assert status == 200 and len(body) > 1_000_000
+
+
+def test_one_hundred_concurrent_requests(server):
+    urls = [f"{server}/", f"{server}/runs/1", f"{server}/runs/2", f"{server}/api/runs"] * 25
+
+    def fetch(url):
+        with urllib.request.urlopen(url, timeout=60) as response:
+            return response.status, response.read().decode()
+
+    with ThreadPoolExecutor(max_workers=100) as pool:
+        answers = list(pool.map(fetch, urls))
+    assert len(answers) == 100
+    for url, (status, body) in zip(urls, answers, strict=True):
+        assert status == 200
+        if url.endswith("/runs/1"):
+            assert "fabnet run 1: tiny" in body
+        elif url.endswith("/api/runs"):
+            assert '"run_id":2' in body.replace(" ", "")
+
+
+def test_browser_opens_a_run_and_sees_the_charts(server):
+    if not os.path.exists(CHROMIUM):
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{CHROMIUM} is missing; .ci/run installs Debian's chromium package")
+        pytest.skip(f"needs Debian's chromium at {CHROMIUM} (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    errors = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        page = browser.new_page()
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(server + "/")
+        page.click("a[href='/runs/1']")
+        page.wait_for_selector("#plot-delivered-vs-demand .main-svg", timeout=30_000)
+        drawn = page.locator(".js-plotly-plot").count()
+        browser.close()
+    assert drawn >= 5
+    assert errors == []
+
+
+def test_serving_a_missing_store_fails_in_words(tmp_path):
+    from fabnet.core.errors import FabnetError
+
+    with pytest.raises(FabnetError, match="no results store"):
+        create_app(tmp_path / "none.duckdb")
+
+
+def test_chromium_path_is_the_debian_one():
+    # The browser test relies on the distribution's build, never a downloaded one.
+    assert CHROMIUM == shutil.which("chromium") or not shutil.which("chromium")
