@@ -145,12 +145,26 @@ def test_wafers_prints_the_accelerators_to_wafers_table():
     assert "b200_class" in result.stdout
 
 
-def test_run_plans_the_default_scenario():
-    result = invoke("run", str(TIGRIS))
+def test_run_plans_stores_and_reports_the_default_scenario(tmp_path):
+    store, reports = tmp_path / "runs.duckdb", tmp_path / "reports"
+    args = ["run", str(TIGRIS), "--store", str(store), "--report-dir", str(reports)]
+    result = invoke(*args)
     assert result.exit_code == 0, result.output
-    assert "valid scenario" in result.stdout
-    assert "Fabs built" in result.stdout
+    assert "valid scenario" in result.stdout and "Fabs built" in result.stdout
     assert "optimal to within 1.00% of the best bound" in result.stdout
+    assert f"run 1 stored in {store}" in result.stdout.replace("\n", "")
+    assert (reports / "run-1.html").exists()
+    assert invoke(*args).exit_code == 0
+    listed = invoke("runs", "list", "--store", str(store))
+    assert listed.exit_code == 0 and "tigris" in listed.stdout
+    shown = invoke("runs", "show", "2", "--store", str(store))
+    assert "scenario hash" in shown.stdout and "npv usd" in shown.stdout
+    compared = invoke("runs", "compare", "1", "2", "--store", str(store))
+    assert "Run 1 against run 2" in compared.stdout and "same" in compared.stdout
+    redrawn = invoke("report", "1", "--store", str(store), "--output", str(tmp_path / "again.html"))
+    assert redrawn.exit_code == 0 and (tmp_path / "again.html").exists()
+    missing = invoke("runs", "show", "9", "--store", str(store))
+    assert missing.exit_code == 2 and "no run 9" in missing.stderr
 
 
 def test_installed_entry_point_runs():
