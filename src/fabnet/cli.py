@@ -25,7 +25,6 @@ from fabnet.chips import DPW_FORMULAS, YIELD_MODELS, Harvest, YieldSpec, die_eco
 from fabnet.core.errors import FabnetError
 from fabnet.finance import Financials
 from fabnet.pipeline import (
-    DAYS_PER_QUARTER,
     key_figures,
     plan_finance,
     plan_network,
@@ -33,6 +32,7 @@ from fabnet.pipeline import (
     wafer_demand,
 )
 from fabnet.plan import Plan, SolveOptions
+from fabnet.plan.inputs import DAYS_PER_QUARTER
 from fabnet.scenario import Scenario, load_scenario
 
 DEFAULT_SCENARIO = Path("scenarios/tigris.yaml")

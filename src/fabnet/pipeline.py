@@ -30,7 +30,6 @@ from fabnet.finance import Financials, PlanTables, compute_financials
 from fabnet.plan import Plan, SolveOptions, make_plan
 from fabnet.scenario.schema import Node, Product, Scenario
 
-DAYS_PER_QUARTER = 365.25 / 4
 
 
 def node_d0(node: Node, fab_age_q: float | None = None) -> float:

@@ -158,7 +158,6 @@ class Simulation:
         self.tool_wafers = [0.0] * t
         self.tool_pm_wafers: list[list[tuple[float, float, float, float]]] = [[] for _ in range(t)]
         self.tool_pending: list[list[tuple[int, float]]] = [[] for _ in range(t)]  # (kind, minutes)
-        self.tool_down_until = [0.0] * t
         self.family_tools: list[list[int]] = [[] for _ in fab.families]
         for tool, f in enumerate(self.tool_family):
             self.family_tools[f].append(tool)

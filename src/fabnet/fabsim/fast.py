@@ -112,7 +112,7 @@ class _State:
         self.grp = np.array([[fab.breakdown_mttf_min.get(g, np.inf), fab.breakdown_mttr_min.get(g, 0.0)]
                              for g in fab.family_group])
         n_tools = fab.tools
-        self.ti = np.zeros((n_tools, 7), np.int64)
+        self.ti = np.zeros((n_tools, 6), np.int64)
         self.ti[:, K.T_FAM] = ref.tool_family
         self.ti[:, K.T_SETUP] = -1
         self.tf = np.zeros((n_tools, 1))
@@ -151,7 +151,7 @@ class _State:
         capacity = 4 * (max_lots + n_tools) + 1024
         self.ht = np.zeros(capacity)
         self.hi = np.zeros((capacity, 4), np.int64)
-        self.sc = np.zeros(10, np.int64)
+        self.sc = np.zeros(9, np.int64)
         self.cands = np.zeros(max_lots, np.int64)
         self.keys = np.zeros((max_lots, 5))
         self.order = np.zeros(max_lots, np.int64)
@@ -214,7 +214,7 @@ class _State:
             checks[key] = int(self.cqtc[g, 0])
             if self.cqtc[g, 1]:
                 violations[key] = int(self.cqtc[g, 1])
-        samples = self.sc[K.C_DONE]
+        samples = self.sc[K.C_NSAMPLES]
         return SimResult(
             options=self.o, lots=lots, family_busy=self.acc[:, K.A_BUSY].copy(),
             family_setup=self.acc[:, K.A_SETUP].copy(), family_down=self.acc[:, K.A_DOWN].copy(),

@@ -32,13 +32,13 @@ S_PTIME, S_SPREAD, S_STIME, S_BINT, S_PINT, S_RWKP, S_SAMPLE, S_CQTMIN, S_MEAN, 
 # Family columns.
 F_FIRST, F_COUNT, F_CASC, F_DELAY, F_HASSETUP, F_HASLTL, F_BATCH, F_CR, F_LSSU = range(9)
 # Tool columns.
-T_FAM, T_STATE, T_SETUP, T_RUNS, T_PEND, T_NPPM, T_HASBREAK = range(7)
+T_FAM, T_STATE, T_SETUP, T_RUNS, T_PEND, T_NPPM = range(6)
 # Lot int columns.
 L_ROUTE, L_STEP, L_PRIO, L_STREAM, L_NEXT, L_PREV, L_CQTT, L_CQTS = range(8)
 # Lot float columns.
 L_RELEASE, L_DUE, L_QUEUED, L_CQTD = range(4)
 # Scalars.
-C_NLOTS, C_INFAB, C_NREC, C_STEPS, C_EVENTS, C_SEQ, C_HSIZE, C_RELEASED, C_NWIP, C_DONE = range(10)
+C_NLOTS, C_INFAB, C_NREC, C_STEPS, C_EVENTS, C_SEQ, C_HSIZE, C_RELEASED, C_NSAMPLES = range(9)
 # Accounting columns.
 A_BUSY, A_SETUP, A_DOWN, A_PM, A_WAIT, A_STARTS = range(6)
 # Rules.
@@ -564,9 +564,9 @@ def run_chunk(t_stop, end, warmup, rule, sample_every, release_scale,
             duration = pmc[p, 2] + pmc[p, 3] * (_draw(u, upos, U_DOWN) - 0.5)
             _take_down(tool, PM_DUE, duration, now, ti, pk, pm, ht, hi, sc, acc, warmup, end)
         else:
-            n = sc[C_DONE]
+            n = sc[C_NSAMPLES]
             wip[n, 0] = now / MIN_PER_DAY
             wip[n, 1] = sc[C_INFAB]
-            sc[C_DONE] = n + 1
+            sc[C_NSAMPLES] = n + 1
             _push(ht, hi, sc, now + sample_every * MIN_PER_DAY, SAMPLE, 0, 0)
     return 0

@@ -52,8 +52,6 @@ class PlanInputs:
     capacity_by_age: Array            # site × age: share of module wafers (ramp)
     effective_by_age: Array           # site × age: ramp × yield-learning factor
     capex_profile: Array              # site × k: MUSD spent k quarters after a start
-    building_musd: Array
-    tools_musd: Array
     grant_share: Array
     grant_cap_musd: Array             # inf when uncapped
     itc_musd: Array                   # site × quarter started: credit per module
@@ -150,8 +148,6 @@ def prepare(scenario: Scenario, objective: str = "cost") -> PlanInputs:
         capacity_by_age=capacity_by_age,
         effective_by_age=effective_by_age,
         capex_profile=_capex_profiles(sites),
-        building_musd=np.array([s.capex_per_module_usd.building / MUSD for s in sites]),
-        tools_musd=np.array([s.capex_per_module_usd.tools / MUSD for s in sites]),
         grant_share=np.array([s.grants.share_of_capex for s in sites]),
         grant_cap_musd=np.array([np.inf if s.grants.cap_usd is None else s.grants.cap_usd / MUSD
                                  for s in sites]),
