@@ -143,6 +143,25 @@ def _print_summary(s: Scenario) -> None:
     out.print(table)
 
 
+@app.command()
+def schema(
+    markdown: Annotated[bool, typer.Option("--markdown", help="The field reference as Markdown.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="The scenario schema as JSON Schema.")] = False,
+) -> None:
+    """Print the scenario file reference, generated from the schema.
+
+    `fabnet schema --markdown > docs/scenario-reference.md` and
+    `fabnet schema --json > docs/scenario.schema.json` regenerate the committed documents
+    (a test fails when they fall behind the schema). Point your editor's YAML plugin at the
+    JSON Schema to have scenario files checked as you type.
+    """
+    from fabnet.scenario.reference import json_schema, markdown_reference
+
+    if markdown == as_json:
+        raise typer.BadParameter("choose one of --markdown or --json")
+    sys.stdout.write(markdown_reference() if markdown else json_schema())
+
+
 # --- chips ---------------------------------------------------------------------------------
 
 

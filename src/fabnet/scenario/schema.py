@@ -128,8 +128,8 @@ class Node(Frozen):
     days_per_mask_layer: PositiveFloat = Field(
         description="Fab cycle time per mask layer, days; layers × this = raw cycle time."
     )
-    defect_density: DefectDensity
-    yield_model: YieldModel = Field(default_factory=YieldModel)
+    defect_density: DefectDensity = Field(description="Defect density at ramp and mature, and how fast it learns.")
+    yield_model: YieldModel = Field(default_factory=YieldModel, description="Die yield formula.")
 
     @property
     def cycle_time_days(self) -> float:
@@ -194,7 +194,7 @@ class Product(Frozen):
         default=None,
         description="Cost of one accelerator not delivered, USD; omitted means finance's rule.",
     )
-    demand: Demand
+    demand: Demand = Field(description="Accelerators wanted over time.")
 
     @property
     def die_area_mm2(self) -> float:
@@ -253,14 +253,14 @@ class Site(Frozen):
     module_wspm: PositiveFloat = Field(description="Wafer starts per month of one fab module.")
     max_modules: PositiveInt = Field(default=1, description="Most modules the site can hold.")
     mandatory: bool = Field(default=False, description="At least one module must be built.")
-    capex_per_module_usd: CapexSplit
+    capex_per_module_usd: CapexSplit = Field(description="Capital cost of one module, USD, by part.")
     lead_time_q: PositiveInt = Field(description="Quarters from construction start to first wafer.")
     ramp: tuple[PositiveShare, ...] = Field(
         min_length=1,
         description="Share of module capacity in each quarter after first wafer; ends at 1.",
     )
     opex_per_wafer_usd: NonNegativeFloat = Field(description="Cash cost per wafer start, USD.")
-    grants: Grants = Field(default_factory=Grants)
+    grants: Grants = Field(default_factory=Grants, description="Government support for this site.")
     tax_regime: Id = Field(description="Id of an entry of finance.tax_regimes.")
     earliest_start: QuarterField = Field(description="First quarter construction may start.")
 
@@ -318,7 +318,7 @@ class Funding(Frozen):
     reinvest_operating_cash: bool = Field(
         default=False, description="May operating cash flow pay for later spending."
     )
-    investors: tuple[Investor, ...] = Field(min_length=1)
+    investors: tuple[Investor, ...] = Field(min_length=1, description="Who puts money in, how and when.")
 
     def commitments_usd(self, periods: list[Quarter]) -> npt.NDArray[np.float64]:
         """USD each investor commits in each quarter (investors × periods). The planner's
@@ -350,8 +350,9 @@ class Finance(Frozen):
     discount_rate: Annotated[float, Field(ge=0, lt=1)] = Field(
         description="Annual nominal discount rate (WACC)."
     )
-    depreciation_years: DepreciationYears = Field(default_factory=DepreciationYears)
-    tax_regimes: tuple[TaxRegime, ...] = Field(min_length=1)
+    depreciation_years: DepreciationYears = Field(default_factory=DepreciationYears,
+                                                  description="Straight-line lives by asset class.")
+    tax_regimes: tuple[TaxRegime, ...] = Field(min_length=1, description="Tax rules sites refer to; the first is home.")
     revenue: Literal["sales", "avoided_purchase"] = Field(
         default="sales", description="Value accelerators at selling price or at avoided cost."
     )
@@ -365,7 +366,7 @@ class Uncertain(Frozen):
     `sites.arizona.lead_time_q` (list entries by id, or by [index])."""
 
     path: str = Field(min_length=1, description="Dotted path of a number (or mapping) in this file.")
-    dist: Literal["normal", "lognormal", "uniform", "triangular"]
+    dist: Literal["normal", "lognormal", "uniform", "triangular"] = Field(description="Distribution of the draws.")
     apply: Literal["multiply", "add", "replace"] = Field(
         default="replace", description="How a draw changes the value."
     )
@@ -391,17 +392,17 @@ class Simulation(Frozen):
 class Scenario(Frozen):
     name: Id = Field(description="Scenario name.")
     description: str = Field(default="", description="Free text.")
-    horizon: Horizon
-    currency: Literal["USD"] = "USD"
+    horizon: Horizon = Field(description="The quarters planned.")
+    currency: Literal["USD"] = Field(default="USD", description="Currency of every amount (USD only).")
     seed: NonNegativeInt = Field(default=0, description="Seed of every random stream.")
-    nodes: tuple[Node, ...] = Field(min_length=1)
-    products: tuple[Product, ...] = Field(min_length=1)
-    packaging: tuple[Packaging, ...] = Field(min_length=1)
-    sites: tuple[Site, ...] = Field(default=())
-    foundry_offers: tuple[FoundryOffer, ...] = Field(default=())
-    funding: Funding
-    finance: Finance
-    uncertainty: tuple[Uncertain, ...] = Field(default=())
+    nodes: tuple[Node, ...] = Field(min_length=1, description="Process technologies.")
+    products: tuple[Product, ...] = Field(min_length=1, description="Accelerators and their demand.")
+    packaging: tuple[Packaging, ...] = Field(min_length=1, description="Advanced-packaging lines (CoWoS class).")
+    sites: tuple[Site, ...] = Field(default=(), description="Candidate fab sites.")
+    foundry_offers: tuple[FoundryOffer, ...] = Field(default=(), description="Wafer capacity for sale.")
+    funding: Funding = Field(description="The investors' money.")
+    finance: Finance = Field(description="Discounting, depreciation, tax, revenue and penalty rules.")
+    uncertainty: tuple[Uncertain, ...] = Field(default=(), description="Uncertain inputs for risk analysis.")
     simulation: Simulation | None = Field(default=None, description="Fab simulation for the main job.")
 
     def node(self, node_id: str) -> Node:
