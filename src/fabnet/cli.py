@@ -575,16 +575,15 @@ def runs_compare(a: Annotated[int, typer.Argument(help="First run id.")],
                  b: Annotated[int, typer.Argument(help="Second run id.")],
                  store: StorePath = Path("fabnet.duckdb")) -> None:
     """The key figures of two runs side by side, with their difference."""
-    from fabnet.report import format_figure
+    from fabnet.report import format_difference, format_figure
     from fabnet.store import Store
 
     with _user_errors(), Store(store, read_only=True) as s:
         table = s.compare(a, b)
     view = _table("figure", f"run {a}", f"run {b}", "difference", title=f"Run {a} against run {b}")
-    for row in table.itertuples(index=False):
-        key = row[0]
-        diff = row[3] if isinstance(row[3], str) else format_figure(key, row[3])
-        view.add_row(key.replace("_", " "), format_figure(key, row[1]), format_figure(key, row[2]), diff)
+    for key, first, second, difference in table.itertuples(index=False):
+        view.add_row(key.replace("_", " "), format_figure(key, first), format_figure(key, second),
+                     format_difference(key, first, second, difference))
     out.print(view)
 
 

@@ -31,6 +31,16 @@ def format_figure(key: str, value: object) -> str:
     return str(value)
 
 
+def format_difference(key: str, first: object, second: object, difference: object) -> str:
+    """The difference column of a comparison: text as it came, numbers like their figure, and
+    no difference at all between two IRRs beyond 1,000 % (neither means much)."""
+    if isinstance(difference, str):
+        return difference
+    if key == "irr" and any(isinstance(v, float) and v > 10 for v in (first, second)):
+        return "–"
+    return format_figure(key, difference)
+
+
 def _figure_rows(run: StoredRun) -> str:
     rows = []
     for key, value in run.figures.items():
@@ -55,7 +65,7 @@ def report_html(run: StoredRun, plotlyjs: str = "inline") -> str:
 <style>{STYLE}</style>{head_script}</head>
 <body>
 <h1>{html.escape(title)}</h1>
-<div class="meta">{html.escape(str(meta['created_at']))} UTC · fabnet {html.escape(str(meta['fabnet_version']))} ·
+<div class="meta">{html.escape(str(meta['created_at'])[:19])} UTC · fabnet {html.escape(str(meta['fabnet_version']))} ·
 scenario hash {html.escape(str(meta['scenario_hash'])[:12])} · seed {meta['seed']} ·
 solver {html.escape(str(meta['solver_status']))}</div>
 <table class="figures">{_figure_rows(run)}</table>

@@ -19,7 +19,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from plotly.offline import get_plotlyjs
 
 from fabnet import __version__
-from fabnet.report import format_figure, report_html
+from fabnet.report import format_difference, format_figure, report_html
 from fabnet.store import Store, UnknownRun
 
 PLOTLY_URL = "/static/plotly.js"
@@ -76,7 +76,7 @@ def create_app(store_path: str | Path) -> FastAPI:
         rows = "".join(
             f"<tr><td>{html.escape(r[0].replace('_', ' '))}</td><td>{html.escape(format_figure(r[0], r[1]))}</td>"
             f"<td>{html.escape(format_figure(r[0], r[2]))}</td>"
-            f"<td>{html.escape(r[3] if isinstance(r[3], str) else format_figure(r[0], r[3]))}</td></tr>"
+            f"<td>{html.escape(format_difference(r[0], r[1], r[2], r[3]))}</td></tr>"
             for r in table.itertuples(index=False))
         return (f"<!doctype html><html><head><meta charset='utf-8'><title>run {a} vs {b}</title><style>{STYLE}"
                 f"</style></head><body><p><a href='/'>← all runs</a></p><h1>Run {a} against run {b}</h1>"
