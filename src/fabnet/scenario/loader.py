@@ -290,7 +290,7 @@ def _schema_at(loc: Loc) -> tuple[Any, tuple[type[BaseModel], str] | None]:
     current: Any = Scenario
     owner: tuple[type[BaseModel], str] | None = None
     for key in loc:
-        current, owner = _unwrap(current), None
+        current, owner = unwrap(current), None
         if isinstance(current, type) and issubclass(current, BaseModel):
             name = next((n for n, f in current.model_fields.items() if key in (n, f.alias)), None)
             if name is None:
@@ -302,10 +302,11 @@ def _schema_at(loc: Loc) -> tuple[Any, tuple[type[BaseModel], str] | None]:
             current = typing.get_args(current)[1]
         else:
             return None, None
-    return _unwrap(current), owner
+    return unwrap(current), owner
 
 
-def _unwrap(annotation: Any) -> Any:
+def unwrap(annotation: Any) -> Any:
+    """The type under Annotated[...] and Optional[...] (a real union is returned as it is)."""
     while True:
         origin = typing.get_origin(annotation)
         if origin is typing.Annotated:

@@ -14,6 +14,7 @@ from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
 from fabnet.core.periods import Quarter
+from fabnet.scenario.loader import unwrap
 from fabnet.scenario.schema import Scenario
 
 HEADER = """# Scenario file reference
@@ -98,21 +99,13 @@ def _annotated_metadata(annotation: Any) -> list[Any]:
 
 def _shape(annotation: Any) -> tuple[Any, bool, bool]:
     """(inner type, is a list, is a mapping) with Optional and Annotated peeled off."""
-    while True:
-        origin = typing.get_origin(annotation)
-        if origin is typing.Annotated:
-            annotation = typing.get_args(annotation)[0]
-        elif origin in (typing.Union, types.UnionType):
-            members = [a for a in typing.get_args(annotation) if a is not type(None)]
-            if len(members) != 1:
-                return annotation, False, False
-            annotation = members[0]
-        elif origin in (tuple, list):
-            return typing.get_args(annotation)[0], True, False
-        elif origin is dict:
-            return typing.get_args(annotation)[1], False, True
-        else:
-            return annotation, False, False
+    annotation = unwrap(annotation)
+    origin = typing.get_origin(annotation)
+    if origin in (tuple, list):
+        return typing.get_args(annotation)[0], True, False
+    if origin is dict:
+        return typing.get_args(annotation)[1], False, True
+    return annotation, False, False
 
 
 def _type_name(annotation: Any) -> str:
