@@ -10,7 +10,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 
 from fabnet.scenario.reference import json_schema, markdown_reference
 
