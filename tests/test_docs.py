@@ -10,7 +10,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-
 from fabnet.scenario.reference import json_schema, markdown_reference
 
 DOCS = Path(__file__).parent.parent / "docs"
