@@ -246,3 +246,25 @@ def test_simulate_curve_json(hvlm):
     assert result.exit_code == 0, result.output
     rows = json.loads(result.stdout)
     assert [r["release_scale"] for r in rows] == [0.5, 0.7, 0.85, 0.95, 1.0, 1.05]
+
+
+def test_risk_sweep_and_resume_from_the_command_line(tmp_path):
+    import yaml
+
+    from tests.plan.conftest import tiny
+
+    data = tiny(uncertainty=[{"path": "products.chip.demand.per_quarter", "dist": "normal",
+                              "apply": "multiply", "mean": 1.0, "sd": 0.2}])
+    path = tmp_path / "risky.yaml"
+    path.write_text(yaml.safe_dump(data))
+    store = str(tmp_path / "risk.duckdb")
+    assert invoke("risk", str(path), "--samples", "3", "--store", store).exit_code == 2  # needs --reoptimise
+    result = invoke("risk", str(path), "--samples", "3", "--reoptimise", "--workers", "1", "--store", store)
+    assert result.exit_code == 0, result.output
+    assert "Risk of run 1: 3 samples" in result.stdout and "What moves NPV most" in result.stdout
+    again = invoke("risk", "--resume", "1", "--reoptimise", "--workers", "1", "--store", store)
+    assert again.exit_code == 0 and "Risk of run 1: 3 samples" in again.stdout
+    not_a_sweep = invoke("run", str(MINIMAL), "--store", store, "--report-dir", str(tmp_path))
+    assert not_a_sweep.exit_code == 0
+    refused = invoke("risk", "--resume", "2", "--reoptimise", "--store", store)
+    assert refused.exit_code == 2 and "not a risk sweep" in refused.stderr

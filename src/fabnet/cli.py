@@ -540,6 +540,94 @@ def run(
     out.print(f"run {job.run_id} stored in [bold]{job.store}[/]; report: [bold]{report_path}[/]")
 
 
+@app.command()
+def risk(
+    file: ScenarioFile = DEFAULT_SCENARIO,
+    overrides: Overrides = None,
+    samples: Annotated[int, typer.Option(help="Number of samples.", min=1)] = 100,
+    seed: Annotated[int | None, typer.Option(help="Sampling seed (default: the scenario's).", min=0)] = None,
+    method: Annotated[str, typer.Option(help="lhs (Latin hypercube) or sobol.")] = "lhs",
+    reoptimise: Annotated[bool, typer.Option("--reoptimise", help="Plan and finance every sample anew "
+                                             "(the only mode so far; required).")] = False,
+    workers: Annotated[int, typer.Option(help="Local worker processes.", min=1)] = 2,
+    dask_local: Annotated[int | None, typer.Option(help="Start a Dask LocalCluster with this many workers.",
+                                                   min=1)] = None,
+    scheduler: Annotated[str | None, typer.Option(help="Use an existing Dask cluster, e.g. tcp://host:8786.")] = None,
+    resume: Annotated[int | None, typer.Option(help="Finish the sweep of a stored run that was interrupted.")] = None,
+    store: StorePath = Path("fabnet.duckdb"),
+) -> None:
+    """Monte-Carlo over the scenario's `uncertainty:` section: P10/P50/P90 of NPV and of
+    accelerators delivered per year, the chance of meeting 90 % of demand each year, the
+    shortfall, and which inputs move NPV most.
+
+    Each sample is written to the store as it finishes; a sweep that is stopped resumes with
+    `--resume RUN` and ends with exactly the samples of an uninterrupted one.
+
+    Example: `fabnet risk scenarios/tigris.yaml --samples 200 --reoptimise --workers 2`
+    (or `--dask-local 4`, or `--scheduler tcp://host:8786`).
+    """
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from fabnet.pipeline import main_job, store_rows, stored_rows
+    from fabnet.risk import METHODS, SAMPLES_TABLE, SweepSpec, make_executor, run_sweep, summarise
+
+    if not reoptimise:
+        raise typer.BadParameter("only --reoptimise sweeps exist so far (fixed-plan sampling is planned)")
+    if method not in METHODS:
+        raise typer.BadParameter(f"--method must be one of {', '.join(METHODS)}")
+    with _user_errors():
+        if resume is None:
+            scenario = load_scenario(file, overrides or ())
+            if not scenario.uncertainty:
+                raise typer.BadParameter(f"{file} has no uncertainty section to sample")
+            spec = SweepSpec(samples, scenario.seed if seed is None else seed, method)
+            with err.status("planning the base case…"):
+                run_id = main_job(scenario, store).run_id
+            store_rows(store, run_id, "risk_spec", pd.DataFrame([spec.__dict__]))
+            store_rows(store, run_id, "risk_inputs",
+                       pd.DataFrame({"input": range(len(scenario.uncertainty)),
+                                     "path": [u.path for u in scenario.uncertainty]}))
+        else:
+            run_id, scenario, spec = resume, *_stored_sweep(store, resume)
+        with Progress(TextColumn("samples"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                      console=err, transient=True, disable=not err.is_terminal) as bar, \
+                make_executor(workers, dask_local, scheduler) as executor:
+            task = bar.add_task("samples", total=spec.samples)
+            bar.update(task, completed=spec.samples - len(_missing(store, run_id, spec)))
+            run_sweep(scenario, run_id, store, spec, executor,
+                      progress=lambda done, total: bar.update(task, completed=spec.samples - total + done))
+    summary = summarise(scenario, stored_rows(store, run_id, SAMPLES_TABLE))
+    _print_frame(summary["headline"], f"Risk of run {run_id}: {spec.samples} samples ({spec.method}, seed {spec.seed})")
+    _print_frame(summary["per_year"], "Accelerators delivered per year")
+    _print_frame(summary["tornado"], "What moves NPV most (rank correlation)")
+    out.print(f"samples stored with run {run_id} in [bold]{store}[/]; `fabnet report {run_id}` draws them")
+
+
+def _stored_sweep(store: Path, run_id: int):  # type: ignore[no-untyped-def]
+    """The scenario and sweep settings of a stored run, to resume it."""
+    import yaml
+
+    from fabnet.risk import SweepSpec
+    from fabnet.scenario.schema import Scenario
+    from fabnet.store import Store
+
+    with Store(store, read_only=True) as s:
+        stored = s.run(run_id)
+    spec_table = stored.tables.get("risk_spec")
+    if spec_table is None or spec_table.empty:
+        raise FabnetError(f"run {run_id} in {store} is not a risk sweep; start one with `fabnet risk FILE`")
+    row = spec_table.iloc[0]
+    scenario = Scenario.model_validate(yaml.safe_load(stored.meta["scenario_text"]))
+    return scenario, SweepSpec(int(row["samples"]), int(row["seed"]), str(row["method"]))
+
+
+def _missing(store: Path, run_id: int, spec) -> list[int]:  # type: ignore[no-untyped-def]
+    from fabnet.risk.runner import done_samples
+
+    done = done_samples(store, run_id)
+    return [i for i in range(spec.samples) if i not in done]
+
+
 runs_app = typer.Typer(help="Runs kept in the results store: list, show, compare.", no_args_is_help=True)
 app.add_typer(runs_app, name="runs")
 

@@ -216,3 +216,19 @@ def simulation_tables(scenario: Scenario) -> dict[str, pd.DataFrame]:
     if ask.curve:
         tables["sim_curve"] = operating_curve(fab, options)
     return tables
+
+
+def stored_rows(store_path: str | Path, run_id: int, table: str) -> pd.DataFrame | None:
+    """A result table of a stored run (None when the run has none yet)."""
+    from fabnet.store import Store
+
+    with Store(store_path) as store:
+        return store.run(run_id).tables.get(table)
+
+
+def store_rows(store_path: str | Path, run_id: int, table: str, frame: pd.DataFrame) -> None:
+    """Add rows to a stored run's result table, in one transaction."""
+    from fabnet.store import Store
+
+    with Store(store_path) as store:
+        store.save_rows(run_id, table, frame)

@@ -145,6 +145,38 @@ def operating_curve(t: Tables) -> go.Figure | None:
     return _layout(fig, "Fab operating curve (simulated)", "X-factor (cycle time / raw process time)")
 
 
+def risk_fan(t: Tables) -> go.Figure | None:
+    """P10–P90 band and median of accelerators delivered per year across the risk samples."""
+    samples = t.get("risk_samples")
+    if samples is None or samples.empty:
+        return None
+    years = sorted(int(c.split("_")[1]) for c in samples.columns if c.startswith("delivered_"))
+    delivered = samples[[f"delivered_{y}" for y in years]]
+    demand = samples[[f"demand_{y}" for y in years]].median().to_numpy()
+    x = [str(y) for y in years]
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=x, y=delivered.quantile(0.9).to_numpy(), line=dict(width=0), showlegend=False))
+    fig.add_trace(go.Scatter(x=x, y=delivered.quantile(0.1).to_numpy(), fill="tonexty", line=dict(width=0),
+                             name="delivered P10–P90", fillcolor="rgba(46,125,50,0.25)"))
+    fig.add_trace(go.Scatter(x=x, y=delivered.median().to_numpy(), name="delivered P50", line=dict(color="#2e7d32")))
+    fig.add_trace(go.Scatter(x=x, y=demand, name="demand P50", line=dict(dash="dash")))
+    return _layout(fig, f"Risk: accelerators delivered per year ({len(samples)} samples)", "accelerators per year")
+
+
+def tornado(t: Tables) -> go.Figure | None:
+    """Inputs ranked by their rank correlation with NPV across the risk samples."""
+    samples, inputs = t.get("risk_samples"), t.get("risk_inputs")
+    if samples is None or samples.empty or inputs is None or len(samples) < 3:
+        return None
+    rho = [samples[f"input_{i}"].corr(samples["npv_usd"], method="spearman") for i in inputs["input"]]
+    frame = pd.DataFrame({"input": inputs["path"], "rho": rho}).fillna(0.0)
+    frame = frame.reindex(frame["rho"].abs().sort_values().index)
+    fig = go.Figure(go.Bar(x=frame["rho"], y=frame["input"], orientation="h",
+                           marker_color=["#c62828" if v < 0 else "#1565c0" for v in frame["rho"]]))
+    fig.update_xaxes(range=[-1, 1], title="rank correlation with NPV")
+    return _layout(fig, "Risk: what moves NPV most")
+
+
 FIGURES: dict[str, Callable[[Tables], go.Figure | None]] = {
     "fab-timeline": fab_timeline,
     "capacity-vs-demand": capacity_vs_demand,
@@ -153,6 +185,8 @@ FIGURES: dict[str, Callable[[Tables], go.Figure | None]] = {
     "money-per-investor": money_per_investor,
     "investor-returns": investor_returns,
     "operating-curve": operating_curve,
+    "risk-fan": risk_fan,
+    "tornado": tornado,
 }
 
 

@@ -5,6 +5,8 @@ validated scenario that returns problems (never raises), with the path of the fi
 from __future__ import annotations
 
 import math
+
+import numpy as np
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -205,8 +207,8 @@ def check_sites(s: Scenario) -> list[Problem]:
 def check_uncertainty(s: Scenario) -> list[Problem]:
     problems = []
     data = s.model_dump(by_alias=True, mode="json")
-    required = {"normal": ("mean", "sd"), "lognormal": ("sigma",),
-                "uniform": ("low", "high"), "triangular": ("low", "mode", "high")}
+    required = {"normal": ("mean", "sd"), "lognormal": ("sigma",), "uniform": ("low", "high"),
+                "triangular": ("low", "mode", "high"), "discrete": ("values",)}
     for i, entry in enumerate(s.uncertainty):
         loc = ("uncertainty", i)
         try:
@@ -223,7 +225,30 @@ def check_uncertainty(s: Scenario) -> list[Problem]:
         bounds = [v for v in (entry.low, entry.mode, entry.high) if v is not None]
         if bounds != sorted(bounds):
             problems.append(Problem((*loc, "low"), _show_list(bounds), "low <= mode <= high"))
-    return problems
+        if entry.weights is not None and (entry.values is None or len(entry.weights) != len(entry.values)
+                                          or sum(entry.weights) <= 0):
+            problems.append(Problem((*loc, "weights"), _show_list(entry.weights),
+                                    "one weight per value, not all zero"))
+    return problems + _correlation_problems(s)
+
+
+def _correlation_problems(s: Scenario) -> list[Problem]:
+    matrix = s.correlation
+    if matrix is None:
+        return []
+    k = len(s.uncertainty)
+    c = np.array(matrix, dtype=float) if all(len(row) == k for row in matrix) else None
+    if c is None or c.shape != (k, k):
+        return [Problem(("correlation",), f"a matrix of {len(matrix)} rows",
+                        f"{k} rows of {k} numbers, one per uncertainty entry")]
+    if not np.allclose(c, c.T) or not np.allclose(np.diag(c), 1.0) or np.abs(c).max() > 1:
+        return [Problem(("correlation",), _show_list(matrix),
+                        "a symmetric matrix with ones on the diagonal and entries in [-1, 1]")]
+    smallest = float(np.linalg.eigvalsh(c).min())
+    if smallest < -1e-9:
+        return [Problem(("correlation",), f"a matrix with a negative eigenvalue ({smallest:.3g})",
+                        "a positive semi-definite matrix: these correlations cannot all hold at once")]
+    return []
 
 
 def _is_number_or_numbers(value: Any) -> bool:

@@ -366,7 +366,8 @@ class Uncertain(Frozen):
     `sites.arizona.lead_time_q` (list entries by id, or by [index])."""
 
     path: str = Field(min_length=1, description="Dotted path of a number (or mapping) in this file.")
-    dist: Literal["normal", "lognormal", "uniform", "triangular"] = Field(description="Distribution of the draws.")
+    dist: Literal["normal", "lognormal", "uniform", "triangular", "discrete"] = Field(
+        description="Distribution of the draws.")
     apply: Literal["multiply", "add", "replace"] = Field(
         default="replace", description="How a draw changes the value."
     )
@@ -377,6 +378,9 @@ class Uncertain(Frozen):
     low: float | None = Field(default=None, description="uniform, triangular: lower bound.")
     mode: float | None = Field(default=None, description="triangular: most likely value.")
     high: float | None = Field(default=None, description="uniform, triangular: upper bound.")
+    values: tuple[float, ...] | None = Field(default=None, description="discrete: the possible values.")
+    weights: tuple[NonNegativeFloat, ...] | None = Field(
+        default=None, description="discrete: their relative weights (default equal).")
 
 
 class Simulation(Frozen):
@@ -403,6 +407,9 @@ class Scenario(Frozen):
     funding: Funding = Field(description="The investors' money.")
     finance: Finance = Field(description="Discounting, depreciation, tax, revenue and penalty rules.")
     uncertainty: tuple[Uncertain, ...] = Field(default=(), description="Uncertain inputs for risk analysis.")
+    correlation: tuple[tuple[float, ...], ...] | None = Field(
+        default=None, description="Rank correlations between the uncertain inputs, in their order "
+        "(a symmetric matrix with ones on the diagonal, positive semi-definite); Gaussian copula.")
     simulation: Simulation | None = Field(default=None, description="Fab simulation for the main job.")
 
     def node(self, node_id: str) -> Node:

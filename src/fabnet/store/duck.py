@@ -8,6 +8,7 @@ or an exception midway leaves the store exactly as it was.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from dataclasses import dataclass
@@ -86,6 +87,17 @@ class Store:
             raise
         return run_id
 
+    def save_rows(self, run_id: int, name: str, frame: pd.DataFrame) -> None:
+        """Add rows to one result table of an existing run, in one transaction."""
+        con = self._cursor()
+        con.begin()
+        try:
+            self._insert(con, name, run_id, frame)
+            con.commit()
+        except BaseException:
+            con.rollback()
+            raise
+
     def _insert(self, con: duckdb.DuckDBPyConnection, name: str, run_id: int, frame: pd.DataFrame) -> None:
         if not _NAME.match(name):
             raise ValueError(f"table name {name!r} must be lower case letters, digits and _")
@@ -105,7 +117,8 @@ class Store:
             if len(data):
                 con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM incoming")
         finally:
-            con.unregister("incoming")
+            with contextlib.suppress(duckdb.Error):  # an aborted transaction refuses even this
+                con.unregister("incoming")
 
     # --- reading -------------------------------------------------------------------------
 

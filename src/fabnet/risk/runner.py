@@ -1,0 +1,93 @@
+"""Sweeps: plan and finance every sample anew (`--reoptimise`), on local processes or a Dask
+cluster, writing each sample to the store as it finishes so that a killed sweep resumes.
+
+Code against concurrent.futures: a ProcessPoolExecutor by default, or a dask.distributed
+Client's executor (a LocalCluster, or any scheduler by address) — the tasks are the same."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator
+from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from fabnet.pipeline import SolveOptions, plan_finance, plan_network, stored_rows, store_rows
+from fabnet.risk.sampling import apply_sample, draw
+from fabnet.scenario.schema import Scenario
+
+SAMPLES_TABLE = "risk_samples"
+
+
+@dataclass(frozen=True)
+class SweepSpec:
+    samples: int
+    seed: int
+    method: str = "lhs"
+
+
+def evaluate_sample(scenario_json: dict, index: int, row: list[float]) -> dict:
+    """Plan and finance one sample; a flat record of its inputs and outcomes."""
+    base = Scenario.model_validate(scenario_json)
+    scenario = apply_sample(base, np.array(row))
+    plan = plan_network(scenario, "cost", SolveOptions(time_limit_s=60, mip_gap=0.01, threads=1))
+    money = plan_finance(scenario, plan)
+    record: dict = {"sample": index}
+    record.update({f"input_{j}": float(v) for j, v in enumerate(row)})
+    record["npv_usd"] = float(money.metrics["npv_usd"])
+    record["modules_built"] = int(plan.builds["modules"].sum()) if len(plan.builds) else 0
+    by_year = plan.supply.groupby("year")[["demand", "delivered", "unmet"]].sum()
+    for year, values in by_year.iterrows():
+        record[f"demand_{year}"] = float(values["demand"])
+        record[f"delivered_{year}"] = float(values["delivered"])
+    record["unmet"] = float(plan.supply["unmet"].sum())
+    for investor in money.investors.itertuples():
+        irr = investor.irr
+        # NaN, not None: a first sample without an IRR must not type the column as NULL
+        record[f"irr_{investor.investor}"] = float(irr) if irr is not None else float("nan")
+    return record
+
+
+@contextlib.contextmanager
+def make_executor(workers: int = 2, dask_local: int | None = None,
+                  scheduler: str | None = None) -> Iterator[Executor]:
+    if scheduler or dask_local:
+        from dask.distributed import Client, LocalCluster
+
+        if scheduler:
+            with Client(scheduler) as client:
+                yield client.get_executor()
+        else:
+            with LocalCluster(n_workers=dask_local, threads_per_worker=1, processes=True,
+                              dashboard_address=None) as cluster, Client(cluster) as client:
+                yield client.get_executor()
+    else:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            yield pool
+
+
+def done_samples(store_path, run_id: int) -> set[int]:  # type: ignore[no-untyped-def]
+    table = stored_rows(store_path, run_id, SAMPLES_TABLE)
+    return set() if table is None or table.empty else set(table["sample"].astype(int))
+
+
+def run_sweep(scenario: Scenario, run_id: int, store_path, spec: SweepSpec, executor: Executor,  # type: ignore[no-untyped-def]
+              limit: int | None = None, progress: Callable[[int, int], None] | None = None) -> int:
+    """Evaluate the samples of `spec` not yet stored under `run_id`; returns how many ran.
+    `limit` stops after that many (as a kill would), for tests."""
+    table = draw(scenario, spec.samples, spec.seed, spec.method)
+    done = done_samples(store_path, run_id)
+    todo = [i for i in range(spec.samples) if i not in done]
+    if limit is not None:
+        todo = todo[:limit]
+    payload = scenario.model_dump(by_alias=True, mode="json")
+    futures = [executor.submit(evaluate_sample, payload, i, table[i].tolist()) for i in todo]
+    finished = 0
+    for future in as_completed(futures):
+        store_rows(store_path, run_id, SAMPLES_TABLE, pd.DataFrame([future.result()]))
+        finished += 1
+        if progress is not None:
+            progress(finished, len(todo))
+    return finished

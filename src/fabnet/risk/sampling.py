@@ -1,0 +1,89 @@
+"""Samples of the uncertain inputs, and scenarios with a sample applied.
+
+Latin hypercube or scrambled Sobol points in the unit cube (scipy.stats.qmc), seeded from one
+SeedSequence; rank correlations through a Gaussian copula; each column turned into its
+distribution by the inverse CDF. The same (scenario, n, seed, method) always gives the same
+table, which is what lets a killed sweep resume exactly.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from scipy import stats
+from scipy.stats import qmc
+
+from fabnet.scenario.paths import get_at, parse_path, resolve, set_at
+from fabnet.scenario.schema import Scenario, Uncertain
+
+METHODS = ("lhs", "sobol")
+
+
+def unit_points(k: int, n: int, seed: int, method: str = "lhs") -> np.ndarray:
+    """n points in (0, 1)^k."""
+    rng = np.random.default_rng(np.random.SeedSequence(seed))
+    if method == "lhs":
+        points = qmc.LatinHypercube(d=k, rng=rng).random(n)
+    elif method == "sobol":
+        points = qmc.Sobol(d=k, scramble=True, rng=rng).random(n)
+    else:
+        raise ValueError(f"unknown sampling method {method!r}; use one of {', '.join(METHODS)}")
+    return np.clip(points, 1e-12, 1 - 1e-12)
+
+
+def correlate(points: np.ndarray, correlation: np.ndarray | None) -> np.ndarray:
+    """Impose rank correlations on uniform points (Gaussian copula). The matrix is the normal
+    one; for moderate values Spearman's ρ ≈ it (exactly 6/π·asin(ρ/2))."""
+    if correlation is None:
+        return points
+    values, vectors = np.linalg.eigh(np.asarray(correlation, float))
+    root = vectors * np.sqrt(np.clip(values, 0.0, None))  # works for singular PSD matrices too
+    return stats.norm.cdf(stats.norm.ppf(points) @ root.T)
+
+
+def inverse_cdf(entry: Uncertain, u: np.ndarray) -> np.ndarray:
+    if entry.dist == "normal":
+        return entry.mean + entry.sd * stats.norm.ppf(u)
+    if entry.dist == "lognormal":
+        return (entry.median or 1.0) * np.exp(entry.sigma * stats.norm.ppf(u))
+    if entry.dist == "uniform":
+        return entry.low + (entry.high - entry.low) * u
+    if entry.dist == "triangular":
+        width = entry.high - entry.low
+        shape = (entry.mode - entry.low) / width if width > 0 else 0.5
+        return stats.triang(c=shape, loc=entry.low, scale=width).ppf(u) if width > 0 else np.full_like(u, entry.low)
+    weights = np.array(entry.weights or [1.0] * len(entry.values), float)
+    edges = np.cumsum(weights / weights.sum())
+    return np.array(entry.values)[np.minimum(np.searchsorted(edges, u, side="right"), len(edges) - 1)]
+
+
+def draw(scenario: Scenario, n: int, seed: int | None = None, method: str = "lhs") -> np.ndarray:
+    """An (n × k) table of input values, one column per uncertainty entry."""
+    entries = scenario.uncertainty
+    if not entries:
+        raise ValueError("the scenario has no uncertainty section to sample")
+    points = unit_points(len(entries), n, scenario.seed if seed is None else seed, method)
+    matrix = None if scenario.correlation is None else np.array(scenario.correlation)
+    points = correlate(points, matrix)
+    return np.column_stack([inverse_cdf(e, points[:, j]) for j, e in enumerate(entries)])
+
+
+def apply_sample(scenario: Scenario, row: np.ndarray) -> Scenario:
+    """The scenario with one sample's values applied (multiply, add or replace) to every number
+    at each entry's path; integer fields stay integers."""
+    data = scenario.model_dump(by_alias=True, mode="json")
+    for entry, value in zip(scenario.uncertainty, row, strict=True):
+        segments = parse_path(entry.path)
+        loc = resolve(data, segments)
+        set_at(data, segments, _changed(get_at(data, loc), entry.apply, float(value)))
+    return Scenario.model_validate(data)
+
+
+def _changed(target: Any, how: str, value: float) -> Any:
+    if isinstance(target, dict):
+        return {k: _changed(v, how, value) for k, v in target.items()}
+    if isinstance(target, list):
+        return [_changed(v, how, value) for v in target]
+    result = target * value if how == "multiply" else target + value if how == "add" else value
+    return int(round(result)) if isinstance(target, int) and not isinstance(target, bool) else result

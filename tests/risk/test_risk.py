@@ -1,0 +1,141 @@
+"""Risk sweeps: reproducible samples, the same answers on any executor, exact resume, and a case
+with an analytic answer."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from fabnet.chips import die_yield, gross_dies
+from fabnet.core.errors import ScenarioError
+from fabnet.pipeline import main_job, stored_rows
+from fabnet.risk import SAMPLES_TABLE, SweepSpec, apply_sample, draw, make_executor, run_sweep, summarise
+from fabnet.scenario import load_scenario
+from tests.plan.conftest import scenario, tiny
+
+DEMAND_NOISE = {"path": "products.chip.demand.per_quarter", "dist": "normal", "apply": "multiply",
+                "mean": 1.0, "sd": 0.2}
+LEAD_DELAY = {"path": "sites.alpha.lead_time_q", "dist": "discrete", "apply": "add", "values": [0, 1, 2]}
+
+
+def uncertain_tiny(**changes):
+    return scenario(tiny(uncertainty=[DEMAND_NOISE, LEAD_DELAY], **changes))
+
+
+def test_same_seed_same_samples_and_another_seed_differs():
+    s = uncertain_tiny()
+    assert np.array_equal(draw(s, 16, 3), draw(s, 16, 3))
+    assert not np.array_equal(draw(s, 16, 3), draw(s, 16, 4))
+    assert set(np.unique(draw(s, 30, 1)[:, 1])) == {0.0, 1.0, 2.0}
+
+
+def test_latin_hypercube_puts_one_point_in_every_stratum():
+    s = uncertain_tiny()
+    u = np.round(((draw(s, 50, 2)[:, 0] - 1.0) / 0.2), 9)
+    from scipy.stats import norm
+
+    strata = np.floor(norm.cdf(u) * 50).astype(int)
+    assert sorted(strata) == list(range(50))
+
+
+def test_rank_correlation_is_imposed():
+    data = tiny(uncertainty=[DEMAND_NOISE, {**DEMAND_NOISE, "path": "products.chip.price_usd"}],
+                correlation=[[1.0, 0.8], [0.8, 1.0]])
+    table = draw(scenario(data), 2000, 5)
+    rho = pd.Series(table[:, 0]).corr(pd.Series(table[:, 1]), method="spearman")
+    assert rho == pytest.approx(6 / math.pi * math.asin(0.4), abs=0.03)
+
+
+def test_a_sample_changes_the_fields_it_names():
+    s = uncertain_tiny()
+    changed = apply_sample(s, np.array([1.5, 2.0]))
+    assert changed.sites[0].lead_time_q == s.sites[0].lead_time_q + 2
+    before = s.products[0].demand.per_quarter
+    after = changed.products[0].demand.per_quarter
+    assert all(after[q] == pytest.approx(1.5 * before[q]) for q in before)
+
+
+@pytest.mark.parametrize(("entry", "message"), [
+    ({"path": "sites.omega.lead_time_q", "dist": "uniform", "low": 0, "high": 1}, "no entry with id 'omega'"),
+    ({**DEMAND_NOISE, "sd": -0.2}, "greater than 0"),
+])
+def test_bad_uncertainty_specs_give_one_clear_error(tmp_path, entry, message):
+    import yaml
+
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(tiny(uncertainty=[entry])))
+    with pytest.raises(ScenarioError, match=message):
+        load_scenario(path)
+
+
+def test_a_correlation_that_cannot_hold_is_refused(tmp_path):
+    import yaml
+
+    three = [DEMAND_NOISE, {**DEMAND_NOISE, "path": "products.chip.price_usd"},
+             {**DEMAND_NOISE, "path": "nodes.N.wafer_price_usd"}]
+    impossible = [[1, 0.9, -0.9], [0.9, 1, 0.9], [-0.9, 0.9, 1]]
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(tiny(uncertainty=three, correlation=impossible)))
+    with pytest.raises(ScenarioError, match="positive semi-definite"):
+        load_scenario(path)
+
+
+def sweep(tmp_path, executor_args, spec, limit=None, store=None):
+    s = uncertain_tiny()
+    store = store or tmp_path / "risk.duckdb"
+    run_id = main_job(s, store).run_id if not store.exists() else 1
+    with make_executor(**executor_args) as executor:
+        run_sweep(s, run_id, store, spec, executor, limit=limit)
+    rows = stored_rows(store, run_id, SAMPLES_TABLE)
+    return rows.sort_values("sample").reset_index(drop=True)
+
+
+def test_one_worker_two_workers_and_dask_agree(tmp_path):
+    spec = SweepSpec(samples=4, seed=11)
+    results = []
+    for name, args in (("one", {"workers": 1}), ("two", {"workers": 2}), ("dask", {"dask_local": 2})):
+        (tmp_path / name).mkdir()
+        results.append(sweep(tmp_path / name, args, spec))
+    one, two, dask = results
+    pd.testing.assert_frame_equal(one, two)
+    pd.testing.assert_frame_equal(one, dask)
+
+
+def test_a_killed_sweep_resumes_to_exactly_the_uninterrupted_one(tmp_path):
+    spec = SweepSpec(samples=5, seed=2)
+    (tmp_path / "whole").mkdir()
+    (tmp_path / "killed").mkdir()
+    whole = sweep(tmp_path / "whole", {"workers": 2}, spec)
+    store = tmp_path / "killed" / "risk.duckdb"
+    partial = sweep(tmp_path / "killed", {"workers": 2}, spec, limit=2, store=store)
+    assert len(partial) == 2
+    resumed = sweep(tmp_path / "killed", {"workers": 2}, spec, store=store)
+    pd.testing.assert_frame_equal(whole, resumed)
+    assert resumed["sample"].tolist() == list(range(5))  # nothing lost, nothing twice
+
+
+def test_expected_shortfall_matches_the_normal_formula(tmp_path):
+    # Foundry capacity S per quarter, demand D·m with m ~ N(1, σ) and D = S. Quarter 0 gets no
+    # wafers (they take a quarter), so E[unmet] = D + 5·D·σ·φ(0) over six quarters, where
+    # E[max(m − 1, 0)] = σ/√(2π).
+    sigma = 0.2
+    good = gross_dies(300, 10, 10, 3.0, 0.1) * float(die_yield(100, 0.1, "poisson"))
+    supply = 3 * 1000 * good
+    data = tiny(sites=[], foundry_offers=[{"node": "N", "max_wafers_per_month": 1000}],
+                uncertainty=[{**DEMAND_NOISE, "sd": sigma}])
+    data["products"][0]["demand"] = {"per_quarter": {"2025Q1": supply}}
+    s = scenario(data)
+    store = tmp_path / "risk.duckdb"
+    run_id = main_job(s, store).run_id
+    with make_executor(workers=2) as executor:
+        run_sweep(s, run_id, store, SweepSpec(samples=24, seed=9), executor)
+    rows = stored_rows(store, run_id, SAMPLES_TABLE)
+    expected = supply + 5 * supply * sigma / math.sqrt(2 * math.pi)
+    assert rows["unmet"].mean() == pytest.approx(expected, rel=0.05)
+    summary = summarise(s, rows)
+    assert summary["tornado"]["input"].tolist() == ["products.chip.demand.per_quarter"]
+    headline = summary["headline"].set_index("figure")
+    assert headline.at["accelerators unmet", "p10"] == pytest.approx(0.75 * supply, rel=0.05)  # m ≈ 0.74: only quarter 0
