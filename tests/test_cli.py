@@ -258,7 +258,10 @@ def test_risk_sweep_and_resume_from_the_command_line(tmp_path):
     path = tmp_path / "risky.yaml"
     path.write_text(yaml.safe_dump(data))
     store = str(tmp_path / "risk.duckdb")
-    assert invoke("risk", str(path), "--samples", "3", "--store", store).exit_code == 2  # needs --reoptimise
+    fixed = invoke("risk", str(path), "--samples", "500", "--store", store)
+    assert fixed.exit_code == 0, fixed.output
+    assert "Risk of run 1 (builds fixed): 500 samples" in fixed.stdout
+    store = str(tmp_path / "risk2.duckdb")
     result = invoke("risk", str(path), "--samples", "3", "--reoptimise", "--workers", "1", "--store", store)
     assert result.exit_code == 0, result.output
     assert "Risk of run 1: 3 samples" in result.stdout and "What moves NPV most" in result.stdout

@@ -547,8 +547,9 @@ def risk(
     samples: Annotated[int, typer.Option(help="Number of samples.", min=1)] = 100,
     seed: Annotated[int | None, typer.Option(help="Sampling seed (default: the scenario's).", min=0)] = None,
     method: Annotated[str, typer.Option(help="lhs (Latin hypercube) or sobol.")] = "lhs",
-    reoptimise: Annotated[bool, typer.Option("--reoptimise", help="Plan and finance every sample anew "
-                                             "(the only mode so far; required).")] = False,
+    reoptimise: Annotated[bool, typer.Option("--reoptimise", help="Plan and finance every sample anew, "
+                                             "in parallel (default: keep the base plan's builds and "
+                                             "recompute outcomes with numpy, thousands a second).")] = False,
     workers: Annotated[int, typer.Option(help="Local worker processes.", min=1)] = 2,
     dask_local: Annotated[int | None, typer.Option(help="Start a Dask LocalCluster with this many workers.",
                                                    min=1)] = None,
@@ -566,13 +567,13 @@ def risk(
     Example: `fabnet risk scenarios/tigris.yaml --samples 200 --reoptimise --workers 2`
     (or `--dask-local 4`, or `--scheduler tcp://host:8786`).
     """
+    import time
+
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     from fabnet.pipeline import main_job, store_rows, stored_rows
     from fabnet.risk import METHODS, SAMPLES_TABLE, SweepSpec, make_executor, run_sweep, summarise
 
-    if not reoptimise:
-        raise typer.BadParameter("only --reoptimise sweeps exist so far (fixed-plan sampling is planned)")
     if method not in METHODS:
         raise typer.BadParameter(f"--method must be one of {', '.join(METHODS)}")
     with _user_errors():
@@ -589,15 +590,46 @@ def risk(
                                      "path": [u.path for u in scenario.uncertainty]}))
         else:
             run_id, scenario, spec = resume, *_stored_sweep(store, resume)
-        with Progress(TextColumn("samples"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                      console=err, transient=True, disable=not err.is_terminal) as bar, \
+        if not reoptimise:
+            _fixed_plan_sweep(scenario, run_id, store, spec)
+            return
+        with Progress(TextColumn("samples"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[rate]}"),
+                      TimeRemainingColumn(), console=err, transient=True, disable=not err.is_terminal) as bar, \
                 make_executor(workers, dask_local, scheduler) as executor:
-            task = bar.add_task("samples", total=spec.samples)
+            task = bar.add_task("samples", total=spec.samples, rate="")
             bar.update(task, completed=spec.samples - len(_missing(store, run_id, spec)))
-            run_sweep(scenario, run_id, store, spec, executor,
-                      progress=lambda done, total: bar.update(task, completed=spec.samples - total + done))
+            started = time.perf_counter()
+
+            def advance(done: int, total: int) -> None:
+                rate = done / max(time.perf_counter() - started, 1e-9)
+                bar.update(task, completed=spec.samples - total + done, rate=f"{rate:.2f}/s")
+
+            run_sweep(scenario, run_id, store, spec, executor, progress=advance)
     summary = summarise(scenario, stored_rows(store, run_id, SAMPLES_TABLE))
     _print_frame(summary["headline"], f"Risk of run {run_id}: {spec.samples} samples ({spec.method}, seed {spec.seed})")
+    _print_frame(summary["per_year"], "Accelerators delivered per year")
+    _print_frame(summary["tornado"], "What moves NPV most (rank correlation)")
+    out.print(f"samples stored with run {run_id} in [bold]{store}[/]; `fabnet report {run_id}` draws them")
+
+
+def _fixed_plan_sweep(scenario: Scenario, run_id: int, store: Path, spec) -> None:  # type: ignore[no-untyped-def]
+    """Keep the stored base plan's builds; recompute every sample's outcomes at once."""
+    from fabnet.pipeline import plan_finance, store_rows, stored_rows
+    from fabnet.risk import SAMPLES_TABLE, draw, summarise
+    from fabnet.risk.fixed import Unsupported, evaluate_fixed
+
+    with err.status(f"{spec.samples} samples on the fixed plan…"):
+        plan = plan_network(scenario, "cost", SolveOptions())
+        try:
+            rows = evaluate_fixed(scenario, plan, plan_finance(scenario, plan),
+                                  draw(scenario, spec.samples, spec.seed, spec.method))
+        except Unsupported as exc:
+            raise FabnetError(f"{exc}") from None
+        if stored_rows(store, run_id, SAMPLES_TABLE) is None:
+            store_rows(store, run_id, SAMPLES_TABLE, rows)
+    summary = summarise(scenario, rows)
+    _print_frame(summary["headline"], f"Risk of run {run_id} (builds fixed): {spec.samples} samples "
+                 f"({spec.method}, seed {spec.seed})")
     _print_frame(summary["per_year"], "Accelerators delivered per year")
     _print_frame(summary["tornado"], "What moves NPV most (rank correlation)")
     out.print(f"samples stored with run {run_id} in [bold]{store}[/]; `fabnet report {run_id}` draws them")

@@ -93,15 +93,21 @@ def sweep(tmp_path, executor_args, spec, limit=None, store=None):
     return rows.sort_values("sample").reset_index(drop=True)
 
 
-def test_one_worker_two_workers_and_dask_agree(tmp_path):
+def test_one_worker_two_workers_dask_and_a_remote_scheduler_agree(tmp_path):
+    from dask.distributed import LocalCluster
+
     spec = SweepSpec(samples=4, seed=11)
     results = []
     for name, args in (("one", {"workers": 1}), ("two", {"workers": 2}), ("dask", {"dask_local": 2})):
         (tmp_path / name).mkdir()
         results.append(sweep(tmp_path / name, args, spec))
-    one, two, dask = results
-    pd.testing.assert_frame_equal(one, two)
-    pd.testing.assert_frame_equal(one, dask)
+    # An existing cluster reached by its address, as `--scheduler tcp://host:8786` would.
+    with LocalCluster(n_workers=1, threads_per_worker=1, dashboard_address=None) as cluster:
+        (tmp_path / "remote").mkdir()
+        results.append(sweep(tmp_path / "remote", {"scheduler": cluster.scheduler_address}, spec))
+    first = results[0]
+    for other in results[1:]:
+        pd.testing.assert_frame_equal(first, other)
 
 
 def test_a_killed_sweep_resumes_to_exactly_the_uninterrupted_one(tmp_path):
@@ -139,3 +145,47 @@ def test_expected_shortfall_matches_the_normal_formula(tmp_path):
     assert summary["tornado"]["input"].tolist() == ["products.chip.demand.per_quarter"]
     headline = summary["headline"].set_index("figure")
     assert headline.at["accelerators unmet", "p10"] == pytest.approx(0.75 * supply, rel=0.05)  # m ≈ 0.74: only quarter 0
+
+
+def test_fixed_plan_neutral_sample_reproduces_the_base_plan():
+    from fabnet.pipeline import plan_finance, plan_network
+    from fabnet.risk.fixed import evaluate_fixed
+    from fabnet.risk.sampling import neutral_row
+    from tests.conftest import TIGRIS
+
+    s = load_scenario(TIGRIS)
+    plan = plan_network(s)
+    money = plan_finance(s, plan)
+    out = evaluate_fixed(s, plan, money, neutral_row(s)[None, :])
+    delivered = out[[c for c in out.columns if c.startswith("delivered_")]].to_numpy().sum()
+    # A greedy rule against the optimiser, a single tax rate against the regimes: close, not equal.
+    assert delivered == pytest.approx(plan.supply["delivered"].sum(), rel=0.01)
+    assert out["npv_usd"].iloc[0] == pytest.approx(money.metrics["npv_usd"], rel=0.02)
+
+
+def test_fixed_plan_expected_shortfall_matches_the_normal_formula():
+    from fabnet.pipeline import plan_finance, plan_network
+    from fabnet.risk.fixed import evaluate_fixed
+
+    sigma = 0.2
+    good = gross_dies(300, 10, 10, 3.0, 0.1) * float(die_yield(100, 0.1, "poisson"))
+    supply = 3 * 1000 * good
+    data = tiny(sites=[], foundry_offers=[{"node": "N", "max_wafers_per_month": 1000}],
+                uncertainty=[{**DEMAND_NOISE, "sd": sigma}])
+    data["products"][0]["demand"] = {"per_quarter": {"2025Q1": supply}}
+    s = scenario(data)
+    plan = plan_network(s)
+    out = evaluate_fixed(s, plan, plan_finance(s, plan), draw(s, 4000, 3))
+    expected = supply + 5 * supply * sigma / math.sqrt(2 * math.pi)
+    assert out["unmet"].mean() == pytest.approx(expected, rel=0.01)
+
+
+def test_fixed_plan_refuses_inputs_it_cannot_vary():
+    from fabnet.pipeline import plan_finance, plan_network
+    from fabnet.risk.fixed import Unsupported, evaluate_fixed
+
+    s = scenario(tiny(uncertainty=[{"path": "sites.alpha.opex_per_wafer_usd", "dist": "uniform",
+                                    "low": 1000, "high": 2000}]))
+    plan = plan_network(s)
+    with pytest.raises(Unsupported, match="use --reoptimise"):
+        evaluate_fixed(s, plan, plan_finance(s, plan), draw(s, 4, 1))

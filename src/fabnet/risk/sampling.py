@@ -87,3 +87,17 @@ def _changed(target: Any, how: str, value: float) -> Any:
         return [_changed(v, how, value) for v in target]
     result = target * value if how == "multiply" else target + value if how == "add" else value
     return int(round(result)) if isinstance(target, int) and not isinstance(target, bool) else result
+
+
+def neutral_row(scenario: Scenario) -> np.ndarray:
+    """The sample that changes nothing: 1 to multiply, 0 to add, the current value to replace."""
+    data = scenario.model_dump(by_alias=True, mode="json")
+    row = []
+    for entry in scenario.uncertainty:
+        if entry.apply == "multiply":
+            row.append(1.0)
+        elif entry.apply == "add":
+            row.append(0.0)
+        else:
+            row.append(float(get_at(data, resolve(data, parse_path(entry.path)))))
+    return np.array(row)
