@@ -123,23 +123,28 @@ def test_a_killed_sweep_resumes_to_exactly_the_uninterrupted_one(tmp_path):
     assert resumed["sample"].tolist() == list(range(5))  # nothing lost, nothing twice
 
 
-def test_expected_shortfall_matches_the_normal_formula(tmp_path):
-    # Foundry capacity S per quarter, demand D·m with m ~ N(1, σ) and D = S. Quarter 0 gets no
-    # wafers (they take a quarter), so E[unmet] = D + 5·D·σ·φ(0) over six quarters, where
-    # E[max(m − 1, 0)] = σ/√(2π).
-    sigma = 0.2
+SIGMA = 0.2
+
+
+def foundry_only_case():
+    """Foundry capacity S per quarter, demand D·m with m ~ N(1, σ) and D = S. Quarter 0 gets no
+    wafers (they take a quarter), so over six quarters E[unmet] = D + 5·D·σ/√(2π), using
+    E[max(m − 1, 0)] = σ/√(2π)."""
     good = gross_dies(300, 10, 10, 3.0, 0.1) * float(die_yield(100, 0.1, "poisson"))
     supply = 3 * 1000 * good
     data = tiny(sites=[], foundry_offers=[{"node": "N", "max_wafers_per_month": 1000}],
-                uncertainty=[{**DEMAND_NOISE, "sd": sigma}])
+                uncertainty=[{**DEMAND_NOISE, "sd": SIGMA}])
     data["products"][0]["demand"] = {"per_quarter": {"2025Q1": supply}}
-    s = scenario(data)
+    return scenario(data), supply, supply + 5 * supply * SIGMA / math.sqrt(2 * math.pi)
+
+
+def test_expected_shortfall_matches_the_normal_formula(tmp_path):
+    s, supply, expected = foundry_only_case()
     store = tmp_path / "risk.duckdb"
     run_id = main_job(s, store).run_id
     with make_executor(workers=2) as executor:
         run_sweep(s, run_id, store, SweepSpec(samples=24, seed=9), executor)
     rows = stored_rows(store, run_id, SAMPLES_TABLE)
-    expected = supply + 5 * supply * sigma / math.sqrt(2 * math.pi)
     assert rows["unmet"].mean() == pytest.approx(expected, rel=0.05)
     summary = summarise(s, rows)
     assert summary["tornado"]["input"].tolist() == ["products.chip.demand.per_quarter"]
@@ -167,16 +172,9 @@ def test_fixed_plan_expected_shortfall_matches_the_normal_formula():
     from fabnet.pipeline import plan_finance, plan_network
     from fabnet.risk.fixed import evaluate_fixed
 
-    sigma = 0.2
-    good = gross_dies(300, 10, 10, 3.0, 0.1) * float(die_yield(100, 0.1, "poisson"))
-    supply = 3 * 1000 * good
-    data = tiny(sites=[], foundry_offers=[{"node": "N", "max_wafers_per_month": 1000}],
-                uncertainty=[{**DEMAND_NOISE, "sd": sigma}])
-    data["products"][0]["demand"] = {"per_quarter": {"2025Q1": supply}}
-    s = scenario(data)
+    s, _, expected = foundry_only_case()
     plan = plan_network(s)
     out = evaluate_fixed(s, plan, plan_finance(s, plan), draw(s, 4000, 3))
-    expected = supply + 5 * supply * sigma / math.sqrt(2 * math.pi)
     assert out["unmet"].mean() == pytest.approx(expected, rel=0.01)
 
 
