@@ -525,12 +525,7 @@ def run(
             with Store(store, read_only=True) as reader:
                 report_path = write_report(reader.run(job.run_id), report_dir / f"run-{job.run_id}.html")
     out.print(f"Plan: {job.plan.result.describe()}")
-    builds = _table("site", "node", "modules", "started", "online", title="Fabs built", text_columns=2)
-    for row in job.plan.builds.itertuples():
-        builds.add_row(row.site, row.node, str(row.modules), row.started, row.online)
-    if job.plan.builds.empty:
-        builds.add_row("none: foundry capacity is cheaper", "", "", "", "")
-    out.print(builds)
+    out.print(_builds_table(job.plan))
     figures = _table("key figure", "value", text_columns=1)
     for key, value in key_figures(job.plan, job.money).items():
         figures.add_row(key.replace("_", " "), format_figure(key, value))
@@ -573,6 +568,7 @@ def risk(
 
     from fabnet.pipeline import main_job, store_rows, stored_rows
     from fabnet.risk import METHODS, SAMPLES_TABLE, SweepSpec, make_executor, run_sweep, summarise
+    from fabnet.risk.runner import missing_samples
 
     if method not in METHODS:
         raise typer.BadParameter(f"--method must be one of {', '.join(METHODS)}")
@@ -597,7 +593,7 @@ def risk(
                       TimeRemainingColumn(), console=err, transient=True, disable=not err.is_terminal) as bar, \
                 make_executor(workers, dask_local, scheduler) as executor:
             task = bar.add_task("samples", total=spec.samples, rate="")
-            bar.update(task, completed=spec.samples - len(_missing(store, run_id, spec)))
+            bar.update(task, completed=spec.samples - len(missing_samples(store, run_id, spec)))
             started = time.perf_counter()
 
             def advance(done: int, total: int) -> None:
@@ -651,13 +647,6 @@ def _stored_sweep(store: Path, run_id: int):  # type: ignore[no-untyped-def]
     row = spec_table.iloc[0]
     scenario = Scenario.model_validate(yaml.safe_load(stored.meta["scenario_text"]))
     return scenario, SweepSpec(int(row["samples"]), int(row["seed"]), str(row["method"]))
-
-
-def _missing(store: Path, run_id: int, spec) -> list[int]:  # type: ignore[no-untyped-def]
-    from fabnet.risk.runner import done_samples
-
-    done = done_samples(store, run_id)
-    return [i for i in range(spec.samples) if i not in done]
 
 
 runs_app = typer.Typer(help="Runs kept in the results store: list, show, compare.", no_args_is_help=True)
@@ -758,9 +747,8 @@ def _plan_json(p: Plan) -> dict[str, Any]:
     }
 
 
-def _print_plan(scenario: Scenario, p: Plan) -> None:
-    style = "green" if p.optimal else "yellow"
-    out.print(f"\n[bold]Plan[/] ({p.objective_kind} objective): [{style}]{p.result.describe()}[/]")
+def _builds_table(p: Plan) -> Table:
+    """Fab modules and packaging expansions the plan starts, and when they come online."""
     builds = _table("site", "node", "modules", "started", "online", title="Fabs built", text_columns=2)
     for row in p.builds.itertuples():
         builds.add_row(row.site, row.node, str(row.modules), row.started, row.online)
@@ -768,7 +756,13 @@ def _print_plan(scenario: Scenario, p: Plan) -> None:
         builds.add_row(f"{row.line} (packaging)", "", str(row.modules), row.started, row.online)
     if not len(p.builds) and not len(p.packaging_builds):
         builds.add_row("none: foundry capacity and secured packaging are cheaper", "", "", "", "")
-    out.print(builds)
+    return builds
+
+
+def _print_plan(scenario: Scenario, p: Plan) -> None:
+    style = "green" if p.optimal else "yellow"
+    out.print(f"\n[bold]Plan[/] ({p.objective_kind} objective): [{style}]{p.result.describe()}[/]")
+    out.print(_builds_table(p))
 
     supply = p.supply.groupby(["product", "year"], sort=False)[["demand", "delivered", "unmet"]].sum()
     delivered = _table("product", "year", "demand", "delivered", "unmet", "met",

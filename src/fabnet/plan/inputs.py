@@ -30,6 +30,7 @@ DAYS_PER_QUARTER = 365.25 / 4
 MONTHS_PER_QUARTER = 3
 
 Array = npt.NDArray[np.float64]
+ArrayLike = float | Array
 
 
 @dataclass(frozen=True)
@@ -232,34 +233,36 @@ def _harvest(product: Product) -> Harvest | None:
     return None if h is None else Harvest(h.units, h.max_defective_units, h.repeated_area_share)
 
 
+def good_dies_per_wafer(product: Product, node: Node, d0: ArrayLike) -> Array:
+    """Good dies of `product` per wafer of `node` at defect densities `d0` (broadcasts)."""
+    spec = _yield_spec(node)
+    gross = gross_dies(node.wafer_diameter_mm, product.die_width_mm, product.die_height_mm,
+                       node.edge_exclusion_mm, node.scribe_mm)
+    harvest = _harvest(product)
+    if harvest is None:
+        return gross * np.asarray(die_yield(product.die_area_mm2, d0, *spec))
+    return gross * np.asarray(harvested_yield(product.die_area_mm2, d0, *harvest, *spec))
+
+
+def node_weights(scenario: Scenario, node_id: str, demand: Array) -> tuple[list[int], Array]:
+    """The products on a node and their weights in its learning curve: their demand over the
+    horizon (equal weights when there is none)."""
+    on_node = [i for i, p in enumerate(scenario.products) if p.node == node_id]
+    weights = demand[on_node].sum(axis=1)
+    return on_node, weights if weights.sum() > 0 else np.ones(len(on_node))
+
+
 def _learning_factors(scenario: Scenario, node: Node, demand: Array, count: int) -> Array:
     """Good-die output of a module at each age 0..count-1 (quarters into production) relative
-    to a mature module. The node's products are weighted by their demand over the horizon
-    (equally when there is none)."""
-    on_node = [i for i, p in enumerate(scenario.products) if p.node == node.id]
+    to a mature module, over the node's products weighted by `node_weights`."""
+    on_node, weights = node_weights(scenario, node.id, demand)
     if not on_node:
         return np.ones(count)
-    weights = demand[on_node].sum(axis=1)
-    weights = weights if weights.sum() > 0 else np.ones(len(on_node))
     dd = node.defect_density
-    ages = np.arange(count)
-    d0 = d0_at_age(dd.ramp_per_cm2, dd.mature_per_cm2, dd.learning_rate_per_q, ages)
-    spec = _yield_spec(node)
-    output = np.zeros(len(ages))
-    mature = 0.0
-    for weight, i in zip(weights, on_node, strict=True):
-        product = scenario.products[i]
-        area = product.die_area_mm2
-        gross = gross_dies(node.wafer_diameter_mm, product.die_width_mm, product.die_height_mm,
-                           node.edge_exclusion_mm, node.scribe_mm)
-        harvest = _harvest(product)
-        if harvest is None:
-            y_age, y_mature = die_yield(area, d0, *spec), die_yield(area, dd.mature_per_cm2, *spec)
-        else:
-            y_age = harvested_yield(area, d0, *harvest, *spec)
-            y_mature = harvested_yield(area, dd.mature_per_cm2, *harvest, *spec)
-        output += weight * gross * np.asarray(y_age)
-        mature += weight * gross * float(y_mature)
+    d0 = d0_at_age(dd.ramp_per_cm2, dd.mature_per_cm2, dd.learning_rate_per_q, np.arange(count))
+    output = sum(w * good_dies_per_wafer(scenario.products[i], node, d0) for w, i in zip(weights, on_node, strict=True))
+    mature = sum(w * good_dies_per_wafer(scenario.products[i], node, dd.mature_per_cm2)
+                 for w, i in zip(weights, on_node, strict=True))
     return output / mature if mature > 0 else np.ones(count)
 
 

@@ -22,9 +22,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from fabnet.chips import d0_at_age, die_yield, gross_dies, harvested_yield
+from fabnet.chips import d0_at_age
+from fabnet.core.periods import Quarter
 from fabnet.finance import Financials
 from fabnet.plan import Plan, prepare
+from fabnet.plan.inputs import good_dies_per_wafer, node_weights
 from fabnet.scenario.schema import Scenario, Uncertain
 
 SUPPORTED = (
@@ -116,21 +118,6 @@ def _index(ids: list[str], ident: str, entry: Uncertain) -> int:
     return ids.index(ident)
 
 
-def _good_dies(scenario: Scenario, d0: np.ndarray, product_index: int) -> np.ndarray:
-    """Good dies per wafer of a product at defect densities d0 (any shape)."""
-    product = scenario.products[product_index]
-    node = scenario.node(product.node)
-    model = node.yield_model
-    spec = (model.kind, model.alpha, model.critical_layers)
-    gross = gross_dies(node.wafer_diameter_mm, product.die_width_mm, product.die_height_mm,
-                       node.edge_exclusion_mm, node.scribe_mm)
-    h = product.harvesting
-    if h is None:
-        return gross * np.asarray(die_yield(product.die_area_mm2, d0, *spec))
-    return gross * np.asarray(harvested_yield(product.die_area_mm2, d0, h.units, h.max_defective_units,
-                                              h.repeated_area_share, *spec))
-
-
 def evaluate_fixed(scenario: Scenario, plan: Plan, money: Financials, table: np.ndarray) -> pd.DataFrame:
     """Outcomes of the base plan under every sample row of `table` (one row per sample)."""
     x = prepare(scenario)
@@ -143,16 +130,18 @@ def evaluate_fixed(scenario: Scenario, plan: Plan, money: Financials, table: np.
 
     # good dies per wafer (mature) and each node's learning curve, per sample
     d0_mature = v.d0["mature_per_cm2"][:, p_node]                              # S × P
-    good = np.stack([_good_dies(scenario, d0_mature[:, p], p) for p in range(len(x.products))], axis=1)
+    product_nodes = [scenario.node(product.node) for product in scenario.products]
+    good = np.stack([good_dies_per_wafer(scenario.products[p], product_nodes[p], d0_mature[:, p])
+                     for p in range(len(x.products))], axis=1)
     d0_age = d0_at_age(v.d0["ramp_per_cm2"][:, :, None], v.d0["mature_per_cm2"][:, :, None],
                        v.d0["learning_rate_per_q"][:, :, None], ages[None, None, :])  # S × N × A
-    weights = np.maximum(x.demand.sum(axis=1), 1e-9)
     learn = np.ones((samples, len(node_ids), horizon))
-    for n in range(len(node_ids)):
-        on = np.nonzero(p_node == n)[0]
-        if len(on):
-            at_age = sum(weights[p] * _good_dies(scenario, d0_age[:, n, :], p) for p in on)
-            mature = sum(weights[p] * good[:, p] for p in on)
+    for n, node_id in enumerate(node_ids):
+        on, weights = node_weights(scenario, node_id, x.demand)
+        if on:
+            at_age = sum(w * good_dies_per_wafer(scenario.products[p], product_nodes[p], d0_age[:, n, :])
+                         for w, p in zip(weights, on, strict=True))
+            mature = sum(w * good[:, p] for w, p in zip(weights, on, strict=True))
             learn[:, n, :] = at_age / mature[:, None]
 
     # own wafer capacity per node (mature-equivalent) from the fixed builds
@@ -162,7 +151,7 @@ def evaluate_fixed(scenario: Scenario, plan: Plan, money: Financials, table: np.
     for row in plan.builds.itertuples():
         i = site_index[row.site]
         n = node_ids.index(x.site_node[i])
-        start = x.quarters.index(_quarter(row.started))
+        start = x.quarters.index(Quarter.parse(row.started))
         age = ages[None, :] - start - v.lead[:, i][:, None]                     # S × T
         valid = age >= 0
         a = np.clip(age, 0, horizon - 1).astype(int)
@@ -180,7 +169,7 @@ def evaluate_fixed(scenario: Scenario, plan: Plan, money: Financials, table: np.
     line_cap = x.line_capacity_q.copy()
     for row in plan.packaging_builds.itertuples():
         i = x.lines.index(row.line)
-        online = x.quarters.index(_quarter(row.online)) if _quarter(row.online) in x.quarters else horizon
+        online = x.quarters.index(Quarter.parse(row.online)) if Quarter.parse(row.online) in x.quarters else horizon
         line_cap[i, online:] += row.modules * x.line_module_q[i]
 
     demand = x.demand[None, :, :] * v.demand_scale[:, :, None]                  # S × P × T
@@ -251,9 +240,3 @@ def evaluate_fixed(scenario: Scenario, plan: Plan, money: Financials, table: np.
         records[f"demand_{year}"] = demand[:, :, columns].sum(axis=(1, 2))
         records[f"delivered_{year}"] = delivered[:, :, columns].sum(axis=(1, 2))
     return pd.DataFrame(records)
-
-
-def _quarter(text: str):  # type: ignore[no-untyped-def]
-    from fabnet.core.periods import Quarter
-
-    return Quarter.parse(text)

@@ -68,9 +68,11 @@ def make_executor(workers: int = 2, dask_local: int | None = None,
             yield pool
 
 
-def done_samples(store_path, run_id: int) -> set[int]:  # type: ignore[no-untyped-def]
+def missing_samples(store_path, run_id: int, spec: SweepSpec) -> list[int]:  # type: ignore[no-untyped-def]
+    """Indices of the sweep's samples not yet stored under `run_id`."""
     table = stored_rows(store_path, run_id, SAMPLES_TABLE)
-    return set() if table is None or table.empty else set(table["sample"].astype(int))
+    done = set() if table is None or table.empty else set(table["sample"].astype(int))
+    return [i for i in range(spec.samples) if i not in done]
 
 
 def run_sweep(scenario: Scenario, run_id: int, store_path, spec: SweepSpec, executor: Executor,  # type: ignore[no-untyped-def]
@@ -78,8 +80,7 @@ def run_sweep(scenario: Scenario, run_id: int, store_path, spec: SweepSpec, exec
     """Evaluate the samples of `spec` not yet stored under `run_id`; returns how many ran.
     `limit` stops after that many (as a kill would), for tests."""
     table = draw(scenario, spec.samples, spec.seed, spec.method)
-    done = done_samples(store_path, run_id)
-    todo = [i for i in range(spec.samples) if i not in done]
+    todo = missing_samples(store_path, run_id, spec)
     if limit is not None:
         todo = todo[:limit]
     payload = scenario.model_dump(by_alias=True, mode="json")
