@@ -23,7 +23,8 @@ ALLOWED = {
     "store": {"core"},
     "report": {"core", "store"},
     "web": {"core", "store", "report"},
-    "pipeline": {"core", "scenario", "chips", "plan", "fabsim", "finance", "store"},
+    "check": {"core", "scenario", "plan", "fabsim"},
+    "pipeline": {"core", "scenario", "chips", "plan", "fabsim", "finance", "store", "check"},
     "cli": None,  # everything
     "__init__": set(),
     "__main__": {"cli"},

@@ -6,6 +6,7 @@ traceback, with exit status 2.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 from collections.abc import Callable, Iterator
@@ -25,7 +26,6 @@ from fabnet.chips import DPW_FORMULAS, YIELD_MODELS, Harvest, YieldSpec, die_eco
 from fabnet.core.errors import FabnetError
 from fabnet.finance import Financials
 from fabnet.pipeline import (
-    key_figures,
     plan_finance,
     plan_network,
     product_economics,
@@ -324,6 +324,7 @@ def simulate(
     (about 10 s, then cached).
     """
     from fabnet.fabsim import SimOptions, kpis, load_smt2020, operating_curve
+    from fabnet.fabsim.curve import DEFAULT_SCALES
     from fabnet.fabsim import simulate as run_simulation
 
     if warmup_days >= days:
@@ -333,8 +334,8 @@ def simulate(
     options = SimOptions(days=days, rule=rule.value, seed=seed, warmup_days=warmup_days,
                          kernel=kernel.value)
     if curve:
-        with _day_progress(days, "operating curve") as tick:
-            table = operating_curve(fab, options, progress=lambda scale, day: tick(day, f"× {scale:g}"))
+        with _day_progress(days * len(DEFAULT_SCALES), "operating curve") as tick:
+            table = operating_curve(fab, dataclasses.replace(options, initial_wip=False), progress=tick)
         if as_json:
             print(json.dumps(table.to_dict("records"), indent=2))
             return
@@ -358,6 +359,63 @@ def simulate(
     out.print(f"WIP: {k.wip['lots'].mean():,.0f} lots on average; {result.lot_steps:,} lot-steps, "
               f"{result.events:,} events in {result.wall_s:.1f} s "
               f"({result.lot_steps / max(result.wall_s, 1e-9):,.0f} lot-steps/s)")
+
+
+DEFAULT_LOADS = "0.3,0.5,0.65,0.75,0.85,0.9,0.95,1.0"
+
+
+@app.command("load-curve")
+def load_curve(
+    dataset: Annotated[str, typer.Option(help="SMT2020 dataset: HVLM or LVHM.")] = "HVLM",
+    data: Annotated[Path | None, typer.Option(help="Folder holding the dataset (default: "
+                                              "$FABNET_SMT2020_DIR, else ../shared/data/smt2020).")] = None,
+    loads: Annotated[str, typer.Option(help="Loads to simulate, comma-separated: release-rate "
+                                       "multiples of the dataset's nominal release.")] = DEFAULT_LOADS,
+    seeds: Annotated[int, typer.Option(help="Seeds per load (1, 2, …).", min=1)] = 3,
+    days: Annotated[float, typer.Option(help="Simulated days per run.", **Positive)] = 330.0,
+    warmup_days: Annotated[float, typer.Option(help="Days left out of the statistics.", min=0.0)] = 90.0,
+    save_to: Annotated[Path | None, typer.Option("--out", help="Write the curve and its points to this "
+                                                 "JSON file (the planner reads "
+                                                 "fabnet/data/load_curves/NAME.json).")] = None,
+) -> None:
+    """Fit a load curve — cycle time against load — to simulations of an SMT2020 fab, for the
+    planner's load-dependent cycle time.
+
+    Each load runs from the dataset's initial WIP; a run whose WIP still grows after the
+    warm-up (by more than 1 % of a day's releases per day) never settles and is kept but not
+    fitted. The fit is x_factor = x0 · (1 + a · u^p / (1 − u)): u = 1 is the dataset's nominal
+    release, taken as the fab's nominal capacity. Takes about 4 minutes for the defaults.
+
+    Example: `fabnet load-curve --out src/fabnet/data/load_curves/smt2020_hvlm.json`
+    """
+    from fabnet.fabsim import SimOptions, load_smt2020, operating_curve
+    from fabnet.plan.loadcurve import curve_from_rows, save_curve, steady
+
+    if warmup_days >= days:
+        raise typer.BadParameter("--warmup-days must be shorter than --days")
+    try:
+        scales = tuple(float(v) for v in loads.split(","))
+    except ValueError:
+        raise typer.BadParameter(f"--loads must be numbers separated by commas, not {loads!r}") from None
+    with _user_errors():
+        fab = load_smt2020(dataset, data)
+    options = SimOptions(days=days, warmup_days=warmup_days, initial_wip=True)
+    with _day_progress(days * len(scales) * seeds, "load curve") as tick:
+        table = operating_curve(fab, options, scales, tick, seeds=range(1, seeds + 1))
+    rows = table.rename(columns={"release_scale": "load"}).to_dict("records")
+    provenance = {"dataset": dataset, "rule": options.rule, "days": days, "warmup_days": warmup_days,
+                  "seeds": seeds, "initial_wip": True, "fabnet_version": __version__,
+                  "command": f"fabnet load-curve --dataset {dataset} --loads {loads} --seeds {seeds} "
+                             f"--days {days:g} --warmup-days {warmup_days:g}"}
+    curve = curve_from_rows(f"smt2020_{dataset.lower()}", rows, provenance)
+    table["fitted"] = steady(rows)
+    table["model_x_factor"] = curve.x0 * curve.multiplier(table["release_scale"].clip(upper=0.999))
+    _print_frame(table.drop(columns=["bottleneck"]), f"{dataset}: simulated and fitted X-factor")
+    out.print(f"fit: x_factor = {curve.x0:.3f} · (1 + {curve.a:.4f} · u^{curve.p:g} / (1 − u)); "
+              f"saturation (most the fab puts out) u = {curve.saturation:.3f}")
+    if save_to is not None:
+        save_curve(curve, rows, save_to)
+        out.print(f"written to {save_to}")
 
 
 @contextmanager
@@ -431,10 +489,22 @@ class Objective(str, Enum):
     npv = "npv"
 
 
+class CycleTime(str, Enum):
+    load = "load"
+    constant = "constant"
+
+
+CycleTimeOption = Annotated[CycleTime, typer.Option(
+    help="load: an own fab's cycle time grows with its load (the node's load curve, fitted to "
+         "fab simulations; output limited by a clearing function); constant: the raw cycle "
+         "time (mask layers × days per layer) at any load.")]
+
+
 @app.command()
 def plan(
     file: ScenarioFile = DEFAULT_SCENARIO,
     overrides: Overrides = None,
+    cycle_time: CycleTimeOption = CycleTime.load,
     objective: Annotated[
         Objective,
         typer.Option(help="cost: minimise discounted cost plus the unmet-demand penalty; "
@@ -456,7 +526,8 @@ def plan(
     """
     with _user_errors():
         scenario = load_scenario(file, overrides or ())
-        result = _solve_with_status(scenario, objective.value, SolveOptions(time_limit, gap, threads))
+        result = _solve_with_status(scenario, objective.value, SolveOptions(time_limit, gap, threads),
+                                    cycle_time.value)
     if as_json:
         print(json.dumps(_plan_json(result), indent=2, default=str))
         return
@@ -501,9 +572,14 @@ def run(
     overrides: Overrides = None,
     store: StorePath = Path("fabnet.duckdb"),
     report_dir: Annotated[Path, typer.Option(help="Folder for the HTML report.")] = Path("reports"),
+    cycle_time: CycleTimeOption = CycleTime.load,
+    check: Annotated[bool, typer.Option(help="Check the plan on the fab simulator: the busiest own "
+                                        "fab simulated at its planned load (SMT2020 HVLM, when the "
+                                        "data is there; ~10 s).")] = True,
 ) -> None:
     """The main job (default scenario: scenarios/tigris.yaml): validate → plan → finance →
-    fab simulation (if the scenario has a `simulation:` section) → store → report.
+    plan check on the fab simulator → fab simulation (if the scenario has a `simulation:`
+    section) → store → report.
 
     Prints a short summary and where the report and the store are. Every run is kept in the
     store: `fabnet runs list`, `fabnet runs compare A B`, `fabnet serve`.
@@ -520,17 +596,18 @@ def run(
                   f"{scenario.horizon.start} → {scenario.horizon.end}")
         with err.status("starting…") as status:
             job = main_job(scenario, store, SolveOptions(),
-                           step=lambda name: status.update(f"{scenario.name}: {name}…"))
+                           step=lambda name: status.update(f"{scenario.name}: {name}…"),
+                           cycle_time=cycle_time.value, check=check)
             status.update(f"{scenario.name}: writing the report…")
             with Store(store, read_only=True) as reader:
                 report_path = write_report(reader.run(job.run_id), report_dir / f"run-{job.run_id}.html")
     out.print(f"Plan: {job.plan.result.describe()}")
     out.print(_builds_table(job.plan))
     figures = _table("key figure", "value", text_columns=1)
-    for key, value in key_figures(job.plan, job.money).items():
+    for key, value in job.figures.items():
         figures.add_row(key.replace("_", " "), format_figure(key, value))
     out.print(figures)
-    for message in job.plan.messages + job.money.messages:
+    for message in job.messages:
         out.print(f"  • {escape(message)}", highlight=False)
     out.print(f"run {job.run_id} stored in [bold]{job.store}[/]; report: [bold]{report_path}[/]")
 
@@ -727,10 +804,11 @@ def serve(store: StorePath = Path("fabnet.duckdb"),
     uvicorn.run(application, host=host, port=port, log_level="warning")
 
 
-def _solve_with_status(scenario: Scenario, objective: str, options: SolveOptions) -> Plan:
+def _solve_with_status(scenario: Scenario, objective: str, options: SolveOptions,
+                       cycle_time: str = "load") -> Plan:
     with err.status(f"Planning {scenario.name}: building the model and solving with HiGHS "
                     f"(gap {options.mip_gap:.1%}, limit {options.time_limit_s:g} s)…"):
-        return plan_network(scenario, objective, options)
+        return plan_network(scenario, objective, options, cycle_time)
 
 
 def _plan_json(p: Plan) -> dict[str, Any]:

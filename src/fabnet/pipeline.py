@@ -7,10 +7,12 @@ their results into tidy tables.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import yaml
@@ -30,6 +32,11 @@ from fabnet.finance import Financials, PlanTables, compute_financials
 from fabnet.plan import Plan, SolveOptions, make_plan
 from fabnet.scenario.schema import Node, Product, Scenario
 
+if TYPE_CHECKING:
+    from fabnet.check import PlanCheck
+
+#: The SMT2020 fab a plan is checked on (the one the stored load curve was fitted to).
+CHECK_DATASET = "HVLM"
 
 
 def node_d0(node: Node, fab_age_q: float | None = None) -> float:
@@ -125,9 +132,9 @@ def wafer_demand(scenario: Scenario, fab_age_q: float | None = None) -> pd.DataF
 
 
 def plan_network(scenario: Scenario, objective: str = "cost",
-                 options: SolveOptions = SolveOptions()) -> Plan:
+                 options: SolveOptions = SolveOptions(), cycle_time: str = "load") -> Plan:
     """The network plan of a scenario (see fabnet.plan.make_plan)."""
-    return make_plan(scenario, objective, options)
+    return make_plan(scenario, objective, options, cycle_time)
 
 
 def plan_finance(scenario: Scenario, plan: Plan) -> Financials:
@@ -143,6 +150,8 @@ class JobResult:
     store: Path
     plan: Plan
     money: Financials
+    figures: dict[str, object]
+    messages: list[str]
 
 
 def scenario_text(scenario: Scenario) -> str:
@@ -151,16 +160,29 @@ def scenario_text(scenario: Scenario) -> str:
 
 
 def main_job(scenario: Scenario, store_path: str | Path, options: SolveOptions = SolveOptions(),
-             step: Callable[[str], None] = lambda name: None) -> JobResult:
-    """validate (done by the caller) → plan → finance → simulate (when asked) → store. The
-    report is drawn from the store by its reader (fabnet.report), not here."""
+             step: Callable[[str], None] = lambda name: None, cycle_time: str = "load",
+             check: bool = True) -> JobResult:
+    """validate (done by the caller) → plan → finance → check the plan on the fab simulator
+    (when `check` and the SMT2020 data is there) → simulate (when asked) → store. The report
+    is drawn from the store by its reader (fabnet.report), not here."""
     from fabnet.store import Store
 
     step("planning")
-    plan = plan_network(scenario, "cost", options)
+    plan = plan_network(scenario, "cost", options, cycle_time)
     step("finance")
     money = plan_finance(scenario, plan)
     tables = run_tables(scenario, plan, money)
+    figures = key_figures(plan, money)
+    if check:
+        checked = plan_check(scenario, plan, step)
+        if isinstance(checked, str):
+            tables["messages"] = pd.concat([tables["messages"], pd.DataFrame({"message": [checked]})],
+                                           ignore_index=True)
+        else:
+            from fabnet.check import check_tables
+
+            tables |= check_tables(checked)
+            figures |= check_figures(plan, checked)
     if scenario.simulation is not None:
         step(f"simulating {scenario.simulation.dataset} for {scenario.simulation.days:g} days")
         tables |= simulation_tables(scenario)
@@ -169,10 +191,10 @@ def main_job(scenario: Scenario, store_path: str | Path, options: SolveOptions =
     meta = {"scenario_name": scenario.name, "scenario_hash": hashlib.sha256(text.encode()).hexdigest(),
             "scenario_text": text, "seed": scenario.seed, "fabnet_version": __version__,
             "solver_status": plan.result.describe(), "solver_gap": plan.result.gap,
-            "figures": key_figures(plan, money)}
+            "figures": figures}
     with Store(store_path) as store:
         run_id = store.save_run(meta, tables)
-    return JobResult(run_id, Path(store_path), plan, money)
+    return JobResult(run_id, Path(store_path), plan, money, figures, list(tables["messages"]["message"]))
 
 
 def run_tables(scenario: Scenario, plan: Plan, money: Financials) -> dict[str, pd.DataFrame]:
@@ -205,6 +227,33 @@ def key_figures(plan: Plan, money: Financials) -> dict[str, object]:
     }
 
 
+def plan_check(scenario: Scenario, plan: Plan,
+               step: Callable[[str], None] = lambda name: None) -> PlanCheck | str:
+    """The plan's busiest fab simulated at its planned load (fabnet.check), or why not."""
+    from fabnet.check import busiest_site, check_plan
+    from fabnet.fabsim import DatasetError, load_smt2020
+
+    site = busiest_site(plan)
+    if site is None:
+        return "Plan not checked on the fab simulator: it runs no fab of its own."
+    try:
+        fab = load_smt2020(CHECK_DATASET)
+    except DatasetError as error:
+        return f"Plan not checked on the fab simulator: {error}"
+    step(f"checking the plan: simulating {site} at its planned load on SMT2020 {CHECK_DATASET}")
+    checked = check_plan(scenario, plan, fab, CHECK_DATASET)
+    assert checked is not None
+    return checked
+
+
+def check_figures(plan: Plan, checked: PlanCheck) -> dict[str, object]:
+    """Key figures of a plan check: the fab, and accelerators delivered as simulated."""
+    difference = float(checked.delivered["difference"].sum())
+    return {"checked_fab": f"{checked.site} ({checked.node}), SMT2020 {checked.dataset}",
+            "accelerators_delivered_as_simulated": float(plan.supply["delivered"].sum()) + difference,
+            "simulated_minus_planned_accelerators": difference}
+
+
 def simulation_tables(scenario: Scenario) -> dict[str, pd.DataFrame]:
     from fabnet.fabsim import SimOptions, kpis, load_smt2020, operating_curve, simulate
 
@@ -214,7 +263,7 @@ def simulation_tables(scenario: Scenario) -> dict[str, pd.DataFrame]:
     k = kpis(fab, simulate(fab, options))
     tables = {"sim_lots": k.lots, "sim_families": k.families, "sim_wip": k.wip}
     if ask.curve:
-        tables["sim_curve"] = operating_curve(fab, options)
+        tables["sim_curve"] = operating_curve(fab, dataclasses.replace(options, initial_wip=False))
     return tables
 
 

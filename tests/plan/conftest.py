@@ -34,6 +34,9 @@ def tiny(**changes: Any) -> dict[str, Any]:
             "id": "N", "wafer_price_usd": 10000, **ONE_QUARTER_CYCLE,
             "defect_density": {"ramp_per_cm2": 0.1, "mature_per_cm2": 0.1, "learning_rate_per_q": 0.5},
             "yield_model": {"kind": "poisson"},
+            # the hand-worked and brute-force cases state a fixed cycle time; test_loadcurve.py
+            # turns the load curve on
+            "load_curve": None,
         }],
         "products": [{
             "id": "chip", "node": "N", "compute_dies_per_package": 1, "die_width_mm": 10,

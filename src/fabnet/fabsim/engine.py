@@ -72,11 +72,24 @@ class SimOptions:
     seed: int = 0
     warmup_days: float = 0.0
     release_scale: float = 1.0          # multiplies the release rate (operating curves)
+    #: Per-day multiples of the release rate on top of release_scale (a plan's changing load);
+    #: day d covers the minutes (d·1440, (d+1)·1440]; days past the end keep the last value.
+    release_schedule: tuple[float, ...] = ()
     initial_wip: bool = True
     breakdowns: bool = True
     pms: bool = True
     sample_every_days: float = 1.0
     kernel: str = "numba"               # "numba" (compiled, kernel.py) or "python" (this file)
+
+
+def release_scale_on(options: SimOptions, day: int) -> float:
+    """The release-rate multiple in force on `day` (see SimOptions.release_schedule)."""
+    schedule = options.release_schedule
+    return options.release_scale * (schedule[min(day, len(schedule) - 1)] if schedule else 1.0)
+
+
+def peak_release_scale(options: SimOptions) -> float:
+    return options.release_scale * (max(options.release_schedule) if options.release_schedule else 1.0)
 
 
 @dataclass
@@ -101,10 +114,25 @@ class SimResult:
     released: int = 0
 
 
+def step_minutes(fab: FabData, route) -> np.ndarray:  # type: ignore[no-untyped-def]
+    """Mean process (and load) minutes of each step of a route: a lot's raw time is their sum."""
+    return np.where(route.per == PER_PIECE, route.ptime * WAFERS_PER_LOT, route.ptime) \
+        + fab.family_load_min[route.family]
+
+
+def mean_raw_days(fab: FabData) -> float:
+    """Raw process days of the average lot released (streams weighted by their release rates)."""
+    raw = np.array([step_minutes(fab, fab.routes[st.route]).sum() for st in fab.streams])
+    rates = np.array([1.0 / st.interval_min for st in fab.streams])
+    return float((raw * rates).sum() / rates.sum() / MINUTES_PER_DAY)
+
+
 class Simulation:
     def __init__(self, fab: FabData, options: SimOptions) -> None:
         if options.rule not in RULES:
             raise ValueError(f"unknown rule {options.rule!r}; use one of {', '.join(RULES)}")
+        if options.release_scale <= 0 or any(v <= 0 for v in options.release_schedule):
+            raise ValueError("release multiples must be positive (a stream at zero would never restart)")
         self.fab, self.o = fab, options
         streams = np.random.SeedSequence(options.seed).spawn(5)
         self.u_process = Uniforms(np.random.default_rng(streams[0]))
@@ -168,8 +196,7 @@ class Simulation:
         self.r = []
         desc_ids: dict[str, int] = {}
         for route in fab.routes:
-            mean_minutes = np.where(route.per == PER_PIECE, route.ptime * WAFERS_PER_LOT, route.ptime) \
-                + fab.family_load_min[route.family]
+            mean_minutes = step_minutes(fab, route)
             self.r.append({
                 "family": route.family.tolist(), "ptime": route.ptime.tolist(),
                 "spread": route.ptime_spread.tolist(), "per": route.per.tolist(),
@@ -301,7 +328,7 @@ class Simulation:
         self._new_lot(stream.route, stream.priority, s, now, now + stream.due_allowance_min, 0, now)
         if self.stream_released[s] >= stream.count:
             return
-        interval = stream.interval_min / self.o.release_scale
+        interval = stream.interval_min / release_scale_on(self.o, max(0, math.ceil(now / MINUTES_PER_DAY) - 1))
         if stream.exponential:
             interval *= -math.log(1.0 - self.u_release())
         self.push(now + interval, RELEASE, s, 0)

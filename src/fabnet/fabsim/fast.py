@@ -8,7 +8,14 @@ import time as wall
 import numpy as np
 
 from fabnet.fabsim import kernel as K
-from fabnet.fabsim.engine import MINUTES_PER_DAY, SimOptions, SimResult, Simulation
+from fabnet.fabsim.engine import (
+    MINUTES_PER_DAY,
+    SimOptions,
+    SimResult,
+    Simulation,
+    peak_release_scale,
+    release_scale_on,
+)
 from fabnet.fabsim.smt2020 import FabData
 
 BLOCK = 1 << 16  # the reference engine's Uniforms block
@@ -52,7 +59,7 @@ def simulate_fast(fab: FabData, options: SimOptions, progress=None) -> SimResult
     day = MINUTES_PER_DAY
     while True:
         status = K.run_chunk(min(day, end), end, s.warmup, s.rule, options.sample_every_days,
-                             options.release_scale, *s.arrays())
+                             release_scale_on(options, round(day / MINUTES_PER_DAY) - 1), *s.arrays())
         if status == 1:
             s.buffers.refill()
             continue
@@ -132,7 +139,7 @@ class _State:
         self.pmc = np.array([[pm.family, pm.interval, pm.duration_min, pm.duration_spread_min]
                              for pm in fab.pms]).reshape(-1, 4)
         days = o.days
-        expected = sum(min(st.count, int(days * MINUTES_PER_DAY / st.interval_min * o.release_scale * 1.5) + 10)
+        expected = sum(min(st.count, int(days * MINUTES_PER_DAY / st.interval_min * peak_release_scale(o) * 1.5) + 10)
                        for st in fab.streams)
         max_lots = len(fab.wip) + expected
         self.li = np.full((max_lots, 8), -1, np.int64)

@@ -21,10 +21,11 @@ INFEASIBLE = ("infeasible", "infeasible_or_unbounded")
 
 
 def make_plan(scenario: Scenario, objective: str = "cost",
-              options: SolveOptions = SolveOptions()) -> Plan:
+              options: SolveOptions = SolveOptions(), cycle_time: str = "load") -> Plan:
     """Plan a scenario: check policies, build, solve, extract, explain shortfalls.
-    Raises PlanInfeasible, in words, when no plan satisfies the budget and policies."""
-    inputs = prepare(scenario, objective)
+    Raises PlanInfeasible, in words, when no plan satisfies the budget and policies.
+    `cycle_time`: "load" (own fabs' cycle time grows with their load) or "constant"."""
+    inputs = prepare(scenario, objective, cycle_time)
     check_mandatory_sites(inputs)
     model = build_from_inputs(inputs)
     result = solve(model, options)

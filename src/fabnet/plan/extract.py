@@ -8,7 +8,7 @@ import linopy
 import numpy as np
 import pandas as pd
 
-from fabnet.plan.inputs import MUSD, PlanInputs
+from fabnet.plan.inputs import DAYS_PER_QUARTER, MUSD, PlanInputs
 from fabnet.plan.model import SPENDING_KINDS, build_cost_per_module, revenue, spending
 from fabnet.plan.solve import SolveResult
 
@@ -24,7 +24,8 @@ class Plan:
     packaging_builds: pd.DataFrame  # line, started, modules, online
     supply: pd.DataFrame           # product, quarter: demand, delivered, unmet, good dies, die bank
     production: pd.DataFrame       # source (site or foundry offer), node, product, quarter: wafer starts
-    capacity: pd.DataFrame         # site, quarter: wafer capacity, effective capacity, wafer starts
+    capacity: pd.DataFrame         # site, quarter: wafer capacity, effective capacity, wafer starts,
+    #                                load, queue, cleared, planned cycle time
     packaging: pd.DataFrame        # line, quarter: capacity and use, interposer wafers
     cash: pd.DataFrame             # quarter: spending by kind, commitments, revenue, balance
     result: SolveResult
@@ -128,9 +129,12 @@ def _production(x: PlanInputs, value, quarters) -> pd.DataFrame:  # type: ignore
 def _capacity(x: PlanInputs, value, quarters) -> pd.DataFrame:  # type: ignore[no-untyped-def]
     if "build" not in value:
         return pd.DataFrame(columns=["site", "node", "quarter", "modules_online", "wafer_capacity",
-                                     "effective_capacity", "wafer_starts"])
+                                     "effective_capacity", "wafer_starts", "load", "queue", "cleared",
+                                     "cycle_days"])
     built = value["build"].transpose("site", "quarter").values.round()
     starts = value["wafers"].sum("product").transpose("site", "quarter").values
+    queue = _per_site(value, "queue", starts)
+    cleared = _per_site(value, "cleared", starts)
     frames = []
     for i, site in enumerate(x.sites):
         online = np.zeros(x.horizon)
@@ -142,11 +146,27 @@ def _capacity(x: PlanInputs, value, quarters) -> pd.DataFrame:  # type: ignore[n
             online[first:] += built[i, t]
             wafers[first:] += built[i, t] * x.capacity_by_age[i, ages] * x.module_wafers_q[i]
             effective[first:] += built[i, t] * x.effective_by_age[i, ages] * x.module_wafers_q[i]
+        load = np.divide(starts[i], effective, out=np.zeros(x.horizon), where=effective > EPS)
+        load = np.clip(load, 0, None)
+        curve = x.site_curve[i]
+        raw_days = x.site_cycle_q[i] * DAYS_PER_QUARTER
+        through = np.clip(cleared[i], 0, None) if curve else np.clip(starts[i], 0, None)
+        waiting = np.clip(queue[i], 0, None) if curve else np.zeros(x.horizon)
         frames.append(pd.DataFrame({
             "site": site, "node": x.site_node[i], "quarter": quarters, "modules_online": online,
             "wafer_capacity": wafers, "effective_capacity": effective,
-            "wafer_starts": np.clip(starts[i], 0, None)}))
+            "wafer_starts": np.clip(starts[i], 0, None), "load": load,
+            "queue": waiting, "cleared": through,
+            # what the plan implies: the raw cycle time plus the time in its queue (Little's law)
+            "cycle_days": raw_days + DAYS_PER_QUARTER * np.divide(
+                waiting, through, out=np.zeros(x.horizon), where=through > EPS)}))
     return pd.concat(frames, ignore_index=True)
+
+
+def _per_site(value, name: str, like: np.ndarray) -> np.ndarray:  # type: ignore[no-untyped-def]
+    if name not in value:
+        return np.zeros_like(like)
+    return value[name].sum("product").transpose("site", "quarter").values
 
 
 def _packaging(x: PlanInputs, value, quarters) -> pd.DataFrame:  # type: ignore[no-untyped-def]

@@ -23,6 +23,7 @@ from fabnet.chips import (
     package_cost,
 )
 from fabnet.core.periods import Quarter
+from fabnet.plan.loadcurve import ClearingFunction, LoadCurve, clearing_function, load_curve
 from fabnet.scenario.schema import Node, Product, Scenario
 
 MUSD = 1e6
@@ -57,6 +58,9 @@ class PlanInputs:
     grant_cap_musd: Array             # inf when uncapped
     itc_musd: Array                   # site × quarter started: credit per module
     opex_musd: Array                  # per wafer start
+    site_cycle_q: Array               # unloaded (raw) cycle time of the site's node, quarters
+    site_curve: list[LoadCurve | None]  # load curve, None for a constant cycle time
+    site_clearing: list[ClearingFunction | None]
 
     # per product
     product_node: list[str]
@@ -98,10 +102,17 @@ class PlanInputs:
         return len(self.quarters)
 
 
-def prepare(scenario: Scenario, objective: str = "cost") -> PlanInputs:
-    """Turn a validated scenario into planning arrays. `objective` is "cost" or "npv"."""
+CYCLE_TIMES = ("load", "constant")
+
+
+def prepare(scenario: Scenario, objective: str = "cost", cycle_time: str = "load") -> PlanInputs:
+    """Turn a validated scenario into planning arrays. `objective` is "cost" or "npv";
+    `cycle_time` "load" makes own fabs' cycle time grow with their load where the node has a
+    load curve, "constant" keeps every node at its raw cycle time."""
     if objective not in ("cost", "npv"):
         raise ValueError(f"objective must be 'cost' or 'npv', not {objective!r}")
+    if cycle_time not in CYCLE_TIMES:
+        raise ValueError(f"cycle_time must be one of {', '.join(CYCLE_TIMES)}, not {cycle_time!r}")
     quarters = scenario.horizon.periods
     start = scenario.horizon.start
     horizon = len(quarters)
@@ -134,6 +145,8 @@ def prepare(scenario: Scenario, objective: str = "cost") -> PlanInputs:
             penalties.append(float(penalty_rule))
 
     rate = scenario.finance.discount_rate
+    site_cycle_q = np.array([nodes[s.node].cycle_time_days / DAYS_PER_QUARTER for s in sites])
+    curves = [_site_curve(nodes[s.node], cycle_time) for s in sites]
     return PlanInputs(
         quarters=quarters,
         sites=[s.id for s in sites],
@@ -155,6 +168,10 @@ def prepare(scenario: Scenario, objective: str = "cost") -> PlanInputs:
         itc_musd=np.array([_itc(s, regimes[s.tax_regime], quarters) for s in sites]).reshape(
             len(sites), horizon),
         opex_musd=np.array([s.opex_per_wafer_usd / MUSD for s in sites]),
+        site_cycle_q=site_cycle_q,
+        site_curve=curves,
+        site_clearing=[None if curve is None else clearing_function(curve, cycle_q)
+                       for curve, cycle_q in zip(curves, site_cycle_q, strict=True)],
         product_node=[p.node for p in scenario.products],
         product_line=[p.packaging for p in scenario.products],
         demand=demand,
@@ -193,6 +210,10 @@ def prepare(scenario: Scenario, objective: str = "cost") -> PlanInputs:
         and scenario.finance.revenue == "sales",
         objective=objective,
     )
+
+
+def _site_curve(node: Node, cycle_time: str) -> LoadCurve | None:
+    return load_curve(node.load_curve) if cycle_time == "load" and node.load_curve else None
 
 
 def _offer_ids(scenario: Scenario) -> list[str]:

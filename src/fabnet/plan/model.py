@@ -7,7 +7,8 @@ in order, so the whole formulation reads top to bottom. Money is in MUSD (see in
 Flow of one quarter t:
 
     modules started at a site ──(lead time, ramp, yield learning)──▶ effective wafer capacity
-    wafer starts (sites + foundry) ──(cycle time, split over two quarters)──▶ good dies
+    wafer starts at a site ──(queue, cleared by the clearing function of its load)──▶ cleared
+    cleared + foundry starts ──(unloaded cycle time, split over two quarters)──▶ good dies
     good dies + die bank ──▶ packages started ──(packaging yield)──▶ accelerators delivered
     delivered + unmet = demand;   cash from investors ≥ cumulative spending
 
@@ -25,6 +26,7 @@ from __future__ import annotations
 
 import linopy
 import numpy as np
+import numpy.typing as npt
 import xarray as xr
 
 from fabnet.plan.inputs import PlanInputs, prepare
@@ -36,10 +38,11 @@ from fabnet.scenario.schema import Scenario
 SETTLED_TOLERANCE = 1e-3
 
 
-def build_model(scenario: Scenario, objective: str = "cost") -> linopy.Model:
+def build_model(scenario: Scenario, objective: str = "cost", cycle_time: str = "load") -> linopy.Model:
     """The planning MILP of a scenario; `objective` is "cost" (discounted cost plus the
-    unmet-demand penalty) or "npv" (the same with the penalty at the selling price)."""
-    return build_from_inputs(prepare(scenario, objective))
+    unmet-demand penalty) or "npv" (the same with the penalty at the selling price);
+    `cycle_time` "load" or "constant" (see prepare)."""
+    return build_from_inputs(prepare(scenario, objective, cycle_time))
 
 
 def build_from_inputs(x: PlanInputs) -> linopy.Model:
@@ -48,6 +51,7 @@ def build_from_inputs(x: PlanInputs) -> linopy.Model:
     define_build_limits(m, x)
     define_cumulative_builds(m, x)
     define_site_capacity(m, x)
+    define_clearing(m, x)
     define_foundry_capacity(m, x)
     define_die_balance(m, x)
     define_demand(m, x)
@@ -134,6 +138,10 @@ def define_variables(m: linopy.Model, x: PlanInputs) -> None:
             dims=("site", "product"), coords={"site": x.sites, "product": x.products})
         m.add_variables(lower=0, coords=[x.sites, x.products, quarters], dims=["site", "product", "quarter"],
                         mask=runs.broadcast_like(q), name="wafers")
+        queued = (runs & _site(x, loaded_sites(x))).broadcast_like(q)
+        if queued.any():
+            for name in ("queue", "cleared"):
+                m.add_variables(lower=0, coords=queued.coords, mask=queued, name=name)
         capped = _site(x, np.isfinite(x.grant_cap_musd))
         if capped.any():
             m.add_variables(lower=0, coords=[x.sites, quarters], dims=["site", "quarter"],
@@ -203,7 +211,8 @@ def define_site_capacity(m: linopy.Model, x: PlanInputs) -> None:
     if not x.sites:
         return
     starts = terms(m, "wafers").sum("product")
-    m.add_constraints(starts <= effective_capacity(m, x), name="site_capacity")
+    most = _site(x, [1.0 if c is None else c.saturation for c in x.site_curve])
+    m.add_constraints(starts <= effective_capacity(m, x) * most, name="site_capacity")
 
 
 def define_foundry_capacity(m: linopy.Model, x: PlanInputs) -> None:
@@ -213,10 +222,48 @@ def define_foundry_capacity(m: linopy.Model, x: PlanInputs) -> None:
     m.add_constraints(terms(m, "foundry").sum("product") <= cap, name="foundry_capacity")
 
 
-def wafer_starts(m: linopy.Model, x: PlanInputs) -> linopy.LinearExpression | None:
-    """Wafer starts per product and quarter, own fabs and foundry together."""
-    parts = [terms(m, name).sum(dim) for name, dim in (("wafers", "site"), ("foundry", "offer"))
-             if name in m.variables]
+def loaded_sites(x: PlanInputs) -> npt.NDArray[np.bool_]:
+    """Sites whose cycle time depends on their load."""
+    return np.array([c is not None for c in x.site_clearing], dtype=bool)
+
+
+def define_clearing(m: linopy.Model, x: PlanInputs) -> None:
+    """Load-dependent cycle time (plan/loadcurve.py): wafers started at a loaded site join its
+    queue; the queue clears at most what the clearing function allows for the WIP available and
+    the capacity online; cleared wafers then take the unloaded cycle time (die balance).
+    queue[t] = queue[t−1] + wafers[t] − cleared[t]."""
+    if "cleared" not in m.variables:
+        return
+    queue, cleared, wafers = terms(m, "queue"), terms(m, "cleared"), terms(m, "wafers")
+    before = lagged(1 * queue, xr.DataArray(1))
+    m.add_constraints(queue - before - wafers + cleared == 0, name="queue_balance",
+                      mask=m.variables["queue"].labels >= 0)
+    loaded = loaded_sites(x)
+    segments = max(len(c.slopes) for c in x.site_clearing if c is not None)
+    slopes, intercepts = np.zeros((len(x.sites), segments)), np.zeros((len(x.sites), segments))
+    for i, c in enumerate(x.site_clearing):
+        if c is not None:  # a shorter function repeats its last (flat) segment
+            slopes[i] = np.pad(c.slopes, (0, segments - len(c.slopes)), mode="edge")
+            intercepts[i] = np.pad(c.intercepts, (0, segments - len(c.intercepts)), mode="edge")
+    per_segment = {"dims": ("site", "segment"), "coords": {"site": x.sites, "segment": range(segments)}}
+    available = (before + wafers).sum("product")
+    limit = (available * xr.DataArray(slopes, **per_segment)
+             + effective_capacity(m, x) * xr.DataArray(intercepts, **per_segment))
+    mask = _site(x, loaded).broadcast_like(coord(range(x.horizon), "quarter"))
+    m.add_constraints(cleared.sum("product") - limit <= 0, name="clearing", mask=mask)
+
+
+def wafer_outputs(m: linopy.Model, x: PlanInputs) -> linopy.LinearExpression | None:
+    """Wafers per product and quarter entering the unloaded cycle time: own fabs' starts (or
+    what their queues clear, where the cycle time depends on load) and foundry starts."""
+    parts = []
+    if "wafers" in m.variables:
+        own = terms(m, "wafers")
+        if "cleared" in m.variables:
+            own = own * _site(x, ~loaded_sites(x)) + terms(m, "cleared")
+        parts.append(own.sum("site"))
+    if "foundry" in m.variables:
+        parts.append(terms(m, "foundry").sum("offer"))
     return linopy.merge(parts, cls=linopy.LinearExpression) if parts else None
 
 
@@ -227,7 +274,7 @@ def define_die_balance(m: linopy.Model, x: PlanInputs) -> None:
     bank = terms(m, "die_bank")
     packaged = terms(m, "packages") * _product(x, x.dies_per_package)
     balance = bank - lagged(1 * bank, xr.DataArray(1)) + packaged
-    starts = wafer_starts(m, x)
+    starts = wafer_outputs(m, x)
     if starts is not None:
         whole = np.floor(x.cycle_q).astype(int)
         later = x.cycle_q - whole

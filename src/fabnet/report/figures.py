@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 import pandas as pd
 import plotly.graph_objects as go
+from plotly.subplots import make_subplots
 
 from fabnet.core.periods import Quarter
 from fabnet.store import StoredRun
@@ -145,6 +146,40 @@ def operating_curve(t: Tables) -> go.Figure | None:
     return _layout(fig, "Fab operating curve (simulated)", "X-factor (cycle time / raw process time)")
 
 
+def plan_check(t: Tables) -> go.Figure | None:
+    """The busiest fab's wafer output and cycle time per quarter, as planned and as simulated."""
+    q = t.get("check_quarters")
+    if q is None or q.empty:
+        return None
+    about = q.iloc[0]
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("wafer output per quarter", "cycle time, days"))
+    x = q["quarter"]
+    for column, name, dash in (("planned_output", "planned", None), ("simulated_output", "simulated", "dot")):
+        fig.add_trace(go.Scatter(x=x, y=q[column], name=f"output {name}", line=dict(dash=dash, color="#1565c0")),
+                      row=1, col=1)
+    for column, name, dash in (("planned_cycle_days", "planned", None), ("simulated_cycle_days", "simulated", "dot")):
+        fig.add_trace(go.Scatter(x=x, y=q[column], name=f"cycle time {name}",
+                                 line=dict(dash=dash, color="#c62828"),
+                                 customdata=q["load"], hovertemplate="%{x}: %{y:.0f} d at load %{customdata:.0%}"),
+                      row=1, col=2)
+    return _layout(fig, f"Plan check: {about['site']} ({about['node']}) simulated at its planned load "
+                        f"on SMT2020 {about['dataset']}")
+
+
+def plan_check_deliveries(t: Tables) -> go.Figure | None:
+    """Accelerators per year as planned and as simulated by the plan check."""
+    d = t.get("check_delivered")
+    if d is None or d.empty:
+        return None
+    yearly = d.groupby("year", as_index=False)[["demand", "planned", "simulated", "difference"]].sum()
+    yearly = yearly[(yearly["demand"] > 0) | (yearly["planned"] > 0)]
+    cells = [yearly["year"].astype(str)] + [[f"{v:,.0f}" for v in yearly[c]]
+                                            for c in ("demand", "planned", "simulated", "difference")]
+    fig = go.Figure(go.Table(header=dict(values=["year", "demand", "delivered as planned", "as simulated",
+                                                 "difference"]), cells=dict(values=cells)))
+    return _layout(fig, "Plan check: accelerators delivered per year")
+
+
 def risk_fan(t: Tables) -> go.Figure | None:
     """P10–P90 band and median of accelerators delivered per year across the risk samples."""
     samples = t.get("risk_samples")
@@ -184,6 +219,8 @@ FIGURES: dict[str, Callable[[Tables], go.Figure | None]] = {
     "cash-flow": cash_flow,
     "money-per-investor": money_per_investor,
     "investor-returns": investor_returns,
+    "plan-check": plan_check,
+    "plan-check-deliveries": plan_check_deliveries,
     "operating-curve": operating_curve,
     "risk-fan": risk_fan,
     "tornado": tornado,

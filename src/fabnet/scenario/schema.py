@@ -126,10 +126,16 @@ class Node(Frozen):
     )
     mask_layers: PositiveInt = Field(description="Mask layers of the process.")
     days_per_mask_layer: PositiveFloat = Field(
-        description="Fab cycle time per mask layer, days; layers × this = raw cycle time."
+        description="Fab cycle time per mask layer in a lightly loaded fab, days; layers × this = "
+        "raw cycle time."
     )
     defect_density: DefectDensity = Field(description="Defect density at ramp and mature, and how fast it learns.")
     yield_model: YieldModel = Field(default_factory=YieldModel, description="Die yield formula.")
+    load_curve: Literal["smt2020_hvlm"] | None = Field(
+        default="smt2020_hvlm",
+        description="Stored load curve (cycle time against load, fitted to fab simulations) the "
+        "planner uses for this node's own fabs: cycle time = raw × m(load). null: the raw cycle "
+        "time at any load.")
 
     @property
     def cycle_time_days(self) -> float:

@@ -1,0 +1,156 @@
+"""Check a plan against the fab simulator: the busiest own fab, simulated at its planned load.
+
+The SMT2020 fab stands in for the node's fab, scaled twice: in rate, its nominal release (load
+1) is the module's capacity, so each quarter releases lots at the plan's load (wafer starts /
+capacity online); in time, one simulated day is `stretch` days of the node, so that the
+simulated fab's unloaded cycle time equals the node's raw cycle time. The fab starts empty, as
+a new fab does, and follows the plan's loads quarter by quarter. Each simulated lot stands for
+the wafers the plan started in its release quarter divided by the lots released then.
+
+What comes out: per quarter, the planned and simulated wafer output and cycle time; per year,
+accelerators delivered as planned and as simulated. The simulated deliveries take the plan's
+own deliveries and add the difference in good dies from the checked fab, converted to
+accelerators; dies that finish early are banked, dies that finish late can only serve later
+demand the plan left open (unmet demand is lost, as in the planner). Packaging limits are not
+re-checked.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from fabnet.fabsim import FabData, SimOptions, simulate
+from fabnet.fabsim.curve import nominal_release_per_day
+from fabnet.fabsim.engine import MINUTES_PER_DAY, mean_raw_days
+from fabnet.plan import Plan
+from fabnet.plan.inputs import DAYS_PER_QUARTER, PlanInputs, prepare
+from fabnet.plan.loadcurve import load_curve
+from fabnet.scenario.schema import Scenario
+
+#: Quarters the plan leaves a fab idle are simulated at this load: a release stream at zero
+#: would never restart. Their lots stand for no wafers.
+MIN_LOAD = 0.02
+
+#: A release quarter's simulated cycle time is reported only when at least this share of its
+#: lots finished within the horizon (else the late ones are missing and the mean is biased).
+MIN_FINISHED = 0.9
+
+
+@dataclass(frozen=True)
+class PlanCheck:
+    site: str
+    node: str
+    dataset: str
+    stretch: float                 # node days per simulated day
+    quarters: pd.DataFrame         # quarter: load, starts, planned/simulated output and cycle days
+    delivered: pd.DataFrame        # product, year: demand, planned, simulated, difference
+    wall_s: float
+
+
+def busiest_site(plan: Plan) -> str | None:
+    """The own fab with the highest mean load over the quarters it has capacity online."""
+    running = plan.capacity[(plan.capacity["effective_capacity"] > 0) & (plan.capacity["wafer_starts"] > 0)]
+    if running.empty:
+        return None
+    return str(running.groupby("site")["load"].mean().idxmax())
+
+
+def check_plan(scenario: Scenario, plan: Plan, fab: FabData, dataset: str = "HVLM",
+               progress: Callable[[float], None] | None = None) -> PlanCheck | None:
+    """Simulate the busiest fab of `plan` at its planned load (None when the plan runs no fab)."""
+    site = busiest_site(plan)
+    if site is None:
+        return None
+    x = prepare(scenario)
+    i = x.sites.index(site)
+    rows = plan.capacity[plan.capacity["site"] == site].reset_index(drop=True)
+    first = int(np.argmax(rows["effective_capacity"].to_numpy() > 0))
+    rows = rows.iloc[first:].reset_index(drop=True)
+
+    raw_days = x.site_cycle_q[i] * DAYS_PER_QUARTER
+    unloaded_sim_days = load_curve(f"smt2020_{dataset.lower()}").x0 * mean_raw_days(fab)
+    stretch = raw_days / unloaded_sim_days
+    sim_quarter = DAYS_PER_QUARTER / stretch
+    loads = np.maximum(rows["load"].to_numpy(), MIN_LOAD)
+    days = len(rows) * sim_quarter
+    schedule = tuple(float(loads[min(int(d / sim_quarter), len(loads) - 1)]) for d in range(math.ceil(days)))
+    result = simulate(fab, SimOptions(days=days, seed=scenario.seed, initial_wip=False,
+                                      release_schedule=schedule), progress)
+
+    lots = pd.DataFrame(result.lots, columns=["route", "priority", "stream", "release", "done", "due", "raw"])
+    released_q = (lots["release"] / MINUTES_PER_DAY // sim_quarter).astype(int).to_numpy()
+    done_q = np.minimum((lots["done"] / MINUTES_PER_DAY // sim_quarter).astype(int).to_numpy(), len(rows) - 1)
+    expected_lots = nominal_release_per_day(fab) * loads * sim_quarter
+    wafers_per_lot = rows["wafer_starts"].to_numpy() / expected_lots
+    simulated_out = np.bincount(done_q, weights=wafers_per_lot[released_q], minlength=len(rows))
+    finished = np.bincount(released_q, minlength=len(rows))
+    cycle_sum = np.bincount(released_q, weights=(lots["done"] - lots["release"]).to_numpy(), minlength=len(rows))
+    simulated_cycle = np.where(finished >= MIN_FINISHED * expected_lots,
+                               cycle_sum / np.maximum(finished, 1) / MINUTES_PER_DAY * stretch, np.nan)
+
+    planned_out = finishing(rows["cleared"].to_numpy(), x.site_cycle_q[i])
+    quarters = pd.DataFrame({
+        "quarter": rows["quarter"], "load": rows["load"], "wafer_starts": rows["wafer_starts"],
+        "planned_output": planned_out, "simulated_output": simulated_out,
+        "planned_cycle_days": rows["cycle_days"], "simulated_cycle_days": simulated_cycle,
+        "lots_finished": finished})
+    delivered = simulated_deliveries(plan, x, i, first, simulated_out - planned_out)
+    return PlanCheck(site, x.site_node[i], dataset, stretch, quarters, delivered, result.wall_s)
+
+
+def finishing(entering: np.ndarray, cycle_q: float) -> np.ndarray:
+    """Wafers finishing per quarter when `entering` take cycle_q quarters, split over two
+    quarters as in the planner's die balance."""
+    whole, later = int(math.floor(cycle_q)), cycle_q - math.floor(cycle_q)
+    out = np.zeros(len(entering))
+    for lag, share in ((whole, 1.0 - later), (whole + 1, later)):
+        if lag < len(entering):
+            out[lag:] += share * entering[: len(entering) - lag]
+    return out
+
+
+def simulated_deliveries(plan: Plan, x: PlanInputs, site: int, first: int,
+                         extra_wafers: np.ndarray) -> pd.DataFrame:
+    """Accelerators per product and year, as planned and with the checked fab's wafer output
+    replaced by the simulated one (see the module's note)."""
+    site_rows = plan.production[plan.production["source"] == x.sites[site]]
+    frames = []
+    for j, product in enumerate(x.products):
+        supply = plan.supply[plan.supply["product"] == product].reset_index(drop=True)
+        starts = site_rows[site_rows["product"] == product]["wafer_starts"].to_numpy()
+        if not len(starts):
+            continue
+        total = site_rows.groupby("quarter")["wafer_starts"].sum().to_numpy()
+        share = np.divide(starts, total, out=np.zeros_like(starts), where=total > 0)[first:]
+        per_wafer = x.good_dies_per_wafer[j] * x.packaging_yield[j] / x.dies_per_package[j]
+        extra = np.zeros(x.horizon)
+        extra[first:] = extra_wafers * share * per_wafer
+        planned = supply["delivered"].to_numpy()
+        simulated = bank_deliveries(planned + extra, supply["demand"].to_numpy())
+        frames.append(pd.DataFrame({"product": product, "year": supply["year"], "demand": supply["demand"],
+                                    "planned": planned, "simulated": simulated}))
+    if not frames:
+        return pd.DataFrame(columns=["product", "year", "demand", "planned", "simulated", "difference"])
+    yearly = pd.concat(frames).groupby(["product", "year"], as_index=False).sum()
+    return yearly.assign(difference=yearly["simulated"] - yearly["planned"])
+
+
+def bank_deliveries(available: np.ndarray, demand: np.ndarray) -> np.ndarray:
+    """Deliver up to demand each quarter; what is left over waits for a later quarter."""
+    delivered, bank = np.zeros(len(demand)), 0.0
+    for t, (ready, wanted) in enumerate(zip(available, demand, strict=True)):
+        ready += bank
+        delivered[t] = min(max(ready, 0.0), wanted)
+        bank = max(ready - delivered[t], 0.0)
+    return delivered
+
+
+def check_tables(check: PlanCheck) -> dict[str, pd.DataFrame]:
+    """The check as result tables for the store."""
+    about = {"site": check.site, "node": check.node, "dataset": check.dataset, "stretch": check.stretch}
+    return {"check_quarters": check.quarters.assign(**about), "check_delivered": check.delivered}
