@@ -1,5 +1,7 @@
 """Planner scale: generated networks up to 100 sites × 6 nodes × 80 quarters. Prints model-build
-seconds, solve seconds, gap and peak memory for each size; asserts nothing.
+seconds, solve seconds, gap and peak memory for each size, with the cycle time constant and
+load-dependent (issue 8: the clearing function's queue and rows), and the ratio between them;
+asserts nothing.
 
     .venv/bin/python benchmarks/plan_scale.py                # all sizes
     .venv/bin/python benchmarks/plan_scale.py 100 6 80       # one size
@@ -76,17 +78,20 @@ def generated_scenario(sites: int, nodes: int, quarters: int, seed: int = 1) -> 
     }
 
 
-def measure(sites: int, nodes: int, quarters: int) -> dict:
+CYCLE_TIMES = ("constant", "load")
+
+
+def measure(sites: int, nodes: int, quarters: int, cycle_time: str) -> dict:
     from fabnet.plan import SolveOptions, build_from_inputs, prepare, solve
     from fabnet.scenario.schema import Scenario
 
     scenario = Scenario.model_validate(generated_scenario(sites, nodes, quarters))
     start = time.perf_counter()
-    model = build_from_inputs(prepare(scenario))
+    model = build_from_inputs(prepare(scenario, cycle_time=cycle_time))
     build_s = time.perf_counter() - start
     result = solve(model, SolveOptions(time_limit_s=120, mip_gap=0.01, threads=2))
     return {
-        "size": f"{sites} × {nodes} × {quarters}",
+        "size": f"{sites} × {nodes} × {quarters}", "cycle_time": cycle_time,
         "variables": int(model.nvars), "constraints": int(model.ncons),
         "build_s": build_s, "solve_s": result.seconds, "status": result.termination,
         "gap": result.gap, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
@@ -94,18 +99,23 @@ def measure(sites: int, nodes: int, quarters: int) -> dict:
 
 
 def main() -> None:
-    if len(sys.argv) == 5 and sys.argv[1] == "--one":
-        print(json.dumps(measure(*map(int, sys.argv[2:]))))
+    if len(sys.argv) == 6 and sys.argv[1] == "--one":
+        print(json.dumps(measure(*map(int, sys.argv[2:5]), sys.argv[5])))
         return
     sizes = [tuple(map(int, sys.argv[1:4]))] if len(sys.argv) == 4 else SIZES
-    print(f"{'size':<16}{'vars':>9}{'rows':>9}{'build s':>9}{'solve s':>9}{'gap':>8}{'peak MB':>9}  status")
+    print(f"{'size':<16}{'cycle time':<10}{'vars':>9}{'rows':>9}{'build s':>9}{'solve s':>9}{'gap':>8}"
+          f"{'peak MB':>9}  status")
     for size in sizes:
-        line = subprocess.run([sys.executable, __file__, "--one", *map(str, size)],
-                              capture_output=True, text=True, check=True).stdout.strip().splitlines()[-1]
-        r = json.loads(line)
-        gap = "–" if r["gap"] is None else f"{r['gap']:.2%}"
-        print(f"{r['size']:<16}{r['variables']:>9,}{r['constraints']:>9,}{r['build_s']:>9.2f}"
-              f"{r['solve_s']:>9.2f}{gap:>8}{r['peak_mb']:>9.0f}  {r['status']}")
+        seconds = {}
+        for cycle_time in CYCLE_TIMES:
+            line = subprocess.run([sys.executable, __file__, "--one", *map(str, size), cycle_time],
+                                  capture_output=True, text=True, check=True).stdout.strip().splitlines()[-1]
+            r = json.loads(line)
+            seconds[cycle_time] = r["build_s"] + r["solve_s"]
+            gap = "–" if r["gap"] is None else f"{r['gap']:.2%}"
+            print(f"{r['size']:<16}{cycle_time:<10}{r['variables']:>9,}{r['constraints']:>9,}{r['build_s']:>9.2f}"
+                  f"{r['solve_s']:>9.2f}{gap:>8}{r['peak_mb']:>9.0f}  {r['status']}")
+        print(f"{'':<16}load-dependent / constant, build + solve: {seconds['load'] / seconds['constant']:.2f}×")
 
 
 if __name__ == "__main__":

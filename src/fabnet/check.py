@@ -61,8 +61,9 @@ def busiest_site(plan: Plan) -> str | None:
 
 
 def check_plan(scenario: Scenario, plan: Plan, fab: FabData, dataset: str = "HVLM",
-               progress: Callable[[float], None] | None = None) -> PlanCheck | None:
-    """Simulate the busiest fab of `plan` at its planned load (None when the plan runs no fab)."""
+               progress: Callable[[float], None] | None = None, seed: int | None = None) -> PlanCheck | None:
+    """Simulate the busiest fab of `plan` at its planned load (None when the plan runs no fab),
+    with the scenario's seed unless `seed` is given."""
     site = busiest_site(plan)
     if site is None:
         return None
@@ -79,19 +80,22 @@ def check_plan(scenario: Scenario, plan: Plan, fab: FabData, dataset: str = "HVL
     loads = np.maximum(rows["load"].to_numpy(), MIN_LOAD)
     days = len(rows) * sim_quarter
     schedule = tuple(float(loads[min(int(d / sim_quarter), len(loads) - 1)]) for d in range(math.ceil(days)))
-    result = simulate(fab, SimOptions(days=days, seed=scenario.seed, initial_wip=False,
+    result = simulate(fab, SimOptions(days=days, seed=scenario.seed if seed is None else seed, initial_wip=False,
                                       release_schedule=schedule), progress)
 
     lots = pd.DataFrame(result.lots, columns=["route", "priority", "stream", "release", "done", "due", "raw"])
     released_q = (lots["release"] / MINUTES_PER_DAY // sim_quarter).astype(int).to_numpy()
     done_q = np.minimum((lots["done"] / MINUTES_PER_DAY // sim_quarter).astype(int).to_numpy(), len(rows) - 1)
     expected_lots = nominal_release_per_day(fab) * loads * sim_quarter
-    wafers_per_lot = rows["wafer_starts"].to_numpy() / expected_lots
-    simulated_out = np.bincount(done_q, weights=wafers_per_lot[released_q], minlength=len(rows))
     finished = np.bincount(released_q, minlength=len(rows))
+    # a quarter whose lots have (nearly) all finished is weighed by its lots, the few last ones
+    # by the lots it should have released (a stream keeps the interval it drew before a change
+    # of load for one release, so the counts differ a little where the load changes)
+    complete = finished >= MIN_FINISHED * expected_lots
+    wafers_per_lot = rows["wafer_starts"].to_numpy() / np.where(complete, np.maximum(finished, 1), expected_lots)
+    simulated_out = np.bincount(done_q, weights=wafers_per_lot[released_q], minlength=len(rows))
     cycle_sum = np.bincount(released_q, weights=(lots["done"] - lots["release"]).to_numpy(), minlength=len(rows))
-    simulated_cycle = np.where(finished >= MIN_FINISHED * expected_lots,
-                               cycle_sum / np.maximum(finished, 1) / MINUTES_PER_DAY * stretch, np.nan)
+    simulated_cycle = np.where(complete, cycle_sum / np.maximum(finished, 1) / MINUTES_PER_DAY * stretch, np.nan)
 
     planned_out = finishing(rows["cleared"].to_numpy(), x.site_cycle_q[i])
     quarters = pd.DataFrame({

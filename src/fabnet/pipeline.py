@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 import yaml
 
@@ -30,6 +31,7 @@ from fabnet.chips import (
 )
 from fabnet.finance import Financials, PlanTables, compute_financials
 from fabnet.plan import Plan, SolveOptions, make_plan
+from fabnet.plan.loadcurve import load_curve
 from fabnet.scenario.schema import Node, Product, Scenario
 
 if TYPE_CHECKING:
@@ -207,7 +209,27 @@ def run_tables(scenario: Scenario, plan: Plan, money: Financials) -> dict[str, p
         "plan_cash": plan.cash, "wafer_demand": wafer_demand(scenario),
         "finance_quarterly": money.quarterly, "investors": money.investors, "investor_flows": flows,
         "messages": pd.DataFrame({"message": plan.messages + money.messages}, dtype=str),
+        "load_curves": node_load_curves(scenario),
     }
+
+
+def node_load_curves(scenario: Scenario) -> pd.DataFrame:
+    """Each node's cycle time against load: its stored curve scaled to its raw cycle time, and
+    the simulated points the curve was fitted to, scaled the same way."""
+    frames = []
+    for node in scenario.nodes:
+        if node.load_curve is None:
+            continue
+        curve = load_curve(node.load_curve)
+        raw = node.cycle_time_days
+        loads = np.linspace(0.0, curve.saturation, 60)
+        frames.append(pd.DataFrame({"node": node.id, "curve": curve.name, "kind": "fitted", "load": loads,
+                                    "cycle_days": raw * curve.multiplier(loads)}))
+        points = np.array(curve.points)
+        frames.append(pd.DataFrame({"node": node.id, "curve": curve.name, "kind": "simulated",
+                                    "load": points[:, 0], "cycle_days": raw * points[:, 1]}))
+    columns = ["node", "curve", "kind", "load", "cycle_days"]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
 
 
 def key_figures(plan: Plan, money: Financials) -> dict[str, object]:

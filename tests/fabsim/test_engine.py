@@ -121,3 +121,19 @@ def test_compiled_kernel_equals_the_reference_engine_on_hvlm(hvlm, rule):
         np.testing.assert_allclose(getattr(fast, name), getattr(reference, name), rtol=1e-12)
     assert fast.cqt_checks == reference.cqt_checks and fast.cqt_violations == reference.cqt_violations
     assert fast.batch_sizes == reference.batch_sizes and fast.wip == reference.wip
+
+
+def test_a_release_schedule_changes_the_rate_day_by_day(kernel):
+    # 12 lots a day at scale 1; day 0 at ×1 (every 120 min, the release at minute 1440 still
+    # belongs to day 0), day 1 at ×0.5 (every 240 min), day 2 at ×2 (every 60 min).
+    fab = one_step_fab(interval=120, count=1000)
+    result = simulate(fab, SimOptions(days=3, release_schedule=(1.0, 0.5, 2.0), kernel=kernel))
+    expected = [*range(0, 1441, 120), *range(1560, 2761, 240), *range(3000, 4321, 60)]
+    assert result.released == len(expected) == 42
+    released = sorted(lot[3] for lot in result.lots)  # the lot released at 4320 is still running
+    assert released == pytest.approx(expected[:-1])
+
+
+def test_release_multiples_must_be_positive():
+    with pytest.raises(ValueError, match="positive"):
+        simulate(one_step_fab(), SimOptions(days=1, release_schedule=(1.0, 0.0)))

@@ -124,7 +124,7 @@ def test_clearing_function_meets_the_curve_at_its_breakpoints_and_scales_with_ca
 def test_little_law_at_a_breakpoint():
     """At load u the queue the clearing function holds in steady state is the extra cycle time
     times the throughput (Little's law), so the cycle time is raw × m(u)."""
-    cycle_q, u = 1.2, 0.87
+    cycle_q, u = 1.2, 0.85
     f = clearing_function(HVLM, cycle_q)
     available = float(steady_available(HVLM, cycle_q, u))
     assert f.cleared(available) == pytest.approx(u)

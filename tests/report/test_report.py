@@ -13,7 +13,10 @@ def test_report_holds_every_figure_the_run_has_data_for(store_with_runs, tmp_pat
     with Store(path, read_only=True) as store:
         run = store.run(1)
     page = write_report(run, tmp_path / "r.html").read_text()
-    expected = set(FIGURES) - {"operating-curve", "risk-fan", "tornado"}  # no simulation, no sweep
+    # no simulation, no sweep, no load curve on the tiny node; a plan check when SMT2020 is here
+    expected = set(FIGURES) - {"operating-curve", "risk-fan", "tornado", "load-curves"}
+    if "check_quarters" not in run.tables:
+        expected -= {"plan-check", "plan-check-deliveries"}
     assert set(figures(run)) == expected
     for name in expected:
         assert f'id="plot-{name}"' in page

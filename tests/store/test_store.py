@@ -89,3 +89,11 @@ def test_main_job_stores_a_simulation_when_the_scenario_asks(tmp_path, hvlm):
         tables = store.run(job.run_id).tables
     assert tables["sim_lots"]["lots"].sum() > 0
     assert len(tables["sim_families"]) == 106
+
+
+def test_a_table_first_stored_empty_takes_the_types_of_later_rows(tmp_path):
+    with Store(tmp_path / "s.duckdb") as store:
+        first = store.save_run({"scenario_name": "a"}, {"t": pd.DataFrame(columns=["node", "load"])})
+        second = store.save_run({"scenario_name": "b"}, {"t": pd.DataFrame({"node": ["N3"], "load": [0.5]})})
+        assert store.run(first).tables["t"].empty
+        assert store.run(second).tables["t"].to_dict("records") == [{"node": "N3", "load": 0.5}]

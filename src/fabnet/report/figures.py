@@ -146,6 +146,21 @@ def operating_curve(t: Tables) -> go.Figure | None:
     return _layout(fig, "Fab operating curve (simulated)", "X-factor (cycle time / raw process time)")
 
 
+def load_curves(t: Tables) -> go.Figure | None:
+    """Each node's cycle time against the load of its fab, as the planner uses it."""
+    curves = t.get("load_curves")
+    if curves is None or curves.empty:
+        return None
+    fig = go.Figure()
+    for node, rows in curves.groupby("node", sort=False):
+        fitted, simulated = rows[rows["kind"] == "fitted"], rows[rows["kind"] == "simulated"]
+        fig.add_trace(go.Scatter(x=fitted["load"], y=fitted["cycle_days"], name=f"{node} (fitted)"))
+        fig.add_trace(go.Scatter(x=simulated["load"], y=simulated["cycle_days"], mode="markers",
+                                 name=f"{node} (simulated, {rows['curve'].iloc[0]})"))
+    fig.update_xaxes(title="load (wafer starts / capacity)", tickformat=".0%")
+    return _layout(fig, "Cycle time against load, per node (the planner's load curves)", "cycle time, days")
+
+
 def plan_check(t: Tables) -> go.Figure | None:
     """The busiest fab's wafer output and cycle time per quarter, as planned and as simulated."""
     q = t.get("check_quarters")
@@ -219,6 +234,7 @@ FIGURES: dict[str, Callable[[Tables], go.Figure | None]] = {
     "cash-flow": cash_flow,
     "money-per-investor": money_per_investor,
     "investor-returns": investor_returns,
+    "load-curves": load_curves,
     "plan-check": plan_check,
     "plan-check-deliveries": plan_check_deliveries,
     "operating-curve": operating_curve,

@@ -23,6 +23,8 @@ def format_figure(key: str, value: object) -> str:
     if value is None or (isinstance(value, float) and value != value):
         return "–"
     if isinstance(value, int | float) and not isinstance(value, bool):
+        if abs(value) < 1e-6:  # solver round-off, not a quantity
+            value = 0
         if key.endswith("_usd"):
             return f"${value / 1e9:,.2f} B" if abs(value) >= 1e7 else f"${value:,.0f}"
         if key in ("irr", "solver_gap"):

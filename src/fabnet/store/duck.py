@@ -110,10 +110,12 @@ class Store:
                                  [table]).fetchone()[0]
             if not exists:
                 con.execute(f"CREATE TABLE {table} AS SELECT * FROM incoming LIMIT 0")
-            known = {r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()}
+            known = {r[0]: r[1] for r in con.execute(f"DESCRIBE {table}").fetchall()}
             for column, dtype, *_ in con.execute("DESCRIBE incoming").fetchall():
                 if column not in known:  # a newer fabnet added a column: old runs read NULL
                     con.execute(f'ALTER TABLE {table} ADD COLUMN "{column}" {dtype}')
+                elif known[column].strip('"') == "NULL" and dtype.strip('"') != "NULL":  # from an empty frame
+                    con.execute(f'ALTER TABLE {table} ALTER "{column}" TYPE {dtype}')
             if len(data):
                 con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM incoming")
         finally:

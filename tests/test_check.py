@@ -1,0 +1,89 @@
+"""The plan check: the busiest fab of a plan simulated at its planned load."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from fabnet.check import bank_deliveries, busiest_site, check_plan, finishing
+from fabnet.fabsim.curve import nominal_release_per_day
+from fabnet.fabsim.engine import mean_raw_days
+from fabnet.pipeline import main_job, plan_network
+from fabnet.plan.loadcurve import load_curve
+from fabnet.scenario import load_scenario
+
+
+def test_finishing_splits_like_the_planners_die_balance():
+    # 1.25 quarters: three quarters of the wafers finish one quarter later, the rest two
+    assert finishing(np.array([100.0, 0, 0, 0]), 1.25) == pytest.approx([0, 75, 25, 0])
+    assert finishing(np.array([10.0, 20.0]), 3.0) == pytest.approx([0, 0])
+
+
+def test_deliveries_bank_what_comes_early_and_lose_what_is_missing():
+    assert bank_deliveries(np.array([5.0, 15.0, 10.0]), np.array([10.0, 10.0, 10.0])) == pytest.approx([5, 10, 10])
+    assert bank_deliveries(np.array([-3.0, 10.0]), np.array([10.0, 10.0])) == pytest.approx([0, 10])
+    assert bank_deliveries(np.array([30.0, 0.0, 0.0]), np.array([10.0, 10.0, 10.0])) == pytest.approx([10, 10, 10])
+
+
+@pytest.fixture(scope="module")
+def tigris():
+    return load_scenario("scenarios/tigris.yaml")
+
+
+@pytest.fixture(scope="module")
+def plans(tigris):
+    return {kind: plan_network(tigris, cycle_time=kind) for kind in ("constant", "load")}
+
+
+@pytest.fixture(scope="module")
+def checks(tigris, plans, hvlm):
+    return {kind: check_plan(tigris, plan, hvlm) for kind, plan in plans.items()}
+
+
+def test_the_busiest_fab_is_simulated_at_the_nodes_scale(tigris, plans, checks, hvlm):
+    check = checks["load"]
+    assert busiest_site(plans["load"]) == check.site == "arizona"
+    # one simulated day is `stretch` node days: the unloaded simulated cycle time becomes N3's
+    # 90 layers × 1.2 days
+    assert check.stretch * load_curve("smt2020_hvlm").x0 * mean_raw_days(hvlm) == pytest.approx(108.0)
+
+
+def test_the_simulated_fab_releases_what_the_plan_starts(checks, hvlm):
+    q = checks["load"].quarters
+    days_per_quarter = 365.25 / 4 / checks["load"].stretch
+    ran = q[(q["load"] > 0.1) & (q["lots_finished"] > 0)].iloc[:-2]  # the last lots are still in the fab
+    expected_lots = nominal_release_per_day(hvlm) * ran["load"] * days_per_quarter
+    # within 5 %: a stream keeps the interval it drew before a change of load for one release
+    np.testing.assert_allclose(ran["lots_finished"], expected_lots, rtol=0.05)
+    # and the fab puts out no more wafers than were started
+    assert q["simulated_output"].sum() <= q["wafer_starts"].sum() + 1e-6
+
+
+def test_where_the_fab_is_half_loaded_plan_and_simulation_agree(checks):
+    q = checks["load"].quarters
+    half = q[(q["load"] > 0.4) & (q["load"] < 0.6) & q["simulated_cycle_days"].notna()].iloc[1:]
+    assert len(half) >= 5
+    np.testing.assert_allclose(half["simulated_cycle_days"], half["planned_cycle_days"], rtol=0.08)
+
+
+def test_the_load_dependent_plan_promises_less_than_the_constant_one_overpromises(checks):
+    constant, loaded = (checks[k].delivered["difference"].sum() for k in ("constant", "load"))
+    assert constant < 0, "a fab at full load makes less than the constant plan assumes"
+    assert abs(loaded) < abs(constant)
+    full = checks["constant"].quarters.query("load > 0.99")
+    assert (full["simulated_cycle_days"] > full["planned_cycle_days"] * 1.05).all()
+
+
+def test_run_says_why_it_did_not_check_without_the_data(tmp_path, monkeypatch):
+    import fabnet.fabsim as fabsim
+    from fabnet.fabsim import DatasetError
+    from tests.plan.conftest import scenario, tiny
+
+    def missing(name):
+        raise DatasetError(f"no SMT2020 dataset {name!r}")
+
+    monkeypatch.setattr(fabsim, "load_smt2020", missing)
+    job = main_job(scenario(tiny()), tmp_path / "s.duckdb")
+    assert any(m.startswith("Plan not checked on the fab simulator: no SMT2020 dataset 'HVLM'")
+               for m in job.messages)
+    assert "checked_fab" not in job.figures
