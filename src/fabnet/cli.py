@@ -851,6 +851,7 @@ def _print_plan(scenario: Scenario, p: Plan) -> None:
             delivered.add_row(str(product), str(year), f"{row.demand:,.0f}", f"{row.delivered:,.0f}",
                               f"{row.unmet:,.0f}", met)
     out.print(delivered)
+    _print_fab_load(p)
 
     cash = p.cash.groupby("year")
     sums = cash.sum(numeric_only=True)
@@ -869,6 +870,20 @@ def _print_plan(scenario: Scenario, p: Plan) -> None:
             out.print(f"  • {escape(message)}", highlight=False)
     else:
         out.print("All demand is met.")
+
+
+def _print_fab_load(p: Plan) -> None:
+    """Per own fab and year: how loaded it is and the cycle time the plan expects."""
+    running = p.capacity[p.capacity["wafer_starts"] > 0]
+    if running.empty:
+        return
+    table = _table("site", "year", "wafer starts", "mean load", "peak load", "cycle time, days",
+                   title="Own fabs: load and planned cycle time", text_columns=2)
+    years = running.assign(year=running["quarter"].str[:4]).groupby(["site", "year"], sort=False)
+    for (site, year), rows in years:
+        table.add_row(site, year, f"{rows['wafer_starts'].sum():,.0f}", f"{rows['load'].mean():.0%}",
+                      f"{rows['load'].max():.0%}", f"{rows['cycle_days'].min():.0f}–{rows['cycle_days'].max():.0f}")
+    out.print(table)
 
 
 def _print_finance(scenario: Scenario, money: Financials) -> None:
