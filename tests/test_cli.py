@@ -234,6 +234,26 @@ def test_simulate_json_and_the_reference_kernel_agree(hvlm):
     assert fast["lots"] == slow["lots"]
 
 
+def test_load_curve_writes_a_curve_the_planner_can_read(hvlm, tmp_path):
+    from fabnet.plan.loadcurve import curve_from_rows
+
+    out = tmp_path / "curve.json"
+    result = invoke("load-curve", "--loads", "0.3,0.5,0.7", "--seeds", "1", "--days", "40",
+                    "--warmup-days", "20", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    assert "fit: x_factor = " in result.stdout and f"written to {out}" in result.stdout
+    document = json.loads(out.read_text())
+    assert [r["load"] for r in document["points"]] == [0.3, 0.5, 0.7]
+    refit = curve_from_rows("x", document["points"])
+    assert document["fit"]["x0"] == pytest.approx(refit.x0)
+    assert document["provenance"]["dataset"] == "HVLM"
+
+
+def test_load_curve_refuses_bad_loads():
+    result = invoke("load-curve", "--loads", "0.5,high")
+    assert result.exit_code == 2 and "--loads" in result.output
+
+
 def test_simulate_missing_data_exits_2(tmp_path, monkeypatch):
     monkeypatch.setenv("FABNET_SMT2020_DIR", str(tmp_path))
     result = invoke("simulate", "--dataset", "NOPE", "--data", str(tmp_path), "--days", "1")

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import pandas as pd
 import typer
@@ -34,6 +34,9 @@ from fabnet.pipeline import (
 from fabnet.plan import Plan, SolveOptions
 from fabnet.plan.inputs import DAYS_PER_QUARTER
 from fabnet.scenario import Scenario, load_scenario
+
+if TYPE_CHECKING:
+    from fabnet.check import PlanCheck
 
 DEFAULT_SCENARIO = Path("scenarios/tigris.yaml")
 
@@ -607,6 +610,8 @@ def run(
     for key, value in job.figures.items():
         figures.add_row(key.replace("_", " "), format_figure(key, value))
     out.print(figures)
+    if job.check is not None:
+        out.print(_check_table(job.check))
     for message in job.messages:
         out.print(f"  • {escape(message)}", highlight=False)
     out.print(f"run {job.run_id} stored in [bold]{job.store}[/]; report: [bold]{report_path}[/]")
@@ -870,6 +875,25 @@ def _print_plan(scenario: Scenario, p: Plan) -> None:
             out.print(f"  • {escape(message)}", highlight=False)
     else:
         out.print("All demand is met.")
+
+
+def _check_table(check: PlanCheck) -> Table:
+    """The plan check per year: the checked fab's load, wafer output and cycle time, planned
+    against simulated."""
+    table = _table("year", "mean load", "wafers out: planned", "simulated", "cycle time, days: planned", "simulated",
+                   title=f"Plan check: {check.site} ({check.node}) simulated at its planned load "
+                         f"(SMT2020 {check.dataset})")
+    q = check.quarters.assign(year=check.quarters["quarter"].str[:4])
+    for year, rows in q.groupby("year", sort=False):
+        running = rows[rows["wafer_starts"] > 0]
+        table.add_row(year, f"{running['load'].mean():.0%}" if len(running) else "–",
+                      f"{rows['planned_output'].sum():,.0f}", f"{rows['simulated_output'].sum():,.0f}",
+                      _mean_days(running["planned_cycle_days"]), _mean_days(running["simulated_cycle_days"]))
+    return table
+
+
+def _mean_days(days: pd.Series) -> str:
+    return "–" if days.isna().all() else f"{days.mean():.0f}"
 
 
 def _print_fab_load(p: Plan) -> None:

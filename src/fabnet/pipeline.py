@@ -154,6 +154,7 @@ class JobResult:
     money: Financials
     figures: dict[str, object]
     messages: list[str]
+    check: PlanCheck | None = None
 
 
 def scenario_text(scenario: Scenario) -> str:
@@ -175,6 +176,7 @@ def main_job(scenario: Scenario, store_path: str | Path, options: SolveOptions =
     money = plan_finance(scenario, plan)
     tables = run_tables(scenario, plan, money)
     figures = key_figures(plan, money)
+    checked: PlanCheck | str | None = None
     if check:
         checked = plan_check(scenario, plan, step)
         if isinstance(checked, str):
@@ -196,7 +198,8 @@ def main_job(scenario: Scenario, store_path: str | Path, options: SolveOptions =
             "figures": figures}
     with Store(store_path) as store:
         run_id = store.save_run(meta, tables)
-    return JobResult(run_id, Path(store_path), plan, money, figures, list(tables["messages"]["message"]))
+    return JobResult(run_id, Path(store_path), plan, money, figures, list(tables["messages"]["message"]),
+                     None if isinstance(checked, str) else checked)
 
 
 def run_tables(scenario: Scenario, plan: Plan, money: Financials) -> dict[str, pd.DataFrame]:
