@@ -49,7 +49,6 @@ class PlanCheck:
     stretch: float                 # node days per simulated day
     quarters: pd.DataFrame         # quarter: load, starts, planned/simulated output and cycle days
     delivered: pd.DataFrame        # product, year: demand, planned, simulated, difference
-    wall_s: float
 
 
 def busiest_site(plan: Plan) -> str | None:
@@ -82,29 +81,38 @@ def check_plan(scenario: Scenario, plan: Plan, fab: FabData, dataset: str = "HVL
     schedule = tuple(float(loads[min(int(d / sim_quarter), len(loads) - 1)]) for d in range(math.ceil(days)))
     result = simulate(fab, SimOptions(days=days, seed=scenario.seed if seed is None else seed, initial_wip=False,
                                       release_schedule=schedule), progress)
-
-    lots = pd.DataFrame(result.lots, columns=["route", "priority", "stream", "release", "done", "due", "raw"])
-    released_q = (lots["release"] / MINUTES_PER_DAY // sim_quarter).astype(int).to_numpy()
-    done_q = np.minimum((lots["done"] / MINUTES_PER_DAY // sim_quarter).astype(int).to_numpy(), len(rows) - 1)
     expected_lots = nominal_release_per_day(fab) * loads * sim_quarter
-    finished = np.bincount(released_q, minlength=len(rows))
-    # a quarter whose lots have (nearly) all finished is weighed by its lots, the few last ones
-    # by the lots it should have released (a stream keeps the interval it drew before a change
-    # of load for one release, so the counts differ a little where the load changes)
-    complete = finished >= MIN_FINISHED * expected_lots
-    wafers_per_lot = rows["wafer_starts"].to_numpy() / np.where(complete, np.maximum(finished, 1), expected_lots)
-    simulated_out = np.bincount(done_q, weights=wafers_per_lot[released_q], minlength=len(rows))
-    cycle_sum = np.bincount(released_q, weights=(lots["done"] - lots["release"]).to_numpy(), minlength=len(rows))
-    simulated_cycle = np.where(complete, cycle_sum / np.maximum(finished, 1) / MINUTES_PER_DAY * stretch, np.nan)
+    finished, simulated_out, simulated_cycle = per_release_quarter(
+        result.lots, rows["wafer_starts"].to_numpy(), expected_lots, sim_quarter)
 
     planned_out = finishing(rows["cleared"].to_numpy(), x.site_cycle_q[i])
     quarters = pd.DataFrame({
         "quarter": rows["quarter"], "load": rows["load"], "wafer_starts": rows["wafer_starts"],
         "planned_output": planned_out, "simulated_output": simulated_out,
-        "planned_cycle_days": rows["cycle_days"], "simulated_cycle_days": simulated_cycle,
+        "planned_cycle_days": rows["cycle_days"], "simulated_cycle_days": simulated_cycle * stretch,
         "lots_finished": finished})
     delivered = simulated_deliveries(plan, x, i, first, simulated_out - planned_out)
-    return PlanCheck(site, x.site_node[i], dataset, stretch, quarters, delivered, result.wall_s)
+    return PlanCheck(site, x.site_node[i], dataset, stretch, quarters, delivered)
+
+
+def per_release_quarter(lots: list[tuple], starts: np.ndarray, expected_lots: np.ndarray,
+                        sim_quarter: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """From the simulated lots: per quarter, the lots that finished by release quarter, the
+    planned wafers they stand for finishing in each quarter, and the mean simulated cycle time
+    (simulated days) of each release quarter (NaN while too many of its lots are unfinished)."""
+    table = pd.DataFrame(lots, columns=["route", "priority", "stream", "release", "done", "due", "raw"])
+    released = (table["release"] / MINUTES_PER_DAY // sim_quarter).astype(int).to_numpy()
+    done = np.minimum((table["done"] / MINUTES_PER_DAY // sim_quarter).astype(int).to_numpy(), len(starts) - 1)
+    finished = np.bincount(released, minlength=len(starts))
+    # a quarter whose lots have (nearly) all finished is weighed by its lots, the few last ones
+    # by the lots it should have released (a stream keeps the interval it drew before a change
+    # of load for one release, so the counts differ a little where the load changes)
+    complete = finished >= MIN_FINISHED * expected_lots
+    wafers_per_lot = starts / np.where(complete, np.maximum(finished, 1), expected_lots)
+    output = np.bincount(done, weights=wafers_per_lot[released], minlength=len(starts))
+    minutes = np.bincount(released, weights=(table["done"] - table["release"]).to_numpy(), minlength=len(starts))
+    cycle = np.where(complete, minutes / np.maximum(finished, 1) / MINUTES_PER_DAY, np.nan)
+    return finished, output, cycle
 
 
 def finishing(entering: np.ndarray, cycle_q: float) -> np.ndarray:

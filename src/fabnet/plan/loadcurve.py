@@ -64,7 +64,7 @@ class LoadCurve:
     a: float
     p: float
     x0: float
-    saturation: float = BREAKPOINTS[-1]              # the most the fab puts out, share of nominal
+    saturation: float                                # the most the fab puts out, share of nominal
     points: tuple[tuple[float, float], ...] = ()     # (load, multiplier) the fit used
     provenance: dict[str, object] = field(default_factory=dict, compare=False)
 
@@ -73,9 +73,6 @@ class LoadCurve:
         with np.errstate(divide="ignore"):
             value = np.where(u < 1.0, 1.0 + self.a * u**self.p / np.maximum(1.0 - u, 1e-300), np.inf)
         return float(value) if value.ndim == 0 else value
-
-    def cycle_days(self, raw_days: float, load: float | Array) -> float | Array:
-        return raw_days * self.multiplier(load)
 
 
 def fit_load_curve(load: Array, x_factor: Array) -> tuple[float, float, float]:
@@ -113,8 +110,13 @@ def curve_from_rows(name: str, rows: list[dict[str, object]],
     load = np.array([float(r["load"]) for r in used])  # type: ignore[arg-type]
     x_factor = np.array([float(r["x_factor"]) for r in used])  # type: ignore[arg-type]
     x0, a, p = fit_load_curve(load, x_factor)
-    points = tuple((float(u), float(x / x0)) for u, x in zip(load, x_factor, strict=True))
-    return LoadCurve(name, a, p, x0, saturation(rows, settled), points, provenance or {})
+    return LoadCurve(name, a, p, x0, saturation(rows, settled), fitted_points(rows, x0), provenance or {})
+
+
+def fitted_points(rows: list[dict[str, object]], x0: float) -> tuple[tuple[float, float], ...]:
+    """(load, multiplier) of the steady rows."""
+    return tuple((float(r["load"]), float(r["x_factor"]) / x0)  # type: ignore[arg-type]
+                 for r, ok in zip(rows, steady(rows), strict=True) if ok)
 
 
 def saturation(rows: list[dict[str, object]], settled: list[bool]) -> float:
@@ -137,10 +139,8 @@ def load_curve(name: str) -> LoadCurve:
         raise KeyError(f"no stored load curve {name!r}; stored: {', '.join(curve_names()) or 'none'}")
     data = json.loads(path.read_text())
     fit = data["fit"]
-    used = [row for row, ok in zip(data["points"], steady(data["points"]), strict=True) if ok]
     return LoadCurve(name, fit["a"], fit["p"], fit["x0"], fit["saturation"],
-                     tuple((row["load"], row["x_factor"] / fit["x0"]) for row in used),
-                     data.get("provenance", {}))
+                     fitted_points(data["points"], fit["x0"]), data.get("provenance", {}))
 
 
 def save_curve(curve: LoadCurve, rows: list[dict[str, object]], path: Path) -> None:
@@ -171,7 +171,7 @@ def clearing_function(curve: LoadCurve, unloaded_cycle_q: float,
     (those below the curve's saturation, then the saturation), then flat at the last."""
     # a breakpoint a hair below the saturation would make a chord of rounding error
     u = np.array([0.0, *(v for v in loads if v < curve.saturation - 1e-3), curve.saturation])
-    w = u * (1.0 + unloaded_cycle_q * (np.asarray(curve.multiplier(u)) - 1.0))
+    w = np.asarray(steady_available(curve, unloaded_cycle_q, u))
     slopes = np.diff(u) / np.diff(w)
     intercepts = u[:-1] - slopes * w[:-1]
     return ClearingFunction(np.append(slopes, 0.0), np.append(intercepts, u[-1]))
