@@ -205,6 +205,7 @@ def main_job(scenario: Scenario, store_path: str | Path, options: SolveOptions =
 def run_tables(scenario: Scenario, plan: Plan, money: Financials) -> dict[str, pd.DataFrame]:
     ramp = {s.id: len(s.ramp) for s in scenario.sites}
     flows = money.investor_flows.melt(id_vars="quarter", var_name="investor", value_name="flow_usd")
+    curves = node_load_curves(scenario)
     return {
         "builds": plan.builds.assign(ramp_quarters=plan.builds["site"].map(ramp)),
         "packaging_builds": plan.packaging_builds, "capacity": plan.capacity,
@@ -212,7 +213,8 @@ def run_tables(scenario: Scenario, plan: Plan, money: Financials) -> dict[str, p
         "plan_cash": plan.cash, "wafer_demand": wafer_demand(scenario),
         "finance_quarterly": money.quarterly, "investors": money.investors, "investor_flows": flows,
         "messages": pd.DataFrame({"message": plan.messages + money.messages}, dtype=str),
-        "load_curves": node_load_curves(scenario),
+        # the curves the planner used: none when it kept the raw cycle time
+        "load_curves": curves if plan.cycle_time == "load" else curves.iloc[0:0],
     }
 
 
@@ -249,6 +251,7 @@ def key_figures(plan: Plan, money: Financials) -> dict[str, object]:
         "sites_built": ", ".join(sorted(set(plan.builds["site"]))) or "none",
         "capex_usd": float(plan.cash["capex_usd"].sum() + plan.cash["packaging_capex_usd"].sum()),
         "solver": plan.result.termination, "solver_gap": plan.result.gap,
+        "cycle_time": plan.cycle_time,
     }
 
 

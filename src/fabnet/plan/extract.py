@@ -31,6 +31,7 @@ class Plan:
     result: SolveResult
     objective_kind: str
     npv_usd: float
+    cycle_time: str = "load"       # "load" (load-dependent) or "constant"
     messages: list[str] = field(default_factory=list)
 
     @property
@@ -55,6 +56,7 @@ def extract(model: linopy.Model, x: PlanInputs, result: SolveResult) -> Plan:
         result=result,
         objective_kind=x.objective,
         npv_usd=_npv(x, value, cash),
+        cycle_time=x.cycle_time,
     )
 
 

@@ -95,6 +95,7 @@ class PlanInputs:
     book_value_musd: Array            # site × quarter started: a module's book value at the end
     reinvest_operating_cash: bool
     objective: str
+    cycle_time: str                   # "load" or "constant"
     messages: list[str] = field(default_factory=list)
 
     @property
@@ -209,6 +210,7 @@ def prepare(scenario: Scenario, objective: str = "cost", cycle_time: str = "load
         reinvest_operating_cash=scenario.funding.reinvest_operating_cash
         and scenario.finance.revenue == "sales",
         objective=objective,
+        cycle_time=cycle_time,
     )
 
 
