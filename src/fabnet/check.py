@@ -131,13 +131,13 @@ def simulated_deliveries(plan: Plan, x: PlanInputs, site: int, first: int,
     """Accelerators per product and year, as planned and with the checked fab's wafer output
     replaced by the simulated one (see the module's note)."""
     site_rows = plan.production[plan.production["source"] == x.sites[site]]
+    total = site_rows.groupby("quarter", sort=False)["wafer_starts"].sum().to_numpy()
     frames = []
     for j, product in enumerate(x.products):
         supply = plan.supply[plan.supply["product"] == product].reset_index(drop=True)
         starts = site_rows[site_rows["product"] == product]["wafer_starts"].to_numpy()
         if not len(starts):
             continue
-        total = site_rows.groupby("quarter")["wafer_starts"].sum().to_numpy()
         share = np.divide(starts, total, out=np.zeros_like(starts), where=total > 0)[first:]
         per_wafer = x.good_dies_per_wafer[j] * x.packaging_yield[j] / x.dies_per_package[j]
         extra = np.zeros(x.horizon)
