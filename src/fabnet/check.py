@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from fabnet.core.periods import delayed
 from fabnet.fabsim import FabData, SimOptions, simulate
 from fabnet.fabsim.curve import nominal_release_per_day
 from fabnet.fabsim.engine import MINUTES_PER_DAY, mean_raw_days
@@ -85,7 +86,7 @@ def check_plan(scenario: Scenario, plan: Plan, fab: FabData, dataset: str = "HVL
     finished, simulated_out, simulated_cycle = per_release_quarter(
         result.lots, rows["wafer_starts"].to_numpy(), expected_lots, sim_quarter)
 
-    planned_out = finishing(rows["cleared"].to_numpy(), x.site_cycle_q[i])
+    planned_out = delayed(rows["cleared"].to_numpy(), x.site_cycle_q[i])
     quarters = pd.DataFrame({
         "quarter": rows["quarter"], "load": rows["load"], "wafer_starts": rows["wafer_starts"],
         "planned_output": planned_out, "simulated_output": simulated_out,
@@ -115,17 +116,6 @@ def per_release_quarter(lots: list[tuple], starts: np.ndarray, expected_lots: np
     return finished, output, cycle
 
 
-def finishing(entering: np.ndarray, cycle_q: float) -> np.ndarray:
-    """Wafers finishing per quarter when `entering` take cycle_q quarters, split over two
-    quarters as in the planner's die balance."""
-    whole, later = int(math.floor(cycle_q)), cycle_q - math.floor(cycle_q)
-    out = np.zeros(len(entering))
-    for lag, share in ((whole, 1.0 - later), (whole + 1, later)):
-        if lag < len(entering):
-            out[lag:] += share * entering[: len(entering) - lag]
-    return out
-
-
 def simulated_deliveries(plan: Plan, x: PlanInputs, site: int, first: int,
                          extra_wafers: np.ndarray) -> pd.DataFrame:
     """Accelerators per product and year, as planned and with the checked fab's wafer output
@@ -142,6 +132,7 @@ def simulated_deliveries(plan: Plan, x: PlanInputs, site: int, first: int,
         per_wafer = x.good_dies_per_wafer[j] * x.packaging_yield[j] / x.dies_per_package[j]
         extra = np.zeros(x.horizon)
         extra[first:] = extra_wafers * share * per_wafer
+        extra = delayed(extra, x.cycle_q[j] - x.site_cycle_q[site])  # packaging after the fab
         planned = supply["delivered"].to_numpy()
         simulated = bank_deliveries(planned + extra, supply["demand"].to_numpy())
         frames.append(pd.DataFrame({"product": product, "year": supply["year"], "demand": supply["demand"],

@@ -2,7 +2,9 @@
 (simulation) → store → report.
 
 The engines take plain numbers; this module turns scenario objects into those numbers and
-their results into tidy tables.
+their results into tidy tables. Every run plans the scenario twice: as written, and without any
+fab of its own (the counterfactual: foundries and bought accelerators only), so that it can say
+what the network adds.
 """
 
 from __future__ import annotations
@@ -30,7 +32,9 @@ from fabnet.chips import (
     wafer_starts_for,
 )
 from fabnet.finance import Financials, PlanTables, compute_financials
+from fabnet.finance.deal import Deal, make_deal
 from fabnet.plan import Plan, SolveOptions, make_plan
+from fabnet.plan.inputs import site_ramp
 from fabnet.plan.loadcurve import load_curve
 from fabnet.scenario.schema import Node, Product, Scenario
 
@@ -50,18 +54,22 @@ def node_d0(node: Node, fab_age_q: float | None = None) -> float:
 
 
 def product_economics(scenario: Scenario, fab_age_q: float | None = None) -> pd.DataFrame:
-    """One row per product: dies per wafer, yield, cost per good die and per accelerator."""
+    """One row per product the buyer designs: dies per wafer, yield, cost per good die and per
+    accelerator at the market wafer and HBM prices of its tape-out quarter (the horizon's first
+    without a design programme), against its market price then."""
     rows = []
-    for product in scenario.products:
+    for product in scenario.made_products:
         node = scenario.node(product.node)
         line = scenario.packaging_line(product.packaging)
+        when = [product.design.tape_out if product.design else scenario.horizon.start]
         d0 = node_d0(node, fab_age_q)
-        die = _die_economics(product, node, d0)
+        die = _die_economics(product, node, d0, float(node.wafer_price(when)[0]))
+        stack = float(scenario.hbm_supply(product.hbm).price(when)[0]) if product.hbm else 0.0
         cost = package_cost(
             cost_per_good_die=die.cost_per_good_die,
             dies_per_package=product.compute_dies_per_package,
             hbm_stacks=product.hbm_stacks,
-            hbm_stack_cost_usd=product.hbm_stack_cost_usd,
+            hbm_stack_cost_usd=stack,
             packaging_wafer_cost_usd=line.wafer_cost_usd,
             packages_per_wafer=line.packages_per_wafer,
             assembly_test_cost_usd=product.assembly_test_cost_usd,
@@ -70,6 +78,7 @@ def product_economics(scenario: Scenario, fab_age_q: float | None = None) -> pd.
         rows.append({
             "product": product.id,
             "node": node.id,
+            "priced_at": str(when[0]),
             "die_area_mm2": product.die_area_mm2,
             "d0_per_cm2": d0,
             "gross_dies": die.gross_dies,
@@ -82,19 +91,20 @@ def product_economics(scenario: Scenario, fab_age_q: float | None = None) -> pd.
             "assembly_test_usd": cost.assembly_test,
             "packaging_loss_usd": cost.yield_loss,
             "cost_per_accelerator_usd": cost.total,
-            "price_usd": product.price_usd,
+            "market_price_usd": float(product.market_price(when)[0]),
         })
     return pd.DataFrame(rows)
 
 
-def _die_economics(product: Product, node: Node, d0: float):  # type: ignore[no-untyped-def]
+def _die_economics(product: Product, node: Node, d0: float, wafer_price_usd: float):  # type: ignore[no-untyped-def]
     harvest = product.harvesting
     model = node.yield_model
+    assert product.die_width_mm is not None and product.die_height_mm is not None
     return die_economics(
         die_w_mm=product.die_width_mm,
         die_h_mm=product.die_height_mm,
         d0_per_cm2=d0,
-        wafer_cost_usd=node.wafer_price_usd,
+        wafer_cost_usd=wafer_price_usd,
         wafer_mm=node.wafer_diameter_mm,
         edge_mm=node.edge_exclusion_mm,
         scribe_mm=node.scribe_mm,
@@ -105,14 +115,15 @@ def _die_economics(product: Product, node: Node, d0: float):  # type: ignore[no-
 
 
 def wafer_demand(scenario: Scenario, fab_age_q: float | None = None) -> pd.DataFrame:
-    """Accelerators wanted → wafer starts and interposer wafers, one row per product × quarter.
+    """Accelerators wanted → wafer starts and interposer wafers, one row per designed product ×
+    quarter.
 
     Quantities are those needed to deliver each quarter's demand; they take no account of when
     the wafers must start (the planner shifts starts by the node's cycle time)."""
     economics = product_economics(scenario, fab_age_q).set_index("product")
     periods = scenario.horizon.periods
     frames = []
-    for product in scenario.products:
+    for product in scenario.made_products:
         line = scenario.packaging_line(product.packaging)
         accelerators = product.demand.quarterly(periods)
         good_per_wafer = economics.at[product.id, "good_dies_per_wafer"]
@@ -130,31 +141,110 @@ def wafer_demand(scenario: Scenario, fab_age_q: float | None = None) -> pd.DataF
                 accelerators, packages_per_wafer=line.packages_per_wafer,
                 packaging_yield=line.yield_),
         }))
-    return pd.concat(frames, ignore_index=True)
+    columns = ["product", "node", "quarter", "year", "accelerators", "good_dies", "wafer_starts",
+               "interposer_wafers"]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
 
 
-def plan_network(scenario: Scenario, objective: str = "cost",
-                 options: SolveOptions = SolveOptions(), cycle_time: str = "load") -> Plan:
+def plan_network(scenario: Scenario, options: SolveOptions = SolveOptions(),
+                 cycle_time: str = "load") -> Plan:
     """The network plan of a scenario (see fabnet.plan.make_plan)."""
-    return make_plan(scenario, objective, options, cycle_time)
+    return make_plan(scenario, options, cycle_time)
+
+
+def plan_tables(plan: Plan) -> PlanTables:
+    return PlanTables(builds=plan.builds, packaging_builds=plan.packaging_builds, capacity=plan.capacity,
+                      supply=plan.supply, foundry=plan.foundry, production=plan.production)
 
 
 def plan_finance(scenario: Scenario, plan: Plan) -> Financials:
-    """The money of a plan: cash flows, metrics and returns per investor."""
-    tables = PlanTables(builds=plan.builds, packaging_builds=plan.packaging_builds,
-                        production=plan.production, supply=plan.supply, cash=plan.cash)
-    return compute_financials(scenario, tables)
+    """The money of a plan, for the fab company and for the buyer."""
+    return compute_financials(scenario, plan_tables(plan))
+
+
+def without_fabs(scenario: Scenario) -> Scenario:
+    """The counterfactual: the same scenario with no site of the fab company (the buyer gets
+    wafers from foundries only, and buys what it cannot have made)."""
+    return scenario.model_copy(update={"sites": ()})
+
+
+@dataclass(frozen=True)
+class Decision:
+    """A plan, the same scenario's plan without fabs, both parties' money for each, and the deal."""
+
+    plan: Plan
+    money: Financials
+    counterfactual: Plan
+    foundry_route: Financials
+    deal: Deal
+
+    def figures(self) -> dict[str, object]:
+        """The decision figures, first what the network adds, then each party's result."""
+        with_fabs, without = self.money.buyer.metrics, self.foundry_route.buyer.metrics
+        fab = self.money.fabco.metrics
+        figures: dict[str, object] = {
+            "network_adds_accelerators": with_fabs["accelerators_delivered"] - without["accelerators_delivered"],
+            "network_adds_buyer_gain_usd": (with_fabs["buyer_savings_vs_market_usd"]
+                                            - without["buyer_savings_vs_market_usd"]),
+            "buyer_cost_per_accelerator_usd": with_fabs["buyer_cost_per_accelerator_usd"],
+            "foundry_route_cost_per_accelerator_usd": without["buyer_cost_per_accelerator_usd"],
+            "market_price_per_accelerator_usd": with_fabs["market_price_per_accelerator_usd"],
+            "fabco_npv_usd": fab["fabco_npv_usd"],
+            "fabco_irr": fab["fabco_irr"],
+        }
+        for row in self.money.fabco.investors.itertuples():
+            figures[f"irr_{row.investor}"] = row.irr if row.called_usd > 0 else None
+        figures |= {
+            "deal_low_share_of_market": self.deal.low, "deal_high_share_of_market": self.deal.high,
+            "fabco_gross_margin": fab["fabco_gross_margin"],
+            "fabco_revenue_usd": fab["fabco_revenue_usd"],
+            "peak_funding_need_usd": fab["peak_funding_need_usd"],
+            "payback_quarter": fab["payback_quarter"],
+            "funding_gap_usd": fab["funding_gap_usd"],
+            "buyer_savings_vs_market_usd": with_fabs["buyer_savings_vs_market_usd"],
+        }
+        return figures
+
+    def sentences(self) -> list[str]:
+        """The deal's verdict and why an IRR is above 100 %, where one is."""
+        notes = [self.deal.verdict]
+        if self.money.fabco.metrics.get("fabco_irr_note"):
+            notes.append(str(self.money.fabco.metrics["fabco_irr_note"]))
+        notes += [note for note in self.money.fabco.investors["irr_note"] if note]
+        return notes
+
+
+def decide(scenario: Scenario, options: SolveOptions = SolveOptions(), cycle_time: str = "load",
+           step: Callable[[str], None] = lambda name: None) -> Decision:
+    """Plan the scenario and its counterfactual (one more solve, without fabs), follow both
+    parties' money in each, and sweep the offtake price (the deal)."""
+    step("planning")
+    plan = plan_network(scenario, options, cycle_time)
+    step("planning without fabs (the counterfactual)")
+    alone = without_fabs(scenario)
+    counterfactual = plan if not scenario.sites else plan_network(alone, options, cycle_time)
+    step("finance and the deal")
+    money = plan_finance(scenario, plan)
+    route = plan_finance(alone, counterfactual)
+    return Decision(plan, money, counterfactual, route, make_deal(scenario, plan_tables(plan), route))
 
 
 @dataclass(frozen=True)
 class JobResult:
     run_id: int
     store: Path
-    plan: Plan
-    money: Financials
+    decision: Decision
     figures: dict[str, object]
     messages: list[str]
     check: PlanCheck | None = None
+
+    @property
+    def plan(self) -> Plan:
+        return self.decision.plan
+
+    @property
+    def money(self) -> Financials:
+        return self.decision.money
 
 
 def scenario_text(scenario: Scenario) -> str:
@@ -165,17 +255,16 @@ def scenario_text(scenario: Scenario) -> str:
 def main_job(scenario: Scenario, store_path: str | Path, options: SolveOptions = SolveOptions(),
              step: Callable[[str], None] = lambda name: None, cycle_time: str = "load",
              check: bool = True) -> JobResult:
-    """validate (done by the caller) → plan → finance → check the plan on the fab simulator
-    (when `check` and the SMT2020 data is there) → simulate (when asked) → store. The report
-    is drawn from the store by its reader (fabnet.report), not here."""
+    """validate (done by the caller) → plan, and plan without fabs → both parties' money → the
+    deal → check the plan on the fab simulator (when `check` and the SMT2020 data is there) →
+    simulate (when asked) → store. The report is drawn from the store by its reader
+    (fabnet.report), not here."""
     from fabnet.store import Store
 
-    step("planning")
-    plan = plan_network(scenario, "cost", options, cycle_time)
-    step("finance")
-    money = plan_finance(scenario, plan)
-    tables = run_tables(scenario, plan, money)
-    figures = key_figures(plan, money)
+    decision = decide(scenario, options, cycle_time, step)
+    plan = decision.plan
+    tables = run_tables(scenario, decision)
+    figures = decision.figures() | key_figures(plan, decision.money)
     checked: PlanCheck | str | None = None
     if check:
         checked = plan_check(scenario, plan, step)
@@ -198,21 +287,28 @@ def main_job(scenario: Scenario, store_path: str | Path, options: SolveOptions =
             "figures": figures}
     with Store(store_path) as store:
         run_id = store.save_run(meta, tables)
-    return JobResult(run_id, Path(store_path), plan, money, figures, list(tables["messages"]["message"]),
+    return JobResult(run_id, Path(store_path), decision, figures, list(tables["messages"]["message"]),
                      None if isinstance(checked, str) else checked)
 
 
-def run_tables(scenario: Scenario, plan: Plan, money: Financials) -> dict[str, pd.DataFrame]:
-    ramp = {s.id: len(s.ramp) for s in scenario.sites}
-    flows = money.investor_flows.melt(id_vars="quarter", var_name="investor", value_name="flow_usd")
+def run_tables(scenario: Scenario, decision: Decision) -> dict[str, pd.DataFrame]:
+    plan, money = decision.plan, decision.money
+    ramp = {s.id: len(site_ramp(s, scenario)) for s in scenario.sites}
     curves = node_load_curves(scenario)
+    without = decision.counterfactual.supply[["product", "quarter", "year", "demand", "delivered", "unmet"]]
     return {
         "builds": plan.builds.assign(ramp_quarters=plan.builds["site"].map(ramp)),
         "packaging_builds": plan.packaging_builds, "capacity": plan.capacity,
         "production": plan.production, "supply": plan.supply, "packaging": plan.packaging,
-        "plan_cash": plan.cash, "wafer_demand": wafer_demand(scenario),
-        "finance_quarterly": money.quarterly, "investors": money.investors, "investor_flows": flows,
-        "messages": pd.DataFrame({"message": plan.messages + money.messages}, dtype=str),
+        "foundry": plan.foundry, "hbm": plan.hbm, "plan_budget": plan.budget,
+        "wafer_demand": wafer_demand(scenario),
+        "fabco_quarterly": money.fabco.quarterly, "investors": money.fabco.investors,
+        "investor_flows": money.fabco.investor_flows,
+        "buyer_quarterly": money.buyer.quarterly, "buyer_products": money.buyer.products,
+        "counterfactual_supply": without,
+        "counterfactual_buyer_quarterly": decision.foundry_route.buyer.quarterly,
+        "deal_points": decision.deal.points, "deal_investors": decision.deal.investors,
+        "messages": pd.DataFrame({"message": decision.sentences() + plan.messages + money.messages}, dtype=str),
         # the curves the planner used: none when it kept the raw cycle time
         "load_curves": curves if plan.cycle_time == "load" else curves.iloc[0:0],
     }
@@ -238,18 +334,16 @@ def node_load_curves(scenario: Scenario) -> pd.DataFrame:
 
 
 def key_figures(plan: Plan, money: Financials) -> dict[str, object]:
-    m = money.metrics
+    """What the plan does: accelerators, fabs, capex, and how it was solved."""
+    capex = money.fabco.quarterly
     return {
-        "npv_usd": m["npv_usd"], "irr": m["irr"], "payback_quarter": m["payback_quarter"],
-        "peak_funding_need_usd": m["peak_funding_need_usd"],
-        "levelised_cost_per_accelerator_usd": m["levelised_cost_per_accelerator_usd"],
-        "funding_gap_usd": m["funding_gap_usd"],
         "accelerators_demanded": float(plan.supply["demand"].sum()),
         "accelerators_delivered": float(plan.supply["delivered"].sum()),
         "accelerators_unmet": float(plan.supply["unmet"].sum()),
         "modules_built": int(plan.builds["modules"].sum()) if len(plan.builds) else 0,
         "sites_built": ", ".join(sorted(set(plan.builds["site"]))) or "none",
-        "capex_usd": float(plan.cash["capex_usd"].sum() + plan.cash["packaging_capex_usd"].sum()),
+        "fabco_capex_usd": float((capex["capex_building_usd"] + capex["capex_tools_usd"]).sum()),
+        "system_cost_usd": plan.objective_usd,
         "solver": plan.result.termination, "solver_gap": plan.result.gap,
         "cycle_time": plan.cycle_time,
     }

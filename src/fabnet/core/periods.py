@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
+
+import numpy as np
 
 _PATTERN = re.compile(r"^\s*(\d{4})\s*-?\s*[Qq]([1-4])\s*$")
 
@@ -54,3 +57,24 @@ class Quarter:
 
 def quarter_range(start: Quarter, count: int) -> list[Quarter]:
     return [start + i for i in range(count)]
+
+
+def split_lag(lag_q: float) -> tuple[int, float]:
+    """A delay of `lag_q` quarters (fractional), by the floor-and-split rule: of what enters in
+    quarter t, the share 1 − f leaves in t + n and the share f in t + n + 1, where n = ⌊lag_q⌋
+    and f = lag_q − n. The planner's die balance, its revenue timing, the fixed-plan risk model
+    and the plan check all move wafers and dies through time with this one rule."""
+    whole = int(math.floor(lag_q + 1e-12))
+    return whole, max(lag_q - whole, 0.0)
+
+
+def delayed(flow: np.ndarray, lag_q: float) -> np.ndarray:
+    """`flow` (quarters on the last axis) delayed by `lag_q` quarters (split_lag); what would
+    leave after the last quarter is dropped."""
+    whole, later = split_lag(lag_q)
+    out = np.zeros(np.shape(flow))
+    horizon = out.shape[-1]
+    for lag, share in ((whole, 1.0 - later), (whole + 1, later)):
+        if lag < horizon and share > 0:
+            out[..., lag:] += share * np.asarray(flow)[..., : horizon - lag]
+    return out

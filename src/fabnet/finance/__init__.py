@@ -1,7 +1,56 @@
-"""Finance: a plan's cash flows, depreciation, tax, grants, debt, investor returns, NPV/IRR."""
+"""Finance: the money of a plan for each of its two parties — the fab company (cash flows,
+depreciation, tax, grants, debt, investor returns, NPV/IRR) and the buyer (what its
+accelerators cost against the market) — and the deal between them (the offtake price range
+that serves both)."""
 
-from fabnet.finance.cashflow import Financials, PlanTables, compute_financials
-from fabnet.finance.metrics import annualise, irr, npv, payback_period, peak_funding_need
+from __future__ import annotations
 
-__all__ = ["Financials", "PlanTables", "annualise", "compute_financials", "irr", "npv",
-           "payback_period", "peak_funding_need"]
+from dataclasses import dataclass
+
+import pandas as pd
+
+from fabnet.finance.buyer import Buyer, buyer_financials, quantities
+from fabnet.finance.fabco import FabCo, fabco_financials, operations
+from fabnet.finance.metrics import annualise, irr, npv, payback_period, peak_funding_need, present_value
+from fabnet.scenario.schema import Offtake, Scenario
+
+
+@dataclass(frozen=True)
+class PlanTables:
+    """What finance reads of a plan (the tables of fabnet.plan.Plan, same columns)."""
+
+    builds: pd.DataFrame            # site, started, modules, online
+    packaging_builds: pd.DataFrame  # line, started, modules, online
+    capacity: pd.DataFrame          # site, quarter: modules online, real wafer starts, wafers out, ...
+    supply: pd.DataFrame            # product, quarter: packages started, bought, delivered
+    foundry: pd.DataFrame           # offer, quarter: reserved, used
+    production: pd.DataFrame        # source, kind, product, quarter, wafer starts
+
+
+@dataclass(frozen=True)
+class Financials:
+    """The money of one plan: the fab company's and the buyer's."""
+
+    fabco: FabCo
+    buyer: Buyer
+
+    @property
+    def metrics(self) -> dict[str, float | str | None]:
+        return {**self.fabco.metrics, **self.buyer.metrics}
+
+    @property
+    def messages(self) -> list[str]:
+        return self.fabco.messages
+
+
+def compute_financials(scenario: Scenario, plan: PlanTables, offtake: Offtake | None = None) -> Financials:
+    """Both parties' money for a plan, under the scenario's offtake contract or `offtake`."""
+    fab = fabco_financials(scenario, plan.builds, operations(scenario, plan.capacity), offtake)
+    paid = (fab.quarterly["wafer_revenue_usd"] + fab.quarterly["take_or_pay_usd"]).to_numpy()
+    buyer = buyer_financials(scenario, quantities(scenario, plan.supply, plan.foundry), paid,
+                             plan.packaging_builds, plan.production)
+    return Financials(fab, buyer)
+
+
+__all__ = ["Buyer", "FabCo", "Financials", "PlanTables", "annualise", "compute_financials", "irr", "npv",
+           "payback_period", "peak_funding_need", "present_value"]

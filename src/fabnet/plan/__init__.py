@@ -20,12 +20,11 @@ from fabnet.scenario.schema import Scenario
 INFEASIBLE = ("infeasible", "infeasible_or_unbounded")
 
 
-def make_plan(scenario: Scenario, objective: str = "cost",
-              options: SolveOptions = SolveOptions(), cycle_time: str = "load") -> Plan:
+def make_plan(scenario: Scenario, options: SolveOptions = SolveOptions(), cycle_time: str = "load") -> Plan:
     """Plan a scenario: check policies, build, solve, extract, explain shortfalls.
     Raises PlanInfeasible, in words, when no plan satisfies the budget and policies.
     `cycle_time`: "load" (own fabs' cycle time grows with their load) or "constant"."""
-    inputs = prepare(scenario, objective, cycle_time)
+    inputs = prepare(scenario, cycle_time)
     check_mandatory_sites(inputs)
     model = build_from_inputs(inputs)
     result = solve(model, options)

@@ -4,7 +4,8 @@ Two kinds of explanation:
 - before solving, policies that no plan can satisfy (a mandatory site the money cannot pay
   for, or that cannot come online inside the horizon) raise `PlanInfeasible`;
 - after solving, each run of quarters with unmet demand gets one sentence naming what held it
-  back: no supply could arrive yet, packaging full, wafer capacity full, money spent, or a
+  back: no supply could arrive yet (or, for a design, not before its tape-out), the vendor of a
+  bought product sells no more, packaging or HBM full, wafer capacity full, money spent, or a
   choice because supplying it would cost more than its penalty.
 """
 
@@ -15,6 +16,7 @@ import itertools
 import numpy as np
 
 from fabnet.core.errors import PlanInfeasible
+from fabnet.core.format import count, usd
 from fabnet.plan.extract import Plan
 from fabnet.plan.inputs import DAYS_PER_QUARTER, MONTHS_PER_QUARTER, MUSD, PlanInputs
 
@@ -24,9 +26,9 @@ FULL = 0.999
 CASH_EMPTY_MUSD = 1.0
 
 
-def usd(amount_musd: float) -> str:
-    """MUSD as text: $12.1 B or $350 M."""
-    return f"${amount_musd / 1e3:,.1f} B" if abs(amount_musd) >= 1e3 else f"${amount_musd:,.0f} M"
+def musd(amount_musd: float) -> str:
+    """MUSD as text, written as every amount is (core.format.usd)."""
+    return usd(amount_musd * MUSD)
 
 
 def check_mandatory_sites(x: PlanInputs) -> None:
@@ -53,9 +55,9 @@ def explain_infeasible(x: PlanInputs) -> str:
         funds = np.cumsum(x.funds_musd)
         q = int(np.argmax(need - funds))
         names = ", ".join(f"'{x.sites[i]}'" for i in mandatory)
-        return (f"budget (cash): the mandatory sites {names} together need {usd(need[q])} by "
+        return (f"budget (cash): the mandatory sites {names} together need {musd(need[q])} by "
                 f"{x.quarters[q]} at their earliest affordable starts, but the investors commit "
-                f"{usd(funds[q])} by then")
+                f"{musd(funds[q])} by then")
     return "the model is infeasible although no site is mandatory; please report this scenario"
 
 
@@ -75,8 +77,8 @@ def _mandatory_site_problem(x: PlanInputs, i: int, count_revenue: bool = True) -
     need = _spend_curve(x, i, start)
     funds = np.cumsum(x.funds_musd)
     q = int(np.argmax(need - funds))
-    return (f"budget (cash): site '{site}' needs {usd(need[q])} by {x.quarters[q]} but the "
-            f"investors commit {usd(funds[q])} by then (it is mandatory; even its best start, "
+    return (f"budget (cash): site '{site}' needs {musd(need[q])} by {x.quarters[q]} but the "
+            f"investors commit {musd(funds[q])} by then (it is mandatory; even its best start, "
             f"{x.quarters[start]}, with {x.grant_share[i]:.0%} grants, runs out of money)")
 
 
@@ -130,8 +132,15 @@ def explain_shortfalls(plan: Plan, x: PlanInputs) -> list[str]:
 
 
 def _reason(plan: Plan, x: PlanInputs, p: int, t: int) -> str:
+    if not x.made[p]:
+        return _bought_reason(plan, x, p, t)
     node = x.product_node[p]
     whole = int(np.floor(x.cycle_q[p]))
+    first = int(x.first_start[p])
+    if t < first + whole:
+        return (f"its wafers may start only from its tape-out in {x.quarters[first]}, and an "
+                f"accelerator takes {x.cycle_q[p] * DAYS_PER_QUARTER:.0f} days from wafer start to "
+                "delivery (fab and packaging)")
     arrival = _earliest_arrival(x, node, whole)
     if arrival is None or t < arrival[0]:
         return _no_supply_yet(x, p, node, arrival)
@@ -141,15 +150,29 @@ def _reason(plan: Plan, x: PlanInputs, p: int, t: int) -> str:
     if capacity <= 0 or packaging.at[t, "used_wafers"] >= FULL * capacity:
         return (f"packaging line '{line}' is full ({capacity / MONTHS_PER_QUARTER:,.0f} "
                 "interposer wafers a month)")
-    if _wafers_full(plan, x, node, [t - whole, t - whole - 1]):
+    h = int(x.product_hbm[p])
+    if h >= 0 and np.isfinite(x.hbm_cap[h, t]):
+        used = plan.hbm[plan.hbm["memory"] == x.memories[h]]["stacks_used"].to_numpy()[t]
+        if used >= FULL * x.hbm_cap[h, t]:
+            return f"HBM '{x.memories[h]}' is sold out ({count(x.hbm_cap[h, t])} stacks a quarter)"
+    if _wafers_full(plan, x, node, [q for q in (t - whole, t - whole - 1) if q >= first]):
         return f"all {node} wafer capacity that could feed it (sites and foundry) is in use"
-    cash = plan.cash["cash_usd"].to_numpy() / MUSD
+    cash = plan.budget["cash_usd"].to_numpy() / MUSD
     spent = np.nonzero(cash[: t + 1] < CASH_EMPTY_MUSD)[0]
-    if len(spent):
-        return (f"the money is spent (cash runs out in {x.quarters[int(spent[0])]}; investors "
-                f"commit {usd(np.sum(x.funds_musd))} in all)")
+    if len(spent) and x.sites:
+        return (f"the fab company's money is spent (cash runs out in {x.quarters[int(spent[0])]}; "
+                f"investors commit {musd(np.sum(x.funds_musd))} in all)")
     return (f"by choice: supplying it would cost more than its penalty of "
-            f"${x.penalty_musd[p] * MUSD:,.0f} per accelerator")
+            f"{usd(x.penalty_musd[p, t] * MUSD)} per accelerator")
+
+
+def _bought_reason(plan: Plan, x: PlanInputs, p: int, t: int) -> str:
+    cap = x.bought_cap[p, t]
+    bought = plan.supply[plan.supply["product"] == x.products[p]]["bought"].to_numpy()[t]
+    if np.isfinite(cap) and bought >= FULL * cap:
+        return f"its vendor sells the buyer at most {count(cap)} a quarter"
+    return (f"by choice: buying it would cost more than its penalty of "
+            f"{usd(x.penalty_musd[p, t] * MUSD)} per accelerator")
 
 
 def _earliest_arrival(x: PlanInputs, node: str, whole: int) -> tuple[int, str, str] | None:

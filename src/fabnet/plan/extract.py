@@ -1,4 +1,10 @@
-"""Solved model → `Plan`: tidy pandas tables, one row per entity × quarter, in USD."""
+"""Solved model → `Plan`: tidy tables of quantities, one row per entity × quarter.
+
+The plan holds what is built, started, made, bought and delivered; what it all costs and earns,
+and for whom, is finance's business (fabnet.finance), which reads these tables. The one money
+table here, `budget`, is the fab company's cash as the planner's budget saw it, for the
+explanations of shortfalls.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +14,9 @@ import linopy
 import numpy as np
 import pandas as pd
 
-from fabnet.plan.inputs import DAYS_PER_QUARTER, MUSD, PlanInputs
-from fabnet.plan.model import SPENDING_KINDS, build_cost_per_module, revenue, spending
+from fabnet.core.periods import delayed
+from fabnet.plan.inputs import DAYS_PER_QUARTER, MUSD, PlanInputs, capacity_from_builds
+from fabnet.plan.model import FABCO_KINDS, spending
 from fabnet.plan.solve import SolveResult
 
 #: Quantities below this are solver noise, not decisions.
@@ -18,25 +25,32 @@ EPS = 1e-6
 
 @dataclass(frozen=True)
 class Plan:
-    """The network plan. Money in USD, wafers per quarter unless a column says otherwise."""
+    """The network plan. Quantities per quarter unless a column says otherwise."""
 
-    builds: pd.DataFrame           # site, region-free: site, node, started, modules, online
+    builds: pd.DataFrame            # site, node, started, modules, online
     packaging_builds: pd.DataFrame  # line, started, modules, online
-    supply: pd.DataFrame           # product, quarter: demand, delivered, unmet, good dies, die bank
-    production: pd.DataFrame       # source (site or foundry offer), node, product, quarter: wafer starts
-    capacity: pd.DataFrame         # site, quarter: wafer capacity, effective capacity, wafer starts,
-    #                                load, queue, cleared, planned cycle time
-    packaging: pd.DataFrame        # line, quarter: capacity and use, interposer wafers
-    cash: pd.DataFrame             # quarter: spending by kind, commitments, revenue, balance
+    supply: pd.DataFrame            # product, quarter: demand, made, bought, delivered, unmet, packages, die bank
+    production: pd.DataFrame        # source (site or foundry offer), kind, node, product, quarter: wafer starts
+    capacity: pd.DataFrame          # site, quarter: modules, capacity, starts, load, queue, cleared,
+    #                                 cycle time (mature-equivalent wafers, the plan's unit); real
+    #                                 wafers started, out to the buyer, out to the market, and the
+    #                                 capacity's output (what take-or-pay counts)
+    foundry: pd.DataFrame           # offer, node, quarter: capacity, reserved, used
+    packaging: pd.DataFrame         # line, quarter: capacity and use, interposer wafers
+    hbm: pd.DataFrame               # memory, quarter: stacks available and used
+    budget: pd.DataFrame            # quarter: the fab company's cash as the planner's budget saw it
     result: SolveResult
-    objective_kind: str
-    npv_usd: float
-    cycle_time: str = "load"       # "load" (load-dependent) or "constant"
+    cycle_time: str = "load"        # "load" (load-dependent) or "constant"
     messages: list[str] = field(default_factory=list)
 
     @property
     def optimal(self) -> bool:
         return self.result.optimal
+
+    @property
+    def objective_usd(self) -> float | None:
+        """The planner's objective: the system's discounted cost, USD (not an NPV)."""
+        return None if self.result.objective is None else self.result.objective * MUSD
 
 
 def extract(model: linopy.Model, x: PlanInputs, result: SolveResult) -> Plan:
@@ -44,24 +58,30 @@ def extract(model: linopy.Model, x: PlanInputs, result: SolveResult) -> Plan:
         raise ValueError("extract needs a solved model with a solution")
     value = {name: model.variables[name].solution.fillna(0.0) for name in model.variables}
     quarters = [str(q) for q in x.quarters]
-    cash = _cash(model, x, value, quarters)
     return Plan(
         builds=_builds(x, value, quarters),
         packaging_builds=_packaging_builds(x, value, quarters),
         supply=_supply(x, value, quarters),
         production=_production(x, value, quarters),
         capacity=_capacity(x, value, quarters),
+        foundry=_foundry(x, value, quarters),
         packaging=_packaging(x, value, quarters),
-        cash=cash,
+        hbm=_hbm(x, value, quarters),
+        budget=_budget(model, x, value, quarters),
         result=result,
-        objective_kind=x.objective,
-        npv_usd=_npv(x, value, cash),
         cycle_time=x.cycle_time,
     )
 
 
 def _quarter_label(x: PlanInputs, index: int) -> str:
     return str(x.quarters[0] + int(index))
+
+
+def _matrix(value, name: str, *dims: str, like: tuple[int, ...]) -> np.ndarray:  # type: ignore[no-untyped-def]
+    """A solved variable as an array over `dims` (zeros when the model has no such variable)."""
+    if name not in value:
+        return np.zeros(like)
+    return np.clip(value[name].transpose(*dims).values, 0, None)
 
 
 def _builds(x: PlanInputs, value, quarters) -> pd.DataFrame:  # type: ignore[no-untyped-def]
@@ -88,21 +108,26 @@ def _modules_started(x: PlanInputs, value, quarters, name: str, dim: str, ids: l
 
 
 def _supply(x: PlanInputs, value, quarters) -> pd.DataFrame:  # type: ignore[no-untyped-def]
-    packages = value["packages"].transpose("product", "quarter").values
-    unmet = value["unmet"].transpose("product", "quarter").values
-    bank = value["die_bank"].transpose("product", "quarter").values
+    shape = (len(x.products), x.horizon)
+    packages = _matrix(value, "packages", "product", "quarter", like=shape)
+    bought = _matrix(value, "bought", "product", "quarter", like=shape)
+    unmet = _matrix(value, "unmet", "product", "quarter", like=shape)
+    bank = _matrix(value, "die_bank", "product", "quarter", like=shape)
     frames = []
     for i, product in enumerate(x.products):
+        made = packages[i] * x.packaging_yield[i]
         frames.append(pd.DataFrame({
             "product": product,
             "node": x.product_node[i],
             "quarter": quarters,
             "year": [q.year for q in x.quarters],
             "demand": x.demand[i],
-            "delivered": packages[i] * x.packaging_yield[i],
-            "unmet": np.clip(unmet[i], 0, None),
+            "made": made,
+            "bought": bought[i],
+            "delivered": made + bought[i],
+            "unmet": unmet[i],
             "packages_started": packages[i],
-            "die_bank": np.clip(bank[i], 0, None),
+            "die_bank": bank[i],
         }))
     return pd.concat(frames, ignore_index=True)
 
@@ -128,51 +153,64 @@ def _production(x: PlanInputs, value, quarters) -> pd.DataFrame:  # type: ignore
     return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=columns)
 
 
+CAPACITY_COLUMNS = ["site", "node", "quarter", "modules_online", "wafer_capacity", "effective_capacity",
+                    "wafer_starts", "spare_starts", "load", "queue", "cleared", "cycle_days",
+                    "real_wafer_starts", "wafers_out", "spare_out", "capacity_out"]
+
+
 def _capacity(x: PlanInputs, value, quarters) -> pd.DataFrame:  # type: ignore[no-untyped-def]
     if "build" not in value:
-        return pd.DataFrame(columns=["site", "node", "quarter", "modules_online", "wafer_capacity",
-                                     "effective_capacity", "wafer_starts", "load", "queue", "cleared",
-                                     "cycle_days"])
+        return pd.DataFrame(columns=CAPACITY_COLUMNS)
+    shape = (len(x.sites), x.horizon)
     built = value["build"].transpose("site", "quarter").values.round()
-    starts = value["wafers"].sum("product").transpose("site", "quarter").values
-    queue = _per_site(value, "queue", starts)
-    cleared = _per_site(value, "cleared", starts)
+    builds = [(i, int(t), float(built[i, t])) for i, t in zip(*np.nonzero(built > 0), strict=True)]
+    online = capacity_from_builds(builds, x.lead_q, np.ones_like(x.capacity_by_age), x.horizon)
+    wafers = capacity_from_builds(builds, x.lead_q, x.capacity_by_age * x.module_wafers_q[:, None], x.horizon)
+    effective = capacity_from_builds(builds, x.lead_q, x.effective_by_age * x.module_wafers_q[:, None], x.horizon)
+    buyer = _matrix(value, "wafers", "site", "product", "quarter", like=(*shape[:1], 1, x.horizon)).sum(axis=1)
+    spare = _matrix(value, "spare", "site", "quarter", like=shape)
+    queue = _matrix(value, "queue", "site", "product", "quarter", like=(*shape[:1], 1, x.horizon)).sum(axis=1)
+    cleared = _matrix(value, "cleared", "site", "product", "quarter", like=(*shape[:1], 1, x.horizon)).sum(axis=1)
+    # The plan counts mature-equivalent wafers (a young module's lower yield as less capacity);
+    # the fab company starts, and sells, real wafers: more of them while it learns.
+    real = np.divide(wafers, effective, out=np.ones_like(wafers), where=effective > EPS)
     frames = []
     for i, site in enumerate(x.sites):
-        online = np.zeros(x.horizon)
-        wafers = np.zeros(x.horizon)
-        effective = np.zeros(x.horizon)
-        for t in np.nonzero(built[i] > 0)[0]:
-            first = t + x.lead_q[i]
-            ages = np.arange(x.horizon - first) if first < x.horizon else np.arange(0)
-            online[first:] += built[i, t]
-            wafers[first:] += built[i, t] * x.capacity_by_age[i, ages] * x.module_wafers_q[i]
-            effective[first:] += built[i, t] * x.effective_by_age[i, ages] * x.module_wafers_q[i]
-        load = np.divide(starts[i], effective, out=np.zeros(x.horizon), where=effective > EPS)
-        load = np.clip(load, 0, None)
+        starts = buyer[i] + spare[i]
+        load = np.divide(starts, effective[i], out=np.zeros(x.horizon), where=effective[i] > EPS)
         curve = x.site_curve[i]
         raw_days = x.site_cycle_q[i] * DAYS_PER_QUARTER
-        through = np.clip(cleared[i], 0, None) if curve else np.clip(starts[i], 0, None)
-        waiting = np.clip(queue[i], 0, None) if curve else np.zeros(x.horizon)
+        through = cleared[i] if curve else buyer[i]
+        waiting = queue[i] if curve else np.zeros(x.horizon)
         frames.append(pd.DataFrame({
-            "site": site, "node": x.site_node[i], "quarter": quarters, "modules_online": online,
-            "wafer_capacity": wafers, "effective_capacity": effective,
-            "wafer_starts": np.clip(starts[i], 0, None), "load": load,
+            "site": site, "node": x.site_node[i], "quarter": quarters, "modules_online": online[i],
+            "wafer_capacity": wafers[i], "effective_capacity": effective[i],
+            "wafer_starts": starts, "spare_starts": spare[i], "load": load,
             "queue": waiting, "cleared": through,
             # what the plan implies: the raw cycle time plus the time in its queue (Little's law)
             "cycle_days": raw_days + DAYS_PER_QUARTER * np.divide(
-                waiting, through, out=np.zeros(x.horizon), where=through > EPS)}))
-    return pd.concat(frames, ignore_index=True)
+                waiting, through, out=np.zeros(x.horizon), where=through > EPS),
+            "real_wafer_starts": starts * real[i],
+            "wafers_out": delayed(through * real[i], x.site_cycle_q[i]),
+            "spare_out": delayed(spare[i] * real[i], x.site_cycle_q[i]),
+            "capacity_out": delayed(wafers[i], x.site_cycle_q[i])}))
+    return pd.concat(frames, ignore_index=True)[CAPACITY_COLUMNS]
 
 
-def _per_site(value, name: str, like: np.ndarray) -> np.ndarray:  # type: ignore[no-untyped-def]
-    if name not in value:
-        return np.zeros_like(like)
-    return value[name].sum("product").transpose("site", "quarter").values
+def _foundry(x: PlanInputs, value, quarters) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+    """Per offer and quarter: what could be reserved, what is reserved and used (the same in a
+    plan: with the future known, nothing reserved goes unused)."""
+    used = _matrix(value, "foundry", "offer", "product", "quarter",
+                   like=(len(x.offers), 1, x.horizon)).sum(axis=1)
+    frames = [pd.DataFrame({"offer": offer, "node": x.offer_node[o], "quarter": quarters,
+                            "capacity": x.offer_cap_q[o], "reserved": used[o], "used": used[o]})
+              for o, offer in enumerate(x.offers)]
+    columns = ["offer", "node", "quarter", "capacity", "reserved", "used"]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
 
 
 def _packaging(x: PlanInputs, value, quarters) -> pd.DataFrame:  # type: ignore[no-untyped-def]
-    packages = value["packages"].transpose("product", "quarter").values
+    packages = _matrix(value, "packages", "product", "quarter", like=(len(x.products), x.horizon))
     added = np.zeros((len(x.lines), x.horizon))
     if "packaging_build" in value:
         built = value["packaging_build"].transpose("line", "quarter").values.round()
@@ -187,32 +225,30 @@ def _packaging(x: PlanInputs, value, quarters) -> pd.DataFrame:  # type: ignore[
             "line": line, "quarter": quarters,
             "capacity_wafers": x.line_capacity_q[i] + added[i],
             "used_wafers": used}))
-    return pd.concat(frames, ignore_index=True)
+    columns = ["line", "quarter", "capacity_wafers", "used_wafers"]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
 
 
-def _evaluate(expr: linopy.LinearExpression) -> np.ndarray:
-    return np.asarray(expr.solution.transpose("quarter").values, dtype=float)
+def _hbm(x: PlanInputs, value, quarters) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+    packages = _matrix(value, "packages", "product", "quarter", like=(len(x.products), x.horizon))
+    frames = []
+    for h, memory in enumerate(x.memories):
+        users = x.product_hbm == h
+        frames.append(pd.DataFrame({
+            "memory": memory, "quarter": quarters, "stacks_available": x.hbm_cap[h],
+            "stacks_used": (packages[users] * x.hbm_stacks[users, None]).sum(axis=0)}))
+    columns = ["memory", "quarter", "stacks_available", "stacks_used"]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
 
 
-def _cash(model: linopy.Model, x: PlanInputs, value, quarters) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+def _budget(model: linopy.Model, x: PlanInputs, value, quarters) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+    """The fab company's money as the budget rows saw it (USD; grants, credits and revenue
+    negative), with the commitments and the cash left at the end of each quarter."""
     table = pd.DataFrame({"quarter": quarters, "year": [q.year for q in x.quarters]})
     kinds = spending(model, x)
-    for kind in SPENDING_KINDS:
-        table[f"{kind}_usd"] = _evaluate(kinds[kind]) * MUSD if kind in kinds else 0.0
-    spend_columns = [c for c in table.columns if c.endswith("_usd")]
-    table["spend_usd"] = table[spend_columns].sum(axis=1)
+    for kind in FABCO_KINDS:
+        table[f"{kind}_usd"] = (np.asarray(kinds[kind].solution.transpose("quarter").values, dtype=float) * MUSD
+                                if kind in kinds else 0.0)
     table["commitments_usd"] = x.funds_musd * MUSD
-    table["revenue_usd"] = _evaluate(revenue(model, x)) * MUSD
     table["cash_usd"] = value["cash"].transpose("quarter").values * MUSD
     return table
-
-
-def _npv(x: PlanInputs, value, cash: pd.DataFrame) -> float:  # type: ignore[no-untyped-def]
-    """Discounted revenue less spending; fab construction enters as in the objective (with tax
-    credits and the end-of-horizon book value)."""
-    flows = (cash["revenue_usd"] - cash["spend_usd"] + cash["capex_usd"]).to_numpy() / MUSD
-    total = float((flows * x.discount).sum())
-    if "build" in value:
-        built = value["build"].transpose("site", "quarter").values.round()
-        total -= float((built * build_cost_per_module(x)).sum())
-    return total * MUSD

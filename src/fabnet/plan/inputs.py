@@ -3,6 +3,11 @@
 Everything the MILP needs is computed here, once, as numpy arrays over named coordinates, so
 `model.py` only states the algebra and `extract.py` can reuse the same numbers. Money is held
 in millions of USD (MUSD) to keep the solver's coefficients within a few orders of magnitude.
+Prices that change over time are arrays over quarters.
+
+The planner plans the whole system, the fab company and the buyer together: what the buyer
+pays the fab company for its wafers cancels out, so it only enters through the fab company's
+budget (and an operator's share of revenue, a real cost). The arrays say whose each cost is.
 """
 
 from __future__ import annotations
@@ -12,19 +17,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
-from fabnet.chips import (
-    Harvest,
-    YieldSpec,
-    d0_at_age,
-    die_economics,
-    die_yield,
-    gross_dies,
-    harvested_yield,
-    package_cost,
-)
+from fabnet.chips import Harvest, YieldSpec, d0_at_age, die_yield, gross_dies, harvested_yield
 from fabnet.core.periods import Quarter
 from fabnet.plan.loadcurve import ClearingFunction, LoadCurve, clearing_function, load_curve
-from fabnet.scenario.schema import Node, Product, Scenario
+from fabnet.scenario.prices import offer_prices, offtake_prices, spare_prices
+from fabnet.scenario.schema import DepreciationYears, Node, Product, Scenario, Site, quarter_path
 
 MUSD = 1e6
 DAYS_PER_QUARTER = 365.25 / 4
@@ -43,8 +40,9 @@ class PlanInputs:
     products: list[str]
     lines: list[str]
     offers: list[str]
+    memories: list[str]               # hbm supplies
 
-    # per site
+    # per site (the fab company's)
     site_node: list[str]
     module_wafers_q: Array            # wafer starts per quarter of one full module
     max_modules: npt.NDArray[np.int64]
@@ -57,22 +55,32 @@ class PlanInputs:
     grant_share: Array
     grant_cap_musd: Array             # inf when uncapped
     itc_musd: Array                   # site × quarter started: credit per module
-    opex_musd: Array                  # per wafer start
+    opex_musd: Array                  # variable, per wafer start, incl. an operator's fee per wafer
+    fixed_opex_musd: Array            # per module online and quarter
+    revenue_share: Array              # operator's share of the site's wafer revenue
+    offtake_price_musd: Array         # site × quarter: what the buyer pays per wafer out
+    market_price_musd: Array          # site × quarter: market wafer price (spare wafers)
+    sells_spare: bool                 # may sell spare wafers to the market
     site_cycle_q: Array               # unloaded (raw) cycle time of the site's node, quarters
     site_curve: list[LoadCurve | None]  # load curve, None for a constant cycle time
     site_clearing: list[ClearingFunction | None]
 
-    # per product
-    product_node: list[str]
-    product_line: list[str]
+    # per product (the buyer's)
+    made: npt.NDArray[np.bool_]       # designed (made from wafers) or bought finished
+    product_node: list[str]           # "" for a bought product
+    product_line: list[str]           # "" for a bought product
     demand: Array                     # product × quarter, accelerators
+    first_start: npt.NDArray[np.int64]  # first quarter a wafer may start (tape-out)
     good_dies_per_wafer: Array        # mature yield
     dies_per_package: Array
     packaging_yield: Array
-    package_cost_musd: Array          # HBM + interposer + assembly per package started
-    penalty_musd: Array               # per accelerator not delivered
-    price_musd: Array
-    cycle_q: Array                    # node cycle time in quarters (fractional)
+    parts_musd: Array                 # interposer + assembly per package started
+    product_hbm: npt.NDArray[np.int64]  # index into memories, −1 for none
+    hbm_stacks: Array
+    penalty_musd: Array               # product × quarter, per accelerator not delivered
+    price_musd: Array                 # product × quarter, market price of one accelerator
+    bought_cap: Array                 # product × quarter, units a vendor sells (0 for made ones)
+    cycle_q: Array                    # wafer start → accelerator delivered, quarters (fractional)
 
     # per packaging line
     line_packages_per_wafer: Array
@@ -82,10 +90,12 @@ class PlanInputs:
     line_lead_q: npt.NDArray[np.int64]
     line_capex_musd: Array
 
-    # per foundry offer
+    # per foundry offer and HBM supply
     offer_node: list[str]
     offer_cap_q: Array                # offer × quarter, wafers per quarter
-    offer_price_musd: Array
+    offer_price_musd: Array           # offer × quarter
+    hbm_cap: Array                    # memory × quarter, stacks (inf: no limit)
+    hbm_price_musd: Array             # memory × quarter, per stack
 
     # money over time
     funds_musd: Array                 # quarter: commitments arriving
@@ -94,7 +104,6 @@ class PlanInputs:
     residual_discount: float          # factor at the end of the horizon
     book_value_musd: Array            # site × quarter started: a module's book value at the end
     reinvest_operating_cash: bool
-    objective: str
     cycle_time: str                   # "load" or "constant"
     messages: list[str] = field(default_factory=list)
 
@@ -106,59 +115,43 @@ class PlanInputs:
 CYCLE_TIMES = ("load", "constant")
 
 
-def prepare(scenario: Scenario, objective: str = "cost", cycle_time: str = "load") -> PlanInputs:
-    """Turn a validated scenario into planning arrays. `objective` is "cost" or "npv";
-    `cycle_time` "load" makes own fabs' cycle time grow with their load where the node has a
-    load curve, "constant" keeps every node at its raw cycle time."""
-    if objective not in ("cost", "npv"):
-        raise ValueError(f"objective must be 'cost' or 'npv', not {objective!r}")
+def prepare(scenario: Scenario, cycle_time: str = "load") -> PlanInputs:
+    """Turn a validated scenario into planning arrays. `cycle_time` "load" makes own fabs'
+    cycle time grow with their load where the node has a load curve, "constant" keeps every
+    node at its raw cycle time."""
     if cycle_time not in CYCLE_TIMES:
         raise ValueError(f"cycle_time must be one of {', '.join(CYCLE_TIMES)}, not {cycle_time!r}")
     quarters = scenario.horizon.periods
     start = scenario.horizon.start
     horizon = len(quarters)
-    nodes = {n.id: n for n in scenario.nodes}
-    lines = {line.id: line for line in scenario.packaging}
-
-    product_econ = [_product_economics(scenario, p, nodes[p.node]) for p in scenario.products]
-    demand = np.array([p.demand.quarterly(quarters) for p in scenario.products]).reshape(
-        len(scenario.products), horizon)
-    sites = scenario.sites
+    products, sites = scenario.products, scenario.sites
+    demand = np.array([p.demand.quarterly(quarters) for p in products]).reshape(len(products), horizon)
     ages = horizon  # a module cannot be older than the horizon
-    learning = {n: _learning_factors(scenario, nodes[n], demand, ages) for n in nodes}
-    capacity_by_age = np.array([_ramp(s.ramp, ages) for s in sites]).reshape(len(sites), ages)
+    operators = [scenario.operator(s.operator) for s in sites]
+    capacity_by_age = np.array([_ramp(site_ramp(s, scenario), ages) for s in sites]).reshape(len(sites), ages)
     effective_by_age = capacity_by_age * np.array(
-        [learning[s.node] for s in sites]).reshape(len(sites), ages)
-    lead = np.array([s.lead_time_q for s in sites], dtype=np.int64)
+        [site_learning(scenario, s, demand, ages) for s in sites]).reshape(len(sites), ages)
     regimes = {t.id: t for t in scenario.finance.tax_regimes}
     life = scenario.finance.depreciation_years
-
-    penalty_rule = scenario.finance.unmet_demand_penalty
-    penalties = []
-    for product, econ in zip(scenario.products, product_econ, strict=True):
-        if objective == "npv":
-            penalties.append(product.price_usd)
-        elif product.unmet_penalty_usd is not None:
-            penalties.append(product.unmet_penalty_usd)
-        elif penalty_rule == "lost_margin":
-            penalties.append(max(product.price_usd - econ["cost_per_accelerator"], 0.0))
-        else:
-            penalties.append(float(penalty_rule))
-
+    price = np.array([p.market_price(quarters) for p in products]).reshape(len(products), horizon)
     rate = scenario.finance.discount_rate
-    site_cycle_q = np.array([nodes[s.node].cycle_time_days / DAYS_PER_QUARTER for s in sites])
-    curves = [_site_curve(nodes[s.node], cycle_time) for s in sites]
+    site_cycle_q = np.array([scenario.node(s.node).cycle_time_days / DAYS_PER_QUARTER for s in sites])
+    curves = [_site_curve(scenario.node(s.node), cycle_time) for s in sites]
+    memories = [h.id for h in scenario.hbm]
+    lines = list(scenario.packaging)
+    line_of = {line.id: line for line in lines}
     return PlanInputs(
         quarters=quarters,
         sites=[s.id for s in sites],
-        products=[p.id for p in scenario.products],
-        lines=[line.id for line in scenario.packaging],
-        offers=_offer_ids(scenario),
+        products=[p.id for p in products],
+        lines=[line.id for line in lines],
+        offers=scenario.offer_ids(),
+        memories=memories,
         site_node=[s.node for s in sites],
         module_wafers_q=np.array([s.module_wspm * MONTHS_PER_QUARTER for s in sites]),
         max_modules=np.array([s.max_modules for s in sites], dtype=np.int64),
         mandatory=np.array([s.mandatory for s in sites], dtype=bool),
-        lead_q=lead,
+        lead_q=np.array([s.lead_time_q for s in sites], dtype=np.int64),
         earliest=np.array([s.earliest_start - start for s in sites], dtype=np.int64),
         capacity_by_age=capacity_by_age,
         effective_by_age=effective_by_age,
@@ -168,82 +161,100 @@ def prepare(scenario: Scenario, objective: str = "cost", cycle_time: str = "load
                                  for s in sites]),
         itc_musd=np.array([_itc(s, regimes[s.tax_regime], quarters) for s in sites]).reshape(
             len(sites), horizon),
-        opex_musd=np.array([s.opex_per_wafer_usd / MUSD for s in sites]),
+        opex_musd=np.array([(s.opex_per_wafer_usd + (o.fee_per_wafer_usd if o else 0.0)) / MUSD
+                            for s, o in zip(sites, operators, strict=True)]),
+        fixed_opex_musd=np.array([s.fixed_opex_per_module_q_usd / MUSD for s in sites]),
+        revenue_share=np.array([o.revenue_share if o else 0.0 for o in operators]),
+        offtake_price_musd=offtake_prices(scenario, quarters) / MUSD,
+        market_price_musd=spare_prices(scenario, quarters) / MUSD,
+        sells_spare=scenario.offtake.spare_wafers_to_market and bool(sites),
         site_cycle_q=site_cycle_q,
         site_curve=curves,
         site_clearing=[None if curve is None else clearing_function(curve, cycle_q)
                        for curve, cycle_q in zip(curves, site_cycle_q, strict=True)],
-        product_node=[p.node for p in scenario.products],
-        product_line=[p.packaging for p in scenario.products],
+        made=np.array([p.made for p in products], dtype=bool),
+        product_node=[p.node or "" for p in products],
+        product_line=[p.packaging or "" for p in products],
         demand=demand,
-        good_dies_per_wafer=np.array([e["good_dies"] for e in product_econ]),
-        dies_per_package=np.array([float(p.compute_dies_per_package) for p in scenario.products]),
-        packaging_yield=np.array([lines[p.packaging].yield_ for p in scenario.products]),
-        package_cost_musd=np.array([e["package_parts"] / MUSD for e in product_econ]),
-        penalty_musd=np.array(penalties) / MUSD,
-        price_musd=np.array([p.price_usd / MUSD for p in scenario.products]),
-        cycle_q=np.array([nodes[p.node].cycle_time_days / DAYS_PER_QUARTER
-                          for p in scenario.products]),
-        line_packages_per_wafer=np.array([line.packages_per_wafer for line in scenario.packaging]),
-        line_capacity_q=np.array([line.capacity(quarters) * MONTHS_PER_QUARTER
-                                  for line in scenario.packaging]),
+        first_start=np.array([max(p.design.tape_out - start, 0) if p.made and p.design else 0
+                              for p in products], dtype=np.int64),
+        good_dies_per_wafer=np.array([float(good_dies_per_wafer(p, scenario.node(p.node),
+                                                                scenario.node(p.node).defect_density.mature_per_cm2))
+                                      if p.made else 0.0 for p in products]),
+        dies_per_package=np.array([float(p.compute_dies_per_package) for p in products]),
+        packaging_yield=np.array([line_of[p.packaging].yield_ if p.made else 1.0 for p in products]),
+        parts_musd=np.array([(line_of[p.packaging].wafer_cost_usd / line_of[p.packaging].packages_per_wafer
+                              + p.assembly_test_cost_usd) / MUSD if p.made else 0.0 for p in products]),
+        product_hbm=np.array([memories.index(p.hbm) if p.made and p.hbm else -1 for p in products],
+                             dtype=np.int64),
+        hbm_stacks=np.array([float(p.hbm_stacks) if p.made else 0.0 for p in products]),
+        penalty_musd=_penalties(scenario, price),
+        price_musd=price / MUSD,
+        bought_cap=np.array([np.zeros(horizon) if p.made else
+                             np.full(horizon, np.inf) if p.supply_per_quarter is None
+                             else quarter_path(p.supply_per_quarter, quarters) for p in products]).reshape(
+            len(products), horizon),
+        cycle_q=np.array([delivery_lag_q(scenario, p) for p in products]),
+        line_packages_per_wafer=np.array([line.packages_per_wafer for line in lines]),
+        line_capacity_q=np.array([line.capacity(quarters) * MONTHS_PER_QUARTER for line in lines]).reshape(
+            len(lines), horizon),
         line_module_q=np.array([(line.expansion.module_wafers_per_month if line.expansion else 0.0)
-                                * MONTHS_PER_QUARTER for line in scenario.packaging]),
-        line_max_modules=np.array([line.expansion.max_modules if line.expansion else 0
-                                   for line in scenario.packaging], dtype=np.int64),
-        line_lead_q=np.array([line.expansion.lead_time_q if line.expansion else 1
-                              for line in scenario.packaging], dtype=np.int64),
+                                * MONTHS_PER_QUARTER for line in lines]),
+        line_max_modules=np.array([line.expansion.max_modules if line.expansion else 0 for line in lines],
+                                  dtype=np.int64),
+        line_lead_q=np.array([line.expansion.lead_time_q if line.expansion else 1 for line in lines],
+                             dtype=np.int64),
         line_capex_musd=np.array([line.expansion.capex_usd / MUSD if line.expansion else 0.0
-                                  for line in scenario.packaging]),
+                                  for line in lines]),
         offer_node=[o.node for o in scenario.foundry_offers],
-        offer_cap_q=np.array([[o.max_wafers_per_month * MONTHS_PER_QUARTER
-                               if o.available_from is None or q >= o.available_from else 0.0
-                               for q in quarters] for o in scenario.foundry_offers]).reshape(
-            len(scenario.foundry_offers), horizon),
-        offer_price_musd=np.array([nodes[o.node].wafer_price_usd * (1 + o.price_premium) / MUSD
-                                   for o in scenario.foundry_offers]),
+        offer_cap_q=np.array([o.capacity(quarters) * MONTHS_PER_QUARTER
+                              for o in scenario.foundry_offers]).reshape(len(scenario.foundry_offers), horizon),
+        offer_price_musd=offer_prices(scenario, quarters) / MUSD,
+        hbm_cap=np.array([np.full(horizon, np.inf) if h.stacks_per_quarter is None
+                          else quarter_path(h.stacks_per_quarter, quarters) for h in scenario.hbm]).reshape(
+            len(memories), horizon),
+        hbm_price_musd=np.array([h.price(quarters) for h in scenario.hbm]).reshape(len(memories), horizon) / MUSD,
         funds_musd=scenario.funding.commitments_usd(quarters).sum(axis=0) / MUSD,
         discount=(1 + rate) ** (-np.arange(horizon) / 4.0),
         discount_per_q=(1 + rate) ** -0.25,
         residual_discount=(1 + rate) ** (-horizon / 4.0),
-        book_value_musd=_book_value(sites, horizon, life.building, life.tools),
-        reinvest_operating_cash=scenario.funding.reinvest_operating_cash
-        and scenario.finance.revenue == "sales",
-        objective=objective,
+        book_value_musd=_book_value(sites, horizon, life),
+        reinvest_operating_cash=scenario.funding.reinvest_operating_cash,
         cycle_time=cycle_time,
     )
 
 
+def delivery_lag_q(scenario: Scenario, product: Product) -> float:
+    """Quarters from a wafer start to the accelerator delivered: the node's raw cycle time plus
+    the packaging line's (0 for a bought product, delivered when bought)."""
+    if not product.made:
+        return 0.0
+    days = scenario.node(product.node).cycle_time_days + scenario.packaging_line(product.packaging).cycle_days
+    return days / DAYS_PER_QUARTER
+
+
+#: Delivering is preferred at equal cost: an accelerator unmet under the market-price rule costs
+#: this share more than its price, so a bought product is bought rather than left unmet.
+TIE_BREAK = 1e-4
+
+
+def _penalties(scenario: Scenario, price_usd: Array) -> Array:
+    """Product × quarter, MUSD per accelerator not delivered: its own penalty, the finance
+    rule's number, or its market price (what the buyer loses without it; TIE_BREAK)."""
+    rule = scenario.finance.unmet_demand_penalty
+    rows = []
+    for p, product in enumerate(scenario.products):
+        if product.unmet_penalty_usd is not None:
+            rows.append(np.full(price_usd.shape[1], product.unmet_penalty_usd))
+        elif rule == "market_price":
+            rows.append(price_usd[p] * (1 + TIE_BREAK))
+        else:
+            rows.append(np.full(price_usd.shape[1], float(rule)))
+    return np.array(rows).reshape(price_usd.shape) / MUSD
+
+
 def _site_curve(node: Node, cycle_time: str) -> LoadCurve | None:
     return load_curve(node.load_curve) if cycle_time == "load" and node.load_curve else None
-
-
-def _offer_ids(scenario: Scenario) -> list[str]:
-    """'foundry-N3', or 'foundry-N3-2' for a node's second offer."""
-    ids, seen = [], {}
-    for offer in scenario.foundry_offers:
-        seen[offer.node] = seen.get(offer.node, 0) + 1
-        ids.append(f"foundry-{offer.node}" + (f"-{seen[offer.node]}" if seen[offer.node] > 1 else ""))
-    return ids
-
-
-def _product_economics(scenario: Scenario, product: Product, node: Node) -> dict[str, float]:
-    line = scenario.packaging_line(product.packaging)
-    die = die_economics(
-        die_w_mm=product.die_width_mm, die_h_mm=product.die_height_mm,
-        d0_per_cm2=node.defect_density.mature_per_cm2, wafer_cost_usd=node.wafer_price_usd,
-        wafer_mm=node.wafer_diameter_mm, edge_mm=node.edge_exclusion_mm, scribe_mm=node.scribe_mm,
-        yield_spec=_yield_spec(node), harvest=_harvest(product))
-    cost = package_cost(
-        cost_per_good_die=die.cost_per_good_die, dies_per_package=product.compute_dies_per_package,
-        hbm_stacks=product.hbm_stacks, hbm_stack_cost_usd=product.hbm_stack_cost_usd,
-        packaging_wafer_cost_usd=line.wafer_cost_usd, packages_per_wafer=line.packages_per_wafer,
-        assembly_test_cost_usd=product.assembly_test_cost_usd, packaging_yield=line.yield_)
-    return {
-        "good_dies": die.good_dies,
-        "package_parts": cost.hbm + cost.interposer + cost.assembly_test,
-        "cost_per_accelerator": cost.total,
-    }
 
 
 def _yield_spec(node: Node) -> YieldSpec:
@@ -258,6 +269,7 @@ def _harvest(product: Product) -> Harvest | None:
 
 def good_dies_per_wafer(product: Product, node: Node, d0: ArrayLike) -> Array:
     """Good dies of `product` per wafer of `node` at defect densities `d0` (broadcasts)."""
+    assert product.die_width_mm is not None and product.die_height_mm is not None
     spec = _yield_spec(node)
     gross = gross_dies(node.wafer_diameter_mm, product.die_width_mm, product.die_height_mm,
                        node.edge_exclusion_mm, node.scribe_mm)
@@ -268,25 +280,67 @@ def good_dies_per_wafer(product: Product, node: Node, d0: ArrayLike) -> Array:
 
 
 def node_weights(scenario: Scenario, node_id: str, demand: Array) -> tuple[list[int], Array]:
-    """The products on a node and their weights in its learning curve: their demand over the
-    horizon (equal weights when there is none)."""
-    on_node = [i for i, p in enumerate(scenario.products) if p.node == node_id]
+    """The products made on a node and their weights in its learning curve: their demand over
+    the horizon (equal weights when there is none)."""
+    on_node = [i for i, p in enumerate(scenario.products) if p.made and p.node == node_id]
     weights = demand[on_node].sum(axis=1)
     return on_node, weights if weights.sum() > 0 else np.ones(len(on_node))
 
 
-def _learning_factors(scenario: Scenario, node: Node, demand: Array, count: int) -> Array:
-    """Good-die output of a module at each age 0..count-1 (quarters into production) relative
-    to a mature module, over the node's products weighted by `node_weights`."""
+def site_ramp(site: Site, scenario: Scenario) -> tuple[float, ...]:
+    """The ramp of a site: its operator's, when it has one with a ramp, else its own."""
+    operator = scenario.operator(site.operator)
+    return operator.ramp if operator is not None and operator.ramp is not None else site.ramp
+
+
+def site_d0(site: Site, scenario: Scenario) -> tuple[float, float, float]:
+    """(ramp D0, mature D0, learning rate) of a site: the node's, with an operator's ramp D0
+    and learning rate where it has them."""
+    dd = scenario.node(site.node).defect_density
+    operator = scenario.operator(site.operator)
+    if operator is not None and operator.defect_density is not None:
+        return operator.defect_density.ramp_per_cm2, dd.mature_per_cm2, operator.defect_density.learning_rate_per_q
+    return dd.ramp_per_cm2, dd.mature_per_cm2, dd.learning_rate_per_q
+
+
+def site_learning(scenario: Scenario, site: Site, demand: Array, count: int,
+                  d0: tuple[ArrayLike, ArrayLike, ArrayLike] | None = None) -> Array:
+    """Good-die output of one of the site's modules at each age 0..count-1 (quarters into
+    production) relative to a mature module, over the node's products weighted by
+    `node_weights`. `d0` (ramp, mature, rate) overrides the site's, and may hold one value per
+    sample (arrays of shape S × 1), giving S rows."""
+    node = scenario.node(site.node)
+    ramp, mature, rate = site_d0(site, scenario) if d0 is None else d0
     on_node, weights = node_weights(scenario, node.id, demand)
     if not on_node:
-        return np.ones(count)
-    dd = node.defect_density
-    d0 = d0_at_age(dd.ramp_per_cm2, dd.mature_per_cm2, dd.learning_rate_per_q, np.arange(count))
-    output = sum(w * good_dies_per_wafer(scenario.products[i], node, d0) for w, i in zip(weights, on_node, strict=True))
-    mature = sum(w * good_dies_per_wafer(scenario.products[i], node, dd.mature_per_cm2)
-                 for w, i in zip(weights, on_node, strict=True))
-    return output / mature if mature > 0 else np.ones(count)
+        return np.ones(np.broadcast_shapes(np.shape(ramp), (count,)))
+    at_age = d0_at_age(ramp, mature, rate, np.arange(count))
+    output = sum(w * good_dies_per_wafer(scenario.products[i], node, at_age) for w, i in zip(weights, on_node, strict=True))
+    best = sum(w * good_dies_per_wafer(scenario.products[i], node, mature) for w, i in zip(weights, on_node, strict=True))
+    return np.divide(output, best, out=np.ones(np.shape(output)), where=np.asarray(best) > 0)
+
+
+def capacity_from_builds(builds: list[tuple[int, int, float]], lead: npt.NDArray, by_age: Array,
+                         horizon: int) -> Array:
+    """What the modules built give per site and quarter: Σ over builds (site, quarter started,
+    modules) of modules × by_age[site, age], age = t − started − lead[site] ≥ 0. `by_age` is a
+    share per age (ramp; ramp × learning; or ones for modules online), times whatever unit the
+    caller wants. `lead` is per site, or samples × sites (then by_age may be samples × sites ×
+    ages too), giving samples × sites × quarters. The one rule from builds to capacity that the
+    plan's tables, finance and the fixed-plan risk model share."""
+    lead = np.asarray(lead)
+    sites = by_age.shape[-2] if by_age.ndim >= 2 else len(lead)
+    shape = (*lead.shape[:-1], sites, horizon)
+    out = np.zeros(shape)
+    t = np.arange(horizon)
+    for site, started, modules in builds:
+        age = t - started - lead[..., site, None]                       # (S,) × T
+        valid = age >= 0
+        a = np.clip(age, 0, by_age.shape[-1] - 1).astype(int)
+        shares = np.take_along_axis(np.broadcast_to(by_age[..., site, :], (*age.shape[:-1], by_age.shape[-1])),
+                                    a, axis=-1)
+        out[..., site, :] += np.where(valid, modules * shares, 0.0)
+    return out
 
 
 def _ramp(ramp: tuple[float, ...], ages: int) -> Array:
@@ -295,7 +349,7 @@ def _ramp(ramp: tuple[float, ...], ages: int) -> Array:
     return shares
 
 
-def _capex_profiles(sites) -> Array:  # type: ignore[no-untyped-def]
+def _capex_profiles(sites: tuple[Site, ...]) -> Array:
     """MUSD spent on one module in each quarter after its start, by site (Site.capex_schedule_usd)."""
     longest = max((s.lead_time_q for s in sites), default=1)
     profile = np.zeros((len(sites), longest))
@@ -312,23 +366,8 @@ def _itc(site, regime, quarters: list[Quarter]) -> Array:  # type: ignore[no-unt
     return np.array([credit if deadline is None or q <= deadline else 0.0 for q in quarters])
 
 
-def _book_value(sites, horizon: int, building_years: int, tools_years: int) -> Array:  # type: ignore[no-untyped-def]
-    """Book value (MUSD) at the end of the horizon of one module by site × quarter started:
-    straight-line depreciation from the quarter it comes online; a module still under
-    construction is worth what has been spent on it inside the horizon. Net of the grant
-    share: the part a grant paid for is not the investors' to recover (else a subsidised
-    module would pay for itself by being built, whether it makes anything or not)."""
-    profile = _capex_profiles(sites)
-    values = np.zeros((len(sites), horizon))
-    for i, site in enumerate(sites):
-        capex = site.capex_per_module_usd
-        for started in range(horizon):
-            in_service_q = horizon - (started + site.lead_time_q)
-            if in_service_q >= 0:
-                values[i, started] = (
-                    capex.building * max(0.0, 1 - in_service_q / (4 * building_years))
-                    + capex.tools * max(0.0, 1 - in_service_q / (4 * tools_years))) / MUSD
-            else:
-                values[i, started] = profile[i, : horizon - started].sum()
-        values[i] *= 1.0 - site.grants.share_of_capex
-    return values
+def _book_value(sites: tuple[Site, ...], horizon: int, life: DepreciationYears) -> Array:
+    """Book value (MUSD) at the end of the horizon of one module by site × quarter started
+    (Site.book_value_usd)."""
+    return np.array([[s.book_value_usd(started, horizon, life) / MUSD for started in range(horizon)]
+                     for s in sites]).reshape(len(sites), horizon)

@@ -158,10 +158,11 @@ class ClearingFunction:
     slopes: Array
     intercepts: Array
 
-    def cleared(self, available: float | Array, capacity: float = 1.0) -> float | Array:
-        """The most the rows let through, for tests and reports."""
+    def cleared(self, available: float | Array, capacity: float | Array = 1.0) -> float | Array:
+        """The most the rows let through (broadcasts): the planner's rule, for the fixed-plan
+        risk model, tests and reports."""
         w = np.asarray(available, dtype=float)[..., None]
-        value = np.min(self.slopes * w + self.intercepts * capacity, axis=-1)
+        value = np.min(self.slopes * w + self.intercepts * np.asarray(capacity, dtype=float)[..., None], axis=-1)
         return float(value) if value.ndim == 0 else value
 
 

@@ -1,25 +1,38 @@
 """The capacity-expansion MILP, stated as a flat sequence of `define_*` functions.
 
-Dimensions: site, product, quarter, plus line (packaging), offer (foundry) and age (of a
-module). Each function adds one family of variables or constraints; `build_model` lists them
-in order, so the whole formulation reads top to bottom. Money is in MUSD (see inputs.py).
+Dimensions: site, product, quarter, plus line (packaging), offer (foundry), memory (HBM) and
+age (of a module). Each function adds one family of variables or constraints; `build_model`
+lists them in order, so the whole formulation reads top to bottom. Money is in MUSD (see
+inputs.py).
 
 Flow of one quarter t:
 
     modules started at a site ──(lead time, ramp, yield learning)──▶ effective wafer capacity
     wafer starts at a site ──(queue, cleared by the clearing function of its load)──▶ cleared
-    cleared + foundry starts ──(unloaded cycle time, split over two quarters)──▶ good dies
-    good dies + die bank ──▶ packages started ──(packaging yield)──▶ accelerators delivered
-    delivered + unmet = demand;   cash from investors ≥ cumulative spending
+    cleared + foundry starts ──(raw cycle time + packaging time, split over two quarters)──▶ dies
+    dies + die bank ──▶ packages (HBM, packaging line) ──(packaging yield)──▶ accelerators
+    accelerators made + bought + unmet = demand
+    the fab company's cash: investors + grants + tax credits (+ its operating cash) ≥ its spending
+
+Two parties: the fab company (the sites, funded by the investors) sells wafers to the buyer
+(the products, the foundry wafers, HBM, packaging). The objective is the whole system's cost:
+what the buyer pays the fab company cancels out of it, and enters only the fab company's cash.
 
 Approximations, each chosen to keep the model linear:
 - A module's yield learning scales its capacity ("mature-equivalent wafers"): a module at age a
   offers ramp[a] × learning[a] of its wafers, where learning[a] is its good-die output relative
-  to a mature module. Opex is charged on those mature-equivalent wafers, so it is understated
-  by the learning loss while a module is young.
-- Each module learns from its own first wafer, as a new fab would (the issue's rule), even when
-  an older module at the same site is already mature.
+  to a mature module. Variable opex is charged on those mature-equivalent wafers, so it is
+  understated by the learning loss while a module is young; fixed opex is charged per module.
+- Each module learns from its own first wafer, as a new fab would, even when an older module at
+  the same site is already mature.
 - Dies may be banked for later quarters; accelerators may not (unmet demand is lost).
+- Packaging takes its line's cycle time after the die leaves the fab; the line's capacity and
+  the HBM are counted in the quarter the accelerator is finished.
+- Foundry wafers are reserved as they are used (nothing is wasted when the future is known);
+  take-or-pay matters once the future differs (fixed-plan risk).
+- The fab company's budget counts its wafer revenue (at the offtake price, when the wafers leave
+  the fab) without the take-or-pay top-up and before tax: a slightly tighter budget than
+  finance's.
 """
 
 from __future__ import annotations
@@ -29,6 +42,7 @@ import numpy as np
 import numpy.typing as npt
 import xarray as xr
 
+from fabnet.core.periods import split_lag
 from fabnet.plan.inputs import PlanInputs, prepare
 from fabnet.scenario.schema import Scenario
 
@@ -38,11 +52,10 @@ from fabnet.scenario.schema import Scenario
 SETTLED_TOLERANCE = 1e-3
 
 
-def build_model(scenario: Scenario, objective: str = "cost", cycle_time: str = "load") -> linopy.Model:
-    """The planning MILP of a scenario; `objective` is "cost" (discounted cost plus the
-    unmet-demand penalty) or "npv" (the same with the penalty at the selling price);
-    `cycle_time` "load" or "constant" (see prepare)."""
-    return build_from_inputs(prepare(scenario, objective, cycle_time))
+def build_model(scenario: Scenario, cycle_time: str = "load") -> linopy.Model:
+    """The planning MILP of a scenario: minimise the system's discounted cost plus what unmet
+    demand costs the buyer; `cycle_time` "load" or "constant" (see prepare)."""
+    return build_from_inputs(prepare(scenario, cycle_time))
 
 
 def build_from_inputs(x: PlanInputs) -> linopy.Model:
@@ -56,6 +69,7 @@ def build_from_inputs(x: PlanInputs) -> linopy.Model:
     define_die_balance(m, x)
     define_demand(m, x)
     define_packaging_capacity(m, x)
+    define_hbm_supply(m, x)
     money = spending(m, x)  # built once: the grants, the cash rows and the objective share it
     define_grants(m, x, money)
     define_cash(m, x, money)
@@ -127,38 +141,45 @@ def settled_age(x: PlanInputs) -> int:
 def define_variables(m: linopy.Model, x: PlanInputs) -> None:
     quarters = range(x.horizon)
     q = coord(quarters, "quarter")
+    # a designed product's wafers start from its tape-out on; a bought one is never made
+    makes = (_product(x, x.made) & (q >= _product(x, x.first_start)))
     if x.sites:
         # A module that would come online after the horizon adds nothing the plan can see.
         may_start = (q >= _site(x, x.earliest)) & (q + _site(x, x.lead_q) < x.horizon)
         m.add_variables(lower=0, upper=_site(x, x.max_modules).broadcast_like(may_start),
                         coords=may_start.coords, integer=True, mask=may_start, name="build")
         m.add_variables(lower=0, coords=may_start.coords, name="cumulative_builds")
-        runs = xr.DataArray(
-            np.array([[node == product_node for product_node in x.product_node] for node in x.site_node]),
-            dims=("site", "product"), coords={"site": x.sites, "product": x.products})
+        runs = _runs(x.site_node, "site", x.sites, x) & makes
         m.add_variables(lower=0, coords=[x.sites, x.products, quarters], dims=["site", "product", "quarter"],
-                        mask=runs.broadcast_like(q), name="wafers")
-        queued = (runs & _site(x, loaded_sites(x))).broadcast_like(q)
+                        mask=runs.transpose("site", "product", "quarter"), name="wafers")
+        queued = (runs & _site(x, loaded_sites(x))).transpose("site", "product", "quarter")
         if queued.any():
             for name in ("queue", "cleared"):
                 m.add_variables(lower=0, coords=queued.coords, mask=queued, name=name)
             # one column for the capacity online, so each clearing segment refers to it once
             # instead of repeating the capacity expression's dozen terms
             m.add_variables(lower=0, coords=may_start.coords, mask=may_run(x), name="capacity_online")
+        if x.sells_spare:
+            m.add_variables(lower=0, coords=may_start.coords, mask=may_run(x), name="spare")
         capped = _site(x, np.isfinite(x.grant_cap_musd))
         if capped.any():
             m.add_variables(lower=0, coords=[x.sites, quarters], dims=["site", "quarter"],
                             mask=capped.broadcast_like(q), name="capped_grant")
+        if not x.reinvest_operating_cash:
+            m.add_variables(lower=0, coords=[quarters], dims=["quarter"], name="operating_shortfall")
     if x.offers:
-        sells = xr.DataArray(
-            np.array([[node == product_node for product_node in x.product_node] for node in x.offer_node]),
-            dims=("offer", "product"), coords={"offer": x.offers, "product": x.products})
+        sells = _runs(x.offer_node, "offer", x.offers, x) & makes
         m.add_variables(lower=0, coords=[x.offers, x.products, quarters],
-                        dims=["offer", "product", "quarter"], mask=sells.broadcast_like(q),
-                        name="foundry")
+                        dims=["offer", "product", "quarter"],
+                        mask=sells.transpose("offer", "product", "quarter"), name="foundry")
     pq = ([x.products, quarters], ["product", "quarter"])
-    m.add_variables(lower=0, coords=pq[0], dims=pq[1], name="packages")
-    m.add_variables(lower=0, coords=pq[0], dims=pq[1], name="die_bank")
+    made = _product(x, x.made).broadcast_like(q)
+    if x.made.any():
+        m.add_variables(lower=0, coords=pq[0], dims=pq[1], mask=made, name="packages")
+        m.add_variables(lower=0, coords=pq[0], dims=pq[1], mask=made, name="die_bank")
+    if not x.made.all():
+        m.add_variables(lower=0, upper=_per_quarter(x, x.bought_cap, ("product", x.products)),
+                        mask=~made, name="bought")
     m.add_variables(lower=0, upper=_per_quarter(x, x.demand, ("product", x.products)),
                     name="unmet")
     if x.line_max_modules.any():
@@ -168,6 +189,13 @@ def define_variables(m: linopy.Model, x: PlanInputs) -> None:
                                                     coords={"line": x.lines}).broadcast_like(q),
                         integer=True, mask=expandable, name="packaging_build")
     m.add_variables(lower=0, coords=[quarters], dims=["quarter"], name="cash")
+
+
+def _runs(nodes: list[str], dim: str, ids: list[str], x: PlanInputs) -> xr.DataArray:
+    """dim × product: whether the entity (a site or an offer) makes the product's node."""
+    return xr.DataArray(np.array([[node == product_node for product_node in x.product_node]
+                                  for node in nodes]).reshape(len(ids), len(x.products)),
+                        dims=(dim, "product"), coords={dim: ids, "product": x.products})
 
 
 # --- constraints ---------------------------------------------------------------------------
@@ -210,6 +238,11 @@ def effective_capacity(m: linopy.Model, x: PlanInputs) -> linopy.LinearExpressio
     return recent + settled
 
 
+def modules_online(m: linopy.Model, x: PlanInputs) -> linopy.LinearExpression:
+    """Modules producing at each site and quarter: those started at least a lead time ago."""
+    return lagged(terms(m, "cumulative_builds"), _site(x, x.lead_q))
+
+
 def may_run(x: PlanInputs) -> xr.DataArray:
     """Site × quarter where a module could be online."""
     return coord(range(x.horizon), "quarter") >= _site(x, x.earliest + x.lead_q)
@@ -221,6 +254,12 @@ def capacity_online(m: linopy.Model, x: PlanInputs) -> linopy.LinearExpression:
     return effective_capacity(m, x)
 
 
+def site_starts(m: linopy.Model, x: PlanInputs) -> linopy.LinearExpression:
+    """Wafers started at each site and quarter: for the buyer, and spare ones for the market."""
+    starts = terms(m, "wafers").sum("product")
+    return starts + terms(m, "spare") if "spare" in m.variables else starts
+
+
 def define_site_capacity(m: linopy.Model, x: PlanInputs) -> None:
     """Wafer starts within the capacity online; at a site with a load curve, within its
     saturation share (more would only grow the queue)."""
@@ -229,9 +268,8 @@ def define_site_capacity(m: linopy.Model, x: PlanInputs) -> None:
     if "capacity_online" in m.variables:
         m.add_constraints(terms(m, "capacity_online") - effective_capacity(m, x) == 0,
                           name="capacity_online", mask=may_run(x))
-    starts = terms(m, "wafers").sum("product")
     most = _site(x, [1.0 if c is None else c.saturation for c in x.site_curve])
-    m.add_constraints(starts <= capacity_online(m, x) * most, name="site_capacity")
+    m.add_constraints(site_starts(m, x) <= capacity_online(m, x) * most, name="site_capacity")
 
 
 def define_foundry_capacity(m: linopy.Model, x: PlanInputs) -> None:
@@ -250,7 +288,8 @@ def define_clearing(m: linopy.Model, x: PlanInputs) -> None:
     """Load-dependent cycle time (plan/loadcurve.py): wafers started at a loaded site join its
     queue; the queue clears at most what the clearing function allows for the WIP available and
     the capacity online; cleared wafers then take the unloaded cycle time (die balance).
-    queue[t] = queue[t−1] + wafers[t] − cleared[t]."""
+    queue[t] = queue[t−1] + wafers[t] − cleared[t]. Spare wafers for the market load the fab
+    like the buyer's but are not queued (they count as cleared when started)."""
     if "cleared" not in m.variables:
         return
     queue, cleared, wafers = terms(m, "queue"), terms(m, "cleared"), terms(m, "wafers")
@@ -266,52 +305,81 @@ def define_clearing(m: linopy.Model, x: PlanInputs) -> None:
             intercepts[i] = np.pad(c.intercepts, (0, segments - len(c.intercepts)), mode="edge")
     per_segment = {"dims": ("site", "segment"), "coords": {"site": x.sites, "segment": range(segments)}}
     available = (before + wafers).sum("product")
+    through = cleared.sum("product")
+    if "spare" in m.variables:
+        available, through = available + terms(m, "spare"), through + terms(m, "spare")
     limit = (available * xr.DataArray(slopes, **per_segment)
              + capacity_online(m, x) * xr.DataArray(intercepts, **per_segment))
     # before a module can be online nothing is started, so the queue clears nothing anyway
-    m.add_constraints(cleared.sum("product") - limit <= 0, name="clearing", mask=_site(x, loaded) & may_run(x))
+    m.add_constraints(through - limit <= 0, name="clearing", mask=_site(x, loaded) & may_run(x))
 
 
-def wafer_outputs(m: linopy.Model, x: PlanInputs) -> linopy.LinearExpression | None:
-    """Wafers per product and quarter entering the unloaded cycle time: own fabs' starts (or
-    what their queues clear, where the cycle time depends on load) and foundry starts."""
-    parts = []
-    if "wafers" in m.variables:
-        own = terms(m, "wafers")
-        if "cleared" in m.variables:
-            own = own * _site(x, ~loaded_sites(x)) + terms(m, "cleared")
-        parts.append(own.sum("site"))
-    if "foundry" in m.variables:
-        parts.append(terms(m, "foundry").sum("offer"))
-    return linopy.merge(parts, cls=linopy.LinearExpression) if parts else None
+def leaving_fab(m: linopy.Model, x: PlanInputs) -> linopy.LinearExpression:
+    """Wafers per site, product and quarter entering the unloaded cycle time: the starts, or
+    what the queue clears where the cycle time depends on load."""
+    own = terms(m, "wafers")
+    if "cleared" in m.variables:
+        own = own * _site(x, ~loaded_sites(x)) + terms(m, "cleared")
+    return own
+
+
+def after(expr: linopy.LinearExpression, lag_q: xr.DataArray) -> linopy.LinearExpression:
+    """`expr` delayed by a fractional number of quarters (core.periods.split_lag, per element
+    of `lag_q`): the share 1 − f of each quarter's flow arrives ⌊lag⌋ quarters later, the rest a
+    quarter after that."""
+    split = np.vectorize(split_lag, otypes=[int, float])(lag_q.values)
+    whole = lag_q.copy(data=split[0])
+    later = lag_q.copy(data=split[1])
+    return lagged(expr, whole) * (1 - later) + lagged(expr, whole + 1) * later
+
+
+def wafers_out(m: linopy.Model, x: PlanInputs) -> linopy.LinearExpression:
+    """Wafers leaving each site's fab per quarter (sold to the buyer): what entered the
+    unloaded cycle time, that cycle time later."""
+    return after(leaving_fab(m, x).sum("product"), _site(x, x.site_cycle_q))
 
 
 def define_die_balance(m: linopy.Model, x: PlanInputs) -> None:
-    """die_bank[t] = die_bank[t−1] + good dies finishing in t − dies packaged in t. Wafers
-    started in t finish after the node's cycle time c quarters: the share 1 − frac(c) in
-    t + floor(c), the rest a quarter later."""
+    """die_bank[t] = die_bank[t−1] + good dies ready in t − dies packaged in t. Wafers entering
+    the cycle time in t are ready (fab and packaging done) after c quarters: the share
+    1 − frac(c) in t + floor(c), the rest a quarter later."""
+    if "packages" not in m.variables:
+        return
     bank = terms(m, "die_bank")
     packaged = terms(m, "packages") * _product(x, x.dies_per_package)
     balance = bank - lagged(1 * bank, xr.DataArray(1)) + packaged
-    starts = wafer_outputs(m, x)
-    if starts is not None:
-        whole = np.floor(x.cycle_q).astype(int)
-        later = x.cycle_q - whole
-        good = _product(x, x.good_dies_per_wafer)
-        finishing = (lagged(starts, _product(x, whole)) * (good * (1 - _product(x, later)))
-                     + lagged(starts, _product(x, whole + 1)) * (good * _product(x, later)))
-        balance = balance - finishing
-    m.add_constraints(balance == 0, name="die_balance")
+    parts = []
+    if x.sites:
+        parts.append(leaving_fab(m, x).sum("site"))
+    if x.offers:
+        parts.append(terms(m, "foundry").sum("offer"))
+    if parts:
+        entering = linopy.merge(parts, cls=linopy.LinearExpression) if len(parts) > 1 else parts[0]
+        balance = balance - after(entering, _product(x, x.cycle_q)) * _product(x, x.good_dies_per_wafer)
+    m.add_constraints(balance == 0, name="die_balance", mask=_product(x, x.made).broadcast_like(
+        coord(range(x.horizon), "quarter")))
+
+
+def delivered(m: linopy.Model, x: PlanInputs) -> linopy.LinearExpression:
+    """Accelerators the buyer gets per product and quarter: made ones that pass final test,
+    and bought ones."""
+    parts = []
+    if "packages" in m.variables:
+        parts.append(terms(m, "packages") * _product(x, x.packaging_yield))
+    if "bought" in m.variables:
+        parts.append(terms(m, "bought"))
+    return parts[0] + parts[1] if len(parts) == 2 else parts[0]
 
 
 def define_demand(m: linopy.Model, x: PlanInputs) -> None:
-    delivered = terms(m, "packages") * _product(x, x.packaging_yield)
     demand = _per_quarter(x, x.demand, ("product", x.products))
-    m.add_constraints(delivered + terms(m, "unmet") == demand, name="demand")
+    m.add_constraints(delivered(m, x) + terms(m, "unmet") == demand, name="demand")
 
 
 def define_packaging_capacity(m: linopy.Model, x: PlanInputs) -> None:
     """Interposer wafers per line and quarter within what is secured plus expansions online."""
+    if not x.lines or "packages" not in m.variables:
+        return
     on_line = xr.DataArray(
         np.array([[1.0 / ppw if line == product_line else 0.0 for product_line in x.product_line]
                   for line, ppw in zip(x.lines, x.line_packages_per_wafer, strict=True)]),
@@ -326,6 +394,26 @@ def define_packaging_capacity(m: linopy.Model, x: PlanInputs) -> None:
         m.add_constraints(used - added <= secured, name="packaging_capacity")
     else:
         m.add_constraints(used <= secured, name="packaging_capacity")
+
+
+def hbm_use(m: linopy.Model, x: PlanInputs) -> linopy.LinearExpression:
+    """HBM stacks per supply and quarter that the packages started take."""
+    per_stack = xr.DataArray(
+        np.array([[stacks if hbm == h else 0.0 for stacks, hbm in zip(x.hbm_stacks, x.product_hbm, strict=True)]
+                  for h in range(len(x.memories))]).reshape(len(x.memories), len(x.products)),
+        dims=("memory", "product"), coords={"memory": x.memories, "product": x.products})
+    return (terms(m, "packages") * per_stack).sum("product")
+
+
+def define_hbm_supply(m: linopy.Model, x: PlanInputs) -> None:
+    """HBM stacks used within what the buyer can get each quarter (where it is limited)."""
+    limited = np.isfinite(x.hbm_cap)
+    if not limited.any() or "packages" not in m.variables:
+        return
+    cap = _per_quarter(x, np.where(limited, x.hbm_cap, 0.0), ("memory", x.memories))
+    m.add_constraints(hbm_use(m, x) <= cap, name="hbm_supply",
+                      mask=xr.DataArray(limited, dims=("memory", "quarter"),
+                                        coords={"memory": x.memories, "quarter": range(x.horizon)}))
 
 
 def site_capex(m: linopy.Model, x: PlanInputs) -> linopy.LinearExpression:
@@ -349,12 +437,14 @@ def define_grants(m: linopy.Model, x: PlanInputs, money: dict[str, linopy.Linear
                       name="grant_cap", mask=_site(x, capped))
 
 
-SPENDING_KINDS = ("capex", "grants", "opex", "foundry", "packaging", "packaging_capex")
+#: The fab company's money per quarter (MUSD, positive = paid), then the buyer's.
+FABCO_KINDS = ("capex", "grants", "tax_credits", "opex", "fixed_opex", "operator_fees", "wafer_revenue")
+BUYER_KINDS = ("foundry", "hbm", "packaging", "packaging_capex", "bought")
 
 
 def spending(m: linopy.Model, x: PlanInputs) -> dict[str, linopy.LinearExpression]:
-    """MUSD spent per quarter within the horizon, by kind (SPENDING_KINDS, those that exist),
-    plus "capex_by_site"."""
+    """MUSD per quarter within the horizon, by kind (FABCO_KINDS and BUYER_KINDS, those that
+    exist; grants, tax credits and revenue negative: money received), plus "capex_by_site"."""
     kinds: dict[str, linopy.LinearExpression] = {}
     if x.sites:
         kinds["capex_by_site"] = site_capex(m, x)
@@ -363,11 +453,27 @@ def spending(m: linopy.Model, x: PlanInputs) -> dict[str, linopy.LinearExpressio
         kinds["grants"] = -(kinds["capex_by_site"] * _site(x, uncapped_share)).sum("site")
         if "capped_grant" in m.variables:
             kinds["grants"] = kinds["grants"] - terms(m, "capped_grant").sum("site")
-        kinds["opex"] = (terms(m, "wafers").sum("product") * _site(x, x.opex_musd)).sum("site")
+        per_start = xr.DataArray(x.itc_musd, dims=("site", "quarter"), coords={"site": x.sites})
+        kinds["tax_credits"] = -lagged(terms(m, "build") * per_start, _site(x, x.lead_q)).sum("site")
+        kinds["opex"] = (site_starts(m, x) * _site(x, x.opex_musd)).sum("site")
+        kinds["fixed_opex"] = (modules_online(m, x) * _site(x, x.fixed_opex_musd)).sum("site")
+        revenue = site_revenue(m, x)
+        kinds["operator_fees"] = (revenue * _site(x, x.revenue_share)).sum("site")
+        kinds["wafer_revenue"] = -revenue.sum("site")
     if x.offers:
-        price = xr.DataArray(x.offer_price_musd, dims="offer", coords={"offer": x.offers})
-        kinds["foundry"] = (terms(m, "foundry").sum("product") * price).sum("offer")
-    kinds["packaging"] = (terms(m, "packages") * _product(x, x.package_cost_musd)).sum("product")
+        kinds["foundry"] = (terms(m, "foundry").sum("product")
+                            * _per_quarter(x, x.offer_price_musd, ("offer", x.offers))).sum("offer")
+    if "packages" in m.variables:
+        per_package = _product(x, x.parts_musd)
+        if x.memories:
+            stack_price = xr.DataArray(
+                np.array([x.hbm_price_musd[h] * stacks if h >= 0 else np.zeros(x.horizon)
+                          for h, stacks in zip(x.product_hbm, x.hbm_stacks, strict=True)]),
+                dims=("product", "quarter"), coords={"product": x.products, "quarter": range(x.horizon)})
+            kinds["hbm"] = (terms(m, "packages") * stack_price).sum("product")
+        kinds["packaging"] = (terms(m, "packages") * per_package).sum("product")
+    if "bought" in m.variables:
+        kinds["bought"] = (terms(m, "bought") * _per_quarter(x, x.price_musd, ("product", x.products))).sum("product")
     if "packaging_build" in m.variables:
         leads = x.line_lead_q
         steps = coord(range(int(leads.max())), "step")
@@ -380,29 +486,47 @@ def spending(m: linopy.Model, x: PlanInputs) -> dict[str, linopy.LinearExpressio
     return kinds
 
 
-def revenue(m: linopy.Model, x: PlanInputs) -> linopy.LinearExpression:
-    delivered = terms(m, "packages") * _product(x, x.packaging_yield)
-    return (delivered * _product(x, x.price_musd)).sum("product")
+def site_revenue(m: linopy.Model, x: PlanInputs) -> linopy.LinearExpression:
+    """MUSD the fab company earns per site and quarter from wafers leaving its fabs: the buyer's
+    at the offtake price, spare ones at the market price."""
+    price = xr.DataArray(x.offtake_price_musd, dims=("site", "quarter"),
+                         coords={"site": x.sites, "quarter": range(x.horizon)})
+    revenue = wafers_out(m, x) * price
+    if "spare" in m.variables:
+        market = xr.DataArray(x.market_price_musd, dims=("site", "quarter"),
+                              coords={"site": x.sites, "quarter": range(x.horizon)})
+        revenue = revenue + after(1 * terms(m, "spare"), _site(x, x.site_cycle_q)) * market
+    return revenue
 
 
 def define_cash(m: linopy.Model, x: PlanInputs, money: dict[str, linopy.LinearExpression]) -> None:
-    """cash[t] = cash[t−1] + commitments[t] (+ revenue[t] if reinvested) − spending[t] ≥ 0:
-    cumulative spending never exceeds the money available so far."""
+    """The fab company's cash: cash[t] = cash[t−1] + commitments[t] − (capex − grants − tax
+    credits)[t] − what operations cost beyond their revenue, ≥ 0. With reinvestment, operating
+    cash (revenue − opex) may pay for capex; without, operating losses are funded by the
+    investors and operating surpluses go to them (operating_shortfall = max(opex − revenue, 0),
+    as a variable that may only overstate it)."""
     cash = terms(m, "cash")
     flow = cash - lagged(1 * cash, xr.DataArray(1))
-    for kind in SPENDING_KINDS:
+    for kind in ("capex", "grants", "tax_credits"):
         if kind in money:
             flow = flow + money[kind]
-    if x.reinvest_operating_cash:
-        flow = flow - revenue(m, x)
+    if x.sites:
+        operating = money["opex"] + money["fixed_opex"] + money["operator_fees"] + money["wafer_revenue"]
+        if x.reinvest_operating_cash:
+            flow = flow + operating
+        else:
+            shortfall = terms(m, "operating_shortfall")
+            m.add_constraints(shortfall - operating >= 0, name="operating_shortfall")
+            flow = flow + shortfall
     m.add_constraints(flow == xr.DataArray(x.funds_musd, dims="quarter",
                                            coords={"quarter": range(x.horizon)}), name="cash")
 
 
 def build_cost_per_module(x: PlanInputs) -> np.ndarray:
     """Discounted MUSD of one module by site × quarter started: its construction spending
-    inside the horizon, less the investment tax credit when it comes online (inside the
-    horizon), less its book value at the end of the horizon."""
+    inside the horizon and its fixed opex from first wafer to the end of the horizon, less the
+    investment tax credit when it comes online (inside the horizon) and its book value at the
+    end of the horizon."""
     factor = x.discount_per_q
     started = np.arange(x.horizon)[None, :, None]
     steps = np.arange(x.capex_profile.shape[1])[None, None, :]
@@ -410,19 +534,33 @@ def build_cost_per_module(x: PlanInputs) -> np.ndarray:
     capex = (x.capex_profile[:, None, :] * factor ** (started + steps) * inside).sum(axis=2)
     online = np.arange(x.horizon)[None, :] + x.lead_q[:, None]
     credit = np.where(online < x.horizon, x.itc_musd * factor ** online, 0.0)
-    return capex - credit - x.book_value_musd * x.residual_discount
+    later = x.discount[None, None, :] * (np.arange(x.horizon)[None, None, :] >= online[:, :, None])
+    fixed = x.fixed_opex_musd[:, None] * later.sum(axis=2)
+    return capex + fixed - credit - x.book_value_musd * x.residual_discount
+
+
+#: Kinds of money in the objective: real costs of the system (the buyer's payments to the fab
+#: company cancel out; an operator's share of them does not), discounted; construction enters
+#: per module started (build_cost_per_module).
+OBJECTIVE_KINDS = ("grants", "opex", "operator_fees", "foundry", "hbm", "packaging", "bought")
 
 
 def define_objective(m: linopy.Model, x: PlanInputs, money: dict[str, linopy.LinearExpression]) -> None:
-    """Discounted spending, with fab and packaging construction priced per module started
-    (see build_cost_per_module), plus the discounted penalty on unmet demand and the cost of
-    capital of wafers waiting in queues."""
+    """The system's discounted cost: construction per module started (build_cost_per_module),
+    variable opex and fees, the buyer's foundry wafers, HBM, packaging and bought accelerators,
+    less spare wafers sold to the market, plus the discounted cost of unmet demand and the
+    cost of capital of wafers waiting in queues."""
     discount = xr.DataArray(x.discount, dims="quarter", coords={"quarter": range(x.horizon)})
-    parts = [money[k] * discount for k in ("grants", "opex", "foundry", "packaging") if k in money]
+    parts = [money[k] * discount for k in OBJECTIVE_KINDS if k in money]
     if x.sites:
         per_module = xr.DataArray(build_cost_per_module(x), dims=("site", "quarter"),
                                   coords={"site": x.sites, "quarter": range(x.horizon)})
         parts.append((terms(m, "build") * per_module).sum())
+    if "spare" in m.variables:
+        market = xr.DataArray(x.market_price_musd, dims=("site", "quarter"),
+                              coords={"site": x.sites, "quarter": range(x.horizon)})
+        sold = after(1 * terms(m, "spare"), _site(x, x.site_cycle_q)) * market
+        parts.append(-(sold * discount).sum())
     if "packaging_build" in m.variables:
         started = np.arange(x.horizon)
         per_line = np.array([[sum(capex / lead * x.discount_per_q ** (v + k) for k in range(lead))
@@ -436,7 +574,7 @@ def define_objective(m: linopy.Model, x: PlanInputs, money: dict[str, linopy.Lin
         # (the root LP of 100 sites × 6 nodes × 80 quarters took 53 s instead of 23 s without it)
         holding = _site(x, x.opex_musd) * (1 - x.discount_per_q) * discount
         parts.append((terms(m, "queue") * holding).sum())
-    penalty = _product(x, x.penalty_musd) * discount
+    penalty = _per_quarter(x, x.penalty_musd, ("product", x.products)) * discount
     parts.append((terms(m, "unmet") * penalty).sum())
     m.add_objective(linopy.merge([t.sum() if "quarter" in t.dims else t for t in parts],
                                  cls=linopy.LinearExpression).sum())

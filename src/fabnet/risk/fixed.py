@@ -1,17 +1,28 @@
-"""Fixed-plan risk: the base plan's builds stay as they are; every sample's outcomes are
-recomputed with numpy over (samples × quarters), without solving anything.
+"""Fixed-plan risk: the base plan's builds, foundry reservations and packaging expansions stay as
+they are; every sample's operations and both parties' money are recomputed with numpy over
+(samples × quarters), without solving anything.
 
-Operations follow a greedy rule, the same for every sample: each quarter, wafers are started
-for the demand one cycle time ahead — own fabs first, then foundry wafers up to the offers'
-caps — their good dies go to a die bank, and packages are made from the bank up to the
-quarter's demand and the packaging lines' capacity. Money: revenue, opex (the node's built
-sites' mean opex per wafer), foundry and packaging costs per sample; construction, grants,
-credits and depreciation as in the base plan; income tax at the home regime's rate with loss
-carry-forward; NPV with the base plan's end-of-horizon book value.
+Operations follow the base plan, then a greedy rule for what differs. Each quarter and node,
+the wafers each product needs are the plan's starts scaled by the sample's demand and yields;
+they are started at the fab company's sites as the plan did (within each site's capacity in the
+sample), then on the plan's foundry reservations (paid anyway under take-or-pay), then on spare
+own capacity (shared by the sites in proportion to what each has spare), then on foundry
+capacity not reserved (cheapest offer first; offers at one price share in proportion to their
+capacity), and the rest goes unmet. A site whose cycle time depends on its load clears its
+queue by its clearing function, as the planner's rows allow at most (which the plan, with its
+cost of queued wafers, also does). Dies reach a die bank after the fab's and the packaging's
+cycle time (core.periods.delayed), and packages are made from the bank up to the quarter's
+demand, the packaging lines' and the HBM's capacity. A sample that changes nothing gives the
+plan's own operations.
 
-Supported inputs (anything else: use --reoptimise): a product's demand (multiply) or price;
-a site's lead time; a node's wafer price, ramp or mature D0 or learning rate; a packaging
-line's packages per wafer or yield.
+Money comes from the same functions as the plan's (finance.fabco: the fab company's revenue,
+opex, tax and NPV; finance.buyer: the buyer's costs and market value), so a neutral sample
+reports the plan's fab company NPV. Construction, grants, credits and depreciation keep the
+base plan's timing even where a lead time moves (only the output moves).
+
+Supported inputs (anything else: use --reoptimise): a product's demand (multiply) or market
+price; a site's lead time; a node's market wafer price, ramp or mature D0 or learning rate; a
+packaging line's packages per wafer or yield.
 """
 
 from __future__ import annotations
@@ -22,21 +33,26 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from fabnet.chips import d0_at_age
-from fabnet.core.periods import Quarter
-from fabnet.finance import Financials
+from fabnet.core.periods import Quarter, delayed
+from fabnet.finance.buyer import BUYER_COSTS, BuyerQuantities, buyer_costs, market_prices, per_quarter
+from fabnet.finance.fabco import Operations, capital_flows, fabco_npv, operating_flows, project_flows
+from fabnet.finance.metrics import present_value
 from fabnet.plan import Plan, prepare
-from fabnet.plan.inputs import good_dies_per_wafer, node_weights
+from fabnet.plan.inputs import PlanInputs, capacity_from_builds, good_dies_per_wafer, site_d0, site_learning
+from fabnet.scenario.prices import node_prices, offer_prices
 from fabnet.scenario.schema import Scenario, Uncertain
 
 SUPPORTED = (
     r"products\.(?P<id>[^.]+)\.demand(\..*)?",
-    r"products\.(?P<id>[^.]+)\.price_usd",
+    r"products\.(?P<id>[^.]+)\.market_price_usd",
     r"sites\.(?P<id>[^.]+)\.lead_time_q",
     r"nodes\.(?P<id>[^.]+)\.wafer_price_usd",
     r"nodes\.(?P<id>[^.]+)\.defect_density\.(?P<field>ramp_per_cm2|mature_per_cm2|learning_rate_per_q)",
     r"packaging\.(?P<id>[^.]+)\.(?P<field>packages_per_wafer|yield)",
 )
+
+#: Wafers below this are rounding, not use.
+EPS = 1e-9
 
 
 class Unsupported(ValueError):
@@ -48,27 +64,34 @@ class _Inputs:
     """Per-sample parameters, each an array with samples first."""
 
     demand_scale: np.ndarray    # S × P
-    price: np.ndarray           # S × P (USD)
+    market: np.ndarray          # S × P × T (USD per accelerator)
     lead: np.ndarray            # S × sites
-    wafer_price: np.ndarray     # S × nodes (USD)
+    wafer_price: dict[str, np.ndarray]   # node → S × T (USD)
     d0: dict[str, np.ndarray]   # field → S × nodes
     ppw: np.ndarray             # S × lines
     line_yield: np.ndarray      # S × lines
 
 
-def _changed(base: float, how: str, values: np.ndarray) -> np.ndarray:
-    return base * values if how == "multiply" else base + values if how == "add" else values
+def _changed(base: np.ndarray, how: str, values: np.ndarray) -> np.ndarray:
+    """`base` (broadcast against the samples' `values`) multiplied, added to or replaced."""
+    if how == "multiply":
+        return base * values
+    if how == "add":
+        return base + values
+    return np.broadcast_to(values, np.broadcast_shapes(np.shape(base), np.shape(values))).astype(float)
 
 
 def sample_inputs(scenario: Scenario, table: np.ndarray) -> _Inputs:
     s = len(table)
+    periods = scenario.horizon.periods
     products, sites = scenario.products, scenario.sites
     nodes, lines = scenario.nodes, scenario.packaging
+    base_market = market_prices(scenario)
     out = _Inputs(
         demand_scale=np.ones((s, len(products))),
-        price=np.tile([p.price_usd for p in products], (s, 1)).astype(float),
+        market=np.tile(base_market, (s, 1, 1)),
         lead=np.tile([x.lead_time_q for x in sites], (s, 1)).astype(float),
-        wafer_price=np.tile([n.wafer_price_usd for n in nodes], (s, 1)).astype(float),
+        wafer_price={node: np.tile(price, (s, 1)) for node, price in node_prices(scenario, periods).items()},
         d0={f: np.tile([getattr(n.defect_density, f) for n in nodes], (s, 1)).astype(float)
             for f in ("ramp_per_cm2", "mature_per_cm2", "learning_rate_per_q")},
         ppw=np.tile([x.packages_per_wafer for x in lines], (s, 1)).astype(float),
@@ -86,28 +109,28 @@ def _apply(scenario: Scenario, out: _Inputs, entry: Uncertain, values: np.ndarra
         if match is None:
             continue
         ident = match.group("id")
+        column = values[:, None]
         if k == 0:
             if entry.apply != "multiply":
                 raise Unsupported(f"{entry.path}: fixed-plan risk takes demand only as a multiplier")
-            column = _index([p.id for p in scenario.products], ident, entry)
-            out.demand_scale[:, column] *= values
+            out.demand_scale[:, _index([p.id for p in scenario.products], ident, entry)] *= values
         elif k == 1:
-            column = _index([p.id for p in scenario.products], ident, entry)
-            out.price[:, column] = _changed(out.price[:, column], entry.apply, values)
+            p = _index([p.id for p in scenario.products], ident, entry)
+            out.market[:, p, :] = _changed(out.market[:, p, :], entry.apply, column)
         elif k == 2:
-            column = _index([x.id for x in scenario.sites], ident, entry)
-            out.lead[:, column] = _changed(out.lead[:, column], entry.apply, values)
+            i = _index([x.id for x in scenario.sites], ident, entry)
+            out.lead[:, i] = _changed(out.lead[:, i], entry.apply, values)
         elif k == 3:
-            column = _index([n.id for n in scenario.nodes], ident, entry)
-            out.wafer_price[:, column] = _changed(out.wafer_price[:, column], entry.apply, values)
+            _index([n.id for n in scenario.nodes], ident, entry)
+            out.wafer_price[ident] = _changed(out.wafer_price[ident], entry.apply, column)
         elif k == 4:
-            column = _index([n.id for n in scenario.nodes], ident, entry)
+            n = _index([n.id for n in scenario.nodes], ident, entry)
             field = match.group("field")
-            out.d0[field][:, column] = _changed(out.d0[field][:, column], entry.apply, values)
+            out.d0[field][:, n] = _changed(out.d0[field][:, n], entry.apply, values)
         else:
-            column = _index([x.id for x in scenario.packaging], ident, entry)
+            line = _index([x.id for x in scenario.packaging], ident, entry)
             target = out.ppw if match.group("field") == "packages_per_wafer" else out.line_yield
-            target[:, column] = _changed(target[:, column], entry.apply, values)
+            target[:, line] = _changed(target[:, line], entry.apply, values)
         return
     raise Unsupported(f"{entry.path}: fixed-plan risk cannot vary this input; use --reoptimise")
 
@@ -118,119 +141,90 @@ def _index(ids: list[str], ident: str, entry: Uncertain) -> int:
     return ids.index(ident)
 
 
-def evaluate_fixed(scenario: Scenario, plan: Plan, money: Financials, table: np.ndarray) -> pd.DataFrame:
+def _planned(plan: Plan, x: PlanInputs, kind: str, ids: list[str]) -> np.ndarray:
+    """Planned wafer starts (mature-equivalent) per source × product × quarter."""
+    starts = np.zeros((len(ids), len(x.products), x.horizon))
+    rows = plan.production[plan.production["kind"] == kind]
+    quarter = {str(q): t for t, q in enumerate(x.quarters)}
+    for row in rows.itertuples():
+        starts[ids.index(row.source), x.products.index(row.product), quarter[row.quarter]] = row.wafer_starts
+    return starts
+
+
+def _site_series(plan: Plan, x: PlanInputs, column: str) -> np.ndarray:
+    """A column of the plan's capacity table as sites × quarters."""
+    if plan.capacity.empty:
+        return np.zeros((len(x.sites), x.horizon))
+    wide = plan.capacity.pivot_table(index="site", columns="quarter", values=column, aggfunc="sum")
+    return wide.reindex(index=x.sites, columns=[str(q) for q in x.quarters]).fillna(0.0).to_numpy()
+
+
+def evaluate_fixed(scenario: Scenario, plan: Plan, table: np.ndarray) -> pd.DataFrame:
     """Outcomes of the base plan under every sample row of `table` (one row per sample)."""
-    x = prepare(scenario)
+    x = prepare(scenario, plan.cycle_time)
     v = sample_inputs(scenario, table)
     samples, horizon = len(table), x.horizon
-    node_ids = [n.id for n in scenario.nodes]
-    p_node = np.array([node_ids.index(n) for n in x.product_node])
-    p_line = np.array([x.lines.index(line) for line in x.product_line])
-    ages = np.arange(horizon)
+    made = np.nonzero(x.made)[0]
 
-    # good dies per wafer (mature) and each node's learning curve, per sample
-    d0_mature = v.d0["mature_per_cm2"][:, p_node]                              # S × P
-    product_nodes = [scenario.node(product.node) for product in scenario.products]
-    good = np.stack([good_dies_per_wafer(scenario.products[p], product_nodes[p], d0_mature[:, p])
-                     for p in range(len(x.products))], axis=1)
-    d0_age = d0_at_age(v.d0["ramp_per_cm2"][:, :, None], v.d0["mature_per_cm2"][:, :, None],
-                       v.d0["learning_rate_per_q"][:, :, None], ages[None, None, :])  # S × N × A
-    learn = np.ones((samples, len(node_ids), horizon))
-    for n, node_id in enumerate(node_ids):
-        on, weights = node_weights(scenario, node_id, x.demand)
-        if on:
-            at_age = sum(w * good_dies_per_wafer(scenario.products[p], product_nodes[p], d0_age[:, n, :])
-                         for w, p in zip(weights, on, strict=True))
-            mature = sum(w * good[:, p] for w, p in zip(weights, on, strict=True))
-            learn[:, n, :] = at_age / mature[:, None]
+    # good dies per wafer at mature yield, per sample and product
+    good = np.zeros((samples, len(x.products)))
+    mature = dict(zip([n.id for n in scenario.nodes], v.d0["mature_per_cm2"].T, strict=True))
+    for p in made:
+        product = scenario.products[p]
+        good[:, p] = good_dies_per_wafer(product, scenario.node(product.node), mature[product.node])
+    pkg_yield = np.ones((samples, len(x.products)))                            # S × P
+    for p in made:
+        pkg_yield[:, p] = v.line_yield[:, x.lines.index(x.product_line[p])]
 
-    # own wafer capacity per node (mature-equivalent) from the fixed builds
-    own = np.zeros((samples, len(node_ids), horizon))
-    site_index = {sid: i for i, sid in enumerate(x.sites)}
-    opex_weight = np.zeros((len(node_ids), 2))
-    for row in plan.builds.itertuples():
-        i = site_index[row.site]
-        n = node_ids.index(x.site_node[i])
-        start = x.quarters.index(Quarter.parse(row.started))
-        age = ages[None, :] - start - v.lead[:, i][:, None]                     # S × T
-        valid = age >= 0
-        a = np.clip(age, 0, horizon - 1).astype(int)
-        shares = x.capacity_by_age[i][a] * np.take_along_axis(learn[:, n, :], a, axis=1)
-        own[:, n, :] += np.where(valid, row.modules * x.module_wafers_q[i] * shares, 0.0)
-        opex_weight[n] += (row.modules * x.module_wafers_q[i] * x.opex_musd[i] * 1e6, row.modules * x.module_wafers_q[i])
-    node_opex = np.divide(opex_weight[:, 0], opex_weight[:, 1], out=np.zeros(len(node_ids)),
-                          where=opex_weight[:, 1] > 0)
-    foundry_cap = np.zeros((len(node_ids), horizon))
-    foundry_premium = np.zeros(len(node_ids))
-    for o, node in enumerate(x.offer_node):
-        n = node_ids.index(node)
-        foundry_cap[n] += x.offer_cap_q[o]
-        foundry_premium[n] = x.offer_price_musd[o] * 1e6 / scenario.node(node).wafer_price_usd - 1.0
-    line_cap = x.line_capacity_q.copy()
-    for row in plan.packaging_builds.itertuples():
-        i = x.lines.index(row.line)
-        online = x.quarters.index(Quarter.parse(row.online)) if Quarter.parse(row.online) in x.quarters else horizon
-        line_cap[i, online:] += row.modules * x.line_module_q[i]
+    # the fab company's capacity from the fixed builds, with the samples' lead times and learning
+    capacity, effective, online = _capacity(scenario, plan, x, v)
+    saturation = np.array([1.0 if c is None else c.saturation for c in x.site_curve])
 
-    demand = x.demand[None, :, :] * v.demand_scale[:, :, None]                  # S × P × T
-    lag = np.round(x.cycle_q).astype(int)
-    pkg_yield = v.line_yield[:, p_line]                                         # S × P
-    dies_pp = x.dies_per_package[None, :]
-    bank = np.zeros((samples, len(x.products), horizon + lag.max() + 2))
-    delivered = np.zeros_like(demand)
-    own_used = np.zeros((samples, len(node_ids), horizon))
-    foundry_used = np.zeros_like(own_used)
-    packages_made = np.zeros_like(demand)
-    for t in range(horizon):
-        # start wafers for the demand one cycle ahead
-        ahead = np.array([demand[:, p, t + lag[p]] if t + lag[p] < horizon else np.zeros(samples)
-                          for p in range(len(x.products))]).T                   # S × P
-        need = ahead / pkg_yield * dies_pp / good                               # wafers, S × P
-        for n in range(len(node_ids)):
-            on = np.nonzero(p_node == n)[0]
-            if not len(on):
-                continue
-            total = need[:, on].sum(axis=1)
-            from_own = np.minimum(own[:, n, t], total)
-            from_foundry = np.minimum(foundry_cap[n, t], total - from_own)
-            own_used[:, n, t], foundry_used[:, n, t] = from_own, from_foundry
-            share = np.divide(need[:, on], total[:, None], out=np.zeros_like(need[:, on]), where=total[:, None] > 0)
-            wafers = share * (from_own + from_foundry)[:, None]
-            for k, p in enumerate(on):
-                bank[:, p, t + lag[p]] += wafers[:, k] * good[:, p]
-        # package what the bank and the lines allow
-        wanted = np.minimum(bank[:, :, t] / dies_pp, demand[:, :, t] / pkg_yield)   # packages, S × P
-        for line in range(len(x.lines)):
-            on = np.nonzero(p_line == line)[0]
-            used = (wanted[:, on] / v.ppw[:, line][:, None]).sum(axis=1)
-            scale = np.minimum(1.0, np.divide(line_cap[line, t], used, out=np.ones_like(used), where=used > 0))
-            wanted[:, on] *= scale[:, None]
-        packages_made[:, :, t] = wanted
-        delivered[:, :, t] = wanted * pkg_yield
-        leftover = bank[:, :, t] - wanted * dies_pp
-        bank[:, :, t + 1] += leftover                                            # dies wait in the bank
+    # wafer need: the plan's starts scaled by demand and yield, per product
+    ratio = np.ones((samples, len(x.products)))
+    ratio[:, made] = (v.demand_scale[:, made] * (x.good_dies_per_wafer[made] / good[:, made])
+                      * (x.packaging_yield[made] / pkg_yield[:, made]))
+    own_plan = _planned(plan, x, "site", x.sites)                                # sites × P × T
+    foundry_plan = _planned(plan, x, "foundry", x.offers)                        # offers × P × T
+    reserved = foundry_plan.sum(axis=1)                                          # offers × T
+    offer_price = offer_prices(scenario, x.quarters, v.wafer_price)              # S × offers × T
+    own, bought_wafers = _allocate(x, ratio, own_plan, foundry_plan, reserved, effective * saturation[:, None],
+                                   offer_price)
+    spare = np.minimum(_site_series(plan, x, "spare_starts")[None],
+                       np.maximum(effective * saturation[:, None] - own.sum(axis=2), 0.0))
 
-    # money per sample and quarter (USD)
-    q = money.quarterly
-    revenue = (delivered * v.price[:, :, None]).sum(axis=1)
-    opex = (own_used * node_opex[None, :, None]).sum(axis=1)
-    foundry = (foundry_used * (v.wafer_price * (1 + foundry_premium[None, :]))[:, :, None]).sum(axis=1)
-    parts = (packages_made * (x.package_cost_musd * 1e6)[None, :, None]).sum(axis=1)
-    capex = (q["capex_building_usd"] + q["capex_tools_usd"] + q["packaging_capex_usd"]).to_numpy()
-    credits = (q["grants_usd"] + q["itc_usd"]).to_numpy()
-    taxable = revenue - opex - foundry - parts - q["depreciation_usd"].to_numpy()[None, :]
-    rate = scenario.finance.tax_regimes[0].rate
-    tax = np.zeros_like(taxable)
-    carried = np.zeros(samples)
-    for t in range(horizon):
-        used = np.minimum(carried, np.maximum(taxable[:, t], 0.0))
-        tax[:, t] = rate * np.maximum(taxable[:, t] - used, 0.0)
-        carried = carried - used + np.maximum(-taxable[:, t], 0.0)
-    flows = revenue - opex - foundry - parts - capex[None, :] + credits[None, :] - tax
-    discount = x.discount[None, :]
-    npv = (flows * discount).sum(axis=1) + x.residual_discount * money.metrics["terminal_book_value_usd"]
+    # what leaves the fabs: cleared through the queue where the cycle time depends on load
+    leaving = _cleared(x, own, spare, effective)                                 # S × sites × P × T
+    real = np.divide(capacity, effective, out=np.ones_like(capacity), where=effective > EPS)
+    ops = Operations(
+        real_starts=(own.sum(axis=2) + spare) * real,
+        wafers_out=np.stack([delayed(leaving[:, i].sum(axis=1) * real[:, i], x.site_cycle_q[i])
+                             for i in range(len(x.sites))], axis=1) if x.sites else np.zeros((samples, 0, horizon)),
+        spare_out=np.stack([delayed(spare[:, i] * real[:, i], x.site_cycle_q[i])
+                            for i in range(len(x.sites))], axis=1) if x.sites else np.zeros((samples, 0, horizon)),
+        capacity_out=np.stack([delayed(capacity[:, i], x.site_cycle_q[i]) for i in range(len(x.sites))], axis=1)
+        if x.sites else np.zeros((samples, 0, horizon)),
+        modules_online=online)
+    operating = operating_flows(scenario, ops, prices=v.wafer_price)
+    capital = capital_flows(scenario, plan.builds)
+    project = project_flows(scenario, operating, capital)
+    npv = fabco_npv(scenario, project["project_fcf_usd"], float(capital["book_value_usd"]))
 
-    records = {"sample": np.arange(samples), "npv_usd": npv,
+    # the buyer: dies → bank → packages, and what it all costs
+    demand = x.demand[None] * v.demand_scale[:, :, None]                        # S × P × T
+    entering = leaving.sum(axis=1) + bought_wafers.sum(axis=1)                   # S × P × T (mature-eq)
+    packages, bought = _package(scenario, plan, x, v, entering, good, demand, pkg_yield)
+    delivered = packages * pkg_yield[:, :, None] + bought
+    quantities = BuyerQuantities(packages=packages, bought=bought, delivered=delivered,
+                                 reserved=np.broadcast_to(reserved, bought_wafers.sum(axis=2).shape),
+                                 used=bought_wafers.sum(axis=2))
+    paid = operating["wafer_revenue_usd"] + operating["take_or_pay_usd"]
+    costs = buyer_costs(scenario, quantities, paid, plan.packaging_builds, v.wafer_price, v.market)
+    cost = sum(per_quarter(costs, kind) for kind in BUYER_COSTS)
+    rate = scenario.finance.discount_rate
+    value = present_value(per_quarter(costs, "market_value_usd"), rate)
+    records = {"sample": np.arange(samples), "fabco_npv_usd": npv,
+               "buyer_net_usd": value - present_value(np.broadcast_to(cost, (samples, horizon)), rate),
                "unmet": (demand - delivered).clip(min=0).sum(axis=(1, 2))}
     for j in range(table.shape[1]):
         records[f"input_{j}"] = table[:, j]
@@ -240,3 +234,138 @@ def evaluate_fixed(scenario: Scenario, plan: Plan, money: Financials, table: np.
         records[f"demand_{year}"] = demand[:, :, columns].sum(axis=(1, 2))
         records[f"delivered_{year}"] = delivered[:, :, columns].sum(axis=(1, 2))
     return pd.DataFrame(records)
+
+
+def _capacity(scenario: Scenario, plan: Plan, x: PlanInputs, v: _Inputs) -> tuple[np.ndarray, ...]:
+    """(capacity, mature-equivalent capacity, modules online) per sample × site × quarter."""
+    samples = len(v.lead)
+    if not x.sites:
+        empty = np.zeros((samples, 0, x.horizon))
+        return empty, empty, empty
+    node_ids = [n.id for n in scenario.nodes]
+    learning = np.stack([_site_learning(scenario, i, x, v, node_ids.index(site.node))
+                         for i, site in enumerate(scenario.sites)], axis=1)      # S × sites × ages
+    builds = [(x.sites.index(row.site), x.quarters.index(Quarter.parse(row.started)), float(row.modules))
+              for row in plan.builds.itertuples()]
+    lead = v.lead.astype(int)
+    nominal = x.capacity_by_age * x.module_wafers_q[:, None]
+    capacity = capacity_from_builds(builds, lead, np.broadcast_to(nominal, learning.shape), x.horizon)
+    effective = capacity_from_builds(builds, lead, nominal * learning, x.horizon)
+    online = capacity_from_builds(builds, lead, np.ones_like(learning), x.horizon)
+    return capacity, effective, online
+
+
+def _site_learning(scenario: Scenario, i: int, x: PlanInputs, v: _Inputs, n: int) -> np.ndarray:
+    """A site's learning factor per sample and age: the node's sampled D0, with an operator's
+    ramp D0 and learning rate where it has its own."""
+    site = scenario.sites[i]
+    ramp, _, rate = site_d0(site, scenario)
+    operator = scenario.operator(site.operator)
+    own = operator is not None and operator.defect_density is not None
+    d0 = (np.full((len(v.lead), 1), ramp) if own else v.d0["ramp_per_cm2"][:, n, None],
+          v.d0["mature_per_cm2"][:, n, None],
+          np.full((len(v.lead), 1), rate) if own else v.d0["learning_rate_per_q"][:, n, None])
+    return site_learning(scenario, site, x.demand, x.horizon, d0)
+
+
+def _allocate(x: PlanInputs, ratio: np.ndarray, own_plan: np.ndarray, foundry_plan: np.ndarray,
+              reserved: np.ndarray, cap: np.ndarray, offer_price: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Wafer starts per sample: own (S × sites × P × T) and foundry (S × offers × P × T)."""
+    samples = len(ratio)
+    own = own_plan[None] * ratio[:, None, :, None]                               # as planned, scaled
+    total = own.sum(axis=2)
+    own *= np.minimum(1.0, np.divide(cap, total, out=np.ones_like(total), where=total > EPS))[:, :, None, :]
+    foundry = foundry_plan[None] * ratio[:, None, :, None]
+    used = foundry.sum(axis=2)
+    foundry *= np.minimum(1.0, np.divide(reserved, used, out=np.ones_like(used), where=used > EPS))[:, :, None, :]
+    need = (own_plan.sum(axis=0)[None] + foundry_plan.sum(axis=0)[None]) * ratio[:, :, None]   # S × P × T
+    short = np.maximum(need - own.sum(axis=1) - foundry.sum(axis=1), 0.0)
+    for node in dict.fromkeys(n for n, m in zip(x.product_node, x.made, strict=True) if m):
+        on = np.array([p == node for p in x.product_node])
+        sites = np.array([s == node for s in x.site_node], dtype=bool)
+        offers = np.array([o == node for o in x.offer_node], dtype=bool)
+        products = np.nonzero(on)[0][None, :]
+        wanted = short[:, on]                                                    # S × P_n × T
+        at_sites = np.nonzero(sites)[0][:, None]
+        spare = np.maximum(cap[:, sites] - own[:, sites].sum(axis=2), 0.0)        # S × sites_n × T
+        extra = _share(wanted, spare)
+        own[:, at_sites, products, :] += extra
+        wanted = wanted - extra.sum(axis=1)
+        at_offers = np.nonzero(offers)[0][:, None]
+        free = np.maximum(x.offer_cap_q[offers][None] - foundry[:, offers].sum(axis=2), 0.0)
+        prices = offer_price[:, offers]                                          # S × offers_n × T
+        done = np.zeros(prices.shape, dtype=bool)
+        for level in np.sort(prices, axis=1).transpose(1, 0, 2):  # cheapest first; one price shares
+            at_level = np.isclose(prices, level[:, None, :]) & ~done
+            extra = _share(wanted, free * at_level)
+            foundry[:, at_offers, products, :] += extra
+            wanted = wanted - extra.sum(axis=1)
+            done |= at_level
+    return own, foundry
+
+
+def _share(wanted: np.ndarray, room: np.ndarray) -> np.ndarray:
+    """Fill `wanted` (S × P × T) from `room` (S × R × T), each source giving in proportion to its
+    room, products in proportion to what they want: S × R × P × T."""
+    total_room = room.sum(axis=1)                                                # S × T
+    total_wanted = wanted.sum(axis=1)                                            # S × T
+    given = np.minimum(total_room, total_wanted)
+    from_source = np.divide(room, total_room[:, None], out=np.zeros_like(room), where=total_room[:, None] > EPS)
+    to_product = np.divide(wanted, total_wanted[:, None], out=np.zeros_like(wanted),
+                           where=total_wanted[:, None] > EPS)
+    return given[:, None, None, :] * from_source[:, :, None, :] * to_product[:, None, :, :]
+
+
+def _cleared(x: PlanInputs, own: np.ndarray, spare: np.ndarray, effective: np.ndarray) -> np.ndarray:
+    """Wafers per sample, site, product and quarter entering the unloaded cycle time: the
+    starts, or, where the cycle time depends on load, what the queue clears (the most the
+    clearing function allows; products in proportion to what waits)."""
+    out = own.copy()
+    for i, clearing in enumerate(x.site_clearing):
+        if clearing is None:
+            continue
+        queue = np.zeros(own.shape[:1] + own.shape[2:3])                         # S × P
+        for t in range(x.horizon):
+            waiting = queue + own[:, i, :, t]
+            available = waiting.sum(axis=1) + spare[:, i, t]
+            most = clearing.cleared(available, effective[:, i, t])
+            through = np.clip(np.minimum(available, most) - spare[:, i, t], 0.0, None)
+            share = np.divide(through, waiting.sum(axis=1), out=np.zeros_like(through),
+                              where=waiting.sum(axis=1) > EPS)
+            out[:, i, :, t] = waiting * np.minimum(share, 1.0)[:, None]
+            queue = waiting - out[:, i, :, t]
+    return out
+
+
+def _package(scenario: Scenario, plan: Plan, x: PlanInputs, v: _Inputs, entering: np.ndarray, good: np.ndarray,
+             demand: np.ndarray, pkg_yield: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Packages started and accelerators bought per sample, product and quarter: dies ready
+    (delayed by the fab's and the packaging's cycle time) wait in a bank and are packaged up to
+    the demand, the lines' capacity (with the plan's expansions) and the HBM available."""
+    samples = len(demand)
+    packages = np.zeros_like(demand)
+    bought = np.minimum(demand, np.where(x.made[:, None], 0.0, np.nan_to_num(x.bought_cap, posinf=1e30))[None])
+    ready = np.zeros_like(demand)
+    for p in np.nonzero(x.made)[0]:
+        ready[:, p] = delayed(entering[:, p] * good[:, p, None], x.cycle_q[p])
+    line_cap = (plan.packaging.pivot_table(index="line", columns="quarter", values="capacity_wafers", aggfunc="sum")
+                .reindex(index=x.lines, columns=[str(q) for q in x.quarters]).fillna(0.0).to_numpy()
+                if len(plan.packaging) else np.zeros((0, x.horizon)))
+    bank = np.zeros((samples, len(x.products)))
+    dies = x.dies_per_package[None]
+    for t in range(x.horizon):
+        bank = bank + ready[:, :, t]
+        wanted = np.where(x.made[None], np.minimum(bank / dies, demand[:, :, t] / pkg_yield), 0.0)
+        for line in range(len(x.lines)):
+            on = np.array([pl == x.lines[line] for pl in x.product_line])
+            used = (wanted[:, on] / v.ppw[:, line][:, None]).sum(axis=1)
+            scale = np.minimum(1.0, np.divide(line_cap[line, t], used, out=np.ones_like(used), where=used > EPS))
+            wanted[:, on] *= scale[:, None]
+        for h in range(len(x.memories)):
+            on = x.product_hbm == h
+            used = (wanted[:, on] * x.hbm_stacks[on]).sum(axis=1)
+            scale = np.minimum(1.0, np.divide(x.hbm_cap[h, t], used, out=np.ones_like(used), where=used > EPS))
+            wanted[:, on] *= scale[:, None]
+        packages[:, :, t] = wanted
+        bank = bank - wanted * dies
+    return packages, bought

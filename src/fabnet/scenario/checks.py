@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from fabnet.core.errors import Loc, Problem
+from fabnet.core.format import usd
 from fabnet.core.periods import Quarter
 from fabnet.scenario.paths import PathError, get_at, parse_path, resolve
 from fabnet.scenario.schema import Scenario
@@ -33,7 +34,9 @@ def check_unique_ids(s: Scenario) -> list[Problem]:
         "nodes": s.nodes,
         "products": s.products,
         "packaging": s.packaging,
+        "hbm": s.hbm,
         "sites": s.sites,
+        "operators": s.operators,
         "funding.investors": s.funding.investors,
         "finance.tax_regimes": s.finance.tax_regimes,
     }
@@ -44,6 +47,12 @@ def check_unique_ids(s: Scenario) -> list[Problem]:
                 loc = (*section.split("."), i, "id")
                 problems.append(Problem(loc, f"id {item.id!r} a second time", "ids unique in their section"))
             seen.add(item.id)
+    offers: set[str] = set()
+    for i, offer_id in enumerate(s.offer_ids()):
+        if offer_id in offers:
+            problems.append(Problem(("foundry_offers", i, "id"), f"id {offer_id!r} a second time",
+                                    "ids unique in their section (give the offer an id)"))
+        offers.add(offer_id)
     return problems
 
 
@@ -52,12 +61,22 @@ def check_references(s: Scenario) -> list[Problem]:
     lines = [p.id for p in s.packaging]
     regimes = [t.id for t in s.finance.tax_regimes]
     problems = []
+    memories = [h.id for h in s.hbm]
+    operators = [o.id for o in s.operators]
     for i, product in enumerate(s.products):
-        problems += _ref(("products", i, "node"), product.node, nodes, "nodes")
-        problems += _ref(("products", i, "packaging"), product.packaging, lines, "packaging")
+        if not product.made:
+            continue
+        if product.node is not None:
+            problems += _ref(("products", i, "node"), product.node, nodes, "nodes")
+        if product.packaging is not None:
+            problems += _ref(("products", i, "packaging"), product.packaging, lines, "packaging")
+        if product.hbm is not None:
+            problems += _ref(("products", i, "hbm"), product.hbm, memories, "hbm")
     for i, site in enumerate(s.sites):
         problems += _ref(("sites", i, "node"), site.node, nodes, "nodes")
         problems += _ref(("sites", i, "tax_regime"), site.tax_regime, regimes, "finance.tax_regimes")
+        if site.operator is not None:
+            problems += _ref(("sites", i, "operator"), site.operator, operators, "operators")
     for i, offer in enumerate(s.foundry_offers):
         problems += _ref(("foundry_offers", i, "node"), offer.node, nodes, "nodes")
     return problems
@@ -66,7 +85,8 @@ def check_references(s: Scenario) -> list[Problem]:
 def _ref(loc: Loc, value: str, known: list[str], section: str) -> list[Problem]:
     if value in known:
         return []
-    return [Problem(loc, f"{value!r}, which is not an id in {section}", f"one of: {', '.join(known)}")]
+    return [Problem(loc, f"{value!r}, which is not an id in {section}",
+                    f"one of: {', '.join(known)}" if known else f"an entry in {section} first")]
 
 
 def check_quarters_in_horizon(s: Scenario) -> list[Problem]:
@@ -89,11 +109,21 @@ def check_quarters_in_horizon(s: Scenario) -> list[Problem]:
     for i, product in enumerate(s.products):
         for quarter in product.demand.per_quarter or {}:
             need(("products", i, "demand", "per_quarter", str(quarter)), quarter)
-    for i, line in enumerate(s.packaging):
-        for quarter in line.capacity_wafers_per_month:
+    if s.offtake.end is not None:
+        need(("offtake", "end"), s.offtake.end)
+    paths: list[tuple[Loc, Any]] = [
+        *[(("packaging", i, "capacity_wafers_per_month"), line.capacity_wafers_per_month)
+          for i, line in enumerate(s.packaging)],
+        *[(("foundry_offers", i, "max_wafers_per_month"), o.max_wafers_per_month)
+          for i, o in enumerate(s.foundry_offers)],
+        *[(("hbm", i, "stacks_per_quarter"), h.stacks_per_quarter) for i, h in enumerate(s.hbm)],
+        *[(("products", i, "supply_per_quarter"), p.supply_per_quarter) for i, p in enumerate(s.products)],
+    ]
+    for loc, path in paths:
+        for quarter in path if isinstance(path, dict) else ():
             if quarter > h.end:
-                problems.append(Problem(("packaging", i, "capacity_wafers_per_month", str(quarter)),
-                                        str(quarter), f"a quarter up to {h.end} (end of the horizon)"))
+                problems.append(Problem((*loc, str(quarter)), str(quarter),
+                                        f"a quarter up to {h.end} (end of the horizon)"))
     return problems
 
 
@@ -118,9 +148,9 @@ def check_funding(s: Scenario) -> list[Problem]:
     total = sum(inv.amount_usd for inv in investors)
     declared = s.funding.total_usd
     if declared is not None and abs(total - declared) > SUM_TOLERANCE_USD:
-        parts = " + ".join(f"{inv.id} {_usd(inv.amount_usd)}" for inv in investors)
-        problems.append(Problem(("funding", "total_usd"), f"{_usd(declared)} declared",
-                                f"the investors' amounts to add up to it: {parts} = {_usd(total)}"))
+        parts = " + ".join(f"{inv.id} {usd(inv.amount_usd)}" for inv in investors)
+        problems.append(Problem(("funding", "total_usd"), f"{usd(declared)} declared",
+                                f"the investors' amounts to add up to it: {parts} = {usd(total)}"))
     for i, inv in enumerate(investors):
         loc = ("funding", "investors", i)
         if (inv.available_from is None) == (inv.tranches is None):
@@ -128,8 +158,8 @@ def check_funding(s: Scenario) -> list[Problem]:
                                     "neither available_from nor tranches",
                                     "exactly one: available_from: 2024Q2, or tranches: {2024Q2: 2.0e9}"))
         if inv.tranches is not None and abs(sum(inv.tranches.values()) - inv.amount_usd) > SUM_TOLERANCE_USD:
-            problems.append(Problem((*loc, "tranches"), f"tranches adding up to {_usd(sum(inv.tranches.values()))}",
-                                    f"tranches adding up to amount_usd {_usd(inv.amount_usd)}"))
+            problems.append(Problem((*loc, "tranches"), f"tranches adding up to {usd(sum(inv.tranches.values()))}",
+                                    f"tranches adding up to amount_usd {usd(inv.amount_usd)}"))
         if inv.kind == "debt":
             for name in ("interest_rate", "tenor_q"):
                 if getattr(inv, name) is None:
@@ -170,11 +200,40 @@ def check_nodes(s: Scenario) -> list[Problem]:
     return problems
 
 
+#: Fields only a product the buyer designs (kind: design) has.
+DESIGN_FIELDS = ("node", "die_width_mm", "die_height_mm", "harvesting", "hbm", "packaging", "design")
+REQUIRED_FOR_DESIGN = ("node", "die_width_mm", "die_height_mm", "packaging")
+
+
 def check_products(s: Scenario) -> list[Problem]:
     problems = []
     nodes = {n.id: n for n in s.nodes}
     for i, product in enumerate(s.products):
         loc = ("products", i)
+        if not product.made:
+            problems += [Problem((*loc, name), str(getattr(product, name)),
+                                 f"no {name} on a bought product (kind: bought is bought finished)")
+                         for name in DESIGN_FIELDS if getattr(product, name) is not None]
+            continue
+        missing = [name for name in REQUIRED_FOR_DESIGN if getattr(product, name) is None]
+        problems += [Problem((*loc, name), "nothing", f"{name} for a product the buyer designs "
+                             "(or kind: bought)") for name in missing]
+        if product.supply_per_quarter is not None:
+            problems.append(Problem((*loc, "supply_per_quarter"), str(product.supply_per_quarter),
+                                    "supply_per_quarter only on kind: bought (a design is made, not bought)"))
+        if product.hbm_stacks and product.hbm is None:
+            problems.append(Problem((*loc, "hbm"), "nothing", f"the id of an hbm entry for its "
+                                    f"{product.hbm_stacks} stacks"))
+        design = product.design
+        if design is not None and design.tape_out < design.start:
+            problems.append(Problem((*loc, "design", "tape_out"), str(design.tape_out),
+                                    f"a quarter from the design's start ({design.start}) on"))
+        if design is not None and design.tape_out > s.horizon.end:
+            problems.append(Problem((*loc, "design", "tape_out"), str(design.tape_out),
+                                    f"a quarter up to {s.horizon.end}: taped out later, the product "
+                                    "could never be made inside the horizon"))
+        if missing:
+            continue
         w, h = sorted((product.die_width_mm, product.die_height_mm))
         if w > min(RETICLE_MM) or h > max(RETICLE_MM):
             problems.append(Problem((*loc, "die_width_mm"), f"a die of {product.die_width_mm} × "
@@ -195,13 +254,23 @@ def check_products(s: Scenario) -> list[Problem]:
 
 
 def check_sites(s: Scenario) -> list[Problem]:
-    problems = []
-    for i, site in enumerate(s.sites):
-        ramp = site.ramp
-        if any(later < earlier for earlier, later in zip(ramp, ramp[1:], strict=False)) or ramp[-1] != 1.0:
-            problems.append(Problem(("sites", i, "ramp"), _show_list(ramp),
-                                    "shares that never fall and end at 1.0, e.g. [0.25, 0.5, 0.75, 1.0]"))
-    return problems
+    ramps = [(("sites", i, "ramp"), site.ramp) for i, site in enumerate(s.sites)]
+    ramps += [(("operators", i, "ramp"), o.ramp) for i, o in enumerate(s.operators) if o.ramp is not None]
+    return [Problem(loc, _show_list(ramp), "shares that never fall and end at 1.0, e.g. [0.25, 0.5, 0.75, 1.0]")
+            for loc, ramp in ramps
+            if any(later < earlier for earlier, later in zip(ramp, ramp[1:], strict=False)) or ramp[-1] != 1.0]
+
+
+def check_offtake(s: Scenario) -> list[Problem]:
+    offtake = s.offtake
+    if offtake.price != "fixed":
+        return []
+    prices = offtake.fixed_price_usd or {}
+    needed = sorted({site.node for site in s.sites} - set(prices))
+    if needed:
+        return [Problem(("offtake", "fixed_price_usd"), _show_list(prices or "nothing"),
+                        f"a price for every node a site runs: {', '.join(needed)} missing")]
+    return []
 
 
 def check_uncertainty(s: Scenario) -> list[Problem]:
@@ -263,10 +332,6 @@ def _is_number_or_numbers(value: Any) -> bool:
     return False
 
 
-def _usd(amount: float) -> str:
-    return f"${amount / 1e9:,.3g} B" if abs(amount) >= 1e8 else f"${amount:,.0f}"
-
-
 def _show_list(value: Any) -> str:
     text = str(list(value)) if isinstance(value, tuple) else str(value)
     return text if len(text) <= 80 else text[:77] + "..."
@@ -281,5 +346,6 @@ CHECKS: tuple[Check, ...] = (
     check_nodes,
     check_products,
     check_sites,
+    check_offtake,
     check_uncertainty,
 )

@@ -48,16 +48,41 @@ QuarterField = Annotated[
 
 
 def _penalty_rule(value: object) -> str | float:
-    if value == "lost_margin":
-        return "lost_margin"
+    if value == "market_price":
+        return "market_price"
     if isinstance(value, int | float) and not isinstance(value, bool) and value >= 0:
         return float(value)
-    raise PydanticCustomError("penalty_rule", "lost_margin, or a number of USD >= 0")
+    raise PydanticCustomError("penalty_rule", "market_price, or a number of USD >= 0")
 
 
 PenaltyRule = Annotated[
     str | float, PlainValidator(_penalty_rule, json_schema_input_type=str | float)
 ]
+
+
+#: A price that may change over time: one number, or {year: value} interpolated linearly
+#: between the years given and held flat beyond them (every quarter of a year takes its value).
+YearPath = PositiveFloat | dict[int, PositiveFloat]
+#: A quantity per quarter: one number from the start, or {quarter: value} holding each value
+#: from its quarter on (zero before the first).
+QuarterPath = NonNegativeFloat | dict[QuarterField, NonNegativeFloat]
+
+
+def year_path(path: float | dict[int, float], periods: list[Quarter]) -> npt.NDArray[np.float64]:
+    """A YearPath's value in each of `periods`."""
+    if not isinstance(path, dict):
+        return np.full(len(periods), float(path))
+    return _interpolate(path, np.array([q.year for q in periods], dtype=float), "linear")
+
+
+def quarter_path(path: float | dict[Quarter, float], periods: list[Quarter]) -> npt.NDArray[np.float64]:
+    """A QuarterPath's value in each of `periods` (a step function, zero before its first quarter)."""
+    if not isinstance(path, dict):
+        return np.full(len(periods), float(path))
+    points = sorted(path.items())
+    starts = np.array([q.index for q, _ in points])
+    values = np.array([0.0] + [v for _, v in points])
+    return values[np.searchsorted(starts, [q.index for q in periods], side="right")]
 
 
 class Frozen(BaseModel):
@@ -121,8 +146,9 @@ class Node(Frozen):
     scribe_mm: NonNegativeFloat = Field(
         default=0.1, description="Scribe street between dies, mm (added to die width and height)."
     )
-    wafer_price_usd: PositiveFloat = Field(
-        description="Price of one processed wafer at a foundry, USD; the basis for foundry purchases."
+    wafer_price_usd: YearPath = Field(
+        description="Market price of one processed wafer at a foundry, USD: one number or a path "
+        "per year, e.g. {2024: 20000, 2026: 25000}. Foundry offers and the offtake price refer to it."
     )
     mask_layers: PositiveInt = Field(description="Mask layers of the process.")
     days_per_mask_layer: PositiveFloat = Field(
@@ -140,6 +166,10 @@ class Node(Frozen):
     @property
     def cycle_time_days(self) -> float:
         return self.mask_layers * self.days_per_mask_layer
+
+    def wafer_price(self, periods: list[Quarter]) -> npt.NDArray[np.float64]:
+        """Market wafer price (USD) in each of `periods`."""
+        return year_path(self.wafer_price_usd, periods)
 
 
 class Harvesting(Frozen):
@@ -178,33 +208,97 @@ class Demand(Frozen):
         return _interpolate(points, np.array([q.index for q in periods], float), self.interpolation)
 
 
+class Design(Frozen):
+    """The buyer's design programme of a product: what it costs and when wafers may start."""
+
+    cost_usd: NonNegativeFloat = Field(description="Design cost (engineering, IP, verification), "
+                                       "USD, spread evenly from `start` to the quarter before `tape_out`.")
+    mask_set_usd: NonNegativeFloat = Field(default=0.0, description="Mask set, USD, paid in the "
+                                           "tape-out quarter.")
+    start: QuarterField = Field(description="Quarter the design work starts.")
+    tape_out: QuarterField = Field(description="Tape-out: the first quarter a wafer of the "
+                                   "product may start (design time = tape_out − start).")
+
+    def spending_usd(self, periods: list[Quarter]) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+        """(design, masks) USD in each of `periods`; what falls outside them is not counted."""
+        position = {q: i for i, q in enumerate(periods)}
+        design, masks = np.zeros(len(periods)), np.zeros(len(periods))
+        quarters = max(self.tape_out - self.start, 0)
+        for k in range(quarters):
+            if self.start + k in position:
+                design[position[self.start + k]] += self.cost_usd / quarters
+        paid_at = position.get(self.tape_out)
+        if paid_at is not None:
+            masks[paid_at] += self.mask_set_usd
+            if quarters == 0:
+                design[paid_at] += self.cost_usd
+        return design, masks
+
+
 class Product(Frozen):
+    """An accelerator the buyer needs. `kind: design` is the buyer's own design, made from
+    wafers (the network's or a foundry's), HBM and packaging; `kind: bought` is a product the
+    buyer can only buy, at its market price (e.g. an H100-class GPU from its vendor)."""
+
     id: Id = Field(description="Name of the accelerator.")
-    node: Id = Field(description="Process node id its compute dies are made on.")
-    compute_dies_per_package: PositiveInt = Field(description="Compute dies in one package.")
-    die_width_mm: PositiveFloat = Field(description="Compute die width, mm.")
-    die_height_mm: PositiveFloat = Field(description="Compute die height, mm.")
-    harvesting: Harvesting | None = Field(
-        default=None, description="Partial-good rule; omitted means a die must be perfect."
-    )
-    hbm_stacks: NonNegativeInt = Field(default=0, description="HBM stacks per package.")
-    hbm_stack_cost_usd: NonNegativeFloat = Field(
-        default=0.0, description="Cost of one known-good HBM stack, USD."
-    )
-    assembly_test_cost_usd: NonNegativeFloat = Field(
-        default=0.0, description="Assembly and final test per package, USD."
-    )
-    packaging: Id = Field(description="Packaging line id (e.g. a CoWoS class) it is built on.")
-    price_usd: PositiveFloat = Field(description="Selling price of one accelerator, USD.")
+    kind: Literal["design", "bought"] = Field(
+        default="design", description="design: the buyer's own design, made by the network or "
+        "a foundry; bought: bought finished from its vendor, never made by the network.")
+    market_price_usd: YearPath = Field(
+        description="What the buyer would pay for one such accelerator (or an equivalent) on the "
+        "market, USD; one number or a path per year. The price paid for a bought product; for "
+        "a designed one the value of each unit delivered.")
+    demand: Demand = Field(description="Accelerators the buyer needs over time.")
     unmet_penalty_usd: NonNegativeFloat | None = Field(
         default=None,
-        description="Cost of one accelerator not delivered, USD; omitted means finance's rule.",
+        description="Cost of one accelerator not delivered, USD; omitted means "
+        "finance.unmet_demand_penalty.")
+    supply_per_quarter: QuarterPath | None = Field(
+        default=None, description="bought only: most units the vendor sells the buyer per quarter "
+        "(one number or a path by quarter); omitted means no limit.")
+    node: Id | None = Field(default=None, description="design only: process node id its compute dies are made on.")
+    compute_dies_per_package: PositiveInt = Field(default=1, description="design only: compute dies in one package.")
+    die_width_mm: PositiveFloat | None = Field(default=None, description="design only: compute die width, mm.")
+    die_height_mm: PositiveFloat | None = Field(default=None, description="design only: compute die height, mm.")
+    harvesting: Harvesting | None = Field(
+        default=None, description="design only: partial-good rule; omitted means a die must be perfect."
     )
-    demand: Demand = Field(description="Accelerators wanted over time.")
+    hbm: Id | None = Field(default=None, description="design only: id of the hbm entry its stacks come from.")
+    hbm_stacks: NonNegativeInt = Field(default=0, description="design only: HBM stacks per package.")
+    assembly_test_cost_usd: NonNegativeFloat = Field(
+        default=0.0, description="design only: assembly and final test per package, USD."
+    )
+    packaging: Id | None = Field(default=None, description="design only: packaging line id (e.g. a "
+                                 "CoWoS class) it is built on.")
+    design: Design | None = Field(default=None, description="design only: the design programme "
+                                  "(cost, masks, tape-out); omitted means designed already and "
+                                  "paid for.")
+
+    @property
+    def made(self) -> bool:
+        """True for a product the network or a foundry makes (the buyer's own design)."""
+        return self.kind == "design"
 
     @property
     def die_area_mm2(self) -> float:
+        assert self.die_width_mm is not None and self.die_height_mm is not None
         return self.die_width_mm * self.die_height_mm
+
+    def market_price(self, periods: list[Quarter]) -> npt.NDArray[np.float64]:
+        return year_path(self.market_price_usd, periods)
+
+
+class Hbm(Frozen):
+    """High-bandwidth memory stacks available to the buyer: a price and a quantity per quarter."""
+
+    id: Id = Field(description="Name products refer to, e.g. hbm3e.")
+    price_usd: YearPath = Field(description="Price of one known-good stack, USD; one number or a path per year.")
+    stacks_per_quarter: QuarterPath | None = Field(
+        default=None, description="Stacks the buyer can get per quarter (one number or a path by "
+        "quarter); omitted means no limit.")
+
+    def price(self, periods: list[Quarter]) -> npt.NDArray[np.float64]:
+        return year_path(self.price_usd, periods)
 
 
 class PackagingExpansion(Frozen):
@@ -224,6 +318,9 @@ class Packaging(Frozen):
     capacity_wafers_per_month: dict[QuarterField, NonNegativeFloat] = Field(
         description="Wafers per month secured, from each given quarter on (zero before the first)."
     )
+    cycle_days: NonNegativeFloat = Field(
+        default=0.0, description="Days from a die leaving the fab to the accelerator delivered: "
+        "interposer, HBM attach, assembly and test.")
     expansion: PackagingExpansion | None = Field(
         default=None, description="How capacity can be added; omitted means it cannot."
     )
@@ -232,10 +329,7 @@ class Packaging(Frozen):
 
     def capacity(self, periods: list[Quarter]) -> npt.NDArray[np.float64]:
         """Wafers per month secured in each of `periods` (step function, zero before the first)."""
-        points = sorted(self.capacity_wafers_per_month.items())
-        starts = np.array([q.index for q, _ in points])
-        values = np.array([0.0] + [v for _, v in points])
-        return values[np.searchsorted(starts, [q.index for q in periods], side="right")]
+        return quarter_path(self.capacity_wafers_per_month, periods)
 
 
 class CapexSplit(Frozen):
@@ -263,9 +357,17 @@ class Site(Frozen):
     lead_time_q: PositiveInt = Field(description="Quarters from construction start to first wafer.")
     ramp: tuple[PositiveShare, ...] = Field(
         min_length=1,
-        description="Share of module capacity in each quarter after first wafer; ends at 1.",
+        description="Share of module capacity in each quarter after first wafer, ends at 1, when "
+        "the fab company runs the site (an operator's ramp replaces it).",
     )
-    opex_per_wafer_usd: NonNegativeFloat = Field(description="Cash cost per wafer start, USD.")
+    opex_per_wafer_usd: NonNegativeFloat = Field(description="Variable cash cost per wafer start "
+                                                  "(materials, chemicals, power), USD.")
+    fixed_opex_per_module_q_usd: NonNegativeFloat = Field(
+        default=0.0, description="Fixed cash cost per module and quarter from its first wafer "
+        "(labour, facility, maintenance), USD; paid whether the module is loaded or idle.")
+    operator: Id | None = Field(default=None, description="Id of an entry of operators that runs "
+                                "the site for a fee, with its own ramp and yield learning; "
+                                "omitted means the fab company runs it itself.")
     grants: Grants = Field(default_factory=Grants, description="Government support for this site.")
     tax_regime: Id = Field(description="Id of an entry of finance.tax_regimes.")
     earliest_start: QuarterField = Field(description="First quarter construction may start.")
@@ -285,16 +387,73 @@ class Site(Frozen):
         tools[tools_from:tools_from + tools_q] = self.capex_per_module_usd.tools / tools_q
         return building, tools
 
+    def book_value_usd(self, started: int, horizon: int, life: DepreciationYears) -> float:
+        """Book value at the end of a horizon of `horizon` quarters of one module started in
+        quarter `started`: straight-line depreciation from its first wafer; under construction,
+        what was spent on it inside the horizon. Net of the grant share: the part a grant paid
+        for is not the investors' to recover (else a subsidised module would pay for itself by
+        being built, whether it makes anything or not). The planner's objective and the
+        finance's terminal value both use this one rule."""
+        in_service_q = horizon - (started + self.lead_time_q)
+        capex = self.capex_per_module_usd
+        if in_service_q >= 0:
+            value = (capex.building * max(0.0, 1 - in_service_q / (4 * life.building))
+                     + capex.tools * max(0.0, 1 - in_service_q / (4 * life.tools)))
+        else:
+            building, tools = self.capex_schedule_usd()
+            value = float((building + tools)[: max(horizon - started, 0)].sum())
+        return value * (1.0 - self.grants.share_of_capex)
+
+
+class OperatorLearning(Frozen):
+    ramp_per_cm2: PositiveFloat = Field(description="D0 in the first quarter of output of a fab "
+                                        "this operator runs, defects/cm².")
+    learning_rate_per_q: PositiveShare = Field(description="Share of the gap to the node's "
+                                               "mature D0 closed each quarter (0–1].")
+
+
+class Operator(Frozen):
+    """An operating partner (an experienced chipmaker) that runs a site for the fab company."""
+
+    id: Id = Field(description="Name sites refer to, e.g. tsmc.")
+    fee_per_wafer_usd: NonNegativeFloat = Field(default=0.0, description="Fee per wafer start, USD.")
+    revenue_share: Share = Field(default=0.0, description="Fee as a share of the site's wafer "
+                                 "revenue (0–1).")
+    ramp: tuple[PositiveShare, ...] | None = Field(
+        default=None, min_length=1, description="Its ramp (share of module capacity per quarter "
+        "after first wafer, ending at 1); omitted means the site's own.")
+    defect_density: OperatorLearning | None = Field(
+        default=None, description="Its D0 at first output and learning rate; the mature D0 stays "
+        "the node's. Omitted means the node's.")
+
 
 class FoundryOffer(Frozen):
+    id: Id | None = Field(default=None, description="Name of the offer; omitted means "
+                          "foundry-NODE (foundry-NODE-2 for a node's second offer).")
     node: Id = Field(description="Process node id offered.")
-    max_wafers_per_month: PositiveFloat = Field(description="Most wafers per month for sale.")
-    price_premium: NonNegativeFloat = Field(
-        default=0.0, description="Mark-up over the node's wafer_price_usd (0.1 = +10 %)."
-    )
+    max_wafers_per_month: QuarterPath = Field(
+        description="Most wafers per month that can be reserved: one number, or a path by quarter "
+        "(e.g. {2025Q1: 3000, 2027Q1: 6000}, zero before the first).")
+    price_premium: float = Field(
+        default=0.0, ge=-0.9, description="Mark-up over the node's market wafer price path "
+        "(0.1 = +10 %, −0.1 = a 10 % discount).")
     available_from: QuarterField | None = Field(
         default=None, description="First quarter on offer; omitted means from the start."
     )
+    reservation_lead_time_q: NonNegativeInt = Field(
+        default=0, description="Quarters between reserving wafers and starting them: no wafer "
+        "starts before the horizon's first quarter + this.")
+    take_or_pay: Share = Field(
+        default=0.0, description="Share of the wafers reserved that is paid whether used or not "
+        "(0–1).")
+
+    def capacity(self, periods: list[Quarter]) -> npt.NDArray[np.float64]:
+        """Wafers per month that can be reserved in each of `periods`."""
+        cap = quarter_path(self.max_wafers_per_month, periods)
+        first = periods[0] + self.reservation_lead_time_q if periods else None
+        if self.available_from is not None and first is not None:
+            first = max(first, self.available_from)
+        return np.where([q >= first for q in periods], cap, 0.0) if first is not None else cap
 
 
 class Investor(Frozen):
@@ -308,8 +467,12 @@ class Investor(Frozen):
         default=None, description="Amounts committed by quarter, USD; must add up to amount_usd."
     )
     preferred_return: NonNegativeFloat = Field(
-        default=0.0, description="Equity only: annual hurdle paid before common distributions."
+        default=0.0, description="Equity only: annual preferred return paid before common "
+        "distributions (a waterfall)."
     )
+    hurdle_rate: NonNegativeFloat | None = Field(
+        default=None, description="Annual IRR this investor needs to join the deal (`fabnet "
+        "deal`); omitted means finance.discount_rate.")
     interest_rate: NonNegativeFloat | None = Field(
         default=None, description="Debt only: annual interest rate."
     )
@@ -322,7 +485,9 @@ class Funding(Frozen):
         default=None, description="Declared total; when given, investor amounts must add up to it."
     )
     reinvest_operating_cash: bool = Field(
-        default=False, description="May operating cash flow pay for later spending."
+        default=False, description="May the fab company's operating cash pay for later capex; "
+        "if not, capex comes from the investors, debt, grants and tax credits alone and surplus "
+        "operating cash is distributed."
     )
     investors: tuple[Investor, ...] = Field(min_length=1, description="Who puts money in, how and when.")
 
@@ -359,12 +524,38 @@ class Finance(Frozen):
     depreciation_years: DepreciationYears = Field(default_factory=DepreciationYears,
                                                   description="Straight-line lives by asset class.")
     tax_regimes: tuple[TaxRegime, ...] = Field(min_length=1, description="Tax rules sites refer to; the first is home.")
-    revenue: Literal["sales", "avoided_purchase"] = Field(
-        default="sales", description="Value accelerators at selling price or at avoided cost."
-    )
     unmet_demand_penalty: PenaltyRule = Field(
-        default="lost_margin", description="lost_margin, or USD per accelerator not delivered."
+        default="market_price", description="What an accelerator not delivered costs the buyer: "
+        "market_price (its market price, what it is worth to the buyer), or USD per accelerator."
     )
+
+
+class Offtake(Frozen):
+    """The contract under which the fab company sells its wafers to the buyer."""
+
+    price: Literal["indexed", "fixed", "cost_plus"] = Field(
+        default="indexed", description="indexed: a share of the node's market wafer price; "
+        "fixed: fixed_price_usd per node; cost_plus: the site's standard cost per wafer at full "
+        "load (opex, operator fee per wafer, depreciation) times 1 + markup.")
+    share_of_market_price: PositiveFloat = Field(
+        default=1.0, description="indexed: price as a share of the market wafer price (0.9 = 10 % "
+        "below what a foundry charges).")
+    fixed_price_usd: dict[Id, YearPath] | None = Field(
+        default=None, description="fixed: price per wafer by node id (one number or a path per "
+        "year).")
+    markup: NonNegativeFloat = Field(default=0.15, description="cost_plus: mark-up on standard cost.")
+    take_or_pay_share: Share = Field(
+        default=0.0, description="Share of the fab company's wafer output at capacity that the "
+        "buyer pays for whether it takes the wafers or not (0–1).")
+    end: QuarterField | None = Field(
+        default=None, description="Last quarter of the contract; afterwards wafers are sold at "
+        "the market price, without take-or-pay. Omitted means the whole horizon.")
+    spare_wafers_to_market: bool = Field(
+        default=False, description="May the fab company sell wafers the buyer does not need to "
+        "other customers (at spare_wafer_price_share of the market wafer price).")
+    spare_wafer_price_share: PositiveFloat = Field(
+        default=1.0, description="What other customers pay for spare wafers, as a share of the "
+        "market wafer price (a newcomer may have to sell below the leader's price).")
 
 
 class Uncertain(Frozen):
@@ -407,11 +598,15 @@ class Scenario(Frozen):
     seed: NonNegativeInt = Field(default=0, description="Seed of every random stream.")
     nodes: tuple[Node, ...] = Field(min_length=1, description="Process technologies.")
     products: tuple[Product, ...] = Field(min_length=1, description="Accelerators and their demand.")
-    packaging: tuple[Packaging, ...] = Field(min_length=1, description="Advanced-packaging lines (CoWoS class).")
-    sites: tuple[Site, ...] = Field(default=(), description="Candidate fab sites.")
-    foundry_offers: tuple[FoundryOffer, ...] = Field(default=(), description="Wafer capacity for sale.")
-    funding: Funding = Field(description="The investors' money.")
-    finance: Finance = Field(description="Discounting, depreciation, tax, revenue and penalty rules.")
+    packaging: tuple[Packaging, ...] = Field(default=(), description="Advanced-packaging lines (CoWoS class).")
+    hbm: tuple[Hbm, ...] = Field(default=(), description="HBM supplies the buyer can draw on.")
+    sites: tuple[Site, ...] = Field(default=(), description="Candidate fab sites of the fab company.")
+    operators: tuple[Operator, ...] = Field(default=(), description="Operating partners that may run sites.")
+    foundry_offers: tuple[FoundryOffer, ...] = Field(default=(), description="Foundry wafer capacity "
+                                                     "the buyer can reserve.")
+    offtake: Offtake = Field(default_factory=Offtake, description="How the fab company sells its wafers to the buyer.")
+    funding: Funding = Field(description="The fab company's investors and their money.")
+    finance: Finance = Field(description="Discounting, depreciation, tax and penalty rules.")
     uncertainty: tuple[Uncertain, ...] = Field(default=(), description="Uncertain inputs for risk analysis.")
     correlation: tuple[tuple[float, ...], ...] | None = Field(
         default=None, description="Rank correlations between the uncertain inputs, in their order "
@@ -421,8 +616,26 @@ class Scenario(Frozen):
     def node(self, node_id: str) -> Node:
         return _by_id(self.nodes, node_id)
 
-    def packaging_line(self, packaging_id: str) -> Packaging:
+    def packaging_line(self, packaging_id: str | None) -> Packaging:
         return _by_id(self.packaging, packaging_id)
+
+    def hbm_supply(self, hbm_id: str | None) -> Hbm:
+        return _by_id(self.hbm, hbm_id)
+
+    def operator(self, operator_id: str | None) -> Operator | None:
+        return None if operator_id is None else _by_id(self.operators, operator_id)
+
+    @property
+    def made_products(self) -> tuple[Product, ...]:
+        return tuple(p for p in self.products if p.made)
+
+    def offer_ids(self) -> list[str]:
+        """Each foundry offer's id: its own, or foundry-NODE (foundry-NODE-2 for a second one)."""
+        ids, seen = [], {}
+        for offer in self.foundry_offers:
+            seen[offer.node] = seen.get(offer.node, 0) + 1
+            ids.append(offer.id or f"foundry-{offer.node}" + (f"-{seen[offer.node]}" if seen[offer.node] > 1 else ""))
+        return ids
 
 
 def _interpolate(

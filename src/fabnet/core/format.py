@@ -1,0 +1,62 @@
+"""Numbers as a person reads them, written the same way by the CLI, the report, the dashboard,
+the scenario checks and the planner's explanations: one function per kind of number."""
+
+from __future__ import annotations
+
+import math
+
+#: IRRs above this (a year) are shown as "> 100 %": the figure itself says little then.
+IRR_SHOWN_UP_TO = 1.0
+
+
+def _missing(value: object) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def usd(amount: float | None) -> str:
+    """$12.35 B, $350 M, $14.8 M, $8,519; negative amounts as -$85.86 B; None or NaN as –."""
+    if _missing(amount):
+        return "–"
+    assert amount is not None
+    size = abs(float(amount))
+    sign = "-" if amount < 0 and size >= 0.5 else ""
+    if size >= 1e9:
+        text = f"${size / 1e9:,.2f} B"
+    elif size >= 1e6:
+        text = f"${size / 1e6:,.3g} M" if size < 1e8 else f"${size / 1e6:,.0f} M"
+    else:
+        text = f"${size:,.0f}"
+    return sign + text
+
+
+def percent(share: float | None, digits: int = 1) -> str:
+    """0.1234 → 12.3 %; None or NaN → –."""
+    if _missing(share):
+        return "–"
+    assert share is not None
+    return f"{share:.{digits}%}".replace("%", " %")
+
+
+def irr(rate: float | None) -> str:
+    """An annual IRR; above 100 % only "> 100 %" (a tiny call returned many times over), and
+    "none" where the flows never change sign."""
+    if _missing(rate):
+        return "none"
+    assert rate is not None
+    return "> 100 %" if rate > IRR_SHOWN_UP_TO else percent(rate)
+
+
+def count(value: float | None) -> str:
+    """Whole things (accelerators, wafers): 1,234,567."""
+    if _missing(value):
+        return "–"
+    assert value is not None
+    return f"{round(value) + 0:,.0f}"
+
+
+def points(difference: float | None) -> str:
+    """A difference of two shares in percentage points: +1.5 pp."""
+    if _missing(difference):
+        return "–"
+    assert difference is not None
+    return f"{difference * 100:+.1f} pp"

@@ -1,0 +1,152 @@
+"""The deal between the fab company's investors and the buyer: the offtake price range that
+serves both.
+
+For one plan (its builds and operations held), the offtake price is swept as a share of the
+market wafer price (an indexed contract): at each price, each investor's IRR and multiple, the
+fab company's NPV, and the buyer's gain against the foundry route (its market value less its
+costs, with the network, against the same without any fab of its own — the counterfactual).
+The range's low end is the lowest price at which every investor whose money is called clears
+its hurdle; its high end the highest at which the buyer still gains. Both ends are found by
+bisection to a hundredth of a per cent of the market price.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from fabnet.core.format import irr as irr_text
+from fabnet.core.format import percent, usd
+from fabnet.finance import Financials, PlanTables, compute_financials
+from fabnet.finance.fabco import operations, wafer_payments
+from fabnet.scenario.schema import Offtake, Scenario
+
+#: Shares of the market wafer price swept by default.
+DEFAULT_SHARES = tuple(np.round(np.arange(0.2, 1.51, 0.1), 2))
+#: How far above the sweep the low end is searched for before the deal is called impossible.
+MOST_SHARE = 5.0
+TOLERANCE = 1e-4
+
+
+@dataclass(frozen=True)
+class Deal:
+    points: pd.DataFrame       # per share: price per wafer, FabCo NPV and IRR, buyer's gain
+    investors: pd.DataFrame    # per share and investor: IRR, multiple, hurdle, cleared
+    low: float | None          # share of the market price from which every investor clears its hurdle
+    high: float | None         # share up to which the buyer gains against the foundry route
+    market_price_usd: float    # average market price of the fab company's wafers (weighted by output)
+    verdict: str
+
+    @property
+    def exists(self) -> bool:
+        return self.low is not None and self.high is not None and self.low <= self.high
+
+
+def indexed(scenario: Scenario, share: float) -> Offtake:
+    """The scenario's offtake contract with its price indexed at `share` of the market price."""
+    return scenario.offtake.model_copy(update={"price": "indexed", "share_of_market_price": float(share)})
+
+
+def make_deal(scenario: Scenario, tables: PlanTables, foundry_route: Financials,
+              shares: tuple[float, ...] = DEFAULT_SHARES) -> Deal:
+    """Sweep the offtake price over `shares` of the market price for the plan of `tables`;
+    `foundry_route` is the same scenario's money without any fab (the counterfactual)."""
+    route_net = _net(foundry_route)
+    ops = operations(scenario, tables.capacity)
+    out = ops.wafers_out.sum()
+    market = (float((wafer_payments(scenario, ops, indexed(scenario, 1.0))["wafers"]).sum() / out)
+              if out > 0 else float("nan"))
+
+    def at(share: float) -> Financials:
+        return compute_financials(scenario, tables, indexed(scenario, share))
+
+    rows, investor_rows = [], []
+    for share in shares:
+        money = at(share)
+        rows.append({"share_of_market": share, "price_per_wafer_usd": share * market,
+                     "fabco_npv_usd": money.fabco.metrics["fabco_npv_usd"],
+                     "fabco_irr": money.fabco.metrics["fabco_irr"],
+                     "buyer_gain_usd": _net(money) - route_net,
+                     "investors_clear": _all_clear(money)})
+        for row in money.fabco.investors.itertuples():
+            investor_rows.append({"share_of_market": share, "investor": row.investor, "irr": row.irr,
+                                  "multiple": row.multiple, "hurdle": row.hurdle, "cleared": row.clears_hurdle})
+    points, investors = pd.DataFrame(rows), pd.DataFrame(investor_rows)
+    if out <= 0:
+        return Deal(points, investors, None, None, market,
+                    "No deal to strike: the plan builds no fab, so the fab company sells no wafers.")
+    low = _first_true(lambda k: _all_clear(at(k)), 0.0, MOST_SHARE)
+    def gain(share: float) -> float:
+        return _net(at(share)) - route_net
+
+    high = _last_true(lambda k: gain(k) >= 0.0, 0.0, MOST_SHARE)
+    verdict = _verdict(at, gain, low, high, market)
+    return Deal(points, investors, low, high, market, verdict)
+
+
+def _net(money: Financials) -> float:
+    """What the buyer comes out with: market value of its accelerators less their cost (PV)."""
+    return float(money.buyer.metrics["buyer_savings_vs_market_usd"])
+
+
+def _all_clear(money: Financials) -> bool:
+    called = money.fabco.investors[money.fabco.investors["called_usd"] > 0]
+    return bool(len(called)) and bool(called["clears_hurdle"].all())
+
+
+def _first_true(test: Callable[[float], bool], lo: float, hi: float) -> float | None:
+    """Smallest share in [lo, hi] where a test that turns true as the share grows is true."""
+    if test(lo):
+        return lo
+    if not test(hi):
+        return None
+    while hi - lo > TOLERANCE:
+        mid = (lo + hi) / 2
+        lo, hi = (lo, mid) if test(mid) else (mid, hi)
+    return hi
+
+
+def _last_true(test: Callable[[float], bool], lo: float, hi: float) -> float | None:
+    """Largest share in [lo, hi] where a test that turns false as the share grows is true."""
+    if not test(lo):
+        return None
+    if test(hi):
+        return hi
+    while hi - lo > TOLERANCE:
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if test(mid) else (lo, mid)
+    return lo
+
+
+def _verdict(at: Callable[[float], Financials], gain: Callable[[float], float], low: float | None,
+             high: float | None, market: float) -> str:
+    def price(share: float) -> str:
+        return f"{usd(share * market)} a wafer ({percent(share, 0)} of the market price)"
+
+    if low is None:
+        investors = at(MOST_SHARE).fabco.investors
+        short = investors[(investors["called_usd"] > 0) & ~investors["clears_hurdle"]].iloc[0]
+        return (f"No price serves both: even at {percent(MOST_SHARE, 0)} of the market price "
+                f"{short.investor} earns {irr_text(short.irr)}, below its hurdle of {percent(short.hurdle)}.")
+    binding = _binding_investor(at(max(low - 2 * TOLERANCE, 0.0)))
+    if high is None:
+        return (f"No price serves both: the buyer does better with the foundry route even if the "
+                f"fab company's wafers were free, while {binding} needs at least {price(low)}.")
+    if low > high:
+        return (f"No price serves both: {binding}'s hurdle needs at least {price(low)}, but the buyer "
+                f"gains against the foundry route only up to {price(high)}. At {price(low)} the buyer "
+                f"is {usd(-gain(low))} (present value) worse off than with the foundry route: that is "
+                "the figure to close (grants, cheaper fabs, a lower hurdle or a higher market price).")
+    return (f"Deal range: {price(low)} to {price(high)}. From the low end every investor clears "
+            f"its hurdle ({binding} last); up to the high end the buyer still gains against the "
+            "foundry route.")
+
+
+def _binding_investor(money: Financials) -> str:
+    """The investor whose hurdle fails just below the low end."""
+    investors = money.fabco.investors
+    short = investors[(investors["called_usd"] > 0) & ~investors["clears_hurdle"]]
+    return str(short.iloc[0].investor) if len(short) else str(investors.iloc[0].investor)

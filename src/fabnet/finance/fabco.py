@@ -1,0 +1,450 @@
+"""The fab company's money, quarter by quarter: what it earns from wafers, what its fabs cost to
+run and build, grants, tax credits, income tax with loss carry-forward, debt, capital calls and
+distributions per investor.
+
+The fab company (FabCo) owns the network's fabs and is owned by the investors of `funding`. It
+earns what a foundry earns, from wafers: the buyer pays the offtake price for each wafer that
+leaves a fab (plus, under take-or-pay, for the share of the fab's output at capacity it did
+not take), and spare wafers may go to the market at the market price. No accelerator price
+ever enters its revenue.
+
+Conventions:
+- Money is nominal USD; quarter 0 is the horizon's first quarter; rates in the scenario are
+  annual and compound quarterly.
+- Wafers are real wafers (`Plan.capacity.real_wafer_starts`, `wafers_out`): a young fab starts
+  more of them for the same good dies, and the buyer pays for each.
+- Opex: variable per wafer start (plus an operator's fee per wafer), fixed per module online
+  and quarter (paid whether the module is loaded or idle), and an operator's share of the
+  site's wafer revenue.
+- Capex follows `Site.capex_schedule_usd` (the planner's rule). Depreciation is straight line
+  per asset class from the quarter a module comes online. Grants pay their share of capex as
+  it is spent, up to their cap, and are not taxed; the investment tax credit is cash (elective
+  direct pay) when a qualifying module comes online.
+- Income tax per regime, each site's income in its own regime, interest deducted in the home
+  regime (the first of finance.tax_regimes), losses carried forward (finance.tax).
+- Financing rules: capex is paid from capital calls, debt draws, grants and tax credits;
+  operating cash pays the operating costs, tax and debt service, and — only where
+  `reinvest_operating_cash` — later capex. A quarter's shortfall is called from every investor
+  pro rata to what each still has committed and available; what cannot be called is a funding
+  gap. Cash not needed later is distributed to equity through the waterfall, by paid-in share.
+- At the end of the horizon the modules' book value (Site.book_value_usd, net of grants) plus
+  cash repays the debt and the rest goes to equity, so returns are not cut off by the horizon.
+- NPV and IRR of the project: the unlevered flows with the book value at the end of the horizon
+  (metrics.present_value). Investor IRRs: equity capital called at the start of a quarter and
+  distributed at its end (metrics.investor_irr); debt on its own schedule (draws, interest on
+  the balance carried into the quarter, repayments), at quarter boundaries.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from fabnet.core.format import irr as irr_text
+from fabnet.core.format import usd
+from fabnet.core.periods import Quarter
+from fabnet.finance.depreciation import straight_line
+from fabnet.finance.metrics import (
+    annualise,
+    investor_irr,
+    irr,
+    payback_period,
+    peak_funding_need,
+    present_value,
+    quarterly_rate,
+    with_terminal,
+)
+from fabnet.finance.tax import income_tax, taxes
+from fabnet.finance.waterfall import EquityAccount, accrue_preferred_return, distribute
+from fabnet.scenario.prices import NodePrices, in_contract, offtake_prices, spare_prices
+from fabnet.scenario.schema import Investor, Offtake, Scenario
+
+#: Amounts below this (USD) are rounding, not a funding gap.
+GAP_TOLERANCE_USD = 1.0
+
+
+@dataclass(frozen=True)
+class Operations:
+    """What the fab company's fabs do, per site and quarter (arrays [..., site, quarter]; a
+    leading axis holds samples in the fixed-plan risk model)."""
+
+    real_starts: np.ndarray      # real wafers started (for the buyer and spare)
+    wafers_out: np.ndarray       # real wafers leaving the fab for the buyer
+    spare_out: np.ndarray        # real wafers leaving the fab for the market
+    capacity_out: np.ndarray     # the capacity's output, what take-or-pay counts
+    modules_online: np.ndarray
+
+
+def operations(scenario: Scenario, capacity: pd.DataFrame) -> Operations:
+    """The plan's capacity table (fabnet.plan.Plan.capacity) as arrays over sites × quarters."""
+    sites, quarters = [s.id for s in scenario.sites], [str(q) for q in scenario.horizon.periods]
+
+    def grid(column: str) -> np.ndarray:
+        if capacity.empty:
+            return np.zeros((len(sites), len(quarters)))
+        table = capacity.pivot_table(index="site", columns="quarter", values=column, aggfunc="sum")
+        return table.reindex(index=sites, columns=quarters).fillna(0.0).to_numpy(dtype=float)
+
+    return Operations(grid("real_wafer_starts"), grid("wafers_out"), grid("spare_out"),
+                      grid("capacity_out"), grid("modules_online"))
+
+
+def wafer_payments(scenario: Scenario, ops: Operations, offtake: Offtake | None = None,
+                   prices: NodePrices | None = None) -> dict[str, np.ndarray]:
+    """What the fab company earns per site and quarter ([..., site, quarter]): the buyer's
+    payments for wafers at the offtake price, the take-or-pay top-up, and spare wafers sold to
+    other customers (`prices`: sampled market wafer prices, see scenario.prices)."""
+    contract = offtake or scenario.offtake
+    periods = scenario.horizon.periods
+    price = offtake_prices(scenario, periods, contract, prices)
+    covered = in_contract(contract, periods)
+    short = np.maximum(contract.take_or_pay_share * ops.capacity_out - ops.wafers_out, 0.0)
+    return {"wafers": price * ops.wafers_out,
+            "take_or_pay": price * short * covered,
+            "spare": spare_prices(scenario, periods, prices) * ops.spare_out}
+
+
+def operating_flows(scenario: Scenario, ops: Operations, offtake: Offtake | None = None,
+                    prices: NodePrices | None = None) -> dict[str, np.ndarray]:
+    """Revenue and operating costs per quarter ([..., quarter], USD), and the operating income
+    per tax regime before depreciation ("by_regime", [..., regime, quarter])."""
+    sites = scenario.sites
+    operators = [scenario.operator(s.operator) for s in sites]
+    paid = wafer_payments(scenario, ops, offtake, prices)
+    revenue = paid["wafers"] + paid["take_or_pay"] + paid["spare"]
+    per_wafer = np.array([s.opex_per_wafer_usd for s in sites])[:, None]
+    fee_per_wafer = np.array([o.fee_per_wafer_usd if o else 0.0 for o in operators])[:, None]
+    share = np.array([o.revenue_share if o else 0.0 for o in operators])[:, None]
+    fixed = np.array([s.fixed_opex_per_module_q_usd for s in sites])[:, None]
+    opex = per_wafer * ops.real_starts
+    fixed_opex = fixed * ops.modules_online
+    fees = fee_per_wafer * ops.real_starts + share * revenue
+    income = revenue - opex - fixed_opex - fees
+    regimes = [t.id for t in scenario.finance.tax_regimes]
+    in_regime = np.array([[s.tax_regime == r for s in sites] for r in regimes], dtype=float)
+    return {
+        "wafers_sold": ops.wafers_out.sum(axis=-2) + ops.spare_out.sum(axis=-2),
+        "wafer_revenue_usd": paid["wafers"].sum(axis=-2),
+        "take_or_pay_usd": paid["take_or_pay"].sum(axis=-2),
+        "spare_revenue_usd": paid["spare"].sum(axis=-2),
+        "revenue_usd": revenue.sum(axis=-2),
+        "opex_usd": opex.sum(axis=-2),
+        "fixed_opex_usd": fixed_opex.sum(axis=-2),
+        "operator_fees_usd": fees.sum(axis=-2),
+        "by_regime": np.einsum("rs,...st->...rt", in_regime, income),
+    }
+
+
+def capital_flows(scenario: Scenario, builds: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Construction, grants, tax credits and depreciation per quarter of the modules built
+    (USD), depreciation per regime ("depreciation_by_regime"), and the book value at the end."""
+    quarters = scenario.horizon.periods
+    horizon = len(quarters)
+    index = {str(q): i for i, q in enumerate(quarters)}
+    sites = {s.id: s for s in scenario.sites}
+    regimes = [t.id for t in scenario.finance.tax_regimes]
+    regime_of = {t.id: t for t in scenario.finance.tax_regimes}
+    life = scenario.finance.depreciation_years
+    building, tools, itc = np.zeros(horizon), np.zeros(horizon), np.zeros(horizon)
+    grants = np.zeros(horizon)
+    depreciation = np.zeros((len(regimes), horizon))
+    book = 0.0
+    for site_id, rows in builds.groupby("site", sort=False):
+        site = sites[str(site_id)]
+        regime = regime_of[site.tax_regime]
+        r = regimes.index(site.tax_regime)
+        spent = np.zeros(horizon)
+        for row in rows.itertuples():
+            start = index[row.started]
+            online = start + site.lead_time_q
+            b, t = site.capex_schedule_usd()
+            _add(building, start, b * row.modules)
+            _add(tools, start, t * row.modules)
+            _add(spent, start, (b + t) * row.modules)
+            capex = site.capex_per_module_usd
+            depreciation[r] += straight_line(capex.building * row.modules, online, 4 * life.building, horizon)
+            depreciation[r] += straight_line(capex.tools * row.modules, online, 4 * life.tools, horizon)
+            deadline = regime.itc_construction_deadline
+            if regime.investment_tax_credit and (deadline is None or Quarter.parse(row.started) <= deadline) \
+                    and online < horizon:
+                itc[online] += regime.investment_tax_credit * capex.tools * row.modules
+            book += site.book_value_usd(start, horizon, life) * row.modules
+        grants += granted(spent, site.grants.share_of_capex, site.grants.cap_usd)
+    return {"capex_building_usd": building, "capex_tools_usd": tools, "grants_usd": grants,
+            "itc_usd": itc, "depreciation_usd": depreciation.sum(axis=0),
+            "depreciation_by_regime": depreciation, "book_value_usd": np.array(book)}
+
+
+def granted(spent: np.ndarray, share: float, cap: float | None) -> np.ndarray:
+    """A grant's payments: its share of the capex as it is spent, until its cap is used up."""
+    wanted = share * spent
+    if cap is None:
+        return wanted
+    paid_before = np.minimum(np.cumsum(wanted) - wanted, cap)
+    return np.minimum(wanted, cap - paid_before)
+
+
+def _add(target: np.ndarray, start: int, values: np.ndarray) -> None:
+    end = min(start + len(values), len(target))
+    if start < end:
+        target[start:end] += values[: end - start]
+
+
+def project_flows(scenario: Scenario, operating: dict[str, np.ndarray],
+                  capital: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Unlevered tax and the project's free cash flow ([..., quarter]), from the operating and
+    capital flows: the same arithmetic for the plan and for every risk sample."""
+    rates = np.array([t.rate for t in scenario.finance.tax_regimes])
+    taxable = operating["by_regime"] - capital["depreciation_by_regime"]
+    tax = taxes(taxable, rates)
+    ebitda = operating["revenue_usd"] - operating["opex_usd"] - operating["fixed_opex_usd"] - operating["operator_fees_usd"]
+    capex = capital["capex_building_usd"] + capital["capex_tools_usd"]
+    fcf = ebitda - capex + capital["grants_usd"] + capital["itc_usd"] - tax
+    return {"tax_unlevered_usd": tax, "project_fcf_usd": fcf}
+
+
+def fabco_npv(scenario: Scenario, project_fcf: np.ndarray, book_value: float) -> np.ndarray | float:
+    """The fab company's NPV: its project flows and end-of-horizon book value, at the discount rate."""
+    return present_value(project_fcf, scenario.finance.discount_rate, book_value)
+
+
+# --- financing side ------------------------------------------------------------------------
+
+
+@dataclass
+class _Debt:
+    investor: int
+    rate_q: float
+    tenor_q: int
+    grace_q: int
+    draws: list[tuple[int, float]] = field(default_factory=list)
+
+    def balance_after(self, t: int) -> float:
+        return sum(amount - self._repaid(amount, start, t) for start, amount in self.draws)
+
+    def principal_in(self, t: int) -> float:
+        return sum(self._repaid(amount, start, t) - self._repaid(amount, start, t - 1)
+                   for start, amount in self.draws)
+
+    def _repaid(self, amount: float, start: int, t: int) -> float:
+        """Repaid of a draw by the end of quarter t: linear after the grace period."""
+        periods = max(self.tenor_q - self.grace_q, 1)
+        done = np.clip(t - (start + self.grace_q), 0, periods)
+        return amount * done / periods
+
+
+@dataclass(frozen=True)
+class FabCo:
+    """The fab company's money: quarterly table, investors, their flows and its metrics."""
+
+    quarterly: pd.DataFrame
+    investors: pd.DataFrame
+    investor_flows: pd.DataFrame   # quarter, investor: called_usd, received_usd, flow_usd
+    metrics: dict[str, float | str | None]
+    messages: list[str]
+
+
+def fabco_financials(scenario: Scenario, builds: pd.DataFrame, ops: Operations,
+                     offtake: Offtake | None = None) -> FabCo:
+    """The fab company's money for a plan's builds and operations, under `offtake` (the
+    scenario's contract unless given: `fabnet deal` varies it)."""
+    quarters = scenario.horizon.periods
+    operating = operating_flows(scenario, ops, offtake)
+    capital = capital_flows(scenario, builds)
+    project = project_flows(scenario, operating, capital)
+    financing = _finance(scenario, operating, capital)
+    table = pd.DataFrame({"quarter": [str(q) for q in quarters], "year": [q.year for q in quarters]})
+    for name, values in {**operating, **capital, **project, **financing["quarterly"]}.items():
+        if isinstance(values, np.ndarray) and values.ndim == 1:
+            table[name] = values
+    table["equity_fcf_usd"] = table["distributions_usd"] - table["equity_calls_usd"]
+    metrics = _metrics(scenario, table, float(capital["book_value_usd"]), financing)
+    return FabCo(table, financing["investors"], financing["investor_flows"], metrics,
+                 _gap_messages(table))
+
+
+def _finance(scenario: Scenario, operating: dict[str, np.ndarray], capital: dict[str, np.ndarray]) -> dict:
+    investors = scenario.funding.investors
+    horizon = scenario.horizon.quarters
+    committed = scenario.funding.commitments_usd(scenario.horizon.periods)
+    available = np.cumsum(committed, axis=1)
+    called = np.zeros((len(investors), horizon))
+    received = np.zeros((len(investors), horizon))
+    accounts = [EquityAccount(inv.id, quarterly_rate(inv.preferred_return)) for inv in investors
+                if inv.kind == "equity"]
+    equity_rows = [i for i, inv in enumerate(investors) if inv.kind == "equity"]
+    debts = {i: _Debt(i, quarterly_rate(inv.interest_rate or 0.0), inv.tenor_q or 1, inv.grace_q)
+             for i, inv in enumerate(investors) if inv.kind == "debt"}
+    waterfall = any(inv.preferred_return > 0 for inv in investors if inv.kind == "equity")
+    rates = np.array([t.rate for t in scenario.finance.tax_regimes])
+    losses = np.zeros(len(rates))
+
+    ebitda = (operating["revenue_usd"] - operating["opex_usd"] - operating["fixed_opex_usd"]
+              - operating["operator_fees_usd"])
+    taxable_before_interest = operating["by_regime"] - capital["depreciation_by_regime"]
+    investing = capital["grants_usd"] + capital["itc_usd"] - capital["capex_building_usd"] - capital["capex_tools_usd"]
+    reinvest = scenario.funding.reinvest_operating_cash
+    # what later quarters will need from the cash held now (grants and credits received ahead of
+    # capex; with reinvestment, operating cash too)
+    own = investing + (ebitda if reinvest else np.minimum(ebitda, 0.0))
+    reserve = _future_need(own)
+
+    out = {k: np.zeros(horizon) for k in ("tax_usd", "interest_usd", "principal_usd", "equity_calls_usd",
+                                          "debt_draws_usd", "distributions_usd", "terminal_payout_usd",
+                                          "funding_gap_usd", "cash_usd")}
+    balance = 0.0
+    for t in range(horizon):
+        interest = sum(d.balance_after(t - 1) * d.rate_q for d in debts.values())
+        principal = sum(d.principal_in(t) for d in debts.values())
+        taxable = taxable_before_interest[:, t].copy()
+        taxable[0] -= interest
+        tax = income_tax(taxable, rates, losses)
+        out["tax_usd"][t], out["interest_usd"][t], out["principal_usd"][t] = tax, interest, principal
+        for i, d in debts.items():
+            received[i, t] += d.balance_after(t - 1) * d.rate_q + d.principal_in(t)
+        operating_cash = ebitda[t] - tax - interest - principal
+        balance += investing[t] + (operating_cash if reinvest else min(operating_cash, 0.0))
+        if balance < 0:
+            room = np.clip(available[:, t] - called.sum(axis=1), 0.0, None)
+            call = min(-balance, room.sum())
+            if room.sum() > 0 and call > 0:
+                draw = call * room / room.sum()
+                called[:, t] = draw
+                for i, amount in enumerate(draw):
+                    if i in debts and amount > 0:
+                        debts[i].draws.append((t, amount))
+                for account, i in zip(accounts, equity_rows, strict=True):
+                    account.paid_in += draw[i]
+            out["funding_gap_usd"][t] = max(-balance - call, 0.0)
+            balance = 0.0 if out["funding_gap_usd"][t] > 0 else balance + call
+        accrue_preferred_return(accounts)
+        payout = 0.0 if reinvest else max(operating_cash, 0.0)
+        if t == horizon - 1:
+            terminal = _terminal_payout(balance + float(capital["book_value_usd"]), debts, received, t, out)
+            out["terminal_payout_usd"][t] = terminal
+            payout, balance = payout + terminal, 0.0
+        else:
+            surplus = max(balance - reserve[t], 0.0)
+            payout, balance = payout + surplus, balance - surplus
+        if payout > 0 and accounts:
+            parts = distribute(payout, accounts, waterfall)
+            received[equity_rows, t] += parts
+            out["distributions_usd"][t] = parts.sum()
+        out["cash_usd"][t] = balance
+        out["equity_calls_usd"][t] = called[equity_rows, t].sum()
+        out["debt_draws_usd"][t] = called[list(debts), t].sum() if debts else 0.0
+
+    flows = pd.DataFrame([{"quarter": str(scenario.horizon.start + t), "investor": inv.id,
+                           "called_usd": called[i, t], "received_usd": received[i, t],
+                           "flow_usd": received[i, t] - called[i, t]}
+                          for i, inv in enumerate(investors) for t in range(horizon)])
+    table = _investor_table(scenario, investors, committed, called, received)
+    return {"quarterly": out, "investor_flows": flows, "investors": table, "called": called,
+            "received": received}
+
+
+def _future_need(net: np.ndarray) -> np.ndarray:
+    """For each quarter t, the most the quarters after it will draw down in total before they
+    recover: max(0, −min over u > t of net[t+1] + … + net[u])."""
+    need = np.zeros(len(net))
+    best_from_next = 0.0  # most negative partial sum starting at t + 1 (none yet: 0)
+    for t in range(len(net) - 1, -1, -1):
+        need[t] = max(0.0, -best_from_next)
+        best_from_next = min(net[t], net[t] + best_from_next)
+    return need
+
+
+def _terminal_payout(value: float, debts: dict[int, _Debt], received: np.ndarray, t: int,
+                     out: dict[str, np.ndarray]) -> float:
+    """End of horizon: assets at book value plus cash repay the debt; equity gets the rest."""
+    for i, debt in debts.items():
+        owed = debt.balance_after(t)
+        repay = min(owed, max(value, 0.0))
+        received[i, t] += repay
+        out["principal_usd"][t] += repay
+        value -= repay
+    return max(value, 0.0)
+
+
+def _investor_table(scenario: Scenario, investors: tuple[Investor, ...], committed: np.ndarray,
+                    called: np.ndarray, received: np.ndarray) -> pd.DataFrame:
+    """Committed, called and received; IRR (equity: calls at the start of a quarter,
+    distributions at its end; debt: its schedule's flows), multiple = received / called, and
+    whether the IRR clears the investor's hurdle."""
+    rows = []
+    for i, investor in enumerate(investors):
+        paid, back = called[i].sum(), received[i].sum()
+        rate = (investor_irr(called[i], received[i]) if investor.kind == "equity"
+                else irr(np.where(np.abs(received[i] - called[i]) < 1.0, 0.0, received[i] - called[i])))
+        annual = annualise(rate)
+        hurdle = hurdle_rate(scenario, investor)
+        rows.append({
+            "investor": investor.id, "kind": investor.kind, "committed_usd": committed[i].sum(),
+            "called_usd": paid, "received_usd": back,
+            "irr": annual if annual is not None else float("nan"),
+            "multiple": back / paid if paid > 0 else float("nan"),
+            "hurdle": hurdle,
+            "clears_hurdle": bool(paid > 0 and annual is not None and annual >= hurdle - 1e-9),
+            "irr_note": irr_note(investor.id, scenario, called[i], received[i], annual) or "",
+        })
+    return pd.DataFrame(rows)
+
+
+def hurdle_rate(scenario: Scenario, investor: Investor) -> float:
+    """The annual IRR an investor needs: its own hurdle, its interest rate for debt, else the
+    scenario's discount rate."""
+    if investor.hurdle_rate is not None:
+        return investor.hurdle_rate
+    if investor.kind == "debt" and investor.interest_rate is not None:
+        return investor.interest_rate
+    return scenario.finance.discount_rate
+
+
+def irr_note(who: str, scenario: Scenario, paid_in: np.ndarray, paid_out: np.ndarray,
+             annual: float | None) -> str | None:
+    """For an IRR above 100 % a year, the sentence saying which cash flows cause it: little
+    money in, much more back soon after."""
+    if annual is None or annual <= 1.0:
+        return None
+    start = scenario.horizon.start
+    first_in = int(np.argmax(paid_in > GAP_TOLERANCE_USD))
+    back = np.cumsum(paid_out) >= paid_in.sum()
+    repaid = int(np.argmax(back)) if back.any() else len(paid_out) - 1
+    return (f"{who}'s IRR is above 100 % a year ({irr_text(annual)}) because {usd(paid_in.sum())} "
+            f"put in from {start + first_in} is back by {start + repaid}, and {usd(paid_out.sum())} "
+            "comes back in all")
+
+
+# --- metrics and messages ------------------------------------------------------------------
+
+
+def _metrics(scenario: Scenario, q: pd.DataFrame, book_value: float, financing: dict) -> dict:
+    project = q["project_fcf_usd"].to_numpy()
+    revenue = float(q["revenue_usd"].sum())
+    cost_of_sales = float((q["opex_usd"] + q["fixed_opex_usd"] + q["operator_fees_usd"]
+                           + q["depreciation_usd"]).sum())
+    investors_net = financing["received"].sum(axis=0) - financing["called"].sum(axis=0) - q["funding_gap_usd"].to_numpy()
+    before_terminal = investors_net - q["terminal_payout_usd"].to_numpy()
+    payback = payback_period(before_terminal)
+    rate = annualise(irr(with_terminal(project, book_value)))
+    return {
+        "fabco_npv_usd": float(fabco_npv(scenario, project, book_value)),
+        "fabco_irr": rate,
+        "fabco_irr_note": irr_note("The fab company", scenario, np.maximum(-project, 0.0),
+                                   np.maximum(project, 0.0), rate),
+        "fabco_revenue_usd": revenue,
+        "fabco_gross_margin": (revenue - cost_of_sales) / revenue if revenue > 0 else None,
+        "payback_quarter": (str(scenario.horizon.start + payback) if payback is not None and payback > 0
+                            else None),
+        "peak_funding_need_usd": peak_funding_need(investors_net),
+        "terminal_book_value_usd": book_value,
+        "funding_gap_usd": float(q["funding_gap_usd"].sum()),
+    }
+
+
+def _gap_messages(q: pd.DataFrame) -> list[str]:
+    gaps = q[q["funding_gap_usd"] > GAP_TOLERANCE_USD]
+    return [f"funding gap in {row.quarter}: the fab company needs {usd(row.funding_gap_usd)} more than "
+            "its investors have committed by then" for row in gaps.itertuples()]
