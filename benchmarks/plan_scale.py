@@ -45,7 +45,7 @@ def generated_scenario(sites: int, nodes: int, quarters: int, seed: int = 1) -> 
         products.append({
             "id": f"p{i}", "node": node, "compute_dies_per_package": dies,
             "die_width_mm": width, "die_height_mm": height, "hbm_stacks": 8,
-            "hbm_stack_cost_usd": 500, "packaging": f"line{i % 2}", "price_usd": 30000,
+            "hbm_stack_cost_usd": 500, "packaging": f"line{i % 2}", "market_price_usd": 30000,
             "demand": {"per_year": {first_year + y: float(w * 12 * good / dies)
                                     for y, w in enumerate(wspm)}},
         })

@@ -22,6 +22,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from fabnet import __version__
+from fabnet.core import format as fmt
 from fabnet.chips import DPW_FORMULAS, YIELD_MODELS, Harvest, YieldSpec, die_economics, package_cost
 from fabnet.core.errors import FabnetError
 from fabnet.finance import Financials
@@ -114,36 +115,62 @@ def validate(file: ScenarioFile, overrides: Overrides = None) -> None:
 
 def _print_summary(s: Scenario) -> None:
     h = s.horizon
-    out.print(f"[bold]{s.name}[/]: {escape(s.description)}".rstrip(": "))
+    periods = h.periods
+    out.print(f"[bold]{escape(s.name)}[/]: {escape(s.description)}".rstrip(": "))
     out.print(f"horizon {h.start} → {h.end} ({h.quarters} quarters), seed {s.seed}")
     table = _table("section", "entries", text_columns=2)
     table.add_row("nodes", "; ".join(
-        f"{n.id} ${n.wafer_price_usd:,.0f}/wafer, {n.cycle_time_days:.0f} d cycle, "
+        f"{n.id} {_path_text(n.wafer_price(periods))}/wafer, {n.cycle_time_days:.0f} d cycle, "
         f"D0 {n.defect_density.ramp_per_cm2}→{n.defect_density.mature_per_cm2}/cm², "
         f"{n.yield_model.kind}" for n in s.nodes))
-    periods = h.periods
-    table.add_row("products", "; ".join(
-        f"{p.id} on {p.node}: {p.compute_dies_per_package}×{p.die_area_mm2:.0f} mm², "
-        f"{p.hbm_stacks} HBM, {p.packaging}, ${p.price_usd:,.0f}, "
-        f"{p.demand.quarterly(periods).sum() / 1e6:.2f} M wanted over the horizon"
-        for p in s.products))
+    table.add_row("products", "; ".join(_product_text(s, p) for p in s.products))
     table.add_row("packaging", "; ".join(
-        f"{p.id}: {p.packages_per_wafer:g}/wafer, yield {p.yield_:.0%}, "
-        f"{'expandable' if p.expansion else 'fixed'}" for p in s.packaging))
+        f"{p.id}: {p.packages_per_wafer:g}/wafer, yield {p.yield_:.0%}, {p.cycle_days:g} d, "
+        f"{'expandable' if p.expansion else 'fixed'}" for p in s.packaging) or "none")
+    table.add_row("hbm", "; ".join(
+        f"{m.id}: {_path_text(m.price(periods))}/stack" for m in s.hbm) or "none")
     table.add_row("sites", "; ".join(
         f"{x.id} ({x.region}, {x.node}) {x.max_modules}×{x.module_wspm / 1e3:g}k wspm, "
-        f"${x.capex_per_module_usd.total / 1e9:.1f} B/module, {x.lead_time_q} q build, "
-        f"from {x.earliest_start}" for x in s.sites) or "none")
+        f"{fmt.usd(x.capex_per_module_usd.total)}/module, {x.lead_time_q} q build, "
+        f"from {x.earliest_start}" + (f", run by {x.operator}" if x.operator else "")
+        for x in s.sites) or "none")
     table.add_row("foundry", "; ".join(
-        f"{o.node} up to {o.max_wafers_per_month / 1e3:g}k wpm at +{o.price_premium:.0%}"
-        for o in s.foundry_offers) or "none")
+        f"{offer_id} ({o.node}) up to {fmt.count(o.capacity(periods).max())} wpm at "
+        f"{o.price_premium:+.0%}, take-or-pay {o.take_or_pay:.0%}"
+        for offer_id, o in zip(s.offer_ids(), s.foundry_offers, strict=True)) or "none")
+    table.add_row("offtake", _offtake_text(s))
     table.add_row("funding", "; ".join(
-        f"{i.id} {i.kind} ${i.amount_usd / 1e9:.2f} B" for i in s.funding.investors)
-        + f" (total ${sum(i.amount_usd for i in s.funding.investors) / 1e9:.2f} B)")
+        f"{i.id} {i.kind} {fmt.usd(i.amount_usd)}" for i in s.funding.investors)
+        + f" (total {fmt.usd(sum(i.amount_usd for i in s.funding.investors))})")
     table.add_row("finance", f"discount rate {s.finance.discount_rate:.1%}, tax regimes "
                   + ", ".join(f"{t.id} {t.rate:.0%}" for t in s.finance.tax_regimes))
     table.add_row("uncertainty", f"{len(s.uncertainty)} uncertain inputs")
     out.print(table)
+
+
+def _path_text(values: Any) -> str:
+    """A price path as its first and last value: $20,000→$25,000."""
+    first, last = float(values[0]), float(values[-1])
+    return fmt.usd(first) if abs(last - first) < 0.5 else f"{fmt.usd(first)}→{fmt.usd(last)}"
+
+
+def _product_text(s: Scenario, p: Any) -> str:
+    wanted = f"{p.demand.quarterly(s.horizon.periods).sum() / 1e6:.2f} M wanted"
+    price = _path_text(p.market_price(s.horizon.periods))
+    if not p.made:
+        return f"{p.id} (bought) at {price}, {wanted}"
+    taped = f", tape-out {p.design.tape_out}" if p.design else ""
+    return (f"{p.id} (design) on {p.node}: {p.compute_dies_per_package}×{p.die_area_mm2:.0f} mm², "
+            f"{p.hbm_stacks} HBM, {p.packaging}{taped}, market {price}, {wanted}")
+
+
+def _offtake_text(s: Scenario) -> str:
+    o = s.offtake
+    price = {"indexed": f"{o.share_of_market_price:.0%} of the market wafer price",
+             "fixed": "fixed prices per node", "cost_plus": f"standard cost + {o.markup:.0%}"}[o.price]
+    return (f"{price}, take-or-pay {o.take_or_pay_share:.0%} of output at capacity"
+            + (f", until {o.end}" if o.end else "")
+            + (", spare wafers to the market" if o.spare_wafers_to_market else ""))
 
 
 @app.command()
@@ -487,11 +514,6 @@ Gap = Annotated[float, typer.Option(help="Relative MIP gap at which HiGHS may st
 TimeLimit = Annotated[float, typer.Option(help="Solver time limit, seconds.", callback=_positive)]
 
 
-class Objective(str, Enum):
-    cost = "cost"
-    npv = "npv"
-
-
 class CycleTime(str, Enum):
     load = "load"
     constant = "constant"
@@ -508,33 +530,33 @@ def plan(
     file: ScenarioFile = DEFAULT_SCENARIO,
     overrides: Overrides = None,
     cycle_time: CycleTimeOption = CycleTime.load,
-    objective: Annotated[
-        Objective,
-        typer.Option(help="cost: minimise discounted cost plus the unmet-demand penalty; "
-                          "npv: maximise net present value."),
-    ] = Objective.cost,
     gap: Gap = 0.01,
     time_limit: TimeLimit = 60.0,
     threads: Annotated[int | None, typer.Option(help="Solver threads (default: HiGHS decides).", min=1)] = None,
     as_json: AsJson = False,
 ) -> None:
     """Plan the fab network: which modules to build where and when, what each source makes,
-    delivered versus demand, and spending against the investors' money.
+    delivered versus demand, the fab company's budget, and its NPV.
+
+    The planner minimises the whole system's discounted cost — the fab company's and the
+    buyer's, what the buyer pays the fab company cancelling out — plus what unmet demand costs
+    the buyer, within the fab company's budget. That objective is printed as "system cost";
+    the fab company's NPV comes from finance, the same as `fabnet finance` and `fabnet run`.
 
     Exit status 0 with a plan; 2 for a bad scenario; 3 when no plan can meet the budget and
     policies (the message names the constraint, the quarter and the numbers). A plan stopped
     by the time limit says so and shows its gap; it is never called optimal.
 
-    Example: `fabnet plan scenarios/tigris.yaml --objective npv --gap 0.005 --set sites.arizona.mandatory=true`
+    Example: `fabnet plan scenarios/tigris.yaml --gap 0.005 --set sites.arizona.mandatory=true`
     """
     with _user_errors():
         scenario = load_scenario(file, overrides or ())
-        result = _solve_with_status(scenario, objective.value, SolveOptions(time_limit, gap, threads),
-                                    cycle_time.value)
+        result = _solve_with_status(scenario, SolveOptions(time_limit, gap, threads), cycle_time.value)
+    money = plan_finance(scenario, result)
     if as_json:
-        print(json.dumps(_plan_json(result), indent=2, default=str))
+        print(json.dumps(_plan_json(result, money), indent=2, default=str))
         return
-    _print_plan(scenario, result)
+    _print_plan(scenario, result, money)
 
 
 @app.command()
@@ -545,21 +567,24 @@ def finance(
     time_limit: TimeLimit = 60.0,
     as_json: AsJson = False,
 ) -> None:
-    """Plan the network, then follow its money: cash flows per year, NPV, IRR, payback, peak
-    funding need, levelised cost per accelerator, and per investor what is committed, called
-    and received, with IRR and multiple. Funding gaps are named by quarter.
+    """Plan the network, then follow its money for both parties: the fab company's cash flows
+    per year, NPV, IRR, gross margin, payback and peak funding need, and per investor what is
+    committed, called and received, with IRR and multiple; the buyer's costs against the market
+    price of its accelerators. Funding gaps are named by quarter.
 
     Example: `fabnet finance scenarios/tigris.yaml --set funding.reinvest_operating_cash=false`
     """
     with _user_errors():
         scenario = load_scenario(file, overrides or ())
-        result = _solve_with_status(scenario, "cost", SolveOptions(time_limit, gap))
+        result = _solve_with_status(scenario, SolveOptions(time_limit, gap))
     money = plan_finance(scenario, result)
     if as_json:
         print(json.dumps({"metrics": money.metrics, "messages": money.messages,
-                          "investors": money.investors.to_dict("records"),
-                          "quarterly": money.quarterly.to_dict("records"),
-                          "investor_flows": money.investor_flows.to_dict("records")},
+                          "investors": money.fabco.investors.to_dict("records"),
+                          "fabco_quarterly": money.fabco.quarterly.to_dict("records"),
+                          "investor_flows": money.fabco.investor_flows.to_dict("records"),
+                          "buyer_quarterly": money.buyer.quarterly.to_dict("records"),
+                          "buyer_products": money.buyer.products.to_dict("records")},
                          indent=2, default=str))
         return
     out.print(f"Plan: {result.result.describe()}")
@@ -580,22 +605,25 @@ def run(
                                         "fab simulated at its planned load (SMT2020 HVLM, when the "
                                         "data is there; ~10 s).")] = True,
 ) -> None:
-    """The main job (default scenario: scenarios/tigris.yaml): validate → plan → finance →
-    plan check on the fab simulator → fab simulation (if the scenario has a `simulation:`
-    section) → store → report.
+    """The main job (default scenario: scenarios/tigris.yaml): validate → plan, and plan
+    without fabs (the counterfactual) → both parties' money → the deal → plan check on the fab
+    simulator → fab simulation (if the scenario has a `simulation:` section) → store → report.
 
-    Prints a short summary and where the report and the store are. Every run is kept in the
-    store: `fabnet runs list`, `fabnet runs compare A B`, `fabnet serve`.
+    Prints the decision figures first — what the network adds against the foundry route, the
+    fab company's NPV and IRR, each investor's IRR, the buyer's cost per accelerator against
+    the market, the deal's price range — then the builds, the other key figures and where the
+    report and the store are. Every run is kept in the store: `fabnet runs list`, `fabnet runs
+    compare A B`, `fabnet serve`.
 
-    Example: `fabnet run scenarios/tigris.yaml --set funding.reinvest_operating_cash=false`
+    Example: `fabnet run scenarios/tigris.yaml --set offtake.share_of_market_price=1.0`
     """
     from fabnet.pipeline import main_job
-    from fabnet.report import format_figure, write_report
+    from fabnet.report import write_report
     from fabnet.store import Store
 
     with _user_errors():
         scenario = load_scenario(file, overrides or ())
-        out.print(f"[green]✓[/] {file} is a valid scenario: {scenario.name}, "
+        out.print(f"[green]✓[/] {escape(str(file))} is a valid scenario: {escape(scenario.name)}, "
                   f"{scenario.horizon.start} → {scenario.horizon.end}")
         with err.status("starting…") as status:
             job = main_job(scenario, store, SolveOptions(),
@@ -605,16 +633,79 @@ def run(
             with Store(store, read_only=True) as reader:
                 report_path = write_report(reader.run(job.run_id), report_dir / f"run-{job.run_id}.html")
     out.print(f"Plan: {job.plan.result.describe()}")
+    figures = dict(job.figures)
+    out.print(_figures_table("Decision: what the network adds, and for whom",
+                             {k: figures.pop(k) for k in list(job.decision.figures())}))
+    for sentence in job.decision.sentences():
+        out.print(f"  • {escape(sentence)}", highlight=False)
     out.print(_builds_table(job.plan))
-    figures = _table("key figure", "value", text_columns=1)
-    for key, value in job.figures.items():
-        figures.add_row(key.replace("_", " "), format_figure(key, value))
-    out.print(figures)
+    out.print(_figures_table("Key figures", figures))
     if job.check is not None:
         out.print(_check_table(job.check))
     for message in job.messages:
-        out.print(f"  • {escape(message)}", highlight=False)
-    out.print(f"run {job.run_id} stored in [bold]{job.store}[/]; report: [bold]{report_path}[/]")
+        if message not in job.decision.sentences():
+            out.print(f"  • {escape(message)}", highlight=False)
+    out.print(f"run {job.run_id} stored in [bold]{escape(str(job.store))}[/]; report: "
+              f"[bold]{escape(str(report_path))}[/]")
+
+
+@app.command()
+def deal(
+    file: ScenarioFile = DEFAULT_SCENARIO,
+    overrides: Overrides = None,
+    low: Annotated[float, typer.Option(help="Lowest offtake price to show, as a share of the market "
+                                       "wafer price.", min=0.0)] = 0.2,
+    high: Annotated[float, typer.Option(help="Highest offtake price to show, as a share of the "
+                                        "market wafer price.", min=0.0)] = 1.5,
+    steps: Annotated[int, typer.Option(help="Prices shown between --low and --high.", min=2)] = 14,
+    as_json: AsJson = False,
+) -> None:
+    """The deal between the fab company's investors and the buyer: for the offtake wafer price
+    from low to high (a share of the market wafer price), each investor's IRR, the fab
+    company's NPV and the buyer's gain against the foundry route; then the price range in
+    which every investor clears its hurdle (`hurdle_rate`) and the buyer still gains — or why
+    no such range exists and which figure closes it.
+
+    The plan (builds and operations) is the scenario's, held fixed while the price moves; the
+    foundry route is the same scenario planned without any fab (one more solve).
+
+    Example: `fabnet deal scenarios/tigris.yaml --low 0.5 --high 1.2 --steps 8`
+    """
+    import numpy as np
+
+    from fabnet.pipeline import decide
+    from fabnet.finance.deal import make_deal
+    from fabnet.pipeline import plan_tables
+
+    if high <= low:
+        raise typer.BadParameter("--high must be above --low")
+    with _user_errors():
+        scenario = load_scenario(file, overrides or ())
+        with err.status(f"{scenario.name}: planning with and without fabs…"):
+            decision = decide(scenario)
+            shares = tuple(float(v) for v in np.linspace(low, high, steps))
+            result = make_deal(scenario, plan_tables(decision.plan), decision.foundry_route, shares)
+    if as_json:
+        print(json.dumps({"low_share": result.low, "high_share": result.high, "exists": result.exists,
+                          "market_price_usd": result.market_price_usd, "verdict": result.verdict,
+                          "points": result.points.to_dict("records"),
+                          "investors": result.investors.to_dict("records")}, indent=2, default=str))
+        return
+    investors = result.investors.pivot_table(index="share_of_market", columns="investor", values="irr",
+                                             sort=False)
+    names = [i.id for i in scenario.funding.investors]
+    hurdles = result.investors.groupby("investor")["hurdle"].first()
+    table = _table("price, share of market", "$ per wafer", "fab company NPV", "fab company IRR",
+                   *[f"IRR {name} (hurdle {fmt.percent(hurdles[name])})" for name in names],
+                   "buyer's gain vs foundry route",
+                   title="The deal: what each side gets at each offtake price (the plan held)")
+    for row in result.points.itertuples():
+        table.add_row(fmt.percent(row.share_of_market, 0), fmt.usd(row.price_per_wafer_usd),
+                      fmt.usd(row.fabco_npv_usd), fmt.irr(row.fabco_irr),
+                      *[fmt.irr(investors.at[row.share_of_market, name]) for name in names],
+                      fmt.usd(row.buyer_gain_usd))
+    out.print(table)
+    out.print(escape(result.verdict), highlight=False)
 
 
 @app.command()
@@ -686,21 +777,20 @@ def risk(
     summary = summarise(scenario, stored_rows(store, run_id, SAMPLES_TABLE))
     _print_frame(summary["headline"], f"Risk of run {run_id}: {spec.samples} samples ({spec.method}, seed {spec.seed})")
     _print_frame(summary["per_year"], "Accelerators delivered per year")
-    _print_frame(summary["tornado"], "What moves NPV most (rank correlation)")
+    _print_frame(summary["tornado"], "What moves the fab company's NPV most (rank correlation)")
     out.print(f"samples stored with run {run_id} in [bold]{store}[/]; `fabnet report {run_id}` draws them")
 
 
 def _fixed_plan_sweep(scenario: Scenario, run_id: int, store: Path, spec) -> None:  # type: ignore[no-untyped-def]
     """Keep the stored base plan's builds; recompute every sample's outcomes at once."""
-    from fabnet.pipeline import plan_finance, store_rows, stored_rows
+    from fabnet.pipeline import store_rows, stored_rows
     from fabnet.risk import SAMPLES_TABLE, draw, summarise
     from fabnet.risk.fixed import Unsupported, evaluate_fixed
 
     with err.status(f"{spec.samples} samples on the fixed plan…"):
-        plan = plan_network(scenario, "cost", SolveOptions())
+        plan = plan_network(scenario, SolveOptions())
         try:
-            rows = evaluate_fixed(scenario, plan, plan_finance(scenario, plan),
-                                  draw(scenario, spec.samples, spec.seed, spec.method))
+            rows = evaluate_fixed(scenario, plan, draw(scenario, spec.samples, spec.seed, spec.method))
         except Unsupported as exc:
             raise FabnetError(f"{exc}") from None
         if stored_rows(store, run_id, SAMPLES_TABLE) is None:
@@ -709,7 +799,7 @@ def _fixed_plan_sweep(scenario: Scenario, run_id: int, store: Path, spec) -> Non
     _print_frame(summary["headline"], f"Risk of run {run_id} (builds fixed): {spec.samples} samples "
                  f"({spec.method}, seed {spec.seed})")
     _print_frame(summary["per_year"], "Accelerators delivered per year")
-    _print_frame(summary["tornado"], "What moves NPV most (rank correlation)")
+    _print_frame(summary["tornado"], "What moves the fab company's NPV most (rank correlation)")
     out.print(f"samples stored with run {run_id} in [bold]{store}[/]; `fabnet report {run_id}` draws them")
 
 
@@ -748,7 +838,7 @@ def runs_list(store: StorePath = Path("fabnet.duckdb")) -> None:
 def runs_show(run_id: Annotated[int, typer.Argument(help="Run id (see `fabnet runs list`).")],
               store: StorePath = Path("fabnet.duckdb")) -> None:
     """A run's provenance and key figures."""
-    from fabnet.report import format_figure
+    from fabnet.report import format_figure, label
     from fabnet.store import Store
 
     with _user_errors(), Store(store, read_only=True) as s:
@@ -757,7 +847,7 @@ def runs_show(run_id: Annotated[int, typer.Argument(help="Run id (see `fabnet ru
     for key in ("run_id", "created_at", "scenario_name", "scenario_hash", "seed", "fabnet_version", "solver_status"):
         table.add_row(key.replace("_", " "), escape(str(stored.meta[key])))
     for key, value in stored.figures.items():
-        table.add_row(key.replace("_", " "), format_figure(key, value))
+        table.add_row(escape(label(key)), escape(format_figure(key, value)))
     out.print(table)
 
 
@@ -766,15 +856,15 @@ def runs_compare(a: Annotated[int, typer.Argument(help="First run id.")],
                  b: Annotated[int, typer.Argument(help="Second run id.")],
                  store: StorePath = Path("fabnet.duckdb")) -> None:
     """The key figures of two runs side by side, with their difference."""
-    from fabnet.report import format_difference, format_figure
+    from fabnet.report import format_difference, format_figure, label
     from fabnet.store import Store
 
     with _user_errors(), Store(store, read_only=True) as s:
         table = s.compare(a, b)
     view = _table("figure", f"run {a}", f"run {b}", "difference", title=f"Run {a} against run {b}")
     for key, first, second, difference in table.itertuples(index=False):
-        view.add_row(key.replace("_", " "), format_figure(key, first), format_figure(key, second),
-                     format_difference(key, first, second, difference))
+        view.add_row(escape(label(key)), escape(format_figure(key, first)), escape(format_figure(key, second)),
+                     escape(format_difference(key, first, second, difference)))
     out.print(view)
 
 
@@ -809,25 +899,34 @@ def serve(store: StorePath = Path("fabnet.duckdb"),
     uvicorn.run(application, host=host, port=port, log_level="warning")
 
 
-def _solve_with_status(scenario: Scenario, objective: str, options: SolveOptions,
-                       cycle_time: str = "load") -> Plan:
+def _solve_with_status(scenario: Scenario, options: SolveOptions, cycle_time: str = "load") -> Plan:
     with err.status(f"Planning {scenario.name}: building the model and solving with HiGHS "
                     f"(gap {options.mip_gap:.1%}, limit {options.time_limit_s:g} s)…"):
-        return plan_network(scenario, objective, options, cycle_time)
+        return plan_network(scenario, options, cycle_time)
 
 
-def _plan_json(p: Plan) -> dict[str, Any]:
-    tables = ("builds", "packaging_builds", "supply", "production", "capacity", "packaging", "cash")
+def _plan_json(p: Plan, money: Financials) -> dict[str, Any]:
+    tables = ("builds", "packaging_builds", "supply", "production", "capacity", "foundry", "packaging",
+              "hbm", "budget")
     return {
         "status": {"termination": p.result.termination, "optimal": p.optimal,
                    "gap": p.result.gap, "objective_musd": p.result.objective,
                    "bound_musd": p.result.bound, "seconds": p.result.seconds,
                    "description": p.result.describe()},
-        "objective": p.objective_kind,
-        "npv_usd": p.npv_usd,
+        "system_cost_usd": p.objective_usd,
+        "fabco_npv_usd": money.fabco.metrics["fabco_npv_usd"],
         "messages": p.messages,
         **{name: getattr(p, name).to_dict("records") for name in tables},
     }
+
+
+def _figures_table(title: str, figures: dict[str, object]) -> Table:
+    from fabnet.report import format_figure, label
+
+    table = _table("figure", "value", title=title)
+    for key, value in figures.items():
+        table.add_row(escape(label(key)), escape(format_figure(key, value)))
+    return table
 
 
 def _builds_table(p: Plan) -> Table:
@@ -842,33 +941,36 @@ def _builds_table(p: Plan) -> Table:
     return builds
 
 
-def _print_plan(scenario: Scenario, p: Plan) -> None:
+def _print_plan(scenario: Scenario, p: Plan, money: Financials) -> None:
     style = "green" if p.optimal else "yellow"
-    out.print(f"\n[bold]Plan[/] ({p.objective_kind} objective): [{style}]{p.result.describe()}[/]")
+    out.print(f"\n[bold]Plan[/]: [{style}]{p.result.describe()}[/]")
     out.print(_builds_table(p))
 
-    supply = p.supply.groupby(["product", "year"], sort=False)[["demand", "delivered", "unmet"]].sum()
-    delivered = _table("product", "year", "demand", "delivered", "unmet", "met",
+    supply = p.supply.groupby(["product", "year"], sort=False)[["demand", "made", "bought", "delivered",
+                                                                "unmet"]].sum()
+    delivered = _table("product", "year", "demand", "made", "bought", "delivered", "unmet", "met",
                        title="Accelerators delivered versus demand", text_columns=2)
     for (product, year), row in supply.iterrows():
         if row.demand > 0 or row.delivered > 0:
-            met = f"{row.delivered / row.demand:.0%}" if row.demand else "–"
-            delivered.add_row(str(product), str(year), f"{row.demand:,.0f}", f"{row.delivered:,.0f}",
-                              f"{row.unmet:,.0f}", met)
+            met = fmt.percent(row.delivered / row.demand, 0) if row.demand else "–"
+            delivered.add_row(str(product), str(year), fmt.count(row.demand), fmt.count(row.made),
+                              fmt.count(row.bought), fmt.count(row.delivered), fmt.count(row.unmet), met)
     out.print(delivered)
     _print_fab_load(p)
 
-    cash = p.cash.groupby("year")
-    sums = cash.sum(numeric_only=True)
-    money = _table("year", "capex", "grants", "opex", "foundry", "packaging", "spend",
-                   "committed", "revenue", "cash at end", title="Money per year, $ B (nominal)")
-    for year, row in sums.iterrows():
-        money.add_row(str(year), *(f"{round(v / 1e9, 2) + 0.0:,.2f}" for v in (
-            row.capex_usd + row.packaging_capex_usd, -row.grants_usd, row.opex_usd, row.foundry_usd,
-            row.packaging_usd, row.spend_usd, row.commitments_usd, row.revenue_usd,
-            cash.last().at[year, "cash_usd"])))
-    out.print(money)
-    out.print(f"NPV at {scenario.finance.discount_rate:.1%}: ${p.npv_usd / 1e9:,.2f} B")
+    budget = p.budget.groupby("year").sum(numeric_only=True)
+    cash = p.budget.groupby("year")["cash_usd"].last()
+    money_table = _table("year", "capex", "grants+credits", "opex", "wafer revenue", "committed",
+                         "cash at end", title="The fab company's budget per year, as planned (nominal)")
+    for year, row in budget.iterrows():
+        money_table.add_row(str(year), *(fmt.usd(v) for v in (
+            row.capex_usd, -(row.grants_usd + row.tax_credits_usd),
+            row.opex_usd + row.fixed_opex_usd + row.operator_fees_usd, -row.wafer_revenue_usd,
+            row.commitments_usd, cash[year])))
+    out.print(money_table)
+    out.print(f"Fab company NPV at {scenario.finance.discount_rate:.1%}: "
+              f"{fmt.usd(money.fabco.metrics['fabco_npv_usd'])} (finance, as `fabnet finance` and `fabnet run`); "
+              f"planner objective: system cost {fmt.usd(p.objective_usd)} (present value)")
     if p.messages:
         out.print("[bold]Shortfalls[/]")
         for message in p.messages:
@@ -911,55 +1013,60 @@ def _print_fab_load(p: Plan) -> None:
 
 
 def _print_finance(scenario: Scenario, money: Financials) -> None:
-    q = money.quarterly.groupby("year").sum(numeric_only=True)
-    table = _table("year", "revenue", "costs", "capex", "grants+ITC", "tax", "project FCF",
-                   "equity called", "debt drawn", "distributed", title="Cash flows per year, $ B")
+    q = money.fabco.quarterly.groupby("year").sum(numeric_only=True)
+    table = _table("year", "wafer revenue", "opex", "capex", "grants+ITC", "tax", "project FCF",
+                   "equity called", "debt drawn", "distributed", title="The fab company: cash flows per year")
     for year, row in q.iterrows():
-        costs = row.opex_usd + row.foundry_usd + row.packaging_usd
-        capex = row.capex_building_usd + row.capex_tools_usd + row.packaging_capex_usd
-        table.add_row(str(year), *(f"{round(v / 1e9, 2) + 0.0:,.2f}" for v in (
+        costs = row.opex_usd + row.fixed_opex_usd + row.operator_fees_usd
+        capex = row.capex_building_usd + row.capex_tools_usd
+        table.add_row(str(year), *(fmt.usd(v) for v in (
             row.revenue_usd, costs, capex, row.grants_usd + row.itc_usd, row.tax_usd,
             row.project_fcf_usd, row.equity_calls_usd, row.debt_draws_usd, row.distributions_usd)))
     out.print(table)
-    m = money.metrics
-
-    def usd_b(value: float | None) -> str:
-        return "–" if value is None else f"${value / 1e9:,.2f} B"
-
-    def pct(value: float | None) -> str:
-        if value is None or value != value:
-            return "none (no sign change)"
-        return "> 1,000%" if value > 10 else f"{value:.1%}"
-
-    cost = m["levelised_cost_per_accelerator_usd"]
-    out.print(f"NPV at {scenario.finance.discount_rate:.1%} {usd_b(m['npv_usd'])} · IRR {pct(m['irr'])} · "
+    m = money.fabco.metrics
+    out.print(f"Fab company: NPV at {scenario.finance.discount_rate:.1%} {fmt.usd(m['fabco_npv_usd'])} · "
+              f"IRR {fmt.irr(m['fabco_irr'])} · gross margin {fmt.percent(m['fabco_gross_margin'])} · "
               f"payback {m['payback_quarter'] or 'not within the horizon'} · peak funding need "
-              f"{usd_b(m['peak_funding_need_usd'])} · levelised cost "
-              f"{'–' if cost is None else f'${cost:,.0f}'} per accelerator "
-              f"({m['revenue_basis'].replace('_', ' ')} basis; end-of-horizon book value "
-              f"{usd_b(m['terminal_book_value_usd'])} included)")
-    investors = _table("investor", "kind", "committed", "called", "received", "IRR", "multiple",
-                       title="Investors, $ B", text_columns=2)
-    for row in money.investors.itertuples():
-        investors.add_row(row.investor, row.kind, f"{row.committed_usd / 1e9:,.2f}",
-                          f"{row.called_usd / 1e9:,.2f}", f"{row.received_usd / 1e9:,.2f}",
-                          ("repaid as called" if row.irr is None or row.irr != row.irr else pct(row.irr))
-                          if row.called_usd > 0 else "–",
-                          "–" if row.multiple is None or row.multiple != row.multiple else f"{row.multiple:,.2f}×")
+              f"{fmt.usd(m['peak_funding_need_usd'])} (end-of-horizon book value "
+              f"{fmt.usd(m['terminal_book_value_usd'])} included)")
+    investors = _table("investor", "kind", "committed", "called", "received", "IRR", "hurdle", "multiple",
+                       title="Investors", text_columns=2)
+    for row in money.fabco.investors.itertuples():
+        investors.add_row(row.investor, row.kind, fmt.usd(row.committed_usd), fmt.usd(row.called_usd),
+                          fmt.usd(row.received_usd), fmt.irr(row.irr) if row.called_usd > 0 else "–",
+                          fmt.percent(row.hurdle), "–" if row.multiple != row.multiple else f"{row.multiple:,.2f}×")
     out.print(investors)
+    for note in [m.get("fabco_irr_note"), *money.fabco.investors["irr_note"]]:
+        if note:
+            out.print(f"  • {escape(str(note))}", highlight=False)
+    b = money.buyer.quarterly.groupby("year").sum(numeric_only=True)
+    buyer = _table("year", "fab company wafers", "foundry", "design+masks", "HBM", "packaging", "bought",
+                   "delivered", "market value", title="The buyer: costs per year")
+    for year, row in b.iterrows():
+        buyer.add_row(str(year), *(fmt.usd(v) for v in (
+            row.fabco_wafers_usd, row.foundry_usd, row.design_usd + row.masks_usd, row.hbm_usd,
+            row.packaging_usd + row.packaging_capex_usd, row.bought_usd)), fmt.count(row.delivered),
+            fmt.usd(row.market_value_usd))
+    out.print(buyer)
+    products = _table("product", "kind", "delivered", "cost per accelerator", "market price",
+                      title="The buyer per product (levelised)", text_columns=2)
+    for row in money.buyer.products.itertuples():
+        products.add_row(row.product, row.kind, fmt.count(row.delivered), fmt.usd(row.cost_per_accelerator_usd),
+                         fmt.usd(row.market_price_usd))
+    out.print(products)
     for message in money.messages:
         out.print(f"  • [yellow]{escape(message)}[/]")
 
 
 def _print_economics(economics: pd.DataFrame, basis: str) -> None:
-    per_product = _table("product", "node", "die mm²", "D0/cm²", "gross/wafer", "yield",
-                         "good/wafer", "$/good die", "$/accelerator", "price",
-                         title=f"Per-accelerator economics at {basis}", text_columns=2)
+    per_product = _table("product", "node", "priced at", "die mm²", "D0/cm²", "gross/wafer", "yield",
+                         "good/wafer", "$/good die", "$/accelerator", "market price",
+                         title=f"Per-accelerator economics at {basis}", text_columns=3)
     for row in economics.itertuples():
-        per_product.add_row(row.product, row.node, f"{row.die_area_mm2:,.0f}", f"{row.d0_per_cm2:.3f}",
+        per_product.add_row(row.product, row.node, row.priced_at, f"{row.die_area_mm2:,.0f}", f"{row.d0_per_cm2:.3f}",
                             f"{row.gross_dies:,}", f"{row.die_yield:.1%}", f"{row.good_dies_per_wafer:,.1f}",
-                            f"${row.cost_per_good_die_usd:,.0f}", f"${row.cost_per_accelerator_usd:,.0f}",
-                            f"${row.price_usd:,.0f}")
+                            fmt.usd(row.cost_per_good_die_usd), fmt.usd(row.cost_per_accelerator_usd),
+                            fmt.usd(row.market_price_usd))
     out.print(per_product)
 
 

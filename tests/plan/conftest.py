@@ -40,7 +40,7 @@ def tiny(**changes: Any) -> dict[str, Any]:
         }],
         "products": [{
             "id": "chip", "node": "N", "compute_dies_per_package": 1, "die_width_mm": 10,
-            "die_height_mm": 10, "packaging": "pkg", "price_usd": 1000, "unmet_penalty_usd": 500,
+            "die_height_mm": 10, "packaging": "pkg", "market_price_usd": 1000, "unmet_penalty_usd": 500,
             "demand": {"per_quarter": {"2025Q1": 0, "2025Q3": 1_000_000, "2025Q4": 2_000_000}},
         }],
         "packaging": [{"id": "pkg", "packages_per_wafer": 100, "yield": 1.0,

@@ -18,8 +18,8 @@ EXACT = SolveOptions(mip_gap=0.0)
 BIG_DEMAND = {"per_quarter": {"2025Q1": 5_000_000}}
 
 
-def plan_of(data, objective="cost", options=EXACT):
-    return make_plan(scenario(data), objective, options)
+def plan_of(data, options=EXACT):
+    return make_plan(scenario(data), options)
 
 
 def one_site(**changes):
@@ -120,13 +120,75 @@ def test_more_budget_never_raises_cost_and_more_demand_never_lowers_it(budget, e
     assert total_cost(instance(budget, demand + more)) >= base - 1e-6
 
 
-def test_npv_objective_finds_at_least_the_npv_of_the_cost_plan():
-    data = tiny(foundry_offers=offer(0.5))
-    data["products"][0]["unmet_penalty_usd"] = 1  # the cost objective barely cares about demand
-    by_cost = plan_of(data, "cost")
-    by_npv = plan_of(data, "npv")
-    assert by_npv.npv_usd >= by_cost.npv_usd - 1.0
-    assert by_npv.supply["delivered"].sum() > by_cost.supply["delivered"].sum()
+def test_a_bought_product_is_bought_up_to_what_its_vendor_sells():
+    # A product nobody can make: bought at its market price, up to 100 k a quarter; the
+    # penalty of an unmet one is its market price, so buying is never worse than going without.
+    data = tiny(sites=[])
+    data["products"].append({"id": "gpu", "kind": "bought", "market_price_usd": 25000,
+                             "supply_per_quarter": 100_000,
+                             "demand": {"per_quarter": {"2025Q1": 60_000, "2025Q3": 150_000}}})
+    plan = plan_of(data)
+    gpu = plan.supply[plan.supply["product"] == "gpu"].set_index("quarter")
+    assert gpu["bought"].tolist() == pytest.approx([60_000, 100_000, 100_000, 100_000, 100_000, 100_000])
+    assert gpu["made"].sum() == 0
+    assert any(m.startswith("gpu in 2025Q2–2026Q2:") and "sells the buyer at most 100,000 a quarter" in m
+               for m in plan.messages)
+
+
+def test_no_wafer_starts_before_the_tape_out():
+    # Tape-out in 2025Q3, one-quarter cycle and no packaging time: nothing is delivered before
+    # 2025Q4 although a foundry could make it from 2025Q1.
+    data = tiny(sites=[], foundry_offers=offer(0.0))
+    data["finance"]["discount_rate"] = 0.1  # so that a quarter earlier is better
+    data["products"][0]["design"] = {"cost_usd": 1e6, "start": "2025Q1", "tape_out": "2025Q3"}
+    data["products"][0]["demand"] = BIG_DEMAND
+    plan = plan_of(data)
+    starts = plan.production.groupby("quarter")["wafer_starts"].sum()
+    assert starts.loc[:"2025Q2"].sum() == 0 and starts.loc["2025Q3"] > 0
+    delivered = plan.supply.set_index("quarter")["delivered"]
+    assert delivered.loc[:"2025Q3"].sum() == 0 and delivered.loc["2025Q4"] > 0
+    assert "its tape-out in 2025Q3" in plan.messages[0]
+
+
+def test_packaging_time_delays_delivery_after_the_fab():
+    # 91.3 days of fab and 45.7 days of packaging: 1.5 quarters from wafer start to delivery.
+    data = tiny(sites=[], foundry_offers=offer(0.0))
+    data["packaging"][0]["cycle_days"] = 365.25 / 8
+    data["products"][0]["demand"] = BIG_DEMAND
+    plan = plan_of(data)
+    delivered = plan.supply["delivered"].to_numpy()
+    assert delivered[0] == 0
+    assert delivered[1] == pytest.approx(delivered[2] / 2, rel=1e-6)  # half of the first quarter's wafers
+
+
+def test_hbm_supply_limits_the_packages():
+    data = tiny(sites=[], foundry_offers=offer(0.0),
+                hbm=[{"id": "hbm", "price_usd": 10, "stacks_per_quarter": 800_000}])
+    data["products"][0] |= {"hbm": "hbm", "hbm_stacks": 8}
+    data["products"][0]["demand"] = BIG_DEMAND
+    plan = plan_of(data)
+    assert plan.supply["packages_started"].max() == pytest.approx(100_000)
+    assert plan.hbm["stacks_used"].max() == pytest.approx(800_000)
+    assert any("HBM 'hbm' is sold out (800,000 stacks a quarter)" in m for m in plan.messages)
+
+
+def test_the_order_of_foundry_offers_changes_no_figure():
+    from fabnet.pipeline import decide
+
+    def figures(offers):
+        data = tiny(sites=[site("alpha", max_modules=1)], foundry_offers=offers)
+        data["products"][0]["demand"] = BIG_DEMAND
+        return decide(scenario(data), EXACT).figures()
+
+    cheap = {"id": "cheap", "node": "N", "max_wafers_per_month": 400, "price_premium": 0.0}
+    dear = {"id": "dear", "node": "N", "max_wafers_per_month": 400, "price_premium": 1.0}
+    first, second = figures([cheap, dear]), figures([dear, cheap])
+    assert first.keys() == second.keys()
+    for key, value in first.items():
+        if isinstance(value, float):
+            assert value == pytest.approx(second[key], rel=1e-9, abs=1e-6), key
+        else:
+            assert value == second[key], key
 
 
 def test_mandatory_site_the_money_cannot_pay_for_is_explained():
@@ -134,8 +196,8 @@ def test_mandatory_site_the_money_cannot_pay_for_is_explained():
     with pytest.raises(PlanInfeasible) as info:
         plan_of(data)
     message = str(info.value)
-    assert "site 'alpha' needs $12.0 B by 2025Q1" in message
-    assert "the investors commit $1.0 B by then" in message
+    assert "site 'alpha' needs $12.00 B by 2025Q1" in message
+    assert "the investors commit $1.00 B by then" in message
     assert info.value.exit_code == 3
 
 
@@ -190,15 +252,21 @@ def test_a_plan_stopped_early_is_not_called_optimal():
     assert done.describe().startswith("optimal to within 1.00% of the best bound")
 
 
-def test_tigris_plan_meets_demand_after_the_first_cycle_time():
+def test_tigris_delivers_its_own_design_no_earlier_than_tape_out_fab_and_packaging():
     from fabnet.scenario import load_scenario
     from tests.conftest import TIGRIS
 
-    plan = make_plan(load_scenario(TIGRIS))
+    s = load_scenario(TIGRIS)
+    plan = make_plan(s)
     assert plan.result.has_solution and plan.result.gap <= 0.01 + 1e-9
-    unmet = plan.supply.groupby("quarter", sort=False)["unmet"].sum().to_numpy()
-    assert unmet[1:].sum() / plan.supply["demand"].sum() < 0.01
-    assert np.all(plan.cash["cash_usd"] >= -1e-3)
+    design = s.products[1]
+    node, line = s.node(design.node), s.packaging_line(design.packaging)
+    days = node.cycle_time_days + line.cycle_days
+    first = plan.supply[(plan.supply["product"] == design.id) & (plan.supply["delivered"] > 0)]["quarter"].iloc[0]
+    # the tape-out quarter's wafers finish a whole number of quarters later at the earliest
+    earliest = design.design.tape_out + int(days // (365.25 / 4))
+    assert first >= str(earliest)
+    assert np.all(plan.budget["cash_usd"] >= -1e-3)
 
 
 def test_a_grant_cap_limits_what_the_grant_pays():
@@ -208,8 +276,8 @@ def test_a_grant_cap_limits_what_the_grant_pays():
     data["products"][0]["demand"] = BIG_DEMAND
     uncapped = tiny(sites=one_site(grants={"share_of_capex": 0.5}))
     uncapped["products"][0]["demand"] = BIG_DEMAND
-    assert plan_of(data).cash["grants_usd"].sum() == pytest.approx(-10e6)
-    assert plan_of(uncapped).cash["grants_usd"].sum() == pytest.approx(-40e6)
+    assert plan_of(data).budget["grants_usd"].sum() == pytest.approx(-10e6)
+    assert plan_of(uncapped).budget["grants_usd"].sum() == pytest.approx(-40e6)
 
 
 def test_short_packaging_is_expanded_after_its_lead_time():
@@ -225,30 +293,30 @@ def test_short_packaging_is_expanded_after_its_lead_time():
     assert capacity["2025Q3"] == pytest.approx(3000 + 30000 * plan.packaging_builds["modules"].iloc[0])
 
 
-def test_default_penalty_is_the_lost_margin():
-    from fabnet.pipeline import product_economics
+def test_default_penalty_is_the_market_price():
     from fabnet.plan import prepare
+    from fabnet.plan.inputs import TIE_BREAK
 
     data = tiny()
     del data["products"][0]["unmet_penalty_usd"]
     s = scenario(data)
-    margin = 1000 - product_economics(s).at[0, "cost_per_accelerator_usd"]
-    assert prepare(s).penalty_musd[0] * 1e6 == pytest.approx(margin)
-    assert prepare(s, "npv").penalty_musd[0] * 1e6 == pytest.approx(1000)
+    assert prepare(s).penalty_musd[0] * 1e6 == pytest.approx(np.full(6, 1000 * (1 + TIE_BREAK)))
 
 
-def test_reinvested_sales_pay_for_a_fab_the_investors_cannot():
-    # $30 M from investors cannot buy an $80 M module; foundry sales can, if reinvested.
+def test_reinvested_operating_cash_pays_for_a_second_module():
+    # $90 M from the investors pays for one $80 M module and its opex until its first wafers
+    # are sold a quarter later; the second module only from the first one's wafer revenue
+    # ($10 k × 3,000 wafers a quarter), when the fab company may reinvest it.
     def instance(reinvest):
-        data = tiny(sites=one_site(), foundry_offers=offer(1.0),
+        data = tiny(sites=[site("alpha", max_modules=2, opex_per_wafer_usd=100)],
                     funding={"reinvest_operating_cash": reinvest, "investors": [
-                        {"id": "i", "kind": "equity", "amount_usd": 30e6, "available_from": "2025Q1"}]})
-        data["products"][0]["demand"] = BIG_DEMAND
-        data["products"][0]["price_usd"] = 100
+                        {"id": "i", "kind": "equity", "amount_usd": 90e6, "available_from": "2025Q1"}]})
+        data["horizon"]["quarters"] = 8
+        data["products"][0]["demand"] = {"per_quarter": {"2025Q1": 8_000_000}}
         return plan_of(data)
 
-    assert instance(False).builds.empty
+    assert instance(False).builds["modules"].sum() == 1
     funded = instance(True)
-    assert funded.builds["modules"].sum() == 1
-    assert funded.builds["started"].iloc[0] > "2025Q1"
-    assert (funded.cash["cash_usd"] >= -1e-3).all()
+    assert funded.builds["modules"].sum() == 2
+    assert funded.builds["started"].tolist() == ["2025Q1", "2026Q1"]  # once $80 M of wafers are sold
+    assert (funded.budget["cash_usd"] >= -1e-3).all()

@@ -42,7 +42,7 @@ def test_latin_hypercube_puts_one_point_in_every_stratum():
 
 
 def test_rank_correlation_is_imposed():
-    data = tiny(uncertainty=[DEMAND_NOISE, {**DEMAND_NOISE, "path": "products.chip.price_usd"}],
+    data = tiny(uncertainty=[DEMAND_NOISE, {**DEMAND_NOISE, "path": "products.chip.market_price_usd"}],
                 correlation=[[1.0, 0.8], [0.8, 1.0]])
     table = draw(scenario(data), 2000, 5)
     rho = pd.Series(table[:, 0]).corr(pd.Series(table[:, 1]), method="spearman")
@@ -74,7 +74,7 @@ def test_bad_uncertainty_specs_give_one_clear_error(tmp_path, entry, message):
 def test_a_correlation_that_cannot_hold_is_refused(tmp_path):
     import yaml
 
-    three = [DEMAND_NOISE, {**DEMAND_NOISE, "path": "products.chip.price_usd"},
+    three = [DEMAND_NOISE, {**DEMAND_NOISE, "path": "products.chip.market_price_usd"},
              {**DEMAND_NOISE, "path": "nodes.N.wafer_price_usd"}]
     impossible = [[1, 0.9, -0.9], [0.9, 1, 0.9], [-0.9, 0.9, 1]]
     path = tmp_path / "bad.yaml"

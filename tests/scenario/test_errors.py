@@ -101,8 +101,8 @@ def test_investor_amounts_that_do_not_add_up(variant):
     error = error_of(path)
     assert error.problem.path == "funding.total_usd"
     assert error.line == line_of(text, "total_usd")
-    assert "$6 B" in error.problem.found
-    assert "a $3 B + b $2 B = $5 B" in error.problem.expected
+    assert "$6.00 B" in error.problem.found
+    assert "a $3.00 B + b $2.00 B = $5.00 B" in error.problem.expected
 
 
 def test_tranches_that_do_not_add_up(variant):

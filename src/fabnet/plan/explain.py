@@ -137,7 +137,7 @@ def _reason(plan: Plan, x: PlanInputs, p: int, t: int) -> str:
     node = x.product_node[p]
     whole = int(np.floor(x.cycle_q[p]))
     first = int(x.first_start[p])
-    if t < first + whole:
+    if first > 0 and t < first + whole:
         return (f"its wafers may start only from its tape-out in {x.quarters[first]}, and an "
                 f"accelerator takes {x.cycle_q[p] * DAYS_PER_QUARTER:.0f} days from wafer start to "
                 "delivery (fab and packaging)")

@@ -9,6 +9,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from fabnet.core import format as fmt
 from fabnet.core.periods import Quarter
 from fabnet.store import StoredRun
 
@@ -89,22 +90,87 @@ def delivered_vs_demand(t: Tables) -> go.Figure | None:
     return _layout(fig, "Accelerators delivered against demand", "accelerators per quarter")
 
 
+def network_adds(t: Tables) -> go.Figure | None:
+    """Accelerators delivered per year with the network and on the foundry route, against demand."""
+    supply, without = t.get("supply"), t.get("counterfactual_supply")
+    if supply is None or supply.empty or without is None or without.empty:
+        return None
+    with_fabs = supply.groupby("year")[["demand", "delivered"]].sum()
+    alone = without.groupby("year")["delivered"].sum()
+    years = with_fabs.index.astype(str)
+    fig = go.Figure()
+    fig.add_trace(go.Bar(x=years, y=alone.reindex(with_fabs.index).to_numpy(), name="foundry route (no fabs)",
+                         marker_color="#9aa5b1"))
+    fig.add_trace(go.Bar(x=years, y=with_fabs["delivered"], name="with the network", marker_color="#2e7d32"))
+    fig.add_trace(go.Scatter(x=years, y=with_fabs["demand"], name="demand", mode="lines+markers",
+                             line=dict(color="black", dash="dash")))
+    fig.update_layout(barmode="group")
+    return _layout(fig, "What the network adds: accelerators delivered per year", "accelerators per year")
+
+
+def deal_curves(t: Tables) -> go.Figure | None:
+    """The deal: each investor's IRR (against its hurdle) and the buyer's gain against the foundry
+    route, as the offtake price moves; the range that serves both shaded."""
+    points, investors = t.get("deal_points"), t.get("deal_investors")
+    if points is None or points.empty or investors is None or investors.empty:
+        return None
+    fig = make_subplots(specs=[[{"secondary_y": True}]])
+    x = points["share_of_market"]
+    palette = ["#1565c0", "#6a1b9a", "#00838f", "#ef6c00", "#5d4037"]
+    for k, (investor, rows) in enumerate(investors.groupby("investor", sort=False)):
+        colour = palette[k % len(palette)]
+        fig.add_trace(go.Scatter(x=rows["share_of_market"], y=rows["irr"], name=f"IRR of {investor}",
+                                 line=dict(color=colour)), secondary_y=False)
+        fig.add_trace(go.Scatter(x=rows["share_of_market"], y=rows["hurdle"], name=f"hurdle of {investor}",
+                                 line=dict(color=colour, dash="dot"), showlegend=False), secondary_y=False)
+    fig.add_trace(go.Scatter(x=x, y=points["buyer_gain_usd"] / 1e9, name="buyer's gain vs foundry route ($ B)",
+                             line=dict(color="#c62828", width=3)), secondary_y=True)
+    clear = points[points["investors_clear"] & (points["buyer_gain_usd"] >= 0)]
+    if len(clear):
+        fig.add_vrect(x0=clear["share_of_market"].min(), x1=clear["share_of_market"].max(),
+                      fillcolor="rgba(46,125,50,0.12)", line_width=0, annotation_text="both gain",
+                      annotation_position="top left")
+    fig.update_xaxes(title="offtake price, share of the market wafer price", tickformat=".0%")
+    fig.update_yaxes(title="investor IRR", tickformat=".0%", secondary_y=False)
+    fig.update_yaxes(title="buyer's gain, $ B (present value)", secondary_y=True)
+    return _layout(fig, "The deal: investors' IRR and the buyer's gain by offtake price")
+
+
 def cash_flow(t: Tables) -> go.Figure | None:
-    q = t.get("finance_quarterly")
+    q = t.get("fabco_quarterly")
     if q is None or q.empty:
         return None
     years = q.groupby("year").sum(numeric_only=True)
     fig = go.Figure()
-    parts = {"revenue": years["revenue_usd"],
-             "operating costs": -(years["opex_usd"] + years["foundry_usd"] + years["packaging_usd"]),
-             "capex": -(years["capex_building_usd"] + years["capex_tools_usd"] + years["packaging_capex_usd"]),
+    parts = {"wafer revenue": years["revenue_usd"],
+             "operating costs": -(years["opex_usd"] + years["fixed_opex_usd"] + years["operator_fees_usd"]),
+             "capex": -(years["capex_building_usd"] + years["capex_tools_usd"]),
              "grants and credits": years["grants_usd"] + years["itc_usd"], "tax": -years["tax_usd"]}
     for name, values in parts.items():
         fig.add_trace(go.Bar(x=years.index.astype(str), y=values / 1e9, name=name))
     fig.add_trace(go.Scatter(x=years.index.astype(str), y=years["project_fcf_usd"].cumsum() / 1e9,
                              name="cumulative project cash flow", line=dict(color="black", width=3)))
     fig.update_layout(barmode="relative")
-    return _layout(fig, "Cash flow by year and cumulative", "$ B")
+    return _layout(fig, "The fab company: cash flow by year and cumulative", "$ B")
+
+
+def buyer_costs(t: Tables) -> go.Figure | None:
+    """What the buyer spends per year, by kind, against the market value of what it gets."""
+    q = t.get("buyer_quarterly")
+    if q is None or q.empty:
+        return None
+    years = q.groupby("year").sum(numeric_only=True)
+    fig = go.Figure()
+    parts = {"fab company wafers": years["fabco_wafers_usd"], "foundry wafers": years["foundry_usd"],
+             "design and masks": years["design_usd"] + years["masks_usd"], "HBM": years["hbm_usd"],
+             "packaging": years["packaging_usd"] + years["packaging_capex_usd"],
+             "bought accelerators": years["bought_usd"]}
+    for name, values in parts.items():
+        fig.add_trace(go.Bar(x=years.index.astype(str), y=values / 1e9, name=name))
+    fig.add_trace(go.Scatter(x=years.index.astype(str), y=years["market_value_usd"] / 1e9,
+                             name="market value of its accelerators", line=dict(color="black", width=3)))
+    fig.update_layout(barmode="stack")
+    return _layout(fig, "The buyer: costs by year against the market value of its accelerators", "$ B")
 
 
 def money_per_investor(t: Tables) -> go.Figure | None:
@@ -121,18 +187,15 @@ def investor_returns(t: Tables) -> go.Figure | None:
     investors = t.get("investors")
     if investors is None or investors.empty:
         return None
-
-    def pct(v: object) -> str:
-        return "–" if v is None or v != v else ("> 1,000%" if v > 10 else f"{v:.1%}")  # type: ignore[operator]
-
     cells = [investors["investor"], investors["kind"],
-             [f"{v / 1e9:,.2f}" for v in investors["committed_usd"]],
-             [f"{v / 1e9:,.2f}" for v in investors["called_usd"]],
-             [f"{v / 1e9:,.2f}" for v in investors["received_usd"]],
-             [pct(v) for v in investors["irr"]],
-             ["–" if v is None or v != v else f"{v:,.2f}×" for v in investors["multiple"]]]
-    fig = go.Figure(go.Table(header=dict(values=["investor", "kind", "committed $B", "called $B", "received $B",
-                                                 "IRR", "multiple"]), cells=dict(values=cells)))
+             [fmt.usd(v) for v in investors["committed_usd"]],
+             [fmt.usd(v) for v in investors["called_usd"]],
+             [fmt.usd(v) for v in investors["received_usd"]],
+             [fmt.irr(v) for v in investors["irr"]],
+             [fmt.percent(v) for v in investors["hurdle"]],
+             ["–" if v != v else f"{v:,.2f}×" for v in investors["multiple"]]]
+    fig = go.Figure(go.Table(header=dict(values=["investor", "kind", "committed", "called", "received",
+                                                 "IRR", "hurdle", "multiple"]), cells=dict(values=cells)))
     return _layout(fig, "Investor returns")
 
 
@@ -218,20 +281,23 @@ def tornado(t: Tables) -> go.Figure | None:
     samples, inputs = t.get("risk_samples"), t.get("risk_inputs")
     if samples is None or samples.empty or inputs is None or len(samples) < 3:
         return None
-    rho = [samples[f"input_{i}"].corr(samples["npv_usd"], method="spearman") for i in inputs["input"]]
+    rho = [samples[f"input_{i}"].corr(samples["fabco_npv_usd"], method="spearman") for i in inputs["input"]]
     frame = pd.DataFrame({"input": inputs["path"], "rho": rho}).fillna(0.0)
     frame = frame.reindex(frame["rho"].abs().sort_values().index)
     fig = go.Figure(go.Bar(x=frame["rho"], y=frame["input"], orientation="h",
                            marker_color=["#c62828" if v < 0 else "#1565c0" for v in frame["rho"]]))
-    fig.update_xaxes(range=[-1, 1], title="rank correlation with NPV")
-    return _layout(fig, "Risk: what moves NPV most")
+    fig.update_xaxes(range=[-1, 1], title="rank correlation with the fab company's NPV")
+    return _layout(fig, "Risk: what moves the fab company's NPV most")
 
 
 FIGURES: dict[str, Callable[[Tables], go.Figure | None]] = {
+    "network-adds": network_adds,
+    "deal": deal_curves,
     "fab-timeline": fab_timeline,
     "capacity-vs-demand": capacity_vs_demand,
     "delivered-vs-demand": delivered_vs_demand,
     "cash-flow": cash_flow,
+    "buyer-costs": buyer_costs,
     "money-per-investor": money_per_investor,
     "investor-returns": investor_returns,
     "load-curves": load_curves,

@@ -7,6 +7,7 @@ import html
 from pathlib import Path
 
 from fabnet.report.figures import figures
+from fabnet.report.labels import format_figure, label
 from fabnet.store import StoredRun
 
 STYLE = """
@@ -18,36 +19,11 @@ table.figures td { padding: 0.25rem 1rem; border-bottom: 1px solid #eee; }
 """
 
 
-def format_figure(key: str, value: object) -> str:
-    """A key figure as a person reads it: money in $ B or $, rates in %, counts with commas."""
-    if value is None or (isinstance(value, float) and value != value):
-        return "–"
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        if abs(value) < 1e-6:  # solver round-off, not a quantity
-            value = 0
-        if key.endswith("_usd"):
-            return f"${value / 1e9:,.2f} B" if abs(value) >= 1e7 else f"${value:,.0f}"
-        if key in ("irr", "solver_gap"):
-            return "> 1,000%" if value > 10 else f"{value:.2%}"
-        return f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.4g}"
-    return str(value)
-
-
-def format_difference(key: str, first: object, second: object, difference: object) -> str:
-    """The difference column of a comparison: text as it came, numbers like their figure, and
-    no difference at all between two IRRs beyond 1,000 % (neither means much)."""
-    if isinstance(difference, str):
-        return difference
-    if key == "irr" and any(isinstance(v, float) and v > 10 for v in (first, second)):
-        return "–"
-    return format_figure(key, difference)
-
-
 def _figure_rows(run: StoredRun) -> str:
     rows = []
     for key, value in run.figures.items():
         text = format_figure(key, value)
-        rows.append(f"<tr><td>{html.escape(key.replace('_', ' '))}</td><td>{html.escape(text)}</td></tr>")
+        rows.append(f"<tr><td>{html.escape(label(key))}</td><td>{html.escape(text)}</td></tr>")
     return "\n".join(rows)
 
 

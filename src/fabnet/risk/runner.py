@@ -32,21 +32,21 @@ def evaluate_sample(scenario_json: dict, index: int, row: list[float]) -> dict:
     """Plan and finance one sample; a flat record of its inputs and outcomes."""
     base = Scenario.model_validate(scenario_json)
     scenario = apply_sample(base, np.array(row))
-    plan = plan_network(scenario, "cost", SolveOptions(time_limit_s=60, mip_gap=0.01, threads=1))
+    plan = plan_network(scenario, SolveOptions(time_limit_s=60, mip_gap=0.01, threads=1))
     money = plan_finance(scenario, plan)
     record: dict = {"sample": index}
     record.update({f"input_{j}": float(v) for j, v in enumerate(row)})
-    record["npv_usd"] = float(money.metrics["npv_usd"])
+    record["fabco_npv_usd"] = float(money.fabco.metrics["fabco_npv_usd"])
+    record["buyer_net_usd"] = float(money.buyer.metrics["buyer_savings_vs_market_usd"])
     record["modules_built"] = int(plan.builds["modules"].sum()) if len(plan.builds) else 0
     by_year = plan.supply.groupby("year")[["demand", "delivered", "unmet"]].sum()
     for year, values in by_year.iterrows():
         record[f"demand_{year}"] = float(values["demand"])
         record[f"delivered_{year}"] = float(values["delivered"])
     record["unmet"] = float(plan.supply["unmet"].sum())
-    for investor in money.investors.itertuples():
-        irr = investor.irr
+    for investor in money.fabco.investors.itertuples():
         # NaN, not None: a first sample without an IRR must not type the column as NULL
-        record[f"irr_{investor.investor}"] = float(irr) if irr is not None else float("nan")
+        record[f"irr_{investor.investor}"] = float(investor.irr)
     return record
 
 

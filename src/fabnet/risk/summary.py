@@ -1,5 +1,5 @@
 """What a sweep says: quantiles, the chance of meeting demand, shortfall, and which inputs move
-NPV most (rank correlation, for the tornado chart)."""
+the fab company's NPV most (rank correlation, for the tornado chart)."""
 
 from __future__ import annotations
 
@@ -14,12 +14,13 @@ QUANTILES = (0.1, 0.5, 0.9)
 
 def summarise(scenario: Scenario, samples: pd.DataFrame) -> dict[str, pd.DataFrame]:
     years = sorted(int(c.split("_")[1]) for c in samples.columns if c.startswith("delivered_"))
-    npv = samples["npv_usd"]
-    npv_b, unmet = npv / 1e9, samples["unmet"]
+    npv = samples["fabco_npv_usd"]
+    columns = {"fab company NPV ($ B)": npv / 1e9, "buyer's net value ($ B)": samples["buyer_net_usd"] / 1e9,
+               "accelerators unmet": samples["unmet"]}
     headline = pd.DataFrame({
-        "figure": ["NPV ($ B)", "accelerators unmet"],
-        **{f"p{int(q * 100)}": [npv_b.quantile(q), unmet.quantile(q)] for q in QUANTILES},
-        "mean": [npv_b.mean(), unmet.mean()],
+        "figure": list(columns),
+        **{f"p{int(q * 100)}": [v.quantile(q) for v in columns.values()] for q in QUANTILES},
+        "mean": [v.mean() for v in columns.values()],
     })
     per_year = pd.DataFrame([{
         "year": year,

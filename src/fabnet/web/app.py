@@ -19,7 +19,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from plotly.offline import get_plotlyjs
 
 from fabnet import __version__
-from fabnet.report import format_difference, format_figure, report_html
+from fabnet.report import format_difference, format_figure, label, report_html
 from fabnet.store import Store, UnknownRun
 
 PLOTLY_URL = "/static/plotly.js"
@@ -74,7 +74,7 @@ def create_app(store_path: str | Path) -> FastAPI:
             raise HTTPException(status_code=404, detail=str(exc)) from None
         a, b = str(first), str(second)
         rows = "".join(
-            f"<tr><td>{html.escape(r[0].replace('_', ' '))}</td><td>{html.escape(format_figure(r[0], r[1]))}</td>"
+            f"<tr><td>{html.escape(label(r[0]))}</td><td>{html.escape(format_figure(r[0], r[1]))}</td>"
             f"<td>{html.escape(format_figure(r[0], r[2]))}</td>"
             f"<td>{html.escape(format_difference(r[0], r[1], r[2], r[3]))}</td></tr>"
             for r in table.itertuples(index=False))
