@@ -34,7 +34,7 @@ def percent(share: float | None, digits: int = 1) -> str:
     if _missing(share):
         return "–"
     assert share is not None
-    return f"{share:.{digits}%}".replace("%", " %")
+    return f"{share:,.{digits}%}".replace("%", " %")
 
 
 def irr(rate: float | None) -> str:

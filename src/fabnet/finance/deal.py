@@ -18,7 +18,6 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from fabnet.core.format import irr as irr_text
 from fabnet.core.format import percent, usd
 from fabnet.finance import Financials, PlanTables, compute_financials
 from fabnet.finance.fabco import operations, wafer_payments
@@ -130,7 +129,7 @@ def _verdict(at: Callable[[float], Financials], gain: Callable[[float], float], 
         investors = at(MOST_SHARE).fabco.investors
         short = investors[(investors["called_usd"] > 0) & ~investors["clears_hurdle"]].iloc[0]
         return (f"No price serves both: even at {percent(MOST_SHARE, 0)} of the market price "
-                f"{short.investor} earns {irr_text(short.irr)}, below its hurdle of {percent(short.hurdle)}.")
+                f"{short.investor} earns {percent(short.irr)}, below its hurdle of {percent(short.hurdle)}.")
     binding = _binding_investor(at(max(low - 2 * TOLERANCE, 0.0)))
     if high is None:
         return (f"No price serves both: the buyer does better with the foundry route even if the "
