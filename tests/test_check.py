@@ -5,18 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from fabnet.check import bank_deliveries, busiest_site, check_plan, finishing
+from fabnet.check import bank_deliveries, busiest_site, check_plan
 from fabnet.fabsim.curve import nominal_release_per_day
 from fabnet.fabsim.engine import mean_raw_days
 from fabnet.pipeline import main_job, plan_network
 from fabnet.plan.loadcurve import load_curve
 from fabnet.scenario import load_scenario
-
-
-def test_finishing_splits_like_the_planners_die_balance():
-    # 1.25 quarters: three quarters of the wafers finish one quarter later, the rest two
-    assert finishing(np.array([100.0, 0, 0, 0]), 1.25) == pytest.approx([0, 75, 25, 0])
-    assert finishing(np.array([10.0, 20.0]), 3.0) == pytest.approx([0, 0])
 
 
 def test_deliveries_bank_what_comes_early_and_lose_what_is_missing():
@@ -42,7 +36,7 @@ def checks(tigris, plans, hvlm):
 
 def test_the_busiest_fab_is_simulated_at_the_nodes_scale(tigris, plans, checks, hvlm):
     check = checks["load"]
-    assert busiest_site(plans["load"]) == check.site == "arizona"
+    assert busiest_site(plans["load"]) == check.site == "kumamoto"
     # one simulated day is `stretch` node days: the unloaded simulated cycle time becomes N3's
     # 90 layers × 1.2 days
     assert check.stretch * load_curve("smt2020_hvlm").x0 * mean_raw_days(hvlm) == pytest.approx(108.0)
@@ -51,9 +45,14 @@ def test_the_busiest_fab_is_simulated_at_the_nodes_scale(tigris, plans, checks, 
 def test_the_simulated_fab_releases_what_the_plan_starts(checks, hvlm):
     q = checks["load"].quarters
     days_per_quarter = 365.25 / 4 / checks["load"].stretch
-    ran = q[(q["load"] > 0.1) & (q["lots_finished"] > 0)].iloc[:-2]  # the last lots are still in the fab
+    # A stream keeps the interval it drew before a change of load for one release: in a quarter
+    # after the load falls by more than half (tigris: 96 % → 17 % as the ramp ends) that one
+    # release is a large share of the few, so those quarters are left out here.
+    steady = q["load"] >= 0.5 * q["load"].shift(1, fill_value=0.0)
+    ran = q[(q["load"] > 0.1) & (q["lots_finished"] > 0) & steady].iloc[:-2]  # the last lots are still in the fab
+    assert len(ran) >= 10
     expected_lots = nominal_release_per_day(hvlm) * ran["load"] * days_per_quarter
-    # within 5 %: a stream keeps the interval it drew before a change of load for one release
+    # within 5 %: the same release interval, drawn before a change of load, spans quarters
     np.testing.assert_allclose(ran["lots_finished"], expected_lots, rtol=0.05)
     # and the fab puts out no more wafers than were started
     assert q["simulated_output"].sum() <= q["wafer_starts"].sum() + 1e-6

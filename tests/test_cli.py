@@ -33,7 +33,7 @@ def test_version():
 
 
 @pytest.mark.parametrize("command", [[], ["validate"], ["chips"], ["wafers"], ["plan"], ["finance"], ["simulate"],
-                                     ["run"]])
+                                     ["run"], ["deal"]])
 def test_every_command_has_help_with_an_example(command):
     result = invoke(*command, "--help")
     assert result.exit_code == 0
@@ -134,15 +134,15 @@ def test_wafers_json_on_tigris():
     result = invoke("wafers", str(TIGRIS), "--json")
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
-    assert {row["product"] for row in data["economics"]} == {"h100_class", "b200_class"}
-    assert len(data["wafers"]) == 2 * 32
+    assert {row["product"] for row in data["economics"]} == {"tigris_n3"}  # the bought H100s need no wafers
+    assert len(data["wafers"]) == 32
 
 
 def test_wafers_prints_the_accelerators_to_wafers_table():
     result = invoke("wafers", str(TIGRIS))
     assert result.exit_code == 0, result.output
     assert "Accelerators → wafers by year" in result.stdout
-    assert "b200_class" in result.stdout
+    assert "tigris_n3" in result.stdout
 
 
 def test_run_plans_stores_and_reports_the_default_scenario(tmp_path):
@@ -151,6 +151,13 @@ def test_run_plans_stores_and_reports_the_default_scenario(tmp_path):
     result = invoke(*args)
     assert result.exit_code == 0, result.output
     assert "valid scenario" in result.stdout and "Fabs built" in result.stdout
+    # the decision figures come before the tables
+    decision = result.stdout.index("Decision: what the network adds")
+    assert decision < result.stdout.index("Fabs built") < result.stdout.index("Key figures")
+    for text in ("accelerators the network adds", "fab company IRR", "IRR of g42", "IRR of softbank",
+                 "buyer's cost per accelerator, with the network", "market price per accelerator",
+                 "Deal range:"):
+        assert text in result.stdout
     assert "optimal to within 1.00% of the best bound" in result.stdout
     assert f"run 1 stored in {store}" in result.stdout.replace("\n", "")
     assert (reports / "run-1.html").exists()
@@ -158,7 +165,7 @@ def test_run_plans_stores_and_reports_the_default_scenario(tmp_path):
     listed = invoke("runs", "list", "--store", str(store))
     assert listed.exit_code == 0 and "tigris" in listed.stdout
     shown = invoke("runs", "show", "2", "--store", str(store))
-    assert "scenario hash" in shown.stdout and "npv usd" in shown.stdout
+    assert "scenario hash" in shown.stdout and "fab company NPV" in shown.stdout
     compared = invoke("runs", "compare", "1", "2", "--store", str(store))
     assert "Run 1 against run 2" in compared.stdout and "same" in compared.stdout
     redrawn = invoke("report", "1", "--store", str(store), "--output", str(tmp_path / "again.html"))
@@ -189,28 +196,30 @@ def test_plan_json_is_pure_json_with_status(tmp_path):
     data = json.loads(result.stdout)
     assert data["status"]["optimal"] is True
     assert data["builds"][0]["site"] == "alpha"
-    assert {"supply", "cash", "messages", "npv_usd"} <= set(data)
+    assert {"supply", "budget", "messages", "fabco_npv_usd", "system_cost_usd"} <= set(data)
 
 
 def test_plan_that_cannot_be_paid_for_exits_3_with_the_numbers(tmp_path):
     path = write_tiny(tmp_path, mandatory=True, capex_per_module_usd={"building": 2e9, "tools": 10e9})
     result = invoke("plan", str(path))
     assert result.exit_code == 3
-    assert "site 'alpha' needs $12.0 B by 2025Q1 but the investors commit $1.0 B by then" in result.stderr
+    assert "site 'alpha' needs $12.00 B by 2025Q1 but the investors commit $1.00 B by then" in result.stderr
     assert "Traceback" not in result.output
 
 
 def test_plan_table_output(tmp_path):
-    result = invoke("plan", str(write_tiny(tmp_path)), "--objective", "npv", "--time-limit", "30")
+    result = invoke("plan", str(write_tiny(tmp_path)), "--time-limit", "30")
     assert result.exit_code == 0, result.output
-    for heading in ("Fabs built", "Accelerators delivered versus demand", "Money per year", "NPV at"):
+    for heading in ("Fabs built", "Accelerators delivered versus demand", "The fab company's budget per year",
+                    "Fab company NPV at", "planner objective: system cost"):
         assert heading in result.stdout
 
 
 def test_finance_prints_cash_flows_and_investors():
     result = invoke("finance", str(TIGRIS))
     assert result.exit_code == 0, result.output
-    for text in ("Cash flows per year", "Investors", "softbank", "NPV at 9.5%"):
+    for text in ("The fab company: cash flows per year", "Investors", "softbank", "NPV at 9.5%",
+                 "The buyer: costs per year", "The buyer per product"):
         assert text in result.stdout
 
 
@@ -219,7 +228,7 @@ def test_finance_json(tmp_path):
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert data["investors"][0]["investor"] == "i"
-    assert "npv_usd" in data["metrics"]
+    assert {"fabco_npv_usd", "fabco_irr", "buyer_cost_per_accelerator_usd"} <= set(data["metrics"])
 
 
 def test_simulate_prints_kpis(hvlm):
@@ -284,7 +293,7 @@ def test_risk_sweep_and_resume_from_the_command_line(tmp_path):
     store = str(tmp_path / "risk2.duckdb")
     result = invoke("risk", str(path), "--samples", "3", "--reoptimise", "--workers", "1", "--store", store)
     assert result.exit_code == 0, result.output
-    assert "Risk of run 1: 3 samples" in result.stdout and "What moves NPV most" in result.stdout
+    assert "Risk of run 1: 3 samples" in result.stdout and "What moves the fab company's NPV most" in result.stdout
     again = invoke("risk", "--resume", "1", "--reoptimise", "--workers", "1", "--store", store)
     assert again.exit_code == 0 and "Risk of run 1: 3 samples" in again.stdout
     not_a_sweep = invoke("run", str(MINIMAL), "--store", store, "--report-dir", str(tmp_path))

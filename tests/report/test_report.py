@@ -21,6 +21,10 @@ def test_report_holds_every_figure_the_run_has_data_for(store_with_runs, tmp_pat
     for name in expected:
         assert f'id="plot-{name}"' in page
     assert "fabnet run 1: tiny" in page
+    # the decision comes first: its figures head the table, its plots head the page
+    assert list(figures(run))[:2] == ["network-adds", "deal"]
+    assert page.index("accelerators the network adds") < page.index("fab company NPV") < page.index(
+        "accelerators demanded")
 
 
 def test_report_opens_offline():

@@ -64,12 +64,13 @@ def test_compare_two_stored_plans(store_with_runs):
     path, jobs = store_with_runs
     with Store(path, read_only=True) as store:
         table = store.compare(1, 2).set_index("figure")
-        assert table.loc["npv_usd", "run 1"] == pytest.approx(jobs[0].money.metrics["npv_usd"])
-        assert table.loc["npv_usd", "difference"] == pytest.approx(
-            jobs[1].money.metrics["npv_usd"] - jobs[0].money.metrics["npv_usd"])
+        assert table.loc["fabco_npv_usd", "run 1"] == pytest.approx(jobs[0].money.metrics["fabco_npv_usd"])
+        assert table.loc["fabco_npv_usd", "difference"] == pytest.approx(
+            jobs[1].money.metrics["fabco_npv_usd"] - jobs[0].money.metrics["fabco_npv_usd"])
         stored = store.run(1)
     assert stored.meta["scenario_hash"] and "name: tiny" in stored.meta["scenario_text"]
-    assert {"builds", "supply", "finance_quarterly", "investors", "wafer_demand"} <= set(stored.tables)
+    assert {"builds", "supply", "fabco_quarterly", "investors", "buyer_quarterly", "counterfactual_supply",
+            "deal_points", "wafer_demand"} <= set(stored.tables)
 
 
 def test_read_only_store_that_does_not_exist(tmp_path):

@@ -56,11 +56,14 @@ def test_run_page_has_the_figures(server):
     status, body = get(server, "/runs/1")
     assert status == 200
     assert 'id="plot-delivered-vs-demand"' in body and "/static/plotly.js" in body
+    # the decision first: what the network adds and the deal, before the plan's details
+    assert body.index("accelerators the network adds") < body.index("accelerators demanded")
+    assert body.index('id="plot-network-adds"') < body.index('id="plot-deal"') < body.index('id="plot-fab-timeline"')
 
 
 def test_compare_page(server):
     status, body = get(server, "/compare?a=1&b=2")
-    assert status == 200 and "Run 1 against run 2" in body and "npv usd" in body
+    assert status == 200 and "Run 1 against run 2" in body and "fab company NPV" in body
 
 
 @pytest.mark.parametrize("path", ["/runs/999", "/runs/abc", "/runs/..%2F..%2Fetc%2Fpasswd", "/compare?a=1&b=999",

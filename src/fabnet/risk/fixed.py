@@ -291,6 +291,8 @@ def _allocate(x: PlanInputs, ratio: np.ndarray, own_plan: np.ndarray, foundry_pl
         extra = _share(wanted, spare)
         own[:, at_sites, products, :] += extra
         wanted = wanted - extra.sum(axis=1)
+        if not offers.any():
+            continue
         at_offers = np.nonzero(offers)[0][:, None]
         free = np.maximum(x.offer_cap_q[offers][None] - foundry[:, offers].sum(axis=2), 0.0)
         prices = offer_price[:, offers]                                          # S × offers_n × T
