@@ -44,8 +44,8 @@ def generated_scenario(sites: int, nodes: int, quarters: int, seed: int = 1) -> 
         wspm = np.linspace(*DEMAND_WSPM, quarters // 4 + 1) * rng.uniform(0.7, 1.3)
         products.append({
             "id": f"p{i}", "node": node, "compute_dies_per_package": dies,
-            "die_width_mm": width, "die_height_mm": height, "hbm_stacks": 8,
-            "hbm_stack_cost_usd": 500, "packaging": f"line{i % 2}", "market_price_usd": 30000,
+            "die_width_mm": width, "die_height_mm": height, "hbm": "hbm", "hbm_stacks": 8,
+            "packaging": f"line{i % 2}", "market_price_usd": 30000,
             "demand": {"per_year": {first_year + y: float(w * 12 * good / dies)
                                     for y, w in enumerate(wspm)}},
         })
@@ -54,7 +54,8 @@ def generated_scenario(sites: int, nodes: int, quarters: int, seed: int = 1) -> 
         "max_modules": 2, "capex_per_module_usd": {"building": float(rng.uniform(1, 3) * 1e9),
                                                    "tools": float(rng.uniform(3, 5) * 1e9)},
         "lead_time_q": int(rng.integers(6, 14)), "ramp": [0.2, 0.5, 0.8, 1.0],
-        "opex_per_wafer_usd": float(rng.uniform(3000, 5000)), "grants": {"share_of_capex": 0.1},
+        "opex_per_wafer_usd": float(rng.uniform(1200, 2000)),
+        "fixed_opex_per_module_q_usd": float(rng.uniform(1800, 3000) * 30000), "grants": {"share_of_capex": 0.1},
         "tax_regime": "T", "earliest_start": f"{first_year + int(rng.integers(0, 3))}Q1",
     } for i in range(sites)]
     return {
@@ -65,6 +66,7 @@ def generated_scenario(sites: int, nodes: int, quarters: int, seed: int = 1) -> 
                    "defect_density": {"ramp_per_cm2": 0.3, "mature_per_cm2": 0.08,
                                       "learning_rate_per_q": 0.3}} for i, n in enumerate(node_ids)],
         "products": products,
+        "hbm": [{"id": "hbm", "price_usd": 500}],
         "packaging": [{"id": f"line{k}", "packages_per_wafer": 16 + 10 * k, "yield": 0.95,
                        "capacity_wafers_per_month": {f"{first_year}Q1": 200000 * nodes},
                        "expansion": {"module_wafers_per_month": 5000, "capex_usd": 1.5e9,

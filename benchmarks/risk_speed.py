@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent.parent))
 
-from fabnet.pipeline import main_job, plan_finance, plan_network  # noqa: E402
+from fabnet.pipeline import main_job, plan_network  # noqa: E402
 from fabnet.risk import SweepSpec, draw, make_executor, run_sweep  # noqa: E402
 from fabnet.risk.fixed import evaluate_fixed  # noqa: E402
 from fabnet.scenario import load_scenario  # noqa: E402
@@ -32,10 +32,9 @@ def main() -> None:
     scenario = load_scenario(TIGRIS)
     print(f"{'mode':<30}{'samples':>8}{'seconds':>9}{'samples/s':>11}")
     plan = plan_network(scenario)
-    money = plan_finance(scenario, plan)
     table = draw(scenario, 10_000, 1)
     start = time.perf_counter()
-    evaluate_fixed(scenario, plan, money, table)
+    evaluate_fixed(scenario, plan, table)
     seconds = time.perf_counter() - start
     print(f"{'fixed plan (numpy)':<30}{10_000:>8}{seconds:>9.2f}{10_000 / seconds:>11,.0f}")
     for label, executor_args in (("1 process", {"workers": 1}), ("2 processes", {"workers": 2}),

@@ -34,7 +34,8 @@ def percent(share: float | None, digits: int = 1) -> str:
     if _missing(share):
         return "–"
     assert share is not None
-    return f"{share:,.{digits}%}".replace("%", " %")
+    shown = round(float(share), digits + 2) + 0.0  # no "-0.0 %" for a rounding speck below zero
+    return f"{shown:,.{digits}%}".replace("%", " %")
 
 
 def irr(rate: float | None) -> str:
