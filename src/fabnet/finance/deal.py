@@ -139,7 +139,9 @@ def _verdict(at: Callable[[float], Financials], gain: Callable[[float], float], 
                 f"gains against the foundry route only up to {price(high)}. At {price(low)} the buyer "
                 f"is {usd(-gain(low))} (present value) worse off than with the foundry route: that is "
                 "the figure to close (grants, cheaper fabs, a lower hurdle or a higher market price).")
-    return (f"Deal range: {price(low)} to {price(high)}. From the low end every investor clears "
+    top = (f"beyond {price(high)}, the highest price searched" if high >= MOST_SHARE
+           else price(high))
+    return (f"Deal range: {price(low)} to {top}. From the low end every investor clears "
             f"its hurdle ({binding} last); up to the high end the buyer still gains against the "
             "foundry route.")
 

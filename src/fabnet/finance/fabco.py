@@ -94,13 +94,16 @@ def operations(scenario: Scenario, capacity: pd.DataFrame) -> Operations:
 def wafer_payments(scenario: Scenario, ops: Operations, offtake: Offtake | None = None,
                    prices: NodePrices | None = None) -> dict[str, np.ndarray]:
     """What the fab company earns per site and quarter ([..., site, quarter]): the buyer's
-    payments for wafers at the offtake price, the take-or-pay top-up, and spare wafers sold to
-    other customers (`prices`: sampled market wafer prices, see scenario.prices)."""
+    payments for wafers at the offtake price, the take-or-pay top-up (for the wafers sold below
+    the take-or-pay share of the output at capacity), and spare wafers sold to other customers
+    (`prices`: sampled market wafer prices, see scenario.prices)."""
     contract = offtake or scenario.offtake
     periods = scenario.horizon.periods
     price = offtake_prices(scenario, periods, contract, prices)
     covered = in_contract(contract, periods)
-    short = np.maximum(contract.take_or_pay_share * ops.capacity_out - ops.wafers_out, 0.0)
+    # the buyer underwrites the fabs' sales: it pays for what they sell below the take-or-pay
+    # share of their output at capacity, wafers sold to other customers counting as sold
+    short = np.maximum(contract.take_or_pay_share * ops.capacity_out - ops.wafers_out - ops.spare_out, 0.0)
     return {"wafers": price * ops.wafers_out,
             "take_or_pay": price * short * covered,
             "spare": spare_prices(scenario, periods, prices) * ops.spare_out}

@@ -546,7 +546,8 @@ class Offtake(Frozen):
     markup: NonNegativeFloat = Field(default=0.15, description="cost_plus: mark-up on standard cost.")
     take_or_pay_share: Share = Field(
         default=0.0, description="Share of the fab company's wafer output at capacity that the "
-        "buyer pays for whether it takes the wafers or not (0–1).")
+        "buyer pays for whether it takes the wafers or not (0–1); wafers sold to other customers "
+        "count against it.")
     end: QuarterField | None = Field(
         default=None, description="Last quarter of the contract; afterwards wafers are sold at "
         "the market price, without take-or-pay. Omitted means the whole horizon.")
