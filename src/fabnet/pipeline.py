@@ -308,6 +308,10 @@ def run_tables(scenario: Scenario, decision: Decision) -> dict[str, pd.DataFrame
         "counterfactual_supply": without,
         "counterfactual_buyer_quarterly": decision.foundry_route.buyer.quarterly,
         "deal_points": decision.deal.points, "deal_investors": decision.deal.investors,
+        "deal_range": pd.DataFrame([{"low_share": decision.deal.low, "high_share": decision.deal.high,
+                                     "market_price_usd": decision.deal.market_price_usd,
+                                     "verdict": decision.deal.verdict}], dtype=object).astype(
+            {"low_share": float, "high_share": float, "market_price_usd": float}),
         "messages": pd.DataFrame({"message": decision.sentences() + plan.messages + money.messages}, dtype=str),
         # the curves the planner used: none when it kept the raw cycle time
         "load_curves": curves if plan.cycle_time == "load" else curves.iloc[0:0],

@@ -184,3 +184,54 @@ def test_only_the_first_problem_is_reported_with_a_count(variant):
     error = error_of(path)
     assert error.more >= 1
     assert str(error).count("found:") == 1
+
+
+def test_a_bought_product_has_no_design_fields(variant):
+    path, _ = variant("  - id: chip\n", "  - id: gpu\n    kind: bought\n")
+    error = error_of(path)
+    assert error.problem.path == "products[0].node"
+    assert "no node on a bought product" in error.problem.expected
+
+
+def test_a_designed_product_needs_its_die_and_packaging(variant):
+    path, _ = variant("    die_width_mm: 10\n", "")
+    error = error_of(path)
+    assert error.problem.path == "products[0].die_width_mm"
+    assert "die_width_mm for a product the buyer designs" in error.problem.expected
+
+
+def test_hbm_stacks_need_an_hbm_supply(variant):
+    path, _ = variant("    packaging: pkg\n", "    packaging: pkg\n    hbm_stacks: 8\n")
+    error = error_of(path)
+    assert error.problem.path == "products[0].hbm"
+    assert "the id of an hbm entry for its 8 stacks" in error.problem.expected
+
+
+def test_an_unknown_operator_is_named(variant):
+    path, text = variant("    tax_regime: US\n    earliest_start: 2025Q2\n",
+                         "    tax_regime: US\n    earliest_start: 2025Q2\n    operator: tsmc\n")
+    error = error_of(path)
+    assert error.problem.path == "sites[0].operator"
+    assert error.problem.expected == "an entry in operators first"
+
+
+def test_a_tape_out_before_the_design_starts(variant):
+    path, _ = variant("    packaging: pkg\n", "    packaging: pkg\n    design: {cost_usd: 1.0e8, start: 2025Q3, "
+                      "tape_out: 2025Q2}\n")
+    error = error_of(path)
+    assert error.problem.path == "products[0].design.tape_out"
+    assert "from the design's start (2025Q3) on" in error.problem.expected
+
+
+def test_a_fixed_offtake_price_for_every_node_with_a_site(variant):
+    path, _ = variant("finance:\n", "offtake: {price: fixed, fixed_price_usd: {N3: 20000}}\nfinance:\n")
+    error = error_of(path)
+    assert error.problem.path == "offtake.fixed_price_usd"
+    assert "N5 missing" in error.problem.expected
+
+
+def test_a_price_path_accepts_years_and_refuses_quarters(variant):
+    path, _ = variant("    wafer_price_usd: 17000\n", "    wafer_price_usd: {2025: 17000, 2026: 18000}\n")
+    assert load_scenario(path).nodes[0].wafer_price(load_scenario(path).horizon.periods).tolist() == [17000] * 4 + [18000] * 4
+    path, _ = variant("    wafer_price_usd: 17000\n", "    wafer_price_usd: {2025Q1: 17000}\n", name="q.yaml")
+    assert error_of(path).problem.path.startswith("nodes[0].wafer_price_usd")

@@ -125,11 +125,12 @@ def deal_curves(t: Tables) -> go.Figure | None:
                                  line=dict(color=colour, dash="dot"), showlegend=False), secondary_y=False)
     fig.add_trace(go.Scatter(x=x, y=points["buyer_gain_usd"] / 1e9, name="buyer's gain vs foundry route ($ B)",
                              line=dict(color="#c62828", width=3)), secondary_y=True)
-    clear = points[points["investors_clear"] & (points["buyer_gain_usd"] >= 0)]
-    if len(clear):
-        fig.add_vrect(x0=clear["share_of_market"].min(), x1=clear["share_of_market"].max(),
-                      fillcolor="rgba(46,125,50,0.12)", line_width=0, annotation_text="both gain",
-                      annotation_position="top left")
+    bounds = t.get("deal_range")
+    if bounds is not None and len(bounds) and bounds["low_share"].notna().all() and bounds["high_share"].notna().all():
+        low, high = float(bounds["low_share"].iloc[0]), float(bounds["high_share"].iloc[0])
+        if low <= high and low <= x.max():
+            fig.add_vrect(x0=low, x1=min(high, x.max()), fillcolor="rgba(46,125,50,0.12)", line_width=0,
+                          annotation_text="deal range: both gain", annotation_position="top left")
     fig.update_xaxes(title="offtake price, share of the market wafer price", tickformat=".0%")
     fig.update_yaxes(title="investor IRR", tickformat=".0%", secondary_y=False)
     fig.update_yaxes(title="buyer's gain, $ B (present value)", secondary_y=True)
