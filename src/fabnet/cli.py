@@ -725,9 +725,9 @@ def risk(
     resume: Annotated[int | None, typer.Option(help="Finish the sweep of a stored run that was interrupted.")] = None,
     store: StorePath = Path("fabnet.duckdb"),
 ) -> None:
-    """Monte-Carlo over the scenario's `uncertainty:` section: P10/P50/P90 of NPV and of
-    accelerators delivered per year, the chance of meeting 90 % of demand each year, the
-    shortfall, and which inputs move NPV most.
+    """Monte-Carlo over the scenario's `uncertainty:` section: P10/P50/P90 of the fab company's
+    NPV, the buyer's net value and accelerators delivered per year, the chance of meeting 90 %
+    of demand each year, the shortfall, and which inputs move the fab company's NPV most.
 
     Each sample is written to the store as it finishes; a sweep that is stopped resumes with
     `--resume RUN` and ends with exactly the samples of an uninterrupted one.

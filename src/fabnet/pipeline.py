@@ -120,9 +120,9 @@ def wafer_demand(scenario: Scenario, fab_age_q: float | None = None) -> pd.DataF
 
     Quantities are those needed to deliver each quarter's demand; they take no account of when
     the wafers must start (the planner shifts starts by the node's cycle time)."""
-    economics = product_economics(scenario, fab_age_q).set_index("product")
     periods = scenario.horizon.periods
     frames = []
+    economics = product_economics(scenario, fab_age_q).set_index("product") if scenario.made_products else None
     for product in scenario.made_products:
         line = scenario.packaging_line(product.packaging)
         accelerators = product.demand.quarterly(periods)

@@ -196,15 +196,10 @@ def evaluate_fixed(scenario: Scenario, plan: Plan, table: np.ndarray) -> pd.Data
     # what leaves the fabs: cleared through the queue where the cycle time depends on load
     leaving = _cleared(x, own, spare, effective)                                 # S × sites × P × T
     real = np.divide(capacity, effective, out=np.ones_like(capacity), where=effective > EPS)
-    ops = Operations(
-        real_starts=(own.sum(axis=2) + spare) * real,
-        wafers_out=np.stack([delayed(leaving[:, i].sum(axis=1) * real[:, i], x.site_cycle_q[i])
-                             for i in range(len(x.sites))], axis=1) if x.sites else np.zeros((samples, 0, horizon)),
-        spare_out=np.stack([delayed(spare[:, i] * real[:, i], x.site_cycle_q[i])
-                            for i in range(len(x.sites))], axis=1) if x.sites else np.zeros((samples, 0, horizon)),
-        capacity_out=np.stack([delayed(capacity[:, i], x.site_cycle_q[i]) for i in range(len(x.sites))], axis=1)
-        if x.sites else np.zeros((samples, 0, horizon)),
-        modules_online=online)
+    ops = Operations(real_starts=(own.sum(axis=2) + spare) * real,
+                     wafers_out=_out_of_fab(x, leaving.sum(axis=2) * real),
+                     spare_out=_out_of_fab(x, spare * real), capacity_out=_out_of_fab(x, capacity),
+                     modules_online=online)
     operating = operating_flows(scenario, ops, prices=v.wafer_price)
     capital = capital_flows(scenario, plan.builds)
     project = project_flows(scenario, operating, capital)
@@ -234,6 +229,13 @@ def evaluate_fixed(scenario: Scenario, plan: Plan, table: np.ndarray) -> pd.Data
         records[f"demand_{year}"] = demand[:, :, columns].sum(axis=(1, 2))
         records[f"delivered_{year}"] = delivered[:, :, columns].sum(axis=(1, 2))
     return pd.DataFrame(records)
+
+
+def _out_of_fab(x: PlanInputs, entering: np.ndarray) -> np.ndarray:
+    """Wafers (samples × sites × quarters) leaving each site's fab its raw cycle time later."""
+    if not x.sites:
+        return np.zeros_like(entering)
+    return np.stack([delayed(entering[:, i], x.site_cycle_q[i]) for i in range(len(x.sites))], axis=1)
 
 
 def _capacity(scenario: Scenario, plan: Plan, x: PlanInputs, v: _Inputs) -> tuple[np.ndarray, ...]:
@@ -271,7 +273,6 @@ def _site_learning(scenario: Scenario, i: int, x: PlanInputs, v: _Inputs, n: int
 def _allocate(x: PlanInputs, ratio: np.ndarray, own_plan: np.ndarray, foundry_plan: np.ndarray,
               reserved: np.ndarray, cap: np.ndarray, offer_price: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Wafer starts per sample: own (S × sites × P × T) and foundry (S × offers × P × T)."""
-    samples = len(ratio)
     own = own_plan[None] * ratio[:, None, :, None]                               # as planned, scaled
     total = own.sum(axis=2)
     own *= np.minimum(1.0, np.divide(cap, total, out=np.ones_like(total), where=total > EPS))[:, :, None, :]
