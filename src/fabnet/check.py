@@ -86,13 +86,18 @@ def check_plan(scenario: Scenario, plan: Plan, fab: FabData, dataset: str = "HVL
     finished, simulated_out, simulated_cycle = per_release_quarter(
         result.lots, rows["wafer_starts"].to_numpy(), expected_lots, sim_quarter)
 
-    planned_out = delayed(rows["cleared"].to_numpy(), x.site_cycle_q[i])
+    # the fab puts out the buyer's wafers (what its queue cleared) and any spare ones for other
+    # customers; only the buyer's share of a difference changes its accelerators
+    buyer = rows["cleared"].to_numpy()
+    planned_out = delayed(buyer + rows["spare_starts"].to_numpy(), x.site_cycle_q[i])
+    buyer_share = np.divide(delayed(buyer, x.site_cycle_q[i]), planned_out, out=np.ones_like(planned_out),
+                            where=planned_out > 0)
     quarters = pd.DataFrame({
         "quarter": rows["quarter"], "load": rows["load"], "wafer_starts": rows["wafer_starts"],
         "planned_output": planned_out, "simulated_output": simulated_out,
         "planned_cycle_days": rows["cycle_days"], "simulated_cycle_days": simulated_cycle * stretch,
         "lots_finished": finished})
-    delivered = simulated_deliveries(plan, x, i, first, simulated_out - planned_out)
+    delivered = simulated_deliveries(plan, x, i, first, (simulated_out - planned_out) * buyer_share)
     return PlanCheck(site, x.site_node[i], dataset, stretch, quarters, delivered)
 
 

@@ -674,25 +674,22 @@ def deal(
     import numpy as np
 
     from fabnet.pipeline import decide
-    from fabnet.finance.deal import make_deal
-    from fabnet.pipeline import plan_tables
 
     if high <= low:
         raise typer.BadParameter("--high must be above --low")
     with _user_errors():
         scenario = load_scenario(file, overrides or ())
         with err.status(f"{scenario.name}: planning with and without fabs…"):
-            decision = decide(scenario)
             shares = tuple(float(v) for v in np.linspace(low, high, steps))
-            result = make_deal(scenario, plan_tables(decision.plan), decision.foundry_route, shares)
+            result = decide(scenario, deal_shares=shares).deal
     if as_json:
         print(json.dumps({"low_share": result.low, "high_share": result.high, "exists": result.exists,
                           "market_price_usd": result.market_price_usd, "verdict": result.verdict,
                           "points": result.points.to_dict("records"),
                           "investors": result.investors.to_dict("records")}, indent=2, default=str))
         return
-    investors = result.investors.pivot_table(index="share_of_market", columns="investor", values="irr",
-                                             sort=False)
+    # one column per investor, an IRR that never exists included (never called, no sign change)
+    investors = result.investors.set_index(["share_of_market", "investor"])["irr"].unstack()
     names = [i.id for i in scenario.funding.investors]
     hurdles = result.investors.groupby("investor")["hurdle"].first()
     table = _table("price, share of market", "$ per wafer", "fab company NPV", "fab company IRR",
@@ -702,7 +699,8 @@ def deal(
     for row in result.points.itertuples():
         table.add_row(fmt.percent(row.share_of_market, 0), fmt.usd(row.price_per_wafer_usd),
                       fmt.usd(row.fabco_npv_usd), fmt.irr(row.fabco_irr),
-                      *[fmt.irr(investors.at[row.share_of_market, name]) for name in names],
+                      *[fmt.irr(investors.at[row.share_of_market, name]) if name in investors else "–"
+                        for name in names],
                       fmt.usd(row.buyer_gain_usd))
     out.print(table)
     out.print(escape(result.verdict), highlight=False)
@@ -1014,13 +1012,13 @@ def _print_fab_load(p: Plan) -> None:
 
 def _print_finance(scenario: Scenario, money: Financials) -> None:
     q = money.fabco.quarterly.groupby("year").sum(numeric_only=True)
-    table = _table("year", "wafer revenue", "opex", "capex", "grants+ITC", "tax", "project FCF",
+    table = _table("year", "revenue", "of it take-or-pay", "opex", "capex", "grants+ITC", "tax", "project FCF",
                    "equity called", "debt drawn", "distributed", title="The fab company: cash flows per year")
     for year, row in q.iterrows():
         costs = row.opex_usd + row.fixed_opex_usd + row.operator_fees_usd
         capex = row.capex_building_usd + row.capex_tools_usd
         table.add_row(str(year), *(fmt.usd(v) for v in (
-            row.revenue_usd, costs, capex, row.grants_usd + row.itc_usd, row.tax_usd,
+            row.revenue_usd, row.take_or_pay_usd, costs, capex, row.grants_usd + row.itc_usd, row.tax_usd,
             row.project_fcf_usd, row.equity_calls_usd, row.debt_draws_usd, row.distributions_usd)))
     out.print(table)
     m = money.fabco.metrics

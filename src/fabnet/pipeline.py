@@ -32,7 +32,7 @@ from fabnet.chips import (
     wafer_starts_for,
 )
 from fabnet.finance import Financials, PlanTables, compute_financials
-from fabnet.finance.deal import Deal, make_deal
+from fabnet.finance.deal import DEFAULT_SHARES, Deal, make_deal
 from fabnet.plan import Plan, SolveOptions, make_plan
 from fabnet.plan.inputs import site_ramp
 from fabnet.plan.loadcurve import load_curve
@@ -215,9 +215,11 @@ class Decision:
 
 
 def decide(scenario: Scenario, options: SolveOptions = SolveOptions(), cycle_time: str = "load",
-           step: Callable[[str], None] = lambda name: None) -> Decision:
+           step: Callable[[str], None] = lambda name: None,
+           deal_shares: tuple[float, ...] = DEFAULT_SHARES) -> Decision:
     """Plan the scenario and its counterfactual (one more solve, without fabs), follow both
-    parties' money in each, and sweep the offtake price (the deal)."""
+    parties' money in each, and sweep the offtake price over `deal_shares` of the market price
+    (the deal)."""
     step("planning")
     plan = plan_network(scenario, options, cycle_time)
     step("planning without fabs (the counterfactual)")
@@ -226,7 +228,8 @@ def decide(scenario: Scenario, options: SolveOptions = SolveOptions(), cycle_tim
     step("finance and the deal")
     money = plan_finance(scenario, plan)
     route = plan_finance(alone, counterfactual)
-    return Decision(plan, money, counterfactual, route, make_deal(scenario, plan_tables(plan), route))
+    return Decision(plan, money, counterfactual, route,
+                    make_deal(scenario, plan_tables(plan), route, deal_shares))
 
 
 @dataclass(frozen=True)

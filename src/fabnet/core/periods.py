@@ -62,10 +62,21 @@ def quarter_range(start: Quarter, count: int) -> list[Quarter]:
 def split_lag(lag_q: float) -> tuple[int, float]:
     """A delay of `lag_q` quarters (fractional), by the floor-and-split rule: of what enters in
     quarter t, the share 1 − f leaves in t + n and the share f in t + n + 1, where n = ⌊lag_q⌋
-    and f = lag_q − n. The planner's die balance, its revenue timing, the fixed-plan risk model
-    and the plan check all move wafers and dies through time with this one rule."""
+    and f = lag_q − n. The planner's die balance and revenue timing, the plan's tables and the
+    fixed-plan risk model all move wafers and dies through time with this one rule."""
     whole = int(math.floor(lag_q + 1e-12))
     return whole, max(lag_q - whole, 0.0)
+
+
+def quarterly_rate(annual_rate: float) -> float:
+    """The quarterly rate that compounds to `annual_rate` over four quarters."""
+    return (1.0 + annual_rate) ** 0.25 - 1.0
+
+
+def discount_factors(annual_rate: float, count: int) -> np.ndarray:
+    """Discount factor of quarters 0 … count − 1 from the first (undiscounted): the one time
+    value of money of fabnet, for the planner's objective and finance's NPV alike."""
+    return (1.0 + quarterly_rate(annual_rate)) ** -np.arange(count)
 
 
 def delayed(flow: np.ndarray, lag_q: float) -> np.ndarray:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from fabnet.finance.buyer import Buyer, buyer_financials, quantities
-from fabnet.finance.fabco import FabCo, fabco_financials, operations
+from fabnet.finance.fabco import FabCo, fabco_financials, operations, paid_by_buyer
 from fabnet.finance.metrics import annualise, irr, npv, payback_period, peak_funding_need, present_value
 from fabnet.scenario.schema import Offtake, Scenario
 
@@ -46,7 +46,7 @@ class Financials:
 def compute_financials(scenario: Scenario, plan: PlanTables, offtake: Offtake | None = None) -> Financials:
     """Both parties' money for a plan, under the scenario's offtake contract or `offtake`."""
     fab = fabco_financials(scenario, plan.builds, operations(scenario, plan.capacity), offtake)
-    paid = (fab.quarterly["wafer_revenue_usd"] + fab.quarterly["take_or_pay_usd"]).to_numpy()
+    paid = paid_by_buyer({k: fab.quarterly[k].to_numpy() for k in ("wafer_revenue_usd", "take_or_pay_usd")})
     buyer = buyer_financials(scenario, quantities(scenario, plan.supply, plan.foundry), paid,
                              plan.packaging_builds, plan.production)
     return Financials(fab, buyer)

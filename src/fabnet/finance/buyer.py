@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from fabnet.finance.metrics import present_value
+from fabnet.finance.tables import grid
 from fabnet.scenario.prices import NodePrices, offer_prices
 from fabnet.scenario.schema import Scenario
 
@@ -28,6 +29,15 @@ PER_ROW = ("foundry_usd", "design_usd", "masks_usd", "hbm_usd", "packaging_usd",
 def per_quarter(costs: dict[str, np.ndarray], kind: str) -> np.ndarray:
     """One kind of the buyer's money per quarter ([..., quarter]), summed over its rows."""
     return costs[kind].sum(axis=-2) if kind in PER_ROW else costs[kind]
+
+
+def net_value(scenario: Scenario, costs: dict[str, np.ndarray]) -> tuple[np.ndarray | float, np.ndarray | float]:
+    """(present value of the accelerators at market prices, of the buyer's costs), at the
+    discount rate; leading axes (samples) broadcast. Their difference is the buyer's savings
+    against the market."""
+    rate = scenario.finance.discount_rate
+    cost = sum(per_quarter(costs, kind) for kind in BUYER_COSTS)
+    return present_value(per_quarter(costs, "market_value_usd"), rate), present_value(cost, rate)
 
 
 @dataclass(frozen=True)
@@ -46,18 +56,11 @@ def quantities(scenario: Scenario, supply: pd.DataFrame, foundry: pd.DataFrame) 
     products = [p.id for p in scenario.products]
     offers = scenario.offer_ids()
     quarters = [str(q) for q in scenario.horizon.periods]
-
-    def grid(table: pd.DataFrame, key: str, ids: list[str], column: str) -> np.ndarray:
-        if table.empty:
-            return np.zeros((len(ids), len(quarters)))
-        wide = table.pivot_table(index=key, columns="quarter", values=column, aggfunc="sum")
-        return wide.reindex(index=ids, columns=quarters).fillna(0.0).to_numpy(dtype=float)
-
-    return BuyerQuantities(grid(supply, "product", products, "packages_started"),
-                           grid(supply, "product", products, "bought"),
-                           grid(supply, "product", products, "delivered"),
-                           grid(foundry, "offer", offers, "reserved"),
-                           grid(foundry, "offer", offers, "used"))
+    return BuyerQuantities(grid(supply, "product", products, quarters, "packages_started"),
+                           grid(supply, "product", products, quarters, "bought"),
+                           grid(supply, "product", products, quarters, "delivered"),
+                           grid(foundry, "offer", offers, quarters, "reserved"),
+                           grid(foundry, "offer", offers, quarters, "used"))
 
 
 def foundry_payments(price: np.ndarray, reserved: np.ndarray, used: np.ndarray,
@@ -144,10 +147,8 @@ def buyer_financials(scenario: Scenario, q: BuyerQuantities, fabco_wafers: np.nd
     table["cost_usd"] = table[list(BUYER_COSTS)].sum(axis=1)
     table["delivered"] = q.delivered.sum(axis=0)
     table["market_value_usd"] = per_quarter(costs, "market_value_usd")
-    rate = scenario.finance.discount_rate
-    units = float(present_value(table["delivered"].to_numpy(), rate))
-    cost = float(present_value(table["cost_usd"].to_numpy(), rate))
-    value = float(present_value(table["market_value_usd"].to_numpy(), rate))
+    units = float(present_value(table["delivered"].to_numpy(), scenario.finance.discount_rate))
+    value, cost = (float(v) for v in net_value(scenario, costs))
     products = _per_product(scenario, q, costs, production)
     metrics = {
         "buyer_cost_usd": cost,
@@ -164,13 +165,17 @@ def _per_product(scenario: Scenario, q: BuyerQuantities, costs: dict[str, np.nda
                  production: pd.DataFrame) -> pd.DataFrame:
     """Per product: accelerators delivered, levelised cost and market price per accelerator.
     The fab company's and each foundry offer's payments are shared out by each product's share
-    of their wafer starts over the horizon."""
+    of their wafer starts over the horizon, packaging expansions by its share of the packages
+    started (the products' costs add up to the buyer's)."""
     rate = scenario.finance.discount_rate
     ids = [p.id for p in scenario.products]
     share_fabco = _shares(production[production["kind"] == "site"], "product", ids) if len(production) else None
+    packages = q.packages.sum(axis=1)
+    share_packages = packages / packages.sum() if packages.sum() > 0 else np.zeros(len(ids))
     rows = []
     for p, product in enumerate(scenario.products):
         own = sum(costs[kind][p] for kind in ("design_usd", "masks_usd", "hbm_usd", "packaging_usd", "bought_usd"))
+        own = own + costs["packaging_capex_usd"] * share_packages[p]
         wafers = costs["fabco_wafers_usd"] * (share_fabco[p] if share_fabco is not None else 0.0)
         for o, offer_id in enumerate(scenario.offer_ids()):
             of_offer = production[production["source"] == offer_id] if len(production) else production

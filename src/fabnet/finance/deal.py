@@ -25,7 +25,9 @@ from fabnet.scenario.schema import Offtake, Scenario
 
 #: Shares of the market wafer price swept by default.
 DEFAULT_SHARES = tuple(np.round(np.arange(0.2, 1.51, 0.1), 2))
-#: How far above the sweep the low end is searched for before the deal is called impossible.
+#: Both ends of the range are searched for up to this share of the market price (an absolute
+#: bound, whatever the sweep shown): beyond it the deal is called impossible, or the high end
+#: "beyond" it.
 MOST_SHARE = 5.0
 TOLERANCE = 1e-4
 
@@ -127,7 +129,11 @@ def _verdict(at: Callable[[float], Financials], gain: Callable[[float], float], 
 
     if low is None:
         investors = at(MOST_SHARE).fabco.investors
-        short = investors[(investors["called_usd"] > 0) & ~investors["clears_hurdle"]].iloc[0]
+        short = investors[(investors["called_usd"] > 0) & ~investors["clears_hurdle"]]
+        if short.empty:
+            return ("No deal is needed: the plan's fabs call no money from the investors, so there is "
+                    "no hurdle to clear; any price the buyer accepts will do.")
+        short = short.iloc[0]
         return (f"No price serves both: even at {percent(MOST_SHARE, 0)} of the market price "
                 f"{short.investor} earns {percent(short.irr)}, below its hurdle of {percent(short.hurdle)}.")
     binding = _binding_investor(at(max(low - 2 * TOLERANCE, 0.0)))

@@ -42,8 +42,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from fabnet.core.format import IRR_SHOWN_UP_TO, usd
 from fabnet.core.format import irr as irr_text
-from fabnet.core.format import usd
 from fabnet.core.periods import Quarter
 from fabnet.finance.depreciation import straight_line
 from fabnet.finance.metrics import (
@@ -55,7 +55,9 @@ from fabnet.finance.metrics import (
     present_value,
     quarterly_rate,
     with_terminal,
+    without_dust,
 )
+from fabnet.finance.tables import grid
 from fabnet.finance.tax import income_tax, taxes
 from fabnet.finance.waterfall import EquityAccount, accrue_preferred_return, distribute
 from fabnet.scenario.prices import NodePrices, in_contract, offtake_prices, spare_prices
@@ -80,15 +82,8 @@ class Operations:
 def operations(scenario: Scenario, capacity: pd.DataFrame) -> Operations:
     """The plan's capacity table (fabnet.plan.Plan.capacity) as arrays over sites × quarters."""
     sites, quarters = [s.id for s in scenario.sites], [str(q) for q in scenario.horizon.periods]
-
-    def grid(column: str) -> np.ndarray:
-        if capacity.empty:
-            return np.zeros((len(sites), len(quarters)))
-        table = capacity.pivot_table(index="site", columns="quarter", values=column, aggfunc="sum")
-        return table.reindex(index=sites, columns=quarters).fillna(0.0).to_numpy(dtype=float)
-
-    return Operations(grid("real_wafer_starts"), grid("wafers_out"), grid("spare_out"),
-                      grid("capacity_out"), grid("modules_online"))
+    columns = ("real_wafer_starts", "wafers_out", "spare_out", "capacity_out", "modules_online")
+    return Operations(*(grid(capacity, "site", sites, quarters, column) for column in columns))
 
 
 def wafer_payments(scenario: Scenario, ops: Operations, offtake: Offtake | None = None,
@@ -111,8 +106,8 @@ def wafer_payments(scenario: Scenario, ops: Operations, offtake: Offtake | None 
 
 def operating_flows(scenario: Scenario, ops: Operations, offtake: Offtake | None = None,
                     prices: NodePrices | None = None) -> dict[str, np.ndarray]:
-    """Revenue and operating costs per quarter ([..., quarter], USD), and the operating income
-    per tax regime before depreciation ("by_regime", [..., regime, quarter])."""
+    """Revenue, operating costs and EBITDA per quarter ([..., quarter], USD), and the operating
+    income per tax regime before depreciation ("by_regime", [..., regime, quarter])."""
     sites = scenario.sites
     operators = [scenario.operator(s.operator) for s in sites]
     paid = wafer_payments(scenario, ops, offtake, prices)
@@ -128,6 +123,7 @@ def operating_flows(scenario: Scenario, ops: Operations, offtake: Offtake | None
     regimes = [t.id for t in scenario.finance.tax_regimes]
     in_regime = np.array([[s.tax_regime == r for s in sites] for r in regimes], dtype=float)
     return {
+        "ebitda_usd": income.sum(axis=-2),
         "wafers_sold": ops.wafers_out.sum(axis=-2) + ops.spare_out.sum(axis=-2),
         "wafer_revenue_usd": paid["wafers"].sum(axis=-2),
         "take_or_pay_usd": paid["take_or_pay"].sum(axis=-2),
@@ -200,12 +196,20 @@ def project_flows(scenario: Scenario, operating: dict[str, np.ndarray],
     """Unlevered tax and the project's free cash flow ([..., quarter]), from the operating and
     capital flows: the same arithmetic for the plan and for every risk sample."""
     rates = np.array([t.rate for t in scenario.finance.tax_regimes])
-    taxable = operating["by_regime"] - capital["depreciation_by_regime"]
-    tax = taxes(taxable, rates)
-    ebitda = operating["revenue_usd"] - operating["opex_usd"] - operating["fixed_opex_usd"] - operating["operator_fees_usd"]
+    tax = taxes(taxable_before_interest(operating, capital), rates)
     capex = capital["capex_building_usd"] + capital["capex_tools_usd"]
-    fcf = ebitda - capex + capital["grants_usd"] + capital["itc_usd"] - tax
+    fcf = operating["ebitda_usd"] - capex + capital["grants_usd"] + capital["itc_usd"] - tax
     return {"tax_unlevered_usd": tax, "project_fcf_usd": fcf}
+
+
+def taxable_before_interest(operating: dict[str, np.ndarray], capital: dict[str, np.ndarray]) -> np.ndarray:
+    """Taxable income per regime and quarter before interest: operating income less depreciation."""
+    return operating["by_regime"] - capital["depreciation_by_regime"]
+
+
+def paid_by_buyer(operating: dict[str, np.ndarray]) -> np.ndarray:
+    """What the buyer pays the fab company per quarter: its wafers and the take-or-pay top-up."""
+    return operating["wafer_revenue_usd"] + operating["take_or_pay_usd"]
 
 
 def fabco_npv(scenario: Scenario, project_fcf: np.ndarray, book_value: float) -> np.ndarray | float:
@@ -284,9 +288,8 @@ def _finance(scenario: Scenario, operating: dict[str, np.ndarray], capital: dict
     rates = np.array([t.rate for t in scenario.finance.tax_regimes])
     losses = np.zeros(len(rates))
 
-    ebitda = (operating["revenue_usd"] - operating["opex_usd"] - operating["fixed_opex_usd"]
-              - operating["operator_fees_usd"])
-    taxable_before_interest = operating["by_regime"] - capital["depreciation_by_regime"]
+    ebitda = operating["ebitda_usd"]
+    taxable_before = taxable_before_interest(operating, capital)
     investing = capital["grants_usd"] + capital["itc_usd"] - capital["capex_building_usd"] - capital["capex_tools_usd"]
     reinvest = scenario.funding.reinvest_operating_cash
     # what later quarters will need from the cash held now (grants and credits received ahead of
@@ -301,7 +304,7 @@ def _finance(scenario: Scenario, operating: dict[str, np.ndarray], capital: dict
     for t in range(horizon):
         interest = sum(d.balance_after(t - 1) * d.rate_q for d in debts.values())
         principal = sum(d.principal_in(t) for d in debts.values())
-        taxable = taxable_before_interest[:, t].copy()
+        taxable = taxable_before[:, t].copy()
         taxable[0] -= interest
         tax = income_tax(taxable, rates, losses)
         out["tax_usd"][t], out["interest_usd"][t], out["principal_usd"][t] = tax, interest, principal
@@ -380,7 +383,7 @@ def _investor_table(scenario: Scenario, investors: tuple[Investor, ...], committ
     for i, investor in enumerate(investors):
         paid, back = called[i].sum(), received[i].sum()
         rate = (investor_irr(called[i], received[i]) if investor.kind == "equity"
-                else irr(np.where(np.abs(received[i] - called[i]) < 1.0, 0.0, received[i] - called[i])))
+                else irr(without_dust(received[i] - called[i])))
         annual = annualise(rate)
         hurdle = hurdle_rate(scenario, investor)
         rows.append({
@@ -409,7 +412,7 @@ def irr_note(who: str, scenario: Scenario, paid_in: np.ndarray, paid_out: np.nda
              annual: float | None) -> str | None:
     """For an IRR above 100 % a year, the sentence saying which cash flows cause it: little
     money in, much more back soon after."""
-    if annual is None or annual <= 1.0:
+    if annual is None or annual <= IRR_SHOWN_UP_TO:
         return None
     start = scenario.horizon.start
     first_in = int(np.argmax(paid_in > GAP_TOLERANCE_USD))
@@ -426,17 +429,17 @@ def irr_note(who: str, scenario: Scenario, paid_in: np.ndarray, paid_out: np.nda
 def _metrics(scenario: Scenario, q: pd.DataFrame, book_value: float, financing: dict) -> dict:
     project = q["project_fcf_usd"].to_numpy()
     revenue = float(q["revenue_usd"].sum())
-    cost_of_sales = float((q["opex_usd"] + q["fixed_opex_usd"] + q["operator_fees_usd"]
-                           + q["depreciation_usd"]).sum())
+    cost_of_sales = revenue - float(q["ebitda_usd"].sum()) + float(q["depreciation_usd"].sum())
     investors_net = financing["received"].sum(axis=0) - financing["called"].sum(axis=0) - q["funding_gap_usd"].to_numpy()
     before_terminal = investors_net - q["terminal_payout_usd"].to_numpy()
     payback = payback_period(before_terminal)
-    rate = annualise(irr(with_terminal(project, book_value)))
+    flows = with_terminal(project, book_value)
+    rate = annualise(irr(flows))
     return {
         "fabco_npv_usd": float(fabco_npv(scenario, project, book_value)),
         "fabco_irr": rate,
-        "fabco_irr_note": irr_note("The fab company", scenario, np.maximum(-project, 0.0),
-                                   np.maximum(project, 0.0), rate),
+        "fabco_irr_note": irr_note("The fab company", scenario, np.maximum(-flows, 0.0),
+                                   np.maximum(flows, 0.0), rate),
         "fabco_revenue_usd": revenue,
         "fabco_gross_margin": (revenue - cost_of_sales) / revenue if revenue > 0 else None,
         "payback_quarter": (str(scenario.horizon.start + payback) if payback is not None and payback > 0

@@ -6,11 +6,17 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from fabnet.core.periods import quarterly_rate
 
-def npv(rate_per_period: float, flows: Sequence[float] | np.ndarray) -> float:
-    """Σ flow_t / (1 + rate)^t."""
+__all__ = ["annualise", "investor_irr", "irr", "npv", "payback_period", "peak_funding_need", "present_value",
+           "quarterly_rate", "with_terminal", "without_dust"]
+
+
+def npv(rate_per_period: float, flows: Sequence[float] | np.ndarray) -> float | np.ndarray:
+    """Σ flow_t / (1 + rate)^t over the last axis (leading axes, e.g. samples, broadcast)."""
     flows = np.asarray(flows, dtype=float)
-    return float((flows / (1.0 + rate_per_period) ** np.arange(len(flows))).sum())
+    value = (flows / (1.0 + rate_per_period) ** np.arange(flows.shape[-1])).sum(axis=-1)
+    return float(value) if np.ndim(value) == 0 else value
 
 
 def with_terminal(flows: np.ndarray, terminal: float | np.ndarray) -> np.ndarray:
@@ -24,10 +30,7 @@ def with_terminal(flows: np.ndarray, terminal: float | np.ndarray) -> np.ndarray
 def present_value(flows: np.ndarray, annual_rate: float, terminal: float | np.ndarray = 0.0) -> np.ndarray | float:
     """NPV at an annual rate (compounded quarterly) of quarterly flows [..., T] plus a terminal
     value at the end of the horizon: the one NPV of fabnet, for finance, risk and reports."""
-    full = with_terminal(flows, terminal)
-    factors = (1.0 + quarterly_rate(annual_rate)) ** -np.arange(full.shape[-1])
-    value = (full * factors).sum(axis=-1)
-    return float(value) if np.ndim(value) == 0 else value
+    return npv(quarterly_rate(annual_rate), with_terminal(flows, terminal))
 
 
 def irr(flows: Sequence[float] | np.ndarray) -> float | None:
@@ -45,23 +48,25 @@ def irr(flows: Sequence[float] | np.ndarray) -> float | None:
     return float(rates[np.argmin(np.abs(rates))])
 
 
+def without_dust(flows: np.ndarray) -> np.ndarray:
+    """Amounts under a dollar are rounding, not flows: left in, a −1e-9 adds a sign change and a
+    false IRR."""
+    flows = np.asarray(flows, dtype=float)
+    return np.where(np.abs(flows) < 1.0, 0.0, flows)
+
+
 def investor_irr(paid_in: np.ndarray, paid_out: np.ndarray) -> float | None:
     """Quarterly IRR of an investor who pays `paid_in` at the start of each quarter and
     receives `paid_out` at its end (the start of the next): a call and a distribution in one
-    quarter are a quarter apart, so neither erases the other. Amounts under a dollar are
-    rounding, not flows (left in, a −1e-9 adds a sign change and a false IRR)."""
+    quarter are a quarter apart, so neither erases the other."""
     flows = np.zeros(len(paid_in) + 1)
-    flows[:-1] -= np.where(np.abs(paid_in) < 1.0, 0.0, paid_in)
-    flows[1:] += np.where(np.abs(paid_out) < 1.0, 0.0, paid_out)
+    flows[:-1] -= without_dust(paid_in)
+    flows[1:] += without_dust(paid_out)
     return irr(flows)
 
 
 def annualise(rate_per_quarter: float | None) -> float | None:
     return None if rate_per_quarter is None else (1.0 + rate_per_quarter) ** 4 - 1.0
-
-
-def quarterly_rate(annual_rate: float) -> float:
-    return (1.0 + annual_rate) ** 0.25 - 1.0
 
 
 def payback_period(flows: Sequence[float] | np.ndarray) -> int | None:

@@ -211,12 +211,10 @@ def _foundry(x: PlanInputs, value, quarters) -> pd.DataFrame:  # type: ignore[no
 
 def _packaging(x: PlanInputs, value, quarters) -> pd.DataFrame:  # type: ignore[no-untyped-def]
     packages = _matrix(value, "packages", "product", "quarter", like=(len(x.products), x.horizon))
-    added = np.zeros((len(x.lines), x.horizon))
-    if "packaging_build" in value:
-        built = value["packaging_build"].transpose("line", "quarter").values.round()
-        for i in range(len(x.lines)):
-            for t in np.nonzero(built[i] > 0)[0]:
-                added[i, t + x.line_lead_q[i]:] += built[i, t] * x.line_module_q[i]
+    built = _matrix(value, "packaging_build", "line", "quarter", like=(len(x.lines), x.horizon)).round()
+    builds = [(i, int(t), float(built[i, t])) for i, t in zip(*np.nonzero(built > 0), strict=True)]
+    added = capacity_from_builds(builds, x.line_lead_q, np.repeat(x.line_module_q[:, None], x.horizon, axis=1),
+                                 x.horizon)
     frames = []
     for i, line in enumerate(x.lines):
         on_line = [j for j, p in enumerate(x.product_line) if p == line]

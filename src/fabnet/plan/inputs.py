@@ -12,13 +12,13 @@ budget (and an operator's share of revenue, a real cost). The arrays say whose e
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
 from fabnet.chips import Harvest, YieldSpec, d0_at_age, die_yield, gross_dies, harvested_yield
-from fabnet.core.periods import Quarter
+from fabnet.core.periods import Quarter, discount_factors
 from fabnet.plan.loadcurve import ClearingFunction, LoadCurve, clearing_function, load_curve
 from fabnet.scenario.prices import offer_prices, offtake_prices, spare_prices
 from fabnet.scenario.schema import DepreciationYears, Node, Product, Scenario, Site, quarter_path
@@ -59,7 +59,7 @@ class PlanInputs:
     fixed_opex_musd: Array            # per module online and quarter
     revenue_share: Array              # operator's share of the site's wafer revenue
     offtake_price_musd: Array         # site × quarter: what the buyer pays per wafer out
-    market_price_musd: Array          # site × quarter: market wafer price (spare wafers)
+    spare_price_musd: Array           # site × quarter: what other customers pay for a spare wafer
     sells_spare: bool                 # may sell spare wafers to the market
     site_cycle_q: Array               # unloaded (raw) cycle time of the site's node, quarters
     site_curve: list[LoadCurve | None]  # load curve, None for a constant cycle time
@@ -105,7 +105,6 @@ class PlanInputs:
     book_value_musd: Array            # site × quarter started: a module's book value at the end
     reinvest_operating_cash: bool
     cycle_time: str                   # "load" or "constant"
-    messages: list[str] = field(default_factory=list)
 
     @property
     def horizon(self) -> int:
@@ -166,7 +165,7 @@ def prepare(scenario: Scenario, cycle_time: str = "load") -> PlanInputs:
         fixed_opex_musd=np.array([s.fixed_opex_per_module_q_usd / MUSD for s in sites]),
         revenue_share=np.array([o.revenue_share if o else 0.0 for o in operators]),
         offtake_price_musd=offtake_prices(scenario, quarters) / MUSD,
-        market_price_musd=spare_prices(scenario, quarters) / MUSD,
+        spare_price_musd=spare_prices(scenario, quarters) / MUSD,
         sells_spare=scenario.offtake.spare_wafers_to_market and bool(sites),
         site_cycle_q=site_cycle_q,
         site_curve=curves,
@@ -215,9 +214,9 @@ def prepare(scenario: Scenario, cycle_time: str = "load") -> PlanInputs:
             len(memories), horizon),
         hbm_price_musd=np.array([h.price(quarters) for h in scenario.hbm]).reshape(len(memories), horizon) / MUSD,
         funds_musd=scenario.funding.commitments_usd(quarters).sum(axis=0) / MUSD,
-        discount=(1 + rate) ** (-np.arange(horizon) / 4.0),
-        discount_per_q=(1 + rate) ** -0.25,
-        residual_discount=(1 + rate) ** (-horizon / 4.0),
+        discount=discount_factors(rate, horizon),
+        discount_per_q=float(discount_factors(rate, 2)[1]),
+        residual_discount=float(discount_factors(rate, horizon + 1)[-1]),
         book_value_musd=_book_value(sites, horizon, life),
         reinvest_operating_cash=scenario.funding.reinvest_operating_cash,
         cycle_time=cycle_time,
@@ -293,14 +292,16 @@ def site_ramp(site: Site, scenario: Scenario) -> tuple[float, ...]:
     return operator.ramp if operator is not None and operator.ramp is not None else site.ramp
 
 
-def site_d0(site: Site, scenario: Scenario) -> tuple[float, float, float]:
-    """(ramp D0, mature D0, learning rate) of a site: the node's, with an operator's ramp D0
-    and learning rate where it has them."""
+def site_d0(site: Site, scenario: Scenario,
+            node: tuple[ArrayLike, ArrayLike, ArrayLike] | None = None) -> tuple[ArrayLike, ArrayLike, ArrayLike]:
+    """(ramp D0, mature D0, learning rate) of a site: the node's (or `node`, e.g. sampled
+    values), with an operator's ramp D0 and learning rate where it has them."""
     dd = scenario.node(site.node).defect_density
+    ramp, mature, rate = node or (dd.ramp_per_cm2, dd.mature_per_cm2, dd.learning_rate_per_q)
     operator = scenario.operator(site.operator)
     if operator is not None and operator.defect_density is not None:
-        return operator.defect_density.ramp_per_cm2, dd.mature_per_cm2, operator.defect_density.learning_rate_per_q
-    return dd.ramp_per_cm2, dd.mature_per_cm2, dd.learning_rate_per_q
+        return operator.defect_density.ramp_per_cm2, mature, operator.defect_density.learning_rate_per_q
+    return ramp, mature, rate
 
 
 def site_learning(scenario: Scenario, site: Site, demand: Array, count: int,
@@ -326,8 +327,9 @@ def capacity_from_builds(builds: list[tuple[int, int, float]], lead: npt.NDArray
     modules) of modules × by_age[site, age], age = t − started − lead[site] ≥ 0. `by_age` is a
     share per age (ramp; ramp × learning; or ones for modules online), times whatever unit the
     caller wants. `lead` is per site, or samples × sites (then by_age may be samples × sites ×
-    ages too), giving samples × sites × quarters. The one rule from builds to capacity that the
-    plan's tables, finance and the fixed-plan risk model share."""
+    ages too), giving samples × sites × quarters. The rule from builds to capacity — of fab
+    modules and of packaging expansions — that the plan's tables and the fixed-plan risk model
+    share (the MILP states the same rule in its rows, model.effective_capacity)."""
     lead = np.asarray(lead)
     sites = by_age.shape[-2] if by_age.ndim >= 2 else len(lead)
     shape = (*lead.shape[:-1], sites, horizon)

@@ -31,8 +31,10 @@ Approximations, each chosen to keep the model linear:
 - Foundry wafers are reserved as they are used (nothing is wasted when the future is known);
   take-or-pay matters once the future differs (fixed-plan risk).
 - The fab company's budget counts its wafer revenue (at the offtake price, when the wafers leave
-  the fab) without the take-or-pay top-up and before tax: a slightly tighter budget than
-  finance's.
+  the fab) in mature-equivalent wafers (finance bills the real ones, more while a fab learns:
+  on tigris $8.7 B against $9.6 B), without the take-or-pay top-up and before tax: a tighter
+  budget than finance's. An operator's share of revenue is understated the same way.
+- Packaging expansions are priced in full in the objective, with no value left at the end.
 """
 
 from __future__ import annotations
@@ -48,7 +50,8 @@ from fabnet.scenario.schema import Scenario
 
 #: A module counts as settled (ramped and learned) once its effective capacity is within this
 #: share of a mature module's; older modules enter capacity through the cumulative-builds
-#: variable, which keeps the capacity rows short (ARCHITECTURE.md: 4.8x sparser, 1.7x faster).
+#: variable, which keeps the capacity rows short (../shared/design/ARCHITECTURE.md: 4.8x sparser,
+#: 1.7x faster).
 SETTLED_TOLERANCE = 1e-3
 
 
@@ -254,7 +257,7 @@ def capacity_online(m: linopy.Model, x: PlanInputs) -> linopy.LinearExpression:
     return effective_capacity(m, x)
 
 
-def site_starts(m: linopy.Model, x: PlanInputs) -> linopy.LinearExpression:
+def site_starts(m: linopy.Model) -> linopy.LinearExpression:
     """Wafers started at each site and quarter: for the buyer, and spare ones for the market."""
     starts = terms(m, "wafers").sum("product")
     return starts + terms(m, "spare") if "spare" in m.variables else starts
@@ -269,7 +272,7 @@ def define_site_capacity(m: linopy.Model, x: PlanInputs) -> None:
         m.add_constraints(terms(m, "capacity_online") - effective_capacity(m, x) == 0,
                           name="capacity_online", mask=may_run(x))
     most = _site(x, [1.0 if c is None else c.saturation for c in x.site_curve])
-    m.add_constraints(site_starts(m, x) <= capacity_online(m, x) * most, name="site_capacity")
+    m.add_constraints(site_starts(m) <= capacity_online(m, x) * most, name="site_capacity")
 
 
 def define_foundry_capacity(m: linopy.Model, x: PlanInputs) -> None:
@@ -437,13 +440,13 @@ def define_grants(m: linopy.Model, x: PlanInputs, money: dict[str, linopy.Linear
                       name="grant_cap", mask=_site(x, capped))
 
 
-#: The fab company's money per quarter (MUSD, positive = paid), then the buyer's.
+#: The fab company's money per quarter (MUSD, positive = paid); spending() also gives the
+#: buyer's "foundry", "hbm", "packaging" and "bought".
 FABCO_KINDS = ("capex", "grants", "tax_credits", "opex", "fixed_opex", "operator_fees", "wafer_revenue")
-BUYER_KINDS = ("foundry", "hbm", "packaging", "packaging_capex", "bought")
 
 
 def spending(m: linopy.Model, x: PlanInputs) -> dict[str, linopy.LinearExpression]:
-    """MUSD per quarter within the horizon, by kind (FABCO_KINDS and BUYER_KINDS, those that
+    """MUSD per quarter within the horizon, by kind (FABCO_KINDS and the buyer's, those that
     exist; grants, tax credits and revenue negative: money received), plus "capex_by_site"."""
     kinds: dict[str, linopy.LinearExpression] = {}
     if x.sites:
@@ -455,7 +458,7 @@ def spending(m: linopy.Model, x: PlanInputs) -> dict[str, linopy.LinearExpressio
             kinds["grants"] = kinds["grants"] - terms(m, "capped_grant").sum("site")
         per_start = xr.DataArray(x.itc_musd, dims=("site", "quarter"), coords={"site": x.sites})
         kinds["tax_credits"] = -lagged(terms(m, "build") * per_start, _site(x, x.lead_q)).sum("site")
-        kinds["opex"] = (site_starts(m, x) * _site(x, x.opex_musd)).sum("site")
+        kinds["opex"] = (site_starts(m) * _site(x, x.opex_musd)).sum("site")
         kinds["fixed_opex"] = (modules_online(m, x) * _site(x, x.fixed_opex_musd)).sum("site")
         revenue = site_revenue(m, x)
         kinds["operator_fees"] = (revenue * _site(x, x.revenue_share)).sum("site")
@@ -474,29 +477,23 @@ def spending(m: linopy.Model, x: PlanInputs) -> dict[str, linopy.LinearExpressio
         kinds["packaging"] = (terms(m, "packages") * per_package).sum("product")
     if "bought" in m.variables:
         kinds["bought"] = (terms(m, "bought") * _per_quarter(x, x.price_musd, ("product", x.products))).sum("product")
-    if "packaging_build" in m.variables:
-        leads = x.line_lead_q
-        steps = coord(range(int(leads.max())), "step")
-        per_step = xr.DataArray(
-            np.array([[capex / lead if k < lead else 0.0 for k in range(int(leads.max()))]
-                      for capex, lead in zip(x.line_capex_musd, leads, strict=True)]),
-            dims=("line", "step"), coords={"line": x.lines})
-        kinds["packaging_capex"] = (lagged(terms(m, "packaging_build"), steps) * per_step).sum(
-            ["step", "line"])
     return kinds
+
+
+def spare_sales(m: linopy.Model, x: PlanInputs) -> linopy.LinearExpression:
+    """MUSD per site and quarter from spare wafers sold to other customers as they leave the fab."""
+    price = xr.DataArray(x.spare_price_musd, dims=("site", "quarter"),
+                         coords={"site": x.sites, "quarter": range(x.horizon)})
+    return after(1 * terms(m, "spare"), _site(x, x.site_cycle_q)) * price
 
 
 def site_revenue(m: linopy.Model, x: PlanInputs) -> linopy.LinearExpression:
     """MUSD the fab company earns per site and quarter from wafers leaving its fabs: the buyer's
-    at the offtake price, spare ones at the market price."""
+    at the offtake price, spare ones at the spare price."""
     price = xr.DataArray(x.offtake_price_musd, dims=("site", "quarter"),
                          coords={"site": x.sites, "quarter": range(x.horizon)})
     revenue = wafers_out(m, x) * price
-    if "spare" in m.variables:
-        market = xr.DataArray(x.market_price_musd, dims=("site", "quarter"),
-                              coords={"site": x.sites, "quarter": range(x.horizon)})
-        revenue = revenue + after(1 * terms(m, "spare"), _site(x, x.site_cycle_q)) * market
-    return revenue
+    return revenue + spare_sales(m, x) if "spare" in m.variables else revenue
 
 
 def define_cash(m: linopy.Model, x: PlanInputs, money: dict[str, linopy.LinearExpression]) -> None:
@@ -557,10 +554,7 @@ def define_objective(m: linopy.Model, x: PlanInputs, money: dict[str, linopy.Lin
                                   coords={"site": x.sites, "quarter": range(x.horizon)})
         parts.append((terms(m, "build") * per_module).sum())
     if "spare" in m.variables:
-        market = xr.DataArray(x.market_price_musd, dims=("site", "quarter"),
-                              coords={"site": x.sites, "quarter": range(x.horizon)})
-        sold = after(1 * terms(m, "spare"), _site(x, x.site_cycle_q)) * market
-        parts.append(-(sold * discount).sum())
+        parts.append(-(spare_sales(m, x) * discount).sum())
     if "packaging_build" in m.variables:
         started = np.arange(x.horizon)
         per_line = np.array([[sum(capex / lead * x.discount_per_q ** (v + k) for k in range(lead))

@@ -143,7 +143,8 @@ def cash_flow(t: Tables) -> go.Figure | None:
         return None
     years = q.groupby("year").sum(numeric_only=True)
     fig = go.Figure()
-    parts = {"wafer revenue": years["revenue_usd"],
+    parts = {"wafers sold": years["wafer_revenue_usd"] + years["spare_revenue_usd"],
+             "take-or-pay": years["take_or_pay_usd"],
              "operating costs": -(years["opex_usd"] + years["fixed_opex_usd"] + years["operator_fees_usd"]),
              "capex": -(years["capex_building_usd"] + years["capex_tools_usd"]),
              "grants and credits": years["grants_usd"] + years["itc_usd"], "tax": -years["tax_usd"]}

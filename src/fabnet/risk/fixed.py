@@ -12,13 +12,14 @@ capacity), and the rest goes unmet. A site whose cycle time depends on its load 
 queue by its clearing function, as the planner's rows allow at most (which the plan, with its
 cost of queued wafers, also does). Dies reach a die bank after the fab's and the packaging's
 cycle time (core.periods.delayed), and packages are made from the bank up to the quarter's
-demand, the packaging lines' and the HBM's capacity. A sample that changes nothing gives the
-plan's own operations.
+demand, the packaging lines' and the HBM's capacity. Bought products are bought as the plan
+bought them, scaled by the sample's demand, up to the vendor's supply. A sample that changes
+nothing gives the plan's own operations.
 
 Money comes from the same functions as the plan's (finance.fabco: the fab company's revenue,
 opex, tax and NPV; finance.buyer: the buyer's costs and market value), so a neutral sample
 reports the plan's fab company NPV. Construction, grants, credits and depreciation keep the
-base plan's timing even where a lead time moves (only the output moves).
+base plan's timing even where a lead time moves (output and fixed opex move with it).
 
 Supported inputs (anything else: use --reoptimise): a product's demand (multiply) or market
 price; a site's lead time; a node's market wafer price, ramp or mature D0 or learning rate; a
@@ -34,9 +35,9 @@ import numpy as np
 import pandas as pd
 
 from fabnet.core.periods import Quarter, delayed
-from fabnet.finance.buyer import BUYER_COSTS, BuyerQuantities, buyer_costs, market_prices, per_quarter
-from fabnet.finance.fabco import Operations, capital_flows, fabco_npv, operating_flows, project_flows
-from fabnet.finance.metrics import present_value
+from fabnet.finance.buyer import BuyerQuantities, buyer_costs, market_prices, net_value
+from fabnet.finance.fabco import Operations, capital_flows, fabco_npv, operating_flows, paid_by_buyer, project_flows
+from fabnet.finance.tables import grid
 from fabnet.plan import Plan, prepare
 from fabnet.plan.inputs import PlanInputs, capacity_from_builds, good_dies_per_wafer, site_d0, site_learning
 from fabnet.scenario.prices import node_prices, offer_prices
@@ -151,19 +152,12 @@ def _planned(plan: Plan, x: PlanInputs, kind: str, ids: list[str]) -> np.ndarray
     return starts
 
 
-def _site_series(plan: Plan, x: PlanInputs, column: str) -> np.ndarray:
-    """A column of the plan's capacity table as sites × quarters."""
-    if plan.capacity.empty:
-        return np.zeros((len(x.sites), x.horizon))
-    wide = plan.capacity.pivot_table(index="site", columns="quarter", values=column, aggfunc="sum")
-    return wide.reindex(index=x.sites, columns=[str(q) for q in x.quarters]).fillna(0.0).to_numpy()
-
-
 def evaluate_fixed(scenario: Scenario, plan: Plan, table: np.ndarray) -> pd.DataFrame:
     """Outcomes of the base plan under every sample row of `table` (one row per sample)."""
     x = prepare(scenario, plan.cycle_time)
     v = sample_inputs(scenario, table)
-    samples, horizon = len(table), x.horizon
+    samples = len(table)
+    quarters = [str(q) for q in x.quarters]
     made = np.nonzero(x.made)[0]
 
     # good dies per wafer at mature yield, per sample and product
@@ -171,10 +165,12 @@ def evaluate_fixed(scenario: Scenario, plan: Plan, table: np.ndarray) -> pd.Data
     mature = dict(zip([n.id for n in scenario.nodes], v.d0["mature_per_cm2"].T, strict=True))
     for p in made:
         product = scenario.products[p]
-        good[:, p] = good_dies_per_wafer(product, scenario.node(product.node), mature[product.node])
+        # a sampled D0 may leave (almost) no good die; the need then is huge, not a division by zero
+        good[:, p] = np.maximum(good_dies_per_wafer(product, scenario.node(product.node), mature[product.node]),
+                                EPS)
     pkg_yield = np.ones((samples, len(x.products)))                            # S × P
     for p in made:
-        pkg_yield[:, p] = v.line_yield[:, x.lines.index(x.product_line[p])]
+        pkg_yield[:, p] = np.maximum(v.line_yield[:, x.lines.index(x.product_line[p])], EPS)
 
     # the fab company's capacity from the fixed builds, with the samples' lead times and learning
     capacity, effective, online = _capacity(scenario, plan, x, v)
@@ -190,7 +186,7 @@ def evaluate_fixed(scenario: Scenario, plan: Plan, table: np.ndarray) -> pd.Data
     offer_price = offer_prices(scenario, x.quarters, v.wafer_price)              # S × offers × T
     own, bought_wafers = _allocate(x, ratio, own_plan, foundry_plan, reserved, effective * saturation[:, None],
                                    offer_price)
-    spare = np.minimum(_site_series(plan, x, "spare_starts")[None],
+    spare = np.minimum(grid(plan.capacity, "site", x.sites, quarters, "spare_starts")[None],
                        np.maximum(effective * saturation[:, None] - own.sum(axis=2), 0.0))
 
     # what leaves the fabs: cleared through the queue where the cycle time depends on load
@@ -208,18 +204,17 @@ def evaluate_fixed(scenario: Scenario, plan: Plan, table: np.ndarray) -> pd.Data
     # the buyer: dies → bank → packages, and what it all costs
     demand = x.demand[None] * v.demand_scale[:, :, None]                        # S × P × T
     entering = leaving.sum(axis=1) + bought_wafers.sum(axis=1)                   # S × P × T (mature-eq)
-    packages, bought = _package(scenario, plan, x, v, entering, good, demand, pkg_yield)
+    bought = np.minimum(grid(plan.supply, "product", x.products, quarters, "bought")[None]
+                        * v.demand_scale[:, :, None], x.bought_cap[None])
+    packages = _package(plan, x, v, entering, good, demand, pkg_yield)
     delivered = packages * pkg_yield[:, :, None] + bought
     quantities = BuyerQuantities(packages=packages, bought=bought, delivered=delivered,
                                  reserved=np.broadcast_to(reserved, bought_wafers.sum(axis=2).shape),
                                  used=bought_wafers.sum(axis=2))
-    paid = operating["wafer_revenue_usd"] + operating["take_or_pay_usd"]
-    costs = buyer_costs(scenario, quantities, paid, plan.packaging_builds, v.wafer_price, v.market)
-    cost = sum(per_quarter(costs, kind) for kind in BUYER_COSTS)
-    rate = scenario.finance.discount_rate
-    value = present_value(per_quarter(costs, "market_value_usd"), rate)
-    records = {"sample": np.arange(samples), "fabco_npv_usd": npv,
-               "buyer_net_usd": value - present_value(np.broadcast_to(cost, (samples, horizon)), rate),
+    costs = buyer_costs(scenario, quantities, paid_by_buyer(operating), plan.packaging_builds, v.wafer_price,
+                        v.market)
+    value, cost = net_value(scenario, costs)
+    records = {"sample": np.arange(samples), "fabco_npv_usd": npv, "buyer_net_usd": value - cost,
                "unmet": (demand - delivered).clip(min=0).sum(axis=(1, 2))}
     for j in range(table.shape[1]):
         records[f"input_{j}"] = table[:, j]
@@ -261,12 +256,9 @@ def _site_learning(scenario: Scenario, i: int, x: PlanInputs, v: _Inputs, n: int
     """A site's learning factor per sample and age: the node's sampled D0, with an operator's
     ramp D0 and learning rate where it has its own."""
     site = scenario.sites[i]
-    ramp, _, rate = site_d0(site, scenario)
-    operator = scenario.operator(site.operator)
-    own = operator is not None and operator.defect_density is not None
-    d0 = (np.full((len(v.lead), 1), ramp) if own else v.d0["ramp_per_cm2"][:, n, None],
-          v.d0["mature_per_cm2"][:, n, None],
-          np.full((len(v.lead), 1), rate) if own else v.d0["learning_rate_per_q"][:, n, None])
+    sampled = tuple(v.d0[f][:, n, None] for f in ("ramp_per_cm2", "mature_per_cm2", "learning_rate_per_q"))
+    ramp, mature, rate = site_d0(site, scenario, sampled)
+    d0 = tuple(np.broadcast_to(np.asarray(d, dtype=float), mature.shape) for d in (ramp, mature, rate))
     return site_learning(scenario, site, x.demand, x.horizon, d0)
 
 
@@ -340,20 +332,17 @@ def _cleared(x: PlanInputs, own: np.ndarray, spare: np.ndarray, effective: np.nd
     return out
 
 
-def _package(scenario: Scenario, plan: Plan, x: PlanInputs, v: _Inputs, entering: np.ndarray, good: np.ndarray,
-             demand: np.ndarray, pkg_yield: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Packages started and accelerators bought per sample, product and quarter: dies ready
-    (delayed by the fab's and the packaging's cycle time) wait in a bank and are packaged up to
-    the demand, the lines' capacity (with the plan's expansions) and the HBM available."""
+def _package(plan: Plan, x: PlanInputs, v: _Inputs, entering: np.ndarray, good: np.ndarray,
+             demand: np.ndarray, pkg_yield: np.ndarray) -> np.ndarray:
+    """Packages started per sample, product and quarter: dies ready (delayed by the fab's and
+    the packaging's cycle time) wait in a bank and are packaged up to the demand, the lines'
+    capacity (with the plan's expansions) and the HBM available."""
     samples = len(demand)
     packages = np.zeros_like(demand)
-    bought = np.minimum(demand, np.where(x.made[:, None], 0.0, np.nan_to_num(x.bought_cap, posinf=1e30))[None])
     ready = np.zeros_like(demand)
     for p in np.nonzero(x.made)[0]:
         ready[:, p] = delayed(entering[:, p] * good[:, p, None], x.cycle_q[p])
-    line_cap = (plan.packaging.pivot_table(index="line", columns="quarter", values="capacity_wafers", aggfunc="sum")
-                .reindex(index=x.lines, columns=[str(q) for q in x.quarters]).fillna(0.0).to_numpy()
-                if len(plan.packaging) else np.zeros((0, x.horizon)))
+    line_cap = grid(plan.packaging, "line", x.lines, [str(q) for q in x.quarters], "capacity_wafers")
     bank = np.zeros((samples, len(x.products)))
     dies = x.dies_per_package[None]
     for t in range(x.horizon):
@@ -371,4 +360,4 @@ def _package(scenario: Scenario, plan: Plan, x: PlanInputs, v: _Inputs, entering
             wanted[:, on] *= scale[:, None]
         packages[:, :, t] = wanted
         bank = bank - wanted * dies
-    return packages, bought
+    return packages

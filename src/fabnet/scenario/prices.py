@@ -4,9 +4,9 @@ company charges the buyer under the offtake contract, what other customers pay f
 wafers, and the standard cost behind a cost-plus price. All in USD per wafer, one value per
 quarter.
 
-Each takes optional `node_prices`: node id → market wafer price per quarter, with any leading
-axes (the fixed-plan risk model passes one row per sample); the result then has those axes in
-front.
+The price functions take optional `prices`: node id → market wafer price per quarter, with any
+leading axes (the fixed-plan risk model passes one row per sample); the result then has those
+axes in front.
 """
 
 from __future__ import annotations

@@ -536,7 +536,7 @@ class Offtake(Frozen):
     price: Literal["indexed", "fixed", "cost_plus"] = Field(
         default="indexed", description="indexed: a share of the node's market wafer price; "
         "fixed: fixed_price_usd per node; cost_plus: the site's standard cost per wafer at full "
-        "load (opex, operator fee per wafer, depreciation) times 1 + markup.")
+        "load (variable and fixed opex, operator fee per wafer, depreciation) times 1 + markup.")
     share_of_market_price: PositiveFloat = Field(
         default=1.0, description="indexed: price as a share of the market wafer price (0.9 = 10 % "
         "below what a foundry charges).")
