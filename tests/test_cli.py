@@ -70,6 +70,32 @@ def test_error_text_in_brackets_is_printed_as_is(tmp_path):
     assert "found:    [a]" in result.stderr
 
 
+@pytest.mark.parametrize("name", ["x[/b].yaml", "[blink]evil.yaml", ":warning:.yaml"])
+def test_file_names_are_printed_as_they_are(tmp_path, name):
+    """Names once went through rich markup: `x[/b].yaml` crashed, `[blink]` vanished, and
+    `:warning:` became an emoji."""
+    path = tmp_path / name
+    path.parent.mkdir(exist_ok=True)  # "x[/b].yaml" is the file "b].yaml" in a folder "x["
+    path.write_text(MINIMAL.read_text())
+    result = invoke("validate", str(path))
+    assert result.exit_code == 0, result.output
+    assert f"{path} is a valid scenario" in result.stdout
+
+
+def test_values_in_errors_are_printed_as_they_are(tmp_path):
+    result = invoke("validate", str(MINIMAL), "--set", "name='[b]x[/b] :warning:'")
+    assert result.exit_code == 2
+    assert "found:    '[b]x[/b] :warning:'" in result.stderr
+
+
+@pytest.mark.parametrize(("store", "message"), [("/etc/passwd", "is not a fabnet results store"),
+                                                 ("/tmp", "is a folder; give a file")])
+def test_a_store_that_is_not_one_is_one_clear_error(store, message):
+    result = invoke("runs", "list", "--store", store)
+    assert result.exit_code == 2
+    assert message in result.stderr and "Traceback" not in result.output
+
+
 def test_validate_missing_file_exits_2():
     result = invoke("validate", "no/such/scenario.yaml")
     assert result.exit_code == 2

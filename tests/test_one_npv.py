@@ -14,7 +14,7 @@ from fabnet.pipeline import plan_network
 from fabnet.risk.fixed import evaluate_fixed
 from fabnet.risk.sampling import neutral_row
 from fabnet.scenario import load_scenario
-from fabnet.store import Store
+from fabnet.store import open_store
 from tests.conftest import TIGRIS
 
 runner = CliRunner()
@@ -30,7 +30,7 @@ def test_plan_finance_run_and_a_neutral_risk_sample_report_one_fab_company_npv(t
     ran = runner.invoke(app, ["run", str(TIGRIS), "--no-check", "--store", str(tmp_path / "s.duckdb"),
                               "--report-dir", str(tmp_path)])
     assert ran.exit_code == 0, ran.output
-    with Store(tmp_path / "s.duckdb", read_only=True) as store:
+    with open_store(tmp_path / "s.duckdb", read_only=True) as store:
         from_run = store.run(1).figures["fabco_npv_usd"]
     s = load_scenario(TIGRIS)
     from_risk = evaluate_fixed(s, plan_network(s), neutral_row(s)[None, :])["fabco_npv_usd"].iloc[0]

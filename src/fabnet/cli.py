@@ -15,29 +15,26 @@ from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
-import pandas as pd
 import typer
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from fabnet import __version__
 from fabnet.core import format as fmt
 from fabnet.chips import DPW_FORMULAS, YIELD_MODELS, Harvest, YieldSpec, die_economics, package_cost
 from fabnet.core.errors import FabnetError
-from fabnet.finance import Financials
-from fabnet.pipeline import (
-    plan_finance,
-    plan_network,
-    product_economics,
-    wafer_demand,
-)
-from fabnet.plan import Plan, SolveOptions
-from fabnet.plan.inputs import DAYS_PER_QUARTER
 from fabnet.scenario import Scenario, load_scenario
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from fabnet.check import PlanCheck
+    from fabnet.finance import Financials
+    from fabnet.plan import Plan, SolveOptions
+
+# The planner, finance and pandas are imported where a command needs them: they take two
+# seconds to import, and `--help` or `validate` should not wait for them.
 
 DEFAULT_SCENARIO = Path("scenarios/tigris.yaml")
 
@@ -53,8 +50,16 @@ app = typer.Typer(
     rich_markup_mode="markdown",
 )
 # Piped output (files, CI logs) gets room for the wide tables instead of rich's 80 columns.
-out = Console(width=None if sys.stdout.isatty() else 140)
-err = Console(stderr=True, width=None if sys.stderr.isatty() else 140)
+# Markup and emoji codes are off: file names, ids and values a user wrote are printed as they
+# are ("x[/b].yaml", ":warning:"); styles come from Text objects (`styled`).
+out = Console(width=None if sys.stdout.isatty() else 140, markup=False, emoji=False, highlight=False)
+err = Console(stderr=True, width=None if sys.stderr.isatty() else 140, markup=False, emoji=False,
+              highlight=False)
+
+
+def styled(*parts: str | tuple[str, str]) -> Text:
+    """Text from plain strings and (string, style) pairs, e.g. styled(("✓", "green"), " done")."""
+    return Text.assemble(*parts)
 
 ScenarioFile = Annotated[
     Path, typer.Argument(help="Scenario YAML file, e.g. scenarios/tigris.yaml.", show_default=True)
@@ -75,7 +80,7 @@ def _user_errors() -> Iterator[None]:
     try:
         yield
     except FabnetError as exc:
-        err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
+        err.print(styled(("error:", "bold red"), f" {exc}"), soft_wrap=True)
         raise typer.Exit(exc.exit_code) from None
 
 
@@ -109,14 +114,14 @@ def validate(file: ScenarioFile, overrides: Overrides = None) -> None:
     """
     with _user_errors():
         scenario = load_scenario(file, overrides or ())
-    out.print(f"[green]✓[/] {file} is a valid scenario")
+    out.print(styled(("✓", "green"), f" {file} is a valid scenario"))
     _print_summary(scenario)
 
 
 def _print_summary(s: Scenario) -> None:
     h = s.horizon
     periods = h.periods
-    out.print(f"[bold]{escape(s.name)}[/]: {escape(s.description)}".rstrip(": "))
+    out.print(styled((s.name, "bold"), f": {s.description}" if s.description else ""))
     out.print(f"horizon {h.start} → {h.end} ({h.quarters} quarters), seed {s.seed}")
     table = _table("section", "entries", text_columns=2)
     table.add_row("nodes", "; ".join(
@@ -472,7 +477,7 @@ def _print_frame(frame: pd.DataFrame, title: str) -> None:
 def _cell(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:,.3f}" if abs(value) < 10 else f"{value:,.1f}"
-    return escape(str(value))
+    return str(value)
 
 
 # --- wafers and run ------------------------------------------------------------------------
@@ -499,6 +504,8 @@ def wafers(
 
     Example: `fabnet wafers scenarios/tigris.yaml --by quarter --fab-age-q 0` (a new fab's yield).
     """
+    from fabnet.pipeline import product_economics, wafer_demand
+
     with _user_errors():
         scenario = load_scenario(file, overrides or ())
     economics = product_economics(scenario, fab_age_q)
@@ -549,6 +556,9 @@ def plan(
 
     Example: `fabnet plan scenarios/tigris.yaml --gap 0.005 --set sites.arizona.mandatory=true`
     """
+    from fabnet.pipeline import plan_finance
+    from fabnet.plan import SolveOptions
+
     with _user_errors():
         scenario = load_scenario(file, overrides or ())
         result = _solve_with_status(scenario, SolveOptions(time_limit, gap, threads), cycle_time.value)
@@ -574,6 +584,9 @@ def finance(
 
     Example: `fabnet finance scenarios/tigris.yaml --set funding.reinvest_operating_cash=false`
     """
+    from fabnet.pipeline import plan_finance
+    from fabnet.plan import SolveOptions
+
     with _user_errors():
         scenario = load_scenario(file, overrides or ())
         result = _solve_with_status(scenario, SolveOptions(time_limit, gap))
@@ -591,14 +604,16 @@ def finance(
     _print_finance(scenario, money)
 
 
-StorePath = Annotated[Path, typer.Option("--store", help="DuckDB results store (created if missing).")]
+StorePath = Annotated[str, typer.Option(
+    "--store", help="Results store: a DuckDB file (created when a run is stored), or a PostgreSQL "
+    "address postgresql://user:password@host/database for a team.")]
 
 
 @app.command()
 def run(
     file: ScenarioFile = DEFAULT_SCENARIO,
     overrides: Overrides = None,
-    store: StorePath = Path("fabnet.duckdb"),
+    store: StorePath = "fabnet.duckdb",
     report_dir: Annotated[Path, typer.Option(help="Folder for the HTML report.")] = Path("reports"),
     cycle_time: CycleTimeOption = CycleTime.load,
     check: Annotated[bool, typer.Option(help="Check the plan on the fab simulator: the busiest own "
@@ -618,35 +633,62 @@ def run(
     Example: `fabnet run scenarios/tigris.yaml --set offtake.share_of_market_price=1.0`
     """
     from fabnet.pipeline import main_job
-    from fabnet.report import write_report
-    from fabnet.store import Store
+    from fabnet.plan import SolveOptions
 
     with _user_errors():
         scenario = load_scenario(file, overrides or ())
-        out.print(f"[green]✓[/] {escape(str(file))} is a valid scenario: {escape(scenario.name)}, "
-                  f"{scenario.horizon.start} → {scenario.horizon.end}")
+        out.print(styled(("✓", "green"), f" {file} is a valid scenario: {scenario.name}, "
+                                         f"{scenario.horizon.start} → {scenario.horizon.end}"))
         with err.status("starting…") as status:
             job = main_job(scenario, store, SolveOptions(),
                            step=lambda name: status.update(f"{scenario.name}: {name}…"),
                            cycle_time=cycle_time.value, check=check)
             status.update(f"{scenario.name}: writing the report…")
-            with Store(store, read_only=True) as reader:
-                report_path = write_report(reader.run(job.run_id), report_dir / f"run-{job.run_id}.html")
+            report_path, report_problem = _write_run_report(store, job.run_id, report_dir)
     out.print(f"Plan: {job.plan.result.describe()}")
     figures = dict(job.figures)
     out.print(_figures_table("Decision: what the network adds, and for whom",
                              {k: figures.pop(k) for k in list(job.decision.figures())}))
     for sentence in job.decision.sentences():
-        out.print(f"  • {escape(sentence)}", highlight=False)
+        out.print(f"  • {sentence}")
     out.print(_builds_table(job.plan))
     out.print(_figures_table("Key figures", figures))
     if job.check is not None:
         out.print(_check_table(job.check))
     for message in job.messages:
         if message not in job.decision.sentences():
-            out.print(f"  • {escape(message)}", highlight=False)
-    out.print(f"run {job.run_id} stored in [bold]{escape(str(job.store))}[/]; report: "
-              f"[bold]{escape(str(report_path))}[/]")
+            out.print(f"  • {message}")
+    if job.run_id is None:
+        err.print(styled(("not stored:", "bold red"), f" {job.store_error}"), soft_wrap=True)
+        out.print(styled("the run is kept in ", (str(job.archive), "bold"), f": `fabnet runs import "
+                         f"{job.archive} --store {store}` stores it, then `fabnet report ID` draws it"))
+        raise typer.Exit(INCOMPLETE)
+    if report_problem is not None:
+        err.print(styled(("no report:", "bold red"), f" {report_problem}"), soft_wrap=True)
+        out.print(styled(f"run {job.run_id} stored in ", (str(job.store), "bold"),
+                         f"; `fabnet report {job.run_id} --store {store}` writes its report"))
+        raise typer.Exit(INCOMPLETE)
+    out.print(styled(f"run {job.run_id} stored in ", (str(job.store), "bold"), "; report: ",
+                     (str(report_path), "bold")))
+
+
+#: Exit status of a run whose work is done but not all kept where asked (stored elsewhere, or
+#: stored without its report); the message says how to finish.
+INCOMPLETE = 4
+
+
+def _write_run_report(store: str, run_id: int | None, folder: Path) -> tuple[Path | None, str | None]:
+    """The report of a stored run, or why it could not be written (the run stays stored)."""
+    from fabnet.report import write_report
+    from fabnet.store import open_store
+
+    if run_id is None:
+        return None, None
+    try:
+        with open_store(store, read_only=True) as reader:
+            return write_report(reader.run(run_id), folder / f"run-{run_id}.html"), None
+    except FabnetError as problem:
+        return None, str(problem)
 
 
 @app.command()
@@ -703,7 +745,7 @@ def deal(
                         for name in names],
                       fmt.usd(row.buyer_gain_usd))
     out.print(table)
-    out.print(escape(result.verdict), highlight=False)
+    out.print(result.verdict)
 
 
 @app.command()
@@ -721,7 +763,7 @@ def risk(
                                                    min=1)] = None,
     scheduler: Annotated[str | None, typer.Option(help="Use an existing Dask cluster, e.g. tcp://host:8786.")] = None,
     resume: Annotated[int | None, typer.Option(help="Finish the sweep of a stored run that was interrupted.")] = None,
-    store: StorePath = Path("fabnet.duckdb"),
+    store: StorePath = "fabnet.duckdb",
 ) -> None:
     """Monte-Carlo over the scenario's `uncertainty:` section: P10/P50/P90 of the fab company's
     NPV, the buyer's net value and accelerators delivered per year, the chance of meeting 90 %
@@ -735,10 +777,11 @@ def risk(
     """
     import time
 
+    import pandas as pd
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     from fabnet.pipeline import main_job, store_rows, stored_rows
-    from fabnet.risk import METHODS, SAMPLES_TABLE, SweepSpec, make_executor, run_sweep, summarise
+    from fabnet.risk import METHODS, SAMPLES_TABLE, SweepSpec, draw, make_executor, run_sweep, summarise
     from fabnet.risk.runner import missing_samples
 
     if method not in METHODS:
@@ -749,6 +792,8 @@ def risk(
             if not scenario.uncertainty:
                 raise typer.BadParameter(f"{file} has no uncertainty section to sample")
             spec = SweepSpec(samples, scenario.seed if seed is None else seed, method)
+            # a draw out of a field's range stops the sweep here, before a run is stored
+            draw(scenario, spec.samples, spec.seed, spec.method)
             with err.status("planning the base case…"):
                 run_id = main_job(scenario, store).run_id
             store_rows(store, run_id, "risk_spec", pd.DataFrame([spec.__dict__]))
@@ -776,12 +821,14 @@ def risk(
     _print_frame(summary["headline"], f"Risk of run {run_id}: {spec.samples} samples ({spec.method}, seed {spec.seed})")
     _print_frame(summary["per_year"], "Accelerators delivered per year")
     _print_frame(summary["tornado"], "What moves the fab company's NPV most (rank correlation)")
-    out.print(f"samples stored with run {run_id} in [bold]{store}[/]; `fabnet report {run_id}` draws them")
+    out.print(styled(f"samples stored with run {run_id} in ", (str(store), "bold"),
+                     f"; `fabnet report {run_id}` draws them"))
 
 
 def _fixed_plan_sweep(scenario: Scenario, run_id: int, store: Path, spec) -> None:  # type: ignore[no-untyped-def]
     """Keep the stored base plan's builds; recompute every sample's outcomes at once."""
-    from fabnet.pipeline import store_rows, stored_rows
+    from fabnet.pipeline import plan_network, store_rows, stored_rows
+    from fabnet.plan import SolveOptions
     from fabnet.risk import SAMPLES_TABLE, draw, summarise
     from fabnet.risk.fixed import Unsupported, evaluate_fixed
 
@@ -798,7 +845,8 @@ def _fixed_plan_sweep(scenario: Scenario, run_id: int, store: Path, spec) -> Non
                  f"({spec.method}, seed {spec.seed})")
     _print_frame(summary["per_year"], "Accelerators delivered per year")
     _print_frame(summary["tornado"], "What moves the fab company's NPV most (rank correlation)")
-    out.print(f"samples stored with run {run_id} in [bold]{store}[/]; `fabnet report {run_id}` draws them")
+    out.print(styled(f"samples stored with run {run_id} in ", (str(store), "bold"),
+                     f"; `fabnet report {run_id}` draws them"))
 
 
 def _stored_sweep(store: Path, run_id: int):  # type: ignore[no-untyped-def]
@@ -807,9 +855,9 @@ def _stored_sweep(store: Path, run_id: int):  # type: ignore[no-untyped-def]
 
     from fabnet.risk import SweepSpec
     from fabnet.scenario.schema import Scenario
-    from fabnet.store import Store
+    from fabnet.store import open_store
 
-    with Store(store, read_only=True) as s:
+    with open_store(store, read_only=True) as s:
         stored = s.run(run_id)
     spec_table = stored.tables.get("risk_spec")
     if spec_table is None or spec_table.empty:
@@ -824,63 +872,83 @@ app.add_typer(runs_app, name="runs")
 
 
 @runs_app.command("list")
-def runs_list(store: StorePath = Path("fabnet.duckdb")) -> None:
+def runs_list(store: StorePath = "fabnet.duckdb") -> None:
     """Every run in the store, oldest first."""
-    from fabnet.store import Store
+    from fabnet.store import open_store
 
-    with _user_errors(), Store(store, read_only=True) as s:
+    with _user_errors(), open_store(store, read_only=True) as s:
         _print_frame(s.runs(), f"Runs in {store}")
+
+
+@runs_app.command("import")
+def runs_import(file: Annotated[Path, typer.Argument(help="A run kept in a file (.fabnetrun) when no store "
+                                                    "would take it.")],
+                store: StorePath = "fabnet.duckdb") -> None:
+    """Store a run that `fabnet run` kept in a file of its own (the store was busy, full or could
+    not be written), as a new run with its original time and figures.
+
+    Example: `fabnet runs import tigris-20261202T101500.fabnetrun --store fabnet.duckdb`
+    """
+    from fabnet.store import open_store
+    from fabnet.store.archive import read_archive
+
+    with _user_errors():
+        meta, tables = read_archive(file)
+        with open_store(store) as s:
+            run_id = s.save_run(meta, tables)
+    out.print(styled(f"{file} stored as run {run_id} in ", (str(store), "bold"),
+                     f"; `fabnet report {run_id} --store {store}` draws it"))
 
 
 @runs_app.command("show")
 def runs_show(run_id: Annotated[int, typer.Argument(help="Run id (see `fabnet runs list`).")],
-              store: StorePath = Path("fabnet.duckdb")) -> None:
+              store: StorePath = "fabnet.duckdb") -> None:
     """A run's provenance and key figures."""
     from fabnet.report import format_figure, label
-    from fabnet.store import Store
+    from fabnet.store import open_store
 
-    with _user_errors(), Store(store, read_only=True) as s:
+    with _user_errors(), open_store(store, read_only=True) as s:
         stored = s.run(run_id)
     table = _table("", "value")
     for key in ("run_id", "created_at", "scenario_name", "scenario_hash", "seed", "fabnet_version", "solver_status"):
-        table.add_row(key.replace("_", " "), escape(str(stored.meta[key])))
+        table.add_row(key.replace("_", " "), str(stored.meta[key]))
     for key, value in stored.figures.items():
-        table.add_row(escape(label(key)), escape(format_figure(key, value)))
+        table.add_row(label(key), format_figure(key, value))
     out.print(table)
 
 
 @runs_app.command("compare")
 def runs_compare(a: Annotated[int, typer.Argument(help="First run id.")],
                  b: Annotated[int, typer.Argument(help="Second run id.")],
-                 store: StorePath = Path("fabnet.duckdb")) -> None:
+                 store: StorePath = "fabnet.duckdb") -> None:
     """The key figures of two runs side by side, with their difference."""
     from fabnet.report import format_difference, format_figure, label
-    from fabnet.store import Store
+    from fabnet.store import open_store
 
-    with _user_errors(), Store(store, read_only=True) as s:
+    with _user_errors(), open_store(store, read_only=True) as s:
         table = s.compare(a, b)
     view = _table("figure", f"run {a}", f"run {b}", "difference", title=f"Run {a} against run {b}")
     for key, first, second, difference in table.itertuples(index=False):
-        view.add_row(escape(label(key)), escape(format_figure(key, first)), escape(format_figure(key, second)),
-                     escape(format_difference(key, first, second, difference)))
+        view.add_row(label(key), format_figure(key, first), format_figure(key, second),
+                     format_difference(key, first, second, difference))
     out.print(view)
 
 
 @app.command()
 def report(run_id: Annotated[int, typer.Argument(help="Run id (see `fabnet runs list`).")],
-           store: StorePath = Path("fabnet.duckdb"),
+           store: StorePath = "fabnet.duckdb",
            output: Annotated[Path | None, typer.Option(help="HTML file to write.")] = None) -> None:
     """Write the self-contained HTML report of a stored run (plotly.js inlined: opens offline)."""
     from fabnet.report import write_report
-    from fabnet.store import Store
+    from fabnet.store import open_store
 
-    with _user_errors(), Store(store, read_only=True) as s:
+    with _user_errors(), open_store(store, read_only=True) as s:
         path = write_report(s.run(run_id), output or Path("reports") / f"run-{run_id}.html")
-    out.print(f"report: [bold]{path}[/]")
+    out.print(styled("report: ", (str(path), "bold")))
 
 
 @app.command()
-def serve(store: StorePath = Path("fabnet.duckdb"),
+def serve(store: StorePath = "fabnet.duckdb",
           host: Annotated[str, typer.Option(help="Address to bind; loopback unless you say otherwise.")] = "127.0.0.1",
           port: Annotated[int, typer.Option(help="Port.", min=1, max=65535)] = 8050) -> None:
     """A read-only web dashboard over the store: the runs, a run's report, two runs compared.
@@ -898,6 +966,8 @@ def serve(store: StorePath = Path("fabnet.duckdb"),
 
 
 def _solve_with_status(scenario: Scenario, options: SolveOptions, cycle_time: str = "load") -> Plan:
+    from fabnet.pipeline import plan_network
+
     with err.status(f"Planning {scenario.name}: building the model and solving with HiGHS "
                     f"(gap {options.mip_gap:.1%}, limit {options.time_limit_s:g} s)…"):
         return plan_network(scenario, options, cycle_time)
@@ -923,7 +993,7 @@ def _figures_table(title: str, figures: dict[str, object]) -> Table:
 
     table = _table("figure", "value", title=title)
     for key, value in figures.items():
-        table.add_row(escape(label(key)), escape(format_figure(key, value)))
+        table.add_row(label(key), format_figure(key, value))
     return table
 
 
@@ -941,7 +1011,7 @@ def _builds_table(p: Plan) -> Table:
 
 def _print_plan(scenario: Scenario, p: Plan, money: Financials) -> None:
     style = "green" if p.optimal else "yellow"
-    out.print(f"\n[bold]Plan[/]: [{style}]{p.result.describe()}[/]")
+    out.print(styled("\n", ("Plan", "bold"), ": ", (p.result.describe(), style)))
     out.print(_builds_table(p))
 
     supply = p.supply.groupby(["product", "year"], sort=False)[["demand", "made", "bought", "delivered",
@@ -970,9 +1040,9 @@ def _print_plan(scenario: Scenario, p: Plan, money: Financials) -> None:
               f"{fmt.usd(money.fabco.metrics['fabco_npv_usd'])} (finance, as `fabnet finance` and `fabnet run`); "
               f"planner objective: system cost {fmt.usd(p.objective_usd)} (present value)")
     if p.messages:
-        out.print("[bold]Shortfalls[/]")
+        out.print(styled(("Shortfalls", "bold")))
         for message in p.messages:
-            out.print(f"  • {escape(message)}", highlight=False)
+            out.print(f"  • {message}")
     else:
         out.print("All demand is met.")
 
@@ -1036,7 +1106,7 @@ def _print_finance(scenario: Scenario, money: Financials) -> None:
     out.print(investors)
     for note in [m.get("fabco_irr_note"), *money.fabco.investors["irr_note"]]:
         if note:
-            out.print(f"  • {escape(str(note))}", highlight=False)
+            out.print(f"  • {note}")
     b = money.buyer.quarterly.groupby("year").sum(numeric_only=True)
     buyer = _table("year", "fab company wafers", "foundry", "design+masks", "HBM", "packaging", "bought",
                    "delivered", "market value", title="The buyer: costs per year")
@@ -1053,7 +1123,7 @@ def _print_finance(scenario: Scenario, money: Financials) -> None:
                          fmt.usd(row.market_price_usd))
     out.print(products)
     for message in money.messages:
-        out.print(f"  • [yellow]{escape(message)}[/]")
+        out.print(styled((f"  • {message}", "yellow")))
 
 
 def _print_economics(economics: pd.DataFrame, basis: str) -> None:
@@ -1092,6 +1162,8 @@ def _print_wafer_report(
 
 
 def _print_wafers_per_node(scenario: Scenario, table: pd.DataFrame, by: Period) -> None:
+    from fabnet.plan.inputs import DAYS_PER_QUARTER
+
     key = "year" if by is Period.year else "quarter"
     months = 12 if by is Period.year else 3
     per_node = table.groupby(["node", key], sort=False)["wafer_starts"].sum().unstack(key)

@@ -234,12 +234,17 @@ def decide(scenario: Scenario, options: SolveOptions = SolveOptions(), cycle_tim
 
 @dataclass(frozen=True)
 class JobResult:
-    run_id: int
-    store: Path
+    """A finished main job: stored as `run_id` in `store`, or, when no store would take it, kept
+    in the file `archive` (run_id None) with `store_error` saying why."""
+
+    run_id: int | None
+    store: str
     decision: Decision
     figures: dict[str, object]
     messages: list[str]
     check: PlanCheck | None = None
+    archive: Path | None = None
+    store_error: str | None = None
 
     @property
     def plan(self) -> Plan:
@@ -260,10 +265,8 @@ def main_job(scenario: Scenario, store_path: str | Path, options: SolveOptions =
              check: bool = True) -> JobResult:
     """validate (done by the caller) → plan, and plan without fabs → both parties' money → the
     deal → check the plan on the fab simulator (when `check` and the SMT2020 data is there) →
-    simulate (when asked) → store. The report is drawn from the store by its reader
-    (fabnet.report), not here."""
-    from fabnet.store import Store
-
+    simulate (when asked) → store (store_run: waiting for other processes, or keeping the run in
+    a file of its own). The report is drawn from the store by its reader (fabnet.report)."""
     decision = decide(scenario, options, cycle_time, step)
     plan = decision.plan
     tables = run_tables(scenario, decision)
@@ -288,10 +291,31 @@ def main_job(scenario: Scenario, store_path: str | Path, options: SolveOptions =
             "scenario_text": text, "seed": scenario.seed, "fabnet_version": __version__,
             "solver_status": plan.result.describe(), "solver_gap": plan.result.gap,
             "figures": figures}
-    with Store(store_path) as store:
-        run_id = store.save_run(meta, tables)
-    return JobResult(run_id, Path(store_path), decision, figures, list(tables["messages"]["message"]),
-                     None if isinstance(checked, str) else checked)
+    run_id, archive, error = store_run(store_path, meta, tables, step)
+    return JobResult(run_id, str(store_path), decision, figures, list(tables["messages"]["message"]),
+                     None if isinstance(checked, str) else checked, archive, error)
+
+
+def store_run(store_path: str | Path, meta: dict[str, object], tables: dict[str, pd.DataFrame],
+              step: Callable[[str], None] = lambda name: None) -> tuple[int | None, Path | None, str | None]:
+    """Store a finished run, waiting while other processes hold the store; if it cannot be
+    stored in the end, keep it in a file beside the store (or in the current or the temporary
+    folder). Returns (run id, None, None), or (None, the file, why it was not stored)."""
+    from fabnet.store import StoreError, open_store
+    from fabnet.store.archive import archive_path, write_archive
+
+    def waiting(seconds: float) -> None:
+        step(f"storing: the store is in use by another process, waiting ({seconds:.0f} s)")
+
+    try:
+        with open_store(store_path, waiting=waiting) as store:
+            return store.save_run(meta, tables), None, None
+    except StoreError as error:
+        name = str(meta.get("scenario_name", "run"))
+        try:
+            return None, write_archive(meta, tables, archive_path(store_path, name)), str(error)
+        except OSError as failed:
+            raise StoreError(f"{error}; and no folder would take the run as a file either ({failed})") from None
 
 
 def run_tables(scenario: Scenario, decision: Decision) -> dict[str, pd.DataFrame]:
@@ -398,15 +422,15 @@ def simulation_tables(scenario: Scenario) -> dict[str, pd.DataFrame]:
 
 def stored_rows(store_path: str | Path, run_id: int, table: str) -> pd.DataFrame | None:
     """A result table of a stored run (None when the run has none yet)."""
-    from fabnet.store import Store
+    from fabnet.store import open_store
 
-    with Store(store_path) as store:
+    with open_store(store_path, read_only=True) as store:
         return store.run(run_id).tables.get(table)
 
 
 def store_rows(store_path: str | Path, run_id: int, table: str, frame: pd.DataFrame) -> None:
     """Add rows to a stored run's result table, in one transaction."""
-    from fabnet.store import Store
+    from fabnet.store import open_store
 
-    with Store(store_path) as store:
+    with open_store(store_path) as store:
         store.save_rows(run_id, table, frame)

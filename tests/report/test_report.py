@@ -5,12 +5,12 @@ from __future__ import annotations
 import pandas as pd
 
 from fabnet.report import FIGURES, figures, report_html, write_report
-from fabnet.store import Store, StoredRun
+from fabnet.store import StoredRun, open_store
 
 
 def test_report_holds_every_figure_the_run_has_data_for(store_with_runs, tmp_path):
     path, _ = store_with_runs
-    with Store(path, read_only=True) as store:
+    with open_store(path, read_only=True) as store:
         run = store.run(1)
     page = write_report(run, tmp_path / "r.html").read_text()
     # no simulation, no sweep, no load curve on the tiny node; a plan check when SMT2020 is here

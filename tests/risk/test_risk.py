@@ -4,6 +4,7 @@ with an analytic answer."""
 from __future__ import annotations
 
 import math
+import os
 
 import numpy as np
 import pandas as pd
@@ -204,3 +205,76 @@ def test_fixed_plan_refuses_inputs_it_cannot_vary():
                                     "low": 1000, "high": 2000}]))
     with pytest.raises(Unsupported, match="use --reoptimise"):
         evaluate_fixed(s, plan_network(s), draw(s, 4, 1))
+
+
+def _processes() -> dict[int, tuple[int, str]]:
+    """pid → (parent pid, state) of every process, from /proc."""
+    table = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as stat:
+                    fields = stat.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            table[int(entry)] = (int(fields[1]), fields[0])
+    return table
+
+
+def _descendants(pid: int) -> set[int]:
+    table, found, frontier = _processes(), set(), {pid}
+    while frontier:
+        frontier = {child for child, (parent, _) in table.items() if parent in frontier} - found
+        found |= frontier
+    return found
+
+
+def _alive(pids: set[int]) -> set[int]:
+    table = _processes()
+    return {pid for pid in pids if pid in table and table[pid][1] != "Z"}
+
+
+@pytest.mark.parametrize("executor", [["--workers", "2"], ["--dask-local", "2"]])
+def test_a_killed_sweep_leaves_no_worker_behind(tmp_path, executor):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    import yaml
+
+    path = tmp_path / "risky.yaml"
+    path.write_text(yaml.safe_dump(tiny(uncertainty=[DEMAND_NOISE])))
+    sweep = subprocess.Popen([sys.executable, "-m", "fabnet", "risk", str(path), "--samples", "400", "--reoptimise",
+                              *executor, "--store", str(tmp_path / "s.duckdb")],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline, workers = time.monotonic() + 120, set()
+    while time.monotonic() < deadline and len(workers) < 2:
+        time.sleep(0.5)
+        workers = _alive(_descendants(sweep.pid))
+    assert len(workers) >= 2, "the sweep never started its workers"
+    time.sleep(2)  # well into the sweep
+    workers = _alive(_descendants(sweep.pid))
+    os.kill(sweep.pid, signal.SIGKILL)
+    sweep.wait()
+    deadline = time.monotonic() + 30
+    while _alive(workers) and time.monotonic() < deadline:
+        time.sleep(0.25)
+    assert _alive(workers) == set()
+
+
+@pytest.mark.parametrize("override", ["uncertainty[5].high=.nan", "uncertainty[0].sigma=3"])
+def test_a_sweep_whose_draws_would_be_nonsense_stops_before_storing(tmp_path, override):
+    """A NaN bound once gave a sweep that exited 0 printing nan; a wide lognormal draws demand
+    past its bound. Both are one error, and nothing is planned or stored."""
+    from typer.testing import CliRunner
+
+    from fabnet.cli import app
+    from tests.conftest import TIGRIS
+
+    store = tmp_path / "risk.duckdb"
+    result = CliRunner().invoke(app, ["risk", str(TIGRIS), "--set", override, "--samples", "2000",
+                                      "--store", str(store)])
+    assert result.exit_code == 2, result.output
+    assert "uncertainty[" in result.stderr and "Traceback" not in result.output
+    assert not store.exists()

@@ -1,18 +1,27 @@
-"""The DuckDB results store: round trip, atomicity, comparison."""
+"""The results store, on a DuckDB file and on PostgreSQL: round trip, atomicity, comparison,
+types; then what only the shared DuckDB file needs: waiting for another process, clear errors
+for what is not a store."""
 
 from __future__ import annotations
 
+import math
+import subprocess
+import sys
+import time
+
+import numpy as np
 import pandas as pd
 import pytest
 
-from fabnet.store import Store, UnknownRun
+from fabnet.core.errors import FabnetError
+from fabnet.store import DuckStore, PgStore, StoreBusy, StoreError, UnknownRun, open_store
 
 TABLES = {"builds": pd.DataFrame({"site": ["a", "b"], "modules": [1, 2], "started": ["2025Q1", "2026Q3"]}),
           "cash": pd.DataFrame({"quarter": ["2025Q1"], "capex_usd": [1.5e9]})}
 
 
-def test_round_trip(tmp_path):
-    with Store(tmp_path / "s.duckdb") as store:
+def test_round_trip(location):
+    with open_store(location) as store:
         run_id = store.save_run({"scenario_name": "x", "seed": 7, "figures": {"npv_usd": 1.5e9}}, TABLES)
         loaded = store.run(run_id)
     assert run_id == 1
@@ -21,48 +30,88 @@ def test_round_trip(tmp_path):
         pd.testing.assert_frame_equal(loaded.tables[name], frame, check_dtype=False)
 
 
-def test_run_ids_count_up_and_survive_reopening(tmp_path):
-    path = tmp_path / "s.duckdb"
-    with Store(path) as store:
+def test_types_nan_and_missing_values_survive(location):
+    frame = pd.DataFrame({"flag": [True, False], "count": np.array([3, 4], dtype=np.int64),
+                          "share": [0.5, math.nan], "label": ["x", None],
+                          "when": pd.to_datetime(["2025-01-01", "2026-06-30"])})
+    with open_store(location) as store:
+        loaded = store.run(store.save_run({"scenario_name": "types"}, {"t": frame})).tables["t"]
+    assert loaded["flag"].tolist() == [True, False] and loaded["count"].tolist() == [3, 4]
+    assert loaded["share"].iloc[0] == 0.5 and math.isnan(loaded["share"].iloc[1])
+    assert loaded["label"].iloc[0] == "x" and pd.isna(loaded["label"].iloc[1])
+    assert pd.Timestamp(loaded["when"].iloc[1]) == pd.Timestamp("2026-06-30")
+
+
+def test_run_ids_count_up_and_survive_reopening(location):
+    with open_store(location) as store:
         store.save_run({"scenario_name": "x"}, TABLES)
-    with Store(path) as store:
+    with open_store(location) as store:
         assert store.save_run({"scenario_name": "y"}, TABLES) == 2
         assert store.runs()["scenario_name"].tolist() == ["x", "y"]
 
 
-def test_a_failure_midway_leaves_the_store_as_it_was(tmp_path, monkeypatch):
-    path = tmp_path / "s.duckdb"
-    with Store(path) as store:
+def test_a_failure_midway_leaves_the_store_as_it_was(location, monkeypatch):
+    with open_store(location) as store:
         store.save_run({"scenario_name": "kept"}, TABLES)
+        kind = type(store)
         calls = {"n": 0}
-        real_insert = Store._insert
+        real_insert = kind._insert
 
-        def failing_insert(self, con, name, run_id, frame):
+        def failing_insert(self, *args):
             calls["n"] += 1
             if calls["n"] == 2:  # the first table is written, then the crash
                 raise RuntimeError("disk on fire")
-            return real_insert(self, con, name, run_id, frame)
+            return real_insert(self, *args)
 
-        monkeypatch.setattr(Store, "_insert", failing_insert)
+        monkeypatch.setattr(kind, "_insert", failing_insert)
         with pytest.raises(RuntimeError, match="disk on fire"):
             store.save_run({"scenario_name": "lost"}, TABLES)
-    with Store(path) as store:
+    monkeypatch.undo()
+    with open_store(location) as store:
         assert store.runs()["scenario_name"].tolist() == ["kept"]
         assert len(store.run(1).tables["builds"]) == 2
         with pytest.raises(UnknownRun):
             store.run(2)
 
 
-def test_unknown_run_lists_the_known_ones(tmp_path):
-    with Store(tmp_path / "s.duckdb") as store:
+def test_unknown_run_lists_the_known_ones(location):
+    with open_store(location) as store:
         store.save_run({"scenario_name": "x"}, TABLES)
         with pytest.raises(UnknownRun, match="runs: 1"):
             store.run(5)
 
 
+def test_a_table_first_stored_empty_takes_the_types_of_later_rows(location):
+    with open_store(location) as store:
+        first = store.save_run({"scenario_name": "a"}, {"t": pd.DataFrame(columns=["node", "load"])})
+        second = store.save_run({"scenario_name": "b"}, {"t": pd.DataFrame({"node": ["N3"], "load": [0.5]})})
+        assert store.run(first).tables["t"].empty
+        assert store.run(second).tables["t"].to_dict("records") == [{"node": "N3", "load": 0.5}]
+
+
+def test_rows_added_to_a_run_later_and_new_columns(location):
+    with open_store(location) as store:
+        run_id = store.save_run({"scenario_name": "sweep"}, {})
+        store.save_rows(run_id, "samples", pd.DataFrame({"sample": [0], "npv": [1.0]}))
+        store.save_rows(run_id, "samples", pd.DataFrame({"sample": [1], "npv": [2.0], "irr": [0.1]}))
+        rows = store.run(run_id).tables["samples"].sort_values("sample")
+    assert rows["npv"].tolist() == [1.0, 2.0] and pd.isna(rows["irr"].iloc[0]) and rows["irr"].iloc[1] == 0.1
+
+
+def test_a_whole_main_job_round_trips(location):
+    from fabnet.pipeline import main_job
+    from tests.plan.conftest import scenario, tiny
+
+    job = main_job(scenario(tiny()), location, check=False)
+    with open_store(location, read_only=True) as store:
+        stored = store.run(job.run_id)
+    assert stored.figures["fabco_npv_usd"] == pytest.approx(job.figures["fabco_npv_usd"])
+    pd.testing.assert_frame_equal(stored.tables["supply"], job.plan.supply, check_dtype=False)
+
+
 def test_compare_two_stored_plans(store_with_runs):
     path, jobs = store_with_runs
-    with Store(path, read_only=True) as store:
+    with open_store(path, read_only=True) as store:
         table = store.compare(1, 2).set_index("figure")
         assert table.loc["fabco_npv_usd", "run 1"] == pytest.approx(jobs[0].money.metrics["fabco_npv_usd"])
         assert table.loc["fabco_npv_usd", "difference"] == pytest.approx(
@@ -73,28 +122,83 @@ def test_compare_two_stored_plans(store_with_runs):
             "deal_points", "wafer_demand"} <= set(stored.tables)
 
 
+def test_open_store_picks_the_backend_by_address(tmp_path):
+    with open_store(tmp_path / "s.duckdb") as store:
+        assert isinstance(store, DuckStore)
+    assert PgStore.__name__ == "PgStore"  # postgresql:// addresses, covered by the `location` cases
+
+
 def test_read_only_store_that_does_not_exist(tmp_path):
-    from fabnet.core.errors import FabnetError
-
     with pytest.raises(FabnetError, match="no results store"):
-        Store(tmp_path / "missing.duckdb", read_only=True)
+        open_store(tmp_path / "missing.duckdb", read_only=True)
 
 
-def test_main_job_stores_a_simulation_when_the_scenario_asks(tmp_path, hvlm):
-    from fabnet.pipeline import main_job
-    from tests.plan.conftest import scenario, tiny
+@pytest.mark.parametrize(("make", "message"), [
+    (lambda p: p.mkdir(), "is a folder; give a file"),
+    (lambda p: p.write_text("root:x:0:0:root:/root:/bin/bash\n"), "is not a fabnet results store"),
+])
+def test_what_is_not_a_store_is_said_in_words(tmp_path, make, message):
+    path = tmp_path / "thing"
+    make(path)
+    for read_only in (True, False):
+        with pytest.raises(StoreError, match=message):
+            open_store(path, read_only=read_only)
 
-    data = tiny(simulation={"dataset": "HVLM", "days": 2, "rule": "fifo", "curve": False})
-    job = main_job(scenario(data), tmp_path / "s.duckdb")
-    with Store(tmp_path / "s.duckdb", read_only=True) as store:
-        tables = store.run(job.run_id).tables
-    assert tables["sim_lots"]["lots"].sum() > 0
-    assert len(tables["sim_families"]) == 106
+
+def hold(path, seconds, read_only=False):
+    """Another process that opens the store and holds it for `seconds`."""
+    code = ("import duckdb, sys, time; c = duckdb.connect(sys.argv[1], read_only=sys.argv[3] == '1'); "
+            "print('held', flush=True); time.sleep(float(sys.argv[2]))")
+    holder = subprocess.Popen([sys.executable, "-c", code, str(path), str(seconds), "1" if read_only else "0"],
+                              stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline().strip() == "held"
+    return holder
 
 
-def test_a_table_first_stored_empty_takes_the_types_of_later_rows(tmp_path):
-    with Store(tmp_path / "s.duckdb") as store:
-        first = store.save_run({"scenario_name": "a"}, {"t": pd.DataFrame(columns=["node", "load"])})
-        second = store.save_run({"scenario_name": "b"}, {"t": pd.DataFrame({"node": ["N3"], "load": [0.5]})})
-        assert store.run(first).tables["t"].empty
-        assert store.run(second).tables["t"].to_dict("records") == [{"node": "N3", "load": 0.5}]
+def test_a_writer_waits_for_a_reader_and_a_reader_for_a_writer(tmp_path):
+    path = tmp_path / "s.duckdb"
+    with open_store(path) as store:
+        store.save_run({"scenario_name": "first"}, TABLES)
+    waits = []
+    holder = hold(path, 1.5, read_only=True)
+    start = time.monotonic()
+    with open_store(path, wait_s=30, waiting=waits.append) as store:
+        store.save_run({"scenario_name": "second"}, TABLES)
+    assert time.monotonic() - start > 0.5 and waits  # it waited, and said so
+    holder.communicate()
+    holder = hold(path, 1.5)
+    with open_store(path, read_only=True, wait_s=30) as store:
+        assert store.runs()["scenario_name"].tolist() == ["first", "second"]
+    holder.communicate()
+
+
+def test_a_store_held_too_long_is_a_clear_error(tmp_path):
+    path = tmp_path / "s.duckdb"
+    open_store(path).close()
+    holder = hold(path, 5)
+    try:
+        with pytest.raises(StoreBusy, match=r"is held by process \d+; waited"):
+            open_store(path, read_only=True, wait_s=0.5)
+    finally:
+        holder.kill()
+        holder.communicate()
+
+
+def test_two_runs_at_once_on_one_store_both_land(tmp_path):
+    # two whole `fabnet run`s, in their own processes, storing into one file at about the same time
+    import yaml
+
+    from tests.plan.conftest import tiny
+
+    scenario = tmp_path / "tiny.yaml"
+    scenario.write_text(yaml.safe_dump(tiny()))
+    store = tmp_path / "s.duckdb"
+    runs = [subprocess.Popen([sys.executable, "-m", "fabnet", "run", str(scenario), "--store", str(store),
+                              "--report-dir", str(tmp_path / f"r{i}"), "--no-check"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for i in range(2)]
+    for process in runs:
+        stdout, stderr = process.communicate(timeout=300)
+        assert process.returncode == 0, stderr
+        assert "stored in" in stdout
+    with open_store(store, read_only=True) as s:
+        assert s.runs()["run_id"].tolist() == [1, 2]

@@ -10,6 +10,7 @@ import time
 import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 
 import pytest
 from fabnet.web import create_app
@@ -17,15 +18,15 @@ from fabnet.web import create_app
 CHROMIUM = "/usr/bin/chromium"
 
 
-@pytest.fixture(scope="module")
-def server(store_with_runs):
-    """The dashboard on a free loopback port, in a thread, as `fabnet serve` runs it."""
+@contextmanager
+def serving(store):
+    """The dashboard over `store` on a free loopback port, in a thread, as `fabnet serve` runs it."""
     import uvicorn
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    config = uvicorn.Config(create_app(store_with_runs[0]), host="127.0.0.1", port=port, log_level="warning")
+    config = uvicorn.Config(create_app(store), host="127.0.0.1", port=port, log_level="warning")
     instance = uvicorn.Server(config)
     thread = threading.Thread(target=instance.run, daemon=True)
     thread.start()
@@ -35,6 +36,12 @@ def server(store_with_runs):
     yield f"http://127.0.0.1:{port}"
     instance.should_exit = True
     thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def server(store_with_runs):
+    with serving(store_with_runs[0]) as address:
+        yield address
 
 
 def get(server, path):
@@ -67,7 +74,10 @@ def test_compare_page(server):
 
 
 @pytest.mark.parametrize("path", ["/runs/999", "/runs/abc", "/runs/..%2F..%2Fetc%2Fpasswd", "/compare?a=1&b=999",
-                                  "/static/..%2Fpyproject.toml", "/etc/passwd", "/reports/run-1.html"])
+                                  "/static/..%2Fpyproject.toml", "/etc/passwd", "/reports/run-1.html",
+                                  # digits str.isdigit accepts and int refuses, or reads as another run
+                                  "/runs/%C2%B2", "/runs/%D9%A1", "/compare?a=%D9%A1&b=2", "/runs/" + "9" * 5000,
+                                  "/runs/-1", "/runs/+1", "/runs/1.0", "/runs/%201"])
 def test_unknown_runs_and_crafted_paths_are_404(server, path):
     assert get(server, path)[0] == 404
 
@@ -128,3 +138,62 @@ def test_serving_a_missing_store_fails_in_words(tmp_path):
 def test_chromium_path_is_the_debian_one():
     # The browser test relies on the distribution's build, never a downloaded one.
     assert CHROMIUM == shutil.which("chromium") or not shutil.which("chromium")
+
+
+def test_head_is_answered_like_get(server):
+    request = urllib.request.Request(server + "/", method="HEAD")
+    with urllib.request.urlopen(request, timeout=30) as response:
+        assert response.status == 200 and response.read() == b""
+
+
+def test_every_answer_carries_the_security_headers(server):
+    for path in ("/", "/runs/1", "/runs/999", "/static/plotly.js"):
+        try:
+            response = urllib.request.urlopen(server + path, timeout=60)
+        except urllib.error.HTTPError as error:
+            response = error
+        with response:
+            headers = response.headers
+        policy = headers["Content-Security-Policy"]
+        assert "default-src 'self'" in policy and "frame-ancestors 'none'" in policy and "unsafe-eval" not in policy
+        assert headers["X-Content-Type-Options"] == "nosniff" and headers["X-Frame-Options"] == "DENY"
+        assert headers["Referrer-Policy"] == "no-referrer"
+
+
+def test_eight_clients_polling_while_a_run_stores_see_no_error_and_the_run_lands(tmp_path):
+    import subprocess
+    import sys
+
+    import yaml
+
+    from fabnet.pipeline import main_job
+    from fabnet.store import open_store
+    from tests.plan.conftest import scenario, tiny
+
+    store = tmp_path / "busy.duckdb"
+    main_job(scenario(tiny()), store, check=False)
+    path = tmp_path / "tiny.yaml"
+    path.write_text(yaml.safe_dump(tiny()))
+    statuses: list[int] = []
+    with serving(store) as address:
+        run = subprocess.Popen([sys.executable, "-m", "fabnet", "run", str(path), "--store", str(store),
+                                "--report-dir", str(tmp_path / "reports"), "--no-check"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+        def poll(i):
+            seen = []
+            while run.poll() is None:
+                seen.append(get(address, "/" if i % 2 else "/runs/1")[0])
+            seen.append(get(address, "/")[0])
+            return seen
+
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            for seen in pool.map(poll, range(8)):
+                statuses += seen
+        stdout, stderr = run.communicate(timeout=300)
+        final = get(address, "/")[1]
+    assert run.returncode == 0, stderr
+    assert len(statuses) > 8 and set(statuses) == {200}
+    assert 'href="/runs/2"' in final  # the index sees the new run once it is stored
+    with open_store(store, read_only=True) as s:
+        assert s.runs()["run_id"].tolist() == [1, 2]

@@ -3,9 +3,11 @@ the file opens offline; the dashboard links it once instead."""
 
 from __future__ import annotations
 
+import contextlib
 import html
 from pathlib import Path
 
+from fabnet.core.errors import FabnetError
 from fabnet.report.figures import figures
 from fabnet.report.labels import format_figure, label
 from fabnet.store import StoredRun
@@ -53,7 +55,23 @@ solver {html.escape(str(meta['solver_status']))}</div>
 
 
 def write_report(run: StoredRun, path: str | Path) -> Path:
+    """Write the page atomically: a temporary file beside it, then renamed, so a report is
+    either whole or absent (never a 0-byte or half file). A folder, a full disk or a place that
+    may not be written is a ReportError that says so."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(report_html(run), encoding="utf-8")
+    partial = path.with_name(f".{path.name}.partial")
+    try:
+        if path.is_dir():
+            raise ReportError(f"{path} is a folder; give the report a file name, e.g. {path / 'run.html'}")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial.write_text(report_html(run), encoding="utf-8")
+        partial.replace(path)
+    except OSError as error:
+        with contextlib.suppress(OSError):  # there may be no folder to clean up in
+            partial.unlink(missing_ok=True)
+        raise ReportError(f"cannot write the report {path}: {error.strerror or error}") from None
     return path
+
+
+class ReportError(FabnetError):
+    """A report that could not be written (the run itself is stored)."""

@@ -7,6 +7,9 @@ Client's executor (a LocalCluster, or any scheduler by address) — the tasks ar
 from __future__ import annotations
 
 import contextlib
+import os
+import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
@@ -53,6 +56,8 @@ def evaluate_sample(scenario_json: dict, index: int, row: list[float]) -> dict:
 @contextlib.contextmanager
 def make_executor(workers: int = 2, dask_local: int | None = None,
                   scheduler: str | None = None) -> Iterator[Executor]:
+    """Local worker processes, a Dask LocalCluster, or an existing Dask cluster by address. The
+    local ones die with this process, however it ends (a `kill -9` included): each watches it."""
     if scheduler or dask_local:
         from dask.distributed import Client, LocalCluster
 
@@ -62,10 +67,33 @@ def make_executor(workers: int = 2, dask_local: int | None = None,
         else:
             with LocalCluster(n_workers=dask_local, threads_per_worker=1, processes=True,
                               dashboard_address=None) as cluster, Client(cluster) as client:
+                client.run(watch_parent, os.getpid())
+                client.run(watch_parent, os.getpid(), nanny=True)
                 yield client.get_executor()
     else:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
+        with ProcessPoolExecutor(max_workers=workers, initializer=watch_parent,
+                                 initargs=(os.getpid(),)) as pool:
             yield pool
+
+
+#: How often a worker looks whether the process it works for still lives, in seconds.
+WATCH_EVERY_S = 0.5
+
+
+def watch_parent(pid: int) -> None:
+    """Exit this worker process as soon as process `pid` is gone (a killed sweep leaves no
+    worker behind); a daemon thread, so it costs nothing while the work goes on."""
+    def watch() -> None:
+        while True:
+            time.sleep(WATCH_EVERY_S)
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                os._exit(1)
+            except PermissionError:  # alive, but another user's: keep working
+                continue
+
+    threading.Thread(target=watch, name="fabnet-watch-parent", daemon=True).start()
 
 
 def missing_samples(store_path, run_id: int, spec: SweepSpec) -> list[int]:  # type: ignore[no-untyped-def]

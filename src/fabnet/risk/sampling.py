@@ -8,13 +8,14 @@ table, which is what lets a killed sweep resume exactly.
 
 from __future__ import annotations
 
-from typing import Any
 
 import numpy as np
 from scipy import stats
 from scipy.stats import qmc
 
-from fabnet.scenario.paths import get_at, parse_path, resolve, set_at
+from fabnet.core.errors import ScenarioError
+from fabnet.scenario.checks import draw_problems
+from fabnet.scenario.paths import change_at, get_at, parse_path, resolve
 from fabnet.scenario.schema import Scenario, Uncertain
 
 METHODS = ("lhs", "sobol")
@@ -66,7 +67,19 @@ def draw(scenario: Scenario, n: int, seed: int | None = None, method: str = "lhs
     points = unit_points(len(entries), n, scenario.seed if seed is None else seed, method)
     matrix = None if scenario.correlation is None else np.array(scenario.correlation)
     points = correlate(points, matrix)
-    return np.column_stack([inverse_cdf(e, points[:, j]) for j, e in enumerate(entries)])
+    table = np.column_stack([inverse_cdf(e, points[:, j]) for j, e in enumerate(entries)])
+    _reject_invalid_draws(scenario, table)
+    return table
+
+
+def _reject_invalid_draws(scenario: Scenario, table: np.ndarray) -> None:
+    """A normal or lognormal has no bounds: the draws actually made must leave the scenario valid
+    (the bounded distributions were checked when the scenario was loaded)."""
+    for j in range(table.shape[1]):
+        column = table[:, j]
+        problems = draw_problems(scenario, j, [float(column.min()), float(column.max())])
+        if problems:
+            raise ScenarioError(problems[0])
 
 
 def apply_sample(scenario: Scenario, row: np.ndarray) -> Scenario:
@@ -74,19 +87,8 @@ def apply_sample(scenario: Scenario, row: np.ndarray) -> Scenario:
     at each entry's path; integer fields stay integers."""
     data = scenario.model_dump(by_alias=True, mode="json")
     for entry, value in zip(scenario.uncertainty, row, strict=True):
-        segments = parse_path(entry.path)
-        loc = resolve(data, segments)
-        set_at(data, segments, _changed(get_at(data, loc), entry.apply, float(value)))
+        change_at(data, parse_path(entry.path), entry.apply, float(value))
     return Scenario.model_validate(data)
-
-
-def _changed(target: Any, how: str, value: float) -> Any:
-    if isinstance(target, dict):
-        return {k: _changed(v, how, value) for k, v in target.items()}
-    if isinstance(target, list):
-        return [_changed(v, how, value) for v in target]
-    result = target * value if how == "multiply" else target + value if how == "add" else value
-    return int(round(result)) if isinstance(target, int) and not isinstance(target, bool) else result
 
 
 def neutral_row(scenario: Scenario) -> np.ndarray:

@@ -4,16 +4,18 @@ validated scenario that returns problems (never raises), with the path of the fi
 
 from __future__ import annotations
 
+import copy
 import math
-
-import numpy as np
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from fabnet.core.errors import Loc, Problem
+import numpy as np
+from pydantic import ValidationError
+
+from fabnet.core.errors import Loc, Problem, format_loc
 from fabnet.core.format import usd
 from fabnet.core.periods import Quarter
-from fabnet.scenario.paths import PathError, get_at, parse_path, resolve
+from fabnet.scenario.paths import PathError, change_at, get_at, parse_path, resolve
 from fabnet.scenario.schema import Scenario
 
 # Largest field one exposure can print: 26 mm x 33 mm = 858 mm² (ai-fab-facts.md §1.1).
@@ -298,7 +300,42 @@ def check_uncertainty(s: Scenario) -> list[Problem]:
                                           or sum(entry.weights) <= 0):
             problems.append(Problem((*loc, "weights"), _show_list(entry.weights),
                                     "one weight per value, not all zero"))
+        extremes = _bounded_extremes(entry)
+        if not problems and extremes:
+            problems += draw_problems(s, i, extremes, data)
     return problems + _correlation_problems(s)
+
+
+def _bounded_extremes(entry: Any) -> list[float]:
+    """The smallest and largest draw of a bounded distribution (none for normal, lognormal)."""
+    if entry.dist in ("uniform", "triangular"):
+        return [entry.low, entry.high]
+    if entry.dist == "discrete":
+        return [min(entry.values), max(entry.values)]
+    return []
+
+
+def draw_problems(s: Scenario, index: int, draws: list[float], data: Any = None) -> list[Problem]:
+    """What is wrong with the scenario when uncertainty entry `index` takes each of `draws`:
+    a draw must leave every field it changes inside the schema's range, so that a sample can
+    never carry an impossible input (a negative lead time, an infinite price) into a plan."""
+    entry = s.uncertainty[index]
+    base = s.model_dump(by_alias=True, mode="json") if data is None else data
+    blame = {"normal": "sd", "lognormal": "sigma", "discrete": "values"}.get(entry.dist)
+    for value in draws:
+        changed = copy.deepcopy(base)
+        target = change_at(changed, parse_path(entry.path), entry.apply, value)
+        try:
+            Scenario.model_validate(changed)
+        except ValidationError as exc:
+            first = exc.errors(include_url=False)[0]
+            where = format_loc(tuple(first["loc"]))
+            name = blame or ("low" if value == draws[0] else "high")
+            return [Problem(("uncertainty", index, name),
+                            f"a draw of {value:.6g} ({entry.apply}), which makes "
+                            f"{format_loc(target)} {_show_list(get_at(changed, target))}",
+                            f"draws that keep {where} valid: {first['msg'].removeprefix('Input should be ')}")]
+    return []
 
 
 def _correlation_problems(s: Scenario) -> list[Problem]:

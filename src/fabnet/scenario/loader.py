@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import difflib
+import re
 import types
 import typing
 from collections.abc import Sequence
@@ -21,6 +22,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from fabnet.core.errors import Loc, Problem, ScenarioError
+from fabnet.scenario import yamltext
 from fabnet.scenario.checks import check_scenario
 from fabnet.scenario.paths import PathError, parse_path, set_at
 from fabnet.scenario.schema import Scenario
@@ -55,13 +57,14 @@ def load_scenario(path: str | Path, overrides: Sequence[str] = ()) -> Scenario:
     return scenario
 
 
-def parse_override(assignment: str) -> tuple[tuple[str | int, ...], Any]:
+def parse_override(assignment: str, label: str = "--set") -> tuple[tuple[str | int, ...], Any]:
     """'sites.arizona.lead_time_q=14' -> (('sites', 'arizona', 'lead_time_q'), 14).
     The value is read as YAML, so numbers, lists and null work as in a file."""
     path_text, sep, value_text = assignment.partition("=")
     if not sep or not path_text.strip():
         raise ValueError("an override looks like path.to.field=value")
-    return parse_path(path_text), yaml.safe_load(value_text) if value_text.strip() else None
+    value = yamltext.parse(value_text, label)[0] if value_text.strip() else None
+    return parse_path(path_text), value
 
 
 # --- reading -------------------------------------------------------------------------------
@@ -91,36 +94,8 @@ def _read_with_extends(path: Path, chain: tuple[Path, ...]) -> _Raw:
 
 
 def _read_yaml(path: Path) -> tuple[dict[str, Any], yaml.Node]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ScenarioError(
-            Problem((), "no such file", "an existing scenario file (YAML), e.g. scenarios/tigris.yaml"),
-            file=str(path),
-        ) from None
-    except (IsADirectoryError, UnicodeDecodeError, PermissionError) as exc:
-        raise ScenarioError(
-            Problem((), f"a file that cannot be read ({exc.__class__.__name__})", "a UTF-8 YAML file"),
-            file=str(path),
-        ) from None
-    loader = yaml.SafeLoader(text)
-    try:
-        root = loader.get_single_node()
-        data = loader.construct_document(root) if root is not None else None
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        context = exc.context or ""
-        if exc.context_mark and exc.problem_mark and exc.context_mark.line != exc.problem_mark.line:
-            context += f" (opened on line {exc.context_mark.line + 1})"
-        found = " ".join(part for part in (context, exc.problem) if part)
-        raise ScenarioError(
-            Problem((), f"invalid YAML: {found}", "valid YAML (check indentation, colons and quotes)"),
-            file=str(path),
-            line=mark.line + 1 if mark else None,
-        ) from None
-    finally:
-        loader.dispose()
-    if not isinstance(data, dict):
+    data, root = yamltext.parse(_read_text(path), str(path))
+    if not isinstance(data, dict) or root is None:
         raise ScenarioError(
             Problem((), _show(data), "a mapping with keys such as name, horizon, nodes, products"),
             file=str(path),
@@ -128,6 +103,39 @@ def _read_yaml(path: Path) -> tuple[dict[str, Any], yaml.Node]:
         )
     _reject_duplicate_keys(root, str(path))
     return data, root
+
+
+def _read_text(path: Path) -> str:
+    try:
+        with path.open("rb") as stream:
+            # read one byte more than allowed, so a large (or endless) file is never read whole
+            content = stream.read(yamltext.MAX_FILE_BYTES + 1)
+    except FileNotFoundError:
+        raise ScenarioError(
+            Problem((), "no such file", "an existing scenario file (YAML), e.g. scenarios/tigris.yaml"),
+            file=str(path),
+        ) from None
+    except OSError as exc:
+        raise ScenarioError(
+            Problem((), f"a file that cannot be read ({exc.strerror or exc.__class__.__name__})",
+                    "a readable YAML file"),
+            file=str(path),
+        ) from None
+    if len(content) > yamltext.MAX_FILE_BYTES:
+        raise ScenarioError(
+            Problem((), f"a file larger than {yamltext.MAX_FILE_BYTES:,} bytes",
+                    f"a scenario of at most {yamltext.MAX_FILE_BYTES:,} bytes (the default one has "
+                    "16 kB); long series belong in a path by year or quarter"),
+            file=str(path),
+        )
+    try:
+        return content.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = content.count(b"\n", 0, exc.start) + 1
+        raise ScenarioError(
+            Problem((), f"bytes that are not UTF-8 (byte {exc.start + 1})", "a UTF-8 text file"),
+            file=str(path), line=line,
+        ) from None
 
 
 def _reject_duplicate_keys(node: yaml.Node, file: str, loc: Loc = ()) -> None:
@@ -174,9 +182,9 @@ def _is_id_list(value: Any) -> bool:
 
 
 def _apply_override(raw: _Raw, assignment: str) -> None:
-    label = f"--set {assignment}"
+    label = f"--set {_shorten(assignment)}"
     try:
-        segments, value = parse_override(assignment)
+        segments, value = parse_override(assignment, label)
         raw.data = copy.deepcopy(raw.data)
         loc = set_at(raw.data, segments, value)
     except (ValueError, PathError, yaml.YAMLError) as exc:
@@ -195,20 +203,44 @@ def _validate(raw: _Raw) -> Scenario:
     try:
         return Scenario.model_validate(raw.data)
     except ValidationError as exc:
-        problems = _problems_from_pydantic(exc)
-        raise _error(raw, problems[0], more=len(problems) - 1) from None
+        first, count = _first_problem(exc)
+        raise _error(raw, first, more=count - 1) from None
 
 
-def _problems_from_pydantic(exc: ValidationError) -> list[Problem]:
-    problems: dict[Loc, Problem] = {}
+def _first_problem(exc: ValidationError) -> tuple[Problem, int]:
+    """The problem to report, and how many fields have one (each told once: a file may hold
+    100,000 bad values, and only the first is worth the words)."""
+    problems: dict[Loc, Any] = {}
     # An unknown key is usually a misspelt known one, which then also shows as missing:
     # report the unknown key first, since fixing it fixes both.
     errors = sorted(exc.errors(include_url=False), key=lambda e: e["type"] != "extra_forbidden")
-    for err in errors:
-        loc = tuple(key for key in err["loc"] if key != "[key]")
-        if loc not in problems:
-            problems[loc] = _problem_from_error(loc, err, key_error="[key]" in err["loc"])
-    return list(problems.values())
+    located = [(_field_loc(err["loc"]), err) for err in errors]
+    # Noise to leave out: a value that may be a number or a mapping (a price path) fails as
+    # both, and when one member got further (a bad entry in the mapping, an empty mapping)
+    # that is the useful message; a list whose entries failed is also "too short".
+    has_deeper = {loc[:n] for loc, _ in located for n in range(len(loc))}
+    has_better = {loc for loc, err in located if not _wrong_kind(err)}
+    for loc, err in located:
+        if loc in problems or (loc in has_deeper and (_wrong_kind(err) or err["type"] == "too_short")):
+            continue
+        if _wrong_kind(err) and loc in has_better:
+            continue
+        problems[loc] = err
+    loc, err = next(iter(problems.items()))
+    return _problem_from_error(loc, err, key_error="[key]" in err["loc"]), len(problems)
+
+
+def _wrong_kind(err: Any) -> bool:
+    return str(err["type"]).endswith(("_type", "_parsing"))
+
+
+def _field_loc(loc: tuple[str | int, ...]) -> Loc:
+    """The path of the field, without the names pydantic gives the members of a union
+    (`function-after[...]`, `float`, `dict[int,...]`), which mean nothing in a file."""
+    return tuple(key for key in loc if key != "[key]" and not (isinstance(key, str) and _UNION_TAG.match(key)))
+
+
+_UNION_TAG = re.compile(r"^(function-\w+\[.*|float|int|str|bool|dict\[.*|tuple\[.*|list\[.*)$")
 
 
 def _problem_from_error(loc: Loc, err: Any, *, key_error: bool) -> Problem:
@@ -339,5 +371,8 @@ def _show(value: Any) -> str:
     if value is None:
         return "nothing (null)"
     text = yaml.safe_dump(value, default_flow_style=True, width=10_000).strip()
-    text = text.removesuffix("\n...").removesuffix("...").strip()
-    return text if len(text) <= 80 else text[:77] + "..."
+    return _shorten(text.removesuffix("\n...").removesuffix("...").strip())
+
+
+def _shorten(text: str, most: int = 80) -> str:
+    return text if len(text) <= most else text[: most - 3] + "..."

@@ -87,3 +87,20 @@ def set_at(data: Any, segments: tuple[str | int, ...], value: Any) -> Loc:
     key = _step(parent, last, list(parent_loc))
     parent[key] = value
     return (*parent_loc, key)
+
+
+def change_at(data: Any, segments: tuple[str | int, ...], how: str, value: float) -> Loc:
+    """Multiply (`how` = multiply), add to (add) or replace (replace) every number at a path,
+    in place: one number, or each number of a list or mapping there. Integers stay integers."""
+    loc = resolve(data, segments)
+    set_at(data, segments, _changed(get_at(data, loc), how, value))
+    return loc
+
+
+def _changed(target: Any, how: str, value: float) -> Any:
+    if isinstance(target, dict):
+        return {k: _changed(v, how, value) for k, v in target.items()}
+    if isinstance(target, list):
+        return [_changed(v, how, value) for v in target]
+    result = target * value if how == "multiply" else target + value if how == "add" else value
+    return int(round(result)) if isinstance(target, int) and not isinstance(target, bool) else result

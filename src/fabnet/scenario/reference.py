@@ -74,26 +74,36 @@ def _show(value: Any) -> str:
 
 
 def _limits(field: FieldInfo) -> str:
-    found = []
+    bounds, lengths = [], []
     for item in [*field.metadata, *_annotated_metadata(field.annotation)]:
         for kind, symbol, attribute in ((Gt, ">", "gt"), (Ge, "≥", "ge"), (Lt, "<", "lt"), (Le, "≤", "le")):
             if isinstance(item, kind):
-                found.append(f"{symbol} {getattr(item, attribute)}")
+                value = getattr(item, attribute)
+                bounds.append(f"{symbol} {value:,}" if isinstance(value, int) else f"{symbol} {value:g}")
         if isinstance(item, MinLen) and item.min_length:
-            found.append(f"at least {item.min_length}")
+            lengths.append(f"at least {item.min_length}")
         if isinstance(item, MaxLen):
-            found.append(f"at most {item.max_length}")
-    return ", ".join(dict.fromkeys(found)) or "–"
+            lengths.append(f"at most {item.max_length}")
+    unit = "characters" if unwrap(field.annotation) is str else "entries"
+    found = list(dict.fromkeys(bounds)) + ([f"{', '.join(dict.fromkeys(lengths))} {unit}"] if lengths else [])
+    return ", ".join(found) or "–"
 
 
 def _annotated_metadata(annotation: Any) -> list[Any]:
+    """Constraints anywhere in a field's type: its own, its union members', and those of the
+    values of its mappings and lists (a price path's every price is bounded)."""
     found: list[Any] = []
-    if typing.get_origin(annotation) is typing.Annotated:
-        found += list(typing.get_args(annotation)[1:])
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        for item in typing.get_args(annotation)[1:]:
+            # Field(...) inside Annotated arrives whole when pydantic has not flattened it (in a union)
+            found += item.metadata if isinstance(item, FieldInfo) else [item]
         found += _annotated_metadata(typing.get_args(annotation)[0])
-    elif typing.get_origin(annotation) in (typing.Union, types.UnionType):
+    elif origin in (typing.Union, types.UnionType):
         for member in typing.get_args(annotation):
             found += _annotated_metadata(member)
+    elif origin in (tuple, list, dict):
+        found += _annotated_metadata(typing.get_args(annotation)[-1 if origin is dict else 0])
     return found
 
 

@@ -13,19 +13,62 @@ from typing import Annotated, Literal
 
 import numpy as np
 import numpy.typing as npt
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, PlainValidator
+from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, PlainValidator, Strict,
+                      StrictBool)
 from pydantic_core import PydanticCustomError
 
 from fabnet.core.periods import Quarter
 from fabnet.core.periods import quarter_range
 
-Id = Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9_-]+$")]
-PositiveFloat = Annotated[float, Field(gt=0)]
-NonNegativeFloat = Annotated[float, Field(ge=0)]
-Share = Annotated[float, Field(ge=0, le=1)]
-PositiveShare = Annotated[float, Field(gt=0, le=1)]
-PositiveInt = Annotated[int, Field(gt=0)]
-NonNegativeInt = Annotated[int, Field(ge=0)]
+# Every number is finite (see Frozen) and inside a plausible range. The ranges are far wider than
+# anything in the industry, so no real scenario meets them, yet narrow enough that no value can
+# overflow an array, a float sum or the solver: a bound here is the one rule that a file,
+# `--set`, `extends:` and the draws of the uncertainty section all meet.
+MAX_USD = 1e13  # any amount of money: TSMC's capex for a year is ~3e10
+MAX_UNIT_USD = 1e8  # the price of one wafer, accelerator, HBM stack or package
+MAX_UNITS = 1e10  # accelerators or stacks per year or quarter (the world ships millions)
+MAX_WAFERS_PER_MONTH = 1e7  # about the world's whole 300 mm capacity
+MAX_QUARTERS = 400  # a century: the longest horizon
+MAX_COUNT = 1000  # modules, units on a die, layers
+MAX_ENTRIES = 500  # entries of one list or one path by quarter or year
+MAX_RATIO = 100.0  # a price as a multiple of another, a mark-up, a rate a year
+MAX_TEXT = 10_000  # characters of free text
+
+
+def _not_bool(value: object) -> object:
+    # YAML reads `yes`/`true` as a boolean, and pydantic would take it as 1 in a number field.
+    if isinstance(value, bool):
+        raise PydanticCustomError("number", "a number, not true/false")
+    return value
+
+
+Number = Annotated[float, BeforeValidator(_not_bool)]
+Whole = Annotated[int, Strict()]  # an integer field takes neither true, 2.5, 2.0 nor "2"
+Id = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+Share = Annotated[Number, Field(ge=0, le=1)]
+PositiveShare = Annotated[Number, Field(gt=0, le=1)]
+Ratio = Annotated[Number, Field(ge=0, le=MAX_RATIO)]
+PositiveRatio = Annotated[Number, Field(gt=0, le=MAX_RATIO)]
+Usd = Annotated[Number, Field(ge=0, le=MAX_USD)]
+PositiveUsd = Annotated[Number, Field(gt=0, le=MAX_USD)]
+UnitUsd = Annotated[Number, Field(ge=0, le=MAX_UNIT_USD)]
+PositiveUnitUsd = Annotated[Number, Field(gt=0, le=MAX_UNIT_USD)]
+Units = Annotated[Number, Field(ge=0, le=MAX_UNITS)]
+Wspm = Annotated[Number, Field(ge=0, le=MAX_WAFERS_PER_MONTH)]
+PositiveWspm = Annotated[Number, Field(gt=0, le=MAX_WAFERS_PER_MONTH)]
+Mm = Annotated[Number, Field(gt=0, le=450)]
+MarginMm = Annotated[Number, Field(ge=0, le=50)]
+DefectsPerCm2 = Annotated[Number, Field(gt=0, le=100)]
+Days = Annotated[Number, Field(ge=0, le=3650)]
+PositiveDays = Annotated[Number, Field(gt=0, le=3650)]
+AnnualRate = Annotated[Number, Field(ge=0, le=MAX_RATIO)]
+Real = Annotated[Number, Field(ge=-MAX_USD, le=MAX_USD)]
+Quarters = Annotated[Whole, Field(gt=0, le=MAX_QUARTERS)]
+NonNegativeQuarters = Annotated[Whole, Field(ge=0, le=MAX_QUARTERS)]
+Count = Annotated[Whole, Field(gt=0, le=MAX_COUNT)]
+NonNegativeCount = Annotated[Whole, Field(ge=0, le=MAX_COUNT)]
+Year = Annotated[int, Field(ge=1900, le=2300)]  # a mapping key: JSON round trips make it text
+Flag = StrictBool
 
 
 def _quarter(value: object) -> Quarter:
@@ -50,9 +93,14 @@ QuarterField = Annotated[
 def _penalty_rule(value: object) -> str | float:
     if value == "market_price":
         return "market_price"
-    if isinstance(value, int | float) and not isinstance(value, bool) and value >= 0:
+    if isinstance(value, str):  # YAML 1.1 reads 1.0e8 (no sign in the exponent) as text
+        try:
+            value = float(value)
+        except ValueError:
+            pass
+    if isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value <= MAX_UNIT_USD:
         return float(value)
-    raise PydanticCustomError("penalty_rule", "market_price, or a number of USD >= 0")
+    raise PydanticCustomError("penalty_rule", f"market_price, or a number of USD from 0 to {MAX_UNIT_USD:.0e}")
 
 
 PenaltyRule = Annotated[
@@ -62,10 +110,12 @@ PenaltyRule = Annotated[
 
 #: A price that may change over time: one number, or {year: value} interpolated linearly
 #: between the years given and held flat beyond them (every quarter of a year takes its value).
-YearPath = PositiveFloat | dict[int, PositiveFloat]
+YearPath = PositiveUnitUsd | Annotated[dict[Year, PositiveUnitUsd], Field(min_length=1, max_length=MAX_ENTRIES)]
 #: A quantity per quarter: one number from the start, or {quarter: value} holding each value
 #: from its quarter on (zero before the first).
-QuarterPath = NonNegativeFloat | dict[QuarterField, NonNegativeFloat]
+UnitsPath = Units | Annotated[dict[QuarterField, Units], Field(min_length=1, max_length=MAX_ENTRIES)]
+#: Wafers per month by quarter, the same way.
+WspmPath = Wspm | Annotated[dict[QuarterField, Wspm], Field(min_length=1, max_length=MAX_ENTRIES)]
 
 
 def year_path(path: float | dict[int, float], periods: list[Quarter]) -> npt.NDArray[np.float64]:
@@ -76,7 +126,7 @@ def year_path(path: float | dict[int, float], periods: list[Quarter]) -> npt.NDA
 
 
 def quarter_path(path: float | dict[Quarter, float], periods: list[Quarter]) -> npt.NDArray[np.float64]:
-    """A QuarterPath's value in each of `periods` (a step function, zero before its first quarter)."""
+    """A UnitsPath's or WspmPath's value in each of `periods` (a step function, zero before its first quarter)."""
     if not isinstance(path, dict):
         return np.full(len(periods), float(path))
     points = sorted(path.items())
@@ -86,12 +136,13 @@ def quarter_path(path: float | dict[Quarter, float], periods: list[Quarter]) -> 
 
 
 class Frozen(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # inf and nan are numbers to pydantic but never a plausible input to fabnet
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class Horizon(Frozen):
     start: QuarterField = Field(description="First quarter of the plan, e.g. 2024Q1.")
-    quarters: Annotated[int, Field(gt=0, le=400)] = Field(
+    quarters: Quarters = Field(
         description="Number of quarters planned."
     )
 
@@ -114,8 +165,8 @@ class DefectDensity(Frozen):
     After `age` quarters of production: D0 = mature + (ramp - mature) * (1 - learning_rate_per_q)^age.
     """
 
-    ramp_per_cm2: PositiveFloat = Field(description="D0 in a fab's first quarter of output, defects/cm².")
-    mature_per_cm2: PositiveFloat = Field(description="D0 the process settles at, defects/cm².")
+    ramp_per_cm2: DefectsPerCm2 = Field(description="D0 in a fab's first quarter of output, defects/cm².")
+    mature_per_cm2: DefectsPerCm2 = Field(description="D0 the process settles at, defects/cm².")
     learning_rate_per_q: PositiveShare = Field(
         description="Share of the gap to mature D0 closed each quarter of fab age (0–1]."
     )
@@ -129,29 +180,29 @@ class YieldModel(Frozen):
     kind: Literal["poisson", "murphy", "seeds", "negative_binomial", "bose_einstein"] = Field(
         default="negative_binomial", description="Which yield formula."
     )
-    alpha: PositiveFloat | None = Field(
+    alpha: Annotated[Number, Field(gt=0, le=1e6)] | None = Field(
         default=None, description="Clustering parameter, negative_binomial only (default 2)."
     )
-    critical_layers: PositiveInt | None = Field(
+    critical_layers: Count | None = Field(
         default=None, description="Number of critical layers, bose_einstein only (required there)."
     )
 
 
 class Node(Frozen):
     id: Id = Field(description="Name other sections use to refer to this process, e.g. N3.")
-    wafer_diameter_mm: PositiveFloat = Field(default=300.0, description="Wafer diameter, mm.")
-    edge_exclusion_mm: NonNegativeFloat = Field(
+    wafer_diameter_mm: Mm = Field(default=300.0, description="Wafer diameter, mm.")
+    edge_exclusion_mm: MarginMm = Field(
         default=3.0, description="Unusable ring at the wafer edge, mm."
     )
-    scribe_mm: NonNegativeFloat = Field(
+    scribe_mm: MarginMm = Field(
         default=0.1, description="Scribe street between dies, mm (added to die width and height)."
     )
     wafer_price_usd: YearPath = Field(
         description="Market price of one processed wafer at a foundry, USD: one number or a path "
         "per year, e.g. {2024: 20000, 2026: 25000}. Foundry offers and the offtake price refer to it."
     )
-    mask_layers: PositiveInt = Field(description="Mask layers of the process.")
-    days_per_mask_layer: PositiveFloat = Field(
+    mask_layers: Annotated[Whole, Field(gt=0, le=200)] = Field(description="Mask layers of the process.")
+    days_per_mask_layer: Annotated[Number, Field(gt=0, le=30)] = Field(
         description="Fab cycle time per mask layer in a lightly loaded fab, days; layers × this = "
         "raw cycle time."
     )
@@ -177,8 +228,8 @@ class Harvesting(Frozen):
     `max_defective_units` are defective. Only `repeated_area_share` of the die is made of units;
     the rest must be free of defects."""
 
-    units: PositiveInt = Field(description="Identical units on the die (e.g. SMs).")
-    max_defective_units: NonNegativeInt = Field(description="Units that may be disabled.")
+    units: Count = Field(description="Identical units on the die (e.g. SMs).")
+    max_defective_units: NonNegativeCount = Field(description="Units that may be disabled.")
     repeated_area_share: PositiveShare = Field(
         default=1.0, description="Share of the die area taken by the units (0–1]."
     )
@@ -188,10 +239,10 @@ class Demand(Frozen):
     """Accelerators wanted. Give `per_year` (annual totals, spread evenly over the quarters) or
     `per_quarter`; values between the given points are interpolated, and held flat beyond them."""
 
-    per_year: dict[int, NonNegativeFloat] | None = Field(
+    per_year: Annotated[dict[Year, Units], Field(min_length=1, max_length=MAX_ENTRIES)] | None = Field(
         default=None, description="Accelerators per calendar year, e.g. {2025: 300000}."
     )
-    per_quarter: dict[QuarterField, NonNegativeFloat] | None = Field(
+    per_quarter: Annotated[dict[QuarterField, Units], Field(min_length=1, max_length=MAX_ENTRIES)] | None = Field(
         default=None, description="Accelerators per quarter, e.g. {2025Q1: 80000}."
     )
     interpolation: Literal["linear", "step"] = Field(
@@ -211,9 +262,9 @@ class Demand(Frozen):
 class Design(Frozen):
     """The buyer's design programme of a product: what it costs and when wafers may start."""
 
-    cost_usd: NonNegativeFloat = Field(description="Design cost (engineering, IP, verification), "
+    cost_usd: Usd = Field(description="Design cost (engineering, IP, verification), "
                                        "USD, spread evenly from `start` to the quarter before `tape_out`.")
-    mask_set_usd: NonNegativeFloat = Field(default=0.0, description="Mask set, USD, paid in the "
+    mask_set_usd: Usd = Field(default=0.0, description="Mask set, USD, paid in the "
                                            "tape-out quarter.")
     start: QuarterField = Field(description="Quarter the design work starts.")
     tape_out: QuarterField = Field(description="Tape-out: the first quarter a wafer of the "
@@ -249,23 +300,23 @@ class Product(Frozen):
         "market, USD; one number or a path per year. The price paid for a bought product; for "
         "a designed one the value of each unit delivered.")
     demand: Demand = Field(description="Accelerators the buyer needs over time.")
-    unmet_penalty_usd: NonNegativeFloat | None = Field(
+    unmet_penalty_usd: UnitUsd | None = Field(
         default=None,
         description="Cost of one accelerator not delivered, USD; omitted means "
         "finance.unmet_demand_penalty.")
-    supply_per_quarter: QuarterPath | None = Field(
+    supply_per_quarter: UnitsPath | None = Field(
         default=None, description="bought only: most units the vendor sells the buyer per quarter "
         "(one number or a path by quarter); omitted means no limit.")
     node: Id | None = Field(default=None, description="design only: process node id its compute dies are made on.")
-    compute_dies_per_package: PositiveInt = Field(default=1, description="design only: compute dies in one package.")
-    die_width_mm: PositiveFloat | None = Field(default=None, description="design only: compute die width, mm.")
-    die_height_mm: PositiveFloat | None = Field(default=None, description="design only: compute die height, mm.")
+    compute_dies_per_package: Annotated[Whole, Field(gt=0, le=64)] = Field(default=1, description="design only: compute dies in one package.")
+    die_width_mm: Mm | None = Field(default=None, description="design only: compute die width, mm.")
+    die_height_mm: Mm | None = Field(default=None, description="design only: compute die height, mm.")
     harvesting: Harvesting | None = Field(
         default=None, description="design only: partial-good rule; omitted means a die must be perfect."
     )
     hbm: Id | None = Field(default=None, description="design only: id of the hbm entry its stacks come from.")
-    hbm_stacks: NonNegativeInt = Field(default=0, description="design only: HBM stacks per package.")
-    assembly_test_cost_usd: NonNegativeFloat = Field(
+    hbm_stacks: Annotated[Whole, Field(ge=0, le=64)] = Field(default=0, description="design only: HBM stacks per package.")
+    assembly_test_cost_usd: UnitUsd = Field(
         default=0.0, description="design only: assembly and final test per package, USD."
     )
     packaging: Id | None = Field(default=None, description="design only: packaging line id (e.g. a "
@@ -293,7 +344,7 @@ class Hbm(Frozen):
 
     id: Id = Field(description="Name products refer to, e.g. hbm3e.")
     price_usd: YearPath = Field(description="Price of one known-good stack, USD; one number or a path per year.")
-    stacks_per_quarter: QuarterPath | None = Field(
+    stacks_per_quarter: UnitsPath | None = Field(
         default=None, description="Stacks the buyer can get per quarter (one number or a path by "
         "quarter); omitted means no limit.")
 
@@ -302,30 +353,30 @@ class Hbm(Frozen):
 
 
 class PackagingExpansion(Frozen):
-    module_wafers_per_month: PositiveFloat = Field(description="Capacity one expansion adds.")
-    capex_usd: PositiveFloat = Field(description="Capital cost of one expansion module, USD.")
-    lead_time_q: PositiveInt = Field(description="Quarters from decision to capacity.")
-    max_modules: PositiveInt = Field(default=10, description="Most modules that can be added.")
+    module_wafers_per_month: PositiveWspm = Field(description="Capacity one expansion adds.")
+    capex_usd: PositiveUsd = Field(description="Capital cost of one expansion module, USD.")
+    lead_time_q: Quarters = Field(description="Quarters from decision to capacity.")
+    max_modules: Count = Field(default=10, description="Most modules that can be added.")
 
 
 class Packaging(Frozen):
     id: Id = Field(description="Name of the packaging line, e.g. cowos_l.")
-    packages_per_wafer: PositiveFloat = Field(description="Packages from one interposer wafer.")
+    packages_per_wafer: Annotated[Number, Field(gt=0, le=1e5)] = Field(description="Packages from one interposer wafer.")
     yield_: PositiveShare = Field(alias="yield", description="Packaging yield (0–1].")
-    wafer_cost_usd: NonNegativeFloat = Field(
+    wafer_cost_usd: UnitUsd = Field(
         default=0.0, description="Cost of packaging one interposer wafer, USD."
     )
-    capacity_wafers_per_month: dict[QuarterField, NonNegativeFloat] = Field(
+    capacity_wafers_per_month: Annotated[dict[QuarterField, Wspm], Field(max_length=MAX_ENTRIES)] = Field(
         description="Wafers per month secured, from each given quarter on (zero before the first)."
     )
-    cycle_days: NonNegativeFloat = Field(
+    cycle_days: Days = Field(
         default=0.0, description="Days from a die leaving the fab to the accelerator delivered: "
         "interposer, HBM attach, assembly and test.")
     expansion: PackagingExpansion | None = Field(
         default=None, description="How capacity can be added; omitted means it cannot."
     )
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, populate_by_name=True)
 
     def capacity(self, periods: list[Quarter]) -> npt.NDArray[np.float64]:
         """Wafers per month secured in each of `periods` (step function, zero before the first)."""
@@ -333,8 +384,8 @@ class Packaging(Frozen):
 
 
 class CapexSplit(Frozen):
-    building: NonNegativeFloat = Field(description="Building and facility per module, USD.")
-    tools: NonNegativeFloat = Field(description="Tools per module, USD.")
+    building: Usd = Field(description="Building and facility per module, USD.")
+    tools: Usd = Field(description="Tools per module, USD.")
 
     @property
     def total(self) -> float:
@@ -343,26 +394,26 @@ class CapexSplit(Frozen):
 
 class Grants(Frozen):
     share_of_capex: Share = Field(default=0.0, description="Grant as a share of capex (0–1).")
-    cap_usd: NonNegativeFloat | None = Field(default=None, description="Most the grant pays, USD.")
+    cap_usd: Usd | None = Field(default=None, description="Most the grant pays, USD.")
 
 
 class Site(Frozen):
     id: Id = Field(description="Name of the candidate site.")
     region: Id = Field(description="Region or country code, e.g. US, JP.")
     node: Id = Field(description="Process node id the fab would run.")
-    module_wspm: PositiveFloat = Field(description="Wafer starts per month of one fab module.")
-    max_modules: PositiveInt = Field(default=1, description="Most modules the site can hold.")
-    mandatory: bool = Field(default=False, description="At least one module must be built.")
+    module_wspm: PositiveWspm = Field(description="Wafer starts per month of one fab module.")
+    max_modules: Count = Field(default=1, description="Most modules the site can hold.")
+    mandatory: Flag = Field(default=False, description="At least one module must be built.")
     capex_per_module_usd: CapexSplit = Field(description="Capital cost of one module, USD, by part.")
-    lead_time_q: PositiveInt = Field(description="Quarters from construction start to first wafer.")
+    lead_time_q: Quarters = Field(description="Quarters from construction start to first wafer.")
     ramp: tuple[PositiveShare, ...] = Field(
-        min_length=1,
+        min_length=1, max_length=MAX_QUARTERS,
         description="Share of module capacity in each quarter after first wafer, ends at 1, when "
         "the fab company runs the site (an operator's ramp replaces it).",
     )
-    opex_per_wafer_usd: NonNegativeFloat = Field(description="Variable cash cost per wafer start "
+    opex_per_wafer_usd: UnitUsd = Field(description="Variable cash cost per wafer start "
                                                   "(materials, chemicals, power), USD.")
-    fixed_opex_per_module_q_usd: NonNegativeFloat = Field(
+    fixed_opex_per_module_q_usd: Usd = Field(
         default=0.0, description="Fixed cash cost per module and quarter from its first wafer "
         "(labour, facility, maintenance), USD; paid whether the module is loaded or idle.")
     operator: Id | None = Field(default=None, description="Id of an entry of operators that runs "
@@ -406,7 +457,7 @@ class Site(Frozen):
 
 
 class OperatorLearning(Frozen):
-    ramp_per_cm2: PositiveFloat = Field(description="D0 in the first quarter of output of a fab "
+    ramp_per_cm2: DefectsPerCm2 = Field(description="D0 in the first quarter of output of a fab "
                                         "this operator runs, defects/cm².")
     learning_rate_per_q: PositiveShare = Field(description="Share of the gap to the node's "
                                                "mature D0 closed each quarter (0–1].")
@@ -416,11 +467,11 @@ class Operator(Frozen):
     """An operating partner (an experienced chipmaker) that runs a site for the fab company."""
 
     id: Id = Field(description="Name sites refer to, e.g. tsmc.")
-    fee_per_wafer_usd: NonNegativeFloat = Field(default=0.0, description="Fee per wafer start, USD.")
+    fee_per_wafer_usd: UnitUsd = Field(default=0.0, description="Fee per wafer start, USD.")
     revenue_share: Share = Field(default=0.0, description="Fee as a share of the site's wafer "
                                  "revenue (0–1).")
     ramp: tuple[PositiveShare, ...] | None = Field(
-        default=None, min_length=1, description="Its ramp (share of module capacity per quarter "
+        default=None, min_length=1, max_length=MAX_QUARTERS, description="Its ramp (share of module capacity per quarter "
         "after first wafer, ending at 1); omitted means the site's own.")
     defect_density: OperatorLearning | None = Field(
         default=None, description="Its D0 at first output and learning rate; the mature D0 stays "
@@ -431,16 +482,16 @@ class FoundryOffer(Frozen):
     id: Id | None = Field(default=None, description="Name of the offer; omitted means "
                           "foundry-NODE (foundry-NODE-2 for a node's second offer).")
     node: Id = Field(description="Process node id offered.")
-    max_wafers_per_month: QuarterPath = Field(
+    max_wafers_per_month: WspmPath = Field(
         description="Most wafers per month that can be reserved: one number, or a path by quarter "
         "(e.g. {2025Q1: 3000, 2027Q1: 6000}, zero before the first).")
-    price_premium: float = Field(
-        default=0.0, ge=-0.9, description="Mark-up over the node's market wafer price path "
+    price_premium: Number = Field(
+        default=0.0, ge=-0.9, le=MAX_RATIO, description="Mark-up over the node's market wafer price path "
         "(0.1 = +10 %, −0.1 = a 10 % discount).")
     available_from: QuarterField | None = Field(
         default=None, description="First quarter on offer; omitted means from the start."
     )
-    reservation_lead_time_q: NonNegativeInt = Field(
+    reservation_lead_time_q: NonNegativeQuarters = Field(
         default=0, description="Quarters between reserving wafers and starting them: no wafer "
         "starts before the horizon's first quarter + this.")
     take_or_pay: Share = Field(
@@ -459,37 +510,37 @@ class FoundryOffer(Frozen):
 class Investor(Frozen):
     id: Id = Field(description="Investor name.")
     kind: Literal["equity", "debt"] = Field(description="equity or debt.")
-    amount_usd: PositiveFloat = Field(description="Total commitment, USD.")
+    amount_usd: PositiveUsd = Field(description="Total commitment, USD.")
     available_from: QuarterField | None = Field(
         default=None, description="Quarter the whole amount is committed (or give tranches)."
     )
-    tranches: dict[QuarterField, PositiveFloat] | None = Field(
+    tranches: Annotated[dict[QuarterField, PositiveUsd], Field(min_length=1, max_length=MAX_ENTRIES)] | None = Field(
         default=None, description="Amounts committed by quarter, USD; must add up to amount_usd."
     )
-    preferred_return: NonNegativeFloat = Field(
+    preferred_return: AnnualRate = Field(
         default=0.0, description="Equity only: annual preferred return paid before common "
         "distributions (a waterfall)."
     )
-    hurdle_rate: NonNegativeFloat | None = Field(
+    hurdle_rate: AnnualRate | None = Field(
         default=None, description="Annual IRR this investor needs to join the deal (`fabnet "
         "deal`); omitted means finance.discount_rate.")
-    interest_rate: NonNegativeFloat | None = Field(
+    interest_rate: AnnualRate | None = Field(
         default=None, description="Debt only: annual interest rate."
     )
-    tenor_q: PositiveInt | None = Field(default=None, description="Debt only: quarters to maturity.")
-    grace_q: NonNegativeInt = Field(default=0, description="Debt only: quarters before repayment starts.")
+    tenor_q: Quarters | None = Field(default=None, description="Debt only: quarters to maturity.")
+    grace_q: NonNegativeQuarters = Field(default=0, description="Debt only: quarters before repayment starts.")
 
 
 class Funding(Frozen):
-    total_usd: PositiveFloat | None = Field(
+    total_usd: PositiveUsd | None = Field(
         default=None, description="Declared total; when given, investor amounts must add up to it."
     )
-    reinvest_operating_cash: bool = Field(
+    reinvest_operating_cash: Flag = Field(
         default=False, description="May the fab company's operating cash pay for later capex; "
         "if not, capex comes from the investors, debt, grants and tax credits alone and surplus "
         "operating cash is distributed."
     )
-    investors: tuple[Investor, ...] = Field(min_length=1, description="Who puts money in, how and when.")
+    investors: tuple[Investor, ...] = Field(min_length=1, max_length=100, description="Who puts money in, how and when.")
 
     def commitments_usd(self, periods: list[Quarter]) -> npt.NDArray[np.float64]:
         """USD each investor commits in each quarter (investors × periods). The planner's
@@ -513,17 +564,17 @@ class TaxRegime(Frozen):
 
 
 class DepreciationYears(Frozen):
-    building: PositiveInt = Field(default=20, description="Straight-line life of buildings, years.")
-    tools: PositiveInt = Field(default=5, description="Straight-line life of tools, years.")
+    building: Annotated[Whole, Field(gt=0, le=100)] = Field(default=20, description="Straight-line life of buildings, years.")
+    tools: Annotated[Whole, Field(gt=0, le=100)] = Field(default=5, description="Straight-line life of tools, years.")
 
 
 class Finance(Frozen):
-    discount_rate: Annotated[float, Field(ge=0, lt=1)] = Field(
+    discount_rate: Annotated[Number, Field(ge=0, lt=1)] = Field(
         description="Annual nominal discount rate (WACC)."
     )
     depreciation_years: DepreciationYears = Field(default_factory=DepreciationYears,
                                                   description="Straight-line lives by asset class.")
-    tax_regimes: tuple[TaxRegime, ...] = Field(min_length=1, description="Tax rules sites refer to; the first is home.")
+    tax_regimes: tuple[TaxRegime, ...] = Field(min_length=1, max_length=100, description="Tax rules sites refer to; the first is home.")
     unmet_demand_penalty: PenaltyRule = Field(
         default="market_price", description="What an accelerator not delivered costs the buyer: "
         "market_price (its market price, what it is worth to the buyer), or USD per accelerator."
@@ -537,13 +588,13 @@ class Offtake(Frozen):
         default="indexed", description="indexed: a share of the node's market wafer price; "
         "fixed: fixed_price_usd per node; cost_plus: the site's standard cost per wafer at full "
         "load (variable and fixed opex, operator fee per wafer, depreciation) times 1 + markup.")
-    share_of_market_price: PositiveFloat = Field(
+    share_of_market_price: PositiveRatio = Field(
         default=1.0, description="indexed: price as a share of the market wafer price (0.9 = 10 % "
         "below what a foundry charges).")
-    fixed_price_usd: dict[Id, YearPath] | None = Field(
+    fixed_price_usd: Annotated[dict[Id, YearPath], Field(max_length=100)] | None = Field(
         default=None, description="fixed: price per wafer by node id (one number or a path per "
         "year).")
-    markup: NonNegativeFloat = Field(default=0.15, description="cost_plus: mark-up on standard cost.")
+    markup: Ratio = Field(default=0.15, description="cost_plus: mark-up on standard cost.")
     take_or_pay_share: Share = Field(
         default=0.0, description="Share of the fab company's wafer output at capacity that the "
         "buyer pays for whether it takes the wafers or not (0–1); wafers sold to other customers "
@@ -551,10 +602,10 @@ class Offtake(Frozen):
     end: QuarterField | None = Field(
         default=None, description="Last quarter of the contract; afterwards wafers are sold at "
         "the market price, without take-or-pay. Omitted means the whole horizon.")
-    spare_wafers_to_market: bool = Field(
+    spare_wafers_to_market: Flag = Field(
         default=False, description="May the fab company sell wafers the buyer does not need to "
         "other customers (at spare_wafer_price_share of the market wafer price).")
-    spare_wafer_price_share: PositiveFloat = Field(
+    spare_wafer_price_share: PositiveRatio = Field(
         default=1.0, description="What other customers pay for spare wafers, as a share of the "
         "market wafer price (a newcomer may have to sell below the leader's price).")
 
@@ -563,21 +614,22 @@ class Uncertain(Frozen):
     """One uncertain input for the risk analysis, addressed by a dotted path such as
     `sites.arizona.lead_time_q` (list entries by id, or by [index])."""
 
-    path: str = Field(min_length=1, description="Dotted path of a number (or mapping) in this file.")
+    path: str = Field(min_length=1, max_length=200, description="Dotted path of a number (or mapping) in this file.")
     dist: Literal["normal", "lognormal", "uniform", "triangular", "discrete"] = Field(
         description="Distribution of the draws.")
     apply: Literal["multiply", "add", "replace"] = Field(
         default="replace", description="How a draw changes the value."
     )
-    mean: float | None = Field(default=None, description="normal: mean.")
-    sd: PositiveFloat | None = Field(default=None, description="normal: standard deviation.")
-    sigma: PositiveFloat | None = Field(default=None, description="lognormal: sigma of log.")
-    median: PositiveFloat | None = Field(default=None, description="lognormal: median (default 1).")
-    low: float | None = Field(default=None, description="uniform, triangular: lower bound.")
-    mode: float | None = Field(default=None, description="triangular: most likely value.")
-    high: float | None = Field(default=None, description="uniform, triangular: upper bound.")
-    values: tuple[float, ...] | None = Field(default=None, description="discrete: the possible values.")
-    weights: tuple[NonNegativeFloat, ...] | None = Field(
+    mean: Real | None = Field(default=None, description="normal: mean.")
+    sd: Annotated[Number, Field(gt=0, le=MAX_USD)] | None = Field(default=None, description="normal: standard deviation.")
+    sigma: Annotated[Number, Field(gt=0, le=3)] | None = Field(
+        default=None, description="lognormal: sigma of log (3 already spans a factor of 20 either way at one sigma).")
+    median: Annotated[Number, Field(gt=0, le=MAX_USD)] | None = Field(default=None, description="lognormal: median (default 1).")
+    low: Real | None = Field(default=None, description="uniform, triangular: lower bound.")
+    mode: Real | None = Field(default=None, description="triangular: most likely value.")
+    high: Real | None = Field(default=None, description="uniform, triangular: upper bound.")
+    values: tuple[Real, ...] | None = Field(default=None, min_length=1, max_length=MAX_COUNT, description="discrete: the possible values.")
+    weights: tuple[Annotated[Number, Field(ge=0, le=MAX_USD)], ...] | None = Field(
         default=None, description="discrete: their relative weights (default equal).")
 
 
@@ -585,32 +637,32 @@ class Simulation(Frozen):
     """Ask the main job for a fab simulation on the SMT2020 testbed (needs the data)."""
 
     dataset: Literal["HVLM", "LVHM"] = Field(default="HVLM", description="SMT2020 dataset.")
-    days: PositiveFloat = Field(default=90.0, description="Simulated days.")
-    warmup_days: NonNegativeFloat = Field(default=0.0, description="Days left out of the statistics.")
+    days: PositiveDays = Field(default=90.0, description="Simulated days.")
+    warmup_days: Days = Field(default=0.0, description="Days left out of the statistics.")
     rule: Literal["fifo", "cr", "edd", "spt", "dataset"] = Field(default="fifo", description="Dispatching rule.")
-    curve: bool = Field(default=False, description="Also run the operating curve (six runs).")
+    curve: Flag = Field(default=False, description="Also run the operating curve (six runs).")
 
 
 class Scenario(Frozen):
     name: Id = Field(description="Scenario name.")
-    description: str = Field(default="", description="Free text.")
+    description: str = Field(default="", max_length=MAX_TEXT, description="Free text.")
     horizon: Horizon = Field(description="The quarters planned.")
     currency: Literal["USD"] = Field(default="USD", description="Currency of every amount (USD only).")
-    seed: NonNegativeInt = Field(default=0, description="Seed of every random stream.")
-    nodes: tuple[Node, ...] = Field(min_length=1, description="Process technologies.")
-    products: tuple[Product, ...] = Field(min_length=1, description="Accelerators and their demand.")
-    packaging: tuple[Packaging, ...] = Field(default=(), description="Advanced-packaging lines (CoWoS class).")
-    hbm: tuple[Hbm, ...] = Field(default=(), description="HBM supplies the buyer can draw on.")
-    sites: tuple[Site, ...] = Field(default=(), description="Candidate fab sites of the fab company.")
-    operators: tuple[Operator, ...] = Field(default=(), description="Operating partners that may run sites.")
-    foundry_offers: tuple[FoundryOffer, ...] = Field(default=(), description="Foundry wafer capacity "
+    seed: Annotated[Whole, Field(ge=0, lt=2**63)] = Field(default=0, description="Seed of every random stream.")
+    nodes: tuple[Node, ...] = Field(min_length=1, max_length=MAX_ENTRIES, description="Process technologies.")
+    products: tuple[Product, ...] = Field(min_length=1, max_length=MAX_ENTRIES, description="Accelerators and their demand.")
+    packaging: tuple[Packaging, ...] = Field(default=(), max_length=MAX_ENTRIES, description="Advanced-packaging lines (CoWoS class).")
+    hbm: tuple[Hbm, ...] = Field(default=(), max_length=MAX_ENTRIES, description="HBM supplies the buyer can draw on.")
+    sites: tuple[Site, ...] = Field(default=(), max_length=MAX_ENTRIES, description="Candidate fab sites of the fab company.")
+    operators: tuple[Operator, ...] = Field(default=(), max_length=MAX_ENTRIES, description="Operating partners that may run sites.")
+    foundry_offers: tuple[FoundryOffer, ...] = Field(default=(), max_length=MAX_ENTRIES, description="Foundry wafer capacity "
                                                      "the buyer can reserve.")
     offtake: Offtake = Field(default_factory=Offtake, description="How the fab company sells its wafers to the buyer.")
     funding: Funding = Field(description="The fab company's investors and their money.")
     finance: Finance = Field(description="Discounting, depreciation, tax and penalty rules.")
-    uncertainty: tuple[Uncertain, ...] = Field(default=(), description="Uncertain inputs for risk analysis.")
-    correlation: tuple[tuple[float, ...], ...] | None = Field(
-        default=None, description="Rank correlations between the uncertain inputs, in their order "
+    uncertainty: tuple[Uncertain, ...] = Field(default=(), max_length=100, description="Uncertain inputs for risk analysis.")
+    correlation: tuple[tuple[Annotated[Number, Field(ge=-1, le=1)], ...], ...] | None = Field(
+        default=None, max_length=100, description="Rank correlations between the uncertain inputs, in their order "
         "(a symmetric matrix with ones on the diagonal, positive semi-definite); Gaussian copula.")
     simulation: Simulation | None = Field(default=None, description="Fab simulation for the main job.")
 

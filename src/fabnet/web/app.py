@@ -2,73 +2,95 @@
 runs compared. FastAPI was chosen over Panel because the pages are the report's own plotly
 figures: no widget server is needed, only HTTP, and FastAPI's test client and uvicorn are light.
 
-Every page is built from the store through a read-only connection opened per request, so a
-`fabnet run` in another process can still write. Runs never change once stored, so a run's
-page is built once and kept. Only integer run ids reach the store: anything else is a 404, and
-no file is ever served from a path a request names.
+Every page is built from the store through a read-only connection opened per request and closed
+at once, so a `fabnet run` in another process can still write (the store waits for whoever holds
+it; a store held longer than a reader waits answers 503, never 500). A stored run never changes,
+so its page is built once and kept; the list of runs is kept until the store changes on disk.
+Run ids are ASCII digits of bounded length: anything else is a 404, and no file is ever served
+from a path a request names. Every answer carries security headers (a content security policy
+that lets the plotly figures run and nothing load from elsewhere, no sniffing, no framing, no
+referrer).
 """
 
 from __future__ import annotations
 
 import functools
 import html
+import os
+import re
+import threading
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from fastapi import FastAPI, HTTPException, Query
+from fastapi import FastAPI, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from plotly.offline import get_plotlyjs
 
 from fabnet import __version__
 from fabnet.report import format_difference, format_figure, label, report_html
-from fabnet.store import Store, UnknownRun
+from fabnet.store import Store, StoreBusy, UnknownRun, open_store
+from fabnet.store.pg import is_postgres
 
 PLOTLY_URL = "/static/plotly.js"
 STYLE = ("body{font-family:system-ui,sans-serif;margin:2rem auto;max-width:1100px;color:#222}"
          "table{border-collapse:collapse}td,th{padding:.3rem .8rem;border-bottom:1px solid #eee;text-align:left}"
          "a{color:#1565c0}")
+#: Run ids: ASCII digits only (`str.isdigit` also accepts "²" and "١"), at most this many.
+RUN_ID = re.compile(r"[0-9]{1,12}")
+#: plotly draws from inline scripts and styles; nothing is loaded from anywhere but here.
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; script-src 'self' 'unsafe-inline'; "
+                               "style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
+                               "font-src 'self' data:; object-src 'none'; base-uri 'none'; "
+                               "form-action 'self'; frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+}
 
 
-def create_app(store_path: str | Path) -> FastAPI:
-    path = Path(store_path)
-    Store(path, read_only=True).close()  # fail now, in words, if there is no store
+def create_app(store_location: str | Path) -> FastAPI:
+    location = str(store_location)
+    open_store(location, read_only=True).close()  # fail now, in words, if there is no store
     app = FastAPI(title="fabnet", docs_url=None, redoc_url=None, openapi_url=None)
 
-    def open_store() -> Store:
-        return Store(path, read_only=True)
+    def reader() -> Store:
+        return open_store(location, read_only=True)
+
+    @app.middleware("http")
+    async def headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        response = await call_next(request)
+        response.headers.update(SECURITY_HEADERS)
+        return response
+
+    @app.exception_handler(StoreBusy)
+    def busy(request: Request, exc: StoreBusy) -> Response:
+        return HTMLResponse(f"<p>{html.escape(str(exc))}</p>", status_code=503, headers={"Retry-After": "5"})
 
     @functools.lru_cache(maxsize=64)
     def run_page(run_id: int) -> str:
-        with open_store() as store:
+        with reader() as store:
             page = report_html(store.run(run_id), plotlyjs=PLOTLY_URL)
         return page.replace("<body>", '<body><p><a href="/">← all runs</a></p>', 1)
 
-    @app.get("/", response_class=HTMLResponse)
-    def index() -> str:
-        with open_store() as store:
-            runs = store.runs()
-        rows = "".join(
-            f'<tr><td><a href="/runs/{r.run_id}">run {r.run_id}</a></td><td>{html.escape(str(r.scenario_name))}</td>'
-            f"<td>{html.escape(str(r.created_at)[:19])}</td><td>{html.escape(str(r.solver_status))}</td></tr>"
-            for r in runs.itertuples())
-        ids = "".join(f"<option>{r}</option>" for r in runs["run_id"])
-        return (f"<!doctype html><html><head><meta charset='utf-8'><title>fabnet runs</title><style>{STYLE}</style>"
-                f"</head><body><h1>fabnet runs</h1><p>store {html.escape(str(path))} · fabnet {__version__}</p>"
-                f"<table id='runs'><tr><th>run</th><th>scenario</th><th>time (UTC)</th><th>solver</th></tr>{rows}"
-                f"</table><h2>Compare two runs</h2><form action='/compare'><select name='a'>{ids}</select> "
-                f"<select name='b'>{ids}</select> <button>compare</button></form></body></html>")
+    index_page = _ChangeCache(location, lambda: _index(reader, location))
 
-    @app.get("/runs/{run_id}", response_class=HTMLResponse)
+    @app.api_route("/", methods=["GET", "HEAD"], response_class=HTMLResponse)
+    def index() -> str:
+        return index_page.get()
+
+    @app.api_route("/runs/{run_id}", methods=["GET", "HEAD"], response_class=HTMLResponse)
     def run(run_id: str) -> str:
         try:
             return run_page(_run_id(run_id))
         except UnknownRun as exc:
             raise HTTPException(status_code=404, detail=str(exc)) from None
 
-    @app.get("/compare", response_class=HTMLResponse)
+    @app.api_route("/compare", methods=["GET", "HEAD"], response_class=HTMLResponse)
     def compare(a: str = Query(...), b: str = Query(...)) -> str:
         first, second = _run_id(a), _run_id(b)
         try:
-            with open_store() as store:
+            with reader() as store:
                 table = store.compare(first, second)
         except UnknownRun as exc:
             raise HTTPException(status_code=404, detail=str(exc)) from None
@@ -83,20 +105,20 @@ def create_app(store_path: str | Path) -> FastAPI:
                 f"<table id='compare'><tr><th>figure</th><th>run {a}</th><th>run {b}</th><th>difference</th></tr>"
                 f"{rows}</table></body></html>")
 
-    @app.get("/api/runs")
+    @app.api_route("/api/runs", methods=["GET", "HEAD"])
     def api_runs() -> JSONResponse:
-        with open_store() as store:
+        with reader() as store:
             runs = store.runs()
         runs["created_at"] = runs["created_at"].astype(str)
         return JSONResponse(runs.to_dict("records"))
 
-    @app.get("/favicon.ico")
+    @app.api_route("/favicon.ico", methods=["GET", "HEAD"])
     def favicon() -> Response:
         return Response(status_code=204)  # browsers ask; an answer keeps their consoles clean
 
     script = get_plotlyjs()
 
-    @app.get(PLOTLY_URL)
+    @app.api_route(PLOTLY_URL, methods=["GET", "HEAD"])
     def plotly_js() -> Response:
         return Response(script, media_type="application/javascript",
                         headers={"Cache-Control": "public, max-age=86400"})
@@ -104,8 +126,56 @@ def create_app(store_path: str | Path) -> FastAPI:
     return app
 
 
+def _index(reader: Callable[[], Store], location: str) -> str:
+    with reader() as store:
+        runs = store.runs()
+    rows = "".join(
+        f'<tr><td><a href="/runs/{r.run_id}">run {r.run_id}</a></td><td>{html.escape(str(r.scenario_name))}</td>'
+        f"<td>{html.escape(str(r.created_at)[:19])}</td><td>{html.escape(str(r.solver_status))}</td></tr>"
+        for r in runs.itertuples())
+    ids = "".join(f"<option>{r}</option>" for r in runs["run_id"])
+    return (f"<!doctype html><html><head><meta charset='utf-8'><title>fabnet runs</title><style>{STYLE}</style>"
+            f"</head><body><h1>fabnet runs</h1><p>store {html.escape(location)} · fabnet {__version__}</p>"
+            f"<table id='runs'><tr><th>run</th><th>scenario</th><th>time (UTC)</th><th>solver</th></tr>{rows}"
+            f"</table><h2>Compare two runs</h2><form action='/compare'><select name='a'>{ids}</select> "
+            f"<select name='b'>{ids}</select> <button>compare</button></form></body></html>")
+
+
+class _ChangeCache:
+    """A page kept until the store's file changes (its size or modification time); a
+    PostgreSQL store, whose changes cannot be seen from here, is asked every time."""
+
+    def __init__(self, location: str, build: Callable[[], str]) -> None:
+        self._file = None if is_postgres(location) else Path(location)
+        self._build = build
+        self._lock = threading.Lock()
+        self._stamp: tuple[tuple[int, int], ...] | None = None
+        self._page = ""
+
+    def get(self) -> str:
+        if self._file is None:
+            return self._build()
+        stamp = tuple((s.st_mtime_ns, s.st_size) for s in _stats(self._file, self._file.with_name(
+            self._file.name + ".wal")))
+        with self._lock:
+            if stamp != self._stamp:
+                self._page, self._stamp = self._build(), stamp
+            return self._page
+
+
+def _stats(*files: Path) -> list[os.stat_result]:
+    """Stat results of the files that exist (a store's write-ahead log comes and goes)."""
+    found = []
+    for file in files:
+        try:
+            found.append(file.stat())
+        except FileNotFoundError:
+            continue
+    return found
+
+
 def _run_id(text: str) -> int:
-    """Run ids are whole numbers; anything else is no run (404), not a malformed request."""
-    if not text.isdigit():
-        raise HTTPException(status_code=404, detail=f"no run {text!r}")
+    """Run ids are whole numbers written in ASCII digits; anything else is no run (404)."""
+    if not RUN_ID.fullmatch(text):
+        raise HTTPException(status_code=404, detail=f"no run {text[:40]!r}")
     return int(text)
