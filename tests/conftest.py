@@ -75,3 +75,22 @@ def store_with_runs(tmp_path_factory):
                                           "available_from": "2025Q1"}]})
     jobs = [main_job(scenario(data), path) for data in (first, second)]
     return path, jobs
+
+
+def neutral_row(scenario):
+    """The sample of the uncertainty section that changes nothing: 1 to multiply, 0 to add,
+    the current value (a single number) to replace."""
+    import numpy as np
+
+    from fabnet.scenario.paths import get_at, parse_path, resolve
+
+    data = scenario.model_dump(by_alias=True, mode="json")
+    row = []
+    for entry in scenario.uncertainty:
+        if entry.apply == "multiply":
+            row.append(1.0)
+        elif entry.apply == "add":
+            row.append(0.0)
+        else:
+            row.append(float(get_at(data, resolve(data, parse_path(entry.path)))))
+    return np.array(row)

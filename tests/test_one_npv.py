@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from fabnet.cli import app
 from fabnet.pipeline import plan_network
 from fabnet.risk.fixed import evaluate_fixed
-from fabnet.risk.sampling import neutral_row
+from tests.conftest import neutral_row
 from fabnet.scenario import load_scenario
 from fabnet.store import open_store
 from tests.conftest import TIGRIS

@@ -156,7 +156,7 @@ def test_expected_shortfall_matches_the_normal_formula(tmp_path):
 def test_fixed_plan_neutral_sample_reproduces_the_base_plan():
     from fabnet.pipeline import plan_finance, plan_network
     from fabnet.risk.fixed import evaluate_fixed
-    from fabnet.risk.sampling import neutral_row
+    from tests.conftest import neutral_row
     from tests.conftest import TIGRIS
 
     s = load_scenario(TIGRIS)

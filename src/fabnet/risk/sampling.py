@@ -8,14 +8,15 @@ table, which is what lets a killed sweep resume exactly.
 
 from __future__ import annotations
 
-
 import numpy as np
+from pydantic import ValidationError
 from scipy import stats
 from scipy.stats import qmc
 
-from fabnet.core.errors import ScenarioError
-from fabnet.scenario.checks import draw_problems
-from fabnet.scenario.paths import change_at, get_at, parse_path, resolve
+from fabnet.core.errors import Problem, ScenarioError
+from fabnet.scenario.checks import draw_problems, field_checks
+from fabnet.scenario.paths import change_at, parse_path
+from fabnet.scenario.problems import first_problem
 from fabnet.scenario.schema import Scenario, Uncertain
 
 METHODS = ("lhs", "sobol")
@@ -88,18 +89,18 @@ def apply_sample(scenario: Scenario, row: np.ndarray) -> Scenario:
     data = scenario.model_dump(by_alias=True, mode="json")
     for entry, value in zip(scenario.uncertainty, row, strict=True):
         change_at(data, parse_path(entry.path), entry.apply, float(value))
-    return Scenario.model_validate(data)
+    try:
+        sample = Scenario.model_validate(data)
+    except ValidationError as exc:
+        problems = [first_problem(exc)[0]]
+    else:
+        problems = field_checks(sample)
+    if problems:  # each draw alone was checked; this is what several draws do together
+        problem = problems[0]
+        raise ScenarioError(Problem(problem.loc, f"{problem.found} in the sample {_show_row(row)}",
+                                    f"{problem.expected}; narrow the distributions that move it"))
+    return sample
 
 
-def neutral_row(scenario: Scenario) -> np.ndarray:
-    """The sample that changes nothing: 1 to multiply, 0 to add, the current value to replace."""
-    data = scenario.model_dump(by_alias=True, mode="json")
-    row = []
-    for entry in scenario.uncertainty:
-        if entry.apply == "multiply":
-            row.append(1.0)
-        elif entry.apply == "add":
-            row.append(0.0)
-        else:
-            row.append(float(get_at(data, resolve(data, parse_path(entry.path)))))
-    return np.array(row)
+def _show_row(row: np.ndarray) -> str:
+    return "[" + ", ".join(f"{v:.4g}" for v in row) + "]"

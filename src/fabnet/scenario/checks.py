@@ -16,6 +16,7 @@ from fabnet.core.errors import Loc, Problem, format_loc
 from fabnet.core.format import usd
 from fabnet.core.periods import Quarter
 from fabnet.scenario.paths import PathError, change_at, get_at, parse_path, resolve
+from fabnet.scenario.problems import first_problem
 from fabnet.scenario.schema import Scenario
 
 # Largest field one exposure can print: 26 mm x 33 mm = 858 mm² (ai-fab-facts.md §1.1).
@@ -280,29 +281,37 @@ def check_uncertainty(s: Scenario) -> list[Problem]:
     data = s.model_dump(by_alias=True, mode="json")
     required = {"normal": ("mean", "sd"), "lognormal": ("sigma",), "uniform": ("low", "high"),
                 "triangular": ("low", "mode", "high"), "discrete": ("values",)}
+    targets: dict[Loc, int] = {}
     for i, entry in enumerate(s.uncertainty):
         loc = ("uncertainty", i)
         try:
-            target = get_at(data, resolve(data, parse_path(entry.path)))
+            target_loc = resolve(data, parse_path(entry.path))
         except PathError as exc:
             problems.append(Problem((*loc, "path"), repr(entry.path), f"a path that exists: {exc}"))
             continue
+        found = []
+        target = get_at(data, target_loc)
         if not _is_number_or_numbers(target):
-            problems.append(Problem((*loc, "path"), f"{entry.path!r}, which holds {_show_list(target)}",
-                                    "a path to a number, a list of numbers or a mapping of numbers"))
+            found.append(Problem((*loc, "path"), f"{entry.path!r}, which holds {_show_list(target)}",
+                                 "a path to a number, a list of numbers or a mapping of numbers"))
+        other = next((j for t, j in targets.items() if t[:len(target_loc)] == target_loc[:len(t)]), None)
+        if other is not None:  # two draws on one number could together leave its range
+            found.append(Problem((*loc, "path"), f"{entry.path!r}, which uncertainty[{other}] changes too",
+                                 "each input in one entry only (combine the two into one distribution)"))
+        targets[target_loc] = i
         for name in required[entry.dist]:
             if getattr(entry, name) is None:
-                problems.append(Problem((*loc, name), "nothing", f"{name} for dist: {entry.dist}"))
+                found.append(Problem((*loc, name), "nothing", f"{name} for dist: {entry.dist}"))
         bounds = [v for v in (entry.low, entry.mode, entry.high) if v is not None]
         if bounds != sorted(bounds):
-            problems.append(Problem((*loc, "low"), _show_list(bounds), "low <= mode <= high"))
+            found.append(Problem((*loc, "low"), _show_list(bounds), "low <= mode <= high"))
         if entry.weights is not None and (entry.values is None or len(entry.weights) != len(entry.values)
                                           or sum(entry.weights) <= 0):
-            problems.append(Problem((*loc, "weights"), _show_list(entry.weights),
-                                    "one weight per value, not all zero"))
-        extremes = _bounded_extremes(entry)
-        if not problems and extremes:
-            problems += draw_problems(s, i, extremes, data)
+            found.append(Problem((*loc, "weights"), _show_list(entry.weights),
+                                 "one weight per value, not all zero"))
+        if not found and _bounded_extremes(entry):
+            found = draw_problems(s, i, _bounded_extremes(entry), data)
+        problems += found
     return problems + _correlation_problems(s)
 
 
@@ -317,8 +326,9 @@ def _bounded_extremes(entry: Any) -> list[float]:
 
 def draw_problems(s: Scenario, index: int, draws: list[float], data: Any = None) -> list[Problem]:
     """What is wrong with the scenario when uncertainty entry `index` takes each of `draws`:
-    a draw must leave every field it changes inside the schema's range, so that a sample can
-    never carry an impossible input (a negative lead time, an infinite price) into a plan."""
+    a draw must leave the scenario valid (every field it changes inside its range, and the
+    checks of this module passed), so that a sample can never carry an impossible input (a
+    negative lead time, an infinite price, a site that starts after the horizon) into a plan."""
     entry = s.uncertainty[index]
     base = s.model_dump(by_alias=True, mode="json") if data is None else data
     blame = {"normal": "sd", "lognormal": "sigma", "discrete": "values"}.get(entry.dist)
@@ -326,16 +336,21 @@ def draw_problems(s: Scenario, index: int, draws: list[float], data: Any = None)
         changed = copy.deepcopy(base)
         target = change_at(changed, parse_path(entry.path), entry.apply, value)
         try:
-            Scenario.model_validate(changed)
+            problem = next(iter(field_checks(Scenario.model_validate(changed))), None)
         except ValidationError as exc:
-            first = exc.errors(include_url=False)[0]
-            where = format_loc(tuple(first["loc"]))
+            problem = first_problem(exc)[0]
+        if problem is not None:
             name = blame or ("low" if value == draws[0] else "high")
             return [Problem(("uncertainty", index, name),
                             f"a draw of {value:.6g} ({entry.apply}), which makes "
                             f"{format_loc(target)} {_show_list(get_at(changed, target))}",
-                            f"draws that keep {where} valid: {first['msg'].removeprefix('Input should be ')}")]
+                            f"draws that keep {problem.path} valid: {problem.expected}")]
     return []
+
+
+def field_checks(s: Scenario) -> list[Problem]:
+    """Every check but the uncertainty section's own (which calls this for each draw)."""
+    return [problem for check in CHECKS if check is not check_uncertainty for problem in check(s)]
 
 
 def _correlation_problems(s: Scenario) -> list[Problem]:

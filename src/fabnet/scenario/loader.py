@@ -9,25 +9,26 @@ the override) it came from.
 from __future__ import annotations
 
 import copy
-import difflib
-import re
-import types
-import typing
+import errno
+import os
+import stat
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from fabnet.core.errors import Loc, Problem, ScenarioError
 from fabnet.scenario import yamltext
 from fabnet.scenario.checks import check_scenario
 from fabnet.scenario.paths import PathError, parse_path, set_at
+from fabnet.scenario.problems import first_problem, shorten, show
 from fabnet.scenario.schema import Scenario
 
 EXTENDS_KEY = "extends"
+MAX_EXTENDS = 16  # files in one chain of extends
 
 
 @dataclass
@@ -75,40 +76,61 @@ def _read_with_extends(path: Path, chain: tuple[Path, ...]) -> _Raw:
     source = _Source(str(path), root)
     if EXTENDS_KEY not in data:
         return _Raw(data=data, files=[source])
+    line = _line_of(root, data, (EXTENDS_KEY,))
     base_name = data.pop(EXTENDS_KEY)
-    if not isinstance(base_name, str) or not base_name.strip():
+    if not isinstance(base_name, str) or not base_name.strip() or "\0" in base_name:
         raise ScenarioError(
-            Problem((EXTENDS_KEY,), _show(base_name), "the path of another scenario file"),
-            file=str(path),
-            line=_line_of(root, data, (EXTENDS_KEY,)),
+            Problem((EXTENDS_KEY,), show(base_name), "the path of another scenario file"),
+            file=str(path), line=line,
         )
-    base_path = (path.parent / base_name).resolve()
-    if base_path in chain or base_path == path.resolve():
-        cycle = " → ".join(str(p) for p in (*chain, path.resolve(), base_path))
+    if len(chain) >= MAX_EXTENDS:
+        raise ScenarioError(
+            Problem((EXTENDS_KEY,), f"a chain of more than {MAX_EXTENDS} files",
+                    f"at most {MAX_EXTENDS} files extending one another"),
+            file=str(path), line=line,
+        )
+    here, base_path = _resolved(path, path, line), _resolved(path.parent / base_name, path, line)
+    if base_path in chain or base_path == here:
+        cycle = " → ".join(str(p) for p in (*chain, here, base_path))
         raise ScenarioError(
             Problem((EXTENDS_KEY,), f"a cycle: {cycle}", "a chain of extends that ends"),
             file=str(path),
         )
-    base = _read_with_extends(base_path, (*chain, path.resolve()))
+    base = _read_with_extends(base_path, (*chain, here))
     return _Raw(data=_merge(base.data, data), files=[source, *base.files])
+
+
+def _resolved(path: Path, owner: Path, line: int) -> Path:
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError) as exc:  # a loop of symbolic links (RuntimeError before 3.13)
+        raise ScenarioError(
+            Problem((EXTENDS_KEY,), f"{path}, which cannot be followed ({exc})",
+                    "the path of another scenario file"),
+            file=str(owner), line=line,
+        ) from None
 
 
 def _read_yaml(path: Path) -> tuple[dict[str, Any], yaml.Node]:
     data, root = yamltext.parse(_read_text(path), str(path))
     if not isinstance(data, dict) or root is None:
         raise ScenarioError(
-            Problem((), _show(data), "a mapping with keys such as name, horizon, nodes, products"),
+            Problem((), show(data), "a mapping with keys such as name, horizon, nodes, products"),
             file=str(path),
             line=root.start_mark.line + 1 if root is not None else None,
         )
-    _reject_duplicate_keys(root, str(path))
     return data, root
 
 
 def _read_text(path: Path) -> str:
     try:
-        with path.open("rb") as stream:
-            # read one byte more than allowed, so a large (or endless) file is never read whole
+        # non-blocking, and regular files only: a FIFO or /dev/stdin would wait for a writer forever
+        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            os.close(descriptor)
+            raise OSError(errno.EINVAL, "not a regular file")
+        with os.fdopen(descriptor, "rb") as stream:
+            # one byte more than allowed, so a large (or sparse, or growing) file is never read whole
             content = stream.read(yamltext.MAX_FILE_BYTES + 1)
     except FileNotFoundError:
         raise ScenarioError(
@@ -138,25 +160,6 @@ def _read_text(path: Path) -> str:
         ) from None
 
 
-def _reject_duplicate_keys(node: yaml.Node, file: str, loc: Loc = ()) -> None:
-    """PyYAML silently keeps the last of two equal keys; a scenario with both is a mistake."""
-    if isinstance(node, yaml.MappingNode):
-        seen: set[str] = set()
-        for key_node, value_node in node.value:
-            key_loc = (*loc, str(key_node.value))
-            if key_node.value in seen:
-                raise ScenarioError(
-                    Problem(key_loc, "the same key twice in one mapping", "each key once"),
-                    file=file,
-                    line=key_node.start_mark.line + 1,
-                )
-            seen.add(key_node.value)
-            _reject_duplicate_keys(value_node, file, key_loc)
-    elif isinstance(node, yaml.SequenceNode):
-        for i, item in enumerate(node.value):
-            _reject_duplicate_keys(item, file, (*loc, i))
-
-
 def _merge(base: Any, override: Any) -> Any:
     """Deep merge for `extends`: mappings merge key by key; lists of entries with ids merge by
     id (an entry with a known id updates it, a new id is appended); anything else is replaced."""
@@ -178,11 +181,12 @@ def _merge(base: Any, override: Any) -> Any:
 
 
 def _is_id_list(value: Any) -> bool:
-    return isinstance(value, list) and all(isinstance(v, dict) and "id" in v for v in value)
+    return isinstance(value, list) and all(isinstance(v, dict) and isinstance(v.get("id"), str | int)
+                                           and not isinstance(v["id"], bool) for v in value)
 
 
 def _apply_override(raw: _Raw, assignment: str) -> None:
-    label = f"--set {_shorten(assignment)}"
+    label = f"--set {shorten(assignment)}"
     try:
         segments, value = parse_override(assignment, label)
         raw.data = copy.deepcopy(raw.data)
@@ -203,62 +207,8 @@ def _validate(raw: _Raw) -> Scenario:
     try:
         return Scenario.model_validate(raw.data)
     except ValidationError as exc:
-        first, count = _first_problem(exc)
+        first, count = first_problem(exc)
         raise _error(raw, first, more=count - 1) from None
-
-
-def _first_problem(exc: ValidationError) -> tuple[Problem, int]:
-    """The problem to report, and how many fields have one (each told once: a file may hold
-    100,000 bad values, and only the first is worth the words)."""
-    problems: dict[Loc, Any] = {}
-    # An unknown key is usually a misspelt known one, which then also shows as missing:
-    # report the unknown key first, since fixing it fixes both.
-    errors = sorted(exc.errors(include_url=False), key=lambda e: e["type"] != "extra_forbidden")
-    located = [(_field_loc(err["loc"]), err) for err in errors]
-    # Noise to leave out: a value that may be a number or a mapping (a price path) fails as
-    # both, and when one member got further (a bad entry in the mapping, an empty mapping)
-    # that is the useful message; a list whose entries failed is also "too short".
-    has_deeper = {loc[:n] for loc, _ in located for n in range(len(loc))}
-    has_better = {loc for loc, err in located if not _wrong_kind(err)}
-    for loc, err in located:
-        if loc in problems or (loc in has_deeper and (_wrong_kind(err) or err["type"] == "too_short")):
-            continue
-        if _wrong_kind(err) and loc in has_better:
-            continue
-        problems[loc] = err
-    loc, err = next(iter(problems.items()))
-    return _problem_from_error(loc, err, key_error="[key]" in err["loc"]), len(problems)
-
-
-def _wrong_kind(err: Any) -> bool:
-    return str(err["type"]).endswith(("_type", "_parsing"))
-
-
-def _field_loc(loc: tuple[str | int, ...]) -> Loc:
-    """The path of the field, without the names pydantic gives the members of a union
-    (`function-after[...]`, `float`, `dict[int,...]`), which mean nothing in a file."""
-    return tuple(key for key in loc if key != "[key]" and not (isinstance(key, str) and _UNION_TAG.match(key)))
-
-
-_UNION_TAG = re.compile(r"^(function-\w+\[.*|float|int|str|bool|dict\[.*|tuple\[.*|list\[.*)$")
-
-
-def _problem_from_error(loc: Loc, err: Any, *, key_error: bool) -> Problem:
-    kind = err["type"]
-    if kind == "extra_forbidden":
-        allowed = _allowed_keys(loc[:-1])
-        close = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
-        hint = f"did you mean {close[0]!r}? " if close else ""
-        return Problem(loc, f"unknown key {loc[-1]!r}", f"{hint}keys here: {', '.join(allowed)}")
-    description = _description(loc)
-    if kind == "missing":
-        return Problem(loc, "nothing: this field is required", description or f"a value for {loc[-1]!r}")
-    expected = err["msg"].removeprefix("Input should be ").removeprefix("Value error, ")
-    if key_error:
-        expected = f"keys that are {expected}"
-    if description:
-        expected += f" ({description})"
-    return Problem(loc, _show(err.get("input")), expected)
 
 
 def _error(raw: _Raw, problem: Problem, more: int = 0) -> ScenarioError:
@@ -312,67 +262,3 @@ def _child(node: yaml.Node, data: Any, key: str | int) -> yaml.Node | None:
             return None
         return node.value[key] if key < len(node.value) else None
     return None
-
-
-# --- the schema as documentation -----------------------------------------------------------
-
-
-def _schema_at(loc: Loc) -> tuple[Any, tuple[type[BaseModel], str] | None]:
-    """The type that `loc` leads to in the schema, and the (model, field) it ends at, if any."""
-    current: Any = Scenario
-    owner: tuple[type[BaseModel], str] | None = None
-    for key in loc:
-        current, owner = unwrap(current), None
-        if isinstance(current, type) and issubclass(current, BaseModel):
-            name = next((n for n, f in current.model_fields.items() if key in (n, f.alias)), None)
-            if name is None:
-                return None, None
-            owner, current = (current, name), current.model_fields[name].annotation
-        elif typing.get_origin(current) in (tuple, list):
-            current = typing.get_args(current)[0]
-        elif typing.get_origin(current) is dict:
-            current = typing.get_args(current)[1]
-        else:
-            return None, None
-    return unwrap(current), owner
-
-
-def unwrap(annotation: Any) -> Any:
-    """The type under Annotated[...] and Optional[...] (a real union is returned as it is)."""
-    while True:
-        origin = typing.get_origin(annotation)
-        if origin is typing.Annotated:
-            annotation = typing.get_args(annotation)[0]
-        elif origin in (typing.Union, types.UnionType):
-            members = [a for a in typing.get_args(annotation) if a is not type(None)]
-            if len(members) != 1:
-                return annotation
-            annotation = members[0]
-        else:
-            return annotation
-
-
-def _description(loc: Loc) -> str:
-    owner = _schema_at(loc)[1]
-    if owner is None:
-        return ""
-    model, name = owner
-    return (model.model_fields[name].description or "").rstrip(".")
-
-
-def _allowed_keys(loc: Loc) -> list[str]:
-    model = _schema_at(loc)[0]
-    if not (isinstance(model, type) and issubclass(model, BaseModel)):
-        return []
-    return [f.alias or n for n, f in model.model_fields.items()]
-
-
-def _show(value: Any) -> str:
-    if value is None:
-        return "nothing (null)"
-    text = yaml.safe_dump(value, default_flow_style=True, width=10_000).strip()
-    return _shorten(text.removesuffix("\n...").removesuffix("...").strip())
-
-
-def _shorten(text: str, most: int = 80) -> str:
-    return text if len(text) <= most else text[: most - 3] + "..."

@@ -14,7 +14,7 @@ from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
 from fabnet.core.periods import Quarter
-from fabnet.scenario.loader import unwrap
+from fabnet.scenario.problems import unwrap
 from fabnet.scenario.schema import Scenario
 
 HEADER = """# Scenario file reference
@@ -102,8 +102,9 @@ def _annotated_metadata(annotation: Any) -> list[Any]:
     elif origin in (typing.Union, types.UnionType):
         for member in typing.get_args(annotation):
             found += _annotated_metadata(member)
-    elif origin in (tuple, list, dict):
-        found += _annotated_metadata(typing.get_args(annotation)[-1 if origin is dict else 0])
+    elif origin in (tuple, list, dict):  # the entries' bounds, not their own lengths
+        inner = _annotated_metadata(typing.get_args(annotation)[-1 if origin is dict else 0])
+        found += [item for item in inner if isinstance(item, Gt | Ge | Lt | Le)]
     return found
 
 
