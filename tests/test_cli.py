@@ -186,14 +186,14 @@ def test_run_plans_stores_and_reports_the_default_scenario(tmp_path):
         assert text in result.stdout
     assert "optimal to within 1.00% of the best bound" in result.stdout
     assert f"run 1 stored in {store}" in result.stdout.replace("\n", "")
-    assert (reports / "run-1.html").exists()
+    assert (reports / "runs-run-1.html").exists()
     assert invoke(*args).exit_code == 0
     listed = invoke("runs", "list", "--store", str(store))
     assert listed.exit_code == 0 and "tigris" in listed.stdout
     shown = invoke("runs", "show", "2", "--store", str(store))
     assert "scenario hash" in shown.stdout and "fab company NPV" in shown.stdout
     compared = invoke("runs", "compare", "1", "2", "--store", str(store))
-    assert "Run 1 against run 2" in compared.stdout and "same" in compared.stdout
+    assert "Inputs: what differs between run 1, run 2" in compared.stdout and "same" in compared.stdout
     redrawn = invoke("report", "1", "--store", str(store), "--output", str(tmp_path / "again.html"))
     assert redrawn.exit_code == 0 and (tmp_path / "again.html").exists()
     missing = invoke("runs", "show", "9", "--store", str(store))

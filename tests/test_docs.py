@@ -62,3 +62,23 @@ def _check(command: str, expected: list[str], folder: Path, env: dict[str, str])
     printed = " ".join(done.stdout.split())
     for line in expected:
         assert " ".join(line.split()) in printed, f"`{command}` no longer prints:\n{line}\n---\n{done.stdout}"
+
+
+def test_python_api_examples_run_as_written(tmp_path, monkeypatch):
+    """docs/python-api.md's examples, in order, in one namespace, from a folder holding the
+    scenarios (as a notebook next to a clone would)."""
+    shutil.copytree(REPO / "scenarios", tmp_path / "scenarios")
+    monkeypatch.chdir(tmp_path)
+    blocks = re.findall(r"```python\n(.*?)```", (DOCS / "python-api.md").read_text(), re.S)
+    assert len(blocks) >= 4
+    namespace: dict[str, object] = {}
+    for block in blocks:
+        exec(compile(block, "docs/python-api.md", "exec"), namespace)  # noqa: S102
+    assert (tmp_path / "exports" / "run-1.xlsx").exists() and (tmp_path / "analysis.duckdb").exists()
+
+
+def test_python_api_page_lists_every_api_function():
+    import fabnet
+
+    page = (DOCS / "python-api.md").read_text()
+    assert all(f"`fabnet.{name}(" in page for name in fabnet.__all__ if name != "__version__")

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import sys
+import textwrap
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import Enum
@@ -16,11 +18,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from rich import box
+from rich.cells import cell_len
 from rich.console import Console
-from rich.table import Table
+from rich.measure import Measurement
+from rich.table import Column, Table
 from rich.text import Text
 
 from fabnet import __version__
+from fabnet.core import columns
 from fabnet.core import format as fmt
 from fabnet.chips import DPW_FORMULAS, YIELD_MODELS, Harvest, YieldSpec, die_economics, package_cost
 from fabnet.core.errors import FabnetError
@@ -49,12 +55,12 @@ app = typer.Typer(
     add_completion=False,
     rich_markup_mode="markdown",
 )
-# Piped output (files, CI logs) gets room for the wide tables instead of rich's 80 columns.
-# Markup and emoji codes are off: file names, ids and values a user wrote are printed as they
-# are ("x[/b].yaml", ":warning:"); styles come from Text objects (`styled`).
-out = Console(width=None if sys.stdout.isatty() else 140, markup=False, emoji=False, highlight=False)
-err = Console(stderr=True, width=None if sys.stderr.isatty() else 140, markup=False, emoji=False,
-              highlight=False)
+# Width: the terminal's, else $COLUMNS, else 80 (rich's rule); wide tables are split to fit
+# (`show`). Sentences are not broken (soft wrap): the terminal wraps them, and a command or a
+# path in one stays whole for copying. Markup and emoji codes are off: file names, ids and values a user wrote are printed
+# as they are ("x[/b].yaml", ":warning:"); styles come from Text objects (`styled`).
+out = Console(markup=False, emoji=False, highlight=False, soft_wrap=True)
+err = Console(stderr=True, markup=False, emoji=False, highlight=False, soft_wrap=True)
 
 
 def styled(*parts: str | tuple[str, str]) -> Text:
@@ -82,6 +88,24 @@ def _user_errors() -> Iterator[None]:
     except FabnetError as exc:
         err.print(styled(("error:", "bold red"), f" {exc}"), soft_wrap=True)
         raise typer.Exit(exc.exit_code) from None
+
+
+def _print_json(data: Any) -> None:
+    """One JSON document: a missing number (NaN, an IRR that does not exist) is null, as JSON
+    has no NaN; numpy numbers are plain numbers."""
+    print(json.dumps(_plain(data), indent=2, allow_nan=False, default=str))
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if hasattr(value, "item") and not isinstance(value, str):  # numpy scalars
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
 
 
 def _version(value: bool) -> None:
@@ -150,7 +174,7 @@ def _print_summary(s: Scenario) -> None:
     table.add_row("finance", f"discount rate {s.finance.discount_rate:.1%}, tax regimes "
                   + ", ".join(f"{t.id} {t.rate:.0%}" for t in s.finance.tax_regimes))
     table.add_row("uncertainty", f"{len(s.uncertainty)} uncertain inputs")
-    out.print(table)
+    show(table)
 
 
 def _path_text(values: Any) -> str:
@@ -241,7 +265,8 @@ def chips(
     d0: Annotated[float, typer.Option(help="Defect density D0, defects/cm².", **NonNegative)] = 0.1,
     model: Annotated[Model, typer.Option(help="Yield model.")] = Model.negbin,
     alpha: Annotated[float, typer.Option(help="Clustering α of negbin.", **Positive)] = 2.0,
-    layers: Annotated[int, typer.Option(help="Critical layers of bose (D0 is split over them).", min=1)] = 1,
+    layers: Annotated[float, typer.Option(help="Complexity factor n of bose: critical layers, a real number "
+                                          "as fitted in the literature (D0 is split over them).", **Positive)] = 1.0,
     dpw_formula: Annotated[Formula, typer.Option(help="Gross-die count: exact grid, standard or flynn.")] = Formula.exact,
     wafer_cost: Annotated[float, typer.Option(help="Cost of a processed wafer, USD.", **NonNegative)] = 17000.0,
     units: Annotated[int | None, typer.Option(help="Harvesting: identical units per die.", min=1)] = None,
@@ -300,7 +325,7 @@ def chips(
                                     "interposer": cost.interposer, "assembly_test": cost.assembly_test,
                                     "packaging_loss": cost.yield_loss}
     if as_json:
-        print(json.dumps(result, indent=2))
+        _print_json(result)
         return
     table = _table("quantity", "value")
     table.add_row("die", f"{die_w_mm:.3g} × {die_h_mm:.3g} mm = {die_w_mm * die_h_mm:,.1f} mm²")
@@ -313,7 +338,7 @@ def chips(
         for part, value in result["cost_breakdown"].items():
             table.add_row(f"  {part.replace('_', ' ')}", f"${value:,.2f}")
         table.add_row("cost per accelerator", f"${result['cost_per_accelerator']:,.2f}")
-    out.print(table)
+    show(table)
 
 
 # --- simulate -----------------------------------------------------------------------------
@@ -372,7 +397,7 @@ def simulate(
         with _day_progress(days * len(DEFAULT_SCALES), "operating curve") as tick:
             table = operating_curve(fab, dataclasses.replace(options, initial_wip=False), progress=tick)
         if as_json:
-            print(json.dumps(table.to_dict("records"), indent=2))
+            _print_json(table.to_dict("records"))
             return
         _print_frame(table, "Operating curve (release-rate multiple → load and cycle time)")
         return
@@ -380,10 +405,9 @@ def simulate(
         result = run_simulation(fab, options, progress=lambda day: tick(day, ""))
     k = kpis(fab, result)
     if as_json:
-        print(json.dumps({"lots": k.lots.to_dict("records"), "families": k.families.to_dict("records"),
-                          "cqt": k.cqt.to_dict("records"), "wip": k.wip.to_dict("records"),
-                          "speed": {"lot_steps": result.lot_steps, "events": result.events,
-                                    "wall_s": result.wall_s}}, indent=2, default=float))
+        _print_json({"lots": k.lots.to_dict("records"), "families": k.families.to_dict("records"),
+                     "cqt": k.cqt.to_dict("records"), "wip": k.wip.to_dict("records"),
+                     "speed": {"lot_steps": result.lot_steps, "events": result.events, "wall_s": result.wall_s}})
         return
     _print_frame(k.lots, f"{dataset}, {rule.value}, {days:g} days (after {warmup_days:g} warm-up): lots")
     top = k.families.sort_values("utilisation", ascending=False).head(10)
@@ -467,17 +491,23 @@ def _day_progress(days: float, label: str) -> Iterator[Callable[[float, str], No
         yield lambda day, note: bar.update(task, completed=day, description=f"{label} {note}")
 
 
-def _print_frame(frame: pd.DataFrame, title: str) -> None:
-    table = _table(*map(str, frame.columns), title=title, text_columns=2)
+def _print_frame(frame: pd.DataFrame, title: str, text_columns: int = 2,
+                 names: dict[str, str] | None = None) -> None:
+    """A table of any frame, headed and written as core.columns says each column means (money
+    in one scale per column); `names` renames a column's label, its unit stays."""
+    scales = {c: fmt.scale_for(frame[c]) for c in frame.columns if columns.meaning(str(c)).unit == "usd"
+              and frame[c].dtype.kind in "fi"}
+    table = _table(*(columns.heading(str(c), scales.get(c), (names or {}).get(str(c))) for c in frame.columns),
+                   title=title, text_columns=text_columns)
     for row in frame.itertuples(index=False):
-        table.add_row(*(_cell(v) for v in row))
-    out.print(table)
+        table.add_row(*(_cell(str(c), v, scales.get(c)) for c, v in zip(frame.columns, row, strict=True)))
+    show(table)
 
 
-def _cell(value: Any) -> str:
-    if isinstance(value, float):
+def _cell(column: str, value: Any, scale: fmt.Scale | None = None) -> str:
+    if columns.meaning(column).unit == "number" and isinstance(value, float):
         return f"{value:,.3f}" if abs(value) < 10 else f"{value:,.1f}"
-    return str(value)
+    return columns.show(column, value, scale)
 
 
 # --- wafers and run ------------------------------------------------------------------------
@@ -511,8 +541,7 @@ def wafers(
     economics = product_economics(scenario, fab_age_q)
     table = wafer_demand(scenario, fab_age_q)
     if as_json:
-        print(json.dumps({"economics": economics.to_dict("records"),
-                          "wafers": table.to_dict("records")}, indent=2))
+        _print_json({"economics": economics.to_dict("records"), "wafers": table.to_dict("records")})
         return
     _print_wafer_report(scenario, economics, table, by, fab_age_q)
 
@@ -564,7 +593,7 @@ def plan(
         result = _solve_with_status(scenario, SolveOptions(time_limit, gap, threads), cycle_time.value)
     money = plan_finance(scenario, result)
     if as_json:
-        print(json.dumps(_plan_json(result, money), indent=2, default=str))
+        _print_json(_plan_json(result, money))
         return
     _print_plan(scenario, result, money)
 
@@ -592,18 +621,20 @@ def finance(
         result = _solve_with_status(scenario, SolveOptions(time_limit, gap))
     money = plan_finance(scenario, result)
     if as_json:
-        print(json.dumps({"metrics": money.metrics, "messages": money.messages,
-                          "investors": money.fabco.investors.to_dict("records"),
-                          "fabco_quarterly": money.fabco.quarterly.to_dict("records"),
-                          "investor_flows": money.fabco.investor_flows.to_dict("records"),
-                          "buyer_quarterly": money.buyer.quarterly.to_dict("records"),
-                          "buyer_products": money.buyer.products.to_dict("records")},
-                         indent=2, default=str))
+        _print_json({"metrics": money.metrics, "messages": money.messages,
+                     "investors": money.fabco.investors.to_dict("records"),
+                     "fabco_quarterly": money.fabco.quarterly.to_dict("records"),
+                     "investor_flows": money.fabco.investor_flows.to_dict("records"),
+                     "buyer_quarterly": money.buyer.quarterly.to_dict("records"),
+                     "buyer_products": money.buyer.products.to_dict("records")})
         return
     out.print(f"Plan: {result.result.describe()}")
     _print_finance(scenario, money)
 
 
+LabelOption = Annotated[str | None, typer.Option(
+    help="A few words stored with the run, shown by `runs list`, comparisons and the dashboard, "
+    "e.g. --label \"base case\".")]
 StorePath = Annotated[str, typer.Option(
     "--store", help="Results store: a DuckDB file (created when a run is stored), or a PostgreSQL "
     "address postgresql://user:password@host/database for a team.")]
@@ -614,7 +645,9 @@ def run(
     file: ScenarioFile = DEFAULT_SCENARIO,
     overrides: Overrides = None,
     store: StorePath = "fabnet.duckdb",
-    report_dir: Annotated[Path, typer.Option(help="Folder for the HTML report.")] = Path("reports"),
+    report_dir: Annotated[Path, typer.Option(help="Folder for the HTML report (named after the store and "
+                                             "the run: fabnet-run-3.html).")] = Path("reports"),
+    label: LabelOption = None,
     cycle_time: CycleTimeOption = CycleTime.load,
     check: Annotated[bool, typer.Option(help="Check the plan on the fab simulator: the busiest own "
                                         "fab simulated at its planned load (SMT2020 HVLM, when the "
@@ -642,19 +675,19 @@ def run(
         with err.status("starting…") as status:
             job = main_job(scenario, store, SolveOptions(),
                            step=lambda name: status.update(f"{scenario.name}: {name}…"),
-                           cycle_time=cycle_time.value, check=check)
+                           cycle_time=cycle_time.value, check=check, label=label)
             status.update(f"{scenario.name}: writing the report…")
             report_path, report_problem = _write_run_report(store, job.run_id, report_dir)
     out.print(f"Plan: {job.plan.result.describe()}")
     figures = dict(job.figures)
-    out.print(_figures_table("Decision: what the network adds, and for whom",
-                             {k: figures.pop(k) for k in list(job.decision.figures())}))
+    show(_figures_table("Decision: what the network adds, and for whom",
+                        {k: figures.pop(k) for k in list(job.decision.figures())}))
     for sentence in job.decision.sentences():
         out.print(f"  • {sentence}")
-    out.print(_builds_table(job.plan))
-    out.print(_figures_table("Key figures", figures))
+    show(_builds_table(job.plan))
+    show(_figures_table("Key figures", figures))
     if job.check is not None:
-        out.print(_check_table(job.check))
+        show(_check_table(job.check))
     for message in job.messages:
         if message not in job.decision.sentences():
             out.print(f"  • {message}")
@@ -679,14 +712,14 @@ INCOMPLETE = 4
 
 def _write_run_report(store: str, run_id: int | None, folder: Path) -> tuple[Path | None, str | None]:
     """The report of a stored run, or why it could not be written (the run stays stored)."""
-    from fabnet.report import write_report
+    from fabnet.report import report_name, write_report
     from fabnet.store import open_store
 
     if run_id is None:
         return None, None
     try:
         with open_store(store, read_only=True) as reader:
-            return write_report(reader.run(run_id), folder / f"run-{run_id}.html"), None
+            return write_report(reader.run(run_id), folder / report_name(store, run_id)), None
     except FabnetError as problem:
         return None, str(problem)
 
@@ -700,6 +733,9 @@ def deal(
     high: Annotated[float, typer.Option(help="Highest offtake price to show, as a share of the "
                                         "market wafer price.", min=0.0)] = 1.5,
     steps: Annotated[int, typer.Option(help="Prices shown between --low and --high.", min=2)] = 14,
+    store: Annotated[str | None, typer.Option(
+        "--store", help="Also store the deal as a run (kind: deal) in this results store.")] = None,
+    label: LabelOption = None,
     as_json: AsJson = False,
 ) -> None:
     """The deal between the fab company's investors and the buyer: for the offtake wafer price
@@ -715,7 +751,7 @@ def deal(
     """
     import numpy as np
 
-    from fabnet.pipeline import decide
+    from fabnet.pipeline import decide, main_job
 
     if high <= low:
         raise typer.BadParameter("--high must be above --low")
@@ -723,12 +759,15 @@ def deal(
         scenario = load_scenario(file, overrides or ())
         with err.status(f"{scenario.name}: planning with and without fabs…"):
             shares = tuple(float(v) for v in np.linspace(low, high, steps))
-            result = decide(scenario, deal_shares=shares).deal
+            if store is None:
+                result = decide(scenario, deal_shares=shares).deal
+            else:
+                job = main_job(scenario, store, check=False, label=label, kind="deal", deal_shares=shares)
+                result = job.decision.deal
     if as_json:
-        print(json.dumps({"low_share": result.low, "high_share": result.high, "exists": result.exists,
-                          "market_price_usd": result.market_price_usd, "verdict": result.verdict,
-                          "points": result.points.to_dict("records"),
-                          "investors": result.investors.to_dict("records")}, indent=2, default=str))
+        _print_json({"low_share": result.low, "high_share": result.high, "exists": result.exists,
+                     "market_price_usd": result.market_price_usd, "verdict": result.verdict,
+                     "points": result.points.to_dict("records"), "investors": result.investors.to_dict("records")})
         return
     # one column per investor, an IRR that never exists included (never called, no sign change)
     investors = result.investors.set_index(["share_of_market", "investor"])["irr"].unstack()
@@ -744,8 +783,13 @@ def deal(
                       *[fmt.irr(investors.at[row.share_of_market, name]) if name in investors else "–"
                         for name in names],
                       fmt.usd(row.buyer_gain_usd))
-    out.print(table)
+    show(table)
     out.print(result.verdict)
+    if store is not None:
+        if job.run_id is None:
+            err.print(styled(("not stored:", "bold red"), f" {job.store_error}; kept in {job.archive}"))
+            raise typer.Exit(INCOMPLETE)
+        out.print(styled(f"deal stored as run {job.run_id} in ", (str(store), "bold")))
 
 
 @app.command()
@@ -764,6 +808,7 @@ def risk(
     scheduler: Annotated[str | None, typer.Option(help="Use an existing Dask cluster, e.g. tcp://host:8786.")] = None,
     resume: Annotated[int | None, typer.Option(help="Finish the sweep of a stored run that was interrupted.")] = None,
     store: StorePath = "fabnet.duckdb",
+    label: LabelOption = None,
 ) -> None:
     """Monte-Carlo over the scenario's `uncertainty:` section: P10/P50/P90 of the fab company's
     NPV, the buyer's net value and accelerators delivered per year, the chance of meeting 90 %
@@ -783,6 +828,7 @@ def risk(
     from fabnet.pipeline import main_job, store_rows, stored_rows
     from fabnet.risk import METHODS, SAMPLES_TABLE, SweepSpec, draw, make_executor, run_sweep, summarise
     from fabnet.risk.runner import missing_samples
+    from fabnet.risk.summary import inputs_table
 
     if method not in METHODS:
         raise typer.BadParameter(f"--method must be one of {', '.join(METHODS)}")
@@ -795,11 +841,9 @@ def risk(
             # a draw out of a field's range stops the sweep here, before a run is stored
             draw(scenario, spec.samples, spec.seed, spec.method)
             with err.status("planning the base case…"):
-                run_id = main_job(scenario, store).run_id
+                run_id = main_job(scenario, store, label=label, kind="risk").run_id
             store_rows(store, run_id, "risk_spec", pd.DataFrame([spec.__dict__]))
-            store_rows(store, run_id, "risk_inputs",
-                       pd.DataFrame({"input": range(len(scenario.uncertainty)),
-                                     "path": [u.path for u in scenario.uncertainty]}))
+            store_rows(store, run_id, "risk_inputs", inputs_table(scenario))
         else:
             run_id, scenario, spec = resume, *_stored_sweep(store, resume)
         if not reoptimise:
@@ -817,12 +861,27 @@ def risk(
                 bar.update(task, completed=spec.samples - total + done, rate=f"{rate:.2f}/s")
 
             run_sweep(scenario, run_id, store, spec, executor, progress=advance)
-    summary = summarise(scenario, stored_rows(store, run_id, SAMPLES_TABLE))
-    _print_frame(summary["headline"], f"Risk of run {run_id}: {spec.samples} samples ({spec.method}, seed {spec.seed})")
-    _print_frame(summary["per_year"], "Accelerators delivered per year")
-    _print_frame(summary["tornado"], "What moves the fab company's NPV most (rank correlation)")
+    _print_risk(summarise(scenario, stored_rows(store, run_id, SAMPLES_TABLE)),
+                f"Risk of run {run_id}: {spec.samples} samples ({spec.method}, seed {spec.seed})", run_id, store)
+
+
+def _print_risk(summary: dict[str, pd.DataFrame], title: str, run_id: int, store: str) -> None:
+    """A sweep's summary: quantiles of the outcomes, the downside, deliveries per year, and
+    what moves the fab company's NPV."""
+    headline = _table("figure", "P10", "P50", "P90", "mean", title=title)
+    for row in summary["headline"].itertuples(index=False):
+        headline.add_row(columns.label(row.figure), *(columns.show(row.figure, v) for v in
+                                                      (row.p10, row.p50, row.p90, row.mean)))
+    show(headline)
+    downside = summary["downside"].iloc[0]
+    out.print(f"Chance the fab company's NPV is below 0: {fmt.percent(downside.p_npv_below_zero)}; "
+              f"expected NPV of its worst 10 % of samples: {fmt.usd(downside.expected_shortfall_usd)}")
+    _print_frame(summary["per_year"], "Accelerators delivered per year", text_columns=1)
+    _print_frame(summary["tornado"][["input", "rank_correlation_with_npv"]],
+                 "What moves the fab company's NPV most (rank correlation, −1 to 1)", text_columns=1,
+                 names={"rank_correlation_with_npv": "rank correlation"})
     out.print(styled(f"samples stored with run {run_id} in ", (str(store), "bold"),
-                     f"; `fabnet report {run_id}` draws them"))
+                     f"; `fabnet report {run_id} --store {store}` draws them"))
 
 
 def _fixed_plan_sweep(scenario: Scenario, run_id: int, store: Path, spec) -> None:  # type: ignore[no-untyped-def]
@@ -838,15 +897,11 @@ def _fixed_plan_sweep(scenario: Scenario, run_id: int, store: Path, spec) -> Non
             rows = evaluate_fixed(scenario, plan, draw(scenario, spec.samples, spec.seed, spec.method))
         except Unsupported as exc:
             raise FabnetError(f"{exc}") from None
-        if stored_rows(store, run_id, SAMPLES_TABLE) is None:
+        kept = stored_rows(store, run_id, SAMPLES_TABLE)
+        if kept is None or kept.empty:  # the table exists as soon as any run of the store has samples
             store_rows(store, run_id, SAMPLES_TABLE, rows)
-    summary = summarise(scenario, rows)
-    _print_frame(summary["headline"], f"Risk of run {run_id} (builds fixed): {spec.samples} samples "
-                 f"({spec.method}, seed {spec.seed})")
-    _print_frame(summary["per_year"], "Accelerators delivered per year")
-    _print_frame(summary["tornado"], "What moves the fab company's NPV most (rank correlation)")
-    out.print(styled(f"samples stored with run {run_id} in ", (str(store), "bold"),
-                     f"; `fabnet report {run_id}` draws them"))
+    _print_risk(summarise(scenario, rows), f"Risk of run {run_id} (builds fixed): {spec.samples} samples "
+                f"({spec.method}, seed {spec.seed})", run_id, str(store))
 
 
 def _stored_sweep(store: Path, run_id: int):  # type: ignore[no-untyped-def]
@@ -867,17 +922,26 @@ def _stored_sweep(store: Path, run_id: int):  # type: ignore[no-untyped-def]
     return scenario, SweepSpec(int(row["samples"]), int(row["seed"]), str(row["method"]))
 
 
-runs_app = typer.Typer(help="Runs kept in the results store: list, show, compare.", no_args_is_help=True)
+runs_app = typer.Typer(help="Runs kept in the results store: list, show, compare, import.", no_args_is_help=True)
 app.add_typer(runs_app, name="runs")
+
+ReadStore = Annotated[str, typer.Option(
+    "--store", help="Results store to read: the DuckDB file `fabnet run` wrote, or a PostgreSQL "
+    "address postgresql://user:password@host/database.")]
+RunId = Annotated[int, typer.Argument(help="Run id (see `fabnet runs list`).")]
 
 
 @runs_app.command("list")
-def runs_list(store: StorePath = "fabnet.duckdb") -> None:
-    """Every run in the store, oldest first."""
+def runs_list(store: ReadStore = "fabnet.duckdb") -> None:
+    """Every run in the store, oldest first, one line each: id, label, kind (run, risk, deal),
+    scenario, when (UTC, to the minute), the fab company's NPV."""
     from fabnet.store import open_store
 
     with _user_errors(), open_store(store, read_only=True) as s:
-        _print_frame(s.runs(), f"Runs in {store}")
+        runs = s.runs()
+    runs["created_at"] = runs["created_at"].map(lambda t: str(t)[:16])
+    runs["label"] = runs["label"].fillna("")
+    _print_frame(runs.rename(columns={"scenario_name": "scenario"}), f"Runs in {store}", text_columns=5)
 
 
 @runs_app.command("import")
@@ -901,68 +965,131 @@ def runs_import(file: Annotated[Path, typer.Argument(help="A run kept in a file 
 
 
 @runs_app.command("show")
-def runs_show(run_id: Annotated[int, typer.Argument(help="Run id (see `fabnet runs list`).")],
-              store: StorePath = "fabnet.duckdb") -> None:
-    """A run's provenance and key figures."""
-    from fabnet.report import format_figure, label
+def runs_show(run_id: RunId, store: ReadStore = "fabnet.duckdb") -> None:
+    """A run's provenance (label, kind, scenario file and overrides) and key figures."""
     from fabnet.store import open_store
+    from fabnet.store.export import overrides_of
 
     with _user_errors(), open_store(store, read_only=True) as s:
         stored = s.run(run_id)
-    table = _table("", "value")
-    for key in ("run_id", "created_at", "scenario_name", "scenario_hash", "seed", "fabnet_version", "solver_status"):
-        table.add_row(key.replace("_", " "), str(stored.meta[key]))
-    for key, value in stored.figures.items():
-        table.add_row(label(key), format_figure(key, value))
-    out.print(table)
+    table = _table("", "value", text_columns=2)
+    meta = stored.meta
+    about = {"run": str(run_id), "label": meta.get("label") or "", "kind": stored.kind,
+             "when (UTC)": str(meta["created_at"])[:16], "scenario": str(meta["scenario_name"]),
+             "scenario file": meta.get("source") or "", "overrides": " ".join(
+                 f"--set {o}" for o in overrides_of(stored)), "scenario hash": str(meta["scenario_hash"])[:12],
+             "seed": str(meta["seed"]), "fabnet": str(meta["fabnet_version"]), "solver": str(meta["solver_status"])}
+    for key, value in about.items():
+        table.add_row(key, value)
+    show(table)
+    show(_figures_table("Key figures", stored.figures))
 
 
 @runs_app.command("compare")
-def runs_compare(a: Annotated[int, typer.Argument(help="First run id.")],
-                 b: Annotated[int, typer.Argument(help="Second run id.")],
-                 store: StorePath = "fabnet.duckdb") -> None:
-    """The key figures of two runs side by side, with their difference."""
-    from fabnet.report import format_difference, format_figure, label
-    from fabnet.store import open_store
+def runs_compare(run_ids: Annotated[list[int], typer.Argument(help="Two or more run ids, the first the base.")],
+                 store: ReadStore = "fabnet.duckdb") -> None:
+    """What differs between runs: first their inputs (every scenario value that differs, by its
+    --set path, and the overrides and labels), then their key figures, with the difference when
+    two are compared.
 
+    Example: `fabnet runs compare 1 2` or `fabnet runs compare 1 2 3`.
+    """
+    from fabnet.store import open_store
+    from fabnet.store.compare import distinct, figure_differences, input_differences
+
+    ids = distinct(run_ids)
     with _user_errors(), open_store(store, read_only=True) as s:
-        table = s.compare(a, b)
-    view = _table("figure", f"run {a}", f"run {b}", "difference", title=f"Run {a} against run {b}")
-    for key, first, second, difference in table.itertuples(index=False):
-        view.add_row(label(key), format_figure(key, first), format_figure(key, second),
-                     format_difference(key, first, second, difference))
-    out.print(view)
+        runs = [s.run(i) for i in ids]
+    if len(runs) < 2:
+        out.print(f"run {ids[0]} compared with itself: nothing differs. Give two different runs, "
+                  "e.g. `fabnet runs compare 1 2`")
+        return
+    names = [run.name for run in runs]
+    inputs = input_differences(runs)
+    view = _table("input", *names, title=f"Inputs: what differs between {', '.join(names)}", text_columns=len(names) + 1)
+    for row in inputs.itertuples(index=False):
+        view.add_row(*row)
+    if inputs.empty:
+        view.add_row("(none: the same scenario, label and overrides)", *[""] * len(names))
+    show(view)
+    figures = figure_differences(runs)
+    extra = ["difference"] if len(runs) == 2 else []
+    view = _table("figure", *names, *extra, title="Key figures")
+    for row in figures.itertuples(index=False):
+        key, values = row[0], list(row[1:1 + len(runs)])
+        cells = [columns.show(key, v) for v in values]
+        if extra:
+            cells.append(columns.show_difference(key, values[0], values[1], row[-1]))
+        view.add_row(columns.label(key), *cells)
+    show(view)
 
 
 @app.command()
-def report(run_id: Annotated[int, typer.Argument(help="Run id (see `fabnet runs list`).")],
-           store: StorePath = "fabnet.duckdb",
-           output: Annotated[Path | None, typer.Option(help="HTML file to write.")] = None) -> None:
+def export(run_id: RunId, store: ReadStore = "fabnet.duckdb",
+           format: Annotated[str, typer.Option("--format", help="xlsx (one workbook, a sheet per table), csv or "
+                                               "parquet (a folder of files).")] = "xlsx",
+           folder: Annotated[Path, typer.Option("--out", help="Folder to write into.")] = Path("exports")) -> None:
+    """Write every table of a stored run, with its inputs (the resolved scenario as path/value
+    rows, the overrides, provenance), for Excel, pandas or anything that reads CSV or Parquet.
+
+    In the workbook money is a number formatted as money, shares as percentages, and each
+    heading names its unit ("capex building (USD)"); CSV and Parquet keep the stored column
+    names (their suffix is the unit: _usd, _days) beside a `columns` legend.
+
+    Example: `fabnet export 3 --format xlsx --out exports`, then in pandas
+    `pd.read_excel("exports/run-3.xlsx", sheet_name=None)`.
+    """
+    from fabnet.store import open_store
+    from fabnet.store.export import FORMATS, export_run
+
+    if format not in FORMATS:
+        raise typer.BadParameter(f"--format must be one of {', '.join(FORMATS)}")
+    with _user_errors():
+        with open_store(store, read_only=True) as s:
+            stored = s.run(run_id)
+        path = export_run(stored, folder, format)
+    out.print(styled(f"run {run_id} exported to ", (str(path), "bold")))
+
+
+@app.command()
+def report(run_id: RunId, store: ReadStore = "fabnet.duckdb",
+           output: Annotated[Path | None, typer.Option(help="HTML file to write (default: "
+                                                       "reports/STORE-run-ID.html).")] = None) -> None:
     """Write the self-contained HTML report of a stored run (plotly.js inlined: opens offline)."""
-    from fabnet.report import write_report
+    from fabnet.report import report_name, write_report
     from fabnet.store import open_store
 
     with _user_errors(), open_store(store, read_only=True) as s:
-        path = write_report(s.run(run_id), output or Path("reports") / f"run-{run_id}.html")
+        path = write_report(s.run(run_id), output or Path("reports") / report_name(store, run_id))
     out.print(styled("report: ", (str(path), "bold")))
 
 
 @app.command()
-def serve(store: StorePath = "fabnet.duckdb",
+def serve(store: ReadStore = "fabnet.duckdb",
           host: Annotated[str, typer.Option(help="Address to bind; loopback unless you say otherwise.")] = "127.0.0.1",
           port: Annotated[int, typer.Option(help="Port.", min=1, max=65535)] = 8050) -> None:
-    """A read-only web dashboard over the store: the runs, a run's report, two runs compared.
+    """A read-only web dashboard over the store: the runs, a run's report, runs compared, a
+    run's tables as a workbook.
 
     Example: `fabnet serve --store fabnet.duckdb`, then open http://127.0.0.1:8050
     """
+    import socket
+
     import uvicorn
 
     from fabnet.web import create_app
 
     with _user_errors():
         application = create_app(store)
+    try:  # bound here, so a port in use is one sentence before anything claims to be served
+        listener = socket.create_server((host, port), family=socket.AF_INET6 if ":" in host else socket.AF_INET)
+    except OSError as error:
+        err.print(styled(("error:", "bold red"), f" cannot serve on {host}:{port}: {error.strerror or error}; "
+                         "give another --port"), soft_wrap=True)
+        raise typer.Exit(2) from None
     out.print(f"dashboard on http://{host}:{port} (Ctrl-C to stop)")
-    uvicorn.run(application, host=host, port=port, log_level="warning")
+    server = uvicorn.Server(uvicorn.Config(application, log_level="warning"))
+    server.run(sockets=[listener])
 
 
 def _solve_with_status(scenario: Scenario, options: SolveOptions, cycle_time: str = "load") -> Plan:
@@ -989,11 +1116,9 @@ def _plan_json(p: Plan, money: Financials) -> dict[str, Any]:
 
 
 def _figures_table(title: str, figures: dict[str, object]) -> Table:
-    from fabnet.report import format_figure, label
-
     table = _table("figure", "value", title=title)
     for key, value in figures.items():
-        table.add_row(label(key), format_figure(key, value))
+        table.add_row(columns.label(key), columns.show(key, value))
     return table
 
 
@@ -1012,7 +1137,7 @@ def _builds_table(p: Plan) -> Table:
 def _print_plan(scenario: Scenario, p: Plan, money: Financials) -> None:
     style = "green" if p.optimal else "yellow"
     out.print(styled("\n", ("Plan", "bold"), ": ", (p.result.describe(), style)))
-    out.print(_builds_table(p))
+    show(_builds_table(p))
 
     supply = p.supply.groupby(["product", "year"], sort=False)[["demand", "made", "bought", "delivered",
                                                                 "unmet"]].sum()
@@ -1023,19 +1148,18 @@ def _print_plan(scenario: Scenario, p: Plan, money: Financials) -> None:
             met = fmt.percent(row.delivered / row.demand, 0) if row.demand else "–"
             delivered.add_row(str(product), str(year), fmt.count(row.demand), fmt.count(row.made),
                               fmt.count(row.bought), fmt.count(row.delivered), fmt.count(row.unmet), met)
-    out.print(delivered)
+    show(delivered)
     _print_fab_load(p)
 
-    budget = p.budget.groupby("year").sum(numeric_only=True)
-    cash = p.budget.groupby("year")["cash_usd"].last()
-    money_table = _table("year", "capex", "grants+credits", "opex", "wafer revenue", "committed",
-                         "cash at end", title="The fab company's budget per year, as planned (nominal)")
-    for year, row in budget.iterrows():
-        money_table.add_row(str(year), *(fmt.usd(v) for v in (
-            row.capex_usd, -(row.grants_usd + row.tax_credits_usd),
-            row.opex_usd + row.fixed_opex_usd + row.operator_fees_usd, -row.wafer_revenue_usd,
-            row.commitments_usd, cash[year])))
-    out.print(money_table)
+    import pandas as pd
+
+    b = p.budget.groupby("year").sum(numeric_only=True)
+    budget = pd.DataFrame({
+        "year": b.index.astype(str), "capex_usd": b.capex_usd, "grants_usd": -(b.grants_usd + b.tax_credits_usd),
+        "opex_usd": b.opex_usd + b.fixed_opex_usd + b.operator_fees_usd, "wafer_revenue_usd": -b.wafer_revenue_usd,
+        "commitments_usd": b.commitments_usd, "cash_usd": p.budget.groupby("year")["cash_usd"].last()})
+    _print_frame(budget, "The fab company's budget per year, as planned (nominal)", 1,
+                 FINANCE_NAMES | {"grants_usd": "grants+credits"})
     out.print(f"Fab company NPV at {scenario.finance.discount_rate:.1%}: "
               f"{fmt.usd(money.fabco.metrics['fabco_npv_usd'])} (finance, as `fabnet finance` and `fabnet run`); "
               f"planner objective: system cost {fmt.usd(p.objective_usd)} (present value)")
@@ -1077,53 +1201,55 @@ def _print_fab_load(p: Plan) -> None:
     for (site, year), rows in years:
         table.add_row(site, year, f"{rows['wafer_starts'].sum():,.0f}", f"{rows['load'].mean():.0%}",
                       f"{rows['load'].max():.0%}", f"{rows['cycle_days'].min():.0f}–{rows['cycle_days'].max():.0f}")
-    out.print(table)
+    show(table)
 
 
 def _print_finance(scenario: Scenario, money: Financials) -> None:
+    import pandas as pd
+
     q = money.fabco.quarterly.groupby("year").sum(numeric_only=True)
-    table = _table("year", "revenue", "of it take-or-pay", "opex", "capex", "grants+ITC", "tax", "project FCF",
-                   "equity called", "debt drawn", "distributed", title="The fab company: cash flows per year")
-    for year, row in q.iterrows():
-        costs = row.opex_usd + row.fixed_opex_usd + row.operator_fees_usd
-        capex = row.capex_building_usd + row.capex_tools_usd
-        table.add_row(str(year), *(fmt.usd(v) for v in (
-            row.revenue_usd, row.take_or_pay_usd, costs, capex, row.grants_usd + row.itc_usd, row.tax_usd,
-            row.project_fcf_usd, row.equity_calls_usd, row.debt_draws_usd, row.distributions_usd)))
-    out.print(table)
+    fabco = pd.DataFrame({
+        "year": q.index.astype(str), "revenue_usd": q.revenue_usd, "take_or_pay_usd": q.take_or_pay_usd,
+        "opex_usd": q.opex_usd + q.fixed_opex_usd + q.operator_fees_usd,
+        "capex_usd": q.capex_building_usd + q.capex_tools_usd, "grants_usd": q.grants_usd + q.itc_usd,
+        "tax_usd": q.tax_usd, "project_fcf_usd": q.project_fcf_usd, "equity_calls_usd": q.equity_calls_usd,
+        "debt_draws_usd": q.debt_draws_usd, "distributions_usd": q.distributions_usd})
+    _print_frame(fabco, "The fab company: cash flows per year", 1, FINANCE_NAMES)
     m = money.fabco.metrics
     out.print(f"Fab company: NPV at {scenario.finance.discount_rate:.1%} {fmt.usd(m['fabco_npv_usd'])} · "
               f"IRR {fmt.irr(m['fabco_irr'])} · gross margin {fmt.percent(m['fabco_gross_margin'])} · "
               f"payback {m['payback_quarter'] or 'not within the horizon'} · peak funding need "
               f"{fmt.usd(m['peak_funding_need_usd'])} (end-of-horizon book value "
               f"{fmt.usd(m['terminal_book_value_usd'])} included)")
-    investors = _table("investor", "kind", "committed", "called", "received", "IRR", "hurdle", "multiple",
-                       title="Investors", text_columns=2)
-    for row in money.fabco.investors.itertuples():
-        investors.add_row(row.investor, row.kind, fmt.usd(row.committed_usd), fmt.usd(row.called_usd),
-                          fmt.usd(row.received_usd), fmt.irr(row.irr) if row.called_usd > 0 else "–",
-                          fmt.percent(row.hurdle), "–" if row.multiple != row.multiple else f"{row.multiple:,.2f}×")
-    out.print(investors)
+    investors = money.fabco.investors.assign(irr=[r.irr if r.called_usd > 0 else None
+                                                  for r in money.fabco.investors.itertuples()])
+    _print_frame(investors[["investor", "kind", "committed_usd", "called_usd", "received_usd", "irr", "hurdle",
+                            "multiple"]], "Investors")
     for note in [m.get("fabco_irr_note"), *money.fabco.investors["irr_note"]]:
         if note:
             out.print(f"  • {note}")
     b = money.buyer.quarterly.groupby("year").sum(numeric_only=True)
-    buyer = _table("year", "fab company wafers", "foundry", "design+masks", "HBM", "packaging", "bought",
-                   "delivered", "market value", title="The buyer: costs per year")
-    for year, row in b.iterrows():
-        buyer.add_row(str(year), *(fmt.usd(v) for v in (
-            row.fabco_wafers_usd, row.foundry_usd, row.design_usd + row.masks_usd, row.hbm_usd,
-            row.packaging_usd + row.packaging_capex_usd, row.bought_usd)), fmt.count(row.delivered),
-            fmt.usd(row.market_value_usd))
-    out.print(buyer)
-    products = _table("product", "kind", "delivered", "cost per accelerator", "market price",
-                      title="The buyer per product (levelised)", text_columns=2)
-    for row in money.buyer.products.itertuples():
-        products.add_row(row.product, row.kind, fmt.count(row.delivered), fmt.usd(row.cost_per_accelerator_usd),
-                         fmt.usd(row.market_price_usd))
-    out.print(products)
+    buyer = pd.DataFrame({
+        "year": b.index.astype(str), "fabco_wafers_usd": b.fabco_wafers_usd, "foundry_usd": b.foundry_usd,
+        "design_usd": b.design_usd + b.masks_usd, "hbm_usd": b.hbm_usd,
+        "packaging_usd": b.packaging_usd + b.packaging_capex_usd, "bought_usd": b.bought_usd,
+        "delivered": b.delivered, "market_value_usd": b.market_value_usd})
+    _print_frame(buyer, "The buyer: costs per year", 1, FINANCE_NAMES)
+    _print_frame(money.buyer.products[["product", "kind", "delivered", "cost_per_accelerator_usd",
+                                       "market_price_usd"]], "The buyer per product (levelised)")
     for message in money.messages:
         out.print(styled((f"  • {message}", "yellow")))
+
+
+#: Short labels of the yearly money tables (the sums of several stored columns).
+FINANCE_NAMES = {"take_or_pay_usd": "of it take-or-pay", "opex_usd": "opex", "grants_usd": "grants+ITC",
+                 "project_fcf_usd": "project FCF", "equity_calls_usd": "equity called",
+                 "debt_draws_usd": "debt drawn", "distributions_usd": "distributed",
+                 "fabco_wafers_usd": "fab company wafers", "foundry_usd": "foundry",
+                 "design_usd": "design+masks", "hbm_usd": "HBM", "packaging_usd": "packaging",
+                 "bought_usd": "bought", "market_value_usd": "market value",
+                 "capex_usd": "capex", "wafer_revenue_usd": "wafer revenue", "commitments_usd": "committed",
+                 "cash_usd": "cash at end"}
 
 
 def _print_economics(economics: pd.DataFrame, basis: str) -> None:
@@ -1135,7 +1261,7 @@ def _print_economics(economics: pd.DataFrame, basis: str) -> None:
                             f"{row.gross_dies:,}", f"{row.die_yield:.1%}", f"{row.good_dies_per_wafer:,.1f}",
                             fmt.usd(row.cost_per_good_die_usd), fmt.usd(row.cost_per_accelerator_usd),
                             fmt.usd(row.market_price_usd))
-    out.print(per_product)
+    show(per_product)
 
 
 def _print_wafer_report(
@@ -1157,7 +1283,7 @@ def _print_wafer_report(
         demand.add_row(row.product, row.node, str(getattr(row, key)), f"{row.accelerators:,.0f}",
                        f"{row.good_dies:,.0f}", f"{row.wafer_starts:,.0f}",
                        f"{row.wafer_starts / months:,.0f}", f"{row.interposer_wafers:,.0f}")
-    out.print(demand)
+    show(demand)
     _print_wafers_per_node(scenario, table, by)
 
 
@@ -1173,12 +1299,65 @@ def _print_wafers_per_node(scenario: Scenario, table: pd.DataFrame, by: Period) 
         cycle = scenario.node(str(node_id)).cycle_time_days
         nodes.add_row(str(node_id), f"{cycle:.0f} d ({cycle / DAYS_PER_QUARTER:.1f} q)",
                       *[f"{v / months:,.0f}" for v in values])
-    out.print(nodes)
+    show(nodes)
 
 
 def _table(*columns: str, title: str | None = None, text_columns: int = 1) -> Table:
     """A table whose first `text_columns` columns are left-aligned and the rest, numbers, right."""
-    table = Table(title=title, title_justify="left", header_style="bold")
+    table = Table(title=title, title_justify="left", header_style="bold", box=box.SIMPLE_HEAD)
     for i, column in enumerate(columns):
         table.add_column(column, justify="left" if i < text_columns else "right")
     return table
+
+
+#: Text columns (labels, names) may wrap down to this width; numbers never wrap.
+TEXT_WRAP = 30
+
+
+def show(table: Table) -> None:
+    """Print a table within the console's width. A table too wide first narrows: headings wrap
+    at spaces, text columns wrap at TEXT_WRAP; one still too wide is split into parts of whole
+    columns, each repeating the first (row name) column; a number is never cut."""
+    if _fits(table) or len(table.columns) <= 2:
+        out.print(table, soft_wrap=False)
+        return
+    for column in table.columns:
+        _narrow(column)
+    if _fits(table):
+        out.print(table, soft_wrap=False)
+        return
+    key, rest = table.columns[0], table.columns[1:]
+    parts: list[list[Column]] = [[]]
+    for column in rest:
+        if parts[-1] and not _fits(_subtable(table, [key, *parts[-1], column])):
+            parts.append([])
+        parts[-1].append(column)
+    for i, part in enumerate(parts):
+        out.print(_subtable(table, [key, *part], continued=i > 0), soft_wrap=False)
+
+
+def _fits(table: Table) -> bool:
+    return Measurement.get(out, out.options.update(width=10_000), table).maximum <= out.width
+
+
+def _narrow(column: Column) -> None:
+    """Wrap the heading to the column's widest cell (or its longest word); cap a text column."""
+    cells = max((cell_len(str(cell)) for cell in column.cells), default=0)
+    if column.justify == "left":
+        cells = min(cells, TEXT_WRAP)
+        column.max_width = max(cells, *(cell_len(w) for w in str(column.header).split()))
+        column.overflow = "fold"  # a long word (a path, an override) continues on the next line
+    glued = str(column.header).replace(" %", "\u00a0%")  # "10.0 %" stays on one line
+    lines = textwrap.wrap(glued, max(cells, 1), break_long_words=False, break_on_hyphens=False)
+    column.header = "\n".join(lines).replace("\u00a0", " ")
+
+
+def _subtable(table: Table, columns: list[Column], continued: bool = False) -> Table:
+    title = str(table.title or "")
+    part = Table(title=f"{title} (continued)" if continued and title else title or None,
+                 title_justify="left", header_style="bold", box=box.SIMPLE_HEAD)
+    for column in columns:
+        part.add_column(column.header, justify=column.justify, max_width=column.max_width, overflow=column.overflow)
+    for row in zip(*(column.cells for column in columns), strict=True):
+        part.add_row(*row)
+    return part

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -170,8 +171,10 @@ def without_fabs(scenario: Scenario) -> Scenario:
 
 @dataclass(frozen=True)
 class Decision:
-    """A plan, the same scenario's plan without fabs, both parties' money for each, and the deal."""
+    """A plan, the same scenario's plan without fabs, both parties' money for each, and the deal;
+    with the scenario they came from, so the money can be followed again under other inputs."""
 
+    scenario: Scenario
     plan: Plan
     money: Financials
     counterfactual: Plan
@@ -228,7 +231,7 @@ def decide(scenario: Scenario, options: SolveOptions = SolveOptions(), cycle_tim
     step("finance and the deal")
     money = plan_finance(scenario, plan)
     route = plan_finance(alone, counterfactual)
-    return Decision(plan, money, counterfactual, route,
+    return Decision(scenario, plan, money, counterfactual, route,
                     make_deal(scenario, plan_tables(plan), route, deal_shares))
 
 
@@ -242,6 +245,7 @@ class JobResult:
     decision: Decision
     figures: dict[str, object]
     messages: list[str]
+    tables: dict[str, pd.DataFrame]
     check: PlanCheck | None = None
     archive: Path | None = None
     store_error: str | None = None
@@ -262,12 +266,13 @@ def scenario_text(scenario: Scenario) -> str:
 
 def main_job(scenario: Scenario, store_path: str | Path, options: SolveOptions = SolveOptions(),
              step: Callable[[str], None] = lambda name: None, cycle_time: str = "load",
-             check: bool = True) -> JobResult:
+             check: bool = True, label: str | None = None, kind: str = "run",
+             deal_shares: tuple[float, ...] = DEFAULT_SHARES) -> JobResult:
     """validate (done by the caller) → plan, and plan without fabs → both parties' money → the
     deal → check the plan on the fab simulator (when `check` and the SMT2020 data is there) →
     simulate (when asked) → store (store_run: waiting for other processes, or keeping the run in
     a file of its own). The report is drawn from the store by its reader (fabnet.report)."""
-    decision = decide(scenario, options, cycle_time, step)
+    decision = decide(scenario, options, cycle_time, step, deal_shares)
     plan = decision.plan
     tables = run_tables(scenario, decision)
     figures = decision.figures() | key_figures(plan, decision.money)
@@ -290,9 +295,10 @@ def main_job(scenario: Scenario, store_path: str | Path, options: SolveOptions =
     meta = {"scenario_name": scenario.name, "scenario_hash": hashlib.sha256(text.encode()).hexdigest(),
             "scenario_text": text, "seed": scenario.seed, "fabnet_version": __version__,
             "solver_status": plan.result.describe(), "solver_gap": plan.result.gap,
-            "figures": figures}
+            "figures": figures, "label": label or None, "kind": kind, "source": scenario.origin.file,
+            "overrides": json.dumps(list(scenario.origin.overrides))}
     run_id, archive, error = store_run(store_path, meta, tables, step)
-    return JobResult(run_id, str(store_path), decision, figures, list(tables["messages"]["message"]),
+    return JobResult(run_id, str(store_path), decision, figures, list(tables["messages"]["message"]), tables,
                      None if isinstance(checked, str) else checked, archive, error)
 
 

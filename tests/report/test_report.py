@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from fabnet.core import format as fmt
 from fabnet.report import FIGURES, figures, report_html, write_report
 from fabnet.store import StoredRun, open_store
 
@@ -14,7 +15,7 @@ def test_report_holds_every_figure_the_run_has_data_for(store_with_runs, tmp_pat
         run = store.run(1)
     page = write_report(run, tmp_path / "r.html").read_text()
     # no simulation, no sweep, no load curve on the tiny node; a plan check when SMT2020 is here
-    expected = set(FIGURES) - {"operating-curve", "risk-fan", "tornado", "load-curves"}
+    expected = set(FIGURES) - {"operating-curve", "risk-fan", "npv-histogram", "tornado", "load-curves"}
     if "check_quarters" not in run.tables:
         expected -= {"plan-check", "plan-check-deliveries"}
     assert set(figures(run)) == expected
@@ -45,3 +46,67 @@ def test_dashboard_pages_link_plotly_once():
                                                 "x_factor": [2.0]})})
     page = report_html(run, plotlyjs="/static/plotly.js")
     assert page.count('<script src="/static/plotly.js">') == 1 and len(page) < 100_000
+
+
+def quarterly_money() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Two quarters of 2025 and one of 2026, with amounts whose sums are easy to read."""
+    fabco = pd.DataFrame({"quarter": ["2025Q1", "2025Q2", "2026Q1"], "year": [2025, 2025, 2026]})
+    for column in ("revenue_usd", "wafer_revenue_usd", "spare_revenue_usd", "take_or_pay_usd", "opex_usd",
+                   "fixed_opex_usd", "operator_fees_usd", "capex_building_usd", "capex_tools_usd", "grants_usd",
+                   "itc_usd", "tax_usd", "project_fcf_usd", "equity_calls_usd", "debt_draws_usd",
+                   "distributions_usd"):
+        fabco[column] = 0.0
+    fabco["revenue_usd"] = [1.5e9, 0.5e9, 3e9]
+    fabco["opex_usd"] = [1e8, 1e8, 2e8]
+    fabco["fixed_opex_usd"] = [5e7, 5e7, 5e7]
+    fabco["tax_usd"] = [0.0, 1e6, 2.5e6]  # millions only: its own scale
+    fabco["project_fcf_usd"] = [-4e9, 1e9, 2e9]
+    buyer = pd.DataFrame({"quarter": ["2025Q1", "2025Q2", "2026Q1"], "year": [2025, 2025, 2026]})
+    for column in ("fabco_wafers_usd", "foundry_usd", "design_usd", "masks_usd", "hbm_usd", "packaging_usd",
+                   "packaging_capex_usd", "bought_usd", "market_value_usd"):
+        buyer[column] = 0.0
+    buyer["fabco_wafers_usd"] = [1.5e9, 0.5e9, 3e9]
+    buyer["hbm_usd"] = [2e8, 3e8, 4e8]
+    buyer["delivered"] = [1000.4, 234.0, 5000.0]
+    buyer["market_value_usd"] = [4e9, 1e9, 6e9]
+    return fabco, buyer
+
+
+def test_report_has_each_partys_cash_flows_per_year():
+    fabco, buyer = quarterly_money()
+    run = StoredRun({"run_id": 1, "scenario_name": "<s>", "created_at": "t", "fabnet_version": "v",
+                     "scenario_hash": "h", "seed": 0, "solver_status": "ok",
+                     "figures": '{"fabco_npv_usd": 1e9}'},
+                    {"fabco_quarterly": fabco, "buyer_quarterly": buyer,
+                     "sim_curve": pd.DataFrame({"release_scale": [1.0], "bottleneck_utilisation": [0.9],
+                                                "x_factor": [2.0]})})
+    page = report_html(run, plotlyjs="/static/plotly.js")
+    fab_at, buyer_at = page.index("The fab company: cash flows per year"), page.index("The buyer: what it pays")
+    # after the key figures, before the plots
+    assert page.index("fab company NPV") < fab_at < buyer_at < page.index('id="plot-')
+    fab_table = page[fab_at:buyer_at]
+    billions, millions, ones = (fmt.scale_for([v]).unit for v in (1e9, 1e6, 0.0))
+    headings = ["year", f"revenue, {billions}", f"operating costs, {millions}", f"capex, {ones}",
+                f"grants and credits, {ones}", f"tax, {millions}", f"project free cash flow, {billions}",
+                f"equity called, {ones}", f"distributed, {ones}"]
+    assert [h for h in headings if f"<th>{h}</th>" not in fab_table] == []
+    assert "debt drawn" not in fab_table  # no debt in this run
+    # 2025: revenue $2.00 B; costs 2 × ($100 M + $50 M) = $300 M; tax $1.0 M; FCF -$3.00 B
+    assert "<tr><td>2025</td><td>2.00</td><td>300.0</td>" in fab_table
+    assert "<td>1.0</td><td>-3.00</td>" in fab_table
+    assert "<tr><td>2026</td><td>3.00</td><td>250.0</td>" in fab_table
+    buyer_table = page[buyer_at:page.index('id="plot-')]
+    for heading in (f"fab company wafers, {billions}", f"HBM, {millions}", "accelerators delivered",
+                    f"market value, {billions}"):
+        assert f"<th>{heading}</th>" in buyer_table
+    assert "<td>500.0</td>" in buyer_table and f"<td>{fmt.count(1234.4)}</td>" in buyer_table
+    assert "<td>5.00</td></tr>" in buyer_table  # market value in 2025
+    assert "&lt;s&gt;" in page and "<s>" not in page  # text is escaped
+
+
+def test_a_run_without_money_has_no_cash_flow_tables():
+    run = StoredRun({"run_id": 1, "scenario_name": "s", "created_at": "t", "fabnet_version": "v",
+                     "scenario_hash": "h", "seed": 0, "solver_status": "ok", "figures": "{}"},
+                    {"sim_curve": pd.DataFrame({"release_scale": [1.0], "bottleneck_utilisation": [0.9],
+                                                "x_factor": [2.0]})})
+    assert 'class="money"' not in report_html(run, plotlyjs="/static/plotly.js")

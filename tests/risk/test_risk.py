@@ -148,9 +148,9 @@ def test_expected_shortfall_matches_the_normal_formula(tmp_path):
     rows = stored_rows(store, run_id, SAMPLES_TABLE)
     assert rows["unmet"].mean() == pytest.approx(expected, rel=0.05)
     summary = summarise(s, rows)
-    assert summary["tornado"]["input"].tolist() == ["products.chip.demand.per_quarter"]
+    assert summary["tornado"]["path"].tolist() == ["products.chip.demand.per_quarter"]
     headline = summary["headline"].set_index("figure")
-    assert headline.at["accelerators unmet", "p10"] == pytest.approx(0.75 * supply, rel=0.05)  # m ≈ 0.74: only quarter 0
+    assert headline.at["accelerators_unmet", "p10"] == pytest.approx(0.75 * supply, rel=0.05)  # m ≈ 0.74: only quarter 0
 
 
 def test_fixed_plan_neutral_sample_reproduces_the_base_plan():
@@ -278,3 +278,65 @@ def test_a_sweep_whose_draws_would_be_nonsense_stops_before_storing(tmp_path, ov
     assert result.exit_code == 2, result.output
     assert "uncertainty[" in result.stderr and "Traceback" not in result.output
     assert not store.exists()
+
+
+def samples_with_npv(npv_billions: list[float]) -> pd.DataFrame:
+    """Risk samples of uncertain_tiny() with the given fab company NPVs; the rest is filler."""
+    n = len(npv_billions)
+    return pd.DataFrame({"sample": range(n), "fabco_npv_usd": [v * 1e9 for v in npv_billions],
+                         "buyer_net_usd": 0.0, "unmet": 0.0, "input_0": np.linspace(0.8, 1.2, n),
+                         "input_1": np.arange(n) % 3, "demand_2025": 10.0, "delivered_2025": 9.0})
+
+
+def test_downside_is_the_chance_of_a_loss_and_the_mean_of_the_worst_tenth():
+    from fabnet.core import columns
+
+    summary = summarise(uncertain_tiny(), samples_with_npv([-5, -3, -1, 0, 1, 2, 4, 6, 8, 10]))
+    assert {"headline", "per_year", "tornado"} <= set(summary)
+    downside = summary["downside"]
+    assert list(downside.columns) == ["p_npv_below_zero", "expected_shortfall_usd"]
+    assert all(columns.meaning(c).unit in ("share", "usd") for c in downside.columns)  # known to core.columns
+    # 3 of 10 below zero (0 is not); the worst tenth of 10 samples is the one at -5
+    assert downside.at[0, "p_npv_below_zero"] == pytest.approx(0.3)
+    assert downside.at[0, "expected_shortfall_usd"] == pytest.approx(-5e9)
+    # 15 samples: the worst 1.5 are all of -5 and half of -3
+    fifteen = summarise(uncertain_tiny(), samples_with_npv([-5, -3, -1, *range(1, 13)]))["downside"]
+    assert fifteen.at[0, "p_npv_below_zero"] == pytest.approx(3 / 15)
+    assert fifteen.at[0, "expected_shortfall_usd"] == pytest.approx((-5 - 0.5 * 3) / 1.5 * 1e9)
+
+
+def test_tornado_table_names_inputs_in_words_and_keeps_their_paths():
+    from fabnet.risk.summary import inputs_table
+
+    s = uncertain_tiny()
+    tornado = summarise(s, samples_with_npv(list(range(12))))["tornado"]
+    assert list(tornado.columns) == ["input", "path", "rank_correlation_with_npv"]
+    words = dict(zip(tornado["path"], tornado["input"], strict=True))
+    assert words == {"products.chip.demand.per_quarter": "chip demand: accelerators per quarter",
+                     "sites.alpha.lead_time_q": "alpha: quarters from construction start to first wafer"}
+    stored = inputs_table(s)  # what a sweep stores for the report's tornado
+    assert stored.to_dict("list") == {"input": [0, 1], "path": [DEMAND_NOISE["path"], LEAD_DELAY["path"]],
+                                      "words": [words[DEMAND_NOISE["path"]], words[LEAD_DELAY["path"]]]}
+
+
+@pytest.mark.parametrize(("path", "words"), [
+    ("sites.arizona.lead_time_q", "arizona: quarters from construction start to first wafer"),
+    ("sites[2].lead_time_q", "sites[2]: quarters from construction start to first wafer"),
+    ("nodes.N3.wafer_price_usd", "N3: market price of one processed wafer at a foundry, USD"),
+    ("nodes.N3.wafer_price_usd.2026", "N3: market price of one processed wafer at a foundry, USD, 2026"),
+    ("nodes.N3.defect_density.learning_rate_per_q",
+     "N3 defect density: share of the gap to mature D0 closed each quarter of fab age"),
+    ("products.tigris.demand.per_year", "tigris demand: accelerators per calendar year"),
+    ("products.tigris.die_width_mm", "tigris: compute die width, mm"),  # "design only:" left out
+    ("funding.investors.bank.interest_rate", "funding bank: annual interest rate"),
+    ("sites.a.capex_per_module_usd.tools", "a capex per module: tools per module, USD"),
+    ("packaging.cowos_l.yield", "cowos_l: packaging yield"),  # an alias, its range note left out
+    ("finance.discount_rate", "finance: annual nominal discount rate (WACC)"),
+    # not in the schema: the path as it is
+    ("sites.a.no_such_field", "sites.a.no_such_field"), ("sites..x", "sites..x"),
+    ("sites.a.lead_time_q.more", "sites.a.lead_time_q.more"),
+])
+def test_a_field_path_in_words(path, words):
+    from fabnet.scenario.reference import path_words
+
+    assert path_words(path) == words

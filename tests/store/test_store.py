@@ -110,13 +110,20 @@ def test_a_whole_main_job_round_trips(location):
 
 
 def test_compare_two_stored_plans(store_with_runs):
+    from fabnet.store.compare import figure_differences, input_differences
+
     path, jobs = store_with_runs
     with open_store(path, read_only=True) as store:
-        table = store.compare(1, 2).set_index("figure")
-        assert table.loc["fabco_npv_usd", "run 1"] == pytest.approx(jobs[0].money.metrics["fabco_npv_usd"])
-        assert table.loc["fabco_npv_usd", "difference"] == pytest.approx(
-            jobs[1].money.metrics["fabco_npv_usd"] - jobs[0].money.metrics["fabco_npv_usd"])
-        stored = store.run(1)
+        runs = [store.run(1), store.run(2)]
+    table = figure_differences(runs).set_index("figure")
+    assert table.loc["fabco_npv_usd", "run_1"] == pytest.approx(jobs[0].money.metrics["fabco_npv_usd"])
+    assert table.loc["fabco_npv_usd", "difference"] == pytest.approx(
+        jobs[1].money.metrics["fabco_npv_usd"] - jobs[0].money.metrics["fabco_npv_usd"])
+    # run 2 differs from run 1 by its investor's commitment (see store_with_runs), and only there
+    inputs = input_differences(runs).set_index("path")
+    assert list(inputs.index) == ["funding.investors.i.amount_usd"]
+    assert inputs.loc["funding.investors.i.amount_usd"].tolist() == ["1000000000.0", "2000000000.0"]
+    stored = runs[0]
     assert stored.meta["scenario_hash"] and "name: tiny" in stored.meta["scenario_text"]
     assert {"builds", "supply", "fabco_quarterly", "investors", "buyer_quarterly", "counterfactual_supply",
             "deal_points", "wafer_demand"} <= set(stored.tables)

@@ -70,7 +70,36 @@ def test_run_page_has_the_figures(server):
 
 def test_compare_page(server):
     status, body = get(server, "/compare?a=1&b=2")
-    assert status == 200 and "Run 1 against run 2" in body and "fab company NPV" in body
+    assert status == 200 and "run 1 against run 2" in body and "fab company NPV" in body
+    # run 2 of store_with_runs differs by its investor's commitment: named before the figures
+    assert body.index("funding.investors.i.amount_usd") < body.index("fab company NPV")
+    for plot in ("compare-delivered", "compare-cash", "compare-irr"):
+        assert f'id="plot-{plot}"' in body
+
+
+def test_compare_a_run_with_itself_is_a_page_not_an_error(server):
+    status, body = get(server, "/compare?a=1&b=1")
+    assert status == 200 and "nothing differs" in body
+
+
+def test_the_compare_form_starts_at_the_two_newest_runs(server):
+    _, body = get(server, "/")
+    assert "<select name='a'><option selected>1</option><option>2</option>" in body
+    assert "<select name='b'><option>1</option><option selected>2</option>" in body
+
+
+def test_a_runs_tables_download_as_a_workbook(server):
+    import io
+
+    import openpyxl
+
+    page = get(server, "/runs/1")[1]
+    assert 'href="/runs/1/export.xlsx"' in page
+    with urllib.request.urlopen(server + "/runs/1/export.xlsx", timeout=60) as response:
+        assert response.headers["Content-Type"].startswith("application/vnd.openxmlformats")
+        book = openpyxl.load_workbook(io.BytesIO(response.read()))
+    assert {"inputs", "fabco_quarterly", "supply"} <= set(book.sheetnames)
+    assert get(server, "/runs/999/export.xlsx")[0] == 404
 
 
 @pytest.mark.parametrize("path", ["/runs/999", "/runs/abc", "/runs/..%2F..%2Fetc%2Fpasswd", "/compare?a=1&b=999",
@@ -105,26 +134,68 @@ def test_one_hundred_concurrent_requests(server):
             assert '"run_id":2' in body.replace(" ", "")
 
 
-def test_browser_opens_a_run_and_sees_the_charts(server):
+@contextmanager
+def browser_page(errors: list[str]):
+    """A page of headless Debian Chromium that records console errors in `errors` (skips, or
+    fails under CI, without the browser)."""
     if not os.path.exists(CHROMIUM):
         if os.environ.get("CI") == "true":
             pytest.fail(f"{CHROMIUM} is missing; .ci/run installs Debian's chromium package")
         pytest.skip(f"needs Debian's chromium at {CHROMIUM} (apt-get install chromium)")
     from playwright.sync_api import sync_playwright
 
-    errors = []
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=[
             "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
         page = browser.new_page()
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
         page.on("pageerror", lambda e: errors.append(str(e)))
+        yield page
+        browser.close()
+
+
+def test_browser_opens_a_run_and_sees_the_charts(server):
+    errors: list[str] = []
+    with browser_page(errors) as page:
         page.goto(server + "/")
         page.click("a[href='/runs/1']")
         page.wait_for_selector("#plot-delivered-vs-demand .main-svg", timeout=30_000)
         drawn = page.locator(".js-plotly-plot").count()
-        browser.close()
     assert drawn >= 5
+    assert errors == []
+
+
+@pytest.fixture(scope="module")
+def runs_one_set_apart(tmp_path_factory):
+    """Two runs of one scenario file, the second with one --set."""
+    import yaml
+
+    from fabnet.pipeline import main_job
+    from fabnet.scenario import load_scenario
+    from tests.plan.conftest import tiny
+
+    folder = tmp_path_factory.mktemp("set")
+    path = folder / "tiny.yaml"
+    path.write_text(yaml.safe_dump(tiny()))
+    store = folder / "set.duckdb"
+    main_job(load_scenario(path), store, check=False, label="as written")
+    main_job(load_scenario(path, ["finance.discount_rate=0.12"]), store, check=False)
+    return store
+
+
+def test_browser_compares_two_runs_one_set_apart(runs_one_set_apart):
+    from tests.plan.conftest import tiny
+
+    base = tiny()["finance"]["discount_rate"]
+    errors: list[str] = []
+    with serving(runs_one_set_apart) as address, browser_page(errors) as page:
+        page.goto(address + "/")
+        page.click("form button")  # the form starts at the two newest runs
+        page.wait_for_selector("#plot-compare-delivered .main-svg", timeout=30_000)
+        rows = page.locator("#inputs tr").all_inner_texts()
+    changed = next(row for row in rows if row.startswith("finance.discount_rate"))
+    assert changed.split() == ["finance.discount_rate", str(base), "0.12"]
+    assert any("--set finance.discount_rate=0.12" in row for row in rows)
     assert errors == []
 
 

@@ -21,7 +21,7 @@ class Harvest(NamedTuple):
 class YieldSpec(NamedTuple):
     model: str = "negative_binomial"
     alpha: float | None = None
-    critical_layers: int | None = None
+    critical_layers: float | None = None
 
 
 @dataclass(frozen=True)

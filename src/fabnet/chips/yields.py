@@ -53,7 +53,7 @@ def bose_einstein(x_per_layer: ArrayLike, layers: ArrayLike) -> ArrayLike:
 
 def die_yield(
     area_mm2: ArrayLike, d0_per_cm2: ArrayLike, model: str = "negative_binomial",
-    alpha: float | None = None, critical_layers: int | None = None,
+    alpha: float | None = None, critical_layers: float | None = None,
 ) -> ArrayLike:
     """Share of dies of `area_mm2` with no killer defect at total defect density `d0_per_cm2`."""
     x = np.asarray(area_mm2, float) / MM2_PER_CM2 * np.asarray(d0_per_cm2, float)
@@ -74,7 +74,7 @@ def die_yield(
 
 def d0_from_yield(
     area_mm2: ArrayLike, observed_yield: ArrayLike, model: str = "negative_binomial",
-    alpha: float | None = None, critical_layers: int | None = None,
+    alpha: float | None = None, critical_layers: float | None = None,
 ) -> ArrayLike:
     """The total defect density (defects/cm²) at which `die_yield` gives `observed_yield`."""
     y = np.asarray(observed_yield, float)
@@ -125,7 +125,7 @@ def d0_at_age(
 def harvested_yield(
     area_mm2: ArrayLike, d0_per_cm2: ArrayLike, units: int, max_defective_units: int,
     repeated_area_share: float = 1.0, model: str = "negative_binomial",
-    alpha: float | None = None, critical_layers: int | None = None,
+    alpha: float | None = None, critical_layers: float | None = None,
 ) -> ArrayLike:
     """Share of dies that sell when up to `max_defective_units` of `units` identical units may
     be disabled: the non-repeated part must be perfect, and the number of bad units is

@@ -4,6 +4,8 @@ the scenario checks and the planner's explanations: one function per kind of num
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
+from dataclasses import dataclass
 
 #: IRRs above this (a year) are shown as "> 100 %": the figure itself says little then.
 IRR_SHOWN_UP_TO = 1.0
@@ -61,3 +63,46 @@ def points(difference: float | None) -> str:
         return "–"
     assert difference is not None
     return f"{difference * 100:+.1f} pp"
+
+
+def multiple(value: float | None) -> str:
+    """Money back per money in: 1.85×."""
+    if _missing(value):
+        return "–"
+    assert value is not None
+    return f"{value:,.2f}×"
+
+
+def number(value: float | None) -> str:
+    """A plain number with four significant digits (or whole with commas from 100 on)."""
+    if _missing(value):
+        return "–"
+    assert value is not None
+    return count(value) if abs(value) >= 100 else f"{value + 0.0:,.4g}"
+
+
+@dataclass(frozen=True)
+class Scale:
+    """One scale for a column of money, so its numbers line up and stay short: "$B" and 1.23."""
+
+    divisor: float
+    unit: str
+    decimals: int
+
+
+_SCALES = (Scale(1e9, "$B", 2), Scale(1e6, "$M", 1), Scale(1e3, "$k", 1), Scale(1.0, "$", 0))
+
+
+def scale_for(amounts: Iterable[float | None]) -> Scale:
+    """The scale in which the largest amount of a column reads best ($B from a billion, …)."""
+    largest = max((abs(float(a)) for a in amounts if not _missing(a)), default=0.0)
+    return next((s for s in _SCALES if largest >= s.divisor), _SCALES[-1])
+
+
+def scaled(amount: float | None, scale: Scale) -> str:
+    """An amount in a column's scale, sign first: -1.23 (the heading says "$B")."""
+    if _missing(amount):
+        return "–"
+    assert amount is not None
+    shown = round(float(amount) / scale.divisor, scale.decimals) + 0.0  # no "-0.00"
+    return f"{shown:,.{scale.decimals}f}"

@@ -3,17 +3,22 @@ None when the run holds no data for it (a run without simulation has no operatin
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from fabnet.core import columns
 from fabnet.core import format as fmt
+from fabnet.core.stats import expected_shortfall
 from fabnet.core.periods import Quarter
 from fabnet.store import StoredRun
 
 Tables = dict[str, pd.DataFrame]
+#: Figures draw money in billions, written as core.format writes that scale.
+BILLIONS = fmt.scale_for([1e9])
 
 
 def _date(quarter: str) -> pd.Timestamp:
@@ -21,9 +26,29 @@ def _date(quarter: str) -> pd.Timestamp:
     return pd.Timestamp(year=q.year, month=3 * (q.q - 1) + 1, day=1)
 
 
-def _layout(fig: go.Figure, title: str, y: str = "") -> go.Figure:
+#: One colour per product, investor or run, in the order they come: a thing keeps its colour
+#: across the traces of one figure (its demand and its deliveries).
+PALETTE = ("#1565c0", "#c62828", "#2e7d32", "#ef6c00", "#6a1b9a", "#00838f", "#5d4037", "#ad1457",
+           "#827717", "#37474f")
+
+
+def _colour(k: int) -> str:
+    return PALETTE[k % len(PALETTE)]
+
+
+def _translucent(colour: str, alpha: float) -> str:
+    """A palette colour as rgba, for an area that must not hide the lines drawn over it."""
+    red, green, blue = (int(colour[i:i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({red},{green},{blue},{alpha})"
+
+
+def _layout(fig: go.Figure, title: str, y: str = "", x: str = "") -> go.Figure:
     fig.update_layout(title=title, template="plotly_white", height=380, margin=dict(l=60, r=20, t=60, b=40),
-                      yaxis_title=y, legend=dict(orientation="h", y=-0.15))
+                      legend=dict(orientation="h", y=-0.15))
+    if y:  # an axis titled before (a subplot's) keeps its title
+        fig.update_layout(yaxis_title=y)
+    if x:
+        fig.update_layout(xaxis_title=x)
     return fig
 
 
@@ -79,15 +104,23 @@ def capacity_vs_demand(t: Tables) -> go.Figure | None:
 
 
 def delivered_vs_demand(t: Tables) -> go.Figure | None:
+    """Per product, accelerators delivered (a light area) and demand (a dashed line with markers,
+    drawn after every area so that no delivery hides it), both in the product's colour."""
     supply = t.get("supply")
     if supply is None or supply.empty:
         return None
     fig = go.Figure()
-    for product, rows in supply.groupby("product", sort=False):
-        x = [_date(q) for q in rows["quarter"]]
-        fig.add_trace(go.Scatter(x=x, y=rows["demand"], name=f"{product} demand", line=dict(dash="dash")))
-        fig.add_trace(go.Scatter(x=x, y=rows["delivered"], name=f"{product} delivered"))
-    return _layout(fig, "Accelerators delivered against demand", "accelerators per quarter")
+    products = list(supply.groupby("product", sort=False))
+    for k, (product, rows) in enumerate(products):
+        fig.add_trace(go.Scatter(x=[_date(q) for q in rows["quarter"]], y=rows["delivered"],
+                                 name=f"{product} delivered", legendgroup=str(product), fill="tozeroy",
+                                 line=dict(color=_colour(k), width=1),
+                                 fillcolor=_translucent(_colour(k), 0.2)))
+    for k, (product, rows) in enumerate(products):
+        fig.add_trace(go.Scatter(x=[_date(q) for q in rows["quarter"]], y=rows["demand"],
+                                 name=f"{product} demand", legendgroup=str(product), mode="lines+markers",
+                                 line=dict(color=_colour(k), dash="dash", width=2), marker=dict(size=5)))
+    return _layout(fig, "Accelerators delivered against demand", "accelerators per quarter", "quarter")
 
 
 def network_adds(t: Tables) -> go.Figure | None:
@@ -116,14 +149,14 @@ def deal_curves(t: Tables) -> go.Figure | None:
         return None
     fig = make_subplots(specs=[[{"secondary_y": True}]])
     x = points["share_of_market"]
-    palette = ["#1565c0", "#6a1b9a", "#00838f", "#ef6c00", "#5d4037"]
     for k, (investor, rows) in enumerate(investors.groupby("investor", sort=False)):
-        colour = palette[k % len(palette)]
+        colour = _colour(k)
         fig.add_trace(go.Scatter(x=rows["share_of_market"], y=rows["irr"], name=f"IRR of {investor}",
                                  line=dict(color=colour)), secondary_y=False)
         fig.add_trace(go.Scatter(x=rows["share_of_market"], y=rows["hurdle"], name=f"hurdle of {investor}",
                                  line=dict(color=colour, dash="dot"), showlegend=False), secondary_y=False)
-    fig.add_trace(go.Scatter(x=x, y=points["buyer_gain_usd"] / 1e9, name="buyer's gain vs foundry route ($ B)",
+    fig.add_trace(go.Scatter(x=x, y=points["buyer_gain_usd"] / BILLIONS.divisor,
+                             name=f"buyer's gain vs foundry route ({BILLIONS.unit})",
                              line=dict(color="#c62828", width=3)), secondary_y=True)
     bounds = t.get("deal_range")
     if bounds is not None and len(bounds) and bounds["low_share"].notna().all() and bounds["high_share"].notna().all():
@@ -133,7 +166,7 @@ def deal_curves(t: Tables) -> go.Figure | None:
                           annotation_text="deal range: both gain", annotation_position="top left")
     fig.update_xaxes(title="offtake price, share of the market wafer price", tickformat=".0%")
     fig.update_yaxes(title="investor IRR", tickformat=".0%", secondary_y=False)
-    fig.update_yaxes(title="buyer's gain, $ B (present value)", secondary_y=True)
+    fig.update_yaxes(title=f"buyer's gain, {BILLIONS.unit} (present value)", secondary_y=True)
     return _layout(fig, "The deal: investors' IRR and the buyer's gain by offtake price")
 
 
@@ -149,11 +182,11 @@ def cash_flow(t: Tables) -> go.Figure | None:
              "capex": -(years["capex_building_usd"] + years["capex_tools_usd"]),
              "grants and credits": years["grants_usd"] + years["itc_usd"], "tax": -years["tax_usd"]}
     for name, values in parts.items():
-        fig.add_trace(go.Bar(x=years.index.astype(str), y=values / 1e9, name=name))
-    fig.add_trace(go.Scatter(x=years.index.astype(str), y=years["project_fcf_usd"].cumsum() / 1e9,
+        fig.add_trace(go.Bar(x=years.index.astype(str), y=values / BILLIONS.divisor, name=name))
+    fig.add_trace(go.Scatter(x=years.index.astype(str), y=years["project_fcf_usd"].cumsum() / BILLIONS.divisor,
                              name="cumulative project cash flow", line=dict(color="black", width=3)))
     fig.update_layout(barmode="relative")
-    return _layout(fig, "The fab company: cash flow by year and cumulative", "$ B")
+    return _layout(fig, "The fab company: cash flow by year and cumulative", BILLIONS.unit)
 
 
 def buyer_costs(t: Tables) -> go.Figure | None:
@@ -168,21 +201,37 @@ def buyer_costs(t: Tables) -> go.Figure | None:
              "packaging": years["packaging_usd"] + years["packaging_capex_usd"],
              "bought accelerators": years["bought_usd"]}
     for name, values in parts.items():
-        fig.add_trace(go.Bar(x=years.index.astype(str), y=values / 1e9, name=name))
-    fig.add_trace(go.Scatter(x=years.index.astype(str), y=years["market_value_usd"] / 1e9,
+        fig.add_trace(go.Bar(x=years.index.astype(str), y=values / BILLIONS.divisor, name=name))
+    fig.add_trace(go.Scatter(x=years.index.astype(str), y=years["market_value_usd"] / BILLIONS.divisor,
                              name="market value of its accelerators", line=dict(color="black", width=3)))
     fig.update_layout(barmode="stack")
-    return _layout(fig, "The buyer: costs by year against the market value of its accelerators", "$ B")
+    return _layout(fig, "The buyer: costs by year against the market value of its accelerators", BILLIONS.unit)
 
 
 def money_per_investor(t: Tables) -> go.Figure | None:
+    """Committed, called and received per investor as horizontal bars, each with its amount
+    written on it: an investor of $50 M beside one of $9 B has a bar too short to read, but
+    its text still says what it is."""
     investors = t.get("investors")
     if investors is None or investors.empty:
         return None
     fig = go.Figure()
-    for column, label in (("committed_usd", "committed"), ("called_usd", "called"), ("received_usd", "received")):
-        fig.add_trace(go.Bar(x=investors["investor"], y=investors[column] / 1e9, name=label))
-    return _layout(fig, "Money committed, called and received per investor", "$ B")
+    parts = (("committed_usd", "committed"), ("called_usd", "called"), ("received_usd", "received"))
+    for column, label in parts:  # on the reversed axis below, committed is the top bar of each group
+        amounts = investors[column].astype(float)
+        fig.add_trace(go.Bar(y=investors["investor"], x=amounts / BILLIONS.divisor, name=label,
+                             orientation="h", text=[fmt.usd(v) for v in amounts], textposition="outside",
+                             cliponaxis=False,
+                             hovertemplate="%{y}: %{text} " + label + "<extra></extra>"))
+    amounts = investors[[column for column, _ in parts]].to_numpy(dtype=float) / BILLIONS.divisor
+    # room right of the longest bar for its text
+    low, high = min(0.0, float(amounts.min()) * 1.3), max(float(amounts.max()), 0.0) * 1.3
+    fig.update_xaxes(range=[low, high or 1.0])
+    fig.update_yaxes(autorange="reversed")  # the investors top down in the table's order
+    fig.update_layout(barmode="group")
+    _layout(fig, "Money committed, called and received per investor", x=BILLIONS.unit)
+    fig.update_layout(height=max(380, 140 + 90 * len(investors)))
+    return fig
 
 
 def investor_returns(t: Tables) -> go.Figure | None:
@@ -212,9 +261,13 @@ def operating_curve(t: Tables) -> go.Figure | None:
 
 
 def load_curves(t: Tables) -> go.Figure | None:
-    """Each node's cycle time against the load of its fab, as the planner uses it."""
+    """Each node's cycle time against the load of its fab, as the planner uses it; only for
+    nodes where an own fab starts wafers (a curve for a fab that makes nothing says nothing)."""
     curves = t.get("load_curves")
     if curves is None or curves.empty:
+        return None
+    curves = curves[curves["node"].isin(_running_nodes(t))]
+    if curves.empty:
         return None
     fig = go.Figure()
     for node, rows in curves.groupby("node", sort=False):
@@ -226,13 +279,29 @@ def load_curves(t: Tables) -> go.Figure | None:
     return _layout(fig, "Cycle time against load, per node (the planner's load curves)", "cycle time, days")
 
 
+def _running_nodes(t: Tables) -> set[str]:
+    """Nodes on which an own fab starts at least one wafer in the plan."""
+    capacity = t.get("capacity")
+    if capacity is None or capacity.empty:
+        return set()
+    starts = capacity.groupby("node")["wafer_starts"].sum()
+    return set(starts[starts > 0].index)
+
+
+def _makes_nothing(q: pd.DataFrame) -> bool:
+    """A checked fab that starts no wafer and puts none out, planned or simulated: its cycle
+    times would be drawn from no lot at all."""
+    made = q[["wafer_starts", "planned_output", "simulated_output"]].fillna(0.0).to_numpy()
+    return bool((made <= 0).all())
+
+
 def plan_check(t: Tables) -> go.Figure | None:
     """The busiest fab's wafer output and cycle time per quarter, as planned and as simulated."""
     q = t.get("check_quarters")
-    if q is None or q.empty:
+    if q is None or q.empty or _makes_nothing(q):
         return None
     about = q.iloc[0]
-    fig = make_subplots(rows=1, cols=2, subplot_titles=("wafer output per quarter", "cycle time, days"))
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("wafer output", "cycle time"))
     x = q["quarter"]
     for column, name, dash in (("planned_output", "planned", None), ("simulated_output", "simulated", "dot")):
         fig.add_trace(go.Scatter(x=x, y=q[column], name=f"output {name}", line=dict(dash=dash, color="#1565c0")),
@@ -242,6 +311,8 @@ def plan_check(t: Tables) -> go.Figure | None:
                                  line=dict(dash=dash, color="#c62828"),
                                  customdata=q["load"], hovertemplate="%{x}: %{y:.0f} d at load %{customdata:.0%}"),
                       row=1, col=2)
+    fig.update_yaxes(title="wafers per quarter", row=1, col=1)
+    fig.update_yaxes(title="days", row=1, col=2)
     return _layout(fig, f"Plan check: {about['site']} ({about['node']}) simulated at its planned load "
                         f"on SMT2020 {about['dataset']}")
 
@@ -278,17 +349,38 @@ def risk_fan(t: Tables) -> go.Figure | None:
     return _layout(fig, f"Risk: accelerators delivered per year ({len(samples)} samples)", "accelerators per year")
 
 
+def npv_histogram(t: Tables) -> go.Figure | None:
+    """The fab company's NPV across the risk samples, with zero marked and the downside written
+    in the title: the chance the NPV is below zero and the mean of the worst tenth."""
+    samples = t.get("risk_samples")
+    if samples is None or samples.empty:
+        return None
+    npv = samples["fabco_npv_usd"].to_numpy(dtype=float)
+    below, shortfall = float((npv < 0).mean()), expected_shortfall(npv)
+    fig = go.Figure(go.Histogram(x=npv / BILLIONS.divisor, name="samples",
+                                 marker_color=_translucent(_colour(0), 0.7)))
+    fig.add_vline(x=0, line=dict(color="black", dash="dash"))
+    downside = " · ".join(f"{columns.label(name)}: {columns.show(name, value)}" for name, value in
+                          (("p_npv_below_zero", below), ("expected_shortfall_usd", shortfall)))
+    return _layout(fig, f"Risk: the fab company's NPV ({len(npv)} samples)<br><sub>{downside}</sub>",
+                   "samples", f"fab company NPV, {BILLIONS.unit}")
+
+
 def tornado(t: Tables) -> go.Figure | None:
-    """Inputs ranked by their rank correlation with NPV across the risk samples."""
+    """Inputs ranked by their rank correlation with NPV across the risk samples, named in words
+    (the `words` stored with the sweep's inputs; a sweep stored before them shows its paths)."""
     samples, inputs = t.get("risk_samples"), t.get("risk_inputs")
     if samples is None or samples.empty or inputs is None or len(samples) < 3:
         return None
     rho = [samples[f"input_{i}"].corr(samples["fabco_npv_usd"], method="spearman") for i in inputs["input"]]
-    frame = pd.DataFrame({"input": inputs["path"], "rho": rho}).fillna(0.0)
+    names = inputs["words"] if "words" in inputs else inputs["path"]
+    frame = pd.DataFrame({"input": names, "path": inputs["path"], "rho": rho}).fillna({"rho": 0.0})
     frame = frame.reindex(frame["rho"].abs().sort_values().index)
-    fig = go.Figure(go.Bar(x=frame["rho"], y=frame["input"], orientation="h",
+    fig = go.Figure(go.Bar(x=frame["rho"], y=frame["input"], orientation="h", customdata=frame["path"],
+                           hovertemplate="%{y}<br>%{customdata}: %{x:.2f}<extra></extra>",
                            marker_color=["#c62828" if v < 0 else "#1565c0" for v in frame["rho"]]))
     fig.update_xaxes(range=[-1, 1], title="rank correlation with the fab company's NPV")
+    fig.update_yaxes(automargin=True)
     return _layout(fig, "Risk: what moves the fab company's NPV most")
 
 
@@ -307,6 +399,7 @@ FIGURES: dict[str, Callable[[Tables], go.Figure | None]] = {
     "plan-check-deliveries": plan_check_deliveries,
     "operating-curve": operating_curve,
     "risk-fan": risk_fan,
+    "npv-histogram": npv_histogram,
     "tornado": tornado,
 }
 
@@ -315,3 +408,78 @@ def figures(run: StoredRun) -> dict[str, go.Figure]:
     """Every figure the run has data for, by id."""
     made = {name: make(run.tables) for name, make in FIGURES.items()}
     return {name: fig for name, fig in made.items() if fig is not None}
+
+
+# --- runs compared -------------------------------------------------------------------------
+
+
+def compare_figures(runs: list[StoredRun]) -> dict[str, go.Figure]:
+    """Two or more runs overlaid, by id: accelerators delivered per quarter (with the first
+    run's demand), the fab company's cumulative project cash flow, and the investors' IRRs.
+    Each run is named as the store names it ("run 3 (base case)") and keeps one colour; a
+    figure no run has data for is left out, and so is everything for fewer than two runs."""
+    if len(runs) < 2:
+        return {}
+    made = {"compare-delivered": _compare_delivered(runs), "compare-cash": _compare_cash(runs),
+            "compare-irr": _compare_irr(runs)}
+    return {name: fig for name, fig in made.items() if fig is not None}
+
+
+def _compare_delivered(runs: list[StoredRun]) -> go.Figure | None:
+    fig = go.Figure()
+    for k, run in enumerate(runs):
+        supply = run.tables.get("supply")
+        if supply is None or supply.empty:
+            continue
+        per_quarter = supply.groupby("quarter")["delivered"].sum()  # every product together
+        fig.add_trace(go.Scatter(x=[_date(q) for q in per_quarter.index], y=per_quarter.to_numpy(),
+                                 name=run.name, line=dict(color=_colour(k))))
+    if not fig.data:
+        return None
+    first = runs[0].tables.get("supply")
+    if first is not None and not first.empty:
+        demand = first.groupby("quarter")["demand"].sum()
+        fig.add_trace(go.Scatter(x=[_date(q) for q in demand.index], y=demand.to_numpy(),
+                                 name=f"demand ({runs[0].name})", line=dict(color="black", dash="dash")))
+    return _layout(fig, "Runs compared: accelerators delivered per quarter", "accelerators per quarter",
+                   "quarter")
+
+
+def _compare_cash(runs: list[StoredRun]) -> go.Figure | None:
+    fig = go.Figure()
+    for k, run in enumerate(runs):
+        q = run.tables.get("fabco_quarterly")
+        if q is None or q.empty:
+            continue
+        cumulative = q.groupby("year")["project_fcf_usd"].sum().cumsum()
+        fig.add_trace(go.Scatter(x=cumulative.index.astype(str), y=cumulative.to_numpy() / BILLIONS.divisor,
+                                 name=run.name, mode="lines+markers", line=dict(color=_colour(k))))
+    if not fig.data:
+        return None
+    fig.add_hline(y=0, line=dict(color="#9aa5b1", width=1))
+    return _layout(fig, "Runs compared: the fab company's cumulative project cash flow", BILLIONS.unit, "year")
+
+
+def _compare_irr(runs: list[StoredRun]) -> go.Figure | None:
+    """Grouped bars, one group per investor: an IRR that does not exist (flows that never
+    change sign) has no bar, and one above 100 % is drawn at 100 % with its text saying so."""
+    tables = [(k, run, run.tables.get("investors")) for k, run in enumerate(runs)]
+    tables = [(k, run, table) for k, run, table in tables if table is not None and not table.empty]
+    if not tables:
+        return None
+    names = list(dict.fromkeys(name for _, _, table in tables for name in table["investor"]))
+    fig, clipped = go.Figure(), False
+    for k, run, table in tables:
+        rates = table.set_index("investor")["irr"].astype(float).reindex(names)
+        shown = [None if math.isnan(rate) else min(rate, fmt.IRR_SHOWN_UP_TO) for rate in rates]
+        clipped |= bool((rates > fmt.IRR_SHOWN_UP_TO).any())
+        fig.add_trace(go.Bar(x=names, y=shown, name=run.name, marker_color=_colour(k),
+                             text=["" if math.isnan(rate) else fmt.irr(rate) for rate in rates],
+                             textposition="outside", cliponaxis=False))
+    fig.update_yaxes(tickformat=".0%", rangemode="tozero")
+    fig.update_layout(barmode="group")
+    if clipped:
+        fig.add_annotation(text=f"IRRs above {fmt.percent(fmt.IRR_SHOWN_UP_TO, 0)} are drawn at "
+                                f"{fmt.percent(fmt.IRR_SHOWN_UP_TO, 0)}", xref="paper", yref="paper",
+                           x=1, y=1.08, showarrow=False, xanchor="right")
+    return _layout(fig, "Runs compared: investors' IRR", "IRR", "investor")

@@ -1,16 +1,21 @@
-"""One HTML page per run: summary figures, then every plot. plotly.js is inlined by default, so
-the file opens offline; the dashboard links it once instead."""
+"""One HTML page per run: the key figures, each party's cash flows per year, then every plot.
+plotly.js is inlined by default, so the file opens offline; the dashboard links it once instead."""
 
 from __future__ import annotations
 
 import contextlib
 import html
+import re
 from pathlib import Path
 
+import pandas as pd
+
+from fabnet.core import columns
+from fabnet.core import format as fmt
 from fabnet.core.errors import FabnetError
 from fabnet.report.figures import figures
-from fabnet.report.labels import format_figure, label
 from fabnet.store import StoredRun
+from fabnet.store.pg import is_postgres
 
 STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 1100px; color: #222; }
@@ -18,15 +23,85 @@ h1 { margin-bottom: 0.2rem; } .meta { color: #666; margin-bottom: 1.5rem; }
 table.figures { border-collapse: collapse; margin: 1rem 0 2rem; }
 table.figures td { padding: 0.25rem 1rem; border-bottom: 1px solid #eee; }
 .figure { margin-bottom: 2rem; }
+table.money { border-collapse: collapse; margin: 0.5rem 0 2rem; font-size: 0.9rem; }
+table.money th, table.money td { padding: 0.2rem 0.6rem; border-bottom: 1px solid #eee; text-align: right; }
+table.money caption { text-align: left; font-weight: 600; padding-bottom: 0.3rem; }
+table.money th:first-child, table.money td:first-child { text-align: left; }
 """
 
 
 def _figure_rows(run: StoredRun) -> str:
     rows = []
     for key, value in run.figures.items():
-        text = format_figure(key, value)
-        rows.append(f"<tr><td>{html.escape(label(key))}</td><td>{html.escape(text)}</td></tr>")
+        text = columns.show(key, value)
+        rows.append(f"<tr><td>{html.escape(columns.label(key))}</td><td>{html.escape(text)}</td></tr>")
     return "\n".join(rows)
+
+
+def fabco_years(quarterly: pd.DataFrame) -> pd.DataFrame:
+    """The fab company's money per year, summed as `fabnet run` prints it: costs are operating
+    costs with the fixed ones and the operator's fees, grants with tax credits."""
+    q = quarterly.groupby("year").sum(numeric_only=True)
+    frame = pd.DataFrame({
+        "revenue_usd": q["revenue_usd"],
+        "operating_costs_usd": q["opex_usd"] + q["fixed_opex_usd"] + q["operator_fees_usd"],
+        "capex_usd": q["capex_building_usd"] + q["capex_tools_usd"],
+        "grants_and_credits_usd": q["grants_usd"] + q["itc_usd"],
+        "tax_usd": q["tax_usd"],
+        "project_free_cash_flow_usd": q["project_fcf_usd"],
+        "equity_called_usd": q["equity_calls_usd"],
+        "debt_drawn_usd": q["debt_draws_usd"],
+        "distributed_usd": q["distributions_usd"],
+    })
+    if not frame["debt_drawn_usd"].any():  # a column of zeros for a run without debt says nothing
+        frame = frame.drop(columns="debt_drawn_usd")
+    return frame.rename_axis("year").reset_index()
+
+
+def buyer_years(quarterly: pd.DataFrame) -> pd.DataFrame:
+    """What the buyer pays per year, by kind, the accelerators it gets and their market value."""
+    q = quarterly.groupby("year").sum(numeric_only=True)
+    return pd.DataFrame({
+        "fab_company_wafers_usd": q["fabco_wafers_usd"],
+        "foundry_wafers_usd": q["foundry_usd"],
+        "design_and_masks_usd": q["design_usd"] + q["masks_usd"],
+        "HBM_usd": q["hbm_usd"],
+        "packaging_usd": q["packaging_usd"] + q["packaging_capex_usd"],
+        "bought_accelerators_usd": q["bought_usd"],
+        "accelerators_delivered": q["delivered"],
+        "market_value_usd": q["market_value_usd"],
+    }).rename_axis("year").reset_index()
+
+
+def _table_html(frame: pd.DataFrame, caption: str) -> str:
+    """A plain table: headings and numbers from core.columns, money in one scale per column
+    (the heading says which), every text escaped."""
+    scales = {name: fmt.scale_for(frame[name].tolist()) if columns.meaning(name).unit == "usd" else None
+              for name in frame.columns}
+    head = "".join(f"<th>{html.escape(columns.heading(name, scales[name]))}</th>" for name in frame.columns)
+    rows = []
+    for record in frame.to_dict("records"):
+        cells = "".join(f"<td>{html.escape(columns.show(name, _plain(value), scales[name]))}</td>"
+                        for name, value in record.items())
+        rows.append(f"<tr>{cells}</tr>")
+    return (f'<table class="money"><caption>{html.escape(caption)}</caption>'
+            f"<tr>{head}</tr>{''.join(rows)}</table>")
+
+
+def _plain(value: object) -> object:
+    """A numpy number as its Python twin (columns.show reads Python numbers only)."""
+    return value.item() if hasattr(value, "item") else value
+
+
+def _cash_tables(run: StoredRun) -> str:
+    parts = []
+    fabco, buyer = run.tables.get("fabco_quarterly"), run.tables.get("buyer_quarterly")
+    if fabco is not None and not fabco.empty:
+        parts.append(_table_html(fabco_years(fabco), "The fab company: cash flows per year"))
+    if buyer is not None and not buyer.empty:
+        parts.append(_table_html(buyer_years(buyer),
+                                 "The buyer: what it pays per year, by kind, and what it gets"))
+    return "\n".join(parts)
 
 
 def report_html(run: StoredRun, plotlyjs: str = "inline") -> str:
@@ -49,6 +124,7 @@ def report_html(run: StoredRun, plotlyjs: str = "inline") -> str:
 scenario hash {html.escape(str(meta['scenario_hash'])[:12])} · seed {meta['seed']} ·
 solver {html.escape(str(meta['solver_status']))}</div>
 <table class="figures">{_figure_rows(run)}</table>
+{_cash_tables(run)}
 {''.join(parts)}
 </body></html>
 """
@@ -75,3 +151,12 @@ def write_report(run: StoredRun, path: str | Path) -> Path:
 
 class ReportError(FabnetError):
     """A report that could not be written (the run itself is stored)."""
+
+
+def report_name(store_path: str | Path, run_id: int) -> str:
+    """A report's file name, naming its store so that runs of two stores never share one:
+    `fabnet-run-3.html` for run 3 of fabnet.duckdb (or of the database fabnet)."""
+    location = str(store_path)
+    name = location.rsplit("/", 1)[-1].split("?")[0] if is_postgres(location) else Path(location).stem
+    return f"{re.sub(r'[^A-Za-z0-9_.-]+', '_', name) or 'store'}-run-{run_id}.html"
+

@@ -1,22 +1,28 @@
-"""What a sweep says: quantiles, the chance of meeting demand, shortfall, and which inputs move
-the fab company's NPV most (rank correlation, for the tornado chart)."""
+"""What a sweep says: quantiles, the chance of meeting demand, shortfall, the downside of the fab
+company's NPV (the chance it is below zero, the mean of its worst tenth), and which inputs move
+that NPV most (rank correlation, for the tornado chart)."""
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
+from fabnet.core.stats import expected_shortfall
+from fabnet.scenario.reference import path_words
 from fabnet.scenario.schema import Scenario
 
 QUANTILES = (0.1, 0.5, 0.9)
+#: The tornado table: the input in words, its path, and how it moves the NPV.
+TORNADO_COLUMNS = ["input", "path", "rank_correlation_with_npv"]
 
 
 def summarise(scenario: Scenario, samples: pd.DataFrame) -> dict[str, pd.DataFrame]:
     years = sorted(int(c.split("_")[1]) for c in samples.columns if c.startswith("delivered_"))
     npv = samples["fabco_npv_usd"]
-    columns = {"fab company NPV ($ B)": npv / 1e9, "buyer's net value ($ B)": samples["buyer_net_usd"] / 1e9,
-               "accelerators unmet": samples["unmet"]}
+    columns = {"fabco_npv_usd": npv, "buyer_net_usd": samples["buyer_net_usd"], "accelerators_unmet": samples["unmet"]}
     headline = pd.DataFrame({
         "figure": list(columns),
         **{f"p{int(q * 100)}": [v.quantile(q) for v in columns.values()] for q in QUANTILES},
@@ -30,11 +36,28 @@ def summarise(scenario: Scenario, samples: pd.DataFrame) -> dict[str, pd.DataFra
                                       >= 0.9 * samples[f"demand_{year}"] - 1e-6)),
     } for year in years])
     tornado = pd.DataFrame([{
-        "input": entry.path,
+        "input": path_words(entry.path),
+        "path": entry.path,
         "rank_correlation_with_npv": _spearman(samples[f"input_{j}"], npv),
-    } for j, entry in enumerate(scenario.uncertainty)])
+    } for j, entry in enumerate(scenario.uncertainty)], columns=TORNADO_COLUMNS)
     tornado = tornado.reindex(tornado["rank_correlation_with_npv"].abs().sort_values(ascending=False).index)
-    return {"headline": headline, "per_year": per_year, "tornado": tornado.reset_index(drop=True)}
+    return {"headline": headline, "downside": downside(npv), "per_year": per_year,
+            "tornado": tornado.reset_index(drop=True)}
+
+
+def inputs_table(scenario: Scenario) -> pd.DataFrame:
+    """The sweep's uncertain inputs as stored with its samples: number, path and the path in
+    words (the report, which may not read the schema, labels the tornado with `words`)."""
+    return pd.DataFrame({"input": range(len(scenario.uncertainty)),
+                         "path": [u.path for u in scenario.uncertainty],
+                         "words": [path_words(u.path) for u in scenario.uncertainty]})
+
+
+def downside(npv: pd.Series) -> pd.DataFrame:
+    """One row: the chance the fab company's NPV is below zero, and its expected shortfall."""
+    values = npv.to_numpy(dtype=float)
+    return pd.DataFrame({"p_npv_below_zero": [float(np.mean(values < 0)) if len(values) else math.nan],
+                         "expected_shortfall_usd": [expected_shortfall(values)]})
 
 
 def _spearman(x: pd.Series, y: pd.Series) -> float:

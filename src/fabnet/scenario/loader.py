@@ -12,7 +12,7 @@ import copy
 import errno
 import os
 import stat
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,7 +25,10 @@ from fabnet.scenario import yamltext
 from fabnet.scenario.checks import check_scenario
 from fabnet.scenario.paths import PathError, parse_path, set_at
 from fabnet.scenario.problems import first_problem, shorten, show
-from fabnet.scenario.schema import Scenario
+from fabnet.scenario.schema import Origin, Scenario
+
+#: --set texts ("path=value") or a mapping {path: value}
+Overrides = Sequence[str] | Mapping[str, Any]
 
 EXTENDS_KEY = "extends"
 MAX_EXTENDS = 16  # files in one chain of extends
@@ -46,16 +49,36 @@ class _Raw:
     overrides: list[tuple[Loc, str]] = field(default_factory=list)
 
 
-def load_scenario(path: str | Path, overrides: Sequence[str] = ()) -> Scenario:
-    """Read, merge, override, validate and check a scenario file."""
+def load_scenario(path: str | Path, overrides: Overrides = ()) -> Scenario:
+    """Read, merge, override, validate and check a scenario file. Overrides are "path=value"
+    texts, as --set takes them, or a mapping {path: value}."""
     raw = _read_with_extends(Path(path), chain=())
-    for assignment in overrides:
+    return _checked(raw, Origin(str(path), ()), overrides)
+
+
+def with_overrides(scenario: Scenario, overrides: Overrides) -> Scenario:
+    """The scenario with overrides applied, validated and checked again as a file would be."""
+    raw = _Raw(scenario.model_dump(by_alias=True, mode="json"))
+    return _checked(raw, scenario.origin, overrides)
+
+
+def _checked(raw: _Raw, origin: Origin, overrides: Overrides) -> Scenario:
+    texts = override_texts(overrides)
+    for assignment in texts:
         _apply_override(raw, assignment)
     scenario = _validate(raw)
     problems = check_scenario(scenario)
     if problems:
         raise _error(raw, problems[0], more=len(problems) - 1)
+    scenario._origin = Origin(origin.file, (*origin.overrides, *texts))
     return scenario
+
+
+def override_texts(overrides: Overrides) -> tuple[str, ...]:
+    """Overrides as "path=value" texts; a mapping's values written as YAML flow (`[1, 2]`)."""
+    if isinstance(overrides, Mapping):
+        return tuple(f"{path}={yamltext.flow(value)}" for path, value in overrides.items())
+    return tuple(overrides)
 
 
 def parse_override(assignment: str, label: str = "--set") -> tuple[tuple[str | int, ...], Any]:

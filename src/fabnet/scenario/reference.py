@@ -4,8 +4,10 @@ type, default, allowed range and meaning (the Field descriptions), and the JSON 
 from __future__ import annotations
 
 import json
+import re
 import types
 import typing
+from dataclasses import dataclass
 from typing import Any
 
 from annotated_types import Ge, Gt, Le, Lt, MaxLen, MinLen
@@ -13,7 +15,9 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
+from fabnet.core import columns
 from fabnet.core.periods import Quarter
+from fabnet.scenario.paths import PathError, parse_path
 from fabnet.scenario.problems import unwrap
 from fabnet.scenario.schema import Scenario
 
@@ -143,3 +147,107 @@ def _type_name(annotation: Any) -> str:
         return {"float": "number", "int": "integer", "str": "text", "bool": "true/false"}.get(
             annotation.__name__, annotation.__name__)
     return str(annotation)
+
+
+# --- a field path in words, for charts and tables ------------------------------------------
+
+#: Where a description's first clause ends: what follows is detail (a unit's forms, an example).
+_CLAUSE_END = re.compile(r":\s|;\s|\.\s|,?\se\.g\.")
+#: A leading qualifier, "design only: …", "Debt only: …", "indexed: …": it says when the field
+#: applies, which the path already does.
+_QUALIFIER = re.compile(r"^[\w\-, ]{1,30}?:\s+(?=\S)")
+#: A range written after a description, "(0–1]": the chart's axis shows the value already.
+_RANGE_NOTE = re.compile(r"\s*\(\s*[\d.]+\s*[–-]\s*[\d.]+\s*[\])]$")
+
+
+def path_words(path: str) -> str:
+    """A scenario field path (`sites.arizona.lead_time_q`, `products[0].demand.per_year.2027`)
+    in words, from the schema's field descriptions: whose field it is (entry ids, the sections
+    passed through), then what it is, then any mapping key after it — "arizona: quarters from
+    construction start to first wafer", "tigris demand: accelerators per calendar year, 2027".
+    A path the schema does not know comes back as it is, so an old stored run still reads."""
+    try:
+        steps = _schema_steps(parse_path(path))
+    except PathError:
+        return path
+    fields = [i for i, step in enumerate(steps) if step.field is not None]
+    if not fields:
+        return path
+    leaf = fields[-1]
+    whose = [words for i in range(leaf) if (words := _whose(steps, i))]
+    field = steps[leaf].field
+    assert field is not None
+    what = _first_clause(field.description or "") or str(steps[leaf].segment).replace("_", " ")
+    after = ", ".join(_key_text(steps, i) for i in range(leaf + 1, len(steps)))
+    text = f"{' '.join(whose)}: {what}" if whose else what
+    return f"{text}, {after}" if after else text
+
+
+@dataclass(frozen=True)
+class _Step:
+    segment: str | int
+    field: FieldInfo | None  # the schema field this segment names; None for an entry or a key
+    is_entry: bool = False   # an entry of a list or mapping of sections (named by id, key or index)
+
+
+def _schema_steps(segments: tuple[str | int, ...]) -> list[_Step]:
+    """Each segment of a path with what it names in the schema; PathError where it leaves it."""
+    steps: list[_Step] = []
+    current: Any = Scenario
+    for segment in segments:
+        current = _container_of(unwrap(current))
+        origin = typing.get_origin(current)
+        if isinstance(current, type) and issubclass(current, BaseModel):
+            name = next((n for n, f in current.model_fields.items() if segment in (n, f.alias)), None)
+            if name is None:
+                raise PathError(f"no field {segment!r}")
+            field = current.model_fields[name]
+            steps.append(_Step(field.alias or name, field))
+            current = field.annotation
+        elif origin in (tuple, list, dict):
+            current = typing.get_args(current)[-1 if origin is dict else 0]
+            inner = unwrap(current)
+            steps.append(_Step(segment, None, isinstance(inner, type) and issubclass(inner, BaseModel)))
+        else:
+            raise PathError(f"{segment!r} goes past a value")
+    return steps
+
+
+def _container_of(annotation: Any) -> Any:
+    """Of a union such as "one number or a path per year", the member a path can go into."""
+    if typing.get_origin(annotation) not in (typing.Union, types.UnionType):
+        return annotation
+    for member in map(unwrap, typing.get_args(annotation)):
+        if typing.get_origin(member) in (tuple, list, dict) or (
+                isinstance(member, type) and issubclass(member, BaseModel)):
+            return member
+    return annotation
+
+
+def _whose(steps: list[_Step], i: int) -> str:
+    """What step `i`, before the field itself, says about whose field it is: an entry's id (or
+    the list and its index), a section's name; a list of entries says nothing (its entry does)."""
+    step = steps[i]
+    if step.is_entry:
+        named = isinstance(step.segment, str)
+        return str(step.segment) if named else f"{steps[i - 1].segment}[{step.segment}]"
+    if step.field is not None and steps[i + 1].field is not None:
+        return columns.label(str(step.segment))  # "capex_per_module_usd" → "capex per module"
+    return ""
+
+
+def _key_text(steps: list[_Step], i: int) -> str:
+    segment = steps[i].segment
+    return str(segment) if isinstance(segment, str) else f"entry {segment + 1}"
+
+
+def _first_clause(description: str) -> str:
+    """A description's first clause, as the middle of a sentence: "design only: compute die
+    width, mm." → "compute die width, mm"."""
+    text = _QUALIFIER.sub("", description.strip())
+    text = _CLAUSE_END.split(text, maxsplit=1)[0].rstrip(" .")
+    text = _RANGE_NOTE.sub("", text)
+    first, _, rest = text.partition(" ")
+    if first[:1].isupper() and first[1:].islower():  # "Market" → "market"; "D0", "USD" stay
+        first = first.lower()
+    return f"{first} {rest}".strip()

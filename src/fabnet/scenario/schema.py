@@ -9,12 +9,12 @@ problem can be reported with the path of the field that causes it.
 from __future__ import annotations
 
 import math
-from typing import Annotated, Literal
+from typing import Annotated, Literal, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
-from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, PlainValidator, Strict,
-                      StrictBool)
+from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, PlainValidator, PrivateAttr,
+                      Strict, StrictBool)
 from pydantic_core import PydanticCustomError
 
 from fabnet.core.periods import Quarter
@@ -183,8 +183,9 @@ class YieldModel(Frozen):
     alpha: Annotated[Number, Field(gt=0, le=1e6)] | None = Field(
         default=None, description="Clustering parameter, negative_binomial only (default 2)."
     )
-    critical_layers: Count | None = Field(
-        default=None, description="Number of critical layers, bose_einstein only (required there)."
+    critical_layers: Annotated[Number, Field(gt=0, le=MAX_COUNT)] | None = Field(
+        default=None, description="Complexity factor n of bose_einstein, the number of critical layers "
+        "(required there); a real number, as fitted in the yield literature (e.g. 11.5)."
     )
 
 
@@ -643,7 +644,28 @@ class Simulation(Frozen):
     curve: Flag = Field(default=False, description="Also run the operating curve (six runs).")
 
 
+class Origin(NamedTuple):
+    """Where a scenario came from: its file and the overrides applied on top ("path=value")."""
+
+    file: str | None = None
+    overrides: tuple[str, ...] = ()
+
+
 class Scenario(Frozen):
+    # not a field: the same inputs from two files are the same scenario, but a run records both
+    _origin: Origin = PrivateAttr(default_factory=Origin)
+
+    @property
+    def origin(self) -> Origin:
+        return self._origin
+
+    def __eq__(self, other: object) -> bool:
+        # the same inputs are the same scenario, from whichever file (pydantic would compare _origin)
+        return type(other) is type(self) and self.__dict__ == other.__dict__
+
+    def __hash__(self) -> int:
+        return hash(tuple(self.__dict__.values()))
+
     name: Id = Field(description="Scenario name.")
     description: str = Field(default="", max_length=MAX_TEXT, description="Free text.")
     horizon: Horizon = Field(description="The quarters planned.")

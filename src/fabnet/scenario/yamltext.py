@@ -89,6 +89,13 @@ def parse(text: str, label: str) -> tuple[Any, yaml.Node | None]:
         loader.dispose()
 
 
+def flow(value: Any) -> str:
+    """A value as one line of YAML (`14`, `[1, 2]`, `{a: 1}`), the form --set reads back."""
+    plain = value.item() if hasattr(value, "item") else value  # numpy scalars
+    text = yaml.safe_dump(plain, default_flow_style=True, width=2**31, allow_unicode=True).strip()
+    return text.removesuffix("...").strip()  # the end-of-document mark of a lone scalar
+
+
 def _reject_forbidden_characters(text: str, label: str) -> None:
     bad = _NOT_ALLOWED.search(text)
     if bad is None:

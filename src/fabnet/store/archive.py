@@ -5,6 +5,7 @@ result table as Parquet (written and read by an in-memory DuckDB, so nothing els
 
 from __future__ import annotations
 
+import contextlib
 import json
 import tempfile
 import zipfile
@@ -49,17 +50,23 @@ def _write(path: Path, record: dict[str, Any], tables: dict[str, pd.DataFrame]) 
     with tempfile.TemporaryDirectory() as folder, duckdb.connect() as con:
         parquet = {}
         for name, frame in tables.items():
-            file = Path(folder) / f"{name}.parquet"
-            con.register("frame", _typed(frame))
-            con.execute(f"COPY frame TO '{file}' (FORMAT PARQUET)")
-            con.unregister("frame")
-            parquet[name] = file
+            parquet[name] = write_parquet(frame, Path(folder) / f"{name}.parquet", con)
         partial = path.with_name(path.name + ".partial")
         with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as archive:
             archive.writestr("run.json", json.dumps(record, default=str))
             for name, file in parquet.items():
                 archive.write(file, f"{name}.parquet")
         partial.replace(path)
+
+
+def write_parquet(frame: pd.DataFrame, file: Path, con: duckdb.DuckDBPyConnection | None = None) -> Path:
+    """A table as a Parquet file, written by DuckDB (no pyarrow needed)."""
+    with contextlib.nullcontext(con) if con is not None else duckdb.connect() as db:
+        db.register("frame", _typed(frame))
+        quoted = str(file).replace("'", "''")
+        db.execute(f"COPY frame TO '{quoted}' (FORMAT PARQUET)")
+        db.unregister("frame")
+    return file
 
 
 def _typed(frame: pd.DataFrame) -> pd.DataFrame:

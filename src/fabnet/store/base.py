@@ -14,7 +14,13 @@ import pandas as pd
 from fabnet.core.errors import FabnetError
 
 RUN_COLUMNS = ("run_id", "created_at", "scenario_name", "scenario_hash", "scenario_text", "seed",
-               "fabnet_version", "solver_status", "solver_gap", "figures")
+               "fabnet_version", "solver_status", "solver_gap", "figures", "label", "kind", "source",
+               "overrides")
+#: Columns added to `runs` after its first release: a store written by an older fabnet gets them
+#: (empty for its old runs) when a newer one writes to it.
+ADDED_RUN_COLUMNS = ("label", "kind", "source", "overrides")
+#: What `runs list` shows: one line per run.
+LISTED = ("run_id", "label", "kind", "scenario_name", "created_at", "fabco_npv_usd")
 
 #: How long a writer waits for a store another process holds (a run or a sweep computes first
 #: and holds the store only to write, so this covers many other writers and readers).
@@ -37,12 +43,31 @@ class StoreBusy(StoreError):
 
 @dataclass(frozen=True)
 class StoredRun:
+    """A run as stored: `meta` (id, time, label, kind, scenario text and file, overrides, solver,
+    version), its key `figures` and its result `tables` (fabnet.api.scenario_of reads its scenario)."""
+
     meta: dict[str, Any]
     tables: dict[str, pd.DataFrame]
 
     @property
+    def run_id(self) -> int:
+        return int(self.meta["run_id"])
+
+    @property
     def figures(self) -> dict[str, Any]:
         return json.loads(self.meta["figures"])
+
+    @property
+    def kind(self) -> str:
+        """run, risk or deal (a run stored before kinds were recorded is a run, or a risk sweep
+        when it holds one)."""
+        return self.meta.get("kind") or ("risk" if "risk_spec" in self.tables else "run")
+
+    @property
+    def name(self) -> str:
+        """How a page or a chart names the run: "run 3" or "run 3 (base case)"."""
+        label = self.meta.get("label")
+        return f"run {self.run_id}" + (f" ({label})" if isinstance(label, str) and label else "")
 
 
 class Store(Protocol):
@@ -57,19 +82,20 @@ class Store(Protocol):
     def save_rows(self, run_id: int, name: str, frame: pd.DataFrame) -> None: ...
     def runs(self) -> pd.DataFrame: ...
     def run(self, run_id: int) -> StoredRun: ...
-    def compare(self, a: int, b: int) -> pd.DataFrame: ...
 
 
-def compare_runs(first: StoredRun, second: StoredRun, a: int, b: int) -> pd.DataFrame:
-    """Key figures of two runs side by side, with the difference."""
-    x_figures, y_figures = first.figures, second.figures
-    rows = []
-    for key in dict.fromkeys([*x_figures, *y_figures]):
-        x, y = x_figures.get(key), y_figures.get(key)
-        numeric = isinstance(x, int | float) and isinstance(y, int | float)
-        rows.append({"figure": key, f"run {a}": x, f"run {b}": y,
-                     "difference": (y - x) if numeric else ("same" if x == y else "differs")})
-    return pd.DataFrame(rows)
+def listing(rows: pd.DataFrame) -> pd.DataFrame:
+    """Rows of the `runs` table as `runs list` shows them (LISTED): the kind of an older run
+    inferred, the fab company's NPV taken from its key figures."""
+    data = rows.copy()
+    for column in ADDED_RUN_COLUMNS:
+        if column not in data:
+            data[column] = None
+    data["kind"] = data["kind"].where(data["kind"].notna(), "run")
+    data["fabco_npv_usd"] = [json.loads(f).get("fabco_npv_usd") if isinstance(f, str) else None
+                             for f in data["figures"]]
+    data["fabco_npv_usd"] = pd.to_numeric(data["fabco_npv_usd"], errors="coerce")
+    return data[list(LISTED)].reset_index(drop=True)
 
 
 _TABLE_NAME = re.compile(r"^[a-z][a-z0-9_]*$")

@@ -34,9 +34,10 @@ from fabnet.store.base import (
     StoreBusy,
     StoredRun,
     StoreError,
+    ADDED_RUN_COLUMNS,
     UnknownRun,
-    compare_runs,
     figures_json,
+    listing,
     result_rows,
 )
 
@@ -98,6 +99,8 @@ class DuckStore:
                     "CREATE TABLE IF NOT EXISTS runs (run_id BIGINT PRIMARY KEY, created_at TIMESTAMP, "
                     "scenario_name VARCHAR, scenario_hash VARCHAR, scenario_text VARCHAR, seed BIGINT, "
                     "fabnet_version VARCHAR, solver_status VARCHAR, solver_gap DOUBLE, figures VARCHAR)")
+                for column in ADDED_RUN_COLUMNS:
+                    self._con.execute(f"ALTER TABLE runs ADD COLUMN IF NOT EXISTS {column} VARCHAR")
             except duckdb.Error as error:
                 self._con.close()
                 raise StoreError(f"cannot write the results store {self.path}: {error}") from None
@@ -124,7 +127,7 @@ class DuckStore:
                    "created_at": meta.get("created_at") or datetime.now(UTC).replace(tzinfo=None),
                    "figures": figures_json(meta.get("figures", {}))
                    if not isinstance(meta.get("figures"), str) else meta["figures"]}
-            con.execute(f"INSERT INTO runs VALUES ({', '.join('?' * len(RUN_COLUMNS))})",
+            con.execute(f"INSERT INTO runs ({', '.join(RUN_COLUMNS)}) VALUES ({', '.join('?' * len(RUN_COLUMNS))})",
                         [row[c] for c in RUN_COLUMNS])
             for name, frame in tables.items():
                 self._insert(con, name, run_id, frame)
@@ -175,9 +178,8 @@ class DuckStore:
     # --- reading -------------------------------------------------------------------------
 
     def runs(self) -> pd.DataFrame:
-        return self._cursor().execute(
-            "SELECT run_id, created_at, scenario_name, scenario_hash, seed, fabnet_version, "
-            "solver_status, solver_gap FROM runs ORDER BY run_id").df()
+        """One row per run, oldest first (base.LISTED)."""
+        return listing(self._cursor().execute("SELECT * EXCLUDE (scenario_text) FROM runs ORDER BY run_id").df())
 
     def run(self, run_id: int) -> StoredRun:
         con = self._cursor()
@@ -192,6 +194,3 @@ class DuckStore:
             tables[table.removeprefix("result_")] = frame
         return StoredRun(found.iloc[0].to_dict(), tables)
 
-    def compare(self, a: int, b: int) -> pd.DataFrame:
-        """Key figures of two runs side by side, with the difference."""
-        return compare_runs(self.run(a), self.run(b), a, b)

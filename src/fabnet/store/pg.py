@@ -28,9 +28,10 @@ from fabnet.store.base import (
     StoreBusy,
     StoredRun,
     StoreError,
+    ADDED_RUN_COLUMNS,
     UnknownRun,
-    compare_runs,
     figures_json,
+    listing,
     result_rows,
 )
 
@@ -83,6 +84,9 @@ class PgStore:
         if not read_only:
             with self._con.transaction():
                 self._con.execute(RUNS_TABLE)
+                for column in ADDED_RUN_COLUMNS:
+                    self._con.execute(sql.SQL("ALTER TABLE runs ADD COLUMN IF NOT EXISTS {} TEXT").format(
+                        sql.Identifier(column)))
         elif not self._has_table("runs"):
             self._con.close()
             raise StoreError(f"no fabnet runs in {self.location}; run `fabnet run --store …` first")
@@ -186,8 +190,8 @@ class PgStore:
         return frame
 
     def runs(self) -> pd.DataFrame:
-        return self._frame("SELECT run_id, created_at, scenario_name, scenario_hash, seed, fabnet_version, "
-                           "solver_status, solver_gap FROM runs ORDER BY run_id")
+        """One row per run, oldest first (base.LISTED)."""
+        return listing(self._frame("SELECT * FROM runs ORDER BY run_id"))
 
     def run(self, run_id: int) -> StoredRun:
         found = self._frame("SELECT * FROM runs WHERE run_id = %s", [int(run_id)])
@@ -203,5 +207,3 @@ class PgStore:
             tables[table.removeprefix("result_")] = frame.drop(columns=["run_id"])
         return StoredRun(found.iloc[0].to_dict(), tables)
 
-    def compare(self, a: int, b: int) -> pd.DataFrame:
-        return compare_runs(self.run(a), self.run(b), a, b)

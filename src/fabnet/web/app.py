@@ -1,5 +1,5 @@
 """A small read-only dashboard over the results store: the runs, a run's report page, and two
-runs compared. FastAPI was chosen over Panel because the pages are the report's own plotly
+runs compared (inputs that differ, figures, curves overlaid), a run's tables as a workbook. FastAPI was chosen over Panel because the pages are the report's own plotly
 figures: no widget server is needed, only HTTP, and FastAPI's test client and uvicorn are light.
 
 Every page is built from the store through a read-only connection opened per request and closed
@@ -18,6 +18,7 @@ import functools
 import html
 import os
 import re
+import tempfile
 import threading
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -27,9 +28,15 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from plotly.offline import get_plotlyjs
 
 from fabnet import __version__
-from fabnet.report import format_difference, format_figure, label, report_html
-from fabnet.store import Store, StoreBusy, UnknownRun, open_store
+from fabnet.core.columns import label, show, show_difference
+from fabnet.report import report_html
+from fabnet.report.figures import compare_figures
+from fabnet.store import Store, StoreBusy, StoredRun, UnknownRun, open_store
+from fabnet.store.compare import distinct, figure_differences, input_differences
+from fabnet.store.export import export_run
 from fabnet.store.pg import is_postgres
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 PLOTLY_URL = "/static/plotly.js"
 STYLE = ("body{font-family:system-ui,sans-serif;margin:2rem auto;max-width:1100px;color:#222}"
@@ -71,7 +78,9 @@ def create_app(store_location: str | Path) -> FastAPI:
     def run_page(run_id: int) -> str:
         with reader() as store:
             page = report_html(store.run(run_id), plotlyjs=PLOTLY_URL)
-        return page.replace("<body>", '<body><p><a href="/">← all runs</a></p>', 1)
+        links = (f'<p><a href="/">← all runs</a> · <a id="download" href="/runs/{run_id}/export.xlsx">'
+                 "download its tables (xlsx)</a></p>")
+        return page.replace("<body>", f"<body>{links}", 1)
 
     index_page = _ChangeCache(location, lambda: _index(reader, location))
 
@@ -88,29 +97,33 @@ def create_app(store_location: str | Path) -> FastAPI:
 
     @app.api_route("/compare", methods=["GET", "HEAD"], response_class=HTMLResponse)
     def compare(a: str = Query(...), b: str = Query(...)) -> str:
-        first, second = _run_id(a), _run_id(b)
+        ids = distinct([_run_id(a), _run_id(b)])
         try:
             with reader() as store:
-                table = store.compare(first, second)
+                runs = [store.run(i) for i in ids]
         except UnknownRun as exc:
             raise HTTPException(status_code=404, detail=str(exc)) from None
-        a, b = str(first), str(second)
-        rows = "".join(
-            f"<tr><td>{html.escape(label(r[0]))}</td><td>{html.escape(format_figure(r[0], r[1]))}</td>"
-            f"<td>{html.escape(format_figure(r[0], r[2]))}</td>"
-            f"<td>{html.escape(format_difference(r[0], r[1], r[2], r[3]))}</td></tr>"
-            for r in table.itertuples(index=False))
-        return (f"<!doctype html><html><head><meta charset='utf-8'><title>run {a} vs {b}</title><style>{STYLE}"
-                f"</style></head><body><p><a href='/'>← all runs</a></p><h1>Run {a} against run {b}</h1>"
-                f"<table id='compare'><tr><th>figure</th><th>run {a}</th><th>run {b}</th><th>difference</th></tr>"
-                f"{rows}</table></body></html>")
+        return _compare_page(runs)
+
+    @app.api_route("/runs/{run_id}/export.xlsx", methods=["GET", "HEAD"])
+    def workbook(run_id: str) -> Response:
+        number = _run_id(run_id)
+        try:
+            with reader() as store:
+                stored = store.run(number)
+        except UnknownRun as exc:
+            raise HTTPException(status_code=404, detail=str(exc)) from None
+        with tempfile.TemporaryDirectory() as folder:
+            data = export_run(stored, folder, "xlsx").read_bytes()
+        return Response(data, media_type=XLSX, headers={
+            "Content-Disposition": f'attachment; filename="run-{number}.xlsx"'})
 
     @app.api_route("/api/runs", methods=["GET", "HEAD"])
     def api_runs() -> JSONResponse:
         with reader() as store:
             runs = store.runs()
         runs["created_at"] = runs["created_at"].astype(str)
-        return JSONResponse(runs.to_dict("records"))
+        return JSONResponse(runs.astype(object).where(runs.notna(), None).to_dict("records"))  # JSON has no NaN
 
     @app.api_route("/favicon.ico", methods=["GET", "HEAD"])
     def favicon() -> Response:
@@ -130,15 +143,50 @@ def _index(reader: Callable[[], Store], location: str) -> str:
     with reader() as store:
         runs = store.runs()
     rows = "".join(
-        f'<tr><td><a href="/runs/{r.run_id}">run {r.run_id}</a></td><td>{html.escape(str(r.scenario_name))}</td>'
-        f"<td>{html.escape(str(r.created_at)[:19])}</td><td>{html.escape(str(r.solver_status))}</td></tr>"
-        for r in runs.itertuples())
-    ids = "".join(f"<option>{r}</option>" for r in runs["run_id"])
+        f'<tr><td><a href="/runs/{r.run_id}">run {r.run_id}</a></td><td>{html.escape(str(r.label or ""))}</td>'
+        f"<td>{html.escape(str(r.kind))}</td><td>{html.escape(str(r.scenario_name))}</td>"
+        f"<td>{html.escape(str(r.created_at)[:16])}</td><td>{html.escape(show('fabco_npv_usd', r.fabco_npv_usd))}"
+        "</td></tr>" for r in runs.itertuples())
+    ids = list(runs["run_id"])
+    # the two newest runs, the older first: what one usually compares after a change
+    first, second = (ids[-2], ids[-1]) if len(ids) >= 2 else (ids[0], ids[0]) if ids else (None, None)
     return (f"<!doctype html><html><head><meta charset='utf-8'><title>fabnet runs</title><style>{STYLE}</style>"
             f"</head><body><h1>fabnet runs</h1><p>store {html.escape(location)} · fabnet {__version__}</p>"
-            f"<table id='runs'><tr><th>run</th><th>scenario</th><th>time (UTC)</th><th>solver</th></tr>{rows}"
-            f"</table><h2>Compare two runs</h2><form action='/compare'><select name='a'>{ids}</select> "
-            f"<select name='b'>{ids}</select> <button>compare</button></form></body></html>")
+            f"<table id='runs'><tr><th>run</th><th>label</th><th>kind</th><th>scenario</th><th>time (UTC)</th>"
+            f"<th>fab company NPV</th></tr>{rows}</table><h2>Compare two runs</h2><form action='/compare'>"
+            f"<select name='a'>{_options(ids, first)}</select> <select name='b'>{_options(ids, second)}</select> "
+            "<button>compare</button></form></body></html>")
+
+
+def _options(ids: list[int], chosen: int | None) -> str:
+    return "".join(f"<option{' selected' if i == chosen else ''}>{i}</option>" for i in ids)
+
+
+def _compare_page(runs: list[StoredRun]) -> str:
+    """Inputs that differ, key figures side by side, and the main curves overlaid."""
+    names = [run.name for run in runs]
+    title = " against ".join(names)
+    head = (f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
+            f"<style>{STYLE}</style><script src='{PLOTLY_URL}'></script></head><body>"
+            f"<p><a href='/'>← all runs</a></p><h1>{html.escape(title)}</h1>")
+    if len(runs) < 2:
+        return head + f"<p id='same'>{html.escape(names[0])} compared with itself: nothing differs.</p></body></html>"
+    headings = "".join(f"<th>{html.escape(n)}</th>" for n in names)
+    inputs = input_differences(runs)
+    input_rows = "".join("<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in row) + "</tr>"
+                         for row in inputs.itertuples(index=False)) or \
+        f"<tr><td colspan='{len(runs) + 1}'>none: the same scenario, label and overrides</td></tr>"
+    figures = figure_differences(runs)
+    figure_rows = "".join(
+        f"<tr><td>{html.escape(label(r[0]))}</td><td>{html.escape(show(r[0], r[1]))}</td>"
+        f"<td>{html.escape(show(r[0], r[2]))}</td><td>{html.escape(show_difference(r[0], r[1], r[2], r[3]))}</td></tr>"
+        for r in figures.itertuples(index=False))
+    plots = "".join(f'<div class="figure" id="{name}">'
+                    + fig.to_html(full_html=False, include_plotlyjs=False, div_id=f"plot-{name}") + "</div>"
+                    for name, fig in compare_figures(runs).items())
+    return (head + f"<h2>Inputs that differ</h2><table id='inputs'><tr><th>input</th>{headings}</tr>{input_rows}"
+            f"</table><h2>Key figures</h2><table id='compare'><tr><th>figure</th>{headings}<th>difference</th></tr>"
+            f"{figure_rows}</table>{plots}</body></html>")
 
 
 class _ChangeCache:

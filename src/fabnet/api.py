@@ -1,0 +1,212 @@
+"""fabnet as a library: what the `fabnet` command does, as functions a notebook or a script calls.
+(Named so as not to shadow fabnet's packages: `plan_network`, not `plan`; `financials`, not
+`finance`; `risk_samples`, not `risk`.)
+
+    import fabnet
+    scenario = fabnet.load("scenarios/tigris.yaml", {"funding.total_usd": 1.0e10})
+    result = fabnet.run(scenario, store="fabnet.duckdb", label="base")
+    result.tables["fabco_quarterly"]          # pandas, as stored
+    fabnet.export(result.run_id, "exports")    # every table as an Excel workbook
+
+Every result carries what it was computed from (the scenario, the plan), so a run's money can be
+followed again under other inputs without planning again (`refinance`). docs/python-api.md has
+worked examples; the tests run them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from fabnet.scenario import Scenario, load_scenario
+from fabnet.scenario.schema import Origin
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from fabnet.fabsim import Kpis
+    from fabnet.finance import Financials
+    from fabnet.finance.deal import Deal
+    from fabnet.pipeline import Decision, JobResult
+    from fabnet.plan import Plan
+    from fabnet.store import Store, StoredRun
+
+#: The built-in default scenario, as `fabnet run` uses it (relative to the working folder).
+DEFAULT_SCENARIO = Path("scenarios/tigris.yaml")
+DEFAULT_STORE = "fabnet.duckdb"
+
+Overrides = Mapping[str, Any] | Sequence[str]
+
+
+def load(path: str | Path = DEFAULT_SCENARIO, overrides: Overrides = ()) -> Scenario:
+    """A scenario file, validated, with overrides applied first, as `--set` does: a mapping
+    `{"sites.arizona.lead_time_q": 14}` or strings `["sites.arizona.lead_time_q=14"]`.
+
+    >>> s = fabnet.load("scenarios/tigris.yaml", {"finance.discount_rate": 0.08})
+    >>> s.finance.discount_rate
+    0.08
+    """
+    return load_scenario(path, overrides)
+
+
+def plan_network(scenario: Scenario, *, gap: float = 0.01, time_limit_s: float = 60.0,
+         cycle_time: str = "load") -> Plan:
+    """The network plan (builds, production, supply, …; each a pandas table) of a scenario.
+
+    >>> p = fabnet.plan_network(scenario)
+    >>> p.builds          # site, node, started, modules, online
+    """
+    from fabnet.pipeline import plan_network as plan_
+    from fabnet.plan import SolveOptions
+
+    return plan_(scenario, SolveOptions(time_limit_s, gap), cycle_time)
+
+
+def financials(scenario: Scenario, plan: Plan) -> Financials:
+    """Both parties' money for a plan: `.fabco` (quarterly cash flows, investors, metrics) and
+    `.buyer` (costs, cost per accelerator against the market).
+
+    >>> money = fabnet.financials(scenario, p)
+    >>> money.fabco.metrics["fabco_npv_usd"]
+    """
+    from fabnet.pipeline import plan_finance
+
+    return plan_finance(scenario, plan)
+
+
+def decide(scenario: Scenario, *, gap: float = 0.01, time_limit_s: float = 60.0,
+           cycle_time: str = "load") -> Decision:
+    """The plan, the plan without fabs (the counterfactual), both parties' money in each and the
+    deal, as `fabnet run` computes them, without storing anything. `.figures()` are the
+    decision figures."""
+    from fabnet.pipeline import decide as decide_
+    from fabnet.plan import SolveOptions
+
+    return decide_(scenario, SolveOptions(time_limit_s, gap), cycle_time)
+
+
+def run(scenario: Scenario, store: str | Path = DEFAULT_STORE, *, label: str | None = None,
+        check: bool = True, report_dir: str | Path | None = None) -> JobResult:
+    """The main job, as `fabnet run`: plan with and without fabs, both parties' money, the deal,
+    the plan check (when the SMT2020 data is there and `check`), stored in `store` with `label`.
+    The result holds `run_id`, `figures`, `tables` (what was stored) and `decision` (the plan
+    and the money). With `report_dir`, the HTML report is written there too.
+
+    >>> result = fabnet.run(scenario, "fabnet.duckdb", label="base", check=False)
+    >>> result.figures["fabco_npv_usd"], result.run_id
+    """
+    from fabnet.pipeline import main_job
+
+    job = main_job(scenario, store, check=check, label=label)
+    if report_dir is not None and job.run_id is not None:
+        from fabnet.report import report_name, write_report
+
+        with open_store(store) as reader:
+            write_report(reader.run(job.run_id), Path(report_dir) / report_name(store, job.run_id))
+    return job
+
+
+def refinance(result: JobResult | Decision | StoredRun, overrides: Overrides = ()) -> Financials:
+    """Both parties' money for the same plan under changed inputs (e.g. another offtake price),
+    without planning again: the plan's builds and operations are kept as they were. A stored
+    run works too: its scenario and plan tables are in the store.
+
+    >>> fabnet.refinance(result, {"offtake.share_of_market_price": 1.0}).fabco.metrics["fabco_npv_usd"]
+    """
+    from fabnet.finance import PlanTables, compute_financials
+    from fabnet.pipeline import plan_tables
+    from fabnet.scenario.loader import with_overrides
+    from fabnet.store import StoredRun
+
+    if isinstance(result, StoredRun):
+        scenario = scenario_of(result)
+        planned = PlanTables(**{name: result.tables[name] for name in PlanTables.__dataclass_fields__})
+    else:
+        decision = getattr(result, "decision", result)
+        scenario, planned = decision.scenario, plan_tables(decision.plan)
+    return compute_financials(with_overrides(scenario, overrides), planned)
+
+
+def deal(scenario: Scenario, low: float = 0.2, high: float = 1.5, steps: int = 14) -> Deal:
+    """The deal: for offtake prices from `low` to `high` (shares of the market wafer price) each
+    investor's IRR, the fab company's NPV and the buyer's gain; `.low`/`.high` the range that
+    serves both, `.verdict` in words."""
+    import numpy as np
+
+    from fabnet.pipeline import decide as decide_
+
+    shares = tuple(float(v) for v in np.linspace(low, high, steps))
+    return decide_(scenario, deal_shares=shares).deal
+
+
+def risk_samples(scenario: Scenario, samples: int = 100, seed: int | None = None,
+         method: str = "lhs") -> dict[str, pd.DataFrame]:
+    """Monte-Carlo over the scenario's `uncertainty:` with the base plan's builds held (as
+    `fabnet risk` without --reoptimise): the samples (`"samples"`) and their summary (headline
+    quantiles, per year, tornado)."""
+    from fabnet.pipeline import plan_network as plan_
+    from fabnet.risk import draw, summarise
+    from fabnet.risk.fixed import evaluate_fixed
+
+    rows = evaluate_fixed(scenario, plan_(scenario),
+                          draw(scenario, samples, scenario.seed if seed is None else seed, method))
+    return {"samples": rows, **summarise(scenario, rows)}
+
+
+def simulate(dataset: str = "HVLM", days: float = 90.0, rule: str = "fifo", seed: int = 0,
+             warmup_days: float = 0.0, data: str | Path | None = None) -> Kpis:
+    """One SMT2020 fab simulated (needs the dataset: $FABNET_SMT2020_DIR or
+    ../shared/data/smt2020): KPIs per lot class (`.lots`), tool family (`.families`), WIP."""
+    from fabnet.fabsim import SimOptions, kpis, load_smt2020
+    from fabnet.fabsim import simulate as simulate_
+
+    fab = load_smt2020(dataset, None if data is None else Path(data))
+    return kpis(fab, simulate_(fab, SimOptions(days=days, rule=rule, seed=seed, warmup_days=warmup_days)))
+
+
+def open_store(location: str | Path = DEFAULT_STORE, read_only: bool = True) -> Store:
+    """The results store (a DuckDB file or postgresql://…), read-only unless asked; use it in a
+    `with` block so other processes can write once you are done."""
+    from fabnet.store import open_store as open_
+
+    return open_(location, read_only=read_only)
+
+
+def runs(store: str | Path = DEFAULT_STORE) -> pd.DataFrame:
+    """The runs in a store, one row each: id, label, kind, scenario, time, fab company NPV."""
+    with open_store(store) as s:
+        return s.runs()
+
+
+def stored(run_id: int, store: str | Path = DEFAULT_STORE) -> StoredRun:
+    """A stored run: `.meta` (provenance), `.figures` (key figures), `.tables` (pandas) and
+    `.scenario` (the resolved scenario it used)."""
+    with open_store(store) as s:
+        return s.run(run_id)
+
+
+def scenario_of(run: StoredRun) -> Scenario:
+    """The resolved scenario a stored run used (extends and overrides applied), as a Scenario,
+    with its file and overrides as `origin`."""
+    import json
+
+    import yaml
+
+    scenario = Scenario.model_validate(yaml.safe_load(run.meta["scenario_text"]))
+    scenario._origin = Origin(run.meta.get("source"), tuple(json.loads(run.meta.get("overrides") or "[]")))
+    return scenario
+
+
+def tables(run_id: int, store: str | Path = DEFAULT_STORE) -> dict[str, pd.DataFrame]:
+    """A stored run's result tables as pandas, by name (see docs/python-api.md for each)."""
+    return stored(run_id, store).tables
+
+
+def export(run_id: int, out: str | Path = "exports", format: str = "xlsx",
+           store: str | Path = DEFAULT_STORE) -> Path:
+    """Write a stored run's tables and inputs: one workbook (xlsx, a sheet per table) or a folder
+    of csv/parquet files. Returns what was written."""
+    from fabnet.store.export import export_run
+
+    return export_run(stored(run_id, store), out, format)

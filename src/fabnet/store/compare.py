@@ -1,0 +1,74 @@
+"""Stored runs compared: first what went in differently (scenario values, overrides, label),
+then what came out (key figures). One owner for the CLI, the dashboard and the API."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+
+from fabnet.store.base import StoredRun
+from fabnet.store.export import overrides_of, scenario_paths
+
+#: Provenance that differs between any two runs and says nothing about their inputs.
+_ABOUT = ("label", "source")
+
+
+def distinct(run_ids: list[int]) -> list[int]:
+    """The ids in order, each once: `compare 1 1` compares run 1 with nothing."""
+    return list(dict.fromkeys(run_ids))
+
+
+def input_differences(runs: list[StoredRun]) -> pd.DataFrame:
+    """One row per scenario path (and label, file, overrides) whose value differs between the
+    runs: columns `path` and one per run (`run_<id>`), values as text; missing as "–"."""
+    values = [_inputs(run) for run in runs]
+    paths = list(dict.fromkeys(path for v in values for path in v))
+    rows = []
+    for path in paths:
+        texts = [v.get(path, "–") for v in values]
+        if len(set(texts)) > 1:
+            rows.append({"path": path, **{_column(run): text for run, text in zip(runs, texts, strict=True)}})
+    return pd.DataFrame(rows, columns=["path", *map(_column, runs)])
+
+
+def _inputs(run: StoredRun) -> dict[str, str]:
+    about = {name: run.meta.get(name) for name in _ABOUT}
+    about["overrides"] = " ".join(f"--set {text}" for text in overrides_of(run)) or None
+    scenario = {path: _text(value) for path, value in scenario_paths(run).items()}
+    return {**{k: _text(v) for k, v in about.items()}, **scenario}
+
+
+def _text(value: object) -> str:
+    if value is None or (isinstance(value, float) and value != value):
+        return "–"
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def figure_differences(runs: list[StoredRun]) -> pd.DataFrame:
+    """Key figures side by side: columns `figure`, one per run (`run_<id>`), and for two runs
+    the `difference` (second − first for numbers, "same"/"differs" otherwise)."""
+    figures = [run.figures for run in runs]
+    rows = []
+    for key in dict.fromkeys(k for f in figures for k in f):
+        values = [f.get(key) for f in figures]
+        row = {"figure": key, **{_column(run): v for run, v in zip(runs, values, strict=True)}}
+        if len(runs) == 2:
+            row["difference"] = _difference(*values)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _difference(first: object, second: object) -> object:
+    if _number(first) and _number(second):
+        return second - first  # type: ignore[operator]
+    return "same" if first == second else "differs"
+
+
+def _number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _column(run: StoredRun) -> str:
+    return f"run_{run.run_id}"
+

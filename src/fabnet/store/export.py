@@ -1,0 +1,130 @@
+"""A stored run's tables, written for a spreadsheet or a notebook: one CSV or Parquet file per
+table, or one Excel workbook with a sheet per table.
+
+Every export also holds the run's inputs: the resolved scenario (extends and --set applied) as
+path/value rows, the overrides given, and the run's provenance. Money stays a number (formatted
+as money in Excel, never text); headings name the unit ("capex building (USD)") in a workbook,
+and CSV/Parquet keep the stored column names (their suffix is the unit) beside a `columns` legend.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from fabnet.core.columns import UNIT_WORDS, export_heading, meaning
+from fabnet.core.errors import FabnetError
+from fabnet.store.archive import write_parquet
+from fabnet.store.base import StoredRun
+
+FORMATS = ("xlsx", "csv", "parquet")
+#: Excel's limit on a sheet name's length.
+SHEET_NAME_MAX = 31
+_EXCEL_FORMATS = {"usd": "#,##0;-#,##0", "irr": "0.0%", "share": "0.0%", "count": "#,##0",
+                  "days": "0.0", "multiple": "0.00"}
+
+
+class ExportError(FabnetError):
+    """An export that could not be written."""
+
+
+def flatten(data: object, prefix: str = "") -> dict[str, object]:
+    """Nested scenario data as {path: value} in the --set syntax: list entries by their id when
+    they have one (`sites.arizona.lead_time_q`), else by index (`demand.quarterly[3]`)."""
+    if isinstance(data, dict):
+        items = [(f"{prefix}.{k}" if prefix else str(k), v) for k, v in data.items()]
+    elif isinstance(data, list) and data and all(isinstance(v, dict) and "id" in v for v in data):
+        items = [(f"{prefix}.{v['id']}", {k: x for k, x in v.items() if k != "id"}) for v in data]
+    elif isinstance(data, list) and data:
+        items = [(f"{prefix}[{i}]", v) for i, v in enumerate(data)]
+    else:
+        return {prefix: data}
+    flat: dict[str, object] = {}
+    for path, value in items:
+        flat |= flatten(value, path)
+    return flat
+
+
+def scenario_paths(run: StoredRun) -> dict[str, object]:
+    """The run's resolved scenario as {path: value}."""
+    return flatten(yaml.safe_load(run.meta["scenario_text"]) or {})
+
+
+def inputs_table(run: StoredRun) -> pd.DataFrame:
+    """The run's inputs as rows: its provenance, the overrides it was given, every scenario value."""
+    meta = run.meta
+    about = [("run", meta.get("run_id")), ("label", meta.get("label")), ("kind", meta.get("kind")),
+             ("scenario file", meta.get("source")), ("scenario hash", meta.get("scenario_hash")),
+             ("fabnet version", meta.get("fabnet_version")), ("created (UTC)", str(meta.get("created_at"))[:19])]
+    rows = [{"section": "run", "path": name, "value": _cell(value)} for name, value in about]
+    rows += [{"section": "override", "path": text.partition("=")[0], "value": text.partition("=")[2]}
+             for text in overrides_of(run)]
+    rows += [{"section": "scenario", "path": path, "value": _cell(value)}
+             for path, value in scenario_paths(run).items()]
+    return pd.DataFrame(rows, columns=["section", "path", "value"])
+
+
+def overrides_of(run: StoredRun) -> list[str]:
+    """The --set overrides a run was given, as "path=value"."""
+    stored = run.meta.get("overrides")
+    return list(json.loads(stored)) if isinstance(stored, str) and stored else []
+
+
+def _cell(value: object) -> str:
+    """A scenario value as text (lists and None too), so the inputs sheet has one type."""
+    return "" if value is None else value if isinstance(value, str) else json.dumps(value)
+
+
+def columns_table(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """The legend: every column of every table with its label and unit."""
+    return pd.DataFrame([{"table": name, "column": column, "label": meaning(column).label,
+                          "unit": UNIT_WORDS.get(meaning(column).unit, "")}
+                         for name, frame in tables.items() for column in frame.columns])
+
+
+def export_run(run: StoredRun, folder: str | Path, kind: str = "xlsx") -> Path:
+    """Write the run's tables and inputs under `folder`; returns the workbook (xlsx) or the
+    folder of files (csv, parquet)."""
+    if kind not in FORMATS:
+        raise ExportError(f"unknown export format {kind!r}; choose {', '.join(FORMATS)}")
+    tables = {"inputs": inputs_table(run), **{k: v for k, v in sorted(run.tables.items())}}
+    folder = Path(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        if kind == "xlsx":
+            return _write_workbook(tables, folder / f"run-{run.meta['run_id']}.xlsx")
+        target = folder / f"run-{run.meta['run_id']}"
+        target.mkdir(exist_ok=True)
+        for name, frame in {**tables, "columns": columns_table(run.tables)}.items():
+            if kind == "csv":
+                frame.to_csv(target / f"{name}.csv", index=False)
+            else:
+                write_parquet(frame, target / f"{name}.parquet")
+        return target
+    except OSError as error:
+        raise ExportError(f"cannot write the export in {folder}: {error.strerror or error}") from None
+
+
+def _write_workbook(tables: dict[str, pd.DataFrame], path: Path) -> Path:
+    """One sheet per table; headings with units; number formats by unit."""
+    partial = path.with_name(f".{path.name}.partial")
+    with pd.ExcelWriter(partial, engine="openpyxl") as writer:
+        for name, frame in tables.items():
+            sheet = name[:SHEET_NAME_MAX]
+            shown = frame if name == "inputs" else frame.rename(columns=export_heading)
+            shown.to_excel(writer, sheet_name=sheet, index=False)
+            worksheet = writer.sheets[sheet]
+            for i, column in enumerate(frame.columns, start=1):
+                style = _EXCEL_FORMATS.get(meaning(column).unit) if name != "inputs" else None
+                letter = worksheet.cell(row=1, column=i).column_letter
+                worksheet.column_dimensions[letter].width = min(max(len(str(shown.columns[i - 1])), 10), 40)
+                if style:
+                    for (cell,) in worksheet.iter_rows(min_row=2, min_col=i, max_col=i):
+                        cell.number_format = style
+            worksheet.freeze_panes = "A2"
+    partial.replace(path)
+    return path
+

@@ -1,0 +1,237 @@
+"""The analyst's workflow from the command line: labels, comparisons that say what changed,
+exports, output a person can read at 80 columns, and the bugs issue 15 listed (each test here
+failed before the change)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from fabnet.cli import app
+from tests.conftest import TIGRIS
+
+runner = CliRunner()
+
+
+def invoke(*args: str):
+    return runner.invoke(app, list(args))
+
+
+def fabnet(*args: str, cwd: Path | None = None, columns: int = 80) -> subprocess.CompletedProcess[str]:
+    """The command in a new process, its output piped (not a terminal), as a script sees it."""
+    env = {**os.environ, "COLUMNS": str(columns)}
+    return subprocess.run([sys.executable, "-m", "fabnet", *args], capture_output=True, text=True, env=env,
+                          cwd=cwd, timeout=600)
+
+
+@pytest.fixture(scope="module")
+def two_runs(tmp_path_factory):
+    """tigris as written (labelled) and with one --set, in one store."""
+    folder = tmp_path_factory.mktemp("analyst")
+    store = str(folder / "a.duckdb")
+    first = invoke("run", str(TIGRIS), "--store", store, "--no-check", "--label", "base case",
+                   "--report-dir", str(folder / "reports"))
+    assert first.exit_code == 0, first.output
+    second = invoke("run", str(TIGRIS), "--store", store, "--no-check", "--set",
+                    "offtake.share_of_market_price=0.6", "--report-dir", str(folder / "reports"))
+    assert second.exit_code == 0, second.output
+    return folder, store
+
+
+def test_runs_list_is_one_line_per_run_with_label_kind_and_npv(two_runs):
+    _, store = two_runs
+    listed = invoke("runs", "list", "--store", store)
+    assert listed.exit_code == 0, listed.output
+    rows = [line for line in listed.stdout.splitlines() if re.match(r"\s+[12]\s", line)]
+    assert len(rows) == 2
+    assert "base case" in rows[0] and " run " in rows[0] and "tigris" in rows[0]
+    assert re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d\s", rows[0]) and not re.search(r":\d\d:\d\d", rows[0])
+    assert "fab company NPV, $B" in " ".join(listed.stdout.split())
+    assert re.search(r"\s2\.\d\d\s*$", rows[0]) and re.search(r"\s-0\.0\d\s*$", rows[1])
+
+
+def test_compare_names_the_input_that_differs_before_the_figures(two_runs):
+    _, store = two_runs
+    compared = invoke("runs", "compare", "1", "2", "--store", store)
+    assert compared.exit_code == 0, compared.output
+    text = compared.stdout
+    assert text.index("offtake.share_of_market_price") < text.index("fab company NPV")
+    row = next(line for line in text.splitlines() if line.split()[:1] == ["offtake.share_of_market_price"])
+    assert row.split()[1:] == ["0.9", "0.6"]  # tigris.yaml's value, then the override's
+    assert "-13.6 pp" in text  # fab company IRR 22.8 % → 9.2 %: a difference of shares in points
+    wide = fabnet("runs", "compare", "1", "2", "--store", store, columns=160).stdout
+    assert "--set offtake.share_of_market_price=0.6" in wide and "base case" in wide
+
+
+def test_compare_a_run_with_itself_is_a_sentence_not_a_traceback(two_runs):
+    _, store = two_runs
+    same = invoke("runs", "compare", "1", "1", "--store", store)
+    assert same.exit_code == 0 and "nothing differs" in same.stdout and same.exception is None
+
+
+def test_compare_three_runs(two_runs):
+    _, store = two_runs
+    three = invoke("runs", "compare", "1", "2", "1", "--store", store)  # repeated ids count once
+    assert three.exit_code == 0 and "run 2" in three.stdout
+
+
+def test_runs_show_names_label_kind_file_and_overrides(two_runs):
+    _, store = two_runs
+    shown = " ".join(invoke("runs", "show", "2", "--store", store).stdout.split())
+    assert "kind run" in shown and "--set offtake.share_of_market_price=0.6" in shown
+    assert str(TIGRIS) in shown
+
+
+def test_reports_of_two_stores_do_not_overwrite_each_other(two_runs, tmp_path):
+    folder, store = two_runs
+    other = tmp_path / "other.duckdb"
+    assert invoke("run", str(TIGRIS), "--store", str(other), "--no-check",
+                  "--report-dir", str(folder / "reports")).exit_code == 0
+    assert (folder / "reports" / "a-run-1.html").exists() and (folder / "reports" / "other-run-1.html").exists()
+
+
+def test_finance_json_is_json_without_nan(tmp_path):
+    """An investor who is never called has no IRR: null, not NaN (which JSON does not have)."""
+    data = yaml.safe_load(TIGRIS.read_text())
+    data["funding"]["investors"].append({"id": "late", "kind": "equity", "amount_usd": 1.0e9,
+                                         "available_from": "2031Q4"})
+    data["funding"]["total_usd"] = 11.0e9
+    path = tmp_path / "late.yaml"
+    path.write_text(yaml.safe_dump(data))
+    result = invoke("finance", str(path), "--json")
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout, parse_constant=lambda name: pytest.fail(f"{name} in the JSON"))
+    late = next(i for i in document["investors"] if i["investor"] == "late")
+    assert late["called_usd"] == 0 and late["irr"] is None
+
+
+def test_read_only_commands_do_not_claim_to_create_a_store(tmp_path):
+    for command in (["report", "--help"], ["serve", "--help"], ["runs", "list", "--help"], ["export", "--help"]):
+        assert "created" not in " ".join(invoke(*command).stdout.split()), command
+    missing = invoke("runs", "list", "--store", str(tmp_path / "none.duckdb"))
+    assert missing.exit_code == 2 and "no results store" in missing.stderr
+
+
+def test_serve_on_a_busy_port_says_so_before_announcing_an_address(two_runs):
+    _, store = two_runs
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = invoke("serve", "--store", store, "--port", str(port))
+    assert result.exit_code == 2
+    assert "dashboard on" not in result.stdout and f"cannot serve on 127.0.0.1:{port}" in result.stderr
+
+
+def test_export_writes_each_format(two_runs, tmp_path):
+    _, store = two_runs
+    for kind, made in (("xlsx", "run-1.xlsx"), ("csv", "run-1/supply.csv"), ("parquet", "run-1/supply.parquet")):
+        result = invoke("export", "1", "--store", store, "--format", kind, "--out", str(tmp_path))
+        assert result.exit_code == 0, result.output
+        assert (tmp_path / made).exists()
+    bad = invoke("export", "1", "--store", store, "--format", "ods")
+    assert bad.exit_code == 2 and "xlsx" in bad.output
+
+
+def test_risk_fixed_plan_samples_are_stored_in_a_store_that_already_has_a_sweep(tmp_path):
+    """A fixed-plan sweep after a re-optimising one in the same store: its samples were lost
+    (the samples table existed, so the empty answer for the new run read as 'already stored')."""
+    from fabnet.pipeline import stored_rows
+    from tests.plan.conftest import tiny
+
+    data = tiny(uncertainty=[{"path": "products.chip.demand.per_quarter", "dist": "uniform",
+                              "apply": "multiply", "low": 0.8, "high": 1.2}])
+    path = tmp_path / "risky.yaml"
+    path.write_text(yaml.safe_dump(data))
+    store = str(tmp_path / "r.duckdb")
+    assert invoke("risk", str(path), "--samples", "2", "--reoptimise", "--workers", "1", "--store", store,
+                  "--label", "sweep").exit_code == 0
+    fixed = invoke("risk", str(path), "--samples", "50", "--store", store)
+    assert fixed.exit_code == 0, fixed.output
+    assert len(stored_rows(store, 2, "risk_samples")) == 50
+    listed = invoke("runs", "list", "--store", store).stdout
+    assert len(re.findall(r"\brisk\b", listed)) == 2 and "sweep" in listed
+
+
+def test_bose_einstein_takes_a_real_complexity_factor(tmp_path):
+    """Bose–Einstein with n layers and D0 spread over them equals the negative binomial with
+    α = n (Stapper): n = 11.5 as fitted in the literature."""
+    die = ["--die-mm2", "100", "--d0", "0.2", "--json"]
+    bose = json.loads(invoke("chips", "--model", "bose", "--layers", "11.5", *die).stdout)
+    negbin = json.loads(invoke("chips", "--model", "negbin", "--alpha", "11.5", *die).stdout)
+    assert bose["yield"] == pytest.approx((1 + 1.0 * 0.2 / 11.5) ** -11.5) == pytest.approx(negbin["yield"])
+    data = yaml.safe_load(TIGRIS.read_text())
+    data["nodes"][0]["yield_model"] = {"kind": "bose_einstein", "critical_layers": 11.5}
+    path = tmp_path / "bose.yaml"
+    path.write_text(yaml.safe_dump(data))
+    assert invoke("validate", str(path)).exit_code == 0
+
+
+COMMANDS_AT_80 = [
+    ["finance", str(TIGRIS)],
+    ["plan", str(TIGRIS)],
+    ["deal", str(TIGRIS), "--steps", "4"],
+    ["wafers", str(TIGRIS)],
+    ["validate", str(TIGRIS)],
+]
+
+
+@pytest.mark.parametrize("command", COMMANDS_AT_80, ids=lambda c: c[0])
+def test_tables_fit_80_columns_when_piped(command):
+    done = fabnet(*command)
+    assert done.returncode == 0, done.stderr
+    _assert_fits(done.stdout, 80)
+
+
+def test_risk_and_runs_tables_fit_80_columns_and_keep_their_headings(two_runs):
+    folder, store = two_runs
+    risk = fabnet("risk", str(TIGRIS), "--samples", "200", "--store", str(folder / "risk.duckdb"))
+    assert risk.returncode == 0, risk.stderr
+    _assert_fits(risk.stdout, 80)
+    text = " ".join(risk.stdout.split())
+    # headings wrap onto lines of whole words, so each quantile stays itself
+    header = next(line for line in risk.stdout.splitlines() if line.split()[:1] == ["year"])
+    assert header.split() == ["year", "P10", "P50", "P90", "P50", "demand"]
+    assert "chance the fab company's npv is below 0" in text.lower()
+    for raw in ("delivered_p10", "p_meet_90pct", "rank_correlation_with_npv", "npv usd", "$-"):
+        assert raw not in text, raw
+    for command in (["runs", "list"], ["runs", "compare", "1", "2"], ["runs", "show", "1"]):
+        done = fabnet(*command, "--store", store)
+        assert done.returncode == 0, done.stderr
+        _assert_fits(done.stdout, 80)
+
+
+def test_wider_terminals_get_wider_tables(two_runs):
+    _, store = two_runs
+    wide = fabnet("runs", "compare", "1", "2", "--store", store, columns=160)
+    assert max(len(line) for line in wide.stdout.splitlines()) > 80
+    _assert_fits(wide.stdout, 160)
+
+
+def _assert_fits(text: str, width: int) -> None:
+    """Every table line within `width`, nothing cut. Sentences are left whole for the terminal
+    to wrap (a command or a path in one stays copyable): a line is a table's when it has a
+    column gap (three spaces inside it) or a rule."""
+    tables = [line for line in text.splitlines() if "   " in line.strip() or "─" in line]
+    assert len(tables) >= 3
+    long = [line for line in tables if len(line.rstrip()) > width]
+    assert not long, "\n".join(long[:5])
+    assert "…" not in text  # nothing cut
+
+
+def test_a_deal_can_be_stored_as_a_run_of_its_kind(tmp_path):
+    store = str(tmp_path / "d.duckdb")
+    result = invoke("deal", str(TIGRIS), "--steps", "3", "--store", store, "--label", "price talk")
+    assert result.exit_code == 0, result.output
+    assert "deal stored as run 1" in result.stdout
+    listed = invoke("runs", "list", "--store", store).stdout
+    assert re.search(r"1\s+price talk\s+deal\s+tigris", listed)

@@ -1,0 +1,123 @@
+"""The Python API, as a notebook user meets it: load → run → tables → export → pandas."""
+
+from __future__ import annotations
+
+import inspect
+import math
+
+import duckdb
+import pandas as pd
+import pytest
+
+import fabnet
+from fabnet.core.columns import export_heading
+from tests.conftest import TIGRIS
+
+API = ("load", "plan_network", "financials", "decide", "run", "refinance", "deal", "risk_samples", "simulate",
+       "runs", "stored", "tables", "scenario_of", "export", "open_store")
+
+
+@pytest.fixture(scope="module")
+def analysed(tmp_path_factory):
+    """tigris with one override, run and stored as a notebook user would."""
+    folder = tmp_path_factory.mktemp("notebook")
+    scenario = fabnet.load(TIGRIS, {"finance.discount_rate": 0.08})
+    result = fabnet.run(scenario, store=folder / "analysis.duckdb", label="8 %", check=False)
+    return folder, scenario, result
+
+
+def test_the_api_is_found_from_import_fabnet_with_docstrings():
+    assert set(API) <= set(dir(fabnet))
+    for name in API:
+        function = getattr(fabnet, name)
+        assert callable(function) and inspect.getdoc(function), name
+    # no API name hides a package of fabnet (fabnet.plan is the planner, not a function)
+    import importlib
+
+    importlib.import_module("fabnet.plan")
+    assert callable(fabnet.plan_network) and inspect.ismodule(fabnet.plan)
+
+
+def test_load_applies_overrides_as_set_does_and_records_them():
+    by_mapping = fabnet.load(TIGRIS, {"sites.kumamoto.lead_time_q": 12, "finance.discount_rate": 0.08})
+    by_text = fabnet.load(TIGRIS, ["sites.kumamoto.lead_time_q=12", "finance.discount_rate=0.08"])
+    assert by_mapping == by_text
+    assert by_mapping.origin.overrides == ("sites.kumamoto.lead_time_q=12", "finance.discount_rate=0.08")
+    with pytest.raises(fabnet.core.errors.ScenarioError, match="lead_time_q"):
+        fabnet.load(TIGRIS, {"sites.kumamoto.lead_time_q": -1})
+
+
+def test_notebook_path_export_reads_back_with_equal_values(analysed, tmp_path):
+    folder, _, result = analysed
+    assert result.run_id == 1
+    stored = fabnet.tables(result.run_id, folder / "analysis.duckdb")
+    workbook = fabnet.export(result.run_id, tmp_path, "xlsx", store=folder / "analysis.duckdb")
+    sheets = pd.read_excel(workbook, sheet_name=None)
+    assert set(sheets) == {"inputs", *stored}
+    for name, frame in stored.items():
+        sheet = sheets[name]
+        assert list(sheet.columns) == [export_heading(c) for c in frame.columns], name
+        assert len(sheet) == len(frame), name
+        for column in frame.columns:
+            _assert_same_values(frame[column], sheet[export_heading(column)], f"{name}.{column}")
+    # money is a number in the workbook, never text
+    assert pd.api.types.is_float_dtype(sheets["fabco_quarterly"]["revenue (USD)"])
+    inputs = sheets["inputs"].set_index(["section", "path"])["value"].astype(str)
+    assert inputs[("scenario", "finance.discount_rate")] == inputs[("override", "finance.discount_rate")] == "0.08"
+    assert inputs[("scenario", "sites.kumamoto.lead_time_q")] == "9"  # tigris.yaml, as written
+    assert (sheets["inputs"]["section"] == "override").sum() == 1
+
+
+def _assert_same_values(stored: pd.Series, read: pd.Series, where: str) -> None:
+    if pd.api.types.is_numeric_dtype(stored) and not pd.api.types.is_bool_dtype(stored):
+        assert pd.api.types.is_numeric_dtype(read) or read.isna().all(), where
+        for a, b in zip(stored, read, strict=True):
+            assert (pd.isna(a) and pd.isna(b)) or math.isclose(a, b, rel_tol=1e-12, abs_tol=1e-9), where
+    else:
+        assert [_text(v) for v in stored] == [_text(v) for v in read], where
+
+
+def _text(value: object) -> str | None:
+    """A text cell as Excel keeps it: empty and missing are one."""
+    return None if value is None or value == "" or (isinstance(value, float) and math.isnan(value)) else str(value)
+
+
+def test_csv_and_parquet_exports_hold_the_stored_tables(analysed, tmp_path):
+    folder, _, result = analysed
+    store = folder / "analysis.duckdb"
+    stored = fabnet.tables(result.run_id, store)
+    csv = fabnet.export(result.run_id, tmp_path / "csv", "csv", store=store)
+    parquet = fabnet.export(result.run_id, tmp_path / "pq", "parquet", store=store)
+    for name, frame in stored.items():
+        from_csv = pd.read_csv(csv / f"{name}.csv")
+        from_parquet = duckdb.connect().execute("SELECT * FROM read_parquet(?)", [str(parquet / f"{name}.parquet")]).df()
+        assert list(from_csv.columns) == list(frame.columns) == list(from_parquet.columns), name
+        for column in frame.select_dtypes("number").columns:
+            assert from_parquet[column].tolist() == pytest.approx(frame[column].tolist(), nan_ok=True), name
+    legend = pd.read_csv(csv / "columns.csv")
+    assert legend.set_index(["table", "column"]).at[("fabco_quarterly", "revenue_usd"), "unit"] == "USD"
+
+
+def test_refinance_of_a_stored_run_reproduces_its_npv_without_planning(analysed):
+    folder, _, result = analysed
+    run = fabnet.stored(result.run_id, folder / "analysis.duckdb")
+    assert fabnet.scenario_of(run).finance.discount_rate == 0.08
+    again = fabnet.refinance(run)
+    assert again.fabco.metrics["fabco_npv_usd"] == pytest.approx(result.figures["fabco_npv_usd"], rel=1e-9)
+
+
+def test_refinance_at_another_price_is_the_deals_point_for_that_price(analysed):
+    """The deal sweeps the offtake price with the plan held: refinancing the result at one of its
+    prices gives the same fab company NPV (two routes through one finance)."""
+    _, _, result = analysed
+    points = result.tables["deal_points"].set_index("share_of_market")
+    share = float(points.index[len(points) // 2])
+    money = fabnet.refinance(result, {"offtake.price": "indexed", "offtake.share_of_market_price": share})
+    assert money.fabco.metrics["fabco_npv_usd"] == pytest.approx(points.at[share, "fabco_npv_usd"], rel=1e-9)
+
+
+def test_runs_lists_the_label_and_kind(analysed):
+    folder, _, _ = analysed
+    runs = fabnet.runs(folder / "analysis.duckdb")
+    assert list(runs.columns) == ["run_id", "label", "kind", "scenario_name", "created_at", "fabco_npv_usd"]
+    assert runs.iloc[0][["label", "kind", "scenario_name"]].tolist() == ["8 %", "run", "tigris"]
