@@ -235,3 +235,55 @@ def test_a_deal_can_be_stored_as_a_run_of_its_kind(tmp_path):
     assert "deal stored as run 1" in result.stdout
     listed = invoke("runs", "list", "--store", store).stdout
     assert re.search(r"1\s+price talk\s+deal\s+tigris", listed)
+
+
+def test_a_store_from_before_kinds_names_its_sweeps_risk_and_the_rest_run(tmp_path):
+    """Runs stored before `kind` existed: a sweep is the run whose settings are in risk_spec
+    (every run of such a store has that table, most of them empty)."""
+    import duckdb
+    import pandas as pd
+
+    from fabnet.store import open_store
+    from fabnet.store.base import figures_json
+
+    path = tmp_path / "old.duckdb"
+    with duckdb.connect(str(path)) as con:  # the runs table as fabnet 6c97bf5 wrote it
+        con.execute("CREATE TABLE runs (run_id BIGINT PRIMARY KEY, created_at TIMESTAMP, scenario_name VARCHAR, "
+                    "scenario_hash VARCHAR, scenario_text VARCHAR, seed BIGINT, fabnet_version VARCHAR, "
+                    "solver_status VARCHAR, solver_gap DOUBLE, figures VARCHAR)")
+        for run_id in (1, 2):
+            con.execute("INSERT INTO runs VALUES (?, now(), 's', 'h', 'name: s', 0, 'old', 'ok', 0, ?)",
+                        [run_id, figures_json({"fabco_npv_usd": 1.0e9 * run_id})])
+        con.execute("CREATE TABLE result_risk_spec (run_id BIGINT, samples BIGINT, seed BIGINT, method VARCHAR)")
+        con.execute("INSERT INTO result_risk_spec VALUES (2, 10, 0, 'lhs')")
+    with open_store(path, read_only=True) as store:
+        listed = store.runs()
+        kinds = [store.run(i).kind for i in (1, 2)]
+    assert listed["kind"].tolist() == kinds == ["run", "risk"]
+    assert listed["label"].tolist() == ["", ""] and listed["fabco_npv_usd"].tolist() == [1.0e9, 2.0e9]
+    assert isinstance(listed, pd.DataFrame)
+
+
+def test_the_inputs_sheet_keeps_numbers_as_numbers(two_runs, tmp_path):
+    import openpyxl
+
+    _, store = two_runs
+    assert invoke("export", "2", "--store", store, "--out", str(tmp_path)).exit_code == 0
+    sheet = openpyxl.load_workbook(tmp_path / "run-2.xlsx")["inputs"]
+    values = {row[1]: row[2] for row in sheet.iter_rows(min_row=2, values_only=True) if row[0] == "scenario"}
+    assert values["offtake.share_of_market_price"] == 0.6 and values["sites.kumamoto.lead_time_q"] == 9
+    assert values["name"] == "tigris"
+
+
+def test_compare_needs_two_ids_and_signs_its_differences(two_runs):
+    _, store = two_runs
+    one = invoke("runs", "compare", "1", "--store", store)
+    assert one.exit_code == 2 and "two or more run ids" in one.output
+    compared = invoke("runs", "compare", "2", "1", "--store", store).stdout
+    npv = next(line for line in compared.splitlines() if line.strip().startswith("fab company NPV"))
+    assert npv.split()[-2:] == ["+$2.34", "B"]  # run 1's NPV is $2.34 B above run 2's
+
+
+def test_the_calculator_says_no_good_die_instead_of_infinity():
+    result = invoke("chips", "--die-w-mm", "400", "--die-h-mm", "400", "--wafer-cost", "20000")
+    assert result.exit_code == 0 and "inf" not in result.stdout and "no good die" in result.stdout

@@ -121,3 +121,26 @@ def test_runs_lists_the_label_and_kind(analysed):
     runs = fabnet.runs(folder / "analysis.duckdb")
     assert list(runs.columns) == ["run_id", "label", "kind", "scenario_name", "created_at", "fabco_npv_usd"]
     assert runs.iloc[0][["label", "kind", "scenario_name"]].tolist() == ["8 %", "run", "tigris"]
+
+
+@pytest.mark.parametrize("change", [{"sites.kumamoto.lead_time_q": 14}, {"horizon.quarters": 16},
+                                    {"products.tigris_n3.demand.per_year.2029": 1}])
+def test_refinance_refuses_what_would_change_the_plan(analysed, change):
+    """A later first wafer with the planned revenue kept would sell wafers before the tools
+    are bought; refinance keeps the plan, so it changes money only."""
+    _, _, result = analysed
+    with pytest.raises(fabnet.core.errors.FabnetError, match="changes what the plan is"):
+        fabnet.refinance(result, change)
+    money = fabnet.refinance(result, {"sites.kumamoto.capex_per_module_usd.tools": 9.0e9,
+                                      "funding.investors.g42.hurdle_rate": 0.2})
+    assert money.fabco.metrics["fabco_npv_usd"] < result.figures["fabco_npv_usd"]
+
+
+def test_api_misuse_is_a_clear_error(analysed):
+    _, scenario, _ = analysed
+    one = fabnet.load(TIGRIS, "finance.discount_rate=0.08")  # one text is one override
+    assert one.finance.discount_rate == 0.08 and fabnet.load(TIGRIS, None) == fabnet.load(TIGRIS)
+    with pytest.raises(TypeError, match="refinance takes"):
+        fabnet.refinance(scenario)
+    with pytest.raises(ValueError, match="low < high"):
+        fabnet.deal(scenario, low=1.5, high=0.2)

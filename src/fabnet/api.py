@@ -15,6 +15,7 @@ worked examples; the tests run them.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -110,22 +111,49 @@ def run(scenario: Scenario, store: str | Path = DEFAULT_STORE, *, label: str | N
 def refinance(result: JobResult | Decision | StoredRun, overrides: Overrides = ()) -> Financials:
     """Both parties' money for the same plan under changed inputs (e.g. another offtake price),
     without planning again: the plan's builds and operations are kept as they were. A stored
-    run works too: its scenario and plan tables are in the store.
+    run works too: its scenario and plan tables are in the store. Only money may change (prices,
+    costs, contracts, funding, finance: MONEY_SECTIONS and MONEY_FIELDS); a change to what the
+    plan is (a site's lead time, the horizon, demand) is refused: plan again with `decide`.
 
     >>> fabnet.refinance(result, {"offtake.share_of_market_price": 1.0}).fabco.metrics["fabco_npv_usd"]
     """
     from fabnet.finance import PlanTables, compute_financials
     from fabnet.pipeline import plan_tables
-    from fabnet.scenario.loader import with_overrides
+    from fabnet.scenario.loader import override_texts, with_overrides
     from fabnet.store import StoredRun
 
     if isinstance(result, StoredRun):
         scenario = scenario_of(result)
         planned = PlanTables(**{name: result.tables[name] for name in PlanTables.__dataclass_fields__})
-    else:
+    elif hasattr(result, "decision") or hasattr(result, "plan"):
         decision = getattr(result, "decision", result)
         scenario, planned = decision.scenario, plan_tables(decision.plan)
-    return compute_financials(with_overrides(scenario, overrides), planned)
+    else:
+        raise TypeError(f"refinance takes the result of fabnet.run or fabnet.decide, or a stored run "
+                        f"(fabnet.stored), not a {type(result).__name__}")
+    texts = override_texts(overrides)
+    for text in texts:
+        _refuse_plan_change(text)
+    return compute_financials(with_overrides(scenario, texts), planned)
+
+
+#: What refinance may change: the money around a plan (contracts, funding, finance, prices and
+#: costs), never what the plan is (sites, their timing and size, the horizon, demand, yields).
+MONEY_SECTIONS = ("finance", "funding", "offtake")
+MONEY_FIELDS = ("_usd", "price_premium", "take_or_pay", "hurdle_rate", "revenue_share")
+
+
+def _refuse_plan_change(text: str) -> None:
+    from fabnet.core.errors import FabnetError
+
+    path = text.partition("=")[0].strip()
+    parts = [p for p in re.split(r"[.\[\]]", path) if p]
+    money = parts[:1] and parts[0] in MONEY_SECTIONS or any(
+        any(p == f or p.endswith(f) for f in MONEY_FIELDS) for p in parts)
+    if not money:
+        raise FabnetError(f"refinance keeps the plan as it was, so it may change only money (prices, costs, "
+                          f"contracts, funding, finance); {path} changes what the plan is: plan again with "
+                          f"fabnet.decide or fabnet.run on fabnet.load(file, {{{path!r}: …}})")
 
 
 def deal(scenario: Scenario, low: float = 0.2, high: float = 1.5, steps: int = 14) -> Deal:
@@ -136,7 +164,9 @@ def deal(scenario: Scenario, low: float = 0.2, high: float = 1.5, steps: int = 1
 
     from fabnet.pipeline import decide as decide_
 
-    shares = tuple(float(v) for v in np.linspace(low, high, steps))
+    if not 0 <= low < high or steps < 2:
+        raise ValueError(f"deal needs 0 ≤ low < high and steps ≥ 2 (got low={low}, high={high}, steps={steps})")
+    shares = tuple(round(float(v), 12) for v in np.linspace(low, high, steps))
     return decide_(scenario, deal_shares=shares).deal
 
 

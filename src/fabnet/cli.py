@@ -171,7 +171,7 @@ def _print_summary(s: Scenario) -> None:
     table.add_row("funding", "; ".join(
         f"{i.id} {i.kind} {fmt.usd(i.amount_usd)}" for i in s.funding.investors)
         + f" (total {fmt.usd(sum(i.amount_usd for i in s.funding.investors))})")
-    table.add_row("finance", f"discount rate {s.finance.discount_rate:.1%}, tax regimes "
+    table.add_row("finance", f"discount rate {fmt.percent(s.finance.discount_rate)}, tax regimes "
                   + ", ".join(f"{t.id} {t.rate:.0%}" for t in s.finance.tax_regimes))
     table.add_row("uncertainty", f"{len(s.uncertainty)} uncertain inputs")
     show(table)
@@ -333,12 +333,17 @@ def chips(
     table.add_row(f"gross dies ({dpw_formula.value})", f"{die.gross_dies:,}")
     table.add_row(f"yield ({kind}, D0 {d0:g}/cm²)", f"{die.die_yield:.4f}")
     table.add_row("good dies per wafer", f"{die.good_dies:,.2f}")
-    table.add_row("cost per good die", f"${die.cost_per_good_die:,.2f}")
+    table.add_row("cost per good die", _dollars(die.cost_per_good_die))
     if package_given:
         for part, value in result["cost_breakdown"].items():
-            table.add_row(f"  {part.replace('_', ' ')}", f"${value:,.2f}")
-        table.add_row("cost per accelerator", f"${result['cost_per_accelerator']:,.2f}")
+            table.add_row(f"  {part.replace('_', ' ')}", _dollars(value))
+        table.add_row("cost per accelerator", _dollars(result["cost_per_accelerator"]))
     show(table)
+
+
+def _dollars(amount: float) -> str:
+    """Cents matter in the calculator ($1,234.56); no good die at all is none, not $inf."""
+    return f"${amount:,.2f}" if math.isfinite(amount) else "– (no good die)"
 
 
 # --- simulate -----------------------------------------------------------------------------
@@ -940,7 +945,6 @@ def runs_list(store: ReadStore = "fabnet.duckdb") -> None:
     with _user_errors(), open_store(store, read_only=True) as s:
         runs = s.runs()
     runs["created_at"] = runs["created_at"].map(lambda t: str(t)[:16])
-    runs["label"] = runs["label"].fillna("")
     _print_frame(runs.rename(columns={"scenario_name": "scenario"}), f"Runs in {store}", text_columns=5)
 
 
@@ -1000,9 +1004,10 @@ def runs_compare(run_ids: Annotated[list[int], typer.Argument(help="Two or more 
     ids = distinct(run_ids)
     with _user_errors(), open_store(store, read_only=True) as s:
         runs = [s.run(i) for i in ids]
+    if len(run_ids) < 2:
+        raise typer.BadParameter("give two or more run ids, e.g. `fabnet runs compare 1 2`")
     if len(runs) < 2:
-        out.print(f"run {ids[0]} compared with itself: nothing differs. Give two different runs, "
-                  "e.g. `fabnet runs compare 1 2`")
+        out.print(f"run {ids[0]} compared with itself: nothing differs.")
         return
     names = [run.name for run in runs]
     inputs = input_differences(runs)
@@ -1160,7 +1165,7 @@ def _print_plan(scenario: Scenario, p: Plan, money: Financials) -> None:
         "commitments_usd": b.commitments_usd, "cash_usd": p.budget.groupby("year")["cash_usd"].last()})
     _print_frame(budget, "The fab company's budget per year, as planned (nominal)", 1,
                  FINANCE_NAMES | {"grants_usd": "grants+credits"})
-    out.print(f"Fab company NPV at {scenario.finance.discount_rate:.1%}: "
+    out.print(f"Fab company NPV at {fmt.percent(scenario.finance.discount_rate)}: "
               f"{fmt.usd(money.fabco.metrics['fabco_npv_usd'])} (finance, as `fabnet finance` and `fabnet run`); "
               f"planner objective: system cost {fmt.usd(p.objective_usd)} (present value)")
     if p.messages:
@@ -1216,7 +1221,7 @@ def _print_finance(scenario: Scenario, money: Financials) -> None:
         "debt_draws_usd": q.debt_draws_usd, "distributions_usd": q.distributions_usd})
     _print_frame(fabco, "The fab company: cash flows per year", 1, FINANCE_NAMES)
     m = money.fabco.metrics
-    out.print(f"Fab company: NPV at {scenario.finance.discount_rate:.1%} {fmt.usd(m['fabco_npv_usd'])} · "
+    out.print(f"Fab company: NPV at {fmt.percent(scenario.finance.discount_rate)} {fmt.usd(m['fabco_npv_usd'])} · "
               f"IRR {fmt.irr(m['fabco_irr'])} · gross margin {fmt.percent(m['fabco_gross_margin'])} · "
               f"payback {m['payback_quarter'] or 'not within the horizon'} · peak funding need "
               f"{fmt.usd(m['peak_funding_need_usd'])} (end-of-horizon book value "
@@ -1303,10 +1308,12 @@ def _print_wafers_per_node(scenario: Scenario, table: pd.DataFrame, by: Period) 
 
 
 def _table(*columns: str, title: str | None = None, text_columns: int = 1) -> Table:
-    """A table whose first `text_columns` columns are left-aligned and the rest, numbers, right."""
+    """A table whose first `text_columns` columns are left-aligned and the rest, numbers, right;
+    a long word in a text column (a path, an override) continues on the next line, never cut."""
     table = Table(title=title, title_justify="left", header_style="bold", box=box.SIMPLE_HEAD)
     for i, column in enumerate(columns):
-        table.add_column(column, justify="left" if i < text_columns else "right")
+        text = i < text_columns
+        table.add_column(column, justify="left" if text else "right", overflow="fold" if text else "ellipsis")
     return table
 
 
@@ -1346,7 +1353,6 @@ def _narrow(column: Column) -> None:
     if column.justify == "left":
         cells = min(cells, TEXT_WRAP)
         column.max_width = max(cells, *(cell_len(w) for w in str(column.header).split()))
-        column.overflow = "fold"  # a long word (a path, an override) continues on the next line
     glued = str(column.header).replace(" %", "\u00a0%")  # "10.0 %" stays on one line
     lines = textwrap.wrap(glued, max(cells, 1), break_long_words=False, break_on_hyphens=False)
     column.header = "\n".join(lines).replace("\u00a0", " ")

@@ -88,6 +88,19 @@ def test_the_compare_form_starts_at_the_two_newest_runs(server):
     assert "<select name='b'><option>1</option><option selected>2</option>" in body
 
 
+def test_errors_are_pages_with_the_way_back(server):
+    for path, status in (("/compare?a=1&b=999", 404), ("/compare?a=1", 400), ("/runs/abc", 404)):
+        code, body = get(server, path)
+        assert code == status and "<p><a href='/'>← all runs</a></p>" in body and '{"detail"' not in body, path
+
+
+def test_a_run_page_names_its_label_kind_and_overrides(runs_one_set_apart):
+    with serving(runs_one_set_apart) as address:
+        first, second = get(address, "/runs/1")[1], get(address, "/runs/2")[1]
+    assert "“as written”" in first and " · run · " in first
+    assert "--set finance.discount_rate=0.12" in second
+
+
 def test_a_runs_tables_download_as_a_workbook(server):
     import io
 

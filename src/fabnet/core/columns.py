@@ -70,7 +70,8 @@ _KNOWN: dict[str, tuple[str, str]] = {
     # table columns whose suffix says too little
     "irr": ("IRR", "irr"), "hurdle": ("hurdle rate", "share"), "multiple": ("multiple", "multiple"),
     "load": ("load", "share"), "die_yield": ("die yield", "share"), "share_of_market": ("share of market", "share"),
-    "low_share": ("low price (share of market)", "share"), "high_share": ("high price (share of market)", "share"),
+    "low_share": ("lowest price investors accept, of market", "share"),
+    "high_share": ("highest price the buyer accepts, of market", "share"),
     "d0_per_cm2": ("D0", "per_cm2"), "die_area_mm2": ("die area", "mm2"), "created_at": ("when (UTC)", "text"),
     "run_id": ("run", "text"), "year": ("year", "text"), "quarter": ("quarter", "text"),
     "modules": ("modules", "count"), "ramp_quarters": ("ramp", "quarters"),
@@ -165,4 +166,7 @@ def show_difference(name: str, first: object, second: object, difference: object
         return "–"
     if unit in ("irr", "share") and isinstance(difference, int | float):
         return fmt.points(difference)
-    return show(name, difference)
+    text = show(name, difference)
+    # a difference says which way, +$1.22 B like +1.5 pp (a fall already has its minus)
+    rose = isinstance(difference, int | float) and difference > 0 and text[:1] not in ("-", "–", "")
+    return f"+{text}" if rose else text

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import html
+import json
 import re
 from pathlib import Path
 
@@ -104,6 +105,19 @@ def _cash_tables(run: StoredRun) -> str:
     return "\n".join(parts)
 
 
+def _provenance(run: StoredRun) -> str:
+    """Where the run came from, on one line: label, kind, time, file and overrides, version."""
+    meta = run.meta
+    label = meta.get("label") if isinstance(meta.get("label"), str) else ""
+    overrides = json.loads(meta["overrides"]) if isinstance(meta.get("overrides"), str) else []
+    parts = [f"“{label}”" if label else "", run.kind, f"{str(meta['created_at'])[:16]} UTC",
+             str(meta["source"]) if isinstance(meta.get("source"), str) else "",
+             " ".join(f"--set {o}" for o in overrides), f"fabnet {meta['fabnet_version']}",
+             f"scenario hash {str(meta['scenario_hash'])[:12]}", f"seed {meta['seed']}",
+             f"solver {meta['solver_status']}"]
+    return " · ".join(html.escape(p) for p in parts if p)
+
+
 def report_html(run: StoredRun, plotlyjs: str = "inline") -> str:
     """The page. `plotlyjs` is "inline" (self-contained file) or a URL to load plotly.js from."""
     meta = run.meta
@@ -120,9 +134,7 @@ def report_html(run: StoredRun, plotlyjs: str = "inline") -> str:
 <style>{STYLE}</style>{head_script}</head>
 <body>
 <h1>{html.escape(title)}</h1>
-<div class="meta">{html.escape(str(meta['created_at'])[:19])} UTC · fabnet {html.escape(str(meta['fabnet_version']))} ·
-scenario hash {html.escape(str(meta['scenario_hash'])[:12])} · seed {meta['seed']} ·
-solver {html.escape(str(meta['solver_status']))}</div>
+<div class="meta">{_provenance(run)}</div>
 <table class="figures">{_figure_rows(run)}</table>
 {_cash_tables(run)}
 {''.join(parts)}

@@ -49,20 +49,20 @@ class _Raw:
     overrides: list[tuple[Loc, str]] = field(default_factory=list)
 
 
-def load_scenario(path: str | Path, overrides: Overrides = ()) -> Scenario:
+def load_scenario(path: str | Path, overrides: Overrides | str | None = ()) -> Scenario:
     """Read, merge, override, validate and check a scenario file. Overrides are "path=value"
     texts, as --set takes them, or a mapping {path: value}."""
     raw = _read_with_extends(Path(path), chain=())
     return _checked(raw, Origin(str(path), ()), overrides)
 
 
-def with_overrides(scenario: Scenario, overrides: Overrides) -> Scenario:
+def with_overrides(scenario: Scenario, overrides: Overrides | str | None) -> Scenario:
     """The scenario with overrides applied, validated and checked again as a file would be."""
     raw = _Raw(scenario.model_dump(by_alias=True, mode="json"))
     return _checked(raw, scenario.origin, overrides)
 
 
-def _checked(raw: _Raw, origin: Origin, overrides: Overrides) -> Scenario:
+def _checked(raw: _Raw, origin: Origin, overrides: Overrides | str | None) -> Scenario:
     texts = override_texts(overrides)
     for assignment in texts:
         _apply_override(raw, assignment)
@@ -74,8 +74,13 @@ def _checked(raw: _Raw, origin: Origin, overrides: Overrides) -> Scenario:
     return scenario
 
 
-def override_texts(overrides: Overrides) -> tuple[str, ...]:
-    """Overrides as "path=value" texts; a mapping's values written as YAML flow (`[1, 2]`)."""
+def override_texts(overrides: Overrides | str | None) -> tuple[str, ...]:
+    """Overrides as "path=value" texts; a mapping's values written as YAML flow (`[1, 2]`); one
+    text is one override (not a sequence of characters)."""
+    if overrides is None:
+        return ()
+    if isinstance(overrides, str):
+        return (overrides,)
     if isinstance(overrides, Mapping):
         return tuple(f"{path}={yamltext.flow(value)}" for path, value in overrides.items())
     return tuple(overrides)

@@ -60,8 +60,11 @@ class StoredRun:
     @property
     def kind(self) -> str:
         """run, risk or deal (a run stored before kinds were recorded is a run, or a risk sweep
-        when it holds one)."""
-        return self.meta.get("kind") or ("risk" if "risk_spec" in self.tables else "run")
+        when it has sweep settings: every run of such a store has the table, empty or not)."""
+        if isinstance(self.meta.get("kind"), str):
+            return self.meta["kind"]
+        spec = self.tables.get("risk_spec")
+        return "risk" if spec is not None and len(spec) else "run"
 
     @property
     def name(self) -> str:
@@ -84,14 +87,17 @@ class Store(Protocol):
     def run(self, run_id: int) -> StoredRun: ...
 
 
-def listing(rows: pd.DataFrame) -> pd.DataFrame:
-    """Rows of the `runs` table as `runs list` shows them (LISTED): the kind of an older run
-    inferred, the fab company's NPV taken from its key figures."""
+def listing(rows: pd.DataFrame, sweeps: set[int] = frozenset()) -> pd.DataFrame:  # type: ignore[assignment]
+    """Rows of the `runs` table as `runs list` shows them (LISTED): the kind of a run stored
+    before kinds were (a risk sweep when its id is in `sweeps`), no label as "", the fab
+    company's NPV taken from its key figures."""
     data = rows.copy()
     for column in ADDED_RUN_COLUMNS:
         if column not in data:
             data[column] = None
-    data["kind"] = data["kind"].where(data["kind"].notna(), "run")
+    older = ["risk" if run_id in sweeps else "run" for run_id in data["run_id"]]
+    data["kind"] = data["kind"].where(data["kind"].notna(), pd.Series(older, index=data.index, dtype=object))
+    data["label"] = data["label"].where(data["label"].notna(), "")
     data["fabco_npv_usd"] = [json.loads(f).get("fabco_npv_usd") if isinstance(f, str) else None
                              for f in data["figures"]]
     data["fabco_npv_usd"] = pd.to_numeric(data["fabco_npv_usd"], errors="coerce")

@@ -179,7 +179,16 @@ class DuckStore:
 
     def runs(self) -> pd.DataFrame:
         """One row per run, oldest first (base.LISTED)."""
-        return listing(self._cursor().execute("SELECT * EXCLUDE (scenario_text) FROM runs ORDER BY run_id").df())
+        con = self._cursor()
+        rows = con.execute("SELECT * EXCLUDE (scenario_text) FROM runs ORDER BY run_id").df()
+        sweeps = {r[0] for r in con.execute("SELECT DISTINCT run_id FROM result_risk_spec").fetchall()} \
+            if "risk_spec" in self._result_tables(con) else set()
+        return listing(rows, sweeps)
+
+    def _result_tables(self, con: duckdb.DuckDBPyConnection) -> list[str]:
+        return [t.removeprefix("result_") for (t,) in con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_name LIKE 'result_%' "
+            "ORDER BY table_name").fetchall()]
 
     def run(self, run_id: int) -> StoredRun:
         con = self._cursor()
@@ -188,9 +197,8 @@ class DuckStore:
             known = ", ".join(map(str, self.runs()["run_id"])) or "none yet"
             raise UnknownRun(f"no run {run_id} in {self.path}; runs: {known}")
         tables = {}
-        for (table,) in con.execute("SELECT table_name FROM information_schema.tables "
-                                    "WHERE table_name LIKE 'result_%' ORDER BY table_name").fetchall():
-            frame = con.execute(f"SELECT * EXCLUDE (run_id) FROM {table} WHERE run_id = ?", [int(run_id)]).df()
-            tables[table.removeprefix("result_")] = frame
+        for name in self._result_tables(con):
+            tables[name] = con.execute(f"SELECT * EXCLUDE (run_id) FROM result_{name} WHERE run_id = ?",
+                                       [int(run_id)]).df()
         return StoredRun(found.iloc[0].to_dict(), tables)
 

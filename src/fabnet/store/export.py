@@ -73,9 +73,14 @@ def overrides_of(run: StoredRun) -> list[str]:
     return list(json.loads(stored)) if isinstance(stored, str) and stored else []
 
 
-def _cell(value: object) -> str:
-    """A scenario value as text (lists and None too), so the inputs sheet has one type."""
-    return "" if value is None else value if isinstance(value, str) else json.dumps(value)
+def _cell(value: object) -> object:
+    """A scenario value for the inputs sheet: a number stays a number (Excel can add it up),
+    text stays text, a list or nothing is written as JSON text."""
+    if value is None:
+        return ""
+    if isinstance(value, str | int | float) and not isinstance(value, bool):
+        return value
+    return json.dumps(value)
 
 
 def columns_table(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
@@ -105,7 +110,7 @@ def export_run(run: StoredRun, folder: str | Path, kind: str = "xlsx") -> Path:
                 write_parquet(frame, target / f"{name}.parquet")
         return target
     except OSError as error:
-        raise ExportError(f"cannot write the export in {folder}: {error.strerror or error}") from None
+        raise ExportError(f"cannot write the export {error.filename or folder}: {error.strerror or error}") from None
 
 
 def _write_workbook(tables: dict[str, pd.DataFrame], path: Path) -> Path:

@@ -191,7 +191,9 @@ class PgStore:
 
     def runs(self) -> pd.DataFrame:
         """One row per run, oldest first (base.LISTED)."""
-        return listing(self._frame("SELECT * FROM runs ORDER BY run_id"))
+        sweeps = {r[0] for r in self._con.execute("SELECT DISTINCT run_id FROM result_risk_spec").fetchall()} \
+            if self._has_table("result_risk_spec") else set()
+        return listing(self._frame("SELECT * FROM runs ORDER BY run_id").drop(columns=["scenario_text"]), sweeps)
 
     def run(self, run_id: int) -> StoredRun:
         found = self._frame("SELECT * FROM runs WHERE run_id = %s", [int(run_id)])

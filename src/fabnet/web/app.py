@@ -24,8 +24,10 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from fastapi import FastAPI, HTTPException, Query, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from plotly.offline import get_plotlyjs
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from fabnet import __version__
 from fabnet.core.columns import label, show, show_difference
@@ -69,6 +71,15 @@ def create_app(store_location: str | Path) -> FastAPI:
         response = await call_next(request)
         response.headers.update(SECURITY_HEADERS)
         return response
+
+    @app.exception_handler(StarletteHTTPException)
+    def not_found(request: Request, exc: StarletteHTTPException) -> Response:
+        return _error_page(exc.status_code, str(exc.detail))
+
+    @app.exception_handler(RequestValidationError)
+    def bad_request(request: Request, exc: RequestValidationError) -> Response:
+        missing = ", ".join(str(e["loc"][-1]) for e in exc.errors())
+        return _error_page(400, f"this page needs {missing}: e.g. /compare?a=1&b=2")
 
     @app.exception_handler(StoreBusy)
     def busy(request: Request, exc: StoreBusy) -> Response:
@@ -156,6 +167,13 @@ def _index(reader: Callable[[], Store], location: str) -> str:
             f"<th>fab company NPV</th></tr>{rows}</table><h2>Compare two runs</h2><form action='/compare'>"
             f"<select name='a'>{_options(ids, first)}</select> <select name='b'>{_options(ids, second)}</select> "
             "<button>compare</button></form></body></html>")
+
+
+def _error_page(status: int, message: str) -> HTMLResponse:
+    """An error a browser user reads: what went wrong and the way back (not JSON)."""
+    return HTMLResponse(f"<!doctype html><html><head><meta charset='utf-8'><title>{status}</title>"
+                        f"<style>{STYLE}</style></head><body><p><a href='/'>← all runs</a></p>"
+                        f"<p id='error'>{html.escape(message)}</p></body></html>", status_code=status)
 
 
 def _options(ids: list[int], chosen: int | None) -> str:
