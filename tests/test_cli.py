@@ -244,7 +244,7 @@ def test_plan_table_output(tmp_path):
 def test_finance_prints_cash_flows_and_investors():
     result = invoke("finance", str(TIGRIS))
     assert result.exit_code == 0, result.output
-    for text in ("The fab company: cash flows per year", "Investors", "softbank", "NPV at 9.5%",
+    for text in ("The fab company: cash flows per year", "Investors", "softbank", "NPV at 9.5 %",
                  "The buyer: costs per year", "The buyer per product"):
         assert text in result.stdout
 

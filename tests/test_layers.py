@@ -87,3 +87,40 @@ def test_the_check_catches_an_engine_importing_another(tmp_path):
     bad = tmp_path / "bad.py"
     bad.write_text("from fabnet.plan import build_model\nimport fabnet.core.periods\n")
     assert violations(bad, "finance") == ["fabnet.plan"]
+
+
+def test_the_fab_simulators_modules_form_no_import_circle():
+    """engine → fast → engine was a circle (issue 16): each fabsim module's fabnet.fabsim
+    imports, functions' own included, must be acyclic."""
+    folder = SRC / "fabsim"
+    graph = {path.stem: {name.removeprefix("fabnet.fabsim.") for name in runtime_imports(path)
+                         if name.startswith("fabnet.fabsim.")} for path in folder.glob("*.py")}
+    graph = {module: {m for m in uses if m in graph and m != module} for module, uses in graph.items()
+             if module != "__init__"}
+    done: set[str] = set()
+
+    def visit(module: str, path: tuple[str, ...]) -> None:
+        assert module not in path, f"import circle: {' → '.join((*path, module))}"
+        if module not in done:
+            for used in graph.get(module, ()):
+                visit(used, (*path, module))
+            done.add(module)
+
+    for module in graph:
+        visit(module, ())
+
+
+def runtime_imports(path: Path) -> set[str]:
+    """The modules `path` imports when it runs: those under `if TYPE_CHECKING:` are for type
+    checkers only and make no circle."""
+    tree = ast.parse(path.read_text())
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING":
+            node.body = []
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+    return names

@@ -8,28 +8,23 @@ The Python API (fabnet.api, docs/python-api.md) is here:
     result.tables["fabco_quarterly"]
 """
 
+from importlib import import_module
 from importlib.metadata import version as _version
+from typing import Any
 
 __version__ = _version("fabnet")
 
-# the API imports the planner, finance and pandas only when a function needs them
-from fabnet.api import (  # noqa: E402  (after __version__, which the pipeline reads)
-    decide,
-    deal,
-    export,
-    financials,
-    load,
-    open_store,
-    plan_network,
-    refinance,
-    risk_samples,
-    run,
-    runs,
-    scenario_of,
-    simulate,
-    stored,
-    tables,
-)
-
 __all__ = ["__version__", "decide", "deal", "export", "financials", "load", "open_store", "plan_network",
            "refinance", "risk_samples", "run", "runs", "scenario_of", "simulate", "stored", "tables"]
+
+
+def __getattr__(name: str) -> Any:
+    # The API is imported on first use: `import fabnet.fabsim` (a simulation, a risk worker)
+    # should not pay for pydantic and the scenario schema (0.6 s) it never uses.
+    if name in __all__:
+        return getattr(import_module("fabnet.api"), name)
+    raise AttributeError(f"module 'fabnet' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

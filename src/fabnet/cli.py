@@ -354,6 +354,11 @@ class Kernel(str, Enum):
     python = "python"
 
 
+class Conventions(str, Enum):
+    fabnet = "fabnet"
+    pyscfabsim = "pyscfabsim"
+
+
 class SimRule(str, Enum):
     fifo = "fifo"
     cr = "cr"
@@ -373,6 +378,11 @@ def simulate(
     warmup_days: Annotated[float, typer.Option(help="Days left out of the statistics.", min=0.0)] = 0.0,
     kernel: Annotated[Kernel, typer.Option(help="numba (compiled, fast) or python (the readable "
                                            "reference; same results for the same seed).")] = Kernel.numba,
+    conventions: Annotated[Conventions, typer.Option(
+        help="fabnet (this model) or pyscfabsim: the peer PySCFabSim's conventions where the two "
+             "differ (which initial-WIP lots start, full batches only, the critical ratio's remaining "
+             "time), to validate against it like for like.")
+    ] = Conventions.fabnet,
     curve: Annotated[bool, typer.Option("--curve", help="Operating curve: run at release-rate "
                                         "multiples 0.5 … 1.05 (empty start) and print cycle time "
                                         "against bottleneck utilisation.")] = False,
@@ -397,7 +407,7 @@ def simulate(
     with _user_errors():
         fab = load_smt2020(dataset, data)
     options = SimOptions(days=days, rule=rule.value, seed=seed, warmup_days=warmup_days,
-                         kernel=kernel.value)
+                         kernel=kernel.value, conventions=conventions.value)
     if curve:
         with _day_progress(days * len(DEFAULT_SCALES), "operating curve") as tick:
             table = operating_curve(fab, dataclasses.replace(options, initial_wip=False), progress=tick)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from fabnet.fabsim.engine import SimOptions, simulate
+from fabnet.fabsim import SimOptions, simulate
 from fabnet.fabsim.kpis import kpis
 from fabnet.fabsim.smt2020 import PER_BATCH, PmCalendar
 from tests.fabsim.conftest import one_step_fab
@@ -60,6 +60,14 @@ def test_batch_sizes_stay_within_minimum_and_maximum(kernel):
     assert result.batch_sizes[2] >= 1
 
 
+def test_under_the_peers_conventions_only_full_batches_start(kernel):
+    """PySCFabSim starts a batch only with int(max / 25) lots (greedy.py: `if len(lots) <
+    batch_max: lots = None`): 110 wafers at most is 4 lots, never fewer."""
+    fab = one_step_fab(per=PER_BATCH, ptime=100.0, interval=20.0, count=300, batch=(50, 110))
+    result = simulate(fab, SimOptions(days=10, kernel=kernel, conventions="pyscfabsim"))
+    assert set(result.batch_sizes) == {4} and result.batch_sizes[4] == 300 // 4
+
+
 def test_a_tool_in_maintenance_starts_nothing(kernel):
     # A 50-minute PM at t = 0: the lot released at 0 starts at 50 and is done at 60.
     pm = PmCalendar(family=0, by_pieces=False, interval=1e9, first=0.0, duration_min=50.0,
@@ -108,11 +116,12 @@ def test_lvhm_smoke(lvhm):
     assert len(result.lots) > 20 and result.lot_steps > 15_000
 
 
-@pytest.mark.parametrize("rule", ["fifo", "cr", "dataset"])
-def test_compiled_kernel_equals_the_reference_engine_on_hvlm(hvlm, rule):
+@pytest.mark.parametrize(("rule", "conventions"), [("fifo", "fabnet"), ("cr", "fabnet"), ("dataset", "fabnet"),
+                                                   ("fifo", "pyscfabsim"), ("cr", "pyscfabsim")])
+def test_compiled_kernel_equals_the_reference_engine_on_hvlm(hvlm, rule, conventions):
     # Same seed, same random streams, same model: every lot, counter and sample identical
     # (time sums may differ in the last bit: the compiler may order the additions otherwise).
-    options = dict(days=3, rule=rule, seed=5, warmup_days=1)
+    options = dict(days=3, rule=rule, seed=5, warmup_days=1, conventions=conventions)
     fast = simulate(hvlm, SimOptions(**options, kernel="numba"))
     reference = simulate(hvlm, SimOptions(**options, kernel="python"))
     assert fast.lots == reference.lots
@@ -137,3 +146,50 @@ def test_a_release_schedule_changes_the_rate_day_by_day(kernel):
 def test_release_multiples_must_be_positive():
     with pytest.raises(ValueError, match="positive"):
         simulate(one_step_fab(), SimOptions(days=1, release_schedule=(1.0, 0.0)))
+
+
+@pytest.mark.parametrize("kernel", ["numba", "python"])
+def test_initial_wip_under_each_convention(hvlm, kernel):
+    """fabnet starts every lot of WIP.txt (one at its last step still has that operation to do);
+    the peer keeps a lot only when its 1-based CURSTEP < steps − 1 (PySCFabSim
+    simulation/file_instance.py), read here from the file itself."""
+    import csv
+
+    from fabnet.fabsim.smt2020 import find_dataset
+
+    with open(find_dataset("HVLM") / "WIP.txt", newline="") as f:
+        rows = list(csv.DictReader(f, delimiter="\t"))
+    steps = {lot.name: hvlm.routes[lot.route].steps for lot in hvlm.wip}
+    peer_keeps = sum(1 for r in rows if int(r["CURSTEP"]) < steps[r["LOT"]] - 1)
+    assert (len(rows), peer_keeps) == (2255, 2244)
+    released_at_zero = sum(1 for st in hvlm.streams if st.start_min == 0)
+    for conventions, kept in (("fabnet", len(rows)), ("pyscfabsim", peer_keeps)):
+        result = simulate(hvlm, SimOptions(days=0.01, conventions=conventions, kernel=kernel))
+        assert result.wip[0] == (0.0, kept + released_at_zero)
+    with pytest.raises(ValueError, match="conventions"):
+        simulate(hvlm, SimOptions(days=0.01, conventions="peer", kernel=kernel))
+
+
+def test_the_peers_remaining_time_is_its_process_time_from_the_route_file(hvlm):
+    """Under the peer's conventions the critical ratio's remaining time is the sum of the steps'
+    mean process times as PySCFabSim's Step computes them (per piece × 25; a cascading step as
+    PTIME + PartInterval × 24; no load or unload), here re-read from route_3.txt itself."""
+    import csv
+
+    from fabnet.fabsim.engine import remaining_minutes, step_minutes
+    from fabnet.fabsim.smt2020 import MINUTES, find_dataset
+
+    route = next(r for r in hvlm.routes if r.name.endswith("3"))
+    with open(find_dataset("HVLM") / "route_3.txt", newline="") as f:
+        rows = list(csv.DictReader(f, delimiter="\t"))
+    total = 0.0
+    for row in rows:
+        ptime = float(row["PTIME"]) * MINUTES[row["PTUNITS"]]
+        if row["PartInterval"]:
+            total += ptime + float(row["PartInterval"]) * MINUTES[row["PartIntUnits"]] * 24
+        else:
+            total += ptime * (25 if row["PTPER"] == "per_piece" else 1)
+    peer = remaining_minutes(hvlm, route, "pyscfabsim")
+    assert len(rows) == route.steps and peer[0] == pytest.approx(total, rel=1e-12) and peer[-1] == 0.0
+    ours = remaining_minutes(hvlm, route)
+    assert ours[0] == pytest.approx(step_minutes(hvlm, route).sum()) and ours[0] > peer[0]

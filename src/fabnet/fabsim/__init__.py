@@ -2,7 +2,8 @@
 operating curves (cycle time against load)."""
 
 from fabnet.fabsim.curve import operating_curve
-from fabnet.fabsim.engine import SimOptions, SimResult, simulate
+from fabnet.fabsim.engine import SimOptions, SimResult
+from fabnet.fabsim.run import simulate
 from fabnet.fabsim.kpis import Kpis, bottleneck, kpis
 from fabnet.fabsim.rules import RULES
 from fabnet.fabsim.smt2020 import DatasetError, FabData, find_dataset, load_smt2020

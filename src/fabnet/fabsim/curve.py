@@ -7,7 +7,8 @@ from collections.abc import Callable, Sequence
 
 import pandas as pd
 
-from fabnet.fabsim.engine import SimOptions, SimResult, simulate
+from fabnet.fabsim.engine import SimOptions, SimResult
+from fabnet.fabsim.run import simulate
 from fabnet.fabsim.kpis import Kpis, kpis
 from fabnet.fabsim.smt2020 import FabData
 

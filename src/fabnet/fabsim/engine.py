@@ -80,6 +80,23 @@ class SimOptions:
     pms: bool = True
     sample_every_days: float = 1.0
     kernel: str = "numba"               # "numba" (compiled, kernel.py) or "python" (this file)
+    #: "fabnet" (this model) or "pyscfabsim" (the peer's conventions where the two differ, to
+    #: validate against it like for like; see CONVENTIONS)
+    conventions: str = "fabnet"
+
+
+#: Where fabnet's model and the peer PySCFabSim's differ, by convention name. So far (a) the
+#: initial WIP: fabnet starts every lot of WIP.txt that has a step left, a lot at its last step
+#: included (it still has that operation to do); the peer keeps a lot only when its 1-based
+#: CURSTEP < steps − 1 (file_instance.py), so it also drops lots at their last two steps
+#: (11 of 2,255 on HVLM, 10 of 2,156 on LVHM); (b) the critical ratio's remaining time
+#: (remaining_minutes); (c) batches: started at the minimum or only when full (batch_minimum).
+CONVENTIONS = ("fabnet", "pyscfabsim")
+
+
+def starts_as_wip(step: int, steps: int, conventions: str) -> bool:
+    """Whether a lot of the initial WIP at 0-based `step` of a `steps`-step route is simulated."""
+    return step < (steps - 2 if conventions == "pyscfabsim" else steps)
 
 
 def release_scale_on(options: SimOptions, day: int) -> float:
@@ -120,6 +137,30 @@ def step_minutes(fab: FabData, route) -> np.ndarray:  # type: ignore[no-untyped-
         + fab.family_load_min[route.family]
 
 
+def batch_minimum(route, conventions: str = "fabnet") -> np.ndarray:  # type: ignore[no-untyped-def]
+    """Wafers a batch needs before a tool starts it: the dataset's minimum in fabnet's model
+    (an idle tool starts as soon as it can, waiting would leave it idle); only full batches
+    under the peer's conventions (PySCFabSim starts a batch of exactly int(max / 25) lots)."""
+    if conventions == "pyscfabsim":
+        return (route.batch_max // WAFERS_PER_LOT) * WAFERS_PER_LOT
+    return route.batch_min
+
+
+def remaining_minutes(fab: FabData, route, conventions: str = "fabnet") -> list[float]:  # type: ignore[no-untyped-def]
+    """Raw minutes from each step of a route to its end (the critical ratio's denominator), and
+    0 after the last step. fabnet counts each step as its lot takes a tool (step_minutes: load
+    and unload included); the peer counts process time only, a cascading step as its first
+    wafer plus one interval per further wafer (PySCFabSim simulation/classes.py, Step). The
+    step a lot waits at is counted, so the denominator is never 0 at a dispatch."""
+    if conventions == "pyscfabsim":
+        cascading = ~np.isnan(route.part_interval)
+        whole = np.where(route.per == PER_PIECE, route.ptime * WAFERS_PER_LOT, route.ptime)
+        per_step = np.where(cascading, route.ptime + np.nan_to_num(route.part_interval) * (WAFERS_PER_LOT - 1), whole)
+    else:
+        per_step = step_minutes(fab, route)
+    return np.cumsum(per_step[::-1])[::-1].tolist() + [0.0]
+
+
 def mean_raw_days(fab: FabData) -> float:
     """Raw process days of the average lot released (streams weighted by their release rates)."""
     raw = np.array([step_minutes(fab, fab.routes[st.route]).sum() for st in fab.streams])
@@ -131,6 +172,8 @@ class Simulation:
     def __init__(self, fab: FabData, options: SimOptions) -> None:
         if options.rule not in RULES:
             raise ValueError(f"unknown rule {options.rule!r}; use one of {', '.join(RULES)}")
+        if options.conventions not in CONVENTIONS:
+            raise ValueError(f"unknown conventions {options.conventions!r}; use one of {', '.join(CONVENTIONS)}")
         if options.release_scale <= 0 or any(v <= 0 for v in options.release_schedule):
             raise ValueError("release multiples must be positive (a stream at zero would never restart)")
         self.fab, self.o = fab, options
@@ -200,7 +243,7 @@ class Simulation:
             self.r.append({
                 "family": route.family.tolist(), "ptime": route.ptime.tolist(),
                 "spread": route.ptime_spread.tolist(), "per": route.per.tolist(),
-                "bmin": route.batch_min.tolist(), "bmax": route.batch_max.tolist(),
+                "bmin": batch_minimum(route, self.o.conventions).tolist(), "bmax": route.batch_max.tolist(),
                 "setup": route.setup.tolist(), "stime": route.setup_time.tolist(),
                 "ltl": route.ltl_step.tolist(), "bint": route.batch_interval.tolist(),
                 "pint": route.part_interval.tolist(), "rwk": route.rework_step.tolist(),
@@ -208,7 +251,7 @@ class Simulation:
                 "cqt": route.cqt_step.tolist(), "cqtmin": route.cqt_min.tolist(),
                 "desc": [desc_ids.setdefault(d, len(desc_ids)) for d in route.desc],
                 "mean": mean_minutes.tolist(),
-                "remaining": np.cumsum(mean_minutes[::-1])[::-1].tolist() + [0.0],
+                "remaining": remaining_minutes(fab, route, self.o.conventions),
                 "raw": float(mean_minutes.sum()),
                 "steps": route.steps,
             })
@@ -236,8 +279,8 @@ class Simulation:
         fab, o = self.fab, self.o
         if o.initial_wip:
             for lot in fab.wip:
-                if lot.step >= fab.routes[lot.route].steps - 1:
-                    continue  # as the peer: lots at their last step are dropped
+                if not starts_as_wip(lot.step, fab.routes[lot.route].steps, o.conventions):
+                    continue
                 self._new_lot(lot.route, lot.priority, -1, lot.release_min, lot.due_min, lot.step, 0.0)
         for s, stream in enumerate(fab.streams):
             self.push(stream.start_min, RELEASE, s, 0)
@@ -574,14 +617,3 @@ class Simulation:
         self.idle[family].add(tool)
         self._dispatch(family, now)
 
-
-def simulate(fab: FabData, options: SimOptions, progress=None) -> SimResult:  # type: ignore[no-untyped-def]
-    """Run one simulation of `fab` under `options`, with the compiled kernel unless
-    `options.kernel` is "python"; both give identical results for the same seed."""
-    if options.kernel == "python":
-        return Simulation(fab, options).run(progress)
-    if options.kernel != "numba":
-        raise ValueError(f"unknown kernel {options.kernel!r}; use numba or python")
-    from fabnet.fabsim.fast import simulate_fast  # the kernel module imports this one
-
-    return simulate_fast(fab, options, progress)

@@ -15,6 +15,7 @@ from fabnet.fabsim.engine import (
     Simulation,
     peak_release_scale,
     release_scale_on,
+    starts_as_wip,
 )
 from fabnet.fabsim.smt2020 import FabData
 
@@ -181,7 +182,7 @@ class _State:
         fab, o, b = self.fab, self.o, self.buffers
         if o.initial_wip:
             for lot in fab.wip:
-                if lot.step >= fab.routes[lot.route].steps - 1:
+                if not starts_as_wip(lot.step, fab.routes[lot.route].steps, o.conventions):
                     continue
                 n = self.sc[K.C_NLOTS]
                 self.sc[K.C_NLOTS] = n + 1
