@@ -77,6 +77,22 @@ def test_a_tool_in_maintenance_starts_nothing(kernel):
     assert result.family_pm[0] == pytest.approx(50.0)
 
 
+def test_under_the_peers_conventions_an_outage_delays_a_busy_tool_and_spares_an_idle_one(kernel):
+    """PySCFabSim's handle_breakdown pushes back the events of a tool's running operation by the
+    outage's length and leaves an idle tool usable. A 50-minute PM at t = 0, before the lot
+    released then reaches the idle tool, costs it nothing (fabnet's model: 60 minutes, see the
+    test above); one at t = 5, while the 10-minute operation runs, makes it end at 60."""
+    lots = []
+    for first in (0.0, 5.0):
+        pm = PmCalendar(family=0, by_pieces=False, interval=1e9, first=first, duration_min=50.0,
+                        duration_spread_min=0.0)
+        fab = one_step_fab(ptime=10.0, interval=1e6, count=1, pms=(pm,))
+        result = simulate(fab, SimOptions(days=1, kernel=kernel, conventions="pyscfabsim"))
+        lots.append(cycle_minutes(result))
+        assert result.family_pm[0] == pytest.approx(50.0)
+    assert lots == [pytest.approx([10.0]), pytest.approx([60.0])]
+
+
 def test_a_piece_count_pm_follows_the_wafers(kernel):
     # PM after 50 wafers (2 lots): the third lot waits for a 30-minute PM.
     pm = PmCalendar(family=0, by_pieces=True, interval=1e9, first=50.0, duration_min=30.0,

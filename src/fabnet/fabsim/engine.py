@@ -90,7 +90,9 @@ class SimOptions:
 #: included (it still has that operation to do); the peer keeps a lot only when its 1-based
 #: CURSTEP < steps − 1 (file_instance.py), so it also drops lots at their last two steps
 #: (11 of 2,255 on HVLM, 10 of 2,156 on LVHM); (b) the critical ratio's remaining time
-#: (remaining_minutes); (c) batches: started at the minimum or only when full (batch_minimum).
+#: (remaining_minutes); (c) batches: started at the minimum or only when full (batch_minimum);
+#: (d) outages: a breakdown or calendar PM takes the tool down in fabnet; in the peer it only
+#: delays the tool's running operation and an idle tool stays usable (Simulation._outage).
 CONVENTIONS = ("fabnet", "pyscfabsim")
 
 
@@ -229,6 +231,12 @@ class Simulation:
         self.tool_wafers = [0.0] * t
         self.tool_pm_wafers: list[list[tuple[float, float, float, float]]] = [[] for _ in range(t)]
         self.tool_pending: list[list[tuple[int, float]]] = [[] for _ in range(t)]  # (kind, minutes)
+        # the peer's outages: minutes each tool has been out, and that figure when its running
+        # operation (and each lot on it) was scheduled; an event is late by the difference
+        self.peer_outages = self.o.conventions == "pyscfabsim"
+        self.tool_delay = [0.0] * t
+        self.tool_snap = [0.0] * t
+        self.lot_snap: dict[int, float] = {}
         self.family_tools: list[list[int]] = [[] for _ in fab.families]
         for tool, f in enumerate(self.tool_family):
             self.family_tools[f].append(tool)
@@ -336,9 +344,11 @@ class Simulation:
             if kind == ARRIVE:
                 self._arrive(a, time)
             elif kind == LOT_DONE:
-                self._lot_done(a, b, time)
+                if not self._late(LOT_DONE, a, b, time):
+                    self._lot_done(a, b, time)
             elif kind == TOOL_FREE:
-                self._tool_free(a, time)
+                if not self._late(TOOL_FREE, a, b, time):
+                    self._tool_free(a, time)
             elif kind == RELEASE:
                 self._release(a, time)
             elif kind == FAIL:
@@ -551,8 +561,10 @@ class Simulation:
         self._account(family, self.family_setup, now, setup)
         self._account(family, self.family_busy, now + setup, tool_time - setup)
         self.tool_wafers[tool] += WAFERS_PER_LOT * len(lots)
+        self.tool_snap[tool] = self.tool_delay[tool]
         self.push(now + tool_time, TOOL_FREE, tool, 0)
         for lot in lots:
+            self.lot_snap[lot] = self.tool_delay[tool]
             self.push(now + lot_time, LOT_DONE, lot, tool)
 
     def _account(self, family: int, totals: np.ndarray, start: float, minutes: float) -> None:
@@ -584,12 +596,45 @@ class Simulation:
     def _fail(self, tool: int, now: float) -> None:
         group = self.fab.family_group[self.tool_family[tool]]
         repair = -math.log(1.0 - self.u_down()) * self.fab.breakdown_mttr_min[group]
+        if self.peer_outages:
+            self._outage(tool, FAIL, repair, now)
+            self.push(now + repair - math.log(1.0 - self.u_down()) * self.fab.breakdown_mttf_min[group], FAIL, tool, 0)
+            return
         self._take_down(tool, FAIL, repair, now)
 
     def _pm_due(self, tool: int, pm_index: int, now: float) -> None:
         pm = self.fab.pms[pm_index]
+        if self.peer_outages:
+            duration = pm.duration_min + pm.duration_spread_min * (self.u_down() - 0.5)
+            self._outage(tool, PM_DUE, duration, now)
+            self.push(now + duration + pm.interval, PM_DUE, tool, pm_index)
+            return
         self.push(now + pm.interval, PM_DUE, tool, pm_index)
         self._take_down(tool, PM_DUE, pm.duration_min + pm.duration_spread_min * (self.u_down() - 0.5), now)
+
+    def _outage(self, tool: int, kind: int, minutes: float, now: float) -> None:
+        """The peer's outage (PySCFabSim instance.handle_breakdown): counted, and it delays
+        whatever the tool is running; an idle tool stays usable, and the next outage is drawn
+        from the end of this one."""
+        self.tool_delay[tool] += minutes
+        family = self.tool_family[tool]
+        self._account(family, self.family_down if kind == FAIL else self.family_pm, now, minutes)
+
+    def _late(self, kind: int, a: int, tool: int, now: float) -> bool:
+        """Whether an outage struck since this event was scheduled; if so it is pushed back by
+        the outage's minutes (the peer's conventions; never otherwise)."""
+        if kind == TOOL_FREE:
+            tool = a
+            late = self.tool_delay[tool] - self.tool_snap[tool]
+            if late > 0.0:
+                self.tool_snap[tool] = self.tool_delay[tool]
+        else:
+            late = self.tool_delay[tool] - self.lot_snap[a]
+            if late > 0.0:
+                self.lot_snap[a] = self.tool_delay[tool]
+        if late > 0.0:
+            self.push(now + late, kind, a, tool if kind == LOT_DONE else 0)
+        return late > 0.0
 
     def _take_down(self, tool: int, kind: int, minutes: float, now: float) -> None:
         if self.tool_state[tool] == UP:

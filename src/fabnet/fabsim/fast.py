@@ -123,7 +123,7 @@ class _State:
         self.ti = np.zeros((n_tools, 6), np.int64)
         self.ti[:, K.T_FAM] = ref.tool_family
         self.ti[:, K.T_SETUP] = -1
-        self.tf = np.zeros((n_tools, 1))
+        self.tf = np.zeros((n_tools, 3))
         self.pk = np.zeros((n_tools, PENDING), np.int64)
         self.pm = np.zeros((n_tools, PENDING))
         self.ppm = np.zeros((n_tools, MAX_PIECE_PMS, 4))
@@ -144,7 +144,7 @@ class _State:
                        for st in fab.streams)
         max_lots = len(fab.wip) + expected
         self.li = np.full((max_lots, 8), -1, np.int64)
-        self.lf = np.zeros((max_lots, 4))
+        self.lf = np.zeros((max_lots, 5))
         self.lltl = np.full((max_lots, MAX_LTL, 2), -1, np.int64)
         self.lrwk = np.zeros((max_lots, MAX_REWORK), np.int8)
         self.recs = np.zeros((max_lots, 7))
@@ -159,7 +159,8 @@ class _State:
         capacity = 4 * (max_lots + n_tools) + 1024
         self.ht = np.zeros(capacity)
         self.hi = np.zeros((capacity, 4), np.int64)
-        self.sc = np.zeros(9, np.int64)
+        self.sc = np.zeros(10, np.int64)
+        self.sc[K.C_PEER] = int(o.conventions == "pyscfabsim")
         self.cands = np.zeros(max_lots, np.int64)
         self.keys = np.zeros((max_lots, 5))
         self.order = np.zeros(max_lots, np.int64)

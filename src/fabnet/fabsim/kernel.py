@@ -36,9 +36,13 @@ T_FAM, T_STATE, T_SETUP, T_RUNS, T_PEND, T_NPPM = range(6)
 # Lot int columns.
 L_ROUTE, L_STEP, L_PRIO, L_STREAM, L_NEXT, L_PREV, L_CQTT, L_CQTS = range(8)
 # Lot float columns.
-L_RELEASE, L_DUE, L_QUEUED, L_CQTD = range(4)
+L_RELEASE, L_DUE, L_QUEUED, L_CQTD, L_DSNAP = range(5)
 # Scalars.
-C_NLOTS, C_INFAB, C_NREC, C_STEPS, C_EVENTS, C_SEQ, C_HSIZE, C_RELEASED, C_NSAMPLES = range(9)
+C_NLOTS, C_INFAB, C_NREC, C_STEPS, C_EVENTS, C_SEQ, C_HSIZE, C_RELEASED, C_NSAMPLES, C_PEER = range(10)
+#: Per-tool floats: wafers processed; minutes of outages under the peer's conventions (they delay
+#: a busy tool's pending events instead of taking the tool down); that figure when the tool's
+#: running operation was last scheduled (its TOOL_FREE is delayed by the difference).
+TF_WAFERS, TF_DELAY, TF_SNAP = range(3)
 # Accounting columns.
 A_BUSY, A_SETUP, A_DOWN, A_PM, A_WAIT, A_STARTS = range(6)
 # Rules.
@@ -397,9 +401,11 @@ def _start(tool, chosen, count, now, li, lf, si, sf, ri, fi, famf, ti, tf, setm,
     ti[tool, T_STATE] = BUSY
     _account(acc, A_SETUP, family, now, setup, warmup, end)
     _account(acc, A_BUSY, family, now + setup, tool_time - setup, warmup, end)
-    tf[tool, 0] += WAFERS * count
+    tf[tool, TF_WAFERS] += WAFERS * count
+    tf[tool, TF_SNAP] = tf[tool, TF_DELAY]
     _push(ht, hi, sc, now + tool_time, TOOL_FREE, tool, 0)
     for m in range(count):
+        lf[chosen[m], L_DSNAP] = tf[tool, TF_DELAY]
         _push(ht, hi, sc, now + lot_time, LOT_DONE, chosen[m], tool)
 
 
@@ -431,6 +437,14 @@ def _go_down(tool, kind, minutes, now, ti, ht, hi, sc, acc, warmup, end):
     ti[tool, T_STATE] = DOWN
     _account(acc, A_DOWN if kind == FAIL else A_PM, ti[tool, T_FAM], now, minutes, warmup, end)
     _push(ht, hi, sc, now + minutes, DOWN_END, tool, kind)
+
+
+@nb.njit(cache=True)
+def _outage(tool, column, minutes, now, tf, ti, acc, warmup, end):
+    """The peer's outage: counted, and it delays whatever the tool is running; an idle tool stays
+    usable (PySCFabSim instance.handle_breakdown)."""
+    tf[tool, TF_DELAY] += minutes
+    _account(acc, column, ti[tool, T_FAM], now, minutes, warmup, end)
 
 
 @nb.njit(cache=True)
@@ -481,6 +495,11 @@ def run_chunk(t_stop, end, warmup, rule, sample_every, release_scale,
                       ht, hi, sc, acc, cqtc, bsizes, warmup, end, cands, keys, order, chosen)
         elif kind == LOT_DONE:
             lot, tool = a, b
+            late = tf[tool, TF_DELAY] - lf[lot, L_DSNAP]
+            if late > 0.0:  # an outage struck its tool meanwhile (the peer's conventions)
+                lf[lot, L_DSNAP] = tf[tool, TF_DELAY]
+                _push(ht, hi, sc, now + late, LOT_DONE, lot, tool)
+                continue
             base = ri[li[lot, L_ROUTE], 0]
             step = li[lot, L_STEP]
             g = base + step
@@ -506,8 +525,13 @@ def run_chunk(t_stop, end, warmup, rule, sample_every, release_scale,
                         rec_raw)
         elif kind == TOOL_FREE:
             tool = a
+            late = tf[tool, TF_DELAY] - tf[tool, TF_SNAP]
+            if late > 0.0:
+                tf[tool, TF_SNAP] = tf[tool, TF_DELAY]
+                _push(ht, hi, sc, now + late, TOOL_FREE, tool, 0)
+                continue
             for k in range(ti[tool, T_NPPM]):
-                if tf[tool, 0] >= ppm[tool, k, 0]:
+                if tf[tool, TF_WAFERS] >= ppm[tool, k, 0]:
                     ppm[tool, k, 0] += ppm[tool, k, 1]
                     n = ti[tool, T_PEND]
                     pk[tool, n] = PM_DUE
@@ -545,6 +569,11 @@ def run_chunk(t_stop, end, warmup, rule, sample_every, release_scale,
         elif kind == FAIL:
             tool = a
             repair = -math.log(1.0 - _draw(u, upos, U_DOWN)) * grp[ti[tool, T_FAM], 1]
+            if sc[C_PEER] == 1:
+                _outage(tool, A_DOWN, repair, now, tf, ti, acc, warmup, end)
+                _push(ht, hi, sc, now + repair - math.log(1.0 - _draw(u, upos, U_DOWN)) * grp[ti[tool, T_FAM], 0],
+                      FAIL, tool, 0)
+                continue
             _take_down(tool, FAIL, repair, now, ti, pk, pm, ht, hi, sc, acc, warmup, end)
         elif kind == DOWN_END:
             tool, dkind = a, b
@@ -560,6 +589,11 @@ def run_chunk(t_stop, end, warmup, rule, sample_every, release_scale,
                       u, upos, ht, hi, sc, acc, cqtc, bsizes, warmup, end, cands, keys, order, chosen)
         elif kind == PM_DUE:
             tool, p = a, b
+            if sc[C_PEER] == 1:
+                duration = pmc[p, 2] + pmc[p, 3] * (_draw(u, upos, U_DOWN) - 0.5)
+                _outage(tool, A_PM, duration, now, tf, ti, acc, warmup, end)
+                _push(ht, hi, sc, now + duration + pmc[p, 1], PM_DUE, tool, p)
+                continue
             _push(ht, hi, sc, now + pmc[p, 1], PM_DUE, tool, p)
             duration = pmc[p, 2] + pmc[p, 3] * (_draw(u, upos, U_DOWN) - 0.5)
             _take_down(tool, PM_DUE, duration, now, ti, pk, pm, ht, hi, sc, acc, warmup, end)
