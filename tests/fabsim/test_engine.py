@@ -179,11 +179,13 @@ def test_initial_wip_under_each_convention(hvlm, kernel):
     peer_keeps = sum(1 for r in rows if int(r["CURSTEP"]) < steps[r["LOT"]] - 1)
     assert (len(rows), peer_keeps) == (2255, 2244)
     released_at_zero = sum(1 for st in hvlm.streams if st.start_min == 0)
-    for conventions, kept in (("fabnet", len(rows)), ("pyscfabsim", peer_keeps)):
+    for conventions, kept in (("fabnet", len(rows)), ("pyscfabsim", peer_keeps), ("wip", peer_keeps),
+                              ("batches,outages", len(rows))):
         result = simulate(hvlm, SimOptions(days=0.01, conventions=conventions, kernel=kernel))
         assert result.wip[0] == (0.0, kept + released_at_zero)
-    with pytest.raises(ValueError, match="conventions"):
-        simulate(hvlm, SimOptions(days=0.01, conventions="peer", kernel=kernel))
+    for bad in ("peer", "wip,lifo", ""):
+        with pytest.raises(ValueError, match="conventions"):
+            simulate(hvlm, SimOptions(days=0.01, conventions=bad, kernel=kernel))
 
 
 def test_the_peers_remaining_time_is_its_process_time_from_the_route_file(hvlm):

@@ -80,7 +80,8 @@ class SimOptions:
     pms: bool = True
     sample_every_days: float = 1.0
     kernel: str = "numba"               # "numba" (compiled, kernel.py) or "python" (this file)
-    #: "fabnet" (this model) or "pyscfabsim" (the peer's conventions where the two differ, to
+    #: "fabnet" (this model), "pyscfabsim" (the peer's conventions wherever the two differ, to
+    #: validate against it like for like), or some of the DIFFERENCES by name: "wip,outages"
     #: validate against it like for like; see CONVENTIONS)
     conventions: str = "fabnet"
 
@@ -94,11 +95,27 @@ class SimOptions:
 #: (d) outages: a breakdown or calendar PM takes the tool down in fabnet; in the peer it only
 #: delays the tool's running operation and an idle tool stays usable (Simulation._outage).
 CONVENTIONS = ("fabnet", "pyscfabsim")
+#: The differences one by one, each switchable alone (to measure what each one does).
+DIFFERENCES = ("wip", "batches", "cr", "outages")
+
+
+def peer_differences(conventions: str) -> frozenset[str]:
+    """Which of the peer's conventions apply: none for "fabnet", all for "pyscfabsim", else the
+    named ones ("wip,batches")."""
+    if conventions == "fabnet":
+        return frozenset()
+    if conventions == "pyscfabsim":
+        return frozenset(DIFFERENCES)
+    named = frozenset(name.strip() for name in conventions.split(","))
+    if not named or not named <= set(DIFFERENCES):
+        raise ValueError(f"unknown conventions {conventions!r}; use one of {', '.join(CONVENTIONS)}, "
+                         f"or some of {', '.join(DIFFERENCES)} separated by commas")
+    return named
 
 
 def starts_as_wip(step: int, steps: int, conventions: str) -> bool:
     """Whether a lot of the initial WIP at 0-based `step` of a `steps`-step route is simulated."""
-    return step < (steps - 2 if conventions == "pyscfabsim" else steps)
+    return step < (steps - 2 if "wip" in peer_differences(conventions) else steps)
 
 
 def release_scale_on(options: SimOptions, day: int) -> float:
@@ -143,7 +160,7 @@ def batch_minimum(route, conventions: str = "fabnet") -> np.ndarray:  # type: ig
     """Wafers a batch needs before a tool starts it: the dataset's minimum in fabnet's model
     (an idle tool starts as soon as it can, waiting would leave it idle); only full batches
     under the peer's conventions (PySCFabSim starts a batch of exactly int(max / 25) lots)."""
-    if conventions == "pyscfabsim":
+    if "batches" in peer_differences(conventions):
         return (route.batch_max // WAFERS_PER_LOT) * WAFERS_PER_LOT
     return route.batch_min
 
@@ -154,7 +171,7 @@ def remaining_minutes(fab: FabData, route, conventions: str = "fabnet") -> list[
     and unload included); the peer counts process time only, a cascading step as its first
     wafer plus one interval per further wafer (PySCFabSim simulation/classes.py, Step). The
     step a lot waits at is counted, so the denominator is never 0 at a dispatch."""
-    if conventions == "pyscfabsim":
+    if "cr" in peer_differences(conventions):
         cascading = ~np.isnan(route.part_interval)
         whole = np.where(route.per == PER_PIECE, route.ptime * WAFERS_PER_LOT, route.ptime)
         per_step = np.where(cascading, route.ptime + np.nan_to_num(route.part_interval) * (WAFERS_PER_LOT - 1), whole)
@@ -174,8 +191,7 @@ class Simulation:
     def __init__(self, fab: FabData, options: SimOptions) -> None:
         if options.rule not in RULES:
             raise ValueError(f"unknown rule {options.rule!r}; use one of {', '.join(RULES)}")
-        if options.conventions not in CONVENTIONS:
-            raise ValueError(f"unknown conventions {options.conventions!r}; use one of {', '.join(CONVENTIONS)}")
+        peer_differences(options.conventions)  # a bad name fails here, in words
         if options.release_scale <= 0 or any(v <= 0 for v in options.release_schedule):
             raise ValueError("release multiples must be positive (a stream at zero would never restart)")
         self.fab, self.o = fab, options
@@ -233,7 +249,7 @@ class Simulation:
         self.tool_pending: list[list[tuple[int, float]]] = [[] for _ in range(t)]  # (kind, minutes)
         # the peer's outages: minutes each tool has been out, and that figure when its running
         # operation (and each lot on it) was scheduled; an event is late by the difference
-        self.peer_outages = self.o.conventions == "pyscfabsim"
+        self.peer_outages = "outages" in peer_differences(self.o.conventions)
         self.tool_delay = [0.0] * t
         self.tool_snap = [0.0] * t
         self.lot_snap: dict[int, float] = {}

@@ -14,6 +14,7 @@ from fabnet.fabsim.engine import (
     SimResult,
     Simulation,
     peak_release_scale,
+    peer_differences,
     release_scale_on,
     starts_as_wip,
 )
@@ -160,7 +161,7 @@ class _State:
         self.ht = np.zeros(capacity)
         self.hi = np.zeros((capacity, 4), np.int64)
         self.sc = np.zeros(10, np.int64)
-        self.sc[K.C_PEER] = int(o.conventions == "pyscfabsim")
+        self.sc[K.C_PEER] = int("outages" in peer_differences(o.conventions))
         self.cands = np.zeros(max_lots, np.int64)
         self.keys = np.zeros((max_lots, 5))
         self.order = np.zeros(max_lots, np.int64)
