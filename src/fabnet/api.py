@@ -15,7 +15,6 @@ worked examples; the tests run them.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -145,9 +144,13 @@ MONEY_FIELDS = ("_usd", "price_premium", "take_or_pay", "hurdle_rate", "revenue_
 
 def _refuse_plan_change(text: str) -> None:
     from fabnet.core.errors import FabnetError
+    from fabnet.scenario.paths import PathError, parse_path
 
     path = text.partition("=")[0].strip()
-    parts = [p for p in re.split(r"[.\[\]]", path) if p]
+    try:
+        parts = [p for p in parse_path(path) if isinstance(p, str)]
+    except PathError:
+        return  # not a path at all: with_overrides says so, located, as --set does
     money = parts[:1] and parts[0] in MONEY_SECTIONS or any(
         any(p == f or p.endswith(f) for f in MONEY_FIELDS) for p in parts)
     if not money:

@@ -921,10 +921,8 @@ def _fixed_plan_sweep(scenario: Scenario, run_id: int, store: Path, spec) -> Non
 
 def _stored_sweep(store: Path, run_id: int):  # type: ignore[no-untyped-def]
     """The scenario and sweep settings of a stored run, to resume it."""
-    import yaml
-
+    from fabnet.api import scenario_of
     from fabnet.risk import SweepSpec
-    from fabnet.scenario.schema import Scenario
     from fabnet.store import open_store
 
     with open_store(store, read_only=True) as s:
@@ -933,8 +931,7 @@ def _stored_sweep(store: Path, run_id: int):  # type: ignore[no-untyped-def]
     if spec_table is None or spec_table.empty:
         raise FabnetError(f"run {run_id} in {store} is not a risk sweep; start one with `fabnet risk FILE`")
     row = spec_table.iloc[0]
-    scenario = Scenario.model_validate(yaml.safe_load(stored.meta["scenario_text"]))
-    return scenario, SweepSpec(int(row["samples"]), int(row["seed"]), str(row["method"]))
+    return scenario_of(stored), SweepSpec(int(row["samples"]), int(row["seed"]), str(row["method"]))
 
 
 runs_app = typer.Typer(help="Runs kept in the results store: list, show, compare, import.", no_args_is_help=True)
@@ -954,7 +951,7 @@ def runs_list(store: ReadStore = "fabnet.duckdb") -> None:
 
     with _user_errors(), open_store(store, read_only=True) as s:
         runs = s.runs()
-    runs["created_at"] = runs["created_at"].map(lambda t: str(t)[:16])
+    runs["created_at"] = runs["created_at"].map(fmt.minute)
     _print_frame(runs.rename(columns={"scenario_name": "scenario"}), f"Runs in {store}", text_columns=5)
 
 
@@ -989,7 +986,7 @@ def runs_show(run_id: RunId, store: ReadStore = "fabnet.duckdb") -> None:
     table = _table("", "value", text_columns=2)
     meta = stored.meta
     about = {"run": str(run_id), "label": meta.get("label") or "", "kind": stored.kind,
-             "when (UTC)": str(meta["created_at"])[:16], "scenario": str(meta["scenario_name"]),
+             "when (UTC)": fmt.minute(meta["created_at"]), "scenario": str(meta["scenario_name"]),
              "scenario file": meta.get("source") or "", "overrides": " ".join(
                  f"--set {o}" for o in overrides_of(stored)), "scenario hash": str(meta["scenario_hash"])[:12],
              "seed": str(meta["seed"]), "fabnet": str(meta["fabnet_version"]), "solver": str(meta["solver_status"])}

@@ -65,6 +65,11 @@ def points(difference: float | None) -> str:
     return f"{difference * 100:+.1f} pp"
 
 
+def minute(when: object) -> str:
+    """A stored time to the minute, as lists and reports show it: 2026-12-02 07:16."""
+    return str(when)[:16]
+
+
 def multiple(value: float | None) -> str:
     """Money back per money in: 1.85×."""
     if _missing(value):

@@ -110,7 +110,7 @@ def _provenance(run: StoredRun) -> str:
     meta = run.meta
     label = meta.get("label") if isinstance(meta.get("label"), str) else ""
     overrides = json.loads(meta["overrides"]) if isinstance(meta.get("overrides"), str) else []
-    parts = [f"“{label}”" if label else "", run.kind, f"{str(meta['created_at'])[:16]} UTC",
+    parts = [f"“{label}”" if label else "", run.kind, f"{fmt.minute(meta['created_at'])} UTC",
              str(meta["source"]) if isinstance(meta.get("source"), str) else "",
              " ".join(f"--set {o}" for o in overrides), f"fabnet {meta['fabnet_version']}",
              f"scenario hash {str(meta['scenario_hash'])[:12]}", f"seed {meta['seed']}",

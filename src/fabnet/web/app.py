@@ -30,6 +30,7 @@ from plotly.offline import get_plotlyjs
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from fabnet import __version__
+from fabnet.core import format as fmt
 from fabnet.core.columns import label, show, show_difference
 from fabnet.report import report_html
 from fabnet.report.figures import compare_figures
@@ -156,7 +157,7 @@ def _index(reader: Callable[[], Store], location: str) -> str:
     rows = "".join(
         f'<tr><td><a href="/runs/{r.run_id}">run {r.run_id}</a></td><td>{html.escape(str(r.label or ""))}</td>'
         f"<td>{html.escape(str(r.kind))}</td><td>{html.escape(str(r.scenario_name))}</td>"
-        f"<td>{html.escape(str(r.created_at)[:16])}</td><td>{html.escape(show('fabco_npv_usd', r.fabco_npv_usd))}"
+        f"<td>{html.escape(fmt.minute(r.created_at))}</td><td>{html.escape(show('fabco_npv_usd', r.fabco_npv_usd))}"
         "</td></tr>" for r in runs.itertuples())
     ids = list(runs["run_id"])
     # the two newest runs, the older first: what one usually compares after a change
