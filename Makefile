@@ -18,8 +18,13 @@ run: sync
 test: sync
 	.venv/bin/python -m pytest $(PYTEST_ARGS)
 
-sync: $(UV)
-	$(UV) sync --locked --python $(PYTHON) --quiet
+sync: .venv/.synced
+
+# Bytecode is compiled once at install: the shell here may set PYTHONDONTWRITEBYTECODE, and
+# without .pyc files every command compiles pandas, numba and the rest again (2 s of start-up).
+.venv/.synced: uv.lock pyproject.toml $(UV)
+	$(UV) sync --locked --python $(PYTHON) --quiet --compile-bytecode
+	touch $@
 
 # Refresh uv.lock after editing dependencies in pyproject.toml (needs the package registry).
 lock: $(UV)

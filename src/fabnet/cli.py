@@ -11,12 +11,13 @@ import json
 import math
 import sys
 import textwrap
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
+import numpy as np
 import typer
 from rich import box
 from rich.cells import cell_len
@@ -30,10 +31,12 @@ from fabnet.core import columns
 from fabnet.core import format as fmt
 from fabnet.chips import DPW_FORMULAS, YIELD_MODELS, Harvest, YieldSpec, die_economics, package_cost
 from fabnet.core.errors import FabnetError
-from fabnet.scenario import Scenario, load_scenario
+from fabnet.fabsim.rules import RULES, rules_help
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from fabnet.scenario import Scenario
 
     from fabnet.check import PlanCheck
     from fabnet.finance import Financials
@@ -43,6 +46,14 @@ if TYPE_CHECKING:
 # seconds to import, and `--help` or `validate` should not wait for them.
 
 DEFAULT_SCENARIO = Path("scenarios/tigris.yaml")
+
+
+def load_scenario(file: Path, overrides: Iterable[str] = ()) -> Scenario:
+    """fabnet.scenario.load_scenario, imported when a command reads a scenario (pydantic and the
+    schema cost `fabnet simulate` a seventh of a second it does not need)."""
+    from fabnet.scenario import load_scenario as load
+
+    return load(file, overrides)
 
 app = typer.Typer(
     name="fabnet",
@@ -94,6 +105,11 @@ def _print_json(data: Any) -> None:
     """One JSON document: a missing number (NaN, an IRR that does not exist) is null, as JSON
     has no NaN; numpy numbers are plain numbers."""
     print(json.dumps(_plain(data), indent=2, allow_nan=False, default=str))
+
+
+def _records(table_columns: dict[str, Any]) -> list[dict[str, Any]]:
+    """A table as columns → one dict per row, as DataFrame.to_dict("records") gives."""
+    return [dict(zip(table_columns, row, strict=True)) for row in zip(*table_columns.values(), strict=True)]
 
 
 def _plain(value: Any) -> Any:
@@ -359,12 +375,8 @@ class Conventions(str, Enum):
     pyscfabsim = "pyscfabsim"
 
 
-class SimRule(str, Enum):
-    fifo = "fifo"
-    cr = "cr"
-    edd = "edd"
-    spt = "spt"
-    dataset = "dataset"
+#: The rules of the simulator's registry (fabnet.fabsim.rules), named there once.
+SimRule = Enum("SimRule", {name: name for name in RULES}, type=str)  # type: ignore[misc]
 
 
 @app.command()
@@ -373,7 +385,7 @@ def simulate(
     data: Annotated[Path | None, typer.Option(help="Folder holding the dataset (default: "
                                               "$FABNET_SMT2020_DIR, else ../shared/data/smt2020).")] = None,
     days: Annotated[float, typer.Option(help="Simulated days.", **Positive)] = 90.0,
-    rule: Annotated[SimRule, typer.Option(help="Dispatching rule; dataset = each family's own chain.")] = SimRule.fifo,
+    rule: Annotated[SimRule, typer.Option(help=f"Dispatching rule: {rules_help()}.")] = SimRule.fifo,  # type: ignore[valid-type]
     seed: Annotated[int, typer.Option(help="Seed of every random stream.", min=0)] = 0,
     warmup_days: Annotated[float, typer.Option(help="Days left out of the statistics.", min=0.0)] = 0.0,
     kernel: Annotated[Kernel, typer.Option(help="numba (compiled, fast) or python (the readable "
@@ -395,11 +407,10 @@ def simulate(
     release, a WIP lot's release back-dated to its due date minus its stream's allowance.
 
     Example: `fabnet simulate --dataset HVLM --days 90 --rule fifo --seed 1`;
-    `fabnet simulate --curve --days 120 --warmup-days 60`. The first run compiles the kernel
-    (about 10 s, then cached).
+    `fabnet simulate --curve --days 120 --warmup-days 60`. The first run of each rule compiles
+    the kernel for it (about 15 s, then cached on disk).
     """
-    from fabnet.fabsim import SimOptions, kpis, load_smt2020, operating_curve
-    from fabnet.fabsim.curve import DEFAULT_SCALES
+    from fabnet.fabsim import SimOptions, kpis, load_smt2020
     from fabnet.fabsim import simulate as run_simulation
 
     if warmup_days >= days:
@@ -409,6 +420,8 @@ def simulate(
     options = SimOptions(days=days, rule=rule.value, seed=seed, warmup_days=warmup_days,
                          kernel=kernel.value, conventions=conventions.value)
     if curve:
+        from fabnet.fabsim.curve import DEFAULT_SCALES, operating_curve
+
         with _day_progress(days * len(DEFAULT_SCALES), "operating curve") as tick:
             table = operating_curve(fab, dataclasses.replace(options, initial_wip=False), progress=tick)
         if as_json:
@@ -420,17 +433,18 @@ def simulate(
         result = run_simulation(fab, options, progress=lambda day: tick(day, ""))
     k = kpis(fab, result)
     if as_json:
-        _print_json({"lots": k.lots.to_dict("records"), "families": k.families.to_dict("records"),
-                     "cqt": k.cqt.to_dict("records"), "wip": k.wip.to_dict("records"),
-                     "speed": {"lot_steps": result.lot_steps, "events": result.events, "wall_s": result.wall_s}})
+        _print_json({name: _records(k.columns(name)) for name in ("lots", "families", "cqt", "wip")}
+                    | {"speed": {"lot_steps": result.lot_steps, "events": result.events, "wall_s": result.wall_s}})
         return
-    _print_frame(k.lots, f"{dataset}, {rule.value}, {days:g} days (after {warmup_days:g} warm-up): lots")
-    top = k.families.sort_values("utilisation", ascending=False).head(10)
-    _print_frame(top.drop(columns=["group"]), "Busiest tool families")
-    violations = k.cqt[k.cqt["violations"] > 0].sort_values("violations", ascending=False).head(10)
-    if len(violations):
-        _print_frame(violations, "Critical queue time violations (worst steps)")
-    out.print(f"WIP: {k.wip['lots'].mean():,.0f} lots on average; {result.lot_steps:,} lot-steps, "
+    _print_columns(k.columns("lots"), f"{dataset}, {rule.value}, {days:g} days (after {warmup_days:g} warm-up): lots")
+    families = k.columns("families")
+    busiest = np.argsort(-families["utilisation"], kind="stable")[:10]
+    _print_columns({c: v[busiest] for c, v in families.items() if c != "group"}, "Busiest tool families")
+    cqt = k.columns("cqt")
+    worst = [i for i in np.argsort(-cqt["violations"], kind="stable")[:10] if cqt["violations"][i] > 0]
+    if worst:
+        _print_columns({c: v[worst] for c, v in cqt.items()}, "Critical queue time violations (worst steps)")
+    out.print(f"WIP: {k.columns('wip')['lots'].mean():,.0f} lots on average; {result.lot_steps:,} lot-steps, "
               f"{result.events:,} events in {result.wall_s:.1f} s "
               f"({result.lot_steps / max(result.wall_s, 1e-9):,.0f} lot-steps/s)")
 
@@ -510,13 +524,24 @@ def _print_frame(frame: pd.DataFrame, title: str, text_columns: int = 2,
                  names: dict[str, str] | None = None) -> None:
     """A table of any frame, headed and written as core.columns says each column means (money
     in one scale per column); `names` renames a column's label, its unit stays."""
-    scales = {c: fmt.scale_for(frame[c]) for c in frame.columns if columns.meaning(str(c)).unit == "usd"
-              and frame[c].dtype.kind in "fi"}
-    table = _table(*(columns.heading(str(c), scales.get(c), (names or {}).get(str(c))) for c in frame.columns),
+    _print_columns({str(c): frame[c].to_numpy() for c in frame.columns}, title, text_columns, names)
+
+
+def _print_columns(table_columns: dict[str, Any], title: str, text_columns: int = 2,
+                   names: dict[str, str] | None = None) -> None:
+    """_print_frame for a table as columns (numpy arrays of equal length), without pandas."""
+    scales = {c: fmt.scale_for(v) for c, v in table_columns.items() if columns.meaning(c).unit == "usd"
+              and np.asarray(v).dtype.kind in "fi"}
+    table = _table(*(columns.heading(c, scales.get(c), (names or {}).get(c)) for c in table_columns),
                    title=title, text_columns=text_columns)
-    for row in frame.itertuples(index=False):
-        table.add_row(*(_cell(str(c), v, scales.get(c)) for c, v in zip(frame.columns, row, strict=True)))
+    for row in zip(*table_columns.values(), strict=True):
+        table.add_row(*(_cell(c, _python(v), scales.get(c)) for c, v in zip(table_columns, row, strict=True)))
     show(table)
+
+
+def _python(value: Any) -> Any:
+    """A numpy number as the Python number it holds (the formatters test for float)."""
+    return value.item() if isinstance(value, np.generic) else value
 
 
 def _cell(column: str, value: Any, scale: fmt.Scale | None = None) -> str:
@@ -764,7 +789,6 @@ def deal(
 
     Example: `fabnet deal scenarios/tigris.yaml --low 0.5 --high 1.2 --steps 8`
     """
-    import numpy as np
 
     from fabnet.pipeline import decide, main_job
 

@@ -6,7 +6,9 @@ import numpy as np
 import pytest
 
 from fabnet.fabsim import SimOptions, simulate
-from fabnet.fabsim.kpis import kpis
+from fabnet.fabsim.engine import CONVENTIONS
+from fabnet.fabsim.kpi_tables import kpis
+from fabnet.fabsim.rules import RULES, Rule, register
 from fabnet.fabsim.smt2020 import PER_BATCH, PmCalendar
 from tests.fabsim.conftest import one_step_fab
 
@@ -132,14 +134,39 @@ def test_lvhm_smoke(lvhm):
     assert len(result.lots) > 20 and result.lot_steps > 15_000
 
 
-@pytest.mark.parametrize(("rule", "conventions"), [("fifo", "fabnet"), ("cr", "fabnet"), ("dataset", "fabnet"),
-                                                   ("fifo", "pyscfabsim"), ("cr", "pyscfabsim")])
+@pytest.mark.parametrize("conventions", CONVENTIONS)
+@pytest.mark.parametrize("rule", list(RULES))
 def test_compiled_kernel_equals_the_reference_engine_on_hvlm(hvlm, rule, conventions):
     # Same seed, same random streams, same model: every lot, counter and sample identical
     # (time sums may differ in the last bit: the compiler may order the additions otherwise).
-    options = dict(days=3, rule=rule, seed=5, warmup_days=1, conventions=conventions)
-    fast = simulate(hvlm, SimOptions(**options, kernel="numba"))
-    reference = simulate(hvlm, SimOptions(**options, kernel="python"))
+    assert_kernel_equals_reference(hvlm, dict(days=2, rule=rule, seed=5, warmup_days=1, conventions=conventions))
+
+
+def least_work_remaining(queued, due, remaining, ratio, mean, now, family_by_cr):
+    return remaining
+
+
+@pytest.fixture
+def lwkr():
+    """A rule that is not built in, registered for one test (at module level, so numba caches it)."""
+    rule = register(Rule("lwkr", least_work_remaining, "least work remaining"))
+    yield rule
+    del RULES[rule.name]
+
+
+def test_a_rule_registered_once_runs_in_both_engines(hvlm, lwkr):
+    options = dict(days=2, rule="lwkr", seed=5, warmup_days=1)
+    assert_kernel_equals_reference(hvlm, options)
+    ranked = simulate(hvlm, SimOptions(**options))
+    fifo = simulate(hvlm, SimOptions(**options | {"rule": "fifo"}))
+    assert ranked.lots != fifo.lots
+    # least work remaining favours lots near their route's end: more of the WIP finishes
+    assert len(ranked.lots) > len(fifo.lots)
+
+
+def assert_kernel_equals_reference(fab, options: dict) -> None:
+    fast = simulate(fab, SimOptions(**options, kernel="numba"))
+    reference = simulate(fab, SimOptions(**options, kernel="python"))
     assert fast.lots == reference.lots
     assert fast.lot_steps == reference.lot_steps and fast.events == reference.events
     for name in ("family_busy", "family_setup", "family_down", "family_pm", "family_wait", "family_starts"):

@@ -9,7 +9,7 @@ import pandas as pd
 
 from fabnet.fabsim.engine import SimOptions, SimResult
 from fabnet.fabsim.run import simulate
-from fabnet.fabsim.kpis import Kpis, kpis
+from fabnet.fabsim.kpi_tables import Kpis, kpis
 from fabnet.fabsim.smt2020 import FabData
 
 DEFAULT_SCALES = (0.5, 0.7, 0.85, 0.95, 1.0, 1.05)

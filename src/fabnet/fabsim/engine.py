@@ -36,16 +36,36 @@ from __future__ import annotations
 
 import heapq
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
-from fabnet.fabsim.rules import RULES, Rule
-from fabnet.fabsim.smt2020 import PER_BATCH, PER_PIECE, WAFERS_PER_LOT, FabData
-
-RELEASE, ARRIVE, TOOL_FREE, LOT_DONE, FAIL, DOWN_END, PM_DUE, SAMPLE = range(8)
-UP, BUSY, DOWN = 0, 1, 2
-MINUTES_PER_DAY = 1440.0
+from fabnet.fabsim.model import (
+    ARRIVE,
+    BUSY,
+    DOWN,
+    DOWN_END,
+    FAIL,
+    LOT_DONE,
+    MINUTES_PER_DAY,
+    PER_BATCH,
+    PER_PIECE,
+    PM_DUE,
+    RELEASE,
+    SAMPLE,
+    STREAMS,
+    TOOL_FREE,
+    U_DOWN,
+    U_MOVE,
+    U_PROCESS,
+    U_RELEASE,
+    U_ROUTE,
+    UP,
+    WAFERS_PER_LOT,
+)
+from fabnet.fabsim.rules import Rule, critical_ratio, rule_named
+from fabnet.fabsim.smt2020 import FabData, WipLot
 
 
 class Uniforms:
@@ -130,7 +150,7 @@ def peak_release_scale(options: SimOptions) -> float:
 
 @dataclass
 class SimResult:
-    """Flat records, built into tables by kpis.py."""
+    """Flat records, built into tables by kpi_tables.py."""
 
     options: SimOptions
     lots: list[tuple]                   # (route, priority, stream, release, done, due, raw)
@@ -187,21 +207,63 @@ def mean_raw_days(fab: FabData) -> float:
     return float((raw * rates).sum() / rates.sum() / MINUTES_PER_DAY)
 
 
+def random_streams(seed: int) -> list[np.random.Generator]:
+    """The STREAMS generators of a run (model.U_PROCESS …), spawned from its seed."""
+    return [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(STREAMS)]
+
+
+@dataclass(frozen=True)
+class Start:
+    """What a run starts from, the same for both engines: the initial-WIP lots it simulates
+    (they enter first, in file order), then the first events in the order they are scheduled,
+    and the wafer-count PMs as (tool, first, interval, mean minutes, spread minutes)."""
+
+    wip: list[WipLot]
+    events: list[tuple[float, int, int, int]]   # (minute, kind, a, b)
+    piece_pms: list[tuple[int, float, float, float, float]]
+
+
+def start_of(fab: FabData, options: SimOptions, family_tools: list[list[int]],
+             draw_down: Callable[[], float]) -> Start:
+    """The start of a run: WIP kept under the conventions, each stream's first release, each
+    tool's first breakdown (drawn from the outage stream, tool by tool), each calendar PM
+    (staggered over the family's tools: tool k of n is due k/n of an interval later) and the
+    first WIP sample."""
+    wip = [lot for lot in fab.wip if starts_as_wip(lot.step, fab.routes[lot.route].steps, options.conventions)] \
+        if options.initial_wip else []
+    events: list[tuple[float, int, int, int]] = [(st.start_min, RELEASE, s, 0) for s, st in enumerate(fab.streams)]
+    piece_pms = []
+    if options.breakdowns:
+        for family, tools in enumerate(family_tools):
+            group = fab.family_group[family]
+            if group in fab.breakdown_mttf_min:
+                events += [(-math.log(1.0 - draw_down()) * fab.breakdown_first_min[group], FAIL, tool, 0)
+                           for tool in tools]
+    if options.pms:
+        for pm_index, pm in enumerate(fab.pms):
+            tools = family_tools[pm.family]
+            for k, tool in enumerate(tools):
+                if pm.by_pieces:
+                    piece_pms.append((tool, pm.first, pm.interval, pm.duration_min, pm.duration_spread_min))
+                else:
+                    events.append((pm.first + pm.interval * k / len(tools), PM_DUE, tool, pm_index))
+    events.append((0.0, SAMPLE, 0, 0))
+    return Start(wip, events, piece_pms)
+
+
 class Simulation:
     def __init__(self, fab: FabData, options: SimOptions) -> None:
-        if options.rule not in RULES:
-            raise ValueError(f"unknown rule {options.rule!r}; use one of {', '.join(RULES)}")
+        self.rule: Rule = rule_named(options.rule)
         peer_differences(options.conventions)  # a bad name fails here, in words
         if options.release_scale <= 0 or any(v <= 0 for v in options.release_schedule):
             raise ValueError("release multiples must be positive (a stream at zero would never restart)")
         self.fab, self.o = fab, options
-        streams = np.random.SeedSequence(options.seed).spawn(5)
-        self.u_process = Uniforms(np.random.default_rng(streams[0]))
-        self.u_route = Uniforms(np.random.default_rng(streams[1]))
-        self.u_down = Uniforms(np.random.default_rng(streams[2]))
-        self.u_move = Uniforms(np.random.default_rng(streams[3]))
-        self.u_release = Uniforms(np.random.default_rng(streams[4]))
-        self.rule: Rule = RULES[options.rule]
+        streams = random_streams(options.seed)
+        self.u_process = Uniforms(streams[U_PROCESS])
+        self.u_route = Uniforms(streams[U_ROUTE])
+        self.u_down = Uniforms(streams[U_DOWN])
+        self.u_move = Uniforms(streams[U_MOVE])
+        self.u_release = Uniforms(streams[U_RELEASE])
         self.end = options.days * MINUTES_PER_DAY
         self.warmup = options.warmup_days * MINUTES_PER_DAY
         self.heap: list[tuple] = []
@@ -281,12 +343,14 @@ class Simulation:
             })
 
     def _family_traits(self, fab: FabData) -> None:
-        """Which families ever see setups, lot-to-lens dedication or batches: the dispatcher
-        skips that work everywhere else."""
+        """Which families ever see setups, lot-to-lens dedication or batches (the dispatcher
+        skips that work everywhere else), and how the rule ranks in each."""
         n = len(fab.families)
         self.family_has_setup = [False] * n
         self.family_has_ltl = [False] * n
         self.family_batches = [False] * n
+        self.family_setup_first = [self.rule.setup_first(rule) for rule in fab.family_rule]
+        self.family_by_cr = ["rank_CR" in rank for rank in fab.family_rank]
         for route in fab.routes:
             for step, family in enumerate(route.family.tolist()):
                 self.family_has_setup[family] |= bool(route.setup[step] >= 0)
@@ -300,31 +364,13 @@ class Simulation:
         heapq.heappush(self.heap, (time, self.seq, kind, a, b))
 
     def _schedule_start(self) -> None:
-        fab, o = self.fab, self.o
-        if o.initial_wip:
-            for lot in fab.wip:
-                if not starts_as_wip(lot.step, fab.routes[lot.route].steps, o.conventions):
-                    continue
-                self._new_lot(lot.route, lot.priority, -1, lot.release_min, lot.due_min, lot.step, 0.0)
-        for s, stream in enumerate(fab.streams):
-            self.push(stream.start_min, RELEASE, s, 0)
-        if o.breakdowns:
-            for tool, f in enumerate(self.tool_family):
-                group = fab.family_group[f]
-                if group in fab.breakdown_mttf_min:
-                    first = -math.log(1.0 - self.u_down()) * fab.breakdown_first_min[group]
-                    self.push(first, FAIL, tool, 0)
-        if o.pms:
-            for pm_index, pm in enumerate(fab.pms):
-                tools = self.family_tools[pm.family]
-                for k, tool in enumerate(tools):
-                    if pm.by_pieces:
-                        self.tool_pm_wafers[tool].append(
-                            (pm.first, pm.interval, pm.duration_min, pm.duration_spread_min))
-                    else:
-                        first = pm.first + pm.interval * k / len(tools)
-                        self.push(first, PM_DUE, tool, pm_index)
-        self.push(0.0, SAMPLE)
+        start = start_of(self.fab, self.o, self.family_tools, self.u_down)
+        for lot in start.wip:
+            self._new_lot(lot.route, lot.priority, -1, lot.release_min, lot.due_min, lot.step, 0.0)
+        for time, kind, a, b in start.events:
+            self.push(time, kind, a, b)
+        for tool, *pm in start.piece_pms:
+            self.tool_pm_wafers[tool].append(tuple(pm))
 
     def _new_lot(self, route: int, priority: int, stream: int, release: float, due: float,
                  step: int, now: float) -> None:
@@ -477,7 +523,7 @@ class Simulation:
         candidates = [lot for lot in queue if self._may_use(lot, tool)] if self.family_has_ltl[family] else queue
         if not candidates:
             return []
-        keys = self.rule.keys(self, candidates, tool, now)
+        keys = self._keys(candidates, tool, now)
         if not self.family_batches[family]:
             return [candidates[min(range(len(candidates)), key=keys.__getitem__)]]
         order = sorted(range(len(candidates)), key=keys.__getitem__)
@@ -486,6 +532,39 @@ class Simulation:
         if r["per"][self.lot_step[first]] != PER_BATCH:
             return [first]
         return self._form_batch([candidates[i] for i in order])
+
+    def _keys(self, lots: list[int], tool: int, now: float) -> list[tuple]:
+        """The rule's rank key of each lot for this tool (rules.py: the order of its parts)."""
+        family = self.tool_family[tool]
+        criterion, by_cr = self.rule.criterion, self.family_by_cr[family]
+        has_setup, setup_first = self.family_has_setup[family], self.family_setup_first[family]
+        keep = self._min_run_setup(tool) if has_setup else -1
+        keys = []
+        for lot in lots:
+            r = self.r[self.lot_route[lot]]
+            step = self.lot_step[lot]
+            due, remaining = self.lot_due[lot], r["remaining"][step]
+            last = criterion(self.lot_queued_at[lot], due, remaining, critical_ratio(due, now, remaining),
+                             r["mean"][step], now, by_cr)
+            waits = not self._queue_time_running(lot)
+            if not has_setup:  # no minimum run to keep and no setup to weigh: the same order
+                keys.append((waits, -self.lot_priority[lot], last))
+                continue
+            breaks = keep >= 0 and r["setup"][step] != keep
+            setup = self.setup_minutes(tool, lot)
+            keys.append((breaks, waits, setup, -self.lot_priority[lot], last) if setup_first
+                        else (breaks, waits, -self.lot_priority[lot], setup, last))
+        return keys
+
+    def _queue_time_running(self, lot: int) -> bool:
+        pending = self.lot_cqt[lot]
+        return pending is not None and pending[0] == self.lot_step[lot]
+
+    def _min_run_setup(self, tool: int) -> int:
+        """The tool's setup while it has not yet run that setup's minimum number of lots, else -1."""
+        setup = self.tool_setup[tool]
+        needed = self.fab.min_run.get(setup, 0)
+        return setup if setup >= 0 and self.tool_runs[tool] < needed else -1
 
     def _may_use(self, lot: int, tool: int) -> bool:
         dedicated = self.lot_dedicated[lot]

@@ -4,20 +4,24 @@ engine.Simulation, so that `simulate(..., kernel="numba")` and the reference agr
 from __future__ import annotations
 
 import time as wall
+from functools import cache
 
+import numba as nb
 import numpy as np
 
 from fabnet.fabsim import kernel as K
 from fabnet.fabsim.engine import (
-    MINUTES_PER_DAY,
     SimOptions,
     SimResult,
     Simulation,
     peak_release_scale,
     peer_differences,
+    random_streams,
     release_scale_on,
-    starts_as_wip,
+    start_of,
 )
+from fabnet.fabsim.model import MINUTES_PER_DAY, STREAMS, U_DOWN
+from fabnet.fabsim.rules import Criterion
 from fabnet.fabsim.smt2020 import FabData
 
 BLOCK = 1 << 16  # the reference engine's Uniforms block
@@ -33,34 +37,48 @@ class _Buffers:
     row's read position and, after it, each row's length (rows may differ in length)."""
 
     def __init__(self, seed: int) -> None:
-        seeds = np.random.SeedSequence(seed).spawn(5)
-        self.generators = [np.random.default_rng(s) for s in seeds]
-        self.pos = np.zeros(10, np.int64)
-        self.u = np.zeros((5, 0))
+        self.generators = random_streams(seed)
+        self.pos = np.zeros(2 * STREAMS, np.int64)
+        self.u = np.zeros((STREAMS, 0))
         self.refill()
+
+    def draw(self, stream: int) -> float:
+        """The stream's next draw, taken in Python (the start's breakdowns)."""
+        value = float(self.u[stream, self.pos[stream]])
+        self.pos[stream] += 1
+        return value
 
     def refill(self) -> None:
         rows = []
         for s, generator in enumerate(self.generators):
-            rest = self.u[s, self.pos[s]:self.pos[5 + s]] if self.u.shape[1] else np.zeros(0)
+            rest = self.u[s, self.pos[s]:self.pos[STREAMS + s]] if self.u.shape[1] else np.zeros(0)
             while len(rest) < 2 * BLOCK:
                 rest = np.concatenate([rest, generator.random(BLOCK)])
             rows.append(rest)
         self.u = np.zeros((5, max(len(r) for r in rows)))
         for s, row in enumerate(rows):
             self.u[s, : len(row)] = row
-            self.pos[s], self.pos[5 + s] = 0, len(row)
+            self.pos[s], self.pos[STREAMS + s] = 0, len(row)
+
+
+@cache
+def compiled(criterion: Criterion):  # type: ignore[no-untyped-def]
+    """A rule's criterion compiled by numba as a C callback of the kernel's CRITERION type:
+    the kernel is compiled once for every rule, and its on-disk cache names no rule's module
+    (an overload typed by a function defined in a test or a notebook would make the cache
+    unreadable to every process that cannot import that module)."""
+    return nb.cfunc(K.CRITERION, cache=True)(criterion)
 
 
 def simulate_fast(fab: FabData, options: SimOptions, progress=None) -> SimResult:  # type: ignore[no-untyped-def]
     started = wall.perf_counter()
     ref = Simulation(fab, options)  # validates the options; its tables are reused, its loop never runs
     s = _State(fab, options, ref)
-    s.schedule_start()
+    criterion = compiled(ref.rule.criterion)
     end = options.days * MINUTES_PER_DAY
     day = MINUTES_PER_DAY
     while True:
-        status = K.run_chunk(min(day, end), end, s.warmup, s.rule, options.sample_every_days,
+        status = K.run_chunk(criterion, min(day, end), end, s.warmup, options.sample_every_days,
                              release_scale_on(options, round(day / MINUTES_PER_DAY) - 1), *s.arrays())
         if status == 1:
             s.buffers.refill()
@@ -77,7 +95,6 @@ class _State:
     def __init__(self, fab: FabData, o: SimOptions, ref: Simulation) -> None:
         self.fab, self.o, self.ref = fab, o, ref
         self.warmup = o.warmup_days * MINUTES_PER_DAY
-        self.rule = K.RULE_CODES[o.rule]
         self.buffers = _Buffers(o.seed)
         routes = ref.r
         offsets = np.cumsum([0] + [r["steps"] for r in routes])
@@ -115,8 +132,8 @@ class _State:
         self.fi[:, K.F_HASSETUP] = ref.family_has_setup
         self.fi[:, K.F_HASLTL] = ref.family_has_ltl
         self.fi[:, K.F_BATCH] = ref.family_batches
-        self.fi[:, K.F_CR] = ["rank_CR" in rank for rank in fab.family_rank]
-        self.fi[:, K.F_LSSU] = [rule == "rule_LSSU" for rule in fab.family_rule]
+        self.fi[:, K.F_BYCR] = ref.family_by_cr
+        self.fi[:, K.F_SETUPFIRST] = ref.family_setup_first
         self.famf = np.asarray(fab.family_load_min, float)
         self.grp = np.array([[fab.breakdown_mttf_min.get(g, np.inf), fab.breakdown_mttr_min.get(g, 0.0)]
                              for g in fab.family_group])
@@ -160,13 +177,14 @@ class _State:
         capacity = 4 * (max_lots + n_tools) + 1024
         self.ht = np.zeros(capacity)
         self.hi = np.zeros((capacity, 4), np.int64)
-        self.sc = np.zeros(10, np.int64)
+        self.sc = np.zeros(11, np.int64)
         self.sc[K.C_PEER] = int("outages" in peer_differences(o.conventions))
         self.cands = np.zeros(max_lots, np.int64)
         self.keys = np.zeros((max_lots, 5))
         self.order = np.zeros(max_lots, np.int64)
         self.chosen = np.zeros(8, np.int64)
         self.offsets = offsets
+        self._start(fab, o)
 
     def arrays(self) -> tuple:
         b = self.buffers
@@ -174,45 +192,19 @@ class _State:
                 self.rec_raw, self.si, self.sf, self.ri, self.fi, self.famf, self.ti, self.tf, self.pk, self.pm,
                 self.ppm, self.setm, self.minrun, self.sti, self.stf, self.pmc, self.grp, self.qh, self.qn,
                 self.acc, self.cqtc, self.bsizes, self.wip, self.transport, self.cands, self.keys, self.order,
-                self.chosen)
+                self.chosen, self.wipi, self.wipf, self.evt, self.evi)
 
-    def _push(self, time: float, kind: int, a: int, b: int) -> None:
-        K._push(self.ht, self.hi, self.sc, time, kind, a, b)
-
-    def schedule_start(self) -> None:
-        """The same start as Simulation._schedule_start, draw for draw."""
-        fab, o, b = self.fab, self.o, self.buffers
-        if o.initial_wip:
-            for lot in fab.wip:
-                if not starts_as_wip(lot.step, fab.routes[lot.route].steps, o.conventions):
-                    continue
-                n = self.sc[K.C_NLOTS]
-                self.sc[K.C_NLOTS] = n + 1
-                self.li[n, K.L_ROUTE], self.li[n, K.L_STEP] = lot.route, lot.step
-                self.li[n, K.L_PRIO], self.li[n, K.L_STREAM] = lot.priority, -1
-                self.lf[n, K.L_RELEASE], self.lf[n, K.L_DUE], self.lf[n, K.L_QUEUED] = lot.release_min, lot.due_min, 0.0
-                self.sc[K.C_INFAB] += 1
-                K._enter_step(n, 0.0, False, self.li, self.lf, self.ri, self.si, self.sf, self.fi, b.u, b.pos,
-                              self.ht, self.hi, self.sc, self.transport, self.recs, self.warmup, self.rec_raw)
-        for s, stream in enumerate(fab.streams):
-            self._push(stream.start_min, K.RELEASE, s, 0)
-        if o.breakdowns:
-            for tool, f in enumerate(self.ref.tool_family):
-                group = fab.family_group[f]
-                if group in fab.breakdown_mttf_min:
-                    first = -np.log(1.0 - K._draw(b.u, b.pos, K.U_DOWN)) * fab.breakdown_first_min[group]
-                    self._push(first, K.FAIL, tool, 0)
-        if o.pms:
-            for pm_index, pm in enumerate(fab.pms):
-                tools = self.ref.family_tools[pm.family]
-                for k, tool in enumerate(tools):
-                    if pm.by_pieces:
-                        slot = self.ti[tool, K.T_NPPM]
-                        self.ppm[tool, slot] = (pm.first, pm.interval, pm.duration_min, pm.duration_spread_min)
-                        self.ti[tool, K.T_NPPM] = slot + 1
-                    else:
-                        self._push(pm.first + pm.interval * k / len(tools), K.PM_DUE, tool, pm_index)
-        self._push(0.0, K.SAMPLE, 0, 0)
+    def _start(self, fab: FabData, o: SimOptions) -> None:
+        """engine.start_of's schedule as arrays; the kernel's first chunk enters and pushes it."""
+        start = start_of(fab, o, self.ref.family_tools, lambda: self.buffers.draw(U_DOWN))
+        self.wipi = np.array([(lot.route, lot.priority, lot.step) for lot in start.wip], np.int64).reshape(-1, 3)
+        self.wipf = np.array([(lot.release_min, lot.due_min) for lot in start.wip], float).reshape(-1, 2)
+        self.evt = np.array([event[0] for event in start.events], float)
+        self.evi = np.array([event[1:] for event in start.events], np.int64).reshape(-1, 3)
+        for tool, *pm in start.piece_pms:
+            slot = self.ti[tool, K.T_NPPM]
+            self.ppm[tool, slot] = pm
+            self.ti[tool, K.T_NPPM] = slot + 1
 
     def result(self, wall_s: float) -> SimResult:
         n = self.sc[K.C_NREC]

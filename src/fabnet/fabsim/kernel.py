@@ -6,6 +6,10 @@ order, so for the same seed the two produce identical lots, times and counters (
 them to it). The kernel runs in chunks: it returns to Python when a simulated day is done (for
 the progress bar) or when a buffer of random numbers runs low (Python refills it from the
 Generator), and all state lives in arrays that survive between chunks.
+
+Codes come from model.py and the rule from the registry (rules.py): run_chunk takes the rule's
+criterion, compiled by numba as a C callback of type CRITERION, as its first argument, so one
+compiled (and cached) loop serves every rule and a rule registered once runs here too.
 """
 
 from __future__ import annotations
@@ -15,14 +19,35 @@ import math
 import numba as nb
 import numpy as np
 
-# Event kinds, states and per-kind columns: the same codes as engine.py.
-RELEASE, ARRIVE, TOOL_FREE, LOT_DONE, FAIL, DOWN_END, PM_DUE, SAMPLE = range(8)
-UP, BUSY, DOWN = 0, 1, 2
-PER_PIECE, PER_BATCH = 1, 2
-WAFERS = 25.0
-MIN_PER_DAY = 1440.0
-# Random streams.
-U_PROCESS, U_ROUTE, U_DOWN, U_MOVE, U_RELEASE = range(5)
+from fabnet.fabsim import rules
+from fabnet.fabsim.model import (
+    ARRIVE,
+    BUSY,
+    DOWN,
+    DOWN_END,
+    FAIL,
+    LOT_DONE,
+    PER_BATCH,
+    PER_PIECE,
+    PM_DUE,
+    RELEASE,
+    SAMPLE,
+    TOOL_FREE,
+    U_DOWN,
+    U_MOVE,
+    U_PROCESS,
+    U_RELEASE,
+    U_ROUTE,
+    UP,
+    WAFERS,
+)
+from fabnet.fabsim.model import MINUTES_PER_DAY as MIN_PER_DAY
+
+#: The one critical-ratio formula (rules.py), compiled for the kernel.
+critical_ratio = nb.njit(cache=True)(rules.critical_ratio)
+#: A rule's criterion (rules.py) as the kernel calls it: (queued, due, remaining, ratio, mean,
+#: now, family_by_cr) -> rank, smallest first.
+CRITERION = nb.types.float64(*[nb.types.float64] * 6, nb.types.boolean)
 #: The kernel stops for a refill when a stream has fewer draws left than this.
 LOW_WATER = 4096
 
@@ -30,7 +55,7 @@ LOW_WATER = 4096
 S_FAM, S_PER, S_BMIN, S_BMAX, S_SETUP, S_LTL, S_RWK, S_CQT, S_DESC, S_RWKSLOT, S_LTLSLOT = range(11)
 S_PTIME, S_SPREAD, S_STIME, S_BINT, S_PINT, S_RWKP, S_SAMPLE, S_CQTMIN, S_MEAN, S_REMAIN = range(10)
 # Family columns.
-F_FIRST, F_COUNT, F_CASC, F_DELAY, F_HASSETUP, F_HASLTL, F_BATCH, F_CR, F_LSSU = range(9)
+F_FIRST, F_COUNT, F_CASC, F_DELAY, F_HASSETUP, F_HASLTL, F_BATCH, F_BYCR, F_SETUPFIRST = range(9)
 # Tool columns.
 T_FAM, T_STATE, T_SETUP, T_RUNS, T_PEND, T_NPPM = range(6)
 # Lot int columns.
@@ -38,16 +63,13 @@ L_ROUTE, L_STEP, L_PRIO, L_STREAM, L_NEXT, L_PREV, L_CQTT, L_CQTS = range(8)
 # Lot float columns.
 L_RELEASE, L_DUE, L_QUEUED, L_CQTD, L_DSNAP = range(5)
 # Scalars.
-C_NLOTS, C_INFAB, C_NREC, C_STEPS, C_EVENTS, C_SEQ, C_HSIZE, C_RELEASED, C_NSAMPLES, C_PEER = range(10)
+C_NLOTS, C_INFAB, C_NREC, C_STEPS, C_EVENTS, C_SEQ, C_HSIZE, C_RELEASED, C_NSAMPLES, C_PEER, C_STARTED = range(11)
 #: Per-tool floats: wafers processed; minutes of outages under the peer's conventions (they delay
 #: a busy tool's pending events instead of taking the tool down); that figure when the tool's
 #: running operation was last scheduled (its TOOL_FREE is delayed by the difference).
 TF_WAFERS, TF_DELAY, TF_SNAP = range(3)
 # Accounting columns.
 A_BUSY, A_SETUP, A_DOWN, A_PM, A_WAIT, A_STARTS = range(6)
-# Rules.
-R_FIFO, R_CR, R_EDD, R_SPT, R_DATASET = range(5)
-RULE_CODES = {"fifo": R_FIFO, "cr": R_CR, "edd": R_EDD, "spt": R_SPT, "dataset": R_DATASET}
 
 
 @nb.njit(cache=True)
@@ -205,65 +227,43 @@ def _enter_step(lot, now, moved, li, lf, ri, si, sf, fi, u, upos, ht, hi, sc, tr
 
 
 @nb.njit(cache=True)
-def _keys_for(tool, cands, n, now, rule, li, lf, si, sf, ri, fi, ti, setm, minrun, keys):
-    """Rank keys of n candidate lots, as rules.py builds them; returns the key width."""
+def _keys_for(tool, cands, n, now, criterion, li, lf, si, sf, ri, fi, ti, setm, minrun, keys):
+    """Rank keys of n candidate lots, as engine.Simulation._keys builds them; returns the key width."""
     family = ti[tool, T_FAM]
+    by_cr = fi[family, F_BYCR] == 1
+    has_setup = fi[family, F_HASSETUP] == 1
+    setup_first = fi[family, F_SETUPFIRST] == 1
     keep = -1
     cur = ti[tool, T_SETUP]
-    if cur >= 0 and ti[tool, T_RUNS] < minrun[cur]:
+    if has_setup and cur >= 0 and ti[tool, T_RUNS] < minrun[cur]:
         keep = cur
-    if rule == R_DATASET:
-        lssu = fi[family, F_LSSU] == 1
-        by_cr = fi[family, F_CR] == 1
-        for k in range(n):
-            lot = cands[k]
-            g = ri[li[lot, L_ROUTE], 0] + li[lot, L_STEP]
-            setup = _setup_minutes(si, sf, ti, setm, tool, g)
-            breaks = 1.0 if (keep >= 0 and si[g, S_SETUP] != keep) else 0.0
-            running = li[lot, L_CQTT] >= 0 and li[lot, L_CQTT] == li[lot, L_STEP]
-            last = lf[lot, L_QUEUED]
-            if by_cr:
-                remaining = sf[g, S_REMAIN]
-                last = (lf[lot, L_DUE] - now) / remaining if remaining > 0 else np.inf
-            keys[k, 0] = breaks
-            keys[k, 1] = 0.0 if running else 1.0
-            if lssu:
-                keys[k, 2] = setup
-                keys[k, 3] = -li[lot, L_PRIO]
-            else:
-                keys[k, 2] = -li[lot, L_PRIO]
-                keys[k, 3] = setup
-            keys[k, 4] = last
-        return 5
-    has_setup = fi[family, F_HASSETUP] == 1
     for k in range(n):
         lot = cands[k]
         g = ri[li[lot, L_ROUTE], 0] + li[lot, L_STEP]
-        if rule == R_FIFO:
-            crit = lf[lot, L_QUEUED]
-        elif rule == R_CR:
-            remaining = sf[g, S_REMAIN]
-            crit = (lf[lot, L_DUE] - now) / remaining if remaining > 0 else np.inf
-        elif rule == R_EDD:
-            crit = lf[lot, L_DUE]
-        else:
-            crit = sf[g, S_MEAN]
-        running = li[lot, L_CQTT] >= 0 and li[lot, L_CQTT] == li[lot, L_STEP]
-        if has_setup:
-            keys[k, 0] = 1.0 if (keep >= 0 and si[g, S_SETUP] != keep) else 0.0
-            keys[k, 1] = 0.0 if running else 1.0
-            keys[k, 2] = _setup_minutes(si, sf, ti, setm, tool, g)
-            keys[k, 3] = -li[lot, L_PRIO]
-            keys[k, 4] = crit
-        else:
-            keys[k, 0] = 0.0 if running else 1.0
+        due, remaining = lf[lot, L_DUE], sf[g, S_REMAIN]
+        last = criterion(lf[lot, L_QUEUED], due, remaining, critical_ratio(due, now, remaining), sf[g, S_MEAN],
+                         now, by_cr)
+        waits = 0.0 if (li[lot, L_CQTT] >= 0 and li[lot, L_CQTT] == li[lot, L_STEP]) else 1.0
+        if not has_setup:
+            keys[k, 0] = waits
             keys[k, 1] = -li[lot, L_PRIO]
-            keys[k, 2] = crit
+            keys[k, 2] = last
+            continue
+        setup = _setup_minutes(si, sf, ti, setm, tool, g)
+        keys[k, 0] = 1.0 if (keep >= 0 and si[g, S_SETUP] != keep) else 0.0
+        keys[k, 1] = waits
+        if setup_first:
+            keys[k, 2] = setup
+            keys[k, 3] = -li[lot, L_PRIO]
+        else:
+            keys[k, 2] = -li[lot, L_PRIO]
+            keys[k, 3] = setup
+        keys[k, 4] = last
     return 5 if has_setup else 3
 
 
 @nb.njit(cache=True)
-def _choose(family, tool, now, rule, qh, li, lf, lltl, si, sf, ri, fi, ti, setm, minrun, cands, keys, order, chosen):
+def _choose(family, tool, now, criterion, qh, li, lf, lltl, si, sf, ri, fi, ti, setm, minrun, cands, keys, order, chosen):
     """Fill `chosen` with the lot(s) to start; returns how many (0: none)."""
     n = 0
     lot = qh[family, 0]
@@ -283,7 +283,7 @@ def _choose(family, tool, now, rule, qh, li, lf, lltl, si, sf, ri, fi, ti, setm,
         lot = li[lot, L_NEXT]
     if n == 0:
         return 0
-    width = _keys_for(tool, cands, n, now, rule, li, lf, si, sf, ri, fi, ti, setm, minrun, keys)
+    width = _keys_for(tool, cands, n, now, criterion, li, lf, si, sf, ri, fi, ti, setm, minrun, keys)
     if fi[family, F_BATCH] == 0:
         best = 0
         for k in range(1, n):
@@ -410,7 +410,7 @@ def _start(tool, chosen, count, now, li, lf, si, sf, ri, fi, famf, ti, tf, setm,
 
 
 @nb.njit(cache=True)
-def _dispatch(family, now, rule, qh, qn, li, lf, lltl, si, sf, ri, fi, famf, ti, tf, setm, minrun, u, upos, ht, hi,
+def _dispatch(family, now, criterion, qh, qn, li, lf, lltl, si, sf, ri, fi, famf, ti, tf, setm, minrun, u, upos, ht, hi,
               sc, acc, cqtc, bsizes, warmup, end, cands, keys, order, chosen):
     first_tool = fi[family, F_FIRST]
     tools = fi[family, F_COUNT]
@@ -421,7 +421,7 @@ def _dispatch(family, now, rule, qh, qn, li, lf, lltl, si, sf, ri, fi, famf, ti,
             if ti[tool, T_STATE] != UP:
                 continue
             any_idle = True
-            count = _choose(family, tool, now, rule, qh, li, lf, lltl, si, sf, ri, fi, ti, setm, minrun,
+            count = _choose(family, tool, now, criterion, qh, li, lf, lltl, si, sf, ri, fi, ti, setm, minrun,
                             cands, keys, order, chosen)
             if count > 0:
                 _start(tool, chosen, count, now, li, lf, si, sf, ri, fi, famf, ti, tf, setm, u, upos, ht, hi,
@@ -470,14 +470,33 @@ def _pop_pending(tool, ti, pk, pm):
 
 
 @nb.njit(cache=True)
-def run_chunk(t_stop, end, warmup, rule, sample_every, release_scale,
+def run_chunk(criterion, t_stop, end, warmup, sample_every, release_scale,
               ht, hi, sc, u, upos,
               li, lf, lltl, lrwk, recs, rec_raw,
               si, sf, ri, fi, famf, ti, tf, pk, pm, ppm, setm, minrun,
               sti, stf, pmc, grp, qh, qn, acc, cqtc, bsizes, wip, transport,
-              cands, keys, order, chosen):
+              cands, keys, order, chosen, wipi, wipf, evt, evi):
     """Process events until the next one is after t_stop or a random stream runs low.
-    Returns 0 when t_stop (or the end) was reached, 1 when a refill is needed."""
+    Returns 0 when t_stop (or the end) was reached, 1 when a refill is needed. The first call
+    starts the run from engine.start_of's schedule: the WIP lots (wipi: route, priority, step;
+    wipf: release, due) enter, then the events (evt: minute; evi: kind, a, b) are scheduled."""
+    if sc[C_STARTED] == 0:
+        sc[C_STARTED] = 1
+        for w in range(wipi.shape[0]):
+            lot = sc[C_NLOTS]
+            sc[C_NLOTS] = lot + 1
+            li[lot, L_ROUTE] = wipi[w, 0]
+            li[lot, L_PRIO] = wipi[w, 1]
+            li[lot, L_STEP] = wipi[w, 2]
+            li[lot, L_STREAM] = -1
+            lf[lot, L_RELEASE] = wipf[w, 0]
+            lf[lot, L_DUE] = wipf[w, 1]
+            lf[lot, L_QUEUED] = 0.0
+            sc[C_INFAB] += 1
+            _enter_step(lot, 0.0, False, li, lf, ri, si, sf, fi, u, upos, ht, hi, sc, transport, recs, warmup,
+                        rec_raw)
+        for e in range(evt.shape[0]):
+            _push(ht, hi, sc, evt[e], evi[e, 0], evi[e, 1], evi[e, 2])
     while sc[C_HSIZE] > 0:
         for s in range(u.shape[0]):
             if upos[u.shape[0] + s] - upos[s] < LOW_WATER:  # row length − read position
@@ -491,7 +510,7 @@ def run_chunk(t_stop, end, warmup, rule, sample_every, release_scale,
             family = si[ri[li[lot, L_ROUTE], 0] + li[lot, L_STEP], S_FAM]
             lf[lot, L_QUEUED] = now
             _queue_append(qh, qn, li, family, lot)
-            _dispatch(family, now, rule, qh, qn, li, lf, lltl, si, sf, ri, fi, famf, ti, tf, setm, minrun, u, upos,
+            _dispatch(family, now, criterion, qh, qn, li, lf, lltl, si, sf, ri, fi, famf, ti, tf, setm, minrun, u, upos,
                       ht, hi, sc, acc, cqtc, bsizes, warmup, end, cands, keys, order, chosen)
         elif kind == LOT_DONE:
             lot, tool = a, b
@@ -542,7 +561,7 @@ def run_chunk(t_stop, end, warmup, rule, sample_every, release_scale,
                 _go_down(tool, pkind, minutes, now, ti, ht, hi, sc, acc, warmup, end)
                 continue
             ti[tool, T_STATE] = UP
-            _dispatch(ti[tool, T_FAM], now, rule, qh, qn, li, lf, lltl, si, sf, ri, fi, famf, ti, tf, setm, minrun,
+            _dispatch(ti[tool, T_FAM], now, criterion, qh, qn, li, lf, lltl, si, sf, ri, fi, famf, ti, tf, setm, minrun,
                       u, upos, ht, hi, sc, acc, cqtc, bsizes, warmup, end, cands, keys, order, chosen)
         elif kind == RELEASE:
             s = a
@@ -585,7 +604,7 @@ def run_chunk(t_stop, end, warmup, rule, sample_every, release_scale,
                 _go_down(tool, pkind, minutes, now, ti, ht, hi, sc, acc, warmup, end)
                 continue
             ti[tool, T_STATE] = UP
-            _dispatch(ti[tool, T_FAM], now, rule, qh, qn, li, lf, lltl, si, sf, ri, fi, famf, ti, tf, setm, minrun,
+            _dispatch(ti[tool, T_FAM], now, criterion, qh, qn, li, lf, lltl, si, sf, ri, fi, famf, ti, tf, setm, minrun,
                       u, upos, ht, hi, sc, acc, cqtc, bsizes, warmup, end, cands, keys, order, chosen)
         elif kind == PM_DUE:
             tool, p = a, b

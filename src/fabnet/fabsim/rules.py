@@ -1,100 +1,120 @@
-"""Dispatching rules as plain functions: each ranks the lots a tool may start, smallest first.
+"""The registry of dispatching rules: the one place a rule is named and defined. The scenario
+schema, the CLI and both engines take their rules from RULES, so a rule registered here runs in
+the reference engine and, compiled by numba, in the kernel.
 
-A rule maps (simulation, candidate lots, tool, now) to one sort key per lot. The global rules
-share the tie-break order of the peer PySCFabSim — lots that keep a tool's unfinished minimum
-run first, then lots whose critical queue time is running, then least setup time, then higher
-priority (super-hot 30, hot 20, normal 10) — and end with their own criterion:
+A rule ranks the lots an idle tool may start, smallest key first. Every rule shares the
+tie-break order of the peer PySCFabSim and differs only in its last criterion:
+
+    (breaks the tool's unfinished minimum run, no critical queue time running,
+     setup minutes and −priority (in the order the rule gives for the family), criterion)
 
 - fifo: earliest arrival in the queue;
 - cr: smallest critical ratio, (due − now) / remaining raw processing time;
 - edd: earliest due date;
-- spt: shortest processing time of the step.
+- spt: shortest processing time of the step;
+- dataset: each family's own chain from tool.txt — FIFO or CR (rank_FIFO / rank_CR), priority
+  before setup, except that the least-setup rule (rule_LSSU) puts setup first.
 
-- dataset: each family's own chain from tool.txt — priority (rank_HP), least setup
-  (rank_RSETUP), then FIFO or CR (rank_FIFO / rank_CR); the least-setup rule (rule_LSSU) puts
-  setup time before priority. Minimum runs and running queue times come first here too.
+Priorities: super-hot 30, hot 20, normal 10. Without setup avoidance FIFO collapses the implant
+families: every other lot would need a 72-minute setup.
 
-Without setup avoidance FIFO collapses the implant families: every other lot would need a
-72-minute setup. To add a rule, write a criterion and register it in RULES.
+To add a rule: `register(Rule("name", criterion, "what it does"))`. A criterion is a plain
+function of numbers only, so that numba can compile it:
+
+    criterion(queued, due, remaining, ratio, mean, now, family_by_cr) -> float
+
+queued = minute the lot joined the queue, due = its due minute, remaining = raw minutes from
+this step to the route's end, ratio = its critical ratio (critical_ratio, computed by the engine
+from the one function below), mean = the step's mean minutes, now = the minute of the decision,
+family_by_cr = whether the tool family's own chain in the data ranks by critical ratio. This
+module imports nothing heavy: the schema reads it.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from fabnet.fabsim.engine import Simulation
+Criterion = Callable[[float, float, float, float, float, float, bool], float]
 
-KeyFunction = Callable[["Simulation", list[int], int, float], list[tuple]]
+
+def _always(family_rule: str) -> bool:
+    return True
 
 
 @dataclass(frozen=True)
 class Rule:
     name: str
-    keys: KeyFunction
+    criterion: Criterion
+    help: str
+    #: Given the family's rule name in tool.txt (rule_HotLotFIRST, rule_LSSU, …): whether
+    #: setup minutes rank before priority.
+    setup_first: Callable[[str], bool] = _always
 
 
-def critical_ratio(sim: Simulation, lot: int, now: float) -> float:
-    r = sim.r[sim.lot_route[lot]]
-    remaining = r["remaining"][sim.lot_step[lot]]
-    return (sim.lot_due[lot] - now) / remaining if remaining > 0 else float("inf")
+def critical_ratio(due: float, now: float, remaining: float) -> float:
+    """(due − now) / remaining; infinite when nothing remains (cannot happen at a dispatch: the
+    step a lot waits at counts). The kernel compiles this same function."""
+    return (due - now) / remaining if remaining > 0 else math.inf
 
 
-Criterion = Callable[["Simulation", int, float], float]
+def fifo(queued: float, due: float, remaining: float, ratio: float, mean: float, now: float,
+         family_by_cr: bool) -> float:
+    return queued
 
 
-def _global(criterion: Criterion) -> KeyFunction:
-    def keys(sim: Simulation, lots: list[int], tool: int, now: float) -> list[tuple]:
-        cqt, priority = sim.lot_cqt, sim.lot_priority
-        if not sim.family_has_setup[sim.tool_family[tool]]:  # most families: no setups to weigh
-            return [(cqt[lot] is None or not _queue_time_running(sim, lot), -priority[lot],
-                     criterion(sim, lot, now)) for lot in lots]
-        keep = _min_run_setup(sim, tool)
-        return [(_breaks_min_run(sim, lot, keep), cqt[lot] is None or not _queue_time_running(sim, lot),
-                 sim.setup_minutes(tool, lot), -priority[lot], criterion(sim, lot, now))
-                for lot in lots]
-    return keys
+def cr(queued: float, due: float, remaining: float, ratio: float, mean: float, now: float,
+       family_by_cr: bool) -> float:
+    return ratio
 
 
-def _dataset(sim: Simulation, lots: list[int], tool: int, now: float) -> list[tuple]:
-    family = sim.tool_family[tool]
-    by_cr = "rank_CR" in sim.fab.family_rank[family]
-    least_setup_first = sim.fab.family_rule[family] == "rule_LSSU"
-    keep = _min_run_setup(sim, tool)
-    keys = []
-    for lot in lots:
-        setup = sim.setup_minutes(tool, lot)
-        first = (_breaks_min_run(sim, lot, keep), not _queue_time_running(sim, lot))
-        last = critical_ratio(sim, lot, now) if by_cr else sim.lot_queued_at[lot]
-        if least_setup_first:
-            keys.append((*first, setup, -sim.lot_priority[lot], last))
-        else:
-            keys.append((*first, -sim.lot_priority[lot], setup, last))
-    return keys
+def edd(queued: float, due: float, remaining: float, ratio: float, mean: float, now: float,
+        family_by_cr: bool) -> float:
+    return due
 
 
-def _breaks_min_run(sim: Simulation, lot: int, keep: int) -> bool:
-    return keep >= 0 and sim.r[sim.lot_route[lot]]["setup"][sim.lot_step[lot]] != keep
+def spt(queued: float, due: float, remaining: float, ratio: float, mean: float, now: float,
+        family_by_cr: bool) -> float:
+    return mean
 
 
-def _queue_time_running(sim: Simulation, lot: int) -> bool:
-    pending = sim.lot_cqt[lot]
-    return pending is not None and pending[0] == sim.lot_step[lot]
+def dataset(queued: float, due: float, remaining: float, ratio: float, mean: float, now: float,
+            family_by_cr: bool) -> float:
+    return ratio if family_by_cr else queued
 
 
-def _min_run_setup(sim: Simulation, tool: int) -> int:
-    """The tool's setup while it has not yet run that setup's minimum number of lots, else -1."""
-    setup = sim.tool_setup[tool]
-    needed = sim.fab.min_run.get(setup, 0)
-    return setup if setup >= 0 and sim.tool_runs[tool] < needed else -1
+def _least_setup_first(family_rule: str) -> bool:
+    return family_rule == "rule_LSSU"
 
 
-RULES: dict[str, Rule] = {rule.name: rule for rule in (
-    Rule("fifo", _global(lambda sim, lot, now: sim.lot_queued_at[lot])),
-    Rule("cr", _global(critical_ratio)),
-    Rule("edd", _global(lambda sim, lot, now: sim.lot_due[lot])),
-    Rule("spt", _global(lambda sim, lot, now: sim.r[sim.lot_route[lot]]["mean"][sim.lot_step[lot]])),
-    Rule("dataset", _dataset),
-)}
+RULES: dict[str, Rule] = {}
+
+
+def register(rule: Rule) -> Rule:
+    """Add a rule (or replace one of the same name) for both engines, the schema and the CLI."""
+    if not rule.name.isidentifier() or rule.name != rule.name.lower():
+        raise ValueError(f"a rule's name is a lowercase identifier, not {rule.name!r}")
+    RULES[rule.name] = rule
+    return rule
+
+
+for _rule in (Rule("fifo", fifo, "earliest arrival in the queue"),
+              Rule("cr", cr, "smallest critical ratio (due − now) / remaining raw time"),
+              Rule("edd", edd, "earliest due date"),
+              Rule("spt", spt, "shortest processing time of the step"),
+              Rule("dataset", dataset, "each tool family's own chain from the data (tool.txt)",
+                   _least_setup_first)):
+    register(_rule)
+
+
+def rule_named(name: str) -> Rule:
+    """The registered rule `name`, or a ValueError that lists the rules."""
+    if name not in RULES:
+        raise ValueError(f"unknown rule {name!r}; use one of {', '.join(RULES)}")
+    return RULES[name]
+
+
+def rules_help() -> str:
+    """The rules in one line, for the CLI's --help and the schema's description."""
+    return "; ".join(f"{rule.name} = {rule.help}" for rule in RULES.values())

@@ -19,6 +19,7 @@ from pydantic_core import PydanticCustomError
 
 from fabnet.core.periods import Quarter
 from fabnet.core.periods import quarter_range
+from fabnet.fabsim.rules import RULES, rules_help
 
 # Every number is finite (see Frozen) and inside a plausible range. The ranges are far wider than
 # anything in the industry, so no real scenario meets them, yet narrow enough that no value can
@@ -634,13 +635,17 @@ class Uncertain(Frozen):
         default=None, description="discrete: their relative weights (default equal).")
 
 
+#: The simulator's dispatching rules, named once in its registry (fabnet.fabsim.rules).
+RuleName = Literal[tuple(RULES)]  # type: ignore[valid-type]
+
+
 class Simulation(Frozen):
     """Ask the main job for a fab simulation on the SMT2020 testbed (needs the data)."""
 
     dataset: Literal["HVLM", "LVHM"] = Field(default="HVLM", description="SMT2020 dataset.")
     days: PositiveDays = Field(default=90.0, description="Simulated days.")
     warmup_days: Days = Field(default=0.0, description="Days left out of the statistics.")
-    rule: Literal["fifo", "cr", "edd", "spt", "dataset"] = Field(default="fifo", description="Dispatching rule.")
+    rule: RuleName = Field(default="fifo", description=f"Dispatching rule: {rules_help()}.")
     curve: Flag = Field(default=False, description="Also run the operating curve (six runs).")
 
 
