@@ -124,9 +124,10 @@ class _State:
             assert (np.array(r["rwk"]) >= 0).sum() <= MAX_REWORK and (np.array(r["ltl"]) >= 0).sum() <= MAX_LTL
         n_fam = len(fab.families)
         first = np.cumsum([0] + list(fab.family_tools))[:-1]
-        self.fi = np.zeros((n_fam, 9), np.int64)
+        self.fi = np.zeros((n_fam, 10), np.int64)
         self.fi[:, K.F_FIRST] = first
         self.fi[:, K.F_COUNT] = fab.family_tools
+        self.fi[:, K.F_IDLE] = fab.family_tools  # every tool starts up and idle
         self.fi[:, K.F_CASC] = fab.family_cascading
         self.fi[:, K.F_DELAY] = fab.family_delay
         self.fi[:, K.F_HASSETUP] = ref.family_has_setup

@@ -55,7 +55,8 @@ LOW_WATER = 4096
 S_FAM, S_PER, S_BMIN, S_BMAX, S_SETUP, S_LTL, S_RWK, S_CQT, S_DESC, S_RWKSLOT, S_LTLSLOT = range(11)
 S_PTIME, S_SPREAD, S_STIME, S_BINT, S_PINT, S_RWKP, S_SAMPLE, S_CQTMIN, S_MEAN, S_REMAIN = range(10)
 # Family columns.
-F_FIRST, F_COUNT, F_CASC, F_DELAY, F_HASSETUP, F_HASLTL, F_BATCH, F_BYCR, F_SETUPFIRST = range(9)
+#: F_IDLE: tools of the family up and idle now (a dispatch to a family without one returns at once).
+F_FIRST, F_COUNT, F_CASC, F_DELAY, F_HASSETUP, F_HASLTL, F_BATCH, F_BYCR, F_SETUPFIRST, F_IDLE = range(10)
 # Tool columns.
 T_FAM, T_STATE, T_SETUP, T_RUNS, T_PEND, T_NPPM = range(6)
 # Lot int columns.
@@ -398,7 +399,7 @@ def _start(tool, chosen, count, now, li, lf, si, sf, ri, fi, famf, ti, tf, setm,
             tool_time = lot_time
     lot_time += setup
     tool_time += setup
-    ti[tool, T_STATE] = BUSY
+    _set_state(tool, BUSY, ti, fi)
     _account(acc, A_SETUP, family, now, setup, warmup, end)
     _account(acc, A_BUSY, family, now + setup, tool_time - setup, warmup, end)
     tf[tool, TF_WAFERS] += WAFERS * count
@@ -412,29 +413,31 @@ def _start(tool, chosen, count, now, li, lf, si, sf, ri, fi, famf, ti, tf, setm,
 @nb.njit(cache=True)
 def _dispatch(family, now, criterion, qh, qn, li, lf, lltl, si, sf, ri, fi, famf, ti, tf, setm, minrun, u, upos, ht, hi,
               sc, acc, cqtc, bsizes, warmup, end, cands, keys, order, chosen):
+    # One pass over the family's tools: the reference restarts after each start, but a tool that
+    # found nothing to start finds nothing after lots have left the queue, so the answer is the same.
     first_tool = fi[family, F_FIRST]
-    tools = fi[family, F_COUNT]
-    while qn[family] > 0:
-        started = False
-        any_idle = False
-        for tool in range(first_tool, first_tool + tools):
-            if ti[tool, T_STATE] != UP:
-                continue
-            any_idle = True
-            count = _choose(family, tool, now, criterion, qh, li, lf, lltl, si, sf, ri, fi, ti, setm, minrun,
-                            cands, keys, order, chosen)
-            if count > 0:
-                _start(tool, chosen, count, now, li, lf, si, sf, ri, fi, famf, ti, tf, setm, u, upos, ht, hi,
-                       sc, acc, qh, qn, cqtc, bsizes, warmup, end)
-                started = True
-                break
-        if not any_idle or not started:
+    for tool in range(first_tool, first_tool + fi[family, F_COUNT]):
+        if qn[family] == 0 or fi[family, F_IDLE] == 0:
             return
+        if ti[tool, T_STATE] != UP:
+            continue
+        count = _choose(family, tool, now, criterion, qh, li, lf, lltl, si, sf, ri, fi, ti, setm, minrun,
+                        cands, keys, order, chosen)
+        if count > 0:
+            _start(tool, chosen, count, now, li, lf, si, sf, ri, fi, famf, ti, tf, setm, u, upos, ht, hi,
+                   sc, acc, qh, qn, cqtc, bsizes, warmup, end)
 
 
 @nb.njit(cache=True)
-def _go_down(tool, kind, minutes, now, ti, ht, hi, sc, acc, warmup, end):
-    ti[tool, T_STATE] = DOWN
+def _set_state(tool, state, ti, fi):
+    family = ti[tool, T_FAM]
+    fi[family, F_IDLE] += (state == UP) - (ti[tool, T_STATE] == UP)
+    ti[tool, T_STATE] = state
+
+
+@nb.njit(cache=True)
+def _go_down(tool, kind, minutes, now, ti, fi, ht, hi, sc, acc, warmup, end):
+    _set_state(tool, DOWN, ti, fi)
     _account(acc, A_DOWN if kind == FAIL else A_PM, ti[tool, T_FAM], now, minutes, warmup, end)
     _push(ht, hi, sc, now + minutes, DOWN_END, tool, kind)
 
@@ -448,9 +451,9 @@ def _outage(tool, column, minutes, now, tf, ti, acc, warmup, end):
 
 
 @nb.njit(cache=True)
-def _take_down(tool, kind, minutes, now, ti, pk, pm, ht, hi, sc, acc, warmup, end):
+def _take_down(tool, kind, minutes, now, ti, fi, pk, pm, ht, hi, sc, acc, warmup, end):
     if ti[tool, T_STATE] == UP:
-        _go_down(tool, kind, minutes, now, ti, ht, hi, sc, acc, warmup, end)
+        _go_down(tool, kind, minutes, now, ti, fi, ht, hi, sc, acc, warmup, end)
     else:
         n = ti[tool, T_PEND]
         pk[tool, n] = kind
@@ -558,9 +561,9 @@ def run_chunk(criterion, t_stop, end, warmup, sample_every, release_scale,
                     ti[tool, T_PEND] = n + 1
             if ti[tool, T_PEND] > 0:
                 pkind, minutes = _pop_pending(tool, ti, pk, pm)
-                _go_down(tool, pkind, minutes, now, ti, ht, hi, sc, acc, warmup, end)
+                _go_down(tool, pkind, minutes, now, ti, fi, ht, hi, sc, acc, warmup, end)
                 continue
-            ti[tool, T_STATE] = UP
+            _set_state(tool, UP, ti, fi)
             _dispatch(ti[tool, T_FAM], now, criterion, qh, qn, li, lf, lltl, si, sf, ri, fi, famf, ti, tf, setm, minrun,
                       u, upos, ht, hi, sc, acc, cqtc, bsizes, warmup, end, cands, keys, order, chosen)
         elif kind == RELEASE:
@@ -593,7 +596,7 @@ def run_chunk(criterion, t_stop, end, warmup, sample_every, release_scale,
                 _push(ht, hi, sc, now + repair - math.log(1.0 - _draw(u, upos, U_DOWN)) * grp[ti[tool, T_FAM], 0],
                       FAIL, tool, 0)
                 continue
-            _take_down(tool, FAIL, repair, now, ti, pk, pm, ht, hi, sc, acc, warmup, end)
+            _take_down(tool, FAIL, repair, now, ti, fi, pk, pm, ht, hi, sc, acc, warmup, end)
         elif kind == DOWN_END:
             tool, dkind = a, b
             if dkind == FAIL:
@@ -601,9 +604,9 @@ def run_chunk(criterion, t_stop, end, warmup, sample_every, release_scale,
                       FAIL, tool, 0)
             if ti[tool, T_PEND] > 0:
                 pkind, minutes = _pop_pending(tool, ti, pk, pm)
-                _go_down(tool, pkind, minutes, now, ti, ht, hi, sc, acc, warmup, end)
+                _go_down(tool, pkind, minutes, now, ti, fi, ht, hi, sc, acc, warmup, end)
                 continue
-            ti[tool, T_STATE] = UP
+            _set_state(tool, UP, ti, fi)
             _dispatch(ti[tool, T_FAM], now, criterion, qh, qn, li, lf, lltl, si, sf, ri, fi, famf, ti, tf, setm, minrun,
                       u, upos, ht, hi, sc, acc, cqtc, bsizes, warmup, end, cands, keys, order, chosen)
         elif kind == PM_DUE:
@@ -615,7 +618,7 @@ def run_chunk(criterion, t_stop, end, warmup, sample_every, release_scale,
                 continue
             _push(ht, hi, sc, now + pmc[p, 1], PM_DUE, tool, p)
             duration = pmc[p, 2] + pmc[p, 3] * (_draw(u, upos, U_DOWN) - 0.5)
-            _take_down(tool, PM_DUE, duration, now, ti, pk, pm, ht, hi, sc, acc, warmup, end)
+            _take_down(tool, PM_DUE, duration, now, ti, fi, pk, pm, ht, hi, sc, acc, warmup, end)
         else:
             n = sc[C_NSAMPLES]
             wip[n, 0] = now / MIN_PER_DAY
