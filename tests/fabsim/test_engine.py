@@ -238,3 +238,16 @@ def test_the_peers_remaining_time_is_its_process_time_from_the_route_file(hvlm):
     assert len(rows) == route.steps and peer[0] == pytest.approx(total, rel=1e-12) and peer[-1] == 0.0
     ours = remaining_minutes(hvlm, route)
     assert ours[0] == pytest.approx(step_minutes(hvlm, route).sum()) and ours[0] > peer[0]
+
+
+def test_calendar_pms_are_staggered_in_fabnets_model_and_fall_together_in_the_peers():
+    from fabnet.fabsim.engine import start_of
+    from fabnet.fabsim.model import PM_DUE
+
+    pm = PmCalendar(family=0, by_pieces=False, interval=1000.0, first=100.0, duration_min=10.0,
+                    duration_spread_min=0.0)
+    fab = one_step_fab(tools=4, pms=(pm,))
+    for conventions, expected in (("fabnet", [100.0, 350.0, 600.0, 850.0]), ("pms", [100.0] * 4),
+                                  ("pyscfabsim", [100.0] * 4)):
+        start = start_of(fab, SimOptions(conventions=conventions), [[0, 1, 2, 3]], lambda: 0.5)
+        assert [time for time, kind, _, _ in start.events if kind == PM_DUE] == expected

@@ -113,10 +113,13 @@ class SimOptions:
 #: (11 of 2,255 on HVLM, 10 of 2,156 on LVHM); (b) the critical ratio's remaining time
 #: (remaining_minutes); (c) batches: started at the minimum or only when full (batch_minimum);
 #: (d) outages: a breakdown or calendar PM takes the tool down in fabnet; in the peer it only
-#: delays the tool's running operation and an idle tool stays usable (Simulation._outage).
+#: delays the tool's running operation and an idle tool stays usable (Simulation._outage);
+#: (e) pms: fabnet staggers a family's calendar PMs over its tools, the peer starts every tool's
+#: first PM at the calendar's first-occurrence time (file_instance.py), so a family's PMs fall
+#: together (start_of).
 CONVENTIONS = ("fabnet", "pyscfabsim")
 #: The differences one by one, each switchable alone (to measure what each one does).
-DIFFERENCES = ("wip", "batches", "cr", "outages")
+DIFFERENCES = ("wip", "batches", "cr", "outages", "pms")
 
 
 def peer_differences(conventions: str) -> frozenset[str]:
@@ -227,8 +230,8 @@ def start_of(fab: FabData, options: SimOptions, family_tools: list[list[int]],
              draw_down: Callable[[], float]) -> Start:
     """The start of a run: WIP kept under the conventions, each stream's first release, each
     tool's first breakdown (drawn from the outage stream, tool by tool), each calendar PM
-    (staggered over the family's tools: tool k of n is due k/n of an interval later) and the
-    first WIP sample."""
+    (staggered over the family's tools: tool k of n is due k/n of an interval later; all at
+    once under the peer's "pms") and the first WIP sample."""
     wip = [lot for lot in fab.wip if starts_as_wip(lot.step, fab.routes[lot.route].steps, options.conventions)] \
         if options.initial_wip else []
     events: list[tuple[float, int, int, int]] = [(st.start_min, RELEASE, s, 0) for s, st in enumerate(fab.streams)]
@@ -240,13 +243,14 @@ def start_of(fab: FabData, options: SimOptions, family_tools: list[list[int]],
                 events += [(-math.log(1.0 - draw_down()) * fab.breakdown_first_min[group], FAIL, tool, 0)
                            for tool in tools]
     if options.pms:
+        stagger = "pms" not in peer_differences(options.conventions)
         for pm_index, pm in enumerate(fab.pms):
             tools = family_tools[pm.family]
             for k, tool in enumerate(tools):
                 if pm.by_pieces:
                     piece_pms.append((tool, pm.first, pm.interval, pm.duration_min, pm.duration_spread_min))
                 else:
-                    events.append((pm.first + pm.interval * k / len(tools), PM_DUE, tool, pm_index))
+                    events.append((pm.first + stagger * pm.interval * k / len(tools), PM_DUE, tool, pm_index))
     events.append((0.0, SAMPLE, 0, 0))
     return Start(wip, events, piece_pms)
 
