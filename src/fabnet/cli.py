@@ -958,6 +958,87 @@ def _stored_sweep(store: Path, run_id: int):  # type: ignore[no-untyped-def]
     return scenario_of(stored), SweepSpec(int(row["samples"]), int(row["seed"]), str(row["method"]))
 
 
+# --- data ---------------------------------------------------------------------------------
+
+data_app = typer.Typer(help="Data fabnet can fetch: the SMT2020 testbed for the fab simulator and the plan check.",
+                       no_args_is_help=True)
+app.add_typer(data_app, name="data")
+
+
+class Testbed(str, Enum):
+    smt2020 = "smt2020"
+
+
+class WhichDataset(str, Enum):
+    all = "all"
+    HVLM = "HVLM"
+    LVHM = "LVHM"
+
+
+@data_app.command("fetch")
+def data_fetch(
+    testbed: Annotated[Testbed, typer.Argument(help="What to fetch: smt2020, the SMT2020 testbed.")],
+    dataset: Annotated[WhichDataset, typer.Option(help="HVLM (high volume, low mix), LVHM, or all.")
+                       ] = WhichDataset.all,
+    to: Annotated[Path | None, typer.Option(help="Folder to install into (default: your per-user data "
+                                            "folder, which fabnet searches; else point "
+                                            "FABNET_SMT2020_DIR at it).")] = None,
+    source: Annotated[str | None, typer.Option("--from", help="Where to fetch from: a URL or a folder laid "
+                                               "out as DATASET/FILE, or a template with {dataset} and {file} "
+                                               "(default: the public mirror in PySCFabSim's repository).")
+                      ] = None,
+) -> None:
+    """Download the SMT2020 testbed, verify every file against the SHA-256 sums fabnet ships,
+    and install it where fabnet looks: the fab simulator (`fabnet simulate`) and the plan check
+    of `fabnet run` then work on this machine.
+
+    All or nothing: a dropped connection or a file that differs from the published one leaves
+    nothing installed and says which file. Origin of the files: fabnet.fabsim.fetch.
+
+    Example: `fabnet data fetch smt2020`; `fabnet data fetch smt2020 --dataset HVLM --from
+    http://mirror.internal/smt2020`.
+    """
+    from fabnet.fabsim.fetch import DATASETS, fetch
+
+    names = DATASETS if dataset is WhichDataset.all else (dataset.value,)
+    with _user_errors():
+        for name in names:
+            with _byte_progress(f"SMT2020 {name}") as tick:
+                folder = fetch(name, to, source, tick)
+            out.print(f"SMT2020 {name}: verified and installed in {folder}")
+
+
+@data_app.command("list")
+def data_list() -> None:
+    """Where fabnet finds each SMT2020 dataset, and whether its files are the published ones."""
+    from fabnet.fabsim.fetch import FETCH_COMMAND, survey
+
+    table = _table("dataset", "folder", "verifies", title="SMT2020 testbed", text_columns=3)
+    missing = False
+    for found in survey():
+        missing |= found.folder is None or bool(found.problems)
+        verdict = "–" if found.folder is None else ("yes" if not found.problems else "; ".join(found.problems))
+        table.add_row(found.dataset, str(found.folder) if found.folder else "not found", verdict)
+    show(table)
+    if missing:
+        out.print(f"`{FETCH_COMMAND}` downloads, verifies and installs the testbed.")
+
+
+@contextmanager
+def _byte_progress(label: str) -> Iterator[Callable[[str, int, int], None]]:
+    """A progress bar in bytes on a terminal; silent otherwise."""
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn
+
+    if not err.is_terminal:
+        yield lambda file, done, total: None
+        return
+    with Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(), console=err,
+                  transient=True) as bar:
+        task = bar.add_task(label, total=None)
+        yield lambda file, done, total: bar.update(task, completed=done, total=total,
+                                                   description=f"{label} {file}")
+
+
 runs_app = typer.Typer(help="Runs kept in the results store: list, show, compare, import.", no_args_is_help=True)
 app.add_typer(runs_app, name="runs")
 

@@ -23,9 +23,8 @@ START = datetime(2018, 1, 1)
 MINUTES = {"sec": 1 / 60, "min": 1.0, "hr": 60.0, "day": 1440.0}
 PER_LOT, PER_PIECE, PER_BATCH = 0, 1, 2
 PTPER = {"per_lot": PER_LOT, "per_piece": PER_PIECE, "per_batch": PER_BATCH}
-WHERE_TO_GET = ("the SMT2020 testbed (HVLM/ and LVHM/ text files, see "
-                "../shared/data/smt2020/FORMAT.md); set FABNET_SMT2020_DIR or place it in "
-                "../shared/data/smt2020")
+WHERE_TO_GET = ("the SMT2020 testbed: `fabnet data fetch smt2020` downloads, verifies and installs it "
+                "(or set FABNET_SMT2020_DIR to a folder holding its HVLM/ and LVHM/ text files)")
 
 
 class DatasetError(FabnetError):
@@ -122,21 +121,36 @@ class FabData:
 
 
 def find_dataset(name: str, data_dir: str | Path | None = None) -> Path:
-    """The folder of dataset `name` (HVLM or LVHM): `data_dir`, else $FABNET_SMT2020_DIR,
-    else ../shared/data/smt2020 from the working directory or from this repository."""
-    candidates = []
+    """The folder of dataset `name` (HVLM or LVHM): `data_dir`, else $FABNET_SMT2020_DIR, else
+    ../shared/data/smt2020 from the working directory or from this repository, else the per-user
+    folder `fabnet data fetch smt2020` installs into."""
+    candidates: list[Path] = []
     if data_dir is not None:
         candidates.append(Path(data_dir))
     if os.environ.get(DATA_ENV):
         candidates.append(Path(os.environ[DATA_ENV]))
-    candidates.append(Path.cwd().parent / "shared" / "data" / "smt2020")
-    candidates.append(Path(__file__).resolve().parents[3].parent / "shared" / "data" / "smt2020")
+    candidates += [*shared_folders(), user_folder()]
+    candidates = list(dict.fromkeys(path.resolve() for path in candidates))  # each place once
     for base in candidates:
         for folder in (base / name, base):
             if (folder / "tool.txt.1l").is_file():
                 return folder
     raise DatasetError(f"no SMT2020 dataset {name!r} in {', '.join(map(str, candidates))}; "
                        f"fabnet needs {WHERE_TO_GET}")
+
+
+def shared_folders() -> list[Path]:
+    """../shared/data/smt2020 beside the working directory and beside this repository."""
+    return [Path.cwd().parent / "shared" / "data" / "smt2020",
+            Path(__file__).resolve().parents[3].parent / "shared" / "data" / "smt2020"]
+
+
+def user_folder() -> Path:
+    """The per-user data folder `fabnet data fetch` installs the testbed into (platformdirs:
+    ~/.local/share/fabnet/smt2020 on Linux, honouring XDG_DATA_HOME)."""
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("fabnet")) / "smt2020"
 
 
 def load_smt2020(name: str = "HVLM", data_dir: str | Path | None = None) -> FabData:
