@@ -1,6 +1,6 @@
 """What each of the peer's conventions does to fabnet's simulation: SMT2020 for 90 days, seed 1,
 with fabnet's own model, each difference from the peer PySCFabSim switched alone
-(`SimOptions.conventions`: wip, batches, cr, outages, pms), and all of them ("pyscfabsim"); lots
+(`SimOptions.conventions`: wip, batches, cr, outages, pms, cqt), and all of them ("pyscfabsim"); lots
 finished, lot-weighted mean cycle time and on-time share, and each one's change against fabnet's
 model. docs/models.md holds the table. Asserts nothing.
 

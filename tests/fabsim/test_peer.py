@@ -68,13 +68,7 @@ def test_lots_and_cycle_time_within_3_percent_of_the_peer_at_90_days(ninety_days
     assert cycle == pytest.approx(peer_cycle, rel=0.03)
 
 
-@pytest.mark.parametrize(("dataset", "rule"), [
-    ("HVLM", "fifo"), ("LVHM", "fifo"),
-    pytest.param("HVLM", "cr", marks=pytest.mark.xfail(strict=True, reason=(
-        "issue 16 open: under CR fabnet's on-time share is 6–7 points below the peer's (its on-time "
-        "share under CR is 99 % on every seed, fabnet's 87–96 %); cause not yet found"))),
-    ("LVHM", "cr"),
-])
+@pytest.mark.parametrize(("dataset", "rule"), CASES)
 def test_on_time_share_within_3_points_of_the_peer_at_90_days(ninety_days, dataset, rule):
     (_, _, on_time), (_, _, peer_on_time) = ninety_days[dataset, rule]
     assert abs(on_time - peer_on_time) <= 0.03

@@ -116,10 +116,14 @@ class SimOptions:
 #: delays the tool's running operation and an idle tool stays usable (Simulation._outage);
 #: (e) pms: fabnet staggers a family's calendar PMs over its tools, the peer starts every tool's
 #: first PM at the calendar's first-occurrence time (file_instance.py), so a family's PMs fall
-#: together (start_of).
+#: together (start_of); (f) cqt: the rules rank first a lot whose critical queue time runs
+#: (to its target step, in fabnet); in the peer that flag is `lot.cqt_waiting is not None`, and
+#: since a step without a queue time reads its empty STEP_CQT column as '' (read.py try_to_num),
+#: every lot that has started one step carries it: lots never started yet (new releases, WIP
+#: before its first start) rank after all others (Simulation._queue_time_running).
 CONVENTIONS = ("fabnet", "pyscfabsim")
 #: The differences one by one, each switchable alone (to measure what each one does).
-DIFFERENCES = ("wip", "batches", "cr", "outages", "pms")
+DIFFERENCES = ("wip", "batches", "cr", "outages", "pms", "cqt")
 
 
 def peer_differences(conventions: str) -> frozenset[str]:
@@ -286,6 +290,8 @@ class Simulation:
         self.lot_dedicated: list[dict[int, int] | None] = []
         self.lot_reworked: list[set[int] | None] = []
         self.lot_cqt: list[tuple[int, float, int] | None] = []
+        self.lot_started: list[bool] = []
+        self.peer_cqt = "cqt" in peer_differences(options.conventions)
         self.in_fab = 0
         self.stream_released = [0] * len(fab.streams)
         self.batch_sizes: dict[int, int] = {}
@@ -389,6 +395,7 @@ class Simulation:
         self.lot_dedicated.append(None)
         self.lot_reworked.append(None)
         self.lot_cqt.append(None)
+        self.lot_started.append(False)
         self.in_fab += 1
         self._enter_step(lot, now, moved=False)
 
@@ -561,6 +568,10 @@ class Simulation:
         return keys
 
     def _queue_time_running(self, lot: int) -> bool:
+        """Whether the lot's critical queue time runs to the step it waits at; under the peer's
+        "cqt", whether it has started any step (see DIFFERENCES)."""
+        if self.peer_cqt:
+            return self.lot_started[lot]
         pending = self.lot_cqt[lot]
         return pending is not None and pending[0] == self.lot_step[lot]
 
@@ -617,6 +628,7 @@ class Simulation:
         queue = self.queue[family]
         for lot in lots:
             queue.remove(lot)
+            self.lot_started[lot] = True
             if now >= self.warmup:
                 self.family_wait[family] += now - self.lot_queued_at[lot]
                 self.family_starts[family] += 1

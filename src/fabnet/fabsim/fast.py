@@ -124,7 +124,7 @@ class _State:
             assert (np.array(r["rwk"]) >= 0).sum() <= MAX_REWORK and (np.array(r["ltl"]) >= 0).sum() <= MAX_LTL
         n_fam = len(fab.families)
         first = np.cumsum([0] + list(fab.family_tools))[:-1]
-        self.fi = np.zeros((n_fam, 10), np.int64)
+        self.fi = np.zeros((n_fam, 11), np.int64)
         self.fi[:, K.F_FIRST] = first
         self.fi[:, K.F_COUNT] = fab.family_tools
         self.fi[:, K.F_IDLE] = fab.family_tools  # every tool starts up and idle
@@ -135,6 +135,7 @@ class _State:
         self.fi[:, K.F_BATCH] = ref.family_batches
         self.fi[:, K.F_BYCR] = ref.family_by_cr
         self.fi[:, K.F_SETUPFIRST] = ref.family_setup_first
+        self.fi[:, K.F_PEERCQT] = ref.peer_cqt
         self.famf = np.asarray(fab.family_load_min, float)
         self.grp = np.array([[fab.breakdown_mttf_min.get(g, np.inf), fab.breakdown_mttr_min.get(g, 0.0)]
                              for g in fab.family_group])
@@ -162,7 +163,7 @@ class _State:
         expected = sum(min(st.count, int(days * MINUTES_PER_DAY / st.interval_min * peak_release_scale(o) * 1.5) + 10)
                        for st in fab.streams)
         max_lots = len(fab.wip) + expected
-        self.li = np.full((max_lots, 8), -1, np.int64)
+        self.li = np.full((max_lots, 9), -1, np.int64)
         self.lf = np.zeros((max_lots, 5))
         self.lltl = np.full((max_lots, MAX_LTL, 2), -1, np.int64)
         self.lrwk = np.zeros((max_lots, MAX_REWORK), np.int8)

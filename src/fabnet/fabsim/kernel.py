@@ -56,11 +56,13 @@ S_FAM, S_PER, S_BMIN, S_BMAX, S_SETUP, S_LTL, S_RWK, S_CQT, S_DESC, S_RWKSLOT, S
 S_PTIME, S_SPREAD, S_STIME, S_BINT, S_PINT, S_RWKP, S_SAMPLE, S_CQTMIN, S_MEAN, S_REMAIN = range(10)
 # Family columns.
 #: F_IDLE: tools of the family up and idle now (a dispatch to a family without one returns at once).
-F_FIRST, F_COUNT, F_CASC, F_DELAY, F_HASSETUP, F_HASLTL, F_BATCH, F_BYCR, F_SETUPFIRST, F_IDLE = range(10)
+#: F_PEERCQT: 1 when the rank's queue-time flag is the peer's (convention "cqt"; the same for all).
+F_FIRST, F_COUNT, F_CASC, F_DELAY, F_HASSETUP, F_HASLTL, F_BATCH, F_BYCR, F_SETUPFIRST, F_IDLE, F_PEERCQT = range(11)
 # Tool columns.
 T_FAM, T_STATE, T_SETUP, T_RUNS, T_PEND, T_NPPM = range(6)
 # Lot int columns.
-L_ROUTE, L_STEP, L_PRIO, L_STREAM, L_NEXT, L_PREV, L_CQTT, L_CQTS = range(8)
+#: L_STARTED: 1 once the lot has started a step (the peer's queue-time flag, convention "cqt").
+L_ROUTE, L_STEP, L_PRIO, L_STREAM, L_NEXT, L_PREV, L_CQTT, L_CQTS, L_STARTED = range(9)
 # Lot float columns.
 L_RELEASE, L_DUE, L_QUEUED, L_CQTD, L_DSNAP = range(5)
 # Scalars.
@@ -234,6 +236,7 @@ def _keys_for(tool, cands, n, now, criterion, li, lf, si, sf, ri, fi, ti, setm, 
     by_cr = fi[family, F_BYCR] == 1
     has_setup = fi[family, F_HASSETUP] == 1
     setup_first = fi[family, F_SETUPFIRST] == 1
+    peer_cqt = fi[family, F_PEERCQT] == 1
     keep = -1
     cur = ti[tool, T_SETUP]
     if has_setup and cur >= 0 and ti[tool, T_RUNS] < minrun[cur]:
@@ -244,7 +247,10 @@ def _keys_for(tool, cands, n, now, criterion, li, lf, si, sf, ri, fi, ti, setm, 
         due, remaining = lf[lot, L_DUE], sf[g, S_REMAIN]
         last = criterion(lf[lot, L_QUEUED], due, remaining, critical_ratio(due, now, remaining), sf[g, S_MEAN],
                          now, by_cr)
-        waits = 0.0 if (li[lot, L_CQTT] >= 0 and li[lot, L_CQTT] == li[lot, L_STEP]) else 1.0
+        if peer_cqt:
+            waits = 0.0 if li[lot, L_STARTED] == 1 else 1.0
+        else:
+            waits = 0.0 if (li[lot, L_CQTT] >= 0 and li[lot, L_CQTT] == li[lot, L_STEP]) else 1.0
         if not has_setup:
             keys[k, 0] = waits
             keys[k, 1] = -li[lot, L_PRIO]
@@ -360,6 +366,7 @@ def _start(tool, chosen, count, now, li, lf, si, sf, ri, fi, famf, ti, tf, setm,
     for m in range(count):
         lot = chosen[m]
         _queue_remove(qh, qn, li, family, lot)
+        li[lot, L_STARTED] = 1
         if now >= warmup:
             acc[family, A_WAIT] += now - lf[lot, L_QUEUED]
             acc[family, A_STARTS] += 1
