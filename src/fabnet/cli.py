@@ -393,7 +393,8 @@ def simulate(
     conventions: Annotated[Conventions, typer.Option(
         help="fabnet (this model) or pyscfabsim: the peer PySCFabSim's conventions where the two "
              "differ (which initial-WIP lots start, full batches only, the critical ratio's remaining "
-             "time), to validate against it like for like.")
+             "time, outages that spare idle tools, a family's PMs at once, its queue-time flag), to "
+             "validate against it like for like.")
     ] = Conventions.fabnet,
     curve: Annotated[bool, typer.Option("--curve", help="Operating curve: run at release-rate "
                                         "multiples 0.5 … 1.05 (empty start) and print cycle time "

@@ -55,7 +55,7 @@ class _Buffers:
             while len(rest) < 2 * BLOCK:
                 rest = np.concatenate([rest, generator.random(BLOCK)])
             rows.append(rest)
-        self.u = np.zeros((5, max(len(r) for r in rows)))
+        self.u = np.zeros((STREAMS, max(len(r) for r in rows)))
         for s, row in enumerate(rows):
             self.u[s, : len(row)] = row
             self.pos[s], self.pos[STREAMS + s] = 0, len(row)
