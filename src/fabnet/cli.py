@@ -408,8 +408,8 @@ def simulate(
     release, a WIP lot's release back-dated to its due date minus its stream's allowance.
 
     Example: `fabnet simulate --dataset HVLM --days 90 --rule fifo --seed 1`;
-    `fabnet simulate --curve --days 120 --warmup-days 60`. The first run of each rule compiles
-    the kernel for it (about 15 s, then cached on disk).
+    `fabnet simulate --curve --days 120 --warmup-days 60`. The first run compiles the kernel,
+    one for every rule (about 15 s, then cached on disk).
     """
     from fabnet.fabsim import SimOptions, kpis, load_smt2020
     from fabnet.fabsim import simulate as run_simulation
