@@ -9,10 +9,7 @@ The Python API (fabnet.api, docs/python-api.md) is here:
 """
 
 from importlib import import_module
-from importlib.metadata import version as _version
 from typing import Any
-
-__version__ = _version("fabnet")
 
 __all__ = ["__version__", "decide", "deal", "export", "financials", "load", "open_store", "plan_network",
            "refinance", "risk_samples", "run", "runs", "scenario_of", "simulate", "stored", "tables"]
@@ -21,6 +18,10 @@ __all__ = ["__version__", "decide", "deal", "export", "financials", "load", "ope
 def __getattr__(name: str) -> Any:
     # The API is imported on first use: `import fabnet.fabsim` (a simulation, a risk worker)
     # should not pay for pydantic and the scenario schema (0.6 s) it never uses.
+    if name == "__version__":  # importlib.metadata costs 40 ms of every command's start-up
+        from importlib.metadata import version
+
+        return version("fabnet")
     if name in __all__:
         return getattr(import_module("fabnet.api"), name)
     raise AttributeError(f"module 'fabnet' has no attribute {name!r}")

@@ -26,7 +26,7 @@ from rich.measure import Measurement
 from rich.table import Column, Table
 from rich.text import Text
 
-from fabnet import __version__
+import fabnet
 from fabnet.core import columns
 from fabnet.core import format as fmt
 from fabnet.chips import DPW_FORMULAS, YIELD_MODELS, Harvest, YieldSpec, die_economics, package_cost
@@ -126,7 +126,7 @@ def _plain(value: Any) -> Any:
 
 def _version(value: bool) -> None:
     if value:
-        out.print(f"fabnet {__version__}")
+        out.print(f"fabnet {fabnet.__version__}")
         raise typer.Exit()
 
 
@@ -493,7 +493,7 @@ def load_curve(
         table = operating_curve(fab, options, scales, tick, seeds=range(1, seeds + 1))
     rows = table.rename(columns={"release_scale": "load"}).to_dict("records")
     provenance = {"dataset": dataset, "rule": options.rule, "days": days, "warmup_days": warmup_days,
-                  "seeds": seeds, "initial_wip": True, "fabnet_version": __version__,
+                  "seeds": seeds, "initial_wip": True, "fabnet_version": fabnet.__version__,
                   "command": f"fabnet load-curve --dataset {dataset} --loads {loads} --seeds {seeds} "
                              f"--days {days:g} --warmup-days {warmup_days:g}"}
     curve = curve_from_rows(f"smt2020_{dataset.lower()}", rows, provenance)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -251,3 +254,23 @@ def test_calendar_pms_are_staggered_in_fabnets_model_and_fall_together_in_the_pe
                                   ("pyscfabsim", [100.0] * 4)):
         start = start_of(fab, SimOptions(conventions=conventions), [[0, 1, 2, 3]], lambda: 0.5)
         assert [time for time, kind, _, _ in start.events if kind == PM_DUE] == expected
+
+
+def test_the_kernel_loads_without_scipy_linalg_which_then_imports_as_usual():
+    """fast.py keeps numba's BLAS probe from importing scipy.linalg (start-up); numba's
+    np.convolve then takes its plain loop, and scipy.linalg still imports and works."""
+    code = """
+import sys
+from fabnet.fabsim import fast, rules
+fast.compiled(rules.fifo)  # numba's registries load here
+assert "scipy.linalg" not in sys.modules, "numba's registry imported scipy.linalg"
+import numba
+import numpy as np
+convolve = numba.njit(lambda a, b: np.convolve(a, b))
+a, b = np.arange(5.0), np.array([1.0, -2.0, 0.5])
+assert np.allclose(convolve(a, b), np.convolve(a, b))
+import scipy.linalg
+assert np.allclose(scipy.linalg.inv(2 * np.eye(2)), np.eye(2) / 2)
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr

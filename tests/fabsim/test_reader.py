@@ -44,3 +44,59 @@ def test_missing_dataset_says_where_to_get_it(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     with pytest.raises(DatasetError, match="FABNET_SMT2020_DIR"):
         find_dataset("NOPE", tmp_path)
+
+
+def _same_fab(a, b) -> bool:
+    """Two FabData equal field by field (numpy arrays compared by value, NaN equal to NaN)."""
+    import dataclasses
+
+    import numpy as np
+
+    def same(x, y) -> bool:
+        if isinstance(x, np.ndarray):
+            return np.array_equal(x, y, equal_nan=x.dtype.kind == "f")
+        if dataclasses.is_dataclass(x):
+            return all(same(getattr(x, f.name), getattr(y, f.name)) for f in dataclasses.fields(x))
+        if isinstance(x, list | tuple):
+            return len(x) == len(y) and all(same(p, q) for p, q in zip(x, y, strict=True))
+        return x == y
+
+    return same(a, b)
+
+
+def test_a_parse_is_kept_and_reread_until_a_file_changes(hvlm, tmp_path, monkeypatch):
+    import shutil
+
+    from fabnet.fabsim import smt2020
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    copy = tmp_path / "HVLM"
+    shutil.copytree(find_dataset("HVLM"), copy)
+    parses, parse = [], smt2020._parse
+    monkeypatch.setattr(smt2020, "_parse", lambda *args: parses.append(args) or parse(*args))
+    first = smt2020.load_smt2020("HVLM", tmp_path)
+    again = smt2020.load_smt2020("HVLM", tmp_path)
+    assert len(parses) == 1 and _same_fab(first, again) and _same_fab(again, hvlm)
+    assert len(list(smt2020.cache_folder().glob("HVLM-*.pickle"))) == 1
+    # One more tool in the first family: a new key, parsed afresh, the stale parse dropped.
+    tools = copy / "tool.txt.1l"
+    header, first_row, *rest = tools.read_text().splitlines(keepends=True)
+    columns = header.rstrip("\n").split("\t")
+    cells = first_row.rstrip("\n").split("\t")
+    at = columns.index("STNQTY")
+    cells[at] = str(int(float(cells[at])) + 1)
+    tools.write_text(header + "\t".join(cells) + "\n" + "".join(rest))
+    edited = smt2020.load_smt2020("HVLM", tmp_path)
+    assert len(parses) == 2 and edited.tools == hvlm.tools + 1
+    assert len(list(smt2020.cache_folder().glob("HVLM-*.pickle"))) == 1
+
+
+def test_a_broken_cache_file_is_parsed_over(hvlm, tmp_path, monkeypatch):
+    from fabnet.fabsim import smt2020
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    smt2020.load_smt2020("HVLM")
+    (kept,) = smt2020.cache_folder().glob("HVLM-*.pickle")
+    kept.write_bytes(kept.read_bytes()[:1000])  # cut short, as by a full disk
+    assert _same_fab(smt2020.load_smt2020("HVLM"), hvlm)
+    assert _same_fab(smt2020.load_smt2020("HVLM"), hvlm)  # and the repaired copy reads back

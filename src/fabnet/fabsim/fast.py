@@ -3,6 +3,7 @@ engine.Simulation, so that `simulate(..., kernel="numba")` and the reference agr
 
 from __future__ import annotations
 
+import sys
 import time as wall
 from functools import cache
 
@@ -29,6 +30,27 @@ PENDING = 32
 MAX_PIECE_PMS = 16
 MAX_LTL = 16
 MAX_REWORK = 16
+
+
+def _load_numba_array_registry_without_scipy() -> None:
+    """Import numba's array registry with scipy.linalg hidden from its one probe.
+
+    numba imports scipy.linalg (0.13–0.2 s, an eighth of `fabnet simulate`'s start-up) only to
+    decide whether np.correlate and np.convolve may call BLAS; the kernel calls neither. With the
+    probe refused they take numba's plain loop (same results); np.dot and the rest of
+    numba.np.linalg import scipy when first compiled, as before, and the entry is removed at
+    once, so scipy imports normally afterwards. A process that holds scipy.linalg already is
+    left alone (the probe then costs nothing)."""
+    if "numba.np.arraymath" in sys.modules or "scipy.linalg" in sys.modules:
+        return
+    sys.modules["scipy.linalg.cython_blas"] = None  # type: ignore[assignment]
+    try:
+        import numba.np.arraymath  # noqa: F401
+    finally:
+        del sys.modules["scipy.linalg.cython_blas"]
+
+
+_load_numba_array_registry_without_scipy()
 
 
 class _Buffers:

@@ -8,7 +8,11 @@ an event loop that must not touch strings or pandas.
 from __future__ import annotations
 
 import csv
+import hashlib
 import os
+import pickle
+import sys
+import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -153,8 +157,56 @@ def user_folder() -> Path:
     return Path(platformdirs.user_data_dir("fabnet")) / "smt2020"
 
 
+def cache_folder() -> Path:
+    """Where parsed datasets are kept (platformdirs: ~/.cache/fabnet/smt2020 on Linux, honouring
+    XDG_CACHE_HOME)."""
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("fabnet")) / "smt2020"
+
+
 def load_smt2020(name: str = "HVLM", data_dir: str | Path | None = None) -> FabData:
+    """Dataset `name` as FabData, parsed once per content: a later load reads the parse back from
+    the cache folder, keyed by the SHA-256 of the dataset's files and of this reader (a third of
+    the parse's time; an edited file or reader is parsed afresh)."""
     folder = find_dataset(name, data_dir)
+    key = _content_key(folder)
+    cached = cache_folder() / f"{name}-{key[:24]}.pickle"
+    try:
+        fab = pickle.loads(cached.read_bytes())
+        if isinstance(fab, FabData) and fab.name == name:
+            return fab
+    except Exception:  # noqa: BLE001 — absent, unreadable or from an older numpy: parse again
+        pass
+    fab = _parse(folder, name)
+    _keep(cached, fab)
+    return fab
+
+
+def _content_key(folder: Path) -> str:
+    digest = hashlib.sha256(Path(__file__).read_bytes())
+    digest.update(f"{sys.version_info[:2]} numpy {np.__version__}".encode())
+    for path in sorted(p for p in folder.iterdir() if p.is_file()):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def _keep(cached: Path, fab: FabData) -> None:
+    """Write the parse atomically (a crash leaves the old file or none) and drop the dataset's
+    stale parses; a cache that cannot be written only costs the next load a parse."""
+    try:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=cached.parent, suffix=".tmp", delete=False) as file:
+            file.write(pickle.dumps(fab, protocol=pickle.HIGHEST_PROTOCOL))
+        os.replace(file.name, cached)
+        for stale in cached.parent.glob(f"{fab.name}-*.pickle"):
+            if stale != cached:
+                stale.unlink(missing_ok=True)
+    except OSError:
+        pass
+
+
+def _parse(folder: Path, name: str) -> FabData:
     tools = _rows(folder / "tool.txt.1l")
     families = [r["STNFAM"] for r in tools]
     fam_index = {f: i for i, f in enumerate(families)}
