@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import dataclasses
 
+from linopy.constants import TerminationCondition
+
 from fabnet.core.errors import PlanInfeasible
 from fabnet.plan.explain import check_mandatory_sites, explain_infeasible, explain_shortfalls
 from fabnet.plan.extract import Plan, extract
@@ -17,7 +19,7 @@ from fabnet.plan.model import build_from_inputs, build_model
 from fabnet.plan.solve import SolveOptions, SolveResult, solve
 from fabnet.scenario.schema import Scenario
 
-INFEASIBLE = ("infeasible", "infeasible_or_unbounded")
+INFEASIBLE = (TerminationCondition.infeasible, TerminationCondition.infeasible_or_unbounded)
 
 
 def make_plan(scenario: Scenario, options: SolveOptions = SolveOptions(), cycle_time: str = "load") -> Plan:
@@ -31,7 +33,7 @@ def make_plan(scenario: Scenario, options: SolveOptions = SolveOptions(), cycle_
     if not result.has_solution:
         if result.termination in INFEASIBLE:
             raise PlanInfeasible(explain_infeasible(inputs))
-        if result.termination == "time_limit":
+        if result.termination is TerminationCondition.time_limit:
             raise PlanInfeasible(f"no plan found within the time limit ({result.seconds:.0f} s): "
                                  "raise --time-limit, or plan fewer sites or quarters")
         raise PlanInfeasible(

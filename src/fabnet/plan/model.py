@@ -98,21 +98,16 @@ def coord(values, dim: str) -> xr.DataArray:  # type: ignore[no-untyped-def]
 def lagged(expr: linopy.LinearExpression, lag: xr.DataArray) -> linopy.LinearExpression:
     """`expr` delayed by `lag` quarters: the result at quarter t holds `expr` at t − lag, and
     nothing where that falls before the horizon. `lag` may vary along expr's dimensions (one
-    lead time per site) and may bring new ones (one lag per age), which then broadcast."""
-    data = expr.data
-    coeffs, labels, lag = xr.broadcast(data["coeffs"], data["vars"], lag.astype(int))
-    order = [d for d in coeffs.dims if d not in ("quarter", "_term")] + ["quarter", "_term"]
-    coeffs, labels, lag = (a.transpose(*order) for a in (coeffs, labels, lag))
-    source = np.arange(coeffs.sizes["quarter"])[:, None] - lag.values
-    valid = source >= 0
-    index = np.clip(source, 0, None)
-    shifted_coeffs = np.where(valid, np.take_along_axis(coeffs.values, index, axis=-2), 0.0)
-    shifted_labels = np.where(valid, np.take_along_axis(labels.values, index, axis=-2), -1)
-    dataset = xr.Dataset(
-        {"coeffs": (order, shifted_coeffs), "vars": (order, shifted_labels)},
-        coords={d: coeffs.coords[d] for d in coeffs.coords if d in order},
-    )
-    return linopy.LinearExpression(dataset, expr.model)
+    lead time per site) and may bring new ones (one lag per age), which then broadcast.
+
+    linopy's `shift` takes one lag for the whole expression; a lag per site and age is a
+    vectorised `isel` (each quarter picks its source quarter t − lag) and a `where` for the
+    quarters before the horizon, linopy's public selection both."""
+    quarters = expr.coords["quarter"].values
+    source = xr.DataArray(np.arange(len(quarters)), dims="source") - lag.astype(int)
+    picked = expr.isel(quarter=source.clip(min=0)).drop_vars("quarter").rename(source="quarter")
+    inside = (source >= 0).rename(source="quarter")
+    return picked.assign_coords(quarter=quarters).where(inside.assign_coords(quarter=quarters)).fillna(0)
 
 
 def _site(x: PlanInputs, values) -> xr.DataArray:  # type: ignore[no-untyped-def]

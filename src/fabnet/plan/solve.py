@@ -9,7 +9,10 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+import highspy
 import linopy
+from highspy import SolutionStatus
+from linopy.constants import TerminationCondition
 
 
 #: Time the polishing pass may take at most, in seconds.
@@ -31,7 +34,7 @@ class SolveResult:
     """What the solver reports. `optimal` is true only when HiGHS proved the plan optimal to
     within `mip_gap`; a plan stopped by the time limit carries its gap and is not optimal."""
 
-    termination: str
+    termination: TerminationCondition
     has_solution: bool
     objective: float | None
     bound: float | None
@@ -41,7 +44,7 @@ class SolveResult:
 
     @property
     def optimal(self) -> bool:
-        return self.termination == "optimal"
+        return self.termination is TerminationCondition.optimal
 
     def describe(self) -> str:
         gap = "" if self.gap is None else f", gap {self.gap:.2%}"
@@ -57,7 +60,7 @@ class SolveResult:
 def solve(model: linopy.Model, options: SolveOptions = SolveOptions()) -> SolveResult:
     start = time.perf_counter()
     termination, info = _run(model, options.time_limit_s, options.mip_gap, options.threads)
-    has_solution = info.primal_solution_status == FEASIBLE
+    has_solution = info.primal_solution_status == SolutionStatus.kSolutionStatusFeasible
     is_mip = len(model.integers) > 0
     objective = float(info.objective_function_value) if has_solution else None
     bound = float(info.mip_dual_bound) if is_mip and has_solution else None
@@ -78,10 +81,8 @@ def solve(model: linopy.Model, options: SolveOptions = SolveOptions()) -> SolveR
     )
 
 
-FEASIBLE = 2  # HiGHS kSolutionStatusFeasible
-
-
-def _run(model: linopy.Model, time_limit_s: float, gap: float, threads: int | None):  # type: ignore[no-untyped-def]
+def _run(model: linopy.Model, time_limit_s: float, gap: float,
+         threads: int | None) -> tuple[TerminationCondition, highspy.HighsInfo]:
     solver_options = {
         "time_limit": float(time_limit_s),
         "mip_rel_gap": float(gap),
@@ -92,7 +93,7 @@ def _run(model: linopy.Model, time_limit_s: float, gap: float, threads: int | No
         solver_options["threads"] = int(threads)
     with _quiet_stdout():
         _, termination = model.solve(solver_name="highs", io_api="direct", **solver_options)
-    return str(termination), model.solver_model.getInfo()
+    return TerminationCondition(termination), model.solver_model.getInfo()
 
 
 def _polish(model: linopy.Model, objective: float, limit_s: float, options: SolveOptions) -> float:
@@ -107,7 +108,7 @@ def _polish(model: linopy.Model, objective: float, limit_s: float, options: Solv
     termination, info = _run(model, limit_s, 1e-6, options.threads)
     for name in integers:
         model.variables[name].update(upper=saved_upper[name])
-    if info.primal_solution_status == FEASIBLE and info.objective_function_value <= objective:
+    if info.primal_solution_status == SolutionStatus.kSolutionStatusFeasible and info.objective_function_value <= objective:
         return float(info.objective_function_value)
     for name, values in first.items():
         model.variables[name].solution = values
