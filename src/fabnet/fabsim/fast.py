@@ -198,15 +198,19 @@ class _State:
         self.bsizes = np.zeros(16, np.int64)
         self.wip = np.zeros((int(days / o.sample_every_days) + 3, 2))
         self.transport = np.array(fab.transport_min, float)
+        if max(max_lots, n_tools, len(fab.pms), len(fab.streams)) >= 1 << K.PACK:
+            raise ValueError(f"{max_lots:,} lots or {n_tools:,} tools: more than the kernel's heap entries "
+                             f"address (2**{K.PACK}); use kernel='python'")
         capacity = 4 * (max_lots + n_tools) + 1024
         self.ht = np.zeros(capacity)
-        self.hi = np.zeros((capacity, 4), np.int64)
+        self.hi = np.zeros((capacity, 2), np.int64)
         self.sc = np.zeros(11, np.int64)
         self.sc[K.C_PEER] = int("outages" in peer_differences(o.conventions))
         self.cands = np.zeros(max_lots, np.int64)
         self.keys = np.zeros((max_lots, 5))
         self.order = np.zeros(max_lots, np.int64)
         self.chosen = np.zeros(8, np.int64)
+        self.groups = np.zeros((max_lots, K.G_LOTS + 8), np.int64)
         self.offsets = offsets
         self._start(fab, o)
 
@@ -216,7 +220,7 @@ class _State:
                 self.rec_raw, self.si, self.sf, self.ri, self.fi, self.famf, self.ti, self.tf, self.pk, self.pm,
                 self.ppm, self.setm, self.minrun, self.sti, self.stf, self.pmc, self.grp, self.qh, self.qn,
                 self.acc, self.cqtc, self.bsizes, self.wip, self.transport, self.cands, self.keys, self.order,
-                self.chosen, self.wipi, self.wipf, self.evt, self.evi)
+                self.chosen, self.groups, self.wipi, self.wipf, self.evt, self.evi)
 
     def _start(self, fab: FabData, o: SimOptions) -> None:
         """engine.start_of's schedule as arrays; the kernel's first chunk enters and pushes it."""
