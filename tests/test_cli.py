@@ -303,9 +303,10 @@ def test_simulate_curve_json(hvlm):
     assert [r["release_scale"] for r in rows] == [0.5, 0.7, 0.85, 0.95, 1.0, 1.05]
 
 
-def test_risk_sweep_and_resume_from_the_command_line(tmp_path):
+def test_risk_sweep_and_resume_from_the_command_line(tmp_path, monkeypatch):
     import yaml
 
+    import fabnet.pipeline
     from tests.plan.conftest import tiny
 
     data = tiny(uncertainty=[{"path": "products.chip.demand.per_quarter", "dist": "normal",
@@ -313,9 +314,14 @@ def test_risk_sweep_and_resume_from_the_command_line(tmp_path):
     path = tmp_path / "risky.yaml"
     path.write_text(yaml.safe_dump(data))
     store = str(tmp_path / "risk.duckdb")
+    plans, make_plan = [], fabnet.pipeline.make_plan
+    monkeypatch.setattr(fabnet.pipeline, "make_plan", lambda *args: plans.append(args) or make_plan(*args))
+    monkeypatch.setattr(fabnet.pipeline, "plan_check", lambda *args: pytest.fail("checked without --check"))
     fixed = invoke("risk", str(path), "--samples", "500", "--store", store)
     assert fixed.exit_code == 0, fixed.output
     assert "Risk of run 1 (builds fixed): 500 samples" in fixed.stdout
+    assert len(plans) == 2  # the base plan and its counterfactual without fabs; the sweep reuses the base
+    monkeypatch.undo()
     store = str(tmp_path / "risk2.duckdb")
     result = invoke("risk", str(path), "--samples", "3", "--reoptimise", "--workers", "1", "--store", store)
     assert result.exit_code == 0, result.output

@@ -847,6 +847,8 @@ def risk(
                                                    min=1)] = None,
     scheduler: Annotated[str | None, typer.Option(help="Use an existing Dask cluster, e.g. tcp://host:8786.")] = None,
     resume: Annotated[int | None, typer.Option(help="Finish the sweep of a stored run that was interrupted.")] = None,
+    check_plan: Annotated[bool, typer.Option("--check", help="Also check the base plan on the fab simulator "
+                                             "(SMT2020 data), as `fabnet run` does.")] = False,
     store: StorePath = "fabnet.duckdb",
     label: LabelOption = None,
 ) -> None:
@@ -881,13 +883,15 @@ def risk(
             # a draw out of a field's range stops the sweep here, before a run is stored
             draw(scenario, spec.samples, spec.seed, spec.method)
             with err.status("planning the base case…"):
-                run_id = main_job(scenario, store, label=label, kind="risk").run_id
+                base = main_job(scenario, store, label=label, kind="risk", check=check_plan)
+            run_id, plan = base.run_id, base.decision.plan
             store_rows(store, run_id, "risk_spec", pd.DataFrame([spec.__dict__]))
             store_rows(store, run_id, "risk_inputs", inputs_table(scenario))
         else:
             run_id, scenario, spec = resume, *_stored_sweep(store, resume)
+            plan = None
         if not reoptimise:
-            _fixed_plan_sweep(scenario, run_id, store, spec)
+            _fixed_plan_sweep(scenario, run_id, store, spec, plan)
             return
         with Progress(TextColumn("samples"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[rate]}"),
                       TimeRemainingColumn(), console=err, transient=True, disable=not err.is_terminal) as bar, \
@@ -924,15 +928,16 @@ def _print_risk(summary: dict[str, pd.DataFrame], title: str, run_id: int, store
                      f"; `fabnet report {run_id} --store {store}` draws them"))
 
 
-def _fixed_plan_sweep(scenario: Scenario, run_id: int, store: Path, spec) -> None:  # type: ignore[no-untyped-def]
-    """Keep the stored base plan's builds; recompute every sample's outcomes at once."""
+def _fixed_plan_sweep(scenario: Scenario, run_id: int, store: Path, spec, plan=None) -> None:  # type: ignore[no-untyped-def]
+    """Keep the base plan's builds (planned again only when a sweep is resumed); recompute
+    every sample's outcomes at once."""
     from fabnet.pipeline import plan_network, store_rows, stored_rows
     from fabnet.plan import SolveOptions
     from fabnet.risk import SAMPLES_TABLE, draw, summarise
     from fabnet.risk.fixed import Unsupported, evaluate_fixed
 
     with err.status(f"{spec.samples} samples on the fixed plan…"):
-        plan = plan_network(scenario, SolveOptions())
+        plan = plan or plan_network(scenario, SolveOptions())
         try:
             rows = evaluate_fixed(scenario, plan, draw(scenario, spec.samples, spec.seed, spec.method))
         except Unsupported as exc:

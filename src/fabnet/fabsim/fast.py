@@ -185,6 +185,9 @@ class _State:
         expected = sum(min(st.count, int(days * MINUTES_PER_DAY / st.interval_min * peak_release_scale(o) * 1.5) + 10)
                        for st in fab.streams)
         max_lots = len(fab.wip) + expected
+        if max(max_lots, n_tools, len(fab.pms), len(fab.streams)) >= 1 << K.PACK:
+            raise ValueError(f"{max_lots:,} lots or {n_tools:,} tools: more than the kernel's heap entries "
+                             f"address (2**{K.PACK}); use kernel='python'")
         self.li = np.full((max_lots, 9), -1, np.int64)
         self.lf = np.zeros((max_lots, 5))
         self.lltl = np.full((max_lots, MAX_LTL, 2), -1, np.int64)
@@ -198,9 +201,6 @@ class _State:
         self.bsizes = np.zeros(16, np.int64)
         self.wip = np.zeros((int(days / o.sample_every_days) + 3, 2))
         self.transport = np.array(fab.transport_min, float)
-        if max(max_lots, n_tools, len(fab.pms), len(fab.streams)) >= 1 << K.PACK:
-            raise ValueError(f"{max_lots:,} lots or {n_tools:,} tools: more than the kernel's heap entries "
-                             f"address (2**{K.PACK}); use kernel='python'")
         capacity = 4 * (max_lots + n_tools) + 1024
         self.ht = np.zeros(capacity)
         self.hi = np.zeros((capacity, 2), np.int64)
