@@ -17,7 +17,6 @@ from __future__ import annotations
 import math
 
 import numba as nb
-import numpy as np
 
 from fabnet.fabsim import rules
 from fabnet.fabsim.model import (
