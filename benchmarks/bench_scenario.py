@@ -24,8 +24,7 @@ def main() -> None:
     print(f"{'load + check tigris.yaml':<40}{best_of(lambda: load_scenario(TIGRIS)) * 1e3:>8.1f} ms")
     print(f"{'accelerators → wafers (2 × 32 quarters)':<40}{best_of(lambda: wafer_demand(scenario)) * 1e3:>8.1f} ms")
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "fabnet", "run", str(TIGRIS)], check=True,
-                   capture_output=True)
+    subprocess.run([sys.executable, "-m", "fabnet", "run", str(TIGRIS)], check=True, capture_output=True)
     print(f"{'`fabnet run` end to end (new process)':<40}{(time.perf_counter() - start) * 1e3:>8.0f} ms")
 
 

@@ -19,8 +19,11 @@ def outcome(fab, rule: str, conventions: str, days: float, seed: int) -> tuple[i
     rows = kpis(fab, simulate(fab, SimOptions(days=days, rule=rule, seed=seed, conventions=conventions))).lots
     rows = rows[rows["product"] != "all"]
     lots = int(rows["lots"].sum())
-    return (lots, float((rows["lots"] * rows["cycle_mean_days"]).sum() / lots),
-            float((rows["lots"] * rows["on_time"]).sum() / lots))
+    return (
+        lots,
+        float((rows["lots"] * rows["cycle_mean_days"]).sum() / lots),
+        float((rows["lots"] * rows["on_time"]).sum() / lots),
+    )
 
 
 def main() -> None:
@@ -37,10 +40,14 @@ def main() -> None:
         for rule in args.rules:
             base = outcome(fab, rule, "fabnet", args.days, args.seed)
             for conventions in ("fabnet", *DIFFERENCES, "pyscfabsim"):
-                lots, cycle, on_time = base if conventions == "fabnet" else outcome(
-                    fab, rule, conventions, args.days, args.seed)
-                print(f"| {dataset} | {rule} | {conventions} | {lots:,} | {lots / base[0] - 1:+.1%} | {cycle:.2f} | "
-                      f"{cycle / base[1] - 1:+.1%} | {on_time:.1%} | {(on_time - base[2]) * 100:+.1f} |", flush=True)
+                lots, cycle, on_time = (
+                    base if conventions == "fabnet" else outcome(fab, rule, conventions, args.days, args.seed)
+                )
+                print(
+                    f"| {dataset} | {rule} | {conventions} | {lots:,} | {lots / base[0] - 1:+.1%} | {cycle:.2f} | "
+                    f"{cycle / base[1] - 1:+.1%} | {on_time:.1%} | {(on_time - base[2]) * 100:+.1f} |",
+                    flush=True,
+                )
 
 
 if __name__ == "__main__":

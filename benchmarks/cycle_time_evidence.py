@@ -31,8 +31,10 @@ def main() -> None:
     for kind in ("constant", "load"):
         start = time.perf_counter()
         plan = plan_network(scenario, cycle_time=kind)
-        print(f"{kind:>8} plan: {time.perf_counter() - start:.1f} s ({plan.result.describe()}), "
-              f"builds {', '.join(f'{r.site} {r.started}' for r in plan.builds.itertuples()) or 'none'}")
+        print(
+            f"{kind:>8} plan: {time.perf_counter() - start:.1f} s ({plan.result.describe()}), "
+            f"builds {', '.join(f'{r.site} {r.started}' for r in plan.builds.itertuples()) or 'none'}"
+        )
         runs = []
         for seed in range(scenario.seed, scenario.seed + args.seeds):
             start = time.perf_counter()
@@ -40,14 +42,18 @@ def main() -> None:
             assert check is not None, "the plan runs no fab of its own"
             runs.append(check)
             print(f"{'':>8} check seed {seed}: {check.site}, {time.perf_counter() - start:.1f} s")
-        delivered = pd.concat([c.delivered.groupby("year")[["demand", "planned", "simulated"]].sum()
-                               for c in runs])
+        delivered = pd.concat([c.delivered.groupby("year")[["demand", "planned", "simulated"]].sum() for c in runs])
         yearly[kind] = delivered.groupby(level=0).agg(
-            demand=("demand", "first"), planned=("planned", "first"), simulated=("simulated", "mean"),
-            low=("simulated", "min"), high=("simulated", "max"))
+            demand=("demand", "first"),
+            planned=("planned", "first"),
+            simulated=("simulated", "mean"),
+            low=("simulated", "min"),
+            high=("simulated", "max"),
+        )
         q = pd.concat([c.quarters for c in runs]).groupby("quarter", sort=False)
-        quarters[kind] = q[["load", "planned_output", "simulated_output", "planned_cycle_days",
-                            "simulated_cycle_days"]].mean()
+        quarters[kind] = q[
+            ["load", "planned_output", "simulated_output", "planned_cycle_days", "simulated_cycle_days"]
+        ].mean()
     print_yearly(yearly, args.seeds)
     for kind, table in quarters.items():
         print(f"\nchecked fab, {kind} cycle time (mean of {args.seeds} seeds)")
@@ -56,7 +62,10 @@ def main() -> None:
 
 def print_yearly(yearly: dict[str, pd.DataFrame], seeds: int) -> None:
     print(f"\naccelerators delivered per year (simulated: mean of {seeds} seeds, min–max)")
-    print("| year | demand | constant: planned | simulated | difference | load-dependent: planned | simulated | difference |")
+    print(
+        "| year | demand | constant: planned | simulated | difference "
+        "| load-dependent: planned | simulated | difference |"
+    )
     print("|---|---:|---:|---:|---:|---:|---:|---:|")
     c, ld = yearly["constant"], yearly["load"]
     for year in c.index:
@@ -64,13 +73,17 @@ def print_yearly(yearly: dict[str, pd.DataFrame], seeds: int) -> None:
             continue
         cells = [f"{year}", f"{c.at[year, 'demand']:,.0f}"]
         for t in (c, ld):
-            cells += [f"{t.at[year, 'planned']:,.0f}",
-                      f"{t.at[year, 'simulated']:,.0f} ({t.at[year, 'low']:,.0f}–{t.at[year, 'high']:,.0f})",
-                      f"{t.at[year, 'simulated'] - t.at[year, 'planned']:+,.0f}"]
+            cells += [
+                f"{t.at[year, 'planned']:,.0f}",
+                f"{t.at[year, 'simulated']:,.0f} ({t.at[year, 'low']:,.0f}–{t.at[year, 'high']:,.0f})",
+                f"{t.at[year, 'simulated'] - t.at[year, 'planned']:+,.0f}",
+            ]
         print("| " + " | ".join(cells) + " |")
     totals = [f"{(t['simulated'] - t['planned']).sum():+,.0f}" for t in (c, ld)]
-    print(f"| total | {c['demand'].sum():,.0f} | {c['planned'].sum():,.0f} | {c['simulated'].sum():,.0f} | "
-          f"{totals[0]} | {ld['planned'].sum():,.0f} | {ld['simulated'].sum():,.0f} | {totals[1]} |")
+    print(
+        f"| total | {c['demand'].sum():,.0f} | {c['planned'].sum():,.0f} | {c['simulated'].sum():,.0f} | "
+        f"{totals[0]} | {ld['planned'].sum():,.0f} | {ld['simulated'].sum():,.0f} | {totals[1]} |"
+    )
 
 
 if __name__ == "__main__":

@@ -50,11 +50,28 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         store = Path(folder) / "s.duckdb"
-        subprocess.run([sys.executable, "-m", "fabnet", "run", str(TIGRIS), "--store", str(store), "--no-check",
-                        "--report-dir", folder], check=True, capture_output=True)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "fabnet",
+                "run",
+                str(TIGRIS),
+                "--store",
+                str(store),
+                "--no-check",
+                "--report-dir",
+                folder,
+            ],
+            check=True,
+            capture_output=True,
+        )
         port = free_port()
-        server = subprocess.Popen([sys.executable, "-m", "fabnet", "serve", "--store", str(store), "--port", str(port)],
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        server = subprocess.Popen(
+            [sys.executable, "-m", "fabnet", "serve", "--store", str(store), "--port", str(port)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
         base = f"http://127.0.0.1:{port}"
         try:
             for _ in range(200):
@@ -64,14 +81,19 @@ def main() -> None:
                 except OSError:
                     time.sleep(0.1)
             timed_get(base + "/runs/1")  # the first request builds the page; later ones are served from memory
-            print(f"{'page':<12}{'requests':>9}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}{'errors':>8}  ({args.clients} clients)")
+            print(
+                f"{'page':<12}{'requests':>9}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}{'errors':>8}"
+                f"  ({args.clients} clients)"
+            )
             for page in ("/", "/runs/1"):
                 with ThreadPoolExecutor(max_workers=args.clients) as pool:
                     answers = list(pool.map(timed_get, [base + page] * args.requests))
                 seconds = np.array([a[0] for a in answers]) * 1e3
                 errors = sum(1 for _, status in answers if status != 200)
-                print(f"{page:<12}{len(answers):>9}{np.percentile(seconds, 50):>9.1f}{np.percentile(seconds, 99):>9.1f}"
-                      f"{seconds.max():>9.1f}{errors:>8}")
+                print(
+                    f"{page:<12}{len(answers):>9}{np.percentile(seconds, 50):>9.1f}{np.percentile(seconds, 99):>9.1f}"
+                    f"{seconds.max():>9.1f}{errors:>8}"
+                )
         finally:
             server.terminate()
             server.communicate(timeout=30)

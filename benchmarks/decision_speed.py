@@ -43,19 +43,30 @@ def main() -> None:
     counterfactual = timed("counterfactual: plan without fabs", lambda: pipeline.plan_network(alone))
     money = timed("finance: fab company and buyer", lambda: pipeline.plan_finance(scenario, plan))
     route = pipeline.plan_finance(alone, counterfactual)
-    timed("deal: 14 prices and both ends by bisection",
-          lambda: make_deal(scenario, pipeline.plan_tables(plan), route))
+    timed("deal: 14 prices and both ends by bisection", lambda: make_deal(scenario, pipeline.plan_tables(plan), route))
     solves.clear()
     timed("decide (all of the above)", lambda: pipeline.decide(scenario))
     print(f"{'plan solves per decision':<52}{len(solves):>8}")
     print(f"{'fab company NPV':<52}{money.metrics['fabco_npv_usd'] / 1e9:>8.2f} $ B")
     pipeline.make_plan = planner
-    for args, label in ((["--no-check"], "`fabnet run --no-check` (new process)"),
-                        ([], "`fabnet run` with the plan check (new process)")):
+    for args, label in (
+        (["--no-check"], "`fabnet run --no-check` (new process)"),
+        ([], "`fabnet run` with the plan check (new process)"),
+    ):
         with tempfile.TemporaryDirectory() as folder:
-            command = [sys.executable, "-m", "fabnet", "run", str(TIGRIS), "--store", f"{folder}/s.duckdb",
-                       "--report-dir", folder, *args]
-            timed(label, lambda: subprocess.run(command, check=True, capture_output=True))
+            command = [
+                sys.executable,
+                "-m",
+                "fabnet",
+                "run",
+                str(TIGRIS),
+                "--store",
+                f"{folder}/s.duckdb",
+                "--report-dir",
+                folder,
+                *args,
+            ]
+            timed(label, lambda command=command: subprocess.run(command, check=True, capture_output=True))
 
 
 if __name__ == "__main__":

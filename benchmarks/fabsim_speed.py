@@ -58,17 +58,48 @@ def timed(command: list[str], cwd: Path | None = None) -> tuple[float, float, fl
 
 
 def fabnet(dataset: str, rule: str, days: float, seed: int, conventions: str = "fabnet") -> Measured:
-    wall, cpu, mb, output = timed([sys.executable, "-m", "fabnet", "simulate", "--dataset", dataset,
-                                   "--days", f"{days:g}", "--rule", rule, "--seed", str(seed), "--json",
-                                   "--conventions", conventions])
+    wall, cpu, mb, output = timed(
+        [
+            sys.executable,
+            "-m",
+            "fabnet",
+            "simulate",
+            "--dataset",
+            dataset,
+            "--days",
+            f"{days:g}",
+            "--rule",
+            rule,
+            "--seed",
+            str(seed),
+            "--json",
+            "--conventions",
+            conventions,
+        ]
+    )
     rows = [r for r in json.loads(output)["lots"] if r["product"] != "all"]  # per product and class, no total
     return Measured(wall, cpu, mb, *_summary([(r["lots"], r["cycle_mean_days"], r["on_time"]) for r in rows]))
 
 
 def peer(folder: Path, dataset: str, rule: str, days: float, seed: int) -> Measured:
     (folder / "greedy").mkdir(exist_ok=True)  # the peer writes its statistics there, as its script makes it
-    wall, cpu, mb, output = timed(["pypy3", "main.py", "--days", f"{days:g}", "--dataset", f"SMT2020_{dataset}",
-                                   "--dispatcher", rule, "--seed", str(seed), "--alg", "l4m"], cwd=folder)
+    wall, cpu, mb, output = timed(
+        [
+            "pypy3",
+            "main.py",
+            "--days",
+            f"{days:g}",
+            "--dataset",
+            f"SMT2020_{dataset}",
+            "--dispatcher",
+            rule,
+            "--seed",
+            str(seed),
+            "--alg",
+            "l4m",
+        ],
+        cwd=folder,
+    )
     return Measured(wall, cpu, mb, *_summary(_peer_lots(output)))
 
 
@@ -78,7 +109,7 @@ def _peer_lots(output: str) -> list[tuple[int, float, float]]:
     lines = output.splitlines()
     first = next(i for i, line in enumerate(lines) if line.startswith("Lot APT DL ACT TH ONTIME"))
     rows = []
-    for line in lines[first + 1:]:
+    for line in lines[first + 1 :]:
         if line.startswith("---"):
             break
         fields = line.split()
@@ -117,8 +148,10 @@ def main() -> None:
     args = parser.parse_args()
     folder = peer_folder()
     fabnet("HVLM", "fifo", 0.001, args.seed)  # compile the kernel once, or load it from the cache
-    print(f"{'dataset':<7} {'rule':<5} {'days':>5}  {'who':<7} {'wall s':>7} {'CPU s':>7} {'MB':>6} "
-          f"{'lots':>7} {'CT days':>8} {'on time':>8}  {'CPU ×':>6}")
+    print(
+        f"{'dataset':<7} {'rule':<5} {'days':>5}  {'who':<7} {'wall s':>7} {'CPU s':>7} {'MB':>6} "
+        f"{'lots':>7} {'CT days':>8} {'on time':>8}  {'CPU ×':>6}"
+    )
     for dataset in args.datasets:
         for rule in args.rules:
             for days in args.days:
@@ -129,9 +162,11 @@ def main() -> None:
                         if m is None:
                             continue
                         ratio = f"{theirs.cpu_s / ours.cpu_s:6.1f}" if theirs and who == "fabnet" else ""
-                        print(f"{dataset:<7} {rule:<5} {days:>5g}  {who:<7} {m.wall_s:>7.1f} {m.cpu_s:>7.1f} "
-                              f"{m.peak_mb:>6.0f} {m.lots:>7,} {m.cycle_days:>8.2f} {m.on_time:>8.1%}  {ratio}",
-                              flush=True)
+                        print(
+                            f"{dataset:<7} {rule:<5} {days:>5g}  {who:<7} {m.wall_s:>7.1f} {m.cpu_s:>7.1f} "
+                            f"{m.peak_mb:>6.0f} {m.lots:>7,} {m.cycle_days:>8.2f} {m.on_time:>8.1%}  {ratio}",
+                            flush=True,
+                        )
     start = fabnet("HVLM", "fifo", 0.001, args.seed)
     print(f"start-up: `fabnet simulate --days 0.001` {start.wall_s:.2f} s wall, {start.cpu_s:.2f} s CPU")
 

@@ -26,7 +26,8 @@ FABNET = Path(sys.executable).parent / "fabnet"
 def cases() -> dict[str, str]:
     tigris = TIGRIS.read_text()
     bomb = "a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n" + "".join(
-        f"{n}: &{n} [{', '.join([f'*{p}'] * 9)}]\n" for p, n in zip("abcdefgh", "bcdefghi", strict=True))
+        f"{n}: &{n} [{', '.join([f'*{p}'] * 9)}]\n" for p, n in zip("abcdefgh", "bcdefghi", strict=True)
+    )
     return {
         "default scenario (valid)": tigris,
         f"alias bomb ({len(bomb)} bytes, 9^9 values)": bomb,
@@ -35,8 +36,7 @@ def cases() -> dict[str, str]:
         "50 MB description": tigris.replace("description: ", "description: " + "x" * 50_000_000, 1),
         "50 MB of products": tigris + "more:\n" + "  - {id: p, demand: 1}\n" * 2_200_000,
         "990 kB of numbers (under the size limit)": tigris + "extra: [" + "1, " * 320_000 + "1]\n",
-        "95,000 bad numbers in one ramp": tigris.replace(
-            "ramp: [", "ramp: [" + "-1, " * 95_000 + "1] #", 1),
+        "95,000 bad numbers in one ramp": tigris.replace("ramp: [", "ramp: [" + "-1, " * 95_000 + "1] #", 1),
         "1e15 wafers per month": tigris.replace("module_wspm: 20000", "module_wspm: 1.0e15", 1),
     }
 
@@ -53,15 +53,18 @@ def in_process(path: Path) -> tuple[float, str]:
 
 # A child's peak memory on Linux starts at its parent's size at fork, so the command is started
 # from a small launcher rather than from this process, which has loaded fabnet.
-LAUNCHER = ("import resource, subprocess, sys; code = subprocess.run(sys.argv[1:], capture_output=True).returncode; "
-            "print(code, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
+LAUNCHER = (
+    "import resource, subprocess, sys; code = subprocess.run(sys.argv[1:], capture_output=True).returncode; "
+    "print(code, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+)
 
 
 def whole_process(path: Path) -> tuple[float, float, int]:
     """Seconds, peak resident MB and exit status of `fabnet validate FILE` in a new process."""
     start = time.perf_counter()
-    done = subprocess.run([sys.executable, "-c", LAUNCHER, str(FABNET), "validate", str(path)],
-                          capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", LAUNCHER, str(FABNET), "validate", str(path)], capture_output=True, text=True, check=True
+    )
     seconds = time.perf_counter() - start
     code, peak_kb = map(int, done.stdout.split())
     return seconds, peak_kb / 1024, code

@@ -37,8 +37,9 @@ FUNDING_PER_NODE = 20e9
 BINDING_FUNDING_PER_NODE = 10e9
 
 
-def generated_scenario(sites: int, nodes: int, quarters: int, seed: int = 1,
-                       funding_per_node: float = FUNDING_PER_NODE) -> dict:
+def generated_scenario(
+    sites: int, nodes: int, quarters: int, seed: int = 1, funding_per_node: float = FUNDING_PER_NODE
+) -> dict:
     """A network in the shape of tigris: every node has a product, a foundry offer and sites."""
     from fabnet.chips import die_economics
 
@@ -48,44 +49,83 @@ def generated_scenario(sites: int, nodes: int, quarters: int, seed: int = 1,
     products = []
     for i, node in enumerate(node_ids):
         width, height, dies = 20 + i % 6, 25 + i % 8, 1 + i % 2
-        good = die_economics(die_w_mm=width, die_h_mm=height, d0_per_cm2=0.08,
-                             wafer_cost_usd=1, edge_mm=3, scribe_mm=0.1).good_dies
+        good = die_economics(
+            die_w_mm=width, die_h_mm=height, d0_per_cm2=0.08, wafer_cost_usd=1, edge_mm=3, scribe_mm=0.1
+        ).good_dies
         wspm = np.linspace(*DEMAND_WSPM, quarters // 4 + 1) * rng.uniform(0.7, 1.3)
-        products.append({
-            "id": f"p{i}", "node": node, "compute_dies_per_package": dies,
-            "die_width_mm": width, "die_height_mm": height, "hbm": "hbm", "hbm_stacks": 8,
-            "packaging": f"line{i % 2}", "market_price_usd": 30000,
-            "demand": {"per_year": {first_year + y: float(w * 12 * good / dies)
-                                    for y, w in enumerate(wspm)}},
-        })
-    site_list = [{
-        "id": f"s{i}", "region": "R", "node": node_ids[i % nodes], "module_wspm": 10000,
-        "max_modules": 2, "capex_per_module_usd": {"building": float(rng.uniform(1, 3) * 1e9),
-                                                   "tools": float(rng.uniform(3, 5) * 1e9)},
-        "lead_time_q": int(rng.integers(6, 14)), "ramp": [0.2, 0.5, 0.8, 1.0],
-        "opex_per_wafer_usd": float(rng.uniform(1200, 2000)),
-        "fixed_opex_per_module_q_usd": float(rng.uniform(1800, 3000) * 30000), "grants": {"share_of_capex": 0.1},
-        "tax_regime": "T", "earliest_start": f"{first_year + int(rng.integers(0, 3))}Q1",
-    } for i in range(sites)]
+        products.append(
+            {
+                "id": f"p{i}",
+                "node": node,
+                "compute_dies_per_package": dies,
+                "die_width_mm": width,
+                "die_height_mm": height,
+                "hbm": "hbm",
+                "hbm_stacks": 8,
+                "packaging": f"line{i % 2}",
+                "market_price_usd": 30000,
+                "demand": {"per_year": {first_year + y: float(w * 12 * good / dies) for y, w in enumerate(wspm)}},
+            }
+        )
+    site_list = [
+        {
+            "id": f"s{i}",
+            "region": "R",
+            "node": node_ids[i % nodes],
+            "module_wspm": 10000,
+            "max_modules": 2,
+            "capex_per_module_usd": {
+                "building": float(rng.uniform(1, 3) * 1e9),
+                "tools": float(rng.uniform(3, 5) * 1e9),
+            },
+            "lead_time_q": int(rng.integers(6, 14)),
+            "ramp": [0.2, 0.5, 0.8, 1.0],
+            "opex_per_wafer_usd": float(rng.uniform(1200, 2000)),
+            "fixed_opex_per_module_q_usd": float(rng.uniform(1800, 3000) * 30000),
+            "grants": {"share_of_capex": 0.1},
+            "tax_regime": "T",
+            "earliest_start": f"{first_year + int(rng.integers(0, 3))}Q1",
+        }
+        for i in range(sites)
+    ]
     return {
         "name": f"scale-{sites}x{nodes}x{quarters}",
         "horizon": {"start": f"{first_year}Q1", "quarters": quarters},
-        "nodes": [{"id": n, "wafer_price_usd": 15000 + 2000 * i, "mask_layers": 80,
-                   "days_per_mask_layer": 1.2,
-                   "defect_density": {"ramp_per_cm2": 0.3, "mature_per_cm2": 0.08,
-                                      "learning_rate_per_q": 0.3}} for i, n in enumerate(node_ids)],
+        "nodes": [
+            {
+                "id": n,
+                "wafer_price_usd": 15000 + 2000 * i,
+                "mask_layers": 80,
+                "days_per_mask_layer": 1.2,
+                "defect_density": {"ramp_per_cm2": 0.3, "mature_per_cm2": 0.08, "learning_rate_per_q": 0.3},
+            }
+            for i, n in enumerate(node_ids)
+        ],
         "products": products,
         "hbm": [{"id": "hbm", "price_usd": 500}],
-        "packaging": [{"id": f"line{k}", "packages_per_wafer": 16 + 10 * k, "yield": 0.95,
-                       "capacity_wafers_per_month": {f"{first_year}Q1": 200000 * nodes},
-                       "expansion": {"module_wafers_per_month": 5000, "capex_usd": 1.5e9,
-                                     "lead_time_q": 4, "max_modules": 6}} for k in range(2)],
+        "packaging": [
+            {
+                "id": f"line{k}",
+                "packages_per_wafer": 16 + 10 * k,
+                "yield": 0.95,
+                "capacity_wafers_per_month": {f"{first_year}Q1": 200000 * nodes},
+                "expansion": {"module_wafers_per_month": 5000, "capex_usd": 1.5e9, "lead_time_q": 4, "max_modules": 6},
+            }
+            for k in range(2)
+        ],
         "sites": site_list,
-        "foundry_offers": [{"node": n, "max_wafers_per_month": 8000, "price_premium": 0.15}
-                           for n in node_ids],
-        "funding": {"reinvest_operating_cash": True, "investors": [
-            {"id": "a", "kind": "equity", "amount_usd": funding_per_node * nodes,
-             "available_from": f"{first_year}Q1"}]},
+        "foundry_offers": [{"node": n, "max_wafers_per_month": 8000, "price_premium": 0.15} for n in node_ids],
+        "funding": {
+            "reinvest_operating_cash": True,
+            "investors": [
+                {
+                    "id": "a",
+                    "kind": "equity",
+                    "amount_usd": funding_per_node * nodes,
+                    "available_from": f"{first_year}Q1",
+                }
+            ],
+        },
         "finance": {"discount_rate": 0.095, "tax_regimes": [{"id": "T", "rate": 0.21}]},
     }
 
@@ -103,10 +143,15 @@ def measure(sites: int, nodes: int, quarters: int, cycle_time: str, funding: flo
     build_s = time.perf_counter() - start
     result = solve(model, SolveOptions(time_limit_s=120, mip_gap=0.01, threads=2))
     return {
-        "size": f"{sites} × {nodes} × {quarters}", "cycle_time": cycle_time,
-        "variables": int(model.nvars), "constraints": int(model.ncons),
-        "build_s": build_s, "solve_s": result.seconds, "status": result.termination,
-        "gap": result.gap, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "size": f"{sites} × {nodes} × {quarters}",
+        "cycle_time": cycle_time,
+        "variables": int(model.nvars),
+        "constraints": int(model.ncons),
+        "build_s": build_s,
+        "solve_s": result.seconds,
+        "status": result.termination,
+        "gap": result.gap,
+        "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
 
 
@@ -115,8 +160,10 @@ def main() -> None:
         print(json.dumps(measure(*map(int, sys.argv[2:5]), sys.argv[5], float(sys.argv[6]))))
         return
     sizes = [tuple(map(int, sys.argv[1:4]))] if len(sys.argv) == 4 else SIZES
-    print(f"{'size':<16}{'cycle time':<10}{'vars':>9}{'rows':>9}{'build s':>9}{'solve s':>9}{'gap':>8}"
-          f"{'peak MB':>9}  status")
+    print(
+        f"{'size':<16}{'cycle time':<10}{'vars':>9}{'rows':>9}{'build s':>9}{'solve s':>9}{'gap':>8}"
+        f"{'peak MB':>9}  status"
+    )
     for size in sizes:
         seconds = {}
         for cycle_time in CYCLE_TIMES:
@@ -129,12 +176,23 @@ def main() -> None:
 
 
 def _run(size: tuple[int, ...], cycle_time: str, funding: float) -> dict:
-    line = subprocess.run([sys.executable, __file__, "--one", *map(str, size), cycle_time, str(funding)],
-                          capture_output=True, text=True, check=True).stdout.strip().splitlines()[-1]
+    line = (
+        subprocess.run(
+            [sys.executable, __file__, "--one", *map(str, size), cycle_time, str(funding)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        .stdout.strip()
+        .splitlines()[-1]
+    )
     r = json.loads(line)
     gap = "–" if r["gap"] is None else f"{r['gap']:.2%}"
-    print(f"{r['size']:<16}{cycle_time:<10}{r['variables']:>9,}{r['constraints']:>9,}{r['build_s']:>9.2f}"
-          f"{r['solve_s']:>9.2f}{gap:>8}{r['peak_mb']:>9.0f}  {r['status']}", flush=True)
+    print(
+        f"{r['size']:<16}{cycle_time:<10}{r['variables']:>9,}{r['constraints']:>9,}{r['build_s']:>9.2f}"
+        f"{r['solve_s']:>9.2f}{gap:>8}{r['peak_mb']:>9.0f}  {r['status']}",
+        flush=True,
+    )
     return r
 
 

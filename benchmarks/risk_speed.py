@@ -17,10 +17,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent.parent))
 
-from fabnet.pipeline import main_job, plan_network  # noqa: E402
-from fabnet.risk import SweepSpec, draw, make_executor, run_sweep  # noqa: E402
-from fabnet.risk.fixed import evaluate_fixed  # noqa: E402
-from fabnet.scenario import load_scenario  # noqa: E402
+from fabnet.pipeline import main_job, plan_network
+from fabnet.risk import SweepSpec, draw, make_executor, run_sweep
+from fabnet.risk.fixed import evaluate_fixed
+from fabnet.scenario import load_scenario
 
 TIGRIS = Path(__file__).parent.parent / "scenarios" / "tigris.yaml"
 
@@ -37,8 +37,11 @@ def main() -> None:
     evaluate_fixed(scenario, plan, table)
     seconds = time.perf_counter() - start
     print(f"{'fixed plan (numpy)':<30}{10_000:>8}{seconds:>9.2f}{10_000 / seconds:>11,.0f}")
-    for label, executor_args in (("1 process", {"workers": 1}), ("2 processes", {"workers": 2}),
-                                 ("Dask LocalCluster ×2", {"dask_local": 2})):
+    for label, executor_args in (
+        ("1 process", {"workers": 1}),
+        ("2 processes", {"workers": 2}),
+        ("Dask LocalCluster ×2", {"dask_local": 2}),
+    ):
         with tempfile.TemporaryDirectory() as folder:
             store = Path(folder) / "risk.duckdb"
             run_id = main_job(scenario, store).run_id

@@ -32,7 +32,7 @@ PARTS = {
     "numpy": "import numpy",
     "typer + rich (+ pydantic, typer's)": "import typer, typer._adapters, rich.console, rich.table",
     "numba, its registries, a compiled rule (cache)": "from fabnet.fabsim import fast\n"
-                                                     "fast.compiled(fast.K.rules.fifo)",
+    "fast.compiled(fast.K.rules.fifo)",
 }
 
 

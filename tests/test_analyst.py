@@ -29,8 +29,9 @@ def invoke(*args: str):
 def fabnet(*args: str, cwd: Path | None = None, columns: int = 80) -> subprocess.CompletedProcess[str]:
     """The command in a new process, its output piped (not a terminal), as a script sees it."""
     env = {**os.environ, "COLUMNS": str(columns)}
-    return subprocess.run([sys.executable, "-m", "fabnet", *args], capture_output=True, text=True, env=env,
-                          cwd=cwd, timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", "fabnet", *args], capture_output=True, text=True, env=env, cwd=cwd, timeout=600
+    )
 
 
 @pytest.fixture(scope="module")
@@ -38,11 +39,29 @@ def two_runs(tmp_path_factory):
     """tigris as written (labelled) and with one --set, in one store."""
     folder = tmp_path_factory.mktemp("analyst")
     store = str(folder / "a.duckdb")
-    first = invoke("run", str(TIGRIS), "--store", store, "--no-check", "--label", "base case",
-                   "--report-dir", str(folder / "reports"))
+    first = invoke(
+        "run",
+        str(TIGRIS),
+        "--store",
+        store,
+        "--no-check",
+        "--label",
+        "base case",
+        "--report-dir",
+        str(folder / "reports"),
+    )
     assert first.exit_code == 0, first.output
-    second = invoke("run", str(TIGRIS), "--store", store, "--no-check", "--set",
-                    "offtake.share_of_market_price=0.6", "--report-dir", str(folder / "reports"))
+    second = invoke(
+        "run",
+        str(TIGRIS),
+        "--store",
+        store,
+        "--no-check",
+        "--set",
+        "offtake.share_of_market_price=0.6",
+        "--report-dir",
+        str(folder / "reports"),
+    )
     assert second.exit_code == 0, second.output
     return folder, store
 
@@ -92,18 +111,23 @@ def test_runs_show_names_label_kind_file_and_overrides(two_runs):
 
 
 def test_reports_of_two_stores_do_not_overwrite_each_other(two_runs, tmp_path):
-    folder, store = two_runs
+    folder, _store = two_runs
     other = tmp_path / "other.duckdb"
-    assert invoke("run", str(TIGRIS), "--store", str(other), "--no-check",
-                  "--report-dir", str(folder / "reports")).exit_code == 0
+    assert (
+        invoke(
+            "run", str(TIGRIS), "--store", str(other), "--no-check", "--report-dir", str(folder / "reports")
+        ).exit_code
+        == 0
+    )
     assert (folder / "reports" / "a-run-1.html").exists() and (folder / "reports" / "other-run-1.html").exists()
 
 
 def test_finance_json_is_json_without_nan(tmp_path):
     """An investor who is never called has no IRR: null, not NaN (which JSON does not have)."""
     data = yaml.safe_load(TIGRIS.read_text())
-    data["funding"]["investors"].append({"id": "late", "kind": "equity", "amount_usd": 1.0e9,
-                                         "available_from": "2031Q4"})
+    data["funding"]["investors"].append(
+        {"id": "late", "kind": "equity", "amount_usd": 1.0e9, "available_from": "2031Q4"}
+    )
     data["funding"]["total_usd"] = 11.0e9
     path = tmp_path / "late.yaml"
     path.write_text(yaml.safe_dump(data))
@@ -148,13 +172,26 @@ def test_risk_fixed_plan_samples_are_stored_in_a_store_that_already_has_a_sweep(
     from fabnet.pipeline import stored_rows
     from tests.plan.conftest import tiny
 
-    data = tiny(uncertainty=[{"path": "products.chip.demand.per_quarter", "dist": "uniform",
-                              "apply": "multiply", "low": 0.8, "high": 1.2}])
+    data = tiny(
+        uncertainty=[
+            {
+                "path": "products.chip.demand.per_quarter",
+                "dist": "uniform",
+                "apply": "multiply",
+                "low": 0.8,
+                "high": 1.2,
+            }
+        ]
+    )
     path = tmp_path / "risky.yaml"
     path.write_text(yaml.safe_dump(data))
     store = str(tmp_path / "r.duckdb")
-    assert invoke("risk", str(path), "--samples", "2", "--reoptimise", "--workers", "1", "--store", store,
-                  "--label", "sweep").exit_code == 0
+    assert (
+        invoke(
+            "risk", str(path), "--samples", "2", "--reoptimise", "--workers", "1", "--store", store, "--label", "sweep"
+        ).exit_code
+        == 0
+    )
     fixed = invoke("risk", str(path), "--samples", "50", "--store", store)
     assert fixed.exit_code == 0, fixed.output
     assert len(stored_rows(store, 2, "risk_samples")) == 50
@@ -248,12 +285,16 @@ def test_a_store_from_before_kinds_names_its_sweeps_risk_and_the_rest_run(tmp_pa
 
     path = tmp_path / "old.duckdb"
     with duckdb.connect(str(path)) as con:  # the runs table as fabnet 6c97bf5 wrote it
-        con.execute("CREATE TABLE runs (run_id BIGINT PRIMARY KEY, created_at TIMESTAMP, scenario_name VARCHAR, "
-                    "scenario_hash VARCHAR, scenario_text VARCHAR, seed BIGINT, fabnet_version VARCHAR, "
-                    "solver_status VARCHAR, solver_gap DOUBLE, figures VARCHAR)")
+        con.execute(
+            "CREATE TABLE runs (run_id BIGINT PRIMARY KEY, created_at TIMESTAMP, scenario_name VARCHAR, "
+            "scenario_hash VARCHAR, scenario_text VARCHAR, seed BIGINT, fabnet_version VARCHAR, "
+            "solver_status VARCHAR, solver_gap DOUBLE, figures VARCHAR)"
+        )
         for run_id in (1, 2):
-            con.execute("INSERT INTO runs VALUES (?, now(), 's', 'h', 'name: s', 0, 'old', 'ok', 0, ?)",
-                        [run_id, figures_json({"fabco_npv_usd": 1.0e9 * run_id})])
+            con.execute(
+                "INSERT INTO runs VALUES (?, now(), 's', 'h', 'name: s', 0, 'old', 'ok', 0, ?)",
+                [run_id, figures_json({"fabco_npv_usd": 1.0e9 * run_id})],
+            )
         con.execute("CREATE TABLE result_risk_spec (run_id BIGINT, samples BIGINT, seed BIGINT, method VARCHAR)")
         con.execute("INSERT INTO result_risk_spec VALUES (2, 10, 0, 'lhs')")
     with open_store(path, read_only=True) as store:

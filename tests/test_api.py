@@ -13,8 +13,23 @@ import fabnet
 from fabnet.core.columns import export_heading
 from tests.conftest import TIGRIS
 
-API = ("load", "plan_network", "financials", "decide", "run", "refinance", "deal", "risk_samples", "simulate",
-       "runs", "stored", "tables", "scenario_of", "export", "open_store")
+API = (
+    "load",
+    "plan_network",
+    "financials",
+    "decide",
+    "run",
+    "refinance",
+    "deal",
+    "risk_samples",
+    "simulate",
+    "runs",
+    "stored",
+    "tables",
+    "scenario_of",
+    "export",
+    "open_store",
+)
 
 
 @pytest.fixture(scope="module")
@@ -90,7 +105,9 @@ def test_csv_and_parquet_exports_hold_the_stored_tables(analysed, tmp_path):
     parquet = fabnet.export(result.run_id, tmp_path / "pq", "parquet", store=store)
     for name, frame in stored.items():
         from_csv = pd.read_csv(csv / f"{name}.csv")
-        from_parquet = duckdb.connect().execute("SELECT * FROM read_parquet(?)", [str(parquet / f"{name}.parquet")]).df()
+        from_parquet = (
+            duckdb.connect().execute("SELECT * FROM read_parquet(?)", [str(parquet / f"{name}.parquet")]).df()
+        )
         assert list(from_csv.columns) == list(frame.columns) == list(from_parquet.columns), name
         for column in frame.select_dtypes("number").columns:
             assert from_parquet[column].tolist() == pytest.approx(frame[column].tolist(), nan_ok=True), name
@@ -123,16 +140,19 @@ def test_runs_lists_the_label_and_kind(analysed):
     assert runs.iloc[0][["label", "kind", "scenario_name"]].tolist() == ["8 %", "run", "tigris"]
 
 
-@pytest.mark.parametrize("change", [{"sites.kumamoto.lead_time_q": 14}, {"horizon.quarters": 16},
-                                    {"products.tigris_n3.demand.per_year.2029": 1}])
+@pytest.mark.parametrize(
+    "change",
+    [{"sites.kumamoto.lead_time_q": 14}, {"horizon.quarters": 16}, {"products.tigris_n3.demand.per_year.2029": 1}],
+)
 def test_refinance_refuses_what_would_change_the_plan(analysed, change):
     """A later first wafer with the planned revenue kept would sell wafers before the tools
     are bought; refinance keeps the plan, so it changes money only."""
     _, _, result = analysed
     with pytest.raises(fabnet.core.errors.FabnetError, match="changes what the plan is"):
         fabnet.refinance(result, change)
-    money = fabnet.refinance(result, {"sites.kumamoto.capex_per_module_usd.tools": 9.0e9,
-                                      "funding.investors.g42.hurdle_rate": 0.2})
+    money = fabnet.refinance(
+        result, {"sites.kumamoto.capex_per_module_usd.tools": 9.0e9, "funding.investors.g42.hurdle_rate": 0.2}
+    )
     assert money.fabco.metrics["fabco_npv_usd"] < result.figures["fabco_npv_usd"]
 
 

@@ -83,6 +83,5 @@ def test_run_says_why_it_did_not_check_without_the_data(tmp_path, monkeypatch):
 
     monkeypatch.setattr(fabsim, "load_smt2020", missing)
     job = main_job(scenario(tiny()), tmp_path / "s.duckdb")
-    assert any(m.startswith("Plan not checked on the fab simulator: no SMT2020 dataset 'HVLM'")
-               for m in job.messages)
+    assert any(m.startswith("Plan not checked on the fab simulator: no SMT2020 dataset 'HVLM'") for m in job.messages)
     assert "checked_fab" not in job.figures

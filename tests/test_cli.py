@@ -32,8 +32,9 @@ def test_version():
     assert __version__ in result.stdout
 
 
-@pytest.mark.parametrize("command", [[], ["validate"], ["chips"], ["wafers"], ["plan"], ["finance"], ["simulate"],
-                                     ["run"], ["deal"]])
+@pytest.mark.parametrize(
+    "command", [[], ["validate"], ["chips"], ["wafers"], ["plan"], ["finance"], ["simulate"], ["run"], ["deal"]]
+)
 def test_every_command_has_help_with_an_example(command):
     result = invoke(*command, "--help")
     assert result.exit_code == 0
@@ -88,8 +89,9 @@ def test_values_in_errors_are_printed_as_they_are(tmp_path):
     assert "found:    '[b]x[/b] :warning:'" in result.stderr
 
 
-@pytest.mark.parametrize(("store", "message"), [("/etc/passwd", "is not a fabnet results store"),
-                                                 ("/tmp", "is a folder; give a file")])
+@pytest.mark.parametrize(
+    ("store", "message"), [("/etc/passwd", "is not a fabnet results store"), ("/tmp", "is a folder; give a file")]
+)
 def test_a_store_that_is_not_one_is_one_clear_error(store, message):
     result = invoke("runs", "list", "--store", store)
     assert result.exit_code == 2
@@ -109,20 +111,37 @@ def test_validate_with_override():
 
 
 def test_chips_json_reproduces_example_a():
-    data = chips_json("--die-w-mm", "10", "--die-h-mm", "10", "--edge-mm", "5",
-                      "--scribe-mm", "0.1", "--dpw-formula", "standard")
+    data = chips_json(
+        "--die-w-mm", "10", "--die-h-mm", "10", "--edge-mm", "5", "--scribe-mm", "0.1", "--dpw-formula", "standard"
+    )
     assert data["gross_dies"] == 583
 
 
 def test_chips_json_reproduces_example_b():
-    data = chips_json("--wafer-mm", "210", "--edge-mm", "0", "--scribe-mm", "0", "--die-mm2", "230",
-                      "--model", "poisson", "--d0", "1", "--dpw-formula", "flynn")
+    data = chips_json(
+        "--wafer-mm",
+        "210",
+        "--edge-mm",
+        "0",
+        "--scribe-mm",
+        "0",
+        "--die-mm2",
+        "230",
+        "--model",
+        "poisson",
+        "--d0",
+        "1",
+        "--dpw-formula",
+        "flynn",
+    )
     assert data["gross_dies"] == 129  # Flynn: N = 129.63 (source: 130)
     assert round(data["yield"], 4) == 0.1003
 
 
-@pytest.mark.parametrize(("area", "d0", "model", "expected"), [
-    (1.0, 0.75, "murphy", 0.4949), (2.0, 1.5, "seeds", 0.2500), (0.5, 0.5, "poisson", 0.7788)])
+@pytest.mark.parametrize(
+    ("area", "d0", "model", "expected"),
+    [(1.0, 0.75, "murphy", 0.4949), (2.0, 1.5, "seeds", 0.2500), (0.5, 0.5, "poisson", 0.7788)],
+)
 def test_chips_json_reproduces_example_d(area, d0, model, expected):
     data = chips_json("--die-mm2", str(area * 100), "--d0", str(d0), "--model", model)
     assert round(data["yield"], 4) == expected
@@ -131,9 +150,30 @@ def test_chips_json_reproduces_example_d(area, d0, model, expected):
 
 
 def test_chips_issue_example_and_package_cost():
-    data = chips_json("--wafer-mm", "300", "--edge-mm", "3", "--scribe-mm", "0.1", "--die-w-mm", "26",
-                      "--die-h-mm", "31.3", "--d0", "0.1", "--model", "negbin", "--alpha", "2",
-                      "--wafer-cost", "17000", "--hbm-stacks", "5", "--hbm-cost", "290")
+    data = chips_json(
+        "--wafer-mm",
+        "300",
+        "--edge-mm",
+        "3",
+        "--scribe-mm",
+        "0.1",
+        "--die-w-mm",
+        "26",
+        "--die-h-mm",
+        "31.3",
+        "--d0",
+        "0.1",
+        "--model",
+        "negbin",
+        "--alpha",
+        "2",
+        "--wafer-cost",
+        "17000",
+        "--hbm-stacks",
+        "5",
+        "--hbm-cost",
+        "290",
+    )
     assert data["yield"] == pytest.approx((1 + 8.138 * 0.1 / 2) ** -2)  # NB, A = 8.138 cm²
     assert data["cost_breakdown"]["hbm"] == 1450
     assert data["cost_per_accelerator"] == pytest.approx(data["cost_per_good_die"] + 1450)
@@ -145,11 +185,17 @@ def test_chips_table_output():
     assert "cost per good die" in result.stdout
 
 
-@pytest.mark.parametrize("args", [
-    ["--die-mm2", "-5"], ["--die-w-mm", "10"], ["--die-mm2", "100", "--d0", "-1"],
-    ["--die-mm2", "100", "--model", "lucky"], ["--die-mm2", "100", "--die-w-mm", "3"],
-    ["--die-mm2", "100", "--units", "4", "--max-bad-units", "4"],
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--die-mm2", "-5"],
+        ["--die-w-mm", "10"],
+        ["--die-mm2", "100", "--d0", "-1"],
+        ["--die-mm2", "100", "--model", "lucky"],
+        ["--die-mm2", "100", "--die-w-mm", "3"],
+        ["--die-mm2", "100", "--units", "4", "--max-bad-units", "4"],
+    ],
+)
 def test_chips_rejects_bad_input_with_usage_error(args):
     result = invoke("chips", *args)
     assert result.exit_code == 2
@@ -180,9 +226,15 @@ def test_run_plans_stores_and_reports_the_default_scenario(tmp_path):
     # the decision figures come before the tables
     decision = result.stdout.index("Decision: what the network adds")
     assert decision < result.stdout.index("Fabs built") < result.stdout.index("Key figures")
-    for text in ("accelerators the network adds", "fab company IRR", "IRR of g42", "IRR of softbank",
-                 "buyer's cost per accelerator, with the network", "market price per accelerator",
-                 "Deal range:"):
+    for text in (
+        "accelerators the network adds",
+        "fab company IRR",
+        "IRR of g42",
+        "IRR of softbank",
+        "buyer's cost per accelerator, with the network",
+        "market price per accelerator",
+        "Deal range:",
+    ):
         assert text in result.stdout
     assert "optimal to within 1.00% of the best bound" in result.stdout
     assert f"run 1 stored in {store}" in result.stdout.replace("\n", "")
@@ -201,8 +253,7 @@ def test_run_plans_stores_and_reports_the_default_scenario(tmp_path):
 
 
 def test_installed_entry_point_runs():
-    result = subprocess.run([sys.executable, "-m", "fabnet", "--version"], capture_output=True,
-                            text=True, check=True)
+    result = subprocess.run([sys.executable, "-m", "fabnet", "--version"], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == f"fabnet {__version__}"
 
 
@@ -236,16 +287,27 @@ def test_plan_that_cannot_be_paid_for_exits_3_with_the_numbers(tmp_path):
 def test_plan_table_output(tmp_path):
     result = invoke("plan", str(write_tiny(tmp_path)), "--time-limit", "30")
     assert result.exit_code == 0, result.output
-    for heading in ("Fabs built", "Accelerators delivered versus demand", "The fab company's budget per year",
-                    "Fab company NPV at", "planner objective: system cost"):
+    for heading in (
+        "Fabs built",
+        "Accelerators delivered versus demand",
+        "The fab company's budget per year",
+        "Fab company NPV at",
+        "planner objective: system cost",
+    ):
         assert heading in result.stdout
 
 
 def test_finance_prints_cash_flows_and_investors():
     result = invoke("finance", str(TIGRIS))
     assert result.exit_code == 0, result.output
-    for text in ("The fab company: cash flows per year", "Investors", "softbank", "NPV at 9.5 %",
-                 "The buyer: costs per year", "The buyer per product"):
+    for text in (
+        "The fab company: cash flows per year",
+        "Investors",
+        "softbank",
+        "NPV at 9.5 %",
+        "The buyer: costs per year",
+        "The buyer per product",
+    ):
         assert text in result.stdout
 
 
@@ -273,8 +335,9 @@ def test_load_curve_writes_a_curve_the_planner_can_read(hvlm, tmp_path):
     from fabnet.plan.loadcurve import curve_from_rows
 
     out = tmp_path / "curve.json"
-    result = invoke("load-curve", "--loads", "0.3,0.5,0.7", "--seeds", "1", "--days", "40",
-                    "--warmup-days", "20", "--out", str(out))
+    result = invoke(
+        "load-curve", "--loads", "0.3,0.5,0.7", "--seeds", "1", "--days", "40", "--warmup-days", "20", "--out", str(out)
+    )
     assert result.exit_code == 0, result.output
     assert "fit: x_factor = " in result.stdout and f"written to {out}" in result.stdout
     document = json.loads(out.read_text())
@@ -309,8 +372,11 @@ def test_risk_sweep_and_resume_from_the_command_line(tmp_path, monkeypatch):
     import fabnet.pipeline
     from tests.plan.conftest import tiny
 
-    data = tiny(uncertainty=[{"path": "products.chip.demand.per_quarter", "dist": "normal",
-                              "apply": "multiply", "mean": 1.0, "sd": 0.2}])
+    data = tiny(
+        uncertainty=[
+            {"path": "products.chip.demand.per_quarter", "dist": "normal", "apply": "multiply", "mean": 1.0, "sd": 0.2}
+        ]
+    )
     path = tmp_path / "risky.yaml"
     path.write_text(yaml.safe_dump(data))
     store = str(tmp_path / "risk.duckdb")

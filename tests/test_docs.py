@@ -17,10 +17,12 @@ REPO = DOCS.parent
 
 
 def test_scenario_reference_is_current():
-    assert (DOCS / "scenario-reference.md").read_text() == markdown_reference(), \
+    assert (DOCS / "scenario-reference.md").read_text() == markdown_reference(), (
         "run `fabnet schema --markdown > docs/scenario-reference.md`"
-    assert (DOCS / "scenario.schema.json").read_text() == json_schema(), \
+    )
+    assert (DOCS / "scenario.schema.json").read_text() == json_schema(), (
         "run `fabnet schema --json > docs/scenario.schema.json`"
+    )
 
 
 def test_every_scenario_field_has_a_meaning():
@@ -73,7 +75,7 @@ def test_python_api_examples_run_as_written(tmp_path, monkeypatch):
     assert len(blocks) >= 4
     namespace: dict[str, object] = {}
     for block in blocks:
-        exec(compile(block, "docs/python-api.md", "exec"), namespace)  # noqa: S102
+        exec(compile(block, "docs/python-api.md", "exec"), namespace)
     assert (tmp_path / "exports" / "run-1.xlsx").exists() and (tmp_path / "analysis.duckdb").exists()
 
 

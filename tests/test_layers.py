@@ -99,10 +99,17 @@ def test_the_fab_simulators_modules_form_no_import_circle():
     """engine → fast → engine was a circle (issue 16): each fabsim module's fabnet.fabsim
     imports, functions' own included, must be acyclic."""
     folder = SRC / "fabsim"
-    graph = {path.stem: {name.removeprefix("fabnet.fabsim.") for name in runtime_imports(path)
-                         if name.startswith("fabnet.fabsim.")} for path in folder.glob("*.py")}
-    graph = {module: {m for m in uses if m in graph and m != module} for module, uses in graph.items()
-             if module != "__init__"}
+    graph = {
+        path.stem: {
+            name.removeprefix("fabnet.fabsim.") for name in runtime_imports(path) if name.startswith("fabnet.fabsim.")
+        }
+        for path in folder.glob("*.py")
+    }
+    graph = {
+        module: {m for m in uses if m in graph and m != module}
+        for module, uses in graph.items()
+        if module != "__init__"
+    }
     done: set[str] = set()
 
     def visit(module: str, path: tuple[str, ...]) -> None:

@@ -12,10 +12,9 @@ from typer.testing import CliRunner
 from fabnet.cli import app
 from fabnet.pipeline import plan_network
 from fabnet.risk.fixed import evaluate_fixed
-from tests.conftest import neutral_row
 from fabnet.scenario import load_scenario
 from fabnet.store import open_store
-from tests.conftest import TIGRIS
+from tests.conftest import TIGRIS, neutral_row
 
 runner = CliRunner()
 
@@ -27,8 +26,9 @@ def test_plan_finance_run_and_a_neutral_risk_sample_report_one_fab_company_npv(t
     financed = runner.invoke(app, ["finance", str(TIGRIS), "--json"])
     assert financed.exit_code == 0, financed.output
     from_finance = json.loads(financed.stdout)["metrics"]["fabco_npv_usd"]
-    ran = runner.invoke(app, ["run", str(TIGRIS), "--no-check", "--store", str(tmp_path / "s.duckdb"),
-                              "--report-dir", str(tmp_path)])
+    ran = runner.invoke(
+        app, ["run", str(TIGRIS), "--no-check", "--store", str(tmp_path / "s.duckdb"), "--report-dir", str(tmp_path)]
+    )
     assert ran.exit_code == 0, ran.output
     with open_store(tmp_path / "s.duckdb", read_only=True) as store:
         from_run = store.run(1).figures["fabco_npv_usd"]

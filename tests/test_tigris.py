@@ -80,8 +80,9 @@ def test_tigris_is_set_as_known_in_january_2024(tigris):
 
 def test_every_figure_names_its_source_or_says_assumption():
     lines = TIGRIS.read_text().splitlines()
-    unsourced = [f"line {i + 1}: {lines[i].strip()}" for i in figure_lines(TIGRIS.read_text())
-                 if not is_sourced(lines, i)]
+    unsourced = [
+        f"line {i + 1}: {lines[i].strip()}" for i in figure_lines(TIGRIS.read_text()) if not is_sourced(lines, i)
+    ]
     assert unsourced == []
 
 
@@ -97,14 +98,25 @@ def test_h100_cost_from_parts_is_near_the_raymond_james_estimate(tigris):
     # 814 mm² die on N5 (§1.1: 26 x 31.3 mm, 132 of 144 SMs enabled), N5's $17 k wafer and
     # mature D0 0.08 (§9), 5 HBM stacks at ~$290 and CoWoS-S at ~$730 a package (§1.3), test
     # $920 (§1.3). Built from those parts the cost should land within 15 % of the analysts' figure.
-    h100 = {"id": "h100", "node": "N3", "die_width_mm": 26.0, "die_height_mm": 31.3, "hbm": "hbm3e",
-            "hbm_stacks": 5, "assembly_test_cost_usd": 920, "packaging": "cowos_l", "market_price_usd": 25000,
-            "harvesting": {"units": 144, "max_defective_units": 12, "repeated_area_share": 0.6},
-            "demand": {"per_year": {2024: 1}}}
+    h100 = {
+        "id": "h100",
+        "node": "N3",
+        "die_width_mm": 26.0,
+        "die_height_mm": 31.3,
+        "hbm": "hbm3e",
+        "hbm_stacks": 5,
+        "assembly_test_cost_usd": 920,
+        "packaging": "cowos_l",
+        "market_price_usd": 25000,
+        "harvesting": {"units": 144, "max_defective_units": 12, "repeated_area_share": 0.6},
+        "demand": {"per_year": {2024: 1}},
+    }
     data = tigris.model_dump(by_alias=True, mode="json")
     data["products"] = [h100]
-    data["nodes"][0] |= {"wafer_price_usd": 17000, "defect_density": {
-        "ramp_per_cm2": 0.3, "mature_per_cm2": 0.08, "learning_rate_per_q": 0.3}}
+    data["nodes"][0] |= {
+        "wafer_price_usd": 17000,
+        "defect_density": {"ramp_per_cm2": 0.3, "mature_per_cm2": 0.08, "learning_rate_per_q": 0.3},
+    }
     data["packaging"][0] |= {"packages_per_wafer": 29, "yield": 0.95, "wafer_cost_usd": 21000}
     data["hbm"][0]["price_usd"] = 290
     data["uncertainty"] = []
@@ -159,10 +171,18 @@ def test_no_accelerator_price_enters_the_fab_companys_revenue(tigris, decision):
     capacity = decision.plan.capacity
     quarters = [str(q) for q in tigris.horizon.periods]
     price = offtake_prices(tigris, tigris.horizon.periods)
-    out = capacity.pivot_table(index="site", columns="quarter", values="wafers_out").reindex(
-        index=[s.id for s in tigris.sites], columns=quarters).fillna(0).to_numpy()
-    cap = capacity.pivot_table(index="site", columns="quarter", values="capacity_out").reindex(
-        index=[s.id for s in tigris.sites], columns=quarters).fillna(0).to_numpy()
+    out = (
+        capacity.pivot_table(index="site", columns="quarter", values="wafers_out")
+        .reindex(index=[s.id for s in tigris.sites], columns=quarters)
+        .fillna(0)
+        .to_numpy()
+    )
+    cap = (
+        capacity.pivot_table(index="site", columns="quarter", values="capacity_out")
+        .reindex(index=[s.id for s in tigris.sites], columns=quarters)
+        .fillna(0)
+        .to_numpy()
+    )
     expected = (price * np.maximum(out, tigris.offtake.take_or_pay_share * cap)).sum()
     assert decision.money.fabco.quarterly["revenue_usd"].sum() == pytest.approx(expected, rel=1e-9)
     assert np.nanmax(price) <= max(n.wafer_price(tigris.horizon.periods).max() for n in tigris.nodes)

@@ -11,8 +11,24 @@ The Python API (fabnet.api, docs/python-api.md) is here:
 from importlib import import_module
 from typing import Any
 
-__all__ = ["__version__", "decide", "deal", "export", "financials", "load", "open_store", "plan_network",
-           "refinance", "risk_samples", "run", "runs", "scenario_of", "simulate", "stored", "tables"]
+__all__ = [
+    "__version__",
+    "deal",
+    "decide",
+    "export",
+    "financials",
+    "load",
+    "open_store",
+    "plan_network",
+    "refinance",
+    "risk_samples",
+    "run",
+    "runs",
+    "scenario_of",
+    "simulate",
+    "stored",
+    "tables",
+]
 
 
 def __getattr__(name: str) -> Any:

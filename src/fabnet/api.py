@@ -50,8 +50,9 @@ def load(path: str | Path = DEFAULT_SCENARIO, overrides: Overrides = ()) -> Scen
     return load_scenario(path, overrides)
 
 
-def plan_network(scenario: Scenario, *, gap: float = 0.01, time_limit_s: float = 60.0,
-         cycle_time: str = "load") -> Plan:
+def plan_network(
+    scenario: Scenario, *, gap: float = 0.01, time_limit_s: float = 60.0, cycle_time: str = "load"
+) -> Plan:
     """The network plan (builds, production, supply, …; each a pandas table) of a scenario.
 
     >>> p = fabnet.plan_network(scenario)
@@ -75,8 +76,7 @@ def financials(scenario: Scenario, plan: Plan) -> Financials:
     return plan_finance(scenario, plan)
 
 
-def decide(scenario: Scenario, *, gap: float = 0.01, time_limit_s: float = 60.0,
-           cycle_time: str = "load") -> Decision:
+def decide(scenario: Scenario, *, gap: float = 0.01, time_limit_s: float = 60.0, cycle_time: str = "load") -> Decision:
     """The plan, the plan without fabs (the counterfactual), both parties' money in each and the
     deal, as `fabnet run` computes them, without storing anything. `.figures()` are the
     decision figures."""
@@ -86,8 +86,14 @@ def decide(scenario: Scenario, *, gap: float = 0.01, time_limit_s: float = 60.0,
     return decide_(scenario, SolveOptions(time_limit_s, gap), cycle_time)
 
 
-def run(scenario: Scenario, store: str | Path = DEFAULT_STORE, *, label: str | None = None,
-        check: bool = True, report_dir: str | Path | None = None) -> JobResult:
+def run(
+    scenario: Scenario,
+    store: str | Path = DEFAULT_STORE,
+    *,
+    label: str | None = None,
+    check: bool = True,
+    report_dir: str | Path | None = None,
+) -> JobResult:
     """The main job, as `fabnet run`: plan with and without fabs, both parties' money, the deal,
     the plan check (when the SMT2020 data is there and `check`), stored in `store` with `label`.
     The result holds `run_id`, `figures`, `tables` (what was stored) and `decision` (the plan
@@ -128,8 +134,10 @@ def refinance(result: JobResult | Decision | StoredRun, overrides: Overrides = (
         decision = getattr(result, "decision", result)
         scenario, planned = decision.scenario, plan_tables(decision.plan)
     else:
-        raise TypeError(f"refinance takes the result of fabnet.run or fabnet.decide, or a stored run "
-                        f"(fabnet.stored), not a {type(result).__name__}")
+        raise TypeError(
+            f"refinance takes the result of fabnet.run or fabnet.decide, or a stored run "
+            f"(fabnet.stored), not a {type(result).__name__}"
+        )
     texts = override_texts(overrides)
     for text in texts:
         _refuse_plan_change(text)
@@ -151,12 +159,15 @@ def _refuse_plan_change(text: str) -> None:
         parts = [p for p in parse_path(path) if isinstance(p, str)]
     except PathError:
         return  # not a path at all: with_overrides says so, located, as --set does
-    money = parts[:1] and parts[0] in MONEY_SECTIONS or any(
-        any(p == f or p.endswith(f) for f in MONEY_FIELDS) for p in parts)
+    money = (parts[:1] and parts[0] in MONEY_SECTIONS) or any(
+        any(p == f or p.endswith(f) for f in MONEY_FIELDS) for p in parts
+    )
     if not money:
-        raise FabnetError(f"refinance keeps the plan as it was, so it may change only money (prices, costs, "
-                          f"contracts, funding, finance); {path} changes what the plan is: plan again with "
-                          f"fabnet.decide or fabnet.run on fabnet.load(file, {{{path!r}: …}})")
+        raise FabnetError(
+            f"refinance keeps the plan as it was, so it may change only money (prices, costs, "
+            f"contracts, funding, finance); {path} changes what the plan is: plan again with "
+            f"fabnet.decide or fabnet.run on fabnet.load(file, {{{path!r}: …}})"
+        )
 
 
 def deal(scenario: Scenario, low: float = 0.2, high: float = 1.5, steps: int = 14) -> Deal:
@@ -173,8 +184,9 @@ def deal(scenario: Scenario, low: float = 0.2, high: float = 1.5, steps: int = 1
     return decide_(scenario, deal_shares=shares).deal
 
 
-def risk_samples(scenario: Scenario, samples: int = 100, seed: int | None = None,
-         method: str = "lhs") -> dict[str, pd.DataFrame]:
+def risk_samples(
+    scenario: Scenario, samples: int = 100, seed: int | None = None, method: str = "lhs"
+) -> dict[str, pd.DataFrame]:
     """Monte-Carlo over the scenario's `uncertainty:` with the base plan's builds held (as
     `fabnet risk` without --reoptimise): the samples (`"samples"`) and their summary (headline
     quantiles, per year, tornado)."""
@@ -182,13 +194,20 @@ def risk_samples(scenario: Scenario, samples: int = 100, seed: int | None = None
     from fabnet.risk import draw, summarise
     from fabnet.risk.fixed import evaluate_fixed
 
-    rows = evaluate_fixed(scenario, plan_(scenario),
-                          draw(scenario, samples, scenario.seed if seed is None else seed, method))
+    rows = evaluate_fixed(
+        scenario, plan_(scenario), draw(scenario, samples, scenario.seed if seed is None else seed, method)
+    )
     return {"samples": rows, **summarise(scenario, rows)}
 
 
-def simulate(dataset: str = "HVLM", days: float = 90.0, rule: str = "fifo", seed: int = 0,
-             warmup_days: float = 0.0, data: str | Path | None = None) -> Kpis:
+def simulate(
+    dataset: str = "HVLM",
+    days: float = 90.0,
+    rule: str = "fifo",
+    seed: int = 0,
+    warmup_days: float = 0.0,
+    data: str | Path | None = None,
+) -> Kpis:
     """One SMT2020 fab simulated (needs the dataset: $FABNET_SMT2020_DIR or
     ../shared/data/smt2020): KPIs per lot class (`.lots`), tool family (`.families`), WIP."""
     from fabnet.fabsim import SimOptions, kpis, load_smt2020
@@ -236,8 +255,7 @@ def tables(run_id: int, store: str | Path = DEFAULT_STORE) -> dict[str, pd.DataF
     return stored(run_id, store).tables
 
 
-def export(run_id: int, out: str | Path = "exports", format: str = "xlsx",
-           store: str | Path = DEFAULT_STORE) -> Path:
+def export(run_id: int, out: str | Path = "exports", format: str = "xlsx", store: str | Path = DEFAULT_STORE) -> Path:
     """Write a stored run's tables and inputs: one workbook (xlsx, a sheet per table) or a folder
     of csv/parquet files. Returns what was written."""
     from fabnet.store.export import export_run

@@ -47,9 +47,9 @@ class PlanCheck:
     site: str
     node: str
     dataset: str
-    stretch: float                 # node days per simulated day
-    quarters: pd.DataFrame         # quarter: load, starts, planned/simulated output and cycle days
-    delivered: pd.DataFrame        # product, year: demand, planned, simulated, difference
+    stretch: float  # node days per simulated day
+    quarters: pd.DataFrame  # quarter: load, starts, planned/simulated output and cycle days
+    delivered: pd.DataFrame  # product, year: demand, planned, simulated, difference
 
 
 def busiest_site(plan: Plan) -> str | None:
@@ -60,8 +60,14 @@ def busiest_site(plan: Plan) -> str | None:
     return str(running.groupby("site")["load"].mean().idxmax())
 
 
-def check_plan(scenario: Scenario, plan: Plan, fab: FabData, dataset: str = "HVLM",
-               progress: Callable[[float], None] | None = None, seed: int | None = None) -> PlanCheck | None:
+def check_plan(
+    scenario: Scenario,
+    plan: Plan,
+    fab: FabData,
+    dataset: str = "HVLM",
+    progress: Callable[[float], None] | None = None,
+    seed: int | None = None,
+) -> PlanCheck | None:
     """Simulate the busiest fab of `plan` at its planned load (None when the plan runs no fab),
     with the scenario's seed unless `seed` is given."""
     site = busiest_site(plan)
@@ -80,29 +86,44 @@ def check_plan(scenario: Scenario, plan: Plan, fab: FabData, dataset: str = "HVL
     loads = np.maximum(rows["load"].to_numpy(), MIN_LOAD)
     days = len(rows) * sim_quarter
     schedule = tuple(float(loads[min(int(d / sim_quarter), len(loads) - 1)]) for d in range(math.ceil(days)))
-    result = simulate(fab, SimOptions(days=days, seed=scenario.seed if seed is None else seed, initial_wip=False,
-                                      release_schedule=schedule), progress)
+    result = simulate(
+        fab,
+        SimOptions(
+            days=days, seed=scenario.seed if seed is None else seed, initial_wip=False, release_schedule=schedule
+        ),
+        progress,
+    )
     expected_lots = nominal_release_per_day(fab) * loads * sim_quarter
     finished, simulated_out, simulated_cycle = per_release_quarter(
-        result.lots, rows["wafer_starts"].to_numpy(), expected_lots, sim_quarter)
+        result.lots, rows["wafer_starts"].to_numpy(), expected_lots, sim_quarter
+    )
 
     # the fab puts out the buyer's wafers (what its queue cleared) and any spare ones for other
     # customers; only the buyer's share of a difference changes its accelerators
     buyer = rows["cleared"].to_numpy()
     planned_out = delayed(buyer + rows["spare_starts"].to_numpy(), x.site_cycle_q[i])
-    buyer_share = np.divide(delayed(buyer, x.site_cycle_q[i]), planned_out, out=np.ones_like(planned_out),
-                            where=planned_out > 0)
-    quarters = pd.DataFrame({
-        "quarter": rows["quarter"], "load": rows["load"], "wafer_starts": rows["wafer_starts"],
-        "planned_output": planned_out, "simulated_output": simulated_out,
-        "planned_cycle_days": rows["cycle_days"], "simulated_cycle_days": simulated_cycle * stretch,
-        "lots_finished": finished})
+    buyer_share = np.divide(
+        delayed(buyer, x.site_cycle_q[i]), planned_out, out=np.ones_like(planned_out), where=planned_out > 0
+    )
+    quarters = pd.DataFrame(
+        {
+            "quarter": rows["quarter"],
+            "load": rows["load"],
+            "wafer_starts": rows["wafer_starts"],
+            "planned_output": planned_out,
+            "simulated_output": simulated_out,
+            "planned_cycle_days": rows["cycle_days"],
+            "simulated_cycle_days": simulated_cycle * stretch,
+            "lots_finished": finished,
+        }
+    )
     delivered = simulated_deliveries(plan, x, i, first, (simulated_out - planned_out) * buyer_share)
     return PlanCheck(site, x.site_node[i], dataset, stretch, quarters, delivered)
 
 
-def per_release_quarter(lots: list[tuple], starts: np.ndarray, expected_lots: np.ndarray,
-                        sim_quarter: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def per_release_quarter(
+    lots: list[tuple], starts: np.ndarray, expected_lots: np.ndarray, sim_quarter: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """From the simulated lots: per quarter, the lots that finished by release quarter, the
     planned wafers they stand for finishing in each quarter, and the mean simulated cycle time
     (simulated days) of each release quarter (NaN while too many of its lots are unfinished)."""
@@ -121,8 +142,7 @@ def per_release_quarter(lots: list[tuple], starts: np.ndarray, expected_lots: np
     return finished, output, cycle
 
 
-def simulated_deliveries(plan: Plan, x: PlanInputs, site: int, first: int,
-                         extra_wafers: np.ndarray) -> pd.DataFrame:
+def simulated_deliveries(plan: Plan, x: PlanInputs, site: int, first: int, extra_wafers: np.ndarray) -> pd.DataFrame:
     """Accelerators per product and year, as planned and with the checked fab's wafer output
     replaced by the simulated one (see the module's note)."""
     site_rows = plan.production[plan.production["source"] == x.sites[site]]
@@ -140,8 +160,17 @@ def simulated_deliveries(plan: Plan, x: PlanInputs, site: int, first: int,
         extra = delayed(extra, x.cycle_q[j] - x.site_cycle_q[site])  # packaging after the fab
         planned = supply["delivered"].to_numpy()
         simulated = bank_deliveries(planned + extra, supply["demand"].to_numpy())
-        frames.append(pd.DataFrame({"product": product, "year": supply["year"], "demand": supply["demand"],
-                                    "planned": planned, "simulated": simulated}))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "product": product,
+                    "year": supply["year"],
+                    "demand": supply["demand"],
+                    "planned": planned,
+                    "simulated": simulated,
+                }
+            )
+        )
     if not frames:
         return pd.DataFrame(columns=["product", "year", "demand", "planned", "simulated", "difference"])
     yearly = pd.concat(frames).groupby(["product", "year"], as_index=False).sum()

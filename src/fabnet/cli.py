@@ -27,20 +27,19 @@ from rich.table import Column, Table
 from rich.text import Text
 
 import fabnet
+from fabnet.chips import DPW_FORMULAS, YIELD_MODELS, Harvest, YieldSpec, die_economics, package_cost
 from fabnet.core import columns
 from fabnet.core import format as fmt
-from fabnet.chips import DPW_FORMULAS, YIELD_MODELS, Harvest, YieldSpec, die_economics, package_cost
 from fabnet.core.errors import FabnetError
 from fabnet.fabsim.rules import RULES, rules_help
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from fabnet.scenario import Scenario
-
     from fabnet.check import PlanCheck
     from fabnet.finance import Financials
     from fabnet.plan import Plan, SolveOptions
+    from fabnet.scenario import Scenario
 
 # The planner, finance and pandas are imported where a command needs them: they take two
 # seconds to import, and `--help` or `validate` should not wait for them.
@@ -55,6 +54,7 @@ def load_scenario(file: Path, overrides: Iterable[str] = ()) -> Scenario:
 
     return load(file, overrides)
 
+
 app = typer.Typer(
     name="fabnet",
     help=(
@@ -68,8 +68,8 @@ app = typer.Typer(
 )
 # Width: the terminal's, else $COLUMNS, else 80 (rich's rule); wide tables are split to fit
 # (`show`). Sentences are not broken (soft wrap): the terminal wraps them, and a command or a
-# path in one stays whole for copying. Markup and emoji codes are off: file names, ids and values a user wrote are printed
-# as they are ("x[/b].yaml", ":warning:"); styles come from Text objects (`styled`).
+# path in one stays whole for copying. Markup and emoji codes are off: file names, ids and values
+# a user wrote are printed as they are ("x[/b].yaml", ":warning:"); styles come from Text objects (`styled`).
 out = Console(markup=False, emoji=False, highlight=False, soft_wrap=True)
 err = Console(stderr=True, markup=False, emoji=False, highlight=False, soft_wrap=True)
 
@@ -78,13 +78,16 @@ def styled(*parts: str | tuple[str, str]) -> Text:
     """Text from plain strings and (string, style) pairs, e.g. styled(("✓", "green"), " done")."""
     return Text.assemble(*parts)
 
+
 ScenarioFile = Annotated[
     Path, typer.Argument(help="Scenario YAML file, e.g. scenarios/tigris.yaml.", show_default=True)
 ]
 Overrides = Annotated[
     list[str] | None,
     typer.Option(
-        "--set", "-s", metavar="PATH=VALUE",
+        "--set",
+        "-s",
+        metavar="PATH=VALUE",
         help="Override a field before validation, e.g. `--set sites.arizona.lead_time_q=14` "
         "(list entries by id or [index]). Repeatable.",
     ),
@@ -164,31 +167,56 @@ def _print_summary(s: Scenario) -> None:
     out.print(styled((s.name, "bold"), f": {s.description}" if s.description else ""))
     out.print(f"horizon {h.start} → {h.end} ({h.quarters} quarters), seed {s.seed}")
     table = _table("section", "entries", text_columns=2)
-    table.add_row("nodes", "; ".join(
-        f"{n.id} {_path_text(n.wafer_price(periods))}/wafer, {n.cycle_time_days:.0f} d cycle, "
-        f"D0 {n.defect_density.ramp_per_cm2}→{n.defect_density.mature_per_cm2}/cm², "
-        f"{n.yield_model.kind}" for n in s.nodes))
+    table.add_row(
+        "nodes",
+        "; ".join(
+            f"{n.id} {_path_text(n.wafer_price(periods))}/wafer, {n.cycle_time_days:.0f} d cycle, "
+            f"D0 {n.defect_density.ramp_per_cm2}→{n.defect_density.mature_per_cm2}/cm², "
+            f"{n.yield_model.kind}"
+            for n in s.nodes
+        ),
+    )
     table.add_row("products", "; ".join(_product_text(s, p) for p in s.products))
-    table.add_row("packaging", "; ".join(
-        f"{p.id}: {p.packages_per_wafer:g}/wafer, yield {p.yield_:.0%}, {p.cycle_days:g} d, "
-        f"{'expandable' if p.expansion else 'fixed'}" for p in s.packaging) or "none")
-    table.add_row("hbm", "; ".join(
-        f"{m.id}: {_path_text(m.price(periods))}/stack" for m in s.hbm) or "none")
-    table.add_row("sites", "; ".join(
-        f"{x.id} ({x.region}, {x.node}) {x.max_modules}×{x.module_wspm / 1e3:g}k wspm, "
-        f"{fmt.usd(x.capex_per_module_usd.total)}/module, {x.lead_time_q} q build, "
-        f"from {x.earliest_start}" + (f", run by {x.operator}" if x.operator else "")
-        for x in s.sites) or "none")
-    table.add_row("foundry", "; ".join(
-        f"{offer_id} ({o.node}) up to {fmt.count(o.capacity(periods).max())} wpm at "
-        f"{o.price_premium:+.0%}, take-or-pay {o.take_or_pay:.0%}"
-        for offer_id, o in zip(s.offer_ids(), s.foundry_offers, strict=True)) or "none")
+    table.add_row(
+        "packaging",
+        "; ".join(
+            f"{p.id}: {p.packages_per_wafer:g}/wafer, yield {p.yield_:.0%}, {p.cycle_days:g} d, "
+            f"{'expandable' if p.expansion else 'fixed'}"
+            for p in s.packaging
+        )
+        or "none",
+    )
+    table.add_row("hbm", "; ".join(f"{m.id}: {_path_text(m.price(periods))}/stack" for m in s.hbm) or "none")
+    table.add_row(
+        "sites",
+        "; ".join(
+            f"{x.id} ({x.region}, {x.node}) {x.max_modules}×{x.module_wspm / 1e3:g}k wspm, "
+            f"{fmt.usd(x.capex_per_module_usd.total)}/module, {x.lead_time_q} q build, "
+            f"from {x.earliest_start}" + (f", run by {x.operator}" if x.operator else "")
+            for x in s.sites
+        )
+        or "none",
+    )
+    table.add_row(
+        "foundry",
+        "; ".join(
+            f"{offer_id} ({o.node}) up to {fmt.count(o.capacity(periods).max())} wpm at "
+            f"{o.price_premium:+.0%}, take-or-pay {o.take_or_pay:.0%}"
+            for offer_id, o in zip(s.offer_ids(), s.foundry_offers, strict=True)
+        )
+        or "none",
+    )
     table.add_row("offtake", _offtake_text(s))
-    table.add_row("funding", "; ".join(
-        f"{i.id} {i.kind} {fmt.usd(i.amount_usd)}" for i in s.funding.investors)
-        + f" (total {fmt.usd(sum(i.amount_usd for i in s.funding.investors))})")
-    table.add_row("finance", f"discount rate {fmt.percent(s.finance.discount_rate)}, tax regimes "
-                  + ", ".join(f"{t.id} {t.rate:.0%}" for t in s.finance.tax_regimes))
+    table.add_row(
+        "funding",
+        "; ".join(f"{i.id} {i.kind} {fmt.usd(i.amount_usd)}" for i in s.funding.investors)
+        + f" (total {fmt.usd(sum(i.amount_usd for i in s.funding.investors))})",
+    )
+    table.add_row(
+        "finance",
+        f"discount rate {fmt.percent(s.finance.discount_rate)}, tax regimes "
+        + ", ".join(f"{t.id} {t.rate:.0%}" for t in s.finance.tax_regimes),
+    )
     table.add_row("uncertainty", f"{len(s.uncertainty)} uncertain inputs")
     show(table)
 
@@ -205,17 +233,24 @@ def _product_text(s: Scenario, p: Any) -> str:
     if not p.made:
         return f"{p.id} (bought) at {price}, {wanted}"
     taped = f", tape-out {p.design.tape_out}" if p.design else ""
-    return (f"{p.id} (design) on {p.node}: {p.compute_dies_per_package}×{p.die_area_mm2:.0f} mm², "
-            f"{p.hbm_stacks} HBM, {p.packaging}{taped}, market {price}, {wanted}")
+    return (
+        f"{p.id} (design) on {p.node}: {p.compute_dies_per_package}×{p.die_area_mm2:.0f} mm², "
+        f"{p.hbm_stacks} HBM, {p.packaging}{taped}, market {price}, {wanted}"
+    )
 
 
 def _offtake_text(s: Scenario) -> str:
     o = s.offtake
-    price = {"indexed": f"{o.share_of_market_price:.0%} of the market wafer price",
-             "fixed": "fixed prices per node", "cost_plus": f"standard cost + {o.markup:.0%}"}[o.price]
-    return (f"{price}, take-or-pay {o.take_or_pay_share:.0%} of output at capacity"
-            + (f", until {o.end}" if o.end else "")
-            + (", spare wafers to the market" if o.spare_wafers_to_market else ""))
+    price = {
+        "indexed": f"{o.share_of_market_price:.0%} of the market wafer price",
+        "fixed": "fixed prices per node",
+        "cost_plus": f"standard cost + {o.markup:.0%}",
+    }[o.price]
+    return (
+        f"{price}, take-or-pay {o.take_or_pay_share:.0%} of output at capacity"
+        + (f", until {o.end}" if o.end else "")
+        + (", spare wafers to the market" if o.spare_wafers_to_market else "")
+    )
 
 
 @app.command()
@@ -258,6 +293,7 @@ _MODEL_NAMES = {"negbin": "negative_binomial", "bose": "bose_einstein"}
 assert {_MODEL_NAMES.get(m.value, m.value) for m in Model} == set(YIELD_MODELS)
 assert {f.value for f in Formula} == set(DPW_FORMULAS)
 
+
 def _positive(value: float | None) -> float | None:
     if value is not None and value <= 0:
         raise typer.BadParameter(f"{value:g} is not greater than 0")
@@ -281,9 +317,17 @@ def chips(
     d0: Annotated[float, typer.Option(help="Defect density D0, defects/cm².", **NonNegative)] = 0.1,
     model: Annotated[Model, typer.Option(help="Yield model.")] = Model.negbin,
     alpha: Annotated[float, typer.Option(help="Clustering α of negbin.", **Positive)] = 2.0,
-    layers: Annotated[float, typer.Option(help="Complexity factor n of bose: critical layers, a real number "
-                                          "as fitted in the literature (D0 is split over them).", **Positive)] = 1.0,
-    dpw_formula: Annotated[Formula, typer.Option(help="Gross-die count: exact grid, standard or flynn.")] = Formula.exact,
+    layers: Annotated[
+        float,
+        typer.Option(
+            help="Complexity factor n of bose: critical layers, a real number "
+            "as fitted in the literature (D0 is split over them).",
+            **Positive,
+        ),
+    ] = 1.0,
+    dpw_formula: Annotated[
+        Formula, typer.Option(help="Gross-die count: exact grid, standard or flynn.")
+    ] = Formula.exact,
     wafer_cost: Annotated[float, typer.Option(help="Cost of a processed wafer, USD.", **NonNegative)] = 17000.0,
     units: Annotated[int | None, typer.Option(help="Harvesting: identical units per die.", min=1)] = None,
     max_bad_units: Annotated[int, typer.Option(help="Harvesting: units that may be defective.", min=0)] = 0,
@@ -291,8 +335,12 @@ def chips(
     dies_per_package: Annotated[int, typer.Option(help="Package: compute dies per accelerator.", min=1)] = 1,
     hbm_stacks: Annotated[int, typer.Option(help="Package: HBM stacks.", min=0)] = 0,
     hbm_cost: Annotated[float, typer.Option(help="Package: cost per HBM stack, USD.", **NonNegative)] = 0.0,
-    interposer_cost: Annotated[float, typer.Option(help="Package: cost per interposer wafer, USD.", **NonNegative)] = 0.0,
-    packages_per_wafer: Annotated[float, typer.Option(help="Package: packages per interposer wafer.", **Positive)] = 1.0,
+    interposer_cost: Annotated[
+        float, typer.Option(help="Package: cost per interposer wafer, USD.", **NonNegative)
+    ] = 0.0,
+    packages_per_wafer: Annotated[
+        float, typer.Option(help="Package: packages per interposer wafer.", **Positive)
+    ] = 1.0,
     assembly_cost: Annotated[float, typer.Option(help="Package: assembly and test, USD.", **NonNegative)] = 0.0,
     packaging_yield: Annotated[float, typer.Option(help="Package: packaging yield (0–1].", max=1.0, **Positive)] = 1.0,
     as_json: AsJson = False,
@@ -308,38 +356,72 @@ def chips(
     if die_mm2 is not None and (die_w_mm or die_h_mm):
         raise typer.BadParameter("give --die-mm2 or --die-w-mm/--die-h-mm, not both")
     if die_mm2 is not None:
-        die_w_mm = die_h_mm = die_mm2 ** 0.5
+        die_w_mm = die_h_mm = die_mm2**0.5
     if die_w_mm is None or die_h_mm is None:
         raise typer.BadParameter("give the die size: --die-w-mm and --die-h-mm, or --die-mm2")
     if units is not None and max_bad_units >= units:
         raise typer.BadParameter("--max-bad-units must be below --units")
     kind = _MODEL_NAMES.get(model.value, model.value)
-    spec = YieldSpec(kind, alpha if kind == "negative_binomial" else None,
-                     layers if kind == "bose_einstein" else None)
+    spec = YieldSpec(kind, alpha if kind == "negative_binomial" else None, layers if kind == "bose_einstein" else None)
     harvest = Harvest(units, max_bad_units, unit_share) if units else None
-    die = die_economics(die_w_mm=die_w_mm, die_h_mm=die_h_mm, d0_per_cm2=d0,
-                        wafer_cost_usd=wafer_cost, wafer_mm=wafer_mm, edge_mm=edge_mm,
-                        scribe_mm=scribe_mm, yield_spec=spec, harvest=harvest,
-                        dpw_formula=dpw_formula.value)
+    die = die_economics(
+        die_w_mm=die_w_mm,
+        die_h_mm=die_h_mm,
+        d0_per_cm2=d0,
+        wafer_cost_usd=wafer_cost,
+        wafer_mm=wafer_mm,
+        edge_mm=edge_mm,
+        scribe_mm=scribe_mm,
+        yield_spec=spec,
+        harvest=harvest,
+        dpw_formula=dpw_formula.value,
+    )
     result: dict[str, Any] = {
-        "die_w_mm": die_w_mm, "die_h_mm": die_h_mm, "die_area_mm2": die_w_mm * die_h_mm,
-        "wafer_mm": wafer_mm, "edge_mm": edge_mm, "scribe_mm": scribe_mm,
-        "dpw_formula": dpw_formula.value, "model": kind, "d0_per_cm2": d0,
-        "gross_dies": die.gross_dies, "yield": die.die_yield, "good_dies": die.good_dies,
-        "wafer_cost_usd": wafer_cost, "cost_per_good_die": die.cost_per_good_die,
+        "die_w_mm": die_w_mm,
+        "die_h_mm": die_h_mm,
+        "die_area_mm2": die_w_mm * die_h_mm,
+        "wafer_mm": wafer_mm,
+        "edge_mm": edge_mm,
+        "scribe_mm": scribe_mm,
+        "dpw_formula": dpw_formula.value,
+        "model": kind,
+        "d0_per_cm2": d0,
+        "gross_dies": die.gross_dies,
+        "yield": die.die_yield,
+        "good_dies": die.good_dies,
+        "wafer_cost_usd": wafer_cost,
+        "cost_per_good_die": die.cost_per_good_die,
     }
-    package_given = any([dies_per_package != 1, hbm_stacks, hbm_cost, interposer_cost,
-                         packages_per_wafer != 1.0, assembly_cost, packaging_yield != 1.0])
+    package_given = any(
+        [
+            dies_per_package != 1,
+            hbm_stacks,
+            hbm_cost,
+            interposer_cost,
+            packages_per_wafer != 1.0,
+            assembly_cost,
+            packaging_yield != 1.0,
+        ]
+    )
     if package_given:
-        cost = package_cost(cost_per_good_die=die.cost_per_good_die, dies_per_package=dies_per_package,
-                            hbm_stacks=hbm_stacks, hbm_stack_cost_usd=hbm_cost,
-                            packaging_wafer_cost_usd=interposer_cost,
-                            packages_per_wafer=packages_per_wafer,
-                            assembly_test_cost_usd=assembly_cost, packaging_yield=packaging_yield)
+        cost = package_cost(
+            cost_per_good_die=die.cost_per_good_die,
+            dies_per_package=dies_per_package,
+            hbm_stacks=hbm_stacks,
+            hbm_stack_cost_usd=hbm_cost,
+            packaging_wafer_cost_usd=interposer_cost,
+            packages_per_wafer=packages_per_wafer,
+            assembly_test_cost_usd=assembly_cost,
+            packaging_yield=packaging_yield,
+        )
         result["cost_per_accelerator"] = cost.total
-        result["cost_breakdown"] = {"compute_dies": cost.compute_dies, "hbm": cost.hbm,
-                                    "interposer": cost.interposer, "assembly_test": cost.assembly_test,
-                                    "packaging_loss": cost.yield_loss}
+        result["cost_breakdown"] = {
+            "compute_dies": cost.compute_dies,
+            "hbm": cost.hbm,
+            "interposer": cost.interposer,
+            "assembly_test": cost.assembly_test,
+            "packaging_loss": cost.yield_loss,
+        }
     if as_json:
         _print_json(result)
         return
@@ -382,23 +464,36 @@ SimRule = Enum("SimRule", {name: name for name in RULES}, type=str)  # type: ign
 @app.command()
 def simulate(
     dataset: Annotated[str, typer.Option(help="SMT2020 dataset: HVLM or LVHM.")] = "HVLM",
-    data: Annotated[Path | None, typer.Option(help="Folder holding the dataset (default: "
-                                              "$FABNET_SMT2020_DIR, else ../shared/data/smt2020).")] = None,
+    data: Annotated[
+        Path | None,
+        typer.Option(help="Folder holding the dataset (default: $FABNET_SMT2020_DIR, else ../shared/data/smt2020)."),
+    ] = None,
     days: Annotated[float, typer.Option(help="Simulated days.", **Positive)] = 90.0,
     rule: Annotated[SimRule, typer.Option(help=f"Dispatching rule: {rules_help()}.")] = SimRule.fifo,  # type: ignore[valid-type]
     seed: Annotated[int, typer.Option(help="Seed of every random stream.", min=0)] = 0,
     warmup_days: Annotated[float, typer.Option(help="Days left out of the statistics.", min=0.0)] = 0.0,
-    kernel: Annotated[Kernel, typer.Option(help="numba (compiled, fast) or python (the readable "
-                                           "reference; same results for the same seed).")] = Kernel.numba,
-    conventions: Annotated[Conventions, typer.Option(
-        help="fabnet (this model) or pyscfabsim: the peer PySCFabSim's conventions where the two "
-             "differ (which initial-WIP lots start, full batches only, the critical ratio's remaining "
-             "time, outages that spare idle tools, a family's PMs at once, its queue-time flag), to "
-             "validate against it like for like.")
+    kernel: Annotated[
+        Kernel,
+        typer.Option(help="numba (compiled, fast) or python (the readable reference; same results for the same seed)."),
+    ] = Kernel.numba,
+    conventions: Annotated[
+        Conventions,
+        typer.Option(
+            help="fabnet (this model) or pyscfabsim: the peer PySCFabSim's conventions where the two "
+            "differ (which initial-WIP lots start, full batches only, the critical ratio's remaining "
+            "time, outages that spare idle tools, a family's PMs at once, its queue-time flag), to "
+            "validate against it like for like."
+        ),
     ] = Conventions.fabnet,
-    curve: Annotated[bool, typer.Option("--curve", help="Operating curve: run at release-rate "
-                                        "multiples 0.5 … 1.05 (empty start) and print cycle time "
-                                        "against bottleneck utilisation.")] = False,
+    curve: Annotated[
+        bool,
+        typer.Option(
+            "--curve",
+            help="Operating curve: run at release-rate "
+            "multiples 0.5 … 1.05 (empty start) and print cycle time "
+            "against bottleneck utilisation.",
+        ),
+    ] = False,
     as_json: AsJson = False,
 ) -> None:
     """Simulate one wafer fab of the SMT2020 testbed and report cycle time, throughput, WIP,
@@ -418,8 +513,14 @@ def simulate(
         raise typer.BadParameter("--warmup-days must be shorter than --days")
     with _user_errors():
         fab = load_smt2020(dataset, data)
-    options = SimOptions(days=days, rule=rule.value, seed=seed, warmup_days=warmup_days,
-                         kernel=kernel.value, conventions=conventions.value)
+    options = SimOptions(
+        days=days,
+        rule=rule.value,
+        seed=seed,
+        warmup_days=warmup_days,
+        kernel=kernel.value,
+        conventions=conventions.value,
+    )
     if curve:
         from fabnet.fabsim.curve import DEFAULT_SCALES, operating_curve
 
@@ -434,8 +535,10 @@ def simulate(
         result = run_simulation(fab, options, progress=lambda day: tick(day, ""))
     k = kpis(fab, result)
     if as_json:
-        _print_json({name: _records(k.columns(name)) for name in ("lots", "families", "cqt", "wip")}
-                    | {"speed": {"lot_steps": result.lot_steps, "events": result.events, "wall_s": result.wall_s}})
+        _print_json(
+            {name: _records(k.columns(name)) for name in ("lots", "families", "cqt", "wip")}
+            | {"speed": {"lot_steps": result.lot_steps, "events": result.events, "wall_s": result.wall_s}}
+        )
         return
     _print_columns(k.columns("lots"), f"{dataset}, {rule.value}, {days:g} days (after {warmup_days:g} warm-up): lots")
     families = k.columns("families")
@@ -445,9 +548,11 @@ def simulate(
     worst = [i for i in np.argsort(-cqt["violations"], kind="stable")[:10] if cqt["violations"][i] > 0]
     if worst:
         _print_columns({c: v[worst] for c, v in cqt.items()}, "Critical queue time violations (worst steps)")
-    out.print(f"WIP: {k.columns('wip')['lots'].mean():,.0f} lots on average; {result.lot_steps:,} lot-steps, "
-              f"{result.events:,} events in {result.wall_s:.1f} s "
-              f"({result.lot_steps / max(result.wall_s, 1e-9):,.0f} lot-steps/s)")
+    out.print(
+        f"WIP: {k.columns('wip')['lots'].mean():,.0f} lots on average; {result.lot_steps:,} lot-steps, "
+        f"{result.events:,} events in {result.wall_s:.1f} s "
+        f"({result.lot_steps / max(result.wall_s, 1e-9):,.0f} lot-steps/s)"
+    )
 
 
 DEFAULT_LOADS = "0.3,0.5,0.65,0.75,0.85,0.9,0.95,1.0"
@@ -456,16 +561,28 @@ DEFAULT_LOADS = "0.3,0.5,0.65,0.75,0.85,0.9,0.95,1.0"
 @app.command("load-curve")
 def load_curve(
     dataset: Annotated[str, typer.Option(help="SMT2020 dataset: HVLM or LVHM.")] = "HVLM",
-    data: Annotated[Path | None, typer.Option(help="Folder holding the dataset (default: "
-                                              "$FABNET_SMT2020_DIR, else ../shared/data/smt2020).")] = None,
-    loads: Annotated[str, typer.Option(help="Loads to simulate, comma-separated: release-rate "
-                                       "multiples of the dataset's nominal release.")] = DEFAULT_LOADS,
+    data: Annotated[
+        Path | None,
+        typer.Option(help="Folder holding the dataset (default: $FABNET_SMT2020_DIR, else ../shared/data/smt2020)."),
+    ] = None,
+    loads: Annotated[
+        str,
+        typer.Option(
+            help="Loads to simulate, comma-separated: release-rate multiples of the dataset's nominal release."
+        ),
+    ] = DEFAULT_LOADS,
     seeds: Annotated[int, typer.Option(help="Seeds per load (1, 2, …).", min=1)] = 3,
     days: Annotated[float, typer.Option(help="Simulated days per run.", **Positive)] = 330.0,
     warmup_days: Annotated[float, typer.Option(help="Days left out of the statistics.", min=0.0)] = 90.0,
-    save_to: Annotated[Path | None, typer.Option("--out", help="Write the curve and its points to this "
-                                                 "JSON file (the planner reads "
-                                                 "fabnet/data/load_curves/NAME.json).")] = None,
+    save_to: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            help="Write the curve and its points to this "
+            "JSON file (the planner reads "
+            "fabnet/data/load_curves/NAME.json).",
+        ),
+    ] = None,
 ) -> None:
     """Fit a load curve — cycle time against load — to simulations of an SMT2020 fab, for the
     planner's load-dependent cycle time.
@@ -492,16 +609,25 @@ def load_curve(
     with _day_progress(days * len(scales) * seeds, "load curve") as tick:
         table = operating_curve(fab, options, scales, tick, seeds=range(1, seeds + 1))
     rows = table.rename(columns={"release_scale": "load"}).to_dict("records")
-    provenance = {"dataset": dataset, "rule": options.rule, "days": days, "warmup_days": warmup_days,
-                  "seeds": seeds, "initial_wip": True, "fabnet_version": fabnet.__version__,
-                  "command": f"fabnet load-curve --dataset {dataset} --loads {loads} --seeds {seeds} "
-                             f"--days {days:g} --warmup-days {warmup_days:g}"}
+    provenance = {
+        "dataset": dataset,
+        "rule": options.rule,
+        "days": days,
+        "warmup_days": warmup_days,
+        "seeds": seeds,
+        "initial_wip": True,
+        "fabnet_version": fabnet.__version__,
+        "command": f"fabnet load-curve --dataset {dataset} --loads {loads} --seeds {seeds} "
+        f"--days {days:g} --warmup-days {warmup_days:g}",
+    }
     curve = curve_from_rows(f"smt2020_{dataset.lower()}", rows, provenance)
     table["fitted"] = steady(rows)
     table["model_x_factor"] = curve.x0 * curve.multiplier(table["release_scale"].clip(upper=0.999))
     _print_frame(table.drop(columns=["bottleneck"]), f"{dataset}: simulated and fitted X-factor")
-    out.print(f"fit: x_factor = {curve.x0:.3f} · (1 + {curve.a:.4f} · u^{curve.p:g} / (1 − u)); "
-              f"saturation (most the fab puts out) u = {curve.saturation:.3f}")
+    out.print(
+        f"fit: x_factor = {curve.x0:.3f} · (1 + {curve.a:.4f} · u^{curve.p:g} / (1 − u)); "
+        f"saturation (most the fab puts out) u = {curve.saturation:.3f}"
+    )
     if save_to is not None:
         save_curve(curve, rows, save_to)
         out.print(f"written to {save_to}")
@@ -515,26 +641,38 @@ def _day_progress(days: float, label: str) -> Iterator[Callable[[float, str], No
     if not err.is_terminal:
         yield lambda day, note: None
         return
-    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed:.0f}/{task.total:.0f} days"),
-                  TimeElapsedColumn(), console=err, transient=True) as bar:
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed:.0f}/{task.total:.0f} days"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    ) as bar:
         task = bar.add_task(label, total=days)
         yield lambda day, note: bar.update(task, completed=day, description=f"{label} {note}")
 
 
-def _print_frame(frame: pd.DataFrame, title: str, text_columns: int = 2,
-                 names: dict[str, str] | None = None) -> None:
+def _print_frame(frame: pd.DataFrame, title: str, text_columns: int = 2, names: dict[str, str] | None = None) -> None:
     """A table of any frame, headed and written as core.columns says each column means (money
     in one scale per column); `names` renames a column's label, its unit stays."""
     _print_columns({str(c): frame[c].to_numpy() for c in frame.columns}, title, text_columns, names)
 
 
-def _print_columns(table_columns: dict[str, Any], title: str, text_columns: int = 2,
-                   names: dict[str, str] | None = None) -> None:
+def _print_columns(
+    table_columns: dict[str, Any], title: str, text_columns: int = 2, names: dict[str, str] | None = None
+) -> None:
     """_print_frame for a table as columns (numpy arrays of equal length), without pandas."""
-    scales = {c: fmt.scale_for(v) for c, v in table_columns.items() if columns.meaning(c).unit == "usd"
-              and np.asarray(v).dtype.kind in "fi"}
-    table = _table(*(columns.heading(c, scales.get(c), (names or {}).get(c)) for c in table_columns),
-                   title=title, text_columns=text_columns)
+    scales = {
+        c: fmt.scale_for(v)
+        for c, v in table_columns.items()
+        if columns.meaning(c).unit == "usd" and np.asarray(v).dtype.kind in "fi"
+    }
+    table = _table(
+        *(columns.heading(c, scales.get(c), (names or {}).get(c)) for c in table_columns),
+        title=title,
+        text_columns=text_columns,
+    )
     for row in zip(*table_columns.values(), strict=True):
         table.add_row(*(_cell(c, _python(v), scales.get(c)) for c, v in zip(table_columns, row, strict=True)))
     show(table)
@@ -596,10 +734,14 @@ class CycleTime(str, Enum):
     constant = "constant"
 
 
-CycleTimeOption = Annotated[CycleTime, typer.Option(
-    help="load: an own fab's cycle time grows with its load (the node's load curve, fitted to "
-         "fab simulations; output limited by a clearing function); constant: the raw cycle "
-         "time (mask layers × days per layer) at any load.")]
+CycleTimeOption = Annotated[
+    CycleTime,
+    typer.Option(
+        help="load: an own fab's cycle time grows with its load (the node's load curve, fitted to "
+        "fab simulations; output limited by a clearing function); constant: the raw cycle "
+        "time (mask layers × days per layer) at any load."
+    ),
+]
 
 
 @app.command()
@@ -662,23 +804,37 @@ def finance(
         result = _solve_with_status(scenario, SolveOptions(time_limit, gap))
     money = plan_finance(scenario, result)
     if as_json:
-        _print_json({"metrics": money.metrics, "messages": money.messages,
-                     "investors": money.fabco.investors.to_dict("records"),
-                     "fabco_quarterly": money.fabco.quarterly.to_dict("records"),
-                     "investor_flows": money.fabco.investor_flows.to_dict("records"),
-                     "buyer_quarterly": money.buyer.quarterly.to_dict("records"),
-                     "buyer_products": money.buyer.products.to_dict("records")})
+        _print_json(
+            {
+                "metrics": money.metrics,
+                "messages": money.messages,
+                "investors": money.fabco.investors.to_dict("records"),
+                "fabco_quarterly": money.fabco.quarterly.to_dict("records"),
+                "investor_flows": money.fabco.investor_flows.to_dict("records"),
+                "buyer_quarterly": money.buyer.quarterly.to_dict("records"),
+                "buyer_products": money.buyer.products.to_dict("records"),
+            }
+        )
         return
     out.print(f"Plan: {result.result.describe()}")
     _print_finance(scenario, money)
 
 
-LabelOption = Annotated[str | None, typer.Option(
-    help="A few words stored with the run, shown by `runs list`, comparisons and the dashboard, "
-    "e.g. --label \"base case\".")]
-StorePath = Annotated[str, typer.Option(
-    "--store", help="Results store: a DuckDB file (created when a run is stored), or a PostgreSQL "
-    "address postgresql://user:password@host/database for a team.")]
+LabelOption = Annotated[
+    str | None,
+    typer.Option(
+        help="A few words stored with the run, shown by `runs list`, comparisons and the dashboard, "
+        'e.g. --label "base case".'
+    ),
+]
+StorePath = Annotated[
+    str,
+    typer.Option(
+        "--store",
+        help="Results store: a DuckDB file (created when a run is stored), or a PostgreSQL "
+        "address postgresql://user:password@host/database for a team.",
+    ),
+]
 
 
 @app.command()
@@ -686,13 +842,19 @@ def run(
     file: ScenarioFile = DEFAULT_SCENARIO,
     overrides: Overrides = None,
     store: StorePath = "fabnet.duckdb",
-    report_dir: Annotated[Path, typer.Option(help="Folder for the HTML report (named after the store and "
-                                             "the run: fabnet-run-3.html).")] = Path("reports"),
+    report_dir: Annotated[
+        Path, typer.Option(help="Folder for the HTML report (named after the store and the run: fabnet-run-3.html).")
+    ] = Path("reports"),
     label: LabelOption = None,
     cycle_time: CycleTimeOption = CycleTime.load,
-    check: Annotated[bool, typer.Option(help="Check the plan on the fab simulator: the busiest own "
-                                        "fab simulated at its planned load (SMT2020 HVLM, when the "
-                                        "data is there; ~10 s).")] = True,
+    check: Annotated[
+        bool,
+        typer.Option(
+            help="Check the plan on the fab simulator: the busiest own "
+            "fab simulated at its planned load (SMT2020 HVLM, when the "
+            "data is there; ~10 s)."
+        ),
+    ] = True,
 ) -> None:
     """The main job (default scenario: scenarios/tigris.yaml): validate → plan, and plan
     without fabs (the counterfactual) → both parties' money → the deal → plan check on the fab
@@ -711,18 +873,31 @@ def run(
 
     with _user_errors():
         scenario = load_scenario(file, overrides or ())
-        out.print(styled(("✓", "green"), f" {file} is a valid scenario: {scenario.name}, "
-                                         f"{scenario.horizon.start} → {scenario.horizon.end}"))
+        out.print(
+            styled(
+                ("✓", "green"),
+                f" {file} is a valid scenario: {scenario.name}, {scenario.horizon.start} → {scenario.horizon.end}",
+            )
+        )
         with err.status("starting…") as status:
-            job = main_job(scenario, store, SolveOptions(),
-                           step=lambda name: status.update(f"{scenario.name}: {name}…"),
-                           cycle_time=cycle_time.value, check=check, label=label)
+            job = main_job(
+                scenario,
+                store,
+                SolveOptions(),
+                step=lambda name: status.update(f"{scenario.name}: {name}…"),
+                cycle_time=cycle_time.value,
+                check=check,
+                label=label,
+            )
             status.update(f"{scenario.name}: writing the report…")
             report_path, report_problem = _write_run_report(store, job.run_id, report_dir)
     out.print(f"Plan: {job.plan.result.describe()}")
     figures = dict(job.figures)
-    show(_figures_table("Decision: what the network adds, and for whom",
-                        {k: figures.pop(k) for k in list(job.decision.figures())}))
+    show(
+        _figures_table(
+            "Decision: what the network adds, and for whom", {k: figures.pop(k) for k in list(job.decision.figures())}
+        )
+    )
     for sentence in job.decision.sentences():
         out.print(f"  • {sentence}")
     show(_builds_table(job.plan))
@@ -734,16 +909,27 @@ def run(
             out.print(f"  • {message}")
     if job.run_id is None:
         err.print(styled(("not stored:", "bold red"), f" {job.store_error}"), soft_wrap=True)
-        out.print(styled("the run is kept in ", (str(job.archive), "bold"), f": `fabnet runs import "
-                         f"{job.archive} --store {store}` stores it, then `fabnet report ID` draws it"))
+        out.print(
+            styled(
+                "the run is kept in ",
+                (str(job.archive), "bold"),
+                f": `fabnet runs import {job.archive} --store {store}` stores it, then `fabnet report ID` draws it",
+            )
+        )
         raise typer.Exit(INCOMPLETE)
     if report_problem is not None:
         err.print(styled(("no report:", "bold red"), f" {report_problem}"), soft_wrap=True)
-        out.print(styled(f"run {job.run_id} stored in ", (str(job.store), "bold"),
-                         f"; `fabnet report {job.run_id} --store {store}` writes its report"))
+        out.print(
+            styled(
+                f"run {job.run_id} stored in ",
+                (str(job.store), "bold"),
+                f"; `fabnet report {job.run_id} --store {store}` writes its report",
+            )
+        )
         raise typer.Exit(INCOMPLETE)
-    out.print(styled(f"run {job.run_id} stored in ", (str(job.store), "bold"), "; report: ",
-                     (str(report_path), "bold")))
+    out.print(
+        styled(f"run {job.run_id} stored in ", (str(job.store), "bold"), "; report: ", (str(report_path), "bold"))
+    )
 
 
 #: Exit status of a run whose work is done but not all kept where asked (stored elsewhere, or
@@ -769,13 +955,16 @@ def _write_run_report(store: str, run_id: int | None, folder: Path) -> tuple[Pat
 def deal(
     file: ScenarioFile = DEFAULT_SCENARIO,
     overrides: Overrides = None,
-    low: Annotated[float, typer.Option(help="Lowest offtake price to show, as a share of the market "
-                                       "wafer price.", min=0.0)] = 0.2,
-    high: Annotated[float, typer.Option(help="Highest offtake price to show, as a share of the "
-                                        "market wafer price.", min=0.0)] = 1.5,
+    low: Annotated[
+        float, typer.Option(help="Lowest offtake price to show, as a share of the market wafer price.", min=0.0)
+    ] = 0.2,
+    high: Annotated[
+        float, typer.Option(help="Highest offtake price to show, as a share of the market wafer price.", min=0.0)
+    ] = 1.5,
     steps: Annotated[int, typer.Option(help="Prices shown between --low and --high.", min=2)] = 14,
-    store: Annotated[str | None, typer.Option(
-        "--store", help="Also store the deal as a run (kind: deal) in this results store.")] = None,
+    store: Annotated[
+        str | None, typer.Option("--store", help="Also store the deal as a run (kind: deal) in this results store.")
+    ] = None,
     label: LabelOption = None,
     as_json: AsJson = False,
 ) -> None:
@@ -805,24 +994,40 @@ def deal(
                 job = main_job(scenario, store, check=False, label=label, kind="deal", deal_shares=shares)
                 result = job.decision.deal
     if as_json:
-        _print_json({"low_share": result.low, "high_share": result.high, "exists": result.exists,
-                     "market_price_usd": result.market_price_usd, "verdict": result.verdict,
-                     "points": result.points.to_dict("records"), "investors": result.investors.to_dict("records")})
+        _print_json(
+            {
+                "low_share": result.low,
+                "high_share": result.high,
+                "exists": result.exists,
+                "market_price_usd": result.market_price_usd,
+                "verdict": result.verdict,
+                "points": result.points.to_dict("records"),
+                "investors": result.investors.to_dict("records"),
+            }
+        )
         return
     # one column per investor, an IRR that never exists included (never called, no sign change)
     investors = result.investors.set_index(["share_of_market", "investor"])["irr"].unstack()
     names = [i.id for i in scenario.funding.investors]
     hurdles = result.investors.groupby("investor")["hurdle"].first()
-    table = _table("price, share of market", "$ per wafer", "fab company NPV", "fab company IRR",
-                   *[f"IRR {name} (hurdle {fmt.percent(hurdles[name])})" for name in names],
-                   "buyer's gain vs foundry route",
-                   title="The deal: what each side gets at each offtake price (the plan held)")
+    table = _table(
+        "price, share of market",
+        "$ per wafer",
+        "fab company NPV",
+        "fab company IRR",
+        *[f"IRR {name} (hurdle {fmt.percent(hurdles[name])})" for name in names],
+        "buyer's gain vs foundry route",
+        title="The deal: what each side gets at each offtake price (the plan held)",
+    )
     for row in result.points.itertuples():
-        table.add_row(fmt.percent(row.share_of_market, 0), fmt.usd(row.price_per_wafer_usd),
-                      fmt.usd(row.fabco_npv_usd), fmt.irr(row.fabco_irr),
-                      *[fmt.irr(investors.at[row.share_of_market, name]) if name in investors else "–"
-                        for name in names],
-                      fmt.usd(row.buyer_gain_usd))
+        table.add_row(
+            fmt.percent(row.share_of_market, 0),
+            fmt.usd(row.price_per_wafer_usd),
+            fmt.usd(row.fabco_npv_usd),
+            fmt.irr(row.fabco_irr),
+            *[fmt.irr(investors.at[row.share_of_market, name]) if name in investors else "–" for name in names],
+            fmt.usd(row.buyer_gain_usd),
+        )
     show(table)
     out.print(result.verdict)
     if store is not None:
@@ -839,16 +1044,27 @@ def risk(
     samples: Annotated[int, typer.Option(help="Number of samples.", min=1)] = 100,
     seed: Annotated[int | None, typer.Option(help="Sampling seed (default: the scenario's).", min=0)] = None,
     method: Annotated[str, typer.Option(help="lhs (Latin hypercube) or sobol.")] = "lhs",
-    reoptimise: Annotated[bool, typer.Option("--reoptimise", help="Plan and finance every sample anew, "
-                                             "in parallel (default: keep the base plan's builds and "
-                                             "recompute outcomes with numpy, thousands a second).")] = False,
+    reoptimise: Annotated[
+        bool,
+        typer.Option(
+            "--reoptimise",
+            help="Plan and finance every sample anew, "
+            "in parallel (default: keep the base plan's builds and "
+            "recompute outcomes with numpy, thousands a second).",
+        ),
+    ] = False,
     workers: Annotated[int, typer.Option(help="Local worker processes.", min=1)] = 2,
-    dask_local: Annotated[int | None, typer.Option(help="Start a Dask LocalCluster with this many workers.",
-                                                   min=1)] = None,
+    dask_local: Annotated[
+        int | None, typer.Option(help="Start a Dask LocalCluster with this many workers.", min=1)
+    ] = None,
     scheduler: Annotated[str | None, typer.Option(help="Use an existing Dask cluster, e.g. tcp://host:8786.")] = None,
     resume: Annotated[int | None, typer.Option(help="Finish the sweep of a stored run that was interrupted.")] = None,
-    check_plan: Annotated[bool, typer.Option("--check", help="Also check the base plan on the fab simulator "
-                                             "(SMT2020 data), as `fabnet run` does.")] = False,
+    check_plan: Annotated[
+        bool,
+        typer.Option(
+            "--check", help="Also check the base plan on the fab simulator (SMT2020 data), as `fabnet run` does."
+        ),
+    ] = False,
     store: StorePath = "fabnet.duckdb",
     label: LabelOption = None,
 ) -> None:
@@ -893,9 +1109,19 @@ def risk(
         if not reoptimise:
             _fixed_plan_sweep(scenario, run_id, store, spec, plan)
             return
-        with Progress(TextColumn("samples"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[rate]}"),
-                      TimeRemainingColumn(), console=err, transient=True, disable=not err.is_terminal) as bar, \
-                make_executor(workers, dask_local, scheduler) as executor:
+        with (
+            Progress(
+                TextColumn("samples"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("{task.fields[rate]}"),
+                TimeRemainingColumn(),
+                console=err,
+                transient=True,
+                disable=not err.is_terminal,
+            ) as bar,
+            make_executor(workers, dask_local, scheduler) as executor,
+        ):
             task = bar.add_task("samples", total=spec.samples, rate="")
             bar.update(task, completed=spec.samples - len(missing_samples(store, run_id, spec)))
             started = time.perf_counter()
@@ -905,8 +1131,12 @@ def risk(
                 bar.update(task, completed=spec.samples - total + done, rate=f"{rate:.2f}/s")
 
             run_sweep(scenario, run_id, store, spec, executor, progress=advance)
-    _print_risk(summarise(scenario, stored_rows(store, run_id, SAMPLES_TABLE)),
-                f"Risk of run {run_id}: {spec.samples} samples ({spec.method}, seed {spec.seed})", run_id, store)
+    _print_risk(
+        summarise(scenario, stored_rows(store, run_id, SAMPLES_TABLE)),
+        f"Risk of run {run_id}: {spec.samples} samples ({spec.method}, seed {spec.seed})",
+        run_id,
+        store,
+    )
 
 
 def _print_risk(summary: dict[str, pd.DataFrame], title: str, run_id: int, store: str) -> None:
@@ -914,18 +1144,29 @@ def _print_risk(summary: dict[str, pd.DataFrame], title: str, run_id: int, store
     what moves the fab company's NPV."""
     headline = _table("figure", "P10", "P50", "P90", "mean", title=title)
     for row in summary["headline"].itertuples(index=False):
-        headline.add_row(columns.label(row.figure), *(columns.show(row.figure, v) for v in
-                                                      (row.p10, row.p50, row.p90, row.mean)))
+        headline.add_row(
+            columns.label(row.figure), *(columns.show(row.figure, v) for v in (row.p10, row.p50, row.p90, row.mean))
+        )
     show(headline)
     downside = summary["downside"].iloc[0]
-    out.print(f"Chance the fab company's NPV is below 0: {fmt.percent(downside.p_npv_below_zero)}; "
-              f"expected NPV of its worst 10 % of samples: {fmt.usd(downside.expected_shortfall_usd)}")
+    out.print(
+        f"Chance the fab company's NPV is below 0: {fmt.percent(downside.p_npv_below_zero)}; "
+        f"expected NPV of its worst 10 % of samples: {fmt.usd(downside.expected_shortfall_usd)}"
+    )
     _print_frame(summary["per_year"], "Accelerators delivered per year", text_columns=1)
-    _print_frame(summary["tornado"][["input", "rank_correlation_with_npv"]],
-                 "What moves the fab company's NPV most (rank correlation, −1 to 1)", text_columns=1,
-                 names={"rank_correlation_with_npv": "rank correlation"})
-    out.print(styled(f"samples stored with run {run_id} in ", (str(store), "bold"),
-                     f"; `fabnet report {run_id} --store {store}` draws them"))
+    _print_frame(
+        summary["tornado"][["input", "rank_correlation_with_npv"]],
+        "What moves the fab company's NPV most (rank correlation, −1 to 1)",
+        text_columns=1,
+        names={"rank_correlation_with_npv": "rank correlation"},
+    )
+    out.print(
+        styled(
+            f"samples stored with run {run_id} in ",
+            (str(store), "bold"),
+            f"; `fabnet report {run_id} --store {store}` draws them",
+        )
+    )
 
 
 def _fixed_plan_sweep(scenario: Scenario, run_id: int, store: Path, spec, plan=None) -> None:  # type: ignore[no-untyped-def]
@@ -945,8 +1186,12 @@ def _fixed_plan_sweep(scenario: Scenario, run_id: int, store: Path, spec, plan=N
         kept = stored_rows(store, run_id, SAMPLES_TABLE)
         if kept is None or kept.empty:  # the table exists as soon as any run of the store has samples
             store_rows(store, run_id, SAMPLES_TABLE, rows)
-    _print_risk(summarise(scenario, rows), f"Risk of run {run_id} (builds fixed): {spec.samples} samples "
-                f"({spec.method}, seed {spec.seed})", run_id, str(store))
+    _print_risk(
+        summarise(scenario, rows),
+        f"Risk of run {run_id} (builds fixed): {spec.samples} samples ({spec.method}, seed {spec.seed})",
+        run_id,
+        str(store),
+    )
 
 
 def _stored_sweep(store: Path, run_id: int):  # type: ignore[no-untyped-def]
@@ -966,8 +1211,9 @@ def _stored_sweep(store: Path, run_id: int):  # type: ignore[no-untyped-def]
 
 # --- data ---------------------------------------------------------------------------------
 
-data_app = typer.Typer(help="Data fabnet can fetch: the SMT2020 testbed for the fab simulator and the plan check.",
-                       no_args_is_help=True)
+data_app = typer.Typer(
+    help="Data fabnet can fetch: the SMT2020 testbed for the fab simulator and the plan check.", no_args_is_help=True
+)
 app.add_typer(data_app, name="data")
 
 
@@ -984,15 +1230,26 @@ class WhichDataset(str, Enum):
 @data_app.command("fetch")
 def data_fetch(
     testbed: Annotated[Testbed, typer.Argument(help="What to fetch: smt2020, the SMT2020 testbed.")],
-    dataset: Annotated[WhichDataset, typer.Option(help="HVLM (high volume, low mix), LVHM, or all.")
-                       ] = WhichDataset.all,
-    to: Annotated[Path | None, typer.Option(help="Folder to install into (default: your per-user data "
-                                            "folder, which fabnet searches; else point "
-                                            "FABNET_SMT2020_DIR at it).")] = None,
-    source: Annotated[str | None, typer.Option("--from", help="Where to fetch from: a URL or a folder laid "
-                                               "out as DATASET/FILE, or a template with {dataset} and {file} "
-                                               "(default: the public mirror in PySCFabSim's repository).")
-                      ] = None,
+    dataset: Annotated[
+        WhichDataset, typer.Option(help="HVLM (high volume, low mix), LVHM, or all.")
+    ] = WhichDataset.all,
+    to: Annotated[
+        Path | None,
+        typer.Option(
+            help="Folder to install into (default: your per-user data "
+            "folder, which fabnet searches; else point "
+            "FABNET_SMT2020_DIR at it)."
+        ),
+    ] = None,
+    source: Annotated[
+        str | None,
+        typer.Option(
+            "--from",
+            help="Where to fetch from: a URL or a folder laid "
+            "out as DATASET/FILE, or a template with {dataset} and {file} "
+            "(default: the public mirror in PySCFabSim's repository).",
+        ),
+    ] = None,
 ) -> None:
     """Download the SMT2020 testbed, verify every file against the SHA-256 sums fabnet ships,
     and install it where fabnet looks: the fab simulator (`fabnet simulate`) and the plan check
@@ -1038,19 +1295,22 @@ def _byte_progress(label: str) -> Iterator[Callable[[str, int, int], None]]:
     if not err.is_terminal:
         yield lambda file, done, total: None
         return
-    with Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(), console=err,
-                  transient=True) as bar:
+    with Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(), console=err, transient=True) as bar:
         task = bar.add_task(label, total=None)
-        yield lambda file, done, total: bar.update(task, completed=done, total=total,
-                                                   description=f"{label} {file}")
+        yield lambda file, done, total: bar.update(task, completed=done, total=total, description=f"{label} {file}")
 
 
 runs_app = typer.Typer(help="Runs kept in the results store: list, show, compare, import.", no_args_is_help=True)
 app.add_typer(runs_app, name="runs")
 
-ReadStore = Annotated[str, typer.Option(
-    "--store", help="Results store to read: the DuckDB file `fabnet run` wrote, or a PostgreSQL "
-    "address postgresql://user:password@host/database.")]
+ReadStore = Annotated[
+    str,
+    typer.Option(
+        "--store",
+        help="Results store to read: the DuckDB file `fabnet run` wrote, or a PostgreSQL "
+        "address postgresql://user:password@host/database.",
+    ),
+]
 RunId = Annotated[int, typer.Argument(help="Run id (see `fabnet runs list`).")]
 
 
@@ -1067,9 +1327,10 @@ def runs_list(store: ReadStore = "fabnet.duckdb") -> None:
 
 
 @runs_app.command("import")
-def runs_import(file: Annotated[Path, typer.Argument(help="A run kept in a file (.fabnetrun) when no store "
-                                                    "would take it.")],
-                store: StorePath = "fabnet.duckdb") -> None:
+def runs_import(
+    file: Annotated[Path, typer.Argument(help="A run kept in a file (.fabnetrun) when no store would take it.")],
+    store: StorePath = "fabnet.duckdb",
+) -> None:
     """Store a run that `fabnet run` kept in a file of its own (the store was busy, full or could
     not be written), as a new run with its original time and figures.
 
@@ -1082,8 +1343,13 @@ def runs_import(file: Annotated[Path, typer.Argument(help="A run kept in a file 
         meta, tables = read_archive(file)
         with open_store(store) as s:
             run_id = s.save_run(meta, tables)
-    out.print(styled(f"{file} stored as run {run_id} in ", (str(store), "bold"),
-                     f"; `fabnet report {run_id} --store {store}` draws it"))
+    out.print(
+        styled(
+            f"{file} stored as run {run_id} in ",
+            (str(store), "bold"),
+            f"; `fabnet report {run_id} --store {store}` draws it",
+        )
+    )
 
 
 @runs_app.command("show")
@@ -1096,11 +1362,19 @@ def runs_show(run_id: RunId, store: ReadStore = "fabnet.duckdb") -> None:
         stored = s.run(run_id)
     table = _table("", "value", text_columns=2)
     meta = stored.meta
-    about = {"run": str(run_id), "label": meta.get("label") or "", "kind": stored.kind,
-             "when (UTC)": fmt.minute(meta["created_at"]), "scenario": str(meta["scenario_name"]),
-             "scenario file": meta.get("source") or "", "overrides": " ".join(
-                 f"--set {o}" for o in overrides_of(stored)), "scenario hash": str(meta["scenario_hash"])[:12],
-             "seed": str(meta["seed"]), "fabnet": str(meta["fabnet_version"]), "solver": str(meta["solver_status"])}
+    about = {
+        "run": str(run_id),
+        "label": meta.get("label") or "",
+        "kind": stored.kind,
+        "when (UTC)": fmt.minute(meta["created_at"]),
+        "scenario": str(meta["scenario_name"]),
+        "scenario file": meta.get("source") or "",
+        "overrides": " ".join(f"--set {o}" for o in overrides_of(stored)),
+        "scenario hash": str(meta["scenario_hash"])[:12],
+        "seed": str(meta["seed"]),
+        "fabnet": str(meta["fabnet_version"]),
+        "solver": str(meta["solver_status"]),
+    }
     for key, value in about.items():
         table.add_row(key, value)
     show(table)
@@ -1108,8 +1382,10 @@ def runs_show(run_id: RunId, store: ReadStore = "fabnet.duckdb") -> None:
 
 
 @runs_app.command("compare")
-def runs_compare(run_ids: Annotated[list[int], typer.Argument(help="Two or more run ids, the first the base.")],
-                 store: ReadStore = "fabnet.duckdb") -> None:
+def runs_compare(
+    run_ids: Annotated[list[int], typer.Argument(help="Two or more run ids, the first the base.")],
+    store: ReadStore = "fabnet.duckdb",
+) -> None:
     """What differs between runs: first their inputs (every scenario value that differs, by its
     --set path, and the overrides and labels), then their key figures, with the difference when
     two are compared.
@@ -1129,7 +1405,9 @@ def runs_compare(run_ids: Annotated[list[int], typer.Argument(help="Two or more 
         return
     names = [run.name for run in runs]
     inputs = input_differences(runs)
-    view = _table("input", *names, title=f"Inputs: what differs between {', '.join(names)}", text_columns=len(names) + 1)
+    view = _table(
+        "input", *names, title=f"Inputs: what differs between {', '.join(names)}", text_columns=len(names) + 1
+    )
     for row in inputs.itertuples(index=False):
         view.add_row(*row)
     if inputs.empty:
@@ -1139,7 +1417,7 @@ def runs_compare(run_ids: Annotated[list[int], typer.Argument(help="Two or more 
     extra = ["difference"] if len(runs) == 2 else []
     view = _table("figure", *names, *extra, title="Key figures")
     for row in figures.itertuples(index=False):
-        key, values = row[0], list(row[1:1 + len(runs)])
+        key, values = row[0], list(row[1 : 1 + len(runs)])
         cells = [columns.show(key, v) for v in values]
         if extra:
             cells.append(columns.show_difference(key, values[0], values[1], row[-1]))
@@ -1148,10 +1426,15 @@ def runs_compare(run_ids: Annotated[list[int], typer.Argument(help="Two or more 
 
 
 @app.command()
-def export(run_id: RunId, store: ReadStore = "fabnet.duckdb",
-           format: Annotated[str, typer.Option("--format", help="xlsx (one workbook, a sheet per table), csv or "
-                                               "parquet (a folder of files).")] = "xlsx",
-           folder: Annotated[Path, typer.Option("--out", help="Folder to write into.")] = Path("exports")) -> None:
+def export(
+    run_id: RunId,
+    store: ReadStore = "fabnet.duckdb",
+    format: Annotated[
+        str,
+        typer.Option("--format", help="xlsx (one workbook, a sheet per table), csv or parquet (a folder of files)."),
+    ] = "xlsx",
+    folder: Annotated[Path, typer.Option("--out", help="Folder to write into.")] = Path("exports"),
+) -> None:
     """Write every table of a stored run, with its inputs (the resolved scenario as path/value
     rows, the overrides, provenance), for Excel, pandas or anything that reads CSV or Parquet.
 
@@ -1175,9 +1458,13 @@ def export(run_id: RunId, store: ReadStore = "fabnet.duckdb",
 
 
 @app.command()
-def report(run_id: RunId, store: ReadStore = "fabnet.duckdb",
-           output: Annotated[Path | None, typer.Option(help="HTML file to write (default: "
-                                                       "reports/STORE-run-ID.html).")] = None) -> None:
+def report(
+    run_id: RunId,
+    store: ReadStore = "fabnet.duckdb",
+    output: Annotated[
+        Path | None, typer.Option(help="HTML file to write (default: reports/STORE-run-ID.html).")
+    ] = None,
+) -> None:
     """Write the self-contained HTML report of a stored run (plotly.js inlined: opens offline)."""
     from fabnet.report import report_name, write_report
     from fabnet.store import open_store
@@ -1188,9 +1475,11 @@ def report(run_id: RunId, store: ReadStore = "fabnet.duckdb",
 
 
 @app.command()
-def serve(store: ReadStore = "fabnet.duckdb",
-          host: Annotated[str, typer.Option(help="Address to bind; loopback unless you say otherwise.")] = "127.0.0.1",
-          port: Annotated[int, typer.Option(help="Port.", min=1, max=65535)] = 8050) -> None:
+def serve(
+    store: ReadStore = "fabnet.duckdb",
+    host: Annotated[str, typer.Option(help="Address to bind; loopback unless you say otherwise.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.", min=1, max=65535)] = 8050,
+) -> None:
     """A read-only web dashboard over the store: the runs, a run's report, runs compared, a
     run's tables as a workbook.
 
@@ -1207,8 +1496,13 @@ def serve(store: ReadStore = "fabnet.duckdb",
     try:  # bound here, so a port in use is one sentence before anything claims to be served
         listener = socket.create_server((host, port), family=socket.AF_INET6 if ":" in host else socket.AF_INET)
     except OSError as error:
-        err.print(styled(("error:", "bold red"), f" cannot serve on {host}:{port}: {error.strerror or error}; "
-                         "give another --port"), soft_wrap=True)
+        err.print(
+            styled(
+                ("error:", "bold red"),
+                f" cannot serve on {host}:{port}: {error.strerror or error}; give another --port",
+            ),
+            soft_wrap=True,
+        )
         raise typer.Exit(2) from None
     out.print(f"dashboard on http://{host}:{port} (Ctrl-C to stop)")
     server = uvicorn.Server(uvicorn.Config(application, log_level="warning"))
@@ -1218,19 +1512,25 @@ def serve(store: ReadStore = "fabnet.duckdb",
 def _solve_with_status(scenario: Scenario, options: SolveOptions, cycle_time: str = "load") -> Plan:
     from fabnet.pipeline import plan_network
 
-    with err.status(f"Planning {scenario.name}: building the model and solving with HiGHS "
-                    f"(gap {options.mip_gap:.1%}, limit {options.time_limit_s:g} s)…"):
+    with err.status(
+        f"Planning {scenario.name}: building the model and solving with HiGHS "
+        f"(gap {options.mip_gap:.1%}, limit {options.time_limit_s:g} s)…"
+    ):
         return plan_network(scenario, options, cycle_time)
 
 
 def _plan_json(p: Plan, money: Financials) -> dict[str, Any]:
-    tables = ("builds", "packaging_builds", "supply", "production", "capacity", "foundry", "packaging",
-              "hbm", "budget")
+    tables = ("builds", "packaging_builds", "supply", "production", "capacity", "foundry", "packaging", "hbm", "budget")
     return {
-        "status": {"termination": p.result.termination, "optimal": p.optimal,
-                   "gap": p.result.gap, "objective_musd": p.result.objective,
-                   "bound_musd": p.result.bound, "seconds": p.result.seconds,
-                   "description": p.result.describe()},
+        "status": {
+            "termination": p.result.termination,
+            "optimal": p.optimal,
+            "gap": p.result.gap,
+            "objective_musd": p.result.objective,
+            "bound_musd": p.result.bound,
+            "seconds": p.result.seconds,
+            "description": p.result.describe(),
+        },
         "system_cost_usd": p.objective_usd,
         "fabco_npv_usd": money.fabco.metrics["fabco_npv_usd"],
         "messages": p.messages,
@@ -1262,30 +1562,60 @@ def _print_plan(scenario: Scenario, p: Plan, money: Financials) -> None:
     out.print(styled("\n", ("Plan", "bold"), ": ", (p.result.describe(), style)))
     show(_builds_table(p))
 
-    supply = p.supply.groupby(["product", "year"], sort=False)[["demand", "made", "bought", "delivered",
-                                                                "unmet"]].sum()
-    delivered = _table("product", "year", "demand", "made", "bought", "delivered", "unmet", "met",
-                       title="Accelerators delivered versus demand", text_columns=2)
+    supply = p.supply.groupby(["product", "year"], sort=False)[["demand", "made", "bought", "delivered", "unmet"]].sum()
+    delivered = _table(
+        "product",
+        "year",
+        "demand",
+        "made",
+        "bought",
+        "delivered",
+        "unmet",
+        "met",
+        title="Accelerators delivered versus demand",
+        text_columns=2,
+    )
     for (product, year), row in supply.iterrows():
         if row.demand > 0 or row.delivered > 0:
             met = fmt.percent(row.delivered / row.demand, 0) if row.demand else "–"
-            delivered.add_row(str(product), str(year), fmt.count(row.demand), fmt.count(row.made),
-                              fmt.count(row.bought), fmt.count(row.delivered), fmt.count(row.unmet), met)
+            delivered.add_row(
+                str(product),
+                str(year),
+                fmt.count(row.demand),
+                fmt.count(row.made),
+                fmt.count(row.bought),
+                fmt.count(row.delivered),
+                fmt.count(row.unmet),
+                met,
+            )
     show(delivered)
     _print_fab_load(p)
 
     import pandas as pd
 
     b = p.budget.groupby("year").sum(numeric_only=True)
-    budget = pd.DataFrame({
-        "year": b.index.astype(str), "capex_usd": b.capex_usd, "grants_usd": -(b.grants_usd + b.tax_credits_usd),
-        "opex_usd": b.opex_usd + b.fixed_opex_usd + b.operator_fees_usd, "wafer_revenue_usd": -b.wafer_revenue_usd,
-        "commitments_usd": b.commitments_usd, "cash_usd": p.budget.groupby("year")["cash_usd"].last()})
-    _print_frame(budget, "The fab company's budget per year, as planned (nominal)", 1,
-                 FINANCE_NAMES | {"grants_usd": "grants+credits"})
-    out.print(f"Fab company NPV at {fmt.percent(scenario.finance.discount_rate)}: "
-              f"{fmt.usd(money.fabco.metrics['fabco_npv_usd'])} (finance, as `fabnet finance` and `fabnet run`); "
-              f"planner objective: system cost {fmt.usd(p.objective_usd)} (present value)")
+    budget = pd.DataFrame(
+        {
+            "year": b.index.astype(str),
+            "capex_usd": b.capex_usd,
+            "grants_usd": -(b.grants_usd + b.tax_credits_usd),
+            "opex_usd": b.opex_usd + b.fixed_opex_usd + b.operator_fees_usd,
+            "wafer_revenue_usd": -b.wafer_revenue_usd,
+            "commitments_usd": b.commitments_usd,
+            "cash_usd": p.budget.groupby("year")["cash_usd"].last(),
+        }
+    )
+    _print_frame(
+        budget,
+        "The fab company's budget per year, as planned (nominal)",
+        1,
+        FINANCE_NAMES | {"grants_usd": "grants+credits"},
+    )
+    out.print(
+        f"Fab company NPV at {fmt.percent(scenario.finance.discount_rate)}: "
+        f"{fmt.usd(money.fabco.metrics['fabco_npv_usd'])} (finance, as `fabnet finance` and `fabnet run`); "
+        f"planner objective: system cost {fmt.usd(p.objective_usd)} (present value)"
+    )
     if p.messages:
         out.print(styled(("Shortfalls", "bold")))
         for message in p.messages:
@@ -1297,15 +1627,26 @@ def _print_plan(scenario: Scenario, p: Plan, money: Financials) -> None:
 def _check_table(check: PlanCheck) -> Table:
     """The plan check per year: the checked fab's load, wafer output and cycle time, planned
     against simulated."""
-    table = _table("year", "mean load", "wafers out: planned", "simulated", "cycle time, days: planned", "simulated",
-                   title=f"Plan check: {check.site} ({check.node}) simulated at its planned load "
-                         f"(SMT2020 {check.dataset})")
+    table = _table(
+        "year",
+        "mean load",
+        "wafers out: planned",
+        "simulated",
+        "cycle time, days: planned",
+        "simulated",
+        title=f"Plan check: {check.site} ({check.node}) simulated at its planned load (SMT2020 {check.dataset})",
+    )
     q = check.quarters.assign(year=check.quarters["quarter"].str[:4])
     for year, rows in q.groupby("year", sort=False):
         running = rows[rows["wafer_starts"] > 0]
-        table.add_row(year, f"{running['load'].mean():.0%}" if len(running) else "–",
-                      f"{rows['planned_output'].sum():,.0f}", f"{rows['simulated_output'].sum():,.0f}",
-                      _mean_days(running["planned_cycle_days"]), _mean_days(running["simulated_cycle_days"]))
+        table.add_row(
+            year,
+            f"{running['load'].mean():.0%}" if len(running) else "–",
+            f"{rows['planned_output'].sum():,.0f}",
+            f"{rows['simulated_output'].sum():,.0f}",
+            _mean_days(running["planned_cycle_days"]),
+            _mean_days(running["simulated_cycle_days"]),
+        )
     return table
 
 
@@ -1318,12 +1659,26 @@ def _print_fab_load(p: Plan) -> None:
     running = p.capacity[p.capacity["wafer_starts"] > 0]
     if running.empty:
         return
-    table = _table("site", "year", "wafer starts", "mean load", "peak load", "cycle time, days",
-                   title="Own fabs: load and planned cycle time", text_columns=2)
+    table = _table(
+        "site",
+        "year",
+        "wafer starts",
+        "mean load",
+        "peak load",
+        "cycle time, days",
+        title="Own fabs: load and planned cycle time",
+        text_columns=2,
+    )
     years = running.assign(year=running["quarter"].str[:4]).groupby(["site", "year"], sort=False)
     for (site, year), rows in years:
-        table.add_row(site, year, f"{rows['wafer_starts'].sum():,.0f}", f"{rows['load'].mean():.0%}",
-                      f"{rows['load'].max():.0%}", f"{rows['cycle_days'].min():.0f}–{rows['cycle_days'].max():.0f}")
+        table.add_row(
+            site,
+            year,
+            f"{rows['wafer_starts'].sum():,.0f}",
+            f"{rows['load'].mean():.0%}",
+            f"{rows['load'].max():.0%}",
+            f"{rows['cycle_days'].min():.0f}–{rows['cycle_days'].max():.0f}",
+        )
     show(table)
 
 
@@ -1331,64 +1686,124 @@ def _print_finance(scenario: Scenario, money: Financials) -> None:
     import pandas as pd
 
     q = money.fabco.quarterly.groupby("year").sum(numeric_only=True)
-    fabco = pd.DataFrame({
-        "year": q.index.astype(str), "revenue_usd": q.revenue_usd, "take_or_pay_usd": q.take_or_pay_usd,
-        "opex_usd": q.opex_usd + q.fixed_opex_usd + q.operator_fees_usd,
-        "capex_usd": q.capex_building_usd + q.capex_tools_usd, "grants_usd": q.grants_usd + q.itc_usd,
-        "tax_usd": q.tax_usd, "project_fcf_usd": q.project_fcf_usd, "equity_calls_usd": q.equity_calls_usd,
-        "debt_draws_usd": q.debt_draws_usd, "distributions_usd": q.distributions_usd})
+    fabco = pd.DataFrame(
+        {
+            "year": q.index.astype(str),
+            "revenue_usd": q.revenue_usd,
+            "take_or_pay_usd": q.take_or_pay_usd,
+            "opex_usd": q.opex_usd + q.fixed_opex_usd + q.operator_fees_usd,
+            "capex_usd": q.capex_building_usd + q.capex_tools_usd,
+            "grants_usd": q.grants_usd + q.itc_usd,
+            "tax_usd": q.tax_usd,
+            "project_fcf_usd": q.project_fcf_usd,
+            "equity_calls_usd": q.equity_calls_usd,
+            "debt_draws_usd": q.debt_draws_usd,
+            "distributions_usd": q.distributions_usd,
+        }
+    )
     _print_frame(fabco, "The fab company: cash flows per year", 1, FINANCE_NAMES)
     m = money.fabco.metrics
-    out.print(f"Fab company: NPV at {fmt.percent(scenario.finance.discount_rate)} {fmt.usd(m['fabco_npv_usd'])} · "
-              f"IRR {fmt.irr(m['fabco_irr'])} · gross margin {fmt.percent(m['fabco_gross_margin'])} · "
-              f"payback {m['payback_quarter'] or 'not within the horizon'} · peak funding need "
-              f"{fmt.usd(m['peak_funding_need_usd'])} (end-of-horizon book value "
-              f"{fmt.usd(m['terminal_book_value_usd'])} included)")
-    investors = money.fabco.investors.assign(irr=[r.irr if r.called_usd > 0 else None
-                                                  for r in money.fabco.investors.itertuples()])
-    _print_frame(investors[["investor", "kind", "committed_usd", "called_usd", "received_usd", "irr", "hurdle",
-                            "multiple"]], "Investors")
+    out.print(
+        f"Fab company: NPV at {fmt.percent(scenario.finance.discount_rate)} {fmt.usd(m['fabco_npv_usd'])} · "
+        f"IRR {fmt.irr(m['fabco_irr'])} · gross margin {fmt.percent(m['fabco_gross_margin'])} · "
+        f"payback {m['payback_quarter'] or 'not within the horizon'} · peak funding need "
+        f"{fmt.usd(m['peak_funding_need_usd'])} (end-of-horizon book value "
+        f"{fmt.usd(m['terminal_book_value_usd'])} included)"
+    )
+    investors = money.fabco.investors.assign(
+        irr=[r.irr if r.called_usd > 0 else None for r in money.fabco.investors.itertuples()]
+    )
+    _print_frame(
+        investors[["investor", "kind", "committed_usd", "called_usd", "received_usd", "irr", "hurdle", "multiple"]],
+        "Investors",
+    )
     for note in [m.get("fabco_irr_note"), *money.fabco.investors["irr_note"]]:
         if note:
             out.print(f"  • {note}")
     b = money.buyer.quarterly.groupby("year").sum(numeric_only=True)
-    buyer = pd.DataFrame({
-        "year": b.index.astype(str), "fabco_wafers_usd": b.fabco_wafers_usd, "foundry_usd": b.foundry_usd,
-        "design_usd": b.design_usd + b.masks_usd, "hbm_usd": b.hbm_usd,
-        "packaging_usd": b.packaging_usd + b.packaging_capex_usd, "bought_usd": b.bought_usd,
-        "delivered": b.delivered, "market_value_usd": b.market_value_usd})
+    buyer = pd.DataFrame(
+        {
+            "year": b.index.astype(str),
+            "fabco_wafers_usd": b.fabco_wafers_usd,
+            "foundry_usd": b.foundry_usd,
+            "design_usd": b.design_usd + b.masks_usd,
+            "hbm_usd": b.hbm_usd,
+            "packaging_usd": b.packaging_usd + b.packaging_capex_usd,
+            "bought_usd": b.bought_usd,
+            "delivered": b.delivered,
+            "market_value_usd": b.market_value_usd,
+        }
+    )
     _print_frame(buyer, "The buyer: costs per year", 1, FINANCE_NAMES)
-    _print_frame(money.buyer.products[["product", "kind", "delivered", "cost_per_accelerator_usd",
-                                       "market_price_usd"]], "The buyer per product (levelised)")
+    _print_frame(
+        money.buyer.products[["product", "kind", "delivered", "cost_per_accelerator_usd", "market_price_usd"]],
+        "The buyer per product (levelised)",
+    )
     for message in money.messages:
         out.print(styled((f"  • {message}", "yellow")))
 
 
 #: Short labels of the yearly money tables (the sums of several stored columns).
-FINANCE_NAMES = {"take_or_pay_usd": "of it take-or-pay", "opex_usd": "opex", "grants_usd": "grants+ITC",
-                 "project_fcf_usd": "project FCF", "equity_calls_usd": "equity called",
-                 "debt_draws_usd": "debt drawn", "distributions_usd": "distributed",
-                 "fabco_wafers_usd": "fab company wafers", "foundry_usd": "foundry",
-                 "design_usd": "design+masks", "hbm_usd": "HBM", "packaging_usd": "packaging",
-                 "bought_usd": "bought", "market_value_usd": "market value",
-                 "capex_usd": "capex", "wafer_revenue_usd": "wafer revenue", "commitments_usd": "committed",
-                 "cash_usd": "cash at end"}
+FINANCE_NAMES = {
+    "take_or_pay_usd": "of it take-or-pay",
+    "opex_usd": "opex",
+    "grants_usd": "grants+ITC",
+    "project_fcf_usd": "project FCF",
+    "equity_calls_usd": "equity called",
+    "debt_draws_usd": "debt drawn",
+    "distributions_usd": "distributed",
+    "fabco_wafers_usd": "fab company wafers",
+    "foundry_usd": "foundry",
+    "design_usd": "design+masks",
+    "hbm_usd": "HBM",
+    "packaging_usd": "packaging",
+    "bought_usd": "bought",
+    "market_value_usd": "market value",
+    "capex_usd": "capex",
+    "wafer_revenue_usd": "wafer revenue",
+    "commitments_usd": "committed",
+    "cash_usd": "cash at end",
+}
 
 
 def _print_economics(economics: pd.DataFrame, basis: str) -> None:
-    per_product = _table("product", "node", "priced at", "die mm²", "D0/cm²", "gross/wafer", "yield",
-                         "good/wafer", "$/good die", "$/accelerator", "market price",
-                         title=f"Per-accelerator economics at {basis}", text_columns=3)
+    per_product = _table(
+        "product",
+        "node",
+        "priced at",
+        "die mm²",
+        "D0/cm²",
+        "gross/wafer",
+        "yield",
+        "good/wafer",
+        "$/good die",
+        "$/accelerator",
+        "market price",
+        title=f"Per-accelerator economics at {basis}",
+        text_columns=3,
+    )
     for row in economics.itertuples():
-        per_product.add_row(row.product, row.node, row.priced_at, f"{row.die_area_mm2:,.0f}", f"{row.d0_per_cm2:.3f}",
-                            f"{row.gross_dies:,}", f"{row.die_yield:.1%}", f"{row.good_dies_per_wafer:,.1f}",
-                            fmt.usd(row.cost_per_good_die_usd), fmt.usd(row.cost_per_accelerator_usd),
-                            fmt.usd(row.market_price_usd))
+        per_product.add_row(
+            row.product,
+            row.node,
+            row.priced_at,
+            f"{row.die_area_mm2:,.0f}",
+            f"{row.d0_per_cm2:.3f}",
+            f"{row.gross_dies:,}",
+            f"{row.die_yield:.1%}",
+            f"{row.good_dies_per_wafer:,.1f}",
+            fmt.usd(row.cost_per_good_die_usd),
+            fmt.usd(row.cost_per_accelerator_usd),
+            fmt.usd(row.market_price_usd),
+        )
     show(per_product)
 
 
 def _print_wafer_report(
-    scenario: Scenario, economics: pd.DataFrame, table: pd.DataFrame, by: Period,
+    scenario: Scenario,
+    economics: pd.DataFrame,
+    table: pd.DataFrame,
+    by: Period,
     fab_age_q: float | None,
 ) -> None:
     basis = "mature D0" if fab_age_q is None else f"D0 of a fab {fab_age_q:g} quarters into production"
@@ -1396,16 +1811,37 @@ def _print_wafer_report(
 
     key = "year" if by is Period.year else "quarter"
     months = 12 if by is Period.year else 3
-    sums = table.groupby(["product", "node", key], sort=False)[
-        ["accelerators", "good_dies", "wafer_starts", "interposer_wafers"]].sum().reset_index()
+    sums = (
+        table.groupby(["product", "node", key], sort=False)[
+            ["accelerators", "good_dies", "wafer_starts", "interposer_wafers"]
+        ]
+        .sum()
+        .reset_index()
+    )
     sums = sums[sums["accelerators"] > 0]  # a product before launch or after phase-out
-    demand = _table("product", "node", key, "accelerators", "good dies", "wafer starts",
-                    "wafer starts/month", "interposer wafers",
-                    title=f"Accelerators → wafers by {key} (at {basis})", text_columns=3)
+    demand = _table(
+        "product",
+        "node",
+        key,
+        "accelerators",
+        "good dies",
+        "wafer starts",
+        "wafer starts/month",
+        "interposer wafers",
+        title=f"Accelerators → wafers by {key} (at {basis})",
+        text_columns=3,
+    )
     for row in sums.itertuples():
-        demand.add_row(row.product, row.node, str(getattr(row, key)), f"{row.accelerators:,.0f}",
-                       f"{row.good_dies:,.0f}", f"{row.wafer_starts:,.0f}",
-                       f"{row.wafer_starts / months:,.0f}", f"{row.interposer_wafers:,.0f}")
+        demand.add_row(
+            row.product,
+            row.node,
+            str(getattr(row, key)),
+            f"{row.accelerators:,.0f}",
+            f"{row.good_dies:,.0f}",
+            f"{row.wafer_starts:,.0f}",
+            f"{row.wafer_starts / months:,.0f}",
+            f"{row.interposer_wafers:,.0f}",
+        )
     show(demand)
     _print_wafers_per_node(scenario, table, by)
 
@@ -1416,12 +1852,17 @@ def _print_wafers_per_node(scenario: Scenario, table: pd.DataFrame, by: Period) 
     key = "year" if by is Period.year else "quarter"
     months = 12 if by is Period.year else 3
     per_node = table.groupby(["node", key], sort=False)["wafer_starts"].sum().unstack(key)
-    nodes = _table("node", "cycle time", *[str(c) for c in per_node.columns],
-                   title=f"Wafer starts per month the demand needs, by node and {key} (mature D0)")
+    nodes = _table(
+        "node",
+        "cycle time",
+        *[str(c) for c in per_node.columns],
+        title=f"Wafer starts per month the demand needs, by node and {key} (mature D0)",
+    )
     for node_id, values in per_node.iterrows():
         cycle = scenario.node(str(node_id)).cycle_time_days
-        nodes.add_row(str(node_id), f"{cycle:.0f} d ({cycle / DAYS_PER_QUARTER:.1f} q)",
-                      *[f"{v / months:,.0f}" for v in values])
+        nodes.add_row(
+            str(node_id), f"{cycle:.0f} d ({cycle / DAYS_PER_QUARTER:.1f} q)", *[f"{v / months:,.0f}" for v in values]
+        )
     show(nodes)
 
 
@@ -1478,8 +1919,12 @@ def _narrow(column: Column) -> None:
 
 def _subtable(table: Table, columns: list[Column], continued: bool = False) -> Table:
     title = str(table.title or "")
-    part = Table(title=f"{title} (continued)" if continued and title else title or None,
-                 title_justify="left", header_style="bold", box=box.SIMPLE_HEAD)
+    part = Table(
+        title=f"{title} (continued)" if continued and title else title or None,
+        title_justify="left",
+        header_style="bold",
+        box=box.SIMPLE_HEAD,
+    )
     for column in columns:
         part.add_column(column.header, justify=column.justify, max_width=column.max_width, overflow=column.overflow)
     for row in zip(*(column.cells for column in columns), strict=True):

@@ -22,7 +22,6 @@ import pandas as pd
 import yaml
 
 from fabnet import __version__
-
 from fabnet.chips import (
     Harvest,
     YieldSpec,
@@ -76,24 +75,26 @@ def product_economics(scenario: Scenario, fab_age_q: float | None = None) -> pd.
             assembly_test_cost_usd=product.assembly_test_cost_usd,
             packaging_yield=line.yield_,
         )
-        rows.append({
-            "product": product.id,
-            "node": node.id,
-            "priced_at": str(when[0]),
-            "die_area_mm2": product.die_area_mm2,
-            "d0_per_cm2": d0,
-            "gross_dies": die.gross_dies,
-            "die_yield": die.die_yield,
-            "good_dies_per_wafer": die.good_dies,
-            "cost_per_good_die_usd": die.cost_per_good_die,
-            "compute_dies_usd": cost.compute_dies,
-            "hbm_usd": cost.hbm,
-            "interposer_usd": cost.interposer,
-            "assembly_test_usd": cost.assembly_test,
-            "packaging_loss_usd": cost.yield_loss,
-            "cost_per_accelerator_usd": cost.total,
-            "market_price_usd": float(product.market_price(when)[0]),
-        })
+        rows.append(
+            {
+                "product": product.id,
+                "node": node.id,
+                "priced_at": str(when[0]),
+                "die_area_mm2": product.die_area_mm2,
+                "d0_per_cm2": d0,
+                "gross_dies": die.gross_dies,
+                "die_yield": die.die_yield,
+                "good_dies_per_wafer": die.good_dies,
+                "cost_per_good_die_usd": die.cost_per_good_die,
+                "compute_dies_usd": cost.compute_dies,
+                "hbm_usd": cost.hbm,
+                "interposer_usd": cost.interposer,
+                "assembly_test_usd": cost.assembly_test,
+                "packaging_loss_usd": cost.yield_loss,
+                "cost_per_accelerator_usd": cost.total,
+                "market_price_usd": float(product.market_price(when)[0]),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -110,8 +111,9 @@ def _die_economics(product: Product, node: Node, d0: float, wafer_price_usd: flo
         edge_mm=node.edge_exclusion_mm,
         scribe_mm=node.scribe_mm,
         yield_spec=YieldSpec(model.kind, model.alpha, model.critical_layers),
-        harvest=None if harvest is None else Harvest(
-            harvest.units, harvest.max_defective_units, harvest.repeated_area_share),
+        harvest=None
+        if harvest is None
+        else Harvest(harvest.units, harvest.max_defective_units, harvest.repeated_area_share),
     )
 
 
@@ -128,34 +130,45 @@ def wafer_demand(scenario: Scenario, fab_age_q: float | None = None) -> pd.DataF
         line = scenario.packaging_line(product.packaging)
         accelerators = product.demand.quarterly(periods)
         good_per_wafer = economics.at[product.id, "good_dies_per_wafer"]
-        frames.append(pd.DataFrame({
-            "product": product.id,
-            "node": product.node,
-            "quarter": [str(q) for q in periods],
-            "year": [q.year for q in periods],
-            "accelerators": accelerators,
-            "good_dies": accelerators / line.yield_ * product.compute_dies_per_package,
-            "wafer_starts": wafer_starts_for(
-                accelerators, dies_per_package=product.compute_dies_per_package,
-                good_dies_per_wafer=good_per_wafer, packaging_yield=line.yield_),
-            "interposer_wafers": interposer_wafers_for(
-                accelerators, packages_per_wafer=line.packages_per_wafer,
-                packaging_yield=line.yield_),
-        }))
-    columns = ["product", "node", "quarter", "year", "accelerators", "good_dies", "wafer_starts",
-               "interposer_wafers"]
+        frames.append(
+            pd.DataFrame(
+                {
+                    "product": product.id,
+                    "node": product.node,
+                    "quarter": [str(q) for q in periods],
+                    "year": [q.year for q in periods],
+                    "accelerators": accelerators,
+                    "good_dies": accelerators / line.yield_ * product.compute_dies_per_package,
+                    "wafer_starts": wafer_starts_for(
+                        accelerators,
+                        dies_per_package=product.compute_dies_per_package,
+                        good_dies_per_wafer=good_per_wafer,
+                        packaging_yield=line.yield_,
+                    ),
+                    "interposer_wafers": interposer_wafers_for(
+                        accelerators, packages_per_wafer=line.packages_per_wafer, packaging_yield=line.yield_
+                    ),
+                }
+            )
+        )
+    columns = ["product", "node", "quarter", "year", "accelerators", "good_dies", "wafer_starts", "interposer_wafers"]
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
 
 
-def plan_network(scenario: Scenario, options: SolveOptions = SolveOptions(),
-                 cycle_time: str = "load") -> Plan:
+def plan_network(scenario: Scenario, options: SolveOptions = SolveOptions(), cycle_time: str = "load") -> Plan:
     """The network plan of a scenario (see fabnet.plan.make_plan)."""
     return make_plan(scenario, options, cycle_time)
 
 
 def plan_tables(plan: Plan) -> PlanTables:
-    return PlanTables(builds=plan.builds, packaging_builds=plan.packaging_builds, capacity=plan.capacity,
-                      supply=plan.supply, foundry=plan.foundry, production=plan.production)
+    return PlanTables(
+        builds=plan.builds,
+        packaging_builds=plan.packaging_builds,
+        capacity=plan.capacity,
+        supply=plan.supply,
+        foundry=plan.foundry,
+        production=plan.production,
+    )
 
 
 def plan_finance(scenario: Scenario, plan: Plan) -> Financials:
@@ -187,8 +200,9 @@ class Decision:
         fab = self.money.fabco.metrics
         figures: dict[str, object] = {
             "network_adds_accelerators": with_fabs["accelerators_delivered"] - without["accelerators_delivered"],
-            "network_adds_buyer_gain_usd": (with_fabs["buyer_savings_vs_market_usd"]
-                                            - without["buyer_savings_vs_market_usd"]),
+            "network_adds_buyer_gain_usd": (
+                with_fabs["buyer_savings_vs_market_usd"] - without["buyer_savings_vs_market_usd"]
+            ),
             "buyer_cost_per_accelerator_usd": with_fabs["buyer_cost_per_accelerator_usd"],
             "foundry_route_cost_per_accelerator_usd": without["buyer_cost_per_accelerator_usd"],
             "market_price_per_accelerator_usd": with_fabs["market_price_per_accelerator_usd"],
@@ -198,7 +212,8 @@ class Decision:
         for row in self.money.fabco.investors.itertuples():
             figures[f"irr_{row.investor}"] = row.irr if row.called_usd > 0 else None
         figures |= {
-            "deal_low_share_of_market": self.deal.low, "deal_high_share_of_market": self.deal.high,
+            "deal_low_share_of_market": self.deal.low,
+            "deal_high_share_of_market": self.deal.high,
             "fabco_gross_margin": fab["fabco_gross_margin"],
             "fabco_revenue_usd": fab["fabco_revenue_usd"],
             "peak_funding_need_usd": fab["peak_funding_need_usd"],
@@ -217,9 +232,13 @@ class Decision:
         return notes
 
 
-def decide(scenario: Scenario, options: SolveOptions = SolveOptions(), cycle_time: str = "load",
-           step: Callable[[str], None] = lambda name: None,
-           deal_shares: tuple[float, ...] = DEFAULT_SHARES) -> Decision:
+def decide(
+    scenario: Scenario,
+    options: SolveOptions = SolveOptions(),
+    cycle_time: str = "load",
+    step: Callable[[str], None] = lambda name: None,
+    deal_shares: tuple[float, ...] = DEFAULT_SHARES,
+) -> Decision:
     """Plan the scenario and its counterfactual (one more solve, without fabs), follow both
     parties' money in each, and sweep the offtake price over `deal_shares` of the market price
     (the deal)."""
@@ -231,8 +250,9 @@ def decide(scenario: Scenario, options: SolveOptions = SolveOptions(), cycle_tim
     step("finance and the deal")
     money = plan_finance(scenario, plan)
     route = plan_finance(alone, counterfactual)
-    return Decision(scenario, plan, money, counterfactual, route,
-                    make_deal(scenario, plan_tables(plan), route, deal_shares))
+    return Decision(
+        scenario, plan, money, counterfactual, route, make_deal(scenario, plan_tables(plan), route, deal_shares)
+    )
 
 
 @dataclass(frozen=True)
@@ -264,10 +284,17 @@ def scenario_text(scenario: Scenario) -> str:
     return yaml.safe_dump(scenario.model_dump(by_alias=True, mode="json"), sort_keys=False)
 
 
-def main_job(scenario: Scenario, store_path: str | Path, options: SolveOptions = SolveOptions(),
-             step: Callable[[str], None] = lambda name: None, cycle_time: str = "load",
-             check: bool = True, label: str | None = None, kind: str = "run",
-             deal_shares: tuple[float, ...] = DEFAULT_SHARES) -> JobResult:
+def main_job(
+    scenario: Scenario,
+    store_path: str | Path,
+    options: SolveOptions = SolveOptions(),
+    step: Callable[[str], None] = lambda name: None,
+    cycle_time: str = "load",
+    check: bool = True,
+    label: str | None = None,
+    kind: str = "run",
+    deal_shares: tuple[float, ...] = DEFAULT_SHARES,
+) -> JobResult:
     """validate (done by the caller) → plan, and plan without fabs → both parties' money → the
     deal → check the plan on the fab simulator (when `check` and the SMT2020 data is there) →
     simulate (when asked) → store (store_run: waiting for other processes, or keeping the run in
@@ -280,8 +307,9 @@ def main_job(scenario: Scenario, store_path: str | Path, options: SolveOptions =
     if check:
         checked = plan_check(scenario, plan, step)
         if isinstance(checked, str):
-            tables["messages"] = pd.concat([tables["messages"], pd.DataFrame({"message": [checked]})],
-                                           ignore_index=True)
+            tables["messages"] = pd.concat(
+                [tables["messages"], pd.DataFrame({"message": [checked]})], ignore_index=True
+            )
         else:
             from fabnet.check import check_tables
 
@@ -292,18 +320,40 @@ def main_job(scenario: Scenario, store_path: str | Path, options: SolveOptions =
         tables |= simulation_tables(scenario)
     step("storing")
     text = scenario_text(scenario)
-    meta = {"scenario_name": scenario.name, "scenario_hash": hashlib.sha256(text.encode()).hexdigest(),
-            "scenario_text": text, "seed": scenario.seed, "fabnet_version": __version__,
-            "solver_status": plan.result.describe(), "solver_gap": plan.result.gap,
-            "figures": figures, "label": label or None, "kind": kind, "source": scenario.origin.file,
-            "overrides": json.dumps(list(scenario.origin.overrides))}
+    meta = {
+        "scenario_name": scenario.name,
+        "scenario_hash": hashlib.sha256(text.encode()).hexdigest(),
+        "scenario_text": text,
+        "seed": scenario.seed,
+        "fabnet_version": __version__,
+        "solver_status": plan.result.describe(),
+        "solver_gap": plan.result.gap,
+        "figures": figures,
+        "label": label or None,
+        "kind": kind,
+        "source": scenario.origin.file,
+        "overrides": json.dumps(list(scenario.origin.overrides)),
+    }
     run_id, archive, error = store_run(store_path, meta, tables, step)
-    return JobResult(run_id, str(store_path), decision, figures, list(tables["messages"]["message"]), tables,
-                     None if isinstance(checked, str) else checked, archive, error)
+    return JobResult(
+        run_id,
+        str(store_path),
+        decision,
+        figures,
+        list(tables["messages"]["message"]),
+        tables,
+        None if isinstance(checked, str) else checked,
+        archive,
+        error,
+    )
 
 
-def store_run(store_path: str | Path, meta: dict[str, object], tables: dict[str, pd.DataFrame],
-              step: Callable[[str], None] = lambda name: None) -> tuple[int | None, Path | None, str | None]:
+def store_run(
+    store_path: str | Path,
+    meta: dict[str, object],
+    tables: dict[str, pd.DataFrame],
+    step: Callable[[str], None] = lambda name: None,
+) -> tuple[int | None, Path | None, str | None]:
     """Store a finished run, waiting while other processes hold the store; if it cannot be
     stored in the end, keep it in a file beside the store (or in the current or the temporary
     folder). Returns (run id, None, None), or (None, the file, why it was not stored)."""
@@ -331,20 +381,35 @@ def run_tables(scenario: Scenario, decision: Decision) -> dict[str, pd.DataFrame
     without = decision.counterfactual.supply[["product", "quarter", "year", "demand", "delivered", "unmet"]]
     return {
         "builds": plan.builds.assign(ramp_quarters=plan.builds["site"].map(ramp)),
-        "packaging_builds": plan.packaging_builds, "capacity": plan.capacity,
-        "production": plan.production, "supply": plan.supply, "packaging": plan.packaging,
-        "foundry": plan.foundry, "hbm": plan.hbm, "plan_budget": plan.budget,
+        "packaging_builds": plan.packaging_builds,
+        "capacity": plan.capacity,
+        "production": plan.production,
+        "supply": plan.supply,
+        "packaging": plan.packaging,
+        "foundry": plan.foundry,
+        "hbm": plan.hbm,
+        "plan_budget": plan.budget,
         "wafer_demand": wafer_demand(scenario),
-        "fabco_quarterly": money.fabco.quarterly, "investors": money.fabco.investors,
+        "fabco_quarterly": money.fabco.quarterly,
+        "investors": money.fabco.investors,
         "investor_flows": money.fabco.investor_flows,
-        "buyer_quarterly": money.buyer.quarterly, "buyer_products": money.buyer.products,
+        "buyer_quarterly": money.buyer.quarterly,
+        "buyer_products": money.buyer.products,
         "counterfactual_supply": without,
         "counterfactual_buyer_quarterly": decision.foundry_route.buyer.quarterly,
-        "deal_points": decision.deal.points, "deal_investors": decision.deal.investors,
-        "deal_range": pd.DataFrame([{"low_share": decision.deal.low, "high_share": decision.deal.high,
-                                     "market_price_usd": decision.deal.market_price_usd,
-                                     "verdict": decision.deal.verdict}], dtype=object).astype(
-            {"low_share": float, "high_share": float, "market_price_usd": float}),
+        "deal_points": decision.deal.points,
+        "deal_investors": decision.deal.investors,
+        "deal_range": pd.DataFrame(
+            [
+                {
+                    "low_share": decision.deal.low,
+                    "high_share": decision.deal.high,
+                    "market_price_usd": decision.deal.market_price_usd,
+                    "verdict": decision.deal.verdict,
+                }
+            ],
+            dtype=object,
+        ).astype({"low_share": float, "high_share": float, "market_price_usd": float}),
         "messages": pd.DataFrame({"message": decision.sentences() + plan.messages + money.messages}, dtype=str),
         # the curves the planner used: none when it kept the raw cycle time
         "load_curves": curves if plan.cycle_time == "load" else curves.iloc[0:0],
@@ -361,11 +426,29 @@ def node_load_curves(scenario: Scenario) -> pd.DataFrame:
         curve = load_curve(node.load_curve)
         raw = node.cycle_time_days
         loads = np.linspace(0.0, curve.saturation, 60)
-        frames.append(pd.DataFrame({"node": node.id, "curve": curve.name, "kind": "fitted", "load": loads,
-                                    "cycle_days": raw * curve.multiplier(loads)}))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "node": node.id,
+                    "curve": curve.name,
+                    "kind": "fitted",
+                    "load": loads,
+                    "cycle_days": raw * curve.multiplier(loads),
+                }
+            )
+        )
         points = np.array(curve.points)
-        frames.append(pd.DataFrame({"node": node.id, "curve": curve.name, "kind": "simulated",
-                                    "load": points[:, 0], "cycle_days": raw * points[:, 1]}))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "node": node.id,
+                    "curve": curve.name,
+                    "kind": "simulated",
+                    "load": points[:, 0],
+                    "cycle_days": raw * points[:, 1],
+                }
+            )
+        )
     columns = ["node", "curve", "kind", "load", "cycle_days"]
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
 
@@ -381,13 +464,13 @@ def key_figures(plan: Plan, money: Financials) -> dict[str, object]:
         "sites_built": ", ".join(sorted(set(plan.builds["site"]))) or "none",
         "fabco_capex_usd": float((capex["capex_building_usd"] + capex["capex_tools_usd"]).sum()),
         "system_cost_usd": plan.objective_usd,
-        "solver": plan.result.termination, "solver_gap": plan.result.gap,
+        "solver": plan.result.termination,
+        "solver_gap": plan.result.gap,
         "cycle_time": plan.cycle_time,
     }
 
 
-def plan_check(scenario: Scenario, plan: Plan,
-               step: Callable[[str], None] = lambda name: None) -> PlanCheck | str:
+def plan_check(scenario: Scenario, plan: Plan, step: Callable[[str], None] = lambda name: None) -> PlanCheck | str:
     """The plan's busiest fab simulated at its planned load (fabnet.check), or why not."""
     from fabnet.check import busiest_site, check_plan
     from fabnet.fabsim import DatasetError, load_smt2020
@@ -408,9 +491,11 @@ def plan_check(scenario: Scenario, plan: Plan,
 def check_figures(plan: Plan, checked: PlanCheck) -> dict[str, object]:
     """Key figures of a plan check: the fab, and accelerators delivered as simulated."""
     difference = float(checked.delivered["difference"].sum())
-    return {"checked_fab": f"{checked.site} ({checked.node}), SMT2020 {checked.dataset}",
-            "accelerators_delivered_as_simulated": float(plan.supply["delivered"].sum()) + difference,
-            "simulated_minus_planned_accelerators": difference}
+    return {
+        "checked_fab": f"{checked.site} ({checked.node}), SMT2020 {checked.dataset}",
+        "accelerators_delivered_as_simulated": float(plan.supply["delivered"].sum()) + difference,
+        "simulated_minus_planned_accelerators": difference,
+    }
 
 
 def simulation_tables(scenario: Scenario) -> dict[str, pd.DataFrame]:

@@ -64,9 +64,7 @@ def test_example_b_poisson_at_one_defect_per_cm2(area_cm2, expected):
     assert round(float(die_yield(area_cm2 * 100, 1.0, "poisson")), 2) == expected
 
 
-@pytest.mark.parametrize(
-    ("d0", "expected"), [(0.10, (0.44, 0.47, 0.51)), (0.07, (0.57, 0.58, 0.61))]
-)
+@pytest.mark.parametrize(("d0", "expected"), [(0.10, (0.44, 0.47, 0.51)), (0.07, (0.57, 0.58, 0.61))])
 def test_h100_die_illustration(d0, expected):
     # ai-fab-facts.md §3.4: 814 mm² die, Poisson / Murphy / NB (α = 2).
     got = [die_yield(814, d0, m) for m in ("poisson", "murphy", "negative_binomial")]
@@ -78,8 +76,9 @@ models = st.sampled_from(YIELD_MODELS)
 
 
 def model_kwargs(model):
-    return {"alpha": 2.0} if model == "negative_binomial" else (
-        {"critical_layers": 5} if model == "bose_einstein" else {})
+    return (
+        {"alpha": 2.0} if model == "negative_binomial" else ({"critical_layers": 5} if model == "bose_einstein" else {})
+    )
 
 
 @given(models, st.floats(1, 900), st.floats(0.01, 2), st.floats(1.01, 3))
@@ -107,9 +106,11 @@ def test_seeds_is_negative_binomial_with_alpha_one(x):
 def test_bose_einstein_spreads_d0_over_layers(area, d0, layers):
     x = area / 100 * d0
     assert die_yield(area, d0, "bose_einstein", critical_layers=layers) == pytest.approx(
-        bose_einstein(x / layers, layers))
+        bose_einstein(x / layers, layers)
+    )
     assert die_yield(area, d0, "bose_einstein", critical_layers=layers) == pytest.approx(
-        die_yield(area, d0, "negative_binomial", alpha=layers))
+        die_yield(area, d0, "negative_binomial", alpha=layers)
+    )
 
 
 @given(models, st.floats(10, 900), st.floats(0.01, 2))
@@ -140,8 +141,7 @@ def test_learning_starts_at_ramp_and_tends_to_mature():
 
 def test_harvesting_nothing_is_the_whole_die_yield():
     # With Poisson defects, n units of area A/n all perfect is exactly a perfect die of area A.
-    assert harvested_yield(814, 0.1, 144, 0, model="poisson") == pytest.approx(
-        die_yield(814, 0.1, "poisson"))
+    assert harvested_yield(814, 0.1, 144, 0, model="poisson") == pytest.approx(die_yield(814, 0.1, "poisson"))
 
 
 def test_harvesting_two_units_by_hand():

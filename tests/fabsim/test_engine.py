@@ -15,7 +15,6 @@ from fabnet.fabsim.rules import RULES, Rule, register
 from fabnet.fabsim.smt2020 import PER_BATCH, PmCalendar
 from tests.fabsim.conftest import one_step_fab
 
-
 KERNELS = ["numba", "python"]
 
 
@@ -75,8 +74,7 @@ def test_under_the_peers_conventions_only_full_batches_start(kernel):
 
 def test_a_tool_in_maintenance_starts_nothing(kernel):
     # A 50-minute PM at t = 0: the lot released at 0 starts at 50 and is done at 60.
-    pm = PmCalendar(family=0, by_pieces=False, interval=1e9, first=0.0, duration_min=50.0,
-                    duration_spread_min=0.0)
+    pm = PmCalendar(family=0, by_pieces=False, interval=1e9, first=0.0, duration_min=50.0, duration_spread_min=0.0)
     result = simulate(one_step_fab(ptime=10.0, interval=1e6, count=1, pms=(pm,)), SimOptions(days=1, kernel=kernel))
     assert cycle_minutes(result) == pytest.approx([60.0])
     assert result.family_pm[0] == pytest.approx(50.0)
@@ -89,8 +87,9 @@ def test_under_the_peers_conventions_an_outage_delays_a_busy_tool_and_spares_an_
     test above); one at t = 5, while the 10-minute operation runs, makes it end at 60."""
     lots = []
     for first in (0.0, 5.0):
-        pm = PmCalendar(family=0, by_pieces=False, interval=1e9, first=first, duration_min=50.0,
-                        duration_spread_min=0.0)
+        pm = PmCalendar(
+            family=0, by_pieces=False, interval=1e9, first=first, duration_min=50.0, duration_spread_min=0.0
+        )
         fab = one_step_fab(ptime=10.0, interval=1e6, count=1, pms=(pm,))
         result = simulate(fab, SimOptions(days=1, kernel=kernel, conventions="pyscfabsim"))
         lots.append(cycle_minutes(result))
@@ -100,8 +99,7 @@ def test_under_the_peers_conventions_an_outage_delays_a_busy_tool_and_spares_an_
 
 def test_a_piece_count_pm_follows_the_wafers(kernel):
     # PM after 50 wafers (2 lots): the third lot waits for a 30-minute PM.
-    pm = PmCalendar(family=0, by_pieces=True, interval=1e9, first=50.0, duration_min=30.0,
-                    duration_spread_min=0.0)
+    pm = PmCalendar(family=0, by_pieces=True, interval=1e9, first=50.0, duration_min=30.0, duration_spread_min=0.0)
     result = simulate(one_step_fab(ptime=10.0, interval=10.0, count=3, pms=(pm,)), SimOptions(days=1, kernel=kernel))
     assert cycle_minutes(result) == pytest.approx([10.0, 10.0, 40.0])
 
@@ -209,8 +207,12 @@ def test_initial_wip_under_each_convention(hvlm, kernel):
     peer_keeps = sum(1 for r in rows if int(r["CURSTEP"]) < steps[r["LOT"]] - 1)
     assert (len(rows), peer_keeps) == (2255, 2244)
     released_at_zero = sum(1 for st in hvlm.streams if st.start_min == 0)
-    for conventions, kept in (("fabnet", len(rows)), ("pyscfabsim", peer_keeps), ("wip", peer_keeps),
-                              ("batches,outages", len(rows))):
+    for conventions, kept in (
+        ("fabnet", len(rows)),
+        ("pyscfabsim", peer_keeps),
+        ("wip", peer_keeps),
+        ("batches,outages", len(rows)),
+    ):
         result = simulate(hvlm, SimOptions(days=0.01, conventions=conventions, kernel=kernel))
         assert result.wip[0] == (0.0, kept + released_at_zero)
     for bad in ("peer", "wip,lifo", ""):
@@ -247,11 +249,13 @@ def test_calendar_pms_are_staggered_in_fabnets_model_and_fall_together_in_the_pe
     from fabnet.fabsim.engine import start_of
     from fabnet.fabsim.model import PM_DUE
 
-    pm = PmCalendar(family=0, by_pieces=False, interval=1000.0, first=100.0, duration_min=10.0,
-                    duration_spread_min=0.0)
+    pm = PmCalendar(family=0, by_pieces=False, interval=1000.0, first=100.0, duration_min=10.0, duration_spread_min=0.0)
     fab = one_step_fab(tools=4, pms=(pm,))
-    for conventions, expected in (("fabnet", [100.0, 350.0, 600.0, 850.0]), ("pms", [100.0] * 4),
-                                  ("pyscfabsim", [100.0] * 4)):
+    for conventions, expected in (
+        ("fabnet", [100.0, 350.0, 600.0, 850.0]),
+        ("pms", [100.0] * 4),
+        ("pyscfabsim", [100.0] * 4),
+    ):
         start = start_of(fab, SimOptions(conventions=conventions), [[0, 1, 2, 3]], lambda: 0.5)
         assert [time for time, kind, _, _ in start.events if kind == PM_DUE] == expected
 

@@ -55,7 +55,7 @@ def serve(folder: Path, handler=QuietHandler) -> Iterator[str]:  # type: ignore[
 
 
 @pytest.fixture(scope="module")
-def published(hvlm) -> Path:  # noqa: ARG001 - hvlm: skips (or fails under CI) without the testbed
+def published(hvlm) -> Path:
     return find_dataset("HVLM").parent
 
 
@@ -113,7 +113,7 @@ def test_a_file_that_differs_leaves_nothing_installed_and_is_named(published, tm
     route.write_bytes(route.read_bytes().replace(b"1", b"2", 1))
     target = tmp_path / "data"
     for url in serve(corrupted):
-        with pytest.raises(DatasetError, match="route_4.txt of HVLM .* differs from the published file"):
+        with pytest.raises(DatasetError, match=r"route_4\.txt of HVLM .* differs from the published file"):
             fetch("HVLM", to=target, source=url)
     assert leftovers(target) == []
 
@@ -122,7 +122,7 @@ def test_a_connection_that_breaks_off_leaves_the_old_copy_as_it_was(published, m
     target = tmp_path / "data"
     fetch("HVLM", to=target, source=mirror)
     for url in serve(published, BreakingHandler):
-        with pytest.raises(DatasetError, match="route_3.txt"):
+        with pytest.raises(DatasetError, match=r"route_3\.txt"):
             fetch("HVLM", to=target, source=url)
     assert leftovers(target) == ["HVLM"] and differences(target / "HVLM", "HVLM") == []
     fetch("HVLM", to=target, source=mirror)  # and a fetch after it starts over cleanly
@@ -134,8 +134,10 @@ def test_a_local_folder_or_a_template_serves_as_the_source(published, tmp_path):
     template = published.as_uri() + "/{dataset}/{file}"
     assert address(template, "HVLM", "WIP.txt") == published.as_uri() + "/HVLM/WIP.txt"
     assert address(None, "HVLM", "WIP.txt").endswith("/datasets/SMT2020_HVLM/WIP.txt")
-    assert address("https://mirror.internal/smt2020/", "LVHM", "part.txt") == \
-        "https://mirror.internal/smt2020/LVHM/part.txt"
+    assert (
+        address("https://mirror.internal/smt2020/", "LVHM", "part.txt")
+        == "https://mirror.internal/smt2020/LVHM/part.txt"
+    )
 
 
 def test_cli_fetch_then_list(mirror, nowhere_else):

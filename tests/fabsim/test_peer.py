@@ -56,9 +56,13 @@ def means(rows) -> tuple[float, float, float]:  # type: ignore[no-untyped-def]
 def ninety_days(hvlm, lvhm) -> dict[tuple[str, str], tuple[tuple, tuple]]:
     """(dataset, rule) → (fabnet's means, the peer's means) over seeds 1–3, 90 days."""
     fabs = {"HVLM": hvlm, "LVHM": lvhm}
-    return {(dataset, rule): (means([ours(fabs[dataset], rule, 90, seed) for seed in SEEDS]),
-                              means([PEER[dataset, rule, 90, seed] for seed in SEEDS]))
-            for dataset, rule in CASES}
+    return {
+        (dataset, rule): (
+            means([ours(fabs[dataset], rule, 90, seed) for seed in SEEDS]),
+            means([PEER[dataset, rule, 90, seed] for seed in SEEDS]),
+        )
+        for dataset, rule in CASES
+    }
 
 
 @pytest.mark.parametrize(("dataset", "rule"), CASES)

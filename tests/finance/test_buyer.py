@@ -29,13 +29,18 @@ def test_the_buyers_costs_by_kind_worked_by_hand():
     # mask set at tape-out; 8 HBM stacks at $100; packaging $5 a package (an interposer wafer of
     # $400 for 100 packages, plus $1 of test). 1,000 packages in 2025Q4 cost 1,000 × (800 + 5).
     data = tiny(hbm=[{"id": "hbm", "price_usd": 100}])
-    data["products"][0] |= {"hbm": "hbm", "hbm_stacks": 8, "assembly_test_cost_usd": 1,
-                            "design": {"cost_usd": 8e6, "mask_set_usd": 2e6, "start": "2025Q1", "tape_out": "2025Q3"}}
+    data["products"][0] |= {
+        "hbm": "hbm",
+        "hbm_stacks": 8,
+        "assembly_test_cost_usd": 1,
+        "design": {"cost_usd": 8e6, "mask_set_usd": 2e6, "start": "2025Q1", "tape_out": "2025Q3"},
+    }
     data["packaging"][0]["wafer_cost_usd"] = 400
     s = scenario(data)
     packages = np.array([[0, 0, 0, 1000.0, 0, 0]])
-    q = BuyerQuantities(packages=packages, bought=np.zeros((1, 6)), delivered=packages,
-                        reserved=np.zeros((0, 6)), used=np.zeros((0, 6)))
+    q = BuyerQuantities(
+        packages=packages, bought=np.zeros((1, 6)), delivered=packages, reserved=np.zeros((0, 6)), used=np.zeros((0, 6))
+    )
     costs = buyer_costs(s, q, np.zeros(6), pd.DataFrame(columns=["line", "started", "modules", "online"]))
     assert costs["design_usd"][0].tolist() == pytest.approx([4e6, 4e6, 0, 0, 0, 0])
     assert costs["masks_usd"][0].tolist() == pytest.approx([0, 0, 2e6, 0, 0, 0])
@@ -45,10 +50,15 @@ def test_the_buyers_costs_by_kind_worked_by_hand():
 
 
 def test_the_buyer_pays_the_fab_company_what_it_earns_from_wafers():
-    f = compute_financials(scenario(tiny(sites=[site("alpha", max_modules=1)],
-                                         offtake={"price": "fixed", "fixed_price_usd": {"N": 3.0},
-                                                  "take_or_pay_share": 0.5})),
-                           tables(ALPHA, wafers_out=[0, 0, 100, 100, 0, 0], capacity_out=[0, 0, 400, 400, 0, 0]))
+    f = compute_financials(
+        scenario(
+            tiny(
+                sites=[site("alpha", max_modules=1)],
+                offtake={"price": "fixed", "fixed_price_usd": {"N": 3.0}, "take_or_pay_share": 0.5},
+            )
+        ),
+        tables(ALPHA, wafers_out=[0, 0, 100, 100, 0, 0], capacity_out=[0, 0, 400, 400, 0, 0]),
+    )
     paid = f.buyer.quarterly["fabco_wafers_usd"].tolist()
     assert paid == pytest.approx([0, 0, 600, 600, 0, 0])  # 3 × max(100, 0.5 × 400)
     assert paid == pytest.approx(f.fabco.quarterly["revenue_usd"].tolist())

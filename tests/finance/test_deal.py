@@ -19,11 +19,23 @@ def one_fab(tmp_path, hurdle=HURDLE):
     online a quarter later with 3,000 wafers a quarter, $1 M of fixed opex a quarter; the buyer
     pays for all of the output under take-or-pay, at a share k of the $10,000 market price;
     no tax, no reinvestment; one investor with a 10 % hurdle."""
-    data = tiny(sites=[site("alpha", max_modules=1, mandatory=True, capex_per_module_usd={"building": 0, "tools": 80e6},
-                            fixed_opex_per_module_q_usd=1e6)],
-                offtake={"price": "indexed", "take_or_pay_share": 1.0},
-                funding={"investors": [{"id": "i", "kind": "equity", "amount_usd": 100e6,
-                                        "available_from": "2025Q1", "hurdle_rate": hurdle}]})
+    data = tiny(
+        sites=[
+            site(
+                "alpha",
+                max_modules=1,
+                mandatory=True,
+                capex_per_module_usd={"building": 0, "tools": 80e6},
+                fixed_opex_per_module_q_usd=1e6,
+            )
+        ],
+        offtake={"price": "indexed", "take_or_pay_share": 1.0},
+        funding={
+            "investors": [
+                {"id": "i", "kind": "equity", "amount_usd": 100e6, "available_from": "2025Q1", "hurdle_rate": hurdle}
+            ]
+        },
+    )
     data["products"][0]["demand"] = {"per_quarter": {"2025Q1": 5_000_000}}
     data["finance"] = {"discount_rate": 0.1, "tax_regimes": [{"id": "T", "rate": 0.0}]}
     path = tmp_path / "one_fab.yaml"
@@ -38,9 +50,9 @@ def break_even_share() -> float:
     (quarter-ends 3 to 6); the module's book value, $80 M × (1 − 5/20) = $60 M, comes back at the
     end of 2026Q2 (6). With v = 1.1^(−1/4) and S = v³ + v⁴ + v⁵ + v⁶, the IRR is the hurdle when
     −80 − v + (30k − 1)·S + 60·v⁶ = 0."""
-    v = 1.1 ** -0.25
-    s = sum(v ** j for j in (3, 4, 5, 6))
-    return (80 + v + s - 60 * v ** 6) / (30 * s)
+    v = 1.1**-0.25
+    s = sum(v**j for j in (3, 4, 5, 6))
+    return (80 + v + s - 60 * v**6) / (30 * s)
 
 
 def deal_json(path, *args):
@@ -62,8 +74,7 @@ def test_the_low_end_is_the_break_even_price_worked_by_hand(tmp_path):
 
 
 def test_the_table_shows_each_price_and_the_verdict(tmp_path):
-    result = CliRunner().invoke(app, ["deal", str(one_fab(tmp_path)), "--low", "0.2", "--high", "0.6",
-                                      "--steps", "3"])
+    result = CliRunner().invoke(app, ["deal", str(one_fab(tmp_path)), "--low", "0.2", "--high", "0.6", "--steps", "3"])
     assert result.exit_code == 0, result.output
     # the investor's column heading, wrapped to fit 80 columns: "IRR i (hurdle 10.0 %)"
     assert "IRR i" in result.stdout and "(hurdle" in result.stdout and "10.0 %)" in result.stdout

@@ -14,24 +14,49 @@ QUARTERS = ["2025Q1", "2025Q2", "2025Q3", "2025Q4", "2026Q1", "2026Q2"]
 ZEROS = np.zeros(len(QUARTERS))
 
 
-def tables(builds=(), wafers_out=None, starts=None, capacity_out=None, online=None, reserved=None, used=None,
-           packages=None, delivered=None):
+def tables(
+    builds=(),
+    wafers_out=None,
+    starts=None,
+    capacity_out=None,
+    online=None,
+    reserved=None,
+    used=None,
+    packages=None,
+    delivered=None,
+):
     """A plan of one site 'alpha' and one product 'chip', given per-quarter quantities."""
+
     def given(values):
         return ZEROS if values is None else np.asarray(values, dtype=float)
 
-    capacity = pd.DataFrame({
-        "site": "alpha", "quarter": QUARTERS, "modules_online": given(online),
-        "real_wafer_starts": given(starts), "wafers_out": given(wafers_out), "spare_out": ZEROS,
-        "capacity_out": given(capacity_out)})
+    capacity = pd.DataFrame(
+        {
+            "site": "alpha",
+            "quarter": QUARTERS,
+            "modules_online": given(online),
+            "real_wafer_starts": given(starts),
+            "wafers_out": given(wafers_out),
+            "spare_out": ZEROS,
+            "capacity_out": given(capacity_out),
+        }
+    )
     return PlanTables(
         builds=pd.DataFrame(builds, columns=["site", "started", "modules", "online"]),
         packaging_builds=pd.DataFrame(columns=["line", "started", "modules", "online"]),
         capacity=capacity,
-        supply=pd.DataFrame({"product": "chip", "quarter": QUARTERS, "packages_started": given(packages),
-                             "bought": ZEROS, "delivered": given(delivered)}),
-        foundry=pd.DataFrame({"offer": "foundry-N", "quarter": QUARTERS, "reserved": given(reserved),
-                              "used": given(used)}),
+        supply=pd.DataFrame(
+            {
+                "product": "chip",
+                "quarter": QUARTERS,
+                "packages_started": given(packages),
+                "bought": ZEROS,
+                "delivered": given(delivered),
+            }
+        ),
+        foundry=pd.DataFrame(
+            {"offer": "foundry-N", "quarter": QUARTERS, "reserved": given(reserved), "used": given(used)}
+        ),
         production=pd.DataFrame(columns=["source", "kind", "node", "product", "quarter", "wafer_starts"]),
     )
 
@@ -39,8 +64,7 @@ def tables(builds=(), wafers_out=None, starts=None, capacity_out=None, online=No
 def one_module_scenario(**changes):
     """Site alpha: one module of $20 M building and $60 M tools, one quarter to build; wafers
     sold at $1 each (a fixed offtake price), so wafer counts below read as dollars."""
-    data = tiny(sites=[site("alpha", max_modules=1)],
-                offtake={"price": "fixed", "fixed_price_usd": {"N": 1.0}})
+    data = tiny(sites=[site("alpha", max_modules=1)], offtake={"price": "fixed", "fixed_price_usd": {"N": 1.0}})
     data["finance"]["depreciation_years"] = {"building": 20, "tools": 5}
     for key, value in changes.items():
         data[key] = value
@@ -71,15 +95,18 @@ def test_one_module_financed_by_equity():
 def test_grants_and_tax_credits_reduce_what_investors_are_called_for():
     plain = compute_financials(one_module_scenario(), tables(ALPHA))
     granted = compute_financials(
-        one_module_scenario(sites=[site("alpha", max_modules=1, grants={"share_of_capex": 0.5})]), tables(ALPHA))
+        one_module_scenario(sites=[site("alpha", max_modules=1, grants={"share_of_capex": 0.5})]), tables(ALPHA)
+    )
     assert granted.fabco.quarterly["grants_usd"].sum() == pytest.approx(40e6)
     assert granted.fabco.quarterly["equity_calls_usd"].sum() == pytest.approx(40e6)
     assert plain.fabco.quarterly["equity_calls_usd"].sum() == pytest.approx(80e6)
     # the book value left to the investors is net of the grant's share
     assert granted.metrics["terminal_book_value_usd"] == pytest.approx(63.75e6 / 2)
 
-    credit = {"discount_rate": 0.0, "tax_regimes": [
-        {"id": "T", "rate": 0.2, "investment_tax_credit": 0.35, "itc_construction_deadline": "2025Q2"}]}
+    credit = {
+        "discount_rate": 0.0,
+        "tax_regimes": [{"id": "T", "rate": 0.2, "investment_tax_credit": 0.35, "itc_construction_deadline": "2025Q2"}],
+    }
     with_itc = compute_financials(one_module_scenario(finance=credit), tables(ALPHA))
     assert with_itc.fabco.quarterly["itc_usd"].tolist() == pytest.approx([0, 21e6, 0, 0, 0, 0])  # 35 % of tools
     late = compute_financials(one_module_scenario(finance=credit), tables([("alpha", "2025Q3", 1, "2025Q4")]))
@@ -107,8 +134,9 @@ def test_losses_are_carried_forward_before_tax():
 
 
 def test_fixed_opex_is_paid_by_an_idle_module():
-    s = one_module_scenario(sites=[site("alpha", max_modules=1, fixed_opex_per_module_q_usd=5e6,
-                                        opex_per_wafer_usd=100)])
+    s = one_module_scenario(
+        sites=[site("alpha", max_modules=1, fixed_opex_per_module_q_usd=5e6, opex_per_wafer_usd=100)]
+    )
     idle = compute_financials(s, tables(ALPHA, online=[0, 1, 1, 1, 1, 1]))
     q = idle.fabco.quarterly
     assert q["fixed_opex_usd"].sum() == pytest.approx(25e6)  # five quarters online, nothing started
@@ -120,17 +148,27 @@ def test_a_plan_beyond_the_commitments_shows_a_funding_gap():
     money = {"investors": [{"id": "i", "kind": "equity", "amount_usd": 50e6, "available_from": "2025Q1"}]}
     f = compute_financials(one_module_scenario(funding=money), tables(ALPHA))
     assert f.fabco.quarterly["funding_gap_usd"].tolist()[0] == pytest.approx(30e6)
-    assert f.messages == ["funding gap in 2025Q1: the fab company needs $30 M more than its investors "
-                          "have committed by then"]
+    assert f.messages == [
+        "funding gap in 2025Q1: the fab company needs $30 M more than its investors have committed by then"
+    ]
 
 
 def test_debt_is_drawn_serviced_and_repaid():
     # The only investor lends $80 M at 8 % a year, four quarters, no grace. Wafer sales of
     # $1 B a quarter from 2025Q2 service it: principal 20 a quarter, interest on the balance.
-    lender = {"investors": [{"id": "bank", "kind": "debt", "amount_usd": 1e9, "available_from": "2025Q1",
-                             "interest_rate": 0.08, "tenor_q": 4}]}
-    f = compute_financials(one_module_scenario(funding=lender),
-                           tables(ALPHA, wafers_out=[0, 1e9, 1e9, 1e9, 1e9, 1e9]))
+    lender = {
+        "investors": [
+            {
+                "id": "bank",
+                "kind": "debt",
+                "amount_usd": 1e9,
+                "available_from": "2025Q1",
+                "interest_rate": 0.08,
+                "tenor_q": 4,
+            }
+        ]
+    }
+    f = compute_financials(one_module_scenario(funding=lender), tables(ALPHA, wafers_out=[0, 1e9, 1e9, 1e9, 1e9, 1e9]))
     r = quarterly_rate(0.08)
     expected = [-80e6] + [20e6 + balance * r for balance in (80e6, 60e6, 40e6, 20e6)] + [0.0]
     assert flows(f, "bank") == pytest.approx(expected)
@@ -144,13 +182,16 @@ def test_offtake_and_waterfall_worked_by_hand():
     # Investors A ($48 M, an 8 % preferred return) and B ($32 M) pay for the $80 M module,
     # called pro rata to their commitments in 2025Q1: 48 and 32.
     offtake = {"price": "fixed", "fixed_price_usd": {"N": 20.0}, "take_or_pay_share": 0.8}
-    investors = {"investors": [
-        {"id": "A", "kind": "equity", "amount_usd": 48e6, "available_from": "2025Q1", "preferred_return": 0.08},
-        {"id": "B", "kind": "equity", "amount_usd": 32e6, "available_from": "2025Q1"}]}
-    s = one_module_scenario(offtake=offtake, funding=investors,
-                            finance={"discount_rate": 0.0, "tax_regimes": [{"id": "T", "rate": 0.0}]})
-    f = compute_financials(s, tables(ALPHA, wafers_out=[0, 0, 0.6e6, 0.9e6, 0, 0],
-                                     capacity_out=[0, 0, 1e6, 1e6, 0, 0]))
+    investors = {
+        "investors": [
+            {"id": "A", "kind": "equity", "amount_usd": 48e6, "available_from": "2025Q1", "preferred_return": 0.08},
+            {"id": "B", "kind": "equity", "amount_usd": 32e6, "available_from": "2025Q1"},
+        ]
+    }
+    s = one_module_scenario(
+        offtake=offtake, funding=investors, finance={"discount_rate": 0.0, "tax_regimes": [{"id": "T", "rate": 0.0}]}
+    )
+    f = compute_financials(s, tables(ALPHA, wafers_out=[0, 0, 0.6e6, 0.9e6, 0, 0], capacity_out=[0, 0, 1e6, 1e6, 0, 0]))
     q = f.fabco.quarterly
     assert q["revenue_usd"].tolist() == pytest.approx([0, 0, 16e6, 18e6, 0, 0])
     assert q["take_or_pay_usd"].tolist() == pytest.approx([0, 0, 4e6, 0, 0, 0])
@@ -169,10 +210,13 @@ def test_investor_flows_add_up_to_the_equity_cash_flow_every_quarter():
     from tests.conftest import TIGRIS
 
     for s in (one_module_scenario(), load_scenario(TIGRIS)):
-        f = (compute_financials(s, tables(ALPHA)) if s.name == "tiny" else plan_finance(s, plan_network(s)))
+        f = compute_financials(s, tables(ALPHA)) if s.name == "tiny" else plan_finance(s, plan_network(s))
         equity = [inv.id for inv in s.funding.investors if inv.kind == "equity"]
-        by_quarter = f.fabco.investor_flows[f.fabco.investor_flows["investor"].isin(equity)].groupby(
-            "quarter", sort=False)["flow_usd"].sum()
+        by_quarter = (
+            f.fabco.investor_flows[f.fabco.investor_flows["investor"].isin(equity)]
+            .groupby("quarter", sort=False)["flow_usd"]
+            .sum()
+        )
         np.testing.assert_allclose(by_quarter.to_numpy(), f.fabco.quarterly["equity_fcf_usd"], atol=1e-3)
 
 
@@ -185,8 +229,9 @@ def test_finance_capex_matches_the_planners_budget():
     plan = plan_network(s)
     f = plan_finance(s, plan)
     q = f.fabco.quarterly
-    np.testing.assert_allclose(q["capex_building_usd"] + q["capex_tools_usd"], plan.budget["capex_usd"],
-                               rtol=1e-9, atol=1.0)
+    np.testing.assert_allclose(
+        q["capex_building_usd"] + q["capex_tools_usd"], plan.budget["capex_usd"], rtol=1e-9, atol=1.0
+    )
     np.testing.assert_allclose(q["grants_usd"], -plan.budget["grants_usd"], rtol=1e-9, atol=1.0)
     np.testing.assert_allclose(q["itc_usd"], -plan.budget["tax_credits_usd"], rtol=1e-9, atol=1.0)
     assert f.metrics["funding_gap_usd"] == 0
@@ -195,8 +240,10 @@ def test_finance_capex_matches_the_planners_budget():
 def test_a_tax_credit_received_before_later_spending_reduces_the_calls():
     # Module 1 (2025Q1) earns a $21 M credit when online in 2025Q2, the quarter module 2 is
     # paid for ($80 M): investors are called for 80 + 59 instead of 80 + 80.
-    credit = {"discount_rate": 0.0, "tax_regimes": [
-        {"id": "T", "rate": 0.2, "investment_tax_credit": 0.35, "itc_construction_deadline": "2026Q2"}]}
+    credit = {
+        "discount_rate": 0.0,
+        "tax_regimes": [{"id": "T", "rate": 0.2, "investment_tax_credit": 0.35, "itc_construction_deadline": "2026Q2"}],
+    }
     s = one_module_scenario(sites=[site("alpha", max_modules=2)], finance=credit)
     two = [("alpha", "2025Q1", 1, "2025Q2"), ("alpha", "2025Q2", 1, "2025Q3")]
     calls = compute_financials(s, tables(two)).fabco.quarterly["equity_calls_usd"]
@@ -207,13 +254,16 @@ def test_an_investor_called_and_repaid_in_one_quarter_has_an_irr():
     # $80 M called at the start of 2025Q1 for the module; the wafers of that same quarter
     # ($100 M, sold at its end) go back at once. Calls count at the start of a quarter and
     # distributions at its end, so the IRR is (100 + book)/80 over one quarter, not erased.
-    s = one_module_scenario(sites=[site("alpha", max_modules=1, lead_time_q=1)],
-                            finance={"discount_rate": 0.0, "tax_regimes": [{"id": "T", "rate": 0.0}]})
+    s = one_module_scenario(
+        sites=[site("alpha", max_modules=1, lead_time_q=1)],
+        finance={"discount_rate": 0.0, "tax_regimes": [{"id": "T", "rate": 0.0}]},
+    )
     s = s.model_copy(update={"horizon": s.horizon.model_copy(update={"quarters": 1})})
     one = tables(ALPHA)
-    one = PlanTables(**{name: getattr(one, name) for name in ("builds", "packaging_builds", "supply", "foundry",
-                                                              "production")},
-                     capacity=one.capacity.iloc[:1].assign(wafers_out=100e6))
+    one = PlanTables(
+        **{name: getattr(one, name) for name in ("builds", "packaging_builds", "supply", "foundry", "production")},
+        capacity=one.capacity.iloc[:1].assign(wafers_out=100e6),
+    )
     f = compute_financials(s, one)
     row = f.fabco.investors.iloc[0]
     book = f.metrics["terminal_book_value_usd"]

@@ -16,9 +16,17 @@ ONE_QUARTER_CYCLE = {"mask_layers": 75, "days_per_mask_layer": 1.2175}
 
 def site(site_id: str, **changes: Any) -> dict[str, Any]:
     base = {
-        "id": site_id, "region": "US", "node": "N", "module_wspm": 1000, "max_modules": 2,
-        "capex_per_module_usd": {"building": 20e6, "tools": 60e6}, "lead_time_q": 1,
-        "ramp": [1.0], "opex_per_wafer_usd": 0, "tax_regime": "T", "earliest_start": "2025Q1",
+        "id": site_id,
+        "region": "US",
+        "node": "N",
+        "module_wspm": 1000,
+        "max_modules": 2,
+        "capex_per_module_usd": {"building": 20e6, "tools": 60e6},
+        "lead_time_q": 1,
+        "ramp": [1.0],
+        "opex_per_wafer_usd": 0,
+        "tax_regime": "T",
+        "earliest_start": "2025Q1",
     }
     base.update(changes)
     return base
@@ -30,25 +38,39 @@ def tiny(**changes: Any) -> dict[str, Any]:
     data: dict[str, Any] = {
         "name": "tiny",
         "horizon": {"start": "2025Q1", "quarters": 6},
-        "nodes": [{
-            "id": "N", "wafer_price_usd": 10000, **ONE_QUARTER_CYCLE,
-            "defect_density": {"ramp_per_cm2": 0.1, "mature_per_cm2": 0.1, "learning_rate_per_q": 0.5},
-            "yield_model": {"kind": "poisson"},
-            # the hand-worked and brute-force cases state a fixed cycle time; test_loadcurve.py
-            # turns the load curve on
-            "load_curve": None,
-        }],
-        "products": [{
-            "id": "chip", "node": "N", "compute_dies_per_package": 1, "die_width_mm": 10,
-            "die_height_mm": 10, "packaging": "pkg", "market_price_usd": 1000, "unmet_penalty_usd": 500,
-            "demand": {"per_quarter": {"2025Q1": 0, "2025Q3": 1_000_000, "2025Q4": 2_000_000}},
-        }],
-        "packaging": [{"id": "pkg", "packages_per_wafer": 100, "yield": 1.0,
-                       "capacity_wafers_per_month": {"2025Q1": 1e6}}],
-        "sites": [site("alpha"), site("beta", lead_time_q=2, ramp=[0.5, 1.0],
-                                      capex_per_module_usd={"building": 10e6, "tools": 50e6})],
-        "funding": {"investors": [{"id": "i", "kind": "equity", "amount_usd": 1e9,
-                                   "available_from": "2025Q1"}]},
+        "nodes": [
+            {
+                "id": "N",
+                "wafer_price_usd": 10000,
+                **ONE_QUARTER_CYCLE,
+                "defect_density": {"ramp_per_cm2": 0.1, "mature_per_cm2": 0.1, "learning_rate_per_q": 0.5},
+                "yield_model": {"kind": "poisson"},
+                # the hand-worked and brute-force cases state a fixed cycle time; test_loadcurve.py
+                # turns the load curve on
+                "load_curve": None,
+            }
+        ],
+        "products": [
+            {
+                "id": "chip",
+                "node": "N",
+                "compute_dies_per_package": 1,
+                "die_width_mm": 10,
+                "die_height_mm": 10,
+                "packaging": "pkg",
+                "market_price_usd": 1000,
+                "unmet_penalty_usd": 500,
+                "demand": {"per_quarter": {"2025Q1": 0, "2025Q3": 1_000_000, "2025Q4": 2_000_000}},
+            }
+        ],
+        "packaging": [
+            {"id": "pkg", "packages_per_wafer": 100, "yield": 1.0, "capacity_wafers_per_month": {"2025Q1": 1e6}}
+        ],
+        "sites": [
+            site("alpha"),
+            site("beta", lead_time_q=2, ramp=[0.5, 1.0], capex_per_module_usd={"building": 10e6, "tools": 50e6}),
+        ],
+        "funding": {"investors": [{"id": "i", "kind": "equity", "amount_usd": 1e9, "available_from": "2025Q1"}]},
         "finance": {"discount_rate": 0.0, "tax_regimes": [{"id": "T", "rate": 0.2}]},
     }
     data.update(copy.deepcopy(changes))

@@ -28,12 +28,14 @@ def brute_force_cost(data) -> float:
     gross = gross_dies(300, product["die_width_mm"], product["die_height_mm"], 3.0, 0.1)
     area = product["die_width_mm"] * product["die_height_mm"]
     mature = gross * die_yield(area, dd["mature_per_cm2"], "poisson")
-    learning = [gross * die_yield(area, d0_at_age(dd["ramp_per_cm2"], dd["mature_per_cm2"],
-                                                  dd["learning_rate_per_q"], a), "poisson") / mature
-                for a in range(horizon)]
+    learning = [
+        gross
+        * die_yield(area, d0_at_age(dd["ramp_per_cm2"], dd["mature_per_cm2"], dd["learning_rate_per_q"], a), "poisson")
+        / mature
+        for a in range(horizon)
+    ]
     demand = np.zeros(horizon)
-    points = {int(q[-1]) - 1 + 4 * (int(q[:4]) - 2025): v
-              for q, v in product["demand"]["per_quarter"].items()}
+    points = {int(q[-1]) - 1 + 4 * (int(q[:4]) - 2025): v for q, v in product["demand"]["per_quarter"].items()}
     demand[:] = np.interp(np.arange(horizon), sorted(points), [points[k] for k in sorted(points)])
     funds = np.zeros(horizon)
     funds[0] = data["funding"]["investors"][0]["amount_usd"]
@@ -43,8 +45,9 @@ def brute_force_cost(data) -> float:
     for s in data["sites"]:
         lead = s["lead_time_q"]
         starts = range(start_q[s["earliest_start"]], horizon - lead)
-        options.append([combo for k in range(s["max_modules"] + 1)
-                        for combo in itertools.combinations_with_replacement(starts, k)])
+        options.append(
+            [combo for k in range(s["max_modules"] + 1) for combo in itertools.combinations_with_replacement(starts, k)]
+        )
 
     best = math.inf
     for schedule in itertools.product(*options):
@@ -58,14 +61,14 @@ def brute_force_cost(data) -> float:
             tools_from = building_q if lead > 1 else 0
             ramp = s["ramp"]
             for v in starts:
-                spend[v:v + building_q] += capex["building"] / building_q
-                spend[v + tools_from:v + tools_from + tools_q] += capex["tools"] / tools_q
+                spend[v : v + building_q] += capex["building"] / building_q
+                spend[v + tools_from : v + tools_from + tools_q] += capex["tools"] / tools_q
                 for t in range(v + lead, horizon):
                     age = t - v - lead
                     share = ramp[age] if age < len(ramp) else 1.0
                     capacity[t] += 3 * s["module_wspm"] * share * learning[age]
                 in_service = horizon - (v + lead)
-                book += (capex["building"] * (1 - in_service / 80) + capex["tools"] * (1 - in_service / 20))
+                book += capex["building"] * (1 - in_service / 80) + capex["tools"] * (1 - in_service / 20)
         if np.any(np.cumsum(spend) > np.cumsum(funds) + 1e-3):
             continue
         bank, unmet = 0.0, 0.0
@@ -108,17 +111,21 @@ def test_learning_binds_when_capacity_is_short(ramp_d0):
     lead_beta=st.integers(1, 3),
     earliest_beta=st.sampled_from(["2025Q1", "2025Q2"]),
 )
-def test_random_tiny_instances_match_brute_force(demand, penalty, ramp_d0, budget, lead_beta,
-                                                 earliest_beta):
+def test_random_tiny_instances_match_brute_force(demand, penalty, ramp_d0, budget, lead_beta, earliest_beta):
     data = tiny(
-        sites=[site("alpha"),
-               site("beta", lead_time_q=lead_beta, ramp=[0.5, 1.0], earliest_start=earliest_beta,
-                    capex_per_module_usd={"building": 10e6, "tools": 50e6})],
-        funding={"investors": [{"id": "i", "kind": "equity", "amount_usd": budget,
-                                "available_from": "2025Q1"}]},
+        sites=[
+            site("alpha"),
+            site(
+                "beta",
+                lead_time_q=lead_beta,
+                ramp=[0.5, 1.0],
+                earliest_start=earliest_beta,
+                capex_per_module_usd={"building": 10e6, "tools": 50e6},
+            ),
+        ],
+        funding={"investors": [{"id": "i", "kind": "equity", "amount_usd": budget, "available_from": "2025Q1"}]},
     )
     data["products"][0]["unmet_penalty_usd"] = penalty
-    data["products"][0]["demand"] = {"per_quarter": {"2025Q2": demand[0], "2025Q4": demand[1],
-                                                     "2026Q2": demand[2]}}
+    data["products"][0]["demand"] = {"per_quarter": {"2025Q2": demand[0], "2025Q4": demand[1], "2026Q2": demand[2]}}
     data["nodes"][0]["defect_density"]["ramp_per_cm2"] = ramp_d0
     assert milp_cost(data) == pytest.approx(brute_force_cost(data), rel=1e-6, abs=1.0)

@@ -55,9 +55,11 @@ def test_a_cheaper_foundry_offer_is_used_before_building():
     # Six quarters of 3,000 foundry wafers at $10k cost $180 M; a $4 B module keeps $3.2 B of
     # book value after five quarters in service, so it would cost $0.8 B: buy, do not build.
     costly = {"building": 1e9, "tools": 3e9}
-    data = tiny(sites=one_site(capex_per_module_usd=costly), foundry_offers=offer(0.0),
-                funding={"investors": [{"id": "i", "kind": "equity", "amount_usd": 5e9,
-                                        "available_from": "2025Q1"}]})
+    data = tiny(
+        sites=one_site(capex_per_module_usd=costly),
+        foundry_offers=offer(0.0),
+        funding={"investors": [{"id": "i", "kind": "equity", "amount_usd": 5e9, "available_from": "2025Q1"}]},
+    )
     data["products"][0]["demand"] = {"per_quarter": {"2025Q1": 1_500_000}}
     plan = plan_of(data)
     assert plan.builds.empty
@@ -70,8 +72,9 @@ def test_foundry_bridges_the_quarters_until_a_cheap_fab_is_online():
     data["products"][0]["demand"] = {"per_quarter": {"2025Q1": 1_500_000}}
     plan = plan_of(data)
     assert plan.builds[["started", "online"]].values.tolist() == [["2025Q1", "2025Q4"]]
-    by_source = plan.production.pivot_table(index="quarter", columns="source", values="wafer_starts",
-                                            aggfunc="sum", sort=False)
+    by_source = plan.production.pivot_table(
+        index="quarter", columns="source", values="wafer_starts", aggfunc="sum", sort=False
+    )
     assert (by_source.loc[["2025Q1", "2025Q2", "2025Q3"], "foundry-N"] > 0).all()
     assert by_source.loc["2025Q4":, "foundry-N"].sum() == pytest.approx(0, abs=1e-6)
 
@@ -106,12 +109,17 @@ def total_cost(data):
 
 
 @settings(max_examples=8, suppress_health_check=[HealthCheck.too_slow])
-@given(budget=st.floats(50e6, 400e6), extra=st.floats(0, 300e6),
-       demand=st.integers(0, 6_000_000), more=st.integers(0, 3_000_000))
+@given(
+    budget=st.floats(50e6, 400e6),
+    extra=st.floats(0, 300e6),
+    demand=st.integers(0, 6_000_000),
+    more=st.integers(0, 3_000_000),
+)
 def test_more_budget_never_raises_cost_and_more_demand_never_lowers_it(budget, extra, demand, more):
     def instance(money, wanted):
-        data = tiny(funding={"investors": [{"id": "i", "kind": "equity", "amount_usd": money,
-                                            "available_from": "2025Q1"}]})
+        data = tiny(
+            funding={"investors": [{"id": "i", "kind": "equity", "amount_usd": money, "available_from": "2025Q1"}]}
+        )
         data["products"][0]["demand"] = {"per_quarter": {"2025Q2": wanted}}
         return data
 
@@ -124,15 +132,23 @@ def test_a_bought_product_is_bought_up_to_what_its_vendor_sells():
     # A product nobody can make: bought at its market price, up to 100 k a quarter; the
     # penalty of an unmet one is its market price, so buying is never worse than going without.
     data = tiny(sites=[])
-    data["products"].append({"id": "gpu", "kind": "bought", "market_price_usd": 25000,
-                             "supply_per_quarter": 100_000,
-                             "demand": {"per_quarter": {"2025Q1": 60_000, "2025Q3": 150_000}}})
+    data["products"].append(
+        {
+            "id": "gpu",
+            "kind": "bought",
+            "market_price_usd": 25000,
+            "supply_per_quarter": 100_000,
+            "demand": {"per_quarter": {"2025Q1": 60_000, "2025Q3": 150_000}},
+        }
+    )
     plan = plan_of(data)
     gpu = plan.supply[plan.supply["product"] == "gpu"].set_index("quarter")
     assert gpu["bought"].tolist() == pytest.approx([60_000, 100_000, 100_000, 100_000, 100_000, 100_000])
     assert gpu["made"].sum() == 0
-    assert any(m.startswith("gpu in 2025Q2–2026Q2:") and "sells the buyer at most 100,000 a quarter" in m
-               for m in plan.messages)
+    assert any(
+        m.startswith("gpu in 2025Q2–2026Q2:") and "sells the buyer at most 100,000 a quarter" in m
+        for m in plan.messages
+    )
 
 
 def test_no_wafer_starts_before_the_tape_out():
@@ -162,8 +178,9 @@ def test_packaging_time_delays_delivery_after_the_fab():
 
 
 def test_hbm_supply_limits_the_packages():
-    data = tiny(sites=[], foundry_offers=offer(0.0),
-                hbm=[{"id": "hbm", "price_usd": 10, "stacks_per_quarter": 800_000}])
+    data = tiny(
+        sites=[], foundry_offers=offer(0.0), hbm=[{"id": "hbm", "price_usd": 10, "stacks_per_quarter": 800_000}]
+    )
     data["products"][0] |= {"hbm": "hbm", "hbm_stacks": 8}
     data["products"][0]["demand"] = BIG_DEMAND
     plan = plan_of(data)
@@ -203,7 +220,7 @@ def test_mandatory_site_the_money_cannot_pay_for_is_explained():
 
 def test_mandatory_site_that_cannot_come_online_in_time_is_explained():
     data = tiny(sites=one_site(mandatory=True, lead_time_q=5, earliest_start="2025Q3"))
-    with pytest.raises(PlanInfeasible, match="'alpha' is mandatory.*after the horizon ends in 2026Q2"):
+    with pytest.raises(PlanInfeasible, match=r"'alpha' is mandatory.*after the horizon ends in 2026Q2"):
         plan_of(data)
 
 
@@ -212,8 +229,10 @@ def test_shortfall_before_any_supply_names_the_earliest_module_and_the_missing_f
     data["products"][0]["demand"] = BIG_DEMAND
     messages = plan_of(data).messages
     assert messages[0].startswith("chip in 2025Q1–2025Q4:")
-    assert ("no N output can arrive yet: the earliest N module (alpha) is online in 2025Q4, "
-            "no N foundry capacity is offered, and wafers take 91 days") in messages[0]
+    assert (
+        "no N output can arrive yet: the earliest N module (alpha) is online in 2025Q4, "
+        "no N foundry capacity is offered, and wafers take 91 days"
+    ) in messages[0]
 
 
 def test_shortfall_from_full_capacity_and_from_choice():
@@ -228,8 +247,7 @@ def test_shortfall_from_full_capacity_and_from_choice():
 def test_full_packaging_is_named():
     data = tiny(sites=one_site())
     data["packaging"][0]["capacity_wafers_per_month"] = {"2025Q1": 1000}  # 300 k packages a quarter
-    assert any("packaging line 'pkg' is full (1,000 interposer wafers a month)" in m
-               for m in plan_of(data).messages)
+    assert any("packaging line 'pkg' is full (1,000 interposer wafers a month)" in m for m in plan_of(data).messages)
 
 
 def test_lagged_moves_each_site_by_its_own_lead_time():
@@ -284,8 +302,12 @@ def test_short_packaging_is_expanded_after_its_lead_time():
     data = tiny(sites=one_site())
     data["products"][0]["demand"] = BIG_DEMAND
     data["packaging"][0]["capacity_wafers_per_month"] = {"2025Q1": 1000}
-    data["packaging"][0]["expansion"] = {"module_wafers_per_month": 10000, "capex_usd": 1e6,
-                                         "lead_time_q": 2, "max_modules": 3}
+    data["packaging"][0]["expansion"] = {
+        "module_wafers_per_month": 10000,
+        "capex_usd": 1e6,
+        "lead_time_q": 2,
+        "max_modules": 3,
+    }
     plan = plan_of(data)
     assert plan.packaging_builds[["started", "online"]].values.tolist()[0] == ["2025Q1", "2025Q3"]
     capacity = plan.packaging.set_index("quarter")["capacity_wafers"]
@@ -308,9 +330,13 @@ def test_reinvested_operating_cash_pays_for_a_second_module():
     # are sold a quarter later; the second module only from the first one's wafer revenue
     # ($10 k × 3,000 wafers a quarter), when the fab company may reinvest it.
     def instance(reinvest):
-        data = tiny(sites=[site("alpha", max_modules=2, opex_per_wafer_usd=100)],
-                    funding={"reinvest_operating_cash": reinvest, "investors": [
-                        {"id": "i", "kind": "equity", "amount_usd": 90e6, "available_from": "2025Q1"}]})
+        data = tiny(
+            sites=[site("alpha", max_modules=2, opex_per_wafer_usd=100)],
+            funding={
+                "reinvest_operating_cash": reinvest,
+                "investors": [{"id": "i", "kind": "equity", "amount_usd": 90e6, "available_from": "2025Q1"}],
+            },
+        )
         data["horizon"]["quarters"] = 8
         data["products"][0]["demand"] = {"per_quarter": {"2025Q1": 8_000_000}}
         return plan_of(data)

@@ -45,9 +45,11 @@ def test_the_model_is_the_stored_one(cycle_time, tmp_path):
     if os.environ.get("FABNET_UPDATE_GOLDEN") == "1":
         stored_file.write_text(made)
     stored = stored_file.read_text()
-    assert made == stored, (f"the {cycle_time} model differs from {stored_file.name}; if the change is "
-                            f"meant, rerun with FABNET_UPDATE_GOLDEN=1 and commit the file:\n"
-                            f"{differences(stored, made)}")
+    assert made == stored, (
+        f"the {cycle_time} model differs from {stored_file.name}; if the change is "
+        f"meant, rerun with FABNET_UPDATE_GOLDEN=1 and commit the file:\n"
+        f"{differences(stored, made)}"
+    )
 
 
 def test_the_comparison_sees_a_changed_number(tmp_path):

@@ -25,7 +25,10 @@ HVLM = load_curve("smt2020_hvlm")
 
 curves = st.builds(
     lambda a, p, saturation: LoadCurve("test", a, p, 1.2, saturation),
-    a=st.floats(0.001, 2.0), p=st.floats(1.0, 8.0), saturation=st.floats(0.5, 0.995))
+    a=st.floats(0.001, 2.0),
+    p=st.floats(1.0, 8.0),
+    saturation=st.floats(0.5, 0.995),
+)
 cycles = st.floats(0.05, 4.0)
 
 
@@ -55,8 +58,7 @@ def test_stored_curve_is_the_fit_of_its_own_points():
     rows that settled are fitted, the others give the saturation."""
     rows = stored_rows()
     refit = curve_from_rows("smt2020_hvlm", rows)
-    assert (refit.x0, refit.a, refit.p, refit.saturation) == pytest.approx(
-        (HVLM.x0, HVLM.a, HVLM.p, HVLM.saturation))
+    assert (refit.x0, refit.a, refit.p, refit.saturation) == pytest.approx((HVLM.x0, HVLM.a, HVLM.p, HVLM.saturation))
     assert {r["seed"] for r in rows} == {1, 2, 3}
     # SMT2020 HVLM never settles at its nominal release, and puts out a few per cent less
     assert 0.9 < HVLM.saturation < 1.0
@@ -142,8 +144,9 @@ def with_curve(data, curve="smt2020_hvlm"):
 
 def fab_scenario(demand_per_quarter: float, quarters: int = 10, modules: int = 3):
     """One site whose modules (3,000 wafers a quarter) can come online from 2025Q2; no foundry."""
-    data = with_curve(tiny(horizon={"start": "2025Q1", "quarters": quarters},
-                           sites=[site("alpha", max_modules=modules)]))
+    data = with_curve(
+        tiny(horizon={"start": "2025Q1", "quarters": quarters}, sites=[site("alpha", max_modules=modules)])
+    )
     data["products"][0]["demand"] = {"per_quarter": {"2025Q1": demand_per_quarter}}
     return scenario(data)
 
@@ -165,8 +168,9 @@ def test_at_low_load_the_two_plans_agree():
     constant = make_plan(s, options=EXACT, cycle_time="constant")
     loaded = make_plan(s, options=EXACT, cycle_time="load")
     assert loaded.builds.equals(constant.builds)
-    np.testing.assert_allclose(per_quarter(loaded, "delivered"), per_quarter(constant, "delivered"),
-                               rtol=0.02, atol=1.0)
+    np.testing.assert_allclose(
+        per_quarter(loaded, "delivered"), per_quarter(constant, "delivered"), rtol=0.02, atol=1.0
+    )
     assert loaded.capacity["load"].max() < 0.5
 
 

@@ -27,8 +27,13 @@ QUARTERS = ["2025Q1", "2025Q2", "2025Q3", "2025Q4"]
 
 
 def supply_of(*products: str) -> pd.DataFrame:
-    return pd.DataFrame([{"product": p, "quarter": q, "year": 2025, "demand": 100.0 * (k + 1),
-                          "delivered": 100.0 * (k + 1)} for p in products for k, q in enumerate(QUARTERS)])
+    return pd.DataFrame(
+        [
+            {"product": p, "quarter": q, "year": 2025, "demand": 100.0 * (k + 1), "delivered": 100.0 * (k + 1)}
+            for p in products
+            for k, q in enumerate(QUARTERS)
+        ]
+    )
 
 
 def test_demand_is_drawn_over_deliveries_in_the_products_colour():
@@ -48,8 +53,14 @@ def test_demand_is_drawn_over_deliveries_in_the_products_colour():
 
 
 def test_every_investor_bar_carries_its_amount():
-    investors = pd.DataFrame({"investor": ["whale", "minnow"], "committed_usd": [9e9, 5e7],
-                              "called_usd": [8e9, 5e7], "received_usd": [1.2e10, 0.0]})
+    investors = pd.DataFrame(
+        {
+            "investor": ["whale", "minnow"],
+            "committed_usd": [9e9, 5e7],
+            "called_usd": [8e9, 5e7],
+            "received_usd": [1.2e10, 0.0],
+        }
+    )
     fig = money_per_investor({"investors": investors})
     assert {t.name for t in fig.data} == {"committed", "called", "received"}
     for trace in fig.data:
@@ -62,13 +73,20 @@ def test_every_investor_bar_carries_its_amount():
 
 def risk_tables(npv: list[float], words: bool = True) -> dict[str, pd.DataFrame]:
     rng = np.random.default_rng(4)
-    samples = pd.DataFrame({"sample": range(len(npv)), "fabco_npv_usd": npv,
-                            "input_0": np.asarray(npv) + rng.normal(0, 1e8, len(npv)),
-                            "input_1": rng.normal(0, 1, len(npv))})
+    samples = pd.DataFrame(
+        {
+            "sample": range(len(npv)),
+            "fabco_npv_usd": npv,
+            "input_0": np.asarray(npv) + rng.normal(0, 1e8, len(npv)),
+            "input_1": rng.normal(0, 1, len(npv)),
+        }
+    )
     inputs = pd.DataFrame({"input": [0, 1], "path": ["sites.arizona.lead_time_q", "nodes.N3.wafer_price_usd"]})
     if words:
-        inputs["words"] = ["arizona: quarters from construction start to first wafer",
-                           "N3: market price of one processed wafer at a foundry, USD"]
+        inputs["words"] = [
+            "arizona: quarters from construction start to first wafer",
+            "N3: market price of one processed wafer at a foundry, USD",
+        ]
     return {"risk_samples": samples, "risk_inputs": inputs}
 
 
@@ -76,14 +94,18 @@ def test_tornado_names_its_inputs_in_words_and_titles_its_axis():
     npv = [float(v) * 1e9 for v in range(-3, 7)]
     fig = tornado(risk_tables(npv))
     bars = fig.data[0]
-    assert set(bars.y) == {"arizona: quarters from construction start to first wafer",
-                           "N3: market price of one processed wafer at a foundry, USD"}
+    assert set(bars.y) == {
+        "arizona: quarters from construction start to first wafer",
+        "N3: market price of one processed wafer at a foundry, USD",
+    }
     assert set(bars.customdata) == {"sites.arizona.lead_time_q", "nodes.N3.wafer_price_usd"}  # in the hover
     assert bars.y[-1].startswith("arizona")  # the strongest on top
     assert fig.layout.xaxis.title.text
     # a sweep stored before the words still draws, with its paths
-    assert set(tornado(risk_tables(npv, words=False)).data[0].y) == {"sites.arizona.lead_time_q",
-                                                                     "nodes.N3.wafer_price_usd"}
+    assert set(tornado(risk_tables(npv, words=False)).data[0].y) == {
+        "sites.arizona.lead_time_q",
+        "nodes.N3.wafer_price_usd",
+    }
 
 
 def test_npv_histogram_marks_zero_and_says_the_downside():
@@ -99,12 +121,22 @@ def test_npv_histogram_marks_zero_and_says_the_downside():
 
 
 def check_quarters(output: float) -> pd.DataFrame:
-    return pd.DataFrame({"quarter": QUARTERS, "load": [0.5] * 4, "wafer_starts": [output] * 4,
-                         "planned_output": [output] * 4, "simulated_output": [output] * 4,
-                         "planned_cycle_days": [100.0] * 4,
-                         "simulated_cycle_days": [110.0 if output else math.nan] * 4,
-                         "lots_finished": [3 if output else 0] * 4, "site": "s", "node": "N",
-                         "dataset": "HVLM", "stretch": 1.0})
+    return pd.DataFrame(
+        {
+            "quarter": QUARTERS,
+            "load": [0.5] * 4,
+            "wafer_starts": [output] * 4,
+            "planned_output": [output] * 4,
+            "simulated_output": [output] * 4,
+            "planned_cycle_days": [100.0] * 4,
+            "simulated_cycle_days": [110.0 if output else math.nan] * 4,
+            "lots_finished": [3 if output else 0] * 4,
+            "site": "s",
+            "node": "N",
+            "dataset": "HVLM",
+            "stretch": 1.0,
+        }
+    )
 
 
 def test_plan_check_axes_say_wafers_per_quarter_and_days():
@@ -114,11 +146,23 @@ def test_plan_check_axes_say_wafers_per_quarter_and_days():
 
 
 def load_curve_tables(starts: dict[str, float]) -> dict[str, pd.DataFrame]:
-    curves = pd.concat([pd.DataFrame({"node": node, "curve": "smt2020_hvlm", "kind": kind, "load": [0.5, 0.9],
-                                      "cycle_days": [100.0, 200.0]})
-                        for node in ("N3", "N5") for kind in ("fitted", "simulated")], ignore_index=True)
-    capacity = pd.DataFrame([{"site": f"{node} fab", "node": node, "quarter": q, "wafer_starts": wafers}
-                             for node, wafers in starts.items() for q in QUARTERS])
+    curves = pd.concat(
+        [
+            pd.DataFrame(
+                {"node": node, "curve": "smt2020_hvlm", "kind": kind, "load": [0.5, 0.9], "cycle_days": [100.0, 200.0]}
+            )
+            for node in ("N3", "N5")
+            for kind in ("fitted", "simulated")
+        ],
+        ignore_index=True,
+    )
+    capacity = pd.DataFrame(
+        [
+            {"site": f"{node} fab", "node": node, "quarter": q, "wafer_starts": wafers}
+            for node, wafers in starts.items()
+            for q in QUARTERS
+        ]
+    )
     return {"load_curves": curves, "capacity": capacity}
 
 

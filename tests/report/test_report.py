@@ -24,15 +24,31 @@ def test_report_holds_every_figure_the_run_has_data_for(store_with_runs, tmp_pat
     assert "fabnet run 1: tiny" in page
     # the decision comes first: its figures head the table, its plots head the page
     assert list(figures(run))[:2] == ["network-adds", "deal"]
-    assert page.index("accelerators the network adds") < page.index("fab company NPV") < page.index(
-        "accelerators demanded")
+    assert (
+        page.index("accelerators the network adds")
+        < page.index("fab company NPV")
+        < page.index("accelerators demanded")
+    )
 
 
 def test_report_opens_offline():
-    run = StoredRun({"run_id": 1, "scenario_name": "s", "created_at": "t", "fabnet_version": "v",
-                     "scenario_hash": "h", "seed": 0, "solver_status": "ok", "figures": "{}"},
-                    {"sim_curve": pd.DataFrame({"release_scale": [0.5, 1.0], "bottleneck_utilisation": [0.5, 0.9],
-                                                "x_factor": [1.2, 2.0]})})
+    run = StoredRun(
+        {
+            "run_id": 1,
+            "scenario_name": "s",
+            "created_at": "t",
+            "fabnet_version": "v",
+            "scenario_hash": "h",
+            "seed": 0,
+            "solver_status": "ok",
+            "figures": "{}",
+        },
+        {
+            "sim_curve": pd.DataFrame(
+                {"release_scale": [0.5, 1.0], "bottleneck_utilisation": [0.5, 0.9], "x_factor": [1.2, 2.0]}
+            )
+        },
+    )
     page = report_html(run)
     assert 'id="plot-operating-curve"' in page
     assert "<script src=" not in page  # plotly.js is inlined, nothing is fetched
@@ -40,10 +56,19 @@ def test_report_opens_offline():
 
 
 def test_dashboard_pages_link_plotly_once():
-    run = StoredRun({"run_id": 1, "scenario_name": "s", "created_at": "t", "fabnet_version": "v",
-                     "scenario_hash": "h", "seed": 0, "solver_status": "ok", "figures": "{}"},
-                    {"sim_curve": pd.DataFrame({"release_scale": [1.0], "bottleneck_utilisation": [0.9],
-                                                "x_factor": [2.0]})})
+    run = StoredRun(
+        {
+            "run_id": 1,
+            "scenario_name": "s",
+            "created_at": "t",
+            "fabnet_version": "v",
+            "scenario_hash": "h",
+            "seed": 0,
+            "solver_status": "ok",
+            "figures": "{}",
+        },
+        {"sim_curve": pd.DataFrame({"release_scale": [1.0], "bottleneck_utilisation": [0.9], "x_factor": [2.0]})},
+    )
     page = report_html(run, plotlyjs="/static/plotly.js")
     assert page.count('<script src="/static/plotly.js">') == 1 and len(page) < 100_000
 
@@ -51,10 +76,24 @@ def test_dashboard_pages_link_plotly_once():
 def quarterly_money() -> tuple[pd.DataFrame, pd.DataFrame]:
     """Two quarters of 2025 and one of 2026, with amounts whose sums are easy to read."""
     fabco = pd.DataFrame({"quarter": ["2025Q1", "2025Q2", "2026Q1"], "year": [2025, 2025, 2026]})
-    for column in ("revenue_usd", "wafer_revenue_usd", "spare_revenue_usd", "take_or_pay_usd", "opex_usd",
-                   "fixed_opex_usd", "operator_fees_usd", "capex_building_usd", "capex_tools_usd", "grants_usd",
-                   "itc_usd", "tax_usd", "project_fcf_usd", "equity_calls_usd", "debt_draws_usd",
-                   "distributions_usd"):
+    for column in (
+        "revenue_usd",
+        "wafer_revenue_usd",
+        "spare_revenue_usd",
+        "take_or_pay_usd",
+        "opex_usd",
+        "fixed_opex_usd",
+        "operator_fees_usd",
+        "capex_building_usd",
+        "capex_tools_usd",
+        "grants_usd",
+        "itc_usd",
+        "tax_usd",
+        "project_fcf_usd",
+        "equity_calls_usd",
+        "debt_draws_usd",
+        "distributions_usd",
+    ):
         fabco[column] = 0.0
     fabco["revenue_usd"] = [1.5e9, 0.5e9, 3e9]
     fabco["opex_usd"] = [1e8, 1e8, 2e8]
@@ -62,8 +101,17 @@ def quarterly_money() -> tuple[pd.DataFrame, pd.DataFrame]:
     fabco["tax_usd"] = [0.0, 1e6, 2.5e6]  # millions only: its own scale
     fabco["project_fcf_usd"] = [-4e9, 1e9, 2e9]
     buyer = pd.DataFrame({"quarter": ["2025Q1", "2025Q2", "2026Q1"], "year": [2025, 2025, 2026]})
-    for column in ("fabco_wafers_usd", "foundry_usd", "design_usd", "masks_usd", "hbm_usd", "packaging_usd",
-                   "packaging_capex_usd", "bought_usd", "market_value_usd"):
+    for column in (
+        "fabco_wafers_usd",
+        "foundry_usd",
+        "design_usd",
+        "masks_usd",
+        "hbm_usd",
+        "packaging_usd",
+        "packaging_capex_usd",
+        "bought_usd",
+        "market_value_usd",
+    ):
         buyer[column] = 0.0
     buyer["fabco_wafers_usd"] = [1.5e9, 0.5e9, 3e9]
     buyer["hbm_usd"] = [2e8, 3e8, 4e8]
@@ -74,30 +122,53 @@ def quarterly_money() -> tuple[pd.DataFrame, pd.DataFrame]:
 
 def test_report_has_each_partys_cash_flows_per_year():
     fabco, buyer = quarterly_money()
-    run = StoredRun({"run_id": 1, "scenario_name": "<s>", "created_at": "t", "fabnet_version": "v",
-                     "scenario_hash": "h", "seed": 0, "solver_status": "ok",
-                     "figures": '{"fabco_npv_usd": 1e9}'},
-                    {"fabco_quarterly": fabco, "buyer_quarterly": buyer,
-                     "sim_curve": pd.DataFrame({"release_scale": [1.0], "bottleneck_utilisation": [0.9],
-                                                "x_factor": [2.0]})})
+    run = StoredRun(
+        {
+            "run_id": 1,
+            "scenario_name": "<s>",
+            "created_at": "t",
+            "fabnet_version": "v",
+            "scenario_hash": "h",
+            "seed": 0,
+            "solver_status": "ok",
+            "figures": '{"fabco_npv_usd": 1e9}',
+        },
+        {
+            "fabco_quarterly": fabco,
+            "buyer_quarterly": buyer,
+            "sim_curve": pd.DataFrame({"release_scale": [1.0], "bottleneck_utilisation": [0.9], "x_factor": [2.0]}),
+        },
+    )
     page = report_html(run, plotlyjs="/static/plotly.js")
     fab_at, buyer_at = page.index("The fab company: cash flows per year"), page.index("The buyer: what it pays")
     # after the key figures, before the plots
     assert page.index("fab company NPV") < fab_at < buyer_at < page.index('id="plot-')
     fab_table = page[fab_at:buyer_at]
     billions, millions, ones = (fmt.scale_for([v]).unit for v in (1e9, 1e6, 0.0))
-    headings = ["year", f"revenue, {billions}", f"operating costs, {millions}", f"capex, {ones}",
-                f"grants and credits, {ones}", f"tax, {millions}", f"project free cash flow, {billions}",
-                f"equity called, {ones}", f"distributed, {ones}"]
+    headings = [
+        "year",
+        f"revenue, {billions}",
+        f"operating costs, {millions}",
+        f"capex, {ones}",
+        f"grants and credits, {ones}",
+        f"tax, {millions}",
+        f"project free cash flow, {billions}",
+        f"equity called, {ones}",
+        f"distributed, {ones}",
+    ]
     assert [h for h in headings if f"<th>{h}</th>" not in fab_table] == []
     assert "debt drawn" not in fab_table  # no debt in this run
     # 2025: revenue $2.00 B; costs 2 × ($100 M + $50 M) = $300 M; tax $1.0 M; FCF -$3.00 B
     assert "<tr><td>2025</td><td>2.00</td><td>300.0</td>" in fab_table
     assert "<td>1.0</td><td>-3.00</td>" in fab_table
     assert "<tr><td>2026</td><td>3.00</td><td>250.0</td>" in fab_table
-    buyer_table = page[buyer_at:page.index('id="plot-')]
-    for heading in (f"fab company wafers, {billions}", f"HBM, {millions}", "accelerators delivered",
-                    f"market value, {billions}"):
+    buyer_table = page[buyer_at : page.index('id="plot-')]
+    for heading in (
+        f"fab company wafers, {billions}",
+        f"HBM, {millions}",
+        "accelerators delivered",
+        f"market value, {billions}",
+    ):
         assert f"<th>{heading}</th>" in buyer_table
     assert "<td>500.0</td>" in buyer_table and f"<td>{fmt.count(1234.4)}</td>" in buyer_table
     assert "<td>5.00</td></tr>" in buyer_table  # market value in 2025
@@ -105,8 +176,17 @@ def test_report_has_each_partys_cash_flows_per_year():
 
 
 def test_a_run_without_money_has_no_cash_flow_tables():
-    run = StoredRun({"run_id": 1, "scenario_name": "s", "created_at": "t", "fabnet_version": "v",
-                     "scenario_hash": "h", "seed": 0, "solver_status": "ok", "figures": "{}"},
-                    {"sim_curve": pd.DataFrame({"release_scale": [1.0], "bottleneck_utilisation": [0.9],
-                                                "x_factor": [2.0]})})
+    run = StoredRun(
+        {
+            "run_id": 1,
+            "scenario_name": "s",
+            "created_at": "t",
+            "fabnet_version": "v",
+            "scenario_hash": "h",
+            "seed": 0,
+            "solver_status": "ok",
+            "figures": "{}",
+        },
+        {"sim_curve": pd.DataFrame({"release_scale": [1.0], "bottleneck_utilisation": [0.9], "x_factor": [2.0]})},
+    )
     assert 'class="money"' not in report_html(run, plotlyjs="/static/plotly.js")

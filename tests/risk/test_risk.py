@@ -17,8 +17,13 @@ from fabnet.risk import SAMPLES_TABLE, SweepSpec, apply_sample, draw, make_execu
 from fabnet.scenario import load_scenario
 from tests.plan.conftest import scenario, tiny
 
-DEMAND_NOISE = {"path": "products.chip.demand.per_quarter", "dist": "normal", "apply": "multiply",
-                "mean": 1.0, "sd": 0.2}
+DEMAND_NOISE = {
+    "path": "products.chip.demand.per_quarter",
+    "dist": "normal",
+    "apply": "multiply",
+    "mean": 1.0,
+    "sd": 0.2,
+}
 LEAD_DELAY = {"path": "sites.alpha.lead_time_q", "dist": "discrete", "apply": "add", "values": [0, 1, 2]}
 
 
@@ -43,8 +48,10 @@ def test_latin_hypercube_puts_one_point_in_every_stratum():
 
 
 def test_rank_correlation_is_imposed():
-    data = tiny(uncertainty=[DEMAND_NOISE, {**DEMAND_NOISE, "path": "products.chip.market_price_usd"}],
-                correlation=[[1.0, 0.8], [0.8, 1.0]])
+    data = tiny(
+        uncertainty=[DEMAND_NOISE, {**DEMAND_NOISE, "path": "products.chip.market_price_usd"}],
+        correlation=[[1.0, 0.8], [0.8, 1.0]],
+    )
     table = draw(scenario(data), 2000, 5)
     rho = pd.Series(table[:, 0]).corr(pd.Series(table[:, 1]), method="spearman")
     assert rho == pytest.approx(6 / math.pi * math.asin(0.4), abs=0.03)
@@ -59,10 +66,13 @@ def test_a_sample_changes_the_fields_it_names():
     assert all(after[q] == pytest.approx(1.5 * before[q]) for q in before)
 
 
-@pytest.mark.parametrize(("entry", "message"), [
-    ({"path": "sites.omega.lead_time_q", "dist": "uniform", "low": 0, "high": 1}, "no entry with id 'omega'"),
-    ({**DEMAND_NOISE, "sd": -0.2}, "greater than 0"),
-])
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        ({"path": "sites.omega.lead_time_q", "dist": "uniform", "low": 0, "high": 1}, "no entry with id 'omega'"),
+        ({**DEMAND_NOISE, "sd": -0.2}, "greater than 0"),
+    ],
+)
 def test_bad_uncertainty_specs_give_one_clear_error(tmp_path, entry, message):
     import yaml
 
@@ -75,8 +85,11 @@ def test_bad_uncertainty_specs_give_one_clear_error(tmp_path, entry, message):
 def test_a_correlation_that_cannot_hold_is_refused(tmp_path):
     import yaml
 
-    three = [DEMAND_NOISE, {**DEMAND_NOISE, "path": "products.chip.market_price_usd"},
-             {**DEMAND_NOISE, "path": "nodes.N.wafer_price_usd"}]
+    three = [
+        DEMAND_NOISE,
+        {**DEMAND_NOISE, "path": "products.chip.market_price_usd"},
+        {**DEMAND_NOISE, "path": "nodes.N.wafer_price_usd"},
+    ]
     impossible = [[1, 0.9, -0.9], [0.9, 1, 0.9], [-0.9, 0.9, 1]]
     path = tmp_path / "bad.yaml"
     path.write_text(yaml.safe_dump(tiny(uncertainty=three, correlation=impossible)))
@@ -133,8 +146,11 @@ def foundry_only_case(take_or_pay=0.0):
     E[max(m − 1, 0)] = σ/√(2π)."""
     good = gross_dies(300, 10, 10, 3.0, 0.1) * float(die_yield(100, 0.1, "poisson"))
     supply = 3 * 1000 * good
-    data = tiny(sites=[], foundry_offers=[{"node": "N", "max_wafers_per_month": 1000, "take_or_pay": take_or_pay}],
-                uncertainty=[{**DEMAND_NOISE, "sd": SIGMA}])
+    data = tiny(
+        sites=[],
+        foundry_offers=[{"node": "N", "max_wafers_per_month": 1000, "take_or_pay": take_or_pay}],
+        uncertainty=[{**DEMAND_NOISE, "sd": SIGMA}],
+    )
     data["products"][0]["demand"] = {"per_quarter": {"2025Q1": supply}}
     return scenario(data), supply, supply + 5 * supply * SIGMA / math.sqrt(2 * math.pi)
 
@@ -150,14 +166,15 @@ def test_expected_shortfall_matches_the_normal_formula(tmp_path):
     summary = summarise(s, rows)
     assert summary["tornado"]["path"].tolist() == ["products.chip.demand.per_quarter"]
     headline = summary["headline"].set_index("figure")
-    assert headline.at["accelerators_unmet", "p10"] == pytest.approx(0.75 * supply, rel=0.05)  # m ≈ 0.74: only quarter 0
+    assert headline.at["accelerators_unmet", "p10"] == pytest.approx(
+        0.75 * supply, rel=0.05
+    )  # m ≈ 0.74: only quarter 0
 
 
 def test_fixed_plan_neutral_sample_reproduces_the_base_plan():
     from fabnet.pipeline import plan_finance, plan_network
     from fabnet.risk.fixed import evaluate_fixed
-    from tests.conftest import neutral_row
-    from tests.conftest import TIGRIS
+    from tests.conftest import TIGRIS, neutral_row
 
     s = load_scenario(TIGRIS)
     plan = plan_network(s)
@@ -201,8 +218,9 @@ def test_fixed_plan_refuses_inputs_it_cannot_vary():
     from fabnet.pipeline import plan_network
     from fabnet.risk.fixed import Unsupported, evaluate_fixed
 
-    s = scenario(tiny(uncertainty=[{"path": "sites.alpha.opex_per_wafer_usd", "dist": "uniform",
-                                    "low": 1000, "high": 2000}]))
+    s = scenario(
+        tiny(uncertainty=[{"path": "sites.alpha.opex_per_wafer_usd", "dist": "uniform", "low": 1000, "high": 2000}])
+    )
     with pytest.raises(Unsupported, match="use --reoptimise"):
         evaluate_fixed(s, plan_network(s), draw(s, 4, 1))
 
@@ -245,9 +263,23 @@ def test_a_killed_sweep_leaves_no_worker_behind(tmp_path, executor):
 
     path = tmp_path / "risky.yaml"
     path.write_text(yaml.safe_dump(tiny(uncertainty=[DEMAND_NOISE])))
-    sweep = subprocess.Popen([sys.executable, "-m", "fabnet", "risk", str(path), "--samples", "400", "--reoptimise",
-                              *executor, "--store", str(tmp_path / "s.duckdb")],
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    sweep = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "fabnet",
+            "risk",
+            str(path),
+            "--samples",
+            "400",
+            "--reoptimise",
+            *executor,
+            "--store",
+            str(tmp_path / "s.duckdb"),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline, workers = time.monotonic() + 120, set()
     while time.monotonic() < deadline and len(workers) < 2:
         time.sleep(0.5)
@@ -273,8 +305,9 @@ def test_a_sweep_whose_draws_would_be_nonsense_stops_before_storing(tmp_path, ov
     from tests.conftest import TIGRIS
 
     store = tmp_path / "risk.duckdb"
-    result = CliRunner().invoke(app, ["risk", str(TIGRIS), "--set", override, "--samples", "2000",
-                                      "--store", str(store)])
+    result = CliRunner().invoke(
+        app, ["risk", str(TIGRIS), "--set", override, "--samples", "2000", "--store", str(store)]
+    )
     assert result.exit_code == 2, result.output
     assert "uncertainty[" in result.stderr and "Traceback" not in result.output
     assert not store.exists()
@@ -283,9 +316,18 @@ def test_a_sweep_whose_draws_would_be_nonsense_stops_before_storing(tmp_path, ov
 def samples_with_npv(npv_billions: list[float]) -> pd.DataFrame:
     """Risk samples of uncertain_tiny() with the given fab company NPVs; the rest is filler."""
     n = len(npv_billions)
-    return pd.DataFrame({"sample": range(n), "fabco_npv_usd": [v * 1e9 for v in npv_billions],
-                         "buyer_net_usd": 0.0, "unmet": 0.0, "input_0": np.linspace(0.8, 1.2, n),
-                         "input_1": np.arange(n) % 3, "demand_2025": 10.0, "delivered_2025": 9.0})
+    return pd.DataFrame(
+        {
+            "sample": range(n),
+            "fabco_npv_usd": [v * 1e9 for v in npv_billions],
+            "buyer_net_usd": 0.0,
+            "unmet": 0.0,
+            "input_0": np.linspace(0.8, 1.2, n),
+            "input_1": np.arange(n) % 3,
+            "demand_2025": 10.0,
+            "delivered_2025": 9.0,
+        }
+    )
 
 
 def test_downside_is_the_chance_of_a_loss_and_the_mean_of_the_worst_tenth():
@@ -312,30 +354,41 @@ def test_tornado_table_names_inputs_in_words_and_keeps_their_paths():
     tornado = summarise(s, samples_with_npv(list(range(12))))["tornado"]
     assert list(tornado.columns) == ["input", "path", "rank_correlation_with_npv"]
     words = dict(zip(tornado["path"], tornado["input"], strict=True))
-    assert words == {"products.chip.demand.per_quarter": "chip demand: accelerators per quarter",
-                     "sites.alpha.lead_time_q": "alpha: quarters from construction start to first wafer"}
+    assert words == {
+        "products.chip.demand.per_quarter": "chip demand: accelerators per quarter",
+        "sites.alpha.lead_time_q": "alpha: quarters from construction start to first wafer",
+    }
     stored = inputs_table(s)  # what a sweep stores for the report's tornado
-    assert stored.to_dict("list") == {"input": [0, 1], "path": [DEMAND_NOISE["path"], LEAD_DELAY["path"]],
-                                      "words": [words[DEMAND_NOISE["path"]], words[LEAD_DELAY["path"]]]}
+    assert stored.to_dict("list") == {
+        "input": [0, 1],
+        "path": [DEMAND_NOISE["path"], LEAD_DELAY["path"]],
+        "words": [words[DEMAND_NOISE["path"]], words[LEAD_DELAY["path"]]],
+    }
 
 
-@pytest.mark.parametrize(("path", "words"), [
-    ("sites.arizona.lead_time_q", "arizona: quarters from construction start to first wafer"),
-    ("sites[2].lead_time_q", "sites[2]: quarters from construction start to first wafer"),
-    ("nodes.N3.wafer_price_usd", "N3: market price of one processed wafer at a foundry, USD"),
-    ("nodes.N3.wafer_price_usd.2026", "N3: market price of one processed wafer at a foundry, USD, 2026"),
-    ("nodes.N3.defect_density.learning_rate_per_q",
-     "N3 defect density: share of the gap to mature D0 closed each quarter of fab age"),
-    ("products.tigris.demand.per_year", "tigris demand: accelerators per calendar year"),
-    ("products.tigris.die_width_mm", "tigris: compute die width, mm"),  # "design only:" left out
-    ("funding.investors.bank.interest_rate", "funding bank: annual interest rate"),
-    ("sites.a.capex_per_module_usd.tools", "a capex per module: tools per module, USD"),
-    ("packaging.cowos_l.yield", "cowos_l: packaging yield"),  # an alias, its range note left out
-    ("finance.discount_rate", "finance: annual nominal discount rate (WACC)"),
-    # not in the schema: the path as it is
-    ("sites.a.no_such_field", "sites.a.no_such_field"), ("sites..x", "sites..x"),
-    ("sites.a.lead_time_q.more", "sites.a.lead_time_q.more"),
-])
+@pytest.mark.parametrize(
+    ("path", "words"),
+    [
+        ("sites.arizona.lead_time_q", "arizona: quarters from construction start to first wafer"),
+        ("sites[2].lead_time_q", "sites[2]: quarters from construction start to first wafer"),
+        ("nodes.N3.wafer_price_usd", "N3: market price of one processed wafer at a foundry, USD"),
+        ("nodes.N3.wafer_price_usd.2026", "N3: market price of one processed wafer at a foundry, USD, 2026"),
+        (
+            "nodes.N3.defect_density.learning_rate_per_q",
+            "N3 defect density: share of the gap to mature D0 closed each quarter of fab age",
+        ),
+        ("products.tigris.demand.per_year", "tigris demand: accelerators per calendar year"),
+        ("products.tigris.die_width_mm", "tigris: compute die width, mm"),  # "design only:" left out
+        ("funding.investors.bank.interest_rate", "funding bank: annual interest rate"),
+        ("sites.a.capex_per_module_usd.tools", "a capex per module: tools per module, USD"),
+        ("packaging.cowos_l.yield", "cowos_l: packaging yield"),  # an alias, its range note left out
+        ("finance.discount_rate", "finance: annual nominal discount rate (WACC)"),
+        # not in the schema: the path as it is
+        ("sites.a.no_such_field", "sites.a.no_such_field"),
+        ("sites..x", "sites..x"),
+        ("sites.a.lead_time_q.more", "sites.a.lead_time_q.more"),
+    ],
+)
 def test_a_field_path_in_words(path, words):
     from fabnet.scenario.reference import path_words
 

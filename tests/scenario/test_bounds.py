@@ -62,10 +62,13 @@ def test_alias_bomb_is_refused_at_once(tmp_path):
     assert error.line == 6  # the first alias level that passes the bound: 9^6 values
 
 
-@pytest.mark.parametrize(("extra", "found"), [
-    ("loop: &l [1, *l]\n", "the alias *l inside its own anchor &l"),
-    ("m: *nowhere\n", "the alias *nowhere with no anchor &nowhere before it"),
-])
+@pytest.mark.parametrize(
+    ("extra", "found"),
+    [
+        ("loop: &l [1, *l]\n", "the alias *l inside its own anchor &l"),
+        ("m: *nowhere\n", "the alias *nowhere with no anchor &nowhere before it"),
+    ],
+)
 def test_alias_to_itself_or_to_nothing_is_refused(tmp_path, extra, found):
     error = error_of(write(tmp_path, MINIMAL.read_text() + extra))
     assert error.problem.found == found
@@ -82,15 +85,18 @@ def test_aliases_cannot_nest_deeper_than_the_bound(tmp_path):
     assert error.line == line_of(text, "l1:")
 
 
-@pytest.mark.parametrize(("extra", "found"), [
-    ("x: !!int abc\n", "cannot be read as int"),
-    ("x: !!float abc\n", "cannot be read as float"),
-    ("x: !!timestamp abc\n", "cannot be read as timestamp"),
-    ("x: !!bool maybe\n", "cannot be read as bool"),
-    ("x: 1" + "0" * 5000 + "\n", "cannot be read as int (Exceeds the limit"),
-    ("x: !!int 1" + ":0" * 100_000 + "\n", "a sexagesimal number"),
-    ("x: !!python/object:os.system ls\n", "could not determine a constructor"),
-])
+@pytest.mark.parametrize(
+    ("extra", "found"),
+    [
+        ("x: !!int abc\n", "cannot be read as int"),
+        ("x: !!float abc\n", "cannot be read as float"),
+        ("x: !!timestamp abc\n", "cannot be read as timestamp"),
+        ("x: !!bool maybe\n", "cannot be read as bool"),
+        ("x: 1" + "0" * 5000 + "\n", "cannot be read as int (Exceeds the limit"),
+        ("x: !!int 1" + ":0" * 100_000 + "\n", "a sexagesimal number"),
+        ("x: !!python/object:os.system ls\n", "could not determine a constructor"),
+    ],
+)
 def test_values_yaml_cannot_build_are_located_errors(tmp_path, extra, found):
     text = MINIMAL.read_text() + extra
     error = error_of(write(tmp_path, text))
@@ -106,8 +112,9 @@ def test_dates_and_sexagesimal_numbers_stay_text():
 
 
 def test_merge_keys_are_not_duplicate_keys(tmp_path):
-    text = MINIMAL.read_text().replace("name: minimal", "name: minimal\nx-base: &b {p: 1, q: 2}\n"
-                                       "x-use: {<<: *b, q: 3}", 1)
+    text = MINIMAL.read_text().replace(
+        "name: minimal", "name: minimal\nx-base: &b {p: 1, q: 2}\nx-use: {<<: *b, q: 3}", 1
+    )
     error = error_of(write(tmp_path, text))
     assert error.problem.found == "unknown key 'x-base'"  # not "the same key twice"
 
@@ -125,7 +132,8 @@ def test_control_character_in_a_file_with_cr_line_ends_names_its_line(tmp_path):
 
 def test_alias_bomb_in_a_set_value_is_refused():
     levels = ["&a [x, x, x, x, x, x, x, x, x, x]"] + [
-        f"&{n} [{', '.join([f'*{p}'] * 10)}]" for p, n in zip("abcde", "bcdef", strict=True)]
+        f"&{n} [{', '.join([f'*{p}'] * 10)}]" for p, n in zip("abcde", "bcdef", strict=True)
+    ]
     error = error_of(MINIMAL, [f"description=[{', '.join(levels)}]"])
     assert "once aliases are expanded" in error.problem.found
     assert error.file.startswith("--set description=") and len(error.file) < 100
@@ -177,36 +185,51 @@ def test_a_long_chain_of_extends_is_refused(tmp_path):
     assert "a chain of more than 16 files" in error_of(tmp_path / "f39.yaml").problem.found
 
 
-@pytest.mark.parametrize(("override", "path", "expected"), [
-    ("description=" + "x" * 10_001, "description", "at most 10000 characters"),
-    ("sites.alpha.module_wspm=.inf", "sites[0].module_wspm", "finite number"),
-    ("sites.alpha.module_wspm=1.0e15", "sites[0].module_wspm", "less than or equal to 10000000"),
-    ("sites.alpha.lead_time_q=1000000000000000", "sites[0].lead_time_q", "less than or equal to 400"),
-    ("sites.alpha.lead_time_q=2.5", "sites[0].lead_time_q", "a valid integer"),
-    ("sites.alpha.mandatory=1", "sites[0].mandatory", "a valid boolean"),
-    ("nodes[0].wafer_price_usd=.inf", "nodes[0].wafer_price_usd", "finite number"),
-    ("nodes[0].wafer_price_usd={2025: .nan}", "nodes[0].wafer_price_usd[2025]", "finite number"),
-    ("nodes[0].wafer_price_usd={}", "nodes[0].wafer_price_usd", "at least 1 item"),
-    ("finance.unmet_demand_penalty=.inf", "finance.unmet_demand_penalty", "market_price, or a number"),
-    ("seed=true", "seed", "a valid integer"),
-    ("nodes[0].mask_layers=true", "nodes[0].mask_layers", "a valid integer"),
-    ("nodes[0].days_per_mask_layer=true", "nodes[0].days_per_mask_layer", "a number, not true/false"),
-])
+@pytest.mark.parametrize(
+    ("override", "path", "expected"),
+    [
+        ("description=" + "x" * 10_001, "description", "at most 10000 characters"),
+        ("sites.alpha.module_wspm=.inf", "sites[0].module_wspm", "finite number"),
+        ("sites.alpha.module_wspm=1.0e15", "sites[0].module_wspm", "less than or equal to 10000000"),
+        ("sites.alpha.lead_time_q=1000000000000000", "sites[0].lead_time_q", "less than or equal to 400"),
+        ("sites.alpha.lead_time_q=2.5", "sites[0].lead_time_q", "a valid integer"),
+        ("sites.alpha.mandatory=1", "sites[0].mandatory", "a valid boolean"),
+        ("nodes[0].wafer_price_usd=.inf", "nodes[0].wafer_price_usd", "finite number"),
+        ("nodes[0].wafer_price_usd={2025: .nan}", "nodes[0].wafer_price_usd[2025]", "finite number"),
+        ("nodes[0].wafer_price_usd={}", "nodes[0].wafer_price_usd", "at least 1 item"),
+        ("finance.unmet_demand_penalty=.inf", "finance.unmet_demand_penalty", "market_price, or a number"),
+        ("seed=true", "seed", "a valid integer"),
+        ("nodes[0].mask_layers=true", "nodes[0].mask_layers", "a valid integer"),
+        ("nodes[0].days_per_mask_layer=true", "nodes[0].days_per_mask_layer", "a number, not true/false"),
+    ],
+)
 def test_implausible_or_mistyped_values_are_refused(override, path, expected):
     error = error_of(MINIMAL, [override])
     assert error.problem.path == path
     assert expected in error.problem.expected
 
 
-@pytest.mark.parametrize(("entry", "field", "expected"), [
-    ("{path: sites.arizona.lead_time_q, dist: uniform, low: 0, high: .nan}", "high", "finite number"),
-    ("{path: products.tigris_n3.demand.per_year, dist: lognormal, apply: multiply, sigma: 50}", "sigma",
-     "less than or equal to 3"),
-    ("{path: sites.arizona.lead_time_q, dist: triangular, apply: add, low: -20, mode: 0, high: 2}", "low",
-     "draws that keep sites[0].lead_time_q valid"),
-    ("{path: nodes.N3.defect_density.learning_rate_per_q, dist: discrete, values: [0.2, 1.5]}", "values",
-     "less than or equal to 1"),
-])
+@pytest.mark.parametrize(
+    ("entry", "field", "expected"),
+    [
+        ("{path: sites.arizona.lead_time_q, dist: uniform, low: 0, high: .nan}", "high", "finite number"),
+        (
+            "{path: products.tigris_n3.demand.per_year, dist: lognormal, apply: multiply, sigma: 50}",
+            "sigma",
+            "less than or equal to 3",
+        ),
+        (
+            "{path: sites.arizona.lead_time_q, dist: triangular, apply: add, low: -20, mode: 0, high: 2}",
+            "low",
+            "draws that keep sites[0].lead_time_q valid",
+        ),
+        (
+            "{path: nodes.N3.defect_density.learning_rate_per_q, dist: discrete, values: [0.2, 1.5]}",
+            "values",
+            "less than or equal to 1",
+        ),
+    ],
+)
 def test_uncertainty_that_could_draw_nonsense_is_refused(entry, field, expected):
     error = error_of(TIGRIS, [f"uncertainty[0]={entry}"])
     assert error.problem.path == f"uncertainty[0].{field}"
@@ -215,8 +238,9 @@ def test_uncertainty_that_could_draw_nonsense_is_refused(entry, field, expected)
 
 def test_two_entries_on_one_input_are_refused():
     """Each draw alone may be in range and the two together not (300 + 300 quarters)."""
-    error = error_of(TIGRIS, ["uncertainty[2]={path: sites.arizona.lead_time_q, dist: uniform, apply: add, "
-                              "low: 0, high: 300}"])
+    error = error_of(
+        TIGRIS, ["uncertainty[2]={path: sites.arizona.lead_time_q, dist: uniform, apply: add, low: 0, high: 300}"]
+    )
     assert error.problem.path == "uncertainty[2].path" and "uncertainty[1] changes too" in error.problem.found
 
 

@@ -124,5 +124,5 @@ def test_override_to_unknown_entry_lists_the_ids():
 
 
 def test_override_without_equals_sign():
-    with pytest.raises(ScenarioError, match="path.to.field=value"):
+    with pytest.raises(ScenarioError, match=r"path\.to\.field=value"):
         load_scenario(MINIMAL, ["sites.beta.lead_time_q"])

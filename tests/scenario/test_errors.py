@@ -168,14 +168,18 @@ def test_bose_einstein_needs_critical_layers(variant):
 
 
 def test_uncertainty_path_must_exist(variant):
-    path, _ = variant("finance:", "uncertainty:\n  - {path: sites.omega.lead_time_q, dist: uniform, low: 0, high: 2}\nfinance:")
+    path, _ = variant(
+        "finance:", "uncertainty:\n  - {path: sites.omega.lead_time_q, dist: uniform, low: 0, high: 2}\nfinance:"
+    )
     error = error_of(path)
     assert error.problem.path == "uncertainty[0].path"
     assert "no entry with id 'omega'" in error.problem.expected
 
 
 def test_uncertainty_distribution_needs_its_parameters(variant):
-    path, _ = variant("finance:", "uncertainty:\n  - {path: sites.beta.lead_time_q, dist: triangular, low: 0, high: 2}\nfinance:")
+    path, _ = variant(
+        "finance:", "uncertainty:\n  - {path: sites.beta.lead_time_q, dist: triangular, low: 0, high: 2}\nfinance:"
+    )
     assert error_of(path).problem.path == "uncertainty[0].mode"
 
 
@@ -208,16 +212,19 @@ def test_hbm_stacks_need_an_hbm_supply(variant):
 
 
 def test_an_unknown_operator_is_named(variant):
-    path, text = variant("    tax_regime: US\n    earliest_start: 2025Q2\n",
-                         "    tax_regime: US\n    earliest_start: 2025Q2\n    operator: tsmc\n")
+    path, _text = variant(
+        "    tax_regime: US\n    earliest_start: 2025Q2\n",
+        "    tax_regime: US\n    earliest_start: 2025Q2\n    operator: tsmc\n",
+    )
     error = error_of(path)
     assert error.problem.path == "sites[0].operator"
     assert error.problem.expected == "an entry in operators first"
 
 
 def test_a_tape_out_before_the_design_starts(variant):
-    path, _ = variant("    packaging: pkg\n", "    packaging: pkg\n    design: {cost_usd: 1.0e8, start: 2025Q3, "
-                      "tape_out: 2025Q2}\n")
+    path, _ = variant(
+        "    packaging: pkg\n", "    packaging: pkg\n    design: {cost_usd: 1.0e8, start: 2025Q3, tape_out: 2025Q2}\n"
+    )
     error = error_of(path)
     assert error.problem.path == "products[0].design.tape_out"
     assert "from the design's start (2025Q3) on" in error.problem.expected
@@ -232,6 +239,9 @@ def test_a_fixed_offtake_price_for_every_node_with_a_site(variant):
 
 def test_a_price_path_accepts_years_and_refuses_quarters(variant):
     path, _ = variant("    wafer_price_usd: 17000\n", "    wafer_price_usd: {2025: 17000, 2026: 18000}\n")
-    assert load_scenario(path).nodes[0].wafer_price(load_scenario(path).horizon.periods).tolist() == [17000] * 4 + [18000] * 4
+    assert (
+        load_scenario(path).nodes[0].wafer_price(load_scenario(path).horizon.periods).tolist()
+        == [17000] * 4 + [18000] * 4
+    )
     path, _ = variant("    wafer_price_usd: 17000\n", "    wafer_price_usd: {2025Q1: 17000}\n", name="q.yaml")
     assert error_of(path).problem.path.startswith("nodes[0].wafer_price_usd")

@@ -35,8 +35,12 @@ VALIDATE_LIMIT_S = 10.0  # a valid tigris takes ~0.02 s; every bad input is refu
 PLAN_LIMIT_S = 120.0  # the solver's own limit below is 10 s per solve; a plan solves at most twice
 
 RANDOM = "FABNET_FUZZ_EXAMPLES" in os.environ
-FUZZ = settings(max_examples=int(os.environ.get("FABNET_FUZZ_EXAMPLES", 300)), derandomize=not RANDOM,
-                database=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+FUZZ = settings(
+    max_examples=int(os.environ.get("FABNET_FUZZ_EXAMPLES", 300)),
+    derandomize=not RANDOM,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 
 
 def _paths(node: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
@@ -56,11 +60,37 @@ PATHS = [p for p in _paths(DATA) if p]
 NUMBER_PATHS = [p for p in PATHS if isinstance(_get(DATA, p), int | float) and not isinstance(_get(DATA, p), bool)]
 LIST_PATHS = [p for p in PATHS if isinstance(_get(DATA, p), list) and _get(DATA, p)]
 
-STRANGE_VALUES = st.sampled_from([
-    math.inf, -math.inf, math.nan, 1e308, -1e308, 1e15, -1e15, 2**70, -(2**70), 0, -1, 0.5, 1e-300,
-    True, False, None, "", "x", "1e3", "2025Q9", "market_price", [], {}, [1, 2], {"a": 1},
-    "x" * 20_000, "[b]bold[/b] :warning:",
-])
+STRANGE_VALUES = st.sampled_from(
+    [
+        math.inf,
+        -math.inf,
+        math.nan,
+        1e308,
+        -1e308,
+        1e15,
+        -1e15,
+        2**70,
+        -(2**70),
+        0,
+        -1,
+        0.5,
+        1e-300,
+        True,
+        False,
+        None,
+        "",
+        "x",
+        "1e3",
+        "2025Q9",
+        "market_price",
+        [],
+        {},
+        [1, 2],
+        {"a": 1},
+        "x" * 20_000,
+        "[b]bold[/b] :warning:",
+    ]
+)
 
 
 @st.composite
@@ -86,36 +116,83 @@ def mutated_data(draw: st.DrawFn) -> Any:
 
 
 ALIAS_BOMB = "bomb:\n  a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
-    f"  {n}: &{n} [{', '.join([f'*{p}'] * 10)}]\n" for p, n in zip("abcdefgh", "bcdefghi", strict=True))
+    f"  {n}: &{n} [{', '.join([f'*{p}'] * 10)}]\n" for p, n in zip("abcdefgh", "bcdefghi", strict=True)
+)
 
 
 # What yaml.safe_dump never writes, as values a hand or a hostile script could put anywhere.
-RAW_VALUES = st.sampled_from([
-    "!!int abc", "!!float x", "!!timestamp abc", "!!bool maybe", "!!binary aGVsbG8=", "!!set {a, b}",
-    "!!omap [a: 1]", "!!python/object:os.system ls", "!!str 5", "2024-02-30", "2024-01-19", "1:30:00",
-    "1" + "0" * 5000, "0x7e9", "0o17", "1_000", ".inf", "-.INF", ".NaN", "~", "'1.0e8'", "1.0e+8",
-    "{<<: {a: 1}, a: 2}", "[*nowhere]", "&self [*self]", "{? [a, b] : 1}", "{[1]: 2}", "|\n  text",
-    "!custom x", "'\u00e9\u2028'",
-])
+RAW_VALUES = st.sampled_from(
+    [
+        "!!int abc",
+        "!!float x",
+        "!!timestamp abc",
+        "!!bool maybe",
+        "!!binary aGVsbG8=",
+        "!!set {a, b}",
+        "!!omap [a: 1]",
+        "!!python/object:os.system ls",
+        "!!str 5",
+        "2024-02-30",
+        "2024-01-19",
+        "1:30:00",
+        "1" + "0" * 5000,
+        "0x7e9",
+        "0o17",
+        "1_000",
+        ".inf",
+        "-.INF",
+        ".NaN",
+        "~",
+        "'1.0e8'",
+        "1.0e+8",
+        "{<<: {a: 1}, a: 2}",
+        "[*nowhere]",
+        "&self [*self]",
+        "{? [a, b] : 1}",
+        "{[1]: 2}",
+        "|\n  text",
+        "!custom x",
+        "'\u00e9\u2028'",
+    ]
+)
 
 
 @st.composite
 def mutated_text(draw: st.DrawFn) -> str:
     text = yaml.safe_dump(draw(mutated_data()), sort_keys=False, allow_unicode=True, width=120)
-    kind = draw(st.sampled_from(["none", "none", "char", "alias", "nesting", "line", "cut", "anchor",
-                                 "raw", "raw", "chain", "document", "line ends"]))
+    kind = draw(
+        st.sampled_from(
+            [
+                "none",
+                "none",
+                "char",
+                "alias",
+                "nesting",
+                "line",
+                "cut",
+                "anchor",
+                "raw",
+                "raw",
+                "chain",
+                "document",
+                "line ends",
+            ]
+        )
+    )
     if kind == "raw":  # a value of the file replaced by raw YAML text
         lines = text.splitlines(keepends=True)
         i = draw(st.integers(0, len(lines) - 1))
         key, colon, _ = lines[i].partition(": ")
-        return "".join(lines[:i] + [f"{key}{colon or ': '}{draw(RAW_VALUES)}\n"] + lines[i + 1:])
+        return "".join([*lines[:i], f"{key}{colon or ': '}{draw(RAW_VALUES)}\n", *lines[i + 1 :]])
     if kind == "chain":  # aliases of aliases, each a little deeper: the depth a file does not show
         width = draw(st.sampled_from([2, 10, 30]))
         levels = ["c0: &c0 " + "[" * width + "x" + "]" * width]
         levels += [f"c{k}: &c{k} " + "[" * width + f"*c{k - 1}" + "]" * width for k in range(1, 60)]
         return text + "\n".join(levels) + "\n"
     if kind == "document":
-        return draw(st.sampled_from(["---\n" + text + "---\nname: again\n", "\ufeff" + text, "%YAML 1.1\n---\n" + text]))
+        return draw(
+            st.sampled_from(["---\n" + text + "---\nname: again\n", "\ufeff" + text, "%YAML 1.1\n---\n" + text])
+        )
     if kind == "line ends":
         return text.replace("\n", draw(st.sampled_from(["\r", "\r\n", "\u2028"])))
     at = draw(st.integers(0, len(text)))
@@ -130,7 +207,7 @@ def mutated_text(draw: st.DrawFn) -> str:
     if kind == "line":
         lines = text.splitlines(keepends=True)
         i, j = draw(st.integers(0, len(lines) - 1)), draw(st.integers(0, len(lines) - 1))
-        return "".join(lines[:i] + [lines[j]] + lines[i:])
+        return "".join([*lines[:i], lines[j], *lines[i:]])
     if kind == "cut":
         return text[:at]
     if kind == "anchor":  # an alias that refers to itself, or to nothing
@@ -141,6 +218,7 @@ def mutated_text(draw: st.DrawFn) -> str:
 @contextmanager
 def time_limit(seconds: float, what: str) -> Iterator[None]:
     """Fail the example (instead of hanging the suite) when it runs past `seconds`."""
+
     def expire(signum: int, frame: Any) -> None:
         raise TimeoutError(f"{what} ran longer than {seconds:g} s")
 

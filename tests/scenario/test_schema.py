@@ -35,8 +35,12 @@ def test_per_quarter_linear_between_points_and_flat_outside():
 
 
 def test_packaging_capacity_is_a_step_function_from_zero():
-    line = Packaging(id="p", packages_per_wafer=10, yield_=0.9,
-                     capacity_wafers_per_month={Quarter(2024, 2): 100, Quarter(2025, 1): 250})
+    line = Packaging(
+        id="p",
+        packages_per_wafer=10,
+        yield_=0.9,
+        capacity_wafers_per_month={Quarter(2024, 2): 100, Quarter(2025, 1): 250},
+    )
     np.testing.assert_allclose(line.capacity(YEARS_2024_2027[:6]), [0, 100, 100, 100, 250, 250])
 
 

@@ -17,8 +17,10 @@ def postgres_location() -> str:
     if not POSTGRES:
         if os.environ.get("CI") == "true":
             raise RuntimeError("CI=true but FABNET_TEST_POSTGRES is not set: .ci/run starts PostgreSQL")
-        pytest.skip("no PostgreSQL server: set FABNET_TEST_POSTGRES=postgresql://user:password@host/db "
-                    "(Debian's postgresql package; .ci/run starts one)")
+        pytest.skip(
+            "no PostgreSQL server: set FABNET_TEST_POSTGRES=postgresql://user:password@host/db "
+            "(Debian's postgresql package; .ci/run starts one)"
+        )
     import psycopg
 
     schema = f"t_{uuid.uuid4().hex[:12]}"

@@ -22,8 +22,10 @@ runner = CliRunner()
 
 
 def test_an_archive_keeps_tables_types_and_figures(tmp_path):
-    tables = {"a": pd.DataFrame({"x": [1, 2], "y": [0.5, math.nan], "z": ["p", None]}),
-              "empty": pd.DataFrame(columns=["node", "load"])}
+    tables = {
+        "a": pd.DataFrame({"x": [1, 2], "y": [0.5, math.nan], "z": ["p", None]}),
+        "empty": pd.DataFrame(columns=["node", "load"]),
+    }
     meta = {"scenario_name": "s", "seed": 3, "figures": {"fabco_npv_usd": 1.5e9, "irr_g42": None}}
     path = write_archive(meta, tables, [tmp_path / "run.fabnetrun"])
     record, back = read_archive(path)
@@ -46,8 +48,10 @@ def full_disk(tmp_path):
     one (as root here and in CI); otherwise None, and the test simulates the failure."""
     folder = tmp_path / f"full-{uuid.uuid4().hex[:6]}"
     folder.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", str(folder)],
-                             capture_output=True).returncode == 0
+    mounted = (
+        subprocess.run(["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", str(folder)], capture_output=True).returncode
+        == 0
+    )
     if not mounted:
         yield None
         return
@@ -71,6 +75,7 @@ def fill(folder):
 def test_a_full_disk_keeps_the_run_in_a_file_that_runs_import_brings_back(tmp_path, full_disk, monkeypatch):
     monkeypatch.chdir(tmp_path)
     if full_disk is None:  # no tmpfs here: the store fails as a full disk makes it fail
+
         def no_space(self, meta, tables):
             raise StoreError(f"cannot write the results store {self.path}: No space left on device")
 
@@ -103,8 +108,18 @@ def test_run_says_where_the_run_is_kept_when_the_store_cannot_take_it(tmp_path, 
     monkeypatch.setattr(DuckStore, "save_run", no_space)
     path = tmp_path / "tiny.yaml"
     path.write_text(yaml.safe_dump(tiny()))
-    result = runner.invoke(app, ["run", str(path), "--store", str(tmp_path / "s.duckdb"), "--no-check",
-                                 "--report-dir", str(tmp_path / "reports")])
+    result = runner.invoke(
+        app,
+        [
+            "run",
+            str(path),
+            "--store",
+            str(tmp_path / "s.duckdb"),
+            "--no-check",
+            "--report-dir",
+            str(tmp_path / "reports"),
+        ],
+    )
     assert result.exit_code == 4
     assert "not stored: cannot write the results store" in result.stderr
     assert "the run is kept in" in result.stdout and "fabnet runs import" in result.stdout
@@ -124,8 +139,18 @@ def test_when_no_folder_takes_the_run_either_one_error_gives_both_reasons(tmp_pa
     monkeypatch.setattr(archive, "archive_path", lambda store, name: [blocked / "run.fabnetrun"])
     path = tmp_path / "tiny.yaml"
     path.write_text(yaml.safe_dump(tiny()))
-    result = runner.invoke(app, ["run", str(path), "--store", str(tmp_path / "s.duckdb"), "--no-check",
-                                 "--report-dir", str(tmp_path / "reports")])
+    result = runner.invoke(
+        app,
+        [
+            "run",
+            str(path),
+            "--store",
+            str(tmp_path / "s.duckdb"),
+            "--no-check",
+            "--report-dir",
+            str(tmp_path / "reports"),
+        ],
+    )
     assert result.exit_code == 2
     assert "No space left on device; and no folder would take the run as a file either" in result.stderr
     assert "Traceback" not in result.output
@@ -137,8 +162,9 @@ def test_a_report_that_cannot_be_written_leaves_no_file_and_says_how_to_redo_it(
     blocked = tmp_path / "a-file"
     blocked.write_text("not a folder")
     store = tmp_path / "s.duckdb"
-    result = runner.invoke(app, ["run", str(path), "--store", str(store), "--no-check",
-                                 "--report-dir", str(blocked / "reports")])
+    result = runner.invoke(
+        app, ["run", str(path), "--store", str(store), "--no-check", "--report-dir", str(blocked / "reports")]
+    )
     assert result.exit_code == 4
     assert "no report: cannot write the report" in result.stderr
     assert "run 1 stored in" in result.stdout and "`fabnet report 1" in result.stdout

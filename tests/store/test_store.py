@@ -16,8 +16,10 @@ import pytest
 from fabnet.core.errors import FabnetError
 from fabnet.store import DuckStore, PgStore, StoreBusy, StoreError, UnknownRun, open_store
 
-TABLES = {"builds": pd.DataFrame({"site": ["a", "b"], "modules": [1, 2], "started": ["2025Q1", "2026Q3"]}),
-          "cash": pd.DataFrame({"quarter": ["2025Q1"], "capex_usd": [1.5e9]})}
+TABLES = {
+    "builds": pd.DataFrame({"site": ["a", "b"], "modules": [1, 2], "started": ["2025Q1", "2026Q3"]}),
+    "cash": pd.DataFrame({"quarter": ["2025Q1"], "capex_usd": [1.5e9]}),
+}
 
 
 def test_round_trip(location):
@@ -31,9 +33,15 @@ def test_round_trip(location):
 
 
 def test_types_nan_and_missing_values_survive(location):
-    frame = pd.DataFrame({"flag": [True, False], "count": np.array([3, 4], dtype=np.int64),
-                          "share": [0.5, math.nan], "label": ["x", None],
-                          "when": pd.to_datetime(["2025-01-01", "2026-06-30"])})
+    frame = pd.DataFrame(
+        {
+            "flag": [True, False],
+            "count": np.array([3, 4], dtype=np.int64),
+            "share": [0.5, math.nan],
+            "label": ["x", None],
+            "when": pd.to_datetime(["2025-01-01", "2026-06-30"]),
+        }
+    )
     with open_store(location) as store:
         loaded = store.run(store.save_run({"scenario_name": "types"}, {"t": frame})).tables["t"]
     assert loaded["flag"].tolist() == [True, False] and loaded["count"].tolist() == [3, 4]
@@ -118,15 +126,24 @@ def test_compare_two_stored_plans(store_with_runs):
     table = figure_differences(runs).set_index("figure")
     assert table.loc["fabco_npv_usd", "run_1"] == pytest.approx(jobs[0].money.metrics["fabco_npv_usd"])
     assert table.loc["fabco_npv_usd", "difference"] == pytest.approx(
-        jobs[1].money.metrics["fabco_npv_usd"] - jobs[0].money.metrics["fabco_npv_usd"])
+        jobs[1].money.metrics["fabco_npv_usd"] - jobs[0].money.metrics["fabco_npv_usd"]
+    )
     # run 2 differs from run 1 by its investor's commitment (see store_with_runs), and only there
     inputs = input_differences(runs).set_index("path")
     assert list(inputs.index) == ["funding.investors.i.amount_usd"]
     assert inputs.loc["funding.investors.i.amount_usd"].tolist() == ["1000000000.0", "2000000000.0"]
     stored = runs[0]
     assert stored.meta["scenario_hash"] and "name: tiny" in stored.meta["scenario_text"]
-    assert {"builds", "supply", "fabco_quarterly", "investors", "buyer_quarterly", "counterfactual_supply",
-            "deal_points", "wafer_demand"} <= set(stored.tables)
+    assert {
+        "builds",
+        "supply",
+        "fabco_quarterly",
+        "investors",
+        "buyer_quarterly",
+        "counterfactual_supply",
+        "deal_points",
+        "wafer_demand",
+    } <= set(stored.tables)
 
 
 def test_open_store_picks_the_backend_by_address(tmp_path):
@@ -140,10 +157,13 @@ def test_read_only_store_that_does_not_exist(tmp_path):
         open_store(tmp_path / "missing.duckdb", read_only=True)
 
 
-@pytest.mark.parametrize(("make", "message"), [
-    (lambda p: p.mkdir(), "is a folder; give a file"),
-    (lambda p: p.write_text("root:x:0:0:root:/root:/bin/bash\n"), "is not a fabnet results store"),
-])
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda p: p.mkdir(), "is a folder; give a file"),
+        (lambda p: p.write_text("root:x:0:0:root:/root:/bin/bash\n"), "is not a fabnet results store"),
+    ],
+)
 def test_what_is_not_a_store_is_said_in_words(tmp_path, make, message):
     path = tmp_path / "thing"
     make(path)
@@ -154,10 +174,15 @@ def test_what_is_not_a_store_is_said_in_words(tmp_path, make, message):
 
 def hold(path, seconds, read_only=False):
     """Another process that opens the store and holds it for `seconds`."""
-    code = ("import duckdb, sys, time; c = duckdb.connect(sys.argv[1], read_only=sys.argv[3] == '1'); "
-            "print('held', flush=True); time.sleep(float(sys.argv[2]))")
-    holder = subprocess.Popen([sys.executable, "-c", code, str(path), str(seconds), "1" if read_only else "0"],
-                              stdout=subprocess.PIPE, text=True)
+    code = (
+        "import duckdb, sys, time; c = duckdb.connect(sys.argv[1], read_only=sys.argv[3] == '1'); "
+        "print('held', flush=True); time.sleep(float(sys.argv[2]))"
+    )
+    holder = subprocess.Popen(
+        [sys.executable, "-c", code, str(path), str(seconds), "1" if read_only else "0"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     assert holder.stdout.readline().strip() == "held"
     return holder
 
@@ -200,9 +225,26 @@ def test_two_runs_at_once_on_one_store_both_land(tmp_path):
     scenario = tmp_path / "tiny.yaml"
     scenario.write_text(yaml.safe_dump(tiny()))
     store = tmp_path / "s.duckdb"
-    runs = [subprocess.Popen([sys.executable, "-m", "fabnet", "run", str(scenario), "--store", str(store),
-                              "--report-dir", str(tmp_path / f"r{i}"), "--no-check"],
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for i in range(2)]
+    runs = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "fabnet",
+                "run",
+                str(scenario),
+                "--store",
+                str(store),
+                "--report-dir",
+                str(tmp_path / f"r{i}"),
+                "--no-check",
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for i in range(2)
+    ]
     for process in runs:
         stdout, stderr = process.communicate(timeout=300)
         assert process.returncode == 0, stderr

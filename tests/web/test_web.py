@@ -13,6 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
 import pytest
+
 from fabnet.web import create_app
 
 CHROMIUM = "/usr/bin/chromium"
@@ -115,11 +116,27 @@ def test_a_runs_tables_download_as_a_workbook(server):
     assert get(server, "/runs/999/export.xlsx")[0] == 404
 
 
-@pytest.mark.parametrize("path", ["/runs/999", "/runs/abc", "/runs/..%2F..%2Fetc%2Fpasswd", "/compare?a=1&b=999",
-                                  "/static/..%2Fpyproject.toml", "/etc/passwd", "/reports/run-1.html",
-                                  # digits str.isdigit accepts and int refuses, or reads as another run
-                                  "/runs/%C2%B2", "/runs/%D9%A1", "/compare?a=%D9%A1&b=2", "/runs/" + "9" * 5000,
-                                  "/runs/-1", "/runs/+1", "/runs/1.0", "/runs/%201"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/runs/999",
+        "/runs/abc",
+        "/runs/..%2F..%2Fetc%2Fpasswd",
+        "/compare?a=1&b=999",
+        "/static/..%2Fpyproject.toml",
+        "/etc/passwd",
+        "/reports/run-1.html",
+        # digits str.isdigit accepts and int refuses, or reads as another run
+        "/runs/%C2%B2",
+        "/runs/%D9%A1",
+        "/compare?a=%D9%A1&b=2",
+        "/runs/" + "9" * 5000,
+        "/runs/-1",
+        "/runs/+1",
+        "/runs/1.0",
+        "/runs/%201",
+    ],
+)
 def test_unknown_runs_and_crafted_paths_are_404(server, path):
     assert get(server, path)[0] == 404
 
@@ -158,8 +175,9 @@ def browser_page(errors: list[str]):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+        )
         page = browser.new_page()
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
         page.on("pageerror", lambda e: errors.append(str(e)))
@@ -221,7 +239,7 @@ def test_serving_a_missing_store_fails_in_words(tmp_path):
 
 def test_chromium_path_is_the_debian_one():
     # The browser test relies on the distribution's build, never a downloaded one.
-    assert CHROMIUM == shutil.which("chromium") or not shutil.which("chromium")
+    assert shutil.which("chromium") == CHROMIUM or not shutil.which("chromium")
 
 
 def test_head_is_answered_like_get(server):
@@ -260,9 +278,23 @@ def test_eight_clients_polling_while_a_run_stores_see_no_error_and_the_run_lands
     path.write_text(yaml.safe_dump(tiny()))
     statuses: list[int] = []
     with serving(store) as address:
-        run = subprocess.Popen([sys.executable, "-m", "fabnet", "run", str(path), "--store", str(store),
-                                "--report-dir", str(tmp_path / "reports"), "--no-check"],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        run = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "fabnet",
+                "run",
+                str(path),
+                "--store",
+                str(store),
+                "--report-dir",
+                str(tmp_path / "reports"),
+                "--no-check",
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
 
         def poll(i):
             seen = []
@@ -274,7 +306,7 @@ def test_eight_clients_polling_while_a_run_stores_see_no_error_and_the_run_lands
         with ThreadPoolExecutor(max_workers=8) as pool:
             for seen in pool.map(poll, range(8)):
                 statuses += seen
-        stdout, stderr = run.communicate(timeout=300)
+        _stdout, stderr = run.communicate(timeout=300)
         final = get(address, "/")[1]
     assert run.returncode == 0, stderr
     assert len(statuses) > 8 and set(statuses) == {200}

@@ -31,8 +31,11 @@ def pitch_area_mm2(die_w_mm: ArrayLike, die_h_mm: ArrayLike, scribe_mm: ArrayLik
 
 
 def dies_per_wafer_standard(
-    wafer_mm: ArrayLike, die_w_mm: ArrayLike, die_h_mm: ArrayLike,
-    edge_mm: ArrayLike = 0.0, scribe_mm: ArrayLike = 0.0,
+    wafer_mm: ArrayLike,
+    die_w_mm: ArrayLike,
+    die_h_mm: ArrayLike,
+    edge_mm: ArrayLike = 0.0,
+    scribe_mm: ArrayLike = 0.0,
 ) -> ArrayLike:
     d = usable_diameter(wafer_mm, edge_mm)
     s = pitch_area_mm2(die_w_mm, die_h_mm, scribe_mm)
@@ -40,8 +43,11 @@ def dies_per_wafer_standard(
 
 
 def dies_per_wafer_flynn(
-    wafer_mm: ArrayLike, die_w_mm: ArrayLike, die_h_mm: ArrayLike,
-    edge_mm: ArrayLike = 0.0, scribe_mm: ArrayLike = 0.0,
+    wafer_mm: ArrayLike,
+    die_w_mm: ArrayLike,
+    die_h_mm: ArrayLike,
+    edge_mm: ArrayLike = 0.0,
+    scribe_mm: ArrayLike = 0.0,
 ) -> ArrayLike:
     d = usable_diameter(wafer_mm, edge_mm)
     s = pitch_area_mm2(die_w_mm, die_h_mm, scribe_mm)
@@ -57,8 +63,13 @@ def area_bound(
 
 
 def dies_on_grid(
-    wafer_mm: float, die_w_mm: float, die_h_mm: float, edge_mm: float = 0.0,
-    scribe_mm: float = 0.0, offset_x_mm: ArrayLike = 0.0, offset_y_mm: ArrayLike = 0.0,
+    wafer_mm: float,
+    die_w_mm: float,
+    die_h_mm: float,
+    edge_mm: float = 0.0,
+    scribe_mm: float = 0.0,
+    offset_x_mm: ArrayLike = 0.0,
+    offset_y_mm: ArrayLike = 0.0,
 ) -> npt.NDArray[np.int64]:
     """Whole pitch cells inside the usable circle when the grid has a cell corner at
     (offset_x, offset_y) from the wafer centre. Offsets broadcast against each other."""
@@ -79,8 +90,12 @@ def dies_on_grid(
 
 
 def dies_per_wafer_exact(
-    wafer_mm: float, die_w_mm: float, die_h_mm: float, edge_mm: float = 0.0,
-    scribe_mm: float = 0.0, steps: int = OFFSET_STEPS,
+    wafer_mm: float,
+    die_w_mm: float,
+    die_h_mm: float,
+    edge_mm: float = 0.0,
+    scribe_mm: float = 0.0,
+    steps: int = OFFSET_STEPS,
 ) -> int:
     """The most whole dies over a `steps` × `steps` grid of offsets spanning one pitch."""
     fractions = np.arange(steps) / steps
@@ -90,8 +105,12 @@ def dies_per_wafer_exact(
 
 
 def gross_dies(
-    wafer_mm: float, die_w_mm: float, die_h_mm: float, edge_mm: float = 0.0,
-    scribe_mm: float = 0.0, formula: str = "exact",
+    wafer_mm: float,
+    die_w_mm: float,
+    die_h_mm: float,
+    edge_mm: float = 0.0,
+    scribe_mm: float = 0.0,
+    formula: str = "exact",
 ) -> int:
     """Whole gross dies by the chosen formula ("standard", "flynn" or "exact")."""
     if formula == "exact":

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from fabnet.chips.dies import gross_dies
+from fabnet.chips.dies import ArrayLike, gross_dies
 from fabnet.chips.yields import die_yield, harvested_yield
 
 
@@ -57,9 +57,16 @@ class PackageCost:
 
 
 def die_economics(
-    *, die_w_mm: float, die_h_mm: float, d0_per_cm2: float, wafer_cost_usd: float,
-    wafer_mm: float = 300.0, edge_mm: float = 0.0, scribe_mm: float = 0.0,
-    yield_spec: YieldSpec = YieldSpec(), harvest: Harvest | None = None,
+    *,
+    die_w_mm: float,
+    die_h_mm: float,
+    d0_per_cm2: float,
+    wafer_cost_usd: float,
+    wafer_mm: float = 300.0,
+    edge_mm: float = 0.0,
+    scribe_mm: float = 0.0,
+    yield_spec: YieldSpec = YieldSpec(),
+    harvest: Harvest | None = None,
     dpw_formula: str = "exact",
 ) -> DieEconomics:
     gross = gross_dies(wafer_mm, die_w_mm, die_h_mm, edge_mm, scribe_mm, dpw_formula)
@@ -73,9 +80,14 @@ def die_economics(
 
 
 def package_cost(
-    *, cost_per_good_die: float, dies_per_package: int = 1, hbm_stacks: int = 0,
-    hbm_stack_cost_usd: float = 0.0, packaging_wafer_cost_usd: float = 0.0,
-    packages_per_wafer: float = 1.0, assembly_test_cost_usd: float = 0.0,
+    *,
+    cost_per_good_die: float,
+    dies_per_package: int = 1,
+    hbm_stacks: int = 0,
+    hbm_stack_cost_usd: float = 0.0,
+    packaging_wafer_cost_usd: float = 0.0,
+    packages_per_wafer: float = 1.0,
+    assembly_test_cost_usd: float = 0.0,
     packaging_yield: float = 1.0,
 ) -> PackageCost:
     return PackageCost(
@@ -87,7 +99,7 @@ def package_cost(
     )
 
 
-def packages_to_start(accelerators, packaging_yield):  # type: ignore[no-untyped-def]
+def packages_to_start(accelerators: ArrayLike, packaging_yield: float) -> ArrayLike:
     """Packages to assemble so that `accelerators` pass final test (broadcasts)."""
     return accelerators / packaging_yield
 

@@ -52,8 +52,11 @@ def bose_einstein(x_per_layer: ArrayLike, layers: ArrayLike) -> ArrayLike:
 
 
 def die_yield(
-    area_mm2: ArrayLike, d0_per_cm2: ArrayLike, model: str = "negative_binomial",
-    alpha: float | None = None, critical_layers: float | None = None,
+    area_mm2: ArrayLike,
+    d0_per_cm2: ArrayLike,
+    model: str = "negative_binomial",
+    alpha: float | None = None,
+    critical_layers: float | None = None,
 ) -> ArrayLike:
     """Share of dies of `area_mm2` with no killer defect at total defect density `d0_per_cm2`."""
     x = np.asarray(area_mm2, float) / MM2_PER_CM2 * np.asarray(d0_per_cm2, float)
@@ -73,8 +76,11 @@ def die_yield(
 
 
 def d0_from_yield(
-    area_mm2: ArrayLike, observed_yield: ArrayLike, model: str = "negative_binomial",
-    alpha: float | None = None, critical_layers: float | None = None,
+    area_mm2: ArrayLike,
+    observed_yield: ArrayLike,
+    model: str = "negative_binomial",
+    alpha: float | None = None,
+    critical_layers: float | None = None,
 ) -> ArrayLike:
     """The total defect density (defects/cm²) at which `die_yield` gives `observed_yield`."""
     y = np.asarray(observed_yield, float)
@@ -111,21 +117,29 @@ def _invert_murphy(y: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
 
 
 def d0_at_age(
-    ramp_per_cm2: ArrayLike, mature_per_cm2: ArrayLike, learning_rate_per_q: ArrayLike,
+    ramp_per_cm2: ArrayLike,
+    mature_per_cm2: ArrayLike,
+    learning_rate_per_q: ArrayLike,
     age_q: ArrayLike,
 ) -> ArrayLike:
     """Yield learning: each quarter of production closes `learning_rate_per_q` of the remaining
     gap between a fab's D0 and the mature D0. Age 0 is the fab's first quarter of output."""
     age = np.maximum(np.asarray(age_q, float), 0.0)
-    return mature_per_cm2 + (np.asarray(ramp_per_cm2, float) - mature_per_cm2) * (
-        1.0 - np.asarray(learning_rate_per_q, float)
-    ) ** age
+    return (
+        mature_per_cm2
+        + (np.asarray(ramp_per_cm2, float) - mature_per_cm2) * (1.0 - np.asarray(learning_rate_per_q, float)) ** age
+    )
 
 
 def harvested_yield(
-    area_mm2: ArrayLike, d0_per_cm2: ArrayLike, units: int, max_defective_units: int,
-    repeated_area_share: float = 1.0, model: str = "negative_binomial",
-    alpha: float | None = None, critical_layers: float | None = None,
+    area_mm2: ArrayLike,
+    d0_per_cm2: ArrayLike,
+    units: int,
+    max_defective_units: int,
+    repeated_area_share: float = 1.0,
+    model: str = "negative_binomial",
+    alpha: float | None = None,
+    critical_layers: float | None = None,
 ) -> ArrayLike:
     """Share of dies that sell when up to `max_defective_units` of `units` identical units may
     be disabled: the non-repeated part must be perfect, and the number of bad units is
@@ -133,13 +147,11 @@ def harvested_yield(
     if not 0 <= max_defective_units <= units:
         raise ValueError("max_defective_units must be between 0 and units")
     area = np.asarray(area_mm2, float)
-    kwargs = {"model": model, "alpha": alpha, "critical_layers": critical_layers}
-    core = die_yield(area * (1.0 - repeated_area_share), d0_per_cm2, **kwargs)
-    unit = np.asarray(die_yield(area * repeated_area_share / units, d0_per_cm2, **kwargs))
+    core = die_yield(area * (1.0 - repeated_area_share), d0_per_cm2, model, alpha, critical_layers)
+    unit = np.asarray(die_yield(area * repeated_area_share / units, d0_per_cm2, model, alpha, critical_layers))
     bad = np.arange(max_defective_units + 1)
     # Binomial coefficients through lgamma stay finite for any realistic unit count; the powers
     # are left as powers so that 0**0 = 1 handles perfect and dead units without logs of zero.
-    choose = np.exp([math.lgamma(units + 1) - math.lgamma(b + 1) - math.lgamma(units - b + 1)
-                     for b in bad])
+    choose = np.exp([math.lgamma(units + 1) - math.lgamma(b + 1) - math.lgamma(units - b + 1) for b in bad])
     unit = unit[..., None]
     return core * (choose * unit ** (units - bad) * (1.0 - unit) ** bad).sum(axis=-1)

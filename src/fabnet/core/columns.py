@@ -24,9 +24,20 @@ class Meaning:
 HEADING_UNITS = {"usd": "$", "days": "days", "quarters": "quarters", "mm2": "mm²", "per_cm2": "per cm²"}
 
 #: Units in words, for an export's headers and its legend.
-UNIT_WORDS = {"usd": "USD", "irr": "annual rate", "share": "share, 1 = 100 %", "points": "share points",
-              "days": "days", "quarters": "quarters", "mm2": "mm²", "per_cm2": "per cm²",
-              "multiple": "times", "count": "count", "number": "", "text": ""}
+UNIT_WORDS = {
+    "usd": "USD",
+    "irr": "annual rate",
+    "share": "share, 1 = 100 %",
+    "points": "share points",
+    "days": "days",
+    "quarters": "quarters",
+    "mm2": "mm²",
+    "per_cm2": "per cm²",
+    "multiple": "times",
+    "count": "count",
+    "number": "",
+    "text": "",
+}
 
 _KNOWN: dict[str, tuple[str, str]] = {
     # key figures of a run, decision figures first
@@ -59,31 +70,72 @@ _KNOWN: dict[str, tuple[str, str]] = {
     "accelerators_delivered_as_simulated": ("accelerators delivered as simulated", "count"),
     "simulated_minus_planned_accelerators": ("simulated minus planned accelerators", "count"),
     # risk summaries
-    "p10": ("P10", "number"), "p50": ("P50", "number"), "p90": ("P90", "number"), "mean": ("mean", "number"),
-    "delivered_p10": ("delivered P10", "count"), "delivered_p50": ("delivered P50", "count"),
-    "delivered_p90": ("delivered P90", "count"), "demand_p50": ("demand P50", "count"),
+    "p10": ("P10", "number"),
+    "p50": ("P50", "number"),
+    "p90": ("P90", "number"),
+    "mean": ("mean", "number"),
+    "delivered_p10": ("delivered P10", "count"),
+    "delivered_p50": ("delivered P50", "count"),
+    "delivered_p90": ("delivered P90", "count"),
+    "demand_p50": ("demand P50", "count"),
     "p_meet_90pct": ("chance of meeting 90 % of demand", "share"),
     "rank_correlation_with_npv": ("rank correlation with fab company NPV", "number"),
     "p_npv_below_zero": ("chance the fab company's NPV is below 0", "share"),
     "buyer_net_usd": ("buyer's net value (present value)", "usd"),
     "expected_shortfall_usd": ("expected NPV of the worst 10 % of samples", "usd"),
     # table columns whose suffix says too little
-    "irr": ("IRR", "irr"), "hurdle": ("hurdle rate", "share"), "multiple": ("multiple", "multiple"),
-    "load": ("load", "share"), "die_yield": ("die yield", "share"), "share_of_market": ("share of market", "share"),
+    "irr": ("IRR", "irr"),
+    "hurdle": ("hurdle rate", "share"),
+    "multiple": ("multiple", "multiple"),
+    "load": ("load", "share"),
+    "die_yield": ("die yield", "share"),
+    "share_of_market": ("share of market", "share"),
     "low_share": ("lowest price investors accept, of market", "share"),
     "high_share": ("highest price the buyer accepts, of market", "share"),
-    "d0_per_cm2": ("D0", "per_cm2"), "die_area_mm2": ("die area", "mm2"), "created_at": ("when (UTC)", "text"),
-    "run_id": ("run", "text"), "year": ("year", "text"), "quarter": ("quarter", "text"),
-    "modules": ("modules", "count"), "ramp_quarters": ("ramp", "quarters"),
-    "lead_time_q": ("lead time", "quarters"), "seed": ("seed", "text"),
+    "d0_per_cm2": ("D0", "per_cm2"),
+    "die_area_mm2": ("die area", "mm2"),
+    "created_at": ("when (UTC)", "text"),
+    "run_id": ("run", "text"),
+    "year": ("year", "text"),
+    "quarter": ("quarter", "text"),
+    "modules": ("modules", "count"),
+    "ramp_quarters": ("ramp", "quarters"),
+    "lead_time_q": ("lead time", "quarters"),
+    "seed": ("seed", "text"),
 }
 
 _SHARE_NAMES = ("utilisation", "on_time", "bottleneck_utilisation", "yield")
-_COUNT_NAMES = ("accelerators", "demand", "delivered", "unmet", "made", "bought", "wafers", "wafer_starts",
-                "good_dies", "gross_dies", "lots", "planned", "simulated", "difference", "modules_online",
-                "wafer_capacity", "effective_capacity", "queue", "cleared", "packages_started", "die_bank",
-                "capacity_wafers", "used_wafers", "interposer_wafers", "planned_output", "simulated_output",
-                "lots_finished", "violations", "stacks")
+_COUNT_NAMES = (
+    "accelerators",
+    "demand",
+    "delivered",
+    "unmet",
+    "made",
+    "bought",
+    "wafers",
+    "wafer_starts",
+    "good_dies",
+    "gross_dies",
+    "lots",
+    "planned",
+    "simulated",
+    "difference",
+    "modules_online",
+    "wafer_capacity",
+    "effective_capacity",
+    "queue",
+    "cleared",
+    "packages_started",
+    "die_bank",
+    "capacity_wafers",
+    "used_wafers",
+    "interposer_wafers",
+    "planned_output",
+    "simulated_output",
+    "lots_finished",
+    "violations",
+    "stacks",
+)
 
 
 def meaning(name: str) -> Meaning:
@@ -94,8 +146,15 @@ def meaning(name: str) -> Meaning:
         return Meaning(_words(name), "text")
     if name.startswith("irr_"):
         return Meaning(f"IRR of {name.removeprefix('irr_')}", "irr")
-    for suffix, unit in (("_usd", "usd"), ("_days", "days"), ("_mm2", "mm2"), ("_per_cm2", "per_cm2"),
-                         ("_irr", "irr"), ("_share", "share"), ("_q", "quarters")):
+    for suffix, unit in (
+        ("_usd", "usd"),
+        ("_days", "days"),
+        ("_mm2", "mm2"),
+        ("_per_cm2", "per_cm2"),
+        ("_irr", "irr"),
+        ("_share", "share"),
+        ("_q", "quarters"),
+    ):
         if name.endswith(suffix):
             return Meaning(_words(name.removesuffix(suffix)), unit)
     if name.startswith("share_") or name.endswith(_SHARE_NAMES):

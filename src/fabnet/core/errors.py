@@ -64,11 +64,7 @@ class ScenarioError(FabnetError):
             where += f", line {self.line}"
         if self.problem.loc:
             where += f": {self.problem.path}"
-        text = (
-            f"{where}\n"
-            f"  found:    {self.problem.found}\n"
-            f"  expected: {self.problem.expected}"
-        )
+        text = f"{where}\n  found:    {self.problem.found}\n  expected: {self.problem.expected}"
         if self.more:
             s = "s" if self.more > 1 else ""
             text += f"\n  ({self.more} more problem{s} after this one; fix it and validate again)"

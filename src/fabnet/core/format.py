@@ -100,7 +100,7 @@ _SCALES = (Scale(1e9, "$B", 2), Scale(1e6, "$M", 1), Scale(1e3, "$k", 1), Scale(
 
 def scale_for(amounts: Iterable[float | None]) -> Scale:
     """The scale in which the largest amount of a column reads best ($B from a billion, …)."""
-    largest = max((abs(float(a)) for a in amounts if not _missing(a)), default=0.0)
+    largest = max((abs(float(a)) for a in amounts if a is not None and not _missing(a)), default=0.0)
     return next((s for s in _SCALES if largest >= s.divisor), _SCALES[-1])
 
 

@@ -70,7 +70,7 @@ def split_lag(lag_q: float) -> tuple[int, float]:
 
 def quarterly_rate(annual_rate: float) -> float:
     """The quarterly rate that compounds to `annual_rate` over four quarters."""
-    return (1.0 + annual_rate) ** 0.25 - 1.0
+    return float((1.0 + annual_rate) ** 0.25) - 1.0
 
 
 def discount_factors(annual_rate: float, count: int) -> np.ndarray:
@@ -83,7 +83,7 @@ def delayed(flow: np.ndarray, lag_q: float) -> np.ndarray:
     """`flow` (quarters on the last axis) delayed by `lag_q` quarters (split_lag); what would
     leave after the last quarter is dropped."""
     whole, later = split_lag(lag_q)
-    out = np.zeros(np.shape(flow))
+    out = np.zeros_like(flow, dtype=float)
     horizon = out.shape[-1]
     for lag, share in ((whole, 1.0 - later), (whole + 1, later)):
         if lag < horizon and share > 0:

@@ -10,13 +10,37 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 _HOME = {
-    "operating_curve": "curve", "SimOptions": "engine", "SimResult": "engine", "simulate": "run",
-    "Kpis": "kpi_tables", "bottleneck": "kpi_tables", "kpis": "kpi_tables", "RULES": "rules", "Rule": "rules",
-    "register": "rules", "DatasetError": "smt2020", "FabData": "smt2020", "find_dataset": "smt2020",
+    "operating_curve": "curve",
+    "SimOptions": "engine",
+    "SimResult": "engine",
+    "simulate": "run",
+    "Kpis": "kpi_tables",
+    "bottleneck": "kpi_tables",
+    "kpis": "kpi_tables",
+    "RULES": "rules",
+    "Rule": "rules",
+    "register": "rules",
+    "DatasetError": "smt2020",
+    "FabData": "smt2020",
+    "find_dataset": "smt2020",
     "load_smt2020": "smt2020",
 }
-__all__ = ["RULES", "DatasetError", "FabData", "Kpis", "Rule", "SimOptions", "SimResult", "bottleneck",
-           "find_dataset", "kpis", "load_smt2020", "operating_curve", "register", "simulate"]
+__all__ = [
+    "RULES",
+    "DatasetError",
+    "FabData",
+    "Kpis",
+    "Rule",
+    "SimOptions",
+    "SimResult",
+    "bottleneck",
+    "find_dataset",
+    "kpis",
+    "load_smt2020",
+    "operating_curve",
+    "register",
+    "simulate",
+]
 
 if TYPE_CHECKING:
     from fabnet.fabsim.curve import operating_curve

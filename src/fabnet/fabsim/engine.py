@@ -91,7 +91,7 @@ class SimOptions:
     rule: str = "fifo"
     seed: int = 0
     warmup_days: float = 0.0
-    release_scale: float = 1.0          # multiplies the release rate (operating curves)
+    release_scale: float = 1.0  # multiplies the release rate (operating curves)
     #: Per-day multiples of the release rate on top of release_scale (a plan's changing load);
     #: day d covers the minutes (d·1440, (d+1)·1440]; days past the end keep the last value.
     release_schedule: tuple[float, ...] = ()
@@ -99,7 +99,7 @@ class SimOptions:
     breakdowns: bool = True
     pms: bool = True
     sample_every_days: float = 1.0
-    kernel: str = "numba"               # "numba" (compiled, kernel.py) or "python" (this file)
+    kernel: str = "numba"  # "numba" (compiled, kernel.py) or "python" (this file)
     #: "fabnet" (this model), "pyscfabsim" (the peer's conventions wherever the two differ, to
     #: validate against it like for like), or some of the DIFFERENCES by name: "wip,outages"
     #: validate against it like for like; see CONVENTIONS)
@@ -135,8 +135,10 @@ def peer_differences(conventions: str) -> frozenset[str]:
         return frozenset(DIFFERENCES)
     named = frozenset(name.strip() for name in conventions.split(","))
     if not named or not named <= set(DIFFERENCES):
-        raise ValueError(f"unknown conventions {conventions!r}; use one of {', '.join(CONVENTIONS)}, "
-                         f"or some of {', '.join(DIFFERENCES)} separated by commas")
+        raise ValueError(
+            f"unknown conventions {conventions!r}; use one of {', '.join(CONVENTIONS)}, "
+            f"or some of {', '.join(DIFFERENCES)} separated by commas"
+        )
     return named
 
 
@@ -160,17 +162,17 @@ class SimResult:
     """Flat records, built into tables by kpi_tables.py."""
 
     options: SimOptions
-    lots: list[tuple]                   # (route, priority, stream, release, done, due, raw)
-    family_busy: np.ndarray             # minutes after warm-up, summed over the family's tools
+    lots: list[tuple]  # (route, priority, stream, release, done, due, raw)
+    family_busy: np.ndarray  # minutes after warm-up, summed over the family's tools
     family_setup: np.ndarray
     family_down: np.ndarray
     family_pm: np.ndarray
-    family_wait: np.ndarray             # summed queue minutes of lots that started
+    family_wait: np.ndarray  # summed queue minutes of lots that started
     family_starts: np.ndarray
     cqt_violations: dict[tuple[int, int], int]
     cqt_checks: dict[tuple[int, int], int]
-    wip: list[tuple[float, int]]        # (day, lots in the fab)
-    batch_sizes: dict[int, int]         # lots per batch → batches started
+    wip: list[tuple[float, int]]  # (day, lots in the fab)
+    batch_sizes: dict[int, int]  # lots per batch → batches started
     lot_steps: int = 0
     events: int = 0
     wall_s: float = 0.0
@@ -179,8 +181,9 @@ class SimResult:
 
 def step_minutes(fab: FabData, route) -> np.ndarray:  # type: ignore[no-untyped-def]
     """Mean process (and load) minutes of each step of a route: a lot's raw time is their sum."""
-    return np.where(route.per == PER_PIECE, route.ptime * WAFERS_PER_LOT, route.ptime) \
-        + fab.family_load_min[route.family]
+    return (
+        np.where(route.per == PER_PIECE, route.ptime * WAFERS_PER_LOT, route.ptime) + fab.family_load_min[route.family]
+    )
 
 
 def batch_minimum(route, conventions: str = "fabnet") -> np.ndarray:  # type: ignore[no-untyped-def]
@@ -204,7 +207,7 @@ def remaining_minutes(fab: FabData, route, conventions: str = "fabnet") -> list[
         per_step = np.where(cascading, route.ptime + np.nan_to_num(route.part_interval) * (WAFERS_PER_LOT - 1), whole)
     else:
         per_step = step_minutes(fab, route)
-    return np.cumsum(per_step[::-1])[::-1].tolist() + [0.0]
+    return [*np.cumsum(per_step[::-1])[::-1].tolist(), 0.0]
 
 
 def mean_raw_days(fab: FabData) -> float:
@@ -226,26 +229,29 @@ class Start:
     and the wafer-count PMs as (tool, first, interval, mean minutes, spread minutes)."""
 
     wip: list[WipLot]
-    events: list[tuple[float, int, int, int]]   # (minute, kind, a, b)
+    events: list[tuple[float, int, int, int]]  # (minute, kind, a, b)
     piece_pms: list[tuple[int, float, float, float, float]]
 
 
-def start_of(fab: FabData, options: SimOptions, family_tools: list[list[int]],
-             draw_down: Callable[[], float]) -> Start:
+def start_of(fab: FabData, options: SimOptions, family_tools: list[list[int]], draw_down: Callable[[], float]) -> Start:
     """The start of a run: WIP kept under the conventions, each stream's first release, each
     tool's first breakdown (drawn from the outage stream, tool by tool), each calendar PM
     (staggered over the family's tools: tool k of n is due k/n of an interval later; all at
     once under the peer's "pms") and the first WIP sample."""
-    wip = [lot for lot in fab.wip if starts_as_wip(lot.step, fab.routes[lot.route].steps, options.conventions)] \
-        if options.initial_wip else []
+    wip = (
+        [lot for lot in fab.wip if starts_as_wip(lot.step, fab.routes[lot.route].steps, options.conventions)]
+        if options.initial_wip
+        else []
+    )
     events: list[tuple[float, int, int, int]] = [(st.start_min, RELEASE, s, 0) for s, st in enumerate(fab.streams)]
     piece_pms = []
     if options.breakdowns:
         for family, tools in enumerate(family_tools):
             group = fab.family_group[family]
             if group in fab.breakdown_mttf_min:
-                events += [(-math.log(1.0 - draw_down()) * fab.breakdown_first_min[group], FAIL, tool, 0)
-                           for tool in tools]
+                events += [
+                    (-math.log(1.0 - draw_down()) * fab.breakdown_first_min[group], FAIL, tool, 0) for tool in tools
+                ]
     if options.pms:
         stagger = "pms" not in peer_differences(options.conventions)
         for pm_index, pm in enumerate(fab.pms):
@@ -336,21 +342,31 @@ class Simulation:
         desc_ids: dict[str, int] = {}
         for route in fab.routes:
             mean_minutes = step_minutes(fab, route)
-            self.r.append({
-                "family": route.family.tolist(), "ptime": route.ptime.tolist(),
-                "spread": route.ptime_spread.tolist(), "per": route.per.tolist(),
-                "bmin": batch_minimum(route, self.o.conventions).tolist(), "bmax": route.batch_max.tolist(),
-                "setup": route.setup.tolist(), "stime": route.setup_time.tolist(),
-                "ltl": route.ltl_step.tolist(), "bint": route.batch_interval.tolist(),
-                "pint": route.part_interval.tolist(), "rwk": route.rework_step.tolist(),
-                "rwkp": route.rework_prob.tolist(), "sample": route.sample_prob.tolist(),
-                "cqt": route.cqt_step.tolist(), "cqtmin": route.cqt_min.tolist(),
-                "desc": [desc_ids.setdefault(d, len(desc_ids)) for d in route.desc],
-                "mean": mean_minutes.tolist(),
-                "remaining": remaining_minutes(fab, route, self.o.conventions),
-                "raw": float(mean_minutes.sum()),
-                "steps": route.steps,
-            })
+            self.r.append(
+                {
+                    "family": route.family.tolist(),
+                    "ptime": route.ptime.tolist(),
+                    "spread": route.ptime_spread.tolist(),
+                    "per": route.per.tolist(),
+                    "bmin": batch_minimum(route, self.o.conventions).tolist(),
+                    "bmax": route.batch_max.tolist(),
+                    "setup": route.setup.tolist(),
+                    "stime": route.setup_time.tolist(),
+                    "ltl": route.ltl_step.tolist(),
+                    "bint": route.batch_interval.tolist(),
+                    "pint": route.part_interval.tolist(),
+                    "rwk": route.rework_step.tolist(),
+                    "rwkp": route.rework_prob.tolist(),
+                    "sample": route.sample_prob.tolist(),
+                    "cqt": route.cqt_step.tolist(),
+                    "cqtmin": route.cqt_min.tolist(),
+                    "desc": [desc_ids.setdefault(d, len(desc_ids)) for d in route.desc],
+                    "mean": mean_minutes.tolist(),
+                    "remaining": remaining_minutes(fab, route, self.o.conventions),
+                    "raw": float(mean_minutes.sum()),
+                    "steps": route.steps,
+                }
+            )
 
     def _family_traits(self, fab: FabData) -> None:
         """Which families ever see setups, lot-to-lens dedication or batches (the dispatcher
@@ -382,8 +398,9 @@ class Simulation:
         for tool, *pm in start.piece_pms:
             self.tool_pm_wafers[tool].append(tuple(pm))
 
-    def _new_lot(self, route: int, priority: int, stream: int, release: float, due: float,
-                 step: int, now: float) -> None:
+    def _new_lot(
+        self, route: int, priority: int, stream: int, release: float, due: float, step: int, now: float
+    ) -> None:
         lot = len(self.lot_route)
         self.lot_route.append(route)
         self.lot_step.append(step)
@@ -437,13 +454,23 @@ class Simulation:
                 progress(time / MINUTES_PER_DAY)
                 next_report = time + MINUTES_PER_DAY
         return SimResult(
-            options=self.o, lots=self.records, family_busy=self.family_busy,
-            family_setup=self.family_setup, family_down=self.family_down, family_pm=self.family_pm,
-            family_wait=self.family_wait, family_starts=self.family_starts,
-            cqt_violations=self.cqt_violations, cqt_checks=self.cqt_checks, wip=self.wip_samples,
+            options=self.o,
+            lots=self.records,
+            family_busy=self.family_busy,
+            family_setup=self.family_setup,
+            family_down=self.family_down,
+            family_pm=self.family_pm,
+            family_wait=self.family_wait,
+            family_starts=self.family_starts,
+            cqt_violations=self.cqt_violations,
+            cqt_checks=self.cqt_checks,
+            wip=self.wip_samples,
             batch_sizes=self.batch_sizes,
-            lot_steps=self.lot_steps, events=events, wall_s=wall.perf_counter() - started,
-            released=self.released)
+            lot_steps=self.lot_steps,
+            events=events,
+            wall_s=wall.perf_counter() - started,
+            released=self.released,
+        )
 
     # --- lots ----------------------------------------------------------------------------
 
@@ -509,8 +536,17 @@ class Simulation:
         self.in_fab -= 1
         if now >= self.warmup:
             route = self.lot_route[lot]
-            self.records.append((route, self.lot_priority[lot], self.lot_stream[lot],
-                                 self.lot_release[lot], now, self.lot_due[lot], self.r[route]["raw"]))
+            self.records.append(
+                (
+                    route,
+                    self.lot_priority[lot],
+                    self.lot_stream[lot],
+                    self.lot_release[lot],
+                    now,
+                    self.lot_due[lot],
+                    self.r[route]["raw"],
+                )
+            )
 
     # --- dispatching ---------------------------------------------------------------------
 
@@ -555,16 +591,26 @@ class Simulation:
             r = self.r[self.lot_route[lot]]
             step = self.lot_step[lot]
             due, remaining = self.lot_due[lot], r["remaining"][step]
-            last = criterion(self.lot_queued_at[lot], due, remaining, critical_ratio(due, now, remaining),
-                             r["mean"][step], now, by_cr)
+            last = criterion(
+                self.lot_queued_at[lot],
+                due,
+                remaining,
+                critical_ratio(due, now, remaining),
+                r["mean"][step],
+                now,
+                by_cr,
+            )
             waits = not self._queue_time_running(lot)
             if not has_setup:  # no minimum run to keep and no setup to weigh: the same order
                 keys.append((waits, -self.lot_priority[lot], last))
                 continue
             breaks = keep >= 0 and r["setup"][step] != keep
             setup = self.setup_minutes(tool, lot)
-            keys.append((breaks, waits, setup, -self.lot_priority[lot], last) if setup_first
-                        else (breaks, waits, -self.lot_priority[lot], setup, last))
+            keys.append(
+                (breaks, waits, setup, -self.lot_priority[lot], last)
+                if setup_first
+                else (breaks, waits, -self.lot_priority[lot], setup, last)
+            )
         return keys
 
     def _queue_time_running(self, lot: int) -> bool:
@@ -661,10 +707,7 @@ class Simulation:
         else:
             lot_time = process + load
             interval = r["bint"][step]
-            if fab.family_cascading[family] and not math.isnan(interval):
-                tool_time = interval
-            else:
-                tool_time = lot_time
+            tool_time = interval if fab.family_cascading[family] and not math.isnan(interval) else lot_time
         lot_time += setup
         tool_time += setup
         self.idle[family].discard(tool)
@@ -772,4 +815,3 @@ class Simulation:
         family = self.tool_family[tool]
         self.idle[family].add(tool)
         self._dispatch(family, now)
-

@@ -73,7 +73,7 @@ class _Buffers:
     def refill(self) -> None:
         rows = []
         for s, generator in enumerate(self.generators):
-            rest = self.u[s, self.pos[s]:self.pos[STREAMS + s]] if self.u.shape[1] else np.zeros(0)
+            rest = self.u[s, self.pos[s] : self.pos[STREAMS + s]] if self.u.shape[1] else np.zeros(0)
             while len(rest) < 2 * BLOCK:
                 rest = np.concatenate([rest, generator.random(BLOCK)])
             rows.append(rest)
@@ -100,8 +100,15 @@ def simulate_fast(fab: FabData, options: SimOptions, progress=None) -> SimResult
     end = options.days * MINUTES_PER_DAY
     day = MINUTES_PER_DAY
     while True:
-        status = K.run_chunk(criterion, min(day, end), end, s.warmup, options.sample_every_days,
-                             release_scale_on(options, round(day / MINUTES_PER_DAY) - 1), *s.arrays())
+        status = K.run_chunk(
+            criterion,
+            min(day, end),
+            end,
+            s.warmup,
+            options.sample_every_days,
+            release_scale_on(options, round(day / MINUTES_PER_DAY) - 1),
+            *s.arrays(),
+        )
         if status == 1:
             s.buffers.refill()
             continue
@@ -138,14 +145,22 @@ class _State:
             self.si[rows, K.S_DESC] = r["desc"]
             self.si[rows, K.S_RWKSLOT] = np.cumsum(np.array(r["rwk"]) >= 0) - 1
             self.si[rows, K.S_LTLSLOT] = np.cumsum(np.array(r["ltl"]) >= 0) - 1
-            for column, key in ((K.S_PTIME, "ptime"), (K.S_SPREAD, "spread"), (K.S_STIME, "stime"),
-                                (K.S_BINT, "bint"), (K.S_PINT, "pint"), (K.S_RWKP, "rwkp"),
-                                (K.S_SAMPLE, "sample"), (K.S_CQTMIN, "cqtmin"), (K.S_MEAN, "mean")):
+            for column, key in (
+                (K.S_PTIME, "ptime"),
+                (K.S_SPREAD, "spread"),
+                (K.S_STIME, "stime"),
+                (K.S_BINT, "bint"),
+                (K.S_PINT, "pint"),
+                (K.S_RWKP, "rwkp"),
+                (K.S_SAMPLE, "sample"),
+                (K.S_CQTMIN, "cqtmin"),
+                (K.S_MEAN, "mean"),
+            ):
                 self.sf[rows, column] = r[key]
             self.sf[rows, K.S_REMAIN] = r["remaining"][: r["steps"]]
             assert (np.array(r["rwk"]) >= 0).sum() <= MAX_REWORK and (np.array(r["ltl"]) >= 0).sum() <= MAX_LTL
         n_fam = len(fab.families)
-        first = np.cumsum([0] + list(fab.family_tools))[:-1]
+        first = np.cumsum([0, *list(fab.family_tools)])[:-1]
         self.fi = np.zeros((n_fam, 11), np.int64)
         self.fi[:, K.F_FIRST] = first
         self.fi[:, K.F_COUNT] = fab.family_tools
@@ -159,8 +174,9 @@ class _State:
         self.fi[:, K.F_SETUPFIRST] = ref.family_setup_first
         self.fi[:, K.F_PEERCQT] = ref.peer_cqt
         self.famf = np.asarray(fab.family_load_min, float)
-        self.grp = np.array([[fab.breakdown_mttf_min.get(g, np.inf), fab.breakdown_mttr_min.get(g, 0.0)]
-                             for g in fab.family_group])
+        self.grp = np.array(
+            [[fab.breakdown_mttf_min.get(g, np.inf), fab.breakdown_mttr_min.get(g, 0.0)] for g in fab.family_group]
+        )
         n_tools = fab.tools
         self.ti = np.zeros((n_tools, 6), np.int64)
         self.ti[:, K.T_FAM] = ref.tool_family
@@ -177,17 +193,23 @@ class _State:
         for setup, runs in fab.min_run.items():
             self.minrun[setup] = runs
         self.sti = np.array([[st.route, st.priority, st.count, 0] for st in fab.streams], np.int64).reshape(-1, 4)
-        self.stf = np.array([[st.start_min, st.interval_min, st.due_allowance_min, float(st.exponential)]
-                             for st in fab.streams]).reshape(-1, 4)
-        self.pmc = np.array([[pm.family, pm.interval, pm.duration_min, pm.duration_spread_min]
-                             for pm in fab.pms]).reshape(-1, 4)
+        self.stf = np.array(
+            [[st.start_min, st.interval_min, st.due_allowance_min, float(st.exponential)] for st in fab.streams]
+        ).reshape(-1, 4)
+        self.pmc = np.array(
+            [[pm.family, pm.interval, pm.duration_min, pm.duration_spread_min] for pm in fab.pms]
+        ).reshape(-1, 4)
         days = o.days
-        expected = sum(min(st.count, int(days * MINUTES_PER_DAY / st.interval_min * peak_release_scale(o) * 1.5) + 10)
-                       for st in fab.streams)
+        expected = sum(
+            min(st.count, int(days * MINUTES_PER_DAY / st.interval_min * peak_release_scale(o) * 1.5) + 10)
+            for st in fab.streams
+        )
         max_lots = len(fab.wip) + expected
         if max(max_lots, n_tools, len(fab.pms), len(fab.streams)) >= 1 << K.PACK:
-            raise ValueError(f"{max_lots:,} lots or {n_tools:,} tools: more than the kernel's heap entries "
-                             f"address (2**{K.PACK}); use kernel='python'")
+            raise ValueError(
+                f"{max_lots:,} lots or {n_tools:,} tools: more than the kernel's heap entries "
+                f"address (2**{K.PACK}); use kernel='python'"
+            )
         self.li = np.full((max_lots, 9), -1, np.int64)
         self.lf = np.zeros((max_lots, 5))
         self.lltl = np.full((max_lots, MAX_LTL, 2), -1, np.int64)
@@ -216,11 +238,51 @@ class _State:
 
     def arrays(self) -> tuple:
         b = self.buffers
-        return (self.ht, self.hi, self.sc, b.u, b.pos, self.li, self.lf, self.lltl, self.lrwk, self.recs,
-                self.rec_raw, self.si, self.sf, self.ri, self.fi, self.famf, self.ti, self.tf, self.pk, self.pm,
-                self.ppm, self.setm, self.minrun, self.sti, self.stf, self.pmc, self.grp, self.qh, self.qn,
-                self.acc, self.cqtc, self.bsizes, self.wip, self.transport, self.cands, self.keys, self.order,
-                self.chosen, self.groups, self.wipi, self.wipf, self.evt, self.evi)
+        return (
+            self.ht,
+            self.hi,
+            self.sc,
+            b.u,
+            b.pos,
+            self.li,
+            self.lf,
+            self.lltl,
+            self.lrwk,
+            self.recs,
+            self.rec_raw,
+            self.si,
+            self.sf,
+            self.ri,
+            self.fi,
+            self.famf,
+            self.ti,
+            self.tf,
+            self.pk,
+            self.pm,
+            self.ppm,
+            self.setm,
+            self.minrun,
+            self.sti,
+            self.stf,
+            self.pmc,
+            self.grp,
+            self.qh,
+            self.qn,
+            self.acc,
+            self.cqtc,
+            self.bsizes,
+            self.wip,
+            self.transport,
+            self.cands,
+            self.keys,
+            self.order,
+            self.chosen,
+            self.groups,
+            self.wipi,
+            self.wipf,
+            self.evt,
+            self.evi,
+        )
 
     def _start(self, fab: FabData, o: SimOptions) -> None:
         """engine.start_of's schedule as arrays; the kernel's first chunk enters and pushes it."""
@@ -246,11 +308,20 @@ class _State:
                 violations[key] = int(self.cqtc[g, 1])
         samples = self.sc[K.C_NSAMPLES]
         return SimResult(
-            options=self.o, lots=lots, family_busy=self.acc[:, K.A_BUSY].copy(),
-            family_setup=self.acc[:, K.A_SETUP].copy(), family_down=self.acc[:, K.A_DOWN].copy(),
-            family_pm=self.acc[:, K.A_PM].copy(), family_wait=self.acc[:, K.A_WAIT].copy(),
-            family_starts=self.acc[:, K.A_STARTS].astype(np.int64), cqt_violations=violations,
-            cqt_checks=checks, wip=[(float(d), int(c)) for d, c in self.wip[:samples]],
+            options=self.o,
+            lots=lots,
+            family_busy=self.acc[:, K.A_BUSY].copy(),
+            family_setup=self.acc[:, K.A_SETUP].copy(),
+            family_down=self.acc[:, K.A_DOWN].copy(),
+            family_pm=self.acc[:, K.A_PM].copy(),
+            family_wait=self.acc[:, K.A_WAIT].copy(),
+            family_starts=self.acc[:, K.A_STARTS].astype(np.int64),
+            cqt_violations=violations,
+            cqt_checks=checks,
+            wip=[(float(d), int(c)) for d, c in self.wip[:samples]],
             batch_sizes={int(k): int(v) for k, v in enumerate(self.bsizes) if v},
-            lot_steps=int(self.sc[K.C_STEPS]), events=int(self.sc[K.C_EVENTS]), wall_s=wall_s,
-            released=int(self.sc[K.C_RELEASED]))
+            lot_steps=int(self.sc[K.C_STEPS]),
+            events=int(self.sc[K.C_EVENTS]),
+            wall_s=wall_s,
+            released=int(self.sc[K.C_RELEASED]),
+        )

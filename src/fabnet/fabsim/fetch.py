@@ -32,8 +32,10 @@ from fabnet.fabsim.smt2020 import DatasetError, find_dataset, user_folder
 
 DATASETS = ("HVLM", "LVHM")
 MANIFEST = Path(__file__).resolve().parent.parent / "data" / "smt2020.json"
-MIRROR = ("https://raw.githubusercontent.com/prosysscience/PySCFabSim-release/"
-          "77103ed1b1be75e99aaac4043c34183e6ba04f74/datasets/SMT2020_{dataset}/{file}")
+MIRROR = (
+    "https://raw.githubusercontent.com/prosysscience/PySCFabSim-release/"
+    "77103ed1b1be75e99aaac4043c34183e6ba04f74/datasets/SMT2020_{dataset}/{file}"
+)
 PUBLISHER = "https://p2schedgen.fernuni-hagen.de/index.php/downloads/simulation"
 FETCH_COMMAND = "fabnet data fetch smt2020"
 TIMEOUT_S = 60
@@ -80,8 +82,7 @@ def differences(folder: Path, dataset: str) -> list[str]:
     return problems
 
 
-def fetch(dataset: str, to: Path | None = None, source: str | None = None,
-          progress: Progress | None = None) -> Path:
+def fetch(dataset: str, to: Path | None = None, source: str | None = None, progress: Progress | None = None) -> Path:
     """Download dataset `dataset` into `to` (default: user_folder()), verify every file and
     install it as `to/dataset`; returns that folder. Raises DatasetError, leaving `to` as it was,
     when a file cannot be fetched or differs from the published one."""
@@ -96,9 +97,11 @@ def fetch(dataset: str, to: Path | None = None, source: str | None = None,
         for file, expected in files.items():
             done = _download(address(source, dataset, file), staging / file, file, done, total, progress)
             if sha256(staging / file) != expected["sha256"]:
-                raise DatasetError(f"{file} of {dataset} from {address(source, dataset, file)} differs from the "
-                                   f"published file (SHA-256 {sha256(staging / file)[:12]}…, expected "
-                                   f"{str(expected['sha256'])[:12]}…); nothing was installed")
+                raise DatasetError(
+                    f"{file} of {dataset} from {address(source, dataset, file)} differs from the "
+                    f"published file (SHA-256 {sha256(staging / file)[:12]}…, expected "
+                    f"{str(expected['sha256'])[:12]}…); nothing was installed"
+                )
         _install(staging, target)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -107,7 +110,7 @@ def fetch(dataset: str, to: Path | None = None, source: str | None = None,
 
 def _download(url: str, path: Path, file: str, done: int, total: int, progress: Progress | None) -> int:
     try:
-        with urllib.request.urlopen(url, timeout=TIMEOUT_S) as response, path.open("wb") as out:  # noqa: S310
+        with urllib.request.urlopen(url, timeout=TIMEOUT_S) as response, path.open("wb") as out:
             expected = response.headers.get("Content-Length")
             got = 0
             for block in iter(lambda: response.read(CHUNK), b""):
@@ -120,8 +123,7 @@ def _download(url: str, path: Path, file: str, done: int, total: int, progress: 
             error.close()  # it holds the response open
         raise DatasetError(f"could not fetch {url}: {error}; nothing was installed") from error
     if expected is not None and got != int(expected):  # a connection closed early
-        raise DatasetError(f"could not fetch {url}: {got:,} of {int(expected):,} bytes arrived; "
-                           "nothing was installed")
+        raise DatasetError(f"could not fetch {url}: {got:,} of {int(expected):,} bytes arrived; nothing was installed")
     return done + got
 
 
@@ -139,7 +141,7 @@ def _install(staging: Path, target: Path) -> None:
 @dataclass(frozen=True)
 class Found:
     dataset: str
-    folder: Path | None      # None: not found anywhere fabnet looks
+    folder: Path | None  # None: not found anywhere fabnet looks
     problems: tuple[str, ...]
 
 

@@ -27,7 +27,7 @@ Columns = dict[str, np.ndarray]
 
 @dataclass(frozen=True)
 class Kpis:
-    tables: dict[str, Columns]   # lots (per product and priority class, plus "all"), families, wip, cqt
+    tables: dict[str, Columns]  # lots (per product and priority class, plus "all"), families, wip, cqt
     measured_days: float
 
     def columns(self, table: str) -> Columns:
@@ -59,10 +59,18 @@ def _frame(columns: Columns) -> pd.DataFrame:
 def kpis(fab: FabData, result: SimResult) -> Kpis:
     o = result.options
     days = o.days - o.warmup_days
-    return Kpis({"lots": lot_table(fab, result, days), "families": family_table(fab, result, days),
-                 "wip": {"day": np.array([d for d, _ in result.wip], float),
-                         "lots": np.array([n for _, n in result.wip], np.int64)},
-                 "cqt": cqt_table(fab, result)}, days)
+    return Kpis(
+        {
+            "lots": lot_table(fab, result, days),
+            "families": family_table(fab, result, days),
+            "wip": {
+                "day": np.array([d for d, _ in result.wip], float),
+                "lots": np.array([n for _, n in result.wip], np.int64),
+            },
+            "cqt": cqt_table(fab, result),
+        },
+        days,
+    )
 
 
 def lot_table(fab: FabData, result: SimResult, days: float) -> Columns:
@@ -76,8 +84,10 @@ def lot_table(fab: FabData, result: SimResult, days: float) -> Columns:
     groups = sorted(set(zip(product, cls, strict=True)))
     rows = [_lot_row(part, kind, (product == part) & (cls == kind), cycle, field, days) for part, kind in groups]
     rows.append(_lot_row("all", "all", np.ones(len(cycle), bool), cycle, field, days))
-    return {name: np.array([row[name] for row in rows], dtype=object if name in ("product", "class") else None)
-            for name in rows[0]}
+    return {
+        name: np.array([row[name] for row in rows], dtype=object if name in ("product", "class") else None)
+        for name in rows[0]
+    }
 
 
 def _lot_row(product: str, cls: str, chosen: np.ndarray, cycle: np.ndarray, field: Columns, days: float) -> dict:
@@ -85,7 +95,9 @@ def _lot_row(product: str, cls: str, chosen: np.ndarray, cycle: np.ndarray, fiel
     days_ = cycle[chosen] / MINUTES_PER_DAY
     some = n > 0
     return {
-        "product": product, "class": cls, "lots": n,
+        "product": product,
+        "class": cls,
+        "lots": n,
         "lots_per_day": n / days if days > 0 else np.nan,
         "wafers_per_day": n * WAFERS_PER_LOT / days if days > 0 else np.nan,
         "cycle_mean_days": days_.mean() if some else np.nan,
@@ -104,23 +116,34 @@ def family_table(fab: FabData, result: SimResult, days: float) -> Columns:
         "family": np.array(fab.families, dtype=object),
         "group": np.array(fab.family_group, dtype=object),
         "tools": np.asarray(fab.family_tools),
-        "utilisation": np.divide(result.family_busy + result.family_setup, available,
-                                 out=np.zeros_like(available), where=available > 0),
+        "utilisation": np.divide(
+            result.family_busy + result.family_setup, available, out=np.zeros_like(available), where=available > 0
+        ),
         "availability": np.divide(available, capacity, out=np.zeros_like(capacity), where=capacity > 0),
         "setup_share": result.family_setup / capacity,
         "down_share": result.family_down / capacity,
         "pm_share": result.family_pm / capacity,
-        "mean_wait_min": np.divide(result.family_wait, result.family_starts,
-                                   out=np.zeros_like(result.family_wait), where=result.family_starts > 0),
+        "mean_wait_min": np.divide(
+            result.family_wait,
+            result.family_starts,
+            out=np.zeros_like(result.family_wait),
+            where=result.family_starts > 0,
+        ),
         "starts": np.asarray(result.family_starts),
     }
 
 
 def cqt_table(fab: FabData, result: SimResult) -> Columns:
-    rows = [(fab.routes[route].name, step + 1, checks, result.cqt_violations.get((route, step), 0))
-            for (route, step), checks in sorted(result.cqt_checks.items())]
-    return {"route": np.array([r[0] for r in rows], dtype=object),
-            **{name: np.array([r[i] for r in rows], np.int64) for i, name in enumerate(("step", "checks", "violations"), 1)}}
+    rows = [
+        (fab.routes[route].name, step + 1, checks, result.cqt_violations.get((route, step), 0))
+        for (route, step), checks in sorted(result.cqt_checks.items())
+    ]
+    return {
+        "route": np.array([r[0] for r in rows], dtype=object),
+        **{
+            name: np.array([r[i] for r in rows], np.int64) for i, name in enumerate(("step", "checks", "violations"), 1)
+        },
+    }
 
 
 def bottleneck(k: Kpis, top: int = 5) -> pd.DataFrame:

@@ -11,9 +11,32 @@ from __future__ import annotations
 
 from fabnet.fabsim.smt2020 import PER_BATCH, PER_LOT, PER_PIECE, WAFERS_PER_LOT
 
-__all__ = ["ARRIVE", "BUSY", "DOWN", "DOWN_END", "FAIL", "LOT_DONE", "LOT_RECORD", "MINUTES_PER_DAY",
-           "PER_BATCH", "PER_LOT", "PER_PIECE", "PM_DUE", "RELEASE", "SAMPLE", "STREAMS", "TOOL_FREE", "UP",
-           "U_DOWN", "U_MOVE", "U_PROCESS", "U_RELEASE", "U_ROUTE", "WAFERS", "WAFERS_PER_LOT"]
+__all__ = [
+    "ARRIVE",
+    "BUSY",
+    "DOWN",
+    "DOWN_END",
+    "FAIL",
+    "LOT_DONE",
+    "LOT_RECORD",
+    "MINUTES_PER_DAY",
+    "PER_BATCH",
+    "PER_LOT",
+    "PER_PIECE",
+    "PM_DUE",
+    "RELEASE",
+    "SAMPLE",
+    "STREAMS",
+    "TOOL_FREE",
+    "UP",
+    "U_DOWN",
+    "U_MOVE",
+    "U_PROCESS",
+    "U_RELEASE",
+    "U_ROUTE",
+    "WAFERS",
+    "WAFERS_PER_LOT",
+]
 
 #: Event kinds, in the heap entry (time, sequence, kind, a, b); a and b are per kind:
 #: RELEASE (stream, 0), ARRIVE (lot, 0), TOOL_FREE (tool, 0), LOT_DONE (lot, tool),

@@ -59,28 +59,31 @@ def critical_ratio(due: float, now: float, remaining: float) -> float:
     return (due - now) / remaining if remaining > 0 else math.inf
 
 
-def fifo(queued: float, due: float, remaining: float, ratio: float, mean: float, now: float,
-         family_by_cr: bool) -> float:
+def fifo(
+    queued: float, due: float, remaining: float, ratio: float, mean: float, now: float, family_by_cr: bool
+) -> float:
     return queued
 
 
-def cr(queued: float, due: float, remaining: float, ratio: float, mean: float, now: float,
-       family_by_cr: bool) -> float:
+def cr(queued: float, due: float, remaining: float, ratio: float, mean: float, now: float, family_by_cr: bool) -> float:
     return ratio
 
 
-def edd(queued: float, due: float, remaining: float, ratio: float, mean: float, now: float,
-        family_by_cr: bool) -> float:
+def edd(
+    queued: float, due: float, remaining: float, ratio: float, mean: float, now: float, family_by_cr: bool
+) -> float:
     return due
 
 
-def spt(queued: float, due: float, remaining: float, ratio: float, mean: float, now: float,
-        family_by_cr: bool) -> float:
+def spt(
+    queued: float, due: float, remaining: float, ratio: float, mean: float, now: float, family_by_cr: bool
+) -> float:
     return mean
 
 
-def dataset(queued: float, due: float, remaining: float, ratio: float, mean: float, now: float,
-            family_by_cr: bool) -> float:
+def dataset(
+    queued: float, due: float, remaining: float, ratio: float, mean: float, now: float, family_by_cr: bool
+) -> float:
     return ratio if family_by_cr else queued
 
 
@@ -99,12 +102,13 @@ def register(rule: Rule) -> Rule:
     return rule
 
 
-for _rule in (Rule("fifo", fifo, "earliest arrival in the queue"),
-              Rule("cr", cr, "smallest critical ratio (due − now) / remaining raw time"),
-              Rule("edd", edd, "earliest due date"),
-              Rule("spt", spt, "shortest processing time of the step"),
-              Rule("dataset", dataset, "each tool family's own chain from the data (tool.txt)",
-                   _least_setup_first)):
+for _rule in (
+    Rule("fifo", fifo, "earliest arrival in the queue"),
+    Rule("cr", cr, "smallest critical ratio (due − now) / remaining raw time"),
+    Rule("edd", edd, "earliest due date"),
+    Rule("spt", spt, "shortest processing time of the step"),
+    Rule("dataset", dataset, "each tool family's own chain from the data (tool.txt)", _least_setup_first),
+):
     register(_rule)
 
 

@@ -27,8 +27,10 @@ START = datetime(2018, 1, 1)
 MINUTES = {"sec": 1 / 60, "min": 1.0, "hr": 60.0, "day": 1440.0}
 PER_LOT, PER_PIECE, PER_BATCH = 0, 1, 2
 PTPER = {"per_lot": PER_LOT, "per_piece": PER_PIECE, "per_batch": PER_BATCH}
-WHERE_TO_GET = ("the SMT2020 testbed: `fabnet data fetch smt2020` downloads, verifies and installs it "
-                "(or set FABNET_SMT2020_DIR to a folder holding its HVLM/ and LVHM/ text files)")
+WHERE_TO_GET = (
+    "the SMT2020 testbed: `fabnet data fetch smt2020` downloads, verifies and installs it "
+    "(or set FABNET_SMT2020_DIR to a folder holding its HVLM/ and LVHM/ text files)"
+)
 
 
 class DatasetError(FabnetError):
@@ -41,21 +43,21 @@ class Route:
 
     name: str
     desc: list[str]
-    family: np.ndarray          # tool family index
-    ptime: np.ndarray           # minutes (per lot, per wafer or per batch, see per)
-    ptime_spread: np.ndarray    # minutes: the uniform draw is ptime ± spread/2
-    per: np.ndarray             # PER_LOT, PER_PIECE, PER_BATCH
-    batch_min: np.ndarray       # wafers (0: not a batch step)
+    family: np.ndarray  # tool family index
+    ptime: np.ndarray  # minutes (per lot, per wafer or per batch, see per)
+    ptime_spread: np.ndarray  # minutes: the uniform draw is ptime ± spread/2
+    per: np.ndarray  # PER_LOT, PER_PIECE, PER_BATCH
+    batch_min: np.ndarray  # wafers (0: not a batch step)
     batch_max: np.ndarray
-    setup: np.ndarray           # setup id (-1: none)
-    setup_time: np.ndarray      # step-level setup minutes (nan: use the setup table)
-    ltl_step: np.ndarray        # later step that must use the same tool (-1: none)
+    setup: np.ndarray  # setup id (-1: none)
+    setup_time: np.ndarray  # step-level setup minutes (nan: use the setup table)
+    ltl_step: np.ndarray  # later step that must use the same tool (-1: none)
     batch_interval: np.ndarray  # cascading per-lot: tool free after this (nan: not cascading)
-    part_interval: np.ndarray   # cascading per-piece: minutes between wafers (nan)
-    rework_step: np.ndarray     # step to return to (-1: none)
-    rework_prob: np.ndarray     # probability of rework
-    sample_prob: np.ndarray     # probability the step is performed
-    cqt_step: np.ndarray        # step whose start must follow within cqt (-1: none)
+    part_interval: np.ndarray  # cascading per-piece: minutes between wafers (nan)
+    rework_step: np.ndarray  # step to return to (-1: none)
+    rework_prob: np.ndarray  # probability of rework
+    sample_prob: np.ndarray  # probability the step is performed
+    cqt_step: np.ndarray  # step whose start must follow within cqt (-1: none)
     cqt_min: np.ndarray
 
     @property
@@ -72,7 +74,7 @@ class Stream:
     interval_min: float
     count: int
     due_allowance_min: float
-    exponential: bool = False   # RDIST: constant intervals (all SMT2020 streams) or exponential
+    exponential: bool = False  # RDIST: constant intervals (all SMT2020 streams) or exponential
 
 
 @dataclass(frozen=True)
@@ -80,17 +82,17 @@ class WipLot:
     name: str
     route: int
     priority: int
-    step: int                   # 0-based
+    step: int  # 0-based
     due_min: float
-    release_min: float          # back-dated: due − its stream's allowance
+    release_min: float  # back-dated: due − its stream's allowance
 
 
 @dataclass(frozen=True)
 class PmCalendar:
     family: int
     by_pieces: bool
-    interval: float             # minutes, or wafers when by_pieces
-    first: float                # minutes or wafers to the first PM
+    interval: float  # minutes, or wafers when by_pieces
+    first: float  # minutes or wafers to the first PM
     duration_min: float
     duration_spread_min: float
 
@@ -100,10 +102,10 @@ class FabData:
     name: str
     families: list[str]
     family_group: list[str]
-    family_tools: np.ndarray    # identical tools per family
-    family_load_min: np.ndarray     # load + unload
-    family_cascading: np.ndarray    # bool
-    family_delay: np.ndarray        # bool: the Delay location (no transport)
+    family_tools: np.ndarray  # identical tools per family
+    family_load_min: np.ndarray  # load + unload
+    family_cascading: np.ndarray  # bool
+    family_delay: np.ndarray  # bool: the Delay location (no transport)
     family_rule: list[str]
     family_rank: list[str]
     routes: list[Route]
@@ -111,9 +113,9 @@ class FabData:
     streams: list[Stream]
     wip: list[WipLot]
     setups: list[str]
-    setup_table: dict[tuple[int, int], float]   # (from, to) → minutes; from -1 = any
+    setup_table: dict[tuple[int, int], float]  # (from, to) → minutes; from -1 = any
     min_run: dict[int, int]
-    breakdown_mttf_min: dict[str, float]        # by tool group
+    breakdown_mttf_min: dict[str, float]  # by tool group
     breakdown_mttr_min: dict[str, float]
     breakdown_first_min: dict[str, float]
     pms: list[PmCalendar] = field(default_factory=list)
@@ -139,14 +141,15 @@ def find_dataset(name: str, data_dir: str | Path | None = None) -> Path:
         for folder in (base / name, base):
             if (folder / "tool.txt.1l").is_file():
                 return folder
-    raise DatasetError(f"no SMT2020 dataset {name!r} in {', '.join(map(str, candidates))}; "
-                       f"fabnet needs {WHERE_TO_GET}")
+    raise DatasetError(f"no SMT2020 dataset {name!r} in {', '.join(map(str, candidates))}; fabnet needs {WHERE_TO_GET}")
 
 
 def shared_folders() -> list[Path]:
     """../shared/data/smt2020 beside the working directory and beside this repository."""
-    return [Path.cwd().parent / "shared" / "data" / "smt2020",
-            Path(__file__).resolve().parents[3].parent / "shared" / "data" / "smt2020"]
+    return [
+        Path.cwd().parent / "shared" / "data" / "smt2020",
+        Path(__file__).resolve().parents[3].parent / "shared" / "data" / "smt2020",
+    ]
 
 
 def user_folder() -> Path:
@@ -176,7 +179,7 @@ def load_smt2020(name: str = "HVLM", data_dir: str | Path | None = None) -> FabD
         fab = pickle.loads(cached.read_bytes())
         if isinstance(fab, FabData) and fab.name == name:
             return fab
-    except Exception:  # noqa: BLE001 — absent, unreadable or from an older numpy: parse again
+    except Exception:
         pass
     fab = _parse(folder, name)
     _keep(cached, fab)
@@ -228,8 +231,10 @@ def _parse(folder: Path, name: str) -> FabData:
     streams = [_stream(r, part_route) for r in _rows(folder / "order.txt")]
     allowance = {(s.route, s.priority): s.due_allowance_min for s in streams}
     wip = [_wip(r, part_route, allowance) for r in _rows(folder / "WIP.txt")]
-    setup_table = {(setup_id(r["CURSETUP"]), setup_id(r["NEWSETUP"])): _minutes(r["STIME"], r["STUNITS"])
-                   for r in _rows(folder / "setup.txt")}
+    setup_table = {
+        (setup_id(r["CURSETUP"]), setup_id(r["NEWSETUP"])): _minutes(r["STIME"], r["STUNITS"])
+        for r in _rows(folder / "setup.txt")
+    }
     min_run = {setup_id(r["SETUP"]): int(r["MINRUN"]) for r in _rows(folder / "setupgrp.txt")}
     down = {r["DOWNCALNAME"]: r for r in _rows(folder / "downcal.txt")}
     pm_rows = {r["PMCALNAME"]: r for r in _rows(folder / "pmcal.txt")}
@@ -243,12 +248,16 @@ def _parse(folder: Path, name: str) -> FabData:
         elif a["RESNAME"] in fam_index:
             cal = pm_rows[a["CALNAME"]]
             by_pieces = cal["PMCALTYPE"] == "mtbpm_by_pieces"
-            pms.append(PmCalendar(
-                family=fam_index[a["RESNAME"]], by_pieces=by_pieces,
-                interval=float(cal["MTBPM"]) if by_pieces else _minutes(cal["MTBPM"], cal["MTBPMUNITS"]),
-                first=float(a["FOA"]) if by_pieces or not a["FOAUNITS"] else _minutes(a["FOA"], a["FOAUNITS"]),
-                duration_min=_minutes(cal["MTTR"], cal["MTTRUNITS"]),
-                duration_spread_min=_minutes(cal["MTTR2"] or 0, cal["MTTRUNITS"])))
+            pms.append(
+                PmCalendar(
+                    family=fam_index[a["RESNAME"]],
+                    by_pieces=by_pieces,
+                    interval=float(cal["MTBPM"]) if by_pieces else _minutes(cal["MTBPM"], cal["MTBPMUNITS"]),
+                    first=float(a["FOA"]) if by_pieces or not a["FOAUNITS"] else _minutes(a["FOA"], a["FOAUNITS"]),
+                    duration_min=_minutes(cal["MTTR"], cal["MTTRUNITS"]),
+                    duration_spread_min=_minutes(cal["MTTR2"] or 0, cal["MTTRUNITS"]),
+                )
+            )
     transport = _rows(folder / "fromto.txt")[0]
     centre = _minutes(transport["DTIME"], transport["DUNITS"])
     spread = _minutes(transport["DTIME2"], transport["DUNITS"])
@@ -257,8 +266,12 @@ def _parse(folder: Path, name: str) -> FabData:
         families=families,
         family_group=[r["STNGRP"] for r in tools],
         family_tools=np.array([int(float(r["STNQTY"])) for r in tools]),
-        family_load_min=np.array([_minutes(r["LTIME"] or 0, r["LTUNITS"] or "min")
-                                  + _minutes(r["ULTIME"] or 0, r["ULTUNITS"] or "min") for r in tools]),
+        family_load_min=np.array(
+            [
+                _minutes(r["LTIME"] or 0, r["LTUNITS"] or "min") + _minutes(r["ULTIME"] or 0, r["ULTUNITS"] or "min")
+                for r in tools
+            ]
+        ),
         family_cascading=np.array([float(r["STNCAP"] or 1) == 2.0 for r in tools]),
         family_delay=np.array([r["STNFAMLOC"] != "Fab" for r in tools]),
         family_rule=[r["RULE"] for r in tools],
@@ -281,8 +294,9 @@ def _parse(folder: Path, name: str) -> FabData:
 def _rows(path: Path) -> list[dict[str, str]]:
     try:
         with path.open(newline="", encoding="utf-8") as handle:
-            return [{k: (v or "").strip() for k, v in row.items() if k}
-                    for row in csv.DictReader(handle, delimiter="\t")]
+            return [
+                {k: (v or "").strip() for k, v in row.items() if k} for row in csv.DictReader(handle, delimiter="\t")
+            ]
     except FileNotFoundError:
         raise DatasetError(f"{path} is missing; fabnet needs {WHERE_TO_GET}") from None
 
@@ -306,41 +320,55 @@ def _route(path: Path, name: str, fam_index: dict[str, int], setup_id) -> Route:
     def step_index(value: str) -> int:
         return int(value) - 1 if value else -1
 
-    return Route(
-        name=name,
-        desc=[r["DESC"] for r in rows],
-        family=np.array([fam_index[r["STNFAM"]] for r in rows]),
-        ptime=np.array([_minutes(r["PTIME"], r["PTUNITS"]) for r in rows]),
-        ptime_spread=np.array([_minutes(r["PTIME2"] or 0, r["PTUNITS"]) for r in rows]),
-        per=np.array([PTPER[r["PTPER"]] for r in rows]),
-        batch_min=np.array([int(r["BATCHMN"] or 0) for r in rows]),
-        batch_max=np.array([int(r["BATCHMX"] or 0) for r in rows]),
-        setup=np.array([setup_id(r["SETUP"]) for r in rows]),
-        setup_time=np.array([_optional_minutes(r["STIME"], r["STUNITS"]) for r in rows]),
-        ltl_step=np.array([step_index(r["FORSTEP"]) if r["SVESTN"] == "yes" else -1 for r in rows]),
-        batch_interval=np.array([_optional_minutes(r["BatchInterval"], r["BatchIntUnits"]) for r in rows]),
-        part_interval=np.array([_optional_minutes(r["PartInterval"], r["PartIntUnits"]) for r in rows]),
-        rework_step=np.array([step_index(r["RWKSTEP"]) if r["REWORK"] else -1 for r in rows]),
-        rework_prob=np.array([float(r["REWORK"] or 0) / 100 for r in rows]),
-        sample_prob=np.array([float(r["StepPercent"]) / 100 if r["StepPercent"] else 1.0 for r in rows]),
-        cqt_step=np.array([step_index(r["STEP_CQT"]) for r in rows]),
-        cqt_min=np.array([_optional_minutes(r["CQT"], r["CQTUNITS"]) for r in rows]),
-    ) if n else Route(name, [], *(np.zeros(0) for _ in range(17)))
+    return (
+        Route(
+            name=name,
+            desc=[r["DESC"] for r in rows],
+            family=np.array([fam_index[r["STNFAM"]] for r in rows]),
+            ptime=np.array([_minutes(r["PTIME"], r["PTUNITS"]) for r in rows]),
+            ptime_spread=np.array([_minutes(r["PTIME2"] or 0, r["PTUNITS"]) for r in rows]),
+            per=np.array([PTPER[r["PTPER"]] for r in rows]),
+            batch_min=np.array([int(r["BATCHMN"] or 0) for r in rows]),
+            batch_max=np.array([int(r["BATCHMX"] or 0) for r in rows]),
+            setup=np.array([setup_id(r["SETUP"]) for r in rows]),
+            setup_time=np.array([_optional_minutes(r["STIME"], r["STUNITS"]) for r in rows]),
+            ltl_step=np.array([step_index(r["FORSTEP"]) if r["SVESTN"] == "yes" else -1 for r in rows]),
+            batch_interval=np.array([_optional_minutes(r["BatchInterval"], r["BatchIntUnits"]) for r in rows]),
+            part_interval=np.array([_optional_minutes(r["PartInterval"], r["PartIntUnits"]) for r in rows]),
+            rework_step=np.array([step_index(r["RWKSTEP"]) if r["REWORK"] else -1 for r in rows]),
+            rework_prob=np.array([float(r["REWORK"] or 0) / 100 for r in rows]),
+            sample_prob=np.array([float(r["StepPercent"]) / 100 if r["StepPercent"] else 1.0 for r in rows]),
+            cqt_step=np.array([step_index(r["STEP_CQT"]) for r in rows]),
+            cqt_min=np.array([_optional_minutes(r["CQT"], r["CQTUNITS"]) for r in rows]),
+        )
+        if n
+        else Route(name, [], *(np.zeros(0) for _ in range(17)))
+    )
 
 
 def _stream(row: dict[str, str], part_route: dict[str, int]) -> Stream:
     start = _date_minutes(row["START"])
     return Stream(
-        name=row["LOT"], route=part_route[row["PART"]], priority=int(row["PRIOR"]),
-        start_min=start, interval_min=_minutes(row["REPEAT"], row["RUNITS"]),
-        count=int(row["RPT#"]), due_allowance_min=_date_minutes(row["DUE"]) - start,
-        exponential=row["RDIST"] == "exponential")
+        name=row["LOT"],
+        route=part_route[row["PART"]],
+        priority=int(row["PRIOR"]),
+        start_min=start,
+        interval_min=_minutes(row["REPEAT"], row["RUNITS"]),
+        count=int(row["RPT#"]),
+        due_allowance_min=_date_minutes(row["DUE"]) - start,
+        exponential=row["RDIST"] == "exponential",
+    )
 
 
-def _wip(row: dict[str, str], part_route: dict[str, int],
-         allowance: dict[tuple[int, int], float]) -> WipLot:
+def _wip(row: dict[str, str], part_route: dict[str, int], allowance: dict[tuple[int, int], float]) -> WipLot:
     route, priority = part_route[row["PART"]], int(row["PRIOR"])
     due = _date_minutes(row["DUE"])
     back = allowance.get((route, priority), allowance.get((route, 10), 0.0))
-    return WipLot(name=row["LOT"], route=route, priority=priority, step=int(row["CURSTEP"]) - 1,
-                  due_min=due, release_min=due - back)
+    return WipLot(
+        name=row["LOT"],
+        route=route,
+        priority=priority,
+        step=int(row["CURSTEP"]) - 1,
+        due_min=due,
+        release_min=due - back,
+    )

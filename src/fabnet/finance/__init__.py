@@ -19,12 +19,12 @@ from fabnet.scenario.schema import Offtake, Scenario
 class PlanTables:
     """What finance reads of a plan (the tables of fabnet.plan.Plan, same columns)."""
 
-    builds: pd.DataFrame            # site, started, modules, online
+    builds: pd.DataFrame  # site, started, modules, online
     packaging_builds: pd.DataFrame  # line, started, modules, online
-    capacity: pd.DataFrame          # site, quarter: modules online, real wafer starts, wafers out, ...
-    supply: pd.DataFrame            # product, quarter: packages started, bought, delivered
-    foundry: pd.DataFrame           # offer, quarter: reserved, used
-    production: pd.DataFrame        # source, kind, product, quarter, wafer starts
+    capacity: pd.DataFrame  # site, quarter: modules online, real wafer starts, wafers out, ...
+    supply: pd.DataFrame  # product, quarter: packages started, bought, delivered
+    foundry: pd.DataFrame  # offer, quarter: reserved, used
+    production: pd.DataFrame  # source, kind, product, quarter, wafer starts
 
 
 @dataclass(frozen=True)
@@ -47,10 +47,22 @@ def compute_financials(scenario: Scenario, plan: PlanTables, offtake: Offtake | 
     """Both parties' money for a plan, under the scenario's offtake contract or `offtake`."""
     fab = fabco_financials(scenario, plan.builds, operations(scenario, plan.capacity), offtake)
     paid = paid_by_buyer({k: fab.quarterly[k].to_numpy() for k in ("wafer_revenue_usd", "take_or_pay_usd")})
-    buyer = buyer_financials(scenario, quantities(scenario, plan.supply, plan.foundry), paid,
-                             plan.packaging_builds, plan.production)
+    buyer = buyer_financials(
+        scenario, quantities(scenario, plan.supply, plan.foundry), paid, plan.packaging_builds, plan.production
+    )
     return Financials(fab, buyer)
 
 
-__all__ = ["Buyer", "FabCo", "Financials", "PlanTables", "annualise", "compute_financials", "irr", "npv",
-           "payback_period", "peak_funding_need", "present_value"]
+__all__ = [
+    "Buyer",
+    "FabCo",
+    "Financials",
+    "PlanTables",
+    "annualise",
+    "compute_financials",
+    "irr",
+    "npv",
+    "payback_period",
+    "peak_funding_need",
+    "present_value",
+]

@@ -20,8 +20,16 @@ from fabnet.finance.tables import grid
 from fabnet.scenario.prices import NodePrices, offer_prices
 from fabnet.scenario.schema import Scenario
 
-BUYER_COSTS = ("fabco_wafers_usd", "foundry_usd", "design_usd", "masks_usd", "hbm_usd", "packaging_usd",
-               "packaging_capex_usd", "bought_usd")
+BUYER_COSTS = (
+    "fabco_wafers_usd",
+    "foundry_usd",
+    "design_usd",
+    "masks_usd",
+    "hbm_usd",
+    "packaging_usd",
+    "packaging_capex_usd",
+    "bought_usd",
+)
 #: Kinds held per product (or offer) as well as per quarter.
 PER_ROW = ("foundry_usd", "design_usd", "masks_usd", "hbm_usd", "packaging_usd", "bought_usd", "market_value_usd")
 
@@ -36,7 +44,7 @@ def net_value(scenario: Scenario, costs: dict[str, np.ndarray]) -> tuple[np.ndar
     discount rate; leading axes (samples) broadcast. Their difference is the buyer's savings
     against the market."""
     rate = scenario.finance.discount_rate
-    cost = sum(per_quarter(costs, kind) for kind in BUYER_COSTS)
+    cost = sum((per_quarter(costs, kind) for kind in BUYER_COSTS), np.zeros(()))
     return present_value(per_quarter(costs, "market_value_usd"), rate), present_value(cost, rate)
 
 
@@ -44,11 +52,11 @@ def net_value(scenario: Scenario, costs: dict[str, np.ndarray]) -> tuple[np.ndar
 class BuyerQuantities:
     """What the buyer gets and uses, per quarter (arrays [..., product or offer, quarter])."""
 
-    packages: np.ndarray         # packages started, per product
-    bought: np.ndarray           # accelerators bought finished, per product
-    delivered: np.ndarray        # accelerators delivered (made and bought), per product
-    reserved: np.ndarray         # foundry wafers reserved, per offer
-    used: np.ndarray             # foundry wafers started, per offer
+    packages: np.ndarray  # packages started, per product
+    bought: np.ndarray  # accelerators bought finished, per product
+    delivered: np.ndarray  # accelerators delivered (made and bought), per product
+    reserved: np.ndarray  # foundry wafers reserved, per offer
+    used: np.ndarray  # foundry wafers started, per offer
 
 
 def quantities(scenario: Scenario, supply: pd.DataFrame, foundry: pd.DataFrame) -> BuyerQuantities:
@@ -56,24 +64,29 @@ def quantities(scenario: Scenario, supply: pd.DataFrame, foundry: pd.DataFrame) 
     products = [p.id for p in scenario.products]
     offers = scenario.offer_ids()
     quarters = [str(q) for q in scenario.horizon.periods]
-    return BuyerQuantities(grid(supply, "product", products, quarters, "packages_started"),
-                           grid(supply, "product", products, quarters, "bought"),
-                           grid(supply, "product", products, quarters, "delivered"),
-                           grid(foundry, "offer", offers, quarters, "reserved"),
-                           grid(foundry, "offer", offers, quarters, "used"))
+    return BuyerQuantities(
+        grid(supply, "product", products, quarters, "packages_started"),
+        grid(supply, "product", products, quarters, "bought"),
+        grid(supply, "product", products, quarters, "delivered"),
+        grid(foundry, "offer", offers, quarters, "reserved"),
+        grid(foundry, "offer", offers, quarters, "used"),
+    )
 
 
-def foundry_payments(price: np.ndarray, reserved: np.ndarray, used: np.ndarray,
-                     take_or_pay: np.ndarray) -> np.ndarray:
+def foundry_payments(price: np.ndarray, reserved: np.ndarray, used: np.ndarray, take_or_pay: np.ndarray) -> np.ndarray:
     """What a foundry is paid per offer and quarter: the wafers used, and the take-or-pay share
     of those reserved and not used."""
     return price * (used + take_or_pay[:, None] * np.maximum(reserved - used, 0.0))
 
 
-
-def buyer_costs(scenario: Scenario, q: BuyerQuantities, fabco_wafers: np.ndarray,
-                packaging_builds: pd.DataFrame, prices: NodePrices | None = None,
-                market: np.ndarray | None = None) -> dict[str, np.ndarray]:
+def buyer_costs(
+    scenario: Scenario,
+    q: BuyerQuantities,
+    fabco_wafers: np.ndarray,
+    packaging_builds: pd.DataFrame,
+    prices: NodePrices | None = None,
+    market: np.ndarray | None = None,
+) -> dict[str, np.ndarray]:
     """The buyer's costs per product (or offer) and quarter, by kind (USD; [..., row, quarter]),
     with what it pays the fab company (`fabco_wafers`, [..., quarter]) as given; `prices` and
     `market` (accelerator market prices, [..., product, quarter]) override the scenario's."""
@@ -131,13 +144,18 @@ def _packaging_capex(scenario: Scenario, builds: pd.DataFrame) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Buyer:
-    quarterly: pd.DataFrame      # quarter: cost by kind, delivered, market value
-    products: pd.DataFrame       # product: delivered, levelised cost and market price per accelerator
+    quarterly: pd.DataFrame  # quarter: cost by kind, delivered, market value
+    products: pd.DataFrame  # product: delivered, levelised cost and market price per accelerator
     metrics: dict[str, float | None]
 
 
-def buyer_financials(scenario: Scenario, q: BuyerQuantities, fabco_wafers: np.ndarray,
-                     packaging_builds: pd.DataFrame, production: pd.DataFrame) -> Buyer:
+def buyer_financials(
+    scenario: Scenario,
+    q: BuyerQuantities,
+    fabco_wafers: np.ndarray,
+    packaging_builds: pd.DataFrame,
+    production: pd.DataFrame,
+) -> Buyer:
     """The buyer's money for a plan, with what it pays the fab company per quarter."""
     costs = buyer_costs(scenario, q, fabco_wafers, packaging_builds)
     periods = scenario.horizon.periods
@@ -161,8 +179,9 @@ def buyer_financials(scenario: Scenario, q: BuyerQuantities, fabco_wafers: np.nd
     return Buyer(table, products, metrics)
 
 
-def _per_product(scenario: Scenario, q: BuyerQuantities, costs: dict[str, np.ndarray],
-                 production: pd.DataFrame) -> pd.DataFrame:
+def _per_product(
+    scenario: Scenario, q: BuyerQuantities, costs: dict[str, np.ndarray], production: pd.DataFrame
+) -> pd.DataFrame:
     """Per product: accelerators delivered, levelised cost and market price per accelerator.
     The fab company's and each foundry offer's payments are shared out by each product's share
     of their wafer starts over the horizon, packaging expansions by its share of the packages
@@ -184,10 +203,17 @@ def _per_product(scenario: Scenario, q: BuyerQuantities, costs: dict[str, np.nda
         units = float(present_value(q.delivered[p], rate))
         cost = float(present_value(own + wafers, rate))
         value = float(present_value(costs["market_value_usd"][p], rate))
-        rows.append({"product": product.id, "kind": product.kind, "delivered": float(q.delivered[p].sum()),
-                     "cost_per_accelerator_usd": cost / units if units > 0 else float("nan"),
-                     "market_price_usd": value / units if units > 0 else float("nan"),
-                     "cost_usd": cost, "market_value_usd": value})
+        rows.append(
+            {
+                "product": product.id,
+                "kind": product.kind,
+                "delivered": float(q.delivered[p].sum()),
+                "cost_per_accelerator_usd": cost / units if units > 0 else float("nan"),
+                "market_price_usd": value / units if units > 0 else float("nan"),
+                "cost_usd": cost,
+                "market_value_usd": value,
+            }
+        )
     return pd.DataFrame(rows)
 
 

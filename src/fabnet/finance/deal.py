@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -34,11 +35,11 @@ TOLERANCE = 1e-4
 
 @dataclass(frozen=True)
 class Deal:
-    points: pd.DataFrame       # per share: price per wafer, FabCo NPV and IRR, buyer's gain
-    investors: pd.DataFrame    # per share and investor: IRR, multiple, hurdle, cleared
-    low: float | None          # share of the market price from which every investor clears its hurdle
-    high: float | None         # share up to which the buyer gains against the foundry route
-    market_price_usd: float    # average market price of the fab company's wafers (weighted by output)
+    points: pd.DataFrame  # per share: price per wafer, FabCo NPV and IRR, buyer's gain
+    investors: pd.DataFrame  # per share and investor: IRR, multiple, hurdle, cleared
+    low: float | None  # share of the market price from which every investor clears its hurdle
+    high: float | None  # share up to which the buyer gains against the foundry route
+    market_price_usd: float  # average market price of the fab company's wafers (weighted by output)
     verdict: str
 
     @property
@@ -51,15 +52,19 @@ def indexed(scenario: Scenario, share: float) -> Offtake:
     return scenario.offtake.model_copy(update={"price": "indexed", "share_of_market_price": float(share)})
 
 
-def make_deal(scenario: Scenario, tables: PlanTables, foundry_route: Financials,
-              shares: tuple[float, ...] = DEFAULT_SHARES) -> Deal:
+def make_deal(
+    scenario: Scenario, tables: PlanTables, foundry_route: Financials, shares: tuple[float, ...] = DEFAULT_SHARES
+) -> Deal:
     """Sweep the offtake price over `shares` of the market price for the plan of `tables`;
     `foundry_route` is the same scenario's money without any fab (the counterfactual)."""
     route_net = _net(foundry_route)
     ops = operations(scenario, tables.capacity)
     out = ops.wafers_out.sum()
-    market = (float((wafer_payments(scenario, ops, indexed(scenario, 1.0))["wafers"]).sum() / out)
-              if out > 0 else float("nan"))
+    market = (
+        float((wafer_payments(scenario, ops, indexed(scenario, 1.0))["wafers"]).sum() / out)
+        if out > 0
+        else float("nan")
+    )
 
     def at(share: float) -> Financials:
         return compute_financials(scenario, tables, indexed(scenario, share))
@@ -67,19 +72,39 @@ def make_deal(scenario: Scenario, tables: PlanTables, foundry_route: Financials,
     rows, investor_rows = [], []
     for share in shares:
         money = at(share)
-        rows.append({"share_of_market": share, "price_per_wafer_usd": share * market,
-                     "fabco_npv_usd": money.fabco.metrics["fabco_npv_usd"],
-                     "fabco_irr": money.fabco.metrics["fabco_irr"],
-                     "buyer_gain_usd": _net(money) - route_net,
-                     "investors_clear": _all_clear(money)})
+        rows.append(
+            {
+                "share_of_market": share,
+                "price_per_wafer_usd": share * market,
+                "fabco_npv_usd": money.fabco.metrics["fabco_npv_usd"],
+                "fabco_irr": money.fabco.metrics["fabco_irr"],
+                "buyer_gain_usd": _net(money) - route_net,
+                "investors_clear": _all_clear(money),
+            }
+        )
         for row in money.fabco.investors.itertuples():
-            investor_rows.append({"share_of_market": share, "investor": row.investor, "irr": row.irr,
-                                  "multiple": row.multiple, "hurdle": row.hurdle, "cleared": row.clears_hurdle})
+            investor_rows.append(
+                {
+                    "share_of_market": share,
+                    "investor": row.investor,
+                    "irr": row.irr,
+                    "multiple": row.multiple,
+                    "hurdle": row.hurdle,
+                    "cleared": row.clears_hurdle,
+                }
+            )
     points, investors = pd.DataFrame(rows), pd.DataFrame(investor_rows)
     if out <= 0:
-        return Deal(points, investors, None, None, market,
-                    "No deal to strike: the plan builds no fab, so the fab company sells no wafers.")
+        return Deal(
+            points,
+            investors,
+            None,
+            None,
+            market,
+            "No deal to strike: the plan builds no fab, so the fab company sells no wafers.",
+        )
     low = _first_true(lambda k: _all_clear(at(k)), 0.0, MOST_SHARE)
+
     def gain(share: float) -> float:
         return _net(at(share)) - route_net
 
@@ -90,7 +115,7 @@ def make_deal(scenario: Scenario, tables: PlanTables, foundry_route: Financials,
 
 def _net(money: Financials) -> float:
     """What the buyer comes out with: market value of its accelerators less their cost (PV)."""
-    return float(money.buyer.metrics["buyer_savings_vs_market_usd"])
+    return float(cast(float, money.buyer.metrics["buyer_savings_vs_market_usd"]))  # never None
 
 
 def _all_clear(money: Financials) -> bool:
@@ -122,8 +147,13 @@ def _last_true(test: Callable[[float], bool], lo: float, hi: float) -> float | N
     return lo
 
 
-def _verdict(at: Callable[[float], Financials], gain: Callable[[float], float], low: float | None,
-             high: float | None, market: float) -> str:
+def _verdict(
+    at: Callable[[float], Financials],
+    gain: Callable[[float], float],
+    low: float | None,
+    high: float | None,
+    market: float,
+) -> str:
     def price(share: float) -> str:
         return f"{usd(share * market)} a wafer ({percent(share, 0)} of the market price)"
 
@@ -131,25 +161,34 @@ def _verdict(at: Callable[[float], Financials], gain: Callable[[float], float], 
         investors = at(MOST_SHARE).fabco.investors
         short = investors[(investors["called_usd"] > 0) & ~investors["clears_hurdle"]]
         if short.empty:
-            return ("No deal is needed: the plan's fabs call no money from the investors, so there is "
-                    "no hurdle to clear; any price the buyer accepts will do.")
+            return (
+                "No deal is needed: the plan's fabs call no money from the investors, so there is "
+                "no hurdle to clear; any price the buyer accepts will do."
+            )
         short = short.iloc[0]
-        return (f"No price serves both: even at {percent(MOST_SHARE, 0)} of the market price "
-                f"{short.investor} earns {percent(short.irr)}, below its hurdle of {percent(short.hurdle)}.")
+        return (
+            f"No price serves both: even at {percent(MOST_SHARE, 0)} of the market price "
+            f"{short.investor} earns {percent(short.irr)}, below its hurdle of {percent(short.hurdle)}."
+        )
     binding = _binding_investor(at(max(low - 2 * TOLERANCE, 0.0)))
     if high is None:
-        return (f"No price serves both: the buyer does better with the foundry route even if the "
-                f"fab company's wafers were free, while {binding} needs at least {price(low)}.")
+        return (
+            f"No price serves both: the buyer does better with the foundry route even if the "
+            f"fab company's wafers were free, while {binding} needs at least {price(low)}."
+        )
     if low > high:
-        return (f"No price serves both: {binding}'s hurdle needs at least {price(low)}, but the buyer "
-                f"gains against the foundry route only up to {price(high)}. At {price(low)} the buyer "
-                f"is {usd(-gain(low))} (present value) worse off than with the foundry route: that is "
-                "the figure to close (grants, cheaper fabs, a lower hurdle or a higher market price).")
-    top = (f"beyond {price(high)}, the highest price searched" if high >= MOST_SHARE
-           else price(high))
-    return (f"Deal range: {price(low)} to {top}. From the low end every investor clears "
-            f"its hurdle ({binding} last); up to the high end the buyer still gains against the "
-            "foundry route.")
+        return (
+            f"No price serves both: {binding}'s hurdle needs at least {price(low)}, but the buyer "
+            f"gains against the foundry route only up to {price(high)}. At {price(low)} the buyer "
+            f"is {usd(-gain(low))} (present value) worse off than with the foundry route: that is "
+            "the figure to close (grants, cheaper fabs, a lower hurdle or a higher market price)."
+        )
+    top = f"beyond {price(high)}, the highest price searched" if high >= MOST_SHARE else price(high)
+    return (
+        f"Deal range: {price(low)} to {top}. From the low end every investor clears "
+        f"its hurdle ({binding} last); up to the high end the buyer still gains against the "
+        "foundry route."
+    )
 
 
 def _binding_investor(money: Financials) -> str:

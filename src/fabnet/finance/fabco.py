@@ -38,6 +38,7 @@ Conventions:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -72,10 +73,10 @@ class Operations:
     """What the fab company's fabs do, per site and quarter (arrays [..., site, quarter]; a
     leading axis holds samples in the fixed-plan risk model)."""
 
-    real_starts: np.ndarray      # real wafers started (for the buyer and spare)
-    wafers_out: np.ndarray       # real wafers leaving the fab for the buyer
-    spare_out: np.ndarray        # real wafers leaving the fab for the market
-    capacity_out: np.ndarray     # the capacity's output, what take-or-pay counts
+    real_starts: np.ndarray  # real wafers started (for the buyer and spare)
+    wafers_out: np.ndarray  # real wafers leaving the fab for the buyer
+    spare_out: np.ndarray  # real wafers leaving the fab for the market
+    capacity_out: np.ndarray  # the capacity's output, what take-or-pay counts
     modules_online: np.ndarray
 
 
@@ -86,8 +87,9 @@ def operations(scenario: Scenario, capacity: pd.DataFrame) -> Operations:
     return Operations(*(grid(capacity, "site", sites, quarters, column) for column in columns))
 
 
-def wafer_payments(scenario: Scenario, ops: Operations, offtake: Offtake | None = None,
-                   prices: NodePrices | None = None) -> dict[str, np.ndarray]:
+def wafer_payments(
+    scenario: Scenario, ops: Operations, offtake: Offtake | None = None, prices: NodePrices | None = None
+) -> dict[str, np.ndarray]:
     """What the fab company earns per site and quarter ([..., site, quarter]): the buyer's
     payments for wafers at the offtake price, the take-or-pay top-up (for the wafers sold below
     the take-or-pay share of the output at capacity), and spare wafers sold to other customers
@@ -99,13 +101,16 @@ def wafer_payments(scenario: Scenario, ops: Operations, offtake: Offtake | None 
     # the buyer underwrites the fabs' sales: it pays for what they sell below the take-or-pay
     # share of their output at capacity, wafers sold to other customers counting as sold
     short = np.maximum(contract.take_or_pay_share * ops.capacity_out - ops.wafers_out - ops.spare_out, 0.0)
-    return {"wafers": price * ops.wafers_out,
-            "take_or_pay": price * short * covered,
-            "spare": spare_prices(scenario, periods, prices) * ops.spare_out}
+    return {
+        "wafers": price * ops.wafers_out,
+        "take_or_pay": price * short * covered,
+        "spare": spare_prices(scenario, periods, prices) * ops.spare_out,
+    }
 
 
-def operating_flows(scenario: Scenario, ops: Operations, offtake: Offtake | None = None,
-                    prices: NodePrices | None = None) -> dict[str, np.ndarray]:
+def operating_flows(
+    scenario: Scenario, ops: Operations, offtake: Offtake | None = None, prices: NodePrices | None = None
+) -> dict[str, np.ndarray]:
     """Revenue, operating costs and EBITDA per quarter ([..., quarter], USD), and the operating
     income per tax regime before depreciation ("by_regime", [..., regime, quarter])."""
     sites = scenario.sites
@@ -166,14 +171,23 @@ def capital_flows(scenario: Scenario, builds: pd.DataFrame) -> dict[str, np.ndar
             depreciation[r] += straight_line(capex.building * row.modules, online, 4 * life.building, horizon)
             depreciation[r] += straight_line(capex.tools * row.modules, online, 4 * life.tools, horizon)
             deadline = regime.itc_construction_deadline
-            if regime.investment_tax_credit and (deadline is None or Quarter.parse(row.started) <= deadline) \
-                    and online < horizon:
+            if (
+                regime.investment_tax_credit
+                and (deadline is None or Quarter.parse(row.started) <= deadline)
+                and online < horizon
+            ):
                 itc[online] += regime.investment_tax_credit * capex.tools * row.modules
             book += site.book_value_usd(start, horizon, life) * row.modules
         grants += granted(spent, site.grants.share_of_capex, site.grants.cap_usd)
-    return {"capex_building_usd": building, "capex_tools_usd": tools, "grants_usd": grants,
-            "itc_usd": itc, "depreciation_usd": depreciation.sum(axis=0),
-            "depreciation_by_regime": depreciation, "book_value_usd": np.array(book)}
+    return {
+        "capex_building_usd": building,
+        "capex_tools_usd": tools,
+        "grants_usd": grants,
+        "itc_usd": itc,
+        "depreciation_usd": depreciation.sum(axis=0),
+        "depreciation_by_regime": depreciation,
+        "book_value_usd": np.array(book),
+    }
 
 
 def granted(spent: np.ndarray, share: float, cap: float | None) -> np.ndarray:
@@ -191,8 +205,9 @@ def _add(target: np.ndarray, start: int, values: np.ndarray) -> None:
         target[start:end] += values[: end - start]
 
 
-def project_flows(scenario: Scenario, operating: dict[str, np.ndarray],
-                  capital: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+def project_flows(
+    scenario: Scenario, operating: dict[str, np.ndarray], capital: dict[str, np.ndarray]
+) -> dict[str, np.ndarray]:
     """Unlevered tax and the project's free cash flow ([..., quarter]), from the operating and
     capital flows: the same arithmetic for the plan and for every risk sample."""
     rates = np.array([t.rate for t in scenario.finance.tax_regimes])
@@ -232,8 +247,7 @@ class _Debt:
         return sum(amount - self._repaid(amount, start, t) for start, amount in self.draws)
 
     def principal_in(self, t: int) -> float:
-        return sum(self._repaid(amount, start, t) - self._repaid(amount, start, t - 1)
-                   for start, amount in self.draws)
+        return sum(self._repaid(amount, start, t) - self._repaid(amount, start, t - 1) for start, amount in self.draws)
 
     def _repaid(self, amount: float, start: int, t: int) -> float:
         """Repaid of a draw by the end of quarter t: linear after the grace period."""
@@ -248,13 +262,14 @@ class FabCo:
 
     quarterly: pd.DataFrame
     investors: pd.DataFrame
-    investor_flows: pd.DataFrame   # quarter, investor: called_usd, received_usd, flow_usd
+    investor_flows: pd.DataFrame  # quarter, investor: called_usd, received_usd, flow_usd
     metrics: dict[str, float | str | None]
     messages: list[str]
 
 
-def fabco_financials(scenario: Scenario, builds: pd.DataFrame, ops: Operations,
-                     offtake: Offtake | None = None) -> FabCo:
+def fabco_financials(
+    scenario: Scenario, builds: pd.DataFrame, ops: Operations, offtake: Offtake | None = None
+) -> FabCo:
     """The fab company's money for a plan's builds and operations, under `offtake` (the
     scenario's contract unless given: `fabnet deal` varies it)."""
     quarters = scenario.horizon.periods
@@ -268,22 +283,25 @@ def fabco_financials(scenario: Scenario, builds: pd.DataFrame, ops: Operations,
             table[name] = values
     table["equity_fcf_usd"] = table["distributions_usd"] - table["equity_calls_usd"]
     metrics = _metrics(scenario, table, float(capital["book_value_usd"]), financing)
-    return FabCo(table, financing["investors"], financing["investor_flows"], metrics,
-                 _gap_messages(table))
+    return FabCo(table, financing["investors"], financing["investor_flows"], metrics, _gap_messages(table))
 
 
-def _finance(scenario: Scenario, operating: dict[str, np.ndarray], capital: dict[str, np.ndarray]) -> dict:
+def _finance(scenario: Scenario, operating: dict[str, np.ndarray], capital: dict[str, np.ndarray]) -> dict[str, Any]:
     investors = scenario.funding.investors
     horizon = scenario.horizon.quarters
     committed = scenario.funding.commitments_usd(scenario.horizon.periods)
     available = np.cumsum(committed, axis=1)
     called = np.zeros((len(investors), horizon))
     received = np.zeros((len(investors), horizon))
-    accounts = [EquityAccount(inv.id, quarterly_rate(inv.preferred_return)) for inv in investors
-                if inv.kind == "equity"]
+    accounts = [
+        EquityAccount(inv.id, quarterly_rate(inv.preferred_return)) for inv in investors if inv.kind == "equity"
+    ]
     equity_rows = [i for i, inv in enumerate(investors) if inv.kind == "equity"]
-    debts = {i: _Debt(i, quarterly_rate(inv.interest_rate or 0.0), inv.tenor_q or 1, inv.grace_q)
-             for i, inv in enumerate(investors) if inv.kind == "debt"}
+    debts = {
+        i: _Debt(i, quarterly_rate(inv.interest_rate or 0.0), inv.tenor_q or 1, inv.grace_q)
+        for i, inv in enumerate(investors)
+        if inv.kind == "debt"
+    }
     waterfall = any(inv.preferred_return > 0 for inv in investors if inv.kind == "equity")
     rates = np.array([t.rate for t in scenario.finance.tax_regimes])
     losses = np.zeros(len(rates))
@@ -297,9 +315,20 @@ def _finance(scenario: Scenario, operating: dict[str, np.ndarray], capital: dict
     own = investing + (ebitda if reinvest else np.minimum(ebitda, 0.0))
     reserve = _future_need(own)
 
-    out = {k: np.zeros(horizon) for k in ("tax_usd", "interest_usd", "principal_usd", "equity_calls_usd",
-                                          "debt_draws_usd", "distributions_usd", "terminal_payout_usd",
-                                          "funding_gap_usd", "cash_usd")}
+    out = {
+        k: np.zeros(horizon)
+        for k in (
+            "tax_usd",
+            "interest_usd",
+            "principal_usd",
+            "equity_calls_usd",
+            "debt_draws_usd",
+            "distributions_usd",
+            "terminal_payout_usd",
+            "funding_gap_usd",
+            "cash_usd",
+        )
+    }
     balance = 0.0
     for t in range(horizon):
         interest = sum(d.balance_after(t - 1) * d.rate_q for d in debts.values())
@@ -342,13 +371,21 @@ def _finance(scenario: Scenario, operating: dict[str, np.ndarray], capital: dict
         out["equity_calls_usd"][t] = called[equity_rows, t].sum()
         out["debt_draws_usd"][t] = called[list(debts), t].sum() if debts else 0.0
 
-    flows = pd.DataFrame([{"quarter": str(scenario.horizon.start + t), "investor": inv.id,
-                           "called_usd": called[i, t], "received_usd": received[i, t],
-                           "flow_usd": received[i, t] - called[i, t]}
-                          for i, inv in enumerate(investors) for t in range(horizon)])
+    flows = pd.DataFrame(
+        [
+            {
+                "quarter": str(scenario.horizon.start + t),
+                "investor": inv.id,
+                "called_usd": called[i, t],
+                "received_usd": received[i, t],
+                "flow_usd": received[i, t] - called[i, t],
+            }
+            for i, inv in enumerate(investors)
+            for t in range(horizon)
+        ]
+    )
     table = _investor_table(scenario, investors, committed, called, received)
-    return {"quarterly": out, "investor_flows": flows, "investors": table, "called": called,
-            "received": received}
+    return {"quarterly": out, "investor_flows": flows, "investors": table, "called": called, "received": received}
 
 
 def _future_need(net: np.ndarray) -> np.ndarray:
@@ -362,8 +399,9 @@ def _future_need(net: np.ndarray) -> np.ndarray:
     return need
 
 
-def _terminal_payout(value: float, debts: dict[int, _Debt], received: np.ndarray, t: int,
-                     out: dict[str, np.ndarray]) -> float:
+def _terminal_payout(
+    value: float, debts: dict[int, _Debt], received: np.ndarray, t: int, out: dict[str, np.ndarray]
+) -> float:
     """End of horizon: assets at book value plus cash repay the debt; equity gets the rest."""
     for i, debt in debts.items():
         owed = debt.balance_after(t)
@@ -374,27 +412,36 @@ def _terminal_payout(value: float, debts: dict[int, _Debt], received: np.ndarray
     return max(value, 0.0)
 
 
-def _investor_table(scenario: Scenario, investors: tuple[Investor, ...], committed: np.ndarray,
-                    called: np.ndarray, received: np.ndarray) -> pd.DataFrame:
+def _investor_table(
+    scenario: Scenario, investors: tuple[Investor, ...], committed: np.ndarray, called: np.ndarray, received: np.ndarray
+) -> pd.DataFrame:
     """Committed, called and received; IRR (equity: calls at the start of a quarter,
     distributions at its end; debt: its schedule's flows), multiple = received / called, and
     whether the IRR clears the investor's hurdle."""
     rows = []
     for i, investor in enumerate(investors):
         paid, back = called[i].sum(), received[i].sum()
-        rate = (investor_irr(called[i], received[i]) if investor.kind == "equity"
-                else irr(without_dust(received[i] - called[i])))
+        rate = (
+            investor_irr(called[i], received[i])
+            if investor.kind == "equity"
+            else irr(without_dust(received[i] - called[i]))
+        )
         annual = annualise(rate)
         hurdle = hurdle_rate(scenario, investor)
-        rows.append({
-            "investor": investor.id, "kind": investor.kind, "committed_usd": committed[i].sum(),
-            "called_usd": paid, "received_usd": back,
-            "irr": annual if annual is not None else float("nan"),
-            "multiple": back / paid if paid > 0 else float("nan"),
-            "hurdle": hurdle,
-            "clears_hurdle": bool(paid > 0 and annual is not None and annual >= hurdle - 1e-9),
-            "irr_note": irr_note(investor.id, scenario, called[i], received[i], annual) or "",
-        })
+        rows.append(
+            {
+                "investor": investor.id,
+                "kind": investor.kind,
+                "committed_usd": committed[i].sum(),
+                "called_usd": paid,
+                "received_usd": back,
+                "irr": annual if annual is not None else float("nan"),
+                "multiple": back / paid if paid > 0 else float("nan"),
+                "hurdle": hurdle,
+                "clears_hurdle": bool(paid > 0 and annual is not None and annual >= hurdle - 1e-9),
+                "irr_note": irr_note(investor.id, scenario, called[i], received[i], annual) or "",
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -408,8 +455,9 @@ def hurdle_rate(scenario: Scenario, investor: Investor) -> float:
     return scenario.finance.discount_rate
 
 
-def irr_note(who: str, scenario: Scenario, paid_in: np.ndarray, paid_out: np.ndarray,
-             annual: float | None) -> str | None:
+def irr_note(
+    who: str, scenario: Scenario, paid_in: np.ndarray, paid_out: np.ndarray, annual: float | None
+) -> str | None:
     """For an IRR above 100 % a year, the sentence saying which cash flows cause it: little
     money in, much more back soon after."""
     if annual is None or annual <= IRR_SHOWN_UP_TO:
@@ -418,19 +466,23 @@ def irr_note(who: str, scenario: Scenario, paid_in: np.ndarray, paid_out: np.nda
     first_in = int(np.argmax(paid_in > GAP_TOLERANCE_USD))
     back = np.cumsum(paid_out) >= paid_in.sum()
     repaid = int(np.argmax(back)) if back.any() else len(paid_out) - 1
-    return (f"{who}'s IRR is above 100 % a year ({irr_text(annual)}) because {usd(paid_in.sum())} "
-            f"put in from {start + first_in} is back by {start + repaid}, and {usd(paid_out.sum())} "
-            "comes back in all")
+    return (
+        f"{who}'s IRR is above 100 % a year ({irr_text(annual)}) because {usd(paid_in.sum())} "
+        f"put in from {start + first_in} is back by {start + repaid}, and {usd(paid_out.sum())} "
+        "comes back in all"
+    )
 
 
 # --- metrics and messages ------------------------------------------------------------------
 
 
-def _metrics(scenario: Scenario, q: pd.DataFrame, book_value: float, financing: dict) -> dict:
+def _metrics(scenario: Scenario, q: pd.DataFrame, book_value: float, financing: dict[str, Any]) -> dict[str, Any]:
     project = q["project_fcf_usd"].to_numpy()
     revenue = float(q["revenue_usd"].sum())
     cost_of_sales = revenue - float(q["ebitda_usd"].sum()) + float(q["depreciation_usd"].sum())
-    investors_net = financing["received"].sum(axis=0) - financing["called"].sum(axis=0) - q["funding_gap_usd"].to_numpy()
+    investors_net = (
+        financing["received"].sum(axis=0) - financing["called"].sum(axis=0) - q["funding_gap_usd"].to_numpy()
+    )
     before_terminal = investors_net - q["terminal_payout_usd"].to_numpy()
     payback = payback_period(before_terminal)
     flows = with_terminal(project, book_value)
@@ -438,12 +490,10 @@ def _metrics(scenario: Scenario, q: pd.DataFrame, book_value: float, financing: 
     return {
         "fabco_npv_usd": float(fabco_npv(scenario, project, book_value)),
         "fabco_irr": rate,
-        "fabco_irr_note": irr_note("The fab company", scenario, np.maximum(-flows, 0.0),
-                                   np.maximum(flows, 0.0), rate),
+        "fabco_irr_note": irr_note("The fab company", scenario, np.maximum(-flows, 0.0), np.maximum(flows, 0.0), rate),
         "fabco_revenue_usd": revenue,
         "fabco_gross_margin": (revenue - cost_of_sales) / revenue if revenue > 0 else None,
-        "payback_quarter": (str(scenario.horizon.start + payback) if payback is not None and payback > 0
-                            else None),
+        "payback_quarter": (str(scenario.horizon.start + payback) if payback is not None and payback > 0 else None),
         "peak_funding_need_usd": peak_funding_need(investors_net),
         "terminal_book_value_usd": book_value,
         "funding_gap_usd": float(q["funding_gap_usd"].sum()),
@@ -452,5 +502,8 @@ def _metrics(scenario: Scenario, q: pd.DataFrame, book_value: float, financing: 
 
 def _gap_messages(q: pd.DataFrame) -> list[str]:
     gaps = q[q["funding_gap_usd"] > GAP_TOLERANCE_USD]
-    return [f"funding gap in {row.quarter}: the fab company needs {usd(row.funding_gap_usd)} more than "
-            "its investors have committed by then" for row in gaps.itertuples()]
+    return [
+        f"funding gap in {row.quarter}: the fab company needs {usd(row.funding_gap_usd)} more than "
+        "its investors have committed by then"
+        for row in gaps.itertuples()
+    ]

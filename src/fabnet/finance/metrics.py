@@ -8,8 +8,18 @@ import numpy as np
 
 from fabnet.core.periods import quarterly_rate
 
-__all__ = ["annualise", "investor_irr", "irr", "npv", "payback_period", "peak_funding_need", "present_value",
-           "quarterly_rate", "with_terminal", "without_dust"]
+__all__ = [
+    "annualise",
+    "investor_irr",
+    "irr",
+    "npv",
+    "payback_period",
+    "peak_funding_need",
+    "present_value",
+    "quarterly_rate",
+    "with_terminal",
+    "without_dust",
+]
 
 
 def npv(rate_per_period: float, flows: Sequence[float] | np.ndarray) -> float | np.ndarray:

@@ -11,10 +11,10 @@ import numpy as np
 @dataclass
 class EquityAccount:
     investor: str
-    pref_rate_q: float = 0.0   # preferred return per quarter (compounding)
+    pref_rate_q: float = 0.0  # preferred return per quarter (compounding)
     paid_in: float = 0.0
-    returned: float = 0.0      # capital paid back
-    pref_due: float = 0.0      # preferred return accrued and not yet paid
+    returned: float = 0.0  # capital paid back
+    pref_due: float = 0.0  # preferred return accrued and not yet paid
 
     @property
     def unreturned(self) -> float:
@@ -41,8 +41,7 @@ def distribute(amount: float, accounts: list[EquityAccount], waterfall: bool) ->
     return paid
 
 
-def _pay(amount: float, accounts: list[EquityAccount], paid: np.ndarray, owed: list[float],
-         field: str) -> float:
+def _pay(amount: float, accounts: list[EquityAccount], paid: np.ndarray, owed: list[float], field: str) -> float:
     """Pay what is owed, pro rata, up to `amount`; return what was paid."""
     owed_array = np.array(owed)
     total = owed_array.sum()

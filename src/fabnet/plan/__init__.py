@@ -34,15 +34,28 @@ def make_plan(scenario: Scenario, options: SolveOptions = SolveOptions(), cycle_
         if result.termination in INFEASIBLE:
             raise PlanInfeasible(explain_infeasible(inputs))
         if result.termination is TerminationCondition.time_limit:
-            raise PlanInfeasible(f"no plan found within the time limit ({result.seconds:.0f} s): "
-                                 "raise --time-limit, or plan fewer sites or quarters")
+            raise PlanInfeasible(
+                f"no plan found within the time limit ({result.seconds:.0f} s): "
+                "raise --time-limit, or plan fewer sites or quarters"
+            )
         raise PlanInfeasible(
             f"HiGHS stopped without a plan ({result.termination.replace('_', ' ')}, {result.seconds:.1f} s); "
             "that usually means numbers of very different sizes meet in one constraint: check the "
-            "scenario's largest and smallest values (a penalty, price or capacity far from the rest)")
+            "scenario's largest and smallest values (a penalty, price or capacity far from the rest)"
+        )
     plan = extract(model, inputs, result)
     return dataclasses.replace(plan, messages=explain_shortfalls(plan, inputs))
 
 
-__all__ = ["Plan", "PlanInputs", "SolveOptions", "SolveResult", "build_from_inputs",
-           "build_model", "extract", "make_plan", "prepare", "solve"]
+__all__ = [
+    "Plan",
+    "PlanInputs",
+    "SolveOptions",
+    "SolveResult",
+    "build_from_inputs",
+    "build_model",
+    "extract",
+    "make_plan",
+    "prepare",
+    "solve",
+]

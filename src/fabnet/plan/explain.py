@@ -55,9 +55,11 @@ def explain_infeasible(x: PlanInputs) -> str:
         funds = np.cumsum(x.funds_musd)
         q = int(np.argmax(need - funds))
         names = ", ".join(f"'{x.sites[i]}'" for i in mandatory)
-        return (f"budget (cash): the mandatory sites {names} together need {musd(need[q])} by "
-                f"{x.quarters[q]} at their earliest affordable starts, but the investors commit "
-                f"{musd(funds[q])} by then")
+        return (
+            f"budget (cash): the mandatory sites {names} together need {musd(need[q])} by "
+            f"{x.quarters[q]} at their earliest affordable starts, but the investors commit "
+            f"{musd(funds[q])} by then"
+        )
     return "the model is infeasible although no site is mandatory; please report this scenario"
 
 
@@ -65,10 +67,12 @@ def _mandatory_site_problem(x: PlanInputs, i: int, count_revenue: bool = True) -
     site = x.sites[i]
     last_start = x.horizon - 1 - int(x.lead_q[i])
     if last_start < x.earliest[i]:
-        return (f"sites: '{site}' is mandatory, but a module started at its earliest start "
-                f"{x.quarters[0] + int(x.earliest[i])} comes online "
-                f"{x.quarters[0] + int(x.earliest[i] + x.lead_q[i])}, after the horizon ends in "
-                f"{x.quarters[-1]}")
+        return (
+            f"sites: '{site}' is mandatory, but a module started at its earliest start "
+            f"{x.quarters[0] + int(x.earliest[i])} comes online "
+            f"{x.quarters[0] + int(x.earliest[i] + x.lead_q[i])}, after the horizon ends in "
+            f"{x.quarters[-1]}"
+        )
     if count_revenue and x.reinvest_operating_cash:
         return None  # sales may pay for it; only the solver can tell
     start, worst = _best_start(x, i)
@@ -77,9 +81,11 @@ def _mandatory_site_problem(x: PlanInputs, i: int, count_revenue: bool = True) -
     need = _spend_curve(x, i, start)
     funds = np.cumsum(x.funds_musd)
     q = int(np.argmax(need - funds))
-    return (f"budget (cash): site '{site}' needs {musd(need[q])} by {x.quarters[q]} but the "
-            f"investors commit {musd(funds[q])} by then (it is mandatory; even its best start, "
-            f"{x.quarters[start]}, with {x.grant_share[i]:.0%} grants, runs out of money)")
+    return (
+        f"budget (cash): site '{site}' needs {musd(need[q])} by {x.quarters[q]} but the "
+        f"investors commit {musd(funds[q])} by then (it is mandatory; even its best start, "
+        f"{x.quarters[start]}, with {x.grant_share[i]:.0%} grants, runs out of money)"
+    )
 
 
 def _spend_curve(x: PlanInputs, i: int, start: int) -> np.ndarray:
@@ -87,7 +93,7 @@ def _spend_curve(x: PlanInputs, i: int, start: int) -> np.ndarray:
     profile = x.capex_profile[i] * (1.0 - x.grant_share[i])
     spend = np.zeros(x.horizon)
     steps = min(len(profile), x.horizon - start)
-    spend[start:start + steps] = profile[:steps]
+    spend[start : start + steps] = profile[:steps]
     return np.cumsum(spend)
 
 
@@ -112,8 +118,7 @@ def explain_shortfalls(plan: Plan, x: PlanInputs) -> list[str]:
     for p, product in enumerate(x.products):
         rows = supply[supply["product"] == product].reset_index(drop=True)
         reasons = [
-            _reason(plan, x, p, t) if rows.at[t, "unmet"] > max(0.5, 1e-4 * rows.at[t, "demand"])
-            else None
+            _reason(plan, x, p, t) if rows.at[t, "unmet"] > max(0.5, 1e-4 * rows.at[t, "demand"]) else None
             for t in range(x.horizon)
         ]
         t = 0
@@ -126,8 +131,7 @@ def explain_shortfalls(plan: Plan, x: PlanInputs) -> list[str]:
             unmet = rows.loc[first:last, "unmet"].sum()
             demand = rows.loc[first:last, "demand"].sum()
             span = str(x.quarters[first]) if first == last else f"{x.quarters[first]}–{x.quarters[last]}"
-            messages.append(f"{product} in {span}: {unmet:,.0f} of {demand:,.0f} accelerators "
-                            f"unmet: {reason}")
+            messages.append(f"{product} in {span}: {unmet:,.0f} of {demand:,.0f} accelerators unmet: {reason}")
     return messages
 
 
@@ -138,9 +142,11 @@ def _reason(plan: Plan, x: PlanInputs, p: int, t: int) -> str:
     whole = int(np.floor(x.cycle_q[p]))
     first = int(x.first_start[p])
     if first > 0 and t < first + whole:
-        return (f"its wafers may start only from its tape-out in {x.quarters[first]}, and an "
-                f"accelerator takes {x.cycle_q[p] * DAYS_PER_QUARTER:.0f} days from wafer start to "
-                "delivery (fab and packaging)")
+        return (
+            f"its wafers may start only from its tape-out in {x.quarters[first]}, and an "
+            f"accelerator takes {x.cycle_q[p] * DAYS_PER_QUARTER:.0f} days from wafer start to "
+            "delivery (fab and packaging)"
+        )
     arrival = _earliest_arrival(x, node, whole)
     if arrival is None or t < arrival[0]:
         return _no_supply_yet(x, p, node, arrival)
@@ -148,8 +154,7 @@ def _reason(plan: Plan, x: PlanInputs, p: int, t: int) -> str:
     packaging = plan.packaging[plan.packaging["line"] == line].reset_index(drop=True)
     capacity = packaging.at[t, "capacity_wafers"]
     if capacity <= 0 or packaging.at[t, "used_wafers"] >= FULL * capacity:
-        return (f"packaging line '{line}' is full ({capacity / MONTHS_PER_QUARTER:,.0f} "
-                "interposer wafers a month)")
+        return f"packaging line '{line}' is full ({capacity / MONTHS_PER_QUARTER:,.0f} interposer wafers a month)"
     h = int(x.product_hbm[p])
     if h >= 0 and np.isfinite(x.hbm_cap[h, t]):
         used = plan.hbm[plan.hbm["memory"] == x.memories[h]]["stacks_used"].to_numpy()[t]
@@ -160,10 +165,14 @@ def _reason(plan: Plan, x: PlanInputs, p: int, t: int) -> str:
     cash = plan.budget["cash_usd"].to_numpy() / MUSD
     spent = np.nonzero(cash[: t + 1] < CASH_EMPTY_MUSD)[0]
     if len(spent) and x.sites:
-        return (f"the fab company's money is spent (cash runs out in {x.quarters[int(spent[0])]}; "
-                f"investors commit {musd(np.sum(x.funds_musd))} in all)")
-    return (f"by choice: supplying it would cost more than its penalty of "
-            f"{usd(x.penalty_musd[p, t] * MUSD)} per accelerator")
+        return (
+            f"the fab company's money is spent (cash runs out in {x.quarters[int(spent[0])]}; "
+            f"investors commit {musd(np.sum(x.funds_musd))} in all)"
+        )
+    return (
+        f"by choice: supplying it would cost more than its penalty of "
+        f"{usd(x.penalty_musd[p, t] * MUSD)} per accelerator"
+    )
 
 
 def _bought_reason(plan: Plan, x: PlanInputs, p: int, t: int) -> str:
@@ -171,24 +180,36 @@ def _bought_reason(plan: Plan, x: PlanInputs, p: int, t: int) -> str:
     bought = plan.supply[plan.supply["product"] == x.products[p]]["bought"].to_numpy()[t]
     if np.isfinite(cap) and bought >= FULL * cap:
         return f"its vendor sells the buyer at most {count(cap)} a quarter"
-    return (f"by choice: buying it would cost more than its penalty of "
-            f"{usd(x.penalty_musd[p, t] * MUSD)} per accelerator")
+    return (
+        f"by choice: buying it would cost more than its penalty of {usd(x.penalty_musd[p, t] * MUSD)} per accelerator"
+    )
 
 
 def _earliest_arrival(x: PlanInputs, node: str, whole: int) -> tuple[int, str, str] | None:
     """(quarter index, site text, foundry text) of the first output of `node`."""
-    online = [(int(x.earliest[i] + x.lead_q[i]), x.sites[i]) for i in range(len(x.sites))
-              if x.site_node[i] == node and x.earliest[i] + x.lead_q[i] < x.horizon]
-    offered = [int(np.argmax(x.offer_cap_q[o] > 0)) for o in range(len(x.offers))
-               if x.offer_node[o] == node and x.offer_cap_q[o].any()]
+    online = [
+        (int(x.earliest[i] + x.lead_q[i]), x.sites[i])
+        for i in range(len(x.sites))
+        if x.site_node[i] == node and x.earliest[i] + x.lead_q[i] < x.horizon
+    ]
+    offered = [
+        int(np.argmax(x.offer_cap_q[o] > 0))
+        for o in range(len(x.offers))
+        if x.offer_node[o] == node and x.offer_cap_q[o].any()
+    ]
     firsts = [q for q, _ in online] + offered
     if not firsts:
         return None
-    site_text = (f"the earliest {node} module ({min(online)[1]}) is online in "
-                 f"{x.quarters[min(online)[0]]}" if online else f"no {node} module can be online "
-                 "inside the horizon")
-    foundry_text = (f"{node} foundry capacity starts in {x.quarters[min(offered)]}" if offered
-                    else f"no {node} foundry capacity is offered")
+    site_text = (
+        f"the earliest {node} module ({min(online)[1]}) is online in {x.quarters[min(online)[0]]}"
+        if online
+        else f"no {node} module can be online inside the horizon"
+    )
+    foundry_text = (
+        f"{node} foundry capacity starts in {x.quarters[min(offered)]}"
+        if offered
+        else f"no {node} foundry capacity is offered"
+    )
     return min(firsts) + whole, site_text, foundry_text
 
 
@@ -197,8 +218,7 @@ def _no_supply_yet(x: PlanInputs, p: int, node: str, arrival: tuple[int, str, st
     if arrival is None:
         return f"no {node} supply exists: no site runs {node} in time and no foundry offers it"
     _, site_text, foundry_text = arrival
-    return (f"no {node} output can arrive yet: {site_text}, {foundry_text}, and wafers take "
-            f"{days:.0f} days")
+    return f"no {node} output can arrive yet: {site_text}, {foundry_text}, and wafers take {days:.0f} days"
 
 
 def _wafers_full(plan: Plan, x: PlanInputs, node: str, start_quarters: list[int]) -> bool:
@@ -214,8 +234,11 @@ def _wafers_full(plan: Plan, x: PlanInputs, node: str, start_quarters: list[int]
     production = plan.production
     foundry_full = True
     for o in offers:
-        used = production[(production["source"] == x.offers[o])
-                          & production["quarter"].isin(labels)].groupby("quarter")["wafer_starts"].sum()
+        used = (
+            production[(production["source"] == x.offers[o]) & production["quarter"].isin(labels)]
+            .groupby("quarter")["wafer_starts"]
+            .sum()
+        )
         for q in starts:
             if used.get(str(x.quarters[q]), 0.0) < FULL * x.offer_cap_q[o, q]:
                 foundry_full = False

@@ -27,20 +27,20 @@ EPS = 1e-6
 class Plan:
     """The network plan. Quantities per quarter unless a column says otherwise."""
 
-    builds: pd.DataFrame            # site, node, started, modules, online
+    builds: pd.DataFrame  # site, node, started, modules, online
     packaging_builds: pd.DataFrame  # line, started, modules, online
-    supply: pd.DataFrame            # product, quarter: demand, made, bought, delivered, unmet, packages, die bank
-    production: pd.DataFrame        # source (site or foundry offer), kind, node, product, quarter: wafer starts
-    capacity: pd.DataFrame          # site, quarter: modules, capacity, starts, load, queue, cleared,
+    supply: pd.DataFrame  # product, quarter: demand, made, bought, delivered, unmet, packages, die bank
+    production: pd.DataFrame  # source (site or foundry offer), kind, node, product, quarter: wafer starts
+    capacity: pd.DataFrame  # site, quarter: modules, capacity, starts, load, queue, cleared,
     #                                 cycle time (mature-equivalent wafers, the plan's unit); real
     #                                 wafers started, out to the buyer, out to the market, and the
     #                                 capacity's output (what take-or-pay counts)
-    foundry: pd.DataFrame           # offer, node, quarter: capacity, reserved, used
-    packaging: pd.DataFrame         # line, quarter: capacity and use, interposer wafers
-    hbm: pd.DataFrame               # memory, quarter: stacks available and used
-    budget: pd.DataFrame            # quarter: the fab company's cash as the planner's budget saw it
+    foundry: pd.DataFrame  # offer, node, quarter: capacity, reserved, used
+    packaging: pd.DataFrame  # line, quarter: capacity and use, interposer wafers
+    hbm: pd.DataFrame  # memory, quarter: stacks available and used
+    budget: pd.DataFrame  # quarter: the fab company's cash as the planner's budget saw it
     result: SolveResult
-    cycle_time: str = "load"        # "load" (load-dependent) or "constant"
+    cycle_time: str = "load"  # "load" (load-dependent) or "constant"
     messages: list[str] = field(default_factory=list)
 
     @property
@@ -94,16 +94,29 @@ def _packaging_builds(x: PlanInputs, value, quarters) -> pd.DataFrame:  # type: 
     return _modules_started(x, value, quarters, "packaging_build", "line", x.lines, x.line_lead_q)
 
 
-def _modules_started(x: PlanInputs, value, quarters, name: str, dim: str, ids: list[str],  # type: ignore[no-untyped-def]
-                     leads) -> pd.DataFrame:
+def _modules_started(
+    x: PlanInputs,
+    value,
+    quarters,
+    name: str,
+    dim: str,
+    ids: list[str],  # type: ignore[no-untyped-def]
+    leads,
+) -> pd.DataFrame:
     """One row per entity and quarter where modules start: how many, and when they are online."""
     rows = []
     if name in value:
         built = value[name].transpose(dim, "quarter").values
         for i, entity in enumerate(ids):
             for t in np.nonzero(built[i] > 0.5)[0]:
-                rows.append({dim: entity, "started": quarters[t], "modules": int(round(built[i, t])),
-                             "online": _quarter_label(x, t + leads[i])})
+                rows.append(
+                    {
+                        dim: entity,
+                        "started": quarters[t],
+                        "modules": int(round(built[i, t])),
+                        "online": _quarter_label(x, t + leads[i]),
+                    }
+                )
     return pd.DataFrame(rows, columns=[dim, "started", "modules", "online"])
 
 
@@ -116,19 +129,23 @@ def _supply(x: PlanInputs, value, quarters) -> pd.DataFrame:  # type: ignore[no-
     frames = []
     for i, product in enumerate(x.products):
         made = packages[i] * x.packaging_yield[i]
-        frames.append(pd.DataFrame({
-            "product": product,
-            "node": x.product_node[i],
-            "quarter": quarters,
-            "year": [q.year for q in x.quarters],
-            "demand": x.demand[i],
-            "made": made,
-            "bought": bought[i],
-            "delivered": made + bought[i],
-            "unmet": unmet[i],
-            "packages_started": packages[i],
-            "die_bank": bank[i],
-        }))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "product": product,
+                    "node": x.product_node[i],
+                    "quarter": quarters,
+                    "year": [q.year for q in x.quarters],
+                    "demand": x.demand[i],
+                    "made": made,
+                    "bought": bought[i],
+                    "delivered": made + bought[i],
+                    "unmet": unmet[i],
+                    "packages_started": packages[i],
+                    "die_bank": bank[i],
+                }
+            )
+        )
     return pd.concat(frames, ignore_index=True)
 
 
@@ -144,18 +161,40 @@ def _production(x: PlanInputs, value, quarters) -> pd.DataFrame:  # type: ignore
         for i, source in enumerate(ids):
             for j, product in enumerate(x.products):
                 if starts[i, j].max() > EPS:
-                    rows.append(pd.DataFrame({
-                        "source": source,
-                        "kind": "site" if name == "wafers" else "foundry",
-                        "node": nodes[i], "product": product, "quarter": quarters,
-                        "wafer_starts": np.clip(starts[i, j], 0, None)}))
+                    rows.append(
+                        pd.DataFrame(
+                            {
+                                "source": source,
+                                "kind": "site" if name == "wafers" else "foundry",
+                                "node": nodes[i],
+                                "product": product,
+                                "quarter": quarters,
+                                "wafer_starts": np.clip(starts[i, j], 0, None),
+                            }
+                        )
+                    )
     columns = ["source", "kind", "node", "product", "quarter", "wafer_starts"]
     return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=columns)
 
 
-CAPACITY_COLUMNS = ["site", "node", "quarter", "modules_online", "wafer_capacity", "effective_capacity",
-                    "wafer_starts", "spare_starts", "load", "queue", "cleared", "cycle_days",
-                    "real_wafer_starts", "wafers_out", "spare_out", "capacity_out"]
+CAPACITY_COLUMNS = [
+    "site",
+    "node",
+    "quarter",
+    "modules_online",
+    "wafer_capacity",
+    "effective_capacity",
+    "wafer_starts",
+    "spare_starts",
+    "load",
+    "queue",
+    "cleared",
+    "cycle_days",
+    "real_wafer_starts",
+    "wafers_out",
+    "spare_out",
+    "capacity_out",
+]
 
 
 def _capacity(x: PlanInputs, value, quarters) -> pd.DataFrame:  # type: ignore[no-untyped-def]
@@ -182,29 +221,50 @@ def _capacity(x: PlanInputs, value, quarters) -> pd.DataFrame:  # type: ignore[n
         raw_days = x.site_cycle_q[i] * DAYS_PER_QUARTER
         through = cleared[i] if curve else buyer[i]
         waiting = queue[i] if curve else np.zeros(x.horizon)
-        frames.append(pd.DataFrame({
-            "site": site, "node": x.site_node[i], "quarter": quarters, "modules_online": online[i],
-            "wafer_capacity": wafers[i], "effective_capacity": effective[i],
-            "wafer_starts": starts, "spare_starts": spare[i], "load": load,
-            "queue": waiting, "cleared": through,
-            # what the plan implies: the raw cycle time plus the time in its queue (Little's law)
-            "cycle_days": raw_days + DAYS_PER_QUARTER * np.divide(
-                waiting, through, out=np.zeros(x.horizon), where=through > EPS),
-            "real_wafer_starts": starts * real[i],
-            "wafers_out": delayed(through * real[i], x.site_cycle_q[i]),
-            "spare_out": delayed(spare[i] * real[i], x.site_cycle_q[i]),
-            "capacity_out": delayed(wafers[i], x.site_cycle_q[i])}))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "site": site,
+                    "node": x.site_node[i],
+                    "quarter": quarters,
+                    "modules_online": online[i],
+                    "wafer_capacity": wafers[i],
+                    "effective_capacity": effective[i],
+                    "wafer_starts": starts,
+                    "spare_starts": spare[i],
+                    "load": load,
+                    "queue": waiting,
+                    "cleared": through,
+                    # what the plan implies: the raw cycle time plus the time in its queue (Little's law)
+                    "cycle_days": raw_days
+                    + DAYS_PER_QUARTER * np.divide(waiting, through, out=np.zeros(x.horizon), where=through > EPS),
+                    "real_wafer_starts": starts * real[i],
+                    "wafers_out": delayed(through * real[i], x.site_cycle_q[i]),
+                    "spare_out": delayed(spare[i] * real[i], x.site_cycle_q[i]),
+                    "capacity_out": delayed(wafers[i], x.site_cycle_q[i]),
+                }
+            )
+        )
     return pd.concat(frames, ignore_index=True)[CAPACITY_COLUMNS]
 
 
 def _foundry(x: PlanInputs, value, quarters) -> pd.DataFrame:  # type: ignore[no-untyped-def]
     """Per offer and quarter: what could be reserved, what is reserved and used (the same in a
     plan: with the future known, nothing reserved goes unused)."""
-    used = _matrix(value, "foundry", "offer", "product", "quarter",
-                   like=(len(x.offers), 1, x.horizon)).sum(axis=1)
-    frames = [pd.DataFrame({"offer": offer, "node": x.offer_node[o], "quarter": quarters,
-                            "capacity": x.offer_cap_q[o], "reserved": used[o], "used": used[o]})
-              for o, offer in enumerate(x.offers)]
+    used = _matrix(value, "foundry", "offer", "product", "quarter", like=(len(x.offers), 1, x.horizon)).sum(axis=1)
+    frames = [
+        pd.DataFrame(
+            {
+                "offer": offer,
+                "node": x.offer_node[o],
+                "quarter": quarters,
+                "capacity": x.offer_cap_q[o],
+                "reserved": used[o],
+                "used": used[o],
+            }
+        )
+        for o, offer in enumerate(x.offers)
+    ]
     columns = ["offer", "node", "quarter", "capacity", "reserved", "used"]
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
 
@@ -213,16 +273,23 @@ def _packaging(x: PlanInputs, value, quarters) -> pd.DataFrame:  # type: ignore[
     packages = _matrix(value, "packages", "product", "quarter", like=(len(x.products), x.horizon))
     built = _matrix(value, "packaging_build", "line", "quarter", like=(len(x.lines), x.horizon)).round()
     builds = [(i, int(t), float(built[i, t])) for i, t in zip(*np.nonzero(built > 0), strict=True)]
-    added = capacity_from_builds(builds, x.line_lead_q, np.repeat(x.line_module_q[:, None], x.horizon, axis=1),
-                                 x.horizon)
+    added = capacity_from_builds(
+        builds, x.line_lead_q, np.repeat(x.line_module_q[:, None], x.horizon, axis=1), x.horizon
+    )
     frames = []
     for i, line in enumerate(x.lines):
         on_line = [j for j, p in enumerate(x.product_line) if p == line]
         used = packages[on_line].sum(axis=0) / x.line_packages_per_wafer[i]
-        frames.append(pd.DataFrame({
-            "line": line, "quarter": quarters,
-            "capacity_wafers": x.line_capacity_q[i] + added[i],
-            "used_wafers": used}))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "line": line,
+                    "quarter": quarters,
+                    "capacity_wafers": x.line_capacity_q[i] + added[i],
+                    "used_wafers": used,
+                }
+            )
+        )
     columns = ["line", "quarter", "capacity_wafers", "used_wafers"]
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
 
@@ -232,9 +299,16 @@ def _hbm(x: PlanInputs, value, quarters) -> pd.DataFrame:  # type: ignore[no-unt
     frames = []
     for h, memory in enumerate(x.memories):
         users = x.product_hbm == h
-        frames.append(pd.DataFrame({
-            "memory": memory, "quarter": quarters, "stacks_available": x.hbm_cap[h],
-            "stacks_used": (packages[users] * x.hbm_stacks[users, None]).sum(axis=0)}))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "memory": memory,
+                    "quarter": quarters,
+                    "stacks_available": x.hbm_cap[h],
+                    "stacks_used": (packages[users] * x.hbm_stacks[users, None]).sum(axis=0),
+                }
+            )
+        )
     columns = ["memory", "quarter", "stacks_available", "stacks_used"]
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
 
@@ -245,8 +319,9 @@ def _budget(model: linopy.Model, x: PlanInputs, value, quarters) -> pd.DataFrame
     table = pd.DataFrame({"quarter": quarters, "year": [q.year for q in x.quarters]})
     kinds = spending(model, x)
     for kind in FABCO_KINDS:
-        table[f"{kind}_usd"] = (np.asarray(kinds[kind].solution.transpose("quarter").values, dtype=float) * MUSD
-                                if kind in kinds else 0.0)
+        table[f"{kind}_usd"] = (
+            np.asarray(kinds[kind].solution.transpose("quarter").values, dtype=float) * MUSD if kind in kinds else 0.0
+        )
     table["commitments_usd"] = x.funds_musd * MUSD
     table["cash_usd"] = value["cash"].transpose("quarter").values * MUSD
     return table

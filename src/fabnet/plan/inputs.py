@@ -40,71 +40,71 @@ class PlanInputs:
     products: list[str]
     lines: list[str]
     offers: list[str]
-    memories: list[str]               # hbm supplies
+    memories: list[str]  # hbm supplies
 
     # per site (the fab company's)
     site_node: list[str]
-    module_wafers_q: Array            # wafer starts per quarter of one full module
+    module_wafers_q: Array  # wafer starts per quarter of one full module
     max_modules: npt.NDArray[np.int64]
     mandatory: npt.NDArray[np.bool_]
     lead_q: npt.NDArray[np.int64]
-    earliest: npt.NDArray[np.int64]   # quarter index of earliest start
-    capacity_by_age: Array            # site × age: share of module wafers (ramp)
-    effective_by_age: Array           # site × age: ramp × yield-learning factor
-    capex_profile: Array              # site × k: MUSD spent k quarters after a start
+    earliest: npt.NDArray[np.int64]  # quarter index of earliest start
+    capacity_by_age: Array  # site × age: share of module wafers (ramp)
+    effective_by_age: Array  # site × age: ramp × yield-learning factor
+    capex_profile: Array  # site × k: MUSD spent k quarters after a start
     grant_share: Array
-    grant_cap_musd: Array             # inf when uncapped
-    itc_musd: Array                   # site × quarter started: credit per module
-    opex_musd: Array                  # variable, per wafer start, incl. an operator's fee per wafer
-    fixed_opex_musd: Array            # per module online and quarter
-    revenue_share: Array              # operator's share of the site's wafer revenue
-    offtake_price_musd: Array         # site × quarter: what the buyer pays per wafer out
-    spare_price_musd: Array           # site × quarter: what other customers pay for a spare wafer
-    sells_spare: bool                 # may sell spare wafers to the market
-    site_cycle_q: Array               # unloaded (raw) cycle time of the site's node, quarters
+    grant_cap_musd: Array  # inf when uncapped
+    itc_musd: Array  # site × quarter started: credit per module
+    opex_musd: Array  # variable, per wafer start, incl. an operator's fee per wafer
+    fixed_opex_musd: Array  # per module online and quarter
+    revenue_share: Array  # operator's share of the site's wafer revenue
+    offtake_price_musd: Array  # site × quarter: what the buyer pays per wafer out
+    spare_price_musd: Array  # site × quarter: what other customers pay for a spare wafer
+    sells_spare: bool  # may sell spare wafers to the market
+    site_cycle_q: Array  # unloaded (raw) cycle time of the site's node, quarters
     site_curve: list[LoadCurve | None]  # load curve, None for a constant cycle time
     site_clearing: list[ClearingFunction | None]
 
     # per product (the buyer's)
-    made: npt.NDArray[np.bool_]       # designed (made from wafers) or bought finished
-    product_node: list[str]           # "" for a bought product
-    product_line: list[str]           # "" for a bought product
-    demand: Array                     # product × quarter, accelerators
+    made: npt.NDArray[np.bool_]  # designed (made from wafers) or bought finished
+    product_node: list[str]  # "" for a bought product
+    product_line: list[str]  # "" for a bought product
+    demand: Array  # product × quarter, accelerators
     first_start: npt.NDArray[np.int64]  # first quarter a wafer may start (tape-out)
-    good_dies_per_wafer: Array        # mature yield
+    good_dies_per_wafer: Array  # mature yield
     dies_per_package: Array
     packaging_yield: Array
-    parts_musd: Array                 # interposer + assembly per package started
+    parts_musd: Array  # interposer + assembly per package started
     product_hbm: npt.NDArray[np.int64]  # index into memories, −1 for none
     hbm_stacks: Array
-    penalty_musd: Array               # product × quarter, per accelerator not delivered
-    price_musd: Array                 # product × quarter, market price of one accelerator
-    bought_cap: Array                 # product × quarter, units a vendor sells (0 for made ones)
-    cycle_q: Array                    # wafer start → accelerator delivered, quarters (fractional)
+    penalty_musd: Array  # product × quarter, per accelerator not delivered
+    price_musd: Array  # product × quarter, market price of one accelerator
+    bought_cap: Array  # product × quarter, units a vendor sells (0 for made ones)
+    cycle_q: Array  # wafer start → accelerator delivered, quarters (fractional)
 
     # per packaging line
     line_packages_per_wafer: Array
-    line_capacity_q: Array            # line × quarter, interposer wafers per quarter secured
-    line_module_q: Array              # wafers per quarter one expansion adds
+    line_capacity_q: Array  # line × quarter, interposer wafers per quarter secured
+    line_module_q: Array  # wafers per quarter one expansion adds
     line_max_modules: npt.NDArray[np.int64]
     line_lead_q: npt.NDArray[np.int64]
     line_capex_musd: Array
 
     # per foundry offer and HBM supply
     offer_node: list[str]
-    offer_cap_q: Array                # offer × quarter, wafers per quarter
-    offer_price_musd: Array           # offer × quarter
-    hbm_cap: Array                    # memory × quarter, stacks (inf: no limit)
-    hbm_price_musd: Array             # memory × quarter, per stack
+    offer_cap_q: Array  # offer × quarter, wafers per quarter
+    offer_price_musd: Array  # offer × quarter
+    hbm_cap: Array  # memory × quarter, stacks (inf: no limit)
+    hbm_price_musd: Array  # memory × quarter, per stack
 
     # money over time
-    funds_musd: Array                 # quarter: commitments arriving
-    discount: Array                   # quarter: factor from the horizon start
-    discount_per_q: float             # factor for one quarter
-    residual_discount: float          # factor at the end of the horizon
-    book_value_musd: Array            # site × quarter started: a module's book value at the end
+    funds_musd: Array  # quarter: commitments arriving
+    discount: Array  # quarter: factor from the horizon start
+    discount_per_q: float  # factor for one quarter
+    residual_discount: float  # factor at the end of the horizon
+    book_value_musd: Array  # site × quarter started: a module's book value at the end
     reinvest_operating_cash: bool
-    cycle_time: str                   # "load" or "constant"
+    cycle_time: str  # "load" or "constant"
 
     @property
     def horizon(self) -> int:
@@ -128,8 +128,9 @@ def prepare(scenario: Scenario, cycle_time: str = "load") -> PlanInputs:
     ages = horizon  # a module cannot be older than the horizon
     operators = [scenario.operator(s.operator) for s in sites]
     capacity_by_age = np.array([_ramp(site_ramp(s, scenario), ages) for s in sites]).reshape(len(sites), ages)
-    effective_by_age = capacity_by_age * np.array(
-        [site_learning(scenario, s, demand, ages) for s in sites]).reshape(len(sites), ages)
+    effective_by_age = capacity_by_age * np.array([site_learning(scenario, s, demand, ages) for s in sites]).reshape(
+        len(sites), ages
+    )
     regimes = {t.id: t for t in scenario.finance.tax_regimes}
     life = scenario.finance.depreciation_years
     price = np.array([p.market_price(quarters) for p in products]).reshape(len(products), horizon)
@@ -156,12 +157,14 @@ def prepare(scenario: Scenario, cycle_time: str = "load") -> PlanInputs:
         effective_by_age=effective_by_age,
         capex_profile=_capex_profiles(sites),
         grant_share=np.array([s.grants.share_of_capex for s in sites]),
-        grant_cap_musd=np.array([np.inf if s.grants.cap_usd is None else s.grants.cap_usd / MUSD
-                                 for s in sites]),
-        itc_musd=np.array([_itc(s, regimes[s.tax_regime], quarters) for s in sites]).reshape(
-            len(sites), horizon),
-        opex_musd=np.array([(s.opex_per_wafer_usd + (o.fee_per_wafer_usd if o else 0.0)) / MUSD
-                            for s, o in zip(sites, operators, strict=True)]),
+        grant_cap_musd=np.array([np.inf if s.grants.cap_usd is None else s.grants.cap_usd / MUSD for s in sites]),
+        itc_musd=np.array([_itc(s, regimes[s.tax_regime], quarters) for s in sites]).reshape(len(sites), horizon),
+        opex_musd=np.array(
+            [
+                (s.opex_per_wafer_usd + (o.fee_per_wafer_usd if o else 0.0)) / MUSD
+                for s, o in zip(sites, operators, strict=True)
+            ]
+        ),
         fixed_opex_musd=np.array([s.fixed_opex_per_module_q_usd / MUSD for s in sites]),
         revenue_share=np.array([o.revenue_share if o else 0.0 for o in operators]),
         offtake_price_musd=offtake_prices(scenario, quarters) / MUSD,
@@ -169,49 +172,81 @@ def prepare(scenario: Scenario, cycle_time: str = "load") -> PlanInputs:
         sells_spare=scenario.offtake.spare_wafers_to_market and bool(sites),
         site_cycle_q=site_cycle_q,
         site_curve=curves,
-        site_clearing=[None if curve is None else clearing_function(curve, cycle_q)
-                       for curve, cycle_q in zip(curves, site_cycle_q, strict=True)],
+        site_clearing=[
+            None if curve is None else clearing_function(curve, cycle_q)
+            for curve, cycle_q in zip(curves, site_cycle_q, strict=True)
+        ],
         made=np.array([p.made for p in products], dtype=bool),
         product_node=[p.node or "" for p in products],
         product_line=[p.packaging or "" for p in products],
         demand=demand,
-        first_start=np.array([max(p.design.tape_out - start, 0) if p.made and p.design else 0
-                              for p in products], dtype=np.int64),
-        good_dies_per_wafer=np.array([float(good_dies_per_wafer(p, scenario.node(p.node),
-                                                                scenario.node(p.node).defect_density.mature_per_cm2))
-                                      if p.made else 0.0 for p in products]),
+        first_start=np.array(
+            [max(p.design.tape_out - start, 0) if p.made and p.design else 0 for p in products], dtype=np.int64
+        ),
+        good_dies_per_wafer=np.array(
+            [
+                float(
+                    good_dies_per_wafer(p, scenario.node(p.node), scenario.node(p.node).defect_density.mature_per_cm2)
+                )
+                if p.made
+                else 0.0
+                for p in products
+            ]
+        ),
         dies_per_package=np.array([float(p.compute_dies_per_package) for p in products]),
         packaging_yield=np.array([line_of[p.packaging].yield_ if p.made else 1.0 for p in products]),
-        parts_musd=np.array([(line_of[p.packaging].wafer_cost_usd / line_of[p.packaging].packages_per_wafer
-                              + p.assembly_test_cost_usd) / MUSD if p.made else 0.0 for p in products]),
-        product_hbm=np.array([memories.index(p.hbm) if p.made and p.hbm else -1 for p in products],
-                             dtype=np.int64),
+        parts_musd=np.array(
+            [
+                (
+                    line_of[p.packaging].wafer_cost_usd / line_of[p.packaging].packages_per_wafer
+                    + p.assembly_test_cost_usd
+                )
+                / MUSD
+                if p.made
+                else 0.0
+                for p in products
+            ]
+        ),
+        product_hbm=np.array([memories.index(p.hbm) if p.made and p.hbm else -1 for p in products], dtype=np.int64),
         hbm_stacks=np.array([float(p.hbm_stacks) if p.made else 0.0 for p in products]),
         penalty_musd=_penalties(scenario, price),
         price_musd=price / MUSD,
-        bought_cap=np.array([np.zeros(horizon) if p.made else
-                             np.full(horizon, np.inf) if p.supply_per_quarter is None
-                             else quarter_path(p.supply_per_quarter, quarters) for p in products]).reshape(
-            len(products), horizon),
+        bought_cap=np.array(
+            [
+                np.zeros(horizon)
+                if p.made
+                else np.full(horizon, np.inf)
+                if p.supply_per_quarter is None
+                else quarter_path(p.supply_per_quarter, quarters)
+                for p in products
+            ]
+        ).reshape(len(products), horizon),
         cycle_q=np.array([delivery_lag_q(scenario, p) for p in products]),
         line_packages_per_wafer=np.array([line.packages_per_wafer for line in lines]),
         line_capacity_q=np.array([line.capacity(quarters) * MONTHS_PER_QUARTER for line in lines]).reshape(
-            len(lines), horizon),
-        line_module_q=np.array([(line.expansion.module_wafers_per_month if line.expansion else 0.0)
-                                * MONTHS_PER_QUARTER for line in lines]),
-        line_max_modules=np.array([line.expansion.max_modules if line.expansion else 0 for line in lines],
-                                  dtype=np.int64),
-        line_lead_q=np.array([line.expansion.lead_time_q if line.expansion else 1 for line in lines],
-                             dtype=np.int64),
-        line_capex_musd=np.array([line.expansion.capex_usd / MUSD if line.expansion else 0.0
-                                  for line in lines]),
+            len(lines), horizon
+        ),
+        line_module_q=np.array(
+            [(line.expansion.module_wafers_per_month if line.expansion else 0.0) * MONTHS_PER_QUARTER for line in lines]
+        ),
+        line_max_modules=np.array(
+            [line.expansion.max_modules if line.expansion else 0 for line in lines], dtype=np.int64
+        ),
+        line_lead_q=np.array([line.expansion.lead_time_q if line.expansion else 1 for line in lines], dtype=np.int64),
+        line_capex_musd=np.array([line.expansion.capex_usd / MUSD if line.expansion else 0.0 for line in lines]),
         offer_node=[o.node for o in scenario.foundry_offers],
-        offer_cap_q=np.array([o.capacity(quarters) * MONTHS_PER_QUARTER
-                              for o in scenario.foundry_offers]).reshape(len(scenario.foundry_offers), horizon),
+        offer_cap_q=np.array([o.capacity(quarters) * MONTHS_PER_QUARTER for o in scenario.foundry_offers]).reshape(
+            len(scenario.foundry_offers), horizon
+        ),
         offer_price_musd=offer_prices(scenario, quarters) / MUSD,
-        hbm_cap=np.array([np.full(horizon, np.inf) if h.stacks_per_quarter is None
-                          else quarter_path(h.stacks_per_quarter, quarters) for h in scenario.hbm]).reshape(
-            len(memories), horizon),
+        hbm_cap=np.array(
+            [
+                np.full(horizon, np.inf)
+                if h.stacks_per_quarter is None
+                else quarter_path(h.stacks_per_quarter, quarters)
+                for h in scenario.hbm
+            ]
+        ).reshape(len(memories), horizon),
         hbm_price_musd=np.array([h.price(quarters) for h in scenario.hbm]).reshape(len(memories), horizon) / MUSD,
         funds_musd=scenario.funding.commitments_usd(quarters).sum(axis=0) / MUSD,
         discount=discount_factors(rate, horizon),
@@ -270,8 +305,9 @@ def good_dies_per_wafer(product: Product, node: Node, d0: ArrayLike) -> Array:
     """Good dies of `product` per wafer of `node` at defect densities `d0` (broadcasts)."""
     assert product.die_width_mm is not None and product.die_height_mm is not None
     spec = _yield_spec(node)
-    gross = gross_dies(node.wafer_diameter_mm, product.die_width_mm, product.die_height_mm,
-                       node.edge_exclusion_mm, node.scribe_mm)
+    gross = gross_dies(
+        node.wafer_diameter_mm, product.die_width_mm, product.die_height_mm, node.edge_exclusion_mm, node.scribe_mm
+    )
     harvest = _harvest(product)
     if harvest is None:
         return gross * np.asarray(die_yield(product.die_area_mm2, d0, *spec))
@@ -292,8 +328,9 @@ def site_ramp(site: Site, scenario: Scenario) -> tuple[float, ...]:
     return operator.ramp if operator is not None and operator.ramp is not None else site.ramp
 
 
-def site_d0(site: Site, scenario: Scenario,
-            node: tuple[ArrayLike, ArrayLike, ArrayLike] | None = None) -> tuple[ArrayLike, ArrayLike, ArrayLike]:
+def site_d0(
+    site: Site, scenario: Scenario, node: tuple[ArrayLike, ArrayLike, ArrayLike] | None = None
+) -> tuple[ArrayLike, ArrayLike, ArrayLike]:
     """(ramp D0, mature D0, learning rate) of a site: the node's (or `node`, e.g. sampled
     values), with an operator's ramp D0 and learning rate where it has them."""
     dd = scenario.node(site.node).defect_density
@@ -304,8 +341,9 @@ def site_d0(site: Site, scenario: Scenario,
     return ramp, mature, rate
 
 
-def site_learning(scenario: Scenario, site: Site, demand: Array, count: int,
-                  d0: tuple[ArrayLike, ArrayLike, ArrayLike] | None = None) -> Array:
+def site_learning(
+    scenario: Scenario, site: Site, demand: Array, count: int, d0: tuple[ArrayLike, ArrayLike, ArrayLike] | None = None
+) -> Array:
     """Good-die output of one of the site's modules at each age 0..count-1 (quarters into
     production) relative to a mature module, over the node's products weighted by
     `node_weights`. `d0` (ramp, mature, rate) overrides the site's, and may hold one value per
@@ -316,13 +354,16 @@ def site_learning(scenario: Scenario, site: Site, demand: Array, count: int,
     if not on_node:
         return np.ones(np.broadcast_shapes(np.shape(ramp), (count,)))
     at_age = d0_at_age(ramp, mature, rate, np.arange(count))
-    output = sum(w * good_dies_per_wafer(scenario.products[i], node, at_age) for w, i in zip(weights, on_node, strict=True))
-    best = sum(w * good_dies_per_wafer(scenario.products[i], node, mature) for w, i in zip(weights, on_node, strict=True))
+    output = sum(
+        w * good_dies_per_wafer(scenario.products[i], node, at_age) for w, i in zip(weights, on_node, strict=True)
+    )
+    best = sum(
+        w * good_dies_per_wafer(scenario.products[i], node, mature) for w, i in zip(weights, on_node, strict=True)
+    )
     return np.divide(output, best, out=np.ones(np.shape(output)), where=np.asarray(best) > 0)
 
 
-def capacity_from_builds(builds: list[tuple[int, int, float]], lead: npt.NDArray, by_age: Array,
-                         horizon: int) -> Array:
+def capacity_from_builds(builds: list[tuple[int, int, float]], lead: npt.NDArray, by_age: Array, horizon: int) -> Array:
     """What the modules built give per site and quarter: Σ over builds (site, quarter started,
     modules) of modules × by_age[site, age], age = t − started − lead[site] ≥ 0. `by_age` is a
     share per age (ramp; ramp × learning; or ones for modules online), times whatever unit the
@@ -336,11 +377,12 @@ def capacity_from_builds(builds: list[tuple[int, int, float]], lead: npt.NDArray
     out = np.zeros(shape)
     t = np.arange(horizon)
     for site, started, modules in builds:
-        age = t - started - lead[..., site, None]                       # (S,) × T
+        age = t - started - lead[..., site, None]  # (S,) × T
         valid = age >= 0
         a = np.clip(age, 0, by_age.shape[-1] - 1).astype(int)
-        shares = np.take_along_axis(np.broadcast_to(by_age[..., site, :], (*age.shape[:-1], by_age.shape[-1])),
-                                    a, axis=-1)
+        shares = np.take_along_axis(
+            np.broadcast_to(by_age[..., site, :], (*age.shape[:-1], by_age.shape[-1])), a, axis=-1
+        )
         out[..., site, :] += np.where(valid, modules * shares, 0.0)
     return out
 
@@ -371,5 +413,6 @@ def _itc(site, regime, quarters: list[Quarter]) -> Array:  # type: ignore[no-unt
 def _book_value(sites: tuple[Site, ...], horizon: int, life: DepreciationYears) -> Array:
     """Book value (MUSD) at the end of the horizon of one module by site × quarter started
     (Site.book_value_usd)."""
-    return np.array([[s.book_value_usd(started, horizon, life) / MUSD for started in range(horizon)]
-                     for s in sites]).reshape(len(sites), horizon)
+    return np.array(
+        [[s.book_value_usd(started, horizon, life) / MUSD for started in range(horizon)] for s in sites]
+    ).reshape(len(sites), horizon)

@@ -64,8 +64,8 @@ class LoadCurve:
     a: float
     p: float
     x0: float
-    saturation: float                                # the most the fab puts out, share of nominal
-    points: tuple[tuple[float, float], ...] = ()     # (load, multiplier) the fit used
+    saturation: float  # the most the fab puts out, share of nominal
+    points: tuple[tuple[float, float], ...] = ()  # (load, multiplier) the fit used
     provenance: dict[str, object] = field(default_factory=dict, compare=False)
 
     def multiplier(self, load: float | Array) -> float | Array:
@@ -97,13 +97,14 @@ def fit_load_curve(load: Array, x_factor: Array) -> tuple[float, float, float]:
 
 def steady(rows: list[dict[str, object]]) -> list[bool]:
     """Which simulated rows (load, released_per_day, wip_growth_per_day) settled, below load 1."""
-    return [float(r["load"]) < 1.0  # type: ignore[arg-type]
-            and float(r["wip_growth_per_day"]) < STEADY_WIP_GROWTH * float(r["released_per_day"])  # type: ignore[arg-type]
-            for r in rows]
+    return [
+        float(r["load"]) < 1.0  # type: ignore[arg-type]
+        and float(r["wip_growth_per_day"]) < STEADY_WIP_GROWTH * float(r["released_per_day"])  # type: ignore[arg-type]
+        for r in rows
+    ]
 
 
-def curve_from_rows(name: str, rows: list[dict[str, object]],
-                    provenance: dict[str, object] | None = None) -> LoadCurve:
+def curve_from_rows(name: str, rows: list[dict[str, object]], provenance: dict[str, object] | None = None) -> LoadCurve:
     """Fit the steady rows (each with load and x_factor); see `steady`."""
     settled = steady(rows)
     used = [r for r, ok in zip(rows, settled, strict=True) if ok]
@@ -115,15 +116,21 @@ def curve_from_rows(name: str, rows: list[dict[str, object]],
 
 def fitted_points(rows: list[dict[str, object]], x0: float) -> tuple[tuple[float, float], ...]:
     """(load, multiplier) of the steady rows."""
-    return tuple((float(r["load"]), float(r["x_factor"]) / x0)  # type: ignore[arg-type]
-                 for r, ok in zip(rows, steady(rows), strict=True) if ok)
+    return tuple(
+        (float(r["load"]), float(r["x_factor"]) / x0)  # type: ignore[arg-type]
+        for r, ok in zip(rows, steady(rows), strict=True)
+        if ok
+    )
 
 
 def saturation(rows: list[dict[str, object]], settled: list[bool]) -> float:
     """The most the fab puts out, as a share of its nominal release: the mean output of the
     runs that never settled, else the highest settled load."""
-    over = [float(r["lots_per_day"]) / float(r["released_per_day"]) * float(r["load"])  # type: ignore[arg-type]
-            for r, ok in zip(rows, settled, strict=True) if not ok]
+    over = [
+        float(r["lots_per_day"]) / float(r["released_per_day"]) * float(r["load"])  # type: ignore[arg-type]
+        for r, ok in zip(rows, settled, strict=True)
+        if not ok
+    ]
     return float(np.mean(over)) if over else max(float(r["load"]) for r in rows)  # type: ignore[arg-type]
 
 
@@ -139,15 +146,30 @@ def load_curve(name: str) -> LoadCurve:
         raise KeyError(f"no stored load curve {name!r}; stored: {', '.join(curve_names()) or 'none'}")
     data = json.loads(path.read_text())
     fit = data["fit"]
-    return LoadCurve(name, fit["a"], fit["p"], fit["x0"], fit["saturation"],
-                     fitted_points(data["points"], fit["x0"]), data.get("provenance", {}))
+    return LoadCurve(
+        name,
+        fit["a"],
+        fit["p"],
+        fit["x0"],
+        fit["saturation"],
+        fitted_points(data["points"], fit["x0"]),
+        data.get("provenance", {}),
+    )
 
 
 def save_curve(curve: LoadCurve, rows: list[dict[str, object]], path: Path) -> None:
     """Write a curve with the simulated rows it was fitted to (each with load and x_factor)."""
-    document = {"fit": {"x0": curve.x0, "a": curve.a, "p": curve.p, "saturation": curve.saturation,
-                        "form": "x_factor = x0 * (1 + a * load**p / (1 - load)), load < saturation"},
-                "provenance": curve.provenance, "points": rows}
+    document = {
+        "fit": {
+            "x0": curve.x0,
+            "a": curve.a,
+            "p": curve.p,
+            "saturation": curve.saturation,
+            "form": "x_factor = x0 * (1 + a * load**p / (1 - load)), load < saturation",
+        },
+        "provenance": curve.provenance,
+        "points": rows,
+    }
     path.write_text(json.dumps(document, indent=1, default=float) + "\n")
 
 
@@ -166,8 +188,9 @@ class ClearingFunction:
         return float(value) if value.ndim == 0 else value
 
 
-def clearing_function(curve: LoadCurve, unloaded_cycle_q: float,
-                      loads: tuple[float, ...] = BREAKPOINTS) -> ClearingFunction:
+def clearing_function(
+    curve: LoadCurve, unloaded_cycle_q: float, loads: tuple[float, ...] = BREAKPOINTS
+) -> ClearingFunction:
     """The chords of the steady-state curve (W/C against u) through the origin and `loads`
     (those below the curve's saturation, then the saturation), then flat at the last."""
     # a breakpoint a hair below the saturation would make a chord of rounding error

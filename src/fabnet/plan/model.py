@@ -120,7 +120,7 @@ def _product(x: PlanInputs, values) -> xr.DataArray:  # type: ignore[no-untyped-
 
 def _per_quarter(x: PlanInputs, values, *dims_coords) -> xr.DataArray:  # type: ignore[no-untyped-def]
     dims = [d for d, _ in dims_coords] + ["quarter"]
-    coords = {d: c for d, c in dims_coords} | {"quarter": range(x.horizon)}
+    coords = dict(dims_coords) | {"quarter": range(x.horizon)}
     return xr.DataArray(np.asarray(values), dims=dims, coords=coords)
 
 
@@ -140,16 +140,27 @@ def define_variables(m: linopy.Model, x: PlanInputs) -> None:
     quarters = range(x.horizon)
     q = coord(quarters, "quarter")
     # a designed product's wafers start from its tape-out on; a bought one is never made
-    makes = (_product(x, x.made) & (q >= _product(x, x.first_start)))
+    makes = _product(x, x.made) & (q >= _product(x, x.first_start))
     if x.sites:
         # A module that would come online after the horizon adds nothing the plan can see.
         may_start = (q >= _site(x, x.earliest)) & (q + _site(x, x.lead_q) < x.horizon)
-        m.add_variables(lower=0, upper=_site(x, x.max_modules).broadcast_like(may_start),
-                        coords=may_start.coords, integer=True, mask=may_start, name="build")
+        m.add_variables(
+            lower=0,
+            upper=_site(x, x.max_modules).broadcast_like(may_start),
+            coords=may_start.coords,
+            integer=True,
+            mask=may_start,
+            name="build",
+        )
         m.add_variables(lower=0, coords=may_start.coords, name="cumulative_builds")
         runs = _runs(x.site_node, "site", x.sites, x) & makes
-        m.add_variables(lower=0, coords=[x.sites, x.products, quarters], dims=["site", "product", "quarter"],
-                        mask=runs.transpose("site", "product", "quarter"), name="wafers")
+        m.add_variables(
+            lower=0,
+            coords=[x.sites, x.products, quarters],
+            dims=["site", "product", "quarter"],
+            mask=runs.transpose("site", "product", "quarter"),
+            name="wafers",
+        )
         queued = (runs & _site(x, loaded_sites(x))).transpose("site", "product", "quarter")
         if queued.any():
             for name in ("queue", "cleared"):
@@ -161,39 +172,55 @@ def define_variables(m: linopy.Model, x: PlanInputs) -> None:
             m.add_variables(lower=0, coords=may_start.coords, mask=may_run(x), name="spare")
         capped = _site(x, np.isfinite(x.grant_cap_musd))
         if capped.any():
-            m.add_variables(lower=0, coords=[x.sites, quarters], dims=["site", "quarter"],
-                            mask=capped.broadcast_like(q), name="capped_grant")
+            m.add_variables(
+                lower=0,
+                coords=[x.sites, quarters],
+                dims=["site", "quarter"],
+                mask=capped.broadcast_like(q),
+                name="capped_grant",
+            )
         if not x.reinvest_operating_cash:
             m.add_variables(lower=0, coords=[quarters], dims=["quarter"], name="operating_shortfall")
     if x.offers:
         sells = _runs(x.offer_node, "offer", x.offers, x) & makes
-        m.add_variables(lower=0, coords=[x.offers, x.products, quarters],
-                        dims=["offer", "product", "quarter"],
-                        mask=sells.transpose("offer", "product", "quarter"), name="foundry")
+        m.add_variables(
+            lower=0,
+            coords=[x.offers, x.products, quarters],
+            dims=["offer", "product", "quarter"],
+            mask=sells.transpose("offer", "product", "quarter"),
+            name="foundry",
+        )
     pq = ([x.products, quarters], ["product", "quarter"])
     made = _product(x, x.made).broadcast_like(q)
     if x.made.any():
         m.add_variables(lower=0, coords=pq[0], dims=pq[1], mask=made, name="packages")
         m.add_variables(lower=0, coords=pq[0], dims=pq[1], mask=made, name="die_bank")
     if not x.made.all():
-        m.add_variables(lower=0, upper=_per_quarter(x, x.bought_cap, ("product", x.products)),
-                        mask=~made, name="bought")
-    m.add_variables(lower=0, upper=_per_quarter(x, x.demand, ("product", x.products)),
-                    name="unmet")
+        m.add_variables(
+            lower=0, upper=_per_quarter(x, x.bought_cap, ("product", x.products)), mask=~made, name="bought"
+        )
+    m.add_variables(lower=0, upper=_per_quarter(x, x.demand, ("product", x.products)), name="unmet")
     if x.line_max_modules.any():
-        expandable = (xr.DataArray(x.line_max_modules > 0, dims="line", coords={"line": x.lines})
-                      .broadcast_like(q))
-        m.add_variables(lower=0, upper=xr.DataArray(x.line_max_modules, dims="line",
-                                                    coords={"line": x.lines}).broadcast_like(q),
-                        integer=True, mask=expandable, name="packaging_build")
+        expandable = xr.DataArray(x.line_max_modules > 0, dims="line", coords={"line": x.lines}).broadcast_like(q)
+        m.add_variables(
+            lower=0,
+            upper=xr.DataArray(x.line_max_modules, dims="line", coords={"line": x.lines}).broadcast_like(q),
+            integer=True,
+            mask=expandable,
+            name="packaging_build",
+        )
     m.add_variables(lower=0, coords=[quarters], dims=["quarter"], name="cash")
 
 
 def _runs(nodes: list[str], dim: str, ids: list[str], x: PlanInputs) -> xr.DataArray:
     """dim × product: whether the entity (a site or an offer) makes the product's node."""
-    return xr.DataArray(np.array([[node == product_node for product_node in x.product_node]
-                                  for node in nodes]).reshape(len(ids), len(x.products)),
-                        dims=(dim, "product"), coords={dim: ids, "product": x.products})
+    return xr.DataArray(
+        np.array([[node == product_node for product_node in x.product_node] for node in nodes]).reshape(
+            len(ids), len(x.products)
+        ),
+        dims=(dim, "product"),
+        coords={dim: ids, "product": x.products},
+    )
 
 
 # --- constraints ---------------------------------------------------------------------------
@@ -208,9 +235,10 @@ def define_build_limits(m: linopy.Model, x: PlanInputs) -> None:
         m.add_constraints(total >= 1, name="mandatory_site", mask=_site(x, x.mandatory))
     if "packaging_build" in m.variables:
         line_total = terms(m, "packaging_build").sum("quarter")
-        m.add_constraints(line_total <= xr.DataArray(x.line_max_modules, dims="line",
-                                                     coords={"line": x.lines}),
-                          name="max_packaging_modules")
+        m.add_constraints(
+            line_total <= xr.DataArray(x.line_max_modules, dims="line", coords={"line": x.lines}),
+            name="max_packaging_modules",
+        )
 
 
 def define_cumulative_builds(m: linopy.Model, x: PlanInputs) -> None:
@@ -229,8 +257,9 @@ def effective_capacity(m: linopy.Model, x: PlanInputs) -> linopy.LinearExpressio
     age_count = settled_age(x)
     ages = coord(range(age_count), "age")
     lead = _site(x, x.lead_q)
-    share = xr.DataArray(x.effective_by_age[:, :age_count] * x.module_wafers_q[:, None],
-                         dims=("site", "age"), coords={"site": x.sites})
+    share = xr.DataArray(
+        x.effective_by_age[:, :age_count] * x.module_wafers_q[:, None], dims=("site", "age"), coords={"site": x.sites}
+    )
     recent = (lagged(terms(m, "build"), lead + ages) * share).sum("age")
     settled = lagged(terms(m, "cumulative_builds"), lead + age_count) * _site(x, x.module_wafers_q)
     return recent + settled
@@ -264,8 +293,9 @@ def define_site_capacity(m: linopy.Model, x: PlanInputs) -> None:
     if not x.sites:
         return
     if "capacity_online" in m.variables:
-        m.add_constraints(terms(m, "capacity_online") - effective_capacity(m, x) == 0,
-                          name="capacity_online", mask=may_run(x))
+        m.add_constraints(
+            terms(m, "capacity_online") - effective_capacity(m, x) == 0, name="capacity_online", mask=may_run(x)
+        )
     most = _site(x, [1.0 if c is None else c.saturation for c in x.site_curve])
     m.add_constraints(site_starts(m) <= capacity_online(m, x) * most, name="site_capacity")
 
@@ -292,8 +322,9 @@ def define_clearing(m: linopy.Model, x: PlanInputs) -> None:
         return
     queue, cleared, wafers = terms(m, "queue"), terms(m, "cleared"), terms(m, "wafers")
     before = lagged(1 * queue, xr.DataArray(1))
-    m.add_constraints(queue - before - wafers + cleared == 0, name="queue_balance",
-                      mask=m.variables["queue"].labels >= 0)
+    m.add_constraints(
+        queue - before - wafers + cleared == 0, name="queue_balance", mask=m.variables["queue"].labels >= 0
+    )
     loaded = loaded_sites(x)
     segments = max(len(c.slopes) for c in x.site_clearing if c is not None)
     slopes, intercepts = np.zeros((len(x.sites), segments)), np.zeros((len(x.sites), segments))
@@ -306,8 +337,9 @@ def define_clearing(m: linopy.Model, x: PlanInputs) -> None:
     through = cleared.sum("product")
     if "spare" in m.variables:
         available, through = available + terms(m, "spare"), through + terms(m, "spare")
-    limit = (available * xr.DataArray(slopes, **per_segment)
-             + capacity_online(m, x) * xr.DataArray(intercepts, **per_segment))
+    limit = available * xr.DataArray(slopes, **per_segment) + capacity_online(m, x) * xr.DataArray(
+        intercepts, **per_segment
+    )
     # before a module can be online nothing is started, so the queue clears nothing anyway
     m.add_constraints(through - limit <= 0, name="clearing", mask=_site(x, loaded) & may_run(x))
 
@@ -354,8 +386,9 @@ def define_die_balance(m: linopy.Model, x: PlanInputs) -> None:
     if parts:
         entering = linopy.merge(parts, cls=linopy.LinearExpression) if len(parts) > 1 else parts[0]
         balance = balance - after(entering, _product(x, x.cycle_q)) * _product(x, x.good_dies_per_wafer)
-    m.add_constraints(balance == 0, name="die_balance", mask=_product(x, x.made).broadcast_like(
-        coord(range(x.horizon), "quarter")))
+    m.add_constraints(
+        balance == 0, name="die_balance", mask=_product(x, x.made).broadcast_like(coord(range(x.horizon), "quarter"))
+    )
 
 
 def delivered(m: linopy.Model, x: PlanInputs) -> linopy.LinearExpression:
@@ -379,9 +412,15 @@ def define_packaging_capacity(m: linopy.Model, x: PlanInputs) -> None:
     if not x.lines or "packages" not in m.variables:
         return
     on_line = xr.DataArray(
-        np.array([[1.0 / ppw if line == product_line else 0.0 for product_line in x.product_line]
-                  for line, ppw in zip(x.lines, x.line_packages_per_wafer, strict=True)]),
-        dims=("line", "product"), coords={"line": x.lines, "product": x.products})
+        np.array(
+            [
+                [1.0 / ppw if line == product_line else 0.0 for product_line in x.product_line]
+                for line, ppw in zip(x.lines, x.line_packages_per_wafer, strict=True)
+            ]
+        ),
+        dims=("line", "product"),
+        coords={"line": x.lines, "product": x.products},
+    )
     used = (terms(m, "packages") * on_line).sum("product")
     secured = _per_quarter(x, x.line_capacity_q, ("line", x.lines))
     if "packaging_build" in m.variables:
@@ -397,9 +436,15 @@ def define_packaging_capacity(m: linopy.Model, x: PlanInputs) -> None:
 def hbm_use(m: linopy.Model, x: PlanInputs) -> linopy.LinearExpression:
     """HBM stacks per supply and quarter that the packages started take."""
     per_stack = xr.DataArray(
-        np.array([[stacks if hbm == h else 0.0 for stacks, hbm in zip(x.hbm_stacks, x.product_hbm, strict=True)]
-                  for h in range(len(x.memories))]).reshape(len(x.memories), len(x.products)),
-        dims=("memory", "product"), coords={"memory": x.memories, "product": x.products})
+        np.array(
+            [
+                [stacks if hbm == h else 0.0 for stacks, hbm in zip(x.hbm_stacks, x.product_hbm, strict=True)]
+                for h in range(len(x.memories))
+            ]
+        ).reshape(len(x.memories), len(x.products)),
+        dims=("memory", "product"),
+        coords={"memory": x.memories, "product": x.products},
+    )
     return (terms(m, "packages") * per_stack).sum("product")
 
 
@@ -409,9 +454,13 @@ def define_hbm_supply(m: linopy.Model, x: PlanInputs) -> None:
     if not limited.any() or "packages" not in m.variables:
         return
     cap = _per_quarter(x, np.where(limited, x.hbm_cap, 0.0), ("memory", x.memories))
-    m.add_constraints(hbm_use(m, x) <= cap, name="hbm_supply",
-                      mask=xr.DataArray(limited, dims=("memory", "quarter"),
-                                        coords={"memory": x.memories, "quarter": range(x.horizon)}))
+    m.add_constraints(
+        hbm_use(m, x) <= cap,
+        name="hbm_supply",
+        mask=xr.DataArray(
+            limited, dims=("memory", "quarter"), coords={"memory": x.memories, "quarter": range(x.horizon)}
+        ),
+    )
 
 
 def site_capex(m: linopy.Model, x: PlanInputs) -> linopy.LinearExpression:
@@ -429,10 +478,16 @@ def define_grants(m: linopy.Model, x: PlanInputs, money: dict[str, linopy.Linear
         return
     grant = terms(m, "capped_grant")
     capped = np.isfinite(x.grant_cap_musd)
-    m.add_constraints(grant <= money["capex_by_site"] * _site(x, x.grant_share), name="grant_share",
-                      mask=_site(x, capped).broadcast_like(coord(range(x.horizon), "quarter")))
-    m.add_constraints(grant.sum("quarter") <= _site(x, np.where(capped, x.grant_cap_musd, 0.0)),
-                      name="grant_cap", mask=_site(x, capped))
+    m.add_constraints(
+        grant <= money["capex_by_site"] * _site(x, x.grant_share),
+        name="grant_share",
+        mask=_site(x, capped).broadcast_like(coord(range(x.horizon), "quarter")),
+    )
+    m.add_constraints(
+        grant.sum("quarter") <= _site(x, np.where(capped, x.grant_cap_musd, 0.0)),
+        name="grant_cap",
+        mask=_site(x, capped),
+    )
 
 
 #: The fab company's money per quarter (MUSD, positive = paid); spending() also gives the
@@ -459,15 +514,22 @@ def spending(m: linopy.Model, x: PlanInputs) -> dict[str, linopy.LinearExpressio
         kinds["operator_fees"] = (revenue * _site(x, x.revenue_share)).sum("site")
         kinds["wafer_revenue"] = -revenue.sum("site")
     if x.offers:
-        kinds["foundry"] = (terms(m, "foundry").sum("product")
-                            * _per_quarter(x, x.offer_price_musd, ("offer", x.offers))).sum("offer")
+        kinds["foundry"] = (
+            terms(m, "foundry").sum("product") * _per_quarter(x, x.offer_price_musd, ("offer", x.offers))
+        ).sum("offer")
     if "packages" in m.variables:
         per_package = _product(x, x.parts_musd)
         if x.memories:
             stack_price = xr.DataArray(
-                np.array([x.hbm_price_musd[h] * stacks if h >= 0 else np.zeros(x.horizon)
-                          for h, stacks in zip(x.product_hbm, x.hbm_stacks, strict=True)]),
-                dims=("product", "quarter"), coords={"product": x.products, "quarter": range(x.horizon)})
+                np.array(
+                    [
+                        x.hbm_price_musd[h] * stacks if h >= 0 else np.zeros(x.horizon)
+                        for h, stacks in zip(x.product_hbm, x.hbm_stacks, strict=True)
+                    ]
+                ),
+                dims=("product", "quarter"),
+                coords={"product": x.products, "quarter": range(x.horizon)},
+            )
             kinds["hbm"] = (terms(m, "packages") * stack_price).sum("product")
         kinds["packaging"] = (terms(m, "packages") * per_package).sum("product")
     if "bought" in m.variables:
@@ -477,16 +539,18 @@ def spending(m: linopy.Model, x: PlanInputs) -> dict[str, linopy.LinearExpressio
 
 def spare_sales(m: linopy.Model, x: PlanInputs) -> linopy.LinearExpression:
     """MUSD per site and quarter from spare wafers sold to other customers as they leave the fab."""
-    price = xr.DataArray(x.spare_price_musd, dims=("site", "quarter"),
-                         coords={"site": x.sites, "quarter": range(x.horizon)})
+    price = xr.DataArray(
+        x.spare_price_musd, dims=("site", "quarter"), coords={"site": x.sites, "quarter": range(x.horizon)}
+    )
     return after(1 * terms(m, "spare"), _site(x, x.site_cycle_q)) * price
 
 
 def site_revenue(m: linopy.Model, x: PlanInputs) -> linopy.LinearExpression:
     """MUSD the fab company earns per site and quarter from wafers leaving its fabs: the buyer's
     at the offtake price, spare ones at the spare price."""
-    price = xr.DataArray(x.offtake_price_musd, dims=("site", "quarter"),
-                         coords={"site": x.sites, "quarter": range(x.horizon)})
+    price = xr.DataArray(
+        x.offtake_price_musd, dims=("site", "quarter"), coords={"site": x.sites, "quarter": range(x.horizon)}
+    )
     revenue = wafers_out(m, x) * price
     return revenue + spare_sales(m, x) if "spare" in m.variables else revenue
 
@@ -510,8 +574,9 @@ def define_cash(m: linopy.Model, x: PlanInputs, money: dict[str, linopy.LinearEx
             shortfall = terms(m, "operating_shortfall")
             m.add_constraints(shortfall - operating >= 0, name="operating_shortfall")
             flow = flow + shortfall
-    m.add_constraints(flow == xr.DataArray(x.funds_musd, dims="quarter",
-                                           coords={"quarter": range(x.horizon)}), name="cash")
+    m.add_constraints(
+        flow == xr.DataArray(x.funds_musd, dims="quarter", coords={"quarter": range(x.horizon)}), name="cash"
+    )
 
 
 def build_cost_per_module(x: PlanInputs) -> np.ndarray:
@@ -525,7 +590,7 @@ def build_cost_per_module(x: PlanInputs) -> np.ndarray:
     inside = started + steps < x.horizon
     capex = (x.capex_profile[:, None, :] * factor ** (started + steps) * inside).sum(axis=2)
     online = np.arange(x.horizon)[None, :] + x.lead_q[:, None]
-    credit = np.where(online < x.horizon, x.itc_musd * factor ** online, 0.0)
+    credit = np.where(online < x.horizon, x.itc_musd * factor**online, 0.0)
     later = x.discount[None, None, :] * (np.arange(x.horizon)[None, None, :] >= online[:, :, None])
     fixed = x.fixed_opex_musd[:, None] * later.sum(axis=2)
     return capex + fixed - credit - x.book_value_musd * x.residual_discount
@@ -545,18 +610,28 @@ def define_objective(m: linopy.Model, x: PlanInputs, money: dict[str, linopy.Lin
     discount = xr.DataArray(x.discount, dims="quarter", coords={"quarter": range(x.horizon)})
     parts = [money[k] * discount for k in OBJECTIVE_KINDS if k in money]
     if x.sites:
-        per_module = xr.DataArray(build_cost_per_module(x), dims=("site", "quarter"),
-                                  coords={"site": x.sites, "quarter": range(x.horizon)})
+        per_module = xr.DataArray(
+            build_cost_per_module(x), dims=("site", "quarter"), coords={"site": x.sites, "quarter": range(x.horizon)}
+        )
         parts.append((terms(m, "build") * per_module).sum())
     if "spare" in m.variables:
         parts.append(-(spare_sales(m, x) * discount).sum())
     if "packaging_build" in m.variables:
         started = np.arange(x.horizon)
-        per_line = np.array([[sum(capex / lead * x.discount_per_q ** (v + k) for k in range(lead))
-                              for v in started]
-                             for capex, lead in zip(x.line_capex_musd, x.line_lead_q, strict=True)])
-        parts.append((terms(m, "packaging_build") * xr.DataArray(
-            per_line, dims=("line", "quarter"), coords={"line": x.lines, "quarter": range(x.horizon)})).sum())
+        per_line = np.array(
+            [
+                [sum(capex / lead * x.discount_per_q ** (v + k) for k in range(lead)) for v in started]
+                for capex, lead in zip(x.line_capex_musd, x.line_lead_q, strict=True)
+            ]
+        )
+        parts.append(
+            (
+                terms(m, "packaging_build")
+                * xr.DataArray(
+                    per_line, dims=("line", "quarter"), coords={"line": x.lines, "quarter": range(x.horizon)}
+                )
+            ).sum()
+        )
     if "queue" in m.variables:
         # a wafer waiting in a queue holds the money spent on it for a quarter more: priced at
         # the cost of capital, which also spares the solver many equally good queue schedules
@@ -565,5 +640,6 @@ def define_objective(m: linopy.Model, x: PlanInputs, money: dict[str, linopy.Lin
         parts.append((terms(m, "queue") * holding).sum())
     penalty = _per_quarter(x, x.penalty_musd, ("product", x.products)) * discount
     parts.append((terms(m, "unmet") * penalty).sum())
-    m.add_objective(linopy.merge([t.sum() if "quarter" in t.dims else t for t in parts],
-                                 cls=linopy.LinearExpression).sum())
+    m.add_objective(
+        linopy.merge([t.sum() if "quarter" in t.dims else t for t in parts], cls=linopy.LinearExpression).sum()
+    )

@@ -14,7 +14,6 @@ import linopy
 from highspy import SolutionStatus
 from linopy.constants import TerminationCondition
 
-
 #: Time the polishing pass may take at most, in seconds.
 POLISH_LIMIT_S = 10.0
 
@@ -49,11 +48,12 @@ class SolveResult:
     def describe(self) -> str:
         gap = "" if self.gap is None else f", gap {self.gap:.2%}"
         if self.optimal:
-            return (f"optimal to within {self.options.mip_gap:.2%} of the best bound "
-                    f"({self.seconds:.1f} s{gap})")
+            return f"optimal to within {self.options.mip_gap:.2%} of the best bound ({self.seconds:.1f} s{gap})"
         if self.has_solution:
-            return (f"NOT proven optimal: stopped by {self.termination.replace('_', ' ')}{gap} "
-                    f"({self.seconds:.1f} s); raise --time-limit or --gap")
+            return (
+                f"NOT proven optimal: stopped by {self.termination.replace('_', ' ')}{gap} "
+                f"({self.seconds:.1f} s); raise --time-limit or --gap"
+            )
         return f"no plan: {self.termination.replace('_', ' ')} ({self.seconds:.1f} s)"
 
 
@@ -81,8 +81,9 @@ def solve(model: linopy.Model, options: SolveOptions = SolveOptions()) -> SolveR
     )
 
 
-def _run(model: linopy.Model, time_limit_s: float, gap: float,
-         threads: int | None) -> tuple[TerminationCondition, highspy.HighsInfo]:
+def _run(
+    model: linopy.Model, time_limit_s: float, gap: float, threads: int | None
+) -> tuple[TerminationCondition, highspy.HighsInfo]:
     solver_options = {
         "time_limit": float(time_limit_s),
         "mip_rel_gap": float(gap),
@@ -100,15 +101,18 @@ def _polish(model: linopy.Model, objective: float, limit_s: float, options: Solv
     """Cap every integer variable at its value and solve again to a tight gap. The search is
     tiny (only removals), and the first solution stays feasible, so this never gets worse;
     if the pass fails, the first solution is restored."""
-    integers = [name for name in model.integers]
+    integers = list(model.integers)
     first = {name: model.variables[name].solution.copy() for name in model.variables}
     saved_upper = {name: model.variables[name].upper.copy() for name in integers}
     for name in integers:
         model.variables[name].update(upper=first[name].round().fillna(0))
-    termination, info = _run(model, limit_s, 1e-6, options.threads)
+    _termination, info = _run(model, limit_s, 1e-6, options.threads)
     for name in integers:
         model.variables[name].update(upper=saved_upper[name])
-    if info.primal_solution_status == SolutionStatus.kSolutionStatusFeasible and info.objective_function_value <= objective:
+    if (
+        info.primal_solution_status == SolutionStatus.kSolutionStatusFeasible
+        and info.objective_function_value <= objective
+    ):
         return float(info.objective_function_value)
     for name, values in first.items():
         model.variables[name].solution = values

@@ -12,8 +12,8 @@ from plotly.subplots import make_subplots
 
 from fabnet.core import columns
 from fabnet.core import format as fmt
-from fabnet.core.stats import expected_shortfall
 from fabnet.core.periods import Quarter
+from fabnet.core.stats import expected_shortfall
 from fabnet.store import StoredRun
 
 Tables = dict[str, pd.DataFrame]
@@ -28,8 +28,7 @@ def _date(quarter: str) -> pd.Timestamp:
 
 #: One colour per product, investor or run, in the order they come: a thing keeps its colour
 #: across the traces of one figure (its demand and its deliveries).
-PALETTE = ("#1565c0", "#c62828", "#2e7d32", "#ef6c00", "#6a1b9a", "#00838f", "#5d4037", "#ad1457",
-           "#827717", "#37474f")
+PALETTE = ("#1565c0", "#c62828", "#2e7d32", "#ef6c00", "#6a1b9a", "#00838f", "#5d4037", "#ad1457", "#827717", "#37474f")
 
 
 def _colour(k: int) -> str:
@@ -38,13 +37,18 @@ def _colour(k: int) -> str:
 
 def _translucent(colour: str, alpha: float) -> str:
     """A palette colour as rgba, for an area that must not hide the lines drawn over it."""
-    red, green, blue = (int(colour[i:i + 2], 16) for i in (1, 3, 5))
+    red, green, blue = (int(colour[i : i + 2], 16) for i in (1, 3, 5))
     return f"rgba({red},{green},{blue},{alpha})"
 
 
 def _layout(fig: go.Figure, title: str, y: str = "", x: str = "") -> go.Figure:
-    fig.update_layout(title=title, template="plotly_white", height=380, margin=dict(l=60, r=20, t=60, b=40),
-                      legend=dict(orientation="h", y=-0.15))
+    fig.update_layout(
+        title=title,
+        template="plotly_white",
+        height=380,
+        margin=dict(l=60, r=20, t=60, b=40),
+        legend=dict(orientation="h", y=-0.15),
+    )
     if y:  # an axis titled before (a subplot's) keeps its title
         fig.update_layout(yaxis_title=y)
     if x:
@@ -57,22 +61,37 @@ def fab_timeline(t: Tables) -> go.Figure | None:
     builds, capacity = t.get("builds"), t.get("capacity")
     if builds is None or builds.empty:
         return None
-    end = _date(capacity["quarter"].iloc[-1]) + pd.offsets.QuarterEnd(0) if capacity is not None and len(capacity) else None
+    end = (
+        _date(capacity["quarter"].iloc[-1]) + pd.offsets.QuarterEnd(0)
+        if capacity is not None and len(capacity)
+        else None
+    )
     fig = go.Figure()
     colours = {"construction": "#9aa5b1", "ramp": "#f0a04b", "full output": "#2e7d32"}
     shown = set()
     for row in builds.itertuples():
         online = _date(row.online)
         ramp_end = online + pd.DateOffset(months=3 * int(getattr(row, "ramp_quarters", 4)))
-        phases = [("construction", _date(row.started), online), ("ramp", online, ramp_end),
-                  ("full output", ramp_end, end or ramp_end)]
+        phases = [
+            ("construction", _date(row.started), online),
+            ("ramp", online, ramp_end),
+            ("full output", ramp_end, end or ramp_end),
+        ]
         for phase, start, stop in phases:
             if stop <= start:
                 continue
-            fig.add_trace(go.Bar(
-                x=[(stop - start).days * 86_400_000], base=[start], y=[f"{row.site} ({row.modules}×)"],
-                orientation="h", marker_color=colours[phase], name=phase, showlegend=phase not in shown,
-                hovertemplate=f"{row.site}: {phase} %{{base|%Y-%m}} → {stop:%Y-%m}<extra></extra>"))
+            fig.add_trace(
+                go.Bar(
+                    x=[(stop - start).days * 86_400_000],
+                    base=[start],
+                    y=[f"{row.site} ({row.modules}×)"],
+                    orientation="h",
+                    marker_color=colours[phase],
+                    name=phase,
+                    showlegend=phase not in shown,
+                    hovertemplate=f"{row.site}: {phase} %{{base|%Y-%m}} → {stop:%Y-%m}<extra></extra>",
+                )
+            )
             shown.add(phase)
     fig.update_xaxes(type="date")
     fig.update_layout(barmode="overlay")
@@ -90,16 +109,21 @@ def capacity_vs_demand(t: Tables) -> go.Figure | None:
         x = [_date(q) for q in rows["quarter"]]
         if capacity is not None and len(capacity):
             own = capacity[capacity["node"] == node].groupby("quarter", sort=False)["effective_capacity"].sum()
-            fig.add_trace(go.Scatter(x=[_date(q) for q in own.index], y=own.values, name=f"{node} own capacity",
-                                     stackgroup=node))
+            fig.add_trace(
+                go.Scatter(x=[_date(q) for q in own.index], y=own.values, name=f"{node} own capacity", stackgroup=node)
+            )
         if production is not None and len(production):
             bought = production[(production["node"] == node) & (production["kind"] == "foundry")]
             used = bought.groupby("quarter", sort=False)["wafer_starts"].sum()
             if len(used):
-                fig.add_trace(go.Scatter(x=[_date(q) for q in used.index], y=used.values,
-                                         name=f"{node} foundry wafers", stackgroup=node))
-        fig.add_trace(go.Scatter(x=x, y=rows["wafer_starts"], name=f"{node} wafer demand",
-                                 line=dict(dash="dash", width=3)))
+                fig.add_trace(
+                    go.Scatter(
+                        x=[_date(q) for q in used.index], y=used.values, name=f"{node} foundry wafers", stackgroup=node
+                    )
+                )
+        fig.add_trace(
+            go.Scatter(x=x, y=rows["wafer_starts"], name=f"{node} wafer demand", line=dict(dash="dash", width=3))
+        )
     return _layout(fig, "Capacity against wafer demand, per node", "wafers per quarter")
 
 
@@ -112,14 +136,29 @@ def delivered_vs_demand(t: Tables) -> go.Figure | None:
     fig = go.Figure()
     products = list(supply.groupby("product", sort=False))
     for k, (product, rows) in enumerate(products):
-        fig.add_trace(go.Scatter(x=[_date(q) for q in rows["quarter"]], y=rows["delivered"],
-                                 name=f"{product} delivered", legendgroup=str(product), fill="tozeroy",
-                                 line=dict(color=_colour(k), width=1),
-                                 fillcolor=_translucent(_colour(k), 0.2)))
+        fig.add_trace(
+            go.Scatter(
+                x=[_date(q) for q in rows["quarter"]],
+                y=rows["delivered"],
+                name=f"{product} delivered",
+                legendgroup=str(product),
+                fill="tozeroy",
+                line=dict(color=_colour(k), width=1),
+                fillcolor=_translucent(_colour(k), 0.2),
+            )
+        )
     for k, (product, rows) in enumerate(products):
-        fig.add_trace(go.Scatter(x=[_date(q) for q in rows["quarter"]], y=rows["demand"],
-                                 name=f"{product} demand", legendgroup=str(product), mode="lines+markers",
-                                 line=dict(color=_colour(k), dash="dash", width=2), marker=dict(size=5)))
+        fig.add_trace(
+            go.Scatter(
+                x=[_date(q) for q in rows["quarter"]],
+                y=rows["demand"],
+                name=f"{product} demand",
+                legendgroup=str(product),
+                mode="lines+markers",
+                line=dict(color=_colour(k), dash="dash", width=2),
+                marker=dict(size=5),
+            )
+        )
     return _layout(fig, "Accelerators delivered against demand", "accelerators per quarter", "quarter")
 
 
@@ -132,11 +171,17 @@ def network_adds(t: Tables) -> go.Figure | None:
     alone = without.groupby("year")["delivered"].sum()
     years = with_fabs.index.astype(str)
     fig = go.Figure()
-    fig.add_trace(go.Bar(x=years, y=alone.reindex(with_fabs.index).to_numpy(), name="foundry route (no fabs)",
-                         marker_color="#9aa5b1"))
+    fig.add_trace(
+        go.Bar(
+            x=years, y=alone.reindex(with_fabs.index).to_numpy(), name="foundry route (no fabs)", marker_color="#9aa5b1"
+        )
+    )
     fig.add_trace(go.Bar(x=years, y=with_fabs["delivered"], name="with the network", marker_color="#2e7d32"))
-    fig.add_trace(go.Scatter(x=years, y=with_fabs["demand"], name="demand", mode="lines+markers",
-                             line=dict(color="black", dash="dash")))
+    fig.add_trace(
+        go.Scatter(
+            x=years, y=with_fabs["demand"], name="demand", mode="lines+markers", line=dict(color="black", dash="dash")
+        )
+    )
     fig.update_layout(barmode="group")
     return _layout(fig, "What the network adds: accelerators delivered per year", "accelerators per year")
 
@@ -151,19 +196,41 @@ def deal_curves(t: Tables) -> go.Figure | None:
     x = points["share_of_market"]
     for k, (investor, rows) in enumerate(investors.groupby("investor", sort=False)):
         colour = _colour(k)
-        fig.add_trace(go.Scatter(x=rows["share_of_market"], y=rows["irr"], name=f"IRR of {investor}",
-                                 line=dict(color=colour)), secondary_y=False)
-        fig.add_trace(go.Scatter(x=rows["share_of_market"], y=rows["hurdle"], name=f"hurdle of {investor}",
-                                 line=dict(color=colour, dash="dot"), showlegend=False), secondary_y=False)
-    fig.add_trace(go.Scatter(x=x, y=points["buyer_gain_usd"] / BILLIONS.divisor,
-                             name=f"buyer's gain vs foundry route ({BILLIONS.unit})",
-                             line=dict(color="#c62828", width=3)), secondary_y=True)
+        fig.add_trace(
+            go.Scatter(x=rows["share_of_market"], y=rows["irr"], name=f"IRR of {investor}", line=dict(color=colour)),
+            secondary_y=False,
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=rows["share_of_market"],
+                y=rows["hurdle"],
+                name=f"hurdle of {investor}",
+                line=dict(color=colour, dash="dot"),
+                showlegend=False,
+            ),
+            secondary_y=False,
+        )
+    fig.add_trace(
+        go.Scatter(
+            x=x,
+            y=points["buyer_gain_usd"] / BILLIONS.divisor,
+            name=f"buyer's gain vs foundry route ({BILLIONS.unit})",
+            line=dict(color="#c62828", width=3),
+        ),
+        secondary_y=True,
+    )
     bounds = t.get("deal_range")
     if bounds is not None and len(bounds) and bounds["low_share"].notna().all() and bounds["high_share"].notna().all():
         low, high = float(bounds["low_share"].iloc[0]), float(bounds["high_share"].iloc[0])
         if low <= high and low <= x.max():
-            fig.add_vrect(x0=low, x1=min(high, x.max()), fillcolor="rgba(46,125,50,0.12)", line_width=0,
-                          annotation_text="deal range: both gain", annotation_position="top left")
+            fig.add_vrect(
+                x0=low,
+                x1=min(high, x.max()),
+                fillcolor="rgba(46,125,50,0.12)",
+                line_width=0,
+                annotation_text="deal range: both gain",
+                annotation_position="top left",
+            )
     fig.update_xaxes(title="offtake price, share of the market wafer price", tickformat=".0%")
     fig.update_yaxes(title="investor IRR", tickformat=".0%", secondary_y=False)
     fig.update_yaxes(title=f"buyer's gain, {BILLIONS.unit} (present value)", secondary_y=True)
@@ -176,15 +243,24 @@ def cash_flow(t: Tables) -> go.Figure | None:
         return None
     years = q.groupby("year").sum(numeric_only=True)
     fig = go.Figure()
-    parts = {"wafers sold": years["wafer_revenue_usd"] + years["spare_revenue_usd"],
-             "take-or-pay": years["take_or_pay_usd"],
-             "operating costs": -(years["opex_usd"] + years["fixed_opex_usd"] + years["operator_fees_usd"]),
-             "capex": -(years["capex_building_usd"] + years["capex_tools_usd"]),
-             "grants and credits": years["grants_usd"] + years["itc_usd"], "tax": -years["tax_usd"]}
+    parts = {
+        "wafers sold": years["wafer_revenue_usd"] + years["spare_revenue_usd"],
+        "take-or-pay": years["take_or_pay_usd"],
+        "operating costs": -(years["opex_usd"] + years["fixed_opex_usd"] + years["operator_fees_usd"]),
+        "capex": -(years["capex_building_usd"] + years["capex_tools_usd"]),
+        "grants and credits": years["grants_usd"] + years["itc_usd"],
+        "tax": -years["tax_usd"],
+    }
     for name, values in parts.items():
         fig.add_trace(go.Bar(x=years.index.astype(str), y=values / BILLIONS.divisor, name=name))
-    fig.add_trace(go.Scatter(x=years.index.astype(str), y=years["project_fcf_usd"].cumsum() / BILLIONS.divisor,
-                             name="cumulative project cash flow", line=dict(color="black", width=3)))
+    fig.add_trace(
+        go.Scatter(
+            x=years.index.astype(str),
+            y=years["project_fcf_usd"].cumsum() / BILLIONS.divisor,
+            name="cumulative project cash flow",
+            line=dict(color="black", width=3),
+        )
+    )
     fig.update_layout(barmode="relative")
     return _layout(fig, "The fab company: cash flow by year and cumulative", BILLIONS.unit)
 
@@ -196,14 +272,24 @@ def buyer_costs(t: Tables) -> go.Figure | None:
         return None
     years = q.groupby("year").sum(numeric_only=True)
     fig = go.Figure()
-    parts = {"fab company wafers": years["fabco_wafers_usd"], "foundry wafers": years["foundry_usd"],
-             "design and masks": years["design_usd"] + years["masks_usd"], "HBM": years["hbm_usd"],
-             "packaging": years["packaging_usd"] + years["packaging_capex_usd"],
-             "bought accelerators": years["bought_usd"]}
+    parts = {
+        "fab company wafers": years["fabco_wafers_usd"],
+        "foundry wafers": years["foundry_usd"],
+        "design and masks": years["design_usd"] + years["masks_usd"],
+        "HBM": years["hbm_usd"],
+        "packaging": years["packaging_usd"] + years["packaging_capex_usd"],
+        "bought accelerators": years["bought_usd"],
+    }
     for name, values in parts.items():
         fig.add_trace(go.Bar(x=years.index.astype(str), y=values / BILLIONS.divisor, name=name))
-    fig.add_trace(go.Scatter(x=years.index.astype(str), y=years["market_value_usd"] / BILLIONS.divisor,
-                             name="market value of its accelerators", line=dict(color="black", width=3)))
+    fig.add_trace(
+        go.Scatter(
+            x=years.index.astype(str),
+            y=years["market_value_usd"] / BILLIONS.divisor,
+            name="market value of its accelerators",
+            line=dict(color="black", width=3),
+        )
+    )
     fig.update_layout(barmode="stack")
     return _layout(fig, "The buyer: costs by year against the market value of its accelerators", BILLIONS.unit)
 
@@ -219,10 +305,18 @@ def money_per_investor(t: Tables) -> go.Figure | None:
     parts = (("committed_usd", "committed"), ("called_usd", "called"), ("received_usd", "received"))
     for column, label in parts:  # on the reversed axis below, committed is the top bar of each group
         amounts = investors[column].astype(float)
-        fig.add_trace(go.Bar(y=investors["investor"], x=amounts / BILLIONS.divisor, name=label,
-                             orientation="h", text=[fmt.usd(v) for v in amounts], textposition="outside",
-                             cliponaxis=False,
-                             hovertemplate="%{y}: %{text} " + label + "<extra></extra>"))
+        fig.add_trace(
+            go.Bar(
+                y=investors["investor"],
+                x=amounts / BILLIONS.divisor,
+                name=label,
+                orientation="h",
+                text=[fmt.usd(v) for v in amounts],
+                textposition="outside",
+                cliponaxis=False,
+                hovertemplate="%{y}: %{text} " + label + "<extra></extra>",
+            )
+        )
     amounts = investors[[column for column, _ in parts]].to_numpy(dtype=float) / BILLIONS.divisor
     # room right of the longest bar for its text
     low, high = min(0.0, float(amounts.min()) * 1.3), max(float(amounts.max()), 0.0) * 1.3
@@ -238,15 +332,22 @@ def investor_returns(t: Tables) -> go.Figure | None:
     investors = t.get("investors")
     if investors is None or investors.empty:
         return None
-    cells = [investors["investor"], investors["kind"],
-             [fmt.usd(v) for v in investors["committed_usd"]],
-             [fmt.usd(v) for v in investors["called_usd"]],
-             [fmt.usd(v) for v in investors["received_usd"]],
-             [fmt.irr(v) for v in investors["irr"]],
-             [fmt.percent(v) for v in investors["hurdle"]],
-             ["–" if v != v else f"{v:,.2f}×" for v in investors["multiple"]]]
-    fig = go.Figure(go.Table(header=dict(values=["investor", "kind", "committed", "called", "received",
-                                                 "IRR", "hurdle", "multiple"]), cells=dict(values=cells)))
+    cells = [
+        investors["investor"],
+        investors["kind"],
+        [fmt.usd(v) for v in investors["committed_usd"]],
+        [fmt.usd(v) for v in investors["called_usd"]],
+        [fmt.usd(v) for v in investors["received_usd"]],
+        [fmt.irr(v) for v in investors["irr"]],
+        [fmt.percent(v) for v in investors["hurdle"]],
+        ["–" if v != v else f"{v:,.2f}×" for v in investors["multiple"]],
+    ]
+    fig = go.Figure(
+        go.Table(
+            header=dict(values=["investor", "kind", "committed", "called", "received", "IRR", "hurdle", "multiple"]),
+            cells=dict(values=cells),
+        )
+    )
     return _layout(fig, "Investor returns")
 
 
@@ -254,8 +355,15 @@ def operating_curve(t: Tables) -> go.Figure | None:
     curve = t.get("sim_curve")
     if curve is None or curve.empty:
         return None
-    fig = go.Figure(go.Scatter(x=curve["bottleneck_utilisation"], y=curve["x_factor"], mode="lines+markers",
-                               text=[f"×{s:g}" for s in curve["release_scale"]], name="X-factor"))
+    fig = go.Figure(
+        go.Scatter(
+            x=curve["bottleneck_utilisation"],
+            y=curve["x_factor"],
+            mode="lines+markers",
+            text=[f"×{s:g}" for s in curve["release_scale"]],
+            name="X-factor",
+        )
+    )
     fig.update_xaxes(title="bottleneck utilisation")
     return _layout(fig, "Fab operating curve (simulated)", "X-factor (cycle time / raw process time)")
 
@@ -273,8 +381,14 @@ def load_curves(t: Tables) -> go.Figure | None:
     for node, rows in curves.groupby("node", sort=False):
         fitted, simulated = rows[rows["kind"] == "fitted"], rows[rows["kind"] == "simulated"]
         fig.add_trace(go.Scatter(x=fitted["load"], y=fitted["cycle_days"], name=f"{node} (fitted)"))
-        fig.add_trace(go.Scatter(x=simulated["load"], y=simulated["cycle_days"], mode="markers",
-                                 name=f"{node} (simulated, {rows['curve'].iloc[0]})"))
+        fig.add_trace(
+            go.Scatter(
+                x=simulated["load"],
+                y=simulated["cycle_days"],
+                mode="markers",
+                name=f"{node} (simulated, {rows['curve'].iloc[0]})",
+            )
+        )
     fig.update_xaxes(title="load (wafer starts / capacity)", tickformat=".0%")
     return _layout(fig, "Cycle time against load, per node (the planner's load curves)", "cycle time, days")
 
@@ -304,17 +418,28 @@ def plan_check(t: Tables) -> go.Figure | None:
     fig = make_subplots(rows=1, cols=2, subplot_titles=("wafer output", "cycle time"))
     x = q["quarter"]
     for column, name, dash in (("planned_output", "planned", None), ("simulated_output", "simulated", "dot")):
-        fig.add_trace(go.Scatter(x=x, y=q[column], name=f"output {name}", line=dict(dash=dash, color="#1565c0")),
-                      row=1, col=1)
+        fig.add_trace(
+            go.Scatter(x=x, y=q[column], name=f"output {name}", line=dict(dash=dash, color="#1565c0")), row=1, col=1
+        )
     for column, name, dash in (("planned_cycle_days", "planned", None), ("simulated_cycle_days", "simulated", "dot")):
-        fig.add_trace(go.Scatter(x=x, y=q[column], name=f"cycle time {name}",
-                                 line=dict(dash=dash, color="#c62828"),
-                                 customdata=q["load"], hovertemplate="%{x}: %{y:.0f} d at load %{customdata:.0%}"),
-                      row=1, col=2)
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=q[column],
+                name=f"cycle time {name}",
+                line=dict(dash=dash, color="#c62828"),
+                customdata=q["load"],
+                hovertemplate="%{x}: %{y:.0f} d at load %{customdata:.0%}",
+            ),
+            row=1,
+            col=2,
+        )
     fig.update_yaxes(title="wafers per quarter", row=1, col=1)
     fig.update_yaxes(title="days", row=1, col=2)
-    return _layout(fig, f"Plan check: {about['site']} ({about['node']}) simulated at its planned load "
-                        f"on SMT2020 {about['dataset']}")
+    return _layout(
+        fig,
+        f"Plan check: {about['site']} ({about['node']}) simulated at its planned load on SMT2020 {about['dataset']}",
+    )
 
 
 def plan_check_deliveries(t: Tables) -> go.Figure | None:
@@ -324,10 +449,15 @@ def plan_check_deliveries(t: Tables) -> go.Figure | None:
         return None
     yearly = d.groupby("year", as_index=False)[["demand", "planned", "simulated", "difference"]].sum()
     yearly = yearly[(yearly["demand"] > 0) | (yearly["planned"] > 0)]
-    cells = [yearly["year"].astype(str)] + [[f"{v:,.0f}" for v in yearly[c]]
-                                            for c in ("demand", "planned", "simulated", "difference")]
-    fig = go.Figure(go.Table(header=dict(values=["year", "demand", "delivered as planned", "as simulated",
-                                                 "difference"]), cells=dict(values=cells)))
+    cells = [yearly["year"].astype(str)] + [
+        [f"{v:,.0f}" for v in yearly[c]] for c in ("demand", "planned", "simulated", "difference")
+    ]
+    fig = go.Figure(
+        go.Table(
+            header=dict(values=["year", "demand", "delivered as planned", "as simulated", "difference"]),
+            cells=dict(values=cells),
+        )
+    )
     return _layout(fig, "Plan check: accelerators delivered per year")
 
 
@@ -342,8 +472,16 @@ def risk_fan(t: Tables) -> go.Figure | None:
     x = [str(y) for y in years]
     fig = go.Figure()
     fig.add_trace(go.Scatter(x=x, y=delivered.quantile(0.9).to_numpy(), line=dict(width=0), showlegend=False))
-    fig.add_trace(go.Scatter(x=x, y=delivered.quantile(0.1).to_numpy(), fill="tonexty", line=dict(width=0),
-                             name="delivered P10–P90", fillcolor="rgba(46,125,50,0.25)"))
+    fig.add_trace(
+        go.Scatter(
+            x=x,
+            y=delivered.quantile(0.1).to_numpy(),
+            fill="tonexty",
+            line=dict(width=0),
+            name="delivered P10–P90",
+            fillcolor="rgba(46,125,50,0.25)",
+        )
+    )
     fig.add_trace(go.Scatter(x=x, y=delivered.median().to_numpy(), name="delivered P50", line=dict(color="#2e7d32")))
     fig.add_trace(go.Scatter(x=x, y=demand, name="demand P50", line=dict(dash="dash")))
     return _layout(fig, f"Risk: accelerators delivered per year ({len(samples)} samples)", "accelerators per year")
@@ -357,13 +495,18 @@ def npv_histogram(t: Tables) -> go.Figure | None:
         return None
     npv = samples["fabco_npv_usd"].to_numpy(dtype=float)
     below, shortfall = float((npv < 0).mean()), expected_shortfall(npv)
-    fig = go.Figure(go.Histogram(x=npv / BILLIONS.divisor, name="samples",
-                                 marker_color=_translucent(_colour(0), 0.7)))
+    fig = go.Figure(go.Histogram(x=npv / BILLIONS.divisor, name="samples", marker_color=_translucent(_colour(0), 0.7)))
     fig.add_vline(x=0, line=dict(color="black", dash="dash"))
-    downside = " · ".join(f"{columns.label(name)}: {columns.show(name, value)}" for name, value in
-                          (("p_npv_below_zero", below), ("expected_shortfall_usd", shortfall)))
-    return _layout(fig, f"Risk: the fab company's NPV ({len(npv)} samples)<br><sub>{downside}</sub>",
-                   "samples", f"fab company NPV, {BILLIONS.unit}")
+    downside = " · ".join(
+        f"{columns.label(name)}: {columns.show(name, value)}"
+        for name, value in (("p_npv_below_zero", below), ("expected_shortfall_usd", shortfall))
+    )
+    return _layout(
+        fig,
+        f"Risk: the fab company's NPV ({len(npv)} samples)<br><sub>{downside}</sub>",
+        "samples",
+        f"fab company NPV, {BILLIONS.unit}",
+    )
 
 
 def tornado(t: Tables) -> go.Figure | None:
@@ -376,9 +519,16 @@ def tornado(t: Tables) -> go.Figure | None:
     names = inputs["words"] if "words" in inputs else inputs["path"]
     frame = pd.DataFrame({"input": names, "path": inputs["path"], "rho": rho}).fillna({"rho": 0.0})
     frame = frame.reindex(frame["rho"].abs().sort_values().index)
-    fig = go.Figure(go.Bar(x=frame["rho"], y=frame["input"], orientation="h", customdata=frame["path"],
-                           hovertemplate="%{y}<br>%{customdata}: %{x:.2f}<extra></extra>",
-                           marker_color=["#c62828" if v < 0 else "#1565c0" for v in frame["rho"]]))
+    fig = go.Figure(
+        go.Bar(
+            x=frame["rho"],
+            y=frame["input"],
+            orientation="h",
+            customdata=frame["path"],
+            hovertemplate="%{y}<br>%{customdata}: %{x:.2f}<extra></extra>",
+            marker_color=["#c62828" if v < 0 else "#1565c0" for v in frame["rho"]],
+        )
+    )
     fig.update_xaxes(range=[-1, 1], title="rank correlation with the fab company's NPV")
     fig.update_yaxes(automargin=True)
     return _layout(fig, "Risk: what moves the fab company's NPV most")
@@ -420,8 +570,11 @@ def compare_figures(runs: list[StoredRun]) -> dict[str, go.Figure]:
     figure no run has data for is left out, and so is everything for fewer than two runs."""
     if len(runs) < 2:
         return {}
-    made = {"compare-delivered": _compare_delivered(runs), "compare-cash": _compare_cash(runs),
-            "compare-irr": _compare_irr(runs)}
+    made = {
+        "compare-delivered": _compare_delivered(runs),
+        "compare-cash": _compare_cash(runs),
+        "compare-irr": _compare_irr(runs),
+    }
     return {name: fig for name, fig in made.items() if fig is not None}
 
 
@@ -432,17 +585,28 @@ def _compare_delivered(runs: list[StoredRun]) -> go.Figure | None:
         if supply is None or supply.empty:
             continue
         per_quarter = supply.groupby("quarter")["delivered"].sum()  # every product together
-        fig.add_trace(go.Scatter(x=[_date(q) for q in per_quarter.index], y=per_quarter.to_numpy(),
-                                 name=run.name, line=dict(color=_colour(k))))
+        fig.add_trace(
+            go.Scatter(
+                x=[_date(q) for q in per_quarter.index],
+                y=per_quarter.to_numpy(),
+                name=run.name,
+                line=dict(color=_colour(k)),
+            )
+        )
     if not fig.data:
         return None
     first = runs[0].tables.get("supply")
     if first is not None and not first.empty:
         demand = first.groupby("quarter")["demand"].sum()
-        fig.add_trace(go.Scatter(x=[_date(q) for q in demand.index], y=demand.to_numpy(),
-                                 name=f"demand ({runs[0].name})", line=dict(color="black", dash="dash")))
-    return _layout(fig, "Runs compared: accelerators delivered per quarter", "accelerators per quarter",
-                   "quarter")
+        fig.add_trace(
+            go.Scatter(
+                x=[_date(q) for q in demand.index],
+                y=demand.to_numpy(),
+                name=f"demand ({runs[0].name})",
+                line=dict(color="black", dash="dash"),
+            )
+        )
+    return _layout(fig, "Runs compared: accelerators delivered per quarter", "accelerators per quarter", "quarter")
 
 
 def _compare_cash(runs: list[StoredRun]) -> go.Figure | None:
@@ -452,8 +616,15 @@ def _compare_cash(runs: list[StoredRun]) -> go.Figure | None:
         if q is None or q.empty:
             continue
         cumulative = q.groupby("year")["project_fcf_usd"].sum().cumsum()
-        fig.add_trace(go.Scatter(x=cumulative.index.astype(str), y=cumulative.to_numpy() / BILLIONS.divisor,
-                                 name=run.name, mode="lines+markers", line=dict(color=_colour(k))))
+        fig.add_trace(
+            go.Scatter(
+                x=cumulative.index.astype(str),
+                y=cumulative.to_numpy() / BILLIONS.divisor,
+                name=run.name,
+                mode="lines+markers",
+                line=dict(color=_colour(k)),
+            )
+        )
     if not fig.data:
         return None
     fig.add_hline(y=0, line=dict(color="#9aa5b1", width=1))
@@ -473,13 +644,27 @@ def _compare_irr(runs: list[StoredRun]) -> go.Figure | None:
         rates = table.set_index("investor")["irr"].astype(float).reindex(names)
         shown = [None if math.isnan(rate) else min(rate, fmt.IRR_SHOWN_UP_TO) for rate in rates]
         clipped |= bool((rates > fmt.IRR_SHOWN_UP_TO).any())
-        fig.add_trace(go.Bar(x=names, y=shown, name=run.name, marker_color=_colour(k),
-                             text=["" if math.isnan(rate) else fmt.irr(rate) for rate in rates],
-                             textposition="outside", cliponaxis=False))
+        fig.add_trace(
+            go.Bar(
+                x=names,
+                y=shown,
+                name=run.name,
+                marker_color=_colour(k),
+                text=["" if math.isnan(rate) else fmt.irr(rate) for rate in rates],
+                textposition="outside",
+                cliponaxis=False,
+            )
+        )
     fig.update_yaxes(tickformat=".0%", rangemode="tozero")
     fig.update_layout(barmode="group")
     if clipped:
-        fig.add_annotation(text=f"IRRs above {fmt.percent(fmt.IRR_SHOWN_UP_TO, 0)} are drawn at "
-                                f"{fmt.percent(fmt.IRR_SHOWN_UP_TO, 0)}", xref="paper", yref="paper",
-                           x=1, y=1.08, showarrow=False, xanchor="right")
+        fig.add_annotation(
+            text=f"IRRs above {fmt.percent(fmt.IRR_SHOWN_UP_TO, 0)} are drawn at {fmt.percent(fmt.IRR_SHOWN_UP_TO, 0)}",
+            xref="paper",
+            yref="paper",
+            x=1,
+            y=1.08,
+            showarrow=False,
+            xanchor="right",
+        )
     return _layout(fig, "Runs compared: investors' IRR", "IRR", "investor")

@@ -43,17 +43,19 @@ def fabco_years(quarterly: pd.DataFrame) -> pd.DataFrame:
     """The fab company's money per year, summed as `fabnet run` prints it: costs are operating
     costs with the fixed ones and the operator's fees, grants with tax credits."""
     q = quarterly.groupby("year").sum(numeric_only=True)
-    frame = pd.DataFrame({
-        "revenue_usd": q["revenue_usd"],
-        "operating_costs_usd": q["opex_usd"] + q["fixed_opex_usd"] + q["operator_fees_usd"],
-        "capex_usd": q["capex_building_usd"] + q["capex_tools_usd"],
-        "grants_and_credits_usd": q["grants_usd"] + q["itc_usd"],
-        "tax_usd": q["tax_usd"],
-        "project_free_cash_flow_usd": q["project_fcf_usd"],
-        "equity_called_usd": q["equity_calls_usd"],
-        "debt_drawn_usd": q["debt_draws_usd"],
-        "distributed_usd": q["distributions_usd"],
-    })
+    frame = pd.DataFrame(
+        {
+            "revenue_usd": q["revenue_usd"],
+            "operating_costs_usd": q["opex_usd"] + q["fixed_opex_usd"] + q["operator_fees_usd"],
+            "capex_usd": q["capex_building_usd"] + q["capex_tools_usd"],
+            "grants_and_credits_usd": q["grants_usd"] + q["itc_usd"],
+            "tax_usd": q["tax_usd"],
+            "project_free_cash_flow_usd": q["project_fcf_usd"],
+            "equity_called_usd": q["equity_calls_usd"],
+            "debt_drawn_usd": q["debt_draws_usd"],
+            "distributed_usd": q["distributions_usd"],
+        }
+    )
     if not frame["debt_drawn_usd"].any():  # a column of zeros for a run without debt says nothing
         frame = frame.drop(columns="debt_drawn_usd")
     return frame.rename_axis("year").reset_index()
@@ -62,31 +64,39 @@ def fabco_years(quarterly: pd.DataFrame) -> pd.DataFrame:
 def buyer_years(quarterly: pd.DataFrame) -> pd.DataFrame:
     """What the buyer pays per year, by kind, the accelerators it gets and their market value."""
     q = quarterly.groupby("year").sum(numeric_only=True)
-    return pd.DataFrame({
-        "fab_company_wafers_usd": q["fabco_wafers_usd"],
-        "foundry_wafers_usd": q["foundry_usd"],
-        "design_and_masks_usd": q["design_usd"] + q["masks_usd"],
-        "HBM_usd": q["hbm_usd"],
-        "packaging_usd": q["packaging_usd"] + q["packaging_capex_usd"],
-        "bought_accelerators_usd": q["bought_usd"],
-        "accelerators_delivered": q["delivered"],
-        "market_value_usd": q["market_value_usd"],
-    }).rename_axis("year").reset_index()
+    return (
+        pd.DataFrame(
+            {
+                "fab_company_wafers_usd": q["fabco_wafers_usd"],
+                "foundry_wafers_usd": q["foundry_usd"],
+                "design_and_masks_usd": q["design_usd"] + q["masks_usd"],
+                "HBM_usd": q["hbm_usd"],
+                "packaging_usd": q["packaging_usd"] + q["packaging_capex_usd"],
+                "bought_accelerators_usd": q["bought_usd"],
+                "accelerators_delivered": q["delivered"],
+                "market_value_usd": q["market_value_usd"],
+            }
+        )
+        .rename_axis("year")
+        .reset_index()
+    )
 
 
 def _table_html(frame: pd.DataFrame, caption: str) -> str:
     """A plain table: headings and numbers from core.columns, money in one scale per column
     (the heading says which), every text escaped."""
-    scales = {name: fmt.scale_for(frame[name].tolist()) if columns.meaning(name).unit == "usd" else None
-              for name in frame.columns}
+    scales = {
+        name: fmt.scale_for(frame[name].tolist()) if columns.meaning(name).unit == "usd" else None
+        for name in frame.columns
+    }
     head = "".join(f"<th>{html.escape(columns.heading(name, scales[name]))}</th>" for name in frame.columns)
     rows = []
     for record in frame.to_dict("records"):
-        cells = "".join(f"<td>{html.escape(columns.show(name, _plain(value), scales[name]))}</td>"
-                        for name, value in record.items())
+        cells = "".join(
+            f"<td>{html.escape(columns.show(name, _plain(value), scales[name]))}</td>" for name, value in record.items()
+        )
         rows.append(f"<tr>{cells}</tr>")
-    return (f'<table class="money"><caption>{html.escape(caption)}</caption>'
-            f"<tr>{head}</tr>{''.join(rows)}</table>")
+    return f'<table class="money"><caption>{html.escape(caption)}</caption><tr>{head}</tr>{"".join(rows)}</table>'
 
 
 def _plain(value: object) -> object:
@@ -100,8 +110,7 @@ def _cash_tables(run: StoredRun) -> str:
     if fabco is not None and not fabco.empty:
         parts.append(_table_html(fabco_years(fabco), "The fab company: cash flows per year"))
     if buyer is not None and not buyer.empty:
-        parts.append(_table_html(buyer_years(buyer),
-                                 "The buyer: what it pays per year, by kind, and what it gets"))
+        parts.append(_table_html(buyer_years(buyer), "The buyer: what it pays per year, by kind, and what it gets"))
     return "\n".join(parts)
 
 
@@ -110,11 +119,17 @@ def _provenance(run: StoredRun) -> str:
     meta = run.meta
     label = meta.get("label") if isinstance(meta.get("label"), str) else ""
     overrides = json.loads(meta["overrides"]) if isinstance(meta.get("overrides"), str) else []
-    parts = [f"“{label}”" if label else "", run.kind, f"{fmt.minute(meta['created_at'])} UTC",
-             str(meta["source"]) if isinstance(meta.get("source"), str) else "",
-             " ".join(f"--set {o}" for o in overrides), f"fabnet {meta['fabnet_version']}",
-             f"scenario hash {str(meta['scenario_hash'])[:12]}", f"seed {meta['seed']}",
-             f"solver {meta['solver_status']}"]
+    parts = [
+        f"“{label}”" if label else "",
+        run.kind,
+        f"{fmt.minute(meta['created_at'])} UTC",
+        str(meta["source"]) if isinstance(meta.get("source"), str) else "",
+        " ".join(f"--set {o}" for o in overrides),
+        f"fabnet {meta['fabnet_version']}",
+        f"scenario hash {str(meta['scenario_hash'])[:12]}",
+        f"seed {meta['seed']}",
+        f"solver {meta['solver_status']}",
+    ]
     return " · ".join(html.escape(p) for p in parts if p)
 
 
@@ -123,10 +138,12 @@ def report_html(run: StoredRun, plotlyjs: str = "inline") -> str:
     meta = run.meta
     parts = []
     for i, (name, fig) in enumerate(figures(run).items()):
-        include = (True if i == 0 else False) if plotlyjs == "inline" else False
-        parts.append(f'<div class="figure" id="{name}">'
-                     + fig.to_html(full_html=False, include_plotlyjs=include, div_id=f"plot-{name}")
-                     + "</div>")
+        include = (i == 0) if plotlyjs == "inline" else False
+        parts.append(
+            f'<div class="figure" id="{name}">'
+            + fig.to_html(full_html=False, include_plotlyjs=include, div_id=f"plot-{name}")
+            + "</div>"
+        )
     head_script = "" if plotlyjs == "inline" else f'<script src="{html.escape(plotlyjs)}"></script>'
     title = f"fabnet run {meta['run_id']}: {meta['scenario_name']}"
     return f"""<!doctype html>
@@ -137,7 +154,7 @@ def report_html(run: StoredRun, plotlyjs: str = "inline") -> str:
 <div class="meta">{_provenance(run)}</div>
 <table class="figures">{_figure_rows(run)}</table>
 {_cash_tables(run)}
-{''.join(parts)}
+{"".join(parts)}
 </body></html>
 """
 
@@ -171,4 +188,3 @@ def report_name(store_path: str | Path, run_id: int) -> str:
     location = str(store_path)
     name = location.rsplit("/", 1)[-1].split("?")[0] if is_postgres(location) else Path(location).stem
     return f"{re.sub(r'[^A-Za-z0-9_.-]+', '_', name) or 'store'}-run-{run_id}.html"
-

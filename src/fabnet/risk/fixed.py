@@ -64,13 +64,13 @@ class Unsupported(ValueError):
 class _Inputs:
     """Per-sample parameters, each an array with samples first."""
 
-    demand_scale: np.ndarray    # S × P
-    market: np.ndarray          # S × P × T (USD per accelerator)
-    lead: np.ndarray            # S × sites
-    wafer_price: dict[str, np.ndarray]   # node → S × T (USD)
-    d0: dict[str, np.ndarray]   # field → S × nodes
-    ppw: np.ndarray             # S × lines
-    line_yield: np.ndarray      # S × lines
+    demand_scale: np.ndarray  # S × P
+    market: np.ndarray  # S × P × T (USD per accelerator)
+    lead: np.ndarray  # S × sites
+    wafer_price: dict[str, np.ndarray]  # node → S × T (USD)
+    d0: dict[str, np.ndarray]  # field → S × nodes
+    ppw: np.ndarray  # S × lines
+    line_yield: np.ndarray  # S × lines
 
 
 def _changed(base: np.ndarray, how: str, values: np.ndarray) -> np.ndarray:
@@ -93,8 +93,10 @@ def sample_inputs(scenario: Scenario, table: np.ndarray) -> _Inputs:
         market=np.tile(base_market, (s, 1, 1)),
         lead=np.tile([x.lead_time_q for x in sites], (s, 1)).astype(float),
         wafer_price={node: np.tile(price, (s, 1)) for node, price in node_prices(scenario, periods).items()},
-        d0={f: np.tile([getattr(n.defect_density, f) for n in nodes], (s, 1)).astype(float)
-            for f in ("ramp_per_cm2", "mature_per_cm2", "learning_rate_per_q")},
+        d0={
+            f: np.tile([getattr(n.defect_density, f) for n in nodes], (s, 1)).astype(float)
+            for f in ("ramp_per_cm2", "mature_per_cm2", "learning_rate_per_q")
+        },
         ppw=np.tile([x.packages_per_wafer for x in lines], (s, 1)).astype(float),
         line_yield=np.tile([x.yield_ for x in lines], (s, 1)).astype(float),
     )
@@ -166,9 +168,8 @@ def evaluate_fixed(scenario: Scenario, plan: Plan, table: np.ndarray) -> pd.Data
     for p in made:
         product = scenario.products[p]
         # a sampled D0 may leave (almost) no good die; the need then is huge, not a division by zero
-        good[:, p] = np.maximum(good_dies_per_wafer(product, scenario.node(product.node), mature[product.node]),
-                                EPS)
-    pkg_yield = np.ones((samples, len(x.products)))                            # S × P
+        good[:, p] = np.maximum(good_dies_per_wafer(product, scenario.node(product.node), mature[product.node]), EPS)
+    pkg_yield = np.ones((samples, len(x.products)))  # S × P
     for p in made:
         pkg_yield[:, p] = np.maximum(v.line_yield[:, x.lines.index(x.product_line[p])], EPS)
 
@@ -178,44 +179,62 @@ def evaluate_fixed(scenario: Scenario, plan: Plan, table: np.ndarray) -> pd.Data
 
     # wafer need: the plan's starts scaled by demand and yield, per product
     ratio = np.ones((samples, len(x.products)))
-    ratio[:, made] = (v.demand_scale[:, made] * (x.good_dies_per_wafer[made] / good[:, made])
-                      * (x.packaging_yield[made] / pkg_yield[:, made]))
-    own_plan = _planned(plan, x, "site", x.sites)                                # sites × P × T
-    foundry_plan = _planned(plan, x, "foundry", x.offers)                        # offers × P × T
-    reserved = foundry_plan.sum(axis=1)                                          # offers × T
-    offer_price = offer_prices(scenario, x.quarters, v.wafer_price)              # S × offers × T
-    own, bought_wafers = _allocate(x, ratio, own_plan, foundry_plan, reserved, effective * saturation[:, None],
-                                   offer_price)
-    spare = np.minimum(grid(plan.capacity, "site", x.sites, quarters, "spare_starts")[None],
-                       np.maximum(effective * saturation[:, None] - own.sum(axis=2), 0.0))
+    ratio[:, made] = (
+        v.demand_scale[:, made]
+        * (x.good_dies_per_wafer[made] / good[:, made])
+        * (x.packaging_yield[made] / pkg_yield[:, made])
+    )
+    own_plan = _planned(plan, x, "site", x.sites)  # sites × P × T
+    foundry_plan = _planned(plan, x, "foundry", x.offers)  # offers × P × T
+    reserved = foundry_plan.sum(axis=1)  # offers × T
+    offer_price = offer_prices(scenario, x.quarters, v.wafer_price)  # S × offers × T
+    own, bought_wafers = _allocate(
+        x, ratio, own_plan, foundry_plan, reserved, effective * saturation[:, None], offer_price
+    )
+    spare = np.minimum(
+        grid(plan.capacity, "site", x.sites, quarters, "spare_starts")[None],
+        np.maximum(effective * saturation[:, None] - own.sum(axis=2), 0.0),
+    )
 
     # what leaves the fabs: cleared through the queue where the cycle time depends on load
-    leaving = _cleared(x, own, spare, effective)                                 # S × sites × P × T
+    leaving = _cleared(x, own, spare, effective)  # S × sites × P × T
     real = np.divide(capacity, effective, out=np.ones_like(capacity), where=effective > EPS)
-    ops = Operations(real_starts=(own.sum(axis=2) + spare) * real,
-                     wafers_out=_out_of_fab(x, leaving.sum(axis=2) * real),
-                     spare_out=_out_of_fab(x, spare * real), capacity_out=_out_of_fab(x, capacity),
-                     modules_online=online)
+    ops = Operations(
+        real_starts=(own.sum(axis=2) + spare) * real,
+        wafers_out=_out_of_fab(x, leaving.sum(axis=2) * real),
+        spare_out=_out_of_fab(x, spare * real),
+        capacity_out=_out_of_fab(x, capacity),
+        modules_online=online,
+    )
     operating = operating_flows(scenario, ops, prices=v.wafer_price)
     capital = capital_flows(scenario, plan.builds)
     project = project_flows(scenario, operating, capital)
     npv = fabco_npv(scenario, project["project_fcf_usd"], float(capital["book_value_usd"]))
 
     # the buyer: dies → bank → packages, and what it all costs
-    demand = x.demand[None] * v.demand_scale[:, :, None]                        # S × P × T
-    entering = leaving.sum(axis=1) + bought_wafers.sum(axis=1)                   # S × P × T (mature-eq)
-    bought = np.minimum(grid(plan.supply, "product", x.products, quarters, "bought")[None]
-                        * v.demand_scale[:, :, None], x.bought_cap[None])
+    demand = x.demand[None] * v.demand_scale[:, :, None]  # S × P × T
+    entering = leaving.sum(axis=1) + bought_wafers.sum(axis=1)  # S × P × T (mature-eq)
+    bought = np.minimum(
+        grid(plan.supply, "product", x.products, quarters, "bought")[None] * v.demand_scale[:, :, None],
+        x.bought_cap[None],
+    )
     packages = _package(plan, x, v, entering, good, demand, pkg_yield)
     delivered = packages * pkg_yield[:, :, None] + bought
-    quantities = BuyerQuantities(packages=packages, bought=bought, delivered=delivered,
-                                 reserved=np.broadcast_to(reserved, bought_wafers.sum(axis=2).shape),
-                                 used=bought_wafers.sum(axis=2))
-    costs = buyer_costs(scenario, quantities, paid_by_buyer(operating), plan.packaging_builds, v.wafer_price,
-                        v.market)
+    quantities = BuyerQuantities(
+        packages=packages,
+        bought=bought,
+        delivered=delivered,
+        reserved=np.broadcast_to(reserved, bought_wafers.sum(axis=2).shape),
+        used=bought_wafers.sum(axis=2),
+    )
+    costs = buyer_costs(scenario, quantities, paid_by_buyer(operating), plan.packaging_builds, v.wafer_price, v.market)
     value, cost = net_value(scenario, costs)
-    records = {"sample": np.arange(samples), "fabco_npv_usd": npv, "buyer_net_usd": value - cost,
-               "unmet": (demand - delivered).clip(min=0).sum(axis=(1, 2))}
+    records = {
+        "sample": np.arange(samples),
+        "fabco_npv_usd": npv,
+        "buyer_net_usd": value - cost,
+        "unmet": (demand - delivered).clip(min=0).sum(axis=(1, 2)),
+    }
     for j in range(table.shape[1]):
         records[f"input_{j}"] = table[:, j]
     years = np.array([quarter.year for quarter in x.quarters])
@@ -240,10 +259,13 @@ def _capacity(scenario: Scenario, plan: Plan, x: PlanInputs, v: _Inputs) -> tupl
         empty = np.zeros((samples, 0, x.horizon))
         return empty, empty, empty
     node_ids = [n.id for n in scenario.nodes]
-    learning = np.stack([_site_learning(scenario, i, x, v, node_ids.index(site.node))
-                         for i, site in enumerate(scenario.sites)], axis=1)      # S × sites × ages
-    builds = [(x.sites.index(row.site), x.quarters.index(Quarter.parse(row.started)), float(row.modules))
-              for row in plan.builds.itertuples()]
+    learning = np.stack(
+        [_site_learning(scenario, i, x, v, node_ids.index(site.node)) for i, site in enumerate(scenario.sites)], axis=1
+    )  # S × sites × ages
+    builds = [
+        (x.sites.index(row.site), x.quarters.index(Quarter.parse(row.started)), float(row.modules))
+        for row in plan.builds.itertuples()
+    ]
     lead = v.lead.astype(int)
     nominal = x.capacity_by_age * x.module_wafers_q[:, None]
     capacity = capacity_from_builds(builds, lead, np.broadcast_to(nominal, learning.shape), x.horizon)
@@ -262,25 +284,32 @@ def _site_learning(scenario: Scenario, i: int, x: PlanInputs, v: _Inputs, n: int
     return site_learning(scenario, site, x.demand, x.horizon, d0)
 
 
-def _allocate(x: PlanInputs, ratio: np.ndarray, own_plan: np.ndarray, foundry_plan: np.ndarray,
-              reserved: np.ndarray, cap: np.ndarray, offer_price: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _allocate(
+    x: PlanInputs,
+    ratio: np.ndarray,
+    own_plan: np.ndarray,
+    foundry_plan: np.ndarray,
+    reserved: np.ndarray,
+    cap: np.ndarray,
+    offer_price: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
     """Wafer starts per sample: own (S × sites × P × T) and foundry (S × offers × P × T)."""
-    own = own_plan[None] * ratio[:, None, :, None]                               # as planned, scaled
+    own = own_plan[None] * ratio[:, None, :, None]  # as planned, scaled
     total = own.sum(axis=2)
     own *= np.minimum(1.0, np.divide(cap, total, out=np.ones_like(total), where=total > EPS))[:, :, None, :]
     foundry = foundry_plan[None] * ratio[:, None, :, None]
     used = foundry.sum(axis=2)
     foundry *= np.minimum(1.0, np.divide(reserved, used, out=np.ones_like(used), where=used > EPS))[:, :, None, :]
-    need = (own_plan.sum(axis=0)[None] + foundry_plan.sum(axis=0)[None]) * ratio[:, :, None]   # S × P × T
+    need = (own_plan.sum(axis=0)[None] + foundry_plan.sum(axis=0)[None]) * ratio[:, :, None]  # S × P × T
     short = np.maximum(need - own.sum(axis=1) - foundry.sum(axis=1), 0.0)
     for node in dict.fromkeys(n for n, m in zip(x.product_node, x.made, strict=True) if m):
         on = np.array([p == node for p in x.product_node])
         sites = np.array([s == node for s in x.site_node], dtype=bool)
         offers = np.array([o == node for o in x.offer_node], dtype=bool)
         products = np.nonzero(on)[0][None, :]
-        wanted = short[:, on]                                                    # S × P_n × T
+        wanted = short[:, on]  # S × P_n × T
         at_sites = np.nonzero(sites)[0][:, None]
-        spare = np.maximum(cap[:, sites] - own[:, sites].sum(axis=2), 0.0)        # S × sites_n × T
+        spare = np.maximum(cap[:, sites] - own[:, sites].sum(axis=2), 0.0)  # S × sites_n × T
         extra = _share(wanted, spare)
         own[:, at_sites, products, :] += extra
         wanted = wanted - extra.sum(axis=1)
@@ -288,7 +317,7 @@ def _allocate(x: PlanInputs, ratio: np.ndarray, own_plan: np.ndarray, foundry_pl
             continue
         at_offers = np.nonzero(offers)[0][:, None]
         free = np.maximum(x.offer_cap_q[offers][None] - foundry[:, offers].sum(axis=2), 0.0)
-        prices = offer_price[:, offers]                                          # S × offers_n × T
+        prices = offer_price[:, offers]  # S × offers_n × T
         done = np.zeros(prices.shape, dtype=bool)
         for level in np.sort(prices, axis=1).transpose(1, 0, 2):  # cheapest first; one price shares
             at_level = np.isclose(prices, level[:, None, :]) & ~done
@@ -302,12 +331,11 @@ def _allocate(x: PlanInputs, ratio: np.ndarray, own_plan: np.ndarray, foundry_pl
 def _share(wanted: np.ndarray, room: np.ndarray) -> np.ndarray:
     """Fill `wanted` (S × P × T) from `room` (S × R × T), each source giving in proportion to its
     room, products in proportion to what they want: S × R × P × T."""
-    total_room = room.sum(axis=1)                                                # S × T
-    total_wanted = wanted.sum(axis=1)                                            # S × T
+    total_room = room.sum(axis=1)  # S × T
+    total_wanted = wanted.sum(axis=1)  # S × T
     given = np.minimum(total_room, total_wanted)
     from_source = np.divide(room, total_room[:, None], out=np.zeros_like(room), where=total_room[:, None] > EPS)
-    to_product = np.divide(wanted, total_wanted[:, None], out=np.zeros_like(wanted),
-                           where=total_wanted[:, None] > EPS)
+    to_product = np.divide(wanted, total_wanted[:, None], out=np.zeros_like(wanted), where=total_wanted[:, None] > EPS)
     return given[:, None, None, :] * from_source[:, :, None, :] * to_product[:, None, :, :]
 
 
@@ -319,21 +347,27 @@ def _cleared(x: PlanInputs, own: np.ndarray, spare: np.ndarray, effective: np.nd
     for i, clearing in enumerate(x.site_clearing):
         if clearing is None:
             continue
-        queue = np.zeros(own.shape[:1] + own.shape[2:3])                         # S × P
+        queue = np.zeros(own.shape[:1] + own.shape[2:3])  # S × P
         for t in range(x.horizon):
             waiting = queue + own[:, i, :, t]
             available = waiting.sum(axis=1) + spare[:, i, t]
             most = clearing.cleared(available, effective[:, i, t])
             through = np.clip(np.minimum(available, most) - spare[:, i, t], 0.0, None)
-            share = np.divide(through, waiting.sum(axis=1), out=np.zeros_like(through),
-                              where=waiting.sum(axis=1) > EPS)
+            share = np.divide(through, waiting.sum(axis=1), out=np.zeros_like(through), where=waiting.sum(axis=1) > EPS)
             out[:, i, :, t] = waiting * np.minimum(share, 1.0)[:, None]
             queue = waiting - out[:, i, :, t]
     return out
 
 
-def _package(plan: Plan, x: PlanInputs, v: _Inputs, entering: np.ndarray, good: np.ndarray,
-             demand: np.ndarray, pkg_yield: np.ndarray) -> np.ndarray:
+def _package(
+    plan: Plan,
+    x: PlanInputs,
+    v: _Inputs,
+    entering: np.ndarray,
+    good: np.ndarray,
+    demand: np.ndarray,
+    pkg_yield: np.ndarray,
+) -> np.ndarray:
     """Packages started per sample, product and quarter: dies ready (delayed by the fab's and
     the packaging's cycle time) wait in a bank and are packaged up to the demand, the lines'
     capacity (with the plan's expansions) and the HBM available."""

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from fabnet.pipeline import SolveOptions, plan_finance, plan_network, stored_rows, store_rows
+from fabnet.pipeline import SolveOptions, plan_finance, plan_network, store_rows, stored_rows
 from fabnet.risk.sampling import apply_sample, draw
 from fabnet.scenario.schema import Scenario
 
@@ -54,8 +54,7 @@ def evaluate_sample(scenario_json: dict, index: int, row: list[float]) -> dict:
 
 
 @contextlib.contextmanager
-def make_executor(workers: int = 2, dask_local: int | None = None,
-                  scheduler: str | None = None) -> Iterator[Executor]:
+def make_executor(workers: int = 2, dask_local: int | None = None, scheduler: str | None = None) -> Iterator[Executor]:
     """Local worker processes, a Dask LocalCluster, or an existing Dask cluster by address. The
     local ones die with this process, however it ends (a `kill -9` included): each watches it."""
     if scheduler or dask_local:
@@ -65,14 +64,17 @@ def make_executor(workers: int = 2, dask_local: int | None = None,
             with Client(scheduler) as client:
                 yield client.get_executor()
         else:
-            with LocalCluster(n_workers=dask_local, threads_per_worker=1, processes=True,
-                              dashboard_address=None) as cluster, Client(cluster) as client:
+            with (
+                LocalCluster(
+                    n_workers=dask_local, threads_per_worker=1, processes=True, dashboard_address=None
+                ) as cluster,
+                Client(cluster) as client,
+            ):
                 client.run(watch_parent, os.getpid())
                 client.run(watch_parent, os.getpid(), nanny=True)
                 yield client.get_executor()
     else:
-        with ProcessPoolExecutor(max_workers=workers, initializer=watch_parent,
-                                 initargs=(os.getpid(),)) as pool:
+        with ProcessPoolExecutor(max_workers=workers, initializer=watch_parent, initargs=(os.getpid(),)) as pool:
             yield pool
 
 
@@ -83,6 +85,7 @@ WATCH_EVERY_S = 0.5
 def watch_parent(pid: int) -> None:
     """Exit this worker process as soon as process `pid` is gone (a killed sweep leaves no
     worker behind); a daemon thread, so it costs nothing while the work goes on."""
+
     def watch() -> None:
         while True:
             time.sleep(WATCH_EVERY_S)
@@ -103,8 +106,15 @@ def missing_samples(store_path, run_id: int, spec: SweepSpec) -> list[int]:  # t
     return [i for i in range(spec.samples) if i not in done]
 
 
-def run_sweep(scenario: Scenario, run_id: int, store_path, spec: SweepSpec, executor: Executor,  # type: ignore[no-untyped-def]
-              limit: int | None = None, progress: Callable[[int, int], None] | None = None) -> int:
+def run_sweep(
+    scenario: Scenario,
+    run_id: int,
+    store_path,
+    spec: SweepSpec,
+    executor: Executor,  # type: ignore[no-untyped-def]
+    limit: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> int:
     """Evaluate the samples of `spec` not yet stored under `run_id`; returns how many ran.
     `limit` stops after that many (as a kill would), for tests."""
     table = draw(scenario, spec.samples, spec.seed, spec.method)

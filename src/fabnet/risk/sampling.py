@@ -97,8 +97,13 @@ def apply_sample(scenario: Scenario, row: np.ndarray) -> Scenario:
         problems = field_checks(sample)
     if problems:  # each draw alone was checked; this is what several draws do together
         problem = problems[0]
-        raise ScenarioError(Problem(problem.loc, f"{problem.found} in the sample {_show_row(row)}",
-                                    f"{problem.expected}; narrow the distributions that move it"))
+        raise ScenarioError(
+            Problem(
+                problem.loc,
+                f"{problem.found} in the sample {_show_row(row)}",
+                f"{problem.expected}; narrow the distributions that move it",
+            )
+        )
     return sample
 
 

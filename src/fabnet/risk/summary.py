@@ -23,41 +23,65 @@ def summarise(scenario: Scenario, samples: pd.DataFrame) -> dict[str, pd.DataFra
     years = sorted(int(c.split("_")[1]) for c in samples.columns if c.startswith("delivered_"))
     npv = samples["fabco_npv_usd"]
     columns = {"fabco_npv_usd": npv, "buyer_net_usd": samples["buyer_net_usd"], "accelerators_unmet": samples["unmet"]}
-    headline = pd.DataFrame({
-        "figure": list(columns),
-        **{f"p{int(q * 100)}": [v.quantile(q) for v in columns.values()] for q in QUANTILES},
-        "mean": [v.mean() for v in columns.values()],
-    })
-    per_year = pd.DataFrame([{
-        "year": year,
-        **{f"delivered_p{int(q * 100)}": samples[f"delivered_{year}"].quantile(q) for q in QUANTILES},
-        "demand_p50": samples[f"demand_{year}"].quantile(0.5),
-        "p_meet_90pct": float(np.mean(samples[f"delivered_{year}"]
-                                      >= 0.9 * samples[f"demand_{year}"] - 1e-6)),
-    } for year in years])
-    tornado = pd.DataFrame([{
-        "input": path_words(entry.path),
-        "path": entry.path,
-        "rank_correlation_with_npv": _spearman(samples[f"input_{j}"], npv),
-    } for j, entry in enumerate(scenario.uncertainty)], columns=TORNADO_COLUMNS)
+    headline = pd.DataFrame(
+        {
+            "figure": list(columns),
+            **{f"p{int(q * 100)}": [v.quantile(q) for v in columns.values()] for q in QUANTILES},
+            "mean": [v.mean() for v in columns.values()],
+        }
+    )
+    per_year = pd.DataFrame(
+        [
+            {
+                "year": year,
+                **{f"delivered_p{int(q * 100)}": samples[f"delivered_{year}"].quantile(q) for q in QUANTILES},
+                "demand_p50": samples[f"demand_{year}"].quantile(0.5),
+                "p_meet_90pct": float(np.mean(samples[f"delivered_{year}"] >= 0.9 * samples[f"demand_{year}"] - 1e-6)),
+            }
+            for year in years
+        ]
+    )
+    tornado = pd.DataFrame(
+        [
+            {
+                "input": path_words(entry.path),
+                "path": entry.path,
+                "rank_correlation_with_npv": _spearman(samples[f"input_{j}"], npv),
+            }
+            for j, entry in enumerate(scenario.uncertainty)
+        ],
+        columns=TORNADO_COLUMNS,
+    )
     tornado = tornado.reindex(tornado["rank_correlation_with_npv"].abs().sort_values(ascending=False).index)
-    return {"headline": headline, "downside": downside(npv), "per_year": per_year,
-            "tornado": tornado.reset_index(drop=True)}
+    return {
+        "headline": headline,
+        "downside": downside(npv),
+        "per_year": per_year,
+        "tornado": tornado.reset_index(drop=True),
+    }
 
 
 def inputs_table(scenario: Scenario) -> pd.DataFrame:
     """The sweep's uncertain inputs as stored with its samples: number, path and the path in
     words (the report, which may not read the schema, labels the tornado with `words`)."""
-    return pd.DataFrame({"input": range(len(scenario.uncertainty)),
-                         "path": [u.path for u in scenario.uncertainty],
-                         "words": [path_words(u.path) for u in scenario.uncertainty]})
+    return pd.DataFrame(
+        {
+            "input": range(len(scenario.uncertainty)),
+            "path": [u.path for u in scenario.uncertainty],
+            "words": [path_words(u.path) for u in scenario.uncertainty],
+        }
+    )
 
 
 def downside(npv: pd.Series) -> pd.DataFrame:
     """One row: the chance the fab company's NPV is below zero, and its expected shortfall."""
     values = npv.to_numpy(dtype=float)
-    return pd.DataFrame({"p_npv_below_zero": [float(np.mean(values < 0)) if len(values) else math.nan],
-                         "expected_shortfall_usd": [expected_shortfall(values)]})
+    return pd.DataFrame(
+        {
+            "p_npv_below_zero": [float(np.mean(values < 0)) if len(values) else math.nan],
+            "expected_shortfall_usd": [expected_shortfall(values)],
+        }
+    )
 
 
 def _spearman(x: pd.Series, y: pd.Series) -> float:

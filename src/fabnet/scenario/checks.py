@@ -5,6 +5,7 @@ validated scenario that returns problems (never raises), with the path of the fi
 from __future__ import annotations
 
 import copy
+import itertools
 import math
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -47,14 +48,19 @@ def check_unique_ids(s: Scenario) -> list[Problem]:
         seen: set[str] = set()
         for i, item in enumerate(items):
             if item.id in seen:
-                loc = (*section.split("."), i, "id")
+                loc: tuple[str | int, ...] = (*section.split("."), i, "id")
                 problems.append(Problem(loc, f"id {item.id!r} a second time", "ids unique in their section"))
             seen.add(item.id)
     offers: set[str] = set()
     for i, offer_id in enumerate(s.offer_ids()):
         if offer_id in offers:
-            problems.append(Problem(("foundry_offers", i, "id"), f"id {offer_id!r} a second time",
-                                    "ids unique in their section (give the offer an id)"))
+            problems.append(
+                Problem(
+                    ("foundry_offers", i, "id"),
+                    f"id {offer_id!r} a second time",
+                    "ids unique in their section (give the offer an id)",
+                )
+            )
         offers.add(offer_id)
     return problems
 
@@ -88,8 +94,13 @@ def check_references(s: Scenario) -> list[Problem]:
 def _ref(loc: Loc, value: str, known: list[str], section: str) -> list[Problem]:
     if value in known:
         return []
-    return [Problem(loc, f"{value!r}, which is not an id in {section}",
-                    f"one of: {', '.join(known)}" if known else f"an entry in {section} first")]
+    return [
+        Problem(
+            loc,
+            f"{value!r}, which is not an id in {section}",
+            f"one of: {', '.join(known)}" if known else f"an entry in {section} first",
+        )
+    ]
 
 
 def check_quarters_in_horizon(s: Scenario) -> list[Problem]:
@@ -115,18 +126,23 @@ def check_quarters_in_horizon(s: Scenario) -> list[Problem]:
     if s.offtake.end is not None:
         need(("offtake", "end"), s.offtake.end)
     paths: list[tuple[Loc, Any]] = [
-        *[(("packaging", i, "capacity_wafers_per_month"), line.capacity_wafers_per_month)
-          for i, line in enumerate(s.packaging)],
-        *[(("foundry_offers", i, "max_wafers_per_month"), o.max_wafers_per_month)
-          for i, o in enumerate(s.foundry_offers)],
+        *[
+            (("packaging", i, "capacity_wafers_per_month"), line.capacity_wafers_per_month)
+            for i, line in enumerate(s.packaging)
+        ],
+        *[
+            (("foundry_offers", i, "max_wafers_per_month"), o.max_wafers_per_month)
+            for i, o in enumerate(s.foundry_offers)
+        ],
         *[(("hbm", i, "stacks_per_quarter"), h.stacks_per_quarter) for i, h in enumerate(s.hbm)],
         *[(("products", i, "supply_per_quarter"), p.supply_per_quarter) for i, p in enumerate(s.products)],
     ]
     for loc, path in paths:
         for quarter in path if isinstance(path, dict) else ():
             if quarter > h.end:
-                problems.append(Problem((*loc, str(quarter)), str(quarter),
-                                        f"a quarter up to {h.end} (end of the horizon)"))
+                problems.append(
+                    Problem((*loc, str(quarter)), str(quarter), f"a quarter up to {h.end} (end of the horizon)")
+                )
     return problems
 
 
@@ -137,11 +153,13 @@ def check_demand(s: Scenario) -> list[Problem]:
         given = [name for name in ("per_year", "per_quarter") if getattr(demand, name) is not None]
         if len(given) != 1:
             found = "both per_year and per_quarter" if given else "no demand figures"
-            problems.append(Problem(loc, found, "exactly one of per_year or per_quarter, e.g. "
-                                    "per_year: {2025: 300000, 2027: 900000}"))
+            problems.append(
+                Problem(
+                    loc, found, "exactly one of per_year or per_quarter, e.g. per_year: {2025: 300000, 2027: 900000}"
+                )
+            )
         elif not getattr(demand, given[0]):
-            problems.append(Problem((*loc, given[0]), "an empty mapping",
-                                    "at least one point, e.g. {2025: 300000}"))
+            problems.append(Problem((*loc, given[0]), "an empty mapping", "at least one point, e.g. {2025: 300000}"))
     return problems
 
 
@@ -152,29 +170,49 @@ def check_funding(s: Scenario) -> list[Problem]:
     declared = s.funding.total_usd
     if declared is not None and abs(total - declared) > SUM_TOLERANCE_USD:
         parts = " + ".join(f"{inv.id} {usd(inv.amount_usd)}" for inv in investors)
-        problems.append(Problem(("funding", "total_usd"), f"{usd(declared)} declared",
-                                f"the investors' amounts to add up to it: {parts} = {usd(total)}"))
+        problems.append(
+            Problem(
+                ("funding", "total_usd"),
+                f"{usd(declared)} declared",
+                f"the investors' amounts to add up to it: {parts} = {usd(total)}",
+            )
+        )
     for i, inv in enumerate(investors):
         loc = ("funding", "investors", i)
         if (inv.available_from is None) == (inv.tranches is None):
-            problems.append(Problem(loc, "both available_from and tranches" if inv.tranches else
-                                    "neither available_from nor tranches",
-                                    "exactly one: available_from: 2024Q2, or tranches: {2024Q2: 2.0e9}"))
+            problems.append(
+                Problem(
+                    loc,
+                    "both available_from and tranches" if inv.tranches else "neither available_from nor tranches",
+                    "exactly one: available_from: 2024Q2, or tranches: {2024Q2: 2.0e9}",
+                )
+            )
         if inv.tranches is not None and abs(sum(inv.tranches.values()) - inv.amount_usd) > SUM_TOLERANCE_USD:
-            problems.append(Problem((*loc, "tranches"), f"tranches adding up to {usd(sum(inv.tranches.values()))}",
-                                    f"tranches adding up to amount_usd {usd(inv.amount_usd)}"))
+            problems.append(
+                Problem(
+                    (*loc, "tranches"),
+                    f"tranches adding up to {usd(sum(inv.tranches.values()))}",
+                    f"tranches adding up to amount_usd {usd(inv.amount_usd)}",
+                )
+            )
         if inv.kind == "debt":
             for name in ("interest_rate", "tenor_q"):
                 if getattr(inv, name) is None:
                     problems.append(Problem((*loc, name), "nothing", f"{name} for a debt investor"))
             if inv.preferred_return:
-                problems.append(Problem((*loc, "preferred_return"), str(inv.preferred_return),
-                                        "no preferred_return on debt (it applies to equity)"))
+                problems.append(
+                    Problem(
+                        (*loc, "preferred_return"),
+                        str(inv.preferred_return),
+                        "no preferred_return on debt (it applies to equity)",
+                    )
+                )
         else:
             for name in ("interest_rate", "tenor_q"):
                 if getattr(inv, name) is not None:
-                    problems.append(Problem((*loc, name), str(getattr(inv, name)),
-                                            f"no {name} on equity (it applies to debt)"))
+                    problems.append(
+                        Problem((*loc, name), str(getattr(inv, name)), f"no {name} on equity (it applies to debt)")
+                    )
     return problems
 
 
@@ -184,22 +222,43 @@ def check_nodes(s: Scenario) -> list[Problem]:
         loc = ("nodes", i)
         d0 = node.defect_density
         if d0.mature_per_cm2 > d0.ramp_per_cm2:
-            problems.append(Problem((*loc, "defect_density", "mature_per_cm2"), str(d0.mature_per_cm2),
-                                    f"at most ramp_per_cm2 ({d0.ramp_per_cm2}): D0 falls as a fab learns"))
+            problems.append(
+                Problem(
+                    (*loc, "defect_density", "mature_per_cm2"),
+                    str(d0.mature_per_cm2),
+                    f"at most ramp_per_cm2 ({d0.ramp_per_cm2}): D0 falls as a fab learns",
+                )
+            )
         model = node.yield_model
         if model.alpha is not None and model.kind != "negative_binomial":
-            problems.append(Problem((*loc, "yield_model", "alpha"), str(model.alpha),
-                                    "alpha only with kind: negative_binomial"))
+            problems.append(
+                Problem((*loc, "yield_model", "alpha"), str(model.alpha), "alpha only with kind: negative_binomial")
+            )
         if model.kind == "bose_einstein" and model.critical_layers is None:
-            problems.append(Problem((*loc, "yield_model", "critical_layers"), "nothing",
-                                    "critical_layers (a whole number) for kind: bose_einstein"))
+            problems.append(
+                Problem(
+                    (*loc, "yield_model", "critical_layers"),
+                    "nothing",
+                    "critical_layers (a whole number) for kind: bose_einstein",
+                )
+            )
         if model.critical_layers is not None and model.kind != "bose_einstein":
-            problems.append(Problem((*loc, "yield_model", "critical_layers"), str(model.critical_layers),
-                                    "critical_layers only with kind: bose_einstein"))
+            problems.append(
+                Problem(
+                    (*loc, "yield_model", "critical_layers"),
+                    str(model.critical_layers),
+                    "critical_layers only with kind: bose_einstein",
+                )
+            )
         usable = node.wafer_diameter_mm - 2 * node.edge_exclusion_mm
         if usable <= 0:
-            problems.append(Problem((*loc, "edge_exclusion_mm"), str(node.edge_exclusion_mm),
-                                    f"less than half the wafer diameter ({node.wafer_diameter_mm / 2} mm)"))
+            problems.append(
+                Problem(
+                    (*loc, "edge_exclusion_mm"),
+                    str(node.edge_exclusion_mm),
+                    f"less than half the wafer diameter ({node.wafer_diameter_mm / 2} mm)",
+                )
+            )
     return problems
 
 
@@ -214,54 +273,95 @@ def check_products(s: Scenario) -> list[Problem]:
     for i, product in enumerate(s.products):
         loc = ("products", i)
         if not product.made:
-            problems += [Problem((*loc, name), str(getattr(product, name)),
-                                 f"no {name} on a bought product (kind: bought is bought finished)")
-                         for name in DESIGN_FIELDS if getattr(product, name) is not None]
+            problems += [
+                Problem(
+                    (*loc, name),
+                    str(getattr(product, name)),
+                    f"no {name} on a bought product (kind: bought is bought finished)",
+                )
+                for name in DESIGN_FIELDS
+                if getattr(product, name) is not None
+            ]
             continue
         missing = [name for name in REQUIRED_FOR_DESIGN if getattr(product, name) is None]
-        problems += [Problem((*loc, name), "nothing", f"{name} for a product the buyer designs "
-                             "(or kind: bought)") for name in missing]
+        problems += [
+            Problem((*loc, name), "nothing", f"{name} for a product the buyer designs (or kind: bought)")
+            for name in missing
+        ]
         if product.supply_per_quarter is not None:
-            problems.append(Problem((*loc, "supply_per_quarter"), str(product.supply_per_quarter),
-                                    "supply_per_quarter only on kind: bought (a design is made, not bought)"))
+            problems.append(
+                Problem(
+                    (*loc, "supply_per_quarter"),
+                    str(product.supply_per_quarter),
+                    "supply_per_quarter only on kind: bought (a design is made, not bought)",
+                )
+            )
         if product.hbm_stacks and product.hbm is None:
-            problems.append(Problem((*loc, "hbm"), "nothing", f"the id of an hbm entry for its "
-                                    f"{product.hbm_stacks} stacks"))
+            problems.append(
+                Problem((*loc, "hbm"), "nothing", f"the id of an hbm entry for its {product.hbm_stacks} stacks")
+            )
         design = product.design
         if design is not None and design.tape_out < design.start:
-            problems.append(Problem((*loc, "design", "tape_out"), str(design.tape_out),
-                                    f"a quarter from the design's start ({design.start}) on"))
+            problems.append(
+                Problem(
+                    (*loc, "design", "tape_out"),
+                    str(design.tape_out),
+                    f"a quarter from the design's start ({design.start}) on",
+                )
+            )
         if design is not None and design.tape_out > s.horizon.end:
-            problems.append(Problem((*loc, "design", "tape_out"), str(design.tape_out),
-                                    f"a quarter up to {s.horizon.end}: taped out later, the product "
-                                    "could never be made inside the horizon"))
-        if missing:
+            problems.append(
+                Problem(
+                    (*loc, "design", "tape_out"),
+                    str(design.tape_out),
+                    f"a quarter up to {s.horizon.end}: taped out later, the product "
+                    "could never be made inside the horizon",
+                )
+            )
+        width, height, node_id = product.die_width_mm, product.die_height_mm, product.node
+        if missing or width is None or height is None or node_id is None:  # the last three: in missing
             continue
-        w, h = sorted((product.die_width_mm, product.die_height_mm))
+        w, h = sorted((width, height))
         if w > min(RETICLE_MM) or h > max(RETICLE_MM):
-            problems.append(Problem((*loc, "die_width_mm"), f"a die of {product.die_width_mm} × "
-                                    f"{product.die_height_mm} mm",
-                                    f"a die within the {RETICLE_MM[0]:g} × {RETICLE_MM[1]:g} mm reticle; "
-                                    "split larger designs into more compute_dies_per_package"))
-        node = nodes.get(product.node)
+            problems.append(
+                Problem(
+                    (*loc, "die_width_mm"),
+                    f"a die of {width} × {height} mm",
+                    f"a die within the {RETICLE_MM[0]:g} × {RETICLE_MM[1]:g} mm reticle; "
+                    "split larger designs into more compute_dies_per_package",
+                )
+            )
+        node = nodes.get(node_id)
         if node is not None:
             usable = node.wafer_diameter_mm - 2 * node.edge_exclusion_mm
-            if math.hypot(product.die_width_mm, product.die_height_mm) >= usable > 0:
-                problems.append(Problem((*loc, "die_width_mm"), "a die larger than the usable wafer",
-                                        f"a die whose diagonal is below {usable} mm"))
+            if math.hypot(width, height) >= usable > 0:
+                problems.append(
+                    Problem(
+                        (*loc, "die_width_mm"),
+                        "a die larger than the usable wafer",
+                        f"a die whose diagonal is below {usable} mm",
+                    )
+                )
         harvest = product.harvesting
         if harvest is not None and harvest.max_defective_units >= harvest.units:
-            problems.append(Problem((*loc, "harvesting", "max_defective_units"), str(harvest.max_defective_units),
-                                    f"fewer than units ({harvest.units})"))
+            problems.append(
+                Problem(
+                    (*loc, "harvesting", "max_defective_units"),
+                    str(harvest.max_defective_units),
+                    f"fewer than units ({harvest.units})",
+                )
+            )
     return problems
 
 
 def check_sites(s: Scenario) -> list[Problem]:
     ramps = [(("sites", i, "ramp"), site.ramp) for i, site in enumerate(s.sites)]
     ramps += [(("operators", i, "ramp"), o.ramp) for i, o in enumerate(s.operators) if o.ramp is not None]
-    return [Problem(loc, _show_list(ramp), "shares that never fall and end at 1.0, e.g. [0.25, 0.5, 0.75, 1.0]")
-            for loc, ramp in ramps
-            if any(later < earlier for earlier, later in zip(ramp, ramp[1:], strict=False)) or ramp[-1] != 1.0]
+    return [
+        Problem(loc, _show_list(ramp), "shares that never fall and end at 1.0, e.g. [0.25, 0.5, 0.75, 1.0]")
+        for loc, ramp in ramps
+        if any(later < earlier for earlier, later in itertools.pairwise(ramp)) or ramp[-1] != 1.0
+    ]
 
 
 def check_offtake(s: Scenario) -> list[Problem]:
@@ -271,16 +371,26 @@ def check_offtake(s: Scenario) -> list[Problem]:
     prices = offtake.fixed_price_usd or {}
     needed = sorted({site.node for site in s.sites} - set(prices))
     if needed:
-        return [Problem(("offtake", "fixed_price_usd"), _show_list(prices or "nothing"),
-                        f"a price for every node a site runs: {', '.join(needed)} missing")]
+        return [
+            Problem(
+                ("offtake", "fixed_price_usd"),
+                _show_list(prices or "nothing"),
+                f"a price for every node a site runs: {', '.join(needed)} missing",
+            )
+        ]
     return []
 
 
 def check_uncertainty(s: Scenario) -> list[Problem]:
     problems = []
     data = s.model_dump(by_alias=True, mode="json")
-    required = {"normal": ("mean", "sd"), "lognormal": ("sigma",), "uniform": ("low", "high"),
-                "triangular": ("low", "mode", "high"), "discrete": ("values",)}
+    required = {
+        "normal": ("mean", "sd"),
+        "lognormal": ("sigma",),
+        "uniform": ("low", "high"),
+        "triangular": ("low", "mode", "high"),
+        "discrete": ("values",),
+    }
     targets: dict[Loc, int] = {}
     for i, entry in enumerate(s.uncertainty):
         loc = ("uncertainty", i)
@@ -292,12 +402,22 @@ def check_uncertainty(s: Scenario) -> list[Problem]:
         found = []
         target = get_at(data, target_loc)
         if not _is_number_or_numbers(target):
-            found.append(Problem((*loc, "path"), f"{entry.path!r}, which holds {_show_list(target)}",
-                                 "a path to a number, a list of numbers or a mapping of numbers"))
-        other = next((j for t, j in targets.items() if t[:len(target_loc)] == target_loc[:len(t)]), None)
+            found.append(
+                Problem(
+                    (*loc, "path"),
+                    f"{entry.path!r}, which holds {_show_list(target)}",
+                    "a path to a number, a list of numbers or a mapping of numbers",
+                )
+            )
+        other = next((j for t, j in targets.items() if t[: len(target_loc)] == target_loc[: len(t)]), None)
         if other is not None:  # two draws on one number could together leave its range
-            found.append(Problem((*loc, "path"), f"{entry.path!r}, which uncertainty[{other}] changes too",
-                                 "each input in one entry only (combine the two into one distribution)"))
+            found.append(
+                Problem(
+                    (*loc, "path"),
+                    f"{entry.path!r}, which uncertainty[{other}] changes too",
+                    "each input in one entry only (combine the two into one distribution)",
+                )
+            )
         targets[target_loc] = i
         for name in required[entry.dist]:
             if getattr(entry, name) is None:
@@ -305,10 +425,10 @@ def check_uncertainty(s: Scenario) -> list[Problem]:
         bounds = [v for v in (entry.low, entry.mode, entry.high) if v is not None]
         if bounds != sorted(bounds):
             found.append(Problem((*loc, "low"), _show_list(bounds), "low <= mode <= high"))
-        if entry.weights is not None and (entry.values is None or len(entry.weights) != len(entry.values)
-                                          or sum(entry.weights) <= 0):
-            found.append(Problem((*loc, "weights"), _show_list(entry.weights),
-                                 "one weight per value, not all zero"))
+        if entry.weights is not None and (
+            entry.values is None or len(entry.weights) != len(entry.values) or sum(entry.weights) <= 0
+        ):
+            found.append(Problem((*loc, "weights"), _show_list(entry.weights), "one weight per value, not all zero"))
         if not found and _bounded_extremes(entry):
             found = draw_problems(s, i, _bounded_extremes(entry), data)
         problems += found
@@ -341,10 +461,14 @@ def draw_problems(s: Scenario, index: int, draws: list[float], data: Any = None)
             problem = first_problem(exc)[0]
         if problem is not None:
             name = blame or ("low" if value == draws[0] else "high")
-            return [Problem(("uncertainty", index, name),
-                            f"a draw of {value:.6g} ({entry.apply}), which makes "
-                            f"{format_loc(target)} {_show_list(get_at(changed, target))}",
-                            f"draws that keep {problem.path} valid: {problem.expected}")]
+            return [
+                Problem(
+                    ("uncertainty", index, name),
+                    f"a draw of {value:.6g} ({entry.apply}), which makes "
+                    f"{format_loc(target)} {_show_list(get_at(changed, target))}",
+                    f"draws that keep {problem.path} valid: {problem.expected}",
+                )
+            ]
     return []
 
 
@@ -360,15 +484,30 @@ def _correlation_problems(s: Scenario) -> list[Problem]:
     k = len(s.uncertainty)
     c = np.array(matrix, dtype=float) if all(len(row) == k for row in matrix) else None
     if c is None or c.shape != (k, k):
-        return [Problem(("correlation",), f"a matrix of {len(matrix)} rows",
-                        f"{k} rows of {k} numbers, one per uncertainty entry")]
+        return [
+            Problem(
+                ("correlation",),
+                f"a matrix of {len(matrix)} rows",
+                f"{k} rows of {k} numbers, one per uncertainty entry",
+            )
+        ]
     if not np.allclose(c, c.T) or not np.allclose(np.diag(c), 1.0) or np.abs(c).max() > 1:
-        return [Problem(("correlation",), _show_list(matrix),
-                        "a symmetric matrix with ones on the diagonal and entries in [-1, 1]")]
+        return [
+            Problem(
+                ("correlation",),
+                _show_list(matrix),
+                "a symmetric matrix with ones on the diagonal and entries in [-1, 1]",
+            )
+        ]
     smallest = float(np.linalg.eigvalsh(c).min())
     if smallest < -1e-9:
-        return [Problem(("correlation",), f"a matrix with a negative eigenvalue ({smallest:.3g})",
-                        "a positive semi-definite matrix: these correlations cannot all hold at once")]
+        return [
+            Problem(
+                ("correlation",),
+                f"a matrix with a negative eigenvalue ({smallest:.3g})",
+                "a positive semi-definite matrix: these correlations cannot all hold at once",
+            )
+        ]
     return []
 
 

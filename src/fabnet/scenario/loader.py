@@ -109,13 +109,18 @@ def _read_with_extends(path: Path, chain: tuple[Path, ...]) -> _Raw:
     if not isinstance(base_name, str) or not base_name.strip() or "\0" in base_name:
         raise ScenarioError(
             Problem((EXTENDS_KEY,), show(base_name), "the path of another scenario file"),
-            file=str(path), line=line,
+            file=str(path),
+            line=line,
         )
     if len(chain) >= MAX_EXTENDS:
         raise ScenarioError(
-            Problem((EXTENDS_KEY,), f"a chain of more than {MAX_EXTENDS} files",
-                    f"at most {MAX_EXTENDS} files extending one another"),
-            file=str(path), line=line,
+            Problem(
+                (EXTENDS_KEY,),
+                f"a chain of more than {MAX_EXTENDS} files",
+                f"at most {MAX_EXTENDS} files extending one another",
+            ),
+            file=str(path),
+            line=line,
         )
     here, base_path = _resolved(path, path, line), _resolved(path.parent / base_name, path, line)
     if base_path in chain or base_path == here:
@@ -133,9 +138,9 @@ def _resolved(path: Path, owner: Path, line: int) -> Path:
         return path.resolve()
     except (OSError, RuntimeError) as exc:  # a loop of symbolic links (RuntimeError before 3.13)
         raise ScenarioError(
-            Problem((EXTENDS_KEY,), f"{path}, which cannot be followed ({exc})",
-                    "the path of another scenario file"),
-            file=str(owner), line=line,
+            Problem((EXTENDS_KEY,), f"{path}, which cannot be followed ({exc})", "the path of another scenario file"),
+            file=str(owner),
+            line=line,
         ) from None
 
 
@@ -167,15 +172,19 @@ def _read_text(path: Path) -> str:
         ) from None
     except OSError as exc:
         raise ScenarioError(
-            Problem((), f"a file that cannot be read ({exc.strerror or exc.__class__.__name__})",
-                    "a readable YAML file"),
+            Problem(
+                (), f"a file that cannot be read ({exc.strerror or exc.__class__.__name__})", "a readable YAML file"
+            ),
             file=str(path),
         ) from None
     if len(content) > yamltext.MAX_FILE_BYTES:
         raise ScenarioError(
-            Problem((), f"a file larger than {yamltext.MAX_FILE_BYTES:,} bytes",
-                    f"a scenario of at most {yamltext.MAX_FILE_BYTES:,} bytes (the default one has "
-                    "16 kB); long series belong in a path by year or quarter"),
+            Problem(
+                (),
+                f"a file larger than {yamltext.MAX_FILE_BYTES:,} bytes",
+                f"a scenario of at most {yamltext.MAX_FILE_BYTES:,} bytes (the default one has "
+                "16 kB); long series belong in a path by year or quarter",
+            ),
             file=str(path),
         )
     try:
@@ -184,7 +193,8 @@ def _read_text(path: Path) -> str:
         line = content.count(b"\n", 0, exc.start) + 1
         raise ScenarioError(
             Problem((), f"bytes that are not UTF-8 (byte {exc.start + 1})", "a UTF-8 text file"),
-            file=str(path), line=line,
+            file=str(path),
+            line=line,
         ) from None
 
 
@@ -209,8 +219,9 @@ def _merge(base: Any, override: Any) -> Any:
 
 
 def _is_id_list(value: Any) -> bool:
-    return isinstance(value, list) and all(isinstance(v, dict) and isinstance(v.get("id"), str | int)
-                                           and not isinstance(v["id"], bool) for v in value)
+    return isinstance(value, list) and all(
+        isinstance(v, dict) and isinstance(v.get("id"), str | int) and not isinstance(v["id"], bool) for v in value
+    )
 
 
 def _apply_override(raw: _Raw, assignment: str) -> None:
@@ -221,8 +232,11 @@ def _apply_override(raw: _Raw, assignment: str) -> None:
         loc = set_at(raw.data, segments, value)
     except (ValueError, PathError, yaml.YAMLError) as exc:
         raise ScenarioError(
-            Problem((), str(exc).splitlines()[0], "path.to.field=value with a path that exists, "
-                    "e.g. sites.arizona.lead_time_q=14"),
+            Problem(
+                (),
+                str(exc).splitlines()[0],
+                "path.to.field=value with a path that exists, e.g. sites.arizona.lead_time_q=14",
+            ),
             file=label,
         ) from None
     raw.overrides.append((loc, label))

@@ -8,7 +8,7 @@ List entries are picked by their `id` or by `[index]`; mapping keys by their tex
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, cast
 
 from fabnet.core.errors import Loc, format_loc
 
@@ -62,7 +62,7 @@ def _step(node: Any, segment: str | int, loc: list[str | int]) -> str | int:
     if isinstance(node, dict):
         for key in node:
             if str(key) == str(segment):
-                return key
+                return cast(str | int, key)
         keys = ", ".join(map(str, node)) or "none"
         raise PathError(f"{where} has no key {segment!r}; keys: {keys}")
     raise PathError(f"{where} is a value, not a section; cannot go on to {segment!r}")

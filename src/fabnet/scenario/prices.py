@@ -55,8 +55,9 @@ def in_contract(offtake: Offtake, periods: list[Quarter]) -> npt.NDArray[np.bool
     return np.array([offtake.end is None or q <= offtake.end for q in periods], dtype=bool)
 
 
-def offtake_prices(scenario: Scenario, periods: list[Quarter], offtake: Offtake | None = None,
-                   prices: NodePrices | None = None) -> Array:
+def offtake_prices(
+    scenario: Scenario, periods: list[Quarter], offtake: Offtake | None = None, prices: NodePrices | None = None
+) -> Array:
     """[..., site, quarter]: what the buyer pays the fab company per wafer from each site, under
     `offtake` (the scenario's contract unless given); after the contract, the market price."""
     contract = offtake or scenario.offtake
@@ -65,12 +66,20 @@ def offtake_prices(scenario: Scenario, periods: list[Quarter], offtake: Offtake 
         price = market * contract.share_of_market_price
     elif contract.price == "fixed":
         fixed = contract.fixed_price_usd or {}
-        price = np.broadcast_to(_rows([year_path(fixed[s.node], periods) for s in scenario.sites], periods),
-                                market.shape)
+        price = np.broadcast_to(
+            _rows([year_path(fixed[s.node], periods) for s in scenario.sites], periods), market.shape
+        )
     else:
-        price = np.broadcast_to(_rows([np.full(len(periods), standard_cost_per_wafer(scenario, s))
-                                       * (1.0 + contract.markup) for s in scenario.sites], periods),
-                                market.shape)
+        price = np.broadcast_to(
+            _rows(
+                [
+                    np.full(len(periods), standard_cost_per_wafer(scenario, s)) * (1.0 + contract.markup)
+                    for s in scenario.sites
+                ],
+                periods,
+            ),
+            market.shape,
+        )
     return np.where(in_contract(contract, periods), price, market)
 
 

@@ -145,7 +145,8 @@ def _type_name(annotation: Any) -> str:
         if issubclass(annotation, BaseModel):
             return "section"
         return {"float": "number", "int": "integer", "str": "text", "bool": "true/false"}.get(
-            annotation.__name__, annotation.__name__)
+            annotation.__name__, annotation.__name__
+        )
     return str(annotation)
 
 
@@ -187,7 +188,7 @@ def path_words(path: str) -> str:
 class _Step:
     segment: str | int
     field: FieldInfo | None  # the schema field this segment names; None for an entry or a key
-    is_entry: bool = False   # an entry of a list or mapping of sections (named by id, key or index)
+    is_entry: bool = False  # an entry of a list or mapping of sections (named by id, key or index)
 
 
 def _schema_steps(segments: tuple[str | int, ...]) -> list[_Step]:
@@ -219,7 +220,8 @@ def _container_of(annotation: Any) -> Any:
         return annotation
     for member in map(unwrap, typing.get_args(annotation)):
         if typing.get_origin(member) in (tuple, list, dict) or (
-                isinstance(member, type) and issubclass(member, BaseModel)):
+            isinstance(member, type) and issubclass(member, BaseModel)
+        ):
             return member
     return annotation
 

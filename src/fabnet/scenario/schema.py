@@ -8,17 +8,27 @@ problem can be reported with the path of the field that causes it.
 
 from __future__ import annotations
 
+import contextlib
 import math
-from typing import Annotated, Literal, NamedTuple
+from collections.abc import Iterable
+from typing import Annotated, Literal, NamedTuple, Protocol, TypeVar, cast
 
 import numpy as np
 import numpy.typing as npt
-from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, PlainValidator, PrivateAttr,
-                      Strict, StrictBool)
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    PlainValidator,
+    PrivateAttr,
+    Strict,
+    StrictBool,
+)
 from pydantic_core import PydanticCustomError
 
-from fabnet.core.periods import Quarter
-from fabnet.core.periods import quarter_range
+from fabnet.core.periods import Quarter, quarter_range
 from fabnet.fabsim.rules import RULES, rules_help
 
 # Every number is finite (see Frozen) and inside a plausible range. The ranges are far wider than
@@ -95,18 +105,14 @@ def _penalty_rule(value: object) -> str | float:
     if value == "market_price":
         return "market_price"
     if isinstance(value, str):  # YAML 1.1 reads 1.0e8 (no sign in the exponent) as text
-        try:
+        with contextlib.suppress(ValueError):
             value = float(value)
-        except ValueError:
-            pass
     if isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value <= MAX_UNIT_USD:
         return float(value)
     raise PydanticCustomError("penalty_rule", f"market_price, or a number of USD from 0 to {MAX_UNIT_USD:.0e}")
 
 
-PenaltyRule = Annotated[
-    str | float, PlainValidator(_penalty_rule, json_schema_input_type=str | float)
-]
+PenaltyRule = Annotated[str | float, PlainValidator(_penalty_rule, json_schema_input_type=str | float)]
 
 
 #: A price that may change over time: one number, or {year: value} interpolated linearly
@@ -143,9 +149,7 @@ class Frozen(BaseModel):
 
 class Horizon(Frozen):
     start: QuarterField = Field(description="First quarter of the plan, e.g. 2024Q1.")
-    quarters: Quarters = Field(
-        description="Number of quarters planned."
-    )
+    quarters: Quarters = Field(description="Number of quarters planned.")
 
     @property
     def end(self) -> Quarter:
@@ -185,17 +189,16 @@ class YieldModel(Frozen):
         default=None, description="Clustering parameter, negative_binomial only (default 2)."
     )
     critical_layers: Annotated[Number, Field(gt=0, le=MAX_COUNT)] | None = Field(
-        default=None, description="Complexity factor n of bose_einstein, the number of critical layers "
-        "(required there); a real number, as fitted in the yield literature (e.g. 11.5)."
+        default=None,
+        description="Complexity factor n of bose_einstein, the number of critical layers "
+        "(required there); a real number, as fitted in the yield literature (e.g. 11.5).",
     )
 
 
 class Node(Frozen):
     id: Id = Field(description="Name other sections use to refer to this process, e.g. N3.")
     wafer_diameter_mm: Mm = Field(default=300.0, description="Wafer diameter, mm.")
-    edge_exclusion_mm: MarginMm = Field(
-        default=3.0, description="Unusable ring at the wafer edge, mm."
-    )
+    edge_exclusion_mm: MarginMm = Field(default=3.0, description="Unusable ring at the wafer edge, mm.")
     scribe_mm: MarginMm = Field(
         default=0.1, description="Scribe street between dies, mm (added to die width and height)."
     )
@@ -205,8 +208,7 @@ class Node(Frozen):
     )
     mask_layers: Annotated[Whole, Field(gt=0, le=200)] = Field(description="Mask layers of the process.")
     days_per_mask_layer: Annotated[Number, Field(gt=0, le=30)] = Field(
-        description="Fab cycle time per mask layer in a lightly loaded fab, days; layers × this = "
-        "raw cycle time."
+        description="Fab cycle time per mask layer in a lightly loaded fab, days; layers × this = raw cycle time."
     )
     defect_density: DefectDensity = Field(description="Defect density at ramp and mature, and how fast it learns.")
     yield_model: YieldModel = Field(default_factory=YieldModel, description="Die yield formula.")
@@ -214,7 +216,8 @@ class Node(Frozen):
         default="smt2020_hvlm",
         description="Stored load curve (cycle time against load, fitted to fab simulations) the "
         "planner uses for this node's own fabs: cycle time = raw × m(load). null: the raw cycle "
-        "time at any load.")
+        "time at any load.",
+    )
 
     @property
     def cycle_time_days(self) -> float:
@@ -264,13 +267,15 @@ class Demand(Frozen):
 class Design(Frozen):
     """The buyer's design programme of a product: what it costs and when wafers may start."""
 
-    cost_usd: Usd = Field(description="Design cost (engineering, IP, verification), "
-                                       "USD, spread evenly from `start` to the quarter before `tape_out`.")
-    mask_set_usd: Usd = Field(default=0.0, description="Mask set, USD, paid in the "
-                                           "tape-out quarter.")
+    cost_usd: Usd = Field(
+        description="Design cost (engineering, IP, verification), "
+        "USD, spread evenly from `start` to the quarter before `tape_out`."
+    )
+    mask_set_usd: Usd = Field(default=0.0, description="Mask set, USD, paid in the tape-out quarter.")
     start: QuarterField = Field(description="Quarter the design work starts.")
-    tape_out: QuarterField = Field(description="Tape-out: the first quarter a wafer of the "
-                                   "product may start (design time = tape_out − start).")
+    tape_out: QuarterField = Field(
+        description="Tape-out: the first quarter a wafer of the product may start (design time = tape_out − start)."
+    )
 
     def spending_usd(self, periods: list[Quarter]) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
         """(design, masks) USD in each of `periods`; what falls outside them is not counted."""
@@ -295,37 +300,50 @@ class Product(Frozen):
 
     id: Id = Field(description="Name of the accelerator.")
     kind: Literal["design", "bought"] = Field(
-        default="design", description="design: the buyer's own design, made by the network or "
-        "a foundry; bought: bought finished from its vendor, never made by the network.")
+        default="design",
+        description="design: the buyer's own design, made by the network or "
+        "a foundry; bought: bought finished from its vendor, never made by the network.",
+    )
     market_price_usd: YearPath = Field(
         description="What the buyer would pay for one such accelerator (or an equivalent) on the "
         "market, USD; one number or a path per year. The price paid for a bought product; for "
-        "a designed one the value of each unit delivered.")
+        "a designed one the value of each unit delivered."
+    )
     demand: Demand = Field(description="Accelerators the buyer needs over time.")
     unmet_penalty_usd: UnitUsd | None = Field(
         default=None,
-        description="Cost of one accelerator not delivered, USD; omitted means "
-        "finance.unmet_demand_penalty.")
+        description="Cost of one accelerator not delivered, USD; omitted means finance.unmet_demand_penalty.",
+    )
     supply_per_quarter: UnitsPath | None = Field(
-        default=None, description="bought only: most units the vendor sells the buyer per quarter "
-        "(one number or a path by quarter); omitted means no limit.")
+        default=None,
+        description="bought only: most units the vendor sells the buyer per quarter "
+        "(one number or a path by quarter); omitted means no limit.",
+    )
     node: Id | None = Field(default=None, description="design only: process node id its compute dies are made on.")
-    compute_dies_per_package: Annotated[Whole, Field(gt=0, le=64)] = Field(default=1, description="design only: compute dies in one package.")
+    compute_dies_per_package: Annotated[Whole, Field(gt=0, le=64)] = Field(
+        default=1, description="design only: compute dies in one package."
+    )
     die_width_mm: Mm | None = Field(default=None, description="design only: compute die width, mm.")
     die_height_mm: Mm | None = Field(default=None, description="design only: compute die height, mm.")
     harvesting: Harvesting | None = Field(
         default=None, description="design only: partial-good rule; omitted means a die must be perfect."
     )
     hbm: Id | None = Field(default=None, description="design only: id of the hbm entry its stacks come from.")
-    hbm_stacks: Annotated[Whole, Field(ge=0, le=64)] = Field(default=0, description="design only: HBM stacks per package.")
+    hbm_stacks: Annotated[Whole, Field(ge=0, le=64)] = Field(
+        default=0, description="design only: HBM stacks per package."
+    )
     assembly_test_cost_usd: UnitUsd = Field(
         default=0.0, description="design only: assembly and final test per package, USD."
     )
-    packaging: Id | None = Field(default=None, description="design only: packaging line id (e.g. a "
-                                 "CoWoS class) it is built on.")
-    design: Design | None = Field(default=None, description="design only: the design programme "
-                                  "(cost, masks, tape-out); omitted means designed already and "
-                                  "paid for.")
+    packaging: Id | None = Field(
+        default=None, description="design only: packaging line id (e.g. a CoWoS class) it is built on."
+    )
+    design: Design | None = Field(
+        default=None,
+        description="design only: the design programme "
+        "(cost, masks, tape-out); omitted means designed already and "
+        "paid for.",
+    )
 
     @property
     def made(self) -> bool:
@@ -347,8 +365,9 @@ class Hbm(Frozen):
     id: Id = Field(description="Name products refer to, e.g. hbm3e.")
     price_usd: YearPath = Field(description="Price of one known-good stack, USD; one number or a path per year.")
     stacks_per_quarter: UnitsPath | None = Field(
-        default=None, description="Stacks the buyer can get per quarter (one number or a path by "
-        "quarter); omitted means no limit.")
+        default=None,
+        description="Stacks the buyer can get per quarter (one number or a path by quarter); omitted means no limit.",
+    )
 
     def price(self, periods: list[Quarter]) -> npt.NDArray[np.float64]:
         return year_path(self.price_usd, periods)
@@ -363,17 +382,19 @@ class PackagingExpansion(Frozen):
 
 class Packaging(Frozen):
     id: Id = Field(description="Name of the packaging line, e.g. cowos_l.")
-    packages_per_wafer: Annotated[Number, Field(gt=0, le=1e5)] = Field(description="Packages from one interposer wafer.")
-    yield_: PositiveShare = Field(alias="yield", description="Packaging yield (0–1].")
-    wafer_cost_usd: UnitUsd = Field(
-        default=0.0, description="Cost of packaging one interposer wafer, USD."
+    packages_per_wafer: Annotated[Number, Field(gt=0, le=1e5)] = Field(
+        description="Packages from one interposer wafer."
     )
+    yield_: PositiveShare = Field(alias="yield", description="Packaging yield (0–1].")
+    wafer_cost_usd: UnitUsd = Field(default=0.0, description="Cost of packaging one interposer wafer, USD.")
     capacity_wafers_per_month: Annotated[dict[QuarterField, Wspm], Field(max_length=MAX_ENTRIES)] = Field(
         description="Wafers per month secured, from each given quarter on (zero before the first)."
     )
     cycle_days: Days = Field(
-        default=0.0, description="Days from a die leaving the fab to the accelerator delivered: "
-        "interposer, HBM attach, assembly and test.")
+        default=0.0,
+        description="Days from a die leaving the fab to the accelerator delivered: "
+        "interposer, HBM attach, assembly and test.",
+    )
     expansion: PackagingExpansion | None = Field(
         default=None, description="How capacity can be added; omitted means it cannot."
     )
@@ -409,18 +430,25 @@ class Site(Frozen):
     capex_per_module_usd: CapexSplit = Field(description="Capital cost of one module, USD, by part.")
     lead_time_q: Quarters = Field(description="Quarters from construction start to first wafer.")
     ramp: tuple[PositiveShare, ...] = Field(
-        min_length=1, max_length=MAX_QUARTERS,
+        min_length=1,
+        max_length=MAX_QUARTERS,
         description="Share of module capacity in each quarter after first wafer, ends at 1, when "
         "the fab company runs the site (an operator's ramp replaces it).",
     )
-    opex_per_wafer_usd: UnitUsd = Field(description="Variable cash cost per wafer start "
-                                                  "(materials, chemicals, power), USD.")
+    opex_per_wafer_usd: UnitUsd = Field(
+        description="Variable cash cost per wafer start (materials, chemicals, power), USD."
+    )
     fixed_opex_per_module_q_usd: Usd = Field(
-        default=0.0, description="Fixed cash cost per module and quarter from its first wafer "
-        "(labour, facility, maintenance), USD; paid whether the module is loaded or idle.")
-    operator: Id | None = Field(default=None, description="Id of an entry of operators that runs "
-                                "the site for a fee, with its own ramp and yield learning; "
-                                "omitted means the fab company runs it itself.")
+        default=0.0,
+        description="Fixed cash cost per module and quarter from its first wafer "
+        "(labour, facility, maintenance), USD; paid whether the module is loaded or idle.",
+    )
+    operator: Id | None = Field(
+        default=None,
+        description="Id of an entry of operators that runs "
+        "the site for a fee, with its own ramp and yield learning; "
+        "omitted means the fab company runs it itself.",
+    )
     grants: Grants = Field(default_factory=Grants, description="Government support for this site.")
     tax_regime: Id = Field(description="Id of an entry of finance.tax_regimes.")
     earliest_start: QuarterField = Field(description="First quarter construction may start.")
@@ -437,7 +465,7 @@ class Site(Frozen):
         building = np.zeros(lead)
         tools = np.zeros(lead)
         building[:building_q] = self.capex_per_module_usd.building / building_q
-        tools[tools_from:tools_from + tools_q] = self.capex_per_module_usd.tools / tools_q
+        tools[tools_from : tools_from + tools_q] = self.capex_per_module_usd.tools / tools_q
         return building, tools
 
     def book_value_usd(self, started: int, horizon: int, life: DepreciationYears) -> float:
@@ -450,8 +478,9 @@ class Site(Frozen):
         in_service_q = horizon - (started + self.lead_time_q)
         capex = self.capex_per_module_usd
         if in_service_q >= 0:
-            value = (capex.building * max(0.0, 1 - in_service_q / (4 * life.building))
-                     + capex.tools * max(0.0, 1 - in_service_q / (4 * life.tools)))
+            value = capex.building * max(0.0, 1 - in_service_q / (4 * life.building)) + capex.tools * max(
+                0.0, 1 - in_service_q / (4 * life.tools)
+            )
         else:
             building, tools = self.capex_schedule_usd()
             value = float((building + tools)[: max(horizon - started, 0)].sum())
@@ -459,10 +488,12 @@ class Site(Frozen):
 
 
 class OperatorLearning(Frozen):
-    ramp_per_cm2: DefectsPerCm2 = Field(description="D0 in the first quarter of output of a fab "
-                                        "this operator runs, defects/cm².")
-    learning_rate_per_q: PositiveShare = Field(description="Share of the gap to the node's "
-                                               "mature D0 closed each quarter (0–1].")
+    ramp_per_cm2: DefectsPerCm2 = Field(
+        description="D0 in the first quarter of output of a fab this operator runs, defects/cm²."
+    )
+    learning_rate_per_q: PositiveShare = Field(
+        description="Share of the gap to the node's mature D0 closed each quarter (0–1]."
+    )
 
 
 class Operator(Frozen):
@@ -470,35 +501,48 @@ class Operator(Frozen):
 
     id: Id = Field(description="Name sites refer to, e.g. tsmc.")
     fee_per_wafer_usd: UnitUsd = Field(default=0.0, description="Fee per wafer start, USD.")
-    revenue_share: Share = Field(default=0.0, description="Fee as a share of the site's wafer "
-                                 "revenue (0–1).")
+    revenue_share: Share = Field(default=0.0, description="Fee as a share of the site's wafer revenue (0–1).")
     ramp: tuple[PositiveShare, ...] | None = Field(
-        default=None, min_length=1, max_length=MAX_QUARTERS, description="Its ramp (share of module capacity per quarter "
-        "after first wafer, ending at 1); omitted means the site's own.")
+        default=None,
+        min_length=1,
+        max_length=MAX_QUARTERS,
+        description="Its ramp (share of module capacity per quarter "
+        "after first wafer, ending at 1); omitted means the site's own.",
+    )
     defect_density: OperatorLearning | None = Field(
-        default=None, description="Its D0 at first output and learning rate; the mature D0 stays "
-        "the node's. Omitted means the node's.")
+        default=None,
+        description="Its D0 at first output and learning rate; the mature D0 stays "
+        "the node's. Omitted means the node's.",
+    )
 
 
 class FoundryOffer(Frozen):
-    id: Id | None = Field(default=None, description="Name of the offer; omitted means "
-                          "foundry-NODE (foundry-NODE-2 for a node's second offer).")
+    id: Id | None = Field(
+        default=None,
+        description="Name of the offer; omitted means foundry-NODE (foundry-NODE-2 for a node's second offer).",
+    )
     node: Id = Field(description="Process node id offered.")
     max_wafers_per_month: WspmPath = Field(
         description="Most wafers per month that can be reserved: one number, or a path by quarter "
-        "(e.g. {2025Q1: 3000, 2027Q1: 6000}, zero before the first).")
+        "(e.g. {2025Q1: 3000, 2027Q1: 6000}, zero before the first)."
+    )
     price_premium: Number = Field(
-        default=0.0, ge=-0.9, le=MAX_RATIO, description="Mark-up over the node's market wafer price path "
-        "(0.1 = +10 %, −0.1 = a 10 % discount).")
+        default=0.0,
+        ge=-0.9,
+        le=MAX_RATIO,
+        description="Mark-up over the node's market wafer price path (0.1 = +10 %, −0.1 = a 10 % discount).",
+    )
     available_from: QuarterField | None = Field(
         default=None, description="First quarter on offer; omitted means from the start."
     )
     reservation_lead_time_q: NonNegativeQuarters = Field(
-        default=0, description="Quarters between reserving wafers and starting them: no wafer "
-        "starts before the horizon's first quarter + this.")
+        default=0,
+        description="Quarters between reserving wafers and starting them: no wafer "
+        "starts before the horizon's first quarter + this.",
+    )
     take_or_pay: Share = Field(
-        default=0.0, description="Share of the wafers reserved that is paid whether used or not "
-        "(0–1).")
+        default=0.0, description="Share of the wafers reserved that is paid whether used or not (0–1)."
+    )
 
     def capacity(self, periods: list[Quarter]) -> npt.NDArray[np.float64]:
         """Wafers per month that can be reserved in each of `periods`."""
@@ -520,15 +564,14 @@ class Investor(Frozen):
         default=None, description="Amounts committed by quarter, USD; must add up to amount_usd."
     )
     preferred_return: AnnualRate = Field(
-        default=0.0, description="Equity only: annual preferred return paid before common "
-        "distributions (a waterfall)."
+        default=0.0, description="Equity only: annual preferred return paid before common distributions (a waterfall)."
     )
     hurdle_rate: AnnualRate | None = Field(
-        default=None, description="Annual IRR this investor needs to join the deal (`fabnet "
-        "deal`); omitted means finance.discount_rate.")
-    interest_rate: AnnualRate | None = Field(
-        default=None, description="Debt only: annual interest rate."
+        default=None,
+        description="Annual IRR this investor needs to join the deal (`fabnet "
+        "deal`); omitted means finance.discount_rate.",
     )
+    interest_rate: AnnualRate | None = Field(default=None, description="Debt only: annual interest rate.")
     tenor_q: Quarters | None = Field(default=None, description="Debt only: quarters to maturity.")
     grace_q: NonNegativeQuarters = Field(default=0, description="Debt only: quarters before repayment starts.")
 
@@ -538,11 +581,14 @@ class Funding(Frozen):
         default=None, description="Declared total; when given, investor amounts must add up to it."
     )
     reinvest_operating_cash: Flag = Field(
-        default=False, description="May the fab company's operating cash pay for later capex; "
+        default=False,
+        description="May the fab company's operating cash pay for later capex; "
         "if not, capex comes from the investors, debt, grants and tax credits alone and surplus "
-        "operating cash is distributed."
+        "operating cash is distributed.",
     )
-    investors: tuple[Investor, ...] = Field(min_length=1, max_length=100, description="Who puts money in, how and when.")
+    investors: tuple[Investor, ...] = Field(
+        min_length=1, max_length=100, description="Who puts money in, how and when."
+    )
 
     def commitments_usd(self, periods: list[Quarter]) -> npt.NDArray[np.float64]:
         """USD each investor commits in each quarter (investors × periods). The planner's
@@ -550,7 +596,8 @@ class Funding(Frozen):
         position = {q: i for i, q in enumerate(periods)}
         schedule = np.zeros((len(self.investors), len(periods)))
         for row, investor in enumerate(self.investors):
-            tranches = investor.tranches or {investor.available_from: investor.amount_usd}
+            # the model's validator allows tranches or available_from, never neither
+            tranches = investor.tranches or {cast(Quarter, investor.available_from): investor.amount_usd}
             for quarter, amount in tranches.items():
                 schedule[row, position[quarter]] += amount
         return schedule
@@ -566,20 +613,24 @@ class TaxRegime(Frozen):
 
 
 class DepreciationYears(Frozen):
-    building: Annotated[Whole, Field(gt=0, le=100)] = Field(default=20, description="Straight-line life of buildings, years.")
+    building: Annotated[Whole, Field(gt=0, le=100)] = Field(
+        default=20, description="Straight-line life of buildings, years."
+    )
     tools: Annotated[Whole, Field(gt=0, le=100)] = Field(default=5, description="Straight-line life of tools, years.")
 
 
 class Finance(Frozen):
-    discount_rate: Annotated[Number, Field(ge=0, lt=1)] = Field(
-        description="Annual nominal discount rate (WACC)."
+    discount_rate: Annotated[Number, Field(ge=0, lt=1)] = Field(description="Annual nominal discount rate (WACC).")
+    depreciation_years: DepreciationYears = Field(
+        default_factory=DepreciationYears, description="Straight-line lives by asset class."
     )
-    depreciation_years: DepreciationYears = Field(default_factory=DepreciationYears,
-                                                  description="Straight-line lives by asset class.")
-    tax_regimes: tuple[TaxRegime, ...] = Field(min_length=1, max_length=100, description="Tax rules sites refer to; the first is home.")
+    tax_regimes: tuple[TaxRegime, ...] = Field(
+        min_length=1, max_length=100, description="Tax rules sites refer to; the first is home."
+    )
     unmet_demand_penalty: PenaltyRule = Field(
-        default="market_price", description="What an accelerator not delivered costs the buyer: "
-        "market_price (its market price, what it is worth to the buyer), or USD per accelerator."
+        default="market_price",
+        description="What an accelerator not delivered costs the buyer: "
+        "market_price (its market price, what it is worth to the buyer), or USD per accelerator.",
     )
 
 
@@ -587,29 +638,40 @@ class Offtake(Frozen):
     """The contract under which the fab company sells its wafers to the buyer."""
 
     price: Literal["indexed", "fixed", "cost_plus"] = Field(
-        default="indexed", description="indexed: a share of the node's market wafer price; "
+        default="indexed",
+        description="indexed: a share of the node's market wafer price; "
         "fixed: fixed_price_usd per node; cost_plus: the site's standard cost per wafer at full "
-        "load (variable and fixed opex, operator fee per wafer, depreciation) times 1 + markup.")
+        "load (variable and fixed opex, operator fee per wafer, depreciation) times 1 + markup.",
+    )
     share_of_market_price: PositiveRatio = Field(
-        default=1.0, description="indexed: price as a share of the market wafer price (0.9 = 10 % "
-        "below what a foundry charges).")
+        default=1.0,
+        description="indexed: price as a share of the market wafer price (0.9 = 10 % below what a foundry charges).",
+    )
     fixed_price_usd: Annotated[dict[Id, YearPath], Field(max_length=100)] | None = Field(
-        default=None, description="fixed: price per wafer by node id (one number or a path per "
-        "year).")
+        default=None, description="fixed: price per wafer by node id (one number or a path per year)."
+    )
     markup: Ratio = Field(default=0.15, description="cost_plus: mark-up on standard cost.")
     take_or_pay_share: Share = Field(
-        default=0.0, description="Share of the fab company's wafer output at capacity that the "
+        default=0.0,
+        description="Share of the fab company's wafer output at capacity that the "
         "buyer pays for whether it takes the wafers or not (0–1); wafers sold to other customers "
-        "count against it.")
+        "count against it.",
+    )
     end: QuarterField | None = Field(
-        default=None, description="Last quarter of the contract; afterwards wafers are sold at "
-        "the market price, without take-or-pay. Omitted means the whole horizon.")
+        default=None,
+        description="Last quarter of the contract; afterwards wafers are sold at "
+        "the market price, without take-or-pay. Omitted means the whole horizon.",
+    )
     spare_wafers_to_market: Flag = Field(
-        default=False, description="May the fab company sell wafers the buyer does not need to "
-        "other customers (at spare_wafer_price_share of the market wafer price).")
+        default=False,
+        description="May the fab company sell wafers the buyer does not need to "
+        "other customers (at spare_wafer_price_share of the market wafer price).",
+    )
     spare_wafer_price_share: PositiveRatio = Field(
-        default=1.0, description="What other customers pay for spare wafers, as a share of the "
-        "market wafer price (a newcomer may have to sell below the leader's price).")
+        default=1.0,
+        description="What other customers pay for spare wafers, as a share of the "
+        "market wafer price (a newcomer may have to sell below the leader's price).",
+    )
 
 
 class Uncertain(Frozen):
@@ -618,21 +680,28 @@ class Uncertain(Frozen):
 
     path: str = Field(min_length=1, max_length=200, description="Dotted path of a number (or mapping) in this file.")
     dist: Literal["normal", "lognormal", "uniform", "triangular", "discrete"] = Field(
-        description="Distribution of the draws.")
-    apply: Literal["multiply", "add", "replace"] = Field(
-        default="replace", description="How a draw changes the value."
+        description="Distribution of the draws."
     )
+    apply: Literal["multiply", "add", "replace"] = Field(default="replace", description="How a draw changes the value.")
     mean: Real | None = Field(default=None, description="normal: mean.")
-    sd: Annotated[Number, Field(gt=0, le=MAX_USD)] | None = Field(default=None, description="normal: standard deviation.")
+    sd: Annotated[Number, Field(gt=0, le=MAX_USD)] | None = Field(
+        default=None, description="normal: standard deviation."
+    )
     sigma: Annotated[Number, Field(gt=0, le=3)] | None = Field(
-        default=None, description="lognormal: sigma of log (3 already spans a factor of 20 either way at one sigma).")
-    median: Annotated[Number, Field(gt=0, le=MAX_USD)] | None = Field(default=None, description="lognormal: median (default 1).")
+        default=None, description="lognormal: sigma of log (3 already spans a factor of 20 either way at one sigma)."
+    )
+    median: Annotated[Number, Field(gt=0, le=MAX_USD)] | None = Field(
+        default=None, description="lognormal: median (default 1)."
+    )
     low: Real | None = Field(default=None, description="uniform, triangular: lower bound.")
     mode: Real | None = Field(default=None, description="triangular: most likely value.")
     high: Real | None = Field(default=None, description="uniform, triangular: upper bound.")
-    values: tuple[Real, ...] | None = Field(default=None, min_length=1, max_length=MAX_COUNT, description="discrete: the possible values.")
+    values: tuple[Real, ...] | None = Field(
+        default=None, min_length=1, max_length=MAX_COUNT, description="discrete: the possible values."
+    )
     weights: tuple[Annotated[Number, Field(ge=0, le=MAX_USD)], ...] | None = Field(
-        default=None, description="discrete: their relative weights (default equal).")
+        default=None, description="discrete: their relative weights (default equal)."
+    )
 
 
 #: The simulator's dispatching rules, named once in its registry (fabnet.fabsim.rules).
@@ -645,7 +714,7 @@ class Simulation(Frozen):
     dataset: Literal["HVLM", "LVHM"] = Field(default="HVLM", description="SMT2020 dataset.")
     days: PositiveDays = Field(default=90.0, description="Simulated days.")
     warmup_days: Days = Field(default=0.0, description="Days left out of the statistics.")
-    rule: RuleName = Field(default="fifo", description=f"Dispatching rule: {rules_help()}.")
+    rule: RuleName = Field(default="fifo", description=f"Dispatching rule: {rules_help()}.")  # type: ignore[valid-type]
     curve: Flag = Field(default=False, description="Also run the operating curve (six runs).")
 
 
@@ -677,20 +746,34 @@ class Scenario(Frozen):
     currency: Literal["USD"] = Field(default="USD", description="Currency of every amount (USD only).")
     seed: Annotated[Whole, Field(ge=0, lt=2**63)] = Field(default=0, description="Seed of every random stream.")
     nodes: tuple[Node, ...] = Field(min_length=1, max_length=MAX_ENTRIES, description="Process technologies.")
-    products: tuple[Product, ...] = Field(min_length=1, max_length=MAX_ENTRIES, description="Accelerators and their demand.")
-    packaging: tuple[Packaging, ...] = Field(default=(), max_length=MAX_ENTRIES, description="Advanced-packaging lines (CoWoS class).")
+    products: tuple[Product, ...] = Field(
+        min_length=1, max_length=MAX_ENTRIES, description="Accelerators and their demand."
+    )
+    packaging: tuple[Packaging, ...] = Field(
+        default=(), max_length=MAX_ENTRIES, description="Advanced-packaging lines (CoWoS class)."
+    )
     hbm: tuple[Hbm, ...] = Field(default=(), max_length=MAX_ENTRIES, description="HBM supplies the buyer can draw on.")
-    sites: tuple[Site, ...] = Field(default=(), max_length=MAX_ENTRIES, description="Candidate fab sites of the fab company.")
-    operators: tuple[Operator, ...] = Field(default=(), max_length=MAX_ENTRIES, description="Operating partners that may run sites.")
-    foundry_offers: tuple[FoundryOffer, ...] = Field(default=(), max_length=MAX_ENTRIES, description="Foundry wafer capacity "
-                                                     "the buyer can reserve.")
+    sites: tuple[Site, ...] = Field(
+        default=(), max_length=MAX_ENTRIES, description="Candidate fab sites of the fab company."
+    )
+    operators: tuple[Operator, ...] = Field(
+        default=(), max_length=MAX_ENTRIES, description="Operating partners that may run sites."
+    )
+    foundry_offers: tuple[FoundryOffer, ...] = Field(
+        default=(), max_length=MAX_ENTRIES, description="Foundry wafer capacity the buyer can reserve."
+    )
     offtake: Offtake = Field(default_factory=Offtake, description="How the fab company sells its wafers to the buyer.")
     funding: Funding = Field(description="The fab company's investors and their money.")
     finance: Finance = Field(description="Discounting, depreciation, tax and penalty rules.")
-    uncertainty: tuple[Uncertain, ...] = Field(default=(), max_length=100, description="Uncertain inputs for risk analysis.")
+    uncertainty: tuple[Uncertain, ...] = Field(
+        default=(), max_length=100, description="Uncertain inputs for risk analysis."
+    )
     correlation: tuple[tuple[Annotated[Number, Field(ge=-1, le=1)], ...], ...] | None = Field(
-        default=None, max_length=100, description="Rank correlations between the uncertain inputs, in their order "
-        "(a symmetric matrix with ones on the diagonal, positive semi-definite); Gaussian copula.")
+        default=None,
+        max_length=100,
+        description="Rank correlations between the uncertain inputs, in their order "
+        "(a symmetric matrix with ones on the diagonal, positive semi-definite); Gaussian copula.",
+    )
     simulation: Simulation | None = Field(default=None, description="Fab simulation for the main job.")
 
     def node(self, node_id: str) -> Node:
@@ -711,25 +794,32 @@ class Scenario(Frozen):
 
     def offer_ids(self) -> list[str]:
         """Each foundry offer's id: its own, or foundry-NODE (foundry-NODE-2 for a second one)."""
-        ids, seen = [], {}
+        ids: list[str] = []
+        seen: dict[str, int] = {}
         for offer in self.foundry_offers:
             seen[offer.node] = seen.get(offer.node, 0) + 1
             ids.append(offer.id or f"foundry-{offer.node}" + (f"-{seen[offer.node]}" if seen[offer.node] > 1 else ""))
         return ids
 
 
-def _interpolate(
-    points: dict[int, float], x: npt.NDArray[np.float64], how: str
-) -> npt.NDArray[np.float64]:
+def _interpolate(points: dict[int, float], x: npt.NDArray[np.float64], how: str) -> npt.NDArray[np.float64]:
     """Linear or step interpolation through `points`, held flat beyond the first and last."""
     xs = np.array(sorted(points), dtype=float)
     ys = np.array([points[k] for k in sorted(points)], dtype=float)
     if how == "linear":
-        return np.interp(x, xs, ys)
+        return np.asarray(np.interp(x, xs, ys), dtype=np.float64)
     return ys[np.clip(np.searchsorted(xs, x, side="right") - 1, 0, len(xs) - 1)]
 
 
-def _by_id(items, wanted):  # type: ignore[no-untyped-def]
+class _Identified(Protocol):
+    @property
+    def id(self) -> str | None: ...
+
+
+_Item = TypeVar("_Item", bound=_Identified)
+
+
+def _by_id(items: Iterable[_Item], wanted: str | None) -> _Item:
     for item in items:
         if item.id == wanted:
             return item

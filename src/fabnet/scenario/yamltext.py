@@ -40,7 +40,7 @@ class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[mi
     takes one, and a bad date raised), no sexagesimal numbers, and located errors only."""
 
     def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
-        tag = super().resolve(kind, value, implicit)
+        tag: str = super().resolve(kind, value, implicit)
         if tag == _TIMESTAMP or (tag in (_INT, _FLOAT) and ":" in value):
             return _STR
         return tag
@@ -54,16 +54,19 @@ class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[mi
             # an explicit tag on text that is not of its kind (`!!int abc`), an integer of
             # more than 4,300 digits, ...: PyYAML raises these without a line
             kind = str(node.tag).removeprefix("tag:yaml.org,2002:")
-            raise ConstructorError(None, None, f"a value that cannot be read as {kind} ({exc})",
-                                   node.start_mark) from None
+            raise ConstructorError(
+                None, None, f"a value that cannot be read as {kind} ({exc})", node.start_mark
+            ) from None
 
 
 def _decimal_only(number: Any) -> Any:
     def construct(loader: SafeConstructor, node: yaml.Node) -> Any:
         if ":" in str(node.value):
-            raise ConstructorError(None, None, "a sexagesimal number (like 1:30:00): write it in decimal",
-                                   node.start_mark)
+            raise ConstructorError(
+                None, None, "a sexagesimal number (like 1:30:00): write it in decimal", node.start_mark
+            )
         return number(loader, node)
+
     return construct
 
 
@@ -105,10 +108,13 @@ def _reject_forbidden_characters(text: str, label: str) -> None:
     char = bad.group()
     name = unicodedata.name(char, "") or _CONTROL_NAMES.get(ord(char), "a control character")
     raise ScenarioError(
-        Problem((), f"U+{ord(char):04X} ({name}) at column {column}",
-                "printable text only: remove the character (often a paste from a binary file or a "
-                "terminal)"),
-        file=label, line=len(breaks) + 1,
+        Problem(
+            (),
+            f"U+{ord(char):04X} ({name}) at column {column}",
+            "printable text only: remove the character (often a paste from a binary file or a terminal)",
+        ),
+        file=label,
+        line=len(breaks) + 1,
     )
 
 
@@ -137,14 +143,18 @@ def _reject_deep_or_huge(text: str, label: str) -> None:
                     sizes[event.anchor], heights[event.anchor] = 1, 0
             elif isinstance(event, yaml.AliasEvent):
                 _check_alias(label, event, open_collections, sizes)
-                values += sizes[event.anchor]
-                if len(open_collections) + heights[event.anchor] > MAX_DEPTH:
+                alias = str(event.anchor)  # an alias always names its anchor
+                values += sizes[alias]
+                if len(open_collections) + heights[alias] > MAX_DEPTH:
                     _too_deep(label, event)
-                _raise_height(open_collections, heights[event.anchor])
+                _raise_height(open_collections, heights[alias])
             if values > MAX_VALUES:
-                _too_much(label, event, f"more than {MAX_VALUES:,} values once aliases are expanded",
-                          f"at most {MAX_VALUES:,} (a scenario needs a few thousand; "
-                          "check for aliases of aliases)")
+                _too_much(
+                    label,
+                    event,
+                    f"more than {MAX_VALUES:,} values once aliases are expanded",
+                    f"at most {MAX_VALUES:,} (a scenario needs a few thousand; check for aliases of aliases)",
+                )
     except yaml.MarkedYAMLError as exc:
         raise _syntax_error(exc, label) from None
 
@@ -154,24 +164,36 @@ def _raise_height(open_collections: list[list[Any]], child_height: int) -> None:
         open_collections[-1][2] = max(open_collections[-1][2], child_height)
 
 
-def _check_alias(label: str, event: yaml.AliasEvent, open_collections: list[list[Any]],
-                 sizes: dict[str, int]) -> None:
+def _check_alias(label: str, event: yaml.AliasEvent, open_collections: list[list[Any]], sizes: dict[str, int]) -> None:
     if event.anchor in sizes:
         return
     if any(anchor == event.anchor for anchor, *_ in open_collections):
-        _too_much(label, event, f"the alias *{event.anchor} inside its own anchor &{event.anchor}",
-                  "an alias after the whole of its anchor (a value cannot contain itself)")
-    _too_much(label, event, f"the alias *{event.anchor} with no anchor &{event.anchor} before it",
-              f"an anchor &{event.anchor} on a value before the alias, or the value itself")
+        _too_much(
+            label,
+            event,
+            f"the alias *{event.anchor} inside its own anchor &{event.anchor}",
+            "an alias after the whole of its anchor (a value cannot contain itself)",
+        )
+    _too_much(
+        label,
+        event,
+        f"the alias *{event.anchor} with no anchor &{event.anchor} before it",
+        f"an anchor &{event.anchor} on a value before the alias, or the value itself",
+    )
 
 
 def _too_deep(label: str, event: yaml.Event) -> None:
-    _too_much(label, event, f"values nested more than {MAX_DEPTH} levels deep (aliases expanded)",
-              f"at most {MAX_DEPTH} levels (a scenario needs about 6)")
+    _too_much(
+        label,
+        event,
+        f"values nested more than {MAX_DEPTH} levels deep (aliases expanded)",
+        f"at most {MAX_DEPTH} levels (a scenario needs about 6)",
+    )
 
 
 def _too_much(label: str, event: yaml.Event, found: str, expected: str) -> None:
-    raise ScenarioError(Problem((), found, expected), file=label, line=event.start_mark.line + 1)
+    line = event.start_mark.line + 1 if event.start_mark is not None else None
+    raise ScenarioError(Problem((), found, expected), file=label, line=line)
 
 
 def _reject_duplicate_keys(root: yaml.Node, label: str) -> None:
@@ -194,9 +216,11 @@ def _reject_duplicate_keys(root: yaml.Node, label: str) -> None:
                     continue
                 text = key.value if isinstance(key, yaml.ScalarNode) else id(key)
                 if text in seen:
-                    raise ScenarioError(Problem((*loc, str(text)), "the same key twice in one mapping",
-                                                "each key once"),
-                                        file=label, line=key.start_mark.line + 1)
+                    raise ScenarioError(
+                        Problem((*loc, str(text)), "the same key twice in one mapping", "each key once"),
+                        file=label,
+                        line=key.start_mark.line + 1,
+                    )
                 seen.add(text)
                 children.append((value, (*loc, str(text))))
         elif isinstance(node, yaml.SequenceNode):

@@ -13,13 +13,26 @@ from fabnet.store.duck import DEFAULT_STORE, DuckStore
 from fabnet.store.pg import PgStore, is_postgres
 
 
-def open_store(location: str | Path = DEFAULT_STORE, read_only: bool = False, wait_s: float | None = None,
-               waiting: Callable[[float], None] | None = None) -> Store:
+def open_store(
+    location: str | Path = DEFAULT_STORE,
+    read_only: bool = False,
+    wait_s: float | None = None,
+    waiting: Callable[[float], None] | None = None,
+) -> Store:
     """The store at `location`: a PostgreSQL address or a DuckDB file (created when written)."""
     if is_postgres(str(location)):
         return PgStore(str(location), read_only, wait_s, waiting)
     return DuckStore(location, read_only, wait_s, waiting)
 
 
-__all__ = ["DEFAULT_STORE", "DuckStore", "PgStore", "Store", "StoreBusy", "StoreError", "StoredRun",
-           "UnknownRun", "open_store"]
+__all__ = [
+    "DEFAULT_STORE",
+    "DuckStore",
+    "PgStore",
+    "Store",
+    "StoreBusy",
+    "StoreError",
+    "StoredRun",
+    "UnknownRun",
+    "open_store",
+]

@@ -33,8 +33,11 @@ def archive_path(store: str | Path, name: str) -> list[Path]:
 
 def write_archive(meta: dict[str, Any], tables: dict[str, pd.DataFrame], candidates: list[Path]) -> Path:
     """Write the run to the first candidate path that takes it; raise OSError if none does."""
-    record = {**meta, "figures": figures_json(meta.get("figures", {})), "created_at": str(meta.get("created_at")
-                                                                                            or datetime.now(UTC))}
+    record = {
+        **meta,
+        "figures": figures_json(meta.get("figures", {})),
+        "created_at": str(meta.get("created_at") or datetime.now(UTC)),
+    }
     last: OSError | None = None
     for path in candidates:
         try:
@@ -88,8 +91,7 @@ def read_archive(path: str | Path) -> tuple[dict[str, Any], dict[str, pd.DataFra
             for member in archive.namelist():
                 if member.endswith(".parquet"):
                     file = archive.extract(member, folder)
-                    tables[member.removesuffix(".parquet")] = con.execute(
-                        "SELECT * FROM read_parquet(?)", [file]).df()
+                    tables[member.removesuffix(".parquet")] = con.execute("SELECT * FROM read_parquet(?)", [file]).df()
     except (OSError, KeyError, zipfile.BadZipFile, json.JSONDecodeError, duckdb.Error) as error:
         raise FabnetError(f"{path} is not a run kept by fabnet ({error.__class__.__name__}: {error})") from None
     record["created_at"] = pd.Timestamp(record["created_at"]).tz_localize(None) if record.get("created_at") else None

@@ -13,9 +13,22 @@ import pandas as pd
 
 from fabnet.core.errors import FabnetError
 
-RUN_COLUMNS = ("run_id", "created_at", "scenario_name", "scenario_hash", "scenario_text", "seed",
-               "fabnet_version", "solver_status", "solver_gap", "figures", "label", "kind", "source",
-               "overrides")
+RUN_COLUMNS = (
+    "run_id",
+    "created_at",
+    "scenario_name",
+    "scenario_hash",
+    "scenario_text",
+    "seed",
+    "fabnet_version",
+    "solver_status",
+    "solver_gap",
+    "figures",
+    "label",
+    "kind",
+    "source",
+    "overrides",
+)
 #: Columns added to `runs` after its first release: a store written by an older fabnet gets them
 #: (empty for its old runs) when a newer one writes to it.
 ADDED_RUN_COLUMNS = ("label", "kind", "source", "overrides")
@@ -98,8 +111,9 @@ def listing(rows: pd.DataFrame, sweeps: set[int] = frozenset()) -> pd.DataFrame:
     older = ["risk" if run_id in sweeps else "run" for run_id in data["run_id"]]
     data["kind"] = data["kind"].where(data["kind"].notna(), pd.Series(older, index=data.index, dtype=object))
     data["label"] = data["label"].where(data["label"].notna(), "")
-    data["fabco_npv_usd"] = [json.loads(f).get("fabco_npv_usd") if isinstance(f, str) else None
-                             for f in data["figures"]]
+    data["fabco_npv_usd"] = [
+        json.loads(f).get("fabco_npv_usd") if isinstance(f, str) else None for f in data["figures"]
+    ]
     data["fabco_npv_usd"] = pd.to_numeric(data["fabco_npv_usd"], errors="coerce")
     return data[list(LISTED)].reset_index(drop=True)
 

@@ -71,4 +71,3 @@ def _number(value: object) -> bool:
 
 def _column(run: StoredRun) -> str:
     return f"run_{run.run_id}"
-

@@ -28,13 +28,13 @@ import duckdb
 import pandas as pd
 
 from fabnet.store.base import (
+    ADDED_RUN_COLUMNS,
     READER_WAIT_S,
     RUN_COLUMNS,
     WRITER_WAIT_S,
     StoreBusy,
     StoredRun,
     StoreError,
-    ADDED_RUN_COLUMNS,
     UnknownRun,
     figures_json,
     listing,
@@ -49,8 +49,9 @@ def _locked(error: BaseException) -> bool:
     return isinstance(error, duckdb.IOException) and any(text in str(error) for text in _LOCKED)
 
 
-def connect(path: Path, read_only: bool, wait_s: float,
-            waiting: Callable[[float], None] | None = None) -> duckdb.DuckDBPyConnection:
+def connect(
+    path: Path, read_only: bool, wait_s: float, waiting: Callable[[float], None] | None = None
+) -> duckdb.DuckDBPyConnection:
     """Open the file, waiting (with a growing, jittered pause) while another process holds it;
     `waiting(seconds)` hears about each wait. Anything but a lock, or a lock held longer than
     `wait_s`, is a StoreError that says what is wrong."""
@@ -66,8 +67,9 @@ def connect(path: Path, read_only: bool, wait_s: float,
             if waited >= wait_s:
                 holder = re.search(r"PID (\d+)", str(error))
                 who = f"process {holder.group(1)}" if holder else "another process"
-                raise StoreBusy(f"the results store {path} is held by {who}; waited {waited:.0f} s "
-                                "(try again when it has finished)") from None
+                raise StoreBusy(
+                    f"the results store {path} is held by {who}; waited {waited:.0f} s (try again when it has finished)"
+                ) from None
             if waiting is not None:
                 waiting(waited)
             time.sleep(pause * random.uniform(0.5, 1.5))
@@ -84,8 +86,13 @@ def _cannot_open(path: Path, error: BaseException) -> str:
 
 
 class DuckStore:
-    def __init__(self, path: str | Path = DEFAULT_STORE, read_only: bool = False,
-                 wait_s: float | None = None, waiting: Callable[[float], None] | None = None) -> None:
+    def __init__(
+        self,
+        path: str | Path = DEFAULT_STORE,
+        read_only: bool = False,
+        wait_s: float | None = None,
+        waiting: Callable[[float], None] | None = None,
+    ) -> None:
         self.path = Path(path)
         self.location = str(self.path)
         self.read_only = read_only
@@ -98,7 +105,8 @@ class DuckStore:
                 self._con.execute(
                     "CREATE TABLE IF NOT EXISTS runs (run_id BIGINT PRIMARY KEY, created_at TIMESTAMP, "
                     "scenario_name VARCHAR, scenario_hash VARCHAR, scenario_text VARCHAR, seed BIGINT, "
-                    "fabnet_version VARCHAR, solver_status VARCHAR, solver_gap DOUBLE, figures VARCHAR)")
+                    "fabnet_version VARCHAR, solver_status VARCHAR, solver_gap DOUBLE, figures VARCHAR)"
+                )
                 for column in ADDED_RUN_COLUMNS:
                     self._con.execute(f"ALTER TABLE runs ADD COLUMN IF NOT EXISTS {column} VARCHAR")
             except duckdb.Error as error:
@@ -121,14 +129,22 @@ class DuckStore:
 
     def save_run(self, meta: dict[str, Any], tables: dict[str, pd.DataFrame]) -> int:
         """Record a run and its tables in one transaction; returns its id."""
+
         def write(con: duckdb.DuckDBPyConnection) -> int:
             run_id = int(con.execute("SELECT coalesce(max(run_id), 0) + 1 FROM runs").fetchone()[0])
-            row = {**{c: None for c in RUN_COLUMNS}, **meta, "run_id": run_id,
-                   "created_at": meta.get("created_at") or datetime.now(UTC).replace(tzinfo=None),
-                   "figures": figures_json(meta.get("figures", {}))
-                   if not isinstance(meta.get("figures"), str) else meta["figures"]}
-            con.execute(f"INSERT INTO runs ({', '.join(RUN_COLUMNS)}) VALUES ({', '.join('?' * len(RUN_COLUMNS))})",
-                        [row[c] for c in RUN_COLUMNS])
+            row = {
+                **dict.fromkeys(RUN_COLUMNS),
+                **meta,
+                "run_id": run_id,
+                "created_at": meta.get("created_at") or datetime.now(UTC).replace(tzinfo=None),
+                "figures": figures_json(meta.get("figures", {}))
+                if not isinstance(meta.get("figures"), str)
+                else meta["figures"],
+            }
+            con.execute(
+                f"INSERT INTO runs ({', '.join(RUN_COLUMNS)}) VALUES ({', '.join('?' * len(RUN_COLUMNS))})",
+                [row[c] for c in RUN_COLUMNS],
+            )
             for name, frame in tables.items():
                 self._insert(con, name, run_id, frame)
             return run_id
@@ -159,8 +175,9 @@ class DuckStore:
         table, data = result_rows(name, run_id, frame)
         con.register("incoming", data)
         try:
-            exists = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?",
-                                 [table]).fetchone()[0]
+            exists = con.execute(
+                "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [table]
+            ).fetchone()[0]
             if not exists:
                 con.execute(f"CREATE TABLE {table} AS SELECT * FROM incoming LIMIT 0")
             known = {r[0]: r[1] for r in con.execute(f"DESCRIBE {table}").fetchall()}
@@ -181,14 +198,20 @@ class DuckStore:
         """One row per run, oldest first (base.LISTED)."""
         con = self._cursor()
         rows = con.execute("SELECT * EXCLUDE (scenario_text) FROM runs ORDER BY run_id").df()
-        sweeps = {r[0] for r in con.execute("SELECT DISTINCT run_id FROM result_risk_spec").fetchall()} \
-            if "risk_spec" in self._result_tables(con) else set()
+        sweeps = (
+            {r[0] for r in con.execute("SELECT DISTINCT run_id FROM result_risk_spec").fetchall()}
+            if "risk_spec" in self._result_tables(con)
+            else set()
+        )
         return listing(rows, sweeps)
 
     def _result_tables(self, con: duckdb.DuckDBPyConnection) -> list[str]:
-        return [t.removeprefix("result_") for (t,) in con.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_name LIKE 'result_%' "
-            "ORDER BY table_name").fetchall()]
+        return [
+            t.removeprefix("result_")
+            for (t,) in con.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_name LIKE 'result_%' ORDER BY table_name"
+            ).fetchall()
+        ]
 
     def run(self, run_id: int) -> StoredRun:
         con = self._cursor()
@@ -198,7 +221,7 @@ class DuckStore:
             raise UnknownRun(f"no run {run_id} in {self.path}; runs: {known}")
         tables = {}
         for name in self._result_tables(con):
-            tables[name] = con.execute(f"SELECT * EXCLUDE (run_id) FROM result_{name} WHERE run_id = ?",
-                                       [int(run_id)]).df()
+            tables[name] = con.execute(
+                f"SELECT * EXCLUDE (run_id) FROM result_{name} WHERE run_id = ?", [int(run_id)]
+            ).df()
         return StoredRun(found.iloc[0].to_dict(), tables)
-

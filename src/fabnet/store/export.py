@@ -23,8 +23,14 @@ from fabnet.store.base import StoredRun
 FORMATS = ("xlsx", "csv", "parquet")
 #: Excel's limit on a sheet name's length.
 SHEET_NAME_MAX = 31
-_EXCEL_FORMATS = {"usd": "#,##0;-#,##0", "irr": "0.0%", "share": "0.0%", "count": "#,##0",
-                  "days": "0.0", "multiple": "0.00"}
+_EXCEL_FORMATS = {
+    "usd": "#,##0;-#,##0",
+    "irr": "0.0%",
+    "share": "0.0%",
+    "count": "#,##0",
+    "days": "0.0",
+    "multiple": "0.00",
+}
 
 
 class ExportError(FabnetError):
@@ -56,14 +62,23 @@ def scenario_paths(run: StoredRun) -> dict[str, object]:
 def inputs_table(run: StoredRun) -> pd.DataFrame:
     """The run's inputs as rows: its provenance, the overrides it was given, every scenario value."""
     meta = run.meta
-    about = [("run", meta.get("run_id")), ("label", meta.get("label")), ("kind", meta.get("kind")),
-             ("scenario file", meta.get("source")), ("scenario hash", meta.get("scenario_hash")),
-             ("fabnet version", meta.get("fabnet_version")), ("created (UTC)", str(meta.get("created_at"))[:19])]
+    about = [
+        ("run", meta.get("run_id")),
+        ("label", meta.get("label")),
+        ("kind", meta.get("kind")),
+        ("scenario file", meta.get("source")),
+        ("scenario hash", meta.get("scenario_hash")),
+        ("fabnet version", meta.get("fabnet_version")),
+        ("created (UTC)", str(meta.get("created_at"))[:19]),
+    ]
     rows = [{"section": "run", "path": name, "value": _cell(value)} for name, value in about]
-    rows += [{"section": "override", "path": text.partition("=")[0], "value": text.partition("=")[2]}
-             for text in overrides_of(run)]
-    rows += [{"section": "scenario", "path": path, "value": _cell(value)}
-             for path, value in scenario_paths(run).items()]
+    rows += [
+        {"section": "override", "path": text.partition("=")[0], "value": text.partition("=")[2]}
+        for text in overrides_of(run)
+    ]
+    rows += [
+        {"section": "scenario", "path": path, "value": _cell(value)} for path, value in scenario_paths(run).items()
+    ]
     return pd.DataFrame(rows, columns=["section", "path", "value"])
 
 
@@ -85,9 +100,18 @@ def _cell(value: object) -> object:
 
 def columns_table(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     """The legend: every column of every table with its label and unit."""
-    return pd.DataFrame([{"table": name, "column": column, "label": meaning(column).label,
-                          "unit": UNIT_WORDS.get(meaning(column).unit, "")}
-                         for name, frame in tables.items() for column in frame.columns])
+    return pd.DataFrame(
+        [
+            {
+                "table": name,
+                "column": column,
+                "label": meaning(column).label,
+                "unit": UNIT_WORDS.get(meaning(column).unit, ""),
+            }
+            for name, frame in tables.items()
+            for column in frame.columns
+        ]
+    )
 
 
 def export_run(run: StoredRun, folder: str | Path, kind: str = "xlsx") -> Path:
@@ -95,7 +119,7 @@ def export_run(run: StoredRun, folder: str | Path, kind: str = "xlsx") -> Path:
     folder of files (csv, parquet)."""
     if kind not in FORMATS:
         raise ExportError(f"unknown export format {kind!r}; choose {', '.join(FORMATS)}")
-    tables = {"inputs": inputs_table(run), **{k: v for k, v in sorted(run.tables.items())}}
+    tables = {"inputs": inputs_table(run), **dict(sorted(run.tables.items()))}
     folder = Path(folder)
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -132,4 +156,3 @@ def _write_workbook(tables: dict[str, pd.DataFrame], path: Path) -> Path:
             worksheet.freeze_panes = "A2"
     partial.replace(path)
     return path
-

@@ -22,13 +22,13 @@ import psycopg
 from psycopg import sql
 
 from fabnet.store.base import (
+    ADDED_RUN_COLUMNS,
     READER_WAIT_S,
     RUN_COLUMNS,
     WRITER_WAIT_S,
     StoreBusy,
     StoredRun,
     StoreError,
-    ADDED_RUN_COLUMNS,
     UnknownRun,
     figures_json,
     listing,
@@ -38,7 +38,8 @@ from fabnet.store.base import (
 RUNS_TABLE = (
     "CREATE TABLE IF NOT EXISTS runs (run_id BIGINT PRIMARY KEY, created_at TIMESTAMP, "
     "scenario_name TEXT, scenario_hash TEXT, scenario_text TEXT, seed BIGINT, fabnet_version TEXT, "
-    "solver_status TEXT, solver_gap DOUBLE PRECISION, figures TEXT)")
+    "solver_status TEXT, solver_gap DOUBLE PRECISION, figures TEXT)"
+)
 
 
 def is_postgres(location: str) -> bool:
@@ -75,8 +76,13 @@ def _values(series: pd.Series) -> list[Any]:
 
 
 class PgStore:
-    def __init__(self, url: str, read_only: bool = False, wait_s: float | None = None,
-                 waiting: Callable[[float], None] | None = None) -> None:
+    def __init__(
+        self,
+        url: str,
+        read_only: bool = False,
+        wait_s: float | None = None,
+        waiting: Callable[[float], None] | None = None,
+    ) -> None:
         self.location = redacted(url)
         self.read_only = read_only
         wait = wait_s if wait_s is not None else (READER_WAIT_S if read_only else WRITER_WAIT_S)
@@ -85,8 +91,9 @@ class PgStore:
             with self._con.transaction():
                 self._con.execute(RUNS_TABLE)
                 for column in ADDED_RUN_COLUMNS:
-                    self._con.execute(sql.SQL("ALTER TABLE runs ADD COLUMN IF NOT EXISTS {} TEXT").format(
-                        sql.Identifier(column)))
+                    self._con.execute(
+                        sql.SQL("ALTER TABLE runs ADD COLUMN IF NOT EXISTS {} TEXT").format(sql.Identifier(column))
+                    )
         elif not self._has_table("runs"):
             self._con.close()
             raise StoreError(f"no fabnet runs in {self.location}; run `fabnet run --store …` first")
@@ -99,8 +106,9 @@ class PgStore:
             except psycopg.OperationalError as error:
                 waited = time.monotonic() - start
                 if waited >= wait_s:
-                    raise StoreBusy(f"cannot reach the results store {self.location}: "
-                                    f"{str(error).strip().splitlines()[0]}") from None
+                    raise StoreBusy(
+                        f"cannot reach the results store {self.location}: {str(error).strip().splitlines()[0]}"
+                    ) from None
                 if waiting is not None:
                     waiting(waited)
                 time.sleep(pause)
@@ -128,15 +136,22 @@ class PgStore:
             with self._con.transaction():
                 self._con.execute("LOCK TABLE runs IN SHARE ROW EXCLUSIVE MODE")
                 run_id = int(self._con.execute("SELECT coalesce(max(run_id), 0) + 1 FROM runs").fetchone()[0])
-                row = {**{c: None for c in RUN_COLUMNS}, **meta, "run_id": run_id,
-                       "created_at": meta.get("created_at") or datetime.now(UTC).replace(tzinfo=None),
-                       "figures": figures_json(meta.get("figures", {}))
-                       if not isinstance(meta.get("figures"), str) else meta["figures"]}
+                row = {
+                    **dict.fromkeys(RUN_COLUMNS),
+                    **meta,
+                    "run_id": run_id,
+                    "created_at": meta.get("created_at") or datetime.now(UTC).replace(tzinfo=None),
+                    "figures": figures_json(meta.get("figures", {}))
+                    if not isinstance(meta.get("figures"), str)
+                    else meta["figures"],
+                }
                 self._con.execute(
                     sql.SQL("INSERT INTO runs ({}) VALUES ({})").format(
                         sql.SQL(", ").join(map(sql.Identifier, RUN_COLUMNS)),
-                        sql.SQL(", ").join(sql.Placeholder() * len(RUN_COLUMNS))),
-                    [row[c] for c in RUN_COLUMNS])
+                        sql.SQL(", ").join(sql.Placeholder() * len(RUN_COLUMNS)),
+                    ),
+                    [row[c] for c in RUN_COLUMNS],
+                )
                 for name, frame in tables.items():
                     self._insert(name, run_id, frame)
         except psycopg.OperationalError as error:
@@ -153,27 +168,49 @@ class PgStore:
 
     def _insert(self, name: str, run_id: int, frame: pd.DataFrame) -> None:
         table, data = result_rows(name, run_id, frame)
-        types = {str(c): ("TEXT" if data[c].isna().all() and data[c].dtype == object else _column_type(data[c]))
-                 for c in data.columns}
-        self._con.execute(sql.SQL("CREATE TABLE IF NOT EXISTS {} ({})").format(
-            sql.Identifier(table),
-            sql.SQL(", ").join(sql.SQL("{} {}").format(sql.Identifier(c), sql.SQL(t)) for c, t in types.items())))
-        known = dict(self._con.execute(
-            "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = %s", [table]).fetchall())
+        types = {
+            str(c): ("TEXT" if data[c].isna().all() and data[c].dtype == object else _column_type(data[c]))
+            for c in data.columns
+        }
+        self._con.execute(
+            sql.SQL("CREATE TABLE IF NOT EXISTS {} ({})").format(
+                sql.Identifier(table),
+                sql.SQL(", ").join(sql.SQL("{} {}").format(sql.Identifier(c), sql.SQL(t)) for c, t in types.items()),
+            )
+        )
+        known = dict(
+            self._con.execute(
+                "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = %s", [table]
+            ).fetchall()
+        )
         for column, kind in types.items():
             if column not in known:  # a newer fabnet added a column: old runs read NULL
-                self._con.execute(sql.SQL("ALTER TABLE {} ADD COLUMN {} {}").format(
-                    sql.Identifier(table), sql.Identifier(column), sql.SQL(kind)))
-            elif known[column] == "text" and kind != "TEXT" and data[column].notna().any() and not \
-                    self._con.execute(sql.SQL("SELECT count({c}) FROM {t}").format(
-                        c=sql.Identifier(column), t=sql.Identifier(table))).fetchone()[0]:
-                self._con.execute(sql.SQL("ALTER TABLE {} ALTER COLUMN {} TYPE {} USING NULL").format(
-                    sql.Identifier(table), sql.Identifier(column), sql.SQL(kind)))
+                self._con.execute(
+                    sql.SQL("ALTER TABLE {} ADD COLUMN {} {}").format(
+                        sql.Identifier(table), sql.Identifier(column), sql.SQL(kind)
+                    )
+                )
+            elif (
+                known[column] == "text"
+                and kind != "TEXT"
+                and data[column].notna().any()
+                and not self._con.execute(
+                    sql.SQL("SELECT count({c}) FROM {t}").format(c=sql.Identifier(column), t=sql.Identifier(table))
+                ).fetchone()[0]
+            ):
+                self._con.execute(
+                    sql.SQL("ALTER TABLE {} ALTER COLUMN {} TYPE {} USING NULL").format(
+                        sql.Identifier(table), sql.Identifier(column), sql.SQL(kind)
+                    )
+                )
         if not len(data):
             return
         columns = [str(c) for c in data.columns]
-        with self._con.cursor().copy(sql.SQL("COPY {} ({}) FROM STDIN").format(
-                sql.Identifier(table), sql.SQL(", ").join(map(sql.Identifier, columns)))) as copy:
+        with self._con.cursor().copy(
+            sql.SQL("COPY {} ({}) FROM STDIN").format(
+                sql.Identifier(table), sql.SQL(", ").join(map(sql.Identifier, columns))
+            )
+        ) as copy:
             for row in zip(*(_values(data[c]) for c in data.columns), strict=True):
                 copy.write_row(row)
 
@@ -184,15 +221,21 @@ class PgStore:
         columns = [d.name for d in cursor.description]
         frame = pd.DataFrame(cursor.fetchall(), columns=columns)
         for column in frame.columns:  # all-NULL columns come back as object; keep numbers numeric
-            if frame[column].dtype == object and len(frame) and frame[column].map(
-                    lambda v: isinstance(v, int | float) and not isinstance(v, bool)).all():
+            if (
+                frame[column].dtype == object
+                and len(frame)
+                and frame[column].map(lambda v: isinstance(v, int | float) and not isinstance(v, bool)).all()
+            ):
                 frame[column] = pd.to_numeric(frame[column])
         return frame
 
     def runs(self) -> pd.DataFrame:
         """One row per run, oldest first (base.LISTED)."""
-        sweeps = {r[0] for r in self._con.execute("SELECT DISTINCT run_id FROM result_risk_spec").fetchall()} \
-            if self._has_table("result_risk_spec") else set()
+        sweeps = (
+            {r[0] for r in self._con.execute("SELECT DISTINCT run_id FROM result_risk_spec").fetchall()}
+            if self._has_table("result_risk_spec")
+            else set()
+        )
         return listing(self._frame("SELECT * FROM runs ORDER BY run_id").drop(columns=["scenario_text"]), sweeps)
 
     def run(self, run_id: int) -> StoredRun:
@@ -201,11 +244,13 @@ class PgStore:
             known = ", ".join(map(str, self.runs()["run_id"])) or "none yet"
             raise UnknownRun(f"no run {run_id} in {self.location}; runs: {known}")
         tables = {}
-        names = self._con.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = "
-                                  "current_schema() AND table_name LIKE 'result\\_%%' ORDER BY table_name").fetchall()
+        names = self._con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = "
+            "current_schema() AND table_name LIKE 'result\\_%%' ORDER BY table_name"
+        ).fetchall()
         for (table,) in names:
-            frame = self._frame(sql.SQL("SELECT * FROM {} WHERE run_id = %s").format(sql.Identifier(table)),
-                                [int(run_id)])
+            frame = self._frame(
+                sql.SQL("SELECT * FROM {} WHERE run_id = %s").format(sql.Identifier(table)), [int(run_id)]
+            )
             tables[table.removeprefix("result_")] = frame.drop(columns=["run_id"])
         return StoredRun(found.iloc[0].to_dict(), tables)
-

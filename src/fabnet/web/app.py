@@ -1,6 +1,7 @@
 """A small read-only dashboard over the results store: the runs, a run's report page, and two
-runs compared (inputs that differ, figures, curves overlaid), a run's tables as a workbook. FastAPI was chosen over Panel because the pages are the report's own plotly
-figures: no widget server is needed, only HTTP, and FastAPI's test client and uvicorn are light.
+runs compared (inputs that differ, figures, curves overlaid), a run's tables as a workbook.
+FastAPI was chosen over Panel because the pages are the report's own plotly figures: no widget
+server is needed, only HTTP, and FastAPI's test client and uvicorn are light.
 
 Every page is built from the store through a read-only connection opened per request and closed
 at once, so a `fabnet run` in another process can still write (the store waits for whoever holds
@@ -42,17 +43,19 @@ from fabnet.store.pg import is_postgres
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 PLOTLY_URL = "/static/plotly.js"
-STYLE = ("body{font-family:system-ui,sans-serif;margin:2rem auto;max-width:1100px;color:#222}"
-         "table{border-collapse:collapse}td,th{padding:.3rem .8rem;border-bottom:1px solid #eee;text-align:left}"
-         "a{color:#1565c0}")
+STYLE = (
+    "body{font-family:system-ui,sans-serif;margin:2rem auto;max-width:1100px;color:#222}"
+    "table{border-collapse:collapse}td,th{padding:.3rem .8rem;border-bottom:1px solid #eee;text-align:left}"
+    "a{color:#1565c0}"
+)
 #: Run ids: ASCII digits only (`str.isdigit` also accepts "²" and "١"), at most this many.
 RUN_ID = re.compile(r"[0-9]{1,12}")
 #: plotly draws from inline scripts and styles; nothing is loaded from anywhere but here.
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; script-src 'self' 'unsafe-inline'; "
-                               "style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
-                               "font-src 'self' data:; object-src 'none'; base-uri 'none'; "
-                               "form-action 'self'; frame-ancestors 'none'",
+    "style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
+    "font-src 'self' data:; object-src 'none'; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'none'",
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "no-referrer",
@@ -90,8 +93,10 @@ def create_app(store_location: str | Path) -> FastAPI:
     def run_page(run_id: int) -> str:
         with reader() as store:
             page = report_html(store.run(run_id), plotlyjs=PLOTLY_URL)
-        links = (f'<p><a href="/">← all runs</a> · <a id="download" href="/runs/{run_id}/export.xlsx">'
-                 "download its tables (xlsx)</a></p>")
+        links = (
+            f'<p><a href="/">← all runs</a> · <a id="download" href="/runs/{run_id}/export.xlsx">'
+            "download its tables (xlsx)</a></p>"
+        )
         return page.replace("<body>", f"<body>{links}", 1)
 
     index_page = _ChangeCache(location, lambda: _index(reader, location))
@@ -127,8 +132,9 @@ def create_app(store_location: str | Path) -> FastAPI:
             raise HTTPException(status_code=404, detail=str(exc)) from None
         with tempfile.TemporaryDirectory() as folder:
             data = export_run(stored, folder, "xlsx").read_bytes()
-        return Response(data, media_type=XLSX, headers={
-            "Content-Disposition": f'attachment; filename="run-{number}.xlsx"'})
+        return Response(
+            data, media_type=XLSX, headers={"Content-Disposition": f'attachment; filename="run-{number}.xlsx"'}
+        )
 
     @app.api_route("/api/runs", methods=["GET", "HEAD"])
     def api_runs() -> JSONResponse:
@@ -145,8 +151,7 @@ def create_app(store_location: str | Path) -> FastAPI:
 
     @app.api_route(PLOTLY_URL, methods=["GET", "HEAD"])
     def plotly_js() -> Response:
-        return Response(script, media_type="application/javascript",
-                        headers={"Cache-Control": "public, max-age=86400"})
+        return Response(script, media_type="application/javascript", headers={"Cache-Control": "public, max-age=86400"})
 
     return app
 
@@ -158,23 +163,30 @@ def _index(reader: Callable[[], Store], location: str) -> str:
         f'<tr><td><a href="/runs/{r.run_id}">run {r.run_id}</a></td><td>{html.escape(str(r.label or ""))}</td>'
         f"<td>{html.escape(str(r.kind))}</td><td>{html.escape(str(r.scenario_name))}</td>"
         f"<td>{html.escape(fmt.minute(r.created_at))}</td><td>{html.escape(show('fabco_npv_usd', r.fabco_npv_usd))}"
-        "</td></tr>" for r in runs.itertuples())
+        "</td></tr>"
+        for r in runs.itertuples()
+    )
     ids = list(runs["run_id"])
     # the two newest runs, the older first: what one usually compares after a change
     first, second = (ids[-2], ids[-1]) if len(ids) >= 2 else (ids[0], ids[0]) if ids else (None, None)
-    return (f"<!doctype html><html><head><meta charset='utf-8'><title>fabnet runs</title><style>{STYLE}</style>"
-            f"</head><body><h1>fabnet runs</h1><p>store {html.escape(location)} · fabnet {__version__}</p>"
-            f"<table id='runs'><tr><th>run</th><th>label</th><th>kind</th><th>scenario</th><th>time (UTC)</th>"
-            f"<th>fab company NPV</th></tr>{rows}</table><h2>Compare two runs</h2><form action='/compare'>"
-            f"<select name='a'>{_options(ids, first)}</select> <select name='b'>{_options(ids, second)}</select> "
-            "<button>compare</button></form></body></html>")
+    return (
+        f"<!doctype html><html><head><meta charset='utf-8'><title>fabnet runs</title><style>{STYLE}</style>"
+        f"</head><body><h1>fabnet runs</h1><p>store {html.escape(location)} · fabnet {__version__}</p>"
+        f"<table id='runs'><tr><th>run</th><th>label</th><th>kind</th><th>scenario</th><th>time (UTC)</th>"
+        f"<th>fab company NPV</th></tr>{rows}</table><h2>Compare two runs</h2><form action='/compare'>"
+        f"<select name='a'>{_options(ids, first)}</select> <select name='b'>{_options(ids, second)}</select> "
+        "<button>compare</button></form></body></html>"
+    )
 
 
 def _error_page(status: int, message: str) -> HTMLResponse:
     """An error a browser user reads: what went wrong and the way back (not JSON)."""
-    return HTMLResponse(f"<!doctype html><html><head><meta charset='utf-8'><title>{status}</title>"
-                        f"<style>{STYLE}</style></head><body><p><a href='/'>← all runs</a></p>"
-                        f"<p id='error'>{html.escape(message)}</p></body></html>", status_code=status)
+    return HTMLResponse(
+        f"<!doctype html><html><head><meta charset='utf-8'><title>{status}</title>"
+        f"<style>{STYLE}</style></head><body><p><a href='/'>← all runs</a></p>"
+        f"<p id='error'>{html.escape(message)}</p></body></html>",
+        status_code=status,
+    )
 
 
 def _options(ids: list[int], chosen: int | None) -> str:
@@ -185,27 +197,39 @@ def _compare_page(runs: list[StoredRun]) -> str:
     """Inputs that differ, key figures side by side, and the main curves overlaid."""
     names = [run.name for run in runs]
     title = " against ".join(names)
-    head = (f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
-            f"<style>{STYLE}</style><script src='{PLOTLY_URL}'></script></head><body>"
-            f"<p><a href='/'>← all runs</a></p><h1>{html.escape(title)}</h1>")
+    head = (
+        f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
+        f"<style>{STYLE}</style><script src='{PLOTLY_URL}'></script></head><body>"
+        f"<p><a href='/'>← all runs</a></p><h1>{html.escape(title)}</h1>"
+    )
     if len(runs) < 2:
         return head + f"<p id='same'>{html.escape(names[0])} compared with itself: nothing differs.</p></body></html>"
     headings = "".join(f"<th>{html.escape(n)}</th>" for n in names)
     inputs = input_differences(runs)
-    input_rows = "".join("<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in row) + "</tr>"
-                         for row in inputs.itertuples(index=False)) or \
-        f"<tr><td colspan='{len(runs) + 1}'>none: the same scenario, label and overrides</td></tr>"
+    input_rows = (
+        "".join(
+            "<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in row) + "</tr>"
+            for row in inputs.itertuples(index=False)
+        )
+        or f"<tr><td colspan='{len(runs) + 1}'>none: the same scenario, label and overrides</td></tr>"
+    )
     figures = figure_differences(runs)
     figure_rows = "".join(
         f"<tr><td>{html.escape(label(r[0]))}</td><td>{html.escape(show(r[0], r[1]))}</td>"
         f"<td>{html.escape(show(r[0], r[2]))}</td><td>{html.escape(show_difference(r[0], r[1], r[2], r[3]))}</td></tr>"
-        for r in figures.itertuples(index=False))
-    plots = "".join(f'<div class="figure" id="{name}">'
-                    + fig.to_html(full_html=False, include_plotlyjs=False, div_id=f"plot-{name}") + "</div>"
-                    for name, fig in compare_figures(runs).items())
-    return (head + f"<h2>Inputs that differ</h2><table id='inputs'><tr><th>input</th>{headings}</tr>{input_rows}"
-            f"</table><h2>Key figures</h2><table id='compare'><tr><th>figure</th>{headings}<th>difference</th></tr>"
-            f"{figure_rows}</table>{plots}</body></html>")
+        for r in figures.itertuples(index=False)
+    )
+    plots = "".join(
+        f'<div class="figure" id="{name}">'
+        + fig.to_html(full_html=False, include_plotlyjs=False, div_id=f"plot-{name}")
+        + "</div>"
+        for name, fig in compare_figures(runs).items()
+    )
+    return (
+        head + f"<h2>Inputs that differ</h2><table id='inputs'><tr><th>input</th>{headings}</tr>{input_rows}"
+        f"</table><h2>Key figures</h2><table id='compare'><tr><th>figure</th>{headings}<th>difference</th></tr>"
+        f"{figure_rows}</table>{plots}</body></html>"
+    )
 
 
 class _ChangeCache:
@@ -222,8 +246,9 @@ class _ChangeCache:
     def get(self) -> str:
         if self._file is None:
             return self._build()
-        stamp = tuple((s.st_mtime_ns, s.st_size) for s in _stats(self._file, self._file.with_name(
-            self._file.name + ".wal")))
+        stamp = tuple(
+            (s.st_mtime_ns, s.st_size) for s in _stats(self._file, self._file.with_name(self._file.name + ".wal"))
+        )
         with self._lock:
             if stamp != self._stamp:
                 self._page, self._stamp = self._build(), stamp
