@@ -123,15 +123,15 @@ def refinance(result: JobResult | Decision | StoredRun, overrides: Overrides = (
     >>> fabnet.refinance(result, {"offtake.share_of_market_price": 1.0}).fabco.metrics["fabco_npv_usd"]
     """
     from fabnet.finance import PlanTables, compute_financials
-    from fabnet.pipeline import plan_tables
+    from fabnet.pipeline import Decision, JobResult, plan_tables
     from fabnet.scenario.loader import override_texts, with_overrides
     from fabnet.store import StoredRun
 
     if isinstance(result, StoredRun):
         scenario = scenario_of(result)
         planned = PlanTables(**{name: result.tables[name] for name in PlanTables.__dataclass_fields__})
-    elif hasattr(result, "decision") or hasattr(result, "plan"):
-        decision = getattr(result, "decision", result)
+    elif isinstance(result, JobResult | Decision):
+        decision = result.decision if isinstance(result, JobResult) else result
         scenario, planned = decision.scenario, plan_tables(decision.plan)
     else:
         raise TypeError(

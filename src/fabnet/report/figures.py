@@ -634,8 +634,8 @@ def _compare_cash(runs: list[StoredRun]) -> go.Figure | None:
 def _compare_irr(runs: list[StoredRun]) -> go.Figure | None:
     """Grouped bars, one group per investor: an IRR that does not exist (flows that never
     change sign) has no bar, and one above 100 % is drawn at 100 % with its text saying so."""
-    tables = [(k, run, run.tables.get("investors")) for k, run in enumerate(runs)]
-    tables = [(k, run, table) for k, run, table in tables if table is not None and not table.empty]
+    tables = [(k, run, table) for k, run in enumerate(runs) if (table := run.tables.get("investors")) is not None]
+    tables = [(k, run, table) for k, run, table in tables if not table.empty]
     if not tables:
         return None
     names = list(dict.fromkeys(name for _, _, table in tables for name in table["investor"]))

@@ -50,6 +50,13 @@ class StoreError(FabnetError):
     """A store that cannot be opened, read or written: the message says which and why."""
 
 
+def first_value(row: tuple[Any, ...] | None) -> Any:
+    """The first column of a query's one row: an aggregate or a test always answers one row."""
+    if row is None:
+        raise StoreError("the store answered a query that always returns a row with none")
+    return row[0]
+
+
 class StoreBusy(StoreError):
     """Another process held the store for longer than this one would wait."""
 

@@ -37,6 +37,7 @@ from fabnet.store.base import (
     StoreError,
     UnknownRun,
     figures_json,
+    first_value,
     listing,
     result_rows,
 )
@@ -131,7 +132,7 @@ class DuckStore:
         """Record a run and its tables in one transaction; returns its id."""
 
         def write(con: duckdb.DuckDBPyConnection) -> int:
-            run_id = int(con.execute("SELECT coalesce(max(run_id), 0) + 1 FROM runs").fetchone()[0])
+            run_id = int(first_value(con.execute("SELECT coalesce(max(run_id), 0) + 1 FROM runs").fetchone()))
             row = {
                 **dict.fromkeys(RUN_COLUMNS),
                 **meta,
@@ -175,9 +176,9 @@ class DuckStore:
         table, data = result_rows(name, run_id, frame)
         con.register("incoming", data)
         try:
-            exists = con.execute(
-                "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [table]
-            ).fetchone()[0]
+            exists = first_value(
+                con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [table]).fetchone()
+            )
             if not exists:
                 con.execute(f"CREATE TABLE {table} AS SELECT * FROM incoming LIMIT 0")
             known = {r[0]: r[1] for r in con.execute(f"DESCRIBE {table}").fetchall()}

@@ -31,6 +31,7 @@ from fabnet.store.base import (
     StoreError,
     UnknownRun,
     figures_json,
+    first_value,
     listing,
     result_rows,
 )
@@ -126,7 +127,7 @@ class PgStore:
         self.close()
 
     def _has_table(self, table: str) -> bool:
-        return self._con.execute("SELECT to_regclass(%s) IS NOT NULL", [table]).fetchone()[0]
+        return bool(first_value(self._con.execute("SELECT to_regclass(%s) IS NOT NULL", [table]).fetchone()))
 
     # --- writing -------------------------------------------------------------------------
 
@@ -135,7 +136,7 @@ class PgStore:
         try:
             with self._con.transaction():
                 self._con.execute("LOCK TABLE runs IN SHARE ROW EXCLUSIVE MODE")
-                run_id = int(self._con.execute("SELECT coalesce(max(run_id), 0) + 1 FROM runs").fetchone()[0])
+                run_id = int(first_value(self._con.execute("SELECT coalesce(max(run_id), 0) + 1 FROM runs").fetchone()))
                 row = {
                     **dict.fromkeys(RUN_COLUMNS),
                     **meta,
@@ -178,7 +179,7 @@ class PgStore:
                 sql.SQL(", ").join(sql.SQL("{} {}").format(sql.Identifier(c), sql.SQL(t)) for c, t in types.items()),
             )
         )
-        known = dict(
+        known: dict[str, str] = dict(
             self._con.execute(
                 "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = %s", [table]
             ).fetchall()
@@ -194,9 +195,11 @@ class PgStore:
                 known[column] == "text"
                 and kind != "TEXT"
                 and data[column].notna().any()
-                and not self._con.execute(
-                    sql.SQL("SELECT count({c}) FROM {t}").format(c=sql.Identifier(column), t=sql.Identifier(table))
-                ).fetchone()[0]
+                and not first_value(
+                    self._con.execute(
+                        sql.SQL("SELECT count({c}) FROM {t}").format(c=sql.Identifier(column), t=sql.Identifier(table))
+                    ).fetchone()
+                )
             ):
                 self._con.execute(
                     sql.SQL("ALTER TABLE {} ALTER COLUMN {} TYPE {} USING NULL").format(
@@ -216,9 +219,9 @@ class PgStore:
 
     # --- reading -------------------------------------------------------------------------
 
-    def _frame(self, query: sql.Composable | str, params: list[Any] | None = None) -> pd.DataFrame:
+    def _frame(self, query: sql.SQL | sql.Composed | str, params: list[Any] | None = None) -> pd.DataFrame:
         cursor = self._con.execute(query, params)
-        columns = [d.name for d in cursor.description]
+        columns = [d.name for d in cursor.description or ()]
         frame = pd.DataFrame(cursor.fetchall(), columns=columns)
         for column in frame.columns:  # all-NULL columns come back as object; keep numbers numeric
             if (
