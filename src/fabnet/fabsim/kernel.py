@@ -277,8 +277,8 @@ def _keys_for(tool, cands, n, now, criterion, li, lf, si, sf, ri, fi, ti, setm, 
 
 
 @jit
-def _choose(family, tool, now, criterion, qh, li, lf, lltl, si, sf, ri, fi, ti, setm, minrun, cands, keys, order, chosen,
-            groups):
+def _choose(family, tool, now, criterion, qh, li, lf, lltl, si, sf, ri, fi, ti, setm, minrun,
+            cands, keys, order, chosen, groups):
     """Fill `chosen` with the lot(s) to start; returns how many (0: none)."""
     n = 0
     lot = qh[family, 0]
@@ -410,10 +410,7 @@ def _start(tool, chosen, count, now, li, lf, si, sf, ri, fi, famf, ti, tf, setm,
     else:
         lot_time = process + load
         interval = sf[g, S_BINT]
-        if cascading and not math.isnan(interval):
-            tool_time = interval
-        else:
-            tool_time = lot_time
+        tool_time = interval if cascading and not math.isnan(interval) else lot_time
     lot_time += setup
     tool_time += setup
     _set_state(tool, BUSY, ti, fi)
