@@ -8,6 +8,7 @@ import pytest
 import xarray as xr
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from linopy.constants import TerminationCondition
 
 from fabnet.core.errors import PlanInfeasible
 from fabnet.plan import SolveOptions, SolveResult, make_plan
@@ -262,10 +263,10 @@ def test_lagged_moves_each_site_by_its_own_lead_time():
 
 
 def test_a_plan_stopped_early_is_not_called_optimal():
-    stopped = SolveResult("time_limit", True, 105.0, 100.0, 0.0476, 60.0, SolveOptions())
+    stopped = SolveResult(TerminationCondition.time_limit, True, 105.0, 100.0, 0.0476, 60.0, SolveOptions())
     assert not stopped.optimal
     assert stopped.describe().startswith("NOT proven optimal: stopped by time limit, gap 4.76%")
-    done = SolveResult("optimal", True, 100.0, 99.5, 0.005, 1.0, SolveOptions())
+    done = SolveResult(TerminationCondition.optimal, True, 100.0, 99.5, 0.005, 1.0, SolveOptions())
     assert done.optimal
     assert done.describe().startswith("optimal to within 1.00% of the best bound")
 

@@ -33,7 +33,7 @@ def make_plan(scenario: Scenario, options: SolveOptions = SolveOptions(), cycle_
     if not result.has_solution:
         if result.termination in INFEASIBLE:
             raise PlanInfeasible(explain_infeasible(inputs))
-        if result.termination is TerminationCondition.time_limit:
+        if result.termination == TerminationCondition.time_limit:
             raise PlanInfeasible(
                 f"no plan found within the time limit ({result.seconds:.0f} s): "
                 "raise --time-limit, or plan fewer sites or quarters"

@@ -43,7 +43,7 @@ class SolveResult:
 
     @property
     def optimal(self) -> bool:
-        return self.termination is TerminationCondition.optimal
+        return self.termination == TerminationCondition.optimal
 
     def describe(self) -> str:
         gap = "" if self.gap is None else f", gap {self.gap:.2%}"
