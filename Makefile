@@ -20,9 +20,9 @@ test: sync lint
 	.venv/bin/python -m pytest $(PYTEST_ARGS)
 
 # mypy gates the packages that are clean: core, scenario, chips and finance typed strictly
-# (pyproject.toml), store, report, web and the API checked; the rest (plan, fabsim, risk,
+# (pyproject.toml), fabsim, store, report, web and the API checked; the rest (plan, risk,
 # pipeline, cli) is checked by `make typecheck` and joins the gate as it comes clean (issue 17).
-TYPED := $(addprefix src/fabnet/,core scenario chips finance store report web api.py)
+TYPED := $(addprefix src/fabnet/,core scenario chips finance fabsim store report web api.py)
 
 lint: sync
 	.venv/bin/ruff format --check --quiet src tests benchmarks

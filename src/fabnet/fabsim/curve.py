@@ -27,7 +27,7 @@ def operating_curve(
     the measured days (a fab past saturation never settles). `options.initial_wip` decides
     whether each run starts empty or from the dataset's WIP; either way use a warm-up.
     `progress(days simulated over all runs, note)`."""
-    rows = []
+    rows: list[dict[str, object]] = []
     for seed in (options.seed,) if seeds is None else seeds:
         for scale in scales:
             run = dataclasses.replace(options, release_scale=scale, seed=seed)

@@ -179,14 +179,14 @@ class SimResult:
     released: int = 0
 
 
-def step_minutes(fab: FabData, route) -> np.ndarray:  # type: ignore[no-untyped-def]
+def step_minutes(fab: FabData, route) -> np.ndarray:
     """Mean process (and load) minutes of each step of a route: a lot's raw time is their sum."""
     return (
         np.where(route.per == PER_PIECE, route.ptime * WAFERS_PER_LOT, route.ptime) + fab.family_load_min[route.family]
     )
 
 
-def batch_minimum(route, conventions: str = "fabnet") -> np.ndarray:  # type: ignore[no-untyped-def]
+def batch_minimum(route, conventions: str = "fabnet") -> np.ndarray:
     """Wafers a batch needs before a tool starts it: the dataset's minimum in fabnet's model
     (an idle tool starts as soon as it can, waiting would leave it idle); only full batches
     under the peer's conventions (PySCFabSim starts a batch of exactly int(max / 25) lots)."""
@@ -195,7 +195,7 @@ def batch_minimum(route, conventions: str = "fabnet") -> np.ndarray:  # type: ig
     return route.batch_min
 
 
-def remaining_minutes(fab: FabData, route, conventions: str = "fabnet") -> list[float]:  # type: ignore[no-untyped-def]
+def remaining_minutes(fab: FabData, route, conventions: str = "fabnet") -> list[float]:
     """Raw minutes from each step of a route to its end (the critical ratio's denominator), and
     0 after the last step. fabnet counts each step as its lot takes a tool (step_minutes: load
     and unload included); the peer counts process time only, a cascading step as its first
@@ -395,8 +395,8 @@ class Simulation:
             self._new_lot(lot.route, lot.priority, -1, lot.release_min, lot.due_min, lot.step, 0.0)
         for time, kind, a, b in start.events:
             self.push(time, kind, a, b)
-        for tool, *pm in start.piece_pms:
-            self.tool_pm_wafers[tool].append(tuple(pm))
+        for tool, first, interval, duration, spread in start.piece_pms:
+            self.tool_pm_wafers[tool].append((first, interval, duration, spread))
 
     def _new_lot(
         self, route: int, priority: int, stream: int, release: float, due: float, step: int, now: float
@@ -418,7 +418,7 @@ class Simulation:
 
     # --- the loop ------------------------------------------------------------------------
 
-    def run(self, progress=None) -> SimResult:  # type: ignore[no-untyped-def]
+    def run(self, progress=None) -> SimResult:
         import time as wall
 
         started = wall.perf_counter()
@@ -517,9 +517,10 @@ class Simulation:
         step = self.lot_step[lot]
         self.lot_steps += 1
         if r["ltl"][step] >= 0:
-            if self.lot_dedicated[lot] is None:
-                self.lot_dedicated[lot] = {}
-            self.lot_dedicated[lot][r["ltl"][step]] = tool
+            dedicated = self.lot_dedicated[lot]
+            if dedicated is None:
+                dedicated = self.lot_dedicated[lot] = {}
+            dedicated[r["ltl"][step]] = tool
         if r["cqt"][step] >= 0:
             self.lot_cqt[lot] = (r["cqt"][step], now + r["cqtmin"][step], step)
         if r["rwkp"][step] > 0 and self.u_route() < r["rwkp"][step]:
@@ -586,7 +587,7 @@ class Simulation:
         criterion, by_cr = self.rule.criterion, self.family_by_cr[family]
         has_setup, setup_first = self.family_has_setup[family], self.family_setup_first[family]
         keep = self._min_run_setup(tool) if has_setup else -1
-        keys = []
+        keys: list[tuple[float, ...]] = []
         for lot in lots:
             r = self.r[self.lot_route[lot]]
             step = self.lot_step[lot]

@@ -84,7 +84,7 @@ class _Buffers:
 
 
 @cache
-def compiled(criterion: Criterion):  # type: ignore[no-untyped-def]
+def compiled(criterion: Criterion):
     """A rule's criterion compiled by numba as a C callback of the kernel's CRITERION type:
     the kernel is compiled once for every rule, and its on-disk cache names no rule's module
     (an overload typed by a function defined in a test or a notebook would make the cache
@@ -92,7 +92,7 @@ def compiled(criterion: Criterion):  # type: ignore[no-untyped-def]
     return nb.cfunc(K.CRITERION, cache=True)(criterion)
 
 
-def simulate_fast(fab: FabData, options: SimOptions, progress=None) -> SimResult:  # type: ignore[no-untyped-def]
+def simulate_fast(fab: FabData, options: SimOptions, progress=None) -> SimResult:
     started = wall.perf_counter()
     ref = Simulation(fab, options)  # validates the options; its tables are reused, its loop never runs
     s = _State(fab, options, ref)

@@ -50,7 +50,7 @@ from fabnet.fabsim.model import MINUTES_PER_DAY as MIN_PER_DAY
 #: it has nothing to count; an allocation added later fails to compile instead of leaking.
 #: `_nrt` is numba's own option (numba.core.options), not in its documentation: numba is pinned
 #: by uv.lock, and if an upgrade dropped the option every decorator here would fail at import.
-jit = nb.njit(cache=True, _nrt=False)
+jit = nb.njit(cache=True, _nrt=False)  # type: ignore[call-overload]  # numba's stubs list documented options only
 #: The one critical-ratio formula (rules.py), compiled for the kernel.
 critical_ratio = jit(rules.critical_ratio)
 #: A rule's criterion (rules.py) as the kernel calls it: (queued, due, remaining, ratio, mean,

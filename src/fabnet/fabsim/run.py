@@ -11,7 +11,7 @@ from fabnet.fabsim.smt2020 import FabData
 KERNELS = ("numba", "python")
 
 
-def simulate(fab: FabData, options: SimOptions, progress=None) -> SimResult:  # type: ignore[no-untyped-def]
+def simulate(fab: FabData, options: SimOptions, progress=None) -> SimResult:
     """Run one simulation of `fab` under `options`, with the compiled kernel unless
     `options.kernel` is "python"; both give identical results for the same seed."""
     if options.kernel not in KERNELS:

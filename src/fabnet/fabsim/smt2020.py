@@ -301,7 +301,7 @@ def _rows(path: Path) -> list[dict[str, str]]:
         raise DatasetError(f"{path} is missing; fabnet needs {WHERE_TO_GET}") from None
 
 
-def _minutes(value: object, unit: str) -> float:
+def _minutes(value: str | float, unit: str) -> float:
     return float(value) * MINUTES[unit or "min"]
 
 
@@ -313,7 +313,7 @@ def _date_minutes(text: str) -> float:
     return (datetime.strptime(text, "%m/%d/%y %H:%M:%S") - START).total_seconds() / 60.0
 
 
-def _route(path: Path, name: str, fam_index: dict[str, int], setup_id) -> Route:  # type: ignore[no-untyped-def]
+def _route(path: Path, name: str, fam_index: dict[str, int], setup_id) -> Route:
     rows = _rows(path)
     n = len(rows)
 
