@@ -219,6 +219,19 @@ def test_mandatory_site_the_money_cannot_pay_for_is_explained():
     assert info.value.exit_code == 3
 
 
+def test_mandatory_sites_each_affordable_but_not_together_are_explained():
+    # Each module costs $0.2 B + $0.4 B, all spent in its one-quarter lead time: $0.6 B a site,
+    # within the $1 B committed; both mandatory sites together need 2 × $0.6 B = $1.2 B.
+    capex = {"building": 0.2e9, "tools": 0.4e9}
+    sites = [site(name, max_modules=1, mandatory=True, capex_per_module_usd=capex) for name in ("alpha", "beta")]
+    with pytest.raises(PlanInfeasible) as info:
+        plan_of(tiny(sites=sites))
+    assert str(info.value) == (
+        "budget (cash): the mandatory sites 'alpha', 'beta' together need $1.20 B by 2025Q1 at their "
+        "earliest affordable starts, but the investors commit $1.00 B by then"
+    )
+
+
 def test_mandatory_site_that_cannot_come_online_in_time_is_explained():
     data = tiny(sites=one_site(mandatory=True, lead_time_q=5, earliest_start="2025Q3"))
     with pytest.raises(PlanInfeasible, match=r"'alpha' is mandatory.*after the horizon ends in 2026Q2"):
