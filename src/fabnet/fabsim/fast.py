@@ -30,6 +30,9 @@ PENDING = 32
 MAX_PIECE_PMS = 16
 MAX_LTL = 16
 MAX_REWORK = 16
+#: Lots one start may take: a batch holds at most 150 wafers, 6 lots (the chosen lots and each
+#: batch group's members in the kernel's scratch).
+MAX_BATCH_LOTS = 8
 
 
 def _load_numba_array_registry_without_scipy() -> None:
@@ -160,7 +163,7 @@ class _State:
             self.sf[rows, K.S_REMAIN] = r["remaining"][: r["steps"]]
             assert (np.array(r["rwk"]) >= 0).sum() <= MAX_REWORK and (np.array(r["ltl"]) >= 0).sum() <= MAX_LTL
         n_fam = len(fab.families)
-        first = np.cumsum([0, *list(fab.family_tools)])[:-1]
+        first = np.cumsum([0, *fab.family_tools])[:-1]
         self.fi = np.zeros((n_fam, 11), np.int64)
         self.fi[:, K.F_FIRST] = first
         self.fi[:, K.F_COUNT] = fab.family_tools
@@ -231,8 +234,8 @@ class _State:
         self.cands = np.zeros(max_lots, np.int64)
         self.keys = np.zeros((max_lots, 5))
         self.order = np.zeros(max_lots, np.int64)
-        self.chosen = np.zeros(8, np.int64)
-        self.groups = np.zeros((max_lots, K.G_LOTS + 8), np.int64)
+        self.chosen = np.zeros(MAX_BATCH_LOTS, np.int64)
+        self.groups = np.zeros((max_lots, K.G_LOTS + MAX_BATCH_LOTS), np.int64)
         self.offsets = offsets
         self._start(fab, o)
 
