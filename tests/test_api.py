@@ -28,6 +28,8 @@ API = (
     "tables",
     "scenario_of",
     "export",
+    "report",
+    "import_run",
     "open_store",
 )
 

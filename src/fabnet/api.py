@@ -19,8 +19,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from fabnet.core.results import DEFAULT_STORE
 from fabnet.scenario import Scenario, load_scenario
-from fabnet.scenario.schema import Origin
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -34,7 +34,6 @@ if TYPE_CHECKING:
 
 #: The built-in default scenario, as `fabnet run` uses it (relative to the working folder).
 DEFAULT_SCENARIO = Path("scenarios/tigris.yaml")
-DEFAULT_STORE = "fabnet.duckdb"
 
 Overrides = Mapping[str, Any] | Sequence[str]
 
@@ -234,20 +233,17 @@ def runs(store: str | Path = DEFAULT_STORE) -> pd.DataFrame:
 def stored(run_id: int, store: str | Path = DEFAULT_STORE) -> StoredRun:
     """A stored run: `.meta` (provenance), `.figures` (key figures), `.tables` (pandas) and
     `.scenario` (the resolved scenario it used)."""
-    with open_store(store) as s:
-        return s.run(run_id)
+    from fabnet.pipeline import stored_run
+
+    return stored_run(store, run_id)
 
 
 def scenario_of(run: StoredRun) -> Scenario:
     """The resolved scenario a stored run used (extends and overrides applied), as a Scenario,
     with its file and overrides as `origin`."""
-    import json
+    from fabnet.pipeline import scenario_of as scenario_of_run
 
-    import yaml
-
-    scenario = Scenario.model_validate(yaml.safe_load(run.meta["scenario_text"]))
-    scenario._origin = Origin(run.meta.get("source"), tuple(json.loads(run.meta.get("overrides") or "[]")))
-    return scenario
+    return scenario_of_run(run)
 
 
 def tables(run_id: int, store: str | Path = DEFAULT_STORE) -> dict[str, pd.DataFrame]:
@@ -261,3 +257,25 @@ def export(run_id: int, out: str | Path = "exports", format: str = "xlsx", store
     from fabnet.store.export import export_run
 
     return export_run(stored(run_id, store), out, format)
+
+
+def report(
+    run_id: int, store: str | Path = DEFAULT_STORE, output: str | Path | None = None, folder: str | Path = "reports"
+) -> Path:
+    """Write a stored run's self-contained HTML report (plotly.js inlined: it opens offline) to
+    `output`, by default `folder`/STORE-run-ID.html. Returns the file."""
+    from fabnet.report import report_name, write_report
+
+    return write_report(
+        stored(run_id, store), Path(output) if output else Path(folder) / report_name(str(store), run_id)
+    )
+
+
+def import_run(file: str | Path, store: str | Path = DEFAULT_STORE) -> int:
+    """Store a run that was kept in a file of its own (.fabnetrun: no store would take it), as a
+    new run with its original time and figures. Returns its run id."""
+    from fabnet.store.archive import read_archive
+
+    meta, tables = read_archive(Path(file))
+    with open_store(store, read_only=False) as s:
+        return s.save_run(meta, tables)

@@ -23,6 +23,7 @@ import yaml
 
 from fabnet import __version__
 from fabnet.chips import (
+    DieEconomics,
     Harvest,
     YieldSpec,
     d0_at_age,
@@ -35,11 +36,13 @@ from fabnet.finance import Financials, PlanTables, compute_financials
 from fabnet.finance.deal import DEFAULT_SHARES, Deal, make_deal
 from fabnet.plan import Plan, SolveOptions, make_plan
 from fabnet.plan.inputs import site_ramp
-from fabnet.plan.loadcurve import load_curve
-from fabnet.scenario.schema import Node, Product, Scenario
+from fabnet.plan.loadcurve import LoadCurve, curve_from_rows, load_curve, steady
+from fabnet.scenario.schema import Node, Origin, Product, Scenario
 
 if TYPE_CHECKING:
     from fabnet.check import PlanCheck
+    from fabnet.fabsim.smt2020 import FabData
+    from fabnet.store import StoredRun
 
 #: The SMT2020 fab a plan is checked on (the one the stored load curve was fitted to).
 CHECK_DATASET = "HVLM"
@@ -98,7 +101,7 @@ def product_economics(scenario: Scenario, fab_age_q: float | None = None) -> pd.
     return pd.DataFrame(rows)
 
 
-def _die_economics(product: Product, node: Node, d0: float, wafer_price_usd: float):  # type: ignore[no-untyped-def]
+def _die_economics(product: Product, node: Node, d0: float, wafer_price_usd: float) -> DieEconomics:
     harvest = product.harvesting
     model = node.yield_model
     assert product.die_width_mm is not None and product.die_height_mm is not None
@@ -125,8 +128,9 @@ def wafer_demand(scenario: Scenario, fab_age_q: float | None = None) -> pd.DataF
     the wafers must start (the planner shifts starts by the node's cycle time)."""
     periods = scenario.horizon.periods
     frames = []
-    economics = product_economics(scenario, fab_age_q).set_index("product") if scenario.made_products else None
-    for product in scenario.made_products:
+    made = scenario.made_products
+    economics = product_economics(scenario, fab_age_q).set_index("product") if made else pd.DataFrame()
+    for product in made:
         line = scenario.packaging_line(product.packaging)
         accelerators = product.demand.quarterly(periods)
         good_per_wafer = economics.at[product.id, "good_dies_per_wafer"]
@@ -282,6 +286,14 @@ class JobResult:
 def scenario_text(scenario: Scenario) -> str:
     """The scenario as resolved (extends and --set applied), as YAML: what the run really used."""
     return yaml.safe_dump(scenario.model_dump(by_alias=True, mode="json"), sort_keys=False)
+
+
+def scenario_of(run: StoredRun) -> Scenario:
+    """The resolved scenario a stored run used (extends and overrides applied), as a Scenario,
+    with its file and overrides as `origin`: scenario_text read back."""
+    scenario = Scenario.model_validate(yaml.safe_load(run.meta["scenario_text"]))
+    scenario._origin = Origin(run.meta.get("source"), tuple(json.loads(run.meta.get("overrides") or "[]")))
+    return scenario
 
 
 def main_job(
@@ -502,6 +514,8 @@ def simulation_tables(scenario: Scenario) -> dict[str, pd.DataFrame]:
     from fabnet.fabsim import SimOptions, kpis, load_smt2020, operating_curve, simulate
 
     ask = scenario.simulation
+    if ask is None:
+        return {}
     fab = load_smt2020(ask.dataset)
     options = SimOptions(days=ask.days, warmup_days=ask.warmup_days, rule=ask.rule, seed=scenario.seed)
     k = kpis(fab, simulate(fab, options))
@@ -511,12 +525,17 @@ def simulation_tables(scenario: Scenario) -> dict[str, pd.DataFrame]:
     return tables
 
 
-def stored_rows(store_path: str | Path, run_id: int, table: str) -> pd.DataFrame | None:
-    """A result table of a stored run (None when the run has none yet)."""
+def stored_run(store_path: str | Path, run_id: int) -> StoredRun:
+    """A stored run, read and the store closed again."""
     from fabnet.store import open_store
 
     with open_store(store_path, read_only=True) as store:
-        return store.run(run_id).tables.get(table)
+        return store.run(run_id)
+
+
+def stored_rows(store_path: str | Path, run_id: int, table: str) -> pd.DataFrame | None:
+    """A result table of a stored run (None when the run has none yet)."""
+    return stored_run(store_path, run_id).tables.get(table)
 
 
 def store_rows(store_path: str | Path, run_id: int, table: str, frame: pd.DataFrame) -> None:
@@ -525,3 +544,47 @@ def store_rows(store_path: str | Path, run_id: int, table: str, frame: pd.DataFr
 
     with open_store(store_path) as store:
         store.save_rows(run_id, table, frame)
+
+
+@dataclass(frozen=True)
+class LoadCurveFit:
+    """A load curve fitted to simulations, with the simulated points it was fitted to."""
+
+    curve: LoadCurve
+    rows: list[dict[str, object]]  # one per load and seed, as the curve's JSON file keeps them
+    table: pd.DataFrame  # the simulated points, whether each was fitted, and the fitted X-factor
+
+
+def fit_load_curve(
+    fab: FabData,
+    dataset: str,
+    scales: tuple[float, ...],
+    seeds: int,
+    days: float,
+    warmup_days: float,
+    progress: Callable[[float, str], None] = lambda day, note: None,
+) -> LoadCurveFit:
+    """Simulate `fab` from its initial WIP at each release-rate multiple and seed, and fit the
+    planner's load curve to the runs that settle; the provenance names the command that
+    reproduces it."""
+    from fabnet.fabsim import SimOptions, operating_curve
+
+    options = SimOptions(days=days, warmup_days=warmup_days, initial_wip=True)
+    table = operating_curve(fab, options, scales, progress, seeds=range(1, seeds + 1))
+    rows = table.rename(columns={"release_scale": "load"}).to_dict("records")
+    loads = ",".join(f"{s:g}" for s in scales)
+    provenance = {
+        "dataset": dataset,
+        "rule": options.rule,
+        "days": days,
+        "warmup_days": warmup_days,
+        "seeds": seeds,
+        "initial_wip": True,
+        "fabnet_version": __version__,
+        "command": f"fabnet load-curve --dataset {dataset} --loads {loads} --seeds {seeds} "
+        f"--days {days:g} --warmup-days {warmup_days:g}",
+    }
+    curve = curve_from_rows(f"smt2020_{dataset.lower()}", rows, provenance)
+    table["fitted"] = steady(rows)
+    table["model_x_factor"] = curve.x0 * curve.multiplier(table["release_scale"].clip(upper=0.999))
+    return LoadCurveFit(curve, rows, table)

@@ -776,7 +776,7 @@ class Scenario(Frozen):
     )
     simulation: Simulation | None = Field(default=None, description="Fab simulation for the main job.")
 
-    def node(self, node_id: str) -> Node:
+    def node(self, node_id: str | None) -> Node:
         return _by_id(self.nodes, node_id)
 
     def packaging_line(self, packaging_id: str | None) -> Packaging:

@@ -1,0 +1,48 @@
+"""The `fabnet` command. Thin: each command parses its options, calls one function of the
+pipeline (or the Python API) and prints through fabnet.views.
+
+Every error a user can cause arrives as a FabnetError and is printed as one message without a
+traceback, with exit status 2. The planner, finance and pandas are imported where a command
+needs them: they take two seconds to import, and `--help` or `validate` should not wait.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+import fabnet
+from fabnet.views import out
+
+app = typer.Typer(
+    name="fabnet",
+    help=(
+        "Plan, simulate and finance a network of AI-chip fabs.\n\n"
+        "Start with `fabnet run` on the default scenario, `fabnet validate FILE` on your own, "
+        "or `fabnet chips` as a dies-per-wafer and yield calculator. Every command has --help."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode="markdown",
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"fabnet {fabnet.__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
+    ] = False,
+) -> None:
+    """Plan, simulate and finance a network of AI-chip fabs."""
+
+
+# The commands register themselves on `app` as their modules load; the order here is the order
+# of `fabnet --help`.
+from fabnet.cli import scenario, fab, network, runs  # noqa: E402, F401, I001

@@ -1,0 +1,348 @@
+"""Commands on the fab network: wafers, plan, finance, run (the main job), deal, risk."""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import numpy as np
+import typer
+
+from fabnet.cli import app
+from fabnet.cli.options import (
+    DEFAULT_SCENARIO,
+    INCOMPLETE,
+    AsJson,
+    CycleTime,
+    CycleTimeOption,
+    Gap,
+    LabelOption,
+    Overrides,
+    ScenarioFile,
+    StorePath,
+    TimeLimit,
+    load_scenario,
+    user_errors,
+)
+from fabnet.core.errors import FabnetError
+from fabnet.core.results import DEFAULT_STORE
+from fabnet.views import (
+    deal_json,
+    err,
+    finance_json,
+    job_progress,
+    out,
+    plan_json,
+    print_deal,
+    print_finance,
+    print_json,
+    print_plan,
+    print_risk,
+    print_run,
+    print_wafer_report,
+    styled,
+)
+
+if TYPE_CHECKING:
+    from fabnet.plan import Plan, SolveOptions
+    from fabnet.scenario import Scenario
+
+
+class Period(str, Enum):
+    year = "year"
+    quarter = "quarter"
+
+
+@app.command()
+def wafers(
+    file: ScenarioFile = DEFAULT_SCENARIO,
+    overrides: Overrides = None,
+    by: Annotated[Period, typer.Option(help="Rows per year or per quarter.")] = Period.year,
+    fab_age_q: Annotated[
+        float | None,
+        typer.Option(help="Yield of a fab this many quarters into production (default: mature D0).", min=0),
+    ] = None,
+    as_json: AsJson = False,
+) -> None:
+    """Accelerators → wafers: what each product's demand needs in wafer starts and interposer
+    wafers, with dies per wafer, yield and cost per accelerator.
+
+    Example: `fabnet wafers scenarios/tigris.yaml --by quarter --fab-age-q 0` (a new fab's yield).
+    """
+    from fabnet.pipeline import product_economics, wafer_demand
+
+    with user_errors():
+        scenario = load_scenario(file, overrides or ())
+    economics = product_economics(scenario, fab_age_q)
+    table = wafer_demand(scenario, fab_age_q)
+    if as_json:
+        print_json({"economics": economics.to_dict("records"), "wafers": table.to_dict("records")})
+        return
+    print_wafer_report(scenario, economics, table, by.value, fab_age_q)
+
+
+@app.command()
+def plan(
+    file: ScenarioFile = DEFAULT_SCENARIO,
+    overrides: Overrides = None,
+    cycle_time: CycleTimeOption = CycleTime.load,
+    gap: Gap = 0.01,
+    time_limit: TimeLimit = 60.0,
+    threads: Annotated[int | None, typer.Option(help="Solver threads (default: HiGHS decides).", min=1)] = None,
+    as_json: AsJson = False,
+) -> None:
+    """Plan the fab network: which modules to build where and when, what each source makes,
+    delivered versus demand, the fab company's budget, and its NPV.
+
+    The planner minimises the whole system's discounted cost — the fab company's and the
+    buyer's, what the buyer pays the fab company cancelling out — plus what unmet demand costs
+    the buyer, within the fab company's budget. That objective is printed as "system cost";
+    the fab company's NPV comes from finance, the same as `fabnet finance` and `fabnet run`.
+
+    Exit status 0 with a plan; 2 for a bad scenario; 3 when no plan can meet the budget and
+    policies (the message names the constraint, the quarter and the numbers). A plan stopped
+    by the time limit says so and shows its gap; it is never called optimal.
+
+    Example: `fabnet plan scenarios/tigris.yaml --gap 0.005 --set sites.arizona.mandatory=true`
+    """
+    from fabnet.pipeline import plan_finance
+    from fabnet.plan import SolveOptions
+
+    with user_errors():
+        scenario = load_scenario(file, overrides or ())
+        result = _solve_with_status(scenario, SolveOptions(time_limit, gap, threads), cycle_time.value)
+    money = plan_finance(scenario, result)
+    if as_json:
+        print_json(plan_json(result, money))
+        return
+    print_plan(scenario, result, money)
+
+
+@app.command()
+def finance(
+    file: ScenarioFile = DEFAULT_SCENARIO,
+    overrides: Overrides = None,
+    gap: Gap = 0.01,
+    time_limit: TimeLimit = 60.0,
+    as_json: AsJson = False,
+) -> None:
+    """Plan the network, then follow its money for both parties: the fab company's cash flows
+    per year, NPV, IRR, gross margin, payback and peak funding need, and per investor what is
+    committed, called and received, with IRR and multiple; the buyer's costs against the market
+    price of its accelerators. Funding gaps are named by quarter.
+
+    Example: `fabnet finance scenarios/tigris.yaml --set funding.reinvest_operating_cash=false`
+    """
+    from fabnet.pipeline import plan_finance
+    from fabnet.plan import SolveOptions
+
+    with user_errors():
+        scenario = load_scenario(file, overrides or ())
+        result = _solve_with_status(scenario, SolveOptions(time_limit, gap))
+    money = plan_finance(scenario, result)
+    if as_json:
+        print_json(finance_json(money))
+        return
+    out.print(f"Plan: {result.result.describe()}")
+    print_finance(scenario, money)
+
+
+@app.command()
+def run(
+    file: ScenarioFile = DEFAULT_SCENARIO,
+    overrides: Overrides = None,
+    store: StorePath = DEFAULT_STORE,
+    report_dir: Annotated[
+        Path, typer.Option(help="Folder for the HTML report (named after the store and the run: fabnet-run-3.html).")
+    ] = Path("reports"),
+    label: LabelOption = None,
+    cycle_time: CycleTimeOption = CycleTime.load,
+    check: Annotated[
+        bool,
+        typer.Option(
+            help="Check the plan on the fab simulator: the busiest own "
+            "fab simulated at its planned load (SMT2020 HVLM, when the "
+            "data is there; ~10 s)."
+        ),
+    ] = True,
+) -> None:
+    """The main job (default scenario: scenarios/tigris.yaml): validate → plan, and plan
+    without fabs (the counterfactual) → both parties' money → the deal → plan check on the fab
+    simulator → fab simulation (if the scenario has a `simulation:` section) → store → report.
+
+    Prints the decision figures first — what the network adds against the foundry route, the
+    fab company's NPV and IRR, each investor's IRR, the buyer's cost per accelerator against
+    the market, the deal's price range — then the builds, the other key figures and where the
+    report and the store are. Every run is kept in the store: `fabnet runs list`, `fabnet runs
+    compare A B`, `fabnet serve`.
+
+    Example: `fabnet run scenarios/tigris.yaml --set offtake.share_of_market_price=1.0`
+    """
+    from fabnet.pipeline import main_job
+    from fabnet.plan import SolveOptions
+
+    with user_errors():
+        scenario = load_scenario(file, overrides or ())
+        out.print(
+            styled(
+                ("✓", "green"),
+                f" {file} is a valid scenario: {scenario.name}, {scenario.horizon.start} → {scenario.horizon.end}",
+            )
+        )
+        with err.status("starting…") as status:
+            job = main_job(
+                scenario,
+                store,
+                SolveOptions(),
+                step=lambda name: status.update(f"{scenario.name}: {name}…"),
+                cycle_time=cycle_time.value,
+                check=check,
+                label=label,
+            )
+            status.update(f"{scenario.name}: writing the report…")
+            report_path, report_problem = _write_run_report(store, job.run_id, report_dir)
+    if not print_run(job, store, report_path, report_problem):
+        raise typer.Exit(INCOMPLETE)
+
+
+def _write_run_report(store: str, run_id: int | None, folder: Path) -> tuple[Path | None, str | None]:
+    """The report of a stored run, or why it could not be written (the run stays stored)."""
+    from fabnet.api import report
+
+    if run_id is None:
+        return None, None
+    try:
+        return report(run_id, store, folder=folder), None
+    except FabnetError as problem:
+        return None, str(problem)
+
+
+@app.command()
+def deal(
+    file: ScenarioFile = DEFAULT_SCENARIO,
+    overrides: Overrides = None,
+    low: Annotated[
+        float, typer.Option(help="Lowest offtake price to show, as a share of the market wafer price.", min=0.0)
+    ] = 0.2,
+    high: Annotated[
+        float, typer.Option(help="Highest offtake price to show, as a share of the market wafer price.", min=0.0)
+    ] = 1.5,
+    steps: Annotated[int, typer.Option(help="Prices shown between --low and --high.", min=2)] = 14,
+    store: Annotated[
+        str | None, typer.Option("--store", help="Also store the deal as a run (kind: deal) in this results store.")
+    ] = None,
+    label: LabelOption = None,
+    as_json: AsJson = False,
+) -> None:
+    """The deal between the fab company's investors and the buyer: for the offtake wafer price
+    from low to high (a share of the market wafer price), each investor's IRR, the fab
+    company's NPV and the buyer's gain against the foundry route; then the price range in
+    which every investor clears its hurdle (`hurdle_rate`) and the buyer still gains — or why
+    no such range exists and which figure closes it.
+
+    The plan (builds and operations) is the scenario's, held fixed while the price moves; the
+    foundry route is the same scenario planned without any fab (one more solve).
+
+    Example: `fabnet deal scenarios/tigris.yaml --low 0.5 --high 1.2 --steps 8`
+    """
+
+    from fabnet.pipeline import decide, main_job
+
+    if high <= low:
+        raise typer.BadParameter("--high must be above --low")
+    with user_errors():
+        scenario = load_scenario(file, overrides or ())
+        with err.status(f"{scenario.name}: planning with and without fabs…"):
+            shares = tuple(float(v) for v in np.linspace(low, high, steps))
+            if store is None:
+                result = decide(scenario, deal_shares=shares).deal
+            else:
+                job = main_job(scenario, store, check=False, label=label, kind="deal", deal_shares=shares)
+                result = job.decision.deal
+    if as_json:
+        print_json(deal_json(result))
+        return
+    print_deal(scenario, result)
+    if store is not None:
+        if job.run_id is None:
+            err.print(styled(("not stored:", "bold red"), f" {job.store_error}; kept in {job.archive}"))
+            raise typer.Exit(INCOMPLETE)
+        out.print(styled(f"deal stored as run {job.run_id} in ", (str(store), "bold")))
+
+
+@app.command()
+def risk(
+    file: ScenarioFile = DEFAULT_SCENARIO,
+    overrides: Overrides = None,
+    samples: Annotated[int, typer.Option(help="Number of samples.", min=1)] = 100,
+    seed: Annotated[int | None, typer.Option(help="Sampling seed (default: the scenario's).", min=0)] = None,
+    method: Annotated[str, typer.Option(help="lhs (Latin hypercube) or sobol.")] = "lhs",
+    reoptimise: Annotated[
+        bool,
+        typer.Option(
+            "--reoptimise",
+            help="Plan and finance every sample anew, "
+            "in parallel (default: keep the base plan's builds and "
+            "recompute outcomes with numpy, thousands a second).",
+        ),
+    ] = False,
+    workers: Annotated[int, typer.Option(help="Local worker processes.", min=1)] = 2,
+    dask_local: Annotated[
+        int | None, typer.Option(help="Start a Dask LocalCluster with this many workers.", min=1)
+    ] = None,
+    scheduler: Annotated[str | None, typer.Option(help="Use an existing Dask cluster, e.g. tcp://host:8786.")] = None,
+    resume: Annotated[int | None, typer.Option(help="Finish the sweep of a stored run that was interrupted.")] = None,
+    check_plan: Annotated[
+        bool,
+        typer.Option(
+            "--check", help="Also check the base plan on the fab simulator (SMT2020 data), as `fabnet run` does."
+        ),
+    ] = False,
+    store: StorePath = DEFAULT_STORE,
+    label: LabelOption = None,
+) -> None:
+    """Monte-Carlo over the scenario's `uncertainty:` section: P10/P50/P90 of the fab company's
+    NPV, the buyer's net value and accelerators delivered per year, the chance of meeting 90 %
+    of demand each year, the shortfall, and which inputs move the fab company's NPV most.
+
+    Each sample is written to the store as it finishes; a sweep that is stopped resumes with
+    `--resume RUN` and ends with exactly the samples of an uninterrupted one.
+
+    Example: `fabnet risk scenarios/tigris.yaml --samples 200 --reoptimise --workers 2`
+    (or `--dask-local 4`, or `--scheduler tcp://host:8786`).
+    """
+    from fabnet.risk import METHODS, SweepSpec
+    from fabnet.risk.job import Executors, risk_job
+
+    if method not in METHODS:
+        raise typer.BadParameter(f"--method must be one of {', '.join(METHODS)}")
+    with user_errors():
+        scenario = spec = None
+        if resume is None:
+            scenario = load_scenario(file, overrides or ())
+            spec = SweepSpec(samples, scenario.seed if seed is None else seed, method)
+        with job_progress("samples") as progress:
+            sweep = risk_job(
+                store,
+                scenario,
+                spec,
+                resume=resume,
+                reoptimise=reoptimise,
+                executors=Executors(workers, dask_local, scheduler),
+                check=check_plan,
+                label=label,
+                step=progress.step,
+                progress=progress.advance,
+            )
+    print_risk(sweep.summary(), sweep.title, sweep.run_id, store)
+
+
+def _solve_with_status(scenario: Scenario, options: SolveOptions, cycle_time: str = "load") -> Plan:
+    from fabnet.pipeline import plan_network
+
+    with err.status(
+        f"Planning {scenario.name}: building the model and solving with HiGHS "
+        f"(gap {options.mip_gap:.1%}, limit {options.time_limit_s:g} s)…"
+    ):
+        return plan_network(scenario, options, cycle_time)

@@ -1,0 +1,126 @@
+"""Options shared by several commands, and how a command turns a user's mistake into one line."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from enum import Enum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from fabnet.core.errors import FabnetError
+from fabnet.views import err, styled
+
+if TYPE_CHECKING:
+    from fabnet.scenario import Scenario
+
+DEFAULT_SCENARIO = Path("scenarios/tigris.yaml")
+
+
+def load_scenario(file: Path, overrides: Sequence[str] = ()) -> Scenario:
+    """fabnet.scenario.load_scenario, imported when a command reads a scenario (pydantic and the
+    schema cost `fabnet simulate` a seventh of a second it does not need)."""
+    from fabnet.scenario import load_scenario as load
+
+    return load(file, overrides)
+
+
+ScenarioFile = Annotated[
+    Path, typer.Argument(help="Scenario YAML file, e.g. scenarios/tigris.yaml.", show_default=True)
+]
+
+
+Overrides = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--set",
+        "-s",
+        metavar="PATH=VALUE",
+        help="Override a field before validation, e.g. `--set sites.arizona.lead_time_q=14` "
+        "(list entries by id or [index]). Repeatable.",
+    ),
+]
+
+
+AsJson = Annotated[bool, typer.Option("--json", help="Print one JSON document instead of tables.")]
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    try:
+        yield
+    except FabnetError as exc:
+        err.print(styled(("error:", "bold red"), f" {exc}"), soft_wrap=True)
+        raise typer.Exit(exc.exit_code) from None
+
+
+def positive(value: float | None) -> float | None:
+    if value is not None and value <= 0:
+        raise typer.BadParameter(f"{value:g} is not greater than 0")
+    return value
+
+
+Positive: dict[str, Any] = {"callback": positive}
+
+
+NonNegative: dict[str, Any] = {"min": 0.0}
+
+
+Gap = Annotated[float, typer.Option(help="Relative MIP gap at which HiGHS may stop.", min=0.0, max=1.0)]
+
+
+TimeLimit = Annotated[float, typer.Option(help="Solver time limit, seconds.", callback=positive)]
+
+
+class CycleTime(str, Enum):
+    load = "load"
+    constant = "constant"
+
+
+CycleTimeOption = Annotated[
+    CycleTime,
+    typer.Option(
+        help="load: an own fab's cycle time grows with its load (the node's load curve, fitted to "
+        "fab simulations; output limited by a clearing function); constant: the raw cycle "
+        "time (mask layers × days per layer) at any load."
+    ),
+]
+
+
+LabelOption = Annotated[
+    str | None,
+    typer.Option(
+        help="A few words stored with the run, shown by `runs list`, comparisons and the dashboard, "
+        'e.g. --label "base case".'
+    ),
+]
+
+
+StorePath = Annotated[
+    str,
+    typer.Option(
+        "--store",
+        help="Results store: a DuckDB file (created when a run is stored), or a PostgreSQL "
+        "address postgresql://user:password@host/database for a team.",
+    ),
+]
+
+
+ReadStore = Annotated[
+    str,
+    typer.Option(
+        "--store",
+        help="Results store to read: the DuckDB file `fabnet run` wrote, or a PostgreSQL "
+        "address postgresql://user:password@host/database.",
+    ),
+]
+
+
+RunId = Annotated[int, typer.Argument(help="Run id (see `fabnet runs list`).")]
+
+
+#: Exit status of a run whose work is done but not all kept where asked (stored elsewhere, or
+#: stored without its report); the message says how to finish.
+INCOMPLETE = 4

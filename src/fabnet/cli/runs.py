@@ -1,0 +1,163 @@
+"""Commands on the results store: runs list/show/compare/import, export, report, serve."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from fabnet.cli import app
+from fabnet.cli.options import ReadStore, RunId, StorePath, user_errors
+from fabnet.core.results import DEFAULT_STORE
+from fabnet.views import err, out, print_comparison, print_runs, print_stored_run, styled
+
+runs_app = typer.Typer(help="Runs kept in the results store: list, show, compare, import.", no_args_is_help=True)
+
+
+app.add_typer(runs_app, name="runs")
+
+
+@runs_app.command("list")
+def runs_list(store: ReadStore = DEFAULT_STORE) -> None:
+    """Every run in the store, oldest first, one line each: id, label, kind (run, risk, deal),
+    scenario, when (UTC, to the minute), the fab company's NPV."""
+    from fabnet.api import runs
+
+    with user_errors():
+        print_runs(runs(store), store)
+
+
+@runs_app.command("import")
+def runs_import(
+    file: Annotated[Path, typer.Argument(help="A run kept in a file (.fabnetrun) when no store would take it.")],
+    store: StorePath = DEFAULT_STORE,
+) -> None:
+    """Store a run that `fabnet run` kept in a file of its own (the store was busy, full or could
+    not be written), as a new run with its original time and figures.
+
+    Example: `fabnet runs import tigris-20261202T101500.fabnetrun --store fabnet.duckdb`
+    """
+    from fabnet.api import import_run
+
+    with user_errors():
+        run_id = import_run(file, store)
+    out.print(
+        styled(
+            f"{file} stored as run {run_id} in ",
+            (str(store), "bold"),
+            f"; `fabnet report {run_id} --store {store}` draws it",
+        )
+    )
+
+
+@runs_app.command("show")
+def runs_show(run_id: RunId, store: ReadStore = DEFAULT_STORE) -> None:
+    """A run's provenance (label, kind, scenario file and overrides) and key figures."""
+    from fabnet.api import stored
+
+    with user_errors():
+        print_stored_run(stored(run_id, store))
+
+
+@runs_app.command("compare")
+def runs_compare(
+    run_ids: Annotated[list[int], typer.Argument(help="Two or more run ids, the first the base.")],
+    store: ReadStore = DEFAULT_STORE,
+) -> None:
+    """What differs between runs: first their inputs (every scenario value that differs, by its
+    --set path, and the overrides and labels), then their key figures, with the difference when
+    two are compared.
+
+    Example: `fabnet runs compare 1 2` or `fabnet runs compare 1 2 3`.
+    """
+    from fabnet.api import stored
+    from fabnet.store.compare import distinct
+
+    if len(run_ids) < 2:
+        raise typer.BadParameter("give two or more run ids, e.g. `fabnet runs compare 1 2`")
+    with user_errors():
+        print_comparison([stored(i, store) for i in distinct(run_ids)])
+
+
+@app.command()
+def export(
+    run_id: RunId,
+    store: ReadStore = DEFAULT_STORE,
+    format: Annotated[
+        str,
+        typer.Option("--format", help="xlsx (one workbook, a sheet per table), csv or parquet (a folder of files)."),
+    ] = "xlsx",
+    folder: Annotated[Path, typer.Option("--out", help="Folder to write into.")] = Path("exports"),
+) -> None:
+    """Write every table of a stored run, with its inputs (the resolved scenario as path/value
+    rows, the overrides, provenance), for Excel, pandas or anything that reads CSV or Parquet.
+
+    In the workbook money is a number formatted as money, shares as percentages, and each
+    heading names its unit ("capex building (USD)"); CSV and Parquet keep the stored column
+    names (their suffix is the unit: _usd, _days) beside a `columns` legend.
+
+    Example: `fabnet export 3 --format xlsx --out exports`, then in pandas
+    `pd.read_excel("exports/run-3.xlsx", sheet_name=None)`.
+    """
+    from fabnet.store import open_store
+    from fabnet.store.export import FORMATS, export_run
+
+    if format not in FORMATS:
+        raise typer.BadParameter(f"--format must be one of {', '.join(FORMATS)}")
+    with user_errors():
+        with open_store(store, read_only=True) as s:
+            stored = s.run(run_id)
+        path = export_run(stored, folder, format)
+    out.print(styled(f"run {run_id} exported to ", (str(path), "bold")))
+
+
+@app.command()
+def report(
+    run_id: RunId,
+    store: ReadStore = DEFAULT_STORE,
+    output: Annotated[
+        Path | None, typer.Option(help="HTML file to write (default: reports/STORE-run-ID.html).")
+    ] = None,
+) -> None:
+    """Write the self-contained HTML report of a stored run (plotly.js inlined: opens offline)."""
+    from fabnet.api import report as write_report
+
+    with user_errors():
+        path = write_report(run_id, store, output)
+    out.print(styled("report: ", (str(path), "bold")))
+
+
+@app.command()
+def serve(
+    store: ReadStore = DEFAULT_STORE,
+    host: Annotated[str, typer.Option(help="Address to bind; loopback unless you say otherwise.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.", min=1, max=65535)] = 8050,
+) -> None:
+    """A read-only web dashboard over the store: the runs, a run's report, runs compared, a
+    run's tables as a workbook.
+
+    Example: `fabnet serve --store fabnet.duckdb`, then open http://127.0.0.1:8050
+    """
+    import socket
+
+    import uvicorn
+
+    from fabnet.web import create_app
+
+    with user_errors():
+        application = create_app(store)
+    try:  # bound here, so a port in use is one sentence before anything claims to be served
+        listener = socket.create_server((host, port), family=socket.AF_INET6 if ":" in host else socket.AF_INET)
+    except OSError as error:
+        err.print(
+            styled(
+                ("error:", "bold red"),
+                f" cannot serve on {host}:{port}: {error.strerror or error}; give another --port",
+            ),
+            soft_wrap=True,
+        )
+        raise typer.Exit(2) from None
+    out.print(f"dashboard on http://{host}:{port} (Ctrl-C to stop)")
+    server = uvicorn.Server(uvicorn.Config(application, log_level="warning"))
+    server.run(sockets=[listener])

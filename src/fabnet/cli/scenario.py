@@ -1,0 +1,196 @@
+"""Commands on a scenario file and on one die: validate, schema, chips."""
+
+from __future__ import annotations
+
+import sys
+from enum import Enum
+from typing import Annotated, Any
+
+import typer
+
+from fabnet.chips import DPW_FORMULAS, YIELD_MODELS, Harvest, YieldSpec, die_economics, package_cost
+from fabnet.cli import app
+from fabnet.cli.options import AsJson, NonNegative, Overrides, Positive, ScenarioFile, load_scenario, user_errors
+from fabnet.views import out, print_chips, print_json, print_summary, styled
+
+
+@app.command()
+def validate(file: ScenarioFile, overrides: Overrides = None) -> None:
+    """Check a scenario file and print a one-screen summary.
+
+    Exit status 0 when the file is good. Otherwise exit status 2 and one message naming the
+    file, the line, the field (e.g. `sites[2].lead_time_q`), what was found and what is
+    expected.
+
+    Example: `fabnet validate scenarios/tigris.yaml --set funding.total_usd=1.0e10`
+    """
+    with user_errors():
+        scenario = load_scenario(file, overrides or ())
+    out.print(styled(("✓", "green"), f" {file} is a valid scenario"))
+    print_summary(scenario)
+
+
+@app.command()
+def schema(
+    markdown: Annotated[bool, typer.Option("--markdown", help="The field reference as Markdown.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="The scenario schema as JSON Schema.")] = False,
+) -> None:
+    """Print the scenario file reference, generated from the schema.
+
+    `fabnet schema --markdown > docs/scenario-reference.md` and
+    `fabnet schema --json > docs/scenario.schema.json` regenerate the committed documents
+    (a test fails when they fall behind the schema). Point your editor's YAML plugin at the
+    JSON Schema to have scenario files checked as you type.
+    """
+    from fabnet.scenario.reference import json_schema, markdown_reference
+
+    if markdown == as_json:
+        raise typer.BadParameter("choose one of --markdown or --json")
+    sys.stdout.write(markdown_reference() if markdown else json_schema())
+
+
+class Formula(str, Enum):
+    exact = "exact"
+    standard = "standard"
+    flynn = "flynn"
+
+
+class Model(str, Enum):
+    poisson = "poisson"
+    murphy = "murphy"
+    seeds = "seeds"
+    negbin = "negbin"
+    bose = "bose"
+
+
+_MODEL_NAMES = {"negbin": "negative_binomial", "bose": "bose_einstein"}
+
+
+assert {_MODEL_NAMES.get(m.value, m.value) for m in Model} == set(YIELD_MODELS)
+
+
+assert {f.value for f in Formula} == set(DPW_FORMULAS)
+
+
+@app.command()
+def chips(
+    die_w_mm: Annotated[float | None, typer.Option(help="Die width, mm.", **Positive)] = None,
+    die_h_mm: Annotated[float | None, typer.Option(help="Die height, mm.", **Positive)] = None,
+    die_mm2: Annotated[
+        float | None, typer.Option(help="Die area, mm², for a square die (instead of width × height).", **Positive)
+    ] = None,
+    wafer_mm: Annotated[float, typer.Option(help="Wafer diameter, mm.", **Positive)] = 300.0,
+    edge_mm: Annotated[float, typer.Option(help="Edge exclusion, mm.", **NonNegative)] = 3.0,
+    scribe_mm: Annotated[float, typer.Option(help="Scribe street, mm.", **NonNegative)] = 0.1,
+    d0: Annotated[float, typer.Option(help="Defect density D0, defects/cm².", **NonNegative)] = 0.1,
+    model: Annotated[Model, typer.Option(help="Yield model.")] = Model.negbin,
+    alpha: Annotated[float, typer.Option(help="Clustering α of negbin.", **Positive)] = 2.0,
+    layers: Annotated[
+        float,
+        typer.Option(
+            help="Complexity factor n of bose: critical layers, a real number "
+            "as fitted in the literature (D0 is split over them).",
+            **Positive,
+        ),
+    ] = 1.0,
+    dpw_formula: Annotated[
+        Formula, typer.Option(help="Gross-die count: exact grid, standard or flynn.")
+    ] = Formula.exact,
+    wafer_cost: Annotated[float, typer.Option(help="Cost of a processed wafer, USD.", **NonNegative)] = 17000.0,
+    units: Annotated[int | None, typer.Option(help="Harvesting: identical units per die.", min=1)] = None,
+    max_bad_units: Annotated[int, typer.Option(help="Harvesting: units that may be defective.", min=0)] = 0,
+    unit_share: Annotated[float, typer.Option(help="Harvesting: share of die area in units.", min=0.0, max=1.0)] = 1.0,
+    dies_per_package: Annotated[int, typer.Option(help="Package: compute dies per accelerator.", min=1)] = 1,
+    hbm_stacks: Annotated[int, typer.Option(help="Package: HBM stacks.", min=0)] = 0,
+    hbm_cost: Annotated[float, typer.Option(help="Package: cost per HBM stack, USD.", **NonNegative)] = 0.0,
+    interposer_cost: Annotated[
+        float, typer.Option(help="Package: cost per interposer wafer, USD.", **NonNegative)
+    ] = 0.0,
+    packages_per_wafer: Annotated[
+        float, typer.Option(help="Package: packages per interposer wafer.", **Positive)
+    ] = 1.0,
+    assembly_cost: Annotated[float, typer.Option(help="Package: assembly and test, USD.", **NonNegative)] = 0.0,
+    packaging_yield: Annotated[float, typer.Option(help="Package: packaging yield (0–1].", max=1.0, **Positive)] = 1.0,
+    as_json: AsJson = False,
+) -> None:
+    """Dies per wafer, yield and cost per good die (and per accelerator) for one die.
+
+    Example, an H100-class die:
+    `fabnet chips --die-w-mm 26 --die-h-mm 31.3 --d0 0.1 --model negbin --alpha 2 --wafer-cost 17000`
+
+    Square die by area: `fabnet chips --die-mm2 100 --edge-mm 5 --dpw-formula standard`.
+    Package cost appears when any package option is given.
+    """
+    if die_mm2 is not None and (die_w_mm or die_h_mm):
+        raise typer.BadParameter("give --die-mm2 or --die-w-mm/--die-h-mm, not both")
+    if die_mm2 is not None:
+        die_w_mm = die_h_mm = die_mm2**0.5
+    if die_w_mm is None or die_h_mm is None:
+        raise typer.BadParameter("give the die size: --die-w-mm and --die-h-mm, or --die-mm2")
+    if units is not None and max_bad_units >= units:
+        raise typer.BadParameter("--max-bad-units must be below --units")
+    kind = _MODEL_NAMES.get(model.value, model.value)
+    spec = YieldSpec(kind, alpha if kind == "negative_binomial" else None, layers if kind == "bose_einstein" else None)
+    harvest = Harvest(units, max_bad_units, unit_share) if units else None
+    die = die_economics(
+        die_w_mm=die_w_mm,
+        die_h_mm=die_h_mm,
+        d0_per_cm2=d0,
+        wafer_cost_usd=wafer_cost,
+        wafer_mm=wafer_mm,
+        edge_mm=edge_mm,
+        scribe_mm=scribe_mm,
+        yield_spec=spec,
+        harvest=harvest,
+        dpw_formula=dpw_formula.value,
+    )
+    result: dict[str, Any] = {
+        "die_w_mm": die_w_mm,
+        "die_h_mm": die_h_mm,
+        "die_area_mm2": die_w_mm * die_h_mm,
+        "wafer_mm": wafer_mm,
+        "edge_mm": edge_mm,
+        "scribe_mm": scribe_mm,
+        "dpw_formula": dpw_formula.value,
+        "model": kind,
+        "d0_per_cm2": d0,
+        "gross_dies": die.gross_dies,
+        "yield": die.die_yield,
+        "good_dies": die.good_dies,
+        "wafer_cost_usd": wafer_cost,
+        "cost_per_good_die": die.cost_per_good_die,
+    }
+    package_given = any(
+        [
+            dies_per_package != 1,
+            hbm_stacks,
+            hbm_cost,
+            interposer_cost,
+            packages_per_wafer != 1.0,
+            assembly_cost,
+            packaging_yield != 1.0,
+        ]
+    )
+    if package_given:
+        cost = package_cost(
+            cost_per_good_die=die.cost_per_good_die,
+            dies_per_package=dies_per_package,
+            hbm_stacks=hbm_stacks,
+            hbm_stack_cost_usd=hbm_cost,
+            packaging_wafer_cost_usd=interposer_cost,
+            packages_per_wafer=packages_per_wafer,
+            assembly_test_cost_usd=assembly_cost,
+            packaging_yield=packaging_yield,
+        )
+        result["cost_per_accelerator"] = cost.total
+        result["cost_breakdown"] = {
+            "compute_dies": cost.compute_dies,
+            "hbm": cost.hbm,
+            "interposer": cost.interposer,
+            "assembly_test": cost.assembly_test,
+            "packaging_loss": cost.yield_loss,
+        }
+    if as_json:
+        print_json(result)
+    else:
+        print_chips(result)

@@ -1,0 +1,143 @@
+"""The risk job, as `fabnet risk` runs it: a base run stored (its plan and money; the plan check
+only when asked), then the sweep over the scenario's `uncertainty:` section — on the base plan's
+builds (fixed-plan mode, numpy, thousands of samples a second) or planned anew per sample
+(re-optimised, on worker processes or Dask) — every sample stored with the base run.
+
+The base plan is the one the sweep holds: it is planned once. Only a resumed fixed-plan sweep
+plans again, from the stored scenario (the plan is not stored whole)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from fabnet.core.errors import FabnetError
+from fabnet.pipeline import main_job, plan_network, scenario_of, store_rows, stored_rows, stored_run
+from fabnet.plan import Plan, SolveOptions
+from fabnet.risk.fixed import Unsupported, evaluate_fixed
+from fabnet.risk.runner import SAMPLES_TABLE, SweepSpec, make_executor, run_sweep
+from fabnet.risk.sampling import draw
+from fabnet.risk.summary import inputs_table, summarise
+from fabnet.scenario.schema import Scenario
+
+
+@dataclass(frozen=True)
+class Executors:
+    """Where re-optimised samples run: local worker processes, a Dask LocalCluster started for
+    the sweep (`dask_local` workers), or an existing Dask cluster by address."""
+
+    workers: int = 2
+    dask_local: int | None = None
+    scheduler: str | None = None
+
+
+@dataclass(frozen=True)
+class RiskRun:
+    """A finished sweep: the stored run it belongs to, what was sampled and every sample."""
+
+    run_id: int
+    scenario: Scenario
+    spec: SweepSpec
+    samples: pd.DataFrame
+    fixed_plan: bool
+
+    def summary(self) -> dict[str, pd.DataFrame]:
+        return summarise(self.scenario, self.samples)
+
+    @property
+    def title(self) -> str:
+        held = " (builds fixed)" if self.fixed_plan else ""
+        spec = self.spec
+        return f"Risk of run {self.run_id}{held}: {spec.samples} samples ({spec.method}, seed {spec.seed})"
+
+
+def risk_job(
+    store: str | Path,
+    scenario: Scenario | None = None,
+    spec: SweepSpec | None = None,
+    *,
+    resume: int | None = None,
+    reoptimise: bool = False,
+    executors: Executors = Executors(),
+    check: bool = False,
+    label: str | None = None,
+    step: Callable[[str], None] = lambda name: None,
+    progress: Callable[[int, int], None] = lambda done, total: None,
+) -> RiskRun:
+    """Start a sweep of `scenario` by `spec` (a base run stored first), or finish the stored
+    sweep `resume`; `progress(done, total)` counts the sweep's samples, those stored before a
+    resume included."""
+    plan: Plan | None = None
+    if resume is None:
+        if scenario is None or spec is None:
+            raise ValueError("a new sweep needs its scenario and spec")
+        run_id, plan = start_sweep(store, scenario, spec, check=check, label=label, step=step)
+    else:
+        run_id = resume
+        scenario, spec = stored_sweep(store, resume)
+    if reoptimise:
+        step("sampling")
+        total = spec.samples
+
+        def advance(done: int, todo: int) -> None:
+            progress(total - todo + done, total)
+
+        with make_executor(executors.workers, executors.dask_local, executors.scheduler) as executor:
+            run_sweep(scenario, run_id, store, spec, executor, progress=advance)
+        samples = stored_rows(store, run_id, SAMPLES_TABLE)
+        assert samples is not None  # every sample was stored above
+    else:
+        step(f"{spec.samples} samples on the fixed plan")
+        samples = fixed_plan_samples(store, run_id, scenario, spec, plan)
+    return RiskRun(run_id, scenario, spec, samples, fixed_plan=not reoptimise)
+
+
+def start_sweep(
+    store: str | Path,
+    scenario: Scenario,
+    spec: SweepSpec,
+    *,
+    check: bool = False,
+    label: str | None = None,
+    step: Callable[[str], None] = lambda name: None,
+) -> tuple[int, Plan]:
+    """Store the sweep's base run (kind "risk") with its spec and inputs; its id and plan."""
+    if not scenario.uncertainty:
+        raise FabnetError(f"{scenario.origin.file or scenario.name} has no uncertainty section to sample")
+    # a draw out of a field's range stops the sweep here, before a run is stored
+    draw(scenario, spec.samples, spec.seed, spec.method)
+    base = main_job(scenario, store, step=step, label=label, kind="risk", check=check)
+    if base.run_id is None:
+        raise FabnetError(f"the sweep's base run was not stored: {base.store_error}; kept in {base.archive}")
+    store_rows(store, base.run_id, "risk_spec", pd.DataFrame([spec.__dict__]))
+    store_rows(store, base.run_id, "risk_inputs", inputs_table(scenario))
+    return base.run_id, base.plan
+
+
+def stored_sweep(store: str | Path, run_id: int) -> tuple[Scenario, SweepSpec]:
+    """The scenario and sweep settings of a stored run, to resume it."""
+    run = stored_run(store, run_id)
+    spec = run.tables.get("risk_spec")
+    if spec is None or spec.empty:
+        raise FabnetError(f"run {run_id} in {store} is not a risk sweep; start one with `fabnet risk FILE`")
+    row = spec.iloc[0]
+    return scenario_of(run), SweepSpec(int(row["samples"]), int(row["seed"]), str(row["method"]))
+
+
+def fixed_plan_samples(
+    store: str | Path, run_id: int, scenario: Scenario, spec: SweepSpec, plan: Plan | None = None
+) -> pd.DataFrame:
+    """Every sample's outcomes on the base plan's builds, computed at once and stored (unless a
+    finished sweep already stored them)."""
+    plan = plan if plan is not None else plan_network(scenario, SolveOptions())
+    try:
+        rows = evaluate_fixed(scenario, plan, draw(scenario, spec.samples, spec.seed, spec.method))
+    except Unsupported as exc:
+        raise FabnetError(str(exc)) from None
+    kept = stored_rows(store, run_id, SAMPLES_TABLE)
+    if kept is None or kept.empty:  # the table exists as soon as any run of the store has samples
+        store_rows(store, run_id, SAMPLES_TABLE, rows)
+    return rows
