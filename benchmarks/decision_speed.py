@@ -47,7 +47,7 @@ def main() -> None:
     solves.clear()
     timed("decide (all of the above)", lambda: pipeline.decide(scenario))
     print(f"{'plan solves per decision':<52}{len(solves):>8}")
-    print(f"{'fab company NPV':<52}{money.metrics['fabco_npv_usd'] / 1e9:>8.2f} $ B")
+    print(f"{'fab company NPV':<52}{money.fabco.metrics.fabco_npv_usd / 1e9:>8.2f} $ B")
     pipeline.make_plan = planner
     for args, label in (
         (["--no-check"], "`fabnet run --no-check` (new process)"),

@@ -122,7 +122,7 @@ def test_refinance_of_a_stored_run_reproduces_its_npv_without_planning(analysed)
     run = fabnet.stored(result.run_id, folder / "analysis.duckdb")
     assert fabnet.scenario_of(run).finance.discount_rate == 0.08
     again = fabnet.refinance(run)
-    assert again.fabco.metrics["fabco_npv_usd"] == pytest.approx(result.figures["fabco_npv_usd"], rel=1e-9)
+    assert again.fabco.metrics.fabco_npv_usd == pytest.approx(result.figures["fabco_npv_usd"], rel=1e-9)
 
 
 def test_refinance_at_another_price_is_the_deals_point_for_that_price(analysed):
@@ -132,7 +132,7 @@ def test_refinance_at_another_price_is_the_deals_point_for_that_price(analysed):
     points = result.tables["deal_points"].set_index("share_of_market")
     share = float(points.index[len(points) // 2])
     money = fabnet.refinance(result, {"offtake.price": "indexed", "offtake.share_of_market_price": share})
-    assert money.fabco.metrics["fabco_npv_usd"] == pytest.approx(points.at[share, "fabco_npv_usd"], rel=1e-9)
+    assert money.fabco.metrics.fabco_npv_usd == pytest.approx(points.at[share, "fabco_npv_usd"], rel=1e-9)
 
 
 def test_runs_lists_the_label_and_kind(analysed):
@@ -155,7 +155,7 @@ def test_refinance_refuses_what_would_change_the_plan(analysed, change):
     money = fabnet.refinance(
         result, {"sites.kumamoto.capex_per_module_usd.tools": 9.0e9, "funding.investors.g42.hurdle_rate": 0.2}
     )
-    assert money.fabco.metrics["fabco_npv_usd"] < result.figures["fabco_npv_usd"]
+    assert money.fabco.metrics.fabco_npv_usd < result.figures["fabco_npv_usd"]
 
 
 def test_api_misuse_is_a_clear_error(analysed):

@@ -148,11 +148,11 @@ def test_tigris_fab_company_sits_where_a_fab_business_sits(tigris, decision):
     # The bar, from ai-fab-facts.md: a foundry's gross margin is 53-56 % (TSMC, §2.2),
     # a fab investment's IRR is near a WACC of 9-10 % (§7), and a fab needs its capex (§4.1).
     m = decision.money.fabco.metrics
-    assert m["fabco_gross_margin"] <= 0.60
-    assert -0.10 <= m["fabco_irr"] <= 0.30
+    assert m.fabco_gross_margin <= 0.60
+    assert -0.10 <= m.fabco_irr <= 0.30
     first = decision.plan.builds.sort_values("started").iloc[0]
     site = next(s for s in tigris.sites if s.id == first.site)
-    assert m["peak_funding_need_usd"] >= site.capex_per_module_usd.total * (1 - site.grants.share_of_capex)
+    assert m.peak_funding_need_usd >= site.capex_per_module_usd.total * (1 - site.grants.share_of_capex)
 
 
 def test_tigris_investors_are_called_and_paid_with_finite_irrs(decision):

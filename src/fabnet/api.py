@@ -68,7 +68,7 @@ def financials(scenario: Scenario, plan: Plan) -> Financials:
     `.buyer` (costs, cost per accelerator against the market).
 
     >>> money = fabnet.financials(scenario, p)
-    >>> money.fabco.metrics["fabco_npv_usd"]
+    >>> money.fabco.metrics.fabco_npv_usd
     """
     from fabnet.pipeline import plan_finance
 
@@ -119,7 +119,7 @@ def refinance(result: JobResult | Decision | StoredRun, overrides: Overrides = (
     costs, contracts, funding, finance: MONEY_SECTIONS and MONEY_FIELDS); a change to what the
     plan is (a site's lead time, the horizon, demand) is refused: plan again with `decide`.
 
-    >>> fabnet.refinance(result, {"offtake.share_of_market_price": 1.0}).fabco.metrics["fabco_npv_usd"]
+    >>> fabnet.refinance(result, {"offtake.share_of_market_price": 1.0}).fabco.metrics.fabco_npv_usd
     """
     from fabnet.finance import PlanTables, compute_financials
     from fabnet.pipeline import Decision, JobResult, plan_tables

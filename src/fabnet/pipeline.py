@@ -203,35 +203,33 @@ class Decision:
         with_fabs, without = self.money.buyer.metrics, self.foundry_route.buyer.metrics
         fab = self.money.fabco.metrics
         figures: dict[str, object] = {
-            "network_adds_accelerators": with_fabs["accelerators_delivered"] - without["accelerators_delivered"],
-            "network_adds_buyer_gain_usd": (
-                with_fabs["buyer_savings_vs_market_usd"] - without["buyer_savings_vs_market_usd"]
-            ),
-            "buyer_cost_per_accelerator_usd": with_fabs["buyer_cost_per_accelerator_usd"],
-            "foundry_route_cost_per_accelerator_usd": without["buyer_cost_per_accelerator_usd"],
-            "market_price_per_accelerator_usd": with_fabs["market_price_per_accelerator_usd"],
-            "fabco_npv_usd": fab["fabco_npv_usd"],
-            "fabco_irr": fab["fabco_irr"],
+            "network_adds_accelerators": with_fabs.accelerators_delivered - without.accelerators_delivered,
+            "network_adds_buyer_gain_usd": with_fabs.buyer_savings_vs_market_usd - without.buyer_savings_vs_market_usd,
+            "buyer_cost_per_accelerator_usd": with_fabs.buyer_cost_per_accelerator_usd,
+            "foundry_route_cost_per_accelerator_usd": without.buyer_cost_per_accelerator_usd,
+            "market_price_per_accelerator_usd": with_fabs.market_price_per_accelerator_usd,
+            "fabco_npv_usd": fab.fabco_npv_usd,
+            "fabco_irr": fab.fabco_irr,
         }
         for row in self.money.fabco.investors.itertuples():
             figures[f"irr_{row.investor}"] = row.irr if row.called_usd > 0 else None
         figures |= {
             "deal_low_share_of_market": self.deal.low,
             "deal_high_share_of_market": self.deal.high,
-            "fabco_gross_margin": fab["fabco_gross_margin"],
-            "fabco_revenue_usd": fab["fabco_revenue_usd"],
-            "peak_funding_need_usd": fab["peak_funding_need_usd"],
-            "payback_quarter": fab["payback_quarter"],
-            "funding_gap_usd": fab["funding_gap_usd"],
-            "buyer_savings_vs_market_usd": with_fabs["buyer_savings_vs_market_usd"],
+            "fabco_gross_margin": fab.fabco_gross_margin,
+            "fabco_revenue_usd": fab.fabco_revenue_usd,
+            "peak_funding_need_usd": fab.peak_funding_need_usd,
+            "payback_quarter": fab.payback_quarter,
+            "funding_gap_usd": fab.funding_gap_usd,
+            "buyer_savings_vs_market_usd": with_fabs.buyer_savings_vs_market_usd,
         }
         return figures
 
     def sentences(self) -> list[str]:
         """The deal's verdict and why an IRR is above 100 %, where one is."""
         notes = [self.deal.verdict]
-        if self.money.fabco.metrics.get("fabco_irr_note"):
-            notes.append(str(self.money.fabco.metrics["fabco_irr_note"]))
+        if self.money.fabco.metrics.fabco_irr_note:
+            notes.append(self.money.fabco.metrics.fabco_irr_note)
         notes += [note for note in self.money.fabco.investors["irr_note"] if note]
         return notes
 

@@ -69,7 +69,7 @@ def test_without_own_fabs_the_fab_company_is_worth_nothing_and_the_buyer_is_the_
     data = tiny(sites=[], foundry_offers=[{"node": "N", "max_wafers_per_month": 1000}])
     data["products"][0]["demand"] = {"per_quarter": {"2025Q1": 5_000_000}}
     decision = decide(scenario(data), EXACT)
-    assert decision.money.fabco.metrics["fabco_npv_usd"] == 0
+    assert decision.money.fabco.metrics.fabco_npv_usd == 0
     assert decision.money.fabco.quarterly["equity_calls_usd"].sum() == 0
     assert decision.money.buyer.metrics == decision.foundry_route.buyer.metrics
     figures = decision.figures()
@@ -86,4 +86,4 @@ def test_the_counterfactual_removes_every_site_and_nothing_else():
     plan = plan_network(alone)
     assert plan.builds.empty and plan.capacity.empty
     money = plan_finance(alone, plan)
-    assert money.fabco.metrics["fabco_npv_usd"] == 0
+    assert money.fabco.metrics.fabco_npv_usd == 0

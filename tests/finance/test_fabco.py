@@ -88,8 +88,11 @@ def test_one_module_financed_by_equity():
     assert q["equity_calls_usd"].tolist() == pytest.approx([80e6, 0, 0, 0, 0, 0])
     assert q["depreciation_usd"].tolist() == pytest.approx([0] + [3.25e6] * 5)
     assert flows(f, "i") == pytest.approx([-80e6, 0, 0, 0, 0, 63.75e6])
-    assert f.metrics["terminal_book_value_usd"] == pytest.approx(63.75e6)
-    assert f.metrics["peak_funding_need_usd"] == pytest.approx(80e6)
+    assert f.fabco.metrics.terminal_book_value_usd == pytest.approx(63.75e6)
+    assert f.fabco.metrics.peak_funding_need_usd == pytest.approx(80e6)
+    # every figure of both parties by its name, for display and the store
+    assert f.figures["terminal_book_value_usd"] == f.fabco.metrics.terminal_book_value_usd
+    assert f.figures["buyer_cost_usd"] == f.buyer.metrics.buyer_cost_usd
 
 
 def test_grants_and_tax_credits_reduce_what_investors_are_called_for():
@@ -101,7 +104,7 @@ def test_grants_and_tax_credits_reduce_what_investors_are_called_for():
     assert granted.fabco.quarterly["equity_calls_usd"].sum() == pytest.approx(40e6)
     assert plain.fabco.quarterly["equity_calls_usd"].sum() == pytest.approx(80e6)
     # the book value left to the investors is net of the grant's share
-    assert granted.metrics["terminal_book_value_usd"] == pytest.approx(63.75e6 / 2)
+    assert granted.fabco.metrics.terminal_book_value_usd == pytest.approx(63.75e6 / 2)
 
     credit = {
         "discount_rate": 0.0,
@@ -234,7 +237,7 @@ def test_finance_capex_matches_the_planners_budget():
     )
     np.testing.assert_allclose(q["grants_usd"], -plan.budget["grants_usd"], rtol=1e-9, atol=1.0)
     np.testing.assert_allclose(q["itc_usd"], -plan.budget["tax_credits_usd"], rtol=1e-9, atol=1.0)
-    assert f.metrics["funding_gap_usd"] == 0
+    assert f.fabco.metrics.funding_gap_usd == 0
 
 
 def test_a_tax_credit_received_before_later_spending_reduces_the_calls():
@@ -266,7 +269,7 @@ def test_an_investor_called_and_repaid_in_one_quarter_has_an_irr():
     )
     f = compute_financials(s, one)
     row = f.fabco.investors.iloc[0]
-    book = f.metrics["terminal_book_value_usd"]
+    book = f.fabco.metrics.terminal_book_value_usd
     assert row.irr == pytest.approx(((100e6 + book) / 80e6) ** 4 - 1)
     assert row.irr > 1.0
     assert "above 100 % a year" in row.irr_note and "$80 M put in from 2025Q1 is back by 2025Q1" in row.irr_note

@@ -183,8 +183,8 @@ def test_fixed_plan_neutral_sample_reproduces_the_base_plan():
     delivered = out[[c for c in out.columns if c.startswith("delivered_")]].to_numpy().sum()
     assert delivered == pytest.approx(plan.supply["delivered"].sum(), rel=0.001)
     # the same money functions on the same operations: one fab company NPV
-    assert out["fabco_npv_usd"].iloc[0] == pytest.approx(money.metrics["fabco_npv_usd"], rel=0.001)
-    assert out["buyer_net_usd"].iloc[0] == pytest.approx(money.metrics["buyer_savings_vs_market_usd"], rel=0.001)
+    assert out["fabco_npv_usd"].iloc[0] == pytest.approx(money.fabco.metrics.fabco_npv_usd, rel=0.001)
+    assert out["buyer_net_usd"].iloc[0] == pytest.approx(money.buyer.metrics.buyer_savings_vs_market_usd, rel=0.001)
 
 
 def test_fixed_plan_expected_shortfall_matches_the_normal_formula():

@@ -124,9 +124,9 @@ def test_compare_two_stored_plans(store_with_runs):
     with open_store(path, read_only=True) as store:
         runs = [store.run(1), store.run(2)]
     table = figure_differences(runs).set_index("figure")
-    assert table.loc["fabco_npv_usd", "run_1"] == pytest.approx(jobs[0].money.metrics["fabco_npv_usd"])
+    assert table.loc["fabco_npv_usd", "run_1"] == pytest.approx(jobs[0].money.fabco.metrics.fabco_npv_usd)
     assert table.loc["fabco_npv_usd", "difference"] == pytest.approx(
-        jobs[1].money.metrics["fabco_npv_usd"] - jobs[0].money.metrics["fabco_npv_usd"]
+        jobs[1].money.fabco.metrics.fabco_npv_usd - jobs[0].money.fabco.metrics.fabco_npv_usd
     )
     # run 2 differs from run 1 by its investor's commitment (see store_with_runs), and only there
     inputs = input_differences(runs).set_index("path")

@@ -5,12 +5,12 @@ that serves both)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import pandas as pd
 
-from fabnet.finance.buyer import Buyer, buyer_financials, quantities
-from fabnet.finance.fabco import FabCo, fabco_financials, operations, paid_by_buyer
+from fabnet.finance.buyer import Buyer, BuyerMetrics, buyer_financials, quantities
+from fabnet.finance.fabco import FabCo, FabCoMetrics, fabco_financials, operations, paid_by_buyer
 from fabnet.finance.metrics import annualise, irr, npv, payback_period, peak_funding_need, present_value
 from fabnet.scenario.schema import Offtake, Scenario
 
@@ -35,8 +35,10 @@ class Financials:
     buyer: Buyer
 
     @property
-    def metrics(self) -> dict[str, float | str | None]:
-        return {**self.fabco.metrics, **self.buyer.metrics}
+    def figures(self) -> dict[str, float | str | None]:
+        """Both parties' metrics by figure name, to show, store or compare them all; code that
+        wants one number reads it from `.fabco.metrics` or `.buyer.metrics`."""
+        return {**asdict(self.fabco.metrics), **asdict(self.buyer.metrics)}
 
     @property
     def messages(self) -> list[str]:
@@ -55,7 +57,9 @@ def compute_financials(scenario: Scenario, plan: PlanTables, offtake: Offtake | 
 
 __all__ = [
     "Buyer",
+    "BuyerMetrics",
     "FabCo",
+    "FabCoMetrics",
     "Financials",
     "PlanTables",
     "annualise",

@@ -143,10 +143,23 @@ def _packaging_capex(scenario: Scenario, builds: pd.DataFrame) -> np.ndarray:
 
 
 @dataclass(frozen=True)
+class BuyerMetrics:
+    """The buyer's headline figures (present values, USD), named as the figures are
+    (fabnet.core.columns labels them; the store and the report key on them)."""
+
+    buyer_cost_usd: float
+    buyer_market_value_usd: float
+    buyer_savings_vs_market_usd: float
+    buyer_cost_per_accelerator_usd: float | None  # None when nothing is delivered
+    market_price_per_accelerator_usd: float | None  # None when nothing is delivered
+    accelerators_delivered: float
+
+
+@dataclass(frozen=True)
 class Buyer:
     quarterly: pd.DataFrame  # quarter: cost by kind, delivered, market value
     products: pd.DataFrame  # product: delivered, levelised cost and market price per accelerator
-    metrics: dict[str, float | None]
+    metrics: BuyerMetrics
 
 
 def buyer_financials(
@@ -168,14 +181,14 @@ def buyer_financials(
     units = float(present_value(table["delivered"].to_numpy(), scenario.finance.discount_rate))
     value, cost = (float(v) for v in net_value(scenario, costs))
     products = _per_product(scenario, q, costs, production)
-    metrics = {
-        "buyer_cost_usd": cost,
-        "buyer_market_value_usd": value,
-        "buyer_savings_vs_market_usd": value - cost,
-        "buyer_cost_per_accelerator_usd": cost / units if units > 0 else None,
-        "market_price_per_accelerator_usd": value / units if units > 0 else None,
-        "accelerators_delivered": float(table["delivered"].sum()),
-    }
+    metrics = BuyerMetrics(
+        buyer_cost_usd=cost,
+        buyer_market_value_usd=value,
+        buyer_savings_vs_market_usd=value - cost,
+        buyer_cost_per_accelerator_usd=cost / units if units > 0 else None,
+        market_price_per_accelerator_usd=value / units if units > 0 else None,
+        accelerators_delivered=float(table["delivered"].sum()),
+    )
     return Buyer(table, products, metrics)
 
 

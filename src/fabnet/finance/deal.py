@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -76,8 +75,8 @@ def make_deal(
             {
                 "share_of_market": share,
                 "price_per_wafer_usd": share * market,
-                "fabco_npv_usd": money.fabco.metrics["fabco_npv_usd"],
-                "fabco_irr": money.fabco.metrics["fabco_irr"],
+                "fabco_npv_usd": money.fabco.metrics.fabco_npv_usd,
+                "fabco_irr": money.fabco.metrics.fabco_irr,
                 "buyer_gain_usd": _net(money) - route_net,
                 "investors_clear": _all_clear(money),
             }
@@ -115,7 +114,7 @@ def make_deal(
 
 def _net(money: Financials) -> float:
     """What the buyer comes out with: market value of its accelerators less their cost (PV)."""
-    return float(cast(float, money.buyer.metrics["buyer_savings_vs_market_usd"]))  # never None
+    return money.buyer.metrics.buyer_savings_vs_market_usd
 
 
 def _all_clear(money: Financials) -> bool:

@@ -257,13 +257,29 @@ class _Debt:
 
 
 @dataclass(frozen=True)
+class FabCoMetrics:
+    """The fab company's headline figures. The field names are the figure names
+    (fabnet.core.columns labels them; the store and the report key on them)."""
+
+    fabco_npv_usd: float
+    fabco_irr: float | None  # a year; None when the flows never change sign
+    fabco_irr_note: str | None  # why the IRR is above 100 % a year, where it is
+    fabco_revenue_usd: float
+    fabco_gross_margin: float | None  # None without revenue
+    payback_quarter: str | None  # None when the investors are not paid back within the horizon
+    peak_funding_need_usd: float
+    terminal_book_value_usd: float
+    funding_gap_usd: float
+
+
+@dataclass(frozen=True)
 class FabCo:
     """The fab company's money: quarterly table, investors, their flows and its metrics."""
 
     quarterly: pd.DataFrame
     investors: pd.DataFrame
     investor_flows: pd.DataFrame  # quarter, investor: called_usd, received_usd, flow_usd
-    metrics: dict[str, float | str | None]
+    metrics: FabCoMetrics
     messages: list[str]
 
 
@@ -476,7 +492,7 @@ def irr_note(
 # --- metrics and messages ------------------------------------------------------------------
 
 
-def _metrics(scenario: Scenario, q: pd.DataFrame, book_value: float, financing: dict[str, Any]) -> dict[str, Any]:
+def _metrics(scenario: Scenario, q: pd.DataFrame, book_value: float, financing: dict[str, Any]) -> FabCoMetrics:
     project = q["project_fcf_usd"].to_numpy()
     revenue = float(q["revenue_usd"].sum())
     cost_of_sales = revenue - float(q["ebitda_usd"].sum()) + float(q["depreciation_usd"].sum())
@@ -487,17 +503,17 @@ def _metrics(scenario: Scenario, q: pd.DataFrame, book_value: float, financing: 
     payback = payback_period(before_terminal)
     flows = with_terminal(project, book_value)
     rate = annualise(irr(flows))
-    return {
-        "fabco_npv_usd": float(fabco_npv(scenario, project, book_value)),
-        "fabco_irr": rate,
-        "fabco_irr_note": irr_note("The fab company", scenario, np.maximum(-flows, 0.0), np.maximum(flows, 0.0), rate),
-        "fabco_revenue_usd": revenue,
-        "fabco_gross_margin": (revenue - cost_of_sales) / revenue if revenue > 0 else None,
-        "payback_quarter": (str(scenario.horizon.start + payback) if payback is not None and payback > 0 else None),
-        "peak_funding_need_usd": peak_funding_need(investors_net),
-        "terminal_book_value_usd": book_value,
-        "funding_gap_usd": float(q["funding_gap_usd"].sum()),
-    }
+    return FabCoMetrics(
+        fabco_npv_usd=float(fabco_npv(scenario, project, book_value)),
+        fabco_irr=rate,
+        fabco_irr_note=irr_note("The fab company", scenario, np.maximum(-flows, 0.0), np.maximum(flows, 0.0), rate),
+        fabco_revenue_usd=revenue,
+        fabco_gross_margin=(revenue - cost_of_sales) / revenue if revenue > 0 else None,
+        payback_quarter=str(scenario.horizon.start + payback) if payback is not None and payback > 0 else None,
+        peak_funding_need_usd=peak_funding_need(investors_net),
+        terminal_book_value_usd=book_value,
+        funding_gap_usd=float(q["funding_gap_usd"].sum()),
+    )
 
 
 def _gap_messages(q: pd.DataFrame) -> list[str]:

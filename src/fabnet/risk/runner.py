@@ -39,8 +39,8 @@ def evaluate_sample(scenario_json: dict, index: int, row: list[float]) -> dict:
     money = plan_finance(scenario, plan)
     record: dict = {"sample": index}
     record.update({f"input_{j}": float(v) for j, v in enumerate(row)})
-    record["fabco_npv_usd"] = float(money.fabco.metrics["fabco_npv_usd"])
-    record["buyer_net_usd"] = float(money.buyer.metrics["buyer_savings_vs_market_usd"])
+    record["fabco_npv_usd"] = money.fabco.metrics.fabco_npv_usd
+    record["buyer_net_usd"] = money.buyer.metrics.buyer_savings_vs_market_usd
     record["modules_built"] = int(plan.builds["modules"].sum()) if len(plan.builds) else 0
     by_year = plan.supply.groupby("year")[["demand", "delivered", "unmet"]].sum()
     for year, values in by_year.iterrows():
