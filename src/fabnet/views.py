@@ -584,7 +584,7 @@ def plan_json(p: Plan, money: Financials) -> dict[str, Any]:
             "description": p.result.describe(),
         },
         "system_cost_usd": p.objective_usd,
-        "fabco_npv_usd": money.fabco.metrics["fabco_npv_usd"],
+        "fabco_npv_usd": money.fabco.metrics.fabco_npv_usd,
         "messages": p.messages,
         **{name: getattr(p, name).to_dict("records") for name in tables},
     }
@@ -658,7 +658,7 @@ def print_plan(scenario: Scenario, p: Plan, money: Financials) -> None:
     )
     out.print(
         f"Fab company NPV at {fmt.percent(scenario.finance.discount_rate)}: "
-        f"{fmt.usd(money.fabco.metrics['fabco_npv_usd'])} (finance, as `fabnet finance` and `fabnet run`); "
+        f"{fmt.usd(money.fabco.metrics.fabco_npv_usd)} (finance, as `fabnet finance` and `fabnet run`); "
         f"planner objective: system cost {fmt.usd(p.objective_usd)} (present value)"
     )
     if p.messages:
@@ -749,11 +749,11 @@ def print_finance(scenario: Scenario, money: Financials) -> None:
     print_frame(fabco, "The fab company: cash flows per year", 1, FINANCE_NAMES)
     m = money.fabco.metrics
     out.print(
-        f"Fab company: NPV at {fmt.percent(scenario.finance.discount_rate)} {fmt.usd(m['fabco_npv_usd'])} · "
-        f"IRR {fmt.irr(m['fabco_irr'])} · gross margin {fmt.percent(m['fabco_gross_margin'])} · "
-        f"payback {m['payback_quarter'] or 'not within the horizon'} · peak funding need "
-        f"{fmt.usd(m['peak_funding_need_usd'])} (end-of-horizon book value "
-        f"{fmt.usd(m['terminal_book_value_usd'])} included)"
+        f"Fab company: NPV at {fmt.percent(scenario.finance.discount_rate)} {fmt.usd(m.fabco_npv_usd)} · "
+        f"IRR {fmt.irr(m.fabco_irr)} · gross margin {fmt.percent(m.fabco_gross_margin)} · "
+        f"payback {m.payback_quarter or 'not within the horizon'} · peak funding need "
+        f"{fmt.usd(m.peak_funding_need_usd)} (end-of-horizon book value "
+        f"{fmt.usd(m.terminal_book_value_usd)} included)"
     )
     investors = money.fabco.investors.assign(
         irr=[r.irr if r.called_usd > 0 else None for r in money.fabco.investors.itertuples()]
@@ -762,7 +762,7 @@ def print_finance(scenario: Scenario, money: Financials) -> None:
         investors[["investor", "kind", "committed_usd", "called_usd", "received_usd", "irr", "hurdle", "multiple"]],
         "Investors",
     )
-    for note in [m.get("fabco_irr_note"), *money.fabco.investors["irr_note"]]:
+    for note in [m.fabco_irr_note, *money.fabco.investors["irr_note"]]:
         if note:
             out.print(f"  • {note}")
     b = money.buyer.quarterly.groupby("year").sum(numeric_only=True)
