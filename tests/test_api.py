@@ -28,7 +28,7 @@ API = (
     "tables",
     "scenario_of",
     "export",
-    "report",
+    "write_report",
     "import_run",
     "open_store",
 )

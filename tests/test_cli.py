@@ -386,7 +386,11 @@ def test_risk_sweep_and_resume_from_the_command_line(tmp_path, monkeypatch):
     fixed = invoke("risk", str(path), "--samples", "500", "--store", store)
     assert fixed.exit_code == 0, fixed.output
     assert "Risk of run 1 (builds fixed): 500 samples" in fixed.stdout
-    assert len(plans) == 2  # the base plan and its counterfactual without fabs; the sweep reuses the base
+    assert len(plans) == 1  # the base plan, which the sweep reuses; no counterfactual: a sweep never reads it
+    base = fabnet.stored(1, store)
+    assert base.kind == "risk" and len(base.tables["risk_samples"]) == 500
+    assert "deal_points" not in base.tables and "counterfactual_supply" not in base.tables
+    assert "network_adds_accelerators" not in base.figures and "fabco_npv_usd" in base.figures
     monkeypatch.undo()
     store = str(tmp_path / "risk2.duckdb")
     result = invoke("risk", str(path), "--samples", "3", "--reoptimise", "--workers", "1", "--store", store)

@@ -22,7 +22,6 @@ __all__ = [
     "open_store",
     "plan_network",
     "refinance",
-    "report",
     "risk_samples",
     "run",
     "runs",
@@ -30,6 +29,7 @@ __all__ = [
     "simulate",
     "stored",
     "tables",
+    "write_report",
 ]
 
 

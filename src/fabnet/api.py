@@ -105,10 +105,7 @@ def run(
 
     job = main_job(scenario, store, check=check, label=label)
     if report_dir is not None and job.run_id is not None:
-        from fabnet.report import report_name, write_report
-
-        with open_store(store) as reader:
-            write_report(reader.run(job.run_id), Path(report_dir) / report_name(store, job.run_id))
+        write_report(job.run_id, store, folder=report_dir)
     return job
 
 
@@ -259,16 +256,15 @@ def export(run_id: int, out: str | Path = "exports", format: str = "xlsx", store
     return export_run(stored(run_id, store), out, format)
 
 
-def report(
+def write_report(
     run_id: int, store: str | Path = DEFAULT_STORE, output: str | Path | None = None, folder: str | Path = "reports"
 ) -> Path:
     """Write a stored run's self-contained HTML report (plotly.js inlined: it opens offline) to
     `output`, by default `folder`/STORE-run-ID.html. Returns the file."""
-    from fabnet.report import report_name, write_report
+    from fabnet.report import html
 
-    return write_report(
-        stored(run_id, store), Path(output) if output else Path(folder) / report_name(str(store), run_id)
-    )
+    path = Path(output) if output else Path(folder) / html.report_name(str(store), run_id)
+    return html.write_report(stored(run_id, store), path)
 
 
 def import_run(file: str | Path, store: str | Path = DEFAULT_STORE) -> int:

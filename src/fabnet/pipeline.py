@@ -187,35 +187,69 @@ def without_fabs(scenario: Scenario) -> Scenario:
 
 
 @dataclass(frozen=True)
-class Decision:
-    """A plan, the same scenario's plan without fabs, both parties' money for each, and the deal;
-    with the scenario they came from, so the money can be followed again under other inputs."""
+class Comparison:
+    """What the plan is measured against: the same scenario planned without fabs (the foundry
+    route), the buyer's money on that route, and the deal between the two parties."""
 
-    scenario: Scenario
-    plan: Plan
-    money: Financials
     counterfactual: Plan
     foundry_route: Financials
     deal: Deal
 
+
+@dataclass(frozen=True)
+class Decision:
+    """A plan and both parties' money, with the scenario they came from (so the money can be
+    followed again under other inputs); and, unless it was left out, the comparison with the
+    foundry route and the deal."""
+
+    scenario: Scenario
+    plan: Plan
+    money: Financials
+    comparison: Comparison | None
+
+    @property
+    def counterfactual(self) -> Plan:
+        return self._compared().counterfactual
+
+    @property
+    def foundry_route(self) -> Financials:
+        return self._compared().foundry_route
+
+    @property
+    def deal(self) -> Deal:
+        return self._compared().deal
+
+    def _compared(self) -> Comparison:
+        if self.comparison is None:
+            raise ValueError("this decision was made without the foundry route (decide(..., compare=False))")
+        return self.comparison
+
     def figures(self) -> dict[str, object]:
         """The decision figures, first what the network adds, then each party's result."""
-        with_fabs, without = self.money.buyer.metrics, self.foundry_route.buyer.metrics
-        fab = self.money.fabco.metrics
-        figures: dict[str, object] = {
-            "network_adds_accelerators": with_fabs.accelerators_delivered - without.accelerators_delivered,
-            "network_adds_buyer_gain_usd": with_fabs.buyer_savings_vs_market_usd - without.buyer_savings_vs_market_usd,
-            "buyer_cost_per_accelerator_usd": with_fabs.buyer_cost_per_accelerator_usd,
-            "foundry_route_cost_per_accelerator_usd": without.buyer_cost_per_accelerator_usd,
+        with_fabs, fab = self.money.buyer.metrics, self.money.fabco.metrics
+        figures: dict[str, object] = {}
+        if self.comparison is not None:
+            without = self.comparison.foundry_route.buyer.metrics
+            figures |= {
+                "network_adds_accelerators": with_fabs.accelerators_delivered - without.accelerators_delivered,
+                "network_adds_buyer_gain_usd": (
+                    with_fabs.buyer_savings_vs_market_usd - without.buyer_savings_vs_market_usd
+                ),
+            }
+        figures["buyer_cost_per_accelerator_usd"] = with_fabs.buyer_cost_per_accelerator_usd
+        if self.comparison is not None:
+            figures["foundry_route_cost_per_accelerator_usd"] = without.buyer_cost_per_accelerator_usd
+        figures |= {
             "market_price_per_accelerator_usd": with_fabs.market_price_per_accelerator_usd,
             "fabco_npv_usd": fab.fabco_npv_usd,
             "fabco_irr": fab.fabco_irr,
         }
         for row in self.money.fabco.investors.itertuples():
             figures[f"irr_{row.investor}"] = row.irr if row.called_usd > 0 else None
+        if self.comparison is not None:
+            deal = self.comparison.deal
+            figures |= {"deal_low_share_of_market": deal.low, "deal_high_share_of_market": deal.high}
         figures |= {
-            "deal_low_share_of_market": self.deal.low,
-            "deal_high_share_of_market": self.deal.high,
             "fabco_gross_margin": fab.fabco_gross_margin,
             "fabco_revenue_usd": fab.fabco_revenue_usd,
             "peak_funding_need_usd": fab.peak_funding_need_usd,
@@ -227,7 +261,7 @@ class Decision:
 
     def sentences(self) -> list[str]:
         """The deal's verdict and why an IRR is above 100 %, where one is."""
-        notes = [self.deal.verdict]
+        notes = [] if self.comparison is None else [self.comparison.deal.verdict]
         if self.money.fabco.metrics.fabco_irr_note:
             notes.append(self.money.fabco.metrics.fabco_irr_note)
         notes += [note for note in self.money.fabco.investors["irr_note"] if note]
@@ -240,21 +274,23 @@ def decide(
     cycle_time: str = "load",
     step: Callable[[str], None] = lambda name: None,
     deal_shares: tuple[float, ...] = DEFAULT_SHARES,
+    compare: bool = True,
 ) -> Decision:
-    """Plan the scenario and its counterfactual (one more solve, without fabs), follow both
-    parties' money in each, and sweep the offtake price over `deal_shares` of the market price
-    (the deal)."""
+    """Plan the scenario and follow both parties' money; with `compare`, also plan its
+    counterfactual (one more solve, without fabs), follow the money there, and sweep the
+    offtake price over `deal_shares` of the market price (the deal)."""
     step("planning")
     plan = plan_network(scenario, options, cycle_time)
+    money = plan_finance(scenario, plan)
+    if not compare:
+        return Decision(scenario, plan, money, None)
     step("planning without fabs (the counterfactual)")
     alone = without_fabs(scenario)
     counterfactual = plan if not scenario.sites else plan_network(alone, options, cycle_time)
     step("finance and the deal")
-    money = plan_finance(scenario, plan)
     route = plan_finance(alone, counterfactual)
-    return Decision(
-        scenario, plan, money, counterfactual, route, make_deal(scenario, plan_tables(plan), route, deal_shares)
-    )
+    deal = make_deal(scenario, plan_tables(plan), route, deal_shares)
+    return Decision(scenario, plan, money, Comparison(counterfactual, route, deal))
 
 
 @dataclass(frozen=True)
@@ -304,12 +340,13 @@ def main_job(
     label: str | None = None,
     kind: str = "run",
     deal_shares: tuple[float, ...] = DEFAULT_SHARES,
+    compare: bool = True,
 ) -> JobResult:
-    """validate (done by the caller) → plan, and plan without fabs → both parties' money → the
-    deal → check the plan on the fab simulator (when `check` and the SMT2020 data is there) →
+    """validate (done by the caller) → plan, and plan without fabs (unless not `compare`) → both
+    parties' money → the deal → check the plan on the fab simulator (when `check` and the SMT2020 data is there) →
     simulate (when asked) → store (store_run: waiting for other processes, or keeping the run in
     a file of its own). The report is drawn from the store by its reader (fabnet.report)."""
-    decision = decide(scenario, options, cycle_time, step, deal_shares)
+    decision = decide(scenario, options, cycle_time, step, deal_shares, compare)
     plan = decision.plan
     tables = run_tables(scenario, decision)
     figures = decision.figures() | key_figures(plan, decision.money)
@@ -388,8 +425,7 @@ def run_tables(scenario: Scenario, decision: Decision) -> dict[str, pd.DataFrame
     plan, money = decision.plan, decision.money
     ramp = {s.id: len(site_ramp(s, scenario)) for s in scenario.sites}
     curves = node_load_curves(scenario)
-    without = decision.counterfactual.supply[["product", "quarter", "year", "demand", "delivered", "unmet"]]
-    return {
+    tables = {
         "builds": plan.builds.assign(ramp_quarters=plan.builds["site"].map(ramp)),
         "packaging_builds": plan.packaging_builds,
         "capacity": plan.capacity,
@@ -405,24 +441,29 @@ def run_tables(scenario: Scenario, decision: Decision) -> dict[str, pd.DataFrame
         "investor_flows": money.fabco.investor_flows,
         "buyer_quarterly": money.buyer.quarterly,
         "buyer_products": money.buyer.products,
-        "counterfactual_supply": without,
-        "counterfactual_buyer_quarterly": decision.foundry_route.buyer.quarterly,
-        "deal_points": decision.deal.points,
-        "deal_investors": decision.deal.investors,
-        "deal_range": pd.DataFrame(
-            [
-                {
-                    "low_share": decision.deal.low,
-                    "high_share": decision.deal.high,
-                    "market_price_usd": decision.deal.market_price_usd,
-                    "verdict": decision.deal.verdict,
-                }
-            ],
-            dtype=object,
-        ).astype({"low_share": float, "high_share": float, "market_price_usd": float}),
         "messages": pd.DataFrame({"message": decision.sentences() + plan.messages + money.messages}, dtype=str),
         # the curves the planner used: none when it kept the raw cycle time
         "load_curves": curves if plan.cycle_time == "load" else curves.iloc[0:0],
+    }
+    if decision.comparison is not None:
+        tables |= comparison_tables(decision.comparison)
+    return tables
+
+
+def comparison_tables(comparison: Comparison) -> dict[str, pd.DataFrame]:
+    """The foundry route's deliveries and buyer's costs, and the deal at each price and its range."""
+    deal = comparison.deal
+    bounds = {"low_share": deal.low, "high_share": deal.high, "market_price_usd": deal.market_price_usd}
+    return {
+        "counterfactual_supply": comparison.counterfactual.supply[
+            ["product", "quarter", "year", "demand", "delivered", "unmet"]
+        ],
+        "counterfactual_buyer_quarterly": comparison.foundry_route.buyer.quarterly,
+        "deal_points": deal.points,
+        "deal_investors": deal.investors,
+        "deal_range": pd.DataFrame([bounds | {"verdict": deal.verdict}], dtype=object).astype(
+            dict.fromkeys(bounds, float)
+        ),
     }
 
 

@@ -208,12 +208,12 @@ def run(
 
 def _write_run_report(store: str, run_id: int | None, folder: Path) -> tuple[Path | None, str | None]:
     """The report of a stored run, or why it could not be written (the run stays stored)."""
-    from fabnet.api import report
+    from fabnet.api import write_report
 
     if run_id is None:
         return None, None
     try:
-        return report(run_id, store, folder=folder), None
+        return write_report(run_id, store, folder=folder), None
     except FabnetError as problem:
         return None, str(problem)
 

@@ -121,7 +121,7 @@ def report(
     ] = None,
 ) -> None:
     """Write the self-contained HTML report of a stored run (plotly.js inlined: opens offline)."""
-    from fabnet.api import report as write_report
+    from fabnet.api import write_report
 
     with user_errors():
         path = write_report(run_id, store, output)

@@ -1,6 +1,7 @@
-"""The risk job, as `fabnet risk` runs it: a base run stored (its plan and money; the plan check
-only when asked), then the sweep over the scenario's `uncertainty:` section — on the base plan's
-builds (fixed-plan mode, numpy, thousands of samples a second) or planned anew per sample
+"""The risk job, as `fabnet risk` runs it: a base run stored (its plan and money; neither the
+foundry route nor the deal, which the sweep does not read; the plan check only when asked),
+then the sweep over the scenario's `uncertainty:` section — on the base plan's builds
+(fixed-plan mode, numpy, thousands of samples a second) or planned anew per sample
 (re-optimised, on worker processes or Dask) — every sample stored with the base run.
 
 The base plan is the one the sweep holds: it is planned once. Only a resumed fixed-plan sweep
@@ -109,7 +110,7 @@ def start_sweep(
         raise FabnetError(f"{scenario.origin.file or scenario.name} has no uncertainty section to sample")
     # a draw out of a field's range stops the sweep here, before a run is stored
     draw(scenario, spec.samples, spec.seed, spec.method)
-    base = main_job(scenario, store, step=step, label=label, kind="risk", check=check)
+    base = main_job(scenario, store, step=step, label=label, kind="risk", check=check, compare=False)
     if base.run_id is None:
         raise FabnetError(f"the sweep's base run was not stored: {base.store_error}; kept in {base.archive}")
     store_rows(store, base.run_id, "risk_spec", pd.DataFrame([spec.__dict__]))
