@@ -10,14 +10,17 @@ import contextlib
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from fabnet.pipeline import SolveOptions, plan_finance, plan_network, store_rows, stored_rows
+from fabnet.pipeline import plan_finance, plan_network, store_rows, stored_rows
+from fabnet.plan import SolveOptions
 from fabnet.risk.sampling import apply_sample, draw
 from fabnet.scenario.schema import Scenario
 
@@ -31,16 +34,16 @@ class SweepSpec:
     method: str = "lhs"
 
 
-def evaluate_sample(scenario_json: dict, index: int, row: list[float]) -> dict:
+def evaluate_sample(scenario_json: dict[str, Any], index: int, row: list[float]) -> dict[str, float]:
     """Plan and finance one sample; a flat record of its inputs and outcomes."""
     base = Scenario.model_validate(scenario_json)
     scenario = apply_sample(base, np.array(row))
     plan = plan_network(scenario, SolveOptions(time_limit_s=60, mip_gap=0.01, threads=1))
     money = plan_finance(scenario, plan)
-    record: dict = {"sample": index}
+    record: dict[str, float] = {"sample": index}
     record.update({f"input_{j}": float(v) for j, v in enumerate(row)})
-    record["fabco_npv_usd"] = float(money.fabco.metrics["fabco_npv_usd"])
-    record["buyer_net_usd"] = float(money.buyer.metrics["buyer_savings_vs_market_usd"])
+    record["fabco_npv_usd"] = _amount(money.fabco.metrics, "fabco_npv_usd")
+    record["buyer_net_usd"] = _amount(money.buyer.metrics, "buyer_savings_vs_market_usd")
     record["modules_built"] = int(plan.builds["modules"].sum()) if len(plan.builds) else 0
     by_year = plan.supply.groupby("year")[["demand", "delivered", "unmet"]].sum()
     for year, values in by_year.iterrows():
@@ -51,6 +54,14 @@ def evaluate_sample(scenario_json: dict, index: int, row: list[float]) -> dict:
         # NaN, not None: a first sample without an IRR must not type the column as NULL
         record[f"irr_{investor.investor}"] = float(investor.irr)
     return record
+
+
+def _amount(metrics: Mapping[str, float | str | None], name: str) -> float:
+    """A metric that is always an amount (finance types its metrics as amounts, notes or none)."""
+    value = metrics[name]
+    if not isinstance(value, float | int):
+        raise TypeError(f"metric {name} is {value!r}, not an amount")
+    return float(value)
 
 
 @contextlib.contextmanager
@@ -99,7 +110,7 @@ def watch_parent(pid: int) -> None:
     threading.Thread(target=watch, name="fabnet-watch-parent", daemon=True).start()
 
 
-def missing_samples(store_path, run_id: int, spec: SweepSpec) -> list[int]:  # type: ignore[no-untyped-def]
+def missing_samples(store_path: str | Path, run_id: int, spec: SweepSpec) -> list[int]:
     """Indices of the sweep's samples not yet stored under `run_id`."""
     table = stored_rows(store_path, run_id, SAMPLES_TABLE)
     done = set() if table is None or table.empty else set(table["sample"].astype(int))
@@ -109,9 +120,9 @@ def missing_samples(store_path, run_id: int, spec: SweepSpec) -> list[int]:  # t
 def run_sweep(
     scenario: Scenario,
     run_id: int,
-    store_path,
+    store_path: str | Path,
     spec: SweepSpec,
-    executor: Executor,  # type: ignore[no-untyped-def]
+    executor: Executor,
     limit: int | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> int:
