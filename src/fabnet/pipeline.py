@@ -36,7 +36,7 @@ from fabnet.finance import Financials, PlanTables, compute_financials
 from fabnet.finance.deal import DEFAULT_SHARES, Deal, make_deal
 from fabnet.plan import Plan, SolveOptions, make_plan
 from fabnet.plan.inputs import site_ramp
-from fabnet.plan.loadcurve import LoadCurve, curve_from_rows, load_curve, steady
+from fabnet.plan.loadcurve import LoadCurve, SimulatedRow, curve_from_rows, load_curve, steady
 from fabnet.scenario.schema import Node, Origin, Product, Scenario
 
 if TYPE_CHECKING:
@@ -590,7 +590,7 @@ class LoadCurveFit:
     """A load curve fitted to simulations, with the simulated points it was fitted to."""
 
     curve: LoadCurve
-    rows: list[dict[str, object]]  # one per load and seed, as the curve's JSON file keeps them
+    rows: list[SimulatedRow]  # one per load and seed, as the curve's JSON file keeps them
     table: pd.DataFrame  # the simulated points, whether each was fitted, and the fitted X-factor
 
 

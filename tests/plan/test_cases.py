@@ -12,6 +12,7 @@ from linopy.constants import TerminationCondition
 
 from fabnet.core.errors import PlanInfeasible
 from fabnet.plan import SolveOptions, SolveResult, make_plan
+from fabnet.plan.inputs import made_on, packaged_on
 from fabnet.plan.model import lagged
 from tests.plan.conftest import scenario, site, tiny
 
@@ -150,6 +151,19 @@ def test_a_bought_product_is_bought_up_to_what_its_vendor_sells():
         m.startswith("gpu in 2025Q2–2026Q2:") and "sells the buyer at most 100,000 a quarter" in m
         for m in plan.messages
     )
+
+
+def test_a_bought_product_is_made_on_no_node_and_packaged_on_no_line():
+    data = tiny()
+    data["products"].append(
+        {"id": "gpu", "kind": "bought", "market_price_usd": 25000, "demand": {"per_quarter": {"2025Q1": 1}}}
+    )
+    s = scenario(data)
+    assert made_on(s, s.products[0]).id == s.products[0].node
+    with pytest.raises(ValueError, match="gpu: no node"):
+        made_on(s, s.products[1])
+    with pytest.raises(ValueError, match="gpu: no packaging line"):
+        packaged_on(s, s.products[1])
 
 
 def test_no_wafer_starts_before_the_tape_out():

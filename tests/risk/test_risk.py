@@ -14,7 +14,9 @@ from fabnet.chips import die_yield, gross_dies
 from fabnet.core.errors import ScenarioError
 from fabnet.pipeline import main_job, stored_rows
 from fabnet.risk import SAMPLES_TABLE, SweepSpec, apply_sample, draw, make_executor, run_sweep, summarise
+from fabnet.risk.sampling import inverse_cdf
 from fabnet.scenario import load_scenario
+from fabnet.scenario.schema import Uncertain
 from tests.plan.conftest import scenario, tiny
 
 DEMAND_NOISE = {
@@ -45,6 +47,13 @@ def test_latin_hypercube_puts_one_point_in_every_stratum():
 
     strata = np.floor(norm.cdf(u) * 50).astype(int)
     assert sorted(strata) == list(range(50))
+
+
+def test_an_entry_without_a_parameter_its_distribution_needs_is_named():
+    # a loaded scenario's checks require it; an entry built in code may lack it
+    entry = Uncertain(path="products.chip.demand.per_quarter", dist="normal", mean=1.0)
+    with pytest.raises(ValueError, match="dist normal needs sd"):
+        inverse_cdf(entry, np.array([0.5]))
 
 
 def test_rank_correlation_is_imposed():

@@ -33,19 +33,19 @@ def musd(amount_musd: float) -> str:
 
 def check_mandatory_sites(x: PlanInputs) -> None:
     """Raise PlanInfeasible for a mandatory site no schedule can satisfy on its own."""
-    for i in np.nonzero(x.mandatory)[0]:
-        message = _mandatory_site_problem(x, int(i))
+    for i in _mandatory(x):
+        message = _mandatory_site_problem(x, i)
         if message:
             raise PlanInfeasible(message)
 
 
 def explain_infeasible(x: PlanInputs) -> str:
     """The best account of an infeasible model: the mandatory sites against the money."""
-    for i in np.nonzero(x.mandatory)[0]:
-        message = _mandatory_site_problem(x, int(i), count_revenue=False)
+    mandatory = _mandatory(x)
+    for i in mandatory:
+        message = _mandatory_site_problem(x, i, count_revenue=False)
         if message:
             return message
-    mandatory = [int(i) for i in np.nonzero(x.mandatory)[0]]
     if mandatory:
         need = np.zeros(x.horizon)
         for i in mandatory:
@@ -61,6 +61,11 @@ def explain_infeasible(x: PlanInputs) -> str:
             f"{musd(funds[q])} by then"
         )
     return "the model is infeasible although no site is mandatory; please report this scenario"
+
+
+def _mandatory(x: PlanInputs) -> list[int]:
+    """The mandatory sites' indices."""
+    return [int(i) for i in np.nonzero(x.mandatory)[0]]
 
 
 def _mandatory_site_problem(x: PlanInputs, i: int, count_revenue: bool = True) -> str | None:

@@ -12,7 +12,9 @@ from dataclasses import dataclass, field
 
 import linopy
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
+import xarray as xr
 
 from fabnet.core.periods import delayed
 from fabnet.plan.inputs import DAYS_PER_QUARTER, MUSD, PlanInputs, capacity_from_builds
@@ -21,6 +23,9 @@ from fabnet.plan.solve import SolveResult
 
 #: Quantities below this are solver noise, not decisions.
 EPS = 1e-6
+
+#: A solved model's values by variable name (absent slots zero).
+Solution = dict[str, xr.DataArray]
 
 
 @dataclass(frozen=True)
@@ -77,31 +82,31 @@ def _quarter_label(x: PlanInputs, index: int) -> str:
     return str(x.quarters[0] + int(index))
 
 
-def _matrix(value, name: str, *dims: str, like: tuple[int, ...]) -> np.ndarray:  # type: ignore[no-untyped-def]
+def _matrix(value: Solution, name: str, *dims: str, like: tuple[int, ...]) -> np.ndarray:
     """A solved variable as an array over `dims` (zeros when the model has no such variable)."""
     if name not in value:
         return np.zeros(like)
     return np.clip(value[name].transpose(*dims).values, 0, None)
 
 
-def _builds(x: PlanInputs, value, quarters) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+def _builds(x: PlanInputs, value: Solution, quarters: list[str]) -> pd.DataFrame:
     table = _modules_started(x, value, quarters, "build", "site", x.sites, x.lead_q)
     table.insert(1, "node", table["site"].map(dict(zip(x.sites, x.site_node, strict=True))))
     return table
 
 
-def _packaging_builds(x: PlanInputs, value, quarters) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+def _packaging_builds(x: PlanInputs, value: Solution, quarters: list[str]) -> pd.DataFrame:
     return _modules_started(x, value, quarters, "packaging_build", "line", x.lines, x.line_lead_q)
 
 
 def _modules_started(
     x: PlanInputs,
-    value,
-    quarters,
+    value: Solution,
+    quarters: list[str],
     name: str,
     dim: str,
-    ids: list[str],  # type: ignore[no-untyped-def]
-    leads,
+    ids: list[str],
+    leads: npt.NDArray[np.int64],
 ) -> pd.DataFrame:
     """One row per entity and quarter where modules start: how many, and when they are online."""
     rows = []
@@ -120,7 +125,7 @@ def _modules_started(
     return pd.DataFrame(rows, columns=[dim, "started", "modules", "online"])
 
 
-def _supply(x: PlanInputs, value, quarters) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+def _supply(x: PlanInputs, value: Solution, quarters: list[str]) -> pd.DataFrame:
     shape = (len(x.products), x.horizon)
     packages = _matrix(value, "packages", "product", "quarter", like=shape)
     bought = _matrix(value, "bought", "product", "quarter", like=shape)
@@ -149,7 +154,7 @@ def _supply(x: PlanInputs, value, quarters) -> pd.DataFrame:  # type: ignore[no-
     return pd.concat(frames, ignore_index=True)
 
 
-def _production(x: PlanInputs, value, quarters) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+def _production(x: PlanInputs, value: Solution, quarters: list[str]) -> pd.DataFrame:
     rows = []
     sources = []
     if "wafers" in value:
@@ -197,7 +202,7 @@ CAPACITY_COLUMNS = [
 ]
 
 
-def _capacity(x: PlanInputs, value, quarters) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+def _capacity(x: PlanInputs, value: Solution, quarters: list[str]) -> pd.DataFrame:
     if "build" not in value:
         return pd.DataFrame(columns=CAPACITY_COLUMNS)
     shape = (len(x.sites), x.horizon)
@@ -248,7 +253,7 @@ def _capacity(x: PlanInputs, value, quarters) -> pd.DataFrame:  # type: ignore[n
     return pd.concat(frames, ignore_index=True)[CAPACITY_COLUMNS]
 
 
-def _foundry(x: PlanInputs, value, quarters) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+def _foundry(x: PlanInputs, value: Solution, quarters: list[str]) -> pd.DataFrame:
     """Per offer and quarter: what could be reserved, what is reserved and used (the same in a
     plan: with the future known, nothing reserved goes unused)."""
     used = _matrix(value, "foundry", "offer", "product", "quarter", like=(len(x.offers), 1, x.horizon)).sum(axis=1)
@@ -269,7 +274,7 @@ def _foundry(x: PlanInputs, value, quarters) -> pd.DataFrame:  # type: ignore[no
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
 
 
-def _packaging(x: PlanInputs, value, quarters) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+def _packaging(x: PlanInputs, value: Solution, quarters: list[str]) -> pd.DataFrame:
     packages = _matrix(value, "packages", "product", "quarter", like=(len(x.products), x.horizon))
     built = _matrix(value, "packaging_build", "line", "quarter", like=(len(x.lines), x.horizon)).round()
     builds = [(i, int(t), float(built[i, t])) for i, t in zip(*np.nonzero(built > 0), strict=True)]
@@ -294,7 +299,7 @@ def _packaging(x: PlanInputs, value, quarters) -> pd.DataFrame:  # type: ignore[
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
 
 
-def _hbm(x: PlanInputs, value, quarters) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+def _hbm(x: PlanInputs, value: Solution, quarters: list[str]) -> pd.DataFrame:
     packages = _matrix(value, "packages", "product", "quarter", like=(len(x.products), x.horizon))
     frames = []
     for h, memory in enumerate(x.memories):
@@ -313,7 +318,7 @@ def _hbm(x: PlanInputs, value, quarters) -> pd.DataFrame:  # type: ignore[no-unt
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
 
 
-def _budget(model: linopy.Model, x: PlanInputs, value, quarters) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+def _budget(model: linopy.Model, x: PlanInputs, value: Solution, quarters: list[str]) -> pd.DataFrame:
     """The fab company's money as the budget rows saw it (USD; grants, credits and revenue
     negative), with the commitments and the cash left at the end of each quarter."""
     table = pd.DataFrame({"quarter": quarters, "year": [q.year for q in x.quarters]})

@@ -21,7 +21,7 @@ from fabnet.chips import Harvest, YieldSpec, d0_at_age, die_yield, gross_dies, h
 from fabnet.core.periods import Quarter, discount_factors
 from fabnet.plan.loadcurve import ClearingFunction, LoadCurve, clearing_function, load_curve
 from fabnet.scenario.prices import offer_prices, offtake_prices, spare_prices
-from fabnet.scenario.schema import DepreciationYears, Node, Product, Scenario, Site, quarter_path
+from fabnet.scenario.schema import DepreciationYears, Node, Packaging, Product, Scenario, Site, TaxRegime, quarter_path
 
 MUSD = 1e6
 DAYS_PER_QUARTER = 365.25 / 4
@@ -139,7 +139,6 @@ def prepare(scenario: Scenario, cycle_time: str = "load") -> PlanInputs:
     curves = [_site_curve(scenario.node(s.node), cycle_time) for s in sites]
     memories = [h.id for h in scenario.hbm]
     lines = list(scenario.packaging)
-    line_of = {line.id: line for line in lines}
     return PlanInputs(
         quarters=quarters,
         sites=[s.id for s in sites],
@@ -183,30 +182,10 @@ def prepare(scenario: Scenario, cycle_time: str = "load") -> PlanInputs:
         first_start=np.array(
             [max(p.design.tape_out - start, 0) if p.made and p.design else 0 for p in products], dtype=np.int64
         ),
-        good_dies_per_wafer=np.array(
-            [
-                float(
-                    good_dies_per_wafer(p, scenario.node(p.node), scenario.node(p.node).defect_density.mature_per_cm2)
-                )
-                if p.made
-                else 0.0
-                for p in products
-            ]
-        ),
+        good_dies_per_wafer=np.array([_mature_good_dies(scenario, p) if p.made else 0.0 for p in products]),
         dies_per_package=np.array([float(p.compute_dies_per_package) for p in products]),
-        packaging_yield=np.array([line_of[p.packaging].yield_ if p.made else 1.0 for p in products]),
-        parts_musd=np.array(
-            [
-                (
-                    line_of[p.packaging].wafer_cost_usd / line_of[p.packaging].packages_per_wafer
-                    + p.assembly_test_cost_usd
-                )
-                / MUSD
-                if p.made
-                else 0.0
-                for p in products
-            ]
-        ),
+        packaging_yield=np.array([packaged_on(scenario, p).yield_ if p.made else 1.0 for p in products]),
+        parts_musd=np.array([_parts_musd(packaged_on(scenario, p), p) if p.made else 0.0 for p in products]),
         product_hbm=np.array([memories.index(p.hbm) if p.made and p.hbm else -1 for p in products], dtype=np.int64),
         hbm_stacks=np.array([float(p.hbm_stacks) if p.made else 0.0 for p in products]),
         penalty_musd=_penalties(scenario, price),
@@ -263,13 +242,37 @@ def delivery_lag_q(scenario: Scenario, product: Product) -> float:
     the packaging line's (0 for a bought product, delivered when bought)."""
     if not product.made:
         return 0.0
-    days = scenario.node(product.node).cycle_time_days + scenario.packaging_line(product.packaging).cycle_days
+    days = made_on(scenario, product).cycle_time_days + packaged_on(scenario, product).cycle_days
     return days / DAYS_PER_QUARTER
 
 
 #: Delivering is preferred at equal cost: an accelerator unmet under the market-price rule costs
 #: this share more than its price, so a bought product is bought rather than left unmet.
 TIE_BREAK = 1e-4
+
+
+def made_on(scenario: Scenario, product: Product) -> Node:
+    """The node a designed product's compute dies are made on."""
+    if product.node is None:
+        raise ValueError(f"products.{product.id}: no node (a bought product is made on none)")
+    return scenario.node(product.node)
+
+
+def packaged_on(scenario: Scenario, product: Product) -> Packaging:
+    """The packaging line a designed product is built on."""
+    if product.packaging is None:
+        raise ValueError(f"products.{product.id}: no packaging line (a bought product is built on none)")
+    return scenario.packaging_line(product.packaging)
+
+
+def _mature_good_dies(scenario: Scenario, product: Product) -> float:
+    node = made_on(scenario, product)
+    return float(good_dies_per_wafer(product, node, node.defect_density.mature_per_cm2))
+
+
+def _parts_musd(line: Packaging, product: Product) -> float:
+    """Interposer and assembly per package started (MUSD)."""
+    return (line.wafer_cost_usd / line.packages_per_wafer + product.assembly_test_cost_usd) / MUSD
 
 
 def _penalties(scenario: Scenario, price_usd: Array) -> Array:
@@ -353,7 +356,7 @@ def site_learning(
     on_node, weights = node_weights(scenario, node.id, demand)
     if not on_node:
         return np.ones(np.broadcast_shapes(np.shape(ramp), (count,)))
-    at_age = d0_at_age(ramp, mature, rate, np.arange(count))
+    at_age = d0_at_age(ramp, mature, rate, np.arange(count, dtype=float))
     output = sum(
         w * good_dies_per_wafer(scenario.products[i], node, at_age) for w, i in zip(weights, on_node, strict=True)
     )
@@ -363,7 +366,9 @@ def site_learning(
     return np.divide(output, best, out=np.ones(np.shape(output)), where=np.asarray(best) > 0)
 
 
-def capacity_from_builds(builds: list[tuple[int, int, float]], lead: npt.NDArray, by_age: Array, horizon: int) -> Array:
+def capacity_from_builds(
+    builds: list[tuple[int, int, float]], lead: npt.NDArray[np.int64], by_age: Array, horizon: int
+) -> Array:
     """What the modules built give per site and quarter: Σ over builds (site, quarter started,
     modules) of modules × by_age[site, age], age = t − started − lead[site] ≥ 0. `by_age` is a
     share per age (ramp; ramp × learning; or ones for modules online), times whatever unit the
@@ -403,7 +408,7 @@ def _capex_profiles(sites: tuple[Site, ...]) -> Array:
     return profile
 
 
-def _itc(site, regime, quarters: list[Quarter]) -> Array:  # type: ignore[no-untyped-def]
+def _itc(site: Site, regime: TaxRegime, quarters: list[Quarter]) -> Array:
     """Investment tax credit per module by the quarter its construction starts (MUSD)."""
     credit = regime.investment_tax_credit * site.capex_per_module_usd.tools / MUSD
     deadline = regime.itc_construction_deadline

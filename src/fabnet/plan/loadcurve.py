@@ -33,6 +33,7 @@ import json
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from typing import TypedDict
 
 import numpy as np
 import numpy.typing as npt
@@ -53,6 +54,17 @@ POWERS = np.round(np.arange(1.0, 16.0001, 0.05), 2)
 #: A simulated point is steady, and fit for the curve, when its WIP grew by less than this
 #: share of a day's releases per day over the measured days (past saturation it never settles).
 STEADY_WIP_GROWTH = 0.01
+
+
+class SimulatedRow(TypedDict):
+    """One simulated run of the operating curve (fabsim.operating_curve, release_scale named
+    load), as the fit reads it; a row carries more columns (seed, bottleneck, ...)."""
+
+    load: float
+    x_factor: float
+    released_per_day: float
+    lots_per_day: float
+    wip_growth_per_day: float
 
 
 @dataclass(frozen=True)
@@ -95,43 +107,38 @@ def fit_load_curve(load: Array, x_factor: Array) -> tuple[float, float, float]:
     return best[1], best[2], best[3]
 
 
-def steady(rows: list[dict[str, object]]) -> list[bool]:
+def steady(rows: list[SimulatedRow]) -> list[bool]:
     """Which simulated rows (load, released_per_day, wip_growth_per_day) settled, below load 1."""
     return [
-        float(r["load"]) < 1.0  # type: ignore[arg-type]
-        and float(r["wip_growth_per_day"]) < STEADY_WIP_GROWTH * float(r["released_per_day"])  # type: ignore[arg-type]
+        float(r["load"]) < 1.0 and float(r["wip_growth_per_day"]) < STEADY_WIP_GROWTH * float(r["released_per_day"])
         for r in rows
     ]
 
 
-def curve_from_rows(name: str, rows: list[dict[str, object]], provenance: dict[str, object] | None = None) -> LoadCurve:
+def curve_from_rows(name: str, rows: list[SimulatedRow], provenance: dict[str, object] | None = None) -> LoadCurve:
     """Fit the steady rows (each with load and x_factor); see `steady`."""
     settled = steady(rows)
     used = [r for r, ok in zip(rows, settled, strict=True) if ok]
-    load = np.array([float(r["load"]) for r in used])  # type: ignore[arg-type]
-    x_factor = np.array([float(r["x_factor"]) for r in used])  # type: ignore[arg-type]
+    load = np.array([float(r["load"]) for r in used])
+    x_factor = np.array([float(r["x_factor"]) for r in used])
     x0, a, p = fit_load_curve(load, x_factor)
     return LoadCurve(name, a, p, x0, saturation(rows, settled), fitted_points(rows, x0), provenance or {})
 
 
-def fitted_points(rows: list[dict[str, object]], x0: float) -> tuple[tuple[float, float], ...]:
+def fitted_points(rows: list[SimulatedRow], x0: float) -> tuple[tuple[float, float], ...]:
     """(load, multiplier) of the steady rows."""
-    return tuple(
-        (float(r["load"]), float(r["x_factor"]) / x0)  # type: ignore[arg-type]
-        for r, ok in zip(rows, steady(rows), strict=True)
-        if ok
-    )
+    return tuple((float(r["load"]), float(r["x_factor"]) / x0) for r, ok in zip(rows, steady(rows), strict=True) if ok)
 
 
-def saturation(rows: list[dict[str, object]], settled: list[bool]) -> float:
+def saturation(rows: list[SimulatedRow], settled: list[bool]) -> float:
     """The most the fab puts out, as a share of its nominal release: the mean output of the
     runs that never settled, else the highest settled load."""
     over = [
-        float(r["lots_per_day"]) / float(r["released_per_day"]) * float(r["load"])  # type: ignore[arg-type]
+        float(r["lots_per_day"]) / float(r["released_per_day"]) * float(r["load"])
         for r, ok in zip(rows, settled, strict=True)
         if not ok
     ]
-    return float(np.mean(over)) if over else max(float(r["load"]) for r in rows)  # type: ignore[arg-type]
+    return float(np.mean(over)) if over else max(float(r["load"]) for r in rows)
 
 
 def curve_names() -> list[str]:
@@ -157,7 +164,7 @@ def load_curve(name: str) -> LoadCurve:
     )
 
 
-def save_curve(curve: LoadCurve, rows: list[dict[str, object]], path: Path) -> None:
+def save_curve(curve: LoadCurve, rows: list[SimulatedRow], path: Path) -> None:
     """Write a curve with the simulated rows it was fitted to (each with load and x_factor)."""
     document = {
         "fit": {

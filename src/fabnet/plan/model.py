@@ -39,6 +39,8 @@ Approximations, each chosen to keep the model linear:
 
 from __future__ import annotations
 
+from typing import cast
+
 import linopy
 import numpy as np
 import numpy.typing as npt
@@ -85,14 +87,15 @@ def build_from_inputs(x: PlanInputs) -> linopy.Model:
 
 def terms(m: linopy.Model, name: str) -> linopy.LinearExpression:
     """A variable as an expression; masked-out slots count as zero (linopy's legacy rule,
-    stated explicitly so that the v1 semantics would give the same model)."""
-    return m.variables[name].fillna(0)
+    stated explicitly so that the v1 semantics would give the same model). linopy types
+    fillna as Variable | LinearExpression: a numeric fill always gives an expression."""
+    return cast(linopy.LinearExpression, m.variables[name].fillna(0))
 
 
-def coord(values, dim: str) -> xr.DataArray:  # type: ignore[no-untyped-def]
+def coord(values: npt.ArrayLike, dim: str) -> xr.DataArray:
     """A dimension's coordinate as a DataArray of its own values."""
-    values = np.asarray(values)
-    return xr.DataArray(values, dims=dim, coords={dim: values})
+    array = np.asarray(values)
+    return xr.DataArray(array, dims=dim, coords={dim: array})
 
 
 def lagged(expr: linopy.LinearExpression, lag: xr.DataArray) -> linopy.LinearExpression:
@@ -110,15 +113,15 @@ def lagged(expr: linopy.LinearExpression, lag: xr.DataArray) -> linopy.LinearExp
     return picked.assign_coords(quarter=quarters).where(inside.assign_coords(quarter=quarters)).fillna(0)
 
 
-def _site(x: PlanInputs, values) -> xr.DataArray:  # type: ignore[no-untyped-def]
+def _site(x: PlanInputs, values: npt.ArrayLike) -> xr.DataArray:
     return xr.DataArray(np.asarray(values), dims="site", coords={"site": x.sites})
 
 
-def _product(x: PlanInputs, values) -> xr.DataArray:  # type: ignore[no-untyped-def]
+def _product(x: PlanInputs, values: npt.ArrayLike) -> xr.DataArray:
     return xr.DataArray(np.asarray(values), dims="product", coords={"product": x.products})
 
 
-def _per_quarter(x: PlanInputs, values, *dims_coords) -> xr.DataArray:  # type: ignore[no-untyped-def]
+def _per_quarter(x: PlanInputs, values: npt.ArrayLike, *dims_coords: tuple[str, list[str]]) -> xr.DataArray:
     dims = [d for d, _ in dims_coords] + ["quarter"]
     coords = dict(dims_coords) | {"quarter": range(x.horizon)}
     return xr.DataArray(np.asarray(values), dims=dims, coords=coords)
@@ -332,16 +335,18 @@ def define_clearing(m: linopy.Model, x: PlanInputs) -> None:
         if c is not None:  # a shorter function repeats its last (flat) segment
             slopes[i] = np.pad(c.slopes, (0, segments - len(c.slopes)), mode="edge")
             intercepts[i] = np.pad(c.intercepts, (0, segments - len(c.intercepts)), mode="edge")
-    per_segment = {"dims": ("site", "segment"), "coords": {"site": x.sites, "segment": range(segments)}}
     available = (before + wafers).sum("product")
     through = cleared.sum("product")
     if "spare" in m.variables:
         available, through = available + terms(m, "spare"), through + terms(m, "spare")
-    limit = available * xr.DataArray(slopes, **per_segment) + capacity_online(m, x) * xr.DataArray(
-        intercepts, **per_segment
-    )
+    limit = available * _per_segment(x, slopes) + capacity_online(m, x) * _per_segment(x, intercepts)
     # before a module can be online nothing is started, so the queue clears nothing anyway
     m.add_constraints(through - limit <= 0, name="clearing", mask=_site(x, loaded) & may_run(x))
+
+
+def _per_segment(x: PlanInputs, values: npt.NDArray[np.float64]) -> xr.DataArray:
+    """Site × segment of a clearing function."""
+    return xr.DataArray(values, dims=("site", "segment"), coords={"site": x.sites, "segment": range(values.shape[1])})
 
 
 def leaving_fab(m: linopy.Model, x: PlanInputs) -> linopy.LinearExpression:

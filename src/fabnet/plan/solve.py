@@ -8,6 +8,7 @@ import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import NotRequired, TypedDict
 
 import highspy
 import linopy
@@ -64,7 +65,7 @@ def solve(model: linopy.Model, options: SolveOptions = SolveOptions()) -> SolveR
     is_mip = len(model.integers) > 0
     objective = float(info.objective_function_value) if has_solution else None
     bound = float(info.mip_dual_bound) if is_mip and has_solution else None
-    if has_solution and is_mip and options.polish:
+    if objective is not None and is_mip and options.polish:
         remaining = options.time_limit_s - (time.perf_counter() - start)
         objective = _polish(model, objective, min(POLISH_LIMIT_S, max(remaining, 1.0)), options)
     gap = None
@@ -81,10 +82,20 @@ def solve(model: linopy.Model, options: SolveOptions = SolveOptions()) -> SolveR
     )
 
 
+class HighsOptions(TypedDict):
+    """The HiGHS options fabnet sets (passed through linopy's Model.solve)."""
+
+    time_limit: float
+    mip_rel_gap: float
+    output_flag: bool
+    random_seed: int
+    threads: NotRequired[int]
+
+
 def _run(
     model: linopy.Model, time_limit_s: float, gap: float, threads: int | None
 ) -> tuple[TerminationCondition, highspy.HighsInfo]:
-    solver_options = {
+    solver_options: HighsOptions = {
         "time_limit": float(time_limit_s),
         "mip_rel_gap": float(gap),
         "output_flag": False,

@@ -39,7 +39,15 @@ from fabnet.finance.buyer import BuyerQuantities, buyer_costs, market_prices, ne
 from fabnet.finance.fabco import Operations, capital_flows, fabco_npv, operating_flows, paid_by_buyer, project_flows
 from fabnet.finance.tables import grid
 from fabnet.plan import Plan, prepare
-from fabnet.plan.inputs import PlanInputs, capacity_from_builds, good_dies_per_wafer, site_d0, site_learning
+from fabnet.plan.inputs import (
+    ArrayLike,
+    PlanInputs,
+    capacity_from_builds,
+    good_dies_per_wafer,
+    made_on,
+    site_d0,
+    site_learning,
+)
 from fabnet.scenario.prices import node_prices, offer_prices
 from fabnet.scenario.schema import Scenario, Uncertain
 
@@ -167,8 +175,9 @@ def evaluate_fixed(scenario: Scenario, plan: Plan, table: np.ndarray) -> pd.Data
     mature = dict(zip([n.id for n in scenario.nodes], v.d0["mature_per_cm2"].T, strict=True))
     for p in made:
         product = scenario.products[p]
+        node = made_on(scenario, product)
         # a sampled D0 may leave (almost) no good die; the need then is huge, not a division by zero
-        good[:, p] = np.maximum(good_dies_per_wafer(product, scenario.node(product.node), mature[product.node]), EPS)
+        good[:, p] = np.maximum(good_dies_per_wafer(product, node, mature[node.id]), EPS)
     pkg_yield = np.ones((samples, len(x.products)))  # S × P
     for p in made:
         pkg_yield[:, p] = np.maximum(v.line_yield[:, x.lines.index(x.product_line[p])], EPS)
@@ -278,10 +287,19 @@ def _site_learning(scenario: Scenario, i: int, x: PlanInputs, v: _Inputs, n: int
     """A site's learning factor per sample and age: the node's sampled D0, with an operator's
     ramp D0 and learning rate where it has its own."""
     site = scenario.sites[i]
-    sampled = tuple(v.d0[f][:, n, None] for f in ("ramp_per_cm2", "mature_per_cm2", "learning_rate_per_q"))
+    sampled = (
+        v.d0["ramp_per_cm2"][:, n, None],
+        v.d0["mature_per_cm2"][:, n, None],
+        v.d0["learning_rate_per_q"][:, n, None],
+    )
     ramp, mature, rate = site_d0(site, scenario, sampled)
-    d0 = tuple(np.broadcast_to(np.asarray(d, dtype=float), mature.shape) for d in (ramp, mature, rate))
+    shape = np.shape(mature)  # S × 1: the mature D0 is always the node's, sampled
+    d0 = (_broadcast(ramp, shape), _broadcast(mature, shape), _broadcast(rate, shape))
     return site_learning(scenario, site, x.demand, x.horizon, d0)
+
+
+def _broadcast(d: ArrayLike, shape: tuple[int, ...]) -> np.ndarray:
+    return np.broadcast_to(np.asarray(d, dtype=float), shape)
 
 
 def _allocate(

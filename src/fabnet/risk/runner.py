@@ -13,11 +13,14 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from fabnet.pipeline import SolveOptions, plan_finance, plan_network, store_rows, stored_rows
+from fabnet.pipeline import plan_finance, plan_network, store_rows, stored_rows
+from fabnet.plan import SolveOptions
 from fabnet.risk.sampling import apply_sample, draw
 from fabnet.scenario.schema import Scenario
 
@@ -31,13 +34,13 @@ class SweepSpec:
     method: str = "lhs"
 
 
-def evaluate_sample(scenario_json: dict, index: int, row: list[float]) -> dict:
+def evaluate_sample(scenario_json: dict[str, Any], index: int, row: list[float]) -> dict[str, float]:
     """Plan and finance one sample; a flat record of its inputs and outcomes."""
     base = Scenario.model_validate(scenario_json)
     scenario = apply_sample(base, np.array(row))
     plan = plan_network(scenario, SolveOptions(time_limit_s=60, mip_gap=0.01, threads=1))
     money = plan_finance(scenario, plan)
-    record: dict = {"sample": index}
+    record: dict[str, float] = {"sample": index}
     record.update({f"input_{j}": float(v) for j, v in enumerate(row)})
     record["fabco_npv_usd"] = money.fabco.metrics.fabco_npv_usd
     record["buyer_net_usd"] = money.buyer.metrics.buyer_savings_vs_market_usd
@@ -99,7 +102,7 @@ def watch_parent(pid: int) -> None:
     threading.Thread(target=watch, name="fabnet-watch-parent", daemon=True).start()
 
 
-def missing_samples(store_path, run_id: int, spec: SweepSpec) -> list[int]:  # type: ignore[no-untyped-def]
+def missing_samples(store_path: str | Path, run_id: int, spec: SweepSpec) -> list[int]:
     """Indices of the sweep's samples not yet stored under `run_id`."""
     table = stored_rows(store_path, run_id, SAMPLES_TABLE)
     done = set() if table is None or table.empty else set(table["sample"].astype(int))
@@ -109,9 +112,9 @@ def missing_samples(store_path, run_id: int, spec: SweepSpec) -> list[int]:  # t
 def run_sweep(
     scenario: Scenario,
     run_id: int,
-    store_path,
+    store_path: str | Path,
     spec: SweepSpec,
-    executor: Executor,  # type: ignore[no-untyped-def]
+    executor: Executor,
     limit: int | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> int:

@@ -8,6 +8,8 @@ table, which is what lets a killed sweep resume exactly.
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 import numpy as np
 from pydantic import ValidationError
 from scipy import stats
@@ -20,6 +22,8 @@ from fabnet.scenario.problems import first_problem
 from fabnet.scenario.schema import Scenario, Uncertain
 
 METHODS = ("lhs", "sobol")
+
+T = TypeVar("T")
 
 
 def unit_points(k: int, n: int, seed: int, method: str = "lhs") -> np.ndarray:
@@ -46,18 +50,28 @@ def correlate(points: np.ndarray, correlation: np.ndarray | None) -> np.ndarray:
 
 def inverse_cdf(entry: Uncertain, u: np.ndarray) -> np.ndarray:
     if entry.dist == "normal":
-        return entry.mean + entry.sd * stats.norm.ppf(u)
+        return _given(entry, "mean", entry.mean) + _given(entry, "sd", entry.sd) * stats.norm.ppf(u)
     if entry.dist == "lognormal":
-        return (entry.median or 1.0) * np.exp(entry.sigma * stats.norm.ppf(u))
-    if entry.dist == "uniform":
-        return entry.low + (entry.high - entry.low) * u
-    if entry.dist == "triangular":
-        width = entry.high - entry.low
-        shape = (entry.mode - entry.low) / width if width > 0 else 0.5
-        return stats.triang(c=shape, loc=entry.low, scale=width).ppf(u) if width > 0 else np.full_like(u, entry.low)
-    weights = np.array(entry.weights or [1.0] * len(entry.values), float)
+        return (entry.median or 1.0) * np.exp(_given(entry, "sigma", entry.sigma) * stats.norm.ppf(u))
+    if entry.dist in ("uniform", "triangular"):
+        low, high = _given(entry, "low", entry.low), _given(entry, "high", entry.high)
+        if entry.dist == "uniform":
+            return low + (high - low) * u
+        width = high - low
+        shape = (_given(entry, "mode", entry.mode) - low) / width if width > 0 else 0.5
+        return stats.triang(c=shape, loc=low, scale=width).ppf(u) if width > 0 else np.full_like(u, low)
+    values = _given(entry, "values", entry.values)
+    weights = np.array(entry.weights or [1.0] * len(values), float)
     edges = np.cumsum(weights / weights.sum())
-    return np.array(entry.values)[np.minimum(np.searchsorted(edges, u, side="right"), len(edges) - 1)]
+    return np.array(values)[np.minimum(np.searchsorted(edges, u, side="right"), len(edges) - 1)]
+
+
+def _given(entry: Uncertain, name: str, value: T | None) -> T:
+    """A parameter the entry's distribution needs (scenario.checks requires it of a loaded
+    scenario; one built in code may lack it)."""
+    if value is None:
+        raise ValueError(f"uncertainty {entry.path!r}: dist {entry.dist} needs {name}")
+    return value
 
 
 def draw(scenario: Scenario, n: int, seed: int | None = None, method: str = "lhs") -> np.ndarray:
