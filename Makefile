@@ -1,7 +1,7 @@
 # Two entry points, both self-bootstrapping on a machine with only python3.11 and make:
 #   make run   - main job on the built-in default scenario
 #   make test  - the gates (ruff format and lint, mypy on the packages it passes), then the suite
-#   make lint (the gates alone), make typecheck (mypy over all of src), make coverage (line and branch)
+#   make lint (the gates alone), make coverage (the suite with line and branch coverage)
 # uv (pinned) is installed into .venv-uv by pip, then installs exactly what uv.lock pins into .venv.
 PYTHON ?= python3.11
 UV_VERSION := 0.13.8
@@ -11,7 +11,7 @@ SCENARIO ?= scenarios/tigris.yaml
 export UV_PROJECT_ENVIRONMENT := .venv
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: run test lint typecheck coverage sync lock clean
+.PHONY: run test lint coverage sync lock clean
 
 run: sync
 	.venv/bin/fabnet run $(SCENARIO)
@@ -19,17 +19,9 @@ run: sync
 test: sync lint
 	.venv/bin/python -m pytest $(PYTEST_ARGS)
 
-# mypy gates the packages that are clean: core, scenario, chips and finance typed strictly
-# (pyproject.toml), fabsim, store, report, web and the API checked; the rest (plan, risk,
-# pipeline, cli) is checked by `make typecheck` and joins the gate as it comes clean (issue 17).
-TYPED := $(addprefix src/fabnet/,core scenario chips finance fabsim store report web api.py)
-
 lint: sync
 	.venv/bin/ruff format --check --quiet src tests benchmarks
 	.venv/bin/ruff check --quiet src tests benchmarks
-	.venv/bin/mypy --follow-imports=silent $(TYPED)
-
-typecheck: sync
 	.venv/bin/mypy
 
 # The suite under coverage (line and branch), printed per file; slower than `make test` because
