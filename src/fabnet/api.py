@@ -19,6 +19,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from fabnet.core.results import DEFAULT_STORE
 from fabnet.scenario import Scenario, load_scenario
 from fabnet.scenario.schema import Origin
 
@@ -34,7 +35,6 @@ if TYPE_CHECKING:
 
 #: The built-in default scenario, as `fabnet run` uses it (relative to the working folder).
 DEFAULT_SCENARIO = Path("scenarios/tigris.yaml")
-DEFAULT_STORE = "fabnet.duckdb"
 
 Overrides = Mapping[str, Any] | Sequence[str]
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from fabnet.core import results
 from fabnet.pipeline import SolveOptions, plan_finance, plan_network, store_rows, stored_rows
 from fabnet.risk.sampling import apply_sample, draw
 from fabnet.scenario.schema import Scenario
@@ -125,7 +126,9 @@ def run_sweep(
     futures = [executor.submit(evaluate_sample, payload, i, table[i].tolist()) for i in todo]
     finished = 0
     for future in as_completed(futures):
-        store_rows(store_path, run_id, SAMPLES_TABLE, pd.DataFrame([future.result()]))
+        store_rows(
+            store_path, run_id, SAMPLES_TABLE, results.table(SAMPLES_TABLE).conform(pd.DataFrame([future.result()]))
+        )
         finished += 1
         if progress is not None:
             progress(finished, len(todo))
