@@ -113,8 +113,9 @@ def test_csv_and_parquet_exports_hold_the_stored_tables(analysed, tmp_path):
         assert list(from_csv.columns) == list(frame.columns) == list(from_parquet.columns), name
         for column in frame.select_dtypes("number").columns:
             assert from_parquet[column].tolist() == pytest.approx(frame[column].tolist(), nan_ok=True), name
-    legend = pd.read_csv(csv / "columns.csv")
-    assert legend.set_index(["table", "column"]).at[("fabco_quarterly", "revenue_usd"), "unit"] == "USD"
+    legend = pd.read_csv(csv / "columns.csv").set_index(["table", "column"])
+    assert legend.at[("fabco_quarterly", "revenue_usd"), "unit"] == "USD"
+    assert legend["meaning"].notna().all()  # every stored column's, as core/results.py declares it
 
 
 def test_refinance_of_a_stored_run_reproduces_its_npv_without_planning(analysed):

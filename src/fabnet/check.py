@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from fabnet.core import results
 from fabnet.core.periods import delayed
 from fabnet.fabsim import FabData, SimOptions, simulate
 from fabnet.fabsim.curve import nominal_release_per_day
@@ -172,9 +173,9 @@ def simulated_deliveries(plan: Plan, x: PlanInputs, site: int, first: int, extra
             )
         )
     if not frames:
-        return pd.DataFrame(columns=["product", "year", "demand", "planned", "simulated", "difference"])
+        return results.table("check_delivered").conform(pd.DataFrame())
     yearly = pd.concat(frames).groupby(["product", "year"], as_index=False).sum()
-    return yearly.assign(difference=yearly["simulated"] - yearly["planned"])
+    return results.table("check_delivered").conform(yearly.assign(difference=yearly["simulated"] - yearly["planned"]))
 
 
 def bank_deliveries(available: np.ndarray, demand: np.ndarray) -> np.ndarray:
@@ -190,4 +191,7 @@ def bank_deliveries(available: np.ndarray, demand: np.ndarray) -> np.ndarray:
 def check_tables(check: PlanCheck) -> dict[str, pd.DataFrame]:
     """The check as result tables for the store."""
     about = {"site": check.site, "node": check.node, "dataset": check.dataset, "stretch": check.stretch}
-    return {"check_quarters": check.quarters.assign(**about), "check_delivered": check.delivered}
+    return {
+        "check_quarters": results.table("check_quarters").conform(check.quarters.assign(**about)),
+        "check_delivered": check.delivered,
+    }

@@ -32,10 +32,10 @@ from fabnet.chips import (
     package_cost,
     wafer_starts_for,
 )
+from fabnet.core import results
 from fabnet.finance import Financials, PlanTables, compute_financials
 from fabnet.finance.deal import DEFAULT_SHARES, Deal, make_deal
 from fabnet.plan import Plan, SolveOptions, make_plan
-from fabnet.plan.inputs import site_ramp
 from fabnet.plan.loadcurve import LoadCurve, SimulatedRow, curve_from_rows, load_curve, steady
 from fabnet.scenario.schema import Node, Origin, Product, Scenario
 
@@ -155,8 +155,7 @@ def wafer_demand(scenario: Scenario, fab_age_q: float | None = None) -> pd.DataF
                 }
             )
         )
-    columns = ["product", "node", "quarter", "year", "accelerators", "good_dies", "wafer_starts", "interposer_wafers"]
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
+    return results.table("wafer_demand").conform(pd.concat(frames, ignore_index=True) if frames else pd.DataFrame())
 
 
 def plan_network(scenario: Scenario, options: SolveOptions = SolveOptions(), cycle_time: str = "load") -> Plan:
@@ -354,9 +353,7 @@ def main_job(
     if check:
         checked = plan_check(scenario, plan, step)
         if isinstance(checked, str):
-            tables["messages"] = pd.concat(
-                [tables["messages"], pd.DataFrame({"message": [checked]})], ignore_index=True
-            )
+            tables["messages"] = messages_table([*tables["messages"]["message"], checked])
         else:
             from fabnet.check import check_tables
 
@@ -422,11 +419,11 @@ def store_run(
 
 
 def run_tables(scenario: Scenario, decision: Decision) -> dict[str, pd.DataFrame]:
+    """The tables a run stores, each as core.results declares it."""
     plan, money = decision.plan, decision.money
-    ramp = {s.id: len(site_ramp(s, scenario)) for s in scenario.sites}
     curves = node_load_curves(scenario)
     tables = {
-        "builds": plan.builds.assign(ramp_quarters=plan.builds["site"].map(ramp)),
+        "builds": plan.builds,
         "packaging_builds": plan.packaging_builds,
         "capacity": plan.capacity,
         "production": plan.production,
@@ -441,7 +438,7 @@ def run_tables(scenario: Scenario, decision: Decision) -> dict[str, pd.DataFrame
         "investor_flows": money.fabco.investor_flows,
         "buyer_quarterly": money.buyer.quarterly,
         "buyer_products": money.buyer.products,
-        "messages": pd.DataFrame({"message": decision.sentences() + plan.messages + money.messages}, dtype=str),
+        "messages": messages_table(decision.sentences() + plan.messages + money.messages),
         # the curves the planner used: none when it kept the raw cycle time
         "load_curves": curves if plan.cycle_time == "load" else curves.iloc[0:0],
     }
@@ -455,16 +452,19 @@ def comparison_tables(comparison: Comparison) -> dict[str, pd.DataFrame]:
     deal = comparison.deal
     bounds = {"low_share": deal.low, "high_share": deal.high, "market_price_usd": deal.market_price_usd}
     return {
-        "counterfactual_supply": comparison.counterfactual.supply[
-            ["product", "quarter", "year", "demand", "delivered", "unmet"]
-        ],
+        "counterfactual_supply": comparison.counterfactual.supply[results.table("counterfactual_supply").names],
         "counterfactual_buyer_quarterly": comparison.foundry_route.buyer.quarterly,
         "deal_points": deal.points,
         "deal_investors": deal.investors,
+        # an end the range lacks (None) is NaN in a float column
         "deal_range": pd.DataFrame([bounds | {"verdict": deal.verdict}], dtype=object).astype(
             dict.fromkeys(bounds, float)
         ),
     }
+
+
+def messages_table(messages: list[str]) -> pd.DataFrame:
+    return results.table("messages").conform(pd.DataFrame({"message": messages}, dtype=str))
 
 
 def node_load_curves(scenario: Scenario) -> pd.DataFrame:
@@ -500,8 +500,7 @@ def node_load_curves(scenario: Scenario) -> pd.DataFrame:
                 }
             )
         )
-    columns = ["node", "curve", "kind", "load", "cycle_days"]
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
+    return results.table("load_curves").conform(pd.concat(frames, ignore_index=True) if frames else pd.DataFrame())
 
 
 def key_figures(plan: Plan, money: Financials) -> dict[str, object]:
@@ -561,7 +560,7 @@ def simulation_tables(scenario: Scenario) -> dict[str, pd.DataFrame]:
     tables = {"sim_lots": k.lots, "sim_families": k.families, "sim_wip": k.wip}
     if ask.curve:
         tables["sim_curve"] = operating_curve(fab, dataclasses.replace(options, initial_wip=False))
-    return tables
+    return {name: results.table(name).conform(frame) for name, frame in tables.items()}
 
 
 def stored_run(store_path: str | Path, run_id: int) -> StoredRun:

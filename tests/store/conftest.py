@@ -9,6 +9,9 @@ import uuid
 
 import pytest
 
+from fabnet.core import results
+from fabnet.core.results import Column, Table
+
 POSTGRES = os.environ.get("FABNET_TEST_POSTGRES")
 
 
@@ -43,3 +46,35 @@ def location(request, tmp_path):
     schema = address.rsplit("%3D", 1)[1]
     with psycopg.connect(POSTGRES, autocommit=True) as con:
         con.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+#: Tables only the store tests store: declared for them as core.results declares fabnet's own.
+AD_HOC = (
+    Table(
+        "sites",
+        (Column("site", "text", "a site"), Column("modules", "int", "modules"), Column("started", "text", "when")),
+    ),
+    Table("cash", (Column("quarter", "text", "a quarter"), Column("capex_usd", "float", "capex"))),
+    Table(
+        "t",
+        (
+            Column("flag", "bool", "a flag"),
+            Column("count", "int", "a count"),
+            Column("share", "float", "a share"),
+            Column("label", "text", "a label"),
+            Column("when", "time", "a time"),
+        ),
+    ),
+    Table("loads", (Column("node", "text", "a node"), Column("load", "float", "a load"))),
+    Table(
+        "samples",
+        (Column("sample", "int", "a sample"), Column("npv", "float", "an NPV")),
+        families=(Column("irr_{investor}", "float", "IRR of {investor}"),),
+    ),
+)
+
+
+@pytest.fixture(autouse=True)
+def ad_hoc_tables(monkeypatch):
+    for table in AD_HOC:
+        monkeypatch.setitem(results.TABLES, table.name, table)

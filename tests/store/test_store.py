@@ -9,15 +9,18 @@ import subprocess
 import sys
 import time
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pytest
 
+from fabnet.core import results
 from fabnet.core.errors import FabnetError
 from fabnet.store import DuckStore, PgStore, StoreBusy, StoreError, UnknownRun, open_store
 
+# ad-hoc tables, declared by conftest.AD_HOC
 TABLES = {
-    "builds": pd.DataFrame({"site": ["a", "b"], "modules": [1, 2], "started": ["2025Q1", "2026Q3"]}),
+    "sites": pd.DataFrame({"site": ["a", "b"], "modules": [1, 2], "started": ["2025Q1", "2026Q3"]}),
     "cash": pd.DataFrame({"quarter": ["2025Q1"], "capex_usd": [1.5e9]}),
 }
 
@@ -77,7 +80,7 @@ def test_a_failure_midway_leaves_the_store_as_it_was(location, monkeypatch):
     monkeypatch.undo()
     with open_store(location) as store:
         assert store.runs()["scenario_name"].tolist() == ["kept"]
-        assert len(store.run(1).tables["builds"]) == 2
+        assert len(store.run(1).tables["sites"]) == 2
         with pytest.raises(UnknownRun):
             store.run(2)
 
@@ -89,21 +92,48 @@ def test_unknown_run_lists_the_known_ones(location):
             store.run(5)
 
 
-def test_a_table_first_stored_empty_takes_the_types_of_later_rows(location):
+def test_a_table_first_stored_empty_has_its_declared_types(location):
     with open_store(location) as store:
-        first = store.save_run({"scenario_name": "a"}, {"t": pd.DataFrame(columns=["node", "load"])})
-        second = store.save_run({"scenario_name": "b"}, {"t": pd.DataFrame({"node": ["N3"], "load": [0.5]})})
-        assert store.run(first).tables["t"].empty
-        assert store.run(second).tables["t"].to_dict("records") == [{"node": "N3", "load": 0.5}]
+        first = store.save_run({"scenario_name": "a"}, {"loads": pd.DataFrame(columns=["node", "load"])})
+        second = store.save_run({"scenario_name": "b"}, {"loads": pd.DataFrame({"node": ["N3"], "load": [0.5]})})
+        assert store.run(first).tables["loads"].empty
+        assert store.run(second).tables["loads"].to_dict("records") == [{"node": "N3", "load": 0.5}]
 
 
-def test_rows_added_to_a_run_later_and_new_columns(location):
+def test_a_column_an_older_fabnet_left_untyped_takes_its_declared_type(location):
+    # an older fabnet typed the columns of an empty first frame from the frame: NULL in DuckDB,
+    # TEXT in PostgreSQL
+    if location.startswith("postgresql"):
+        import psycopg
+
+        with psycopg.connect(location, autocommit=True) as con:
+            con.execute("CREATE TABLE result_loads (run_id BIGINT, node TEXT, load TEXT)")
+    else:
+        with duckdb.connect(location) as con:
+            con.execute("CREATE TABLE result_loads AS SELECT 1::BIGINT AS run_id, NULL AS node, NULL AS load LIMIT 0")
+    with open_store(location) as store:
+        run_id = store.save_run({"scenario_name": "b"}, {"loads": pd.DataFrame({"node": ["N3"], "load": [0.5]})})
+        assert store.run(run_id).tables["loads"].to_dict("records") == [{"node": "N3", "load": 0.5}]
+
+
+def test_rows_added_to_a_run_later_and_a_familys_new_column(location):
     with open_store(location) as store:
         run_id = store.save_run({"scenario_name": "sweep"}, {})
         store.save_rows(run_id, "samples", pd.DataFrame({"sample": [0], "npv": [1.0]}))
-        store.save_rows(run_id, "samples", pd.DataFrame({"sample": [1], "npv": [2.0], "irr": [0.1]}))
+        store.save_rows(run_id, "samples", pd.DataFrame({"sample": [1], "npv": [2.0], "irr_a": [0.1]}))
         rows = store.run(run_id).tables["samples"].sort_values("sample")
-    assert rows["npv"].tolist() == [1.0, 2.0] and pd.isna(rows["irr"].iloc[0]) and rows["irr"].iloc[1] == 0.1
+    assert rows["npv"].tolist() == [1.0, 2.0] and pd.isna(rows["irr_a"].iloc[0]) and rows["irr_a"].iloc[1] == 0.1
+
+
+def test_undeclared_tables_and_columns_are_refused_and_nothing_is_stored(location):
+    with open_store(location) as store:
+        with pytest.raises(results.UndeclaredColumn, match=r"'cash' has no column 'opex_usd'.*core/results\.py"):
+            store.save_run({"scenario_name": "x"}, {"cash": TABLES["cash"].assign(opex_usd=1.0)})
+        with pytest.raises(results.UndeclaredTable, match=r"'cashflow'.*core/results\.py"):
+            store.save_run({"scenario_name": "x"}, {"cashflow": TABLES["cash"]})
+        with pytest.raises(results.UndeclaredColumn, match="'runs' has no column 'colour'"):
+            store.save_run({"scenario_name": "x", "colour": "red"}, {})
+        assert store.runs().empty
 
 
 def test_a_whole_main_job_round_trips(location):

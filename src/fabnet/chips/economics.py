@@ -104,11 +104,13 @@ def packages_to_start(accelerators: ArrayLike, packaging_yield: float) -> ArrayL
     return accelerators / packaging_yield
 
 
-def wafer_starts_for(accelerators, *, dies_per_package, good_dies_per_wafer, packaging_yield):  # type: ignore[no-untyped-def]
+def wafer_starts_for(
+    accelerators: ArrayLike, *, dies_per_package: float, good_dies_per_wafer: float, packaging_yield: float
+) -> ArrayLike:
     """Wafer starts whose good dies fill the packages that `accelerators` need (broadcasts)."""
     return packages_to_start(accelerators, packaging_yield) * dies_per_package / good_dies_per_wafer
 
 
-def interposer_wafers_for(accelerators, *, packages_per_wafer, packaging_yield):  # type: ignore[no-untyped-def]
+def interposer_wafers_for(accelerators: ArrayLike, *, packages_per_wafer: float, packaging_yield: float) -> ArrayLike:
     """Interposer (CoWoS-class) wafers that `accelerators` need (broadcasts)."""
     return packages_to_start(accelerators, packaging_yield) / packages_per_wafer

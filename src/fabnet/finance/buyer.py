@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from fabnet.core import results
 from fabnet.finance.metrics import present_value
 from fabnet.finance.tables import grid
 from fabnet.scenario.prices import NodePrices, offer_prices
@@ -157,8 +158,8 @@ class BuyerMetrics:
 
 @dataclass(frozen=True)
 class Buyer:
-    quarterly: pd.DataFrame  # quarter: cost by kind, delivered, market value
-    products: pd.DataFrame  # product: delivered, levelised cost and market price per accelerator
+    quarterly: pd.DataFrame  # core.results: buyer_quarterly
+    products: pd.DataFrame  # buyer_products
     metrics: BuyerMetrics
 
 
@@ -178,6 +179,7 @@ def buyer_financials(
     table["cost_usd"] = table[list(BUYER_COSTS)].sum(axis=1)
     table["delivered"] = q.delivered.sum(axis=0)
     table["market_value_usd"] = per_quarter(costs, "market_value_usd")
+    table = results.table("buyer_quarterly").conform(table)
     units = float(present_value(table["delivered"].to_numpy(), scenario.finance.discount_rate))
     value, cost = (float(v) for v in net_value(scenario, costs))
     products = _per_product(scenario, q, costs, production)
@@ -227,7 +229,7 @@ def _per_product(
                 "market_value_usd": value,
             }
         )
-    return pd.DataFrame(rows)
+    return results.table("buyer_products").conform(pd.DataFrame(rows))
 
 
 def _shares(rows: pd.DataFrame, key: str, ids: list[str]) -> np.ndarray:

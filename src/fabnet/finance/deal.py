@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from fabnet.core import results
 from fabnet.core.format import percent, usd
 from fabnet.finance import Financials, PlanTables, compute_financials
 from fabnet.finance.fabco import operations, wafer_payments
@@ -34,8 +35,8 @@ TOLERANCE = 1e-4
 
 @dataclass(frozen=True)
 class Deal:
-    points: pd.DataFrame  # per share: price per wafer, FabCo NPV and IRR, buyer's gain
-    investors: pd.DataFrame  # per share and investor: IRR, multiple, hurdle, cleared
+    points: pd.DataFrame  # core.results: deal_points
+    investors: pd.DataFrame  # deal_investors
     low: float | None  # share of the market price from which every investor clears its hurdle
     high: float | None  # share up to which the buyer gains against the foundry route
     market_price_usd: float  # average market price of the fab company's wafers (weighted by output)
@@ -92,7 +93,8 @@ def make_deal(
                     "cleared": row.clears_hurdle,
                 }
             )
-    points, investors = pd.DataFrame(rows), pd.DataFrame(investor_rows)
+    points = results.table("deal_points").conform(pd.DataFrame(rows))
+    investors = results.table("deal_investors").conform(pd.DataFrame(investor_rows))
     if out <= 0:
         return Deal(
             points,

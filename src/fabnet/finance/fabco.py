@@ -43,6 +43,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from fabnet.core import results
 from fabnet.core.format import IRR_SHOWN_UP_TO, usd
 from fabnet.core.format import irr as irr_text
 from fabnet.core.periods import Quarter
@@ -276,9 +277,9 @@ class FabCoMetrics:
 class FabCo:
     """The fab company's money: quarterly table, investors, their flows and its metrics."""
 
-    quarterly: pd.DataFrame
-    investors: pd.DataFrame
-    investor_flows: pd.DataFrame  # quarter, investor: called_usd, received_usd, flow_usd
+    quarterly: pd.DataFrame  # core.results: fabco_quarterly
+    investors: pd.DataFrame  # investors
+    investor_flows: pd.DataFrame  # investor_flows
     metrics: FabCoMetrics
     messages: list[str]
 
@@ -298,6 +299,7 @@ def fabco_financials(
         if isinstance(values, np.ndarray) and values.ndim == 1:
             table[name] = values
     table["equity_fcf_usd"] = table["distributions_usd"] - table["equity_calls_usd"]
+    table = results.table("fabco_quarterly").conform(table)
     metrics = _metrics(scenario, table, float(capital["book_value_usd"]), financing)
     return FabCo(table, financing["investors"], financing["investor_flows"], metrics, _gap_messages(table))
 
@@ -401,6 +403,7 @@ def _finance(scenario: Scenario, operating: dict[str, np.ndarray], capital: dict
         ]
     )
     table = _investor_table(scenario, investors, committed, called, received)
+    flows = results.table("investor_flows").conform(flows)
     return {"quarterly": out, "investor_flows": flows, "investors": table, "called": called, "received": received}
 
 
@@ -458,7 +461,7 @@ def _investor_table(
                 "irr_note": irr_note(investor.id, scenario, called[i], received[i], annual) or "",
             }
         )
-    return pd.DataFrame(rows)
+    return results.table("investors").conform(pd.DataFrame(rows))
 
 
 def hurdle_rate(scenario: Scenario, investor: Investor) -> float:

@@ -9,6 +9,7 @@ explanations of shortfalls.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import linopy
 import numpy as np
@@ -16,6 +17,7 @@ import numpy.typing as npt
 import pandas as pd
 import xarray as xr
 
+from fabnet.core import results
 from fabnet.core.periods import delayed
 from fabnet.plan.inputs import DAYS_PER_QUARTER, MUSD, PlanInputs, capacity_from_builds
 from fabnet.plan.model import FABCO_KINDS, spending
@@ -30,19 +32,17 @@ Solution = dict[str, xr.DataArray]
 
 @dataclass(frozen=True)
 class Plan:
-    """The network plan. Quantities per quarter unless a column says otherwise."""
+    """The network plan. Each table has exactly the columns (and meanings) core.results
+    declares for the stored table of its name (`budget` is stored as `plan_budget`)."""
 
-    builds: pd.DataFrame  # site, node, started, modules, online
-    packaging_builds: pd.DataFrame  # line, started, modules, online
-    supply: pd.DataFrame  # product, quarter: demand, made, bought, delivered, unmet, packages, die bank
-    production: pd.DataFrame  # source (site or foundry offer), kind, node, product, quarter: wafer starts
-    capacity: pd.DataFrame  # site, quarter: modules, capacity, starts, load, queue, cleared,
-    #                                 cycle time (mature-equivalent wafers, the plan's unit); real
-    #                                 wafers started, out to the buyer, out to the market, and the
-    #                                 capacity's output (what take-or-pay counts)
-    foundry: pd.DataFrame  # offer, node, quarter: capacity, reserved, used
-    packaging: pd.DataFrame  # line, quarter: capacity and use, interposer wafers
-    hbm: pd.DataFrame  # memory, quarter: stacks available and used
+    builds: pd.DataFrame  # per site and quarter modules start
+    packaging_builds: pd.DataFrame  # per line and quarter expansions start
+    supply: pd.DataFrame  # product × quarter
+    production: pd.DataFrame  # source (site or foundry offer) × product × quarter
+    capacity: pd.DataFrame  # site × quarter
+    foundry: pd.DataFrame  # offer × quarter
+    packaging: pd.DataFrame  # line × quarter
+    hbm: pd.DataFrame  # memory × quarter
     budget: pd.DataFrame  # quarter: the fab company's cash as the planner's budget saw it
     result: SolveResult
     cycle_time: str = "load"  # "load" (load-dependent) or "constant"
@@ -90,13 +90,18 @@ def _matrix(value: Solution, name: str, *dims: str, like: tuple[int, ...]) -> np
 
 
 def _builds(x: PlanInputs, value: Solution, quarters: list[str]) -> pd.DataFrame:
-    table = _modules_started(x, value, quarters, "build", "site", x.sites, x.lead_q)
-    table.insert(1, "node", table["site"].map(dict(zip(x.sites, x.site_node, strict=True))))
-    return table
+    node = dict(zip(x.sites, x.site_node, strict=True))
+    ramp = dict(zip(x.sites, x.ramp_q.tolist(), strict=True))
+    rows = [
+        {**row, "node": node[row["site"]], "ramp_quarters": ramp[row["site"]]}
+        for row in _modules_started(x, value, quarters, "build", "site", x.sites, x.lead_q)
+    ]
+    return results.table("builds").conform(pd.DataFrame(rows))
 
 
 def _packaging_builds(x: PlanInputs, value: Solution, quarters: list[str]) -> pd.DataFrame:
-    return _modules_started(x, value, quarters, "packaging_build", "line", x.lines, x.line_lead_q)
+    rows = _modules_started(x, value, quarters, "packaging_build", "line", x.lines, x.line_lead_q)
+    return results.table("packaging_builds").conform(pd.DataFrame(rows))
 
 
 def _modules_started(
@@ -107,9 +112,9 @@ def _modules_started(
     dim: str,
     ids: list[str],
     leads: npt.NDArray[np.int64],
-) -> pd.DataFrame:
+) -> list[dict[str, Any]]:
     """One row per entity and quarter where modules start: how many, and when they are online."""
-    rows = []
+    rows: list[dict[str, Any]] = []
     if name in value:
         built = value[name].transpose(dim, "quarter").values
         for i, entity in enumerate(ids):
@@ -122,7 +127,7 @@ def _modules_started(
                         "online": _quarter_label(x, t + leads[i]),
                     }
                 )
-    return pd.DataFrame(rows, columns=[dim, "started", "modules", "online"])
+    return rows
 
 
 def _supply(x: PlanInputs, value: Solution, quarters: list[str]) -> pd.DataFrame:
@@ -151,7 +156,7 @@ def _supply(x: PlanInputs, value: Solution, quarters: list[str]) -> pd.DataFrame
                 }
             )
         )
-    return pd.concat(frames, ignore_index=True)
+    return results.table("supply").conform(pd.concat(frames, ignore_index=True))
 
 
 def _production(x: PlanInputs, value: Solution, quarters: list[str]) -> pd.DataFrame:
@@ -178,33 +183,12 @@ def _production(x: PlanInputs, value: Solution, quarters: list[str]) -> pd.DataF
                             }
                         )
                     )
-    columns = ["source", "kind", "node", "product", "quarter", "wafer_starts"]
-    return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=columns)
-
-
-CAPACITY_COLUMNS = [
-    "site",
-    "node",
-    "quarter",
-    "modules_online",
-    "wafer_capacity",
-    "effective_capacity",
-    "wafer_starts",
-    "spare_starts",
-    "load",
-    "queue",
-    "cleared",
-    "cycle_days",
-    "real_wafer_starts",
-    "wafers_out",
-    "spare_out",
-    "capacity_out",
-]
+    return results.table("production").conform(pd.concat(rows, ignore_index=True) if rows else pd.DataFrame())
 
 
 def _capacity(x: PlanInputs, value: Solution, quarters: list[str]) -> pd.DataFrame:
     if "build" not in value:
-        return pd.DataFrame(columns=CAPACITY_COLUMNS)
+        return results.table("capacity").conform(pd.DataFrame())
     shape = (len(x.sites), x.horizon)
     built = value["build"].transpose("site", "quarter").values.round()
     builds = [(i, int(t), float(built[i, t])) for i, t in zip(*np.nonzero(built > 0), strict=True)]
@@ -250,7 +234,7 @@ def _capacity(x: PlanInputs, value: Solution, quarters: list[str]) -> pd.DataFra
                 }
             )
         )
-    return pd.concat(frames, ignore_index=True)[CAPACITY_COLUMNS]
+    return results.table("capacity").conform(pd.concat(frames, ignore_index=True))
 
 
 def _foundry(x: PlanInputs, value: Solution, quarters: list[str]) -> pd.DataFrame:
@@ -270,8 +254,7 @@ def _foundry(x: PlanInputs, value: Solution, quarters: list[str]) -> pd.DataFram
         )
         for o, offer in enumerate(x.offers)
     ]
-    columns = ["offer", "node", "quarter", "capacity", "reserved", "used"]
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
+    return results.table("foundry").conform(pd.concat(frames, ignore_index=True) if frames else pd.DataFrame())
 
 
 def _packaging(x: PlanInputs, value: Solution, quarters: list[str]) -> pd.DataFrame:
@@ -295,8 +278,7 @@ def _packaging(x: PlanInputs, value: Solution, quarters: list[str]) -> pd.DataFr
                 }
             )
         )
-    columns = ["line", "quarter", "capacity_wafers", "used_wafers"]
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
+    return results.table("packaging").conform(pd.concat(frames, ignore_index=True) if frames else pd.DataFrame())
 
 
 def _hbm(x: PlanInputs, value: Solution, quarters: list[str]) -> pd.DataFrame:
@@ -314,8 +296,7 @@ def _hbm(x: PlanInputs, value: Solution, quarters: list[str]) -> pd.DataFrame:
                 }
             )
         )
-    columns = ["memory", "quarter", "stacks_available", "stacks_used"]
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
+    return results.table("hbm").conform(pd.concat(frames, ignore_index=True) if frames else pd.DataFrame())
 
 
 def _budget(model: linopy.Model, x: PlanInputs, value: Solution, quarters: list[str]) -> pd.DataFrame:
@@ -329,4 +310,4 @@ def _budget(model: linopy.Model, x: PlanInputs, value: Solution, quarters: list[
         )
     table["commitments_usd"] = x.funds_musd * MUSD
     table["cash_usd"] = value["cash"].transpose("quarter").values * MUSD
-    return table
+    return results.table("plan_budget").conform(table)

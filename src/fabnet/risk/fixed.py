@@ -34,6 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from fabnet.core import results
 from fabnet.core.periods import Quarter, delayed
 from fabnet.finance.buyer import BuyerQuantities, buyer_costs, market_prices, net_value
 from fabnet.finance.fabco import Operations, capital_flows, fabco_npv, operating_flows, paid_by_buyer, project_flows
@@ -242,6 +243,7 @@ def evaluate_fixed(scenario: Scenario, plan: Plan, table: np.ndarray) -> pd.Data
         "sample": np.arange(samples),
         "fabco_npv_usd": npv,
         "buyer_net_usd": value - cost,
+        "modules_built": np.full(samples, int(plan.builds["modules"].sum())),  # the plan's, held
         "unmet": (demand - delivered).clip(min=0).sum(axis=(1, 2)),
     }
     for j in range(table.shape[1]):
@@ -251,7 +253,7 @@ def evaluate_fixed(scenario: Scenario, plan: Plan, table: np.ndarray) -> pd.Data
         columns = years == year
         records[f"demand_{year}"] = demand[:, :, columns].sum(axis=(1, 2))
         records[f"delivered_{year}"] = delivered[:, :, columns].sum(axis=(1, 2))
-    return pd.DataFrame(records)
+    return results.table("risk_samples").conform(pd.DataFrame(records))
 
 
 def _out_of_fab(x: PlanInputs, entering: np.ndarray) -> np.ndarray:

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from fabnet.core import results
 from fabnet.pipeline import plan_finance, plan_network, store_rows, stored_rows
 from fabnet.plan import SolveOptions
 from fabnet.risk.sampling import apply_sample, draw
@@ -128,7 +129,9 @@ def run_sweep(
     futures = [executor.submit(evaluate_sample, payload, i, table[i].tolist()) for i in todo]
     finished = 0
     for future in as_completed(futures):
-        store_rows(store_path, run_id, SAMPLES_TABLE, pd.DataFrame([future.result()]))
+        store_rows(
+            store_path, run_id, SAMPLES_TABLE, results.table(SAMPLES_TABLE).conform(pd.DataFrame([future.result()]))
+        )
         finished += 1
         if progress is not None:
             progress(finished, len(todo))

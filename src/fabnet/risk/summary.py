@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from fabnet.core import results
 from fabnet.core.stats import expected_shortfall
 from fabnet.scenario.reference import path_words
 from fabnet.scenario.schema import Scenario
@@ -64,13 +65,14 @@ def summarise(scenario: Scenario, samples: pd.DataFrame) -> dict[str, pd.DataFra
 def inputs_table(scenario: Scenario) -> pd.DataFrame:
     """The sweep's uncertain inputs as stored with its samples: number, path and the path in
     words (the report, which may not read the schema, labels the tornado with `words`)."""
-    return pd.DataFrame(
+    frame = pd.DataFrame(
         {
             "input": range(len(scenario.uncertainty)),
             "path": [u.path for u in scenario.uncertainty],
             "words": [path_words(u.path) for u in scenario.uncertainty],
         }
     )
+    return results.table("risk_inputs").conform(frame)
 
 
 def downside(npv: pd.Series) -> pd.DataFrame:

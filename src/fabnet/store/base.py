@@ -6,32 +6,20 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import pandas as pd
 
+from fabnet.core import results
 from fabnet.core.errors import FabnetError
+from fabnet.core.results import RUN_ID, Column
 
-RUN_COLUMNS = (
-    "run_id",
-    "created_at",
-    "scenario_name",
-    "scenario_hash",
-    "scenario_text",
-    "seed",
-    "fabnet_version",
-    "solver_status",
-    "solver_gap",
-    "figures",
-    "label",
-    "kind",
-    "source",
-    "overrides",
-)
-#: Columns added to `runs` after its first release: a store written by an older fabnet gets them
-#: (empty for its old runs) when a newer one writes to it.
-ADDED_RUN_COLUMNS = ("label", "kind", "source", "overrides")
+#: The table of runs, as core.results declares it.
+RUNS = results.table("runs")
+RUN_COLUMNS = tuple(RUNS.names)
 #: What `runs list` shows: one line per run.
 LISTED = ("run_id", "label", "kind", "scenario_name", "created_at", "fabco_npv_usd")
 
@@ -107,12 +95,12 @@ class Store(Protocol):
     def run(self, run_id: int) -> StoredRun: ...
 
 
-def listing(rows: pd.DataFrame, sweeps: set[int] = frozenset()) -> pd.DataFrame:  # type: ignore[assignment]
+def listing(rows: pd.DataFrame, sweeps: Collection[int] = frozenset()) -> pd.DataFrame:
     """Rows of the `runs` table as `runs list` shows them (LISTED): the kind of a run stored
     before kinds were (a risk sweep when its id is in `sweeps`), no label as "", the fab
     company's NPV taken from its key figures."""
     data = rows.copy()
-    for column in ADDED_RUN_COLUMNS:
+    for column in RUN_COLUMNS:  # a store an older fabnet wrote, read only, may lack some
         if column not in data:
             data[column] = None
     older = ["risk" if run_id in sweeps else "run" for run_id in data["run_id"]]
@@ -128,14 +116,56 @@ def listing(rows: pd.DataFrame, sweeps: set[int] = frozenset()) -> pd.DataFrame:
 _TABLE_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
-def result_rows(name: str, run_id: int, frame: pd.DataFrame) -> tuple[str, pd.DataFrame]:
-    """The table a result called `name` is stored in, and its rows tagged with the run id.
-    Names become SQL identifiers, so only lower-case letters, digits and _ pass."""
+def result_rows(name: str, run_id: int, frame: pd.DataFrame) -> tuple[str, list[Column], pd.DataFrame]:
+    """The table a result called `name` is stored in, its columns (core.results declares them;
+    a family's as the frame names them) and the frame's rows tagged with the run id. A table or
+    a column declared nowhere is refused (core.results.Undeclared). Names become SQL
+    identifiers, so only lower-case letters, digits and _ pass."""
     if not _TABLE_NAME.match(name):
         raise ValueError(f"table name {name!r} must be lower case letters, digits and _")
+    declared = results.table(name)
+    declared.check(frame)
+    family = [declared.column(str(c)) for c in frame.columns if str(c) not in declared.names]
     data = frame.reset_index(drop=True).copy()
-    data.insert(0, "run_id", run_id)
-    return f"result_{name}", data
+    data.insert(0, RUN_ID.name, run_id)
+    return f"result_{name}", [RUN_ID, *declared.columns, *(c for c in family if c is not None)], data
+
+
+#: The SQL type of each declared type: names DuckDB and PostgreSQL both know.
+SQL_TYPES = {"int": "BIGINT", "float": "DOUBLE PRECISION", "text": "TEXT", "bool": "BOOLEAN", "time": "TIMESTAMP"}
+
+
+def quoted(name: str) -> str:
+    """An SQL identifier, quoted (a family's column is named after a scenario id)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def schema_sql(table: str, columns: Sequence[Column], present: Collection[str], key: str | None = None) -> list[str]:
+    """The statements that let `table` take rows of `columns`: create it with their declared
+    types when it is not there (`present`, its columns, empty), else add those it lacks — a
+    family's column as it first appears, a column declared after an older fabnet made it."""
+    typed = [f"{quoted(c.name)} {SQL_TYPES[c.dtype]}{' PRIMARY KEY' if c.name == key else ''}" for c in columns]
+    if not present:
+        return [f"CREATE TABLE IF NOT EXISTS {quoted(table)} ({', '.join(typed)})"]
+    return [
+        f"ALTER TABLE {quoted(table)} ADD COLUMN IF NOT EXISTS {text}"
+        for column, text in zip(columns, typed, strict=True)
+        if column.name not in present
+    ]
+
+
+def run_row(meta: dict[str, Any], run_id: int) -> list[Any]:
+    """The `runs` row of a run (RUN_COLUMNS' values): its meta, whose keys core.results must
+    declare, its id, the time now unless it has one, its key figures as JSON."""
+    RUNS.check(pd.DataFrame(columns=list(meta)))
+    row = {
+        **dict.fromkeys(RUN_COLUMNS),
+        **meta,
+        "run_id": run_id,
+        "created_at": meta.get("created_at") or datetime.now(UTC).replace(tzinfo=None),
+        "figures": meta["figures"] if isinstance(meta.get("figures"), str) else figures_json(meta.get("figures", {})),
+    }
+    return [row[c] for c in RUN_COLUMNS]
 
 
 def figures_json(figures: dict[str, Any]) -> str:

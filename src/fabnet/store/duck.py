@@ -2,8 +2,10 @@
 
 Table `runs`: one row per run (id, time, scenario name, content hash and full text, seed, fabnet
 version, solver status and gap, key figures as JSON). Tables `result_<name>`: the run's tidy
-result tables, each row tagged with its run_id. A run is written in one transaction, so a crash
-or an exception midway leaves the store exactly as it was.
+result tables, each row tagged with its run_id. Every table and column, with its type, is
+declared in core.results; tables are created from those types (store.base.schema_sql). A run
+is written in one transaction, so a crash or an exception midway leaves the store exactly as it
+was.
 
 DuckDB lets one process write a file, or many read it, never both. So no process holds the
 store longer than one short transaction: a run or a sweep computes first and opens the store
@@ -20,29 +22,32 @@ import random
 import re
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import pandas as pd
 
+from fabnet.core import results
 from fabnet.store.base import (
-    ADDED_RUN_COLUMNS,
     READER_WAIT_S,
     RUN_COLUMNS,
+    RUNS,
+    SQL_TYPES,
     WRITER_WAIT_S,
     StoreBusy,
     StoredRun,
     StoreError,
     UnknownRun,
-    figures_json,
     first_value,
     listing,
+    quoted,
     result_rows,
+    run_row,
+    schema_sql,
 )
 
-DEFAULT_STORE = Path("fabnet.duckdb")
+DEFAULT_STORE = Path(results.DEFAULT_STORE)
 _LOCKED = ("Could not set lock", "Conflicting lock")
 
 
@@ -86,6 +91,16 @@ def _cannot_open(path: Path, error: BaseException) -> str:
     return f"cannot open the results store {path}: {text.removeprefix('IO Error: ')}"
 
 
+def _columns(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, str]:
+    """The columns of `table` and their types; none when there is no such table."""
+    rows = con.execute(
+        "SELECT column_name, data_type FROM information_schema.columns "
+        "WHERE table_schema = current_schema() AND table_name = ?",
+        [table],
+    ).fetchall()
+    return {name: kind.strip('"') for name, kind in rows}
+
+
 class DuckStore:
     def __init__(
         self,
@@ -102,14 +117,9 @@ class DuckStore:
         wait = wait_s if wait_s is not None else (READER_WAIT_S if read_only else WRITER_WAIT_S)
         self._con = connect(self.path, read_only, wait, waiting)
         if not read_only:
-            try:
-                self._con.execute(
-                    "CREATE TABLE IF NOT EXISTS runs (run_id BIGINT PRIMARY KEY, created_at TIMESTAMP, "
-                    "scenario_name VARCHAR, scenario_hash VARCHAR, scenario_text VARCHAR, seed BIGINT, "
-                    "fabnet_version VARCHAR, solver_status VARCHAR, solver_gap DOUBLE, figures VARCHAR)"
-                )
-                for column in ADDED_RUN_COLUMNS:
-                    self._con.execute(f"ALTER TABLE runs ADD COLUMN IF NOT EXISTS {column} VARCHAR")
+            try:  # a store an older fabnet wrote gets the columns declared since
+                for statement in schema_sql("runs", RUNS.columns, _columns(self._con, "runs"), key="run_id"):
+                    self._con.execute(statement)
             except duckdb.Error as error:
                 self._con.close()
                 raise StoreError(f"cannot write the results store {self.path}: {error}") from None
@@ -133,18 +143,9 @@ class DuckStore:
 
         def write(con: duckdb.DuckDBPyConnection) -> int:
             run_id = int(first_value(con.execute("SELECT coalesce(max(run_id), 0) + 1 FROM runs").fetchone()))
-            row = {
-                **dict.fromkeys(RUN_COLUMNS),
-                **meta,
-                "run_id": run_id,
-                "created_at": meta.get("created_at") or datetime.now(UTC).replace(tzinfo=None),
-                "figures": figures_json(meta.get("figures", {}))
-                if not isinstance(meta.get("figures"), str)
-                else meta["figures"],
-            }
             con.execute(
                 f"INSERT INTO runs ({', '.join(RUN_COLUMNS)}) VALUES ({', '.join('?' * len(RUN_COLUMNS))})",
-                [row[c] for c in RUN_COLUMNS],
+                run_row(meta, run_id),
             )
             for name, frame in tables.items():
                 self._insert(con, name, run_id, frame)
@@ -173,22 +174,18 @@ class DuckStore:
             raise
 
     def _insert(self, con: duckdb.DuckDBPyConnection, name: str, run_id: int, frame: pd.DataFrame) -> None:
-        table, data = result_rows(name, run_id, frame)
+        table, columns, data = result_rows(name, run_id, frame)
+        present = _columns(con, table)
+        for statement in schema_sql(table, columns, present):
+            con.execute(statement)
+        for column in columns:  # an older fabnet typed the columns of an empty first frame NULL
+            if present.get(column.name) == "NULL":
+                con.execute(f"ALTER TABLE {table} ALTER {quoted(column.name)} TYPE {SQL_TYPES[column.dtype]}")
+        if not len(data):
+            return
         con.register("incoming", data)
         try:
-            exists = first_value(
-                con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [table]).fetchone()
-            )
-            if not exists:
-                con.execute(f"CREATE TABLE {table} AS SELECT * FROM incoming LIMIT 0")
-            known = {r[0]: r[1] for r in con.execute(f"DESCRIBE {table}").fetchall()}
-            for column, dtype, *_ in con.execute("DESCRIBE incoming").fetchall():
-                if column not in known:  # a newer fabnet added a column: old runs read NULL
-                    con.execute(f'ALTER TABLE {table} ADD COLUMN "{column}" {dtype}')
-                elif known[column].strip('"') == "NULL" and dtype.strip('"') != "NULL":  # from an empty frame
-                    con.execute(f'ALTER TABLE {table} ALTER "{column}" TYPE {dtype}')
-            if len(data):
-                con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM incoming")
+            con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM incoming")
         finally:
             with contextlib.suppress(duckdb.Error):  # an aborted transaction refuses even this
                 con.unregister("incoming")

@@ -4,7 +4,8 @@ table, or one Excel workbook with a sheet per table.
 Every export also holds the run's inputs: the resolved scenario (extends and --set applied) as
 path/value rows, the overrides given, and the run's provenance. Money stays a number (formatted
 as money in Excel, never text); headings name the unit ("capex building (USD)") in a workbook,
-and CSV/Parquet keep the stored column names (their suffix is the unit) beside a `columns` legend.
+and CSV/Parquet keep the stored column names (their suffix is the unit) beside a `columns` legend
+(label, unit and meaning of each column, as core.results declares it).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import yaml
 
 from fabnet.core.columns import UNIT_WORDS, export_heading, meaning
 from fabnet.core.errors import FabnetError
+from fabnet.core.results import column_meaning
 from fabnet.store.archive import write_parquet
 from fabnet.store.base import StoredRun
 
@@ -99,7 +101,8 @@ def _cell(value: object) -> object:
 
 
 def columns_table(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    """The legend: every column of every table with its label and unit."""
+    """The legend: every column of every table with its label, its unit and what it means
+    (core.results' declaration; none for a column an older fabnet stored and no longer makes)."""
     return pd.DataFrame(
         [
             {
@@ -107,6 +110,7 @@ def columns_table(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
                 "column": column,
                 "label": meaning(column).label,
                 "unit": UNIT_WORDS.get(meaning(column).unit, ""),
+                "meaning": column_meaning(name, column),
             }
             for name, frame in tables.items()
             for column in frame.columns

@@ -3,9 +3,8 @@
 at once; a run is one transaction, and run ids are handed out under a table lock so two writers
 never take the same one.
 
-Column types follow the frames: integers BIGINT, floats DOUBLE PRECISION (NaN kept), booleans,
-timestamps, anything else TEXT. A column first stored from an empty frame (no type known) is
-retyped by the first rows that have one, as in the DuckDB store.
+Column types are those core.results declares (store.base.SQL_TYPES): a table first stored from
+an empty frame is typed all the same; floats keep NaN.
 """
 
 from __future__ import annotations
@@ -13,33 +12,29 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import psycopg
 from psycopg import sql
 
+from fabnet.core.results import Column
 from fabnet.store.base import (
-    ADDED_RUN_COLUMNS,
     READER_WAIT_S,
     RUN_COLUMNS,
+    RUNS,
+    SQL_TYPES,
     WRITER_WAIT_S,
     StoreBusy,
     StoredRun,
     StoreError,
     UnknownRun,
-    figures_json,
     first_value,
     listing,
+    quoted,
     result_rows,
-)
-
-RUNS_TABLE = (
-    "CREATE TABLE IF NOT EXISTS runs (run_id BIGINT PRIMARY KEY, created_at TIMESTAMP, "
-    "scenario_name TEXT, scenario_hash TEXT, scenario_text TEXT, seed BIGINT, fabnet_version TEXT, "
-    "solver_status TEXT, solver_gap DOUBLE PRECISION, figures TEXT)"
+    run_row,
+    schema_sql,
 )
 
 
@@ -52,28 +47,24 @@ def redacted(url: str) -> str:
     return re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", url)
 
 
-def _column_type(series: pd.Series) -> str:
-    if pd.api.types.is_bool_dtype(series):
-        return "BOOLEAN"
-    if pd.api.types.is_integer_dtype(series):
-        return "BIGINT"
-    if pd.api.types.is_float_dtype(series):
-        return "DOUBLE PRECISION"
-    if pd.api.types.is_datetime64_any_dtype(series):
-        return "TIMESTAMP"
-    return "TEXT"
+#: Each declared type's Python values for COPY (missing ones are NULL, floats keep NaN).
+_PYTHON: dict[str, Callable[[Any], Any]] = {
+    "int": int,
+    "float": float,
+    "bool": bool,
+    "text": str,
+    "time": lambda v: pd.Timestamp(v).to_pydatetime(),
+}
 
 
-def _values(series: pd.Series) -> list[Any]:
-    """A column as Python values for COPY: floats keep NaN, anything missing elsewhere is NULL."""
-    if pd.api.types.is_float_dtype(series):
-        return [float(v) for v in series.to_numpy()]
-    if pd.api.types.is_datetime64_any_dtype(series):
-        return [None if pd.isna(v) else v.to_pydatetime() for v in series]
-    values = series.astype(object).where(series.notna(), None).tolist()
-    if _column_type(series) == "TEXT":
-        return [None if v is None else str(v) for v in values]
-    return [v.item() if isinstance(v, np.generic) else v for v in values]
+def _values(series: pd.Series, column: Column) -> list[Any]:
+    """A column as Python values of its declared type, for COPY."""
+    convert = _PYTHON[column.dtype]
+    keep_nan = column.dtype == "float"
+    return [
+        None if v is None or (pd.isna(v) and not (keep_nan and isinstance(v, float))) else convert(v)
+        for v in series.tolist()
+    ]
 
 
 class PgStore:
@@ -89,12 +80,9 @@ class PgStore:
         wait = wait_s if wait_s is not None else (READER_WAIT_S if read_only else WRITER_WAIT_S)
         self._con = self._connect(url, wait, waiting)
         if not read_only:
-            with self._con.transaction():
-                self._con.execute(RUNS_TABLE)
-                for column in ADDED_RUN_COLUMNS:
-                    self._con.execute(
-                        sql.SQL("ALTER TABLE runs ADD COLUMN IF NOT EXISTS {} TEXT").format(sql.Identifier(column))
-                    )
+            with self._con.transaction():  # a store an older fabnet wrote gets the columns declared since
+                for statement in schema_sql("runs", RUNS.columns, self._columns("runs"), key="run_id"):
+                    self._con.execute(statement)
         elif not self._has_table("runs"):
             self._con.close()
             raise StoreError(f"no fabnet runs in {self.location}; run `fabnet run --store …` first")
@@ -137,21 +125,12 @@ class PgStore:
             with self._con.transaction():
                 self._con.execute("LOCK TABLE runs IN SHARE ROW EXCLUSIVE MODE")
                 run_id = int(first_value(self._con.execute("SELECT coalesce(max(run_id), 0) + 1 FROM runs").fetchone()))
-                row = {
-                    **dict.fromkeys(RUN_COLUMNS),
-                    **meta,
-                    "run_id": run_id,
-                    "created_at": meta.get("created_at") or datetime.now(UTC).replace(tzinfo=None),
-                    "figures": figures_json(meta.get("figures", {}))
-                    if not isinstance(meta.get("figures"), str)
-                    else meta["figures"],
-                }
                 self._con.execute(
                     sql.SQL("INSERT INTO runs ({}) VALUES ({})").format(
                         sql.SQL(", ").join(map(sql.Identifier, RUN_COLUMNS)),
                         sql.SQL(", ").join(sql.Placeholder() * len(RUN_COLUMNS)),
                     ),
-                    [row[c] for c in RUN_COLUMNS],
+                    run_row(meta, run_id),
                 )
                 for name, frame in tables.items():
                     self._insert(name, run_id, frame)
@@ -168,54 +147,43 @@ class PgStore:
             raise StoreError(f"cannot write the results store {self.location}: {error}") from error
 
     def _insert(self, name: str, run_id: int, frame: pd.DataFrame) -> None:
-        table, data = result_rows(name, run_id, frame)
-        types = {
-            str(c): ("TEXT" if data[c].isna().all() and data[c].dtype == object else _column_type(data[c]))
-            for c in data.columns
-        }
-        self._con.execute(
-            sql.SQL("CREATE TABLE IF NOT EXISTS {} ({})").format(
-                sql.Identifier(table),
-                sql.SQL(", ").join(sql.SQL("{} {}").format(sql.Identifier(c), sql.SQL(t)) for c, t in types.items()),
-            )
-        )
-        known: dict[str, str] = dict(
-            self._con.execute(
-                "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = %s", [table]
-            ).fetchall()
-        )
-        for column, kind in types.items():
-            if column not in known:  # a newer fabnet added a column: old runs read NULL
+        table, columns, data = result_rows(name, run_id, frame)
+        present = self._columns(table)
+        for statement in schema_sql(table, columns, present):
+            self._con.execute(statement)
+        for column in columns:
+            if self._untyped(table, column, present):
                 self._con.execute(
-                    sql.SQL("ALTER TABLE {} ADD COLUMN {} {}").format(
-                        sql.Identifier(table), sql.Identifier(column), sql.SQL(kind)
-                    )
-                )
-            elif (
-                known[column] == "text"
-                and kind != "TEXT"
-                and data[column].notna().any()
-                and not first_value(
-                    self._con.execute(
-                        sql.SQL("SELECT count({c}) FROM {t}").format(c=sql.Identifier(column), t=sql.Identifier(table))
-                    ).fetchone()
-                )
-            ):
-                self._con.execute(
-                    sql.SQL("ALTER TABLE {} ALTER COLUMN {} TYPE {} USING NULL").format(
-                        sql.Identifier(table), sql.Identifier(column), sql.SQL(kind)
-                    )
+                    f"ALTER TABLE {quoted(table)} ALTER COLUMN {quoted(column.name)} "
+                    f"TYPE {SQL_TYPES[column.dtype]} USING NULL"
                 )
         if not len(data):
             return
-        columns = [str(c) for c in data.columns]
-        with self._con.cursor().copy(
-            sql.SQL("COPY {} ({}) FROM STDIN").format(
-                sql.Identifier(table), sql.SQL(", ").join(map(sql.Identifier, columns))
-            )
-        ) as copy:
-            for row in zip(*(_values(data[c]) for c in data.columns), strict=True):
+        declared = {c.name: c for c in columns}
+        names = [str(c) for c in data.columns]
+        with self._con.cursor().copy(f"COPY {quoted(table)} ({', '.join(map(quoted, names))}) FROM STDIN") as copy:
+            for row in zip(*(_values(data[c], declared[c]) for c in names), strict=True):
                 copy.write_row(row)
+
+    def _columns(self, table: str) -> dict[str, str]:
+        """The columns of `table` and their types; none when there is no such table."""
+        rows = self._con.execute(
+            "SELECT column_name, data_type FROM information_schema.columns "
+            "WHERE table_schema = current_schema() AND table_name = %s",
+            [table],
+        ).fetchall()
+        return dict(rows)
+
+    def _untyped(self, table: str, column: Column, present: dict[str, str]) -> bool:
+        """Whether an older fabnet, not knowing the type, made `column` TEXT (from an empty
+        first frame) where another is declared, and it holds no value yet to keep."""
+        return (
+            present.get(column.name) == "text"
+            and column.dtype != "text"
+            and not first_value(
+                self._con.execute(f"SELECT count({quoted(column.name)}) FROM {quoted(table)}").fetchone()
+            )
+        )
 
     # --- reading -------------------------------------------------------------------------
 
