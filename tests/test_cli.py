@@ -402,3 +402,30 @@ def test_risk_sweep_and_resume_from_the_command_line(tmp_path, monkeypatch):
     assert not_a_sweep.exit_code == 0
     refused = invoke("risk", "--resume", "2", "--reoptimise", "--store", store)
     assert refused.exit_code == 2 and "not a risk sweep" in refused.stderr
+
+
+def test_a_robust_plan_from_the_command_line_is_printed_and_stored(tmp_path):
+    import yaml
+
+    import fabnet
+    from tests.plan.conftest import tiny
+
+    demand = {
+        "path": "products.chip.demand.per_quarter",
+        "dist": "uniform",
+        "apply": "multiply",
+        "low": 0.4,
+        "high": 1.6,
+    }
+    path = tmp_path / "uncertain.yaml"
+    path.write_text(yaml.safe_dump(tiny(uncertainty=[demand])))
+    store = str(tmp_path / "robust.duckdb")
+    args = ("plan", str(path), "--robust", "3", "--out-of-sample", "40", "--risk-weight", "0.5", "--cvar", "0.8")
+    result = invoke(*args, "--store", store, "--label", "mean-CVaR")
+    assert result.exit_code == 0, result.output
+    assert "Robust plan for 3 futures" in result.stdout and "(CVaR at 0.8: the worst 20 % of futures)" in result.stdout
+    assert "Both plans on 40 fresh futures" in result.stdout and "robust run 1 stored in" in result.stdout
+    stored = fabnet.stored(1, store)
+    assert stored.kind == "robust" and stored.tables["robust_spec"].iloc[0]["risk_weight"] == 0.5
+    refused = invoke("plan", str(MINIMAL), "--robust", "3")
+    assert refused.exit_code == 2 and "no uncertainty section" in refused.stderr

@@ -27,7 +27,7 @@ ALLOWED = {
     "pipeline": {"core", "scenario", "chips", "plan", "fabsim", "finance", "store", "check"},
     # what the CLI prints: it reads the results of every stage below the pipeline (and names the
     # pipeline's and the store's result types), and none of them imports it
-    "views": {"core", "scenario", "chips", "plan", "fabsim", "finance", "store", "check", "pipeline"},
+    "views": {"core", "scenario", "chips", "plan", "fabsim", "finance", "store", "check", "pipeline", "risk"},
     "cli": None,  # everything
     "api": None,  # everything: the Python API, as the CLI
     "__init__": {"api"},

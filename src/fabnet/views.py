@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     from fabnet.pipeline import JobResult
     from fabnet.plan import Plan
     from fabnet.plan.loadcurve import LoadCurve
+    from fabnet.risk.robust import RobustRun
     from fabnet.scenario import Scenario
     from fabnet.store import StoredRun
 
@@ -472,6 +473,48 @@ def print_comparison(runs: list[StoredRun]) -> None:
             cells.append(columns.show_difference(key, values[0], values[1], row[-1]))
         view.add_row(columns.label(key), *cells)
     show(view)
+
+
+def print_robust(run: RobustRun) -> None:
+    """A robust plan: how its solve went, its builds and those that differ from the central
+    plan's, then both plans over the fresh futures and, for a few futures, in sample."""
+    spec, measure = run.spec, run.spec.measure
+    objective = "expected cost" if measure.weight == 0 else f"(1 − {measure.weight:g})·E + {measure.weight:g}·CVaR"
+    if measure.weight:
+        objective += f" (CVaR at {measure.level:g}: the worst {fmt.percent(1 - measure.level, 0)} of futures)"
+    out.print(styled(("Robust plan", "bold"), f" for {spec.futures} futures (seed {spec.seed}), {objective}: "))
+    out.print(f"  {run.solution.result.describe()}")
+    show(builds_table(run.robust))
+    differ = run.builds_that_differ()
+    if differ.empty:
+        out.print("The central-value plan starts the same modules.")
+    else:
+        print_frame(differ, "Builds that differ from the central-value plan", text_columns=3)
+    both = new_table(
+        "figure",
+        "central-value plan",
+        "robust plan",
+        "robust − central",
+        title=f"Both plans on {spec.out_of_sample:,} fresh futures (seed {spec.seed + 1}): "
+        "the value of the stochastic solution",
+    )
+    for row in run.figures.itertuples(index=False):
+        key = str(row.figure)
+        values = (float(row.central), float(row.robust))
+        both.add_row(
+            columns.label(key),
+            *(columns.show(key, v) for v in values),
+            columns.show_difference(key, *values, row.difference),
+        )
+    show(both)
+    sample = run.in_sample
+    if "wait_and_see_usd" in sample:
+        robust, central, alone = sample["robust_usd"], sample["central_usd"], sample["wait_and_see_usd"]
+        out.print(
+            f"In the {spec.futures} futures (system cost, present value): the robust plan {fmt.usd(robust)}, the "
+            f"central plan's builds {fmt.usd(central)} (value of the stochastic solution {fmt.usd(central - robust)}), "
+            f"each future planned alone {fmt.usd(alone)} (value of perfect information {fmt.usd(robust - alone)})"
+        )
 
 
 def dollars(amount: float) -> str:

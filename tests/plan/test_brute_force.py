@@ -13,13 +13,19 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fabnet.chips import d0_at_age, die_yield, gross_dies
-from fabnet.plan import SolveOptions, build_model, solve
+from fabnet.plan import RiskMeasure, SolveOptions, build_model, make_plan, prepare, solve, solve_robust
 from tests.plan.conftest import scenario, site, tiny
 
 EXACT = SolveOptions(time_limit_s=60, mip_gap=0.0, polish=False)
 
 
 def brute_force_cost(data) -> float:
+    return min(schedule_costs(data).values())
+
+
+def schedule_costs(data) -> dict[tuple, float]:
+    """Every build schedule (each site's start quarters) with its system cost, inf when it
+    breaks the budget."""
     horizon = data["horizon"]["quarters"]
     node = data["nodes"][0]
     product = data["products"][0]
@@ -49,7 +55,7 @@ def brute_force_cost(data) -> float:
             [combo for k in range(s["max_modules"] + 1) for combo in itertools.combinations_with_replacement(starts, k)]
         )
 
-    best = math.inf
+    costs = {}
     for schedule in itertools.product(*options):
         spend = np.zeros(horizon)
         capacity = np.zeros(horizon)
@@ -70,6 +76,7 @@ def brute_force_cost(data) -> float:
                 in_service = horizon - (v + lead)
                 book += capex["building"] * (1 - in_service / 80) + capex["tools"] * (1 - in_service / 20)
         if np.any(np.cumsum(spend) > np.cumsum(funds) + 1e-3):
+            costs[schedule] = math.inf
             continue
         bank, unmet = 0.0, 0.0
         for t in range(horizon):
@@ -77,8 +84,8 @@ def brute_force_cost(data) -> float:
             served = min(demand[t], bank)
             bank -= served
             unmet += demand[t] - served
-        best = min(best, spend.sum() - book + penalty * unmet)
-    return best
+        costs[schedule] = spend.sum() - book + penalty * unmet
+    return costs
 
 
 def milp_cost(data) -> float:
@@ -129,3 +136,84 @@ def test_random_tiny_instances_match_brute_force(demand, penalty, ramp_d0, budge
     data["products"][0]["demand"] = {"per_quarter": {"2025Q2": demand[0], "2025Q4": demand[1], "2026Q2": demand[2]}}
     data["nodes"][0]["defect_density"]["ramp_per_cm2"] = ramp_d0
     assert milp_cost(data) == pytest.approx(brute_force_cost(data), rel=1e-6, abs=1.0)
+
+
+# --- robust plans: one build schedule for several futures ------------------------------------
+
+#: Three futures of the tiny instance: demand at these multiples, yield learning from these D0s.
+FUTURES = ((0.4, 0.1), (1.0, 0.4), (1.8, 0.8))
+
+
+def future(demand_multiple: float, ramp_d0: float) -> dict:
+    data = tiny()
+    demand = data["products"][0]["demand"]["per_quarter"]
+    data["products"][0]["demand"]["per_quarter"] = {q: v * demand_multiple for q, v in demand.items()}
+    data["nodes"][0]["defect_density"]["ramp_per_cm2"] = ramp_d0
+    return data
+
+
+def cvar(costs: list[float], level: float) -> float:
+    """CVaR of equally likely costs: Rockafellar and Uryasev's minimum over η, attained at a cost."""
+    return min(eta + sum(max(c - eta, 0.0) for c in costs) / len(costs) / (1 - level) for eta in costs)
+
+
+def schedule_of(first_stage, data) -> tuple:
+    """A robust plan's builds as schedule_costs names a schedule: each site's start quarters."""
+    return tuple(
+        tuple(
+            sorted(
+                q for (name, q, site_id), n in first_stage.values.items() if site_id == s["id"] for _ in range(int(n))
+            )
+        )
+        for s in data["sites"]
+    )
+
+
+@pytest.mark.parametrize(
+    "measure", [RiskMeasure(), RiskMeasure(level=2 / 3, weight=1.0), RiskMeasure(level=0.5, weight=0.5)]
+)
+def test_the_robust_plan_is_the_best_schedule_over_the_futures(measure):
+    data = [future(*f) for f in FUTURES]
+    per_future = [schedule_costs(d) for d in data]
+
+    def risk(schedule: tuple) -> float:
+        costs = [costs_of[schedule] for costs_of in per_future]
+        if math.isinf(max(costs)):
+            return math.inf
+        return (1 - measure.weight) * sum(costs) / len(costs) + measure.weight * cvar(costs, measure.level)
+
+    best = min(risk(schedule) for schedule in per_future[0])
+    robust = solve_robust([prepare(scenario(d)) for d in data], measure=measure, options=EXACT)
+    assert robust.result.optimal
+    assert robust.result.objective * 1e6 == pytest.approx(best, rel=1e-7)
+    assert risk(schedule_of(robust.first_stage, data[0])) == pytest.approx(best, rel=1e-7)
+    costs = [costs_of[schedule_of(robust.first_stage, data[0])] for costs_of in per_future]
+    assert robust.costs * 1e6 == pytest.approx(costs, rel=1e-7)
+
+
+def test_the_expected_value_and_cvar_of_futures_that_cannot_be_served_by_hand():
+    # No site and no foundry: every accelerator of 6 quarters is unmet at $500. Demand of 1,000,
+    # 2,000 and 6,000 a quarter costs $3 M, $6 M and $18 M: mean $9 M; the worst third $18 M;
+    # the worst half is the $18 M future (a third) and half of the $6 M one (a sixth): $14 M.
+    data = [tiny(sites=[]) for _ in range(3)]
+    for d, demand in zip(data, (1000, 2000, 6000), strict=True):
+        d["products"][0]["demand"] = {"per_quarter": {"2025Q1": demand}}
+    futures = [prepare(scenario(d)) for d in data]
+    for measure, musd in ((RiskMeasure(), 9.0), (RiskMeasure(2 / 3, 1.0), 18.0), (RiskMeasure(0.5, 0.5), 11.5)):
+        robust = solve_robust(futures, measure=measure, options=EXACT)
+        assert robust.result.objective == pytest.approx(musd, rel=1e-9), measure
+        assert robust.costs == pytest.approx([3.0, 6.0, 18.0], rel=1e-9)
+
+
+def test_one_future_reproduces_the_deterministic_plan():
+    x = prepare(scenario(future(1.0, 0.4)))
+    model = build_model(scenario(future(1.0, 0.4)))
+    deterministic = solve(model, EXACT)
+    robust = solve_robust([x], options=EXACT)
+    assert robust.result.objective == pytest.approx(deterministic.objective, rel=1e-9)
+    builds = model.variables["build"].solution.to_series().dropna()
+    assert {k: v for k, v in robust.first_stage.values.items() if v} == {
+        ("build", *key): value for key, value in builds.items() if value > 0.5
+    }
+    held = make_plan(scenario(future(1.0, 0.4)), EXACT, first_stage=robust.first_stage)
+    assert held.result.objective == pytest.approx(deterministic.objective, rel=1e-9)

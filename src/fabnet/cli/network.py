@@ -39,13 +39,14 @@ from fabnet.views import (
     print_json,
     print_plan,
     print_risk,
+    print_robust,
     print_run,
     print_wafer_report,
     styled,
 )
 
 if TYPE_CHECKING:
-    from fabnet.plan import Plan, SolveOptions
+    from fabnet.plan import Plan, RiskMeasure, SolveOptions
     from fabnet.scenario import Scenario
 
 
@@ -90,6 +91,33 @@ def plan(
     gap: Gap = 0.01,
     time_limit: TimeLimit = 60.0,
     threads: Annotated[int | None, typer.Option(help="Solver threads (default: HiGHS decides).", min=1)] = None,
+    robust: Annotated[
+        int | None,
+        typer.Option(
+            "--robust",
+            metavar="K",
+            min=1,
+            help="One build plan for K futures drawn from the scenario's `uncertainty:` section (builds "
+            "shared, operations per future), measured against the central-value plan on fresh futures.",
+        ),
+    ] = None,
+    cvar: Annotated[
+        float, typer.Option(help="With --robust: CVaR level α, the worst 1 − α of futures.", min=0.0, max=0.999)
+    ] = 0.9,
+    risk_weight: Annotated[
+        float,
+        typer.Option(help="With --robust: λ of (1 − λ)·E[cost] + λ·CVaR_α[cost]; 0 = expected cost.", min=0.0, max=1.0),
+    ] = 0.0,
+    out_of_sample: Annotated[
+        int, typer.Option(help="With --robust: fresh futures both plans are measured on.", min=1)
+    ] = 1000,
+    seed: Annotated[
+        int | None, typer.Option(help="With --robust: seed of the futures (default: the scenario's).")
+    ] = None,
+    store: Annotated[
+        str | None, typer.Option("--store", help="With --robust: store the run (kind robust) in this results store.")
+    ] = None,
+    label: LabelOption = None,
     as_json: AsJson = False,
 ) -> None:
     """Plan the fab network: which modules to build where and when, what each source makes,
@@ -100,23 +128,62 @@ def plan(
     the buyer, within the fab company's budget. That objective is printed as "system cost";
     the fab company's NPV comes from finance, the same as `fabnet finance` and `fabnet run`.
 
+    With `--robust K`, the builds are chosen once for K futures (a two-stage stochastic plan:
+    expected cost, or mean-CVaR with `--risk-weight`), every future's budget kept, and both that
+    plan and the central-value plan are measured on `--out-of-sample` fresh futures.
+
     Exit status 0 with a plan; 2 for a bad scenario; 3 when no plan can meet the budget and
     policies (the message names the constraint, the quarter and the numbers). A plan stopped
     by the time limit says so and shows its gap; it is never called optimal.
 
-    Example: `fabnet plan scenarios/tigris.yaml --gap 0.005 --set sites.arizona.mandatory=true`
+    Example: `fabnet plan scenarios/tigris.yaml --gap 0.005 --set sites.arizona.mandatory=true`;
+    `fabnet plan scenarios/tigris.yaml --robust 30 --cvar 0.9 --risk-weight 0.5 --store fabnet.duckdb`
     """
     from fabnet.pipeline import plan_finance
-    from fabnet.plan import SolveOptions
+    from fabnet.plan import RiskMeasure, SolveOptions
 
+    options = SolveOptions(time_limit, gap, threads)
     with user_errors():
         scenario = load_scenario(file, overrides or ())
-        result = _solve_with_status(scenario, SolveOptions(time_limit, gap, threads), cycle_time.value)
+        if robust is not None:
+            measure = RiskMeasure(cvar, risk_weight)
+            _robust(scenario, robust, measure, seed, out_of_sample, options, cycle_time.value, store, label)
+            return
+        result = _solve_with_status(scenario, options, cycle_time.value)
     money = plan_finance(scenario, result)
     if as_json:
         print_json(plan_json(result, money))
         return
     print_plan(scenario, result, money)
+
+
+def _robust(
+    scenario: Scenario,
+    futures: int,
+    measure: RiskMeasure,
+    seed: int | None,
+    out_of_sample: int,
+    options: SolveOptions,
+    cycle_time: str,
+    store: str | None,
+    label: str | None,
+) -> None:
+    from fabnet.risk.robust import RobustSpec, robust_job, robust_run
+
+    spec = RobustSpec(futures, scenario.seed if seed is None else seed, measure, out_of_sample)
+    with err.status("starting…") as status:
+
+        def step(name: str) -> None:
+            status.update(f"{scenario.name}: {name}…")
+
+        if store is None:
+            run, run_id = robust_run(scenario, spec, options, cycle_time, step), None
+        else:
+            run, job = robust_job(store, scenario, spec, options, cycle_time, label, step)
+            run_id = job.run_id
+    print_robust(run)
+    if run_id is not None:
+        out.print(styled(f"robust run {run_id} stored in ", (str(store), "bold")))
 
 
 @app.command()

@@ -57,6 +57,10 @@ _KNOWN: dict[str, tuple[str, str]] = {
     "funding_gap_usd": ("funding gap", "usd"),
     "buyer_savings_vs_market_usd": ("buyer's savings against market prices (present value)", "usd"),
     "accelerators_demanded": ("accelerators demanded", "count"),
+    # a robust plan against the central-value plan, over fresh futures
+    "fabco_npv_p10_usd": ("fab company NPV, P10", "usd"),
+    "fabco_npv_worst_tenth_usd": ("fab company NPV, mean of the worst tenth", "usd"),
+    "p_year_meets_90pct": ("share of years that get 90 % of their demand", "share"),
     "accelerators_delivered": ("accelerators delivered", "count"),
     "accelerators_unmet": ("accelerators unmet", "count"),
     "modules_built": ("fab modules built", "count"),

@@ -207,6 +207,27 @@ def _buyer_quarterly(name: str, whose: str) -> Table:
     )
 
 
+#: Fab modules a plan starts.
+BUILD_COLUMNS = (
+    *_modules_started(SITE, NODE),
+    Column("ramp_quarters", "int", "quarters the site's ramp lasts once online (its operator's or its own)"),
+)
+
+#: What a sample of a risk sweep (and a fresh future of a robust run) stores.
+SAMPLE_OUTCOMES = (
+    Column("sample", "int", "the sample's number"),
+    Column("fabco_npv_usd", "float", "the fab company's NPV in the sample"),
+    Column("buyer_net_usd", "float", "the buyer's savings against market prices, present value"),
+    Column("modules_built", "int", "fab modules the sample's plan builds (a fixed-plan sweep: the base plan's)"),
+    Column("unmet", "float", "accelerators not delivered over the horizon"),
+)
+SAMPLE_FAMILIES = (
+    Column("input_{n}", "float", "the value drawn for uncertain input {n} (risk_inputs)"),
+    Column("demand_{year}", "float", "accelerators wanted in {year}"),
+    Column("delivered_{year}", "float", "accelerators delivered in {year}"),
+    Column("irr_{investor}", "float", "annual IRR of investor {investor} (re-optimised sweeps)"),
+)
+
 _TABLES = (
     Table(
         "runs",
@@ -222,18 +243,12 @@ _TABLES = (
             Column("solver_gap", "float", "the solver's relative optimality gap"),
             Column("figures", "text", "the run's key figures as JSON"),
             Column("label", "text", "the label given with --label"),
-            Column("kind", "text", "run, risk or deal"),
+            Column("kind", "text", "run, risk, deal or robust"),
             Column("source", "text", "the scenario file the run was read from"),
             Column("overrides", "text", "the --set overrides as a JSON list of path=value"),
         ),
     ),
-    Table(
-        "builds",
-        (
-            *_modules_started(SITE, NODE),
-            Column("ramp_quarters", "int", "quarters the site's ramp lasts once online (its operator's or its own)"),
-        ),
-    ),
+    Table("builds", BUILD_COLUMNS),
     Table("packaging_builds", _modules_started(LINE)),
     Table(
         "capacity",
@@ -516,24 +531,37 @@ _TABLES = (
             Column("words", "text", "the path in words"),
         ),
     ),
+    Table("risk_samples", SAMPLE_OUTCOMES, families=SAMPLE_FAMILIES),
     Table(
-        "risk_samples",
+        "robust_spec",
         (
-            Column("sample", "int", "the sample's number"),
-            Column("fabco_npv_usd", "float", "the fab company's NPV in the sample"),
-            Column("buyer_net_usd", "float", "the buyer's savings against market prices, present value"),
-            Column(
-                "modules_built", "int", "fab modules the sample's plan builds (a fixed-plan sweep: the base plan's)"
-            ),
-            Column("unmet", "float", "accelerators not delivered over the horizon"),
-        ),
-        families=(
-            Column("input_{n}", "float", "the value drawn for uncertain input {n} (risk_inputs)"),
-            Column("demand_{year}", "float", "accelerators wanted in {year}"),
-            Column("delivered_{year}", "float", "accelerators delivered in {year}"),
-            Column("irr_{investor}", "float", "annual IRR of investor {investor} (re-optimised sweeps)"),
+            Column("futures", "int", "futures the robust plan was chosen for (K)"),
+            Column("seed", "int", "the seed they were drawn from (the fresh futures: seed + 1)"),
+            Column("method", "text", "how futures are drawn (lhs or sobol)"),
+            Column("out_of_sample", "int", "fresh futures both plans were measured on"),
+            Column("cvar_level", "float", "α: CVaR is the expected cost of the worst 1 − α of futures"),
+            Column("risk_weight", "float", "λ: the objective is (1 − λ) E[cost] + λ CVaR"),
+            Column("robust_usd", "float", "the robust plan's objective over the K futures (system cost)"),
+            Column("wait_and_see_usd", "float", "mean system cost of each future planned alone (few futures)"),
+            Column("central_usd", "float", "mean system cost of the central plan's builds in the K futures"),
         ),
     ),
+    Table(
+        "robust_figures",
+        (
+            Column("figure", "text", "what is measured over the fresh futures"),
+            Column("central", "float", "the central-value plan's figure"),
+            Column("robust", "float", "the robust plan's figure"),
+            Column("difference", "float", "robust − central"),
+        ),
+    ),
+    Table(
+        "robust_samples",
+        (Column("plan", "text", "the plan measured: central or robust"), *SAMPLE_OUTCOMES),
+        families=SAMPLE_FAMILIES,
+    ),
+    # a robust run's builds are its `builds`; the central-value plan's, beside them
+    Table("central_builds", BUILD_COLUMNS),
     Table(
         "sim_lots",
         (

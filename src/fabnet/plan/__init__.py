@@ -16,19 +16,30 @@ from fabnet.plan.explain import check_mandatory_sites, explain_infeasible, expla
 from fabnet.plan.extract import Plan, extract
 from fabnet.plan.inputs import PlanInputs, prepare
 from fabnet.plan.model import build_from_inputs, build_model
+from fabnet.plan.robust import FirstStage, RiskMeasure, RobustSolution, solve_robust
 from fabnet.plan.solve import SolveOptions, SolveResult, solve
 from fabnet.scenario.schema import Scenario
 
 INFEASIBLE = (TerminationCondition.infeasible, TerminationCondition.infeasible_or_unbounded)
 
 
-def make_plan(scenario: Scenario, options: SolveOptions = SolveOptions(), cycle_time: str = "load") -> Plan:
+def make_plan(
+    scenario: Scenario,
+    options: SolveOptions = SolveOptions(),
+    cycle_time: str = "load",
+    first_stage: FirstStage | None = None,
+) -> Plan:
     """Plan a scenario: check policies, build, solve, extract, explain shortfalls.
     Raises PlanInfeasible, in words, when no plan satisfies the budget and policies.
-    `cycle_time`: "load" (own fabs' cycle time grows with their load) or "constant"."""
+    `cycle_time`: "load" (own fabs' cycle time grows with their load) or "constant";
+    `first_stage`: builds held (a robust plan's), the rest planned for this scenario."""
     inputs = prepare(scenario, cycle_time)
     check_mandatory_sites(inputs)
+    if first_stage is not None:
+        inputs = dataclasses.replace(inputs, latest_start=first_stage.latest_start)
     model = build_from_inputs(inputs)
+    if first_stage is not None:
+        first_stage.fix(model)
     result = solve(model, options)
     if not result.has_solution:
         if result.termination in INFEASIBLE:
@@ -48,8 +59,11 @@ def make_plan(scenario: Scenario, options: SolveOptions = SolveOptions(), cycle_
 
 
 __all__ = [
+    "FirstStage",
     "Plan",
     "PlanInputs",
+    "RiskMeasure",
+    "RobustSolution",
     "SolveOptions",
     "SolveResult",
     "build_from_inputs",
@@ -58,4 +72,5 @@ __all__ = [
     "make_plan",
     "prepare",
     "solve",
+    "solve_robust",
 ]

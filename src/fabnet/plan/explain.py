@@ -70,8 +70,7 @@ def _mandatory(x: PlanInputs) -> list[int]:
 
 def _mandatory_site_problem(x: PlanInputs, i: int, count_revenue: bool = True) -> str | None:
     site = x.sites[i]
-    last_start = x.horizon - 1 - int(x.lead_q[i])
-    if last_start < x.earliest[i]:
+    if x.latest_start[i] < x.earliest[i]:
         return (
             f"sites: '{site}' is mandatory, but a module started at its earliest start "
             f"{x.quarters[0] + int(x.earliest[i])} comes online "
@@ -106,7 +105,7 @@ def _best_start(x: PlanInputs, i: int) -> tuple[int | None, float]:
     """The start quarter whose worst cash shortfall is smallest, and that shortfall."""
     funds = np.cumsum(x.funds_musd)
     best: tuple[int | None, float] = (None, np.inf)
-    for start in range(int(x.earliest[i]), x.horizon - int(x.lead_q[i])):
+    for start in range(int(x.earliest[i]), int(x.latest_start[i]) + 1):
         worst = float(np.max(_spend_curve(x, i, start) - funds))
         if worst < best[1]:
             best = (start, worst)

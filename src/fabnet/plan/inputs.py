@@ -49,6 +49,9 @@ class PlanInputs:
     mandatory: npt.NDArray[np.bool_]
     lead_q: npt.NDArray[np.int64]
     earliest: npt.NDArray[np.int64]  # quarter index of earliest start
+    # quarter index of the last start: the last whose module comes online inside the horizon
+    # (a robust plan widens it to the shortest lead time of its futures, so they share starts)
+    latest_start: npt.NDArray[np.int64]
     ramp_q: npt.NDArray[np.int64]  # quarters a module ramps once online (the operator's ramp or the site's)
     capacity_by_age: Array  # site × age: share of module wafers (ramp)
     effective_by_age: Array  # site × age: ramp × yield-learning factor
@@ -153,6 +156,7 @@ def prepare(scenario: Scenario, cycle_time: str = "load") -> PlanInputs:
         mandatory=np.array([s.mandatory for s in sites], dtype=bool),
         lead_q=np.array([s.lead_time_q for s in sites], dtype=np.int64),
         earliest=np.array([s.earliest_start - start for s in sites], dtype=np.int64),
+        latest_start=np.array([horizon - 1 - s.lead_time_q for s in sites], dtype=np.int64),
         ramp_q=np.array([len(site_ramp(s, scenario)) for s in sites], dtype=np.int64),
         capacity_by_age=capacity_by_age,
         effective_by_age=effective_by_age,

@@ -146,7 +146,7 @@ def define_variables(m: linopy.Model, x: PlanInputs) -> None:
     makes = _product(x, x.made) & (q >= _product(x, x.first_start))
     if x.sites:
         # A module that would come online after the horizon adds nothing the plan can see.
-        may_start = (q >= _site(x, x.earliest)) & (q + _site(x, x.lead_q) < x.horizon)
+        may_start = (q >= _site(x, x.earliest)) & (q <= _site(x, x.latest_start))
         m.add_variables(
             lower=0,
             upper=_site(x, x.max_modules).broadcast_like(may_start),

@@ -103,7 +103,7 @@ def _run(
     }
     if threads:
         solver_options["threads"] = int(threads)
-    with _quiet_stdout():
+    with quiet_stdout():
         _, termination = model.solve(solver_name="highs", io_api="direct", **solver_options)
     return TerminationCondition(termination), model.solver_model.getInfo()
 
@@ -131,7 +131,7 @@ def _polish(model: linopy.Model, objective: float, limit_s: float, options: Solv
 
 
 @contextlib.contextmanager
-def _quiet_stdout() -> Iterator[None]:
+def quiet_stdout() -> Iterator[None]:
     """HiGHS prints a banner from C++ even with output off; keep stdout clean for --json."""
     sys.stdout.flush()
     saved = os.dup(1)
