@@ -1,7 +1,7 @@
 # Two entry points, both self-bootstrapping on a machine with only python3.11 and make:
 #   make run   - main job on the built-in default scenario
-#   make test  - the gates (ruff format and lint, mypy on the packages it passes), then the suite
-#   make lint (the gates alone), make coverage (the suite with line and branch coverage)
+#   make test  - the gates (ruff format and lint, mypy), then the suite with line and branch coverage
+#   make lint: the gates alone
 # uv (pinned) is installed into .venv-uv by pip, then installs exactly what uv.lock pins into .venv.
 PYTHON ?= python3.11
 UV_VERSION := 0.13.8
@@ -11,23 +11,20 @@ SCENARIO ?= scenarios/tigris.yaml
 export UV_PROJECT_ENVIRONMENT := .venv
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: run test lint coverage sync lock clean
+.PHONY: run test lint sync lock clean
 
 run: sync
 	.venv/bin/fabnet run $(SCENARIO)
 
+# The suite under coverage: the table of files not fully covered, then lines and branches apart.
 test: sync lint
-	.venv/bin/python -m pytest $(PYTEST_ARGS)
+	.venv/bin/python -m pytest --cov --cov-report=term --cov-report=json:.coverage.json $(PYTEST_ARGS)
+	@.venv/bin/python tools/coverage_summary.py .coverage.json
 
 lint: sync
-	.venv/bin/ruff format --check --quiet src tests benchmarks
-	.venv/bin/ruff check --quiet src tests benchmarks
+	.venv/bin/ruff format --check --quiet src tests benchmarks tools
+	.venv/bin/ruff check --quiet src tests benchmarks tools
 	.venv/bin/mypy
-
-# The suite under coverage (line and branch), printed per file; slower than `make test` because
-# the reference simulator's loop is traced.
-coverage: sync
-	.venv/bin/python -m pytest --cov=fabnet --cov-branch --cov-report=term-missing:skip-covered $(PYTEST_ARGS)
 
 # Bytecode is compiled at install, and fabnet's own whenever a source changed: the shell here
 # may set PYTHONDONTWRITEBYTECODE, and without .pyc files every command compiles pandas, numba
@@ -48,4 +45,4 @@ $(UV):
 	.venv-uv/bin/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 
 clean:
-	rm -rf .venv .venv-uv .pytest_cache .hypothesis
+	rm -rf .venv .venv-uv .pytest_cache .hypothesis .coverage .coverage.json
