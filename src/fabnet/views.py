@@ -510,10 +510,16 @@ def print_robust(run: RobustRun) -> None:
     sample = run.in_sample
     if "wait_and_see_usd" in sample:
         robust, central, alone = sample["robust_usd"], sample["central_usd"], sample["wait_and_see_usd"]
+        central_text = (
+            f"the central plan's builds {fmt.usd(central)} "
+            f"(value of the stochastic solution {fmt.usd(central - robust)})"
+            if math.isfinite(central)
+            else "the central plan's builds break the budget of at least one of them"
+        )
         out.print(
-            f"In the {spec.futures} futures (system cost, present value): the robust plan {fmt.usd(robust)}, the "
-            f"central plan's builds {fmt.usd(central)} (value of the stochastic solution {fmt.usd(central - robust)}), "
-            f"each future planned alone {fmt.usd(alone)} (value of perfect information {fmt.usd(robust - alone)})"
+            f"In the {spec.futures} futures (system cost, present value): the robust plan {fmt.usd(robust)}, "
+            f"{central_text}, each future planned alone {fmt.usd(alone)} "
+            f"(value of perfect information {fmt.usd(robust - alone)})"
         )
 
 

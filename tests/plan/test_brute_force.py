@@ -13,7 +13,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fabnet.chips import d0_at_age, die_yield, gross_dies
-from fabnet.plan import RiskMeasure, SolveOptions, build_model, make_plan, prepare, solve, solve_robust
+from fabnet.plan import FirstStage, RiskMeasure, SolveOptions, build_model, make_plan, prepare, solve, solve_robust
+from fabnet.plan.decompose import solve_decomposed
+from fabnet.plan.robust import recourse_costs
 from tests.plan.conftest import scenario, site, tiny
 
 EXACT = SolveOptions(time_limit_s=60, mip_gap=0.0, polish=False)
@@ -217,3 +219,29 @@ def test_one_future_reproduces_the_deterministic_plan():
     }
     held = make_plan(scenario(future(1.0, 0.4)), EXACT, first_stage=robust.first_stage)
     assert held.result.objective == pytest.approx(deterministic.objective, rel=1e-9)
+
+
+def test_builds_that_break_a_futures_budget_are_no_plan_for_it():
+    # $100 M committed; two alpha modules ($80 M each) in the first quarter break it.
+    data = tiny(funding={"investors": [{"id": "i", "kind": "equity", "amount_usd": 100e6, "available_from": "2025Q1"}]})
+    x = prepare(scenario(data))
+    one = FirstStage({("build", 0, "alpha"): 1.0}, x.latest_start)
+    two = FirstStage({("build", 0, "alpha"): 2.0}, x.latest_start)
+    affordable, broke = recourse_costs([x], one, EXACT)[0], recourse_costs([x], two, EXACT)[0]
+    assert math.isfinite(affordable) and math.isinf(broke)
+
+
+@pytest.mark.parametrize("budget", [1e9, 150e6])
+@pytest.mark.parametrize("measure", [RiskMeasure(), RiskMeasure(level=0.5, weight=0.5)])
+def test_benders_decomposition_finds_the_deterministic_equivalents_plan(budget, measure):
+    # $150 M cannot pay for every module the futures would like: the master learns the budget
+    # from feasibility cuts.
+    funding = {"investors": [{"id": "i", "kind": "equity", "amount_usd": budget, "available_from": "2025Q1"}]}
+    data = [future(*f) | {"funding": funding} for f in FUTURES]
+    futures = [prepare(scenario(d)) for d in data]
+    equivalent = solve_robust(futures, measure=measure, options=EXACT)
+    decomposed = solve_decomposed(futures, measure=measure, options=EXACT)
+    assert decomposed.result.optimal
+    assert decomposed.result.objective == pytest.approx(equivalent.result.objective, rel=1e-7)
+    assert decomposed.first_stage.values == equivalent.first_stage.values
+    assert decomposed.costs == pytest.approx(equivalent.costs, rel=1e-7)

@@ -15,7 +15,15 @@ def test_report_holds_every_figure_the_run_has_data_for(store_with_runs, tmp_pat
         run = store.run(1)
     page = write_report(run, tmp_path / "r.html").read_text()
     # no simulation, no sweep, no load curve on the tiny node; a plan check when SMT2020 is here
-    expected = set(FIGURES) - {"operating-curve", "risk-fan", "npv-histogram", "tornado", "load-curves"}
+    expected = set(FIGURES) - {
+        "operating-curve",
+        "risk-fan",
+        "npv-histogram",
+        "tornado",
+        "load-curves",
+        "robust-npv",
+        "robust-builds",
+    }
     if "check_quarters" not in run.tables:
         expected -= {"plan-check", "plan-check-deliveries"}
     assert set(figures(run)) == expected

@@ -69,8 +69,33 @@ def test_a_stored_robust_run_holds_both_plans_and_the_comparison(uncertain, tmp_
     assert len(stored.tables["robust_samples"]) == 60
     assert stored.tables["robust_spec"].iloc[0]["futures"] == 2
     assert stored.tables["builds"]["modules"].sum() == run.robust.builds["modules"].sum()
+    from fabnet.report import figures
+
+    histogram = figures(stored)["robust-npv"]  # the report's and the dashboard's figure
+    assert [trace.name for trace in histogram.data] == ["central plan", "robust plan"]
+    assert [len(trace.x) for trace in histogram.data] == [30, 30]
+    robust_npv = run.samples.loc[run.samples["plan"] == "robust", "fabco_npv_usd"].to_numpy() / 1e9
+    np.testing.assert_allclose(histogram.data[1].x, robust_npv)
 
 
 def test_a_scenario_without_uncertainty_has_no_futures_to_plan_for():
     with pytest.raises(FabnetError, match="no uncertainty section"):
         robust_run(scenario(tiny()), RobustSpec(futures=3, seed=1))
+
+
+def test_benders_gives_the_same_plan_on_worker_processes_and_on_dask():
+    from fabnet.plan import prepare
+    from fabnet.plan.decompose import solve_decomposed
+    from fabnet.risk import make_executor
+
+    s = scenario(tiny(uncertainty=UNCERTAIN))
+    futures = [prepare(f) for f in draw_futures(s, 3, 11)]
+    measure = RiskMeasure(0.5, 0.5)
+    answers = []
+    for where in ({"workers": 2}, {"dask_local": 2}):
+        with make_executor(**where) as executor:
+            answers.append(solve_decomposed(futures, measure=measure, executor=executor))
+    (processes, dask), alone = answers, solve_decomposed(futures, measure=measure)
+    assert processes.first_stage.values == dask.first_stage.values == alone.first_stage.values
+    assert processes.result.objective == dask.result.objective == alone.result.objective
+    np.testing.assert_array_equal(processes.costs, dask.costs)

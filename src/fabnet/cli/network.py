@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -16,12 +17,16 @@ from fabnet.cli.options import (
     AsJson,
     CycleTime,
     CycleTimeOption,
+    DaskLocal,
     Gap,
     LabelOption,
     Overrides,
+    RobustSolver,
     ScenarioFile,
+    Scheduler,
     StorePath,
     TimeLimit,
+    Workers,
     load_scenario,
     user_errors,
 )
@@ -31,22 +36,19 @@ from fabnet.views import (
     deal_json,
     err,
     finance_json,
-    job_progress,
     out,
     plan_json,
     print_deal,
     print_finance,
     print_json,
     print_plan,
-    print_risk,
-    print_robust,
     print_run,
     print_wafer_report,
     styled,
 )
 
 if TYPE_CHECKING:
-    from fabnet.plan import Plan, RiskMeasure, SolveOptions
+    from fabnet.plan import Plan, SolveOptions
     from fabnet.scenario import Scenario
 
 
@@ -114,6 +116,13 @@ def plan(
     seed: Annotated[
         int | None, typer.Option(help="With --robust: seed of the futures (default: the scenario's).")
     ] = None,
+    solver: Annotated[
+        RobustSolver,
+        typer.Option(help="With --robust: equivalent (one MIP), benders (futures as tasks), auto (benders above 20)."),
+    ] = RobustSolver.auto,
+    workers: Workers = 2,
+    dask_local: DaskLocal = None,
+    scheduler: Scheduler = None,
     store: Annotated[
         str | None, typer.Option("--store", help="With --robust: store the run (kind robust) in this results store.")
     ] = None,
@@ -139,15 +148,32 @@ def plan(
     Example: `fabnet plan scenarios/tigris.yaml --gap 0.005 --set sites.arizona.mandatory=true`;
     `fabnet plan scenarios/tigris.yaml --robust 30 --cvar 0.9 --risk-weight 0.5 --store fabnet.duckdb`
     """
+    from fabnet.cli.uncertainty import robust_plan
     from fabnet.pipeline import plan_finance
     from fabnet.plan import RiskMeasure, SolveOptions
+    from fabnet.risk.job import Executors
+    from fabnet.risk.robust import RobustSpec
 
     options = SolveOptions(time_limit, gap, threads)
     with user_errors():
         scenario = load_scenario(file, overrides or ())
+        asked = scenario.planning.robust
         if robust is not None:
-            measure = RiskMeasure(cvar, risk_weight)
-            _robust(scenario, robust, measure, seed, out_of_sample, options, cycle_time.value, store, label)
+            spec = RobustSpec(
+                robust,
+                scenario.seed if seed is None else seed,
+                RiskMeasure(cvar, risk_weight),
+                out_of_sample,
+                solver=solver.value,
+            )
+        elif asked is not None:  # the scenario's `planning: {robust: …}` section
+            measure = RiskMeasure(asked.cvar, asked.risk_weight)
+            spec = RobustSpec(asked.futures, scenario.seed if seed is None else seed, measure, asked.out_of_sample)
+            spec = dataclasses.replace(spec, solver=asked.solver)
+        if robust is not None or asked is not None:
+            robust_plan(
+                scenario, spec, options, cycle_time.value, Executors(workers, dask_local, scheduler), store, label
+            )
             return
         result = _solve_with_status(scenario, options, cycle_time.value)
     money = plan_finance(scenario, result)
@@ -155,35 +181,6 @@ def plan(
         print_json(plan_json(result, money))
         return
     print_plan(scenario, result, money)
-
-
-def _robust(
-    scenario: Scenario,
-    futures: int,
-    measure: RiskMeasure,
-    seed: int | None,
-    out_of_sample: int,
-    options: SolveOptions,
-    cycle_time: str,
-    store: str | None,
-    label: str | None,
-) -> None:
-    from fabnet.risk.robust import RobustSpec, robust_job, robust_run
-
-    spec = RobustSpec(futures, scenario.seed if seed is None else seed, measure, out_of_sample)
-    with err.status("starting…") as status:
-
-        def step(name: str) -> None:
-            status.update(f"{scenario.name}: {name}…")
-
-        if store is None:
-            run, run_id = robust_run(scenario, spec, options, cycle_time, step), None
-        else:
-            run, job = robust_job(store, scenario, spec, options, cycle_time, label, step)
-            run_id = job.run_id
-    print_robust(run)
-    if run_id is not None:
-        out.print(styled(f"robust run {run_id} stored in ", (str(store), "bold")))
 
 
 @app.command()
@@ -336,73 +333,6 @@ def deal(
             err.print(styled(("not stored:", "bold red"), f" {job.store_error}; kept in {job.archive}"))
             raise typer.Exit(INCOMPLETE)
         out.print(styled(f"deal stored as run {job.run_id} in ", (str(store), "bold")))
-
-
-@app.command()
-def risk(
-    file: ScenarioFile = DEFAULT_SCENARIO,
-    overrides: Overrides = None,
-    samples: Annotated[int, typer.Option(help="Number of samples.", min=1)] = 100,
-    seed: Annotated[int | None, typer.Option(help="Sampling seed (default: the scenario's).", min=0)] = None,
-    method: Annotated[str, typer.Option(help="lhs (Latin hypercube) or sobol.")] = "lhs",
-    reoptimise: Annotated[
-        bool,
-        typer.Option(
-            "--reoptimise",
-            help="Plan and finance every sample anew, "
-            "in parallel (default: keep the base plan's builds and "
-            "recompute outcomes with numpy, thousands a second).",
-        ),
-    ] = False,
-    workers: Annotated[int, typer.Option(help="Local worker processes.", min=1)] = 2,
-    dask_local: Annotated[
-        int | None, typer.Option(help="Start a Dask LocalCluster with this many workers.", min=1)
-    ] = None,
-    scheduler: Annotated[str | None, typer.Option(help="Use an existing Dask cluster, e.g. tcp://host:8786.")] = None,
-    resume: Annotated[int | None, typer.Option(help="Finish the sweep of a stored run that was interrupted.")] = None,
-    check_plan: Annotated[
-        bool,
-        typer.Option(
-            "--check", help="Also check the base plan on the fab simulator (SMT2020 data), as `fabnet run` does."
-        ),
-    ] = False,
-    store: StorePath = DEFAULT_STORE,
-    label: LabelOption = None,
-) -> None:
-    """Monte-Carlo over the scenario's `uncertainty:` section: P10/P50/P90 of the fab company's
-    NPV, the buyer's net value and accelerators delivered per year, the chance of meeting 90 %
-    of demand each year, the shortfall, and which inputs move the fab company's NPV most.
-
-    Each sample is written to the store as it finishes; a sweep that is stopped resumes with
-    `--resume RUN` and ends with exactly the samples of an uninterrupted one.
-
-    Example: `fabnet risk scenarios/tigris.yaml --samples 200 --reoptimise --workers 2`
-    (or `--dask-local 4`, or `--scheduler tcp://host:8786`).
-    """
-    from fabnet.risk import METHODS, SweepSpec
-    from fabnet.risk.job import Executors, risk_job
-
-    if method not in METHODS:
-        raise typer.BadParameter(f"--method must be one of {', '.join(METHODS)}")
-    with user_errors():
-        scenario = spec = None
-        if resume is None:
-            scenario = load_scenario(file, overrides or ())
-            spec = SweepSpec(samples, scenario.seed if seed is None else seed, method)
-        with job_progress("samples") as progress:
-            sweep = risk_job(
-                store,
-                scenario,
-                spec,
-                resume=resume,
-                reoptimise=reoptimise,
-                executors=Executors(workers, dask_local, scheduler),
-                check=check_plan,
-                label=label,
-                step=progress.step,
-                progress=progress.advance,
-            )
-    print_risk(sweep.summary(), sweep.title, sweep.run_id, store)
 
 
 def _solve_with_status(scenario: Scenario, options: SolveOptions, cycle_time: str = "load") -> Plan:

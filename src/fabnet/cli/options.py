@@ -124,3 +124,15 @@ RunId = Annotated[int, typer.Argument(help="Run id (see `fabnet runs list`).")]
 #: Exit status of a run whose work is done but not all kept where asked (stored elsewhere, or
 #: stored without its report); the message says how to finish.
 INCOMPLETE = 4
+
+
+# Where work that splits into tasks runs (a re-optimised risk sweep, a decomposed robust plan).
+Workers = Annotated[int, typer.Option(help="Local worker processes.", min=1)]
+DaskLocal = Annotated[int | None, typer.Option(help="Start a Dask LocalCluster with this many workers.", min=1)]
+Scheduler = Annotated[str | None, typer.Option(help="Use an existing Dask cluster, e.g. tcp://host:8786.")]
+
+
+class RobustSolver(str, Enum):
+    auto = "auto"
+    equivalent = "equivalent"
+    benders = "benders"

@@ -26,6 +26,7 @@ not a plan for that future, so it is not a robust plan either.
 from __future__ import annotations
 
 import dataclasses
+import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -73,10 +74,10 @@ class RiskMeasure:
 
 @dataclass(frozen=True)
 class Stage:
-    """A future's model as matrices: its columns split into the shared first stage (by key) and
-    its own, and its cost f(z) = c · z + constant."""
+    """A future's model as matrices (plain arrays: a worker process receives it whole): its
+    columns split into the shared first stage (by key) and its own, and its cost
+    f(z) = c · z + constant."""
 
-    model: linopy.Model
     first: dict[tuple[object, ...], int]  # first-stage key → column of this model
     a: sp.csr_array
     row_lower: npt.NDArray[np.float64]
@@ -159,7 +160,6 @@ def stage_of(model: linopy.Model) -> Stage:
     lower = np.where(matrices.sense == "<", -np.inf, matrices.b)
     upper = np.where(matrices.sense == ">", np.inf, matrices.b)
     return Stage(
-        model=model,
         first=first,
         a=matrices.A,
         row_lower=lower,
@@ -191,7 +191,7 @@ def solve_robust(
             raise ValueError(f"future {k} offers other module starts than future 0: its sites or starts differ")
     equivalent = _assemble(stages, keys, p, measure)
     start = time.perf_counter()
-    termination, values = _run(equivalent, options)
+    termination, values = run(equivalent, options)
     seconds = time.perf_counter() - start
     if values is None:
         result = SolveResult(termination, False, None, None, None, seconds, options)
@@ -199,7 +199,8 @@ def solve_robust(
     chosen = dict(zip(keys, values[: len(keys)].round(6).tolist(), strict=True))
     costs = np.array([recourse_cost(stage, chosen, options) for stage in stages])
     info = equivalent.getInfo()
-    objective, bound = float(info.objective_function_value), float(info.mip_dual_bound)
+    objective = float(info.objective_function_value)
+    bound = float(info.mip_dual_bound) if any(stage.integer.any() for stage in stages) else objective
     gap = max(0.0, objective - bound) / max(abs(objective), 1e-9)
     result = SolveResult(termination, True, objective, bound, gap, seconds, options)
     return RobustSolution(FirstStage(chosen, futures[0].latest_start), costs, result)
@@ -265,11 +266,7 @@ def _assemble(
     lp.row_lower_, lp.row_upper_ = np.concatenate(row_lower), np.concatenate(row_upper)
     _set_matrix(lp, a)
     lp.integrality_ = [highspy.HighsVarType.kInteger if i else highspy.HighsVarType.kContinuous for i in integer]
-    with quiet_stdout():  # HiGHS prints its banner when it starts, before any option
-        highs = highspy.Highs()
-    highs.setOptionValue("output_flag", False)
-    highs.passModel(lp)
-    return highs
+    return new_highs(lp)
 
 
 def _set_matrix(lp: highspy.HighsLp, a: sp.csc_array) -> None:
@@ -283,7 +280,7 @@ def _moved(a: sp.csr_array, where: npt.NDArray[np.int64], n: int) -> sp.csr_arra
     return sp.csr_array((coo.data, (coo.row, where[coo.col])), shape=(a.shape[0], n))
 
 
-def _run(highs: highspy.Highs, options: SolveOptions) -> tuple[TerminationCondition, npt.NDArray[np.float64] | None]:
+def run(highs: highspy.Highs, options: SolveOptions) -> tuple[TerminationCondition, npt.NDArray[np.float64] | None]:
     highs.setOptionValue("time_limit", float(options.time_limit_s))
     highs.setOptionValue("mip_rel_gap", float(options.mip_gap))
     highs.setOptionValue("random_seed", 0)
@@ -305,25 +302,44 @@ def recourse_costs(futures: Sequence[PlanInputs], first: FirstStage, options: So
 
 def recourse_cost(stage: Stage, first: dict[tuple[object, ...], float], options: SolveOptions) -> float:
     """A future's system cost (MUSD) with the first stage held at `first`: the best it can do
-    once it knows itself. (The equivalent's own values for a future are optimal only when the
-    future weighs in its objective: under pure CVaR a future cheaper than the value at risk may
-    be left at any cost below it.)"""
+    once it knows itself; inf when no plan of that future keeps its budget with these builds.
+    (The equivalent's own values for a future are optimal only when the future weighs in its
+    objective: under pure CVaR a future cheaper than the value at risk may be left at any cost
+    below it.)"""
+    highs = highs_of(held(stage, first))
+    _termination, values = run(highs, options)
+    # no plan at all: these builds break the future's budget or policies
+    return math.inf if values is None else float(highs.getInfo().objective_function_value)
+
+
+def held(stage: Stage, first: dict[tuple[object, ...], float]) -> Stage:
+    """The future with its first-stage columns fixed at `first` (0 where none is given)."""
     lower, upper = stage.lower.copy(), stage.upper.copy()
     for key, column in stage.first.items():
         lower[column] = upper[column] = first.get(key, 0.0)
+    return dataclasses.replace(stage, lower=lower, upper=upper)
+
+
+def highs_of(stage: Stage, relax: bool = False) -> highspy.Highs:
+    """A future as a HiGHS model (its integers relaxed when `relax`: an LP gives duals)."""
     a = stage.a.tocsc()
     lp = highspy.HighsLp()
     lp.num_col_, lp.num_row_ = len(stage.cost), a.shape[0]
-    lp.col_cost_, lp.col_lower_, lp.col_upper_ = stage.cost, lower, upper
+    lp.col_cost_, lp.col_lower_, lp.col_upper_ = stage.cost, stage.lower, stage.upper
     lp.offset_ = stage.constant
     lp.row_lower_, lp.row_upper_ = stage.row_lower, stage.row_upper
     _set_matrix(lp, a)
-    lp.integrality_ = [highspy.HighsVarType.kInteger if i else highspy.HighsVarType.kContinuous for i in stage.integer]
+    if not relax and stage.integer.any():
+        lp.integrality_ = [
+            highspy.HighsVarType.kInteger if i else highspy.HighsVarType.kContinuous for i in stage.integer
+        ]
+    return new_highs(lp)
+
+
+def new_highs(lp: highspy.HighsLp) -> highspy.Highs:
+    """HiGHS holding `lp`, silent."""
     with quiet_stdout():  # HiGHS prints its banner when it starts, before any option
         highs = highspy.Highs()
     highs.setOptionValue("output_flag", False)
     highs.passModel(lp)
-    termination, values = _run(highs, options)
-    if values is None:
-        raise ValueError(f"a future has no plan under the first stage held ({termination})")
-    return float(highs.getInfo().objective_function_value)
+    return highs

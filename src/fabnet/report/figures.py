@@ -534,6 +534,57 @@ def tornado(t: Tables) -> go.Figure | None:
     return _layout(fig, "Risk: what moves the fab company's NPV most")
 
 
+def robust_npv(t: Tables) -> go.Figure | None:
+    """A robust run: the fab company's NPV of the robust plan and of the central-value plan in
+    the same fresh futures, as two overlaid histograms, each plan's mean marked."""
+    samples = t.get("robust_samples")
+    if samples is None or samples.empty:
+        return None
+    fig = go.Figure()
+    for k, plan in enumerate(("central", "robust")):
+        npv = samples.loc[samples["plan"] == plan, "fabco_npv_usd"].to_numpy(dtype=float) / BILLIONS.divisor
+        colour = _colour(k)
+        fig.add_trace(go.Histogram(x=npv, name=f"{plan} plan", marker_color=_translucent(colour, 0.55)))
+        fig.add_vline(x=float(npv.mean()), line=dict(color=colour, dash="dash"))
+    fig.update_layout(barmode="overlay")
+    futures = int((samples["plan"] == "robust").sum())
+    return _layout(
+        fig,
+        f"Robust plan against the central-value plan: the fab company's NPV in {futures} fresh futures"
+        "<br><sub>dashed: each plan's mean</sub>",
+        "futures",
+        f"fab company NPV, {BILLIONS.unit}",
+    )
+
+
+def robust_builds(t: Tables) -> go.Figure | None:
+    """A robust run: modules started per site and quarter by each plan, where they differ."""
+    robust, central = t.get("builds"), t.get("central_builds")
+    if central is None or robust is None:
+        return None
+    key = ["site", "started"]
+    both = (
+        central.groupby(key)["modules"]
+        .sum()
+        .rename("central")
+        .to_frame()
+        .join(robust.groupby(key)["modules"].sum().rename("robust"), how="outer")
+        .fillna(0)
+    )
+    differ = both[both["central"] != both["robust"]].reset_index()
+    if differ.empty:
+        return None
+    labels = differ["site"] + " " + differ["started"]
+    fig = go.Figure(
+        [
+            go.Bar(x=labels, y=differ[plan], name=f"{plan} plan", marker_color=_colour(k))
+            for k, plan in enumerate(("central", "robust"))
+        ]
+    )
+    fig.update_layout(barmode="group")
+    return _layout(fig, "Builds that differ: modules started by site and quarter", "modules", "site and quarter")
+
+
 FIGURES: dict[str, Callable[[Tables], go.Figure | None]] = {
     "network-adds": network_adds,
     "deal": deal_curves,
@@ -551,6 +602,8 @@ FIGURES: dict[str, Callable[[Tables], go.Figure | None]] = {
     "risk-fan": risk_fan,
     "npv-histogram": npv_histogram,
     "tornado": tornado,
+    "robust-npv": robust_npv,
+    "robust-builds": robust_builds,
 }
 
 

@@ -23,14 +23,21 @@ from fabnet.core.errors import FabnetError, PlanInfeasible
 from fabnet.core.stats import expected_shortfall
 from fabnet.pipeline import JobResult, main_job, store_rows
 from fabnet.plan import Plan, RiskMeasure, RobustSolution, SolveOptions, make_plan, prepare, solve_robust
+from fabnet.plan.decompose import solve_decomposed
+from fabnet.plan.inputs import PlanInputs
 from fabnet.plan.robust import recourse_costs, shared_starts
 from fabnet.risk.fixed import evaluate_fixed
+from fabnet.risk.job import Executors
+from fabnet.risk.runner import make_executor
 from fabnet.risk.sampling import apply_sample, draw
 from fabnet.scenario.schema import Scenario
 
 #: Futures up to which a robust run also plans each future alone (EVPI) and the central plan's
 #: builds in each (in-sample VSS): K more solves.
 EVPI_FUTURES = 10
+#: How the robust plan is solved; "auto" decomposes above EQUIVALENT_UP_TO futures.
+SOLVERS = ("auto", "equivalent", "benders")
+EQUIVALENT_UP_TO = 20
 #: Planning money is in MUSD; reported money in USD.
 MUSD = 1e6
 
@@ -45,6 +52,16 @@ class RobustSpec:
     measure: RiskMeasure = field(default_factory=RiskMeasure)
     out_of_sample: int = 1000
     method: str = "lhs"
+    #: "equivalent" (one MIP), "benders" (futures as tasks on the executors) or "auto"
+    solver: str = "auto"
+
+    def __post_init__(self) -> None:
+        if self.solver not in SOLVERS:
+            raise ValueError(f"solver must be one of {', '.join(SOLVERS)}, not {self.solver!r}")
+
+    @property
+    def decomposed(self) -> bool:
+        return self.solver == "benders" or (self.solver == "auto" and self.futures > EQUIVALENT_UP_TO)
 
 
 @dataclass(frozen=True)
@@ -80,6 +97,7 @@ def robust_run(
     options: SolveOptions = SolveOptions(),
     cycle_time: str = "load",
     step: Callable[[str], None] = lambda name: None,
+    executors: Executors = Executors(),
 ) -> RobustRun:
     """Choose one build plan for `spec.futures` futures of the scenario and measure it against
     the central-value plan on `spec.out_of_sample` fresh ones."""
@@ -92,7 +110,7 @@ def robust_run(
     step("planning the central-value future")
     central_first = solve_robust([central_x], options=options).first_stage
     step(f"planning one build plan for {spec.futures} futures")
-    solution = solve_robust(futures, measure=spec.measure, options=options)
+    solution = _solve(futures, spec, options, executors, step)
     if not solution.result.has_solution:
         raise PlanInfeasible(f"no build plan serves all {spec.futures} futures: {solution.result.describe()}")
     central = make_plan(scenario, options, cycle_time, central_first)
@@ -111,8 +129,27 @@ def robust_run(
         step("planning each future alone (perfect information)")
         alone = [solve_robust([x], options=options).result.objective for x in futures]
         in_sample["wait_and_see_usd"] = float(np.mean([np.nan if v is None else v for v in alone])) * MUSD
+        # inf when the central plan's builds break a future's budget: they are no plan for it
         in_sample["central_usd"] = float(np.mean(recourse_costs(futures, central_first, options))) * MUSD
     return RobustRun(spec, central, robust, solution, samples, compare(samples), in_sample)
+
+
+def _solve(
+    futures: list[PlanInputs],
+    spec: RobustSpec,
+    options: SolveOptions,
+    executors: Executors,
+    step: Callable[[str], None],
+) -> RobustSolution:
+    """The deterministic equivalent, or Benders with the futures on the executors."""
+    if not spec.decomposed:
+        return solve_robust(futures, measure=spec.measure, options=options)
+
+    def progress(iteration: int, lower: float, upper: float) -> None:
+        step(f"Benders round {iteration}: cost between {lower * MUSD:,.0f} and {upper * MUSD:,.0f} USD")
+
+    with make_executor(executors.workers, executors.dask_local, executors.scheduler) as executor:
+        return solve_decomposed(futures, measure=spec.measure, options=options, executor=executor, progress=progress)
 
 
 def compare(samples: pd.DataFrame) -> pd.DataFrame:
@@ -152,11 +189,12 @@ def robust_job(
     cycle_time: str = "load",
     label: str | None = None,
     step: Callable[[str], None] = lambda name: None,
+    executors: Executors = Executors(),
 ) -> tuple[RobustRun, JobResult]:
     """A robust run, stored (kind "robust"): the robust plan as the run's plan — its money, the
     foundry route and the deal as `fabnet run` stores them — with the central plan's builds,
     both plans' outcomes in the fresh futures and the comparison beside it."""
-    run = robust_run(scenario, spec, options, cycle_time, step)
+    run = robust_run(scenario, spec, options, cycle_time, step, executors)
     job = main_job(
         scenario,
         store,

@@ -718,6 +718,29 @@ class Simulation(Frozen):
     curve: Flag = Field(default=False, description="Also run the operating curve (six runs).")
 
 
+class Robust(Frozen):
+    """One build plan for many futures of the `uncertainty` section (a two-stage stochastic
+    plan), measured against the central-value plan on fresh futures."""
+
+    futures: Annotated[Whole, Field(ge=1, le=1000)] = Field(description="Futures the plan is chosen for (K).")
+    cvar: Annotated[Number, Field(ge=0, lt=1)] = Field(
+        default=0.9, description="CVaR level α: the expected cost of the worst 1 − α of futures."
+    )
+    risk_weight: Share = Field(default=0.0, description="λ of (1 − λ)·E[cost] + λ·CVaR[cost]; 0 = expected cost.")
+    out_of_sample: Annotated[Whole, Field(ge=1, le=1_000_000)] = Field(
+        default=1000, description="Fresh futures both plans are measured on."
+    )
+    solver: Literal["auto", "equivalent", "benders"] = Field(
+        default="auto", description="equivalent (one MIP), benders (futures as tasks on the workers), auto."
+    )
+
+
+class Planning(Frozen):
+    """How the network is planned."""
+
+    robust: Robust | None = Field(default=None, description="Plan for many futures at once (`fabnet plan`).")
+
+
 class Origin(NamedTuple):
     """Where a scenario came from: its file and the overrides applied on top ("path=value")."""
 
@@ -775,6 +798,7 @@ class Scenario(Frozen):
         "(a symmetric matrix with ones on the diagonal, positive semi-definite); Gaussian copula.",
     )
     simulation: Simulation | None = Field(default=None, description="Fab simulation for the main job.")
+    planning: Planning = Field(default_factory=Planning, description="How the network is planned.")
 
     def node(self, node_id: str | None) -> Node:
         return _by_id(self.nodes, node_id)
