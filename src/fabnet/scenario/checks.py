@@ -158,8 +158,6 @@ def check_demand(s: Scenario) -> list[Problem]:
                     loc, found, "exactly one of per_year or per_quarter, e.g. per_year: {2025: 300000, 2027: 900000}"
                 )
             )
-        elif not getattr(demand, given[0]):
-            problems.append(Problem((*loc, given[0]), "an empty mapping", "at least one point, e.g. {2025: 300000}"))
     return problems
 
 
