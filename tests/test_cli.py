@@ -429,3 +429,8 @@ def test_a_robust_plan_from_the_command_line_is_printed_and_stored(tmp_path):
     assert stored.kind == "robust" and stored.tables["robust_spec"].iloc[0]["risk_weight"] == 0.5
     refused = invoke("plan", str(MINIMAL), "--robust", "3")
     assert refused.exit_code == 2 and "no uncertainty section" in refused.stderr
+    asked = tiny(uncertainty=[demand], planning={"robust": {"futures": 2, "out_of_sample": 25, "solver": "benders"}})
+    path.write_text(yaml.safe_dump(asked))
+    from_file = invoke("plan", str(path), "--workers", "1")
+    assert from_file.exit_code == 0, from_file.output
+    assert "Robust plan for 2 futures" in from_file.stdout and "Both plans on 25 fresh futures" in from_file.stdout
