@@ -25,7 +25,6 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, replace
-from itertools import repeat
 from typing import Any
 
 import highspy
@@ -35,18 +34,18 @@ import scipy.sparse as sp
 from linopy.constants import TerminationCondition
 
 from fabnet.plan.inputs import PlanInputs
-from fabnet.plan.model import build_from_inputs
 from fabnet.plan.robust import (
     FirstStage,
+    Futures,
     RiskMeasure,
     RobustSolution,
     Stage,
+    futures_of,
     highs_of,
     new_highs,
+    probabilities_of,
     recourse_cost,
     run,
-    shared_starts,
-    stage_of,
 )
 from fabnet.plan.solve import SolveOptions, SolveResult
 
@@ -130,7 +129,7 @@ def risk_of(costs: npt.NDArray[np.float64], p: npt.NDArray[np.float64], measure:
 
 
 def solve_decomposed(
-    futures: Sequence[PlanInputs],
+    futures: Sequence[PlanInputs] | Futures,
     probabilities: Sequence[float] | None = None,
     measure: RiskMeasure = RiskMeasure(),
     options: SolveOptions = SolveOptions(),
@@ -141,10 +140,9 @@ def solve_decomposed(
     on `executor` (here, one after the other, without one). `progress(iteration, lower bound,
     upper bound)` after each round."""
     started = time.perf_counter()
-    p = np.full(len(futures), 1.0 / len(futures)) if probabilities is None else np.asarray(probabilities, float)
-    futures = shared_starts(futures)
-    stages = [stage_of(build_from_inputs(x)) for x in futures]
-    keys = sorted(stages[0].first, key=str)
+    built = futures_of(futures)
+    stages, keys = built.stages, built.keys
+    p = probabilities_of(len(stages), probabilities)
     columns = [np.array([stage.first[key] for key in keys], dtype=np.int64) for stage in stages]
     mapper: Map = executor.map if executor is not None else map
     floors = np.array(list(mapper(relaxed_floor, stages)))
@@ -165,7 +163,7 @@ def solve_decomposed(
         x = values[:n].copy()
         x[master_integer(master, n)] = np.round(x[master_integer(master, n)])
         lower = _bound(master)
-        cuts = list(mapper(future_cut, stages, columns, repeat(x)))
+        cuts = list(mapper(future_cut, stages, columns, [x] * k))  # lists: Dask's map needs lengths
         if all(cut.feasible for cut in cuts):
             upper = risk_of(np.array([cut.value for cut in cuts]), p, measure)
             if best is None or upper < best[0]:
@@ -179,13 +177,13 @@ def solve_decomposed(
     seconds = time.perf_counter() - started
     if best is None:
         result = SolveResult(termination, False, None, None, None, seconds, options)
-        return RobustSolution(FirstStage({}, futures[0].latest_start), np.full(k, np.nan), result)
+        return RobustSolution(FirstStage({}, built.latest_start), np.full(k, np.nan), result)
     upper, x = best
     chosen = dict(zip(keys, x.round(6).tolist(), strict=True))
-    costs = np.array(list(mapper(recourse_cost, stages, repeat(chosen), repeat(SUBPROBLEM))))
+    costs = np.array(list(mapper(recourse_cost, stages, [chosen] * k, [SUBPROBLEM] * k)))
     gap = max(0.0, upper - lower) / max(abs(upper), 1e-9)
     result = SolveResult(termination, True, upper, lower, gap, seconds, options)
-    return RobustSolution(FirstStage(chosen, futures[0].latest_start), costs, result)
+    return RobustSolution(FirstStage(chosen, built.latest_start), costs, result)
 
 
 def master_integer(master: highspy.Highs, n: int) -> npt.NDArray[np.bool_]:

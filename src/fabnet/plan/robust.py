@@ -28,7 +28,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import highspy
@@ -136,6 +136,34 @@ def _active(variable: linopy.Variable) -> dict[tuple[object, ...], int]:
     return {key if isinstance(key, tuple) else (key,): int(label) for key, label in labels[labels >= 0].items()}
 
 
+@dataclass(frozen=True)
+class Futures:
+    """Futures built once, as matrices, for every solve of them: the deterministic equivalent,
+    Benders, each future alone, a first stage held."""
+
+    stages: tuple[Stage, ...]
+    keys: tuple[tuple[object, ...], ...]  # the first stage's columns, in the order solvers use
+    latest_start: npt.NDArray[np.int64]
+
+    def take(self, indices: Iterable[int]) -> Futures:
+        """Some of the futures, with the same first stage and window."""
+        return Futures(tuple(self.stages[k] for k in indices), self.keys, self.latest_start)
+
+
+def futures_of(inputs: Sequence[PlanInputs] | Futures) -> Futures:
+    """The futures' models, built once with one window of starts; each must offer the same
+    first-stage decisions."""
+    if isinstance(inputs, Futures):
+        return inputs
+    shared = shared_starts(inputs)
+    stages = tuple(stage_of(build_from_inputs(x)) for x in shared)
+    keys = tuple(sorted(stages[0].first, key=str))
+    for k, stage in enumerate(stages[1:], start=1):
+        if set(stage.first) != set(keys):
+            raise ValueError(f"future {k} offers other module starts than future 0: its sites or starts differ")
+    return Futures(stages, keys, shared[0].latest_start)
+
+
 def shared_starts(futures: Sequence[PlanInputs]) -> list[PlanInputs]:
     """The futures with one window of module starts: up to the last start any of them could use
     (its shortest lead time). A start that comes online after the horizon in a longer-lead
@@ -173,29 +201,23 @@ def stage_of(model: linopy.Model) -> Stage:
 
 
 def solve_robust(
-    futures: Sequence[PlanInputs],
+    futures: Sequence[PlanInputs] | Futures,
     probabilities: Sequence[float] | None = None,
     measure: RiskMeasure = RiskMeasure(),
     options: SolveOptions = SolveOptions(),
 ) -> RobustSolution:
     """The plan whose first stage minimises the risk measure of the futures' system cost, all of
     them feasible; each future equally likely unless `probabilities` say otherwise."""
-    p = np.full(len(futures), 1.0 / len(futures)) if probabilities is None else np.asarray(probabilities, float)
-    if len(p) != len(futures) or not np.isclose(p.sum(), 1.0) or (p < 0).any():
-        raise ValueError("one probability per future, none negative, summing to 1")
-    futures = shared_starts(futures)
-    stages = [stage_of(build_from_inputs(x)) for x in futures]
-    keys = sorted(stages[0].first, key=str)
-    for k, stage in enumerate(stages[1:], start=1):
-        if set(stage.first) != set(keys):
-            raise ValueError(f"future {k} offers other module starts than future 0: its sites or starts differ")
+    built = futures_of(futures)
+    stages, keys = built.stages, built.keys
+    p = probabilities_of(len(stages), probabilities)
     equivalent = _assemble(stages, keys, p, measure)
     start = time.perf_counter()
     termination, values = run(equivalent, options)
     seconds = time.perf_counter() - start
     if values is None:
         result = SolveResult(termination, False, None, None, None, seconds, options)
-        return RobustSolution(FirstStage({}, futures[0].latest_start), np.full(len(futures), np.nan), result)
+        return RobustSolution(FirstStage({}, built.latest_start), np.full(len(stages), np.nan), result)
     chosen = dict(zip(keys, values[: len(keys)].round(6).tolist(), strict=True))
     costs = np.array([recourse_cost(stage, chosen, options) for stage in stages])
     info = equivalent.getInfo()
@@ -203,7 +225,15 @@ def solve_robust(
     bound = float(info.mip_dual_bound) if any(stage.integer.any() for stage in stages) else objective
     gap = max(0.0, objective - bound) / max(abs(objective), 1e-9)
     result = SolveResult(termination, True, objective, bound, gap, seconds, options)
-    return RobustSolution(FirstStage(chosen, futures[0].latest_start), costs, result)
+    return RobustSolution(FirstStage(chosen, built.latest_start), costs, result)
+
+
+def probabilities_of(k: int, probabilities: Sequence[float] | None) -> npt.NDArray[np.float64]:
+    """The futures' probabilities: equal unless given; one each, none negative, summing to 1."""
+    p = np.full(k, 1.0 / k) if probabilities is None else np.asarray(probabilities, float)
+    if len(p) != k or not np.isclose(p.sum(), 1.0) or (p < 0).any():
+        raise ValueError("one probability per future, none negative, summing to 1")
+    return p
 
 
 def _offsets(stages: Sequence[Stage], keys: Sequence[tuple[object, ...]]) -> list[tuple[Stage, int]]:
@@ -295,9 +325,11 @@ def run(highs: highspy.Highs, options: SolveOptions) -> tuple[TerminationConditi
     return termination, values
 
 
-def recourse_costs(futures: Sequence[PlanInputs], first: FirstStage, options: SolveOptions) -> npt.NDArray[np.float64]:
+def recourse_costs(
+    futures: Sequence[PlanInputs] | Futures, first: FirstStage, options: SolveOptions
+) -> npt.NDArray[np.float64]:
     """Each future's system cost (MUSD) with the first stage held at `first`."""
-    return np.array([recourse_cost(stage_of(build_from_inputs(x)), first.values, options) for x in futures])
+    return np.array([recourse_cost(stage, first.values, options) for stage in futures_of(futures).stages])
 
 
 def recourse_cost(stage: Stage, first: dict[tuple[object, ...], float], options: SolveOptions) -> float:

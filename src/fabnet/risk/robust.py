@@ -24,8 +24,7 @@ from fabnet.core.stats import expected_shortfall
 from fabnet.pipeline import JobResult, main_job, store_rows
 from fabnet.plan import Plan, RiskMeasure, RobustSolution, SolveOptions, make_plan, prepare, solve_robust
 from fabnet.plan.decompose import solve_decomposed
-from fabnet.plan.inputs import PlanInputs
-from fabnet.plan.robust import recourse_costs, shared_starts
+from fabnet.plan.robust import Futures, futures_of, recourse_costs
 from fabnet.risk.fixed import evaluate_fixed
 from fabnet.risk.job import Executors
 from fabnet.risk.runner import make_executor
@@ -103,12 +102,12 @@ def robust_run(
     the central-value plan on `spec.out_of_sample` fresh ones."""
     if not scenario.uncertainty:
         raise FabnetError(f"{scenario.origin.file or scenario.name} has no uncertainty section to draw futures from")
-    step(f"drawing {spec.futures} futures")
-    central_x, *futures = shared_starts(
-        [prepare(s, cycle_time) for s in [scenario, *draw_futures(scenario, spec.futures, spec.seed, spec.method)]]
-    )
+    step(f"drawing {spec.futures} futures and building their models")
+    drawn = draw_futures(scenario, spec.futures, spec.seed, spec.method)
+    built = futures_of([prepare(s, cycle_time) for s in [scenario, *drawn]])  # one window of starts
+    futures = built.take(range(1, spec.futures + 1))
     step("planning the central-value future")
-    central_first = solve_robust([central_x], options=options).first_stage
+    central_first = solve_robust(built.take([0]), options=options).first_stage
     step(f"planning one build plan for {spec.futures} futures")
     solution = _solve(futures, spec, options, executors, step)
     if not solution.result.has_solution:
@@ -127,7 +126,7 @@ def robust_run(
     in_sample = {"robust_usd": float(solution.result.objective or np.nan) * MUSD}
     if spec.futures <= EVPI_FUTURES and spec.measure.weight == 0:
         step("planning each future alone (perfect information)")
-        alone = [solve_robust([x], options=options).result.objective for x in futures]
+        alone = [solve_robust(futures.take([k]), options=options).result.objective for k in range(spec.futures)]
         in_sample["wait_and_see_usd"] = float(np.mean([np.nan if v is None else v for v in alone])) * MUSD
         # inf when the central plan's builds break a future's budget: they are no plan for it
         in_sample["central_usd"] = float(np.mean(recourse_costs(futures, central_first, options))) * MUSD
@@ -135,7 +134,7 @@ def robust_run(
 
 
 def _solve(
-    futures: list[PlanInputs],
+    futures: Futures,
     spec: RobustSpec,
     options: SolveOptions,
     executors: Executors,
