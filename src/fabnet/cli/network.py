@@ -118,7 +118,9 @@ def plan(
     ] = None,
     solver: Annotated[
         RobustSolver,
-        typer.Option(help="With --robust: equivalent (one MIP), benders (futures as tasks), auto (benders above 20)."),
+        typer.Option(
+            help="With --robust: equivalent (one MIP), benders (futures as tasks), auto (benders above 5 futures)."
+        ),
     ] = RobustSolver.auto,
     workers: Workers = 2,
     dask_local: DaskLocal = None,

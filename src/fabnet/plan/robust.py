@@ -185,6 +185,9 @@ def stage_of(model: linopy.Model) -> Stage:
         for key, label in _active(model.variables[name]).items()
     }
     assert matrices.A is not None  # every planning model has rows
+    integer = np.isin(matrices.vtypes, ("I", "B"))
+    if not set(np.nonzero(integer)[0].tolist()) <= set(first.values()):
+        raise ValueError("an integer decision outside the first stage: a future held at its first stage is not an LP")
     lower = np.where(matrices.sense == "<", -np.inf, matrices.b)
     upper = np.where(matrices.sense == ">", np.inf, matrices.b)
     return Stage(
@@ -196,7 +199,7 @@ def stage_of(model: linopy.Model) -> Stage:
         constant=float(model.objective.expression.const),
         lower=matrices.lb,
         upper=matrices.ub,
-        integer=np.isin(matrices.vtypes, ("I", "B")),
+        integer=integer,
     )
 
 
@@ -338,7 +341,10 @@ def recourse_cost(stage: Stage, first: dict[tuple[object, ...], float], options:
     (The equivalent's own values for a future are optimal only when the future weighs in its
     objective: under pure CVaR a future cheaper than the value at risk may be left at any cost
     below it.)"""
-    highs = highs_of(held(stage, first))
+    # an LP: every integer is first-stage, held here (stage_of checks it); an LP also keeps
+    # HiGHS off its thread pool, which a worker process forked from a solving parent inherits
+    # broken (a MIP there waits for threads that do not exist)
+    highs = highs_of(held(stage, first), relax=True)
     _termination, values = run(highs, options)
     # no plan at all: these builds break the future's budget or policies
     return math.inf if values is None else float(highs.getInfo().objective_function_value)

@@ -36,7 +36,7 @@ from fabnet.scenario.schema import Scenario
 EVPI_FUTURES = 10
 #: How the robust plan is solved; "auto" decomposes above EQUIVALENT_UP_TO futures.
 SOLVERS = ("auto", "equivalent", "benders")
-EQUIVALENT_UP_TO = 20
+EQUIVALENT_UP_TO = 5
 #: Planning money is in MUSD; reported money in USD.
 MUSD = 1e6
 
