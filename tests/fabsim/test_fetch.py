@@ -19,7 +19,7 @@ import pytest
 from typer.testing import CliRunner
 
 from fabnet.fabsim import smt2020
-from fabnet.fabsim.fetch import address, differences, fetch, manifest
+from fabnet.fabsim.fetch import address, differences, fetch, manifest, survey
 from fabnet.fabsim.smt2020 import DatasetError, find_dataset, load_smt2020
 
 
@@ -150,6 +150,9 @@ def test_cli_fetch_then_list(mirror, nowhere_else):
     assert fetched.exit_code == 0, fetched.output
     assert "SMT2020 HVLM: verified and installed" in fetched.output and "SMT2020 LVHM" in fetched.output
     after = runner.invoke(app, ["data", "list"], env={"COLUMNS": "200"})
-    assert str(nowhere_else / "HVLM") in after.output and "not found" not in after.output
+    assert after.exit_code == 0 and "not found" not in after.output
+    # where each was found, from the survey the listing prints (a long folder wraps in the table)
+    found = {f.dataset: (f.folder, f.problems) for f in survey()}
+    assert found == {name: (nowhere_else / name, ()) for name in ("HVLM", "LVHM")}
     bad = runner.invoke(app, ["data", "fetch", "smt2020", "--dataset", "HVLM", "--from", mirror + "/nothing"])
     assert bad.exit_code != 0 and "could not fetch" in bad.output
