@@ -35,7 +35,7 @@ from fabnet.chips import (
 from fabnet.core import results
 from fabnet.finance import Financials, PlanTables, compute_financials
 from fabnet.finance.deal import DEFAULT_SHARES, Deal, make_deal
-from fabnet.plan import FirstStage, Plan, SolveOptions, make_plan
+from fabnet.plan import Plan, SolveOptions, make_plan
 from fabnet.plan.loadcurve import LoadCurve, SimulatedRow, curve_from_rows, load_curve, steady
 from fabnet.scenario.schema import Node, Origin, Product, Scenario
 
@@ -158,15 +158,9 @@ def wafer_demand(scenario: Scenario, fab_age_q: float | None = None) -> pd.DataF
     return results.table("wafer_demand").conform(pd.concat(frames, ignore_index=True) if frames else pd.DataFrame())
 
 
-def plan_network(
-    scenario: Scenario,
-    options: SolveOptions = SolveOptions(),
-    cycle_time: str = "load",
-    first_stage: FirstStage | None = None,
-) -> Plan:
-    """The network plan of a scenario, with a robust plan's builds held when given (see
-    fabnet.plan.make_plan)."""
-    return make_plan(scenario, options, cycle_time, first_stage)
+def plan_network(scenario: Scenario, options: SolveOptions = SolveOptions(), cycle_time: str = "load") -> Plan:
+    """The network plan of a scenario (see fabnet.plan.make_plan)."""
+    return make_plan(scenario, options, cycle_time)
 
 
 def plan_tables(plan: Plan) -> PlanTables:
@@ -280,13 +274,14 @@ def decide(
     step: Callable[[str], None] = lambda name: None,
     deal_shares: tuple[float, ...] = DEFAULT_SHARES,
     compare: bool = True,
-    first_stage: FirstStage | None = None,
+    plan: Plan | None = None,
 ) -> Decision:
-    """Plan the scenario and follow both parties' money; with `compare`, also plan its
-    counterfactual (one more solve, without fabs), follow the money there, and sweep the
-    offtake price over `deal_shares` of the market price (the deal)."""
+    """Plan the scenario (unless its `plan` is given: a robust plan's) and follow both parties'
+    money; with `compare`, also plan its counterfactual (one more solve, without fabs), follow
+    the money there, and sweep the offtake price over `deal_shares` of the market price (the
+    deal)."""
     step("planning")
-    plan = plan_network(scenario, options, cycle_time, first_stage)
+    plan = plan if plan is not None else plan_network(scenario, options, cycle_time)
     money = plan_finance(scenario, plan)
     if not compare:
         return Decision(scenario, plan, money, None)
@@ -347,13 +342,13 @@ def main_job(
     kind: str = "run",
     deal_shares: tuple[float, ...] = DEFAULT_SHARES,
     compare: bool = True,
-    first_stage: FirstStage | None = None,
+    plan: Plan | None = None,
 ) -> JobResult:
     """validate (done by the caller) → plan, and plan without fabs (unless not `compare`) → both
     parties' money → the deal → check the plan on the fab simulator (when `check` and the SMT2020 data is there) →
     simulate (when asked) → store (store_run: waiting for other processes, or keeping the run in
     a file of its own). The report is drawn from the store by its reader (fabnet.report)."""
-    decision = decide(scenario, options, cycle_time, step, deal_shares, compare, first_stage)
+    decision = decide(scenario, options, cycle_time, step, deal_shares, compare, plan)
     plan = decision.plan
     tables = run_tables(scenario, decision)
     figures = decision.figures() | key_figures(plan, decision.money)

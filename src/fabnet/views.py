@@ -485,7 +485,9 @@ def print_robust(run: RobustRun) -> None:
     out.print(styled(("Robust plan", "bold"), f" for {spec.futures} futures (seed {spec.seed}), {objective}: "))
     out.print(f"  {run.solution.result.describe()}")
     show(builds_table(run.robust))
-    differ = run.builds_that_differ()
+    from fabnet.store.compare import build_differences
+
+    differ = build_differences(run.central.builds, run.robust.builds)
     if differ.empty:
         out.print("The central-value plan starts the same modules.")
     else:

@@ -281,3 +281,19 @@ def test_two_runs_at_once_on_one_store_both_land(tmp_path):
         assert "stored in" in stdout
     with open_store(store, read_only=True) as s:
         assert s.runs()["run_id"].tolist() == [1, 2]
+
+
+def test_build_differences_name_each_start_the_two_plans_disagree_on():
+    from fabnet.store.compare import build_differences
+
+    def builds(*rows):
+        return pd.DataFrame(rows, columns=["site", "node", "started", "modules", "online", "ramp_quarters"])
+
+    central = builds(("a", "N3", "2025Q1", 1, "2027Q1", 4), ("b", "N2", "2026Q1", 2, "2028Q1", 4))
+    robust = builds(("a", "N3", "2025Q2", 1, "2027Q2", 4), ("b", "N2", "2026Q1", 2, "2028Q1", 4))
+    differ = build_differences(central, robust)
+    assert differ[["site", "started", "modules_central", "modules_robust"]].values.tolist() == [
+        ["a", "2025Q1", 1, 0],
+        ["a", "2025Q2", 0, 1],
+    ]
+    assert build_differences(central, central).empty

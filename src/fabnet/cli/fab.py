@@ -41,13 +41,18 @@ class Conventions(str, Enum):
 SimRule: Any = cast(Any, Enum)("SimRule", {name: name for name in RULES}, type=str)
 
 
+# Which SMT2020 fab a command reads, and from where.
+Dataset = Annotated[str, typer.Option(help="SMT2020 dataset: HVLM or LVHM.")]
+DataFolder = Annotated[
+    Path | None,
+    typer.Option(help="Folder holding the dataset (default: $FABNET_SMT2020_DIR, else ../shared/data/smt2020)."),
+]
+
+
 @app.command()
 def simulate(
-    dataset: Annotated[str, typer.Option(help="SMT2020 dataset: HVLM or LVHM.")] = "HVLM",
-    data: Annotated[
-        Path | None,
-        typer.Option(help="Folder holding the dataset (default: $FABNET_SMT2020_DIR, else ../shared/data/smt2020)."),
-    ] = None,
+    dataset: Dataset = "HVLM",
+    data: DataFolder = None,
     days: Annotated[float, typer.Option(help="Simulated days.", **Positive)] = 90.0,
     rule: Annotated[SimRule, typer.Option(help=f"Dispatching rule: {rules_help()}.")] = SimRule.fifo,
     seed: Annotated[int, typer.Option(help="Seed of every random stream.", min=0)] = 0,
@@ -125,11 +130,8 @@ DEFAULT_LOADS = "0.3,0.5,0.65,0.75,0.85,0.9,0.95,1.0"
 
 @app.command("load-curve")
 def load_curve(
-    dataset: Annotated[str, typer.Option(help="SMT2020 dataset: HVLM or LVHM.")] = "HVLM",
-    data: Annotated[
-        Path | None,
-        typer.Option(help="Folder holding the dataset (default: $FABNET_SMT2020_DIR, else ../shared/data/smt2020)."),
-    ] = None,
+    dataset: Dataset = "HVLM",
+    data: DataFolder = None,
     loads: Annotated[
         str,
         typer.Option(

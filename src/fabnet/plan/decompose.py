@@ -41,6 +41,8 @@ from fabnet.plan.robust import (
     RobustSolution,
     Stage,
     futures_of,
+    held,
+    highs_lp,
     highs_of,
     new_highs,
     probabilities_of,
@@ -73,7 +75,7 @@ class Cut:
 def future_cut(stage: Stage, columns: npt.NDArray[np.int64], x: npt.NDArray[np.float64]) -> Cut:
     """Future `stage` with its first-stage `columns` held at `x`: an optimality cut when it has
     a plan, else a feasibility cut from its phase-one problem."""
-    fixed = _held_at(stage, columns, x)
+    fixed = held(stage, columns, x)
     highs = highs_of(fixed, relax=True)
     termination, values = run(highs, SUBPROBLEM)
     if values is not None and termination == TerminationCondition.optimal:
@@ -92,12 +94,6 @@ def relaxed_floor(stage: Stage) -> float:
     return float(highs.getInfo().objective_function_value)
 
 
-def _held_at(stage: Stage, columns: npt.NDArray[np.int64], x: npt.NDArray[np.float64]) -> Stage:
-    lower, upper = stage.lower.copy(), stage.upper.copy()
-    lower[columns] = upper[columns] = x
-    return replace(stage, lower=lower, upper=upper)
-
-
 def _elastic(stage: Stage) -> highspy.HighsLp:
     """Phase one: the future's rows each with a slack (two for an equality) costing 1, its own
     costs dropped; the least total violation is 0 exactly when the future has a plan."""
@@ -107,15 +103,10 @@ def _elastic(stage: Stage) -> highspy.HighsLp:
     down = sp.csr_array((-np.ones(above.sum()), (np.nonzero(above)[0], np.arange(above.sum()))), (rows, above.sum()))
     a = sp.hstack([stage.a, up, down], format="csc")
     slacks = int(below.sum() + above.sum())
-    lp = highspy.HighsLp()
-    lp.num_col_, lp.num_row_ = a.shape[1], rows
-    lp.col_cost_ = np.concatenate([np.zeros(len(stage.cost)), np.ones(slacks)])
-    lp.col_lower_ = np.concatenate([stage.lower, np.zeros(slacks)])
-    lp.col_upper_ = np.concatenate([stage.upper, np.full(slacks, np.inf)])
-    lp.row_lower_, lp.row_upper_ = stage.row_lower, stage.row_upper
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_ = a.indptr, a.indices, a.data
-    return lp
+    cost = np.concatenate([np.zeros(len(stage.cost)), np.ones(slacks)])
+    lower = np.concatenate([stage.lower, np.zeros(slacks)])
+    upper = np.concatenate([stage.upper, np.full(slacks, np.inf)])
+    return highs_lp(cost, lower, upper, a, stage.row_lower, stage.row_upper)
 
 
 def risk_of(costs: npt.NDArray[np.float64], p: npt.NDArray[np.float64], measure: RiskMeasure) -> float:
@@ -148,6 +139,7 @@ def solve_decomposed(
     floors = np.array(list(mapper(relaxed_floor, stages)))
     master = _master(stages[0], columns[0], floors, p, measure)
     n, k = len(keys), len(stages)
+    integer = stages[0].integer[columns[0]]  # the first stage's whole numbers, rounded off the master
     best: tuple[float, npt.NDArray[np.float64]] | None = None
     lower = -math.inf
     termination = TerminationCondition.unknown
@@ -161,8 +153,8 @@ def solve_decomposed(
             termination = status
             break
         x = values[:n].copy()
-        x[master_integer(master, n)] = np.round(x[master_integer(master, n)])
-        lower = _bound(master)
+        x[integer] = np.round(x[integer])
+        lower = _bound(master, bool(integer.any()))
         cuts = list(mapper(future_cut, stages, columns, [x] * k))  # lists: Dask's map needs lengths
         if all(cut.feasible for cut in cuts):
             upper = risk_of(np.array([cut.value for cut in cuts]), p, measure)
@@ -184,14 +176,6 @@ def solve_decomposed(
     gap = max(0.0, upper - lower) / max(abs(upper), 1e-9)
     result = SolveResult(termination, True, upper, lower, gap, seconds, options)
     return RobustSolution(FirstStage(chosen, built.latest_start), costs, result)
-
-
-def master_integer(master: highspy.Highs, n: int) -> npt.NDArray[np.bool_]:
-    """Which of the master's first n columns (the first stage) are integer."""
-    integrality = master.getLp().integrality_
-    if not integrality:
-        return np.zeros(n, dtype=bool)
-    return np.array([kind == highspy.HighsVarType.kInteger for kind in integrality[:n]])
 
 
 def _master(
@@ -225,18 +209,8 @@ def _master(
         )
         rows = sp.vstack([rows, link], format="csr")
         row_lower, row_upper = np.concatenate([row_lower, np.zeros(k)]), np.concatenate([row_upper, np.full(k, np.inf)])
-    a = rows.tocsc()
-    lp = highspy.HighsLp()
-    lp.num_col_, lp.num_row_ = width, a.shape[0]
-    lp.col_cost_, lp.col_lower_, lp.col_upper_ = cost, lower, upper
-    lp.row_lower_, lp.row_upper_ = row_lower, row_upper
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_ = a.indptr, a.indices, a.data
-    integer = stage.integer[columns]
-    if integer.any():
-        kinds = [highspy.HighsVarType.kInteger if i else highspy.HighsVarType.kContinuous for i in integer]
-        lp.integrality_ = kinds + [highspy.HighsVarType.kContinuous] * (width - n)
-    return new_highs(lp)
+    integer = np.concatenate([stage.integer[columns], np.zeros(width - n, dtype=bool)])
+    return new_highs(highs_lp(cost, lower, upper, rows.tocsc(), row_lower, row_upper, integer))
 
 
 def _first_stage_rows(
@@ -256,12 +230,10 @@ def _first_stage_rows(
     return moved, stage.row_lower[only_first], stage.row_upper[only_first]
 
 
-def _bound(master: highspy.Highs) -> float:
+def _bound(master: highspy.Highs, is_mip: bool) -> float:
     """The master's proven lower bound (its objective when it has no integer)."""
     info = master.getInfo()
-    if master.getLp().integrality_:
-        return float(info.mip_dual_bound)
-    return float(info.objective_function_value)
+    return float(info.mip_dual_bound if is_mip else info.objective_function_value)
 
 
 def _add_cut(master: highspy.Highs, cut: Cut, x: npt.NDArray[np.float64], theta: int | None, n: int) -> None:

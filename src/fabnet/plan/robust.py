@@ -292,19 +292,33 @@ def _assemble(
             row_lower.append(np.array([-np.inf]))
             row_upper.append(np.array([-stage.constant]))
     a = sp.vstack(blocks, format="csc")
+    rows = (np.concatenate(row_lower), np.concatenate(row_upper))
+    return new_highs(highs_lp(cost, lower, upper, a, *rows, integer=integer, offset=constant))
+
+
+def highs_lp(
+    cost: npt.NDArray[np.float64],
+    lower: npt.NDArray[np.float64],
+    upper: npt.NDArray[np.float64],
+    a: sp.csc_array,
+    row_lower: npt.NDArray[np.float64],
+    row_upper: npt.NDArray[np.float64],
+    integer: npt.NDArray[np.bool_] | None = None,
+    offset: float = 0.0,
+) -> highspy.HighsLp:
+    """A HiGHS model: min cost · z + offset, row_lower ≤ a z ≤ row_upper, lower ≤ z ≤ upper, the
+    `integer` columns whole (an LP when none is)."""
     lp = highspy.HighsLp()
-    lp.num_col_, lp.num_row_ = n, a.shape[0]
+    lp.num_col_, lp.num_row_ = len(cost), a.shape[0]
     lp.col_cost_, lp.col_lower_, lp.col_upper_ = cost, lower, upper
-    lp.offset_ = constant
-    lp.row_lower_, lp.row_upper_ = np.concatenate(row_lower), np.concatenate(row_upper)
-    _set_matrix(lp, a)
-    lp.integrality_ = [highspy.HighsVarType.kInteger if i else highspy.HighsVarType.kContinuous for i in integer]
-    return new_highs(lp)
-
-
-def _set_matrix(lp: highspy.HighsLp, a: sp.csc_array) -> None:
+    lp.offset_ = offset
+    lp.row_lower_, lp.row_upper_ = row_lower, row_upper
     lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
     lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_ = a.indptr, a.indices, a.data
+    if integer is not None and integer.any():
+        kinds = highspy.HighsVarType.kInteger, highspy.HighsVarType.kContinuous
+        lp.integrality_ = [kinds[0] if whole else kinds[1] for whole in integer]
+    return lp
 
 
 def _moved(a: sp.csr_array, where: npt.NDArray[np.int64], n: int) -> sp.csr_array:
@@ -344,34 +358,26 @@ def recourse_cost(stage: Stage, first: dict[tuple[object, ...], float], options:
     # an LP: every integer is first-stage, held here (stage_of checks it); an LP also keeps
     # HiGHS off its thread pool, which a worker process forked from a solving parent inherits
     # broken (a MIP there waits for threads that do not exist)
-    highs = highs_of(held(stage, first), relax=True)
-    _termination, values = run(highs, options)
+    columns = np.fromiter(stage.first.values(), dtype=np.int64, count=len(stage.first))
+    values = np.array([first.get(key, 0.0) for key in stage.first])
+    highs = highs_of(held(stage, columns, values), relax=True)
+    _termination, solution = run(highs, options)
     # no plan at all: these builds break the future's budget or policies
-    return math.inf if values is None else float(highs.getInfo().objective_function_value)
+    return math.inf if solution is None else float(highs.getInfo().objective_function_value)
 
 
-def held(stage: Stage, first: dict[tuple[object, ...], float]) -> Stage:
-    """The future with its first-stage columns fixed at `first` (0 where none is given)."""
+def held(stage: Stage, columns: npt.NDArray[np.int64], values: npt.NDArray[np.float64]) -> Stage:
+    """The future with its first-stage `columns` fixed at `values`."""
     lower, upper = stage.lower.copy(), stage.upper.copy()
-    for key, column in stage.first.items():
-        lower[column] = upper[column] = first.get(key, 0.0)
+    lower[columns] = upper[columns] = values
     return dataclasses.replace(stage, lower=lower, upper=upper)
 
 
 def highs_of(stage: Stage, relax: bool = False) -> highspy.Highs:
     """A future as a HiGHS model (its integers relaxed when `relax`: an LP gives duals)."""
-    a = stage.a.tocsc()
-    lp = highspy.HighsLp()
-    lp.num_col_, lp.num_row_ = len(stage.cost), a.shape[0]
-    lp.col_cost_, lp.col_lower_, lp.col_upper_ = stage.cost, stage.lower, stage.upper
-    lp.offset_ = stage.constant
-    lp.row_lower_, lp.row_upper_ = stage.row_lower, stage.row_upper
-    _set_matrix(lp, a)
-    if not relax and stage.integer.any():
-        lp.integrality_ = [
-            highspy.HighsVarType.kInteger if i else highspy.HighsVarType.kContinuous for i in stage.integer
-        ]
-    return new_highs(lp)
+    integer = None if relax else stage.integer
+    rows = (stage.row_lower, stage.row_upper)
+    return new_highs(highs_lp(stage.cost, stage.lower, stage.upper, stage.a.tocsc(), *rows, integer, stage.constant))
 
 
 def new_highs(lp: highspy.HighsLp) -> highspy.Highs:

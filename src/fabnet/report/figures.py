@@ -15,6 +15,7 @@ from fabnet.core import format as fmt
 from fabnet.core.periods import Quarter
 from fabnet.core.stats import expected_shortfall
 from fabnet.store import StoredRun
+from fabnet.store.compare import build_differences
 
 Tables = dict[str, pd.DataFrame]
 #: Figures draw money in billions, written as core.format writes that scale.
@@ -562,22 +563,13 @@ def robust_builds(t: Tables) -> go.Figure | None:
     robust, central = t.get("builds"), t.get("central_builds")
     if central is None or robust is None:
         return None
-    key = ["site", "started"]
-    both = (
-        central.groupby(key)["modules"]
-        .sum()
-        .rename("central")
-        .to_frame()
-        .join(robust.groupby(key)["modules"].sum().rename("robust"), how="outer")
-        .fillna(0)
-    )
-    differ = both[both["central"] != both["robust"]].reset_index()
+    differ = build_differences(central, robust)
     if differ.empty:
         return None
     labels = differ["site"] + " " + differ["started"]
     fig = go.Figure(
         [
-            go.Bar(x=labels, y=differ[plan], name=f"{plan} plan", marker_color=_colour(k))
+            go.Bar(x=labels, y=differ[f"modules_{plan}"], name=f"{plan} plan", marker_color=_colour(k))
             for k, plan in enumerate(("central", "robust"))
         ]
     )

@@ -75,15 +75,6 @@ class RobustRun:
     figures: pd.DataFrame  # core.results robust_figures: figure, central, robust, difference
     in_sample: dict[str, float]  # system cost (USD): robust, and for a few futures wait_and_see, central
 
-    def builds_that_differ(self) -> pd.DataFrame:
-        """Modules started by site and quarter where the two plans differ."""
-        key = ["site", "node", "started"]
-        both = self.central.builds[[*key, "modules"]].merge(
-            self.robust.builds[[*key, "modules"]], on=key, how="outer", suffixes=("_central", "_robust")
-        )
-        both = both.fillna({"modules_central": 0, "modules_robust": 0})
-        return both[both["modules_central"] != both["modules_robust"]].sort_values(key).reset_index(drop=True)
-
 
 def draw_futures(scenario: Scenario, n: int, seed: int, method: str = "lhs") -> list[Scenario]:
     """n futures of the scenario: its uncertain inputs drawn by the risk sampler and applied."""
@@ -203,7 +194,7 @@ def robust_job(
         check=False,
         label=label,
         kind="robust",
-        first_stage=run.solution.first_stage,
+        plan=run.robust,
     )
     if job.run_id is None:
         raise FabnetError(f"the robust run was not stored: {job.store_error}; kept in {job.archive}")

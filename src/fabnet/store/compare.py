@@ -71,3 +71,14 @@ def _number(value: object) -> bool:
 
 def _column(run: StoredRun) -> str:
     return f"run_{run.run_id}"
+
+
+def build_differences(central: pd.DataFrame, robust: pd.DataFrame) -> pd.DataFrame:
+    """Modules started by site and quarter where a robust plan's builds and the central-value
+    plan's differ: site, node, started, modules_central, modules_robust (0 where one starts none)."""
+    key = ["site", "node", "started"]
+    both = central[[*key, "modules"]].merge(
+        robust[[*key, "modules"]], on=key, how="outer", suffixes=("_central", "_robust")
+    )
+    both = both.fillna({"modules_central": 0, "modules_robust": 0})
+    return both[both["modules_central"] != both["modules_robust"]].sort_values(key).reset_index(drop=True)
