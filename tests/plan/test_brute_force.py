@@ -245,3 +245,46 @@ def test_benders_decomposition_finds_the_deterministic_equivalents_plan(budget, 
     assert decomposed.result.objective == pytest.approx(equivalent.result.objective, rel=1e-7)
     assert decomposed.first_stage.values == equivalent.first_stage.values
     assert decomposed.costs == pytest.approx(equivalent.costs, rel=1e-7)
+
+
+# --- foundry wafers reserved ahead: the newsvendor ------------------------------------------
+
+#: Accelerators wanted in 2025Q4 in three equally likely futures.
+NEWSVENDOR_DEMAND = (200_000.0, 500_000.0, 900_000.0)
+
+
+def newsvendor_future(demand: float, take_or_pay: float) -> dict:
+    """No site: a foundry offer at $10,000 a wafer, reserved before demand is known; the
+    accelerators of 2025Q4 left unmet cost $25 each. Producing costs nothing else."""
+    data = tiny(sites=[], foundry_offers=[{"node": "N", "max_wafers_per_month": 1e6, "take_or_pay": take_or_pay}])
+    product = data["products"][0]
+    product["unmet_penalty_usd"] = 25
+    product["demand"] = {"per_quarter": {"2025Q1": 0, "2025Q3": 0, "2025Q4": demand, "2026Q1": 0}}
+    return data
+
+
+@pytest.mark.parametrize("take_or_pay", [0.1, 0.5, 1.0])
+def test_foundry_wafers_reserved_ahead_are_the_newsvendors_order(take_or_pay):
+    # A wafer reserved costs take_or_pay × P when no future uses it, P when one does, and saves
+    # $25 × G of unmet demand then: the expected cost is piecewise linear in the wafers
+    # reserved, so its minimum lies at one of the futures' needs (or none). With P / G ≈ $18 an
+    # accelerator the critical fractile (25 − P/G) / (25 − P/G + take_or_pay · P/G) falls in each
+    # third of the futures for these three shares: 0.80, 0.44 and 0.28.
+    price, penalty = 10_000.0, 25.0
+    good = gross_dies(300, 10, 10, 3.0, 0.1) * die_yield(100, 0.1, "poisson")
+    need = np.array(NEWSVENDOR_DEMAND) / good
+
+    def expected_cost(reserved: float) -> float:
+        used = np.minimum(need, reserved)
+        return float(np.mean(price * (used + take_or_pay * (reserved - used)) + penalty * good * (need - used)))
+
+    best = min([0.0, *need], key=expected_cost)
+    data = [newsvendor_future(d, take_or_pay) for d in NEWSVENDOR_DEMAND]
+    robust = solve_robust([prepare(scenario(d)) for d in data], options=EXACT)
+    reserved = sum(v for key, v in robust.first_stage.values.items() if key[0] == "foundry_reserved")
+    assert reserved == pytest.approx(best, rel=1e-6)
+    assert robust.result.objective * 1e6 == pytest.approx(expected_cost(best), rel=1e-6)
+    assert best == pytest.approx(need[{0.1: 2, 0.5: 1, 1.0: 0}[take_or_pay]])
+    # a continuous first stage: Benders' cuts from the reservations' reduced costs
+    decomposed = solve_decomposed([prepare(scenario(d)) for d in data], options=EXACT)
+    assert decomposed.result.objective * 1e6 == pytest.approx(expected_cost(best), rel=1e-6)

@@ -36,7 +36,7 @@ def make_plan(
     inputs = prepare(scenario, cycle_time)
     check_mandatory_sites(inputs)
     if first_stage is not None:
-        inputs = dataclasses.replace(inputs, latest_start=first_stage.latest_start)
+        inputs = dataclasses.replace(inputs, latest_start=first_stage.latest_start, reserve_ahead=True)
     model = build_from_inputs(inputs)
     if first_stage is not None:
         first_stage.fix(model)

@@ -239,8 +239,10 @@ def _capacity(x: PlanInputs, value: Solution, quarters: list[str]) -> pd.DataFra
 
 def _foundry(x: PlanInputs, value: Solution, quarters: list[str]) -> pd.DataFrame:
     """Per offer and quarter: what could be reserved, what is reserved and used (the same in a
-    plan: with the future known, nothing reserved goes unused)."""
+    plan, where nothing reserved goes unused once the future is known, unless the reservation was
+    made ahead for many futures: a robust plan's)."""
     used = _matrix(value, "foundry", "offer", "product", "quarter", like=(len(x.offers), 1, x.horizon)).sum(axis=1)
+    reserved = np.maximum(used, _matrix(value, "foundry_reserved", "offer", "quarter", like=used.shape))
     frames = [
         pd.DataFrame(
             {
@@ -248,7 +250,7 @@ def _foundry(x: PlanInputs, value: Solution, quarters: list[str]) -> pd.DataFram
                 "node": x.offer_node[o],
                 "quarter": quarters,
                 "capacity": x.offer_cap_q[o],
-                "reserved": used[o],
+                "reserved": reserved[o],
                 "used": used[o],
             }
         )

@@ -98,6 +98,8 @@ class PlanInputs:
     offer_node: list[str]
     offer_cap_q: Array  # offer × quarter, wafers per quarter
     offer_price_musd: Array  # offer × quarter
+    # share of a reserved wafer paid whether used or not; a robust plan reserves ahead (below)
+    offer_take_or_pay: Array
     hbm_cap: Array  # memory × quarter, stacks (inf: no limit)
     hbm_price_musd: Array  # memory × quarter, per stack
 
@@ -109,6 +111,9 @@ class PlanInputs:
     book_value_musd: Array  # site × quarter started: a module's book value at the end
     reinvest_operating_cash: bool
     cycle_time: str  # "load" or "constant"
+    # foundry wafers reserved before the future is known (a first-stage decision of a robust
+    # plan), at offers with take-or-pay; otherwise reserved as they are used
+    reserve_ahead: bool = False
 
     @property
     def horizon(self) -> int:
@@ -224,6 +229,7 @@ def prepare(scenario: Scenario, cycle_time: str = "load") -> PlanInputs:
             len(scenario.foundry_offers), horizon
         ),
         offer_price_musd=offer_prices(scenario, quarters) / MUSD,
+        offer_take_or_pay=np.array([o.take_or_pay for o in scenario.foundry_offers], dtype=float),
         hbm_cap=np.array(
             [
                 np.full(horizon, np.inf)

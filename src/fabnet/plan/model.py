@@ -29,7 +29,8 @@ Approximations, each chosen to keep the model linear:
 - Packaging takes its line's cycle time after the die leaves the fab; the line's capacity and
   the HBM are counted in the quarter the accelerator is finished.
 - Foundry wafers are reserved as they are used (nothing is wasted when the future is known);
-  take-or-pay matters once the future differs (fixed-plan risk).
+  take-or-pay matters once the future differs (fixed-plan risk). A robust plan reserves them
+  ahead (`foundry_reserved`, first stage), paying take-or-pay on what a future leaves unused.
 - The fab company's budget counts its wafer revenue (at the offtake price, when the wafers leave
   the fab) in mature-equivalent wafers (finance bills the real ones, more while a fab learns:
   on tigris $8.7 B against $9.6 B), without the take-or-pay top-up and before tax: a tighter
@@ -121,6 +122,10 @@ def _product(x: PlanInputs, values: npt.ArrayLike) -> xr.DataArray:
     return xr.DataArray(np.asarray(values), dims="product", coords={"product": x.products})
 
 
+def _offer(x: PlanInputs, values: npt.ArrayLike) -> xr.DataArray:
+    return xr.DataArray(np.asarray(values), dims="offer", coords={"offer": x.offers})
+
+
 def _per_quarter(x: PlanInputs, values: npt.ArrayLike, *dims_coords: tuple[str, list[str]]) -> xr.DataArray:
     dims = [d for d, _ in dims_coords] + ["quarter"]
     coords = dict(dims_coords) | {"quarter": range(x.horizon)}
@@ -193,6 +198,9 @@ def define_variables(m: linopy.Model, x: PlanInputs) -> None:
             mask=sells.transpose("offer", "product", "quarter"),
             name="foundry",
         )
+        if reserved_ahead(x).any():
+            cap = _per_quarter(x, x.offer_cap_q, ("offer", x.offers))
+            m.add_variables(lower=0, upper=cap, mask=_offer(x, reserved_ahead(x)) & (cap > 0), name="foundry_reserved")
     pq = ([x.products, quarters], ["product", "quarter"])
     made = _product(x, x.made).broadcast_like(q)
     if x.made.any():
@@ -303,11 +311,22 @@ def define_site_capacity(m: linopy.Model, x: PlanInputs) -> None:
     m.add_constraints(site_starts(m) <= capacity_online(m, x) * most, name="site_capacity")
 
 
+def reserved_ahead(x: PlanInputs) -> npt.NDArray[np.bool_]:
+    """Offers whose wafers a robust plan reserves before the future is known: those with
+    take-or-pay (elsewhere a reservation costs nothing unused, so it is no decision)."""
+    return np.asarray(x.offer_take_or_pay > 0) & x.reserve_ahead
+
+
 def define_foundry_capacity(m: linopy.Model, x: PlanInputs) -> None:
+    """Foundry wafers within what the offer has, and where reserved ahead, within the reservation."""
     if not x.offers:
         return
     cap = _per_quarter(x, x.offer_cap_q, ("offer", x.offers))
-    m.add_constraints(terms(m, "foundry").sum("product") <= cap, name="foundry_capacity")
+    used = terms(m, "foundry").sum("product")
+    m.add_constraints(used <= cap, name="foundry_capacity")
+    if "foundry_reserved" in m.variables:
+        reserved = m.variables["foundry_reserved"]
+        m.add_constraints(used - terms(m, "foundry_reserved") <= 0, name="foundry_reserved", mask=reserved.labels >= 0)
 
 
 def loaded_sites(x: PlanInputs) -> npt.NDArray[np.bool_]:
@@ -519,9 +538,14 @@ def spending(m: linopy.Model, x: PlanInputs) -> dict[str, linopy.LinearExpressio
         kinds["operator_fees"] = (revenue * _site(x, x.revenue_share)).sum("site")
         kinds["wafer_revenue"] = -revenue.sum("site")
     if x.offers:
-        kinds["foundry"] = (
-            terms(m, "foundry").sum("product") * _per_quarter(x, x.offer_price_musd, ("offer", x.offers))
-        ).sum("offer")
+        # what finance.buyer.foundry_payments charges: the wafers used, and the take-or-pay
+        # share of those reserved ahead and left unused
+        paid = terms(m, "foundry").sum("product")
+        if "foundry_reserved" in m.variables:
+            paid = paid + (terms(m, "foundry_reserved") - paid) * _offer(
+                x, np.where(reserved_ahead(x), x.offer_take_or_pay, 0.0)
+            )
+        kinds["foundry"] = (paid * _per_quarter(x, x.offer_price_musd, ("offer", x.offers))).sum("offer")
     if "packages" in m.variables:
         per_package = _product(x, x.parts_musd)
         if x.memories:

@@ -2,8 +2,9 @@
 equivalent.
 
 Fabs are started before demand, yield learning and construction delays are known. So the
-first-stage decisions — modules started at each site and quarter, packaging expansions — are
-shared by every future, and everything else (wafer starts, foundry wafers, packages, purchases,
+first-stage decisions — modules started at each site and quarter, packaging expansions, foundry
+wafers reserved under take-or-pay — are shared by every future, and everything else (wafer
+starts, foundry wafers used, packages, purchases,
 deliveries, shortfall, cash) is decided per future once it is known. Each future is the
 deterministic model of its own scenario (fabnet.plan.model, unchanged), so a lead time drawn in
 one future moves when that future's modules come online, not when they may start.
@@ -45,7 +46,7 @@ from fabnet.plan.model import build_from_inputs
 from fabnet.plan.solve import SolveOptions, SolveResult, quiet_stdout
 
 #: The decisions made before any future is known (variable names of the planning model).
-FIRST_STAGE = ("build", "packaging_build")
+FIRST_STAGE = ("build", "packaging_build", "foundry_reserved")
 
 #: HiGHS's model status → linopy's termination condition, as the deterministic planner reports it.
 _TERMINATION = {
@@ -166,10 +167,11 @@ def futures_of(inputs: Sequence[PlanInputs] | Futures) -> Futures:
 
 def shared_starts(futures: Sequence[PlanInputs]) -> list[PlanInputs]:
     """The futures with one window of module starts: up to the last start any of them could use
-    (its shortest lead time). A start that comes online after the horizon in a longer-lead
-    future is paid for there and adds nothing, as it would in that world."""
+    (its shortest lead time), and foundry wafers reserved ahead. A start that comes online after
+    the horizon in a longer-lead future is paid for there and adds nothing, as it would in that
+    world."""
     latest = np.max([x.latest_start for x in futures], axis=0) if futures[0].sites else futures[0].latest_start
-    return [dataclasses.replace(x, latest_start=latest) for x in futures]
+    return [dataclasses.replace(x, latest_start=latest, reserve_ahead=True) for x in futures]
 
 
 def stage_of(model: linopy.Model) -> Stage:

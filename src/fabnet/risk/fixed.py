@@ -196,7 +196,7 @@ def evaluate_fixed(scenario: Scenario, plan: Plan, table: np.ndarray) -> pd.Data
     )
     own_plan = _planned(plan, x, "site", x.sites)  # sites × P × T
     foundry_plan = _planned(plan, x, "foundry", x.offers)  # offers × P × T
-    reserved = foundry_plan.sum(axis=1)  # offers × T
+    reserved = grid(plan.foundry, "offer", x.offers, quarters, "reserved")  # offers × T
     offer_price = offer_prices(scenario, x.quarters, v.wafer_price)  # S × offers × T
     own, bought_wafers = _allocate(
         x, ratio, own_plan, foundry_plan, reserved, effective * saturation[:, None], offer_price
