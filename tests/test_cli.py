@@ -434,3 +434,8 @@ def test_a_robust_plan_from_the_command_line_is_printed_and_stored(tmp_path):
     from_file = invoke("plan", str(path), "--workers", "1")
     assert from_file.exit_code == 0, from_file.output
     assert "Robust plan for 2 futures" in from_file.stdout and "Both plans on 25 fresh futures" in from_file.stdout
+    # `fabnet run` plans a scenario's robust section too: stored as kind robust, with its report
+    whole = invoke("run", str(path), "--store", store, "--report-dir", str(tmp_path), "--workers", "1")
+    assert whole.exit_code == 0, whole.output
+    assert "Robust plan for 2 futures" in whole.stdout and "Decision:" in whole.stdout
+    assert fabnet.stored(2, store).kind == "robust" and (tmp_path / "robust-run-2.html").exists()

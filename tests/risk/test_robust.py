@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 from fabnet.core.errors import FabnetError
-from fabnet.plan import RiskMeasure
-from fabnet.risk import draw
+from fabnet.plan import RiskMeasure, make_plan
+from fabnet.risk import apply_sample, draw
 from fabnet.risk.fixed import evaluate_fixed
 from fabnet.risk.robust import RobustSpec, draw_futures, outcomes, robust_job, robust_run
 from tests.plan.conftest import scenario, tiny
@@ -69,6 +69,12 @@ def test_a_stored_robust_run_holds_both_plans_and_the_comparison(uncertain, tmp_
     assert len(stored.tables["robust_samples"]) == 60
     assert stored.tables["robust_spec"].iloc[0]["futures"] == 2
     assert stored.tables["builds"]["modules"].sum() == run.robust.builds["modules"].sum()
+    # the futures the plan was chosen for: their drawn inputs, and what each costs under its builds
+    futures = stored.tables["robust_futures"]
+    np.testing.assert_array_equal(futures[["input_0", "input_1"]].to_numpy(), draw(uncertain, 2, 3))
+    first_future = make_plan(apply_sample(uncertain, draw(uncertain, 2, 3)[0]), first_stage=run.solution.first_stage)
+    assert futures.at[0, "cost_usd"] == pytest.approx(first_future.result.objective * 1e6, rel=1e-6)
+    assert list(stored.tables["risk_inputs"]["path"]) == [u["path"] for u in UNCERTAIN]
     from fabnet.report import figures
 
     histogram = figures(stored)["robust-npv"]  # the report's and the dashboard's figure

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -42,6 +41,7 @@ from fabnet.views import (
     print_finance,
     print_json,
     print_plan,
+    print_robust,
     print_run,
     print_wafer_report,
     styled,
@@ -159,7 +159,7 @@ def plan(
     options = SolveOptions(time_limit, gap, threads)
     with user_errors():
         scenario = load_scenario(file, overrides or ())
-        asked = scenario.planning.robust
+        spec = RobustSpec.of(scenario, seed)  # the scenario's `planning: {robust: …}` section
         if robust is not None:
             spec = RobustSpec(
                 robust,
@@ -168,11 +168,7 @@ def plan(
                 out_of_sample,
                 solver=solver.value,
             )
-        elif asked is not None:  # the scenario's `planning: {robust: …}` section
-            measure = RiskMeasure(asked.cvar, asked.risk_weight)
-            spec = RobustSpec(asked.futures, scenario.seed if seed is None else seed, measure, asked.out_of_sample)
-            spec = dataclasses.replace(spec, solver=asked.solver)
-        if robust is not None or asked is not None:
+        if spec is not None:
             robust_plan(
                 scenario, spec, options, cycle_time.value, Executors(workers, dask_local, scheduler), store, label
             )
@@ -232,10 +228,16 @@ def run(
             "data is there; ~10 s)."
         ),
     ] = True,
+    workers: Workers = 2,
+    dask_local: DaskLocal = None,
+    scheduler: Scheduler = None,
 ) -> None:
     """The main job (default scenario: scenarios/tigris.yaml): validate → plan, and plan
     without fabs (the counterfactual) → both parties' money → the deal → plan check on the fab
     simulator → fab simulation (if the scenario has a `simulation:` section) → store → report.
+    A scenario with a `planning: {robust: …}` section is planned for its futures at once (as
+    `fabnet plan --robust`; the run is stored as kind robust, with both plans' outcomes on
+    fresh futures, and its builds are not checked on the simulator).
 
     Prints the decision figures first — what the network adds against the foundry route, the
     fab company's NPV and IRR, each investor's IRR, the buyer's cost per accelerator against
@@ -247,6 +249,8 @@ def run(
     """
     from fabnet.pipeline import main_job
     from fabnet.plan import SolveOptions
+    from fabnet.risk.job import Executors
+    from fabnet.risk.robust import RobustSpec, robust_job
 
     with user_errors():
         scenario = load_scenario(file, overrides or ())
@@ -256,18 +260,30 @@ def run(
                 f" {file} is a valid scenario: {scenario.name}, {scenario.horizon.start} → {scenario.horizon.end}",
             )
         )
+        spec = RobustSpec.of(scenario)
         with err.status("starting…") as status:
-            job = main_job(
-                scenario,
-                store,
-                SolveOptions(),
-                step=lambda name: status.update(f"{scenario.name}: {name}…"),
-                cycle_time=cycle_time.value,
-                check=check,
-                label=label,
-            )
-            status.update(f"{scenario.name}: writing the report…")
+
+            def step(name: str) -> None:
+                status.update(f"{scenario.name}: {name}…")
+
+            if spec is None:
+                robust = None
+                job = main_job(scenario, store, SolveOptions(), step, cycle_time.value, check=check, label=label)
+            else:
+                robust, job = robust_job(
+                    store,
+                    scenario,
+                    spec,
+                    SolveOptions(),
+                    cycle_time.value,
+                    label,
+                    step,
+                    Executors(workers, dask_local, scheduler),
+                )
+            step("writing the report")
             report_path, report_problem = _write_run_report(store, job.run_id, report_dir)
+    if robust is not None:
+        print_robust(robust)
     if not print_run(job, store, report_path, report_problem):
         raise typer.Exit(INCOMPLETE)
 

@@ -563,6 +563,14 @@ _TABLES = (
     # a robust run's builds are its `builds`; the central-value plan's, beside them
     Table("central_builds", BUILD_COLUMNS),
     Table(
+        "robust_futures",
+        (
+            Column("future", "int", "the future's number among the K the robust plan was chosen for"),
+            Column("cost_usd", "float", "the system cost of that future under the robust plan's first stage"),
+        ),
+        families=SAMPLE_FAMILIES[:1],
+    ),
+    Table(
         "sim_lots",
         (
             PRODUCT,

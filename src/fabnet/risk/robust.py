@@ -29,6 +29,7 @@ from fabnet.risk.fixed import evaluate_fixed
 from fabnet.risk.job import Executors
 from fabnet.risk.runner import make_executor
 from fabnet.risk.sampling import apply_sample, draw
+from fabnet.risk.summary import inputs_table
 from fabnet.scenario.schema import Scenario
 
 #: Futures up to which a robust run also plans each future alone (EVPI) and the central plan's
@@ -58,6 +59,17 @@ class RobustSpec:
         if self.solver not in SOLVERS:
             raise ValueError(f"solver must be one of {', '.join(SOLVERS)}, not {self.solver!r}")
 
+    @classmethod
+    def of(cls, scenario: Scenario, seed: int | None = None) -> RobustSpec | None:
+        """The scenario's `planning: {robust: …}` section as a spec (None without one); its
+        futures drawn from `seed`, by default the scenario's."""
+        asked = scenario.planning.robust
+        if asked is None:
+            return None
+        measure = RiskMeasure(asked.cvar, asked.risk_weight)
+        chosen = scenario.seed if seed is None else seed
+        return cls(asked.futures, chosen, measure, asked.out_of_sample, solver=asked.solver)
+
     @property
     def decomposed(self) -> bool:
         return self.solver == "benders" or (self.solver == "auto" and self.futures > EQUIVALENT_UP_TO)
@@ -74,6 +86,13 @@ class RobustRun:
     samples: pd.DataFrame  # core.results robust_samples: both plans' outcomes in each fresh future
     figures: pd.DataFrame  # core.results robust_figures: figure, central, robust, difference
     in_sample: dict[str, float]  # system cost (USD): robust, and for a few futures wait_and_see, central
+    drawn: np.ndarray  # the K futures' values of the uncertain inputs (K × inputs, risk.sampling.draw)
+
+    def futures(self) -> pd.DataFrame:
+        """core.results robust_futures: each future's drawn inputs and its cost under the robust plan."""
+        frame = pd.DataFrame({"future": np.arange(len(self.drawn)), "cost_usd": self.solution.costs * MUSD})
+        inputs = pd.DataFrame(self.drawn, columns=[f"input_{j}" for j in range(self.drawn.shape[1])])
+        return results.table("robust_futures").conform(pd.concat([frame, inputs], axis=1))
 
 
 def draw_futures(scenario: Scenario, n: int, seed: int, method: str = "lhs") -> list[Scenario]:
@@ -94,8 +113,9 @@ def robust_run(
     if not scenario.uncertainty:
         raise FabnetError(f"{scenario.origin.file or scenario.name} has no uncertainty section to draw futures from")
     step(f"drawing {spec.futures} futures and building their models")
-    drawn = draw_futures(scenario, spec.futures, spec.seed, spec.method)
-    built = futures_of([prepare(s, cycle_time) for s in [scenario, *drawn]])  # one window of starts
+    drawn = draw(scenario, spec.futures, spec.seed, spec.method)
+    scenarios = [scenario, *(apply_sample(scenario, row) for row in drawn)]
+    built = futures_of([prepare(s, cycle_time) for s in scenarios])  # one window of starts
     futures = built.take(range(1, spec.futures + 1))
     step("planning the central-value future")
     central_first = solve_robust(built.take([0]), options=options).first_stage
@@ -121,7 +141,7 @@ def robust_run(
         in_sample["wait_and_see_usd"] = float(np.mean([np.nan if v is None else v for v in alone])) * MUSD
         # inf when the central plan's builds break a future's budget: they are no plan for it
         in_sample["central_usd"] = float(np.mean(recourse_costs(futures, central_first, options))) * MUSD
-    return RobustRun(spec, central, robust, solution, samples, compare(samples), in_sample)
+    return RobustRun(spec, central, robust, solution, samples, compare(samples), in_sample, drawn)
 
 
 def _solve(
@@ -213,6 +233,8 @@ def robust_job(
         "robust_figures": run.figures,
         "robust_samples": run.samples,
         "central_builds": run.central.builds,
+        "robust_futures": run.futures(),
+        "risk_inputs": inputs_table(scenario),
     }
     for name, frame in tables.items():
         store_rows(store, job.run_id, name, results.table(name).conform(frame))
