@@ -29,7 +29,7 @@ from fabnet.risk.fixed import evaluate_fixed
 from fabnet.risk.job import Executors
 from fabnet.risk.runner import make_executor
 from fabnet.risk.sampling import apply_sample, draw
-from fabnet.risk.summary import inputs_table
+from fabnet.risk.summary import inputs_table, served
 from fabnet.scenario.schema import Scenario
 
 #: Futures up to which a robust run also plans each future alone (EVPI) and the central plan's
@@ -177,7 +177,7 @@ def outcomes(samples: pd.DataFrame) -> pd.Series:
     demand = samples[[f"demand_{year}" for year in years]].to_numpy(dtype=float)
     delivered = samples[[f"delivered_{year}" for year in years]].to_numpy(dtype=float)
     wanted = demand > 0
-    met = (delivered >= 0.9 * demand - 1e-6) & wanted
+    met = served(delivered, demand) & wanted
     return pd.Series(
         {
             "fabco_npv_usd": float(npv.mean()),

@@ -7,6 +7,8 @@ Client's executor (a LocalCluster, or any scheduler by address) — the tasks ar
 from __future__ import annotations
 
 import contextlib
+import multiprocessing
+import multiprocessing.context
 import os
 import threading
 import time
@@ -78,8 +80,19 @@ def make_executor(workers: int = 2, dask_local: int | None = None, scheduler: st
                 client.run(watch_parent, os.getpid(), nanny=True)
                 yield client.get_executor()
     else:
-        with ProcessPoolExecutor(max_workers=workers, initializer=watch_parent, initargs=(os.getpid(),)) as pool:
+        with ProcessPoolExecutor(
+            max_workers=workers, mp_context=fresh_workers(), initializer=watch_parent, initargs=(os.getpid(),)
+        ) as pool:
             yield pool
+
+
+def fresh_workers() -> multiprocessing.context.BaseContext:
+    """Worker processes forked from a server that has solved nothing: a process forked from
+    one that has solved a MIP inherits HiGHS's thread pool broken and can hang on its next MIP.
+    The server imports the planner once, so each worker starts without importing it again."""
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["fabnet.risk.runner", "fabnet.plan.decompose"])
+    return context
 
 
 #: How often a worker looks whether the process it works for still lives, in seconds.

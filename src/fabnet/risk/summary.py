@@ -7,7 +7,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
+from numpy.typing import ArrayLike
 from scipy import stats
 
 from fabnet.core import results
@@ -16,8 +18,15 @@ from fabnet.scenario.reference import path_words
 from fabnet.scenario.schema import Scenario
 
 QUANTILES = (0.1, 0.5, 0.9)
+#: A year counts as served when it gets this share of its demand.
+SERVED_SHARE = 0.9
 #: The tornado table: the input in words, its path, and how it moves the NPV.
 TORNADO_COLUMNS = ["input", "path", "rank_correlation_with_npv"]
+
+
+def served(delivered: ArrayLike, demand: ArrayLike) -> npt.NDArray[np.bool_]:
+    """Whether each year's deliveries reach SERVED_SHARE of its demand (a year without demand is served)."""
+    return np.asarray(delivered) >= SERVED_SHARE * np.asarray(demand) - 1e-6
 
 
 def summarise(scenario: Scenario, samples: pd.DataFrame) -> dict[str, pd.DataFrame]:
@@ -37,7 +46,7 @@ def summarise(scenario: Scenario, samples: pd.DataFrame) -> dict[str, pd.DataFra
                 "year": year,
                 **{f"delivered_p{int(q * 100)}": samples[f"delivered_{year}"].quantile(q) for q in QUANTILES},
                 "demand_p50": samples[f"demand_{year}"].quantile(0.5),
-                "p_meet_90pct": float(np.mean(samples[f"delivered_{year}"] >= 0.9 * samples[f"demand_{year}"] - 1e-6)),
+                "p_meet_90pct": float(np.mean(served(samples[f"delivered_{year}"], samples[f"demand_{year}"]))),
             }
             for year in years
         ]

@@ -738,7 +738,9 @@ class Robust(Frozen):
 class Planning(Frozen):
     """How the network is planned."""
 
-    robust: Robust | None = Field(default=None, description="Plan for many futures at once (`fabnet plan` and `fabnet run`).")
+    robust: Robust | None = Field(
+        default=None, description="Plan for many futures at once (`fabnet plan` and `fabnet run`)."
+    )
 
 
 class Origin(NamedTuple):
