@@ -28,11 +28,11 @@ def wall(command: list[str]) -> float:
 
 def sweep_alone(scenario_file: Path, samples: int, store: Path) -> float:
     """The fixed-plan sweep's own work on an already planned scenario: draw, evaluate, store."""
-    from fabnet.pipeline import plan_network, store_rows
+    from fabnet.pipeline import plan_network
     from fabnet.risk import draw
     from fabnet.risk.fixed import evaluate_fixed
     from fabnet.scenario import load_scenario
-    from fabnet.store import open_store
+    from fabnet.store import open_store, store_rows
 
     scenario = load_scenario(scenario_file)
     plan = plan_network(scenario)

@@ -169,7 +169,7 @@ def test_export_writes_each_format(two_runs, tmp_path):
 def test_risk_fixed_plan_samples_are_stored_in_a_store_that_already_has_a_sweep(tmp_path):
     """A fixed-plan sweep after a re-optimising one in the same store: its samples were lost
     (the samples table existed, so the empty answer for the new run read as 'already stored')."""
-    from fabnet.pipeline import stored_rows
+    from fabnet.store import stored_rows
     from tests.plan.conftest import tiny
 
     data = tiny(

@@ -19,7 +19,8 @@ ALLOWED = {
     "finance": {"core", "scenario"},
     # risk also reads the planner's arrays and chip yields for its fixed-plan mode (they sit below
     # it in the data flow, so no cycle): ARCHITECTURE.md listed only core, scenario, pipeline.
-    "risk": {"core", "scenario", "pipeline", "chips", "plan", "finance"},
+    # and it writes each sample to the store as it finishes (a killed sweep resumes from there)
+    "risk": {"core", "scenario", "pipeline", "chips", "plan", "finance", "store"},
     "store": {"core"},
     "report": {"core", "store"},
     "web": {"core", "store", "report"},

@@ -230,7 +230,7 @@ def runs(store: str | Path = DEFAULT_STORE) -> pd.DataFrame:
 def stored(run_id: int, store: str | Path = DEFAULT_STORE) -> StoredRun:
     """A stored run: `.meta` (provenance), `.figures` (key figures), `.tables` (pandas) and
     `.scenario` (the resolved scenario it used)."""
-    from fabnet.pipeline import stored_run
+    from fabnet.store import stored_run
 
     return stored_run(store, run_id)
 
@@ -238,9 +238,9 @@ def stored(run_id: int, store: str | Path = DEFAULT_STORE) -> StoredRun:
 def scenario_of(run: StoredRun) -> Scenario:
     """The resolved scenario a stored run used (extends and overrides applied), as a Scenario,
     with its file and overrides as `origin`."""
-    from fabnet.pipeline import scenario_of as scenario_of_run
+    from fabnet.scenario.loader import stored_scenario
 
-    return scenario_of_run(run)
+    return stored_scenario(run.meta)
 
 
 def tables(run_id: int, store: str | Path = DEFAULT_STORE) -> dict[str, pd.DataFrame]:

@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from fabnet import __version__
 from fabnet.chips import (
@@ -37,12 +36,12 @@ from fabnet.finance import Financials, PlanTables, compute_financials
 from fabnet.finance.deal import DEFAULT_SHARES, Deal, make_deal
 from fabnet.plan import Plan, SolveOptions, make_plan
 from fabnet.plan.loadcurve import LoadCurve, SimulatedRow, curve_from_rows, load_curve, steady
-from fabnet.scenario.schema import Node, Origin, Product, Scenario
+from fabnet.scenario.loader import scenario_text
+from fabnet.scenario.schema import Node, Product, Scenario
 
 if TYPE_CHECKING:
     from fabnet.check import PlanCheck
     from fabnet.fabsim.smt2020 import FabData
-    from fabnet.store import StoredRun
 
 #: The SMT2020 fab a plan is checked on (the one the stored load curve was fitted to).
 CHECK_DATASET = "HVLM"
@@ -318,19 +317,6 @@ class JobResult:
         return self.decision.money
 
 
-def scenario_text(scenario: Scenario) -> str:
-    """The scenario as resolved (extends and --set applied), as YAML: what the run really used."""
-    return yaml.safe_dump(scenario.model_dump(by_alias=True, mode="json"), sort_keys=False)
-
-
-def scenario_of(run: StoredRun) -> Scenario:
-    """The resolved scenario a stored run used (extends and overrides applied), as a Scenario,
-    with its file and overrides as `origin`: scenario_text read back."""
-    scenario = Scenario.model_validate(yaml.safe_load(run.meta["scenario_text"]))
-    scenario._origin = Origin(run.meta.get("source"), tuple(json.loads(run.meta.get("overrides") or "[]")))
-    return scenario
-
-
 def main_job(
     scenario: Scenario,
     store_path: str | Path,
@@ -564,27 +550,6 @@ def simulation_tables(scenario: Scenario) -> dict[str, pd.DataFrame]:
     if ask.curve:
         tables["sim_curve"] = operating_curve(fab, dataclasses.replace(options, initial_wip=False))
     return {name: results.table(name).conform(frame) for name, frame in tables.items()}
-
-
-def stored_run(store_path: str | Path, run_id: int) -> StoredRun:
-    """A stored run, read and the store closed again."""
-    from fabnet.store import open_store
-
-    with open_store(store_path, read_only=True) as store:
-        return store.run(run_id)
-
-
-def stored_rows(store_path: str | Path, run_id: int, table: str) -> pd.DataFrame | None:
-    """A result table of a stored run (None when the run has none yet)."""
-    return stored_run(store_path, run_id).tables.get(table)
-
-
-def store_rows(store_path: str | Path, run_id: int, table: str, frame: pd.DataFrame) -> None:
-    """Add rows to a stored run's result table, in one transaction."""
-    from fabnet.store import open_store
-
-    with open_store(store_path) as store:
-        store.save_rows(run_id, table, frame)
 
 
 @dataclass(frozen=True)

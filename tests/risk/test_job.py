@@ -7,9 +7,10 @@ import pandas as pd
 import pytest
 
 from fabnet.core.errors import FabnetError
-from fabnet.pipeline import decide, stored_run
+from fabnet.pipeline import decide
 from fabnet.risk import SweepSpec
 from fabnet.risk.job import risk_job
+from fabnet.store import stored_run
 from tests.plan.conftest import scenario, tiny
 
 DEMAND = {"path": "products.chip.demand.per_quarter", "dist": "normal", "apply": "multiply", "mean": 1.0, "sd": 0.2}

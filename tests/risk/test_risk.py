@@ -12,11 +12,12 @@ import pytest
 
 from fabnet.chips import die_yield, gross_dies
 from fabnet.core.errors import ScenarioError
-from fabnet.pipeline import main_job, stored_rows
+from fabnet.pipeline import main_job
 from fabnet.risk import SAMPLES_TABLE, SweepSpec, apply_sample, draw, make_executor, run_sweep, summarise
 from fabnet.risk.sampling import inverse_cdf
 from fabnet.scenario import load_scenario
 from fabnet.scenario.schema import Uncertain
+from fabnet.store import stored_rows
 from tests.plan.conftest import scenario, tiny
 
 DEMAND_NOISE = {

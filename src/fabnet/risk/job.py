@@ -16,13 +16,15 @@ from pathlib import Path
 import pandas as pd
 
 from fabnet.core.errors import FabnetError
-from fabnet.pipeline import main_job, plan_network, scenario_of, store_rows, stored_rows, stored_run
+from fabnet.pipeline import main_job, plan_network
 from fabnet.plan import Plan, SolveOptions
 from fabnet.risk.fixed import Unsupported, evaluate_fixed
 from fabnet.risk.runner import SAMPLES_TABLE, SweepSpec, make_executor, run_sweep
 from fabnet.risk.sampling import draw
 from fabnet.risk.summary import inputs_table, summarise
+from fabnet.scenario.loader import stored_scenario
 from fabnet.scenario.schema import Scenario
+from fabnet.store import store_rows, stored_rows, stored_run
 
 
 @dataclass(frozen=True)
@@ -125,7 +127,7 @@ def stored_sweep(store: str | Path, run_id: int) -> tuple[Scenario, SweepSpec]:
     if spec is None or spec.empty:
         raise FabnetError(f"run {run_id} in {store} is not a risk sweep; start one with `fabnet risk FILE`")
     row = spec.iloc[0]
-    return scenario_of(run), SweepSpec(int(row["samples"]), int(row["seed"]), str(row["method"]))
+    return stored_scenario(run.meta), SweepSpec(int(row["samples"]), int(row["seed"]), str(row["method"]))
 
 
 def fixed_plan_samples(

@@ -21,7 +21,7 @@ import pandas as pd
 from fabnet.core import results
 from fabnet.core.errors import FabnetError, PlanInfeasible
 from fabnet.core.stats import expected_shortfall
-from fabnet.pipeline import JobResult, main_job, store_rows
+from fabnet.pipeline import JobResult, main_job
 from fabnet.plan import Plan, RiskMeasure, RobustSolution, SolveOptions, make_plan, prepare, solve_robust
 from fabnet.plan.decompose import solve_decomposed
 from fabnet.plan.robust import Futures, futures_of, recourse_costs
@@ -31,6 +31,7 @@ from fabnet.risk.runner import make_executor
 from fabnet.risk.sampling import apply_sample, draw
 from fabnet.risk.summary import inputs_table, served
 from fabnet.scenario.schema import Scenario
+from fabnet.store import store_rows
 
 #: Futures up to which a robust run also plans each future alone (EVPI) and the central plan's
 #: builds in each (in-sample VSS): K more solves.

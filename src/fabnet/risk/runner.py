@@ -22,10 +22,11 @@ import numpy as np
 import pandas as pd
 
 from fabnet.core import results
-from fabnet.pipeline import plan_finance, plan_network, store_rows, stored_rows
+from fabnet.pipeline import plan_finance, plan_network
 from fabnet.plan import SolveOptions
 from fabnet.risk.sampling import apply_sample, draw
 from fabnet.scenario.schema import Scenario
+from fabnet.store import store_rows, stored_rows
 
 SAMPLES_TABLE = "risk_samples"
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import errno
+import json
 import os
 import stat
 from collections.abc import Mapping, Sequence
@@ -304,3 +305,16 @@ def _child(node: yaml.Node, data: Any, key: str | int) -> yaml.Node | None:
             return None
         return node.value[key] if key < len(node.value) else None
     return None
+
+
+def scenario_text(scenario: Scenario) -> str:
+    """The scenario as resolved (extends and --set applied), as YAML: what a run really used."""
+    return yaml.safe_dump(scenario.model_dump(by_alias=True, mode="json"), sort_keys=False)
+
+
+def stored_scenario(meta: Mapping[str, Any]) -> Scenario:
+    """The resolved scenario a stored run used, from its provenance (`scenario_text`, `source`,
+    `overrides`: core.results' runs table), with its file and overrides as `origin`."""
+    scenario = Scenario.model_validate(yaml.safe_load(meta["scenario_text"]))
+    scenario._origin = Origin(meta.get("source"), tuple(json.loads(meta.get("overrides") or "[]")))
+    return scenario

@@ -7,6 +7,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 from fabnet.store.base import Store, StoreBusy, StoredRun, StoreError, UnknownRun
 from fabnet.store.duck import DEFAULT_STORE, DuckStore
@@ -25,6 +29,23 @@ def open_store(
     return DuckStore(location, read_only, wait_s, waiting)
 
 
+def stored_run(location: str | Path, run_id: int) -> StoredRun:
+    """A stored run, read and the store closed again."""
+    with open_store(location, read_only=True) as store:
+        return store.run(run_id)
+
+
+def stored_rows(location: str | Path, run_id: int, table: str) -> pd.DataFrame | None:
+    """A result table of a stored run (None when the run has none yet)."""
+    return stored_run(location, run_id).tables.get(table)
+
+
+def store_rows(location: str | Path, run_id: int, table: str, frame: pd.DataFrame) -> None:
+    """Add rows to a stored run's result table, in one transaction."""
+    with open_store(location) as store:
+        store.save_rows(run_id, table, frame)
+
+
 __all__ = [
     "DEFAULT_STORE",
     "DuckStore",
@@ -35,4 +56,7 @@ __all__ = [
     "StoredRun",
     "UnknownRun",
     "open_store",
+    "store_rows",
+    "stored_rows",
+    "stored_run",
 ]
