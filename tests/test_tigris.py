@@ -14,6 +14,9 @@ from tests.conftest import TIGRIS
 
 SOURCE = re.compile(r"§\d|assumption")
 QUARTER = re.compile(r"^\d{4}Q[1-4]$")
+#: A number PyYAML reads as text: YAML 1.1 wants a sign in the exponent (1.0e+9), so 1.0e9 is a
+#: string to it (pydantic then reads it as a number).
+NUMBER_TEXT = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")
 
 
 @pytest.fixture(scope="module")
@@ -22,13 +25,14 @@ def tigris():
 
 
 def figure_lines(text: str) -> list[int]:
-    """0-based lines holding a number or a quarter, as the YAML parser sees them."""
+    """0-based lines holding a number or a quarter, as the YAML parser sees them (and numbers
+    it reads as text, such as 1.5e9)."""
     lines: set[int] = set()
     numeric = {"tag:yaml.org,2002:int", "tag:yaml.org,2002:float"}
 
     def walk(node):
         if isinstance(node, yaml.ScalarNode):
-            if node.tag in numeric or QUARTER.match(str(node.value)):
+            if node.tag in numeric or QUARTER.match(str(node.value)) or NUMBER_TEXT.match(str(node.value)):
                 lines.add(node.start_mark.line)
         elif isinstance(node, yaml.SequenceNode):
             for item in node.value:
@@ -44,10 +48,12 @@ def figure_lines(text: str) -> list[int]:
 
 def is_sourced(lines: list[str], index: int) -> bool:
     """A figure is sourced by a comment on its line, on its parent key's line, or in a comment
-    above it within the same block."""
+    above it within the same block. A list entry is a block of its own: a comment above the
+    list sources its first entry (the comment lines right above it), not the entries after it."""
     if SOURCE.search(lines[index].partition("#")[2]):
         return True
     indent = len(lines[index]) - len(lines[index].lstrip(" -"))
+    entry_start = lines[index].lstrip().startswith("- ")
     for above in reversed(lines[:index]):
         stripped = above.strip()
         depth = len(above) - len(above.lstrip(" -"))
@@ -55,8 +61,11 @@ def is_sourced(lines: list[str], index: int) -> bool:
             if SOURCE.search(stripped):
                 return True
             continue
+        if entry_start:
+            return False  # past the comments right above this figure's list entry
         if stripped and depth < indent:
             return bool(SOURCE.search(above.partition("#")[2]))
+        entry_start = stripped.startswith("- ") and depth == indent
     return False
 
 
@@ -90,6 +99,12 @@ def test_source_check_can_fail():
     text = "a:\n  b: 3   # §4.1\n  c: 4\n"
     lines = text.splitlines()
     assert [is_sourced(lines, i) for i in figure_lines(text)] == [True, False]
+
+
+def test_a_comment_above_a_list_sources_its_first_entry_only():
+    text = "a:\n  # §4.1\n  - id: x\n    b: 3\n  - id: y\n    b: 4\n  - c: 5   # assumption\n"
+    lines = text.splitlines()
+    assert [is_sourced(lines, i) for i in figure_lines(text)] == [True, False, True]
 
 
 def test_h100_cost_from_parts_is_near_the_raymond_james_estimate(tigris):
