@@ -298,6 +298,18 @@ def test_a_plan_stopped_early_is_not_called_optimal():
     assert done.describe().startswith("optimal to within 1.00% of the best bound")
 
 
+def test_the_polishing_pass_is_timed_within_the_solve_and_only_when_it_runs():
+    from fabnet.plan import build_model, solve
+
+    data = tiny(sites=one_site())
+    data["products"][0]["demand"] = BIG_DEMAND
+    polished = solve(build_model(scenario(data)), SolveOptions(mip_gap=0.0))
+    assert 0.0 < polished.polish_s < polished.seconds
+    plain = solve(build_model(scenario(data)), SolveOptions(mip_gap=0.0, polish=False))
+    assert plain.polish_s == 0.0
+    assert plain.objective == pytest.approx(polished.objective)
+
+
 def test_tigris_delivers_its_own_design_no_earlier_than_tape_out_fab_and_packaging():
     from fabnet.scenario import load_scenario
     from tests.conftest import TIGRIS

@@ -41,6 +41,8 @@ class SolveResult:
     gap: float | None
     seconds: float
     options: SolveOptions
+    #: Of `seconds`, what the polishing pass took (0 when it did not run).
+    polish_s: float = 0.0
 
     @property
     def optimal(self) -> bool:
@@ -65,9 +67,12 @@ def solve(model: linopy.Model, options: SolveOptions = SolveOptions()) -> SolveR
     is_mip = len(model.integers) > 0
     objective = float(info.objective_function_value) if has_solution else None
     bound = float(info.mip_dual_bound) if is_mip and has_solution else None
+    polish_s = 0.0
     if objective is not None and is_mip and options.polish:
-        remaining = options.time_limit_s - (time.perf_counter() - start)
+        polish_start = time.perf_counter()
+        remaining = options.time_limit_s - (polish_start - start)
         objective = _polish(model, objective, min(POLISH_LIMIT_S, max(remaining, 1.0)), options)
+        polish_s = time.perf_counter() - polish_start
     gap = None
     if is_mip and has_solution and bound is not None and objective is not None:
         gap = max(0.0, objective - bound) / max(abs(objective), 1e-9)
@@ -79,6 +84,7 @@ def solve(model: linopy.Model, options: SolveOptions = SolveOptions()) -> SolveR
         gap=gap,
         seconds=time.perf_counter() - start,
         options=options,
+        polish_s=polish_s,
     )
 
 
