@@ -14,8 +14,11 @@ learnt so far. Held at the master's x̂, future k answers with Q_k(x̂) and a su
 reduced costs of the held columns): the optimality cut θ_k ≥ Q_k(x̂) + g·(x − x̂). A future
 whose budget x̂ breaks answers from its phase-one problem (least total violation of its rows,
 value v > 0, subgradient g): the feasibility cut v + g·(x − x̂) ≤ 0. The master's bound rises,
-the best x̂ seen gives the upper bound; the loop ends when they are within the gap. With the
-same futures and gap it finds the deterministic equivalent's plan (tested).
+the best x̂ seen gives the upper bound; the loop ends when they are within the gap. The first
+rounds solve the master with its integrality dropped (Q_k is convex in x whole or not, so their
+cuts stay valid), until that relaxation is solved or RELAXED_ROUNDS pass; only then is the
+master a MIP, and only its whole plans count as upper bounds. With the same futures and gap it
+finds the deterministic equivalent's plan (tested).
 """
 
 from __future__ import annotations
@@ -52,10 +55,13 @@ from fabnet.plan.robust import (
 from fabnet.plan.solve import SolveOptions, SolveResult
 
 #: Master solves at most; a decomposition still open then reports its gap, never "optimal".
-MAX_ITERATIONS = 200
+MAX_ITERATIONS = 300
 #: The smallest relative gap the loop waits for: below it the master's bound and the futures'
 #: costs differ by the solvers' own tolerances.
 GAP_FLOOR = 1e-7
+#: Rounds with the master's integrality dropped, at most (they end sooner once the relaxation
+#: is solved to a quarter of the gap; global.yaml, 10 futures: 98).
+RELAXED_ROUNDS = 120
 #: The master is solved to this share of the decomposition's gap: its proven bound is the
 #: decomposition's lower bound, so a master solved only to the whole gap could leave the loop
 #: short of it for good (tigris, 10 futures, foundry reservations first-stage: 30 rounds in 36 s
@@ -148,6 +154,9 @@ def solve_decomposed(
     best: tuple[float, npt.NDArray[np.float64]] | None = None
     lower = -math.inf
     termination = TerminationCondition.unknown
+    tolerance = max(options.mip_gap, GAP_FLOOR)
+    relaxed = _relax(master, integer, True)  # the relaxation's rounds first, then the integer master
+    relaxed_best = math.inf  # the relaxation's best plan, fractional builds allowed
     for iteration in range(1, MAX_ITERATIONS + 1):
         remaining = options.time_limit_s - (time.perf_counter() - started)
         if remaining <= 0:
@@ -160,19 +169,25 @@ def solve_decomposed(
             termination = status
             break
         x = values[:n].copy()
-        x[integer] = np.round(x[integer])
-        lower = _bound(master, bool(integer.any()))
+        if not relaxed:
+            x[integer] = np.round(x[integer])
+        lower = max(lower, _bound(master, not relaxed))
         cuts = list(mapper(future_cut, stages, columns, [x] * k))  # lists: Dask's map needs lengths
         if all(cut.feasible for cut in cuts):
             upper = risk_of(np.array([cut.value for cut in cuts]), p, measure)
-            if best is None or upper < best[0]:
-                best = (upper, x)
+            relaxed_best = min(relaxed_best, upper)
+            whole = np.allclose(x[integer], np.round(x[integer]), atol=1e-6)
+            if whole and (best is None or upper < best[0]):
+                best = (upper, np.where(integer, np.round(x), x))
         for future, cut in enumerate(cuts):
             _add_cut(master, cut, x, n + future if cut.feasible else None, n)
         progress(iteration, lower, best[0] if best else math.inf)
-        if best is not None and best[0] - lower <= max(options.mip_gap, GAP_FLOOR) * max(abs(best[0]), 1.0):
+        if best is not None and best[0] - lower <= tolerance * max(abs(best[0]), 1.0):
             termination = TerminationCondition.optimal
             break
+        settled = relaxed_best - lower <= tolerance * MASTER_GAP_SHARE * max(abs(relaxed_best), 1.0)
+        if relaxed and (settled or iteration >= RELAXED_ROUNDS):
+            relaxed = _relax(master, integer, False)
     seconds = time.perf_counter() - started
     if best is None:
         result = SolveResult(termination, False, None, None, None, seconds, options)
@@ -235,6 +250,20 @@ def _first_stage_rows(
     sub = a[only_first].tocoo()
     moved = sp.csr_array((sub.data, (sub.row, position[sub.col])), shape=(len(only_first), width))
     return moved, stage.row_lower[only_first], stage.row_upper[only_first]
+
+
+def _relax(master: highspy.Highs, integer: npt.NDArray[np.bool_], relax: bool) -> bool:
+    """Drop (or restore) the master's integrality; returns whether it is relaxed. The cuts of
+    the relaxation's rounds are cheap (each master an LP) and hold for whole builds too, so the
+    integer master starts with most of what it needs to learn: with foundry reservations in the
+    first stage, many continuous columns, the integer master alone took 63 rounds on global.yaml
+    with 10 futures, most of the time in masters grown large."""
+    if not integer.any():
+        return False
+    kind = highspy.HighsVarType.kContinuous if relax else highspy.HighsVarType.kInteger
+    where = np.nonzero(integer)[0].astype(np.int32)
+    master.changeColsIntegrality(len(where), where, np.full(len(where), int(kind), dtype=np.uint8))
+    return relax
 
 
 def _bound(master: highspy.Highs, is_mip: bool) -> float:
