@@ -198,9 +198,10 @@ def define_variables(m: linopy.Model, x: PlanInputs) -> None:
             mask=sells.transpose("offer", "product", "quarter"),
             name="foundry",
         )
-        if reserved_ahead(x).any():
+        ahead = reserved_ahead(x)
+        if ahead.any():
             cap = _per_quarter(x, x.offer_cap_q, ("offer", x.offers))
-            m.add_variables(lower=0, upper=cap, mask=_offer(x, reserved_ahead(x)) & (cap > 0), name="foundry_reserved")
+            m.add_variables(lower=0, upper=cap, mask=_offer(x, ahead) & (cap > 0), name="foundry_reserved")
     pq = ([x.products, quarters], ["product", "quarter"])
     made = _product(x, x.made).broadcast_like(q)
     if x.made.any():
@@ -539,12 +540,11 @@ def spending(m: linopy.Model, x: PlanInputs) -> dict[str, linopy.LinearExpressio
         kinds["wafer_revenue"] = -revenue.sum("site")
     if x.offers:
         # what finance.buyer.foundry_payments charges: the wafers used, and the take-or-pay
-        # share of those reserved ahead and left unused
+        # share of those reserved ahead and left unused (every offer with take-or-pay reserves
+        # ahead once any does)
         paid = terms(m, "foundry").sum("product")
         if "foundry_reserved" in m.variables:
-            paid = paid + (terms(m, "foundry_reserved") - paid) * _offer(
-                x, np.where(reserved_ahead(x), x.offer_take_or_pay, 0.0)
-            )
+            paid = paid + (terms(m, "foundry_reserved") - paid) * _offer(x, x.offer_take_or_pay)
         kinds["foundry"] = (paid * _per_quarter(x, x.offer_price_musd, ("offer", x.offers))).sum("offer")
     if "packages" in m.variables:
         per_package = _product(x, x.parts_musd)
