@@ -32,9 +32,12 @@ from fabnet.chips import (
     wafer_starts_for,
 )
 from fabnet.core import results
+from fabnet.core.format import usd
+from fabnet.core.periods import Quarter
 from fabnet.finance import Financials, PlanTables, compute_financials
 from fabnet.finance.deal import DEFAULT_SHARES, Deal, make_deal
-from fabnet.plan import Plan, SolveOptions, make_plan
+from fabnet.finance.fabco import ramped_from
+from fabnet.plan import Plan, SolveOptions, make_plan, modules_built
 from fabnet.plan.loadcurve import LoadCurve, SimulatedRow, curve_from_rows, load_curve, steady
 from fabnet.scenario.loader import scenario_text
 from fabnet.scenario.schema import Node, Product, Scenario
@@ -230,9 +233,8 @@ class Decision:
             without = self.comparison.foundry_route.buyer.metrics
             figures |= {
                 "network_adds_accelerators": with_fabs.accelerators_delivered - without.accelerators_delivered,
-                "network_adds_buyer_gain_usd": (
-                    with_fabs.buyer_savings_vs_market_usd - without.buyer_savings_vs_market_usd
-                ),
+                "network_adds_buyer_gain_usd": buyer_gain(self.money, self.comparison.foundry_route),
+                "network_adds_system_value_usd": system_value(self.money, self.comparison.foundry_route),
             }
         figures["buyer_cost_per_accelerator_usd"] = with_fabs.buyer_cost_per_accelerator_usd
         if self.comparison is not None:
@@ -266,6 +268,29 @@ class Decision:
         return notes
 
 
+def buyer_gain(money: Financials, foundry_route: Financials) -> float:
+    """What the network saves the buyer against the foundry route (present value)."""
+    return money.buyer.metrics.buyer_savings_vs_market_usd - foundry_route.buyer.metrics.buyer_savings_vs_market_usd
+
+
+def system_value(money: Financials, foundry_route: Financials) -> float:
+    """What the network is worth to buyer and fab company together, after tax and with the fab
+    company's life after the horizon: the buyer's gain against the foundry route plus the fab
+    company's NPV (the offtake payments between them cancel)."""
+    return buyer_gain(money, foundry_route) + money.fabco.metrics.fabco_npv_usd
+
+
+def refused(plan: Plan, counterfactual: Plan, value: float) -> Plan:
+    """The foundry route as the plan, saying which network was refused and why."""
+    built = ", ".join(sorted(set(plan.builds["site"])))
+    why = (
+        f"The planner's network ({built}) was refused: after tax and with its life after the horizon it "
+        f"leaves buyer and fab company together {usd(-value)} worse off than the foundry route, so the "
+        "plan builds no fab."
+    )
+    return dataclasses.replace(counterfactual, messages=[why, *counterfactual.messages])
+
+
 def decide(
     scenario: Scenario,
     options: SolveOptions = SolveOptions(),
@@ -289,6 +314,11 @@ def decide(
     counterfactual = plan if not scenario.sites else plan_network(alone, options, cycle_time)
     step("finance and the deal")
     route = plan_finance(alone, counterfactual)
+    if len(plan.builds) and system_value(money, route) < 0:
+        # the planner's objective is pre-tax and ends at the horizon, finance is neither: a
+        # network worth less than nothing to the two parties together is not built
+        plan = refused(plan, counterfactual, system_value(money, route))
+        money = plan_finance(scenario, plan)
     deal = make_deal(scenario, plan_tables(plan), route, deal_shares)
     return Decision(scenario, plan, money, Comparison(counterfactual, route, deal))
 
@@ -337,7 +367,7 @@ def main_job(
     decision = decide(scenario, options, cycle_time, step, deal_shares, compare, plan)
     plan = decision.plan
     tables = run_tables(scenario, decision)
-    figures = decision.figures() | key_figures(plan, decision.money)
+    figures = decision.figures() | key_figures(scenario, plan, decision.money)
     checked: PlanCheck | str | None = None
     if check:
         checked = plan_check(scenario, plan, step)
@@ -492,14 +522,27 @@ def node_load_curves(scenario: Scenario) -> pd.DataFrame:
     return results.table("load_curves").conform(pd.concat(frames, ignore_index=True) if frames else pd.DataFrame())
 
 
-def key_figures(plan: Plan, money: Financials) -> dict[str, object]:
+def mean_load_after_ramp(scenario: Scenario, plan: Plan) -> float | None:
+    """Wafer starts over capacity at the fab company's fabs, once every build has ramped
+    (finance.fabco.ramped_from); None when no fab has ramped inside the horizon."""
+    ramped = ramped_from(scenario, plan.builds)
+    if ramped is None:
+        return None
+    after = plan.capacity[plan.capacity["quarter"].map(lambda q: Quarter.parse(q) - scenario.horizon.start) >= ramped]
+    capacity = float(after["effective_capacity"].sum())
+    return float(after["wafer_starts"].sum()) / capacity if capacity > 0 else None
+
+
+def key_figures(scenario: Scenario, plan: Plan, money: Financials) -> dict[str, object]:
     """What the plan does: accelerators, fabs, capex, and how it was solved."""
     capex = money.fabco.quarterly
     return {
         "accelerators_demanded": float(plan.supply["demand"].sum()),
         "accelerators_delivered": float(plan.supply["delivered"].sum()),
         "accelerators_unmet": float(plan.supply["unmet"].sum()),
-        "modules_built": int(plan.builds["modules"].sum()) if len(plan.builds) else 0,
+        "modules_built": modules_built(plan.builds),
+        "wafer_capacity_built_wspm": float(plan.builds["wspm"].sum()),
+        "mean_load_after_ramp": mean_load_after_ramp(scenario, plan),
         "sites_built": ", ".join(sorted(set(plan.builds["site"]))) or "none",
         "fabco_capex_usd": float((capex["capex_building_usd"] + capex["capex_tools_usd"]).sum()),
         "system_cost_usd": plan.objective_usd,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from fabnet.finance.depreciation import straight_line
+from fabnet.scenario.assets import straight_line
 from fabnet.finance.metrics import quarterly_rate
 from fabnet.finance.waterfall import EquityAccount, accrue_preferred_return, distribute
 

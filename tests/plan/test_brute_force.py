@@ -1,6 +1,10 @@
 """The MILP against brute force: enumerate every build schedule of a tiny instance, evaluate
 each one independently of the model (greedy supply, which is optimal here because producing
-costs nothing and every unit of unmet demand costs the same), and take the cheapest."""
+costs nothing and every unit of unmet demand costs the same), and take the cheapest.
+
+At a discount rate of zero a build's capex annuity (scenario.assets) is its straight-line
+depreciation, so the capex the planner charges inside the horizon is what was spent less the
+book value at the end: the enumeration states it that way."""
 
 from __future__ import annotations
 
@@ -86,7 +90,11 @@ def schedule_costs(data) -> dict[tuple, float]:
             served = min(demand[t], bank)
             bank -= served
             unmet += demand[t] - served
-        costs[schedule] = spend.sum() - book + penalty * unmet
+        # life after the horizon: the dies banked and those of the last quarter's wafers (out a
+        # quarter later) serve up to one more quarter of demand at the last quarter's rate, each
+        # worth what an unmet accelerator costs (no packaging cost, no discounting here)
+        after = min(demand[-1], bank + mature * capacity[-1])
+        costs[schedule] = spend.sum() - book + penalty * unmet - penalty * after
     return costs
 
 

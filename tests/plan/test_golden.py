@@ -38,15 +38,26 @@ def differences(stored: str, made: str) -> str:
     return "\n".join(list(lines)[:40])
 
 
-@pytest.mark.parametrize("cycle_time", ["constant", "load"])
-def test_the_model_is_the_stored_one(cycle_time, tmp_path):
-    made = lp_text(cycle_time, tmp_path)
-    stored_file = GOLDEN / f"tiny-{cycle_time}.lp"
+def tiny_in_phases() -> dict:
+    """tiny() whose site alpha builds shells (two quarters) and tool sets of half a module (one
+    quarter), beside beta's whole modules."""
+    alpha = site("alpha", lead_time_q=3, tool_phases={"wspm": 500, "lead_time_q": 1})
+    return tiny(sites=[alpha, site("beta", lead_time_q=2, ramp=[0.5, 1.0])])
+
+
+CASES = {"constant": ("constant", None), "load": ("load", None), "phases": ("constant", tiny_in_phases)}
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_the_model_is_the_stored_one(case, tmp_path):
+    cycle_time, data = CASES[case]
+    made = lp_text(cycle_time, tmp_path, data() if data else None)
+    stored_file = GOLDEN / f"tiny-{case}.lp"
     if os.environ.get("FABNET_UPDATE_GOLDEN") == "1":
         stored_file.write_text(made)
     stored = stored_file.read_text()
     assert made == stored, (
-        f"the {cycle_time} model differs from {stored_file.name}; if the change is "
+        f"the {case} model differs from {stored_file.name}; if the change is "
         f"meant, rerun with FABNET_UPDATE_GOLDEN=1 and commit the file:\n"
         f"{differences(stored, made)}"
     )

@@ -211,6 +211,12 @@ def _buyer_quarterly(name: str, whose: str) -> Table:
 BUILD_COLUMNS = (
     *_modules_started(SITE, NODE),
     Column("ramp_quarters", "int", "quarters the site's ramp lasts once online (its operator's or its own)"),
+    Column(
+        "kind",
+        "text",
+        "what is built: module (building and tools at once), shell (building, ready for tool sets) or tools",
+    ),
+    Column("wspm", "float", "wafer starts a month the builds add at full ramp (0 for a shell)"),
 )
 
 #: What a sample of a risk sweep (and a fresh future of a robust run) stores.
@@ -256,7 +262,7 @@ _TABLES = (
             SITE,
             NODE,
             QUARTER,
-            Column("modules_online", "float", "modules producing"),
+            Column("modules_online", "float", "modules producing (a tool set counts as its share of a module)"),
             Column("wafer_capacity", "float", "wafer starts the modules online allow (real wafers, ramp applied)"),
             Column("effective_capacity", "float", "the same capacity in mature-equivalent wafers (yield learning)"),
             Column("wafer_starts", "float", "mature-equivalent wafers started, for the buyer and spare"),

@@ -16,8 +16,9 @@ Conventions:
 - Opex: variable per wafer start (plus an operator's fee per wafer), fixed per module online
   and quarter (paid whether the module is loaded or idle), and an operator's share of the
   site's wafer revenue.
-- Capex follows `Site.capex_schedule_usd` (the planner's rule). Depreciation is straight line
-  per asset class from the quarter a module comes online. Grants pay their share of capex as
+- Capex, depreciation, book value and tax credits of each build (a module, a shell, a tool set)
+  follow scenario.assets, the planner's rules. Depreciation is straight line per asset class
+  from the quarter a build is placed in service. Grants pay their share of capex as
   it is spent, up to their cap, and are not taxed; the investment tax credit is cash (elective
   direct pay) when a qualifying module comes online.
 - Income tax per regime, each site's income in its own regime, interest deducted in the home
@@ -27,7 +28,7 @@ Conventions:
   `reinvest_operating_cash` — later capex. A quarter's shortfall is called from every investor
   pro rata to what each still has committed and available; what cannot be called is a funding
   gap. Cash not needed later is distributed to equity through the waterfall, by paid-in share.
-- At the end of the horizon the modules' book value (Site.book_value_usd, net of grants) plus
+- At the end of the horizon the modules' book value (scenario.assets.Asset.book_value, net of grants) plus
   cash repays the debt and the rest goes to equity, so returns are not cut off by the horizon.
 - NPV and IRR of the project: the unlevered flows with the book value at the end of the horizon
   (metrics.present_value). Investor IRRs: equity capital called at the start of a quarter and
@@ -47,7 +48,6 @@ from fabnet.core import results
 from fabnet.core.format import IRR_SHOWN_UP_TO, usd
 from fabnet.core.format import irr as irr_text
 from fabnet.core.periods import Quarter
-from fabnet.finance.depreciation import straight_line
 from fabnet.finance.metrics import (
     annualise,
     investor_irr,
@@ -62,6 +62,7 @@ from fabnet.finance.metrics import (
 from fabnet.finance.tables import grid
 from fabnet.finance.tax import income_tax, taxes
 from fabnet.finance.waterfall import EquityAccount, accrue_preferred_return, distribute
+from fabnet.scenario.assets import asset
 from fabnet.scenario.prices import NodePrices, in_contract, offtake_prices, spare_prices
 from fabnet.scenario.schema import Investor, Offtake, Scenario
 
@@ -143,8 +144,9 @@ def operating_flows(
 
 
 def capital_flows(scenario: Scenario, builds: pd.DataFrame) -> dict[str, np.ndarray]:
-    """Construction, grants, tax credits and depreciation per quarter of the modules built
-    (USD), depreciation per regime ("depreciation_by_regime"), and the book value at the end."""
+    """Construction, grants, tax credits and depreciation per quarter of what was built
+    (modules, shells and tool sets: scenario.assets, the planner's rules), depreciation per
+    regime ("depreciation_by_regime"), and the book value at the end (USD)."""
     quarters = scenario.horizon.periods
     horizon = len(quarters)
     index = {str(q): i for i, q in enumerate(quarters)}
@@ -162,23 +164,17 @@ def capital_flows(scenario: Scenario, builds: pd.DataFrame) -> dict[str, np.ndar
         r = regimes.index(site.tax_regime)
         spent = np.zeros(horizon)
         for row in rows.itertuples():
-            start = index[row.started]
-            online = start + site.lead_time_q
-            b, t = site.capex_schedule_usd()
-            _add(building, start, b * row.modules)
-            _add(tools, start, t * row.modules)
-            _add(spent, start, (b + t) * row.modules)
-            capex = site.capex_per_module_usd
-            depreciation[r] += straight_line(capex.building * row.modules, online, 4 * life.building, horizon)
-            depreciation[r] += straight_line(capex.tools * row.modules, online, 4 * life.tools, horizon)
-            deadline = regime.itc_construction_deadline
-            if (
-                regime.investment_tax_credit
-                and (deadline is None or Quarter.parse(row.started) <= deadline)
-                and online < horizon
-            ):
-                itc[online] += regime.investment_tax_credit * capex.tools * row.modules
-            book += site.book_value_usd(start, horizon, life) * row.modules
+            built = asset(site, str(row.kind))
+            start, count = index[row.started], row.modules
+            b, t = built.schedule()
+            _add(building, start, b * count)
+            _add(tools, start, t * count)
+            _add(spent, start, (b + t) * count)
+            depreciation[r] += built.depreciation(start, life, horizon) * count
+            in_service = start + built.in_service_q
+            if in_service < horizon:
+                itc[in_service] += built.tax_credit(regime, Quarter.parse(row.started)) * count
+            book += built.book_value(start, horizon, life, site.grants.share_of_capex) * count
         grants += granted(spent, site.grants.share_of_capex, site.grants.cap_usd)
     return {
         "capex_building_usd": building,
@@ -267,6 +263,9 @@ class FabCoMetrics:
     fabco_irr_note: str | None  # why the IRR is above 100 % a year, where it is
     fabco_revenue_usd: float
     fabco_gross_margin: float | None  # None without revenue
+    # the same once every fab build has ramped (ramped_from), None before or without revenue then
+    fabco_gross_margin_after_ramp: float | None
+    take_or_pay_share_of_revenue: float | None  # take-or-pay for wafers not taken, of all revenue
     payback_quarter: str | None  # None when the investors are not paid back within the horizon
     peak_funding_need_usd: float
     terminal_book_value_usd: float
@@ -300,7 +299,7 @@ def fabco_financials(
             table[name] = values
     table["equity_fcf_usd"] = table["distributions_usd"] - table["equity_calls_usd"]
     table = results.table("fabco_quarterly").conform(table)
-    metrics = _metrics(scenario, table, float(capital["book_value_usd"]), financing)
+    metrics = _metrics(scenario, table, float(capital["book_value_usd"]), financing, ramped_from(scenario, builds))
     return FabCo(table, financing["investors"], financing["investor_flows"], metrics, _gap_messages(table))
 
 
@@ -495,10 +494,30 @@ def irr_note(
 # --- metrics and messages ------------------------------------------------------------------
 
 
-def _metrics(scenario: Scenario, q: pd.DataFrame, book_value: float, financing: dict[str, Any]) -> FabCoMetrics:
-    project = q["project_fcf_usd"].to_numpy()
+def ramped_from(scenario: Scenario, builds: pd.DataFrame) -> int | None:
+    """Index of the first quarter in which every fab build of the plan has come online and
+    finished its ramp (None when that is after the horizon, or nothing adds capacity): where
+    "after ramp" figures start."""
+    adding = builds[builds["kind"] != "shell"] if "kind" in builds else builds
+    if adding.empty:
+        return None
+    start = scenario.horizon.start
+    last = max(Quarter.parse(row.online) - start + row.ramp_quarters for row in adding.itertuples())
+    return int(last) if last < scenario.horizon.quarters else None
+
+
+def gross_margin(q: pd.DataFrame) -> float | None:
+    """Revenue less cash operating costs and depreciation, over revenue, of the quarters in `q`."""
     revenue = float(q["revenue_usd"].sum())
     cost_of_sales = revenue - float(q["ebitda_usd"].sum()) + float(q["depreciation_usd"].sum())
+    return (revenue - cost_of_sales) / revenue if revenue > 0 else None
+
+
+def _metrics(
+    scenario: Scenario, q: pd.DataFrame, book_value: float, financing: dict[str, Any], ramped: int | None
+) -> FabCoMetrics:
+    project = q["project_fcf_usd"].to_numpy()
+    revenue = float(q["revenue_usd"].sum())
     investors_net = (
         financing["received"].sum(axis=0) - financing["called"].sum(axis=0) - q["funding_gap_usd"].to_numpy()
     )
@@ -511,7 +530,9 @@ def _metrics(scenario: Scenario, q: pd.DataFrame, book_value: float, financing: 
         fabco_irr=rate,
         fabco_irr_note=irr_note("The fab company", scenario, np.maximum(-flows, 0.0), np.maximum(flows, 0.0), rate),
         fabco_revenue_usd=revenue,
-        fabco_gross_margin=(revenue - cost_of_sales) / revenue if revenue > 0 else None,
+        fabco_gross_margin=gross_margin(q),
+        fabco_gross_margin_after_ramp=None if ramped is None else gross_margin(q.iloc[ramped:]),
+        take_or_pay_share_of_revenue=float(q["take_or_pay_usd"].sum()) / revenue if revenue > 0 else None,
         payback_quarter=str(scenario.horizon.start + payback) if payback is not None and payback > 0 else None,
         peak_funding_need_usd=peak_funding_need(investors_net),
         terminal_book_value_usd=book_value,

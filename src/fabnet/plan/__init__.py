@@ -13,7 +13,7 @@ from linopy.constants import TerminationCondition
 
 from fabnet.core.errors import PlanInfeasible
 from fabnet.plan.explain import check_mandatory_sites, explain_infeasible, explain_shortfalls
-from fabnet.plan.extract import Plan, extract
+from fabnet.plan.extract import Plan, extract, modules_built
 from fabnet.plan.inputs import PlanInputs, prepare
 from fabnet.plan.model import build_from_inputs, build_model
 from fabnet.plan.robust import FirstStage, RiskMeasure, RobustSolution, solve_robust
@@ -70,6 +70,7 @@ __all__ = [
     "build_model",
     "extract",
     "make_plan",
+    "modules_built",
     "prepare",
     "solve",
     "solve_robust",

@@ -19,7 +19,7 @@ import xarray as xr
 
 from fabnet.core import results
 from fabnet.core.periods import delayed
-from fabnet.plan.inputs import DAYS_PER_QUARTER, MUSD, PlanInputs, capacity_from_builds
+from fabnet.plan.inputs import DAYS_PER_QUARTER, MONTHS_PER_QUARTER, MUSD, PlanInputs, capacity_from_builds
 from fabnet.plan.model import FABCO_KINDS, spending
 from fabnet.plan.solve import SolveResult
 
@@ -90,13 +90,31 @@ def _matrix(value: Solution, name: str, *dims: str, like: tuple[int, ...]) -> np
 
 
 def _builds(x: PlanInputs, value: Solution, quarters: list[str]) -> pd.DataFrame:
+    """Capacity units (whole modules or tool sets) and shells started, in order of start."""
     node = dict(zip(x.sites, x.site_node, strict=True))
     ramp = dict(zip(x.sites, x.ramp_q.tolist(), strict=True))
+    site = {s: i for i, s in enumerate(x.sites)}
     rows = [
-        {**row, "node": node[row["site"]], "ramp_quarters": ramp[row["site"]]}
+        {
+            **row,
+            "kind": "tools" if x.phases[site[row["site"]]] else "module",
+            "wspm": row["modules"] * x.unit_wafers_q[site[row["site"]]] / MONTHS_PER_QUARTER,
+        }
         for row in _modules_started(x, value, quarters, "build", "site", x.sites, x.lead_q)
     ]
-    return results.table("builds").conform(pd.DataFrame(rows))
+    rows += [
+        {**row, "kind": "shell", "wspm": 0.0}
+        for row in _modules_started(x, value, quarters, "shell", "site", x.sites, x.shell_ready_q)
+    ]
+    table = pd.DataFrame([{**row, "node": node[row["site"]], "ramp_quarters": ramp[row["site"]]} for row in rows])
+    if len(table):
+        table = table.sort_values(["started", "site"], kind="stable", ignore_index=True)
+    return results.table("builds").conform(table)
+
+
+def modules_built(builds: pd.DataFrame) -> int:
+    """Fab modules a plan's builds table holds: whole modules and shells (tool sets fill shells)."""
+    return int(builds.loc[builds["kind"] != "tools", "modules"].sum()) if len(builds) else 0
 
 
 def _packaging_builds(x: PlanInputs, value: Solution, quarters: list[str]) -> pd.DataFrame:
@@ -192,9 +210,10 @@ def _capacity(x: PlanInputs, value: Solution, quarters: list[str]) -> pd.DataFra
     shape = (len(x.sites), x.horizon)
     built = value["build"].transpose("site", "quarter").values.round()
     builds = [(i, int(t), float(built[i, t])) for i, t in zip(*np.nonzero(built > 0), strict=True)]
-    online = capacity_from_builds(builds, x.lead_q, np.ones_like(x.capacity_by_age), x.horizon)
-    wafers = capacity_from_builds(builds, x.lead_q, x.capacity_by_age * x.module_wafers_q[:, None], x.horizon)
-    effective = capacity_from_builds(builds, x.lead_q, x.effective_by_age * x.module_wafers_q[:, None], x.horizon)
+    # modules online: capacity units, a tool set counting as its share of a module
+    online = capacity_from_builds(builds, x.lead_q, np.ones_like(x.capacity_by_age) * x.unit_share[:, None], x.horizon)
+    wafers = capacity_from_builds(builds, x.lead_q, x.capacity_by_age * x.unit_wafers_q[:, None], x.horizon)
+    effective = capacity_from_builds(builds, x.lead_q, x.effective_by_age * x.unit_wafers_q[:, None], x.horizon)
     buyer = _matrix(value, "wafers", "site", "product", "quarter", like=(*shape[:1], 1, x.horizon)).sum(axis=1)
     spare = _matrix(value, "spare", "site", "quarter", like=shape)
     queue = _matrix(value, "queue", "site", "product", "quarter", like=(*shape[:1], 1, x.horizon)).sum(axis=1)

@@ -20,6 +20,7 @@ import numpy.typing as npt
 from fabnet.chips import Harvest, YieldSpec, d0_at_age, die_yield, gross_dies, harvested_yield
 from fabnet.core.periods import Quarter, discount_factors
 from fabnet.plan.loadcurve import ClearingFunction, LoadCurve, clearing_function, load_curve
+from fabnet.scenario.assets import Asset, capacity_unit, phases_per_module, shell
 from fabnet.scenario.prices import offer_prices, offtake_prices, spare_prices
 from fabnet.scenario.schema import DepreciationYears, Node, Packaging, Product, Scenario, Site, TaxRegime, quarter_path
 
@@ -42,29 +43,44 @@ class PlanInputs:
     offers: list[str]
     memories: list[str]  # hbm supplies
 
-    # per site (the fab company's)
+    # per site (the fab company's). A site's capacity unit — what the integer `build` counts —
+    # is a whole module, or a tool set where the site builds shells and tool sets apart
+    # (scenario.assets); unit arrays are per capacity unit.
     site_node: list[str]
-    module_wafers_q: Array  # wafer starts per quarter of one full module
-    max_modules: npt.NDArray[np.int64]
+    unit_wafers_q: Array  # wafer starts per quarter of one capacity unit at full ramp
+    unit_share: Array  # a capacity unit as a share of a module
+    max_units: npt.NDArray[np.int64]
     mandatory: npt.NDArray[np.bool_]
-    lead_q: npt.NDArray[np.int64]
-    earliest: npt.NDArray[np.int64]  # quarter index of earliest start
-    # quarter index of the last start: the last whose module comes online inside the horizon
+    lead_q: npt.NDArray[np.int64]  # a capacity unit's start → first wafer
+    earliest: npt.NDArray[np.int64]  # quarter index of a capacity unit's earliest start
+    # quarter index of the last start: the last whose unit comes online inside the horizon
     # (a robust plan widens it to the shortest lead time of its futures, so they share starts)
     latest_start: npt.NDArray[np.int64]
-    ramp_q: npt.NDArray[np.int64]  # quarters a module ramps once online (the operator's ramp or the site's)
-    capacity_by_age: Array  # site × age: share of module wafers (ramp)
+    ramp_q: npt.NDArray[np.int64]  # quarters a unit ramps once online (the operator's ramp or the site's)
+    capacity_by_age: Array  # site × age: share of a unit's wafers (ramp)
     effective_by_age: Array  # site × age: ramp × yield-learning factor
-    capex_profile: Array  # site × k: MUSD spent k quarters after a start
+    capex_profile: Array  # site × k: MUSD spent on a capacity unit k quarters after its start
     grant_share: Array
     grant_cap_musd: Array  # inf when uncapped
-    itc_musd: Array  # site × quarter started: credit per module
+    itc_musd: Array  # site × quarter started: credit per capacity unit
     opex_musd: Array  # variable, per wafer start, incl. an operator's fee per wafer
-    fixed_opex_musd: Array  # per module online and quarter
+    fixed_opex_musd: Array  # per capacity unit online and quarter
+    # objective, per unit started (site × quarter started): its capex annuitised over its life,
+    # for the quarters of its life inside the horizon, net of grants and credits, plus fixed opex
+    unit_cost_musd: Array
+    # shells, at sites that build shells and tool sets apart (phases > 0)
+    phases: npt.NDArray[np.int64]  # tool sets a shell holds; 0 where modules are built whole
+    shell_ready_q: npt.NDArray[np.int64]  # a shell's start → ready for tool sets
+    shell_profile: Array  # site × k: MUSD spent on a shell k quarters after its start
+    shell_cost_musd: Array  # site × quarter started, as unit_cost_musd
+    # third-party wafer markets: the most spare wafers per node and quarter (inf: no limit)
+    market_nodes: list[str]
+    market_cap_q: Array  # market × quarter, wafer starts
     revenue_share: Array  # operator's share of the site's wafer revenue
     offtake_price_musd: Array  # site × quarter: what the buyer pays per wafer out
     spare_price_musd: Array  # site × quarter: what other customers pay for a spare wafer
-    sells_spare: bool  # may sell spare wafers to the market
+    sells_spare: bool  # may sell spare wafers to other customers (anywhere, or where a market is listed)
+    spare_unlimited: bool  # offtake.spare_wafers_to_market: at every site, with no limit but its capacity
     site_cycle_q: Array  # unloaded (raw) cycle time of the site's node, quarters
     site_curve: list[LoadCurve | None]  # load curve, None for a constant cycle time
     site_clearing: list[ClearingFunction | None]
@@ -108,7 +124,6 @@ class PlanInputs:
     discount: Array  # quarter: factor from the horizon start
     discount_per_q: float  # factor for one quarter
     residual_discount: float  # factor at the end of the horizon
-    book_value_musd: Array  # site × quarter started: a module's book value at the end
     reinvest_operating_cash: bool
     cycle_time: str  # "load" or "constant"
     # foundry wafers reserved before the future is known (a first-stage decision of a robust
@@ -146,6 +161,10 @@ def prepare(scenario: Scenario, cycle_time: str = "load") -> PlanInputs:
     rate = scenario.finance.discount_rate
     site_cycle_q = np.array([scenario.node(s.node).cycle_time_days / DAYS_PER_QUARTER for s in sites])
     curves = [_site_curve(scenario.node(s.node), cycle_time) for s in sites]
+    units = [capacity_unit(s) for s in sites]
+    fixed_opex = np.array(
+        [s.fixed_opex_per_module_q_usd * u.share_of_module / MUSD for s, u in zip(sites, units, strict=True)]
+    )
     memories = [h.id for h in scenario.hbm]
     lines = list(scenario.packaging)
     return PlanInputs(
@@ -156,30 +175,55 @@ def prepare(scenario: Scenario, cycle_time: str = "load") -> PlanInputs:
         offers=scenario.offer_ids(),
         memories=memories,
         site_node=[s.node for s in sites],
-        module_wafers_q=np.array([s.module_wspm * MONTHS_PER_QUARTER for s in sites]),
-        max_modules=np.array([s.max_modules for s in sites], dtype=np.int64),
+        unit_wafers_q=np.array(
+            [s.module_wspm * MONTHS_PER_QUARTER * u.share_of_module for s, u in zip(sites, units, strict=True)]
+        ),
+        unit_share=np.array([u.share_of_module for u in units]),
+        max_units=np.array([s.max_modules * phases_per_module(s) for s in sites], dtype=np.int64),
         mandatory=np.array([s.mandatory for s in sites], dtype=bool),
-        lead_q=np.array([s.lead_time_q for s in sites], dtype=np.int64),
-        earliest=np.array([s.earliest_start - start for s in sites], dtype=np.int64),
-        latest_start=np.array([horizon - 1 - s.lead_time_q for s in sites], dtype=np.int64),
+        lead_q=np.array([u.lead_q for u in units], dtype=np.int64),
+        earliest=np.array([s.earliest_start - start + _ready_q(s) for s in sites], dtype=np.int64),
+        latest_start=np.array([horizon - 1 - u.lead_q for u in units], dtype=np.int64),
         ramp_q=np.array([len(site_ramp(s, scenario)) for s in sites], dtype=np.int64),
         capacity_by_age=capacity_by_age,
         effective_by_age=effective_by_age,
-        capex_profile=_capex_profiles(sites),
+        capex_profile=_profiles(units),
         grant_share=np.array([s.grants.share_of_capex for s in sites]),
         grant_cap_musd=np.array([np.inf if s.grants.cap_usd is None else s.grants.cap_usd / MUSD for s in sites]),
-        itc_musd=np.array([_itc(s, regimes[s.tax_regime], quarters) for s in sites]).reshape(len(sites), horizon),
+        itc_musd=np.array(
+            [
+                [u.tax_credit(regimes[s.tax_regime], q) / MUSD for q in quarters]
+                for s, u in zip(sites, units, strict=True)
+            ]
+        ).reshape(len(sites), horizon),
         opex_musd=np.array(
             [
                 (s.opex_per_wafer_usd + (o.fee_per_wafer_usd if o else 0.0)) / MUSD
                 for s, o in zip(sites, operators, strict=True)
             ]
         ),
-        fixed_opex_musd=np.array([s.fixed_opex_per_module_q_usd / MUSD for s in sites]),
+        fixed_opex_musd=fixed_opex,
+        unit_cost_musd=np.array(
+            [
+                _build_cost(u, s, regimes[s.tax_regime], quarters, rate, life, fixed)
+                for s, u, fixed in zip(sites, units, fixed_opex, strict=True)
+            ]
+        ).reshape(len(sites), horizon),
+        phases=np.array([0 if s.tool_phases is None else phases_per_module(s) for s in sites], dtype=np.int64),
+        shell_ready_q=np.array([_ready_q(s) for s in sites], dtype=np.int64),
+        shell_profile=_profiles([shell(s) for s in sites]),
+        shell_cost_musd=np.array([_shell_cost(s, regimes[s.tax_regime], quarters, rate, life) for s in sites]).reshape(
+            len(sites), horizon
+        ),
+        market_nodes=[m.node for m in scenario.wafer_markets],
+        market_cap_q=np.array(
+            [quarter_path(m.wafers_per_month, quarters) * MONTHS_PER_QUARTER for m in scenario.wafer_markets]
+        ).reshape(len(scenario.wafer_markets), horizon),
         revenue_share=np.array([o.revenue_share if o else 0.0 for o in operators]),
         offtake_price_musd=offtake_prices(scenario, quarters) / MUSD,
         spare_price_musd=spare_prices(scenario, quarters) / MUSD,
-        sells_spare=scenario.offtake.spare_wafers_to_market and bool(sites),
+        sells_spare=bool(sites) and (scenario.offtake.spare_wafers_to_market or bool(scenario.wafer_markets)),
+        spare_unlimited=scenario.offtake.spare_wafers_to_market,
         site_cycle_q=site_cycle_q,
         site_curve=curves,
         site_clearing=[
@@ -243,7 +287,6 @@ def prepare(scenario: Scenario, cycle_time: str = "load") -> PlanInputs:
         discount=discount_factors(rate, horizon),
         discount_per_q=float(discount_factors(rate, 2)[1]),
         residual_discount=float(discount_factors(rate, horizon + 1)[-1]),
-        book_value_musd=_book_value(sites, horizon, life),
         reinvest_operating_cash=scenario.funding.reinvest_operating_cash,
         cycle_time=cycle_time,
     )
@@ -410,26 +453,55 @@ def _ramp(ramp: tuple[float, ...], ages: int) -> Array:
     return shares
 
 
-def _capex_profiles(sites: tuple[Site, ...]) -> Array:
-    """MUSD spent on one module in each quarter after its start, by site (Site.capex_schedule_usd)."""
-    longest = max((s.lead_time_q for s in sites), default=1)
-    profile = np.zeros((len(sites), longest))
-    for i, site in enumerate(sites):
-        building, tools = site.capex_schedule_usd()
-        profile[i, : len(building)] = (building + tools) / MUSD
+def _profiles(assets: list[Asset] | list[Asset | None]) -> Array:
+    """MUSD spent on one build in each quarter after its start, by site (Asset.schedule; zeros
+    for a site without such a build)."""
+    longest = max((a.lead_q for a in assets if a is not None), default=1)
+    profile = np.zeros((len(assets), longest))
+    for i, asset in enumerate(assets):
+        if asset is not None:
+            building, tools = asset.schedule()
+            profile[i, : len(building)] = (building + tools) / MUSD
     return profile
 
 
-def _itc(site: Site, regime: TaxRegime, quarters: list[Quarter]) -> Array:
-    """Investment tax credit per module by the quarter its construction starts (MUSD)."""
-    credit = regime.investment_tax_credit * site.capex_per_module_usd.tools / MUSD
-    deadline = regime.itc_construction_deadline
-    return np.array([credit if deadline is None or q <= deadline else 0.0 for q in quarters])
+def _ready_q(site: Site) -> int:
+    """Quarters from a shell's start until tool sets go in (0 where modules are built whole)."""
+    found = shell(site)
+    return 0 if found is None else found.lead_q
 
 
-def _book_value(sites: tuple[Site, ...], horizon: int, life: DepreciationYears) -> Array:
-    """Book value (MUSD) at the end of the horizon of one module by site × quarter started
-    (Site.book_value_usd)."""
-    return np.array(
-        [[s.book_value_usd(started, horizon, life) / MUSD for started in range(horizon)] for s in sites]
-    ).reshape(len(sites), horizon)
+def _build_cost(
+    unit: Asset,
+    site: Site,
+    regime: TaxRegime,
+    quarters: list[Quarter],
+    rate: float,
+    life: DepreciationYears,
+    fixed: float,
+) -> Array:
+    """Objective cost (MUSD, discounted to the horizon's start) of one capacity unit by quarter
+    started: its capex annuity (Asset.annuity_usd) for each quarter of its life inside the
+    horizon, and its fixed opex from its first wafer to the end of the horizon."""
+    horizon = len(quarters)
+    discount = discount_factors(rate, horizon)
+    cost = np.zeros(horizon)
+    grant_share = site.grants.share_of_capex if site.grants.cap_usd is None else 0.0  # a capped grant: its own variable
+    for started, quarter in enumerate(quarters):
+        first = started + unit.in_service_q
+        if first >= horizon:
+            continue
+        annuity = unit.annuity_usd(rate, life, grant_share, unit.tax_credit(regime, quarter)) / MUSD
+        inside = discount[first:]
+        paid = np.zeros(len(inside))
+        paid[: min(len(annuity), len(inside))] = annuity[: len(inside)]
+        cost[started] = float(((paid + fixed) * inside).sum())
+    return cost
+
+
+def _shell_cost(site: Site, regime: TaxRegime, quarters: list[Quarter], rate: float, life: DepreciationYears) -> Array:
+    """Objective cost of one shell by quarter started (zeros where modules are built whole)."""
+    found = shell(site)
+    if found is None:
+        return np.zeros(len(quarters))
+    return _build_cost(found, site, regime, quarters, rate, life, 0.0)

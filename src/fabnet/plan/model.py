@@ -70,10 +70,12 @@ def build_from_inputs(x: PlanInputs) -> linopy.Model:
     define_build_limits(m, x)
     define_cumulative_builds(m, x)
     define_site_capacity(m, x)
+    define_wafer_markets(m, x)
     define_clearing(m, x)
     define_foundry_capacity(m, x)
     define_die_balance(m, x)
     define_demand(m, x)
+    define_end_of_horizon(m, x)
     define_packaging_capacity(m, x)
     define_hbm_supply(m, x)
     money = spending(m, x)  # built once: the grants, the cash rows and the objective share it
@@ -154,13 +156,30 @@ def define_variables(m: linopy.Model, x: PlanInputs) -> None:
         may_start = (q >= _site(x, x.earliest)) & (q <= _site(x, x.latest_start))
         m.add_variables(
             lower=0,
-            upper=_site(x, x.max_modules).broadcast_like(may_start),
+            upper=_site(x, x.max_units).broadcast_like(may_start),
             coords=may_start.coords,
             integer=True,
             mask=may_start,
             name="build",
         )
         m.add_variables(lower=0, coords=may_start.coords, name="cumulative_builds")
+        if x.phases.any():
+            # a shell must be ready for its tool sets: its start is shell_ready_q before theirs
+            shells = (
+                _site(x, x.phases > 0)
+                & (q >= _site(x, x.earliest - x.shell_ready_q))
+                & (q <= _site(x, x.latest_start - x.shell_ready_q))
+            )
+            m.add_variables(
+                lower=0,
+                upper=_site(x, np.maximum(x.max_units // np.maximum(x.phases, 1), 0)).broadcast_like(shells),
+                integer=True,
+                mask=shells,
+                name="shell",
+            )
+            m.add_variables(
+                lower=0, coords=shells.coords, mask=_site(x, x.phases > 0).broadcast_like(q), name="cumulative_shells"
+            )
         runs = _runs(x.site_node, "site", x.sites, x) & makes
         m.add_variables(
             lower=0,
@@ -177,7 +196,7 @@ def define_variables(m: linopy.Model, x: PlanInputs) -> None:
             # instead of repeating the capacity expression's dozen terms
             m.add_variables(lower=0, coords=may_start.coords, mask=may_run(x), name="capacity_online")
         if x.sells_spare:
-            m.add_variables(lower=0, coords=may_start.coords, mask=may_run(x), name="spare")
+            m.add_variables(lower=0, coords=may_start.coords, mask=may_run(x) & _site(x, sells_spare(x)), name="spare")
         capped = _site(x, np.isfinite(x.grant_cap_musd))
         if capped.any():
             m.add_variables(
@@ -242,7 +261,7 @@ def define_build_limits(m: linopy.Model, x: PlanInputs) -> None:
     if not x.sites:
         return
     total = terms(m, "build").sum("quarter")
-    m.add_constraints(total <= _site(x, x.max_modules), name="max_modules")
+    m.add_constraints(total <= _site(x, x.max_units), name="max_modules")
     if x.mandatory.any():
         m.add_constraints(total >= 1, name="mandatory_site", mask=_site(x, x.mandatory))
     if "packaging_build" in m.variables:
@@ -261,6 +280,15 @@ def define_cumulative_builds(m: linopy.Model, x: PlanInputs) -> None:
     build = terms(m, "build")
     one = xr.DataArray(1)
     m.add_constraints(cum - lagged(1 * cum, one) - build == 0, name="cumulative_builds")
+    if "shell" in m.variables:
+        phased = _site(x, x.phases > 0).broadcast_like(coord(range(x.horizon), "quarter"))
+        shells = terms(m, "cumulative_shells")
+        m.add_constraints(
+            shells - lagged(1 * shells, one) - terms(m, "shell") == 0, name="cumulative_shells", mask=phased
+        )
+        # tool sets started by t fit in the shells ready by t
+        ready = lagged(1 * shells, _site(x, x.shell_ready_q))
+        m.add_constraints(cum - ready * _site(x, x.phases) <= 0, name="shell_room", mask=phased)
 
 
 def effective_capacity(m: linopy.Model, x: PlanInputs) -> linopy.LinearExpression:
@@ -270,15 +298,15 @@ def effective_capacity(m: linopy.Model, x: PlanInputs) -> linopy.LinearExpressio
     ages = coord(range(age_count), "age")
     lead = _site(x, x.lead_q)
     share = xr.DataArray(
-        x.effective_by_age[:, :age_count] * x.module_wafers_q[:, None], dims=("site", "age"), coords={"site": x.sites}
+        x.effective_by_age[:, :age_count] * x.unit_wafers_q[:, None], dims=("site", "age"), coords={"site": x.sites}
     )
     recent = (lagged(terms(m, "build"), lead + ages) * share).sum("age")
-    settled = lagged(terms(m, "cumulative_builds"), lead + age_count) * _site(x, x.module_wafers_q)
+    settled = lagged(terms(m, "cumulative_builds"), lead + age_count) * _site(x, x.unit_wafers_q)
     return recent + settled
 
 
 def modules_online(m: linopy.Model, x: PlanInputs) -> linopy.LinearExpression:
-    """Modules producing at each site and quarter: those started at least a lead time ago."""
+    """Capacity units producing at each site and quarter: those started at least a lead time ago."""
     return lagged(terms(m, "cumulative_builds"), _site(x, x.lead_q))
 
 
@@ -297,6 +325,27 @@ def site_starts(m: linopy.Model) -> linopy.LinearExpression:
     """Wafers started at each site and quarter: for the buyer, and spare ones for the market."""
     starts = terms(m, "wafers").sum("product")
     return starts + terms(m, "spare") if "spare" in m.variables else starts
+
+
+def sells_spare(x: PlanInputs) -> npt.NDArray[np.bool_]:
+    """Sites that may sell spare wafers: all where the offtake lets spare wafers go to the
+    market, else those whose node has a third-party market."""
+    return np.array([x.spare_unlimited or node in x.market_nodes for node in x.site_node], dtype=bool)
+
+
+def define_wafer_markets(m: linopy.Model, x: PlanInputs) -> None:
+    """Spare wafers started per node and quarter within what other customers buy."""
+    if "spare" not in m.variables or not x.market_nodes:
+        return
+    on_market = xr.DataArray(
+        np.array([[node == market for node in x.site_node] for market in x.market_nodes], dtype=float).reshape(
+            len(x.market_nodes), len(x.sites)
+        ),
+        dims=("market", "site"),
+        coords={"market": x.market_nodes, "site": x.sites},
+    )
+    cap = _per_quarter(x, x.market_cap_q, ("market", x.market_nodes))
+    m.add_constraints((terms(m, "spare") * on_market).sum("site") <= cap, name="wafer_market")
 
 
 def define_site_capacity(m: linopy.Model, x: PlanInputs) -> None:
@@ -394,6 +443,19 @@ def wafers_out(m: linopy.Model, x: PlanInputs) -> linopy.LinearExpression:
     return after(leaving_fab(m, x).sum("product"), _site(x, x.site_cycle_q))
 
 
+def entering_cycle(m: linopy.Model, x: PlanInputs) -> linopy.LinearExpression | None:
+    """Wafers per product and quarter entering the raw cycle time, from the sites and the
+    foundry (None when neither makes anything)."""
+    parts = []
+    if x.sites:
+        parts.append(leaving_fab(m, x).sum("site"))
+    if x.offers:
+        parts.append(terms(m, "foundry").sum("offer"))
+    if not parts:
+        return None
+    return linopy.merge(parts, cls=linopy.LinearExpression) if len(parts) > 1 else parts[0]
+
+
 def define_die_balance(m: linopy.Model, x: PlanInputs) -> None:
     """die_bank[t] = die_bank[t−1] + good dies ready in t − dies packaged in t. Wafers entering
     the cycle time in t are ready (fab and packaging done) after c quarters: the share
@@ -403,17 +465,55 @@ def define_die_balance(m: linopy.Model, x: PlanInputs) -> None:
     bank = terms(m, "die_bank")
     packaged = terms(m, "packages") * _product(x, x.dies_per_package)
     balance = bank - lagged(1 * bank, xr.DataArray(1)) + packaged
-    parts = []
-    if x.sites:
-        parts.append(leaving_fab(m, x).sum("site"))
-    if x.offers:
-        parts.append(terms(m, "foundry").sum("offer"))
-    if parts:
-        entering = linopy.merge(parts, cls=linopy.LinearExpression) if len(parts) > 1 else parts[0]
+    entering = entering_cycle(m, x)
+    if entering is not None:
         balance = balance - after(entering, _product(x, x.cycle_q)) * _product(x, x.good_dies_per_wafer)
     m.add_constraints(
         balance == 0, name="die_balance", mask=_product(x, x.made).broadcast_like(coord(range(x.horizon), "quarter"))
     )
+
+
+def beyond_horizon_share(x: PlanInputs, lags_q: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """Entity × quarter: the share of what enters a delay of `lags_q` (one per entity) in a
+    quarter that comes out only after the horizon (core.periods.split_lag, as `after`)."""
+    share = np.zeros((len(lags_q), x.horizon))
+    t = np.arange(x.horizon)
+    for i, lag in enumerate(lags_q):
+        whole, later = split_lag(float(lag))
+        share[i] = (1 - later) * (t + whole >= x.horizon) + later * (t + whole + 1 >= x.horizon)
+    return share
+
+
+def tail_value_musd(x: PlanInputs) -> npt.NDArray[np.float64]:
+    """Per product, what one accelerator delivered just after the horizon is worth to the
+    system (MUSD, discounted to the horizon's start): the last quarter's penalty for an unmet
+    one, less the packaging parts and HBM it still needs, a quarter after the horizon."""
+    last = x.horizon - 1
+    hbm = np.array(
+        [x.hbm_price_musd[h, last] * n if h >= 0 else 0.0 for h, n in zip(x.product_hbm, x.hbm_stacks, strict=True)]
+    )
+    net = x.penalty_musd[:, last] - (x.parts_musd + hbm) / np.maximum(x.packaging_yield, 1e-9)
+    return np.maximum(net, 0.0) * x.residual_discount
+
+
+def define_end_of_horizon(m: linopy.Model, x: PlanInputs) -> None:
+    """Life after the horizon, for the buyer: wafers in the cycle time and dies in the bank at
+    the end become accelerators just after it. They are worth their net value (tail_value_musd)
+    up to what demand at the last quarter's rate takes over the quarters they take to arrive, so
+    the fabs keep starting wafers to the end instead of winding down for want of a horizon."""
+    entering = entering_cycle(m, x) if "packages" in m.variables else None
+    if entering is None:
+        return
+    last_demand = x.demand[:, -1] * np.ceil(x.cycle_q)
+    worth = x.made & (last_demand > 0)
+    if not worth.any():
+        return
+    m.add_variables(lower=0, upper=_product(x, last_demand), mask=_product(x, worth), name="tail")
+    dies = (entering * _per_quarter(x, beyond_horizon_share(x, x.cycle_q), ("product", x.products))).sum("quarter")
+    last = _per_quarter(x, np.eye(x.horizon)[-1][None, :].repeat(len(x.products), axis=0), ("product", x.products))
+    dies = dies * _product(x, x.good_dies_per_wafer) + (terms(m, "die_bank") * last).sum("quarter")
+    per_die = _product(x, x.packaging_yield / np.maximum(x.dies_per_package, 1.0))
+    m.add_constraints(terms(m, "tail") - dies * per_die <= 0, name="tail", mask=_product(x, worth))
 
 
 def delivered(m: linopy.Model, x: PlanInputs) -> linopy.LinearExpression:
@@ -489,10 +589,18 @@ def define_hbm_supply(m: linopy.Model, x: PlanInputs) -> None:
 
 
 def site_capex(m: linopy.Model, x: PlanInputs) -> linopy.LinearExpression:
-    """MUSD spent on construction at each site and quarter (buildings first, then tools)."""
-    steps = coord(range(x.capex_profile.shape[1]), "step")
-    profile = xr.DataArray(x.capex_profile, dims=("site", "step"), coords={"site": x.sites})
-    return (lagged(terms(m, "build"), steps) * profile).sum("step")
+    """MUSD spent on construction at each site and quarter: capacity units and shells, each
+    on its own schedule (scenario.assets)."""
+    spent = _spent(terms(m, "build"), x.capex_profile, x)
+    if "shell" in m.variables:
+        spent = spent + _spent(terms(m, "shell"), x.shell_profile, x)
+    return spent
+
+
+def _spent(builds: linopy.LinearExpression, profile: npt.NDArray[np.float64], x: PlanInputs) -> linopy.LinearExpression:
+    steps = coord(range(profile.shape[1]), "step")
+    per_step = xr.DataArray(profile, dims=("site", "step"), coords={"site": x.sites})
+    return (lagged(builds, steps) * per_step).sum("step")
 
 
 def define_grants(m: linopy.Model, x: PlanInputs, money: dict[str, linopy.LinearExpression]) -> None:
@@ -608,43 +716,35 @@ def define_cash(m: linopy.Model, x: PlanInputs, money: dict[str, linopy.LinearEx
     )
 
 
-def build_cost_per_module(x: PlanInputs) -> np.ndarray:
-    """Discounted MUSD of one module by site × quarter started: its construction spending
-    inside the horizon and its fixed opex from first wafer to the end of the horizon, less the
-    investment tax credit when it comes online (inside the horizon) and its book value at the
-    end of the horizon."""
-    factor = x.discount_per_q
-    started = np.arange(x.horizon)[None, :, None]
-    steps = np.arange(x.capex_profile.shape[1])[None, None, :]
-    inside = started + steps < x.horizon
-    capex = (x.capex_profile[:, None, :] * factor ** (started + steps) * inside).sum(axis=2)
-    online = np.arange(x.horizon)[None, :] + x.lead_q[:, None]
-    credit = np.where(online < x.horizon, x.itc_musd * factor**online, 0.0)
-    later = x.discount[None, None, :] * (np.arange(x.horizon)[None, None, :] >= online[:, :, None])
-    fixed = x.fixed_opex_musd[:, None] * later.sum(axis=2)
-    return capex + fixed - credit - x.book_value_musd * x.residual_discount
-
-
 #: Kinds of money in the objective: real costs of the system (the buyer's payments to the fab
-#: company cancel out; an operator's share of them does not), discounted; construction enters
-#: per module started (build_cost_per_module).
-OBJECTIVE_KINDS = ("grants", "opex", "operator_fees", "foundry", "hbm", "packaging", "bought")
+#: company cancel out; an operator's share of them does not), discounted. Construction enters
+#: per build started, as its capex annuitised over its life (net of uncapped grants and tax
+#: credits) for the quarters inside the horizon, with fixed opex (PlanInputs.unit_cost_musd);
+#: a capped grant as it is received.
+OBJECTIVE_KINDS = ("opex", "operator_fees", "foundry", "hbm", "packaging", "bought")
 
 
 def define_objective(m: linopy.Model, x: PlanInputs, money: dict[str, linopy.LinearExpression]) -> None:
-    """The system's discounted cost: construction per module started (build_cost_per_module),
-    variable opex and fees, the buyer's foundry wafers, HBM, packaging and bought accelerators,
-    less spare wafers sold to the market, plus the discounted cost of unmet demand and the
-    cost of capital of wafers waiting in queues."""
+    """The system's discounted cost: construction per build started (its capex annuity inside
+    the horizon and fixed opex, PlanInputs.unit_cost_musd), variable opex and fees, the
+    buyer's foundry wafers, HBM, packaging and bought accelerators, less spare wafers sold to
+    the market and the value of what is still in the pipeline at the end
+    (define_end_of_horizon), plus the discounted cost of unmet demand and the cost of
+    capital of wafers waiting in queues."""
     discount = xr.DataArray(x.discount, dims="quarter", coords={"quarter": range(x.horizon)})
     parts = [money[k] * discount for k in OBJECTIVE_KINDS if k in money]
     if x.sites:
-        per_module = xr.DataArray(
-            build_cost_per_module(x), dims=("site", "quarter"), coords={"site": x.sites, "quarter": range(x.horizon)}
-        )
-        parts.append((terms(m, "build") * per_module).sum())
+        parts.append((terms(m, "build") * _per_quarter(x, x.unit_cost_musd, ("site", x.sites))).sum())
+    if "shell" in m.variables:
+        parts.append((terms(m, "shell") * _per_quarter(x, x.shell_cost_musd, ("site", x.sites))).sum())
+    if "capped_grant" in m.variables:
+        parts.append(-(terms(m, "capped_grant").sum("site") * discount).sum())
     if "spare" in m.variables:
         parts.append(-(spare_sales(m, x) * discount).sum())
+        # spare wafers still in the fab at the end are sold just after it, at the last price
+        later = _per_quarter(x, beyond_horizon_share(x, x.site_cycle_q), ("site", x.sites))
+        last_price = _site(x, x.spare_price_musd[:, -1] * x.residual_discount)
+        parts.append(-(terms(m, "spare") * later * last_price).sum())
     if "packaging_build" in m.variables:
         started = np.arange(x.horizon)
         per_line = np.array(
@@ -669,6 +769,8 @@ def define_objective(m: linopy.Model, x: PlanInputs, money: dict[str, linopy.Lin
         parts.append((terms(m, "queue") * holding).sum())
     penalty = _per_quarter(x, x.penalty_musd, ("product", x.products)) * discount
     parts.append((terms(m, "unmet") * penalty).sum())
+    if "tail" in m.variables:
+        parts.append(-(terms(m, "tail") * _product(x, tail_value_musd(x))).sum())
     m.add_objective(
         linopy.merge([t.sum() if "quarter" in t.dims else t for t in parts], cls=linopy.LinearExpression).sum()
     )

@@ -46,7 +46,7 @@ from fabnet.plan.model import build_from_inputs
 from fabnet.plan.solve import SolveOptions, SolveResult, quiet_stdout
 
 #: The decisions made before any future is known (variable names of the planning model).
-FIRST_STAGE = ("build", "packaging_build", "foundry_reserved")
+FIRST_STAGE = ("build", "shell", "packaging_build", "foundry_reserved")
 
 #: HiGHS's model status → linopy's termination condition, as the deterministic planner reports it.
 _TERMINATION = {

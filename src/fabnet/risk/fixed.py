@@ -39,7 +39,7 @@ from fabnet.core.periods import Quarter, delayed
 from fabnet.finance.buyer import BuyerQuantities, buyer_costs, market_prices, net_value
 from fabnet.finance.fabco import Operations, capital_flows, fabco_npv, operating_flows, paid_by_buyer, project_flows
 from fabnet.finance.tables import grid
-from fabnet.plan import Plan, prepare
+from fabnet.plan import Plan, modules_built, prepare
 from fabnet.plan.inputs import (
     ArrayLike,
     PlanInputs,
@@ -243,7 +243,7 @@ def evaluate_fixed(scenario: Scenario, plan: Plan, table: np.ndarray) -> pd.Data
         "sample": np.arange(samples),
         "fabco_npv_usd": npv,
         "buyer_net_usd": value - cost,
-        "modules_built": np.full(samples, int(plan.builds["modules"].sum())),  # the plan's, held
+        "modules_built": np.full(samples, modules_built(plan.builds)),  # the plan's, held
         "unmet": (demand - delivered).clip(min=0).sum(axis=(1, 2)),
     }
     for j in range(table.shape[1]):
@@ -276,12 +276,16 @@ def _capacity(scenario: Scenario, plan: Plan, x: PlanInputs, v: _Inputs) -> tupl
     builds = [
         (x.sites.index(row.site), x.quarters.index(Quarter.parse(row.started)), float(row.modules))
         for row in plan.builds.itertuples()
+        if row.kind != "shell"  # capacity comes from modules and tool sets
     ]
-    lead = v.lead.astype(int)
-    nominal = x.capacity_by_age * x.module_wafers_q[:, None]
+    # a sampled delay of a site's construction delays each of its capacity units as much
+    # (a tool set in a shell already built too: a conservative reading)
+    nominal_lead = np.array([s.lead_time_q for s in scenario.sites])
+    lead = (x.lead_q + v.lead - nominal_lead).astype(int)
+    nominal = x.capacity_by_age * x.unit_wafers_q[:, None]
     capacity = capacity_from_builds(builds, lead, np.broadcast_to(nominal, learning.shape), x.horizon)
     effective = capacity_from_builds(builds, lead, nominal * learning, x.horizon)
-    online = capacity_from_builds(builds, lead, np.ones_like(learning), x.horizon)
+    online = capacity_from_builds(builds, lead, np.ones_like(learning) * x.unit_share[:, None], x.horizon)
     return capacity, effective, online
 
 

@@ -23,7 +23,7 @@ import pandas as pd
 
 from fabnet.core import results
 from fabnet.pipeline import plan_finance, plan_network
-from fabnet.plan import SolveOptions
+from fabnet.plan import SolveOptions, modules_built
 from fabnet.risk.sampling import apply_sample, draw
 from fabnet.scenario.schema import Scenario
 from fabnet.store import store_rows, stored_rows
@@ -48,7 +48,7 @@ def evaluate_sample(scenario_json: dict[str, Any], index: int, row: list[float])
     record.update({f"input_{j}": float(v) for j, v in enumerate(row)})
     record["fabco_npv_usd"] = money.fabco.metrics.fabco_npv_usd
     record["buyer_net_usd"] = money.buyer.metrics.buyer_savings_vs_market_usd
-    record["modules_built"] = int(plan.builds["modules"].sum()) if len(plan.builds) else 0
+    record["modules_built"] = modules_built(plan.builds)
     by_year = plan.supply.groupby("year")[["demand", "delivered", "unmet"]].sum()
     for year, values in by_year.iterrows():
         record[f"demand_{year}"] = float(values["demand"])

@@ -88,6 +88,12 @@ def check_references(s: Scenario) -> list[Problem]:
             problems += _ref(("sites", i, "operator"), site.operator, operators, "operators")
     for i, offer in enumerate(s.foundry_offers):
         problems += _ref(("foundry_offers", i, "node"), offer.node, nodes, "nodes")
+    seen: set[str] = set()
+    for i, market in enumerate(s.wafer_markets):
+        problems += _ref(("wafer_markets", i, "node"), market.node, nodes, "nodes")
+        if market.node in seen:
+            problems.append(Problem(("wafer_markets", i, "node"), market.node, "one entry per node"))
+        seen.add(market.node)
     return problems
 
 
@@ -359,7 +365,32 @@ def check_sites(s: Scenario) -> list[Problem]:
         Problem(loc, _show_list(ramp), "shares that never fall and end at 1.0, e.g. [0.25, 0.5, 0.75, 1.0]")
         for loc, ramp in ramps
         if any(later < earlier for earlier, later in itertools.pairwise(ramp)) or ramp[-1] != 1.0
-    ]
+    ] + [problem for i, site in enumerate(s.sites) for problem in _phase_problems(i, site)]
+
+
+def _phase_problems(i: int, site: Any) -> list[Problem]:
+    phases = site.tool_phases
+    if phases is None:
+        return []
+    loc = ("sites", i, "tool_phases")
+    count = site.module_wspm / phases.wspm
+    if abs(count - round(count)) > 1e-9 or round(count) < 1:
+        return [
+            Problem(
+                (*loc, "wspm"),
+                f"{phases.wspm:g}",
+                f"a whole share of module_wspm ({site.module_wspm:g}), e.g. {site.module_wspm / 4:g}",
+            )
+        ]
+    if phases.lead_time_q >= site.lead_time_q:
+        return [
+            Problem(
+                (*loc, "lead_time_q"),
+                str(phases.lead_time_q),
+                f"fewer quarters than the site's lead_time_q ({site.lead_time_q}): the shell is built first",
+            )
+        ]
+    return []
 
 
 def check_offtake(s: Scenario) -> list[Problem]:

@@ -15,6 +15,7 @@ import numpy as np
 import numpy.typing as npt
 
 from fabnet.core.periods import Quarter
+from fabnet.scenario.assets import depreciation_per_quarter_at_capacity
 from fabnet.scenario.schema import Offtake, Scenario, Site, year_path
 
 Array = npt.NDArray[np.float64]
@@ -87,9 +88,7 @@ def standard_cost_per_wafer(scenario: Scenario, site: Site) -> float:
     """USD per wafer of a module run at full capacity: variable opex, the operator's fee per
     wafer, fixed opex and straight-line depreciation spread over the module's wafers."""
     wafers_q = site.module_wspm * 3
-    life = scenario.finance.depreciation_years
-    capex = site.capex_per_module_usd
-    depreciation_q = capex.building / (4 * life.building) + capex.tools / (4 * life.tools)
+    depreciation_q = depreciation_per_quarter_at_capacity(site, scenario.finance.depreciation_years)
     operator = scenario.operator(site.operator)
     fee = operator.fee_per_wafer_usd if operator else 0.0
     return site.opex_per_wafer_usd + fee + (site.fixed_opex_per_module_q_usd + depreciation_q) / wafers_q

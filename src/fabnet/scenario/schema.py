@@ -9,7 +9,6 @@ problem can be reported with the path of the field that causes it.
 from __future__ import annotations
 
 import contextlib
-import math
 from collections.abc import Iterable
 from typing import Annotated, Literal, NamedTuple, Protocol, TypeVar, cast
 
@@ -415,6 +414,20 @@ class CapexSplit(Frozen):
         return self.building + self.tools
 
 
+class ToolPhases(Frozen):
+    """A module built in phases: the shell (building, cleanroom, utilities) first, then tool
+    sets of `wspm` wafer starts a month each, installed when the plan needs them."""
+
+    wspm: PositiveWspm = Field(
+        description="Wafer starts per month of one tool set; module_wspm must be a whole number of them."
+    )
+    lead_time_q: Quarters = Field(
+        description="Quarters from ordering a tool set to its first wafer (delivery, move-in, "
+        "qualification); shorter than the site's lead_time_q. A shell started in quarter s takes "
+        "tool sets from s + lead_time_q (site) − this on."
+    )
+
+
 class Grants(Frozen):
     share_of_capex: Share = Field(default=0.0, description="Grant as a share of capex (0–1).")
     cap_usd: Usd | None = Field(default=None, description="Most the grant pays, USD.")
@@ -429,6 +442,12 @@ class Site(Frozen):
     mandatory: Flag = Field(default=False, description="At least one module must be built.")
     capex_per_module_usd: CapexSplit = Field(description="Capital cost of one module, USD, by part.")
     lead_time_q: Quarters = Field(description="Quarters from construction start to first wafer.")
+    tool_phases: ToolPhases | None = Field(
+        default=None,
+        description="Build each module as a shell plus tool sets added in phases (the planner "
+        "decides shells and tool sets apart, so capacity can follow demand); omitted means a "
+        "module is built whole.",
+    )
     ramp: tuple[PositiveShare, ...] = Field(
         min_length=1,
         max_length=MAX_QUARTERS,
@@ -452,39 +471,6 @@ class Site(Frozen):
     grants: Grants = Field(default_factory=Grants, description="Government support for this site.")
     tax_regime: Id = Field(description="Id of an entry of finance.tax_regimes.")
     earliest_start: QuarterField = Field(description="First quarter construction may start.")
-
-    def capex_schedule_usd(self) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
-        """(building, tools) USD spent on one module in each quarter after its start: the
-        building over the first half of the lead time, then the tools over the second half
-        (both at once when the lead time is one quarter). The planner's budget and the
-        finance's capital calls both use this one rule."""
-        lead = self.lead_time_q
-        building_q = math.ceil(lead / 2)
-        tools_q = max(lead - building_q, 1)
-        tools_from = building_q if lead > 1 else 0
-        building = np.zeros(lead)
-        tools = np.zeros(lead)
-        building[:building_q] = self.capex_per_module_usd.building / building_q
-        tools[tools_from : tools_from + tools_q] = self.capex_per_module_usd.tools / tools_q
-        return building, tools
-
-    def book_value_usd(self, started: int, horizon: int, life: DepreciationYears) -> float:
-        """Book value at the end of a horizon of `horizon` quarters of one module started in
-        quarter `started`: straight-line depreciation from its first wafer; under construction,
-        what was spent on it inside the horizon. Net of the grant share: the part a grant paid
-        for is not the investors' to recover (else a subsidised module would pay for itself by
-        being built, whether it makes anything or not). The planner's objective and the
-        finance's terminal value both use this one rule."""
-        in_service_q = horizon - (started + self.lead_time_q)
-        capex = self.capex_per_module_usd
-        if in_service_q >= 0:
-            value = capex.building * max(0.0, 1 - in_service_q / (4 * life.building)) + capex.tools * max(
-                0.0, 1 - in_service_q / (4 * life.tools)
-            )
-        else:
-            building, tools = self.capex_schedule_usd()
-            value = float((building + tools)[: max(horizon - started, 0)].sum())
-        return value * (1.0 - self.grants.share_of_capex)
 
 
 class OperatorLearning(Frozen):
@@ -551,6 +537,16 @@ class FoundryOffer(Frozen):
         if self.available_from is not None and first is not None:
             first = max(first, self.available_from)
         return np.where([q >= first for q in periods], cap, 0.0) if first is not None else cap
+
+
+class WaferMarket(Frozen):
+    """Other customers' demand for the fab company's wafers of one node: the most spare wafers
+    they buy (at offtake.spare_wafer_price_share of the market wafer price)."""
+
+    node: Id = Field(description="Process node id.")
+    wafers_per_month: WspmPath = Field(
+        description="Wafers a month other customers buy from the fab company, a number or a path by quarter."
+    )
 
 
 class Investor(Frozen):
@@ -788,6 +784,13 @@ class Scenario(Frozen):
         default=(), max_length=MAX_ENTRIES, description="Foundry wafer capacity the buyer can reserve."
     )
     offtake: Offtake = Field(default_factory=Offtake, description="How the fab company sells its wafers to the buyer.")
+    wafer_markets: tuple[WaferMarket, ...] = Field(
+        default=(),
+        max_length=MAX_ENTRIES,
+        description="Third-party demand for the fab company's spare wafers, per node (one entry a "
+        "node); a node listed here sells spare wafers up to its volume, whether or not "
+        "offtake.spare_wafers_to_market is set.",
+    )
     funding: Funding = Field(description="The fab company's investors and their money.")
     finance: Finance = Field(description="Discounting, depreciation, tax and penalty rules.")
     uncertainty: tuple[Uncertain, ...] = Field(

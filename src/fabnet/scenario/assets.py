@@ -1,0 +1,173 @@
+"""What one build at a site is, and the money rules of a fab asset: its capex schedule,
+straight-line depreciation, book value and investment tax credit.
+
+The one owner of these formulas: the planner's arrays (plan.inputs), the fab company's capital
+flows (finance.fabco), the fixed-plan risk model and the cost-plus offtake price all read them
+here, so the planner and finance cannot drift apart.
+
+A site builds either whole modules (building and tools together) or, with `tool_phases`, shells
+(building, cleanroom, utilities) and tool sets installed into them when the plan needs them.
+The planner's integer `build` counts a site's *capacity unit* — a module, or a tool set — and
+`shell` counts shells; capacity, ramp, yield learning and fixed opex follow the capacity units.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import numpy.typing as npt
+
+from fabnet.core.periods import Quarter
+from fabnet.scenario.schema import DepreciationYears, Site, TaxRegime
+
+Array = npt.NDArray[np.float64]
+Kind = Literal["module", "shell", "tools"]
+QUARTERS_PER_YEAR = 4
+
+
+@dataclass(frozen=True)
+class Asset:
+    """One build of one kind at a site."""
+
+    kind: Kind
+    building_usd: float
+    tools_usd: float
+    lead_q: int  # start → in use: first wafer (module, tools), or ready for tools (shell)
+    in_service_q: int  # start → first quarter of depreciation (a shell: when its first tools can run)
+    share_of_module: float  # capacity added, as a share of a module (0 for a shell)
+
+    @property
+    def capex_usd(self) -> float:
+        return self.building_usd + self.tools_usd
+
+    def schedule(self) -> tuple[Array, Array]:
+        """(building, tools) USD spent in each quarter after the start. A whole module: the
+        building over the first half of the lead time, then the tools over the second half (both
+        at once when the lead time is one quarter); a shell or a tool set: evenly over its own
+        lead time."""
+        lead = self.lead_q
+        building, tools = np.zeros(lead), np.zeros(lead)
+        if self.kind != "module":
+            building[:] = self.building_usd / lead
+            tools[:] = self.tools_usd / lead
+            return building, tools
+        building_q = math.ceil(lead / 2)
+        tools_q = max(lead - building_q, 1)
+        tools_from = building_q if lead > 1 else 0
+        building[:building_q] = self.building_usd / building_q
+        tools[tools_from : tools_from + tools_q] = self.tools_usd / tools_q
+        return building, tools
+
+    def depreciation(self, started: int, life: DepreciationYears, horizon: int) -> Array:
+        """Straight-line depreciation per quarter of one build started in quarter `started`,
+        each asset class over its life from the quarter it is placed in service."""
+        first = started + self.in_service_q
+        return straight_line(self.building_usd, first, QUARTERS_PER_YEAR * life.building, horizon) + straight_line(
+            self.tools_usd, first, QUARTERS_PER_YEAR * life.tools, horizon
+        )
+
+    def book_value(self, started: int, horizon: int, life: DepreciationYears, grant_share: float) -> float:
+        """Book value at the end of a horizon of `horizon` quarters of one build started in
+        quarter `started`: capex less straight-line depreciation once in service; under
+        construction, what was spent on it inside the horizon. Net of the grant share: the part
+        a grant paid for is not the investors' to recover (else a subsidised module would pay
+        for itself by being built, whether it makes anything or not)."""
+        in_service = horizon - (started + self.in_service_q)
+        if in_service >= 0:
+            value = self.building_usd * max(0.0, 1 - in_service / (QUARTERS_PER_YEAR * life.building))
+            value += self.tools_usd * max(0.0, 1 - in_service / (QUARTERS_PER_YEAR * life.tools))
+        else:
+            building, tools = self.schedule()
+            value = float((building + tools)[: max(horizon - started, 0)].sum())
+        return value * (1.0 - grant_share)
+
+    def annuity_usd(self, rate: float, life: DepreciationYears, grant_share: float, credit: float) -> Array:
+        """Capex annuitised over each asset class's life (the investment cost per period of
+        capacity-expansion models: value × CRF), per quarter from the quarter it is in service
+        (index 0) to the end of the longer life. The value is what was spent, net of the grant
+        share, grown at `rate` to the in-service quarter, less `credit` (a tax credit on tools,
+        paid then). A planner that charges a build only the annuities of the quarters inside its
+        horizon leaves the rest of its life to the years after the horizon."""
+        rate_q = (1 + rate) ** (1 / QUARTERS_PER_YEAR) - 1
+        building, tools = self.schedule()
+        grown = (1 + rate_q) ** (self.in_service_q - np.arange(self.lead_q))
+        values = (
+            float((building * grown).sum()) * (1 - grant_share),
+            float((tools * grown).sum()) * (1 - grant_share) - credit,
+        )
+        lives = (QUARTERS_PER_YEAR * life.building, QUARTERS_PER_YEAR * life.tools)
+        out = np.zeros(max(lives))
+        for value, n in zip(values, lives, strict=True):
+            out[:n] += value * capital_recovery_factor(rate_q, n)
+        return out
+
+    def tax_credit(self, regime: TaxRegime, started: Quarter) -> float:
+        """Investment tax credit of one build (USD, paid when it is placed in service): the
+        regime's share of its tools, where construction started by the regime's deadline."""
+        deadline = regime.itc_construction_deadline
+        if not regime.investment_tax_credit or (deadline is not None and started > deadline):
+            return 0.0
+        return regime.investment_tax_credit * self.tools_usd
+
+
+def straight_line(amount: float, in_service_q: int, life_q: int, horizon: int) -> Array:
+    """Depreciation per quarter of one asset over a horizon of `horizon` quarters: amount / life
+    in each quarter from the one it is placed in service, for `life_q` quarters."""
+    charge = np.zeros(horizon)
+    first, last = max(in_service_q, 0), min(in_service_q + life_q, horizon)
+    if first < last:
+        charge[first:last] = amount / life_q
+    return charge
+
+
+def capital_recovery_factor(rate: float, periods: int) -> float:
+    """CRF = r(1+r)^n / ((1+r)^n − 1): the level payment per period over n periods that repays
+    one unit of capital at rate r per period (1/n at r = 0)."""
+    if rate == 0:
+        return 1.0 / periods
+    grown = (1 + rate) ** periods
+    return rate * grown / (grown - 1)
+
+
+def phases_per_module(site: Site) -> int:
+    """Tool sets in one module (1 for a site that builds whole modules)."""
+    if site.tool_phases is None:
+        return 1
+    return round(site.module_wspm / site.tool_phases.wspm)
+
+
+def capacity_unit(site: Site) -> Asset:
+    """What the planner's `build` adds at the site: a whole module, or one tool set."""
+    capex = site.capex_per_module_usd
+    if site.tool_phases is None:
+        return Asset("module", capex.building, capex.tools, site.lead_time_q, site.lead_time_q, 1.0)
+    count = phases_per_module(site)
+    lead = site.tool_phases.lead_time_q
+    return Asset("tools", 0.0, capex.tools / count, lead, lead, 1.0 / count)
+
+
+def shell(site: Site) -> Asset | None:
+    """A site's shell (None where modules are built whole): the building, ready for tools
+    `lead_time_q − tool_phases.lead_time_q` quarters after its start and depreciated from the
+    quarter its first tools could run."""
+    if site.tool_phases is None:
+        return None
+    ready = site.lead_time_q - site.tool_phases.lead_time_q
+    return Asset("shell", site.capex_per_module_usd.building, 0.0, ready, site.lead_time_q, 0.0)
+
+
+def asset(site: Site, kind: str) -> Asset:
+    """The asset a build row of `kind` (builds table) is at the site."""
+    found = shell(site) if kind == "shell" else capacity_unit(site)
+    if found is None or found.kind != kind:
+        raise ValueError(f"site {site.id!r} builds no {kind!r}")
+    return found
+
+
+def depreciation_per_quarter_at_capacity(site: Site, life: DepreciationYears) -> float:
+    """USD of depreciation a quarter of one whole module in service (building and tools)."""
+    capex = site.capex_per_module_usd
+    return capex.building / (QUARTERS_PER_YEAR * life.building) + capex.tools / (QUARTERS_PER_YEAR * life.tools)
