@@ -167,3 +167,17 @@ def test_api_misuse_is_a_clear_error(analysed):
         fabnet.refinance(scenario)
     with pytest.raises(ValueError, match="low < high"):
         fabnet.deal(scenario, low=1.5, high=0.2)
+
+
+def test_a_network_worth_less_than_nothing_to_both_parties_is_refused(monkeypatch):
+    """decide() measures the planner's network after tax and with its life after the horizon
+    (buyer's gain + fab company NPV); below zero it keeps the foundry route and says why."""
+    from fabnet import pipeline
+
+    tigris = fabnet.load()
+    monkeypatch.setattr(pipeline, "system_value", lambda money, route: -1.5e9)
+    decision = pipeline.decide(tigris)
+    assert decision.plan.builds.empty
+    assert decision.money.fabco.metrics.fabco_revenue_usd == 0
+    assert decision.plan.messages[0].startswith("The planner's network (kumamoto) was refused")
+    assert "$1.50 B worse off" in decision.plan.messages[0]

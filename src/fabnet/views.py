@@ -29,6 +29,7 @@ from rich.text import Text
 
 from fabnet.core import columns
 from fabnet.core import format as fmt
+from fabnet.scenario.assets import module_capex_usd
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -560,7 +561,7 @@ def print_summary(s: Scenario) -> None:
         "sites",
         "; ".join(
             f"{x.id} ({x.region}, {x.node}) {x.max_modules}×{x.module_wspm / 1e3:g}k wspm, "
-            f"{fmt.usd(x.capex_per_module_usd.total)}/module, {x.lead_time_q} q build, "
+            f"{fmt.usd(module_capex_usd(x))}/module, {x.lead_time_q} q build, "
             f"from {x.earliest_start}" + (f", run by {x.operator}" if x.operator else "")
             for x in s.sites
         )
@@ -642,14 +643,17 @@ def plan_json(p: Plan, money: Financials) -> dict[str, Any]:
 
 
 def builds_table(p: Plan) -> Table:
-    """Fab modules and packaging expansions the plan starts, and when they come online."""
-    builds = new_table("site", "node", "modules", "started", "online", title="Fabs built", text_columns=2)
+    """Fab modules, shells, tool sets and packaging expansions the plan starts, and when they
+    come online (a shell: when it is ready for tool sets)."""
+    builds = new_table("site", "node", "what", "count", "wspm", "started", "online", title="Fabs built", text_columns=3)
+    what = {"module": "module", "shell": "shell", "tools": "tool sets"}
     for row in p.builds.itertuples():
-        builds.add_row(row.site, row.node, str(row.modules), row.started, row.online)
+        wspm = fmt.count(row.wspm) if row.wspm else "–"
+        builds.add_row(row.site, row.node, what[row.kind], str(row.modules), wspm, row.started, row.online)
     for row in p.packaging_builds.itertuples():
-        builds.add_row(f"{row.line} (packaging)", "", str(row.modules), row.started, row.online)
+        builds.add_row(f"{row.line} (packaging)", "", "line", str(row.modules), "", row.started, row.online)
     if not len(p.builds) and not len(p.packaging_builds):
-        builds.add_row("none: foundry capacity and secured packaging are cheaper", "", "", "", "")
+        builds.add_row("none: foundry capacity and secured packaging are cheaper", "", "", "", "", "", "")
     return builds
 
 

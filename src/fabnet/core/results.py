@@ -380,6 +380,7 @@ _TABLES = (
             Column("operator_fees_usd", "float", "operators' fees per wafer and revenue shares"),
             Column("capex_building_usd", "float", "construction spending on buildings"),
             Column("capex_tools_usd", "float", "construction spending on tools"),
+            Column("capex_usd", "float", "construction spending, buildings and tools"),
             Column("grants_usd", "float", "grants received (their share of capex, up to their cap)"),
             Column("itc_usd", "float", "investment tax credit received as cash"),
             Column("depreciation_usd", "float", "straight-line depreciation of buildings and tools"),

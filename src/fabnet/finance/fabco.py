@@ -179,6 +179,7 @@ def capital_flows(scenario: Scenario, builds: pd.DataFrame) -> dict[str, np.ndar
     return {
         "capex_building_usd": building,
         "capex_tools_usd": tools,
+        "capex_usd": building + tools,
         "grants_usd": grants,
         "itc_usd": itc,
         "depreciation_usd": depreciation.sum(axis=0),
@@ -209,8 +210,7 @@ def project_flows(
     capital flows: the same arithmetic for the plan and for every risk sample."""
     rates = np.array([t.rate for t in scenario.finance.tax_regimes])
     tax = taxes(taxable_before_interest(operating, capital), rates)
-    capex = capital["capex_building_usd"] + capital["capex_tools_usd"]
-    fcf = operating["ebitda_usd"] - capex + capital["grants_usd"] + capital["itc_usd"] - tax
+    fcf = operating["ebitda_usd"] - capital["capex_usd"] + capital["grants_usd"] + capital["itc_usd"] - tax
     return {"tax_unlevered_usd": tax, "project_fcf_usd": fcf}
 
 
@@ -325,7 +325,7 @@ def _finance(scenario: Scenario, operating: dict[str, np.ndarray], capital: dict
 
     ebitda = operating["ebitda_usd"]
     taxable_before = taxable_before_interest(operating, capital)
-    investing = capital["grants_usd"] + capital["itc_usd"] - capital["capex_building_usd"] - capital["capex_tools_usd"]
+    investing = capital["grants_usd"] + capital["itc_usd"] - capital["capex_usd"]
     reinvest = scenario.funding.reinvest_operating_cash
     # what later quarters will need from the cash held now (grants and credits received ahead of
     # capex; with reinvestment, operating cash too)

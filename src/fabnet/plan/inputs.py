@@ -460,8 +460,8 @@ def _profiles(assets: list[Asset] | list[Asset | None]) -> Array:
     profile = np.zeros((len(assets), longest))
     for i, asset in enumerate(assets):
         if asset is not None:
-            building, tools = asset.schedule()
-            profile[i, : len(building)] = (building + tools) / MUSD
+            spent = asset.spending()
+            profile[i, : len(spent)] = spent / MUSD
     return profile
 
 

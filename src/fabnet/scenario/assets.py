@@ -61,6 +61,11 @@ class Asset:
         tools[tools_from : tools_from + tools_q] = self.tools_usd / tools_q
         return building, tools
 
+    def spending(self) -> Array:
+        """USD spent in each quarter after the start, buildings and tools together."""
+        building, tools = self.schedule()
+        return building + tools
+
     def depreciation(self, started: int, life: DepreciationYears, horizon: int) -> Array:
         """Straight-line depreciation per quarter of one build started in quarter `started`,
         each asset class over its life from the quarter it is placed in service."""
@@ -80,8 +85,7 @@ class Asset:
             value = self.building_usd * max(0.0, 1 - in_service / (QUARTERS_PER_YEAR * life.building))
             value += self.tools_usd * max(0.0, 1 - in_service / (QUARTERS_PER_YEAR * life.tools))
         else:
-            building, tools = self.schedule()
-            value = float((building + tools)[: max(horizon - started, 0)].sum())
+            value = float(self.spending()[: max(horizon - started, 0)].sum())
         return value * (1.0 - grant_share)
 
     def annuity_usd(self, rate: float, life: DepreciationYears, grant_share: float, credit: float) -> Array:
@@ -171,3 +175,9 @@ def depreciation_per_quarter_at_capacity(site: Site, life: DepreciationYears) ->
     """USD of depreciation a quarter of one whole module in service (building and tools)."""
     capex = site.capex_per_module_usd
     return capex.building / (QUARTERS_PER_YEAR * life.building) + capex.tools / (QUARTERS_PER_YEAR * life.tools)
+
+
+def module_capex_usd(site: Site) -> float:
+    """Capex of one whole module at the site (building and tools), USD."""
+    capex = site.capex_per_module_usd
+    return capex.building + capex.tools

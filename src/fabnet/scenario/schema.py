@@ -409,10 +409,6 @@ class CapexSplit(Frozen):
     building: Usd = Field(description="Building and facility per module, USD.")
     tools: Usd = Field(description="Tools per module, USD.")
 
-    @property
-    def total(self) -> float:
-        return self.building + self.tools
-
 
 class ToolPhases(Frozen):
     """A module built in phases: the shell (building, cleanroom, utilities) first, then tool
