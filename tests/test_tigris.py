@@ -10,8 +10,8 @@ import yaml
 
 from fabnet.core.periods import Quarter
 from fabnet.pipeline import product_economics, wafer_demand
-from fabnet.scenario.assets import asset
 from fabnet.scenario import Scenario, load_scenario
+from fabnet.scenario.assets import asset
 from tests.conftest import TIGRIS
 
 SOURCE = re.compile(r"§\d|assumption")

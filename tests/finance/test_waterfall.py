@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from fabnet.scenario.assets import straight_line
 from fabnet.finance.metrics import quarterly_rate
 from fabnet.finance.waterfall import EquityAccount, accrue_preferred_return, distribute
+from fabnet.scenario.assets import straight_line
 
 
 def test_two_investors_with_a_preferred_return():
