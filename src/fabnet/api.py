@@ -19,7 +19,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from fabnet.core.results import DEFAULT_STORE
+from fabnet.core.results import DECISION_GAP, DEFAULT_STORE
 from fabnet.scenario import Scenario, load_scenario
 
 if TYPE_CHECKING:
@@ -50,7 +50,7 @@ def load(path: str | Path = DEFAULT_SCENARIO, overrides: Overrides = ()) -> Scen
 
 
 def plan_network(
-    scenario: Scenario, *, gap: float = 0.01, time_limit_s: float = 60.0, cycle_time: str = "load"
+    scenario: Scenario, *, gap: float = DECISION_GAP, time_limit_s: float = 60.0, cycle_time: str = "load"
 ) -> Plan:
     """The network plan (builds, production, supply, …; each a pandas table) of a scenario.
 
@@ -75,7 +75,9 @@ def financials(scenario: Scenario, plan: Plan) -> Financials:
     return plan_finance(scenario, plan)
 
 
-def decide(scenario: Scenario, *, gap: float = 0.01, time_limit_s: float = 60.0, cycle_time: str = "load") -> Decision:
+def decide(
+    scenario: Scenario, *, gap: float = DECISION_GAP, time_limit_s: float = 60.0, cycle_time: str = "load"
+) -> Decision:
     """The plan, the plan without fabs (the counterfactual), both parties' money in each and the
     deal, as `fabnet run` computes them, without storing anything. `.figures()` are the
     decision figures."""
@@ -102,8 +104,9 @@ def run(
     >>> result.figures["fabco_npv_usd"], result.run_id
     """
     from fabnet.pipeline import main_job
+    from fabnet.plan import SolveOptions
 
-    job = main_job(scenario, store, check=check, label=label)
+    job = main_job(scenario, store, SolveOptions(mip_gap=DECISION_GAP), check=check, label=label)
     if report_dir is not None and job.run_id is not None:
         write_report(job.run_id, store, folder=report_dir)
     return job

@@ -30,7 +30,7 @@ from fabnet.cli.options import (
     user_errors,
 )
 from fabnet.core.errors import FabnetError
-from fabnet.core.results import DEFAULT_STORE
+from fabnet.core.results import DECISION_GAP, DEFAULT_STORE
 from fabnet.views import (
     deal_json,
     err,
@@ -90,7 +90,7 @@ def plan(
     file: ScenarioFile = DEFAULT_SCENARIO,
     overrides: Overrides = None,
     cycle_time: CycleTimeOption = CycleTime.load,
-    gap: Gap = 0.01,
+    gap: Gap = DECISION_GAP,
     time_limit: TimeLimit = 60.0,
     threads: Annotated[int | None, typer.Option(help="Solver threads (default: HiGHS decides).", min=1)] = None,
     robust: Annotated[
@@ -185,7 +185,7 @@ def plan(
 def finance(
     file: ScenarioFile = DEFAULT_SCENARIO,
     overrides: Overrides = None,
-    gap: Gap = 0.01,
+    gap: Gap = DECISION_GAP,
     time_limit: TimeLimit = 60.0,
     as_json: AsJson = False,
 ) -> None:
@@ -268,7 +268,15 @@ def run(
 
             if spec is None:
                 robust = None
-                job = main_job(scenario, store, SolveOptions(), step, cycle_time.value, check=check, label=label)
+                job = main_job(
+                    scenario,
+                    store,
+                    SolveOptions(mip_gap=DECISION_GAP),
+                    step,
+                    cycle_time.value,
+                    check=check,
+                    label=label,
+                )
             else:
                 robust, job = robust_job(
                     store,
