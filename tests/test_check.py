@@ -21,7 +21,12 @@ def test_deliveries_bank_what_comes_early_and_lose_what_is_missing():
 
 @pytest.fixture(scope="module")
 def tigris():
-    return load_scenario("scenarios/tigris.yaml")
+    """Tigris with whole modules and no third-party market: one 20 k wspm module for a buyer who
+    needs a third to a half of it, so the fab runs from full to half load — the range where the
+    plan check has something to compare (the default, in tool sets, runs near saturation)."""
+    default = load_scenario("scenarios/tigris.yaml")
+    whole = tuple(s.model_copy(update={"tool_phases": None}) for s in default.sites)
+    return default.model_copy(update={"sites": whole, "wafer_markets": ()})
 
 
 @pytest.fixture(scope="module")

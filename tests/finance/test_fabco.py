@@ -42,7 +42,9 @@ def tables(
         }
     )
     return PlanTables(
-        builds=pd.DataFrame(builds, columns=["site", "started", "modules", "online"]),
+        builds=pd.DataFrame(builds, columns=["site", "started", "modules", "online"]).assign(
+            kind="module", ramp_quarters=1
+        ),
         packaging_builds=pd.DataFrame(columns=["line", "started", "modules", "online"]),
         capacity=capacity,
         supply=pd.DataFrame(
