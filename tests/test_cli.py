@@ -236,7 +236,7 @@ def test_run_plans_stores_and_reports_the_default_scenario(tmp_path):
         "Deal range:",
     ):
         assert text in result.stdout
-    assert "optimal to within 1.00% of the best bound" in result.stdout
+    assert "optimal to within 0.20% of the best bound" in result.stdout
     assert f"run 1 stored in {store}" in result.stdout.replace("\n", "")
     assert (reports / "runs-run-1.html").exists()
     assert invoke(*args).exit_code == 0

@@ -218,10 +218,11 @@ def test_fixed_plan_pays_take_or_pay_reservations_that_demand_no_longer_needs():
     out = evaluate_fixed(s, plan, np.array([[1.0], [0.5]]))
     value = out["buyer_net_usd"]  # market value of what is delivered less what it costs
     paid_full, paid_half = 3 * 1000 * 10000.0, 3 * 1000 * 10000 * 0.75
-    # quarters 0..4 reserve wafers (a wafer started in the last one would finish too late),
-    # quarters 1..5 deliver (one-quarter cycle), each accelerator worth its $1,000 market price
-    assert value.iloc[0] == pytest.approx(5 * supply * 1000 - 5 * paid_full, rel=1e-6)
-    assert value.iloc[1] == pytest.approx(5 * supply * 500 - 5 * paid_half, rel=1e-6)
+    # quarters 0..5 reserve wafers (the last quarter's serve the demand just after the horizon,
+    # which the buyer's money, ending at the horizon, does not count), quarters 1..5 deliver
+    # (one-quarter cycle), each accelerator worth its $1,000 market price
+    assert value.iloc[0] == pytest.approx(5 * supply * 1000 - 6 * paid_full, rel=1e-6)
+    assert value.iloc[1] == pytest.approx(5 * supply * 500 - 6 * paid_half, rel=1e-6)
 
 
 def test_fixed_plan_refuses_inputs_it_cannot_vary():
