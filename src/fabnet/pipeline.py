@@ -34,6 +34,7 @@ from fabnet.chips import (
 from fabnet.core import results
 from fabnet.finance import Financials, PlanTables, compute_financials
 from fabnet.finance.deal import DEFAULT_SHARES, Deal, make_deal
+from fabnet.finance.industry import PlanCapex, plan_capex
 from fabnet.plan import Plan, SolveOptions, make_plan
 from fabnet.plan.loadcurve import LoadCurve, SimulatedRow, curve_from_rows, load_curve, steady
 from fabnet.scenario.loader import scenario_text
@@ -257,9 +258,17 @@ class Decision:
         }
         return figures
 
+    def capex(self) -> PlanCapex:
+        """The plan's capex: the fab company's, the foundry capacity it relies on, and both
+        against the scenario's ambition (fabnet.finance.industry)."""
+        return plan_capex(self.scenario, self.plan.foundry, self.money.fabco.quarterly)
+
     def sentences(self) -> list[str]:
-        """The deal's verdict and why an IRR is above 100 %, where one is."""
+        """The deal's verdict, the plan's capex as a share of the ambition (when the scenario
+        gives one) and why an IRR is above 100 %, where one is."""
         notes = [] if self.comparison is None else [self.comparison.deal.verdict]
+        if (ambition := self.capex().sentence()) is not None:
+            notes.append(ambition)
         if self.money.fabco.metrics.fabco_irr_note:
             notes.append(self.money.fabco.metrics.fabco_irr_note)
         notes += [note for note in self.money.fabco.investors["irr_note"] if note]
@@ -337,7 +346,7 @@ def main_job(
     decision = decide(scenario, options, cycle_time, step, deal_shares, compare, plan)
     plan = decision.plan
     tables = run_tables(scenario, decision)
-    figures = decision.figures() | key_figures(plan, decision.money)
+    figures = decision.figures() | key_figures(plan, decision.money, decision.capex())
     checked: PlanCheck | str | None = None
     if check:
         checked = plan_check(scenario, plan, step)
@@ -492,16 +501,18 @@ def node_load_curves(scenario: Scenario) -> pd.DataFrame:
     return results.table("load_curves").conform(pd.concat(frames, ignore_index=True) if frames else pd.DataFrame())
 
 
-def key_figures(plan: Plan, money: Financials) -> dict[str, object]:
-    """What the plan does: accelerators, fabs, capex, and how it was solved."""
-    capex = money.fabco.quarterly
+def key_figures(plan: Plan, money: Financials, capex: PlanCapex | None = None) -> dict[str, object]:
+    """What the plan does: accelerators, fabs, capex (with `capex`, also the foundry capacity
+    it relies on and the ambition), and how it was solved."""
+    quarterly = money.fabco.quarterly
     return {
         "accelerators_demanded": float(plan.supply["demand"].sum()),
         "accelerators_delivered": float(plan.supply["delivered"].sum()),
         "accelerators_unmet": float(plan.supply["unmet"].sum()),
         "modules_built": int(plan.builds["modules"].sum()) if len(plan.builds) else 0,
         "sites_built": ", ".join(sorted(set(plan.builds["site"]))) or "none",
-        "fabco_capex_usd": float((capex["capex_building_usd"] + capex["capex_tools_usd"]).sum()),
+        "fabco_capex_usd": float((quarterly["capex_building_usd"] + quarterly["capex_tools_usd"]).sum()),
+        **(capex.figures() if capex is not None else {}),
         "system_cost_usd": plan.objective_usd,
         "solver": plan.result.termination,
         "solver_gap": plan.result.gap,

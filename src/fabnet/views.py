@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from fabnet.fabsim.kpi_tables import Kpis
     from fabnet.finance import Financials
     from fabnet.finance.deal import Deal
+    from fabnet.finance.industry import PlanCapex
     from fabnet.pipeline import JobResult
     from fabnet.plan import Plan
     from fabnet.plan.loadcurve import LoadCurve
@@ -622,8 +623,11 @@ def _offtake_text(s: Scenario) -> str:
     )
 
 
-def plan_json(p: Plan, money: Financials) -> dict[str, Any]:
+def plan_json(p: Plan, money: Financials, scenario: Scenario | None = None) -> dict[str, Any]:
+    """The plan as one JSON document's content; with the scenario, also the plan's capex
+    figures (fab company, the foundry capacity it relies on, the ambition: finance.industry)."""
     tables = ("builds", "packaging_builds", "supply", "production", "capacity", "foundry", "packaging", "hbm", "budget")
+    capex = {} if scenario is None else _plan_capex(scenario, p, money).figures()
     return {
         "status": {
             "termination": p.result.termination,
@@ -636,9 +640,16 @@ def plan_json(p: Plan, money: Financials) -> dict[str, Any]:
         },
         "system_cost_usd": p.objective_usd,
         "fabco_npv_usd": money.fabco.metrics.fabco_npv_usd,
+        **capex,
         "messages": p.messages,
         **{name: getattr(p, name).to_dict("records") for name in tables},
     }
+
+
+def _plan_capex(scenario: Scenario, p: Plan, money: Financials) -> PlanCapex:
+    from fabnet.finance.industry import plan_capex
+
+    return plan_capex(scenario, p.foundry, money.fabco.quarterly)
 
 
 def builds_table(p: Plan) -> Table:
@@ -712,6 +723,17 @@ def print_plan(scenario: Scenario, p: Plan, money: Financials) -> None:
         f"{fmt.usd(money.fabco.metrics.fabco_npv_usd)} (finance, as `fabnet finance` and `fabnet run`); "
         f"planner objective: system cost {fmt.usd(p.objective_usd)} (present value)"
     )
+    capex = _plan_capex(scenario, p, money)
+    if capex.industry_capex_usd is not None:
+        used = capex.offers[capex.offers["capex_usd"] > 0]
+        peaks = ", ".join(f"{r.offer} {fmt.count(r.peak_wafers_per_month)} wspm" for r in used.itertuples())
+        out.print(
+            f"Foundry capacity the plan relies on (peak use: {peaks or 'none'}): "
+            f"{fmt.usd(capex.industry_capex_usd)} of the industry's capex, apart from the fab company's "
+            f"{fmt.usd(capex.fabco_capex_usd)}"
+        )
+    if (sentence := capex.sentence()) is not None:
+        out.print(sentence)
     if p.messages:
         out.print(styled(("Shortfalls", "bold")))
         for message in p.messages:

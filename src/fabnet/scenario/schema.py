@@ -543,6 +543,13 @@ class FoundryOffer(Frozen):
     take_or_pay: Share = Field(
         default=0.0, description="Share of the wafers reserved that is paid whether used or not (0–1)."
     )
+    capex_per_wspm_usd: Usd | None = Field(
+        default=None,
+        description="Capital cost of one wafer start per month of the foundry's capacity behind "
+        "this offer, USD (e.g. 5.0e5: $0.5 B per 1 k wspm). The plan's peak use of the offer "
+        "times it is the industry's capex the plan relies on, reported apart from the fab "
+        "company's; omitted means not counted.",
+    )
 
     def capacity(self, periods: list[Quarter]) -> npt.NDArray[np.float64]:
         """Wafers per month that can be reserved in each of `periods`."""
@@ -588,6 +595,12 @@ class Funding(Frozen):
     )
     investors: tuple[Investor, ...] = Field(
         min_length=1, max_length=100, description="Who puts money in, how and when."
+    )
+    ambition_usd: PositiveUsd | None = Field(
+        default=None,
+        description="A capital ambition to measure the plan against, USD (e.g. the reported "
+        "$5–7 T): the plan's capex, the fab company's and the foundry capacity it relies on, "
+        "is reported as a share of it.",
     )
 
     def commitments_usd(self, periods: list[Quarter]) -> npt.NDArray[np.float64]:
