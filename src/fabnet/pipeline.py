@@ -37,6 +37,7 @@ from fabnet.finance.deal import DEFAULT_SHARES, Deal, make_deal
 from fabnet.finance.industry import PlanCapex, plan_capex
 from fabnet.plan import Plan, SolveOptions, make_plan
 from fabnet.plan.loadcurve import LoadCurve, SimulatedRow, curve_from_rows, load_curve, steady
+from fabnet.scenario.checks import scenario_warnings
 from fabnet.scenario.loader import scenario_text
 from fabnet.scenario.schema import Node, Product, Scenario
 
@@ -259,13 +260,11 @@ class Decision:
         return figures
 
     def capex(self) -> PlanCapex:
-        """The plan's capex: the fab company's, the foundry capacity it relies on, and both
-        against the scenario's ambition (fabnet.finance.industry)."""
+        """The fab company's capex, the foundry capacity it relies on, the ambition (finance.industry)."""
         return plan_capex(self.scenario, self.plan.foundry, self.money.fabco.quarterly)
 
     def sentences(self) -> list[str]:
-        """The deal's verdict, the plan's capex as a share of the ambition (when the scenario
-        gives one) and why an IRR is above 100 %, where one is."""
+        """The deal's verdict, the plan's capex against the ambition, why an IRR is above 100 %."""
         notes = [] if self.comparison is None else [self.comparison.deal.verdict]
         if (ambition := self.capex().sentence()) is not None:
             notes.append(ambition)
@@ -346,7 +345,7 @@ def main_job(
     decision = decide(scenario, options, cycle_time, step, deal_shares, compare, plan)
     plan = decision.plan
     tables = run_tables(scenario, decision)
-    figures = decision.figures() | key_figures(plan, decision.money, decision.capex())
+    figures = decision.figures() | key_figures(plan, decision.capex())
     checked: PlanCheck | str | None = None
     if check:
         checked = plan_check(scenario, plan, step)
@@ -436,7 +435,9 @@ def run_tables(scenario: Scenario, decision: Decision) -> dict[str, pd.DataFrame
         "investor_flows": money.fabco.investor_flows,
         "buyer_quarterly": money.buyer.quarterly,
         "buyer_products": money.buyer.products,
-        "messages": messages_table(decision.sentences() + plan.messages + money.messages),
+        "messages": messages_table(
+            [*scenario_warnings(scenario), *decision.sentences(), *plan.messages, *money.messages]
+        ),
         # the curves the planner used: none when it kept the raw cycle time
         "load_curves": curves if plan.cycle_time == "load" else curves.iloc[0:0],
     }
@@ -501,18 +502,16 @@ def node_load_curves(scenario: Scenario) -> pd.DataFrame:
     return results.table("load_curves").conform(pd.concat(frames, ignore_index=True) if frames else pd.DataFrame())
 
 
-def key_figures(plan: Plan, money: Financials, capex: PlanCapex | None = None) -> dict[str, object]:
-    """What the plan does: accelerators, fabs, capex (with `capex`, also the foundry capacity
-    it relies on and the ambition), and how it was solved."""
-    quarterly = money.fabco.quarterly
+def key_figures(plan: Plan, capex: PlanCapex) -> dict[str, object]:
+    """What the plan does: accelerators, fabs, capex (the foundry capacity's apart), how it was solved."""
     return {
         "accelerators_demanded": float(plan.supply["demand"].sum()),
         "accelerators_delivered": float(plan.supply["delivered"].sum()),
         "accelerators_unmet": float(plan.supply["unmet"].sum()),
         "modules_built": int(plan.builds["modules"].sum()) if len(plan.builds) else 0,
         "sites_built": ", ".join(sorted(set(plan.builds["site"]))) or "none",
-        "fabco_capex_usd": float((quarterly["capex_building_usd"] + quarterly["capex_tools_usd"]).sum()),
-        **(capex.figures() if capex is not None else {}),
+        "fabco_capex_usd": capex.fabco_capex_usd,
+        **capex.figures(),
         "system_cost_usd": plan.objective_usd,
         "solver": plan.result.termination,
         "solver_gap": plan.result.gap,

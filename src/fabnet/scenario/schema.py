@@ -418,6 +418,16 @@ class CapexSplit(Frozen):
 class Grants(Frozen):
     share_of_capex: Share = Field(default=0.0, description="Grant as a share of capex (0–1).")
     cap_usd: Usd | None = Field(default=None, description="Most the grant pays, USD.")
+    status: Literal["proposed", "preliminary", "final"] | None = Field(
+        default=None,
+        description="How far the grant had got: proposed (asked for or announced), preliminary "
+        "(e.g. a CHIPS preliminary memorandum) or final (awarded).",
+    )
+    as_of: QuarterField | None = Field(
+        default=None,
+        description="Quarter the grant reached its status (e.g. 2024Q4 for a CHIPS award made final in "
+        "Nov 2024); a warning names a grant dated after the scenario's `as_of`.",
+    )
 
 
 class Site(Frozen):
@@ -783,6 +793,11 @@ class Scenario(Frozen):
     horizon: Horizon = Field(description="The quarters planned.")
     currency: Literal["USD"] = Field(default="USD", description="Currency of every amount (USD only).")
     seed: Annotated[Whole, Field(ge=0, lt=2**63)] = Field(default=0, description="Seed of every random stream.")
+    as_of: QuarterField | None = Field(
+        default=None,
+        description="Quarter the scenario's facts are as of (what was known then: grants, prices, "
+        "site plans); omitted means horizon.start.",
+    )
     nodes: tuple[Node, ...] = Field(min_length=1, max_length=MAX_ENTRIES, description="Process technologies.")
     products: tuple[Product, ...] = Field(
         min_length=1, max_length=MAX_ENTRIES, description="Accelerators and their demand."
