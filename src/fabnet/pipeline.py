@@ -37,8 +37,10 @@ from fabnet.core.periods import Quarter
 from fabnet.finance import Financials, PlanTables, compute_financials
 from fabnet.finance.deal import DEFAULT_SHARES, Deal, make_deal
 from fabnet.finance.fabco import ramped_from
+from fabnet.finance.industry import PlanCapex, plan_capex
 from fabnet.plan import Plan, SolveOptions, make_plan, modules_built
 from fabnet.plan.loadcurve import LoadCurve, SimulatedRow, curve_from_rows, load_curve, steady
+from fabnet.scenario.checks import scenario_warnings
 from fabnet.scenario.loader import scenario_text
 from fabnet.scenario.schema import Node, Product, Scenario
 
@@ -259,9 +261,15 @@ class Decision:
         }
         return figures
 
+    def capex(self) -> PlanCapex:
+        """The fab company's capex, the foundry capacity it relies on, the ambition (finance.industry)."""
+        return plan_capex(self.scenario, self.plan.foundry, self.money.fabco.quarterly)
+
     def sentences(self) -> list[str]:
-        """The deal's verdict and why an IRR is above 100 %, where one is."""
+        """The deal's verdict, the plan's capex against the ambition, why an IRR is above 100 %."""
         notes = [] if self.comparison is None else [self.comparison.deal.verdict]
+        if (ambition := self.capex().sentence()) is not None:
+            notes.append(ambition)
         if self.money.fabco.metrics.fabco_irr_note:
             notes.append(self.money.fabco.metrics.fabco_irr_note)
         notes += [note for note in self.money.fabco.investors["irr_note"] if note]
@@ -367,7 +375,7 @@ def main_job(
     decision = decide(scenario, options, cycle_time, step, deal_shares, compare, plan)
     plan = decision.plan
     tables = run_tables(scenario, decision)
-    figures = decision.figures() | key_figures(scenario, plan, decision.money)
+    figures = decision.figures() | key_figures(scenario, plan, decision.capex())
     checked: PlanCheck | str | None = None
     if check:
         checked = plan_check(scenario, plan, step)
@@ -457,7 +465,9 @@ def run_tables(scenario: Scenario, decision: Decision) -> dict[str, pd.DataFrame
         "investor_flows": money.fabco.investor_flows,
         "buyer_quarterly": money.buyer.quarterly,
         "buyer_products": money.buyer.products,
-        "messages": messages_table(decision.sentences() + plan.messages + money.messages),
+        "messages": messages_table(
+            [*scenario_warnings(scenario), *decision.sentences(), *plan.messages, *money.messages]
+        ),
         # the curves the planner used: none when it kept the raw cycle time
         "load_curves": curves if plan.cycle_time == "load" else curves.iloc[0:0],
     }
@@ -533,9 +543,8 @@ def mean_load_after_ramp(scenario: Scenario, plan: Plan) -> float | None:
     return float(after["wafer_starts"].sum()) / capacity if capacity > 0 else None
 
 
-def key_figures(scenario: Scenario, plan: Plan, money: Financials) -> dict[str, object]:
-    """What the plan does: accelerators, fabs, capex, and how it was solved."""
-    capex = money.fabco.quarterly
+def key_figures(scenario: Scenario, plan: Plan, capex: PlanCapex) -> dict[str, object]:
+    """What the plan does: accelerators, fabs, capex (the foundry capacity's apart), how it was solved."""
     return {
         "accelerators_demanded": float(plan.supply["demand"].sum()),
         "accelerators_delivered": float(plan.supply["delivered"].sum()),
@@ -544,7 +553,8 @@ def key_figures(scenario: Scenario, plan: Plan, money: Financials) -> dict[str, 
         "wafer_capacity_built_wspm": float(plan.builds["wspm"].sum()),
         "mean_load_after_ramp": mean_load_after_ramp(scenario, plan),
         "sites_built": ", ".join(sorted(set(plan.builds["site"]))) or "none",
-        "fabco_capex_usd": float(capex["capex_usd"].sum()),
+        "fabco_capex_usd": capex.fabco_capex_usd,
+        **capex.figures(),
         "system_cost_usd": plan.objective_usd,
         "solver": plan.result.termination,
         "solver_gap": plan.result.gap,

@@ -27,7 +27,7 @@ from rich.measure import Measurement
 from rich.table import Column, Table
 from rich.text import Text
 
-from fabnet.core import columns
+from fabnet.core import columns, yearly
 from fabnet.core import format as fmt
 from fabnet.scenario.assets import module_capex_usd
 
@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from fabnet.fabsim.kpi_tables import Kpis
     from fabnet.finance import Financials
     from fabnet.finance.deal import Deal
+    from fabnet.finance.industry import PlanCapex
     from fabnet.pipeline import JobResult
     from fabnet.plan import Plan
     from fabnet.plan.loadcurve import LoadCurve
@@ -623,8 +624,11 @@ def _offtake_text(s: Scenario) -> str:
     )
 
 
-def plan_json(p: Plan, money: Financials) -> dict[str, Any]:
+def plan_json(p: Plan, money: Financials, scenario: Scenario | None = None) -> dict[str, Any]:
+    """The plan as one JSON document's content; with the scenario, also the plan's capex
+    figures (fab company, the foundry capacity it relies on, the ambition: finance.industry)."""
     tables = ("builds", "packaging_builds", "supply", "production", "capacity", "foundry", "packaging", "hbm", "budget")
+    capex = {} if scenario is None else _plan_capex(scenario, p, money).figures()
     return {
         "status": {
             "termination": p.result.termination,
@@ -637,9 +641,16 @@ def plan_json(p: Plan, money: Financials) -> dict[str, Any]:
         },
         "system_cost_usd": p.objective_usd,
         "fabco_npv_usd": money.fabco.metrics.fabco_npv_usd,
+        **capex,
         "messages": p.messages,
         **{name: getattr(p, name).to_dict("records") for name in tables},
     }
+
+
+def _plan_capex(scenario: Scenario, p: Plan, money: Financials) -> PlanCapex:
+    from fabnet.finance.industry import plan_capex
+
+    return plan_capex(scenario, p.foundry, money.fabco.quarterly)
 
 
 def builds_table(p: Plan) -> Table:
@@ -716,6 +727,17 @@ def print_plan(scenario: Scenario, p: Plan, money: Financials) -> None:
         f"{fmt.usd(money.fabco.metrics.fabco_npv_usd)} (finance, as `fabnet finance` and `fabnet run`); "
         f"planner objective: system cost {fmt.usd(p.objective_usd)} (present value)"
     )
+    capex = _plan_capex(scenario, p, money)
+    if capex.industry_capex_usd is not None:
+        used = capex.offers[capex.offers["capex_usd"] > 0]
+        peaks = ", ".join(f"{r.offer} {fmt.count(r.peak_wafers_per_month)} wspm" for r in used.itertuples())
+        out.print(
+            f"Foundry capacity the plan relies on (peak use: {peaks or 'none'}): "
+            f"{fmt.usd(capex.industry_capex_usd)} of the industry's capex, apart from the fab company's "
+            f"{fmt.usd(capex.fabco_capex_usd)}"
+        )
+    if (sentence := capex.sentence()) is not None:
+        out.print(sentence)
     if p.messages:
         out.print(styled(("Shortfalls", "bold")))
         for message in p.messages:
@@ -783,24 +805,9 @@ def _mean_days(days: pd.Series) -> str:
 
 
 def print_finance(scenario: Scenario, money: Financials) -> None:
-    import pandas as pd
 
-    q = money.fabco.quarterly.groupby("year").sum(numeric_only=True)
-    fabco = pd.DataFrame(
-        {
-            "year": q.index.astype(str),
-            "revenue_usd": q.revenue_usd,
-            "take_or_pay_usd": q.take_or_pay_usd,
-            "opex_usd": q.opex_usd + q.fixed_opex_usd + q.operator_fees_usd,
-            "capex_usd": q.capex_building_usd + q.capex_tools_usd,
-            "grants_usd": q.grants_usd + q.itc_usd,
-            "tax_usd": q.tax_usd,
-            "project_fcf_usd": q.project_fcf_usd,
-            "equity_calls_usd": q.equity_calls_usd,
-            "debt_draws_usd": q.debt_draws_usd,
-            "distributions_usd": q.distributions_usd,
-        }
-    )
+    fabco = yearly.fabco_years(money.fabco.quarterly).drop(columns="wafers_sold_usd")
+    fabco["year"] = fabco["year"].astype(str)
     print_frame(fabco, "The fab company: cash flows per year", 1, FINANCE_NAMES)
     m = money.fabco.metrics
     out.print(
@@ -820,20 +827,8 @@ def print_finance(scenario: Scenario, money: Financials) -> None:
     for note in [m.fabco_irr_note, *money.fabco.investors["irr_note"]]:
         if note:
             out.print(f"  • {note}")
-    b = money.buyer.quarterly.groupby("year").sum(numeric_only=True)
-    buyer = pd.DataFrame(
-        {
-            "year": b.index.astype(str),
-            "fabco_wafers_usd": b.fabco_wafers_usd,
-            "foundry_usd": b.foundry_usd,
-            "design_usd": b.design_usd + b.masks_usd,
-            "hbm_usd": b.hbm_usd,
-            "packaging_usd": b.packaging_usd + b.packaging_capex_usd,
-            "bought_usd": b.bought_usd,
-            "delivered": b.delivered,
-            "market_value_usd": b.market_value_usd,
-        }
-    )
+    buyer = yearly.buyer_years(money.buyer.quarterly)
+    buyer["year"] = buyer["year"].astype(str)
     print_frame(buyer, "The buyer: costs per year", 1, FINANCE_NAMES)
     print_frame(
         money.buyer.products[["product", "kind", "delivered", "cost_per_accelerator_usd", "market_price_usd"]],
@@ -846,18 +841,21 @@ def print_finance(scenario: Scenario, money: Financials) -> None:
 #: Short labels of the yearly money tables (the sums of several stored columns).
 FINANCE_NAMES = {
     "take_or_pay_usd": "of it take-or-pay",
+    "operating_costs_usd": "opex",
     "opex_usd": "opex",
+    "grants_and_credits_usd": "grants+ITC",
     "grants_usd": "grants+ITC",
-    "project_fcf_usd": "project FCF",
-    "equity_calls_usd": "equity called",
-    "debt_draws_usd": "debt drawn",
-    "distributions_usd": "distributed",
-    "fabco_wafers_usd": "fab company wafers",
-    "foundry_usd": "foundry",
-    "design_usd": "design+masks",
-    "hbm_usd": "HBM",
+    "project_free_cash_flow_usd": "project FCF",
+    "equity_called_usd": "equity called",
+    "debt_drawn_usd": "debt drawn",
+    "distributed_usd": "distributed",
+    "fab_company_wafers_usd": "fab company wafers",
+    "foundry_wafers_usd": "foundry",
+    "design_and_masks_usd": "design+masks",
+    "HBM_usd": "HBM",
     "packaging_usd": "packaging",
-    "bought_usd": "bought",
+    "bought_accelerators_usd": "bought",
+    "accelerators_delivered": "delivered",
     "market_value_usd": "market value",
     "capex_usd": "capex",
     "wafer_revenue_usd": "wafer revenue",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+
 import pandas as pd
 
 from fabnet.core import format as fmt
@@ -198,3 +200,24 @@ def test_a_run_without_money_has_no_cash_flow_tables():
         {"sim_curve": pd.DataFrame({"release_scale": [1.0], "bottleneck_utilisation": [0.9], "x_factor": [2.0]})},
     )
     assert 'class="money"' not in report_html(run, plotlyjs="/static/plotly.js")
+
+
+def test_report_lists_the_runs_messages_escaped():
+    """The run's messages (e.g. the plan's capex against the ambition) follow the key figures."""
+    sentence = "The plan's capex (…) is $100.25 B: 1.4 % of the $7,000.00 B ambition."
+    run = StoredRun(
+        {
+            "run_id": 1,
+            "scenario_name": "s",
+            "created_at": "t",
+            "fabnet_version": "v",
+            "scenario_hash": "h",
+            "seed": 0,
+            "solver_status": "ok",
+            "figures": '{"fabco_npv_usd": 1e9}',
+        },
+        {"messages": pd.DataFrame({"message": [sentence, "<b>not markup</b>"]})},
+    )
+    page = report_html(run, plotlyjs="/static/plotly.js")
+    assert page.index("fab company NPV") < page.index(f"<li>{html.escape(sentence)}</li>")
+    assert "<li>&lt;b&gt;not markup&lt;/b&gt;</li>" in page

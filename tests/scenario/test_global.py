@@ -112,3 +112,42 @@ def test_us_credit_and_grants_are_those_of_the_facts(scenario, facts):
     assert arizona and sites["arizona"].grants.cap_usd == float(arizona.group(1)) * 1e9
     assert sites["kumamoto"].grants.share_of_capex == 0.40  # §4.4: JASM ~40 % of Fab 1 capex
     assert "~40 %" in table_row(projects, "TSMC / JASM Kumamoto Fab 1")
+
+
+# §4.1's CHIPS awards as the facts word them: the month each became final (Nov/Dec 2024 = 2024Q4)
+CHIPS_FINAL = {
+    "arizona": ("TSMC Arizona (Fab 21)", "final Nov 2024"),
+    "taylor": ("Samsung Taylor, TX", "$4.745 B final** (20 Dec 2024)"),
+    "ohio": ("Intel Ohio One (New Albany)", "final, late Nov 2024"),
+}
+
+
+def test_grants_carry_the_status_and_date_of_the_facts(scenario, facts):
+    projects = section(facts, "4.1")
+    for site_id, (project, wording) in CHIPS_FINAL.items():
+        assert wording in table_row(projects, project), site_id
+        grant = next(s for s in scenario.sites if s.id == site_id).grants
+        assert (grant.status, grant.as_of) == ("final", Quarter(2024, 4)), site_id
+    # Magdeburg's €9.9 B was agreed in Jun 2023 and never paid (§4.1): not final
+    magdeburg = next(s for s in scenario.sites if s.id == "magdeburg").grants
+    assert "agreed Jun 2023 (not paid)" in table_row(projects, "Intel Magdeburg")
+    assert (magdeburg.status, magdeburg.as_of) == ("preliminary", Quarter(2023, 2))
+
+
+def test_global_is_as_of_2025_and_every_grant_was_known_by_then(scenario):
+    from fabnet.scenario.checks import scenario_warnings
+
+    # the header: "uses what was reported up to 2026"; the newest report, TrendForce's N3E/N3P
+    # prices, is of Oct 2025 (§2.1), the 35 % §48D credit of Jul 2025 (§4.4)
+    assert scenario.as_of == Quarter(2025, 4)
+    assert all(s.grants.as_of is None or s.grants.as_of <= scenario.as_of for s in scenario.sites)
+    assert scenario_warnings(scenario) == []
+
+
+def test_the_ambition_and_the_foundry_capacity_costs_are_the_facts(scenario, facts):
+    # §0: "$5–7 trillion" (WSJ); §4.1: $0.4–0.6 B per 1 k wspm, ~$0.5 B the default
+    assert "$5–7 trillion" in section(facts, "0")
+    assert scenario.funding.ambition_usd == 7e12
+    assert "Use ~$0.5 B per kwspm as the default" in section(facts, "4.1")
+    costs = {o.node: o.capex_per_wspm_usd for o in scenario.foundry_offers}
+    assert costs == pytest.approx({"N3": 0.5e9 / 1000, "N2": 0.5e9 / 1000 * 1.15, "A16": 0.5e9 / 1000 * 1.30})

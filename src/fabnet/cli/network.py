@@ -176,7 +176,7 @@ def plan(
         result = _solve_with_status(scenario, options, cycle_time.value)
     money = plan_finance(scenario, result)
     if as_json:
-        print_json(plan_json(result, money))
+        print_json(plan_json(result, money, scenario))
         return
     print_plan(scenario, result, money)
 

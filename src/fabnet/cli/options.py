@@ -21,10 +21,15 @@ DEFAULT_SCENARIO = Path("scenarios/tigris.yaml")
 
 def load_scenario(file: Path, overrides: Sequence[str] = ()) -> Scenario:
     """fabnet.scenario.load_scenario, imported when a command reads a scenario (pydantic and the
-    schema cost `fabnet simulate` a seventh of a second it does not need)."""
+    schema cost `fabnet simulate` a seventh of a second it does not need); its warnings (a grant
+    dated after the scenario's as-of quarter) go to stderr."""
     from fabnet.scenario import load_scenario as load
+    from fabnet.scenario.checks import scenario_warnings
 
-    return load(file, overrides)
+    scenario = load(file, overrides)
+    for warning in scenario_warnings(scenario):
+        err.print(styled(("warning:", "bold yellow"), f" {warning}"), soft_wrap=True)
+    return scenario
 
 
 ScenarioFile = Annotated[

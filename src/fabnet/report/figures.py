@@ -10,7 +10,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from fabnet.core import columns
+from fabnet.core import columns, yearly
 from fabnet.core import format as fmt
 from fabnet.core.periods import Quarter
 from fabnet.core.stats import expected_shortfall
@@ -242,14 +242,14 @@ def cash_flow(t: Tables) -> go.Figure | None:
     q = t.get("fabco_quarterly")
     if q is None or q.empty:
         return None
-    years = q.groupby("year").sum(numeric_only=True)
+    years = yearly.fabco_years(q).set_index("year")
     fig = go.Figure()
     parts = {
-        "wafers sold": years["wafer_revenue_usd"] + years["spare_revenue_usd"],
+        "wafers sold": years["wafers_sold_usd"],
         "take-or-pay": years["take_or_pay_usd"],
-        "operating costs": -(years["opex_usd"] + years["fixed_opex_usd"] + years["operator_fees_usd"]),
-        "capex": -(years["capex_building_usd"] + years["capex_tools_usd"]),
-        "grants and credits": years["grants_usd"] + years["itc_usd"],
+        "operating costs": -years["operating_costs_usd"],
+        "capex": -years["capex_usd"],
+        "grants and credits": years["grants_and_credits_usd"],
         "tax": -years["tax_usd"],
     }
     for name, values in parts.items():
@@ -257,7 +257,7 @@ def cash_flow(t: Tables) -> go.Figure | None:
     fig.add_trace(
         go.Scatter(
             x=years.index.astype(str),
-            y=years["project_fcf_usd"].cumsum() / BILLIONS.divisor,
+            y=years["project_free_cash_flow_usd"].cumsum() / BILLIONS.divisor,
             name="cumulative project cash flow",
             line=dict(color="black", width=3),
         )
@@ -271,15 +271,15 @@ def buyer_costs(t: Tables) -> go.Figure | None:
     q = t.get("buyer_quarterly")
     if q is None or q.empty:
         return None
-    years = q.groupby("year").sum(numeric_only=True)
+    years = yearly.buyer_years(q).set_index("year")
     fig = go.Figure()
     parts = {
-        "fab company wafers": years["fabco_wafers_usd"],
-        "foundry wafers": years["foundry_usd"],
-        "design and masks": years["design_usd"] + years["masks_usd"],
-        "HBM": years["hbm_usd"],
-        "packaging": years["packaging_usd"] + years["packaging_capex_usd"],
-        "bought accelerators": years["bought_usd"],
+        "fab company wafers": years["fab_company_wafers_usd"],
+        "foundry wafers": years["foundry_wafers_usd"],
+        "design and masks": years["design_and_masks_usd"],
+        "HBM": years["HBM_usd"],
+        "packaging": years["packaging_usd"],
+        "bought accelerators": years["bought_accelerators_usd"],
     }
     for name, values in parts.items():
         fig.add_trace(go.Bar(x=years.index.astype(str), y=values / BILLIONS.divisor, name=name))
@@ -660,7 +660,7 @@ def _compare_cash(runs: list[StoredRun]) -> go.Figure | None:
         q = run.tables.get("fabco_quarterly")
         if q is None or q.empty:
             continue
-        cumulative = q.groupby("year")["project_fcf_usd"].sum().cumsum()
+        cumulative = yearly.fabco_years(q).set_index("year")["project_free_cash_flow_usd"].cumsum()
         fig.add_trace(
             go.Scatter(
                 x=cumulative.index.astype(str),

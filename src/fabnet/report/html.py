@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from fabnet.core import columns
+from fabnet.core import columns, yearly
 from fabnet.core import format as fmt
 from fabnet.core.errors import FabnetError
 from fabnet.report.figures import figures
@@ -39,49 +39,6 @@ def _figure_rows(run: StoredRun) -> str:
     return "\n".join(rows)
 
 
-def fabco_years(quarterly: pd.DataFrame) -> pd.DataFrame:
-    """The fab company's money per year, summed as `fabnet run` prints it: costs are operating
-    costs with the fixed ones and the operator's fees, grants with tax credits."""
-    q = quarterly.groupby("year").sum(numeric_only=True)
-    frame = pd.DataFrame(
-        {
-            "revenue_usd": q["revenue_usd"],
-            "operating_costs_usd": q["opex_usd"] + q["fixed_opex_usd"] + q["operator_fees_usd"],
-            "capex_usd": q["capex_building_usd"] + q["capex_tools_usd"],
-            "grants_and_credits_usd": q["grants_usd"] + q["itc_usd"],
-            "tax_usd": q["tax_usd"],
-            "project_free_cash_flow_usd": q["project_fcf_usd"],
-            "equity_called_usd": q["equity_calls_usd"],
-            "debt_drawn_usd": q["debt_draws_usd"],
-            "distributed_usd": q["distributions_usd"],
-        }
-    )
-    if not frame["debt_drawn_usd"].any():  # a column of zeros for a run without debt says nothing
-        frame = frame.drop(columns="debt_drawn_usd")
-    return frame.rename_axis("year").reset_index()
-
-
-def buyer_years(quarterly: pd.DataFrame) -> pd.DataFrame:
-    """What the buyer pays per year, by kind, the accelerators it gets and their market value."""
-    q = quarterly.groupby("year").sum(numeric_only=True)
-    return (
-        pd.DataFrame(
-            {
-                "fab_company_wafers_usd": q["fabco_wafers_usd"],
-                "foundry_wafers_usd": q["foundry_usd"],
-                "design_and_masks_usd": q["design_usd"] + q["masks_usd"],
-                "HBM_usd": q["hbm_usd"],
-                "packaging_usd": q["packaging_usd"] + q["packaging_capex_usd"],
-                "bought_accelerators_usd": q["bought_usd"],
-                "accelerators_delivered": q["delivered"],
-                "market_value_usd": q["market_value_usd"],
-            }
-        )
-        .rename_axis("year")
-        .reset_index()
-    )
-
-
 def _table_html(frame: pd.DataFrame, caption: str) -> str:
     """A plain table: headings and numbers from core.columns, money in one scale per column
     (the heading says which), every text escaped."""
@@ -104,13 +61,32 @@ def _plain(value: object) -> object:
     return value.item() if hasattr(value, "item") else value
 
 
+def _notes(run: StoredRun) -> str:
+    """The run's messages (the deal's verdict, the plan's capex against the ambition, shortfalls,
+    warnings about the scenario), one item each."""
+    messages = run.tables.get("messages")
+    if messages is None or messages.empty:
+        return ""
+    items = "".join(f"<li>{html.escape(str(m))}</li>" for m in messages["message"])
+    return f'<ul class="notes">{items}</ul>'
+
+
+def _fabco_table(years: pd.DataFrame) -> pd.DataFrame:
+    """The report's columns of the fab company's years (revenue whole, not split by kind); a
+    column of zeros for a run without debt says nothing."""
+    years = years.drop(columns=["wafers_sold_usd", "take_or_pay_usd"])
+    return years if years["debt_drawn_usd"].any() else years.drop(columns="debt_drawn_usd")
+
+
 def _cash_tables(run: StoredRun) -> str:
     parts = []
     fabco, buyer = run.tables.get("fabco_quarterly"), run.tables.get("buyer_quarterly")
     if fabco is not None and not fabco.empty:
-        parts.append(_table_html(fabco_years(fabco), "The fab company: cash flows per year"))
+        parts.append(_table_html(_fabco_table(yearly.fabco_years(fabco)), "The fab company: cash flows per year"))
     if buyer is not None and not buyer.empty:
-        parts.append(_table_html(buyer_years(buyer), "The buyer: what it pays per year, by kind, and what it gets"))
+        parts.append(
+            _table_html(yearly.buyer_years(buyer), "The buyer: what it pays per year, by kind, and what it gets")
+        )
     return "\n".join(parts)
 
 
@@ -153,6 +129,7 @@ def report_html(run: StoredRun, plotlyjs: str = "inline") -> str:
 <h1>{html.escape(title)}</h1>
 <div class="meta">{_provenance(run)}</div>
 <table class="figures">{_figure_rows(run)}</table>
+{_notes(run)}
 {_cash_tables(run)}
 {"".join(parts)}
 </body></html>

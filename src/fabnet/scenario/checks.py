@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from fabnet.core.errors import Loc, Problem, format_loc
 from fabnet.core.format import usd
 from fabnet.core.periods import Quarter
+from fabnet.scenario.dated import check_grant_dates, warning_text
 from fabnet.scenario.paths import PathError, change_at, get_at, parse_path, resolve
 from fabnet.scenario.problems import first_problem
 from fabnet.scenario.schema import Scenario
@@ -30,6 +31,11 @@ Check = Callable[[Scenario], list[Problem]]
 
 def check_scenario(scenario: Scenario) -> list[Problem]:
     return [problem for check in CHECKS for problem in check(scenario)]
+
+
+def scenario_warnings(scenario: Scenario) -> list[str]:
+    """What WARNINGS find, one line each naming the scenario's file, the field and the fix."""
+    return [warning_text(problem, scenario.origin.file) for check in WARNINGS for problem in check(scenario)]
 
 
 def check_unique_ids(s: Scenario) -> list[Problem]:
@@ -569,3 +575,7 @@ CHECKS: tuple[Check, ...] = (
     check_offtake,
     check_uncertainty,
 )
+
+#: Checks whose problems are warnings: a scenario that may run but says something it could not
+#: have known (scenario/dated.py). The CLI prints them and a run keeps them with its messages.
+WARNINGS: tuple[Check, ...] = (check_grant_dates,)

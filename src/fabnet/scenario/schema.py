@@ -427,6 +427,16 @@ class ToolPhases(Frozen):
 class Grants(Frozen):
     share_of_capex: Share = Field(default=0.0, description="Grant as a share of capex (0–1).")
     cap_usd: Usd | None = Field(default=None, description="Most the grant pays, USD.")
+    status: Literal["proposed", "preliminary", "final"] | None = Field(
+        default=None,
+        description="How far the grant had got: proposed (asked for or announced), preliminary "
+        "(e.g. a CHIPS preliminary memorandum) or final (awarded).",
+    )
+    as_of: QuarterField | None = Field(
+        default=None,
+        description="Quarter the grant reached its status (e.g. 2024Q4 for a CHIPS award made final in "
+        "Nov 2024); a warning names a grant dated after the scenario's `as_of`.",
+    )
 
 
 class Site(Frozen):
@@ -525,6 +535,13 @@ class FoundryOffer(Frozen):
     take_or_pay: Share = Field(
         default=0.0, description="Share of the wafers reserved that is paid whether used or not (0–1)."
     )
+    capex_per_wspm_usd: Usd | None = Field(
+        default=None,
+        description="Capital cost of one wafer start per month of the foundry's capacity behind "
+        "this offer, USD (e.g. 5.0e5: $0.5 B per 1 k wspm). The plan's peak use of the offer "
+        "times it is the industry's capex the plan relies on, reported apart from the fab "
+        "company's; omitted means not counted.",
+    )
 
     def capacity(self, periods: list[Quarter]) -> npt.NDArray[np.float64]:
         """Wafers per month that can be reserved in each of `periods`."""
@@ -580,6 +597,12 @@ class Funding(Frozen):
     )
     investors: tuple[Investor, ...] = Field(
         min_length=1, max_length=100, description="Who puts money in, how and when."
+    )
+    ambition_usd: PositiveUsd | None = Field(
+        default=None,
+        description="A capital ambition to measure the plan against, USD (e.g. the reported "
+        "$5–7 T): the plan's capex, the fab company's and the foundry capacity it relies on, "
+        "is reported as a share of it.",
     )
 
     def commitments_usd(self, periods: list[Quarter]) -> npt.NDArray[np.float64]:
@@ -762,6 +785,11 @@ class Scenario(Frozen):
     horizon: Horizon = Field(description="The quarters planned.")
     currency: Literal["USD"] = Field(default="USD", description="Currency of every amount (USD only).")
     seed: Annotated[Whole, Field(ge=0, lt=2**63)] = Field(default=0, description="Seed of every random stream.")
+    as_of: QuarterField | None = Field(
+        default=None,
+        description="Quarter the scenario's facts are as of (what was known then: grants, prices, "
+        "site plans); omitted means horizon.start.",
+    )
     nodes: tuple[Node, ...] = Field(min_length=1, max_length=MAX_ENTRIES, description="Process technologies.")
     products: tuple[Product, ...] = Field(
         min_length=1, max_length=MAX_ENTRIES, description="Accelerators and their demand."
