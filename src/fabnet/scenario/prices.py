@@ -4,6 +4,12 @@ company charges the buyer under the offtake contract, what other customers pay f
 wafers, and the standard cost behind a cost-plus price. All in USD per wafer, one value per
 quarter.
 
+The price paths themselves — a node's market wafer price, an accelerator's market price, an HBM
+stack's price, each a path by year with an optional decline (scenario.pricing: a node's price
+falls as it matures, an accelerator's once its successor ships) — are read through
+`node_prices`, `product_prices` and `hbm_prices` here (or the schema accessors they call, which
+apply the decline by scenario.pricing.declined): one formula for every engine.
+
 The price functions take optional `prices`: node id → market wafer price per quarter, with any
 leading axes (the fixed-plan risk model passes one row per sample); the result then has those
 axes in front.
@@ -24,6 +30,16 @@ NodePrices = dict[str, Array]
 def node_prices(scenario: Scenario, periods: list[Quarter]) -> NodePrices:
     """Each node's market wafer price per quarter, as the scenario gives it."""
     return {n.id: n.wafer_price(periods) for n in scenario.nodes}
+
+
+def product_prices(scenario: Scenario, periods: list[Quarter]) -> Array:
+    """[product, quarter]: each product's market price per accelerator (USD)."""
+    return _rows([p.market_price(periods) for p in scenario.products], periods)
+
+
+def hbm_prices(scenario: Scenario, periods: list[Quarter]) -> Array:
+    """[hbm, quarter]: each HBM supply's price per stack (USD)."""
+    return _rows([h.price(periods) for h in scenario.hbm], periods)
 
 
 def _rows(values: list[Array], periods: list[Quarter]) -> Array:
