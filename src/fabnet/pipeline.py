@@ -33,7 +33,7 @@ from fabnet.chips import (
 )
 from fabnet.core import results
 from fabnet.finance import Financials, PlanTables, compute_financials
-from fabnet.finance.deal import DEFAULT_SHARES, Deal, make_deal
+from fabnet.finance.deal import DEFAULT_SHARES, Deal, contract_messages, make_deal
 from fabnet.plan import Plan, SolveOptions, make_plan
 from fabnet.plan.loadcurve import LoadCurve, SimulatedRow, curve_from_rows, load_curve, steady
 from fabnet.scenario.loader import scenario_text
@@ -259,7 +259,9 @@ class Decision:
 
     def sentences(self) -> list[str]:
         """The deal's verdict and why an IRR is above 100 %, where one is."""
-        notes = [] if self.comparison is None else [self.comparison.deal.verdict]
+        deal = None if self.comparison is None else self.comparison.deal
+        notes = [] if deal is None else [deal.verdict]
+        notes += contract_messages(self.money, deal)
         if self.money.fabco.metrics.fabco_irr_note:
             notes.append(self.money.fabco.metrics.fabco_irr_note)
         notes += [note for note in self.money.fabco.investors["irr_note"] if note]
@@ -439,16 +441,21 @@ def run_tables(scenario: Scenario, decision: Decision) -> dict[str, pd.DataFrame
 def comparison_tables(comparison: Comparison) -> dict[str, pd.DataFrame]:
     """The foundry route's deliveries and buyer's costs, and the deal at each price and its range."""
     deal = comparison.deal
-    bounds = {"low_share": deal.low, "high_share": deal.high, "market_price_usd": deal.market_price_usd}
+    bounds = {
+        "low_share": deal.low,
+        "high_share": deal.high,
+        "market_price_usd": deal.market_price_usd,
+        "contract_share": deal.contract_share,
+    }
     return {
         "counterfactual_supply": comparison.counterfactual.supply[results.table("counterfactual_supply").names],
         "counterfactual_buyer_quarterly": comparison.foundry_route.buyer.quarterly,
         "deal_points": deal.points,
         "deal_investors": deal.investors,
         # an end the range lacks (None) is NaN in a float column
-        "deal_range": pd.DataFrame([bounds | {"verdict": deal.verdict}], dtype=object).astype(
-            dict.fromkeys(bounds, float)
-        ),
+        "deal_range": pd.DataFrame(
+            [bounds | {"high_at_search_limit": deal.high_at_limit, "verdict": deal.verdict}], dtype=object
+        ).astype(dict.fromkeys(bounds, float) | {"high_at_search_limit": bool}),
     }
 
 

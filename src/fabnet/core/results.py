@@ -471,6 +471,12 @@ _TABLES = (
                 "high_share", "float", "highest offtake price, as a share of market, at which the buyer still gains"
             ),
             Column("market_price_usd", "float", "the fab company's wafers' average market price (output-weighted)"),
+            Column("contract_share", "float", "what the scenario's offtake contract pays, as a share of market"),
+            Column(
+                "high_at_search_limit",
+                "bool",
+                "the high end is the search's upper bound: the buyer gains at least to it",
+            ),
             Column("verdict", "text", "the deal in one sentence"),
         ),
     ),

@@ -114,6 +114,16 @@ def _cash_tables(run: StoredRun) -> str:
     return "\n".join(parts)
 
 
+def _messages(run: StoredRun) -> str:
+    """The run's messages (the deal's verdict, a contract outside the deal range, an investor
+    short of its hurdle, shortfalls), as `fabnet run` prints them."""
+    messages = run.tables.get("messages")
+    if messages is None or messages.empty:
+        return ""
+    items = "".join(f"<li>{html.escape(str(m))}</li>" for m in messages["message"])
+    return f'<ul class="messages">{items}</ul>'
+
+
 def _provenance(run: StoredRun) -> str:
     """Where the run came from, on one line: label, kind, time, file and overrides, version."""
     meta = run.meta
@@ -153,6 +163,7 @@ def report_html(run: StoredRun, plotlyjs: str = "inline") -> str:
 <h1>{html.escape(title)}</h1>
 <div class="meta">{_provenance(run)}</div>
 <table class="figures">{_figure_rows(run)}</table>
+{_messages(run)}
 {_cash_tables(run)}
 {"".join(parts)}
 </body></html>
