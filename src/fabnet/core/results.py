@@ -535,6 +535,7 @@ _TABLES = (
             Column("input", "int", "the uncertain input's number (column input_{n} of risk_samples)"),
             Column("path", "text", "the scenario path it varies"),
             Column("words", "text", "the path in words"),
+            Column("touches_plan", "bool", "whether it can move the plan the sweep holds (not an unbuilt site's)"),
         ),
     ),
     Table("risk_samples", SAMPLE_OUTCOMES, families=SAMPLE_FAMILIES),

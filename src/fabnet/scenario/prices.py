@@ -17,6 +17,8 @@ axes in front.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import numpy.typing as npt
 
@@ -64,6 +66,25 @@ def market_prices(scenario: Scenario, periods: list[Quarter], prices: NodePrices
 def spare_prices(scenario: Scenario, periods: list[Quarter], prices: NodePrices | None = None) -> Array:
     """[..., site, quarter]: what other customers pay the fab company for its spare wafers."""
     return market_prices(scenario, periods, prices) * scenario.offtake.spare_wafer_price_share
+
+
+@dataclass(frozen=True)
+class ContractDraws:
+    """Offtake terms drawn per sample by the fixed-plan risk model (one value per sample)."""
+
+    take_or_pay_share: Array  # [sample]
+    buyer_default_q: Array  # [sample]: quarter the buyer defaults (0 = the horizon's first)
+
+
+def contract_terms(
+    offtake: Offtake, periods: list[Quarter], draws: ContractDraws | None = None
+) -> tuple[float | Array, npt.NDArray[np.bool_]]:
+    """The take-or-pay share ([..., 1, 1] with draws) and the quarters the buyer pays in
+    ([..., 1, quarter]): those before it defaults (offtake.buyer_default_q, or each sample's)."""
+    quarter = np.arange(len(periods))
+    if draws is None:
+        return offtake.take_or_pay_share, (quarter < offtake.buyer_default_q)[None]
+    return draws.take_or_pay_share[:, None, None], quarter < draws.buyer_default_q[:, None, None]
 
 
 def in_contract(offtake: Offtake, periods: list[Quarter]) -> npt.NDArray[np.bool_]:

@@ -683,6 +683,13 @@ class Offtake(Frozen):
         description="What other customers pay for spare wafers, as a share of the "
         "market wafer price (a newcomer may have to sell below the leader's price).",
     )
+    buyer_default_q: NonNegativeQuarters = Field(
+        default=MAX_QUARTERS,
+        description="Quarter the buyer defaults, counted from the horizon's first (0); at or beyond the "
+        "horizon's end (the default), never. From it on the buyer pays nothing (wafers or take-or-pay); "
+        "the fab company sells what it made for the buyer at the spare price where spare_wafers_to_market, "
+        "else not at all. Draw it with `dist: hazard` in uncertainty; the planner does not foresee it.",
+    )
 
 
 class Uncertain(Frozen):
@@ -690,8 +697,9 @@ class Uncertain(Frozen):
     `sites.arizona.lead_time_q` (list entries by id, or by [index])."""
 
     path: str = Field(min_length=1, max_length=200, description="Dotted path of a number (or mapping) in this file.")
-    dist: Literal["normal", "lognormal", "uniform", "triangular", "discrete"] = Field(
-        description="Distribution of the draws."
+    dist: Literal["normal", "lognormal", "uniform", "triangular", "discrete", "hazard"] = Field(
+        description="Distribution of the draws; hazard: the quarter (from the horizon's first, 0) an "
+        "event with an annual probability `per_year` happens, e.g. offtake.buyer_default_q."
     )
     apply: Literal["multiply", "add", "replace"] = Field(default="replace", description="How a draw changes the value.")
     mean: Real | None = Field(default=None, description="normal: mean.")
@@ -712,6 +720,9 @@ class Uncertain(Frozen):
     )
     weights: tuple[Annotated[Number, Field(ge=0, le=MAX_USD)], ...] | None = Field(
         default=None, description="discrete: their relative weights (default equal)."
+    )
+    per_year: Annotated[Number, Field(gt=0, lt=1)] | None = Field(
+        default=None, description="hazard: the event's probability in a year (constant, quarter by quarter)."
     )
 
 
