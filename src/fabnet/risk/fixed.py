@@ -188,8 +188,8 @@ def _apply(scenario: Scenario, out: _Inputs, entry: Uncertain, values: np.ndarra
         target[:, column] = _changed(target[:, column], entry.apply, drawn)
         return
     raise Unsupported(
-        f"{entry.path}: fixed-plan risk cannot vary this input (it would change what the plan builds "
-        "or reserves); use --reoptimise"
+        f"{entry.path}: fixed-plan risk cannot vary this input (it varies those of risk.fixed.PATHS "
+        "on the plan held); plan each sample anew: use --reoptimise"
     )
 
 

@@ -18,7 +18,7 @@ import pandas as pd
 from fabnet.core.errors import FabnetError
 from fabnet.pipeline import main_job, plan_network
 from fabnet.plan import Plan, SolveOptions
-from fabnet.risk.fixed import Unsupported, evaluate_fixed
+from fabnet.risk.fixed import Unsupported, evaluate_fixed, sample_inputs
 from fabnet.risk.runner import SAMPLES_TABLE, SweepSpec, make_executor, run_sweep
 from fabnet.risk.sampling import draw
 from fabnet.risk.summary import built_sites, inputs_table, summarise
@@ -117,8 +117,14 @@ def start_sweep(
     sweep, whether each touches the base plan); its id and plan."""
     if not scenario.uncertainty:
         raise FabnetError(f"{scenario.origin.file or scenario.name} has no uncertainty section to sample")
-    # a draw out of a field's range stops the sweep here, before a run is stored
-    draw(scenario, spec.samples, spec.seed, spec.method)
+    # a draw out of a field's range, or an input the fixed plan cannot vary, stops the sweep
+    # here, before a run is stored
+    table = draw(scenario, spec.samples, spec.seed, spec.method)
+    if fixed_plan:
+        try:
+            sample_inputs(scenario, table)
+        except Unsupported as exc:
+            raise FabnetError(str(exc)) from None
     base = main_job(scenario, store, step=step, label=label, kind="risk", check=check, compare=False)
     if base.run_id is None:
         raise FabnetError(f"the sweep's base run was not stored: {base.store_error}; kept in {base.archive}")
