@@ -192,11 +192,11 @@ def risk_samples(
     from fabnet.pipeline import plan_network as plan_
     from fabnet.risk import draw, summarise
     from fabnet.risk.fixed import evaluate_fixed
+    from fabnet.risk.summary import built_sites
 
-    rows = evaluate_fixed(
-        scenario, plan_(scenario), draw(scenario, samples, scenario.seed if seed is None else seed, method)
-    )
-    return {"samples": rows, **summarise(scenario, rows)}
+    plan = plan_(scenario)
+    rows = evaluate_fixed(scenario, plan, draw(scenario, samples, scenario.seed if seed is None else seed, method))
+    return {"samples": rows, **summarise(scenario, rows, built_sites(plan.builds))}
 
 
 def simulate(

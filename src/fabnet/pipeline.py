@@ -35,7 +35,7 @@ from fabnet.core import results
 from fabnet.core.format import usd
 from fabnet.core.periods import Quarter
 from fabnet.finance import Financials, PlanTables, compute_financials
-from fabnet.finance.deal import DEFAULT_SHARES, Deal, make_deal
+from fabnet.finance.deal import DEFAULT_SHARES, Deal, contract_messages, make_deal
 from fabnet.finance.fabco import ramped_from
 from fabnet.finance.industry import PlanCapex, plan_capex
 from fabnet.plan import Plan, SolveOptions, make_plan, modules_built
@@ -266,8 +266,11 @@ class Decision:
         return plan_capex(self.scenario, self.plan.foundry, self.money.fabco.quarterly)
 
     def sentences(self) -> list[str]:
-        """The deal's verdict, the plan's capex against the ambition, why an IRR is above 100 %."""
-        notes = [] if self.comparison is None else [self.comparison.deal.verdict]
+        """The deal's verdict, the contract against it, the plan's capex against the ambition,
+        why an IRR is above 100 %."""
+        deal = None if self.comparison is None else self.comparison.deal
+        notes = [] if deal is None else [deal.verdict]
+        notes += contract_messages(self.money, deal)
         if (ambition := self.capex().sentence()) is not None:
             notes.append(ambition)
         if self.money.fabco.metrics.fabco_irr_note:
@@ -479,16 +482,21 @@ def run_tables(scenario: Scenario, decision: Decision) -> dict[str, pd.DataFrame
 def comparison_tables(comparison: Comparison) -> dict[str, pd.DataFrame]:
     """The foundry route's deliveries and buyer's costs, and the deal at each price and its range."""
     deal = comparison.deal
-    bounds = {"low_share": deal.low, "high_share": deal.high, "market_price_usd": deal.market_price_usd}
+    bounds = {
+        "low_share": deal.low,
+        "high_share": deal.high,
+        "market_price_usd": deal.market_price_usd,
+        "contract_share": deal.contract_share,
+    }
     return {
         "counterfactual_supply": comparison.counterfactual.supply[results.table("counterfactual_supply").names],
         "counterfactual_buyer_quarterly": comparison.foundry_route.buyer.quarterly,
         "deal_points": deal.points,
         "deal_investors": deal.investors,
         # an end the range lacks (None) is NaN in a float column
-        "deal_range": pd.DataFrame([bounds | {"verdict": deal.verdict}], dtype=object).astype(
-            dict.fromkeys(bounds, float)
-        ),
+        "deal_range": pd.DataFrame(
+            [bounds | {"high_at_search_limit": deal.high_at_limit, "verdict": deal.verdict}], dtype=object
+        ).astype(dict.fromkeys(bounds, float) | {"high_at_search_limit": bool}),
     }
 
 

@@ -334,6 +334,8 @@ def deal_json(result: Deal) -> dict[str, Any]:
     return {
         "low_share": result.low,
         "high_share": result.high,
+        "high_is_search_limit": result.high_at_limit,
+        "contract_share": result.contract_share,
         "exists": result.exists,
         "market_price_usd": result.market_price_usd,
         "verdict": result.verdict,

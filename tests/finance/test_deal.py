@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 import yaml
 from typer.testing import CliRunner
 
@@ -86,3 +87,61 @@ def test_no_price_serves_both_when_the_hurdle_cannot_be_met(tmp_path):
     assert deal["low_share"] is None and not deal["exists"]
     assert deal["verdict"].startswith("No price serves both: even at 500 % of the market price i earns")
     assert "below its hurdle of 10,000.0 %" in deal["verdict"]
+
+
+def hand_irr(share: float) -> float:
+    """By hand (the flows of break_even_share at `share`): −80 at quarter 0, −1 at 1, 30·share − 1
+    at quarter-ends 3 to 6 and the $60 M book value at 6; the annual rate r at which they sum to
+    zero with v = (1 + r)^(−1/4), found by bisection (the sum falls as r rises)."""
+
+    def value(r: float) -> float:
+        v = (1 + r) ** -0.25
+        return -80 - v + (30 * share - 1) * sum(v**j for j in (3, 4, 5, 6)) + 60 * v**6
+
+    lo, hi = -0.5, 1.0
+    for _ in range(100):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if value(mid) > 0 else (lo, mid)
+    return lo
+
+
+def test_a_contract_below_the_low_end_and_a_missed_hurdle_are_run_messages(tmp_path):
+    """At 20 % of the market price (below the hand-worked break-even 30.2 %) the run says the
+    contract is below the deal's low end and that the investor misses its 10 % hurdle, with its
+    IRR (−0.9 % a year by hand); the same sentences go to the stored messages the report shows."""
+    from fabnet.core.format import percent
+    from fabnet.pipeline import decide
+    from fabnet.scenario.loader import load_scenario
+
+    decision = decide(load_scenario(one_fab(tmp_path), ["offtake.share_of_market_price=0.2"]))
+    notes = decision.sentences()
+    assert decision.deal.contract_share == pytest.approx(0.2)
+    below = [n for n in notes if "below the deal's low end" in n]
+    assert below and below[0].startswith("The offtake contract pays $2,000 a wafer (20.0 % of the market price)")
+    assert "$3,020 a wafer (30.2 % of the market price)" in below[0]
+    missed = [n for n in notes if "misses its hurdle" in n]
+    assert missed == [
+        f"i misses its hurdle under the offtake contract: it earns an IRR of {percent(hand_irr(0.2))}, "
+        "below its hurdle of 10.0 %."
+    ]
+    assert percent(hand_irr(0.2)) == "-0.9 %"
+
+
+def test_a_contract_inside_the_range_says_nothing_more(tmp_path):
+    """At 40 % (above the 30.2 % break-even, the buyer gaining far beyond) no contract message."""
+    from fabnet.pipeline import decide
+    from fabnet.scenario.loader import load_scenario
+
+    notes = decide(load_scenario(one_fab(tmp_path), ["offtake.share_of_market_price=0.4"])).sentences()
+    assert not [n for n in notes if "offtake contract" in n]
+
+
+def test_a_high_end_at_the_search_limit_says_so(tmp_path):
+    """The buyer of one_fab gains at any price up to the search's bound of 500 % (a chip worth
+    $1,000 from each of hundreds of 100 mm² dies on a $10,000 wafer: a wafer is worth far more than
+    5 × its price),
+    so the high end is the search's limit: the deal says "at least", in the verdict and JSON."""
+    deal = deal_json(one_fab(tmp_path), "--steps", "3")
+    assert deal["high_share"] == 5.0 and deal["high_is_search_limit"] is True
+    assert "to at least $50,000 a wafer (500 % of the market price), the search's limit," in deal["verdict"]
+    assert deal["contract_share"] == pytest.approx(1.0)  # tiny's default offtake: indexed at 100 %

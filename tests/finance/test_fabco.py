@@ -234,9 +234,7 @@ def test_finance_capex_matches_the_planners_budget():
     plan = plan_network(s)
     f = plan_finance(s, plan)
     q = f.fabco.quarterly
-    np.testing.assert_allclose(
-        q["capex_building_usd"] + q["capex_tools_usd"], plan.budget["capex_usd"], rtol=1e-9, atol=1.0
-    )
+    np.testing.assert_allclose(q["capex_usd"], plan.budget["capex_usd"], rtol=1e-9, atol=1.0)
     np.testing.assert_allclose(q["grants_usd"], -plan.budget["grants_usd"], rtol=1e-9, atol=1.0)
     np.testing.assert_allclose(q["itc_usd"], -plan.budget["tax_credits_usd"], rtol=1e-9, atol=1.0)
     assert f.fabco.metrics.funding_gap_usd == 0

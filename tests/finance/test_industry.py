@@ -51,6 +51,7 @@ def fabco_quarterly(building: list[float], tools: list[float]) -> pd.DataFrame:
     ):
         table[column] = 0.0
     table["capex_building_usd"], table["capex_tools_usd"] = building, tools
+    table["capex_usd"] = table["capex_building_usd"] + table["capex_tools_usd"]
     return table
 
 

@@ -96,6 +96,7 @@ def quarterly_money() -> tuple[pd.DataFrame, pd.DataFrame]:
         "operator_fees_usd",
         "capex_building_usd",
         "capex_tools_usd",
+        "capex_usd",
         "grants_usd",
         "itc_usd",
         "tax_usd",

@@ -34,8 +34,10 @@ def test_a_scenario_without_uncertainty_is_refused_before_a_run_is_stored(tmp_pa
 
 def test_an_input_the_fixed_plan_cannot_vary_is_a_users_error_naming_the_way_out(tmp_path):
     unsupported = {"path": "sites.alpha.opex_per_wafer_usd", "dist": "uniform", "low": 1000, "high": 2000}
+    store = tmp_path / "r.duckdb"
     with pytest.raises(FabnetError, match="use --reoptimise"):
-        risk_job(tmp_path / "r.duckdb", scenario(tiny(uncertainty=[unsupported])), SweepSpec(4, 1))
+        risk_job(store, scenario(tiny(uncertainty=[unsupported])), SweepSpec(4, 1))
+    assert runs_in(store) == 0  # refused before the base run is stored
 
 
 def test_a_resumed_fixed_plan_sweep_keeps_the_samples_it_stored(tmp_path):

@@ -374,6 +374,7 @@ def test_tornado_table_names_inputs_in_words_and_keeps_their_paths():
         "input": [0, 1],
         "path": [DEMAND_NOISE["path"], LEAD_DELAY["path"]],
         "words": [words[DEMAND_NOISE["path"]], words[LEAD_DELAY["path"]]],
+        "touches_plan": [True, True],  # no plan given: every input may move one planned anew
     }
 
 

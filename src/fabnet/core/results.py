@@ -486,6 +486,12 @@ _TABLES = (
                 "high_share", "float", "highest offtake price, as a share of market, at which the buyer still gains"
             ),
             Column("market_price_usd", "float", "the fab company's wafers' average market price (output-weighted)"),
+            Column("contract_share", "float", "what the scenario's offtake contract pays, as a share of market"),
+            Column(
+                "high_at_search_limit",
+                "bool",
+                "the high end is the search's upper bound: the buyer gains at least to it",
+            ),
             Column("verdict", "text", "the deal in one sentence"),
         ),
     ),
@@ -544,6 +550,7 @@ _TABLES = (
             Column("input", "int", "the uncertain input's number (column input_{n} of risk_samples)"),
             Column("path", "text", "the scenario path it varies"),
             Column("words", "text", "the path in words"),
+            Column("touches_plan", "bool", "whether it can move the plan the sweep holds (not an unbuilt site's)"),
         ),
     ),
     Table("risk_samples", SAMPLE_OUTCOMES, families=SAMPLE_FAMILIES),

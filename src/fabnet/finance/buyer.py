@@ -18,7 +18,7 @@ import pandas as pd
 from fabnet.core import results
 from fabnet.finance.metrics import present_value
 from fabnet.finance.tables import grid
-from fabnet.scenario.prices import NodePrices, offer_prices
+from fabnet.scenario.prices import NodePrices, offer_prices, product_prices
 from fabnet.scenario.schema import Scenario
 
 BUYER_COSTS = (
@@ -125,8 +125,7 @@ def buyer_costs(
 
 def market_prices(scenario: Scenario) -> np.ndarray:
     """product × quarter: each accelerator's market price."""
-    periods = scenario.horizon.periods
-    return np.array([p.market_price(periods) for p in scenario.products]).reshape(len(scenario.products), len(periods))
+    return product_prices(scenario, scenario.horizon.periods)
 
 
 def _packaging_capex(scenario: Scenario, builds: pd.DataFrame) -> np.ndarray:

@@ -7,7 +7,11 @@ fab company's NPV, and the buyer's gain against the foundry route (its market va
 costs, with the network, against the same without any fab of its own — the counterfactual).
 The range's low end is the lowest price at which every investor whose money is called clears
 its hurdle; its high end the highest at which the buyer still gains. Both ends are found by
-bisection to a hundredth of a per cent of the market price.
+bisection to a hundredth of a per cent of the market price, between 0 and MOST_SHARE: a high
+end at MOST_SHARE is the search's limit, not an answer (`Deal.high_at_limit`), and says so.
+
+`contract_messages` is the one rule for what a run says about the contract itself: where its
+price lies outside the deal range, and which investor misses its hurdle under it.
 """
 
 from __future__ import annotations
@@ -41,10 +45,18 @@ class Deal:
     high: float | None  # share up to which the buyer gains against the foundry route
     market_price_usd: float  # average market price of the fab company's wafers (weighted by output)
     verdict: str
+    #: the scenario's own offtake contract: what it pays for the plan's wafers as a share of
+    #: their market price (None without wafers)
+    contract_share: float | None = None
 
     @property
     def exists(self) -> bool:
         return self.low is not None and self.high is not None and self.low <= self.high
+
+    @property
+    def high_at_limit(self) -> bool:
+        """The high end is the search's upper bound (MOST_SHARE): the buyer gains at least up to it."""
+        return self.high is not None and self.high >= MOST_SHARE
 
 
 def indexed(scenario: Scenario, share: float) -> Offtake:
@@ -60,11 +72,9 @@ def make_deal(
     route_net = _net(foundry_route)
     ops = operations(scenario, tables.capacity)
     out = ops.wafers_out.sum()
-    market = (
-        float((wafer_payments(scenario, ops, indexed(scenario, 1.0))["wafers"]).sum() / out)
-        if out > 0
-        else float("nan")
-    )
+    at_market = float(wafer_payments(scenario, ops, indexed(scenario, 1.0))["wafers"].sum())
+    market = at_market / out if out > 0 else float("nan")
+    contract = float(wafer_payments(scenario, ops)["wafers"].sum()) / at_market if at_market > 0 else None
 
     def at(share: float) -> Financials:
         return compute_financials(scenario, tables, indexed(scenario, share))
@@ -103,6 +113,7 @@ def make_deal(
             None,
             market,
             "No deal to strike: the plan builds no fab, so the fab company sells no wafers.",
+            contract,
         )
     low = _first_true(lambda k: _all_clear(at(k)), 0.0, MOST_SHARE)
 
@@ -111,7 +122,43 @@ def make_deal(
 
     high = _last_true(lambda k: gain(k) >= 0.0, 0.0, MOST_SHARE)
     verdict = _verdict(at, gain, low, high, market)
-    return Deal(points, investors, low, high, market, verdict)
+    return Deal(points, investors, low, high, market, verdict, contract)
+
+
+def contract_messages(money: Financials, deal: Deal | None = None) -> list[str]:
+    """What a run says about its own offtake contract: each investor whose money is called and
+    who misses its hurdle under it (its IRR and hurdle), and, with the deal, a contract price
+    below the deal's low end (some investor misses its hurdle) or above its high end (the buyer
+    would do better on the foundry route)."""
+    notes = []
+    if deal is not None and deal.contract_share is not None:
+        share, market = deal.contract_share, deal.market_price_usd
+
+        def price(k: float) -> str:
+            return f"{usd(k * market)} a wafer ({percent(k)} of the market price)"
+
+        if deal.low is not None and share < deal.low - TOLERANCE:
+            notes.append(
+                f"The offtake contract pays {price(share)}, below the deal's low end of {price(deal.low)}: "
+                "at it, not every investor clears its hurdle."
+            )
+        if deal.high is not None and share > deal.high + TOLERANCE:
+            notes.append(
+                f"The offtake contract pays {price(share)}, above the deal's high end of {price(deal.high)}: "
+                "at it, the buyer does better with the foundry route."
+            )
+    investors = money.fabco.investors
+    for row in investors[(investors["called_usd"] > 0) & ~investors["clears_hurdle"].astype(bool)].itertuples():
+        earned = "no IRR (its cash flows never change sign)" if _missing(row.irr) else f"an IRR of {percent(row.irr)}"
+        notes.append(
+            f"{row.investor} misses its hurdle under the offtake contract: it earns {earned}, "
+            f"below its hurdle of {percent(row.hurdle)}."
+        )
+    return notes
+
+
+def _missing(value: object) -> bool:
+    return value is None or (isinstance(value, float) and np.isnan(value))
 
 
 def _net(money: Financials) -> float:
@@ -184,7 +231,7 @@ def _verdict(
             f"is {usd(-gain(low))} (present value) worse off than with the foundry route: that is "
             "the figure to close (grants, cheaper fabs, a lower hurdle or a higher market price)."
         )
-    top = f"beyond {price(high)}, the highest price searched" if high >= MOST_SHARE else price(high)
+    top = f"at least {price(high)}, the search's limit," if high >= MOST_SHARE else price(high)
     return (
         f"Deal range: {price(low)} to {top}. From the low end every investor clears "
         f"its hurdle ({binding} last); up to the high end the buyer still gains against the "

@@ -63,7 +63,7 @@ from fabnet.finance.tables import grid
 from fabnet.finance.tax import income_tax, taxes
 from fabnet.finance.waterfall import EquityAccount, accrue_preferred_return, distribute
 from fabnet.scenario.assets import asset
-from fabnet.scenario.prices import NodePrices, in_contract, offtake_prices, spare_prices
+from fabnet.scenario.prices import ContractDraws, NodePrices, contract_terms, in_contract, offtake_prices, spare_prices
 from fabnet.scenario.schema import Investor, Offtake, Scenario
 
 #: Amounts below this (USD) are rounding, not a funding gap.
@@ -90,34 +90,46 @@ def operations(scenario: Scenario, capacity: pd.DataFrame) -> Operations:
 
 
 def wafer_payments(
-    scenario: Scenario, ops: Operations, offtake: Offtake | None = None, prices: NodePrices | None = None
+    scenario: Scenario,
+    ops: Operations,
+    offtake: Offtake | None = None,
+    prices: NodePrices | None = None,
+    draws: ContractDraws | None = None,
 ) -> dict[str, np.ndarray]:
     """What the fab company earns per site and quarter ([..., site, quarter]): the buyer's
     payments for wafers at the offtake price, the take-or-pay top-up (for the wafers sold below
     the take-or-pay share of the output at capacity), and spare wafers sold to other customers
-    (`prices`: sampled market wafer prices, see scenario.prices)."""
+    (`prices`: sampled market wafer prices, `draws`: sampled contract terms, see scenario.prices).
+    From the quarter the buyer defaults it pays nothing, and the wafers made for it go to other
+    customers at the spare price where they may, else unsold."""
     contract = offtake or scenario.offtake
     periods = scenario.horizon.periods
     price = offtake_prices(scenario, periods, contract, prices)
     covered = in_contract(contract, periods)
+    share, paying = contract_terms(contract, periods, draws)
     # the buyer underwrites the fabs' sales: it pays for what they sell below the take-or-pay
     # share of their output at capacity, wafers sold to other customers counting as sold
-    short = np.maximum(contract.take_or_pay_share * ops.capacity_out - ops.wafers_out - ops.spare_out, 0.0)
+    short = np.maximum(share * ops.capacity_out - ops.wafers_out - ops.spare_out, 0.0)
+    resold = ops.wafers_out * ~paying if contract.spare_wafers_to_market else 0.0
     return {
-        "wafers": price * ops.wafers_out,
-        "take_or_pay": price * short * covered,
-        "spare": spare_prices(scenario, periods, prices) * ops.spare_out,
+        "wafers": price * ops.wafers_out * paying,
+        "take_or_pay": price * short * covered * paying,
+        "spare": spare_prices(scenario, periods, prices) * (ops.spare_out + resold),
     }
 
 
 def operating_flows(
-    scenario: Scenario, ops: Operations, offtake: Offtake | None = None, prices: NodePrices | None = None
+    scenario: Scenario,
+    ops: Operations,
+    offtake: Offtake | None = None,
+    prices: NodePrices | None = None,
+    draws: ContractDraws | None = None,
 ) -> dict[str, np.ndarray]:
     """Revenue, operating costs and EBITDA per quarter ([..., quarter], USD), and the operating
     income per tax regime before depreciation ("by_regime", [..., regime, quarter])."""
     sites = scenario.sites
     operators = [scenario.operator(s.operator) for s in sites]
-    paid = wafer_payments(scenario, ops, offtake, prices)
+    paid = wafer_payments(scenario, ops, offtake, prices, draws)
     revenue = paid["wafers"] + paid["take_or_pay"] + paid["spare"]
     per_wafer = np.array([s.opex_per_wafer_usd for s in sites])[:, None]
     fee_per_wafer = np.array([o.fee_per_wafer_usd if o else 0.0 for o in operators])[:, None]

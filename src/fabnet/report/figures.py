@@ -512,10 +512,13 @@ def npv_histogram(t: Tables) -> go.Figure | None:
 
 def tornado(t: Tables) -> go.Figure | None:
     """Inputs ranked by their rank correlation with NPV across the risk samples, named in words
-    (the `words` stored with the sweep's inputs; a sweep stored before them shows its paths)."""
+    (the `words` stored with the sweep's inputs; a sweep stored before them shows its paths);
+    inputs that do not touch the plan the sweep held (risk.summary.touches_plan) left out."""
     samples, inputs = t.get("risk_samples"), t.get("risk_inputs")
     if samples is None or samples.empty or inputs is None or len(samples) < 3:
         return None
+    if "touches_plan" in inputs:
+        inputs = inputs[inputs["touches_plan"].fillna(True).astype(bool)]
     rho = [samples[f"input_{i}"].corr(samples["fabco_npv_usd"], method="spearman") for i in inputs["input"]]
     names = inputs["words"] if "words" in inputs else inputs["path"]
     frame = pd.DataFrame({"input": names, "path": inputs["path"], "rho": rho}).fillna({"rho": 0.0})

@@ -61,16 +61,6 @@ def _plain(value: object) -> object:
     return value.item() if hasattr(value, "item") else value
 
 
-def _notes(run: StoredRun) -> str:
-    """The run's messages (the deal's verdict, the plan's capex against the ambition, shortfalls,
-    warnings about the scenario), one item each."""
-    messages = run.tables.get("messages")
-    if messages is None or messages.empty:
-        return ""
-    items = "".join(f"<li>{html.escape(str(m))}</li>" for m in messages["message"])
-    return f'<ul class="notes">{items}</ul>'
-
-
 def _fabco_table(years: pd.DataFrame) -> pd.DataFrame:
     """The report's columns of the fab company's years (revenue whole, not split by kind); a
     column of zeros for a run without debt says nothing."""
@@ -88,6 +78,17 @@ def _cash_tables(run: StoredRun) -> str:
             _table_html(yearly.buyer_years(buyer), "The buyer: what it pays per year, by kind, and what it gets")
         )
     return "\n".join(parts)
+
+
+def _messages(run: StoredRun) -> str:
+    """The run's messages (the deal's verdict, a contract outside the deal range, an investor
+    short of its hurdle, the plan's capex against the ambition, shortfalls, warnings about the
+    scenario), as `fabnet run` prints them."""
+    messages = run.tables.get("messages")
+    if messages is None or messages.empty:
+        return ""
+    items = "".join(f"<li>{html.escape(str(m))}</li>" for m in messages["message"])
+    return f'<ul class="messages">{items}</ul>'
 
 
 def _provenance(run: StoredRun) -> str:
@@ -129,7 +130,7 @@ def report_html(run: StoredRun, plotlyjs: str = "inline") -> str:
 <h1>{html.escape(title)}</h1>
 <div class="meta">{_provenance(run)}</div>
 <table class="figures">{_figure_rows(run)}</table>
-{_notes(run)}
+{_messages(run)}
 {_cash_tables(run)}
 {"".join(parts)}
 </body></html>

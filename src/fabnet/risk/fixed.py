@@ -21,9 +21,18 @@ opex, tax and NPV; finance.buyer: the buyer's costs and market value), so a neut
 reports the plan's fab company NPV. Construction, grants, credits and depreciation keep the
 base plan's timing even where a lead time moves (output and fixed opex move with it).
 
-Supported inputs (anything else: use --reoptimise): a product's demand (multiply) or market
-price; a site's lead time; a node's market wafer price, ramp or mature D0 or learning rate; a
-packaging line's packages per wafer or yield.
+Supported inputs (PATHS; anything else is refused with a message to use --reoptimise): a
+product's demand (multiply) or market price; a site's lead time; a node's market wafer price,
+ramp or mature D0 or learning rate; a packaging line's packages per wafer or yield; the
+offtake's take-or-pay share; a foundry offer's cap and an HBM supply's stacks (multiply: the
+plan's reservations are held up to the sampled cap, HBM limits packaging as in the plan); the
+quarter the buyer defaults (`offtake.buyer_default_q`, drawn with `dist: hazard`).
+
+A buyer that defaults in quarter d pays nothing from d on, wafers or take-or-pay
+(finance.fabco.wafer_payments); the fab company keeps the plan's starts (their opex is spent)
+and sells the wafers made for the buyer that leave its fabs from d on to other customers at the
+spare price where `offtake.spare_wafers_to_market`, else not at all; those wafers no longer
+reach the buyer, whose deliveries fall accordingly.
 """
 
 from __future__ import annotations
@@ -49,17 +58,8 @@ from fabnet.plan.inputs import (
     site_d0,
     site_learning,
 )
-from fabnet.scenario.prices import node_prices, offer_prices
+from fabnet.scenario.prices import ContractDraws, node_prices, offer_prices
 from fabnet.scenario.schema import Scenario, Uncertain
-
-SUPPORTED = (
-    r"products\.(?P<id>[^.]+)\.demand(\..*)?",
-    r"products\.(?P<id>[^.]+)\.market_price_usd",
-    r"sites\.(?P<id>[^.]+)\.lead_time_q",
-    r"nodes\.(?P<id>[^.]+)\.wafer_price_usd",
-    r"nodes\.(?P<id>[^.]+)\.defect_density\.(?P<field>ramp_per_cm2|mature_per_cm2|learning_rate_per_q)",
-    r"packaging\.(?P<id>[^.]+)\.(?P<field>packages_per_wafer|yield)",
-)
 
 #: Wafers below this are rounding, not use.
 EPS = 1e-9
@@ -69,17 +69,64 @@ class Unsupported(ValueError):
     pass
 
 
+@dataclass(frozen=True)
+class _Path:
+    """An uncertain input the fixed-plan model takes: the paths it matches (`id` names an entry
+    of `section`, none for a single number), the `_Inputs` field its draws change (one column
+    per entry), and whether it takes draws only as multipliers (a path by quarter or year)."""
+
+    pattern: str
+    field: str
+    section: str | None
+    multiply_only: bool = False
+
+
+#: Every input the fixed-plan model can vary; a new one is a line here and a field of _Inputs.
+PATHS = (
+    _Path(r"products\.(?P<id>[^.]+)\.demand(\..*)?", "demand_scale", "products", multiply_only=True),
+    _Path(r"products\.(?P<id>[^.]+)\.market_price_usd", "market", "products"),
+    _Path(r"sites\.(?P<id>[^.]+)\.lead_time_q", "lead", "sites"),
+    _Path(r"nodes\.(?P<id>[^.]+)\.wafer_price_usd", "wafer_price", "nodes"),
+    _Path(r"nodes\.(?P<id>[^.]+)\.defect_density\.ramp_per_cm2", "ramp_per_cm2", "nodes"),
+    _Path(r"nodes\.(?P<id>[^.]+)\.defect_density\.mature_per_cm2", "mature_per_cm2", "nodes"),
+    _Path(r"nodes\.(?P<id>[^.]+)\.defect_density\.learning_rate_per_q", "learning_rate_per_q", "nodes"),
+    _Path(r"packaging\.(?P<id>[^.]+)\.packages_per_wafer", "ppw", "packaging"),
+    _Path(r"packaging\.(?P<id>[^.]+)\.yield", "line_yield", "packaging"),
+    _Path(r"offtake\.take_or_pay_share", "take_or_pay", None),
+    _Path(r"offtake\.buyer_default_q", "default_q", None),
+    _Path(r"foundry_offers\.(?P<id>[^.]+)\.max_wafers_per_month", "offer_cap", "foundry_offers", multiply_only=True),
+    _Path(r"hbm\.(?P<id>[^.]+)\.stacks_per_quarter", "hbm_supply", "hbm", multiply_only=True),
+)
+
+
 @dataclass
 class _Inputs:
-    """Per-sample parameters, each an array with samples first."""
+    """Per-sample parameters, each an array with samples first, then the entries of its section."""
 
     demand_scale: np.ndarray  # S × P
     market: np.ndarray  # S × P × T (USD per accelerator)
     lead: np.ndarray  # S × sites
-    wafer_price: dict[str, np.ndarray]  # node → S × T (USD)
-    d0: dict[str, np.ndarray]  # field → S × nodes
+    wafer_price: np.ndarray  # S × nodes × T (USD)
+    ramp_per_cm2: np.ndarray  # S × nodes
+    mature_per_cm2: np.ndarray  # S × nodes
+    learning_rate_per_q: np.ndarray  # S × nodes
     ppw: np.ndarray  # S × lines
     line_yield: np.ndarray  # S × lines
+    take_or_pay: np.ndarray  # S × 1: the offtake's take-or-pay share
+    default_q: np.ndarray  # S × 1: quarter the buyer defaults (0 = the first; beyond the horizon: never)
+    offer_cap: np.ndarray  # S × offers: multiplier of each foundry offer's cap
+    hbm_supply: np.ndarray  # S × memories: multiplier of each HBM supply's stacks
+
+    def node_prices(self, scenario: Scenario) -> dict[str, np.ndarray]:
+        """Node id → S × T market wafer prices, as scenario.prices takes them."""
+        return {n.id: self.wafer_price[:, k] for k, n in enumerate(scenario.nodes)}
+
+    def d0(self, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Node n's (ramp, mature, learning rate) per sample, each S × 1."""
+        return self.ramp_per_cm2[:, n, None], self.mature_per_cm2[:, n, None], self.learning_rate_per_q[:, n, None]
+
+    def contract(self) -> ContractDraws:
+        return ContractDraws(self.take_or_pay[:, 0], self.default_q[:, 0])
 
 
 def _changed(base: np.ndarray, how: str, values: np.ndarray) -> np.ndarray:
@@ -91,23 +138,36 @@ def _changed(base: np.ndarray, how: str, values: np.ndarray) -> np.ndarray:
     return np.broadcast_to(values, np.broadcast_shapes(np.shape(base), np.shape(values))).astype(float)
 
 
+def _section_ids(scenario: Scenario, section: str) -> list[str]:
+    if section == "foundry_offers":
+        return scenario.offer_ids()
+    return [str(item.id) for item in getattr(scenario, section)]
+
+
 def sample_inputs(scenario: Scenario, table: np.ndarray) -> _Inputs:
     s = len(table)
     periods = scenario.horizon.periods
     products, sites = scenario.products, scenario.sites
     nodes, lines = scenario.nodes, scenario.packaging
-    base_market = market_prices(scenario)
+
+    def tile(values: list[float] | np.ndarray) -> np.ndarray:
+        return np.tile(np.asarray(values, dtype=float), (s,) + (1,) * np.ndim(values))
+
+    prices = node_prices(scenario, periods)
     out = _Inputs(
         demand_scale=np.ones((s, len(products))),
-        market=np.tile(base_market, (s, 1, 1)),
-        lead=np.tile([x.lead_time_q for x in sites], (s, 1)).astype(float),
-        wafer_price={node: np.tile(price, (s, 1)) for node, price in node_prices(scenario, periods).items()},
-        d0={
-            f: np.tile([getattr(n.defect_density, f) for n in nodes], (s, 1)).astype(float)
-            for f in ("ramp_per_cm2", "mature_per_cm2", "learning_rate_per_q")
-        },
-        ppw=np.tile([x.packages_per_wafer for x in lines], (s, 1)).astype(float),
-        line_yield=np.tile([x.yield_ for x in lines], (s, 1)).astype(float),
+        market=tile(market_prices(scenario)),
+        lead=tile([x.lead_time_q for x in sites]),
+        wafer_price=tile(np.array([prices[n.id] for n in nodes]).reshape(len(nodes), len(periods))),
+        ramp_per_cm2=tile([n.defect_density.ramp_per_cm2 for n in nodes]),
+        mature_per_cm2=tile([n.defect_density.mature_per_cm2 for n in nodes]),
+        learning_rate_per_q=tile([n.defect_density.learning_rate_per_q for n in nodes]),
+        ppw=tile([x.packages_per_wafer for x in lines]),
+        line_yield=tile([x.yield_ for x in lines]),
+        take_or_pay=tile([scenario.offtake.take_or_pay_share]),
+        default_q=tile([scenario.offtake.buyer_default_q]),
+        offer_cap=np.ones((s, len(scenario.foundry_offers))),
+        hbm_supply=np.ones((s, len(scenario.hbm))),
     )
     for j, entry in enumerate(scenario.uncertainty):
         _apply(scenario, out, entry, table[:, j])
@@ -116,35 +176,21 @@ def sample_inputs(scenario: Scenario, table: np.ndarray) -> _Inputs:
 
 
 def _apply(scenario: Scenario, out: _Inputs, entry: Uncertain, values: np.ndarray) -> None:
-    for k, pattern in enumerate(SUPPORTED):
-        match = re.fullmatch(pattern, entry.path)
+    for path in PATHS:
+        match = re.fullmatch(path.pattern, entry.path)
         if match is None:
             continue
-        ident = match.group("id")
-        column = values[:, None]
-        if k == 0:
-            if entry.apply != "multiply":
-                raise Unsupported(f"{entry.path}: fixed-plan risk takes demand only as a multiplier")
-            out.demand_scale[:, _index([p.id for p in scenario.products], ident, entry)] *= values
-        elif k == 1:
-            p = _index([p.id for p in scenario.products], ident, entry)
-            out.market[:, p, :] = _changed(out.market[:, p, :], entry.apply, column)
-        elif k == 2:
-            i = _index([x.id for x in scenario.sites], ident, entry)
-            out.lead[:, i] = _changed(out.lead[:, i], entry.apply, values)
-        elif k == 3:
-            _index([n.id for n in scenario.nodes], ident, entry)
-            out.wafer_price[ident] = _changed(out.wafer_price[ident], entry.apply, column)
-        elif k == 4:
-            n = _index([n.id for n in scenario.nodes], ident, entry)
-            field = match.group("field")
-            out.d0[field][:, n] = _changed(out.d0[field][:, n], entry.apply, values)
-        else:
-            line = _index([x.id for x in scenario.packaging], ident, entry)
-            target = out.ppw if match.group("field") == "packages_per_wafer" else out.line_yield
-            target[:, line] = _changed(target[:, line], entry.apply, values)
+        if path.multiply_only and entry.apply != "multiply":
+            raise Unsupported(f"{entry.path}: fixed-plan risk takes this input only as a multiplier (apply: multiply)")
+        column = 0 if path.section is None else _index(_section_ids(scenario, path.section), match.group("id"), entry)
+        target = getattr(out, path.field)
+        drawn = values[:, None] if target.ndim == 3 else values
+        target[:, column] = _changed(target[:, column], entry.apply, drawn)
         return
-    raise Unsupported(f"{entry.path}: fixed-plan risk cannot vary this input; use --reoptimise")
+    raise Unsupported(
+        f"{entry.path}: fixed-plan risk cannot vary this input (it varies those of risk.fixed.PATHS "
+        "on the plan held); plan each sample anew: use --reoptimise"
+    )
 
 
 def _index(ids: list[str], ident: str, entry: Uncertain) -> int:
@@ -167,13 +213,14 @@ def evaluate_fixed(scenario: Scenario, plan: Plan, table: np.ndarray) -> pd.Data
     """Outcomes of the base plan under every sample row of `table` (one row per sample)."""
     x = prepare(scenario, plan.cycle_time)
     v = sample_inputs(scenario, table)
+    prices = v.node_prices(scenario)
     samples = len(table)
     quarters = [str(q) for q in x.quarters]
     made = np.nonzero(x.made)[0]
 
     # good dies per wafer at mature yield, per sample and product
     good = np.zeros((samples, len(x.products)))
-    mature = dict(zip([n.id for n in scenario.nodes], v.d0["mature_per_cm2"].T, strict=True))
+    mature = dict(zip([n.id for n in scenario.nodes], v.mature_per_cm2.T, strict=True))
     for p in made:
         product = scenario.products[p]
         node = made_on(scenario, product)
@@ -196,10 +243,12 @@ def evaluate_fixed(scenario: Scenario, plan: Plan, table: np.ndarray) -> pd.Data
     )
     own_plan = _planned(plan, x, "site", x.sites)  # sites × P × T
     foundry_plan = _planned(plan, x, "foundry", x.offers)  # offers × P × T
-    reserved = grid(plan.foundry, "offer", x.offers, quarters, "reserved")  # offers × T
-    offer_price = offer_prices(scenario, x.quarters, v.wafer_price)  # S × offers × T
+    # each offer's cap in the sample; the plan's reservations up to it
+    offer_cap = x.offer_cap_q[None] * v.offer_cap[:, :, None]  # S × offers × T
+    reserved = np.minimum(grid(plan.foundry, "offer", x.offers, quarters, "reserved")[None], offer_cap)
+    offer_price = offer_prices(scenario, x.quarters, prices)  # S × offers × T
     own, bought_wafers = _allocate(
-        x, ratio, own_plan, foundry_plan, reserved, effective * saturation[:, None], offer_price
+        x, ratio, own_plan, foundry_plan, reserved, effective * saturation[:, None], offer_price, offer_cap
     )
     spare = np.minimum(
         grid(plan.capacity, "site", x.sites, quarters, "spare_starts")[None],
@@ -216,14 +265,14 @@ def evaluate_fixed(scenario: Scenario, plan: Plan, table: np.ndarray) -> pd.Data
         capacity_out=_out_of_fab(x, capacity),
         modules_online=online,
     )
-    operating = operating_flows(scenario, ops, prices=v.wafer_price)
+    operating = operating_flows(scenario, ops, prices=prices, draws=v.contract())
     capital = capital_flows(scenario, plan.builds)
     project = project_flows(scenario, operating, capital)
     npv = fabco_npv(scenario, project["project_fcf_usd"], float(capital["book_value_usd"]))
 
     # the buyer: dies → bank → packages, and what it all costs
     demand = x.demand[None] * v.demand_scale[:, :, None]  # S × P × T
-    entering = leaving.sum(axis=1) + bought_wafers.sum(axis=1)  # S × P × T (mature-eq)
+    entering = (leaving * _buyer_takes(x, v)[:, :, None, :]).sum(axis=1) + bought_wafers.sum(axis=1)  # S × P × T
     bought = np.minimum(
         grid(plan.supply, "product", x.products, quarters, "bought")[None] * v.demand_scale[:, :, None],
         x.bought_cap[None],
@@ -234,10 +283,10 @@ def evaluate_fixed(scenario: Scenario, plan: Plan, table: np.ndarray) -> pd.Data
         packages=packages,
         bought=bought,
         delivered=delivered,
-        reserved=np.broadcast_to(reserved, bought_wafers.sum(axis=2).shape),
+        reserved=reserved,
         used=bought_wafers.sum(axis=2),
     )
-    costs = buyer_costs(scenario, quantities, paid_by_buyer(operating), plan.packaging_builds, v.wafer_price, v.market)
+    costs = buyer_costs(scenario, quantities, paid_by_buyer(operating), plan.packaging_builds, prices, v.market)
     value, cost = net_value(scenario, costs)
     records = {
         "sample": np.arange(samples),
@@ -254,6 +303,13 @@ def evaluate_fixed(scenario: Scenario, plan: Plan, table: np.ndarray) -> pd.Data
         records[f"demand_{year}"] = demand[:, :, columns].sum(axis=(1, 2))
         records[f"delivered_{year}"] = delivered[:, :, columns].sum(axis=(1, 2))
     return results.table("risk_samples").conform(pd.DataFrame(records))
+
+
+def _buyer_takes(x: PlanInputs, v: _Inputs) -> np.ndarray:
+    """S × sites × T: whether wafers entering a site's cycle in a quarter reach the buyer: those
+    that leave the fab (its raw cycle time later) before the quarter the buyer defaults."""
+    leaves = np.arange(x.horizon)[None, None, :] + np.asarray(x.site_cycle_q, dtype=float)[None, :, None]
+    return leaves < v.default_q[:, :, None]
 
 
 def _out_of_fab(x: PlanInputs, entering: np.ndarray) -> np.ndarray:
@@ -293,12 +349,7 @@ def _site_learning(scenario: Scenario, i: int, x: PlanInputs, v: _Inputs, n: int
     """A site's learning factor per sample and age: the node's sampled D0, with an operator's
     ramp D0 and learning rate where it has its own."""
     site = scenario.sites[i]
-    sampled = (
-        v.d0["ramp_per_cm2"][:, n, None],
-        v.d0["mature_per_cm2"][:, n, None],
-        v.d0["learning_rate_per_q"][:, n, None],
-    )
-    ramp, mature, rate = site_d0(site, scenario, sampled)
+    ramp, mature, rate = site_d0(site, scenario, v.d0(n))
     shape = np.shape(mature)  # S × 1: the mature D0 is always the node's, sampled
     d0 = (_broadcast(ramp, shape), _broadcast(mature, shape), _broadcast(rate, shape))
     return site_learning(scenario, site, x.demand, x.horizon, d0)
@@ -316,6 +367,7 @@ def _allocate(
     reserved: np.ndarray,
     cap: np.ndarray,
     offer_price: np.ndarray,
+    offer_cap: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Wafer starts per sample: own (S × sites × P × T) and foundry (S × offers × P × T)."""
     own = own_plan[None] * ratio[:, None, :, None]  # as planned, scaled
@@ -340,7 +392,7 @@ def _allocate(
         if not offers.any():
             continue
         at_offers = np.nonzero(offers)[0][:, None]
-        free = np.maximum(x.offer_cap_q[offers][None] - foundry[:, offers].sum(axis=2), 0.0)
+        free = np.maximum(offer_cap[:, offers] - foundry[:, offers].sum(axis=2), 0.0)
         prices = offer_price[:, offers]  # S × offers_n × T
         done = np.zeros(prices.shape, dtype=bool)
         for level in np.sort(prices, axis=1).transpose(1, 0, 2):  # cheapest first; one price shares
@@ -414,7 +466,8 @@ def _package(
         for h in range(len(x.memories)):
             on = x.product_hbm == h
             used = (wanted[:, on] * x.hbm_stacks[on]).sum(axis=1)
-            scale = np.minimum(1.0, np.divide(x.hbm_cap[h, t], used, out=np.ones_like(used), where=used > EPS))
+            stacks = x.hbm_cap[h, t] * v.hbm_supply[:, h]
+            scale = np.minimum(1.0, np.divide(stacks, used, out=np.ones_like(used), where=used > EPS))
             wanted[:, on] *= scale[:, None]
         packages[:, :, t] = wanted
         bank = bank - wanted * dies

@@ -18,10 +18,10 @@ import pandas as pd
 from fabnet.core.errors import FabnetError
 from fabnet.pipeline import main_job, plan_network
 from fabnet.plan import Plan, SolveOptions
-from fabnet.risk.fixed import Unsupported, evaluate_fixed
+from fabnet.risk.fixed import Unsupported, evaluate_fixed, sample_inputs
 from fabnet.risk.runner import SAMPLES_TABLE, SweepSpec, make_executor, run_sweep
 from fabnet.risk.sampling import draw
-from fabnet.risk.summary import inputs_table, summarise
+from fabnet.risk.summary import built_sites, inputs_table, summarise
 from fabnet.scenario.loader import stored_scenario
 from fabnet.scenario.schema import Scenario
 from fabnet.store import store_rows, stored_rows, stored_run
@@ -46,9 +46,10 @@ class RiskRun:
     spec: SweepSpec
     samples: pd.DataFrame
     fixed_plan: bool
+    built: frozenset[str] | None = None  # sites of the plan held (None: planned anew per sample)
 
     def summary(self) -> dict[str, pd.DataFrame]:
-        return summarise(self.scenario, self.samples)
+        return summarise(self.scenario, self.samples, self.built)
 
     @property
     def title(self) -> str:
@@ -77,7 +78,9 @@ def risk_job(
     if resume is None:
         if scenario is None or spec is None:
             raise ValueError("a new sweep needs its scenario and spec")
-        run_id, plan = start_sweep(store, scenario, spec, check=check, label=label, step=step)
+        run_id, plan = start_sweep(
+            store, scenario, spec, check=check, label=label, step=step, fixed_plan=not reoptimise
+        )
     else:
         run_id = resume
         scenario, spec = stored_sweep(store, resume)
@@ -95,7 +98,9 @@ def risk_job(
     else:
         step(f"{spec.samples} samples on the fixed plan")
         samples = fixed_plan_samples(store, run_id, scenario, spec, plan)
-    return RiskRun(run_id, scenario, spec, samples, fixed_plan=not reoptimise)
+    builds = stored_rows(store, run_id, "builds")
+    built = None if reoptimise or builds is None else built_sites(builds)
+    return RiskRun(run_id, scenario, spec, samples, fixed_plan=not reoptimise, built=built)
 
 
 def start_sweep(
@@ -106,17 +111,26 @@ def start_sweep(
     check: bool = False,
     label: str | None = None,
     step: Callable[[str], None] = lambda name: None,
+    fixed_plan: bool = True,
 ) -> tuple[int, Plan]:
-    """Store the sweep's base run (kind "risk") with its spec and inputs; its id and plan."""
+    """Store the sweep's base run (kind "risk") with its spec and inputs (for a `fixed_plan`
+    sweep, whether each touches the base plan); its id and plan."""
     if not scenario.uncertainty:
         raise FabnetError(f"{scenario.origin.file or scenario.name} has no uncertainty section to sample")
-    # a draw out of a field's range stops the sweep here, before a run is stored
-    draw(scenario, spec.samples, spec.seed, spec.method)
+    # a draw out of a field's range, or an input the fixed plan cannot vary, stops the sweep
+    # here, before a run is stored
+    table = draw(scenario, spec.samples, spec.seed, spec.method)
+    if fixed_plan:
+        try:
+            sample_inputs(scenario, table)
+        except Unsupported as exc:
+            raise FabnetError(str(exc)) from None
     base = main_job(scenario, store, step=step, label=label, kind="risk", check=check, compare=False)
     if base.run_id is None:
         raise FabnetError(f"the sweep's base run was not stored: {base.store_error}; kept in {base.archive}")
     store_rows(store, base.run_id, "risk_spec", pd.DataFrame([spec.__dict__]))
-    store_rows(store, base.run_id, "risk_inputs", inputs_table(scenario))
+    built = built_sites(base.plan.builds) if fixed_plan else None
+    store_rows(store, base.run_id, "risk_inputs", inputs_table(scenario, built))
     return base.run_id, base.plan
 
 

@@ -19,7 +19,7 @@ from fabnet.core.errors import Problem, ScenarioError
 from fabnet.scenario.checks import draw_problems, field_checks
 from fabnet.scenario.paths import change_at, parse_path
 from fabnet.scenario.problems import first_problem
-from fabnet.scenario.schema import Scenario, Uncertain
+from fabnet.scenario.schema import MAX_QUARTERS, Scenario, Uncertain
 
 METHODS = ("lhs", "sobol")
 
@@ -60,10 +60,21 @@ def inverse_cdf(entry: Uncertain, u: np.ndarray) -> np.ndarray:
         width = high - low
         shape = (_given(entry, "mode", entry.mode) - low) / width if width > 0 else 0.5
         return stats.triang(c=shape, loc=low, scale=width).ppf(u) if width > 0 else np.full_like(u, low)
+    if entry.dist == "hazard":
+        return hazard_quarter(_given(entry, "per_year", entry.per_year), u)
     values = _given(entry, "values", entry.values)
     weights = np.array(entry.weights or [1.0] * len(values), float)
     edges = np.cumsum(weights / weights.sum())
     return np.array(values)[np.minimum(np.searchsorted(edges, u, side="right"), len(edges) - 1)]
+
+
+def hazard_quarter(per_year: float, u: np.ndarray) -> np.ndarray:
+    """The quarter (0 = the horizon's first) an event with annual probability `per_year` happens,
+    by the inverse CDF at `u`: each quarter it happens with q = 1 − (1 − per_year)^(1/4) if it
+    has not yet, so P(quarter ≤ n) = 1 − (1 − q)^(n + 1) and quarter = ⌊ln(1 − u) / ln(1 − q)⌋;
+    capped at MAX_QUARTERS (never, in any horizon)."""
+    quarters = np.floor(4.0 * np.log1p(-u) / np.log1p(-per_year))
+    return np.minimum(quarters, float(MAX_QUARTERS))
 
 
 def _given(entry: Uncertain, name: str, value: T | None) -> T:

@@ -1,10 +1,13 @@
 """What a sweep says: quantiles, the chance of meeting demand, shortfall, the downside of the fab
 company's NPV (the chance it is below zero, the mean of its worst tenth), and which inputs move
-that NPV most (rank correlation, for the tornado chart)."""
+that NPV most (rank correlation, for the tornado chart) — of the inputs that touch the plan the
+sweep holds (`touches_plan`: a site it never builds, or an operator of none of its sites, moves
+nothing)."""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Collection
 
 import numpy as np
 import numpy.typing as npt
@@ -14,6 +17,7 @@ from scipy import stats
 
 from fabnet.core import results
 from fabnet.core.stats import expected_shortfall
+from fabnet.scenario.paths import PathError, parse_path
 from fabnet.scenario.reference import path_words
 from fabnet.scenario.schema import Scenario
 
@@ -29,7 +33,39 @@ def served(delivered: ArrayLike, demand: ArrayLike) -> npt.NDArray[np.bool_]:
     return np.asarray(delivered) >= SERVED_SHARE * np.asarray(demand) - 1e-6
 
 
-def summarise(scenario: Scenario, samples: pd.DataFrame) -> dict[str, pd.DataFrame]:
+def built_sites(builds: pd.DataFrame) -> frozenset[str]:
+    """The sites a plan's builds table (Plan.builds) builds at least one module at."""
+    return frozenset(str(site) for site in builds.loc[builds["modules"] > 0, "site"])
+
+
+def touches_plan(scenario: Scenario, path: str, built: Collection[str] | None) -> bool:
+    """Whether an uncertain input at `path` can move the outcomes of a plan that builds the sites
+    `built` (None: a plan made anew per sample, which any input may move): not an input of a
+    site it never builds (`sites.<id>…`, `sites[<i>]…`), nor of an operator none of its sites has."""
+    if built is None:
+        return True
+    try:
+        segments = parse_path(path)
+    except PathError:
+        return True
+    if len(segments) < 2 or segments[0] not in ("sites", "operators"):
+        return True
+    entries = scenario.sites if segments[0] == "sites" else scenario.operators
+    key = segments[1]
+    if isinstance(key, int):
+        if not 0 <= key < len(entries):
+            return True
+        key = str(entries[key].id)
+    if segments[0] == "sites":
+        return key in built
+    return any(site.operator == key for site in scenario.sites if site.id in built)
+
+
+def summarise(
+    scenario: Scenario, samples: pd.DataFrame, built: Collection[str] | None = None
+) -> dict[str, pd.DataFrame]:
+    """The sweep's summary; the tornado lists only the inputs that touch the plan building the
+    sites `built` (None: every input, as for a sweep that plans each sample anew)."""
     years = sorted(int(c.split("_")[1]) for c in samples.columns if c.startswith("delivered_"))
     npv = samples["fabco_npv_usd"]
     columns = {"fabco_npv_usd": npv, "buyer_net_usd": samples["buyer_net_usd"], "accelerators_unmet": samples["unmet"]}
@@ -59,6 +95,7 @@ def summarise(scenario: Scenario, samples: pd.DataFrame) -> dict[str, pd.DataFra
                 "rank_correlation_with_npv": _spearman(samples[f"input_{j}"], npv),
             }
             for j, entry in enumerate(scenario.uncertainty)
+            if touches_plan(scenario, entry.path, built)
         ],
         columns=TORNADO_COLUMNS,
     )
@@ -71,14 +108,16 @@ def summarise(scenario: Scenario, samples: pd.DataFrame) -> dict[str, pd.DataFra
     }
 
 
-def inputs_table(scenario: Scenario) -> pd.DataFrame:
-    """The sweep's uncertain inputs as stored with its samples: number, path and the path in
-    words (the report, which may not read the schema, labels the tornado with `words`)."""
+def inputs_table(scenario: Scenario, built: Collection[str] | None = None) -> pd.DataFrame:
+    """The sweep's uncertain inputs as stored with its samples: number, path, the path in
+    words and whether it touches the plan (the report, which may not read the schema, labels
+    the tornado with `words` and leaves out what does not touch the plan)."""
     frame = pd.DataFrame(
         {
             "input": range(len(scenario.uncertainty)),
             "path": [u.path for u in scenario.uncertainty],
             "words": [path_words(u.path) for u in scenario.uncertainty],
+            "touches_plan": [touches_plan(scenario, u.path, built) for u in scenario.uncertainty],
         }
     )
     return results.table("risk_inputs").conform(frame)

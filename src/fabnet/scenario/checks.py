@@ -19,7 +19,7 @@ from fabnet.core.periods import Quarter
 from fabnet.scenario.dated import check_grant_dates, warning_text
 from fabnet.scenario.paths import PathError, change_at, get_at, parse_path, resolve
 from fabnet.scenario.problems import first_problem
-from fabnet.scenario.schema import Scenario
+from fabnet.scenario.schema import MAX_QUARTERS, Scenario
 
 # Largest field one exposure can print: 26 mm x 33 mm = 858 mm² (ai-fab-facts.md §1.1).
 RETICLE_MM = (26.0, 33.0)
@@ -425,6 +425,7 @@ def check_uncertainty(s: Scenario) -> list[Problem]:
         "uniform": ("low", "high"),
         "triangular": ("low", "mode", "high"),
         "discrete": ("values",),
+        "hazard": ("per_year",),
     }
     targets: dict[Loc, int] = {}
     for i, entry in enumerate(s.uncertainty):
@@ -457,6 +458,8 @@ def check_uncertainty(s: Scenario) -> list[Problem]:
         for name in required[entry.dist]:
             if getattr(entry, name) is None:
                 found.append(Problem((*loc, name), "nothing", f"{name} for dist: {entry.dist}"))
+        if entry.dist == "hazard" and entry.apply != "replace":
+            found.append(Problem((*loc, "apply"), entry.apply, "replace for dist: hazard (the draw is a quarter)"))
         bounds = [v for v in (entry.low, entry.mode, entry.high) if v is not None]
         if bounds != sorted(bounds):
             found.append(Problem((*loc, "low"), _show_list(bounds), "low <= mode <= high"))
@@ -476,6 +479,8 @@ def _bounded_extremes(entry: Any) -> list[float]:
         return [entry.low, entry.high]
     if entry.dist == "discrete":
         return [min(entry.values), max(entry.values)]
+    if entry.dist == "hazard":
+        return [0.0, float(MAX_QUARTERS)]  # the first quarter, or never
     return []
 
 

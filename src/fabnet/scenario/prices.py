@@ -4,12 +4,20 @@ company charges the buyer under the offtake contract, what other customers pay f
 wafers, and the standard cost behind a cost-plus price. All in USD per wafer, one value per
 quarter.
 
+The price paths themselves — a node's market wafer price, an accelerator's market price, an HBM
+stack's price, each a path by year with an optional decline (scenario.pricing: a node's price
+falls as it matures, an accelerator's once its successor ships) — are read through
+`node_prices`, `product_prices` and `hbm_prices` here (or the schema accessors they call, which
+apply the decline by scenario.pricing.declined): one formula for every engine.
+
 The price functions take optional `prices`: node id → market wafer price per quarter, with any
 leading axes (the fixed-plan risk model passes one row per sample); the result then has those
 axes in front.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
@@ -25,6 +33,16 @@ NodePrices = dict[str, Array]
 def node_prices(scenario: Scenario, periods: list[Quarter]) -> NodePrices:
     """Each node's market wafer price per quarter, as the scenario gives it."""
     return {n.id: n.wafer_price(periods) for n in scenario.nodes}
+
+
+def product_prices(scenario: Scenario, periods: list[Quarter]) -> Array:
+    """[product, quarter]: each product's market price per accelerator (USD)."""
+    return _rows([p.market_price(periods) for p in scenario.products], periods)
+
+
+def hbm_prices(scenario: Scenario, periods: list[Quarter]) -> Array:
+    """[hbm, quarter]: each HBM supply's price per stack (USD)."""
+    return _rows([h.price(periods) for h in scenario.hbm], periods)
 
 
 def _rows(values: list[Array], periods: list[Quarter]) -> Array:
@@ -49,6 +67,25 @@ def market_prices(scenario: Scenario, periods: list[Quarter], prices: NodePrices
 def spare_prices(scenario: Scenario, periods: list[Quarter], prices: NodePrices | None = None) -> Array:
     """[..., site, quarter]: what other customers pay the fab company for its spare wafers."""
     return market_prices(scenario, periods, prices) * scenario.offtake.spare_wafer_price_share
+
+
+@dataclass(frozen=True)
+class ContractDraws:
+    """Offtake terms drawn per sample by the fixed-plan risk model (one value per sample)."""
+
+    take_or_pay_share: Array  # [sample]
+    buyer_default_q: Array  # [sample]: quarter the buyer defaults (0 = the horizon's first)
+
+
+def contract_terms(
+    offtake: Offtake, periods: list[Quarter], draws: ContractDraws | None = None
+) -> tuple[float | Array, npt.NDArray[np.bool_]]:
+    """The take-or-pay share ([..., 1, 1] with draws) and the quarters the buyer pays in
+    ([..., 1, quarter]): those before it defaults (offtake.buyer_default_q, or each sample's)."""
+    quarter = np.arange(len(periods))
+    if draws is None:
+        return offtake.take_or_pay_share, (quarter < offtake.buyer_default_q)[None]
+    return draws.take_or_pay_share[:, None, None], quarter < draws.buyer_default_q[:, None, None]
 
 
 def in_contract(offtake: Offtake, periods: list[Quarter]) -> npt.NDArray[np.bool_]:

@@ -29,6 +29,7 @@ from pydantic_core import PydanticCustomError
 
 from fabnet.core.periods import Quarter, quarter_range
 from fabnet.fabsim.rules import RULES, rules_help
+from fabnet.scenario.pricing import PriceDecline, declined
 
 # Every number is finite (see Frozen) and inside a plausible range. The ranges are far wider than
 # anything in the industry, so no real scenario meets them, yet narrow enough that no value can
@@ -205,6 +206,9 @@ class Node(Frozen):
         description="Market price of one processed wafer at a foundry, USD: one number or a path "
         "per year, e.g. {2024: 20000, 2026: 25000}. Foundry offers and the offtake price refer to it."
     )
+    wafer_price_decline: PriceDecline | None = Field(
+        default=None, description="How the wafer price falls as the node matures; omitted means the path as given."
+    )
     mask_layers: Annotated[Whole, Field(gt=0, le=200)] = Field(description="Mask layers of the process.")
     days_per_mask_layer: Annotated[Number, Field(gt=0, le=30)] = Field(
         description="Fab cycle time per mask layer in a lightly loaded fab, days; layers × this = raw cycle time."
@@ -224,7 +228,7 @@ class Node(Frozen):
 
     def wafer_price(self, periods: list[Quarter]) -> npt.NDArray[np.float64]:
         """Market wafer price (USD) in each of `periods`."""
-        return year_path(self.wafer_price_usd, periods)
+        return declined(year_path(self.wafer_price_usd, periods), self.wafer_price_decline, periods)
 
 
 class Harvesting(Frozen):
@@ -308,6 +312,10 @@ class Product(Frozen):
         "market, USD; one number or a path per year. The price paid for a bought product; for "
         "a designed one the value of each unit delivered."
     )
+    market_price_decline: PriceDecline | None = Field(
+        default=None,
+        description="How the market price falls (e.g. once its successor ships); omitted means the path as given.",
+    )
     demand: Demand = Field(description="Accelerators the buyer needs over time.")
     unmet_penalty_usd: UnitUsd | None = Field(
         default=None,
@@ -355,7 +363,7 @@ class Product(Frozen):
         return self.die_width_mm * self.die_height_mm
 
     def market_price(self, periods: list[Quarter]) -> npt.NDArray[np.float64]:
-        return year_path(self.market_price_usd, periods)
+        return declined(year_path(self.market_price_usd, periods), self.market_price_decline, periods)
 
 
 class Hbm(Frozen):
@@ -363,13 +371,16 @@ class Hbm(Frozen):
 
     id: Id = Field(description="Name products refer to, e.g. hbm3e.")
     price_usd: YearPath = Field(description="Price of one known-good stack, USD; one number or a path per year.")
+    price_decline: PriceDecline | None = Field(
+        default=None, description="How the stack price falls over time; omitted means the path as given."
+    )
     stacks_per_quarter: UnitsPath | None = Field(
         default=None,
         description="Stacks the buyer can get per quarter (one number or a path by quarter); omitted means no limit.",
     )
 
     def price(self, periods: list[Quarter]) -> npt.NDArray[np.float64]:
-        return year_path(self.price_usd, periods)
+        return declined(year_path(self.price_usd, periods), self.price_decline, periods)
 
 
 class PackagingExpansion(Frozen):
@@ -687,6 +698,13 @@ class Offtake(Frozen):
         description="What other customers pay for spare wafers, as a share of the "
         "market wafer price (a newcomer may have to sell below the leader's price).",
     )
+    buyer_default_q: NonNegativeQuarters = Field(
+        default=MAX_QUARTERS,
+        description="Quarter the buyer defaults, counted from the horizon's first (0); at or beyond the "
+        "horizon's end (the default), never. From it on the buyer pays nothing (wafers or take-or-pay); "
+        "the fab company sells what it made for the buyer at the spare price where spare_wafers_to_market, "
+        "else not at all. Draw it with `dist: hazard` in uncertainty; the planner does not foresee it.",
+    )
 
 
 class Uncertain(Frozen):
@@ -694,8 +712,9 @@ class Uncertain(Frozen):
     `sites.arizona.lead_time_q` (list entries by id, or by [index])."""
 
     path: str = Field(min_length=1, max_length=200, description="Dotted path of a number (or mapping) in this file.")
-    dist: Literal["normal", "lognormal", "uniform", "triangular", "discrete"] = Field(
-        description="Distribution of the draws."
+    dist: Literal["normal", "lognormal", "uniform", "triangular", "discrete", "hazard"] = Field(
+        description="Distribution of the draws; hazard: the quarter (from the horizon's first, 0) an "
+        "event with an annual probability `per_year` happens, e.g. offtake.buyer_default_q."
     )
     apply: Literal["multiply", "add", "replace"] = Field(default="replace", description="How a draw changes the value.")
     mean: Real | None = Field(default=None, description="normal: mean.")
@@ -716,6 +735,9 @@ class Uncertain(Frozen):
     )
     weights: tuple[Annotated[Number, Field(ge=0, le=MAX_USD)], ...] | None = Field(
         default=None, description="discrete: their relative weights (default equal)."
+    )
+    per_year: Annotated[Number, Field(gt=0, lt=1)] | None = Field(
+        default=None, description="hazard: the event's probability in a year (constant, quarter by quarter)."
     )
 
 
