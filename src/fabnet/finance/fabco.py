@@ -47,6 +47,7 @@ from fabnet.core import results
 from fabnet.core.format import IRR_SHOWN_UP_TO, usd
 from fabnet.core.format import irr as irr_text
 from fabnet.core.periods import Quarter
+from fabnet.finance.debt import DebtSchedule, dscr, llcr, reserve_balance, schedule_loans, timeline_length
 from fabnet.finance.depreciation import straight_line
 from fabnet.finance.metrics import (
     annualise,
@@ -61,6 +62,7 @@ from fabnet.finance.metrics import (
 )
 from fabnet.finance.tables import grid
 from fabnet.finance.tax import income_tax, taxes
+from fabnet.finance.terminal import SteadyState, continuing_value, steady_cfads_q, steady_state
 from fabnet.finance.waterfall import EquityAccount, accrue_preferred_return, distribute
 from fabnet.scenario.prices import NodePrices, in_contract, offtake_prices, spare_prices
 from fabnet.scenario.schema import Investor, Offtake, Scenario
@@ -156,6 +158,8 @@ def capital_flows(scenario: Scenario, builds: pd.DataFrame) -> dict[str, np.ndar
     grants = np.zeros(horizon)
     depreciation = np.zeros((len(regimes), horizon))
     book = 0.0
+    tools_built = np.zeros(len(regimes))  # the tools capex of the modules built, per regime
+    built = 0.0
     for site_id, rows in builds.groupby("site", sort=False):
         site = sites[str(site_id)]
         regime = regime_of[site.tax_regime]
@@ -169,6 +173,8 @@ def capital_flows(scenario: Scenario, builds: pd.DataFrame) -> dict[str, np.ndar
             _add(tools, start, t * row.modules)
             _add(spent, start, (b + t) * row.modules)
             capex = site.capex_per_module_usd
+            tools_built[r] += capex.tools * row.modules
+            built += (capex.building + capex.tools) * row.modules
             depreciation[r] += straight_line(capex.building * row.modules, online, 4 * life.building, horizon)
             depreciation[r] += straight_line(capex.tools * row.modules, online, 4 * life.tools, horizon)
             deadline = regime.itc_construction_deadline
@@ -188,6 +194,9 @@ def capital_flows(scenario: Scenario, builds: pd.DataFrame) -> dict[str, np.ndar
         "depreciation_usd": depreciation.sum(axis=0),
         "depreciation_by_regime": depreciation,
         "book_value_usd": np.array(book),
+        "tools_capex_built_usd": np.array(tools_built.sum()),
+        "tools_capex_by_regime_usd": tools_built,
+        "capex_built_usd": np.array(built),
     }
 
 
@@ -228,9 +237,23 @@ def paid_by_buyer(operating: dict[str, np.ndarray]) -> np.ndarray:
     return operating["wafer_revenue_usd"] + operating["take_or_pay_usd"]
 
 
-def fabco_npv(scenario: Scenario, project_fcf: np.ndarray, book_value: float) -> np.ndarray | float:
-    """The fab company's NPV: its project flows and end-of-horizon book value, at the discount rate."""
-    return present_value(project_fcf, scenario.finance.discount_rate, book_value)
+def fabco_npv(scenario: Scenario, project_fcf: np.ndarray, terminal: float | np.ndarray) -> np.ndarray | float:
+    """The fab company's NPV: its project flows and its continuing value at the end of the
+    horizon (terminal.continuing_value), at the discount rate."""
+    return present_value(project_fcf, scenario.finance.discount_rate, terminal)
+
+
+def end_of_horizon(
+    scenario: Scenario,
+    ops: Operations,
+    capital: dict[str, np.ndarray],
+    offtake: Offtake | None = None,
+    prices: NodePrices | None = None,
+) -> tuple[SteadyState, np.ndarray | float]:
+    """The steady state after the horizon and the continuing value (finance/terminal.py), for
+    the plan and for every risk sample alike."""
+    state = steady_state(scenario, ops, capital, offtake, prices)
+    return state, continuing_value(scenario, state, capital)
 
 
 # --- financing side ------------------------------------------------------------------------
@@ -265,11 +288,18 @@ class FabCoMetrics:
     fabco_npv_usd: float
     fabco_irr: float | None  # a year; None when the flows never change sign
     fabco_irr_note: str | None  # why the IRR is above 100 % a year, where it is
+    equity_irr: float | None  # a year, on the equity investors' flows together; None without equity
     fabco_revenue_usd: float
     fabco_gross_margin: float | None  # None without revenue
     payback_quarter: str | None  # None when the investors are not paid back within the horizon
     peak_funding_need_usd: float
+    continuing_value_usd: float  # the value after the horizon (terminal.continuing_value), at its end
+    continuing_value_pv_usd: float  # the same, discounted to the horizon's start: its part of the NPV
+    continuing_value_share_of_npv: float | None  # that part / the NPV; None when the NPV is not positive
     terminal_book_value_usd: float
+    min_dscr: float | None  # the lowest DSCR of the quarters with project-debt service; None without
+    min_llcr: float | None
+    debt_at_horizon_usd: float  # project debt still owed after the last quarter, repaid from the continuing value
     funding_gap_usd: float
 
 
@@ -293,18 +323,72 @@ def fabco_financials(
     operating = operating_flows(scenario, ops, offtake)
     capital = capital_flows(scenario, builds)
     project = project_flows(scenario, operating, capital)
-    financing = _finance(scenario, operating, capital)
+    state, terminal = end_of_horizon(scenario, ops, capital, offtake)
+    cfads = cfads_timeline(scenario, builds, operating, project, state)
+    loans = schedule_loans(
+        scenario.funding.project_debt,
+        capital["capex_building_usd"] + capital["capex_tools_usd"] - capital["grants_usd"],
+        capital["capex_building_usd"] + capital["capex_tools_usd"],
+        cfads,
+        first_online(scenario, builds),
+    )
+    financing = _finance(scenario, operating, capital, float(terminal), loans)
     table = pd.DataFrame({"quarter": [str(q) for q in quarters], "year": [q.year for q in quarters]})
+    declared = results.table("fabco_quarterly")
     for name, values in {**operating, **capital, **project, **financing["quarterly"]}.items():
-        if isinstance(values, np.ndarray) and values.ndim == 1:
+        if declared.column(name) is not None and np.shape(values) == (len(quarters),):
             table[name] = values
     table["equity_fcf_usd"] = table["distributions_usd"] - table["equity_calls_usd"]
-    table = results.table("fabco_quarterly").conform(table)
-    metrics = _metrics(scenario, table, float(capital["book_value_usd"]), financing)
-    return FabCo(table, financing["investors"], financing["investor_flows"], metrics, _gap_messages(table))
+    horizon = len(quarters)
+    table["cfads_usd"] = cfads[:horizon]
+    table["dscr"] = dscr(table["ebitda_usd"] - table["tax_usd"], sum_of(loans, "service", horizon))
+    table["llcr"] = llcr(cfads, loans)[:horizon]
+    table = declared.conform(table)
+    metrics = _metrics(scenario, table, capital, float(terminal), financing)
+    messages = _gap_messages(table) + _covenant_messages(table, loans)
+    return FabCo(table, financing["investors"], financing["investor_flows"], metrics, messages)
 
 
-def _finance(scenario: Scenario, operating: dict[str, np.ndarray], capital: dict[str, np.ndarray]) -> dict[str, Any]:
+def first_online(scenario: Scenario, builds: pd.DataFrame) -> int:
+    """The quarter (from the horizon's start) the first module built comes online; the
+    horizon's length when nothing is built."""
+    index = {str(q): i for i, q in enumerate(scenario.horizon.periods)}
+    sites = {s.id: s for s in scenario.sites}
+    onlines = [index[row.started] + sites[str(row.site)].lead_time_q for row in builds.itertuples()]
+    return min(onlines, default=scenario.horizon.quarters)
+
+
+def cfads_timeline(
+    scenario: Scenario,
+    builds: pd.DataFrame,
+    operating: dict[str, np.ndarray],
+    project: dict[str, np.ndarray],
+    state: SteadyState,
+) -> np.ndarray:
+    """CFADS per quarter over the project debt's timeline (debt.timeline_length): EBITDA less
+    unlevered tax in the horizon, the steady state's free cash flow after it."""
+    horizon = scenario.horizon.quarters
+    length = timeline_length(scenario.funding.project_debt, horizon, first_online(scenario, builds))
+    after = steady_cfads_q(state, scenario.finance.continuing_value.growth, length - horizon)
+    return np.concatenate([operating["ebitda_usd"] - project["tax_unlevered_usd"], after])
+
+
+def sum_of(loans: list[DebtSchedule], name: str, length: int) -> np.ndarray:
+    """A schedule's quantity (draws, interest, principal, service, balance) summed over the
+    loans, for the first `length` quarters."""
+    total = np.zeros(length)
+    for loan in loans:
+        total += getattr(loan, name)[:length]
+    return total
+
+
+def _finance(
+    scenario: Scenario,
+    operating: dict[str, np.ndarray],
+    capital: dict[str, np.ndarray],
+    terminal: float,
+    loans: list[DebtSchedule],
+) -> dict[str, Any]:
     investors = scenario.funding.investors
     horizon = scenario.horizon.quarters
     committed = scenario.funding.commitments_usd(scenario.horizon.periods)
@@ -327,10 +411,16 @@ def _finance(scenario: Scenario, operating: dict[str, np.ndarray], capital: dict
     ebitda = operating["ebitda_usd"]
     taxable_before = taxable_before_interest(operating, capital)
     investing = capital["grants_usd"] + capital["itc_usd"] - capital["capex_building_usd"] - capital["capex_tools_usd"]
+    # project debt: its draws pay capex, its service and its reserve come out of operating cash
+    investing = investing + sum_of(loans, "draws", horizon)
+    loan_interest, loan_principal = sum_of(loans, "interest", horizon), sum_of(loans, "principal", horizon)
+    reserve_held = reserve_balance(loans, horizon)
+    reserve_flow = np.diff(reserve_held, prepend=0.0)
+    before_tax = ebitda - loan_interest - loan_principal - reserve_flow
     reinvest = scenario.funding.reinvest_operating_cash
     # what later quarters will need from the cash held now (grants and credits received ahead of
     # capex; with reinvestment, operating cash too)
-    own = investing + (ebitda if reinvest else np.minimum(ebitda, 0.0))
+    own = investing + (before_tax if reinvest else np.minimum(before_tax, 0.0))
     reserve = _future_need(own)
 
     out = {
@@ -347,17 +437,21 @@ def _finance(scenario: Scenario, operating: dict[str, np.ndarray], capital: dict
             "cash_usd",
         )
     }
+    loan_received = np.zeros((len(loans), horizon))
+    for j, loan in enumerate(loans):
+        loan_received[j] = loan.service[:horizon]
+
     balance = 0.0
     for t in range(horizon):
-        interest = sum(d.balance_after(t - 1) * d.rate_q for d in debts.values())
-        principal = sum(d.principal_in(t) for d in debts.values())
+        interest = sum(d.balance_after(t - 1) * d.rate_q for d in debts.values()) + loan_interest[t]
+        principal = sum(d.principal_in(t) for d in debts.values()) + loan_principal[t]
         taxable = taxable_before[:, t].copy()
         taxable[0] -= interest
         tax = income_tax(taxable, rates, losses)
         out["tax_usd"][t], out["interest_usd"][t], out["principal_usd"][t] = tax, interest, principal
         for i, d in debts.items():
             received[i, t] += d.balance_after(t - 1) * d.rate_q + d.principal_in(t)
-        operating_cash = ebitda[t] - tax - interest - principal
+        operating_cash = ebitda[t] - tax - interest - principal - reserve_flow[t]
         balance += investing[t] + (operating_cash if reinvest else min(operating_cash, 0.0))
         if balance < 0:
             room = np.clip(available[:, t] - called.sum(axis=1), 0.0, None)
@@ -375,9 +469,12 @@ def _finance(scenario: Scenario, operating: dict[str, np.ndarray], capital: dict
         accrue_preferred_return(accounts)
         payout = 0.0 if reinvest else max(operating_cash, 0.0)
         if t == horizon - 1:
-            terminal = _terminal_payout(balance + float(capital["book_value_usd"]), debts, received, t, out)
-            out["terminal_payout_usd"][t] = terminal
-            payout, balance = payout + terminal, 0.0
+            # the continuing value, the cash and the reserve released repay what is owed
+            value = balance + reserve_held[t] + terminal
+            value = _repay_loans(value, loans, loan_received, t, out)
+            to_equity = _terminal_payout(value, debts, received, t, out)
+            out["terminal_payout_usd"][t] = to_equity
+            payout, balance = payout + to_equity, 0.0
         else:
             surplus = max(balance - reserve[t], 0.0)
             payout, balance = payout + surplus, balance - surplus
@@ -387,7 +484,11 @@ def _finance(scenario: Scenario, operating: dict[str, np.ndarray], capital: dict
             out["distributions_usd"][t] = parts.sum()
         out["cash_usd"][t] = balance
         out["equity_calls_usd"][t] = called[equity_rows, t].sum()
-        out["debt_draws_usd"][t] = called[list(debts), t].sum() if debts else 0.0
+        out["debt_draws_usd"][t] = (called[list(debts), t].sum() if debts else 0.0) + sum(
+            loan.draws[t] for loan in loans
+        )
+    out["dsra_usd"] = reserve_held
+    out["debt_balance_usd"] = sum_of(loans, "balance", horizon)
 
     flows = pd.DataFrame(
         [
@@ -402,9 +503,71 @@ def _finance(scenario: Scenario, operating: dict[str, np.ndarray], capital: dict
             for t in range(horizon)
         ]
     )
+    loan_flows = pd.DataFrame(
+        [
+            {
+                "quarter": str(scenario.horizon.start + t),
+                "investor": loan.terms.id,
+                "called_usd": loan.draws[t],
+                "received_usd": loan_received[j, t],
+                "flow_usd": loan_received[j, t] - loan.draws[t],
+            }
+            for j, loan in enumerate(loans)
+            for t in range(horizon)
+        ]
+    )
     table = _investor_table(scenario, investors, committed, called, received)
+    table = pd.concat([table, _loan_table(loans, loan_received)], ignore_index=True) if loans else table
+    flows = pd.concat([flows, loan_flows], ignore_index=True) if loans else flows
     flows = results.table("investor_flows").conform(flows)
-    return {"quarterly": out, "investor_flows": flows, "investors": table, "called": called, "received": received}
+    table = results.table("investors").conform(table)
+    return {
+        "quarterly": out,
+        "investor_flows": flows,
+        "investors": table,
+        "called": called,
+        "received": received,
+        "equity_rows": equity_rows,
+        "outstanding_usd": sum(float(loan.balance[horizon - 1]) for loan in loans),
+    }
+
+
+def _repay_loans(
+    value: float, loans: list[DebtSchedule], received: np.ndarray, t: int, out: dict[str, np.ndarray]
+) -> float:
+    """End of horizon: what the project loans still owe (their balance after the last quarter,
+    repayments falling after the horizon included) is repaid, senior debt first; returns what
+    is left."""
+    for j in sorted(range(len(loans)), key=lambda j: loans[j].terms.kind != "senior"):
+        owed = float(loans[j].balance[t])
+        repay = min(owed, max(value, 0.0))
+        received[j, t] += repay
+        out["principal_usd"][t] += repay
+        value -= repay
+    return value
+
+
+def _loan_table(loans: list[DebtSchedule], received: np.ndarray) -> pd.DataFrame:
+    """The project loans as rows of the investors' table: drawn, received, their IRR."""
+    rows = []
+    for j, loan in enumerate(loans):
+        paid, back = float(loan.draws[: received.shape[1]].sum()), float(received[j].sum())
+        rate = annualise(irr(without_dust(received[j] - loan.draws[: received.shape[1]])))
+        rows.append(
+            {
+                "investor": loan.terms.id,
+                "kind": f"debt ({loan.terms.kind})",
+                "committed_usd": paid,
+                "called_usd": paid,
+                "received_usd": back,
+                "irr": rate if rate is not None else float("nan"),
+                "multiple": back / paid if paid > 0 else float("nan"),
+                "hurdle": loan.terms.interest_rate,
+                "clears_hurdle": bool(paid > 0 and rate is not None and rate >= loan.terms.interest_rate - 1e-6),
+                "irr_note": "",
+            }
+        )
+    return pd.DataFrame(rows)
 
 
 def _future_need(net: np.ndarray) -> np.ndarray:
@@ -465,12 +628,22 @@ def _investor_table(
 
 
 def hurdle_rate(scenario: Scenario, investor: Investor) -> float:
-    """The annual IRR an investor needs: its own hurdle, its interest rate for debt, else the
-    scenario's discount rate."""
+    """The annual IRR an investor needs: its own hurdle, or its spread over the discount rate or
+    the debt rate (the first senior project debt's, else the first project debt's), its interest
+    rate for debt, else the scenario's discount rate."""
     if investor.hurdle_rate is not None:
         return investor.hurdle_rate
+    if investor.hurdle_spread is not None:
+        return _hurdle_base(scenario, investor) + investor.hurdle_spread
     if investor.kind == "debt" and investor.interest_rate is not None:
         return investor.interest_rate
+    return scenario.finance.discount_rate
+
+
+def _hurdle_base(scenario: Scenario, investor: Investor) -> float:
+    loans = scenario.funding.project_debt
+    if investor.hurdle_over == "debt_rate" and loans:
+        return next((d for d in loans if d.kind == "senior"), loans[0]).interest_rate
     return scenario.finance.discount_rate
 
 
@@ -495,7 +668,9 @@ def irr_note(
 # --- metrics and messages ------------------------------------------------------------------
 
 
-def _metrics(scenario: Scenario, q: pd.DataFrame, book_value: float, financing: dict[str, Any]) -> FabCoMetrics:
+def _metrics(
+    scenario: Scenario, q: pd.DataFrame, capital: dict[str, np.ndarray], terminal: float, financing: dict[str, Any]
+) -> FabCoMetrics:
     project = q["project_fcf_usd"].to_numpy()
     revenue = float(q["revenue_usd"].sum())
     cost_of_sales = revenue - float(q["ebitda_usd"].sum()) + float(q["depreciation_usd"].sum())
@@ -504,17 +679,33 @@ def _metrics(scenario: Scenario, q: pd.DataFrame, book_value: float, financing: 
     )
     before_terminal = investors_net - q["terminal_payout_usd"].to_numpy()
     payback = payback_period(before_terminal)
-    flows = with_terminal(project, book_value)
+    flows = with_terminal(project, terminal)
     rate = annualise(irr(flows))
+    npv = float(fabco_npv(scenario, project, terminal))
+    terminal_pv = float(present_value(np.zeros(len(project)), scenario.finance.discount_rate, terminal))
+    equity = financing["equity_rows"]
+    equity_rate = (
+        annualise(investor_irr(financing["called"][equity].sum(axis=0), financing["received"][equity].sum(axis=0)))
+        if equity
+        else None
+    )
+    dscr, llcr = q["dscr"].dropna(), q["llcr"].dropna()
     return FabCoMetrics(
-        fabco_npv_usd=float(fabco_npv(scenario, project, book_value)),
+        fabco_npv_usd=npv,
         fabco_irr=rate,
         fabco_irr_note=irr_note("The fab company", scenario, np.maximum(-flows, 0.0), np.maximum(flows, 0.0), rate),
+        equity_irr=equity_rate,
         fabco_revenue_usd=revenue,
         fabco_gross_margin=(revenue - cost_of_sales) / revenue if revenue > 0 else None,
         payback_quarter=str(scenario.horizon.start + payback) if payback is not None and payback > 0 else None,
         peak_funding_need_usd=peak_funding_need(investors_net),
-        terminal_book_value_usd=book_value,
+        continuing_value_usd=terminal,
+        continuing_value_pv_usd=terminal_pv,
+        continuing_value_share_of_npv=terminal_pv / npv if npv > 0 else None,
+        terminal_book_value_usd=float(capital["book_value_usd"]),
+        min_dscr=float(dscr.min()) if len(dscr) else None,
+        min_llcr=float(llcr.min()) if len(llcr) else None,
+        debt_at_horizon_usd=financing["outstanding_usd"],
         funding_gap_usd=float(q["funding_gap_usd"].sum()),
     )
 
@@ -526,3 +717,21 @@ def _gap_messages(q: pd.DataFrame) -> list[str]:
         "its investors have committed by then"
         for row in gaps.itertuples()
     ]
+
+
+def _covenant_messages(q: pd.DataFrame, loans: list[DebtSchedule]) -> list[str]:
+    """A quarter whose DSCR is below the strictest covenant of the loans then being repaid."""
+    messages = []
+    for t, row in enumerate(q.itertuples()):
+        live = [loan for loan in loans if loan.first_repayment <= t <= loan.maturity]
+        if not live or np.isnan(row.dscr):
+            continue
+        covenant = max(loan.terms.covenant_dscr for loan in live)
+        if row.dscr < covenant:
+            names = ", ".join(loan.terms.id for loan in live)
+            messages.append(
+                f"covenant breach in {row.quarter}: the DSCR is {row.dscr:.2f}, below the {covenant:.2f} "
+                f"covenant of {names} (CFADS {usd(row.ebitda_usd - row.tax_usd)} for "
+                f"{usd(row.interest_usd + row.principal_usd)} of debt service)"
+            )
+    return messages
