@@ -13,7 +13,7 @@ import pytest
 
 from fabnet.finance import compute_financials
 from fabnet.finance.debt import dscr, dscr_sized, llcr, reserve_balance, schedule_loans
-from fabnet.finance.fabco import hurdle_rate
+from fabnet.finance.investors import hurdle_rate
 from fabnet.scenario.schema import Investor, ProjectDebt
 from tests.finance.test_fabco import ALPHA, flows, one_module_scenario, tables
 

@@ -24,8 +24,8 @@ each repayment quarter.
   this is CFADS_t / DSCR, and principal_t = service_t − interest_t (finance-and-markets §1);
 - linear: principal B0 / n each quarter, plus interest on the balance;
 - annuity: a constant service B0 · r / (1 − (1 + r)^−n).
-Sizing of senior debt: B0 = min(PV(CFADS / target DSCR), gearing × capex spent before the first
-repayment, amount_usd, what the capex can absorb); where a cap binds, sculpting to B0 scales the
+Sizing of senior debt: B0 = min(PV(CFADS / target DSCR), gearing × capex net of grants spent
+before the first repayment, amount_usd, what the capex can absorb); where a cap binds, sculpting to B0 scales the
 CFADS down by B0 / PV(CFADS / DSCR), so every repayment quarter's DSCR is the target × the same
 factor above 1.
 
@@ -39,9 +39,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
+from fabnet.core.format import usd
 from fabnet.finance.metrics import npv, quarterly_rate
-from fabnet.scenario.schema import ProjectDebt
+from fabnet.finance.terminal import SteadyState, steady_cfads_q
+from fabnet.scenario.schema import ProjectDebt, Scenario
 
 #: (opening balance, rate a quarter, CFADS of each repayment quarter) → debt service per quarter
 Repayment = Callable[[float, float, np.ndarray], np.ndarray]
@@ -122,7 +125,8 @@ def schedule_loans(
     first_online: int,
 ) -> list[DebtSchedule]:
     """Every loan's schedule. `fundable`: capex net of grants per quarter of the horizon (what
-    loans may draw on); `capex`: gross capex (for the gearing cap); `cfads`: CFADS over the
+    loans may draw on); `capex`: what the gearing cap is a share of (the fab company passes
+    capex net of grants too: gearing = debt / (debt + equity)); `cfads`: CFADS over the
     timeline (timeline_length). Government loans come first, then senior debt, each on the
     capex the ones before left and the CFADS their debt service left."""
     left = np.asarray(fundable, dtype=float).copy()
@@ -216,3 +220,54 @@ def llcr(cfads: np.ndarray, loans: list[DebtSchedule]) -> np.ndarray:
             ahead = np.concatenate([[0.0], cfads[t : last + 1]])
             out[t] = float(npv(lead.rate_q, ahead)) / opening[t]
     return out
+
+
+def first_online(scenario: Scenario, builds: pd.DataFrame) -> int:
+    """The quarter (from the horizon's start) the first module built comes online; the
+    horizon's length when nothing is built."""
+    index = {str(q): i for i, q in enumerate(scenario.horizon.periods)}
+    sites = {s.id: s for s in scenario.sites}
+    onlines = [index[row.started] + sites[str(row.site)].lead_time_q for row in builds.itertuples()]
+    return min(onlines, default=scenario.horizon.quarters)
+
+
+def cfads_timeline(
+    scenario: Scenario,
+    builds: pd.DataFrame,
+    operating: dict[str, np.ndarray],
+    project: dict[str, np.ndarray],
+    state: SteadyState,
+) -> np.ndarray:
+    """CFADS per quarter over the project debt's timeline (debt.timeline_length): EBITDA less
+    unlevered tax in the horizon, the steady state's free cash flow after it."""
+    horizon = scenario.horizon.quarters
+    length = timeline_length(scenario.funding.project_debt, horizon, first_online(scenario, builds))
+    after = steady_cfads_q(state, scenario.finance.continuing_value.growth, length - horizon)
+    return np.concatenate([operating["ebitda_usd"] - project["tax_unlevered_usd"], after])
+
+
+def sum_of(loans: list[DebtSchedule], name: str, length: int) -> np.ndarray:
+    """A schedule's quantity (draws, interest, principal, service, balance) summed over the
+    loans, for the first `length` quarters."""
+    total = np.zeros(length)
+    for loan in loans:
+        total += getattr(loan, name)[:length]
+    return total
+
+
+def covenant_messages(q: pd.DataFrame, loans: list[DebtSchedule]) -> list[str]:
+    """A quarter whose DSCR is below the strictest covenant of the loans then being repaid."""
+    messages = []
+    for t, row in enumerate(q.itertuples()):
+        live = [loan for loan in loans if loan.first_repayment <= t <= loan.maturity]
+        if not live or np.isnan(row.dscr):
+            continue
+        covenant = max(loan.terms.covenant_dscr for loan in live)
+        if row.dscr < covenant:
+            names = ", ".join(loan.terms.id for loan in live)
+            messages.append(
+                f"covenant breach in {row.quarter}: the DSCR is {row.dscr:.2f}, below the {covenant:.2f} "
+                f"covenant of {names} (CFADS {usd(row.ebitda_usd - row.tax_usd)} for "
+                f"{usd(row.interest_usd + row.principal_usd)} of debt service)"
+            )
+    return messages

@@ -27,10 +27,15 @@ Conventions:
   `reinvest_operating_cash` — later capex. A quarter's shortfall is called from every investor
   pro rata to what each still has committed and available; what cannot be called is a funding
   gap. Cash not needed later is distributed to equity through the waterfall, by paid-in share.
-- At the end of the horizon the modules' book value (Site.book_value_usd, net of grants) plus
-  cash repays the debt and the rest goes to equity, so returns are not cut off by the horizon.
-- NPV and IRR of the project: the unlevered flows with the book value at the end of the horizon
-  (metrics.present_value). Investor IRRs: equity capital called at the start of a quarter and
+- Project debt (funding.project_debt, finance/debt.py): drawn as capex is spent, serviced from
+  operating cash with a debt-service reserve; DSCR and LLCR per quarter, a covenant breach a
+  message.
+- At the end of the horizon the continuing value (finance/terminal.py: Gordon, a tail, or the
+  modules' book value) plus cash and the reserve repays the debt still owed, also what falls
+  due after the horizon, and the rest goes to equity, so returns are not cut off by the horizon.
+- NPV and IRR of the project: the unlevered flows with the continuing value at the end of the
+  horizon (metrics.present_value); the equity IRR on the equity investors' flows together.
+  Investor IRRs (finance/investors.py): equity capital called at the start of a quarter and
   distributed at its end (metrics.investor_irr); debt on its own schedule (draws, interest on
   the balance carried into the quarter, repayments), at quarter boundaries.
 """
@@ -44,11 +49,21 @@ import numpy as np
 import pandas as pd
 
 from fabnet.core import results
-from fabnet.core.format import IRR_SHOWN_UP_TO, usd
-from fabnet.core.format import irr as irr_text
+from fabnet.core.format import usd
 from fabnet.core.periods import Quarter
-from fabnet.finance.debt import DebtSchedule, dscr, llcr, reserve_balance, schedule_loans, timeline_length
+from fabnet.finance.debt import (
+    DebtSchedule,
+    cfads_timeline,
+    covenant_messages,
+    dscr,
+    first_online,
+    llcr,
+    reserve_balance,
+    schedule_loans,
+    sum_of,
+)
 from fabnet.finance.depreciation import straight_line
+from fabnet.finance.investors import GAP_TOLERANCE_USD, investor_table, irr_note, loan_table
 from fabnet.finance.metrics import (
     annualise,
     investor_irr,
@@ -58,17 +73,13 @@ from fabnet.finance.metrics import (
     present_value,
     quarterly_rate,
     with_terminal,
-    without_dust,
 )
 from fabnet.finance.tables import grid
 from fabnet.finance.tax import income_tax, taxes
-from fabnet.finance.terminal import SteadyState, continuing_value, steady_cfads_q, steady_state
+from fabnet.finance.terminal import SteadyState, continuing_value, steady_state
 from fabnet.finance.waterfall import EquityAccount, accrue_preferred_return, distribute
 from fabnet.scenario.prices import NodePrices, in_contract, offtake_prices, spare_prices
-from fabnet.scenario.schema import Investor, Offtake, Scenario
-
-#: Amounts below this (USD) are rounding, not a funding gap.
-GAP_TOLERANCE_USD = 1.0
+from fabnet.scenario.schema import Offtake, Scenario
 
 
 @dataclass(frozen=True)
@@ -325,10 +336,11 @@ def fabco_financials(
     project = project_flows(scenario, operating, capital)
     state, terminal = end_of_horizon(scenario, ops, capital, offtake)
     cfads = cfads_timeline(scenario, builds, operating, project, state)
+    net_capex = capital["capex_building_usd"] + capital["capex_tools_usd"] - capital["grants_usd"]
     loans = schedule_loans(
         scenario.funding.project_debt,
-        capital["capex_building_usd"] + capital["capex_tools_usd"] - capital["grants_usd"],
-        capital["capex_building_usd"] + capital["capex_tools_usd"],
+        net_capex,
+        net_capex,
         cfads,
         first_online(scenario, builds),
     )
@@ -345,41 +357,8 @@ def fabco_financials(
     table["llcr"] = llcr(cfads, loans)[:horizon]
     table = declared.conform(table)
     metrics = _metrics(scenario, table, capital, float(terminal), financing)
-    messages = _gap_messages(table) + _covenant_messages(table, loans)
+    messages = _gap_messages(table) + covenant_messages(table, loans)
     return FabCo(table, financing["investors"], financing["investor_flows"], metrics, messages)
-
-
-def first_online(scenario: Scenario, builds: pd.DataFrame) -> int:
-    """The quarter (from the horizon's start) the first module built comes online; the
-    horizon's length when nothing is built."""
-    index = {str(q): i for i, q in enumerate(scenario.horizon.periods)}
-    sites = {s.id: s for s in scenario.sites}
-    onlines = [index[row.started] + sites[str(row.site)].lead_time_q for row in builds.itertuples()]
-    return min(onlines, default=scenario.horizon.quarters)
-
-
-def cfads_timeline(
-    scenario: Scenario,
-    builds: pd.DataFrame,
-    operating: dict[str, np.ndarray],
-    project: dict[str, np.ndarray],
-    state: SteadyState,
-) -> np.ndarray:
-    """CFADS per quarter over the project debt's timeline (debt.timeline_length): EBITDA less
-    unlevered tax in the horizon, the steady state's free cash flow after it."""
-    horizon = scenario.horizon.quarters
-    length = timeline_length(scenario.funding.project_debt, horizon, first_online(scenario, builds))
-    after = steady_cfads_q(state, scenario.finance.continuing_value.growth, length - horizon)
-    return np.concatenate([operating["ebitda_usd"] - project["tax_unlevered_usd"], after])
-
-
-def sum_of(loans: list[DebtSchedule], name: str, length: int) -> np.ndarray:
-    """A schedule's quantity (draws, interest, principal, service, balance) summed over the
-    loans, for the first `length` quarters."""
-    total = np.zeros(length)
-    for loan in loans:
-        total += getattr(loan, name)[:length]
-    return total
 
 
 def _finance(
@@ -441,7 +420,7 @@ def _finance(
     for j, loan in enumerate(loans):
         loan_received[j] = loan.service[:horizon]
 
-    balance = 0.0
+    balance, repaid = 0.0, 0.0
     for t in range(horizon):
         interest = sum(d.balance_after(t - 1) * d.rate_q for d in debts.values()) + loan_interest[t]
         principal = sum(d.principal_in(t) for d in debts.values()) + loan_principal[t]
@@ -471,7 +450,9 @@ def _finance(
         if t == horizon - 1:
             # the continuing value, the cash and the reserve released repay what is owed
             value = balance + reserve_held[t] + terminal
+            repaid = value
             value = _repay_loans(value, loans, loan_received, t, out)
+            repaid -= value
             to_equity = _terminal_payout(value, debts, received, t, out)
             out["terminal_payout_usd"][t] = to_equity
             payout, balance = payout + to_equity, 0.0
@@ -516,8 +497,8 @@ def _finance(
             for t in range(horizon)
         ]
     )
-    table = _investor_table(scenario, investors, committed, called, received)
-    table = pd.concat([table, _loan_table(loans, loan_received)], ignore_index=True) if loans else table
+    table = investor_table(scenario, investors, committed, called, received)
+    table = pd.concat([table, loan_table(loans, loan_received)], ignore_index=True) if loans else table
     flows = pd.concat([flows, loan_flows], ignore_index=True) if loans else flows
     flows = results.table("investor_flows").conform(flows)
     table = results.table("investors").conform(table)
@@ -529,6 +510,8 @@ def _finance(
         "received": received,
         "equity_rows": equity_rows,
         "outstanding_usd": sum(float(loan.balance[horizon - 1]) for loan in loans),
+        "loans_net": loan_received.sum(axis=0) - sum_of(loans, "draws", horizon),
+        "loans_repaid_at_end": repaid,
     }
 
 
@@ -545,29 +528,6 @@ def _repay_loans(
         out["principal_usd"][t] += repay
         value -= repay
     return value
-
-
-def _loan_table(loans: list[DebtSchedule], received: np.ndarray) -> pd.DataFrame:
-    """The project loans as rows of the investors' table: drawn, received, their IRR."""
-    rows = []
-    for j, loan in enumerate(loans):
-        paid, back = float(loan.draws[: received.shape[1]].sum()), float(received[j].sum())
-        rate = annualise(irr(without_dust(received[j] - loan.draws[: received.shape[1]])))
-        rows.append(
-            {
-                "investor": loan.terms.id,
-                "kind": f"debt ({loan.terms.kind})",
-                "committed_usd": paid,
-                "called_usd": paid,
-                "received_usd": back,
-                "irr": rate if rate is not None else float("nan"),
-                "multiple": back / paid if paid > 0 else float("nan"),
-                "hurdle": loan.terms.interest_rate,
-                "clears_hurdle": bool(paid > 0 and rate is not None and rate >= loan.terms.interest_rate - 1e-6),
-                "irr_note": "",
-            }
-        )
-    return pd.DataFrame(rows)
 
 
 def _future_need(net: np.ndarray) -> np.ndarray:
@@ -594,90 +554,21 @@ def _terminal_payout(
     return max(value, 0.0)
 
 
-def _investor_table(
-    scenario: Scenario, investors: tuple[Investor, ...], committed: np.ndarray, called: np.ndarray, received: np.ndarray
-) -> pd.DataFrame:
-    """Committed, called and received; IRR (equity: calls at the start of a quarter,
-    distributions at its end; debt: its schedule's flows), multiple = received / called, and
-    whether the IRR clears the investor's hurdle."""
-    rows = []
-    for i, investor in enumerate(investors):
-        paid, back = called[i].sum(), received[i].sum()
-        rate = (
-            investor_irr(called[i], received[i])
-            if investor.kind == "equity"
-            else irr(without_dust(received[i] - called[i]))
-        )
-        annual = annualise(rate)
-        hurdle = hurdle_rate(scenario, investor)
-        rows.append(
-            {
-                "investor": investor.id,
-                "kind": investor.kind,
-                "committed_usd": committed[i].sum(),
-                "called_usd": paid,
-                "received_usd": back,
-                "irr": annual if annual is not None else float("nan"),
-                "multiple": back / paid if paid > 0 else float("nan"),
-                "hurdle": hurdle,
-                "clears_hurdle": bool(paid > 0 and annual is not None and annual >= hurdle - 1e-9),
-                "irr_note": irr_note(investor.id, scenario, called[i], received[i], annual) or "",
-            }
-        )
-    return results.table("investors").conform(pd.DataFrame(rows))
-
-
-def hurdle_rate(scenario: Scenario, investor: Investor) -> float:
-    """The annual IRR an investor needs: its own hurdle, or its spread over the discount rate or
-    the debt rate (the first senior project debt's, else the first project debt's), its interest
-    rate for debt, else the scenario's discount rate."""
-    if investor.hurdle_rate is not None:
-        return investor.hurdle_rate
-    if investor.hurdle_spread is not None:
-        return _hurdle_base(scenario, investor) + investor.hurdle_spread
-    if investor.kind == "debt" and investor.interest_rate is not None:
-        return investor.interest_rate
-    return scenario.finance.discount_rate
-
-
-def _hurdle_base(scenario: Scenario, investor: Investor) -> float:
-    loans = scenario.funding.project_debt
-    if investor.hurdle_over == "debt_rate" and loans:
-        return next((d for d in loans if d.kind == "senior"), loans[0]).interest_rate
-    return scenario.finance.discount_rate
-
-
-def irr_note(
-    who: str, scenario: Scenario, paid_in: np.ndarray, paid_out: np.ndarray, annual: float | None
-) -> str | None:
-    """For an IRR above 100 % a year, the sentence saying which cash flows cause it: little
-    money in, much more back soon after."""
-    if annual is None or annual <= IRR_SHOWN_UP_TO:
-        return None
-    start = scenario.horizon.start
-    first_in = int(np.argmax(paid_in > GAP_TOLERANCE_USD))
-    back = np.cumsum(paid_out) >= paid_in.sum()
-    repaid = int(np.argmax(back)) if back.any() else len(paid_out) - 1
-    return (
-        f"{who}'s IRR is above 100 % a year ({irr_text(annual)}) because {usd(paid_in.sum())} "
-        f"put in from {start + first_in} is back by {start + repaid}, and {usd(paid_out.sum())} "
-        "comes back in all"
-    )
-
-
-# --- metrics and messages ------------------------------------------------------------------
-
-
 def _metrics(
     scenario: Scenario, q: pd.DataFrame, capital: dict[str, np.ndarray], terminal: float, financing: dict[str, Any]
 ) -> FabCoMetrics:
     project = q["project_fcf_usd"].to_numpy()
     revenue = float(q["revenue_usd"].sum())
     cost_of_sales = revenue - float(q["ebitda_usd"].sum()) + float(q["depreciation_usd"].sum())
+    # every provider of capital, lenders of project debt too: a fab needs its capex, however paid
     investors_net = (
-        financing["received"].sum(axis=0) - financing["called"].sum(axis=0) - q["funding_gap_usd"].to_numpy()
+        financing["received"].sum(axis=0)
+        - financing["called"].sum(axis=0)
+        - q["funding_gap_usd"].to_numpy()
+        + financing["loans_net"]
     )
     before_terminal = investors_net - q["terminal_payout_usd"].to_numpy()
+    before_terminal[-1] -= financing["loans_repaid_at_end"]
     payback = payback_period(before_terminal)
     flows = with_terminal(project, terminal)
     rate = annualise(irr(flows))
@@ -717,21 +608,3 @@ def _gap_messages(q: pd.DataFrame) -> list[str]:
         "its investors have committed by then"
         for row in gaps.itertuples()
     ]
-
-
-def _covenant_messages(q: pd.DataFrame, loans: list[DebtSchedule]) -> list[str]:
-    """A quarter whose DSCR is below the strictest covenant of the loans then being repaid."""
-    messages = []
-    for t, row in enumerate(q.itertuples()):
-        live = [loan for loan in loans if loan.first_repayment <= t <= loan.maturity]
-        if not live or np.isnan(row.dscr):
-            continue
-        covenant = max(loan.terms.covenant_dscr for loan in live)
-        if row.dscr < covenant:
-            names = ", ".join(loan.terms.id for loan in live)
-            messages.append(
-                f"covenant breach in {row.quarter}: the DSCR is {row.dscr:.2f}, below the {covenant:.2f} "
-                f"covenant of {names} (CFADS {usd(row.ebitda_usd - row.tax_usd)} for "
-                f"{usd(row.interest_usd + row.principal_usd)} of debt service)"
-            )
-    return messages

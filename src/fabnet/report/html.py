@@ -61,6 +61,25 @@ def fabco_years(quarterly: pd.DataFrame) -> pd.DataFrame:
     return frame.rename_axis("year").reset_index()
 
 
+def debt_quarters(quarterly: pd.DataFrame) -> pd.DataFrame:
+    """The project debt quarter by quarter, where there is any: CFADS, debt service, what is
+    owed, the reserve, and the cover ratios (DSCR, LLCR)."""
+    if "debt_balance_usd" not in quarterly:  # a run stored before project debt
+        return pd.DataFrame()
+    q = quarterly[(quarterly["debt_balance_usd"] > 1.0) | quarterly["dscr"].notna()]
+    return pd.DataFrame(
+        {
+            "quarter": q["quarter"],
+            "cfads_usd": q["cfads_usd"],
+            "debt_service_usd": q["interest_usd"] + q["principal_usd"],
+            "debt_balance_usd": q["debt_balance_usd"],
+            "dsra_usd": q["dsra_usd"],
+            "dscr": q["dscr"],
+            "llcr": q["llcr"],
+        }
+    )
+
+
 def buyer_years(quarterly: pd.DataFrame) -> pd.DataFrame:
     """What the buyer pays per year, by kind, the accelerators it gets and their market value."""
     q = quarterly.groupby("year").sum(numeric_only=True)
@@ -109,6 +128,9 @@ def _cash_tables(run: StoredRun) -> str:
     fabco, buyer = run.tables.get("fabco_quarterly"), run.tables.get("buyer_quarterly")
     if fabco is not None and not fabco.empty:
         parts.append(_table_html(fabco_years(fabco), "The fab company: cash flows per year"))
+        debt = debt_quarters(fabco)
+        if not debt.empty:
+            parts.append(_table_html(debt, "The fab company's project debt per quarter: cover ratios (DSCR, LLCR)"))
     if buyer is not None and not buyer.empty:
         parts.append(_table_html(buyer_years(buyer), "The buyer: what it pays per year, by kind, and what it gets"))
     return "\n".join(parts)

@@ -618,7 +618,7 @@ class ProjectDebt(Frozen):
     gearing: Share = Field(
         default=0.6,
         description="senior: the most the balance at first repayment (with capitalised interest) may be, "
-        "as a share of the capex spent before it.",
+        "as a share of the capex net of grants spent before it (debt / (debt + equity)).",
     )
     covenant_dscr: Annotated[Number, Field(ge=0, le=MAX_RATIO)] = Field(
         default=1.10, description="A quarter's DSCR below this is a covenant breach (a message)."
