@@ -391,7 +391,11 @@ _TABLES = (
             Column("equity_fcf_usd", "float", "equity's flow: distributions − equity calls"),
             Column("cfads_usd", "float", "cash flow available for debt service: EBITDA − unlevered tax"),
             Column("dsra_usd", "float", "debt-service reserve held at the end of the quarter"),
-            Column("debt_balance_usd", "float", "project debt owed at the end of the quarter"),
+            Column(
+                "debt_balance_usd",
+                "float",
+                "project debt owed at the end of the quarter (the last's is repaid from the continuing value)",
+            ),
             Column("dscr", "float", "debt service cover: (EBITDA − tax paid) / project debt service"),
             Column("llcr", "float", "loan life cover: PV(CFADS to maturity) / project debt owed"),
         ),
