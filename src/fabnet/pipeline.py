@@ -245,6 +245,7 @@ class Decision:
             "market_price_per_accelerator_usd": with_fabs.market_price_per_accelerator_usd,
             "fabco_npv_usd": fab.fabco_npv_usd,
             "fabco_irr": fab.fabco_irr,
+            "equity_irr": fab.equity_irr,
         }
         for row in self.money.fabco.investors.itertuples():
             figures[f"irr_{row.investor}"] = row.irr if row.called_usd > 0 else None
@@ -255,6 +256,11 @@ class Decision:
             "fabco_gross_margin": fab.fabco_gross_margin,
             "fabco_revenue_usd": fab.fabco_revenue_usd,
             "peak_funding_need_usd": fab.peak_funding_need_usd,
+            "continuing_value_usd": fab.continuing_value_usd,
+            "continuing_value_pv_usd": fab.continuing_value_pv_usd,
+            "min_dscr": fab.min_dscr,
+            "min_llcr": fab.min_llcr,
+            "debt_at_horizon_usd": fab.debt_at_horizon_usd,
             "payback_quarter": fab.payback_quarter,
             "funding_gap_usd": fab.funding_gap_usd,
             "buyer_savings_vs_market_usd": with_fabs.buyer_savings_vs_market_usd,

@@ -816,8 +816,14 @@ def print_finance(scenario: Scenario, money: Financials) -> None:
         f"Fab company: NPV at {fmt.percent(scenario.finance.discount_rate)} {fmt.usd(m.fabco_npv_usd)} · "
         f"IRR {fmt.irr(m.fabco_irr)} · gross margin {fmt.percent(m.fabco_gross_margin)} · "
         f"payback {m.payback_quarter or 'not within the horizon'} · peak funding need "
-        f"{fmt.usd(m.peak_funding_need_usd)} (end-of-horizon book value "
-        f"{fmt.usd(m.terminal_book_value_usd)} included)"
+        f"{fmt.usd(m.peak_funding_need_usd)} (continuing value after the horizon "
+        f"{fmt.usd(m.continuing_value_usd)} included, {fmt.usd(m.continuing_value_pv_usd)} of the NPV) · "
+        f"equity IRR {fmt.irr(m.equity_irr)}"
+        + (
+            f" · lowest DSCR {fmt.multiple(m.min_dscr)}, LLCR {fmt.multiple(m.min_llcr)}"
+            if m.min_dscr is not None
+            else ""
+        )
     )
     investors = money.fabco.investors.assign(
         irr=[r.irr if r.called_usd > 0 else None for r in money.fabco.investors.itertuples()]

@@ -38,7 +38,11 @@ def one_fab(tmp_path, hurdle=HURDLE):
         },
     )
     data["products"][0]["demand"] = {"per_quarter": {"2025Q1": 5_000_000}}
-    data["finance"] = {"discount_rate": 0.1, "tax_regimes": [{"id": "T", "rate": 0.0}]}
+    data["finance"] = {
+        "discount_rate": 0.1,
+        "tax_regimes": [{"id": "T", "rate": 0.0}],
+        "continuing_value": {"method": "book_value"},  # the break-even below is worked at book value
+    }
     path = tmp_path / "one_fab.yaml"
     path.write_text(yaml.safe_dump(data))
     return path

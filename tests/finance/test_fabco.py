@@ -259,7 +259,11 @@ def test_an_investor_called_and_repaid_in_one_quarter_has_an_irr():
     # distributions at its end, so the IRR is (100 + book)/80 over one quarter, not erased.
     s = one_module_scenario(
         sites=[site("alpha", max_modules=1, lead_time_q=1)],
-        finance={"discount_rate": 0.0, "tax_regimes": [{"id": "T", "rate": 0.0}]},
+        finance={
+            "discount_rate": 0.0,
+            "tax_regimes": [{"id": "T", "rate": 0.0}],
+            "continuing_value": {"method": "book_value"},
+        },
     )
     s = s.model_copy(update={"horizon": s.horizon.model_copy(update={"quarters": 1})})
     one = tables(ALPHA)

@@ -71,7 +71,12 @@ def tiny(**changes: Any) -> dict[str, Any]:
             site("beta", lead_time_q=2, ramp=[0.5, 1.0], capex_per_module_usd={"building": 10e6, "tools": 50e6}),
         ],
         "funding": {"investors": [{"id": "i", "kind": "equity", "amount_usd": 1e9, "available_from": "2025Q1"}]},
-        "finance": {"discount_rate": 0.0, "tax_regimes": [{"id": "T", "rate": 0.2}]},
+        # the hand-worked finance tests value the end of the horizon at book value
+        "finance": {
+            "discount_rate": 0.0,
+            "tax_regimes": [{"id": "T", "rate": 0.2}],
+            "continuing_value": {"method": "book_value"},
+        },
     }
     data.update(copy.deepcopy(changes))
     return data

@@ -28,10 +28,15 @@ Conventions:
   `reinvest_operating_cash` — later capex. A quarter's shortfall is called from every investor
   pro rata to what each still has committed and available; what cannot be called is a funding
   gap. Cash not needed later is distributed to equity through the waterfall, by paid-in share.
-- At the end of the horizon the modules' book value (scenario.assets.Asset.book_value, net of grants) plus
-  cash repays the debt and the rest goes to equity, so returns are not cut off by the horizon.
-- NPV and IRR of the project: the unlevered flows with the book value at the end of the horizon
-  (metrics.present_value). Investor IRRs: equity capital called at the start of a quarter and
+- Project debt (funding.project_debt, finance/debt.py): drawn as capex is spent, serviced from
+  operating cash with a debt-service reserve; DSCR and LLCR per quarter, a covenant breach a
+  message.
+- At the end of the horizon the continuing value (finance/terminal.py: Gordon, a tail, or the
+  builds' book value, scenario.assets) plus cash and the reserve repays the debt still owed, also what falls
+  due after the horizon, and the rest goes to equity, so returns are not cut off by the horizon.
+- NPV and IRR of the project: the unlevered flows with the continuing value at the end of the
+  horizon (metrics.present_value); the equity IRR on the equity investors' flows together.
+  Investor IRRs (finance/investors.py): equity capital called at the start of a quarter and
   distributed at its end (metrics.investor_irr); debt on its own schedule (draws, interest on
   the balance carried into the quarter, repayments), at quarter boundaries.
 """
@@ -45,9 +50,20 @@ import numpy as np
 import pandas as pd
 
 from fabnet.core import results
-from fabnet.core.format import IRR_SHOWN_UP_TO, usd
-from fabnet.core.format import irr as irr_text
+from fabnet.core.format import usd
 from fabnet.core.periods import Quarter
+from fabnet.finance.debt import (
+    DebtSchedule,
+    cfads_timeline,
+    covenant_messages,
+    dscr,
+    first_online,
+    llcr,
+    reserve_balance,
+    schedule_loans,
+    sum_of,
+)
+from fabnet.finance.investors import GAP_TOLERANCE_USD, investor_table, irr_note, loan_table
 from fabnet.finance.metrics import (
     annualise,
     investor_irr,
@@ -57,17 +73,14 @@ from fabnet.finance.metrics import (
     present_value,
     quarterly_rate,
     with_terminal,
-    without_dust,
 )
 from fabnet.finance.tables import grid
 from fabnet.finance.tax import income_tax, taxes
+from fabnet.finance.terminal import SteadyState, continuing_value, steady_state
 from fabnet.finance.waterfall import EquityAccount, accrue_preferred_return, distribute
 from fabnet.scenario.assets import asset
 from fabnet.scenario.prices import ContractDraws, NodePrices, contract_terms, in_contract, offtake_prices, spare_prices
-from fabnet.scenario.schema import Investor, Offtake, Scenario
-
-#: Amounts below this (USD) are rounding, not a funding gap.
-GAP_TOLERANCE_USD = 1.0
+from fabnet.scenario.schema import Offtake, Scenario
 
 
 @dataclass(frozen=True)
@@ -170,6 +183,8 @@ def capital_flows(scenario: Scenario, builds: pd.DataFrame) -> dict[str, np.ndar
     grants = np.zeros(horizon)
     depreciation = np.zeros((len(regimes), horizon))
     book = 0.0
+    tools_built = np.zeros(len(regimes))  # the tools capex of the modules built, per regime
+    built_capex = 0.0
     for site_id, rows in builds.groupby("site", sort=False):
         site = sites[str(site_id)]
         regime = regime_of[site.tax_regime]
@@ -182,6 +197,8 @@ def capital_flows(scenario: Scenario, builds: pd.DataFrame) -> dict[str, np.ndar
             _add(building, start, b * count)
             _add(tools, start, t * count)
             _add(spent, start, (b + t) * count)
+            tools_built[r] += built.tools_usd * count
+            built_capex += built.capex_usd * count
             depreciation[r] += built.depreciation(start, life, horizon) * count
             in_service = start + built.in_service_q
             if in_service < horizon:
@@ -197,6 +214,9 @@ def capital_flows(scenario: Scenario, builds: pd.DataFrame) -> dict[str, np.ndar
         "depreciation_usd": depreciation.sum(axis=0),
         "depreciation_by_regime": depreciation,
         "book_value_usd": np.array(book),
+        "tools_capex_built_usd": np.array(tools_built.sum()),
+        "tools_capex_by_regime_usd": tools_built,
+        "capex_built_usd": np.array(built_capex),
     }
 
 
@@ -236,9 +256,23 @@ def paid_by_buyer(operating: dict[str, np.ndarray]) -> np.ndarray:
     return operating["wafer_revenue_usd"] + operating["take_or_pay_usd"]
 
 
-def fabco_npv(scenario: Scenario, project_fcf: np.ndarray, book_value: float) -> np.ndarray | float:
-    """The fab company's NPV: its project flows and end-of-horizon book value, at the discount rate."""
-    return present_value(project_fcf, scenario.finance.discount_rate, book_value)
+def fabco_npv(scenario: Scenario, project_fcf: np.ndarray, terminal: float | np.ndarray) -> np.ndarray | float:
+    """The fab company's NPV: its project flows and its continuing value at the end of the
+    horizon (terminal.continuing_value), at the discount rate."""
+    return present_value(project_fcf, scenario.finance.discount_rate, terminal)
+
+
+def end_of_horizon(
+    scenario: Scenario,
+    ops: Operations,
+    capital: dict[str, np.ndarray],
+    offtake: Offtake | None = None,
+    prices: NodePrices | None = None,
+) -> tuple[SteadyState, np.ndarray | float]:
+    """The steady state after the horizon and the continuing value (finance/terminal.py), for
+    the plan and for every risk sample alike."""
+    state = steady_state(scenario, ops, capital, offtake, prices)
+    return state, continuing_value(scenario, state, capital)
 
 
 # --- financing side ------------------------------------------------------------------------
@@ -273,6 +307,7 @@ class FabCoMetrics:
     fabco_npv_usd: float
     fabco_irr: float | None  # a year; None when the flows never change sign
     fabco_irr_note: str | None  # why the IRR is above 100 % a year, where it is
+    equity_irr: float | None  # a year, on the equity investors' flows together; None without equity
     fabco_revenue_usd: float
     fabco_gross_margin: float | None  # None without revenue
     # the same once every fab build has ramped (ramped_from), None before or without revenue then
@@ -280,7 +315,13 @@ class FabCoMetrics:
     take_or_pay_share_of_revenue: float | None  # take-or-pay for wafers not taken, of all revenue
     payback_quarter: str | None  # None when the investors are not paid back within the horizon
     peak_funding_need_usd: float
+    continuing_value_usd: float  # the value after the horizon (terminal.continuing_value), at its end
+    continuing_value_pv_usd: float  # the same, discounted to the horizon's start: its part of the NPV
+    continuing_value_share_of_npv: float | None  # that part / the NPV; None when the NPV is not positive
     terminal_book_value_usd: float
+    min_dscr: float | None  # the lowest DSCR of the quarters with project-debt service; None without
+    min_llcr: float | None
+    debt_at_horizon_usd: float  # project debt still owed after the last quarter, repaid from the continuing value
     funding_gap_usd: float
 
 
@@ -304,18 +345,40 @@ def fabco_financials(
     operating = operating_flows(scenario, ops, offtake)
     capital = capital_flows(scenario, builds)
     project = project_flows(scenario, operating, capital)
-    financing = _finance(scenario, operating, capital)
+    state, terminal = end_of_horizon(scenario, ops, capital, offtake)
+    cfads = cfads_timeline(scenario, builds, operating, project, state)
+    net_capex = capital["capex_usd"] - capital["grants_usd"]
+    loans = schedule_loans(
+        scenario.funding.project_debt,
+        net_capex,
+        net_capex,
+        cfads,
+        first_online(scenario, builds),
+    )
+    financing = _finance(scenario, operating, capital, float(terminal), loans)
     table = pd.DataFrame({"quarter": [str(q) for q in quarters], "year": [q.year for q in quarters]})
+    declared = results.table("fabco_quarterly")
     for name, values in {**operating, **capital, **project, **financing["quarterly"]}.items():
-        if isinstance(values, np.ndarray) and values.ndim == 1:
+        if declared.column(name) is not None and np.shape(values) == (len(quarters),):
             table[name] = values
     table["equity_fcf_usd"] = table["distributions_usd"] - table["equity_calls_usd"]
-    table = results.table("fabco_quarterly").conform(table)
-    metrics = _metrics(scenario, table, float(capital["book_value_usd"]), financing, ramped_from(scenario, builds))
-    return FabCo(table, financing["investors"], financing["investor_flows"], metrics, _gap_messages(table))
+    horizon = len(quarters)
+    table["cfads_usd"] = cfads[:horizon]
+    table["dscr"] = dscr(table["ebitda_usd"] - table["tax_usd"], sum_of(loans, "service", horizon))
+    table["llcr"] = llcr(cfads, loans)[:horizon]
+    table = declared.conform(table)
+    metrics = _metrics(scenario, table, capital, float(terminal), financing, ramped_from(scenario, builds))
+    messages = _gap_messages(table) + covenant_messages(table, loans)
+    return FabCo(table, financing["investors"], financing["investor_flows"], metrics, messages)
 
 
-def _finance(scenario: Scenario, operating: dict[str, np.ndarray], capital: dict[str, np.ndarray]) -> dict[str, Any]:
+def _finance(
+    scenario: Scenario,
+    operating: dict[str, np.ndarray],
+    capital: dict[str, np.ndarray],
+    terminal: float,
+    loans: list[DebtSchedule],
+) -> dict[str, Any]:
     investors = scenario.funding.investors
     horizon = scenario.horizon.quarters
     committed = scenario.funding.commitments_usd(scenario.horizon.periods)
@@ -338,10 +401,16 @@ def _finance(scenario: Scenario, operating: dict[str, np.ndarray], capital: dict
     ebitda = operating["ebitda_usd"]
     taxable_before = taxable_before_interest(operating, capital)
     investing = capital["grants_usd"] + capital["itc_usd"] - capital["capex_usd"]
+    # project debt: its draws pay capex, its service and its reserve come out of operating cash
+    investing = investing + sum_of(loans, "draws", horizon)
+    loan_interest, loan_principal = sum_of(loans, "interest", horizon), sum_of(loans, "principal", horizon)
+    reserve_held = reserve_balance(loans, horizon)
+    reserve_flow = np.diff(reserve_held, prepend=0.0)
+    before_tax = ebitda - loan_interest - loan_principal - reserve_flow
     reinvest = scenario.funding.reinvest_operating_cash
     # what later quarters will need from the cash held now (grants and credits received ahead of
     # capex; with reinvestment, operating cash too)
-    own = investing + (ebitda if reinvest else np.minimum(ebitda, 0.0))
+    own = investing + (before_tax if reinvest else np.minimum(before_tax, 0.0))
     reserve = _future_need(own)
 
     out = {
@@ -358,17 +427,21 @@ def _finance(scenario: Scenario, operating: dict[str, np.ndarray], capital: dict
             "cash_usd",
         )
     }
-    balance = 0.0
+    loan_received = np.zeros((len(loans), horizon))
+    for j, loan in enumerate(loans):
+        loan_received[j] = loan.service[:horizon]
+
+    balance, repaid = 0.0, 0.0
     for t in range(horizon):
-        interest = sum(d.balance_after(t - 1) * d.rate_q for d in debts.values())
-        principal = sum(d.principal_in(t) for d in debts.values())
+        interest = sum(d.balance_after(t - 1) * d.rate_q for d in debts.values()) + loan_interest[t]
+        principal = sum(d.principal_in(t) for d in debts.values()) + loan_principal[t]
         taxable = taxable_before[:, t].copy()
         taxable[0] -= interest
         tax = income_tax(taxable, rates, losses)
         out["tax_usd"][t], out["interest_usd"][t], out["principal_usd"][t] = tax, interest, principal
         for i, d in debts.items():
             received[i, t] += d.balance_after(t - 1) * d.rate_q + d.principal_in(t)
-        operating_cash = ebitda[t] - tax - interest - principal
+        operating_cash = ebitda[t] - tax - interest - principal - reserve_flow[t]
         balance += investing[t] + (operating_cash if reinvest else min(operating_cash, 0.0))
         if balance < 0:
             room = np.clip(available[:, t] - called.sum(axis=1), 0.0, None)
@@ -386,9 +459,14 @@ def _finance(scenario: Scenario, operating: dict[str, np.ndarray], capital: dict
         accrue_preferred_return(accounts)
         payout = 0.0 if reinvest else max(operating_cash, 0.0)
         if t == horizon - 1:
-            terminal = _terminal_payout(balance + float(capital["book_value_usd"]), debts, received, t, out)
-            out["terminal_payout_usd"][t] = terminal
-            payout, balance = payout + terminal, 0.0
+            # the continuing value, the cash and the reserve released repay what is owed
+            value = balance + reserve_held[t] + terminal
+            repaid = value
+            value = _repay_loans(value, loans, loan_received, t, out)
+            repaid -= value
+            to_equity = _terminal_payout(value, debts, received, t, out)
+            out["terminal_payout_usd"][t] = to_equity
+            payout, balance = payout + to_equity, 0.0
         else:
             surplus = max(balance - reserve[t], 0.0)
             payout, balance = payout + surplus, balance - surplus
@@ -398,7 +476,11 @@ def _finance(scenario: Scenario, operating: dict[str, np.ndarray], capital: dict
             out["distributions_usd"][t] = parts.sum()
         out["cash_usd"][t] = balance
         out["equity_calls_usd"][t] = called[equity_rows, t].sum()
-        out["debt_draws_usd"][t] = called[list(debts), t].sum() if debts else 0.0
+        out["debt_draws_usd"][t] = (called[list(debts), t].sum() if debts else 0.0) + sum(
+            loan.draws[t] for loan in loans
+        )
+    out["dsra_usd"] = reserve_held
+    out["debt_balance_usd"] = sum_of(loans, "balance", horizon)
 
     flows = pd.DataFrame(
         [
@@ -413,9 +495,50 @@ def _finance(scenario: Scenario, operating: dict[str, np.ndarray], capital: dict
             for t in range(horizon)
         ]
     )
-    table = _investor_table(scenario, investors, committed, called, received)
+    loan_flows = pd.DataFrame(
+        [
+            {
+                "quarter": str(scenario.horizon.start + t),
+                "investor": loan.terms.id,
+                "called_usd": loan.draws[t],
+                "received_usd": loan_received[j, t],
+                "flow_usd": loan_received[j, t] - loan.draws[t],
+            }
+            for j, loan in enumerate(loans)
+            for t in range(horizon)
+        ]
+    )
+    table = investor_table(scenario, investors, committed, called, received)
+    table = pd.concat([table, loan_table(loans, loan_received)], ignore_index=True) if loans else table
+    flows = pd.concat([flows, loan_flows], ignore_index=True) if loans else flows
     flows = results.table("investor_flows").conform(flows)
-    return {"quarterly": out, "investor_flows": flows, "investors": table, "called": called, "received": received}
+    table = results.table("investors").conform(table)
+    return {
+        "quarterly": out,
+        "investor_flows": flows,
+        "investors": table,
+        "called": called,
+        "received": received,
+        "equity_rows": equity_rows,
+        "outstanding_usd": sum(float(loan.balance[horizon - 1]) for loan in loans),
+        "loans_net": loan_received.sum(axis=0) - sum_of(loans, "draws", horizon),
+        "loans_repaid_at_end": repaid,
+    }
+
+
+def _repay_loans(
+    value: float, loans: list[DebtSchedule], received: np.ndarray, t: int, out: dict[str, np.ndarray]
+) -> float:
+    """End of horizon: what the project loans still owe (their balance after the last quarter,
+    repayments falling after the horizon included) is repaid, senior debt first; returns what
+    is left."""
+    for j in sorted(range(len(loans)), key=lambda j: loans[j].terms.kind != "senior"):
+        owed = float(loans[j].balance[t])
+        repay = min(owed, max(value, 0.0))
+        received[j, t] += repay
+        out["principal_usd"][t] += repay
+        value -= repay
+    return value
 
 
 def _future_need(net: np.ndarray) -> np.ndarray:
@@ -442,70 +565,6 @@ def _terminal_payout(
     return max(value, 0.0)
 
 
-def _investor_table(
-    scenario: Scenario, investors: tuple[Investor, ...], committed: np.ndarray, called: np.ndarray, received: np.ndarray
-) -> pd.DataFrame:
-    """Committed, called and received; IRR (equity: calls at the start of a quarter,
-    distributions at its end; debt: its schedule's flows), multiple = received / called, and
-    whether the IRR clears the investor's hurdle."""
-    rows = []
-    for i, investor in enumerate(investors):
-        paid, back = called[i].sum(), received[i].sum()
-        rate = (
-            investor_irr(called[i], received[i])
-            if investor.kind == "equity"
-            else irr(without_dust(received[i] - called[i]))
-        )
-        annual = annualise(rate)
-        hurdle = hurdle_rate(scenario, investor)
-        rows.append(
-            {
-                "investor": investor.id,
-                "kind": investor.kind,
-                "committed_usd": committed[i].sum(),
-                "called_usd": paid,
-                "received_usd": back,
-                "irr": annual if annual is not None else float("nan"),
-                "multiple": back / paid if paid > 0 else float("nan"),
-                "hurdle": hurdle,
-                "clears_hurdle": bool(paid > 0 and annual is not None and annual >= hurdle - 1e-9),
-                "irr_note": irr_note(investor.id, scenario, called[i], received[i], annual) or "",
-            }
-        )
-    return results.table("investors").conform(pd.DataFrame(rows))
-
-
-def hurdle_rate(scenario: Scenario, investor: Investor) -> float:
-    """The annual IRR an investor needs: its own hurdle, its interest rate for debt, else the
-    scenario's discount rate."""
-    if investor.hurdle_rate is not None:
-        return investor.hurdle_rate
-    if investor.kind == "debt" and investor.interest_rate is not None:
-        return investor.interest_rate
-    return scenario.finance.discount_rate
-
-
-def irr_note(
-    who: str, scenario: Scenario, paid_in: np.ndarray, paid_out: np.ndarray, annual: float | None
-) -> str | None:
-    """For an IRR above 100 % a year, the sentence saying which cash flows cause it: little
-    money in, much more back soon after."""
-    if annual is None or annual <= IRR_SHOWN_UP_TO:
-        return None
-    start = scenario.horizon.start
-    first_in = int(np.argmax(paid_in > GAP_TOLERANCE_USD))
-    back = np.cumsum(paid_out) >= paid_in.sum()
-    repaid = int(np.argmax(back)) if back.any() else len(paid_out) - 1
-    return (
-        f"{who}'s IRR is above 100 % a year ({irr_text(annual)}) because {usd(paid_in.sum())} "
-        f"put in from {start + first_in} is back by {start + repaid}, and {usd(paid_out.sum())} "
-        "comes back in all"
-    )
-
-
-# --- metrics and messages ------------------------------------------------------------------
-
-
 def ramped_from(scenario: Scenario, builds: pd.DataFrame) -> int | None:
     """Index of the first quarter in which every fab build of the plan has come online and
     finished its ramp (None when that is after the horizon, or nothing adds capacity): where
@@ -526,28 +585,54 @@ def gross_margin(q: pd.DataFrame) -> float | None:
 
 
 def _metrics(
-    scenario: Scenario, q: pd.DataFrame, book_value: float, financing: dict[str, Any], ramped: int | None
+    scenario: Scenario,
+    q: pd.DataFrame,
+    capital: dict[str, np.ndarray],
+    terminal: float,
+    financing: dict[str, Any],
+    ramped: int | None,
 ) -> FabCoMetrics:
     project = q["project_fcf_usd"].to_numpy()
     revenue = float(q["revenue_usd"].sum())
+    # every provider of capital, lenders of project debt too: a fab needs its capex, however paid
     investors_net = (
-        financing["received"].sum(axis=0) - financing["called"].sum(axis=0) - q["funding_gap_usd"].to_numpy()
+        financing["received"].sum(axis=0)
+        - financing["called"].sum(axis=0)
+        - q["funding_gap_usd"].to_numpy()
+        + financing["loans_net"]
     )
     before_terminal = investors_net - q["terminal_payout_usd"].to_numpy()
+    before_terminal[-1] -= financing["loans_repaid_at_end"]
     payback = payback_period(before_terminal)
-    flows = with_terminal(project, book_value)
+    flows = with_terminal(project, terminal)
     rate = annualise(irr(flows))
+    npv = float(fabco_npv(scenario, project, terminal))
+    terminal_pv = float(present_value(np.zeros(len(project)), scenario.finance.discount_rate, terminal))
+    equity = financing["equity_rows"]
+    equity_rate = (
+        annualise(investor_irr(financing["called"][equity].sum(axis=0), financing["received"][equity].sum(axis=0)))
+        if equity
+        else None
+    )
+    dscr, llcr = q["dscr"].dropna(), q["llcr"].dropna()
     return FabCoMetrics(
-        fabco_npv_usd=float(fabco_npv(scenario, project, book_value)),
+        fabco_npv_usd=npv,
         fabco_irr=rate,
         fabco_irr_note=irr_note("The fab company", scenario, np.maximum(-flows, 0.0), np.maximum(flows, 0.0), rate),
+        equity_irr=equity_rate,
         fabco_revenue_usd=revenue,
         fabco_gross_margin=gross_margin(q),
         fabco_gross_margin_after_ramp=None if ramped is None else gross_margin(q.iloc[ramped:]),
         take_or_pay_share_of_revenue=float(q["take_or_pay_usd"].sum()) / revenue if revenue > 0 else None,
         payback_quarter=str(scenario.horizon.start + payback) if payback is not None and payback > 0 else None,
         peak_funding_need_usd=peak_funding_need(investors_net),
-        terminal_book_value_usd=book_value,
+        continuing_value_usd=terminal,
+        continuing_value_pv_usd=terminal_pv,
+        continuing_value_share_of_npv=terminal_pv / npv if npv > 0 else None,
+        terminal_book_value_usd=float(capital["book_value_usd"]),
+        min_dscr=float(dscr.min()) if len(dscr) else None,
+        min_llcr=float(llcr.min()) if len(llcr) else None,
+        debt_at_horizon_usd=financing["outstanding_usd"],
         funding_gap_usd=float(q["funding_gap_usd"].sum()),
     )
 

@@ -39,6 +39,25 @@ def _figure_rows(run: StoredRun) -> str:
     return "\n".join(rows)
 
 
+def debt_quarters(quarterly: pd.DataFrame) -> pd.DataFrame:
+    """The project debt quarter by quarter, where there is any: CFADS, debt service, what is
+    owed, the reserve, and the cover ratios (DSCR, LLCR)."""
+    if "debt_balance_usd" not in quarterly:  # a run stored before project debt
+        return pd.DataFrame()
+    q = quarterly[(quarterly["debt_balance_usd"] > 1.0) | quarterly["dscr"].notna()]
+    return pd.DataFrame(
+        {
+            "quarter": q["quarter"],
+            "cfads_usd": q["cfads_usd"],
+            "debt_service_usd": q["interest_usd"] + q["principal_usd"],
+            "debt_balance_usd": q["debt_balance_usd"],
+            "dsra_usd": q["dsra_usd"],
+            "dscr": q["dscr"],
+            "llcr": q["llcr"],
+        }
+    )
+
+
 def _table_html(frame: pd.DataFrame, caption: str) -> str:
     """A plain table: headings and numbers from core.columns, money in one scale per column
     (the heading says which), every text escaped."""
@@ -73,6 +92,9 @@ def _cash_tables(run: StoredRun) -> str:
     fabco, buyer = run.tables.get("fabco_quarterly"), run.tables.get("buyer_quarterly")
     if fabco is not None and not fabco.empty:
         parts.append(_table_html(_fabco_table(yearly.fabco_years(fabco)), "The fab company: cash flows per year"))
+        debt = debt_quarters(fabco)
+        if not debt.empty:
+            parts.append(_table_html(debt, "The fab company's project debt per quarter: cover ratios (DSCR, LLCR)"))
     if buyer is not None and not buyer.empty:
         parts.append(
             _table_html(yearly.buyer_years(buyer), "The buyer: what it pays per year, by kind, and what it gets")

@@ -46,7 +46,15 @@ import pandas as pd
 from fabnet.core import results
 from fabnet.core.periods import Quarter, delayed
 from fabnet.finance.buyer import BuyerQuantities, buyer_costs, market_prices, net_value
-from fabnet.finance.fabco import Operations, capital_flows, fabco_npv, operating_flows, paid_by_buyer, project_flows
+from fabnet.finance.fabco import (
+    Operations,
+    capital_flows,
+    end_of_horizon,
+    fabco_npv,
+    operating_flows,
+    paid_by_buyer,
+    project_flows,
+)
 from fabnet.finance.tables import grid
 from fabnet.plan import Plan, modules_built, prepare
 from fabnet.plan.inputs import (
@@ -268,7 +276,8 @@ def evaluate_fixed(scenario: Scenario, plan: Plan, table: np.ndarray) -> pd.Data
     operating = operating_flows(scenario, ops, prices=prices, draws=v.contract())
     capital = capital_flows(scenario, plan.builds)
     project = project_flows(scenario, operating, capital)
-    npv = fabco_npv(scenario, project["project_fcf_usd"], float(capital["book_value_usd"]))
+    _, terminal = end_of_horizon(scenario, ops, capital, prices=prices)
+    npv = fabco_npv(scenario, project["project_fcf_usd"], terminal)
 
     # the buyer: dies → bank → packages, and what it all costs
     demand = x.demand[None] * v.demand_scale[:, :, None]  # S × P × T

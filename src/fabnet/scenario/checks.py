@@ -223,6 +223,25 @@ def check_funding(s: Scenario) -> list[Problem]:
                     problems.append(
                         Problem((*loc, name), str(getattr(inv, name)), f"no {name} on equity (it applies to debt)")
                     )
+        if inv.hurdle_rate is not None and inv.hurdle_spread is not None:
+            problems.append(Problem((*loc, "hurdle_spread"), "both hurdle_rate and hurdle_spread", "one of them"))
+        if inv.hurdle_over == "debt_rate" and inv.hurdle_spread is not None and not s.funding.project_debt:
+            problems.append(
+                Problem((*loc, "hurdle_over"), "debt_rate without project_debt", "a project_debt to take the rate of")
+            )
+    for i, loan in enumerate(s.funding.project_debt):
+        loc = ("funding", "project_debt", i)
+        if loan.kind == "government" and loan.amount_usd is None:
+            problems.append(Problem((*loc, "amount_usd"), "nothing", "the government loan's amount_usd"))
+    cv = s.finance.continuing_value
+    if cv.method == "gordon" and cv.growth >= s.finance.discount_rate:
+        problems.append(
+            Problem(
+                ("finance", "continuing_value", "growth"),
+                str(cv.growth),
+                f"growth below the discount rate ({s.finance.discount_rate}) for a Gordon continuing value",
+            )
+        )
     return problems
 
 

@@ -591,9 +591,63 @@ class Investor(Frozen):
         description="Annual IRR this investor needs to join the deal (`fabnet "
         "deal`); omitted means finance.discount_rate.",
     )
+    hurdle_spread: Annotated[Number, Field(ge=-1, le=MAX_RATIO)] | None = Field(
+        default=None,
+        description="Instead of hurdle_rate: the hurdle as a spread over a rate (hurdle_over), "
+        "e.g. 0.04 over the discount rate.",
+    )
+    hurdle_over: Literal["discount_rate", "debt_rate"] = Field(
+        default="discount_rate",
+        description="The rate hurdle_spread is added to: finance.discount_rate, or the interest "
+        "rate of the first senior project debt (else the first project debt).",
+    )
     interest_rate: AnnualRate | None = Field(default=None, description="Debt only: annual interest rate.")
     tenor_q: Quarters | None = Field(default=None, description="Debt only: quarters to maturity.")
     grace_q: NonNegativeQuarters = Field(default=0, description="Debt only: quarters before repayment starts.")
+
+
+class ProjectDebt(Frozen):
+    """A loan to the fab company, drawn as capex is spent and repaid from its operating cash
+    (finance/debt.py). Senior debt is sized and sculpted to a target DSCR; a government loan
+    (CHIPS-style) has its own amount, rate and tenor and amortises linearly or as an annuity."""
+
+    id: Id = Field(description="Lender or facility name.")
+    kind: Literal["senior", "government"] = Field(
+        default="senior", description="senior: sized to target_dscr and gearing; government: amount_usd."
+    )
+    repayment: Literal["sculpted", "linear", "annuity"] = Field(
+        default="sculpted",
+        description="sculpted: debt service = CFADS / target DSCR (senior); linear: equal "
+        "principal; annuity: equal debt service.",
+    )
+    interest_rate: AnnualRate = Field(description="Annual interest rate (compounded quarterly).")
+    tenor_q: Quarters = Field(description="Repayment quarters, from the first repayment to maturity.")
+    grace_q: NonNegativeQuarters = Field(
+        default=0,
+        description="Quarters from the first module online to the first repayment; interest "
+        "until then is capitalised (interest during construction).",
+    )
+    amount_usd: PositiveUsd | None = Field(
+        default=None,
+        description="government: the loan's amount (drawn as capex is spent); senior: an "
+        "optional cap on the balance at first repayment.",
+    )
+    target_dscr: Annotated[Number, Field(ge=1, le=MAX_RATIO)] = Field(
+        default=1.30, description="sculpted: debt service = CFADS / target_dscr; sizes the debt."
+    )
+    gearing: Share = Field(
+        default=0.6,
+        description="senior: the most the balance at first repayment (with capitalised interest) may be, "
+        "as a share of the capex net of grants spent before it (debt / (debt + equity)).",
+    )
+    covenant_dscr: Annotated[Number, Field(ge=0, le=MAX_RATIO)] = Field(
+        default=1.10, description="A quarter's DSCR below this is a covenant breach (a message)."
+    )
+    dsra_q: NonNegativeQuarters = Field(
+        default=2,
+        description="Debt-service reserve: the next dsra_q quarters' debt service, funded at the "
+        "first repayment and released at maturity.",
+    )
 
 
 class Funding(Frozen):
@@ -614,6 +668,12 @@ class Funding(Frozen):
         description="A capital ambition to measure the plan against, USD (e.g. the reported "
         "$5–7 T): the plan's capex, the fab company's and the foundry capacity it relies on, "
         "is reported as a share of it.",
+    )
+    project_debt: tuple[ProjectDebt, ...] = Field(
+        default=(),
+        max_length=20,
+        description="Loans to the fab company drawn as capex is spent and repaid from its "
+        "operating cash; government loans are drawn first, senior debt on the rest.",
     )
 
     def commitments_usd(self, periods: list[Quarter]) -> npt.NDArray[np.float64]:
@@ -645,6 +705,33 @@ class DepreciationYears(Frozen):
     tools: Annotated[Whole, Field(gt=0, le=100)] = Field(default=5, description="Straight-line life of tools, years.")
 
 
+class ContinuingValue(Frozen):
+    """What the fab company is worth after the last quarter (finance/terminal.py)."""
+
+    method: Literal["gordon", "tail", "book_value"] = Field(
+        default="gordon",
+        description="gordon: steady-state free cash flow / (discount rate − growth); tail: "
+        "tail_years more years at a price falling by growth, then salvage; book_value: the "
+        "modules' book value net of grants.",
+    )
+    growth: Annotated[Number, Field(ge=-0.5, lt=0.5)] = Field(
+        default=-0.02,
+        description="Annual growth of the steady-state cash flow (gordon) or of the wafer price (tail).",
+    )
+    maintenance_capex_basis: Literal["tools_capex", "depreciation"] = Field(
+        default="tools_capex",
+        description="What maintenance capex after the horizon is a share of: the tools capex "
+        "of the modules built, or the last year's depreciation.",
+    )
+    maintenance_capex_share: Annotated[Number, Field(ge=0, le=2)] = Field(
+        default=0.10, description="Maintenance capex a year as a share of its basis."
+    )
+    tail_years: Annotated[Whole, Field(gt=0, le=100)] = Field(default=15, description="tail: years operated.")
+    salvage_share_of_capex: Share = Field(
+        default=0.0, description="tail: what the modules fetch at the tail's end, as a share of their capex."
+    )
+
+
 class Finance(Frozen):
     discount_rate: Annotated[Number, Field(ge=0, lt=1)] = Field(description="Annual nominal discount rate (WACC).")
     depreciation_years: DepreciationYears = Field(
@@ -657,6 +744,10 @@ class Finance(Frozen):
         default="market_price",
         description="What an accelerator not delivered costs the buyer: "
         "market_price (its market price, what it is worth to the buyer), or USD per accelerator.",
+    )
+    continuing_value: ContinuingValue = Field(
+        default_factory=ContinuingValue,
+        description="The fab company's value after the horizon, in its NPV and its equity's terminal payout.",
     )
 
 
