@@ -254,6 +254,8 @@ class Decision:
             figures |= {"deal_low_share_of_market": deal.low, "deal_high_share_of_market": deal.high}
         figures |= {
             "fabco_gross_margin": fab.fabco_gross_margin,
+            "fabco_gross_margin_after_ramp": fab.fabco_gross_margin_after_ramp,
+            "take_or_pay_share_of_revenue": fab.take_or_pay_share_of_revenue,
             "fabco_revenue_usd": fab.fabco_revenue_usd,
             "peak_funding_need_usd": fab.peak_funding_need_usd,
             "continuing_value_usd": fab.continuing_value_usd,
