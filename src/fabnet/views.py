@@ -808,7 +808,7 @@ def _mean_days(days: pd.Series) -> str:
 
 def print_finance(scenario: Scenario, money: Financials) -> None:
 
-    fabco = yearly.fabco_years(money.fabco.quarterly).drop(columns="wafers_sold_usd")
+    fabco = yearly.fabco_years(money.fabco.quarterly)
     fabco["year"] = fabco["year"].astype(str)
     print_frame(fabco, "The fab company: cash flows per year", 1, FINANCE_NAMES)
     m = money.fabco.metrics
@@ -848,7 +848,9 @@ def print_finance(scenario: Scenario, money: Financials) -> None:
 
 #: Short labels of the yearly money tables (the sums of several stored columns).
 FINANCE_NAMES = {
-    "take_or_pay_usd": "of it take-or-pay",
+    "wafers_to_buyer_usd": "buyer's wafers",
+    "wafers_to_others_usd": "others' wafers",
+    "take_or_pay_usd": "take-or-pay",
     "operating_costs_usd": "opex",
     "opex_usd": "opex",
     "grants_and_credits_usd": "grants+ITC",

@@ -213,3 +213,42 @@ def test_compared_irrs_leave_out_none_and_clip_above_100_percent():
     assert list(two.y) == [None, None, 0.2]  # a has no IRR in run 2
     assert list(one.text) == [fmt.irr(0.12), "> 100 %", ""]
     assert any("above 100 %" in a.text for a in fig.layout.annotations)
+
+
+def test_the_timeline_shows_a_shell_as_construction_and_tool_sets_with_their_ramp():
+    """A shell is a building: construction until it is ready for tools, no output of its own;
+    its tool sets ramp and run. Each row says what was built, how many and when."""
+    from fabnet.report.figures import fab_timeline
+
+    builds = pd.DataFrame(
+        [
+            {"site": "k", "kind": "shell", "modules": 1, "started": "2025Q1", "online": "2025Q3", "ramp_quarters": 2},
+            {"site": "k", "kind": "tools", "modules": 2, "started": "2025Q3", "online": "2025Q4", "ramp_quarters": 2},
+        ]
+    )
+    capacity = pd.DataFrame({"quarter": ["2026Q4"]})
+    fig = fab_timeline({"builds": builds, "capacity": capacity})
+    rows = {trace.y[0]: [] for trace in fig.data}
+    for trace in fig.data:
+        rows[trace.y[0]].append(trace.name)
+    assert rows == {
+        "k shell (1×, 2025Q1)": ["construction"],
+        "k tool sets (2×, 2025Q3)": ["construction", "ramp", "full output"],
+    }
+
+
+def test_the_cash_flow_says_who_paid_for_the_wafers():
+    """Revenue in three parts that add up to it: the buyer's wafers, other customers' and the
+    buyer's take-or-pay for wafers it did not take."""
+    from fabnet.core import results
+    from fabnet.report.figures import cash_flow
+
+    names = results.table("fabco_quarterly").names
+    q = pd.DataFrame({c: [0.0, 0.0] for c in names if c not in ("quarter", "year")})
+    q["quarter"], q["year"] = ["2028Q1", "2028Q2"], [2028, 2028]
+    q["wafer_revenue_usd"], q["spare_revenue_usd"], q["take_or_pay_usd"] = [3e9, 3e9], [1e9, 0.0], [0.0, 5e8]
+    fig = cash_flow({"fabco_quarterly": q})
+    bars = {trace.name: trace.y[0] for trace in fig.data if trace.type == "bar"}
+    assert bars["wafers sold to the buyer"] == pytest.approx(6.0)
+    assert bars["wafers sold to other customers"] == pytest.approx(1.0)
+    assert bars["take-or-pay for wafers not taken"] == pytest.approx(0.5)

@@ -14,7 +14,8 @@ from typing import Any
 #: The fab company's money per year: yearly column → the quarterly columns it sums.
 FABCO_YEARLY: dict[str, tuple[str, ...]] = {
     "revenue_usd": ("revenue_usd",),
-    "wafers_sold_usd": ("wafer_revenue_usd", "spare_revenue_usd"),
+    "wafers_to_buyer_usd": ("wafer_revenue_usd",),
+    "wafers_to_others_usd": ("spare_revenue_usd",),
     "take_or_pay_usd": ("take_or_pay_usd",),
     "operating_costs_usd": ("opex_usd", "fixed_opex_usd", "operator_fees_usd"),
     "capex_usd": ("capex_usd",),

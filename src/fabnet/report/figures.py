@@ -57,8 +57,15 @@ def _layout(fig: go.Figure, title: str, y: str = "", x: str = "") -> go.Figure:
     return fig
 
 
+def _build_label(row: object) -> str:
+    """A build's row in the timeline: site, what (module, shell, tool sets), how many, when."""
+    kind = str(getattr(row, "kind", "module"))
+    what = {"module": "module", "shell": "shell", "tools": "tool sets"}.get(kind, kind)
+    return f"{getattr(row, 'site')} {what} ({getattr(row, 'modules')}×, {getattr(row, 'started')})"
+
+
 def fab_timeline(t: Tables) -> go.Figure | None:
-    """Construction, ramp and full output of every module built, by site."""
+    """Construction, ramp and full output of every module, shell and tool set built, by site."""
     builds, capacity = t.get("builds"), t.get("capacity")
     if builds is None or builds.empty:
         return None
@@ -78,6 +85,8 @@ def fab_timeline(t: Tables) -> go.Figure | None:
             ("ramp", online, ramp_end),
             ("full output", ramp_end, end or ramp_end),
         ]
+        if getattr(row, "kind", "module") == "shell":  # a building: construction until ready for tools
+            phases = [("construction", _date(row.started), online)]
         for phase, start, stop in phases:
             if stop <= start:
                 continue
@@ -85,7 +94,7 @@ def fab_timeline(t: Tables) -> go.Figure | None:
                 go.Bar(
                     x=[(stop - start).days * 86_400_000],
                     base=[start],
-                    y=[f"{row.site} ({row.modules}×)"],
+                    y=[_build_label(row)],
                     orientation="h",
                     marker_color=colours[phase],
                     name=phase,
@@ -245,8 +254,9 @@ def cash_flow(t: Tables) -> go.Figure | None:
     years = yearly.fabco_years(q).set_index("year")
     fig = go.Figure()
     parts = {
-        "wafers sold": years["wafers_sold_usd"],
-        "take-or-pay": years["take_or_pay_usd"],
+        "wafers sold to the buyer": years["wafers_to_buyer_usd"],
+        "wafers sold to other customers": years["wafers_to_others_usd"],
+        "take-or-pay for wafers not taken": years["take_or_pay_usd"],
         "operating costs": -years["operating_costs_usd"],
         "capex": -years["capex_usd"],
         "grants and credits": years["grants_and_credits_usd"],
@@ -263,7 +273,7 @@ def cash_flow(t: Tables) -> go.Figure | None:
         )
     )
     fig.update_layout(barmode="relative")
-    return _layout(fig, "The fab company: cash flow by year and cumulative", BILLIONS.unit)
+    return _layout(fig, "The fab company: who pays it, what it spends, by year, and cumulative", BILLIONS.unit)
 
 
 def buyer_costs(t: Tables) -> go.Figure | None:

@@ -83,7 +83,7 @@ def _plain(value: object) -> object:
 def _fabco_table(years: pd.DataFrame) -> pd.DataFrame:
     """The report's columns of the fab company's years (revenue whole, not split by kind); a
     column of zeros for a run without debt says nothing."""
-    years = years.drop(columns=["wafers_sold_usd", "take_or_pay_usd"])
+    years = years.drop(columns=["wafers_to_buyer_usd", "wafers_to_others_usd", "take_or_pay_usd"])
     return years if years["debt_drawn_usd"].any() else years.drop(columns="debt_drawn_usd")
 
 
