@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -57,11 +58,11 @@ def _layout(fig: go.Figure, title: str, y: str = "", x: str = "") -> go.Figure:
     return fig
 
 
-def _build_label(row: object) -> str:
+def _build_label(row: Any) -> str:
     """A build's row in the timeline: site, what (module, shell, tool sets), how many, when."""
-    kind = str(getattr(row, "kind", "module"))
+    kind = str(getattr(row, "kind", "module"))  # a run stored before tool sets has no kind
     what = {"module": "module", "shell": "shell", "tools": "tool sets"}.get(kind, kind)
-    return f"{getattr(row, 'site')} {what} ({getattr(row, 'modules')}×, {getattr(row, 'started')})"
+    return f"{row.site} {what} ({row.modules}×, {row.started})"
 
 
 def fab_timeline(t: Tables) -> go.Figure | None:
