@@ -75,7 +75,7 @@ def test_runs_list_is_one_line_per_run_with_label_kind_and_npv(two_runs):
     assert "base case" in rows[0] and " run " in rows[0] and "tigris" in rows[0]
     assert re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d\s", rows[0]) and not re.search(r":\d\d:\d\d", rows[0])
     assert "fab company NPV, $B" in " ".join(listed.stdout.split())
-    assert re.search(r"\s2\.\d\d\s*$", rows[0]) and re.search(r"\s-0\.0\d\s*$", rows[1])
+    assert re.search(r"\s5\.\d\d\s*$", rows[0]) and re.search(r"\s0\.\d\d\s*$", rows[1])
 
 
 def test_compare_names_the_input_that_differs_before_the_figures(two_runs):
@@ -86,7 +86,7 @@ def test_compare_names_the_input_that_differs_before_the_figures(two_runs):
     assert text.index("offtake.share_of_market_price") < text.index("fab company NPV")
     row = next(line for line in text.splitlines() if line.split()[:1] == ["offtake.share_of_market_price"])
     assert row.split()[1:] == ["0.9", "0.6"]  # tigris.yaml's value, then the override's
-    assert "-13.6 pp" in text  # fab company IRR 22.8 % → 9.2 %: a difference of shares in points
+    assert "-21.3 pp" in text  # fab company IRR 32.4 % → 11.2 %: a difference of shares in points
     wide = fabnet("runs", "compare", "1", "2", "--store", store, columns=160).stdout
     assert "--set offtake.share_of_market_price=0.6" in wide and "base case" in wide
 
@@ -322,7 +322,7 @@ def test_compare_needs_two_ids_and_signs_its_differences(two_runs):
     assert one.exit_code == 2 and "two or more run ids" in one.output
     compared = invoke("runs", "compare", "2", "1", "--store", store).stdout
     npv = next(line for line in compared.splitlines() if line.strip().startswith("fab company NPV"))
-    assert npv.split()[-2:] == ["+$2.34", "B"]  # run 1's NPV is $2.34 B above run 2's
+    assert npv.split()[-2:] == ["+$5.08", "B"]  # run 1's NPV is $5.08 B above run 2's
 
 
 def test_the_calculator_says_no_good_die_instead_of_infinity():
