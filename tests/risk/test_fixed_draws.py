@@ -49,14 +49,19 @@ def small_buyer_fab(entries):
     """One mandatory 1,000 wspm module (3,000 wafers a quarter at capacity, one-quarter cycle)
     and a buyer that needs 100,000 small chips a quarter (a few hundred wafers), so take-or-pay
     tops the buyer's payments up to share × 3,000 × $10,000 a quarter (indexed at 100 % of the
-    market price); no tax, a 10 % discount rate."""
+    market price); no tax, a 10 % discount rate, and the fab valued at its book value after the
+    horizon, so that what the contract changes inside the horizon can be counted by hand."""
     data = tiny(
         sites=[site("alpha", max_modules=1, mandatory=True)],
         offtake={"price": "indexed", "take_or_pay_share": 1.0},
         uncertainty=entries,
     )
     data["products"][0]["demand"] = {"per_quarter": {"2025Q1": 100_000}}
-    data["finance"] = {"discount_rate": 0.1, "tax_regimes": [{"id": "T", "rate": 0.0}]}
+    data["finance"] = {
+        "discount_rate": 0.1,
+        "tax_regimes": [{"id": "T", "rate": 0.0}],
+        "continuing_value": {"method": "book_value"},
+    }
     return scenario(data)
 
 
@@ -83,23 +88,47 @@ def test_take_or_pay_share_and_buyer_default_move_the_fab_company_npv_by_hand():
     assert plan_finance(s, plan).fabco.metrics.fabco_npv_usd == pytest.approx(npv[0], rel=1e-9)
 
 
+def test_a_buyer_that_defaults_takes_the_fabs_future_with_it():
+    """Valued as a going concern (a Gordon continuing value), the fab of a buyer that defaults
+    before the horizon ends has no revenue after it either (no other market here): the default
+    costs more than the payments of quarters 4 and 5, in the fixed-plan model and in the
+    deterministic finance alike."""
+    s = small_buyer_fab([TAKE_OR_PAY, DEFAULT])
+    s = s.model_copy(
+        update={
+            "finance": s.finance.model_copy(
+                update={"continuing_value": s.finance.continuing_value.model_copy(update={"method": "gordon"})}
+            )
+        }
+    )
+    plan = plan_network(s)
+    c, w = plan.capacity["capacity_out"].to_numpy(), plan.capacity["wafers_out"].to_numpy()
+    npv = evaluate_fixed(s, plan, np.array([[1.0, NEVER], [1.0, 4.0]]))["fabco_npv_usd"].to_numpy()
+    inside = sum(1e4 * max(c[t], w[t]) * 1.1 ** (-t / 4) for t in (4, 5))
+    assert npv[0] - npv[1] > inside * 1.5
+    defaulted = plan_finance(with_overrides(s, ["offtake.buyer_default_q=4"]), plan)
+    assert defaulted.fabco.metrics.fabco_npv_usd == pytest.approx(npv[1], rel=1e-9)
+
+
 def test_a_foundry_cap_drawn_lower_holds_the_reservations_to_it():
     """foundry_only_case reserves the whole 1,000 wpm offer; at half the cap only 1,500 wafers a
     quarter can be reserved: half the accelerators (quarters 1–5), and the buyer pays for the
-    1,500 wafers it uses: 5 × (supply/2 × $1,000 − 1,500 × $10,000)."""
+    1,500 wafers it uses in six quarters (the last quarter's serve demand just after the
+    horizon, which its money does not count): 5 × supply/2 × $1,000 − 6 × 1,500 × $10,000."""
     s, supply, _ = foundry_only_case()
     cap = {"path": "foundry_offers.foundry-N.max_wafers_per_month", "dist": "uniform", "low": 0.5, "high": 1.5}
     s = s.model_copy(update={"uncertainty": (*s.uncertainty, Uncertain.model_validate({**cap, "apply": "multiply"}))})
     out = evaluate_fixed(s, plan_network(s), np.array([[1.0, 1.0], [1.0, 0.5]]))
     value = out["buyer_net_usd"]
-    assert value.iloc[0] == pytest.approx(5 * supply * 1000 - 5 * 3000 * 10000.0, rel=1e-6)
-    assert value.iloc[1] == pytest.approx(5 * (supply / 2) * 1000 - 5 * 1500 * 10000.0, rel=1e-6)
+    assert value.iloc[0] == pytest.approx(5 * supply * 1000 - 6 * 3000 * 10000.0, rel=1e-6)
+    assert value.iloc[1] == pytest.approx(5 * (supply / 2) * 1000 - 6 * 1500 * 10000.0, rel=1e-6)
 
 
 def test_hbm_supply_drawn_lower_limits_the_packages():
     """foundry_only_case with one free HBM stack per package and exactly `supply` stacks a
     quarter: at half the stacks, half the accelerators are packaged (quarters 1–5), while the
-    buyer still pays for all the wafers it reserved: 5 × (supply/2 × $1,000 − 3,000 × $10,000)."""
+    buyer still pays for all the wafers it reserved, six quarters of them (the last quarter's
+    serve demand after the horizon): 5 × supply/2 × $1,000 − 6 × 3,000 × $10,000."""
     s, supply, _ = foundry_only_case()
     data = s.model_dump(by_alias=True, mode="json")
     data["products"][0] |= {"hbm": "m", "hbm_stacks": 1}
@@ -111,8 +140,8 @@ def test_hbm_supply_drawn_lower_limits_the_packages():
     out = evaluate_fixed(s, plan_network(s), np.array([[1.0, 1.0], [1.0, 0.5]]))
     value = out["buyer_net_usd"]
     hbm_cost = 5 * supply * 1e-6  # the stacks' nominal price, undiscounted (rate 0)
-    assert value.iloc[0] == pytest.approx(5 * supply * 1000 - 5 * 3000 * 10000.0 - hbm_cost, rel=1e-6)
-    assert value.iloc[1] == pytest.approx(5 * (supply / 2) * 1000 - 5 * 3000 * 10000.0 - hbm_cost / 2, rel=1e-6)
+    assert value.iloc[0] == pytest.approx(5 * supply * 1000 - 6 * 3000 * 10000.0 - hbm_cost, rel=1e-6)
+    assert value.iloc[1] == pytest.approx(5 * (supply / 2) * 1000 - 6 * 3000 * 10000.0 - hbm_cost / 2, rel=1e-6)
 
 
 def test_a_path_by_quarter_is_drawn_only_as_a_multiplier_and_others_need_reoptimise():

@@ -268,10 +268,11 @@ def end_of_horizon(
     capital: dict[str, np.ndarray],
     offtake: Offtake | None = None,
     prices: NodePrices | None = None,
+    draws: ContractDraws | None = None,
 ) -> tuple[SteadyState, np.ndarray | float]:
     """The steady state after the horizon and the continuing value (finance/terminal.py), for
-    the plan and for every risk sample alike."""
-    state = steady_state(scenario, ops, capital, offtake, prices)
+    the plan and for every risk sample alike (`draws`: each sample's contract terms)."""
+    state = steady_state(scenario, ops, capital, offtake, prices, draws)
     return state, continuing_value(scenario, state, capital)
 
 

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from fabnet.finance.metrics import npv
-from fabnet.scenario.prices import NodePrices
+from fabnet.scenario.prices import ContractDraws, NodePrices
 from fabnet.scenario.schema import Offtake, Scenario
 
 #: Quarters whose load a steady state may take (the last year).
@@ -71,8 +71,10 @@ def steady_state(
     capital: dict[str, np.ndarray],
     offtake: Offtake | None = None,
     prices: NodePrices | None = None,
+    draws: ContractDraws | None = None,
 ) -> SteadyState:
-    """The steady-state year after the horizon of the fab company's plan (see the module)."""
+    """The steady-state year after the horizon of the fab company's plan (see the module); a
+    buyer that defaulted (the scenario's, or each sample's `draws`) pays nothing in it."""
     from fabnet.finance.fabco import Operations, operating_flows  # fabco imports this module
 
     assert isinstance(ops, Operations)
@@ -95,7 +97,9 @@ def steady_state(
     )
     # take-or-pay is the contract's floor within the horizon, not the fab's business after it
     contract = (offtake or scenario.offtake).model_copy(update={"take_or_pay_share": 0.0})
-    flows = operating_flows(scenario, steady, contract, prices)
+    if draws is not None:
+        draws = ContractDraws(np.zeros_like(draws.take_or_pay_share), draws.buyer_default_q)
+    flows = operating_flows(scenario, steady, contract, prices, draws)
     cv = scenario.finance.continuing_value
     by_regime = 4.0 * flows["by_regime"][..., -1]  # [..., regime]
     basis = (
@@ -106,7 +110,7 @@ def steady_state(
     maintenance = cv.maintenance_capex_share * float(np.asarray(basis).sum())
     by_regime_basis = capital["tools_capex_by_regime_usd"]
     weights = by_regime_basis / by_regime_basis.sum() if by_regime_basis.sum() > 0 else by_regime_basis
-    revenue_by_regime = 4.0 * _revenue_by_regime(scenario, steady, contract, prices)
+    revenue_by_regime = 4.0 * _revenue_by_regime(scenario, steady, contract, prices, draws)
     return SteadyState(
         revenue_usd=4.0 * flows["revenue_usd"][..., -1],
         cash_costs_usd=4.0 * (flows["revenue_usd"][..., -1] - flows["ebitda_usd"][..., -1]),
@@ -124,13 +128,13 @@ def _held(values: np.ndarray, horizon: int) -> np.ndarray:
 
 
 def _revenue_by_regime(
-    scenario: Scenario, ops: object, offtake: Offtake | None, prices: NodePrices | None
+    scenario: Scenario, ops: object, offtake: Offtake | None, prices: NodePrices | None, draws: ContractDraws | None
 ) -> np.ndarray:
     """The last quarter's wafer revenue per tax regime ([..., regime])."""
     from fabnet.finance.fabco import Operations, wafer_payments
 
     assert isinstance(ops, Operations)
-    paid = wafer_payments(scenario, ops, offtake, prices)
+    paid = wafer_payments(scenario, ops, offtake, prices, draws)
     revenue = (paid["wafers"] + paid["take_or_pay"] + paid["spare"])[..., -1]  # [..., site]
     regimes = [t.id for t in scenario.finance.tax_regimes]
     in_regime = np.array([[s.tax_regime == r for s in scenario.sites] for r in regimes], dtype=float)

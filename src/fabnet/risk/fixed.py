@@ -273,10 +273,11 @@ def evaluate_fixed(scenario: Scenario, plan: Plan, table: np.ndarray) -> pd.Data
         capacity_out=_out_of_fab(x, capacity),
         modules_online=online,
     )
-    operating = operating_flows(scenario, ops, prices=prices, draws=v.contract())
+    contract = v.contract()
+    operating = operating_flows(scenario, ops, prices=prices, draws=contract)
     capital = capital_flows(scenario, plan.builds)
     project = project_flows(scenario, operating, capital)
-    _, terminal = end_of_horizon(scenario, ops, capital, prices=prices)
+    _, terminal = end_of_horizon(scenario, ops, capital, prices=prices, draws=contract)
     npv = fabco_npv(scenario, project["project_fcf_usd"], terminal)
 
     # the buyer: dies → bank → packages, and what it all costs
