@@ -659,10 +659,10 @@ def builds_table(p: Plan) -> Table:
     """Fab modules, shells, tool sets and packaging expansions the plan starts, and when they
     come online (a shell: when it is ready for tool sets)."""
     builds = new_table("site", "node", "what", "count", "wspm", "started", "online", title="Fabs built", text_columns=3)
-    what = {"module": "module", "shell": "shell", "tools": "tool sets"}
     for row in p.builds.itertuples():
         wspm = fmt.count(row.wspm) if row.wspm else "–"
-        builds.add_row(row.site, row.node, what[row.kind], str(row.modules), wspm, row.started, row.online)
+        what = columns.BUILD_KINDS[row.kind]
+        builds.add_row(row.site, row.node, what, str(row.modules), wspm, row.started, row.online)
     for row in p.packaging_builds.itertuples():
         builds.add_row(f"{row.line} (packaging)", "", "line", str(row.modules), "", row.started, row.online)
     if not len(p.builds) and not len(p.packaging_builds):

@@ -23,6 +23,9 @@ class Meaning:
 #: IRRs and multiples are written with their unit in each cell.
 HEADING_UNITS = {"usd": "$", "days": "days", "quarters": "quarters", "mm2": "mm²", "per_cm2": "per cm²"}
 
+#: What a row of the builds table is (its `kind`), in words, for the terminal and the report.
+BUILD_KINDS = {"module": "module", "shell": "shell", "tools": "tool sets"}
+
 #: Units in words, for an export's headers and its legend.
 UNIT_WORDS = {
     "usd": "USD",

@@ -42,8 +42,8 @@ import numpy as np
 import pandas as pd
 
 from fabnet.core.format import usd
-from fabnet.core.periods import Quarter
 from fabnet.finance.metrics import npv, quarterly_rate
+from fabnet.finance.tables import online_quarters
 from fabnet.finance.terminal import SteadyState, steady_cfads_q
 from fabnet.scenario.schema import ProjectDebt, Scenario
 
@@ -226,10 +226,8 @@ def llcr(cfads: np.ndarray, loans: list[DebtSchedule]) -> np.ndarray:
 def first_online(scenario: Scenario, builds: pd.DataFrame) -> int:
     """The quarter (from the horizon's start) the first capacity built (a module or a tool set)
     comes online; the horizon's length when nothing is built."""
-    start = scenario.horizon.start
-    adding = builds[builds["kind"] != "shell"] if "kind" in builds else builds
-    onlines = [Quarter.parse(row.online) - start for row in adding.itertuples()]
-    return min(onlines, default=scenario.horizon.quarters)
+    online = online_quarters(builds, scenario.horizon.start)
+    return int(online.min()) if len(online) else scenario.horizon.quarters
 
 
 def cfads_timeline(

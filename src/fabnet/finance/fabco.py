@@ -74,7 +74,7 @@ from fabnet.finance.metrics import (
     quarterly_rate,
     with_terminal,
 )
-from fabnet.finance.tables import grid
+from fabnet.finance.tables import capacity_builds, grid, online_quarters
 from fabnet.finance.tax import income_tax, taxes
 from fabnet.finance.terminal import SteadyState, continuing_value, steady_state
 from fabnet.finance.waterfall import EquityAccount, accrue_preferred_return, distribute
@@ -570,12 +570,11 @@ def ramped_from(scenario: Scenario, builds: pd.DataFrame) -> int | None:
     """Index of the first quarter in which every fab build of the plan has come online and
     finished its ramp (None when that is after the horizon, or nothing adds capacity): where
     "after ramp" figures start."""
-    adding = builds[builds["kind"] != "shell"] if "kind" in builds else builds
-    if adding.empty:
+    online = online_quarters(builds, scenario.horizon.start)
+    if not len(online):
         return None
-    start = scenario.horizon.start
-    last = max(Quarter.parse(row.online) - start + row.ramp_quarters for row in adding.itertuples())
-    return int(last) if last < scenario.horizon.quarters else None
+    last = int((online + capacity_builds(builds)["ramp_quarters"].to_numpy()).max())
+    return last if last < scenario.horizon.quarters else None
 
 
 def gross_margin(q: pd.DataFrame) -> float | None:

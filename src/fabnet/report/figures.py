@@ -61,7 +61,7 @@ def _layout(fig: go.Figure, title: str, y: str = "", x: str = "") -> go.Figure:
 def _build_label(row: Any) -> str:
     """A build's row in the timeline: site, what (module, shell, tool sets), how many, when."""
     kind = str(getattr(row, "kind", "module"))  # a run stored before tool sets has no kind
-    what = {"module": "module", "shell": "shell", "tools": "tool sets"}.get(kind, kind)
+    what = columns.BUILD_KINDS.get(kind, kind)
     return f"{row.site} {what} ({row.modules}×, {row.started})"
 
 

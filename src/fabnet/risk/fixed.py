@@ -55,7 +55,7 @@ from fabnet.finance.fabco import (
     paid_by_buyer,
     project_flows,
 )
-from fabnet.finance.tables import grid
+from fabnet.finance.tables import capacity_builds, grid
 from fabnet.plan import Plan, modules_built, prepare
 from fabnet.plan.inputs import (
     ArrayLike,
@@ -341,8 +341,7 @@ def _capacity(scenario: Scenario, plan: Plan, x: PlanInputs, v: _Inputs) -> tupl
     )  # S × sites × ages
     builds = [
         (x.sites.index(row.site), x.quarters.index(Quarter.parse(row.started)), float(row.modules))
-        for row in plan.builds.itertuples()
-        if row.kind != "shell"  # capacity comes from modules and tool sets
+        for row in capacity_builds(plan.builds).itertuples()
     ]
     # a sampled delay of a site's construction delays each of its capacity units as much
     # (a tool set in a shell already built too: a conservative reading)
