@@ -333,10 +333,11 @@ def decide(
     counterfactual = plan if not scenario.sites else plan_network(alone, options, cycle_time)
     step("finance and the deal")
     route = plan_finance(alone, counterfactual)
-    if len(plan.builds) and system_value(money, route) < 0:
+    value = system_value(money, route)
+    if len(plan.builds) and value < 0:
         # the planner's objective is pre-tax and ends at the horizon, finance is neither: a
         # network worth less than nothing to the two parties together is not built
-        plan = refused(plan, counterfactual, system_value(money, route))
+        plan = refused(plan, counterfactual, value)
         money = plan_finance(scenario, plan)
     deal = make_deal(scenario, plan_tables(plan), route, deal_shares)
     return Decision(scenario, plan, money, Comparison(counterfactual, route, deal))

@@ -78,7 +78,6 @@ class PlanInputs:
     revenue_share: Array  # operator's share of the site's wafer revenue
     offtake_price_musd: Array  # site × quarter: what the buyer pays per wafer out
     spare_price_musd: Array  # site × quarter: what other customers pay for a spare wafer
-    sells_spare: bool  # may sell spare wafers to other customers (anywhere, or where a market is listed)
     spare_unlimited: bool  # offtake.spare_wafers_to_market: at every site, with no limit but its capacity
     site_cycle_q: Array  # unloaded (raw) cycle time of the site's node, quarters
     site_curve: list[LoadCurve | None]  # load curve, None for a constant cycle time
@@ -221,7 +220,6 @@ def prepare(scenario: Scenario, cycle_time: str = "load") -> PlanInputs:
         revenue_share=np.array([o.revenue_share if o else 0.0 for o in operators]),
         offtake_price_musd=offtake_prices(scenario, quarters) / MUSD,
         spare_price_musd=spare_prices(scenario, quarters) / MUSD,
-        sells_spare=bool(sites) and (scenario.offtake.spare_wafers_to_market or bool(scenario.wafer_markets)),
         spare_unlimited=scenario.offtake.spare_wafers_to_market,
         site_cycle_q=site_cycle_q,
         site_curve=curves,

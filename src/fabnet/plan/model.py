@@ -73,9 +73,10 @@ def build_from_inputs(x: PlanInputs) -> linopy.Model:
     define_wafer_markets(m, x)
     define_clearing(m, x)
     define_foundry_capacity(m, x)
-    define_die_balance(m, x)
+    entering = entering_cycle(m, x)  # built once: the die balance and the end of the horizon share it
+    define_die_balance(m, x, entering)
     define_demand(m, x)
-    define_end_of_horizon(m, x)
+    define_end_of_horizon(m, x, entering)
     define_packaging_capacity(m, x)
     define_hbm_supply(m, x)
     money = spending(m, x)  # built once: the grants, the cash rows and the objective share it
@@ -195,8 +196,9 @@ def define_variables(m: linopy.Model, x: PlanInputs) -> None:
             # one column for the capacity online, so each clearing segment refers to it once
             # instead of repeating the capacity expression's dozen terms
             m.add_variables(lower=0, coords=may_start.coords, mask=may_run(x), name="capacity_online")
-        if x.sells_spare:
-            m.add_variables(lower=0, coords=may_start.coords, mask=may_run(x) & _site(x, sells_spare(x)), name="spare")
+        spare_sites = sells_spare(x)
+        if spare_sites.any():
+            m.add_variables(lower=0, coords=may_start.coords, mask=may_run(x) & _site(x, spare_sites), name="spare")
         capped = _site(x, np.isfinite(x.grant_cap_musd))
         if capped.any():
             m.add_variables(
@@ -456,16 +458,15 @@ def entering_cycle(m: linopy.Model, x: PlanInputs) -> linopy.LinearExpression | 
     return linopy.merge(parts, cls=linopy.LinearExpression) if len(parts) > 1 else parts[0]
 
 
-def define_die_balance(m: linopy.Model, x: PlanInputs) -> None:
+def define_die_balance(m: linopy.Model, x: PlanInputs, entering: linopy.LinearExpression | None) -> None:
     """die_bank[t] = die_bank[t−1] + good dies ready in t − dies packaged in t. Wafers entering
-    the cycle time in t are ready (fab and packaging done) after c quarters: the share
-    1 − frac(c) in t + floor(c), the rest a quarter later."""
+    the cycle time in t (`entering`, entering_cycle) are ready (fab and packaging done) after c
+    quarters: the share 1 − frac(c) in t + floor(c), the rest a quarter later."""
     if "packages" not in m.variables:
         return
     bank = terms(m, "die_bank")
     packaged = terms(m, "packages") * _product(x, x.dies_per_package)
     balance = bank - lagged(1 * bank, xr.DataArray(1)) + packaged
-    entering = entering_cycle(m, x)
     if entering is not None:
         balance = balance - after(entering, _product(x, x.cycle_q)) * _product(x, x.good_dies_per_wafer)
     m.add_constraints(
@@ -496,13 +497,12 @@ def tail_value_musd(x: PlanInputs) -> npt.NDArray[np.float64]:
     return np.maximum(net, 0.0) * x.residual_discount
 
 
-def define_end_of_horizon(m: linopy.Model, x: PlanInputs) -> None:
+def define_end_of_horizon(m: linopy.Model, x: PlanInputs, entering: linopy.LinearExpression | None) -> None:
     """Life after the horizon, for the buyer: wafers in the cycle time and dies in the bank at
     the end become accelerators just after it. They are worth their net value (tail_value_musd)
     up to what demand at the last quarter's rate takes over the quarters they take to arrive, so
     the fabs keep starting wafers to the end instead of winding down for want of a horizon."""
-    entering = entering_cycle(m, x) if "packages" in m.variables else None
-    if entering is None:
+    if entering is None or "packages" not in m.variables:
         return
     last_demand = x.demand[:, -1] * np.ceil(x.cycle_q)
     worth = x.made & (last_demand > 0)
@@ -510,8 +510,7 @@ def define_end_of_horizon(m: linopy.Model, x: PlanInputs) -> None:
         return
     m.add_variables(lower=0, upper=_product(x, last_demand), mask=_product(x, worth), name="tail")
     dies = (entering * _per_quarter(x, beyond_horizon_share(x, x.cycle_q), ("product", x.products))).sum("quarter")
-    last = _per_quarter(x, np.eye(x.horizon)[-1][None, :].repeat(len(x.products), axis=0), ("product", x.products))
-    dies = dies * _product(x, x.good_dies_per_wafer) + (terms(m, "die_bank") * last).sum("quarter")
+    dies = dies * _product(x, x.good_dies_per_wafer) + terms(m, "die_bank").isel(quarter=-1, drop=True)
     per_die = _product(x, x.packaging_yield / np.maximum(x.dies_per_package, 1.0))
     m.add_constraints(terms(m, "tail") - dies * per_die <= 0, name="tail", mask=_product(x, worth))
 
