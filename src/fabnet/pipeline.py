@@ -245,6 +245,7 @@ class Decision:
             "market_price_per_accelerator_usd": with_fabs.market_price_per_accelerator_usd,
             "fabco_npv_usd": fab.fabco_npv_usd,
             "fabco_irr": fab.fabco_irr,
+            "fabco_irr_before_grants": fab.fabco_irr_before_grants,
             "equity_irr": fab.equity_irr,
         }
         for row in self.money.fabco.investors.itertuples():

@@ -814,7 +814,8 @@ def print_finance(scenario: Scenario, money: Financials) -> None:
     m = money.fabco.metrics
     out.print(
         f"Fab company: NPV at {fmt.percent(scenario.finance.discount_rate)} {fmt.usd(m.fabco_npv_usd)} · "
-        f"IRR {fmt.irr(m.fabco_irr)} · gross margin {fmt.percent(m.fabco_gross_margin)} · "
+        f"IRR {fmt.irr(m.fabco_irr)} ({fmt.irr(m.fabco_irr_before_grants)} before grants) · "
+        f"gross margin {fmt.percent(m.fabco_gross_margin)} · "
         f"payback {m.payback_quarter or 'not within the horizon'} · peak funding need "
         f"{fmt.usd(m.peak_funding_need_usd)} (continuing value after the horizon "
         f"{fmt.usd(m.continuing_value_usd)} included, {fmt.usd(m.continuing_value_pv_usd)} of the NPV) · "

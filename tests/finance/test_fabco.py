@@ -105,8 +105,10 @@ def test_grants_and_tax_credits_reduce_what_investors_are_called_for():
     assert granted.fabco.quarterly["grants_usd"].sum() == pytest.approx(40e6)
     assert granted.fabco.quarterly["equity_calls_usd"].sum() == pytest.approx(40e6)
     assert plain.fabco.quarterly["equity_calls_usd"].sum() == pytest.approx(80e6)
-    # the book value left to the investors is net of the grant's share
+    # the book value left to the investors is net of the grant's share, and so is the base
+    # depreciated for tax (IAS 20 net; Japan's compressed entry): 3.25 / 2 a quarter
     assert granted.fabco.metrics.terminal_book_value_usd == pytest.approx(63.75e6 / 2)
+    assert granted.fabco.quarterly["depreciation_usd"].tolist() == pytest.approx([0] + [1.625e6] * 5)
 
     credit = {
         "discount_rate": 0.0,
@@ -123,6 +125,23 @@ def test_a_grant_cap_is_used_up_as_capex_is_spent():
     two = [("alpha", "2025Q1", 1, "2025Q2"), ("alpha", "2025Q2", 1, "2025Q3")]
     f = compute_financials(one_module_scenario(sites=[capped]), tables(two))
     assert f.fabco.quarterly["grants_usd"].tolist()[:3] == pytest.approx([40e6, 10e6, 0])
+    # the $50 M cap paid 50/160 of the capex: that share comes off the depreciable base. Module
+    # one depreciates 3.25 a quarter from 2025Q2, module two from 2025Q3, each × (1 − 5/16)
+    net = 1 - 50 / 160
+    expected = [0, 3.25e6 * net] + [6.5e6 * net] * 4
+    assert f.fabco.quarterly["depreciation_usd"].tolist() == pytest.approx(expected)
+
+
+def test_the_project_irr_before_grants_is_that_of_the_same_plan_with_no_grant():
+    """The project's own economics: the IRR of the plan had no grant paid for its capex, which
+    is the IRR of the same plan in a scenario without the grant; the grant raises the IRR."""
+    sold = tables(ALPHA, starts=[0, 30e6, 30e6, 30e6, 30e6, 30e6], wafers_out=[0, 30e6, 30e6, 30e6, 30e6, 30e6])
+    half = site("alpha", max_modules=1, grants={"share_of_capex": 0.5})
+    granted = compute_financials(one_module_scenario(sites=[half]), sold).fabco.metrics
+    plain = compute_financials(one_module_scenario(), sold).fabco.metrics
+    assert granted.fabco_irr_before_grants == pytest.approx(plain.fabco_irr)
+    assert plain.fabco_irr_before_grants == pytest.approx(plain.fabco_irr)
+    assert granted.fabco_irr > plain.fabco_irr
 
 
 def test_losses_are_carried_forward_before_tax():

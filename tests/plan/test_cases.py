@@ -13,7 +13,7 @@ from linopy.constants import TerminationCondition
 from fabnet.core.errors import PlanInfeasible
 from fabnet.plan import SolveOptions, SolveResult, make_plan
 from fabnet.plan.inputs import made_on, packaged_on
-from fabnet.plan.model import lagged
+from fabnet.plan.rows import lagged
 from tests.plan.conftest import scenario, site, tiny
 
 EXACT = SolveOptions(mip_gap=0.0)
@@ -336,6 +336,17 @@ def test_a_grant_cap_limits_what_the_grant_pays():
     uncapped["products"][0]["demand"] = BIG_DEMAND
     assert plan_of(data).budget["grants_usd"].sum() == pytest.approx(-10e6)
     assert plan_of(uncapped).budget["grants_usd"].sum() == pytest.approx(-40e6)
+
+
+def test_a_capped_grant_does_not_pay_for_a_fab_nobody_needs():
+    """A 90 % grant capped at $1 B, no demand at all: the module would collect $72 M of grant
+    and be charged only the annuities of its quarters inside the horizon. The objective credits
+    the grant as it charges the capex the grant paid for (at r = 0, life share inside the
+    horizon: a module started in the last quarter but one runs one quarter, so 1/20 of its tools
+    and 1/80 of its building): nothing is built. Credited whole, the module was built."""
+    data = tiny(sites=one_site(grants={"share_of_capex": 0.9, "cap_usd": 1e9}))
+    data["products"][0]["demand"] = {"per_quarter": {"2025Q1": 0}}
+    assert plan_of(data).builds.empty
 
 
 def test_short_packaging_is_expanded_after_its_lead_time():

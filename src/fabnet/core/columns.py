@@ -24,7 +24,7 @@ class Meaning:
 HEADING_UNITS = {"usd": "$", "days": "days", "quarters": "quarters", "mm2": "mm²", "per_cm2": "per cm²"}
 
 #: What a row of the builds table is (its `kind`), in words, for the terminal and the report.
-BUILD_KINDS = {"module": "module", "shell": "shell", "tools": "tool sets"}
+BUILD_KINDS = {"module": "module", "shell": "shell", "tools": "tool sets", "conversion": "conversion to the node"}
 
 #: Units in words, for an export's headers and its legend.
 UNIT_WORDS = {
@@ -51,6 +51,7 @@ _KNOWN: dict[str, tuple[str, str]] = {
     "market_price_per_accelerator_usd": ("market price per accelerator", "usd"),
     "fabco_npv_usd": ("fab company NPV", "usd"),
     "fabco_irr": ("fab company IRR (project)", "irr"),
+    "fabco_irr_before_grants": ("fab company IRR (project, before grants)", "irr"),
     "equity_irr": ("fab company IRR (equity)", "irr"),
     "continuing_value_usd": ("continuing value after the horizon (at its end)", "usd"),
     "continuing_value_pv_usd": ("continuing value, its part of the NPV (present value)", "usd"),

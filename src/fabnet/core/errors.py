@@ -7,6 +7,12 @@ from dataclasses import dataclass
 Loc = tuple[str | int, ...]
 
 
+def show_list(value: object) -> str:
+    """A value as a problem shows it: a tuple as a list, cut at 80 characters."""
+    text = str(list(value)) if isinstance(value, tuple) else str(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
 def format_loc(loc: Loc) -> str:
     """('sites', 2, 'lead_time_q') -> 'sites[2].lead_time_q'."""
     text = ""

@@ -222,7 +222,8 @@ BUILD_COLUMNS = (
     Column(
         "kind",
         "text",
-        "what is built: module (building and tools at once), shell (building, ready for tool sets) or tools",
+        "what is built: module (building and tools at once), shell (building, ready for tool sets), tools, "
+        "or conversion (another site's fab retooled for this site's node)",
     ),
     Column("wspm", "float", "wafer starts a month the builds add at full ramp (0 for a shell)"),
 )

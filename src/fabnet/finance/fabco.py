@@ -168,10 +168,11 @@ def operating_flows(
     }
 
 
-def capital_flows(scenario: Scenario, builds: pd.DataFrame) -> dict[str, np.ndarray]:
+def capital_flows(scenario: Scenario, builds: pd.DataFrame, with_grants: bool = True) -> dict[str, np.ndarray]:
     """Construction, grants, tax credits and depreciation per quarter of what was built
     (modules, shells and tool sets: scenario.assets, the planner's rules), depreciation per
-    regime ("depreciation_by_regime"), and the book value at the end (USD)."""
+    regime ("depreciation_by_regime"), and the book value at the end (USD). Without grants:
+    the same builds as if no grant had paid for them (the project's own economics)."""
     quarters = scenario.horizon.periods
     horizon = len(quarters)
     index = {str(q): i for i, q in enumerate(quarters)}
@@ -189,22 +190,26 @@ def capital_flows(scenario: Scenario, builds: pd.DataFrame) -> dict[str, np.ndar
         site = sites[str(site_id)]
         regime = regime_of[site.tax_regime]
         r = regimes.index(site.tax_regime)
+        built_here = [
+            (asset(site, str(row.kind)), index[row.started], row.modules, row.started) for row in rows.itertuples()
+        ]
         spent = np.zeros(horizon)
-        for row in rows.itertuples():
-            built = asset(site, str(row.kind))
-            start, count = index[row.started], row.modules
+        for built, start, count, _ in built_here:
+            _add(spent, start, built.spending() * count)
+        paid = granted(spent, site.grants.share_of_capex, site.grants.cap_usd) if with_grants else np.zeros(horizon)
+        grants += paid
+        share = grant_share_paid(paid, spent)
+        for built, start, count, started in built_here:
             b, t = built.schedule()
             _add(building, start, b * count)
             _add(tools, start, t * count)
-            _add(spent, start, (b + t) * count)
             tools_built[r] += built.tools_usd * count
             built_capex += built.capex_usd * count
-            depreciation[r] += built.depreciation(start, life, horizon) * count
+            depreciation[r] += built.depreciation(start, life, horizon, share) * count
             in_service = start + built.in_service_q
             if in_service < horizon:
-                itc[in_service] += built.tax_credit(regime, Quarter.parse(row.started)) * count
-            book += built.book_value(start, horizon, life, site.grants.share_of_capex) * count
-        grants += granted(spent, site.grants.share_of_capex, site.grants.cap_usd)
+                itc[in_service] += built.tax_credit(regime, Quarter.parse(started)) * count
+            book += built.book_value(start, horizon, life, share) * count
     return {
         "capex_building_usd": building,
         "capex_tools_usd": tools,
@@ -227,6 +232,13 @@ def granted(spent: np.ndarray, share: float, cap: float | None) -> np.ndarray:
         return wanted
     paid_before = np.minimum(np.cumsum(wanted) - wanted, cap)
     return np.minimum(wanted, cap - paid_before)
+
+
+def grant_share_paid(paid: np.ndarray, spent: np.ndarray) -> float:
+    """The share of a site's capex its grant paid inside the horizon: the scenario's share, or
+    less where a cap ran out; what lowers the depreciable base and the book value."""
+    total = float(spent.sum())
+    return float(paid.sum()) / total if total > 0 else 0.0
 
 
 def _add(target: np.ndarray, start: int, values: np.ndarray) -> None:
@@ -308,6 +320,9 @@ class FabCoMetrics:
     fabco_npv_usd: float
     fabco_irr: float | None  # a year; None when the flows never change sign
     fabco_irr_note: str | None  # why the IRR is above 100 % a year, where it is
+    # the project's own economics: the same flows had no grant paid for its capex (grants are a
+    # source of funds in a project's sources and uses, so both are reported)
+    fabco_irr_before_grants: float | None
     equity_irr: float | None  # a year, on the equity investors' flows together; None without equity
     fabco_revenue_usd: float
     fabco_gross_margin: float | None  # None without revenue
@@ -368,9 +383,21 @@ def fabco_financials(
     table["dscr"] = dscr(table["ebitda_usd"] - table["tax_usd"], sum_of(loans, "service", horizon))
     table["llcr"] = llcr(cfads, loans)[:horizon]
     table = declared.conform(table)
-    metrics = _metrics(scenario, table, capital, float(terminal), financing, ramped_from(scenario, builds))
+    before_grants = flows_before_grants(scenario, builds, ops, operating, offtake)
+    metrics = _metrics(
+        scenario, table, capital, float(terminal), financing, ramped_from(scenario, builds), before_grants
+    )
     messages = _gap_messages(table) + covenant_messages(table, loans)
     return FabCo(table, financing["investors"], financing["investor_flows"], metrics, messages)
+
+
+def flows_before_grants(
+    scenario: Scenario, builds: pd.DataFrame, ops: Operations, operating: dict[str, np.ndarray], offtake: Offtake | None
+) -> np.ndarray:
+    """The project's flows, continuing value included, had no grant paid for its capex."""
+    capital = capital_flows(scenario, builds, with_grants=False)
+    _, terminal = end_of_horizon(scenario, ops, capital, offtake)
+    return with_terminal(project_flows(scenario, operating, capital)["project_fcf_usd"], float(terminal))
 
 
 def _finance(
@@ -591,6 +618,7 @@ def _metrics(
     terminal: float,
     financing: dict[str, Any],
     ramped: int | None,
+    flows_before_grants: np.ndarray,
 ) -> FabCoMetrics:
     project = q["project_fcf_usd"].to_numpy()
     revenue = float(q["revenue_usd"].sum())
@@ -619,6 +647,7 @@ def _metrics(
         fabco_npv_usd=npv,
         fabco_irr=rate,
         fabco_irr_note=irr_note("The fab company", scenario, np.maximum(-flows, 0.0), np.maximum(flows, 0.0), rate),
+        fabco_irr_before_grants=annualise(irr(flows_before_grants)),
         equity_irr=equity_rate,
         fabco_revenue_usd=revenue,
         fabco_gross_margin=gross_margin(q),

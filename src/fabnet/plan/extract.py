@@ -97,7 +97,7 @@ def _builds(x: PlanInputs, value: Solution, quarters: list[str]) -> pd.DataFrame
     rows = [
         {
             **row,
-            "kind": "tools" if x.phases[site[row["site"]]] else "module",
+            "kind": x.unit_kind[site[row["site"]]],
             "wspm": row["modules"] * x.unit_wafers_q[site[row["site"]]] / MONTHS_PER_QUARTER,
         }
         for row in _modules_started(x, value, quarters, "build", "site", x.sites, x.lead_q)
@@ -113,8 +113,9 @@ def _builds(x: PlanInputs, value: Solution, quarters: list[str]) -> pd.DataFrame
 
 
 def modules_built(builds: pd.DataFrame) -> int:
-    """Fab modules a plan's builds table holds: whole modules and shells (tool sets fill shells)."""
-    return int(builds.loc[builds["kind"] != "tools", "modules"].sum()) if len(builds) else 0
+    """Fab modules a plan's builds table holds: whole modules and shells (tool sets fill shells;
+    a conversion retools a fab already counted)."""
+    return int(builds.loc[builds["kind"].isin(["module", "shell"]), "modules"].sum()) if len(builds) else 0
 
 
 def _packaging_builds(x: PlanInputs, value: Solution, quarters: list[str]) -> pd.DataFrame:
@@ -211,9 +212,12 @@ def _capacity(x: PlanInputs, value: Solution, quarters: list[str]) -> pd.DataFra
     built = value["build"].transpose("site", "quarter").values.round()
     builds = [(i, int(t), float(built[i, t])) for i, t in zip(*np.nonzero(built > 0), strict=True)]
     # modules online: capacity units, a tool set counting as its share of a module
-    online = capacity_from_builds(builds, x.lead_q, np.ones_like(x.capacity_by_age) * x.unit_share[:, None], x.horizon)
-    wafers = capacity_from_builds(builds, x.lead_q, x.capacity_by_age * x.unit_wafers_q[:, None], x.horizon)
-    effective = capacity_from_builds(builds, x.lead_q, x.effective_by_age * x.unit_wafers_q[:, None], x.horizon)
+    ones = np.ones_like(x.capacity_by_age)
+    online = capacity_from_builds(builds, x.lead_q, ones * x.unit_share[:, None], x.horizon, x.parent)
+    wafers = capacity_from_builds(builds, x.lead_q, x.capacity_by_age * x.unit_wafers_q[:, None], x.horizon, x.parent)
+    effective = capacity_from_builds(
+        builds, x.lead_q, x.effective_by_age * x.unit_wafers_q[:, None], x.horizon, x.parent
+    )
     buyer = _matrix(value, "wafers", "site", "product", "quarter", like=(*shape[:1], 1, x.horizon)).sum(axis=1)
     spare = _matrix(value, "spare", "site", "quarter", like=shape)
     queue = _matrix(value, "queue", "site", "product", "quarter", like=(*shape[:1], 1, x.horizon)).sum(axis=1)

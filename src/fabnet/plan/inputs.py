@@ -46,6 +46,8 @@ class PlanInputs:
     # is a whole module, or a tool set where the site builds shells and tool sets apart
     # (scenario.assets); unit arrays are per capacity unit.
     site_node: list[str]
+    unit_kind: list[str]  # what `build` starts at the site: module, tools or conversion (scenario.assets)
+    parent: npt.NDArray[np.int64]  # the site a conversion site retools the fabs of; −1 for a new fab
     unit_wafers_q: Array  # wafer starts per quarter of one capacity unit at full ramp
     unit_share: Array  # a capacity unit as a share of a module
     max_units: npt.NDArray[np.int64]
@@ -61,6 +63,9 @@ class PlanInputs:
     capex_profile: Array  # site × k: MUSD spent on a capacity unit k quarters after its start
     grant_share: Array
     grant_cap_musd: Array  # inf when uncapped
+    # site × quarter: what the objective credits of a capped grant paid in the quarter, per
+    # unit, as it charges the capex the grant paid for (annuities inside the horizon only)
+    grant_credit: Array
     itc_musd: Array  # site × quarter started: credit per capacity unit
     opex_musd: Array  # variable, per wafer start, incl. an operator's fee per wafer
     fixed_opex_musd: Array  # per capacity unit online and quarter
@@ -160,6 +165,7 @@ def prepare(scenario: Scenario, cycle_time: str = "load") -> PlanInputs:
     site_cycle_q = np.array([scenario.node(s.node).cycle_time_days / DAYS_PER_QUARTER for s in sites])
     curves = [_site_curve(scenario.node(s.node), cycle_time) for s in sites]
     units = [capacity_unit(s) for s in sites]
+    site_ids = [s.id for s in sites]
     fixed_opex = np.array(
         [s.fixed_opex_per_module_q_usd * u.share_of_module / MUSD for s, u in zip(sites, units, strict=True)]
     )
@@ -167,12 +173,14 @@ def prepare(scenario: Scenario, cycle_time: str = "load") -> PlanInputs:
     lines = list(scenario.packaging)
     return PlanInputs(
         quarters=quarters,
-        sites=[s.id for s in sites],
+        sites=site_ids,
         products=[p.id for p in products],
         lines=[line.id for line in lines],
         offers=scenario.offer_ids(),
         memories=memories,
         site_node=[s.node for s in sites],
+        unit_kind=[u.kind for u in units],
+        parent=np.array([site_ids.index(s.converts_from) if s.converts_from else -1 for s in sites], dtype=np.int64),
         unit_wafers_q=np.array(
             [s.module_wspm * MONTHS_PER_QUARTER * u.share_of_module for s, u in zip(sites, units, strict=True)]
         ),
@@ -188,6 +196,12 @@ def prepare(scenario: Scenario, cycle_time: str = "load") -> PlanInputs:
         capex_profile=_profiles(units),
         grant_share=np.array([s.grants.share_of_capex for s in sites]),
         grant_cap_musd=np.array([np.inf if s.grants.cap_usd is None else s.grants.cap_usd / MUSD for s in sites]),
+        grant_credit=np.array(
+            [
+                _grant_credit(s, rate, life, horizon) if s.grants.cap_usd is not None else np.zeros(horizon)
+                for s in sites
+            ]
+        ).reshape(len(sites), horizon),
         itc_musd=np.array(
             [
                 [u.tax_credit(regimes[s.tax_regime], q) / MUSD for q in quarters]
@@ -204,6 +218,7 @@ def prepare(scenario: Scenario, cycle_time: str = "load") -> PlanInputs:
         unit_cost_musd=np.array(
             [
                 _build_cost(u, s, regimes[s.tax_regime], quarters, rate, life, fixed)
+                - _fixed_opex_ended(s, site_ids, fixed_opex, rate, horizon)
                 for s, u, fixed in zip(sites, units, fixed_opex, strict=True)
             ]
         ).reshape(len(sites), horizon),
@@ -419,7 +434,11 @@ def site_learning(
 
 
 def capacity_from_builds(
-    builds: list[tuple[int, int, float]], lead: npt.NDArray[np.int64], by_age: Array, horizon: int
+    builds: list[tuple[int, int, float]],
+    lead: npt.NDArray[np.int64],
+    by_age: Array,
+    horizon: int,
+    parent: npt.NDArray[np.int64] | None = None,
 ) -> Array:
     """What the modules built give per site and quarter: Σ over builds (site, quarter started,
     modules) of modules × by_age[site, age], age = t − started − lead[site] ≥ 0. `by_age` is a
@@ -427,7 +446,9 @@ def capacity_from_builds(
     caller wants. `lead` is per site, or samples × sites (then by_age may be samples × sites ×
     ages too), giving samples × sites × quarters. The rule from builds to capacity — of fab
     modules and of packaging expansions — that the plan's tables and the fixed-plan risk model
-    share (the MILP states the same rule in its rows, model.effective_capacity)."""
+    share (the MILP states the same rule in its rows, model.effective_capacity). With `parent`
+    (per site, the site it converts from or −1), a conversion's build also takes a settled
+    unit of its parent out from the quarter it starts."""
     lead = np.asarray(lead)
     sites = by_age.shape[-2] if by_age.ndim >= 2 else len(lead)
     shape = (*lead.shape[:-1], sites, horizon)
@@ -441,6 +462,11 @@ def capacity_from_builds(
             np.broadcast_to(by_age[..., site, :], (*age.shape[:-1], by_age.shape[-1])), a, axis=-1
         )
         out[..., site, :] += np.where(valid, modules * shares, 0.0)
+        if parent is not None and parent[site] >= 0:
+            # a conversion takes a ramped unit of the site it converts from out of production
+            # from its start (plan.capacity.define_conversions allows only ramped ones)
+            p = parent[site]
+            out[..., p, :] -= np.where(t >= started, modules * by_age[..., p, -1:], 0.0)
     return out
 
 
@@ -494,6 +520,33 @@ def _build_cost(
         paid[: min(len(annuity), len(inside))] = annuity[: len(inside)]
         cost[started] = float(((paid + fixed) * inside).sum())
     return cost
+
+
+def _grant_credit(site: Site, rate: float, life: DepreciationYears, horizon: int) -> Array:
+    """Per quarter t, the share of a capped grant paid in t that the objective credits: the
+    share of the spending it paid for that the annuities charge inside the horizon
+    (Asset.charged_inside), over the quarters of the build schedules that spend in t. Crediting
+    the whole grant would let a build that comes online in the last quarter collect its grant
+    for a quarter's annuity."""
+    credit = np.zeros(horizon)
+    builds = [a for a in (capacity_unit(site), shell(site)) if a is not None]
+    for t in range(horizon):
+        spent = charged = 0.0
+        for built in builds:
+            for k, amount in enumerate(built.spending()):
+                spent += amount
+                charged += built.charged_inside(rate, life, horizon - (t - k))[k]
+        credit[t] = charged / spent if spent > 0 else 0.0
+    return credit
+
+
+def _fixed_opex_ended(site: Site, site_ids: list[str], fixed_opex: Array, rate: float, horizon: int) -> Array:
+    """By quarter started, the fixed opex (MUSD, discounted) a conversion saves at the site it
+    converts from: that unit's, from the conversion's start to the end of the horizon."""
+    if site.converts_from is None:
+        return np.zeros(horizon)
+    remaining = np.cumsum(discount_factors(rate, horizon)[::-1])[::-1]
+    return fixed_opex[site_ids.index(site.converts_from)] * remaining
 
 
 def _shell_cost(site: Site, regime: TaxRegime, quarters: list[Quarter], rate: float, life: DepreciationYears) -> Array:

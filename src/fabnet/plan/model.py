@@ -40,22 +40,23 @@ Approximations, each chosen to keep the model linear:
 
 from __future__ import annotations
 
-from typing import cast
-
 import linopy
 import numpy as np
 import numpy.typing as npt
 import xarray as xr
 
 from fabnet.core.periods import split_lag
+from fabnet.plan.capacity import (
+    capacity_online,
+    define_conversions,
+    define_cumulative_builds,
+    effective_capacity,
+    may_run,
+    modules_online,
+)
 from fabnet.plan.inputs import PlanInputs, prepare
+from fabnet.plan.rows import coord, lagged, per_offer, per_product, per_quarter, per_site, terms
 from fabnet.scenario.schema import Scenario
-
-#: A module counts as settled (ramped and learned) once its effective capacity is within this
-#: share of a mature module's; older modules enter capacity through the cumulative-builds
-#: variable, which keeps the capacity rows short (../shared/design/ARCHITECTURE.md: 4.8x sparser,
-#: 1.7x faster).
-SETTLED_TOLERANCE = 1e-3
 
 
 def build_model(scenario: Scenario, cycle_time: str = "load") -> linopy.Model:
@@ -69,6 +70,7 @@ def build_from_inputs(x: PlanInputs) -> linopy.Model:
     define_variables(m, x)
     define_build_limits(m, x)
     define_cumulative_builds(m, x)
+    define_conversions(m, x)
     define_site_capacity(m, x)
     define_wafer_markets(m, x)
     define_clearing(m, x)
@@ -86,64 +88,6 @@ def build_from_inputs(x: PlanInputs) -> linopy.Model:
     return m
 
 
-# --- helpers -------------------------------------------------------------------------------
-
-
-def terms(m: linopy.Model, name: str) -> linopy.LinearExpression:
-    """A variable as an expression; masked-out slots count as zero (linopy's legacy rule,
-    stated explicitly so that the v1 semantics would give the same model). linopy types
-    fillna as Variable | LinearExpression: a numeric fill always gives an expression."""
-    return cast(linopy.LinearExpression, m.variables[name].fillna(0))
-
-
-def coord(values: npt.ArrayLike, dim: str) -> xr.DataArray:
-    """A dimension's coordinate as a DataArray of its own values."""
-    array = np.asarray(values)
-    return xr.DataArray(array, dims=dim, coords={dim: array})
-
-
-def lagged(expr: linopy.LinearExpression, lag: xr.DataArray) -> linopy.LinearExpression:
-    """`expr` delayed by `lag` quarters: the result at quarter t holds `expr` at t − lag, and
-    nothing where that falls before the horizon. `lag` may vary along expr's dimensions (one
-    lead time per site) and may bring new ones (one lag per age), which then broadcast.
-
-    linopy's `shift` takes one lag for the whole expression; a lag per site and age is a
-    vectorised `isel` (each quarter picks its source quarter t − lag) and a `where` for the
-    quarters before the horizon, linopy's public selection both."""
-    quarters = expr.coords["quarter"].values
-    source = xr.DataArray(np.arange(len(quarters)), dims="source") - lag.astype(int)
-    picked = expr.isel(quarter=source.clip(min=0)).drop_vars("quarter").rename(source="quarter")
-    inside = (source >= 0).rename(source="quarter")
-    return picked.assign_coords(quarter=quarters).where(inside.assign_coords(quarter=quarters)).fillna(0)
-
-
-def _site(x: PlanInputs, values: npt.ArrayLike) -> xr.DataArray:
-    return xr.DataArray(np.asarray(values), dims="site", coords={"site": x.sites})
-
-
-def _product(x: PlanInputs, values: npt.ArrayLike) -> xr.DataArray:
-    return xr.DataArray(np.asarray(values), dims="product", coords={"product": x.products})
-
-
-def _offer(x: PlanInputs, values: npt.ArrayLike) -> xr.DataArray:
-    return xr.DataArray(np.asarray(values), dims="offer", coords={"offer": x.offers})
-
-
-def _per_quarter(x: PlanInputs, values: npt.ArrayLike, *dims_coords: tuple[str, list[str]]) -> xr.DataArray:
-    dims = [d for d, _ in dims_coords] + ["quarter"]
-    coords = dict(dims_coords) | {"quarter": range(x.horizon)}
-    return xr.DataArray(np.asarray(values), dims=dims, coords=coords)
-
-
-def settled_age(x: PlanInputs) -> int:
-    """Ages below this get their own term in the capacity rows; older modules are settled."""
-    if not x.sites:
-        return 1
-    unsettled = np.abs(x.effective_by_age - 1.0) > SETTLED_TOLERANCE
-    last = np.nonzero(unsettled.any(axis=0))[0]
-    return int(last[-1]) + 1 if len(last) else 1
-
-
 # --- variables -----------------------------------------------------------------------------
 
 
@@ -151,13 +95,13 @@ def define_variables(m: linopy.Model, x: PlanInputs) -> None:
     quarters = range(x.horizon)
     q = coord(quarters, "quarter")
     # a designed product's wafers start from its tape-out on; a bought one is never made
-    makes = _product(x, x.made) & (q >= _product(x, x.first_start))
+    makes = per_product(x, x.made) & (q >= per_product(x, x.first_start))
     if x.sites:
         # A module that would come online after the horizon adds nothing the plan can see.
-        may_start = (q >= _site(x, x.earliest)) & (q <= _site(x, x.latest_start))
+        may_start = (q >= per_site(x, x.earliest)) & (q <= per_site(x, x.latest_start))
         m.add_variables(
             lower=0,
-            upper=_site(x, x.max_units).broadcast_like(may_start),
+            upper=per_site(x, x.max_units).broadcast_like(may_start),
             coords=may_start.coords,
             integer=True,
             mask=may_start,
@@ -167,19 +111,22 @@ def define_variables(m: linopy.Model, x: PlanInputs) -> None:
         if x.phases.any():
             # a shell must be ready for its tool sets: its start is shell_ready_q before theirs
             shells = (
-                _site(x, x.phases > 0)
-                & (q >= _site(x, x.earliest - x.shell_ready_q))
-                & (q <= _site(x, x.latest_start - x.shell_ready_q))
+                per_site(x, x.phases > 0)
+                & (q >= per_site(x, x.earliest - x.shell_ready_q))
+                & (q <= per_site(x, x.latest_start - x.shell_ready_q))
             )
             m.add_variables(
                 lower=0,
-                upper=_site(x, np.maximum(x.max_units // np.maximum(x.phases, 1), 0)).broadcast_like(shells),
+                upper=per_site(x, np.maximum(x.max_units // np.maximum(x.phases, 1), 0)).broadcast_like(shells),
                 integer=True,
                 mask=shells,
                 name="shell",
             )
             m.add_variables(
-                lower=0, coords=shells.coords, mask=_site(x, x.phases > 0).broadcast_like(q), name="cumulative_shells"
+                lower=0,
+                coords=shells.coords,
+                mask=per_site(x, x.phases > 0).broadcast_like(q),
+                name="cumulative_shells",
             )
         runs = _runs(x.site_node, "site", x.sites, x) & makes
         m.add_variables(
@@ -189,7 +136,7 @@ def define_variables(m: linopy.Model, x: PlanInputs) -> None:
             mask=runs.transpose("site", "product", "quarter"),
             name="wafers",
         )
-        queued = (runs & _site(x, loaded_sites(x))).transpose("site", "product", "quarter")
+        queued = (runs & per_site(x, loaded_sites(x))).transpose("site", "product", "quarter")
         if queued.any():
             for name in ("queue", "cleared"):
                 m.add_variables(lower=0, coords=queued.coords, mask=queued, name=name)
@@ -198,8 +145,8 @@ def define_variables(m: linopy.Model, x: PlanInputs) -> None:
             m.add_variables(lower=0, coords=may_start.coords, mask=may_run(x), name="capacity_online")
         spare_sites = sells_spare(x)
         if spare_sites.any():
-            m.add_variables(lower=0, coords=may_start.coords, mask=may_run(x) & _site(x, spare_sites), name="spare")
-        capped = _site(x, np.isfinite(x.grant_cap_musd))
+            m.add_variables(lower=0, coords=may_start.coords, mask=may_run(x) & per_site(x, spare_sites), name="spare")
+        capped = per_site(x, np.isfinite(x.grant_cap_musd))
         if capped.any():
             m.add_variables(
                 lower=0,
@@ -221,18 +168,16 @@ def define_variables(m: linopy.Model, x: PlanInputs) -> None:
         )
         ahead = reserved_ahead(x)
         if ahead.any():
-            cap = _per_quarter(x, x.offer_cap_q, ("offer", x.offers))
-            m.add_variables(lower=0, upper=cap, mask=_offer(x, ahead) & (cap > 0), name="foundry_reserved")
+            cap = per_quarter(x, x.offer_cap_q, ("offer", x.offers))
+            m.add_variables(lower=0, upper=cap, mask=per_offer(x, ahead) & (cap > 0), name="foundry_reserved")
     pq = ([x.products, quarters], ["product", "quarter"])
-    made = _product(x, x.made).broadcast_like(q)
+    made = per_product(x, x.made).broadcast_like(q)
     if x.made.any():
         m.add_variables(lower=0, coords=pq[0], dims=pq[1], mask=made, name="packages")
         m.add_variables(lower=0, coords=pq[0], dims=pq[1], mask=made, name="die_bank")
     if not x.made.all():
-        m.add_variables(
-            lower=0, upper=_per_quarter(x, x.bought_cap, ("product", x.products)), mask=~made, name="bought"
-        )
-    m.add_variables(lower=0, upper=_per_quarter(x, x.demand, ("product", x.products)), name="unmet")
+        m.add_variables(lower=0, upper=per_quarter(x, x.bought_cap, ("product", x.products)), mask=~made, name="bought")
+    m.add_variables(lower=0, upper=per_quarter(x, x.demand, ("product", x.products)), name="unmet")
     if x.line_max_modules.any():
         expandable = xr.DataArray(x.line_max_modules > 0, dims="line", coords={"line": x.lines}).broadcast_like(q)
         m.add_variables(
@@ -263,64 +208,15 @@ def define_build_limits(m: linopy.Model, x: PlanInputs) -> None:
     if not x.sites:
         return
     total = terms(m, "build").sum("quarter")
-    m.add_constraints(total <= _site(x, x.max_units), name="max_modules")
+    m.add_constraints(total <= per_site(x, x.max_units), name="max_modules")
     if x.mandatory.any():
-        m.add_constraints(total >= 1, name="mandatory_site", mask=_site(x, x.mandatory))
+        m.add_constraints(total >= 1, name="mandatory_site", mask=per_site(x, x.mandatory))
     if "packaging_build" in m.variables:
         line_total = terms(m, "packaging_build").sum("quarter")
         m.add_constraints(
             line_total <= xr.DataArray(x.line_max_modules, dims="line", coords={"line": x.lines}),
             name="max_packaging_modules",
         )
-
-
-def define_cumulative_builds(m: linopy.Model, x: PlanInputs) -> None:
-    """cumulative_builds[s, t] = cumulative_builds[s, t−1] + build[s, t]."""
-    if not x.sites:
-        return
-    cum = terms(m, "cumulative_builds")
-    build = terms(m, "build")
-    one = xr.DataArray(1)
-    m.add_constraints(cum - lagged(1 * cum, one) - build == 0, name="cumulative_builds")
-    if "shell" in m.variables:
-        phased = _site(x, x.phases > 0).broadcast_like(coord(range(x.horizon), "quarter"))
-        shells = terms(m, "cumulative_shells")
-        m.add_constraints(
-            shells - lagged(1 * shells, one) - terms(m, "shell") == 0, name="cumulative_shells", mask=phased
-        )
-        # tool sets started by t fit in the shells ready by t
-        ready = lagged(1 * shells, _site(x, x.shell_ready_q))
-        m.add_constraints(cum - ready * _site(x, x.phases) <= 0, name="shell_room", mask=phased)
-
-
-def effective_capacity(m: linopy.Model, x: PlanInputs) -> linopy.LinearExpression:
-    """Mature-equivalent wafer starts per quarter at each site: the modules younger than the
-    settled age each with their ramp × learning share, the older ones in full."""
-    age_count = settled_age(x)
-    ages = coord(range(age_count), "age")
-    lead = _site(x, x.lead_q)
-    share = xr.DataArray(
-        x.effective_by_age[:, :age_count] * x.unit_wafers_q[:, None], dims=("site", "age"), coords={"site": x.sites}
-    )
-    recent = (lagged(terms(m, "build"), lead + ages) * share).sum("age")
-    settled = lagged(terms(m, "cumulative_builds"), lead + age_count) * _site(x, x.unit_wafers_q)
-    return recent + settled
-
-
-def modules_online(m: linopy.Model, x: PlanInputs) -> linopy.LinearExpression:
-    """Capacity units producing at each site and quarter: those started at least a lead time ago."""
-    return lagged(terms(m, "cumulative_builds"), _site(x, x.lead_q))
-
-
-def may_run(x: PlanInputs) -> xr.DataArray:
-    """Site × quarter where a module could be online."""
-    return coord(range(x.horizon), "quarter") >= _site(x, x.earliest + x.lead_q)
-
-
-def capacity_online(m: linopy.Model, x: PlanInputs) -> linopy.LinearExpression:
-    if "capacity_online" in m.variables:
-        return 1 * terms(m, "capacity_online")
-    return effective_capacity(m, x)
 
 
 def site_starts(m: linopy.Model) -> linopy.LinearExpression:
@@ -346,7 +242,7 @@ def define_wafer_markets(m: linopy.Model, x: PlanInputs) -> None:
         dims=("market", "site"),
         coords={"market": x.market_nodes, "site": x.sites},
     )
-    cap = _per_quarter(x, x.market_cap_q, ("market", x.market_nodes))
+    cap = per_quarter(x, x.market_cap_q, ("market", x.market_nodes))
     m.add_constraints((terms(m, "spare") * on_market).sum("site") <= cap, name="wafer_market")
 
 
@@ -359,7 +255,7 @@ def define_site_capacity(m: linopy.Model, x: PlanInputs) -> None:
         m.add_constraints(
             terms(m, "capacity_online") - effective_capacity(m, x) == 0, name="capacity_online", mask=may_run(x)
         )
-    most = _site(x, [1.0 if c is None else c.saturation for c in x.site_curve])
+    most = per_site(x, [1.0 if c is None else c.saturation for c in x.site_curve])
     m.add_constraints(site_starts(m) <= capacity_online(m, x) * most, name="site_capacity")
 
 
@@ -373,7 +269,7 @@ def define_foundry_capacity(m: linopy.Model, x: PlanInputs) -> None:
     """Foundry wafers within what the offer has, and where reserved ahead, within the reservation."""
     if not x.offers:
         return
-    cap = _per_quarter(x, x.offer_cap_q, ("offer", x.offers))
+    cap = per_quarter(x, x.offer_cap_q, ("offer", x.offers))
     used = terms(m, "foundry").sum("product")
     m.add_constraints(used <= cap, name="foundry_capacity")
     if "foundry_reserved" in m.variables:
@@ -412,7 +308,7 @@ def define_clearing(m: linopy.Model, x: PlanInputs) -> None:
         available, through = available + terms(m, "spare"), through + terms(m, "spare")
     limit = available * _per_segment(x, slopes) + capacity_online(m, x) * _per_segment(x, intercepts)
     # before a module can be online nothing is started, so the queue clears nothing anyway
-    m.add_constraints(through - limit <= 0, name="clearing", mask=_site(x, loaded) & may_run(x))
+    m.add_constraints(through - limit <= 0, name="clearing", mask=per_site(x, loaded) & may_run(x))
 
 
 def _per_segment(x: PlanInputs, values: npt.NDArray[np.float64]) -> xr.DataArray:
@@ -425,7 +321,7 @@ def leaving_fab(m: linopy.Model, x: PlanInputs) -> linopy.LinearExpression:
     what the queue clears where the cycle time depends on load."""
     own = terms(m, "wafers")
     if "cleared" in m.variables:
-        own = own * _site(x, ~loaded_sites(x)) + terms(m, "cleared")
+        own = own * per_site(x, ~loaded_sites(x)) + terms(m, "cleared")
     return own
 
 
@@ -442,7 +338,7 @@ def after(expr: linopy.LinearExpression, lag_q: xr.DataArray) -> linopy.LinearEx
 def wafers_out(m: linopy.Model, x: PlanInputs) -> linopy.LinearExpression:
     """Wafers leaving each site's fab per quarter (sold to the buyer): what entered the
     unloaded cycle time, that cycle time later."""
-    return after(leaving_fab(m, x).sum("product"), _site(x, x.site_cycle_q))
+    return after(leaving_fab(m, x).sum("product"), per_site(x, x.site_cycle_q))
 
 
 def entering_cycle(m: linopy.Model, x: PlanInputs) -> linopy.LinearExpression | None:
@@ -465,12 +361,12 @@ def define_die_balance(m: linopy.Model, x: PlanInputs, entering: linopy.LinearEx
     if "packages" not in m.variables:
         return
     bank = terms(m, "die_bank")
-    packaged = terms(m, "packages") * _product(x, x.dies_per_package)
+    packaged = terms(m, "packages") * per_product(x, x.dies_per_package)
     balance = bank - lagged(1 * bank, xr.DataArray(1)) + packaged
     if entering is not None:
-        balance = balance - after(entering, _product(x, x.cycle_q)) * _product(x, x.good_dies_per_wafer)
+        balance = balance - after(entering, per_product(x, x.cycle_q)) * per_product(x, x.good_dies_per_wafer)
     m.add_constraints(
-        balance == 0, name="die_balance", mask=_product(x, x.made).broadcast_like(coord(range(x.horizon), "quarter"))
+        balance == 0, name="die_balance", mask=per_product(x, x.made).broadcast_like(coord(range(x.horizon), "quarter"))
     )
 
 
@@ -508,11 +404,11 @@ def define_end_of_horizon(m: linopy.Model, x: PlanInputs, entering: linopy.Linea
     worth = x.made & (last_demand > 0)
     if not worth.any():
         return
-    m.add_variables(lower=0, upper=_product(x, last_demand), mask=_product(x, worth), name="tail")
-    dies = (entering * _per_quarter(x, beyond_horizon_share(x, x.cycle_q), ("product", x.products))).sum("quarter")
-    dies = dies * _product(x, x.good_dies_per_wafer) + terms(m, "die_bank").isel(quarter=-1, drop=True)
-    per_die = _product(x, x.packaging_yield / np.maximum(x.dies_per_package, 1.0))
-    m.add_constraints(terms(m, "tail") - dies * per_die <= 0, name="tail", mask=_product(x, worth))
+    m.add_variables(lower=0, upper=per_product(x, last_demand), mask=per_product(x, worth), name="tail")
+    dies = (entering * per_quarter(x, beyond_horizon_share(x, x.cycle_q), ("product", x.products))).sum("quarter")
+    dies = dies * per_product(x, x.good_dies_per_wafer) + terms(m, "die_bank").isel(quarter=-1, drop=True)
+    per_die = per_product(x, x.packaging_yield / np.maximum(x.dies_per_package, 1.0))
+    m.add_constraints(terms(m, "tail") - dies * per_die <= 0, name="tail", mask=per_product(x, worth))
 
 
 def delivered(m: linopy.Model, x: PlanInputs) -> linopy.LinearExpression:
@@ -520,14 +416,14 @@ def delivered(m: linopy.Model, x: PlanInputs) -> linopy.LinearExpression:
     and bought ones."""
     parts = []
     if "packages" in m.variables:
-        parts.append(terms(m, "packages") * _product(x, x.packaging_yield))
+        parts.append(terms(m, "packages") * per_product(x, x.packaging_yield))
     if "bought" in m.variables:
         parts.append(terms(m, "bought"))
     return parts[0] + parts[1] if len(parts) == 2 else parts[0]
 
 
 def define_demand(m: linopy.Model, x: PlanInputs) -> None:
-    demand = _per_quarter(x, x.demand, ("product", x.products))
+    demand = per_quarter(x, x.demand, ("product", x.products))
     m.add_constraints(delivered(m, x) + terms(m, "unmet") == demand, name="demand")
 
 
@@ -546,7 +442,7 @@ def define_packaging_capacity(m: linopy.Model, x: PlanInputs) -> None:
         coords={"line": x.lines, "product": x.products},
     )
     used = (terms(m, "packages") * on_line).sum("product")
-    secured = _per_quarter(x, x.line_capacity_q, ("line", x.lines))
+    secured = per_quarter(x, x.line_capacity_q, ("line", x.lines))
     if "packaging_build" in m.variables:
         ages = coord(range(x.horizon), "age")
         lead = xr.DataArray(x.line_lead_q, dims="line", coords={"line": x.lines})
@@ -577,7 +473,7 @@ def define_hbm_supply(m: linopy.Model, x: PlanInputs) -> None:
     limited = np.isfinite(x.hbm_cap)
     if not limited.any() or "packages" not in m.variables:
         return
-    cap = _per_quarter(x, np.where(limited, x.hbm_cap, 0.0), ("memory", x.memories))
+    cap = per_quarter(x, np.where(limited, x.hbm_cap, 0.0), ("memory", x.memories))
     m.add_constraints(
         hbm_use(m, x) <= cap,
         name="hbm_supply",
@@ -611,14 +507,14 @@ def define_grants(m: linopy.Model, x: PlanInputs, money: dict[str, linopy.Linear
     grant = terms(m, "capped_grant")
     capped = np.isfinite(x.grant_cap_musd)
     m.add_constraints(
-        grant <= money["capex_by_site"] * _site(x, x.grant_share),
+        grant <= money["capex_by_site"] * per_site(x, x.grant_share),
         name="grant_share",
-        mask=_site(x, capped).broadcast_like(coord(range(x.horizon), "quarter")),
+        mask=per_site(x, capped).broadcast_like(coord(range(x.horizon), "quarter")),
     )
     m.add_constraints(
-        grant.sum("quarter") <= _site(x, np.where(capped, x.grant_cap_musd, 0.0)),
+        grant.sum("quarter") <= per_site(x, np.where(capped, x.grant_cap_musd, 0.0)),
         name="grant_cap",
-        mask=_site(x, capped),
+        mask=per_site(x, capped),
     )
 
 
@@ -635,15 +531,15 @@ def spending(m: linopy.Model, x: PlanInputs) -> dict[str, linopy.LinearExpressio
         kinds["capex_by_site"] = site_capex(m, x)
         kinds["capex"] = kinds["capex_by_site"].sum("site")
         uncapped_share = np.where(np.isfinite(x.grant_cap_musd), 0.0, x.grant_share)
-        kinds["grants"] = -(kinds["capex_by_site"] * _site(x, uncapped_share)).sum("site")
+        kinds["grants"] = -(kinds["capex_by_site"] * per_site(x, uncapped_share)).sum("site")
         if "capped_grant" in m.variables:
             kinds["grants"] = kinds["grants"] - terms(m, "capped_grant").sum("site")
         per_start = xr.DataArray(x.itc_musd, dims=("site", "quarter"), coords={"site": x.sites})
-        kinds["tax_credits"] = -lagged(terms(m, "build") * per_start, _site(x, x.lead_q)).sum("site")
-        kinds["opex"] = (site_starts(m) * _site(x, x.opex_musd)).sum("site")
-        kinds["fixed_opex"] = (modules_online(m, x) * _site(x, x.fixed_opex_musd)).sum("site")
+        kinds["tax_credits"] = -lagged(terms(m, "build") * per_start, per_site(x, x.lead_q)).sum("site")
+        kinds["opex"] = (site_starts(m) * per_site(x, x.opex_musd)).sum("site")
+        kinds["fixed_opex"] = (modules_online(m, x) * per_site(x, x.fixed_opex_musd)).sum("site")
         revenue = site_revenue(m, x)
-        kinds["operator_fees"] = (revenue * _site(x, x.revenue_share)).sum("site")
+        kinds["operator_fees"] = (revenue * per_site(x, x.revenue_share)).sum("site")
         kinds["wafer_revenue"] = -revenue.sum("site")
     if x.offers:
         # what finance.buyer.foundry_payments charges: the wafers used, and the take-or-pay
@@ -651,10 +547,10 @@ def spending(m: linopy.Model, x: PlanInputs) -> dict[str, linopy.LinearExpressio
         # ahead once any does)
         paid = terms(m, "foundry").sum("product")
         if "foundry_reserved" in m.variables:
-            paid = paid + (terms(m, "foundry_reserved") - paid) * _offer(x, x.offer_take_or_pay)
-        kinds["foundry"] = (paid * _per_quarter(x, x.offer_price_musd, ("offer", x.offers))).sum("offer")
+            paid = paid + (terms(m, "foundry_reserved") - paid) * per_offer(x, x.offer_take_or_pay)
+        kinds["foundry"] = (paid * per_quarter(x, x.offer_price_musd, ("offer", x.offers))).sum("offer")
     if "packages" in m.variables:
-        per_package = _product(x, x.parts_musd)
+        per_package = per_product(x, x.parts_musd)
         if x.memories:
             stack_price = xr.DataArray(
                 np.array(
@@ -669,7 +565,7 @@ def spending(m: linopy.Model, x: PlanInputs) -> dict[str, linopy.LinearExpressio
             kinds["hbm"] = (terms(m, "packages") * stack_price).sum("product")
         kinds["packaging"] = (terms(m, "packages") * per_package).sum("product")
     if "bought" in m.variables:
-        kinds["bought"] = (terms(m, "bought") * _per_quarter(x, x.price_musd, ("product", x.products))).sum("product")
+        kinds["bought"] = (terms(m, "bought") * per_quarter(x, x.price_musd, ("product", x.products))).sum("product")
     return kinds
 
 
@@ -678,7 +574,7 @@ def spare_sales(m: linopy.Model, x: PlanInputs) -> linopy.LinearExpression:
     price = xr.DataArray(
         x.spare_price_musd, dims=("site", "quarter"), coords={"site": x.sites, "quarter": range(x.horizon)}
     )
-    return after(1 * terms(m, "spare"), _site(x, x.site_cycle_q)) * price
+    return after(1 * terms(m, "spare"), per_site(x, x.site_cycle_q)) * price
 
 
 def site_revenue(m: linopy.Model, x: PlanInputs) -> linopy.LinearExpression:
@@ -733,16 +629,17 @@ def define_objective(m: linopy.Model, x: PlanInputs, money: dict[str, linopy.Lin
     discount = xr.DataArray(x.discount, dims="quarter", coords={"quarter": range(x.horizon)})
     parts = [money[k] * discount for k in OBJECTIVE_KINDS if k in money]
     if x.sites:
-        parts.append((terms(m, "build") * _per_quarter(x, x.unit_cost_musd, ("site", x.sites))).sum())
+        parts.append((terms(m, "build") * per_quarter(x, x.unit_cost_musd, ("site", x.sites))).sum())
     if "shell" in m.variables:
-        parts.append((terms(m, "shell") * _per_quarter(x, x.shell_cost_musd, ("site", x.sites))).sum())
+        parts.append((terms(m, "shell") * per_quarter(x, x.shell_cost_musd, ("site", x.sites))).sum())
     if "capped_grant" in m.variables:
-        parts.append(-(terms(m, "capped_grant").sum("site") * discount).sum())
+        credit = per_quarter(x, x.grant_credit, ("site", x.sites))
+        parts.append(-(terms(m, "capped_grant") * credit * discount).sum())
     if "spare" in m.variables:
         parts.append(-(spare_sales(m, x) * discount).sum())
         # spare wafers still in the fab at the end are sold just after it, at the last price
-        later = _per_quarter(x, beyond_horizon_share(x, x.site_cycle_q), ("site", x.sites))
-        last_price = _site(x, x.spare_price_musd[:, -1] * x.residual_discount)
+        later = per_quarter(x, beyond_horizon_share(x, x.site_cycle_q), ("site", x.sites))
+        last_price = per_site(x, x.spare_price_musd[:, -1] * x.residual_discount)
         parts.append(-(terms(m, "spare") * later * last_price).sum())
     if "packaging_build" in m.variables:
         started = np.arange(x.horizon)
@@ -764,12 +661,12 @@ def define_objective(m: linopy.Model, x: PlanInputs, money: dict[str, linopy.Lin
         # a wafer waiting in a queue holds the money spent on it for a quarter more: priced at
         # the cost of capital, which also spares the solver many equally good queue schedules
         # (the root LP of 100 sites × 6 nodes × 80 quarters took 53 s instead of 23 s without it)
-        holding = _site(x, x.opex_musd) * (1 - x.discount_per_q) * discount
+        holding = per_site(x, x.opex_musd) * (1 - x.discount_per_q) * discount
         parts.append((terms(m, "queue") * holding).sum())
-    penalty = _per_quarter(x, x.penalty_musd, ("product", x.products)) * discount
+    penalty = per_quarter(x, x.penalty_musd, ("product", x.products)) * discount
     parts.append((terms(m, "unmet") * penalty).sum())
     if "tail" in m.variables:
-        parts.append(-(terms(m, "tail") * _product(x, tail_value_musd(x))).sum())
+        parts.append(-(terms(m, "tail") * per_product(x, tail_value_musd(x))).sum())
     m.add_objective(
         linopy.merge([t.sum() if "quarter" in t.dims else t for t in parts], cls=linopy.LinearExpression).sum()
     )

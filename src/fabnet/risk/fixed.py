@@ -348,9 +348,9 @@ def _capacity(scenario: Scenario, plan: Plan, x: PlanInputs, v: _Inputs) -> tupl
     nominal_lead = np.array([s.lead_time_q for s in scenario.sites])
     lead = (x.lead_q + v.lead - nominal_lead).astype(int)
     nominal = x.capacity_by_age * x.unit_wafers_q[:, None]
-    capacity = capacity_from_builds(builds, lead, np.broadcast_to(nominal, learning.shape), x.horizon)
-    effective = capacity_from_builds(builds, lead, nominal * learning, x.horizon)
-    online = capacity_from_builds(builds, lead, np.ones_like(learning) * x.unit_share[:, None], x.horizon)
+    capacity = capacity_from_builds(builds, lead, np.broadcast_to(nominal, learning.shape), x.horizon, x.parent)
+    effective = capacity_from_builds(builds, lead, nominal * learning, x.horizon, x.parent)
+    online = capacity_from_builds(builds, lead, np.ones_like(learning) * x.unit_share[:, None], x.horizon, x.parent)
     return capacity, effective, online
 
 

@@ -6,7 +6,8 @@ flows (finance.fabco), the fixed-plan risk model and the cost-plus offtake price
 here, so the planner and finance cannot drift apart.
 
 A site builds either whole modules (building and tools together) or, with `tool_phases`, shells
-(building, cleanroom, utilities) and tool sets installed into them when the plan needs them.
+(building, cleanroom, utilities) and tool sets installed into them when the plan needs them; a
+site that `converts_from` another retools that site's fabs for its own node (a "conversion").
 The planner's integer `build` counts a site's *capacity unit* — a module, or a tool set — and
 `shell` counts shells; capacity, ramp, yield learning and fixed opex follow the capacity units.
 """
@@ -20,11 +21,11 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
-from fabnet.core.periods import Quarter
+from fabnet.core.periods import Quarter, quarterly_rate
 from fabnet.scenario.schema import DepreciationYears, Site, TaxRegime
 
 Array = npt.NDArray[np.float64]
-Kind = Literal["module", "shell", "tools"]
+Kind = Literal["module", "shell", "tools", "conversion"]
 QUARTERS_PER_YEAR = 4
 
 
@@ -66,12 +67,16 @@ class Asset:
         building, tools = self.schedule()
         return building + tools
 
-    def depreciation(self, started: int, life: DepreciationYears, horizon: int) -> Array:
+    def depreciation(self, started: int, life: DepreciationYears, horizon: int, grant_share: float) -> Array:
         """Straight-line depreciation per quarter of one build started in quarter `started`,
-        each asset class over its life from the quarter it is placed in service."""
+        each asset class over its life from the quarter it is placed in service. The base is net
+        of the grant share, as the book value: a capital grant lowers the asset's depreciable
+        base (IAS 20's net presentation; Japan's compressed entry, 圧縮記帳, for subsidised
+        assets), so the grant is not also deducted from taxable income as depreciation."""
         first = started + self.in_service_q
-        return straight_line(self.building_usd, first, QUARTERS_PER_YEAR * life.building, horizon) + straight_line(
-            self.tools_usd, first, QUARTERS_PER_YEAR * life.tools, horizon
+        net = 1.0 - grant_share
+        return straight_line(self.building_usd * net, first, QUARTERS_PER_YEAR * life.building, horizon) + (
+            straight_line(self.tools_usd * net, first, QUARTERS_PER_YEAR * life.tools, horizon)
         )
 
     def book_value(self, started: int, horizon: int, life: DepreciationYears, grant_share: float) -> float:
@@ -95,7 +100,7 @@ class Asset:
         share, grown at `rate` to the in-service quarter, less `credit` (a tax credit on tools,
         paid then). A planner that charges a build only the annuities of the quarters inside its
         horizon leaves the rest of its life to the years after the horizon."""
-        rate_q = (1 + rate) ** (1 / QUARTERS_PER_YEAR) - 1
+        rate_q = quarterly_rate(rate)
         building, tools = self.schedule()
         grown = (1 + rate_q) ** (self.in_service_q - np.arange(self.lead_q))
         values = (
@@ -107,6 +112,17 @@ class Asset:
         for value, n in zip(values, lives, strict=True):
             out[:n] += value * capital_recovery_factor(rate_q, n)
         return out
+
+    def charged_inside(self, rate: float, life: DepreciationYears, quarters_left: int) -> Array:
+        """Per quarter of the schedule, the USD of its spending that the annuities charge inside a
+        horizon ending `quarters_left` quarters after the start (present value at the quarter
+        spent; share_recovered from the in-service quarter, each class over its life)."""
+        rate_q = quarterly_rate(rate)
+        building, tools = self.schedule()
+        left = quarters_left - self.in_service_q
+        return building * share_recovered(rate_q, QUARTERS_PER_YEAR * life.building, left) + tools * share_recovered(
+            rate_q, QUARTERS_PER_YEAR * life.tools, left
+        )
 
     def tax_credit(self, regime: TaxRegime, started: Quarter) -> float:
         """Investment tax credit of one build (USD, paid when it is placed in service): the
@@ -127,6 +143,16 @@ def straight_line(amount: float, in_service_q: int, life_q: int, horizon: int) -
     return charge
 
 
+def share_recovered(rate: float, periods: int, within: int) -> float:
+    """The share of a capital value (in present value at the first period) that level payments
+    of value × CRF over `periods` recover in the first `within` of them:
+    (1 − (1+r)^−k) / (1 − (1+r)^−n), k = within clipped to [0, n] (k/n at r = 0)."""
+    k = min(max(within, 0), periods)
+    if rate == 0:
+        return k / periods
+    return (1 - (1 + rate) ** -k) / (1 - (1 + rate) ** -periods)
+
+
 def capital_recovery_factor(rate: float, periods: int) -> float:
     """CRF = r(1+r)^n / ((1+r)^n − 1): the level payment per period over n periods that repays
     one unit of capital at rate r per period (1/n at r = 0)."""
@@ -144,10 +170,12 @@ def phases_per_module(site: Site) -> int:
 
 
 def capacity_unit(site: Site) -> Asset:
-    """What the planner's `build` adds at the site: a whole module, or one tool set."""
+    """What the planner's `build` adds at the site: a whole module, one tool set, or a module
+    converted from another site's fab (its capex the retooling, its lead time the downtime)."""
     capex = site.capex_per_module_usd
     if site.tool_phases is None:
-        return Asset("module", capex.building, capex.tools, site.lead_time_q, site.lead_time_q, 1.0)
+        kind: Kind = "module" if site.converts_from is None else "conversion"
+        return Asset(kind, capex.building, capex.tools, site.lead_time_q, site.lead_time_q, 1.0)
     count = phases_per_module(site)
     lead = site.tool_phases.lead_time_q
     return Asset("tools", 0.0, capex.tools / count, lead, lead, 1.0 / count)

@@ -5,7 +5,6 @@ validated scenario that returns problems (never raises), with the path of the fi
 from __future__ import annotations
 
 import copy
-import itertools
 import math
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -13,13 +12,14 @@ from typing import Any
 import numpy as np
 from pydantic import ValidationError
 
-from fabnet.core.errors import Loc, Problem, format_loc
+from fabnet.core.errors import Loc, Problem, format_loc, show_list
 from fabnet.core.format import usd
 from fabnet.core.periods import Quarter
 from fabnet.scenario.dated import check_grant_dates, warning_text
 from fabnet.scenario.paths import PathError, change_at, get_at, parse_path, resolve
 from fabnet.scenario.problems import first_problem
 from fabnet.scenario.schema import MAX_QUARTERS, Scenario
+from fabnet.scenario.site_checks import check_sites
 
 # Largest field one exposure can print: 26 mm x 33 mm = 858 mm² (ai-fab-facts.md §1.1).
 RETICLE_MM = (26.0, 33.0)
@@ -383,41 +383,6 @@ def check_products(s: Scenario) -> list[Problem]:
     return problems
 
 
-def check_sites(s: Scenario) -> list[Problem]:
-    ramps = [(("sites", i, "ramp"), site.ramp) for i, site in enumerate(s.sites)]
-    ramps += [(("operators", i, "ramp"), o.ramp) for i, o in enumerate(s.operators) if o.ramp is not None]
-    return [
-        Problem(loc, _show_list(ramp), "shares that never fall and end at 1.0, e.g. [0.25, 0.5, 0.75, 1.0]")
-        for loc, ramp in ramps
-        if any(later < earlier for earlier, later in itertools.pairwise(ramp)) or ramp[-1] != 1.0
-    ] + [problem for i, site in enumerate(s.sites) for problem in _phase_problems(i, site)]
-
-
-def _phase_problems(i: int, site: Any) -> list[Problem]:
-    phases = site.tool_phases
-    if phases is None:
-        return []
-    loc = ("sites", i, "tool_phases")
-    count = site.module_wspm / phases.wspm
-    if abs(count - round(count)) > 1e-9 or round(count) < 1:
-        return [
-            Problem(
-                (*loc, "wspm"),
-                f"{phases.wspm:g}",
-                f"a whole share of module_wspm ({site.module_wspm:g}), e.g. {site.module_wspm / 4:g}",
-            )
-        ]
-    if phases.lead_time_q >= site.lead_time_q:
-        return [
-            Problem(
-                (*loc, "lead_time_q"),
-                str(phases.lead_time_q),
-                f"fewer quarters than the site's lead_time_q ({site.lead_time_q}): the shell is built first",
-            )
-        ]
-    return []
-
-
 def check_offtake(s: Scenario) -> list[Problem]:
     offtake = s.offtake
     if offtake.price != "fixed":
@@ -428,7 +393,7 @@ def check_offtake(s: Scenario) -> list[Problem]:
         return [
             Problem(
                 ("offtake", "fixed_price_usd"),
-                _show_list(prices or "nothing"),
+                show_list(prices or "nothing"),
                 f"a price for every node a site runs: {', '.join(needed)} missing",
             )
         ]
@@ -460,7 +425,7 @@ def check_uncertainty(s: Scenario) -> list[Problem]:
             found.append(
                 Problem(
                     (*loc, "path"),
-                    f"{entry.path!r}, which holds {_show_list(target)}",
+                    f"{entry.path!r}, which holds {show_list(target)}",
                     "a path to a number, a list of numbers or a mapping of numbers",
                 )
             )
@@ -481,11 +446,11 @@ def check_uncertainty(s: Scenario) -> list[Problem]:
             found.append(Problem((*loc, "apply"), entry.apply, "replace for dist: hazard (the draw is a quarter)"))
         bounds = [v for v in (entry.low, entry.mode, entry.high) if v is not None]
         if bounds != sorted(bounds):
-            found.append(Problem((*loc, "low"), _show_list(bounds), "low <= mode <= high"))
+            found.append(Problem((*loc, "low"), show_list(bounds), "low <= mode <= high"))
         if entry.weights is not None and (
             entry.values is None or len(entry.weights) != len(entry.values) or sum(entry.weights) <= 0
         ):
-            found.append(Problem((*loc, "weights"), _show_list(entry.weights), "one weight per value, not all zero"))
+            found.append(Problem((*loc, "weights"), show_list(entry.weights), "one weight per value, not all zero"))
         if not found and _bounded_extremes(entry):
             found = draw_problems(s, i, _bounded_extremes(entry), data)
         problems += found
@@ -524,7 +489,7 @@ def draw_problems(s: Scenario, index: int, draws: list[float], data: Any = None)
                 Problem(
                     ("uncertainty", index, name),
                     f"a draw of {value:.6g} ({entry.apply}), which makes "
-                    f"{format_loc(target)} {_show_list(get_at(changed, target))}",
+                    f"{format_loc(target)} {show_list(get_at(changed, target))}",
                     f"draws that keep {problem.path} valid: {problem.expected}",
                 )
             ]
@@ -554,7 +519,7 @@ def _correlation_problems(s: Scenario) -> list[Problem]:
         return [
             Problem(
                 ("correlation",),
-                _show_list(matrix),
+                show_list(matrix),
                 "a symmetric matrix with ones on the diagonal and entries in [-1, 1]",
             )
         ]
@@ -580,11 +545,6 @@ def _is_number_or_numbers(value: Any) -> bool:
     if isinstance(value, dict):
         return bool(value) and all(_is_number_or_numbers(v) for v in value.values())
     return False
-
-
-def _show_list(value: Any) -> str:
-    text = str(list(value)) if isinstance(value, tuple) else str(value)
-    return text if len(text) <= 80 else text[:77] + "..."
 
 
 CHECKS: tuple[Check, ...] = (

@@ -488,6 +488,14 @@ class Site(Frozen):
     grants: Grants = Field(default_factory=Grants, description="Government support for this site.")
     tax_regime: Id = Field(description="Id of an entry of finance.tax_regimes.")
     earliest_start: QuarterField = Field(description="First quarter construction may start.")
+    converts_from: Id | None = Field(
+        default=None,
+        description="Id of a site whose fabs this site's modules are converted from: the same "
+        "building retooled for this site's node. A module here takes one ramped capacity unit "
+        "(module or tool set) there out of production from its start; lead_time_q is the "
+        "downtime, capex_per_module_usd the conversion's (building usually 0), module_wspm "
+        "that site's capacity unit, region and tax_regime that site's. Omitted: a new fab.",
+    )
 
 
 class OperatorLearning(Frozen):
