@@ -107,6 +107,44 @@ def test_compare_names_the_input_that_differs_before_the_figures(two_runs):
     assert "--set offtake.share_of_market_price=0.6" in wide and "base case" in wide
 
 
+def test_compare_as_a_tidy_frame_and_as_csv_or_json_for_a_pipe(two_runs):
+    """fabnet.compare: a row per input that differs and per figure that moved, a column per run,
+    the difference; `runs compare --format csv|json` writes the same rows."""
+    import io
+
+    import pandas as pd
+
+    import fabnet as api
+
+    _, store = two_runs
+    first, second = stored_runs(store)
+    table = api.compare(1, 2, store=store, changed_only=True)
+    assert list(table.columns) == ["kind", "name", "run_1", "run_2", "difference"]
+    inputs = table[table["kind"] == "input"].set_index("name")
+    assert inputs.loc["offtake.share_of_market_price", ["run_1", "run_2"]].tolist() == ["0.9", "0.6"]
+    figures = table[table["kind"] == "figure"].set_index("name")
+    assert figures.at["fabco_npv_usd", "difference"] == pytest.approx(
+        second.figures["fabco_npv_usd"] - first.figures["fabco_npv_usd"]
+    )
+    # a lower offtake price leaves the demand and the plan as they were: those figures are not listed
+    unchanged = [k for k in first.figures if first.figures[k] == second.figures[k]]
+    assert unchanged and not set(unchanged) & set(figures.index)
+    assert len(api.compare(first, second)) == len(inputs) + len(first.figures)
+    piped = fabnet("runs", "compare", "1", "2", "--store", store, "--changed-only", "--format", "csv")
+    assert piped.returncode == 0, piped.stderr
+    assert pd.read_csv(io.StringIO(piped.stdout))["name"].tolist() == table["name"].tolist()
+    as_json = json.loads(invoke("runs", "compare", "1", "2", "--store", store, "--format", "json").stdout)
+    assert [row["name"] for row in as_json] == api.compare(1, 2, store=store)["name"].tolist()
+
+
+def test_dir_of_fabnet_lists_the_api_not_its_helpers():
+    import fabnet
+
+    names = dir(fabnet)
+    assert "compare" in names and "run" in names and "__version__" in names
+    assert "Any" not in names and "import_module" not in names
+
+
 def test_compare_a_run_with_itself_is_a_sentence_not_a_traceback(two_runs):
     _, store = two_runs
     same = invoke("runs", "compare", "1", "1", "--store", store)

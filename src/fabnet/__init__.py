@@ -13,6 +13,7 @@ from typing import Any
 
 __all__ = [
     "__version__",
+    "compare",
     "deal",
     "decide",
     "export",
@@ -46,4 +47,5 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+    # the API and the module's dunders; not the helpers this file imports (Any, import_module)
+    return sorted({*__all__, *(name for name in globals() if name.startswith("__"))})

@@ -238,6 +238,23 @@ def stored(run_id: int, store: str | Path = DEFAULT_STORE) -> StoredRun:
     return stored_run(store, run_id)
 
 
+def compare(*runs: int | StoredRun, store: str | Path = DEFAULT_STORE, changed_only: bool = False) -> pd.DataFrame:
+    """Runs compared (the first the base): a tidy DataFrame with a row per input that differs
+    (`kind` "input", `name` its --set path) and per key figure (`kind` "figure"; with
+    `changed_only`, only those that moved), a column per run and, for two runs, `difference`.
+    Runs are stored runs or their ids in `store`.
+
+    >>> fabnet.compare(1, 2, changed_only=True)
+    """
+    from fabnet.store.compare import comparison, distinct
+
+    if len(runs) < 2:
+        raise ValueError("compare takes two or more runs (stored runs or their ids)")
+    ids = distinct([run if isinstance(run, int) else run.run_id for run in runs])
+    given = {run.run_id: run for run in runs if not isinstance(run, int)}
+    return comparison([given.get(i) or stored(i, store) for i in ids], changed_only)
+
+
 def scenario_of(run: StoredRun) -> Scenario:
     """The resolved scenario a stored run used (extends and overrides applied), as a Scenario,
     with its file and overrides as `origin`."""

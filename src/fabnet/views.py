@@ -449,9 +449,9 @@ def print_stored_run(stored: StoredRun) -> None:
     show(figures_table("Key figures", stored.figures))
 
 
-def print_comparison(runs: list[StoredRun]) -> None:
+def print_comparison(runs: list[StoredRun], changed_only: bool = False) -> None:
     """What differs between runs: their inputs, then their key figures (with the difference
-    when two are compared)."""
+    when two are compared; with `changed_only`, only those that moved)."""
     from fabnet.store.compare import figure_differences, input_differences
 
     if len(runs) < 2:
@@ -467,7 +467,7 @@ def print_comparison(runs: list[StoredRun]) -> None:
     if inputs.empty:
         view.add_row("(none: the same scenario, label and overrides)", *[""] * len(names))
     show(view)
-    figures = figure_differences(runs)
+    figures = figure_differences(runs, changed_only)
     extra = ["difference"] if len(runs) == 2 else []
     view = new_table("figure", *names, *extra, title="Key figures")
     for row in figures.itertuples(index=False):

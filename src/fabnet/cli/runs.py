@@ -64,20 +64,41 @@ def runs_show(run_id: RunId, store: ReadStore = DEFAULT_STORE) -> None:
 def runs_compare(
     run_ids: Annotated[list[int], typer.Argument(help="Two or more run ids, the first the base.")],
     store: ReadStore = DEFAULT_STORE,
+    changed_only: Annotated[
+        bool, typer.Option("--changed-only", help="Only the key figures that moved (inputs: always those that differ).")
+    ] = False,
+    format: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            help="table (for reading), csv or json (one tidy row per input or figure, for a notebook or a pipe).",
+        ),
+    ] = "table",
 ) -> None:
     """What differs between runs: first their inputs (every scenario value that differs, by its
     --set path, and the overrides and labels), then their key figures, with the difference when
     two are compared.
 
-    Example: `fabnet runs compare 1 2` or `fabnet runs compare 1 2 3`.
+    Example: `fabnet runs compare 1 2 --changed-only`, `fabnet runs compare 1 2 3 --format csv > diff.csv`.
     """
     from fabnet.api import stored
-    from fabnet.store.compare import distinct
+    from fabnet.store.compare import comparison, distinct
 
     if len(run_ids) < 2:
         raise typer.BadParameter("give two or more run ids, e.g. `fabnet runs compare 1 2`")
+    if format not in COMPARE_FORMATS:
+        raise typer.BadParameter(f"{format!r}: one of {', '.join(COMPARE_FORMATS)}", param_hint="--format")
     with user_errors():
-        print_comparison([stored(i, store) for i in distinct(run_ids)])
+        runs = [stored(i, store) for i in distinct(run_ids)]
+        if format == "table":
+            print_comparison(runs, changed_only)
+            return
+        table = comparison(runs, changed_only)
+        text = table.to_csv(index=False) if format == "csv" else table.to_json(orient="records", indent=1)
+        typer.echo(text.rstrip("\n"))
+
+
+COMPARE_FORMATS = ("table", "csv", "json")
 
 
 @app.command()

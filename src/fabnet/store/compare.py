@@ -45,18 +45,42 @@ def _text(value: object) -> str:
     return value if isinstance(value, str) else json.dumps(value)
 
 
-def figure_differences(runs: list[StoredRun]) -> pd.DataFrame:
+def figure_differences(runs: list[StoredRun], changed_only: bool = False) -> pd.DataFrame:
     """Key figures side by side: columns `figure`, one per run (`run_<id>`), and for two runs
-    the `difference` (second − first for numbers, "same"/"differs" otherwise)."""
+    the `difference` (second − first for numbers, "same"/"differs" otherwise); with
+    `changed_only`, the figures that are not the same in every run."""
     figures = [run.figures for run in runs]
     rows = []
     for key in dict.fromkeys(k for f in figures for k in f):
         values = [f.get(key) for f in figures]
+        if changed_only and not _changed(values):
+            continue
         row = {"figure": key, **{_column(run): v for run, v in zip(runs, values, strict=True)}}
         if len(runs) == 2:
             row["difference"] = _difference(*values)
         rows.append(row)
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=["figure", *map(_column, runs), *(["difference"] if len(runs) == 2 else [])])
+
+
+def comparison(runs: list[StoredRun], changed_only: bool = False) -> pd.DataFrame:
+    """Runs compared in one tidy table: a row per input that differs (`kind` "input", `name`
+    its --set path) and per key figure (`kind` "figure"; with `changed_only`, those that moved),
+    a column per run (`run_<id>`) and, for two runs, the figures' `difference`. What
+    fabnet.compare and `fabnet runs compare --format csv|json` give."""
+    inputs = input_differences(runs).rename(columns={"path": "name"}).assign(kind="input")
+    figures = figure_differences(runs, changed_only).rename(columns={"figure": "name"}).assign(kind="figure")
+    parts = [part for part in (inputs, figures) if len(part)]
+    table = pd.concat(parts, ignore_index=True) if parts else inputs.iloc[0:0]
+    ordered = ["kind", "name", *map(_column, runs), *(["difference"] if len(runs) == 2 else [])]
+    return table.reindex(columns=ordered)
+
+
+def _changed(values: list[object]) -> bool:
+    """Whether figures differ between runs: numbers beyond rounding, anything else at all."""
+    if all(_number(v) for v in values):
+        first = float(values[0])  # type: ignore[arg-type]
+        return any(abs(float(v) - first) > 1e-9 * max(1.0, abs(first)) for v in values)  # type: ignore[arg-type]
+    return len({json.dumps(v, default=str) for v in values}) > 1
 
 
 def _difference(first: object, second: object) -> object:
