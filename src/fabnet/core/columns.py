@@ -177,7 +177,7 @@ def meaning(name: str) -> Meaning:
     if name.endswith(("_note", "_text", "_status")):
         return Meaning(_words(name), "text")
     if name.startswith("irr_"):
-        return Meaning(f"IRR of {name.removeprefix('irr_')}", "irr")
+        return Meaning(f"IRR of investor {name.removeprefix('irr_')}", "irr")
     for suffix, unit in (
         ("_usd", "usd"),
         ("_days", "days"),
