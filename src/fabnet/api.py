@@ -262,8 +262,9 @@ def export(run_id: int, out: str | Path = "exports", format: str = "xlsx", store
 def write_report(
     run_id: int, store: str | Path = DEFAULT_STORE, output: str | Path | None = None, folder: str | Path = "reports"
 ) -> Path:
-    """Write a stored run's self-contained HTML report (plotly.js inlined: it opens offline) to
-    `output`, by default `folder`/STORE-run-ID.html. Returns the file."""
+    """Write a stored run's HTML report to `output`, by default `folder`/STORE-run-ID.html, with
+    the plotly.js bundle the reports of its folder share beside it (it opens offline). Returns
+    the file."""
     from fabnet.report import html
 
     path = Path(output) if output else Path(folder) / html.report_name(str(store), run_id)

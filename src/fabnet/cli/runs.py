@@ -120,7 +120,8 @@ def report(
         Path | None, typer.Option(help="HTML file to write (default: reports/STORE-run-ID.html).")
     ] = None,
 ) -> None:
-    """Write the self-contained HTML report of a stored run (plotly.js inlined: opens offline)."""
+    """Write the HTML report of a stored run, decision first, with the plotly.js bundle the
+    reports of its folder share beside it (opens offline)."""
     from fabnet.api import write_report
 
     with user_errors():

@@ -28,29 +28,56 @@ def _build_label(row: Any) -> str:
     return f"{row.site} {what} ({row.modules}×, {row.started})"
 
 
+Phase = tuple[str, pd.Timestamp, pd.Timestamp]
+#: A build's phases in the Gantt chart, each in one colour whatever the build.
+PHASE_COLOURS = {"construction": "#9aa5b1", "ramp": "#f0a04b", "full output": "#2e7d32"}
+
+
+def _fab_phases(row: Any, end: pd.Timestamp | None) -> list[Phase]:
+    """A fab build's construction, ramp and full output to the horizon's end; a shell is a
+    building, under construction until it is ready for tools, with no output of its own."""
+    started, online = style.quarter_date(row.started), style.quarter_date(row.online)
+    if getattr(row, "kind", "module") == "shell":
+        return [("construction", started, online)]
+    ramp_end = online + pd.DateOffset(months=3 * int(getattr(row, "ramp_quarters", 4)))
+    return [("construction", started, online), ("ramp", online, ramp_end), ("full output", ramp_end, end or ramp_end)]
+
+
+def _packaging_phases(row: Any, end: pd.Timestamp | None) -> list[Phase]:
+    """A packaging line's construction, then its output to the horizon's end (the planner gives
+    a line its whole capacity once online: no ramp)."""
+    started, online = style.quarter_date(row.started), style.quarter_date(row.online)
+    return [("construction", started, online), ("full output", online, end or online)]
+
+
+def _gantt_rows(t: Tables, end: pd.Timestamp | None) -> list[tuple[str, str, list[Phase]]]:
+    """Every build, fabs' and packaging lines', as (label, site, phases), in order of start."""
+    rows = []
+    builds, packaging = t.get("builds"), t.get("packaging_builds")
+    if builds is not None:
+        rows += [(_build_label(r), str(r.site), _fab_phases(r, end)) for r in builds.itertuples()]
+    if packaging is not None:
+        rows += [
+            (f"{r.line} packaging line ({r.modules}×, {r.started})", str(r.line), _packaging_phases(r, end))
+            for r in packaging.itertuples()
+        ]
+    return sorted(rows, key=lambda row: row[2][0][1])
+
+
 def fab_timeline(t: Tables) -> go.Figure | None:
-    """Construction, ramp and full output of every module, shell and tool set built, by site."""
-    builds, capacity = t.get("builds"), t.get("capacity")
-    if builds is None or builds.empty:
-        return None
+    """A Gantt chart of every build: fab modules, shells and tool sets by site, and packaging
+    lines, each through construction, ramp and full output, the first started on top."""
+    capacity = t.get("capacity")
     end = (
         style.quarter_date(capacity["quarter"].iloc[-1]) + pd.offsets.QuarterEnd(0)
         if capacity is not None and len(capacity)
         else None
     )
-    fig = go.Figure()
-    colours = {"construction": "#9aa5b1", "ramp": "#f0a04b", "full output": "#2e7d32"}
-    shown = set()
-    for row in builds.itertuples():
-        online = style.quarter_date(row.online)
-        ramp_end = online + pd.DateOffset(months=3 * int(getattr(row, "ramp_quarters", 4)))
-        phases = [
-            ("construction", style.quarter_date(row.started), online),
-            ("ramp", online, ramp_end),
-            ("full output", ramp_end, end or ramp_end),
-        ]
-        if getattr(row, "kind", "module") == "shell":  # a building: construction until ready for tools
-            phases = [("construction", style.quarter_date(row.started), online)]
+    rows = _gantt_rows(t, end)
+    if not rows:
+        return None
+    fig, shown = go.Figure(), set()
+    for label, site, phases in rows:
         for phase, start, stop in phases:
             if stop <= start:
                 continue
@@ -58,18 +85,21 @@ def fab_timeline(t: Tables) -> go.Figure | None:
                 go.Bar(
                     x=[(stop - start).days * 86_400_000],
                     base=[start],
-                    y=[_build_label(row)],
+                    y=[label],
                     orientation="h",
-                    marker_color=colours[phase],
+                    marker_color=PHASE_COLOURS[phase],
                     name=phase,
                     showlegend=phase not in shown,
-                    hovertemplate=f"{row.site}: {phase} %{{base|%Y-%m}} → {stop:%Y-%m}<extra></extra>",
+                    hovertemplate=f"{site}: {phase} %{{base|%Y-%m}} → {stop:%Y-%m}<extra></extra>",
                 )
             )
             shown.add(phase)
     fig.update_xaxes(type="date")
+    fig.update_yaxes(autorange="reversed", automargin=True)
     fig.update_layout(barmode="overlay")
-    return style.layout(fig, "Fabs built: construction, ramp, full output")
+    style.layout(fig, "Builds: fabs and packaging lines, construction, ramp, full output")
+    fig.update_layout(height=max(300, 160 + 34 * len(rows)))
+    return fig
 
 
 def capacity_vs_demand(t: Tables) -> go.Figure | None:
@@ -168,18 +198,29 @@ def network_adds(t: Tables) -> go.Figure | None:
     return style.layout(fig, "What the network adds: accelerators delivered per year", "accelerators per year")
 
 
+#: The buyer's colour in every figure: outside the palette the investors take theirs from.
+BUYER_COLOUR = "#111111"
+
+
 def deal_curves(t: Tables) -> go.Figure | None:
-    """The deal: each investor's IRR (against its hurdle) and the buyer's gain against the foundry
-    route, as the offtake price moves; the range that serves both shaded."""
+    """The deal: each investor's IRR (against its dotted hurdle, both in the investor's colour)
+    and the buyer's gain against the foundry route, as the offtake price moves; the range that
+    serves both shaded, its ends and the scenario's contract marked, and the x-axis wide enough
+    for all three (a high end of 390 % is on the chart, not beyond its edge)."""
     points, investors = t.get("deal_points"), t.get("deal_investors")
     if points is None or points.empty or investors is None or investors.empty:
         return None
     fig = make_subplots(specs=[[{"secondary_y": True}]])
-    x = points["share_of_market"]
     for k, (investor, rows) in enumerate(investors.groupby("investor", sort=False)):
         colour = style.colour(k)
         fig.add_trace(
-            go.Scatter(x=rows["share_of_market"], y=rows["irr"], name=f"IRR of {investor}", line=dict(color=colour)),
+            go.Scatter(
+                x=rows["share_of_market"],
+                y=rows["irr"],
+                name=f"IRR of {investor}",
+                legendgroup=str(investor),
+                line=dict(color=colour),
+            ),
             secondary_y=False,
         )
         fig.add_trace(
@@ -187,36 +228,55 @@ def deal_curves(t: Tables) -> go.Figure | None:
                 x=rows["share_of_market"],
                 y=rows["hurdle"],
                 name=f"hurdle of {investor}",
+                legendgroup=str(investor),
                 line=dict(color=colour, dash="dot"),
-                showlegend=False,
             ),
             secondary_y=False,
         )
     fig.add_trace(
         go.Scatter(
-            x=x,
+            x=points["share_of_market"],
             y=points["buyer_gain_usd"] / style.BILLIONS.divisor,
             name=f"buyer's gain vs foundry route ({style.BILLIONS.unit})",
-            line=dict(color="#c62828", width=3),
+            line=dict(color=BUYER_COLOUR, width=3),
         ),
         secondary_y=True,
     )
-    bounds = t.get("deal_range")
-    if bounds is not None and len(bounds) and bounds["low_share"].notna().all() and bounds["high_share"].notna().all():
-        low, high = float(bounds["low_share"].iloc[0]), float(bounds["high_share"].iloc[0])
-        if low <= high and low <= x.max():
-            fig.add_vrect(
-                x0=low,
-                x1=min(high, x.max()),
-                fillcolor="rgba(46,125,50,0.12)",
-                line_width=0,
-                annotation_text="deal range: both gain",
-                annotation_position="top left",
-            )
-    fig.update_xaxes(title="offtake price, share of the market wafer price", tickformat=".0%")
+    marks = _deal_marks(t.get("deal_range"))
+    _shade_deal_range(fig, marks)
+    widest = max([float(points["share_of_market"].max()), *marks.values()])
+    fig.update_xaxes(
+        title="offtake price, share of the market wafer price", tickformat=".0%", range=[0.0, widest * 1.05]
+    )
     fig.update_yaxes(title="investor IRR", tickformat=".0%", secondary_y=False)
     fig.update_yaxes(title=f"buyer's gain, {style.BILLIONS.unit} (present value)", secondary_y=True)
-    return style.layout(fig, "The deal: investors' IRR and the buyer's gain by offtake price")
+    style.layout(fig, "The deal: investors' IRR and the buyer's gain by offtake price")
+    fig.update_layout(height=460, legend=dict(orientation="h", y=-0.25))
+    return fig
+
+
+def _deal_marks(bounds: pd.DataFrame | None) -> dict[str, float]:
+    """The deal range's ends and the scenario's contract, as shares of the market price, where
+    the run has them."""
+    if bounds is None or bounds.empty:
+        return {}
+    row = bounds.iloc[0]
+    named = {"low end": row.get("low_share"), "high end": row.get("high_share"), "contract": row.get("contract_share")}
+    return {name: float(v) for name, v in named.items() if v is not None and not pd.isna(v)}
+
+
+def _shade_deal_range(fig: go.Figure, marks: dict[str, float]) -> None:
+    """The range that serves both shaded, and a labelled line at each end and at the contract."""
+    low, high = marks.get("low end"), marks.get("high end")
+    if low is not None and high is not None and low <= high:
+        fig.add_vrect(x0=low, x1=high, fillcolor="rgba(46,125,50,0.12)", line_width=0)
+    for name, share in marks.items():
+        fig.add_vline(
+            x=share,
+            line=dict(color="#2e7d32" if name != "contract" else "#555555", dash="dash", width=1),
+            annotation_text=f"{name} {fmt.percent(share, 0)}",
+            annotation_position="top right" if name != "low end" else "top left",
+        )
 
 
 def cash_flow(t: Tables) -> go.Figure | None:
@@ -403,7 +463,7 @@ def plan_check(t: Tables) -> go.Figure | None:
         return None
     about = q.iloc[0]
     fig = make_subplots(rows=1, cols=2, subplot_titles=("wafer output", "cycle time"))
-    x = q["quarter"]
+    x = [style.quarter_date(quarter) for quarter in q["quarter"]]  # dates: an axis of years, not clipped text
     for column, name, dash in (("planned_output", "planned", None), ("simulated_output", "simulated", "dot")):
         fig.add_trace(
             go.Scatter(x=x, y=q[column], name=f"output {name}", line=dict(dash=dash, color="#1565c0")), row=1, col=1
@@ -415,8 +475,8 @@ def plan_check(t: Tables) -> go.Figure | None:
                 y=q[column],
                 name=f"cycle time {name}",
                 line=dict(dash=dash, color="#c62828"),
-                customdata=q["load"],
-                hovertemplate="%{x}: %{y:.0f} d at load %{customdata:.0%}",
+                customdata=list(zip(q["quarter"], q["load"], strict=True)),
+                hovertemplate="%{customdata[0]}: %{y:.0f} d at load %{customdata[1]:.0%}",
             ),
             row=1,
             col=2,
