@@ -251,12 +251,19 @@ def tables(run_id: int, store: str | Path = DEFAULT_STORE) -> dict[str, pd.DataF
     return stored(run_id, store).tables
 
 
-def export(run_id: int, out: str | Path = "exports", format: str = "xlsx", store: str | Path = DEFAULT_STORE) -> Path:
-    """Write a stored run's tables and inputs: one workbook (xlsx, a sheet per table) or a folder
-    of csv/parquet files. Returns what was written."""
+def export(
+    run_id: int, out: str | Path = "exports", format: str = "xlsx", store: str | Path = DEFAULT_STORE, unit: str = "usd"
+) -> Path:
+    """Write a stored run's tables and inputs: one workbook (xlsx: a Summary sheet, then a sheet
+    per table, money in `unit`, usd or musd) or a folder of csv/parquet files. Returns what was
+    written."""
+    from fabnet.report.workbook import write_workbook
     from fabnet.store.export import export_run
 
-    return export_run(stored(run_id, store), out, format)
+    run = stored(run_id, store)
+    if format == "xlsx":
+        return write_workbook(run, Path(out) / f"run-{run_id}.xlsx", unit)
+    return export_run(run, out, format)
 
 
 def write_report(

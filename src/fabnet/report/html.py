@@ -7,7 +7,6 @@ a report stays well under 1 MB); the dashboard links its own copy."""
 
 from __future__ import annotations
 
-import contextlib
 import html
 import json
 import re
@@ -19,7 +18,7 @@ from fabnet.core import columns, yearly
 from fabnet.core import format as fmt
 from fabnet.core.errors import FabnetError
 from fabnet.report import verdict
-from fabnet.report.bundle import write_bundle
+from fabnet.report.bundle import write_bundle, write_whole
 from fabnet.report.figures import figures
 from fabnet.store import StoredRun
 from fabnet.store.pg import is_postgres
@@ -237,17 +236,13 @@ def write_report(run: StoredRun, path: str | Path) -> Path:
     (report.bundle), written first. A folder, a full disk or a place that may not be written is
     a ReportError that says so."""
     path = Path(path)
-    partial = path.with_name(f".{path.name}.partial")
+    if path.is_dir():
+        raise ReportError(f"{path} is a folder; give the report a file name, e.g. {path / 'run.html'}")
     try:
-        if path.is_dir():
-            raise ReportError(f"{path} is a folder; give the report a file name, e.g. {path / 'run.html'}")
         path.parent.mkdir(parents=True, exist_ok=True)
         bundle = write_bundle(path.parent)
-        partial.write_text(report_html(run, plotlyjs=bundle), encoding="utf-8")
-        partial.replace(path)
+        write_whole(path, lambda partial: partial.write_text(report_html(run, plotlyjs=bundle), encoding="utf-8"))
     except OSError as error:
-        with contextlib.suppress(OSError):  # there may be no folder to clean up in
-            partial.unlink(missing_ok=True)
         raise ReportError(f"cannot write the report {path}: {error.strerror or error}") from None
     return path
 

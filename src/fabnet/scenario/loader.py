@@ -52,7 +52,12 @@ class _Raw:
 
 def load_scenario(path: str | Path, overrides: Overrides | str | None = ()) -> Scenario:
     """Read, merge, override, validate and check a scenario file. Overrides are "path=value"
-    texts, as --set takes them, or a mapping {path: value}."""
+    texts, as --set takes them, or a mapping {path: value}. A run's workbook (.xlsx, from
+    `fabnet export`) is its scenario as run with the edits of its inputs sheet (scenario.workbook)."""
+    if Path(path).suffix.lower() == ".xlsx":
+        from fabnet.scenario.workbook import load_workbook_scenario  # it reads this module
+
+        return load_workbook_scenario(path, overrides)
     raw = _read_with_extends(Path(path), chain=())
     return _checked(raw, Origin(str(path), ()), overrides)
 
