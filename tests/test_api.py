@@ -21,6 +21,8 @@ API = (
     "run",
     "refinance",
     "deal",
+    "sensitivity",
+    "break_even",
     "risk_samples",
     "simulate",
     "runs",

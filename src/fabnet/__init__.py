@@ -13,6 +13,7 @@ from typing import Any
 
 __all__ = [
     "__version__",
+    "break_even",
     "deal",
     "decide",
     "export",
@@ -26,6 +27,7 @@ __all__ = [
     "run",
     "runs",
     "scenario_of",
+    "sensitivity",
     "simulate",
     "stored",
     "tables",

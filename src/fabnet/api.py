@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from fabnet.finance.deal import Deal
     from fabnet.pipeline import Decision, JobResult
     from fabnet.plan import Plan
+    from fabnet.risk.sensitivity import BreakEven
     from fabnet.store import Store, StoredRun
 
 #: The built-in default scenario, as `fabnet run` uses it (relative to the working folder).
@@ -116,7 +117,7 @@ def refinance(result: JobResult | Decision | StoredRun, overrides: Overrides = (
     """Both parties' money for the same plan under changed inputs (e.g. another offtake price),
     without planning again: the plan's builds and operations are kept as they were. A stored
     run works too: its scenario and plan tables are in the store. Only money may change (prices,
-    costs, contracts, funding, finance: MONEY_SECTIONS and MONEY_FIELDS); a change to what the
+    costs, contracts, funding, finance: finance.money_inputs); a change to what the
     plan is (a site's lead time, the horizon, demand) is refused: plan again with `decide`.
 
     >>> fabnet.refinance(result, {"offtake.share_of_market_price": 1.0}).fabco.metrics.fabco_npv_usd
@@ -143,25 +144,12 @@ def refinance(result: JobResult | Decision | StoredRun, overrides: Overrides = (
     return compute_financials(with_overrides(scenario, texts), planned)
 
 
-#: What refinance may change: the money around a plan (contracts, funding, finance, prices and
-#: costs), never what the plan is (sites, their timing and size, the horizon, demand, yields).
-MONEY_SECTIONS = ("finance", "funding", "offtake")
-MONEY_FIELDS = ("_usd", "price_premium", "take_or_pay", "hurdle_rate", "revenue_share")
-
-
 def _refuse_plan_change(text: str) -> None:
     from fabnet.core.errors import FabnetError
-    from fabnet.scenario.paths import PathError, parse_path
+    from fabnet.finance.money_inputs import changes_only_money
 
     path = text.partition("=")[0].strip()
-    try:
-        parts = [p for p in parse_path(path) if isinstance(p, str)]
-    except PathError:
-        return  # not a path at all: with_overrides says so, located, as --set does
-    money = (parts[:1] and parts[0] in MONEY_SECTIONS) or any(
-        any(p == f or p.endswith(f) for f in MONEY_FIELDS) for p in parts
-    )
-    if not money:
+    if not changes_only_money(path):
         raise FabnetError(
             f"refinance keeps the plan as it was, so it may change only money (prices, costs, "
             f"contracts, funding, finance); {path} changes what the plan is: plan again with "
@@ -286,3 +274,44 @@ def import_run(file: str | Path, store: str | Path = DEFAULT_STORE) -> int:
     meta, tables = read_archive(Path(file))
     with open_store(store, read_only=False) as s:
         return s.save_run(meta, tables)
+
+
+def sensitivity(decision: Decision, vary: Sequence[str] = (), replan: bool = False, deal: bool = False) -> pd.DataFrame:
+    """One input at a time: the headline (fab company NPV and IRR, each called investor's IRR,
+    the buyer's gain; the deal's ends with `deal`) with each of the scenario's uncertain inputs
+    at its P10 and P90, and each `vary` input ("path=low:high") at its two values, the others as
+    they are. The decision's plans are held (only money inputs move) unless `replan`. One row
+    per input and end, the base first, then the inputs that move the NPV most.
+
+    >>> fabnet.sensitivity(fabnet.decide(scenario), ["nodes.N3.wafer_price_usd=18000:27000"])
+    """
+    from fabnet.plan import SolveOptions
+    from fabnet.risk.sensitivity import Model, swings, tornado
+
+    inputs, _ = swings(decision.scenario, list(vary), replan)
+    return tornado(Model(decision, replan, deal, SolveOptions(mip_gap=DECISION_GAP)), inputs)
+
+
+def break_even(
+    decision: Decision,
+    path: str,
+    solve: str = "",
+    between: tuple[float, float] | None = None,
+    replan: bool = False,
+) -> BreakEven:
+    """The value of the input at `path` at which a headline figure reaches its target: `solve`
+    is "g42 irr = hurdle", "fabco npv = 0", "buyer gain = 0" (default: the equity investor
+    closest to its hurdle, at its hurdle), searched between `between` (default: a quarter to four
+    times the scenario's value; a price per year is multiplied, `.how`, by a factor in that
+    range). `.at` is None when the figure does not reach the target in that range.
+
+    >>> fabnet.break_even(decision, "nodes.N3.wafer_price_usd", "g42 irr = hurdle").at
+    """
+    from fabnet.plan import SolveOptions
+    from fabnet.risk import sensitivity as one_at_a_time
+
+    key, target = one_at_a_time.parse_solve(solve, decision.money)
+    how, low, high = one_at_a_time.search_range(decision.scenario, path, None)
+    low, high = between or (low, high)
+    model = one_at_a_time.Model(decision, replan, options=SolveOptions(mip_gap=DECISION_GAP))
+    return one_at_a_time.break_even(model, path, key, target, low, high, how)
