@@ -267,11 +267,13 @@ def _error(raw: _Raw, problem: Problem, more: int = 0) -> ScenarioError:
 # --- where in which file -------------------------------------------------------------------
 
 
-def _locate(raw: _Raw, loc: Loc) -> tuple[str, int | None]:
+def _locate(raw: _Raw, loc: Loc) -> tuple[str | None, int | None]:
     for override_loc, label in reversed(raw.overrides):
         shared = min(len(override_loc), len(loc))
         if override_loc[:shared] == loc[:shared]:
             return label, None
+    if not raw.files:  # a scenario changed in code (with_overrides): no file to point into
+        return None, None
     best = max(raw.files, key=lambda source: _walk(source.root, raw.data, loc)[0])
     return best.label, _walk(best.root, raw.data, loc)[1]
 
