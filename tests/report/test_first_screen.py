@@ -102,3 +102,17 @@ def test_the_first_screen_shows_the_verdict_and_the_headline_chart(first_run, tm
     assert errors == []
     for box in boxes:
         assert box is not None and box["y"] >= 0 and box["y"] + box["height"] <= 800
+
+
+def test_a_sweep_opens_on_the_spread_of_the_npv():
+    """A risk run has no foundry route to compare with: its verdict is the NPV's spread and the
+    chance it is below zero, its headline chart the NPV's histogram."""
+    from fabnet.report import report_html
+
+    npv = [float(k) * 1e9 for k in range(-2, 8)]  # ten samples, two below zero
+    run = bare_run('{"fabco_npv_usd": 3e9}', {"risk_samples": pd.DataFrame({"fabco_npv_usd": npv})})
+    (sentence,) = verdict(run)
+    assert sentence.startswith("Across 10 samples") and "is below zero is 20.0 %" in sentence
+    page = report_html(run, plotlyjs="/static/plotly.js")
+    first = page[page.index('id="verdict"') : page.index("</section>")]
+    assert 'id="plot-npv-histogram"' in first and html.escape(sentence) in first

@@ -54,9 +54,10 @@ SECTIONS = {
     "risk": ("Risk", ("risk-fan", "npv-histogram", "tornado", "robust-npv", "robust-builds")),
     "simulation": ("The fab simulated", ("operating-curve",)),
 }
-#: The chart of the first screen, and its height there (the verdict, the headline figures and
-#: it fit a 1280 × 800 window).
-HEADLINE_CHART, HEADLINE_HEIGHT = "network-adds", 330
+#: The chart of the first screen: the first of these the run has (what the network adds for a
+#: main run, the NPV's spread for a sweep or a robust plan); and its height there (the verdict,
+#: the headline figures and it fit a 1280 × 800 window).
+HEADLINE_CHARTS, HEADLINE_HEIGHT = ("network-adds", "npv-histogram", "robust-npv"), 330
 
 
 def _figure_rows(run: StoredRun) -> str:
@@ -154,7 +155,7 @@ def _first_screen(run: StoredRun, charts: dict[str, str]) -> str:
         for h in verdict.headline(run)
     )
     table = f'<table class="headline">{rows}</table>' if rows else ""
-    chart = charts.pop(HEADLINE_CHART, "")
+    chart = next((charts.pop(name) for name in HEADLINE_CHARTS if name in charts), "")
     return f'<section class="verdict" id="verdict">{said}<div class="first">{table}{chart}</div></section>'
 
 
@@ -177,10 +178,12 @@ def _charts(run: StoredRun, plotlyjs: str) -> dict[str, str]:
     """Every figure's div by id, the headline chart low enough for the first screen; plotly.js
     inlined once (in the first) when `plotlyjs` is "inline"."""
     charts = {}
-    for i, (name, fig) in enumerate(figures(run).items()):
+    made = figures(run)
+    headline = next((name for name in HEADLINE_CHARTS if name in made), None)
+    for i, (name, fig) in enumerate(made.items()):
         config = {"displaylogo": False}
-        if name == HEADLINE_CHART:  # low, and no tool bar over its title in a narrow column
-            fig.update_layout(height=HEADLINE_HEIGHT, margin=dict(t=40, b=30))
+        if name == headline:  # low, and no tool bar over its title in a narrow column
+            fig.update_layout(height=HEADLINE_HEIGHT, margin=dict(t=60, b=30))
             config["displayModeBar"] = False
         include = i == 0 and plotlyjs == "inline"
         div = fig.to_html(full_html=False, include_plotlyjs=include, div_id=f"plot-{name}", config=config)

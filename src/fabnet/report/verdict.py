@@ -28,6 +28,7 @@ HEADLINE = (
 )
 #: A figure's spread across a sweep's samples is read from these quantiles.
 BAND = (0.1, 0.9)
+NPV = "fabco_npv_usd"
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,22 @@ def verdict(run: StoredRun) -> list[str]:
     deal = deal_sentence(run)
     if deal:
         sentences.append(deal)
-    return sentences
+    return sentences or _sweep_sentence(run)
+
+
+def _sweep_sentence(run: StoredRun) -> list[str]:
+    """A sweep's verdict, for a run without the foundry route: the spread of the fab company's
+    NPV across the samples and the chance it is below zero."""
+    samples = run.tables.get("risk_samples")
+    if samples is None or samples.empty or NPV not in samples:
+        return []
+    npv = samples[NPV].astype(float)
+    low, high = (columns.show(NPV, float(npv.quantile(q))) for q in BAND)
+    below = columns.show("p_npv_below_zero", float((npv < 0).mean()))
+    return [
+        f"Across {len(npv):,} samples of the scenario's uncertain inputs, the fab company's NPV runs "
+        f"from {low} (P10) to {high} (P90); the chance it is below zero is {below}."
+    ]
 
 
 def deal_sentence(run: StoredRun) -> str:
