@@ -204,6 +204,7 @@ async function redraw() {{
   const f = await answer.json();
   for (const key of ["share_of_market", "price_per_wafer_usd", "fabco_npv_usd", "fabco_irr", "buyer_gain_usd"])
     document.getElementById(key + "_text").textContent = f[key + "_text"];
+  // investor ids are [A-Za-z0-9_-] (scenario.schema.Id) and the texts core.columns' numbers: safe as markup
   const rows = f.investors.map(i => `<tr data-investor="${{i.investor}}"><td>${{i.investor}}</td>` +
     `<td class="value irr">${{i.irr_text}}</td><td class="value">${{i.hurdle_text}}</td>` +
     `<td class="${{i.clears ? "clear" : "miss"}}">${{i.clears ? "clears its hurdle" : "misses its hurdle"}}</td></tr>`);
