@@ -124,3 +124,15 @@ def test_the_command_prints_the_tornado_and_a_break_even(tmp_path):
     assert "sites.alpha.lead_time_q" in result.stdout  # named as not varied with the plan held
     bad = CliRunner().invoke(app, ["sensitivity", str(path), "--solve", "nobody irr = hurdle"])
     assert bad.exit_code == 2 and "--solve" in bad.output
+
+
+def test_replanning_swings_every_input_and_plans_each_point_anew(decision):
+    inputs, left_out = swings(decision.scenario, [], replan=True)
+    assert [s.path for s in inputs] == [u["path"] for u in UNCERTAIN] and left_out == []
+    # a change of money alone: the plan made anew is the plan held, and so is the headline
+    override = ["funding.investors.i.hurdle_rate=0.2"]
+    again, held = (Model(decision, replan=replan).headline(override) for replan in (True, False))
+    assert again == pytest.approx(held, rel=1e-6)
+    # a site that comes later changes what the plan is: planned anew, the buyer's gain moves
+    later = Model(decision, replan=True).headline(["sites.alpha.lead_time_q=3"])
+    assert later[GAIN] != pytest.approx(held[GAIN])
