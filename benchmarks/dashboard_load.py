@@ -18,7 +18,9 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -41,6 +43,30 @@ def timed_get(url: str) -> tuple[float, int]:
     except urllib.error.HTTPError as error:
         status = error.code
     return time.perf_counter() - start, status
+
+
+@contextmanager
+def served(store: str | Path) -> Iterator[str]:
+    """`fabnet serve` over `store` in its own process on a free port, once it answers; its
+    address. Stopped on leaving."""
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "fabnet", "serve", "--store", str(store), "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(200):
+            try:
+                timed_get(base + "/")
+                break
+            except OSError:
+                time.sleep(0.1)
+        yield base
+    finally:
+        server.terminate()
+        server.communicate(timeout=30)
 
 
 def main() -> None:
@@ -66,20 +92,7 @@ def main() -> None:
             check=True,
             capture_output=True,
         )
-        port = free_port()
-        server = subprocess.Popen(
-            [sys.executable, "-m", "fabnet", "serve", "--store", str(store), "--port", str(port)],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-        )
-        base = f"http://127.0.0.1:{port}"
-        try:
-            for _ in range(200):
-                try:
-                    timed_get(base + "/")
-                    break
-                except OSError:
-                    time.sleep(0.1)
+        with served(store) as base:
             timed_get(base + "/runs/1")  # the first request builds the page; later ones are served from memory
             print(
                 f"{'page':<12}{'requests':>9}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}{'errors':>8}"
@@ -94,9 +107,6 @@ def main() -> None:
                     f"{page:<12}{len(answers):>9}{np.percentile(seconds, 50):>9.1f}{np.percentile(seconds, 99):>9.1f}"
                     f"{seconds.max():>9.1f}{errors:>8}"
                 )
-        finally:
-            server.terminate()
-            server.communicate(timeout=30)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 import fabnet
-from fabnet.core.columns import export_heading
+from fabnet.report.workbook import QUARTER_COLUMNS, heading, quarter_end
 from tests.conftest import TIGRIS
 
 API = (
@@ -21,6 +21,8 @@ API = (
     "run",
     "refinance",
     "deal",
+    "sensitivity",
+    "break_even",
     "risk_samples",
     "simulate",
     "runs",
@@ -70,13 +72,16 @@ def test_notebook_path_export_reads_back_with_equal_values(analysed, tmp_path):
     stored = fabnet.tables(result.run_id, folder / "analysis.duckdb")
     workbook = fabnet.export(result.run_id, tmp_path, "xlsx", store=folder / "analysis.duckdb")
     sheets = pd.read_excel(workbook, sheet_name=None)
-    assert set(sheets) == {"inputs", *stored}
+    assert set(sheets) == {"Summary", "inputs", "scenario_yaml", "columns", *stored}
     for name, frame in stored.items():
         sheet = sheets[name]
-        assert list(sheet.columns) == [export_heading(c) for c in frame.columns], name
+        assert list(sheet.columns) == [heading(c) for c in frame.columns], name
         assert len(sheet) == len(frame), name
         for column in frame.columns:
-            _assert_same_values(frame[column], sheet[export_heading(column)], f"{name}.{column}")
+            expected = (
+                frame[column].map(quarter_end).astype("datetime64[ns]") if column in QUARTER_COLUMNS else frame[column]
+            )
+            _assert_same_values(expected, sheet[heading(column)], f"{name}.{column}")
     # money is a number in the workbook, never text
     assert pd.api.types.is_float_dtype(sheets["fabco_quarterly"]["revenue (USD)"])
     inputs = sheets["inputs"].set_index(["section", "path"])["value"].astype(str)

@@ -23,7 +23,8 @@ ALLOWED = {
     "risk": {"core", "scenario", "pipeline", "chips", "plan", "finance", "store"},
     "store": {"core"},
     "report": {"core", "store"},
-    "web": {"core", "store", "report"},
+    # the deal room (web.dealroom) re-finances a stored plan under the terms a visitor sets
+    "web": {"core", "store", "report", "finance"},
     "check": {"core", "scenario", "plan", "fabsim"},
     "pipeline": {"core", "scenario", "chips", "plan", "fabsim", "finance", "store", "check"},
     # what the CLI prints: it reads the results of every stage below the pipeline (and names the

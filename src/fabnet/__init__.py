@@ -13,6 +13,7 @@ from typing import Any
 
 __all__ = [
     "__version__",
+    "break_even",
     "compare",
     "deal",
     "decide",
@@ -27,6 +28,7 @@ __all__ = [
     "run",
     "runs",
     "scenario_of",
+    "sensitivity",
     "simulate",
     "stored",
     "tables",

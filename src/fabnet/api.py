@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from fabnet.finance.deal import Deal
     from fabnet.pipeline import Decision, JobResult
     from fabnet.plan import Plan
+    from fabnet.risk.sensitivity import BreakEven
     from fabnet.store import Store, StoredRun
 
 #: The built-in default scenario, as `fabnet run` uses it (relative to the working folder).
@@ -116,7 +117,7 @@ def refinance(result: JobResult | Decision | StoredRun, overrides: Overrides = (
     """Both parties' money for the same plan under changed inputs (e.g. another offtake price),
     without planning again: the plan's builds and operations are kept as they were. A stored
     run works too: its scenario and plan tables are in the store. Only money may change (prices,
-    costs, contracts, funding, finance: MONEY_SECTIONS and MONEY_FIELDS); a change to what the
+    costs, contracts, funding, finance: finance.money_inputs); a change to what the
     plan is (a site's lead time, the horizon, demand) is refused: plan again with `decide`.
 
     >>> fabnet.refinance(result, {"offtake.share_of_market_price": 1.0}).fabco.metrics.fabco_npv_usd
@@ -143,25 +144,12 @@ def refinance(result: JobResult | Decision | StoredRun, overrides: Overrides = (
     return compute_financials(with_overrides(scenario, texts), planned)
 
 
-#: What refinance may change: the money around a plan (contracts, funding, finance, prices and
-#: costs), never what the plan is (sites, their timing and size, the horizon, demand, yields).
-MONEY_SECTIONS = ("finance", "funding", "offtake")
-MONEY_FIELDS = ("_usd", "price_premium", "take_or_pay", "hurdle_rate", "revenue_share")
-
-
 def _refuse_plan_change(text: str) -> None:
     from fabnet.core.errors import FabnetError
-    from fabnet.scenario.paths import PathError, parse_path
+    from fabnet.finance.money_inputs import changes_only_money
 
     path = text.partition("=")[0].strip()
-    try:
-        parts = [p for p in parse_path(path) if isinstance(p, str)]
-    except PathError:
-        return  # not a path at all: with_overrides says so, located, as --set does
-    money = (parts[:1] and parts[0] in MONEY_SECTIONS) or any(
-        any(p == f or p.endswith(f) for f in MONEY_FIELDS) for p in parts
-    )
-    if not money:
+    if not changes_only_money(path):
         raise FabnetError(
             f"refinance keeps the plan as it was, so it may change only money (prices, costs, "
             f"contracts, funding, finance); {path} changes what the plan is: plan again with "
@@ -268,19 +256,27 @@ def tables(run_id: int, store: str | Path = DEFAULT_STORE) -> dict[str, pd.DataF
     return stored(run_id, store).tables
 
 
-def export(run_id: int, out: str | Path = "exports", format: str = "xlsx", store: str | Path = DEFAULT_STORE) -> Path:
-    """Write a stored run's tables and inputs: one workbook (xlsx, a sheet per table) or a folder
-    of csv/parquet files. Returns what was written."""
+def export(
+    run_id: int, out: str | Path = "exports", format: str = "xlsx", store: str | Path = DEFAULT_STORE, unit: str = "usd"
+) -> Path:
+    """Write a stored run's tables and inputs: one workbook (xlsx: a Summary sheet, then a sheet
+    per table, money in `unit`, usd or musd) or a folder of csv/parquet files. Returns what was
+    written."""
+    from fabnet.report.workbook import write_workbook
     from fabnet.store.export import export_run
 
-    return export_run(stored(run_id, store), out, format)
+    run = stored(run_id, store)
+    if format == "xlsx":
+        return write_workbook(run, Path(out) / f"run-{run_id}.xlsx", unit)
+    return export_run(run, out, format)
 
 
 def write_report(
     run_id: int, store: str | Path = DEFAULT_STORE, output: str | Path | None = None, folder: str | Path = "reports"
 ) -> Path:
-    """Write a stored run's self-contained HTML report (plotly.js inlined: it opens offline) to
-    `output`, by default `folder`/STORE-run-ID.html. Returns the file."""
+    """Write a stored run's HTML report to `output`, by default `folder`/STORE-run-ID.html, with
+    the plotly.js bundle the reports of its folder share beside it (it opens offline). Returns
+    the file."""
     from fabnet.report import html
 
     path = Path(output) if output else Path(folder) / html.report_name(str(store), run_id)
@@ -295,3 +291,44 @@ def import_run(file: str | Path, store: str | Path = DEFAULT_STORE) -> int:
     meta, tables = read_archive(Path(file))
     with open_store(store, read_only=False) as s:
         return s.save_run(meta, tables)
+
+
+def sensitivity(decision: Decision, vary: Sequence[str] = (), replan: bool = False, deal: bool = False) -> pd.DataFrame:
+    """One input at a time: the headline (fab company NPV and IRR, each called investor's IRR,
+    the buyer's gain; the deal's ends with `deal`) with each of the scenario's uncertain inputs
+    at its P10 and P90, and each `vary` input ("path=low:high") at its two values, the others as
+    they are. The decision's plans are held (only money inputs move) unless `replan`. One row
+    per input and end, the base first, then the inputs that move the NPV most.
+
+    >>> fabnet.sensitivity(fabnet.decide(scenario), ["nodes.N3.wafer_price_usd=18000:27000"])
+    """
+    from fabnet.plan import SolveOptions
+    from fabnet.risk.sensitivity import Model, swings, tornado
+
+    inputs, _ = swings(decision.scenario, list(vary), replan)
+    return tornado(Model(decision, replan, deal, SolveOptions(mip_gap=DECISION_GAP)), inputs)
+
+
+def break_even(
+    decision: Decision,
+    path: str,
+    solve: str = "",
+    between: tuple[float, float] | None = None,
+    replan: bool = False,
+) -> BreakEven:
+    """The value of the input at `path` at which a headline figure reaches its target: `solve`
+    is "g42 irr = hurdle", "fabco npv = 0", "buyer gain = 0" (default: the equity investor
+    closest to its hurdle, at its hurdle), searched between `between` (default: a quarter to four
+    times the scenario's value; a price per year is multiplied, `.how`, by a factor in that
+    range). `.at` is None when the figure does not reach the target in that range.
+
+    >>> fabnet.break_even(decision, "nodes.N3.wafer_price_usd", "g42 irr = hurdle").at
+    """
+    from fabnet.plan import SolveOptions
+    from fabnet.risk import sensitivity as one_at_a_time
+
+    key, target = one_at_a_time.parse_solve(solve, decision.money)
+    how, low, high = one_at_a_time.search_range(decision.scenario, path, None)
+    low, high = between or (low, high)
+    model = one_at_a_time.Model(decision, replan, options=SolveOptions(mip_gap=DECISION_GAP))
+    return one_at_a_time.break_even(model, path, key, target, low, high, how)

@@ -9,6 +9,7 @@ import pandas as pd
 from fabnet.core import format as fmt
 from fabnet.report import FIGURES, figures, report_html, write_report
 from fabnet.store import StoredRun, open_store
+from tests.report import bare_run
 
 
 def test_report_holds_every_figure_the_run_has_data_for(store_with_runs, tmp_path):
@@ -42,17 +43,8 @@ def test_report_holds_every_figure_the_run_has_data_for(store_with_runs, tmp_pat
 
 
 def test_report_opens_offline():
-    run = StoredRun(
-        {
-            "run_id": 1,
-            "scenario_name": "s",
-            "created_at": "t",
-            "fabnet_version": "v",
-            "scenario_hash": "h",
-            "seed": 0,
-            "solver_status": "ok",
-            "figures": "{}",
-        },
+    run = bare_run(
+        "{}",
         {
             "sim_curve": pd.DataFrame(
                 {"release_scale": [0.5, 1.0], "bottleneck_utilisation": [0.5, 0.9], "x_factor": [1.2, 2.0]}
@@ -66,17 +58,8 @@ def test_report_opens_offline():
 
 
 def test_dashboard_pages_link_plotly_once():
-    run = StoredRun(
-        {
-            "run_id": 1,
-            "scenario_name": "s",
-            "created_at": "t",
-            "fabnet_version": "v",
-            "scenario_hash": "h",
-            "seed": 0,
-            "solver_status": "ok",
-            "figures": "{}",
-        },
+    run = bare_run(
+        "{}",
         {"sim_curve": pd.DataFrame({"release_scale": [1.0], "bottleneck_utilisation": [0.9], "x_factor": [2.0]})},
     )
     page = report_html(run, plotlyjs="/static/plotly.js")
@@ -187,17 +170,8 @@ def test_report_has_each_partys_cash_flows_per_year():
 
 
 def test_a_run_without_money_has_no_cash_flow_tables():
-    run = StoredRun(
-        {
-            "run_id": 1,
-            "scenario_name": "s",
-            "created_at": "t",
-            "fabnet_version": "v",
-            "scenario_hash": "h",
-            "seed": 0,
-            "solver_status": "ok",
-            "figures": "{}",
-        },
+    run = bare_run(
+        "{}",
         {"sim_curve": pd.DataFrame({"release_scale": [1.0], "bottleneck_utilisation": [0.9], "x_factor": [2.0]})},
     )
     assert 'class="money"' not in report_html(run, plotlyjs="/static/plotly.js")
@@ -206,17 +180,8 @@ def test_a_run_without_money_has_no_cash_flow_tables():
 def test_report_lists_the_runs_messages_escaped():
     """The run's messages (e.g. the plan's capex against the ambition) follow the key figures."""
     sentence = "The plan's capex (…) is $100.25 B: 1.4 % of the $7,000.00 B ambition."
-    run = StoredRun(
-        {
-            "run_id": 1,
-            "scenario_name": "s",
-            "created_at": "t",
-            "fabnet_version": "v",
-            "scenario_hash": "h",
-            "seed": 0,
-            "solver_status": "ok",
-            "figures": '{"fabco_npv_usd": 1e9}',
-        },
+    run = bare_run(
+        '{"fabco_npv_usd": 1e9}',
         {"messages": pd.DataFrame({"message": [sentence, "<b>not markup</b>"]})},
     )
     page = report_html(run, plotlyjs="/static/plotly.js")

@@ -6,7 +6,7 @@ import pytest
 
 from fabnet.core.errors import ScenarioError
 from fabnet.scenario import load_scenario
-from tests.conftest import MINIMAL, line_of
+from tests.conftest import MINIMAL, TIGRIS, line_of
 
 
 def error_of(path, overrides=()) -> ScenarioError:
@@ -245,3 +245,14 @@ def test_a_price_path_accepts_years_and_refuses_quarters(variant):
     )
     path, _ = variant("    wafer_price_usd: 17000\n", "    wafer_price_usd: {2025Q1: 17000}\n", name="q.yaml")
     assert error_of(path).problem.path.startswith("nodes[0].wafer_price_usd")
+
+
+def test_a_problem_a_change_in_code_makes_elsewhere_is_a_scenario_error():
+    """with_overrides on a loaded scenario: a check that fails away from the change (here the
+    spread its new rate conflicts with) has no file to point into, and says so, not a crash."""
+    from fabnet.scenario.loader import with_overrides
+
+    tigris = load_scenario(TIGRIS)
+    with pytest.raises(ScenarioError, match="both hurdle_rate and hurdle_spread") as error:
+        with_overrides(tigris, ["funding.investors.softbank.hurdle_rate=0.1"])
+    assert error.value.file is None

@@ -45,4 +45,4 @@ def main(
 
 # The commands register themselves on `app` as their modules load; the order here is the order
 # of `fabnet --help`.
-from fabnet.cli import scenario, fab, network, uncertainty, runs  # noqa: E402, F401, I001
+from fabnet.cli import scenario, fab, network, uncertainty, sensitivity, runs  # noqa: E402, F401, I001

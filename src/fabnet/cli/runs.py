@@ -110,26 +110,31 @@ def export(
         typer.Option("--format", help="xlsx (one workbook, a sheet per table), csv or parquet (a folder of files)."),
     ] = "xlsx",
     folder: Annotated[Path, typer.Option("--out", help="Folder to write into.")] = Path("exports"),
+    unit: Annotated[str, typer.Option("--unit", help="Money in the workbook: usd, or musd (millions of USD).")] = "usd",
 ) -> None:
     """Write every table of a stored run, with its inputs (the resolved scenario as path/value
     rows, the overrides, provenance), for Excel, pandas or anything that reads CSV or Parquet.
 
-    In the workbook money is a number formatted as money, shares as percentages, and each
-    heading names its unit ("capex building (USD)"); CSV and Parquet keep the stored column
-    names (their suffix is the unit: _usd, _days) beside a `columns` legend.
+    The workbook opens on a Summary sheet (the verdict, the headline figures, the deal, the
+    investors, the builds), then the tables in the report's order; money is a number (USD, or
+    millions with --unit musd), quarters their quarter-end dates, booleans booleans, and each
+    heading names its unit ("capex building (USD)"). Edit a value on its inputs sheet and
+    `fabnet run run-3.xlsx` runs the scenario again with the change. CSV and Parquet keep the
+    stored column names (their suffix is the unit: _usd, _days) beside a `columns` legend.
 
     Example: `fabnet export 3 --format xlsx --out exports`, then in pandas
     `pd.read_excel("exports/run-3.xlsx", sheet_name=None)`.
     """
-    from fabnet.store import open_store
-    from fabnet.store.export import FORMATS, export_run
+    from fabnet.api import export as export_run
+    from fabnet.report.workbook import MONEY_UNITS
+    from fabnet.store.export import FORMATS
 
     if format not in FORMATS:
         raise typer.BadParameter(f"--format must be one of {', '.join(FORMATS)}")
+    if unit not in MONEY_UNITS:
+        raise typer.BadParameter(f"--unit must be one of {', '.join(MONEY_UNITS)}")
     with user_errors():
-        with open_store(store, read_only=True) as s:
-            stored = s.run(run_id)
-        path = export_run(stored, folder, format)
+        path = export_run(run_id, folder, format, store, unit)
     out.print(styled(f"run {run_id} exported to ", (str(path), "bold")))
 
 
@@ -141,7 +146,8 @@ def report(
         Path | None, typer.Option(help="HTML file to write (default: reports/STORE-run-ID.html).")
     ] = None,
 ) -> None:
-    """Write the self-contained HTML report of a stored run (plotly.js inlined: opens offline)."""
+    """Write the HTML report of a stored run, decision first, with the plotly.js bundle the
+    reports of its folder share beside it (opens offline)."""
     from fabnet.api import write_report
 
     with user_errors():

@@ -133,6 +133,8 @@ _KNOWN: dict[str, tuple[str, str]] = {
     "modules": ("modules", "count"),
     "ramp_quarters": ("ramp", "quarters"),
     "lead_time_q": ("lead time", "quarters"),
+    "wspm": ("wafer starts a month", "count"),
+    "stretch": ("simulated time per planned time", "multiple"),
     "seed": ("seed", "text"),
 }
 
@@ -167,6 +169,17 @@ _COUNT_NAMES = (
     "lots_finished",
     "violations",
     "stacks",
+    "stacks_available",
+    "stacks_used",
+    "spare_starts",
+    "real_wafer_starts",
+    "wafers_out",
+    "spare_out",
+    "capacity_out",
+    "wafers_sold",
+    "capacity",
+    "reserved",
+    "used",
 )
 
 

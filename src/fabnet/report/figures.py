@@ -1,9 +1,9 @@
 """Plotly figures of a stored run. Each function takes the run's tables and returns a figure, or
-None when the run holds no data for it (a run without simulation has no operating curve)."""
+None when the run holds no data for it (a run without simulation has no operating curve).
+A sweep's and a robust plan's figures are in report.risk_figures, runs compared in report.compare."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from typing import Any
 
@@ -13,49 +13,12 @@ from plotly.subplots import make_subplots
 
 from fabnet.core import columns, yearly
 from fabnet.core import format as fmt
-from fabnet.core.periods import Quarter
-from fabnet.core.stats import expected_shortfall
+from fabnet.report import style
+from fabnet.report.compare import compare_figures as compare_figures
+from fabnet.report.risk_figures import npv_histogram, risk_fan, robust_builds, robust_npv, tornado
 from fabnet.store import StoredRun
-from fabnet.store.compare import build_differences
 
 Tables = dict[str, pd.DataFrame]
-#: Figures draw money in billions, written as core.format writes that scale.
-BILLIONS = fmt.scale_for([1e9])
-
-
-def _date(quarter: str) -> pd.Timestamp:
-    q = Quarter.parse(quarter)
-    return pd.Timestamp(year=q.year, month=3 * (q.q - 1) + 1, day=1)
-
-
-#: One colour per product, investor or run, in the order they come: a thing keeps its colour
-#: across the traces of one figure (its demand and its deliveries).
-PALETTE = ("#1565c0", "#c62828", "#2e7d32", "#ef6c00", "#6a1b9a", "#00838f", "#5d4037", "#ad1457", "#827717", "#37474f")
-
-
-def _colour(k: int) -> str:
-    return PALETTE[k % len(PALETTE)]
-
-
-def _translucent(colour: str, alpha: float) -> str:
-    """A palette colour as rgba, for an area that must not hide the lines drawn over it."""
-    red, green, blue = (int(colour[i : i + 2], 16) for i in (1, 3, 5))
-    return f"rgba({red},{green},{blue},{alpha})"
-
-
-def _layout(fig: go.Figure, title: str, y: str = "", x: str = "") -> go.Figure:
-    fig.update_layout(
-        title=title,
-        template="plotly_white",
-        height=380,
-        margin=dict(l=60, r=20, t=60, b=40),
-        legend=dict(orientation="h", y=-0.15),
-    )
-    if y:  # an axis titled before (a subplot's) keeps its title
-        fig.update_layout(yaxis_title=y)
-    if x:
-        fig.update_layout(xaxis_title=x)
-    return fig
 
 
 def _build_label(row: Any) -> str:
@@ -65,29 +28,56 @@ def _build_label(row: Any) -> str:
     return f"{row.site} {what} ({row.modules}×, {row.started})"
 
 
+Phase = tuple[str, pd.Timestamp, pd.Timestamp]
+#: A build's phases in the Gantt chart, each in one colour whatever the build.
+PHASE_COLOURS = {"construction": "#9aa5b1", "ramp": "#f0a04b", "full output": "#2e7d32"}
+
+
+def _fab_phases(row: Any, end: pd.Timestamp | None) -> list[Phase]:
+    """A fab build's construction, ramp and full output to the horizon's end; a shell is a
+    building, under construction until it is ready for tools, with no output of its own."""
+    started, online = style.quarter_date(row.started), style.quarter_date(row.online)
+    if getattr(row, "kind", "module") == "shell":
+        return [("construction", started, online)]
+    ramp_end = online + pd.DateOffset(months=3 * int(getattr(row, "ramp_quarters", 4)))
+    return [("construction", started, online), ("ramp", online, ramp_end), ("full output", ramp_end, end or ramp_end)]
+
+
+def _packaging_phases(row: Any, end: pd.Timestamp | None) -> list[Phase]:
+    """A packaging line's construction, then its output to the horizon's end (the planner gives
+    a line its whole capacity once online: no ramp)."""
+    started, online = style.quarter_date(row.started), style.quarter_date(row.online)
+    return [("construction", started, online), ("full output", online, end or online)]
+
+
+def _gantt_rows(t: Tables, end: pd.Timestamp | None) -> list[tuple[str, str, list[Phase]]]:
+    """Every build, fabs' and packaging lines', as (label, site, phases), in order of start."""
+    rows = []
+    builds, packaging = t.get("builds"), t.get("packaging_builds")
+    if builds is not None:
+        rows += [(_build_label(r), str(r.site), _fab_phases(r, end)) for r in builds.itertuples()]
+    if packaging is not None:
+        rows += [
+            (f"{r.line} packaging line ({r.modules}×, {r.started})", str(r.line), _packaging_phases(r, end))
+            for r in packaging.itertuples()
+        ]
+    return sorted(rows, key=lambda row: row[2][0][1])
+
+
 def fab_timeline(t: Tables) -> go.Figure | None:
-    """Construction, ramp and full output of every module, shell and tool set built, by site."""
-    builds, capacity = t.get("builds"), t.get("capacity")
-    if builds is None or builds.empty:
-        return None
+    """A Gantt chart of every build: fab modules, shells and tool sets by site, and packaging
+    lines, each through construction, ramp and full output, the first started on top."""
+    capacity = t.get("capacity")
     end = (
-        _date(capacity["quarter"].iloc[-1]) + pd.offsets.QuarterEnd(0)
+        style.quarter_date(capacity["quarter"].iloc[-1]) + pd.offsets.QuarterEnd(0)
         if capacity is not None and len(capacity)
         else None
     )
-    fig = go.Figure()
-    colours = {"construction": "#9aa5b1", "ramp": "#f0a04b", "full output": "#2e7d32"}
-    shown = set()
-    for row in builds.itertuples():
-        online = _date(row.online)
-        ramp_end = online + pd.DateOffset(months=3 * int(getattr(row, "ramp_quarters", 4)))
-        phases = [
-            ("construction", _date(row.started), online),
-            ("ramp", online, ramp_end),
-            ("full output", ramp_end, end or ramp_end),
-        ]
-        if getattr(row, "kind", "module") == "shell":  # a building: construction until ready for tools
-            phases = [("construction", _date(row.started), online)]
+    rows = _gantt_rows(t, end)
+    if not rows:
+        return None
+    fig, shown = go.Figure(), set()
+    for label, site, phases in rows:
         for phase, start, stop in phases:
             if stop <= start:
                 continue
@@ -95,18 +85,21 @@ def fab_timeline(t: Tables) -> go.Figure | None:
                 go.Bar(
                     x=[(stop - start).days * 86_400_000],
                     base=[start],
-                    y=[_build_label(row)],
+                    y=[label],
                     orientation="h",
-                    marker_color=colours[phase],
+                    marker_color=PHASE_COLOURS[phase],
                     name=phase,
                     showlegend=phase not in shown,
-                    hovertemplate=f"{row.site}: {phase} %{{base|%Y-%m}} → {stop:%Y-%m}<extra></extra>",
+                    hovertemplate=f"{site}: {phase} %{{base|%Y-%m}} → {stop:%Y-%m}<extra></extra>",
                 )
             )
             shown.add(phase)
     fig.update_xaxes(type="date")
+    fig.update_yaxes(autorange="reversed", automargin=True)
     fig.update_layout(barmode="overlay")
-    return _layout(fig, "Fabs built: construction, ramp, full output")
+    style.layout(fig, "Builds: fabs and packaging lines, construction, ramp, full output")
+    fig.update_layout(height=max(300, 160 + 34 * len(rows)))
+    return fig
 
 
 def capacity_vs_demand(t: Tables) -> go.Figure | None:
@@ -117,11 +110,16 @@ def capacity_vs_demand(t: Tables) -> go.Figure | None:
     fig = go.Figure()
     need = demand.groupby(["node", "quarter"], sort=False)["wafer_starts"].sum().reset_index()
     for node, rows in need.groupby("node", sort=False):
-        x = [_date(q) for q in rows["quarter"]]
+        x = [style.quarter_date(q) for q in rows["quarter"]]
         if capacity is not None and len(capacity):
             own = capacity[capacity["node"] == node].groupby("quarter", sort=False)["effective_capacity"].sum()
             fig.add_trace(
-                go.Scatter(x=[_date(q) for q in own.index], y=own.values, name=f"{node} own capacity", stackgroup=node)
+                go.Scatter(
+                    x=[style.quarter_date(q) for q in own.index],
+                    y=own.values,
+                    name=f"{node} own capacity",
+                    stackgroup=node,
+                )
             )
         if production is not None and len(production):
             bought = production[(production["node"] == node) & (production["kind"] == "foundry")]
@@ -129,13 +127,16 @@ def capacity_vs_demand(t: Tables) -> go.Figure | None:
             if len(used):
                 fig.add_trace(
                     go.Scatter(
-                        x=[_date(q) for q in used.index], y=used.values, name=f"{node} foundry wafers", stackgroup=node
+                        x=[style.quarter_date(q) for q in used.index],
+                        y=used.values,
+                        name=f"{node} foundry wafers",
+                        stackgroup=node,
                     )
                 )
         fig.add_trace(
             go.Scatter(x=x, y=rows["wafer_starts"], name=f"{node} wafer demand", line=dict(dash="dash", width=3))
         )
-    return _layout(fig, "Capacity against wafer demand, per node", "wafers per quarter")
+    return style.layout(fig, "Capacity against wafer demand, per node", "wafers per quarter")
 
 
 def delivered_vs_demand(t: Tables) -> go.Figure | None:
@@ -149,28 +150,28 @@ def delivered_vs_demand(t: Tables) -> go.Figure | None:
     for k, (product, rows) in enumerate(products):
         fig.add_trace(
             go.Scatter(
-                x=[_date(q) for q in rows["quarter"]],
+                x=[style.quarter_date(q) for q in rows["quarter"]],
                 y=rows["delivered"],
                 name=f"{product} delivered",
                 legendgroup=str(product),
                 fill="tozeroy",
-                line=dict(color=_colour(k), width=1),
-                fillcolor=_translucent(_colour(k), 0.2),
+                line=dict(color=style.colour(k), width=1),
+                fillcolor=style.translucent(style.colour(k), 0.2),
             )
         )
     for k, (product, rows) in enumerate(products):
         fig.add_trace(
             go.Scatter(
-                x=[_date(q) for q in rows["quarter"]],
+                x=[style.quarter_date(q) for q in rows["quarter"]],
                 y=rows["demand"],
                 name=f"{product} demand",
                 legendgroup=str(product),
                 mode="lines+markers",
-                line=dict(color=_colour(k), dash="dash", width=2),
+                line=dict(color=style.colour(k), dash="dash", width=2),
                 marker=dict(size=5),
             )
         )
-    return _layout(fig, "Accelerators delivered against demand", "accelerators per quarter", "quarter")
+    return style.layout(fig, "Accelerators delivered against demand", "accelerators per quarter", "quarter")
 
 
 def network_adds(t: Tables) -> go.Figure | None:
@@ -194,21 +195,32 @@ def network_adds(t: Tables) -> go.Figure | None:
         )
     )
     fig.update_layout(barmode="group")
-    return _layout(fig, "What the network adds: accelerators delivered per year", "accelerators per year")
+    return style.layout(fig, "What the network adds: accelerators delivered per year", "accelerators per year")
+
+
+#: The buyer's colour in every figure: outside the palette the investors take theirs from.
+BUYER_COLOUR = "#111111"
 
 
 def deal_curves(t: Tables) -> go.Figure | None:
-    """The deal: each investor's IRR (against its hurdle) and the buyer's gain against the foundry
-    route, as the offtake price moves; the range that serves both shaded."""
+    """The deal: each investor's IRR (against its dotted hurdle, both in the investor's colour)
+    and the buyer's gain against the foundry route, as the offtake price moves; the range that
+    serves both shaded, its ends and the scenario's contract marked, and the x-axis wide enough
+    for all three (a high end of 390 % is on the chart, not beyond its edge)."""
     points, investors = t.get("deal_points"), t.get("deal_investors")
     if points is None or points.empty or investors is None or investors.empty:
         return None
     fig = make_subplots(specs=[[{"secondary_y": True}]])
-    x = points["share_of_market"]
     for k, (investor, rows) in enumerate(investors.groupby("investor", sort=False)):
-        colour = _colour(k)
+        colour = style.colour(k)
         fig.add_trace(
-            go.Scatter(x=rows["share_of_market"], y=rows["irr"], name=f"IRR of {investor}", line=dict(color=colour)),
+            go.Scatter(
+                x=rows["share_of_market"],
+                y=rows["irr"],
+                name=f"IRR of {investor}",
+                legendgroup=str(investor),
+                line=dict(color=colour),
+            ),
             secondary_y=False,
         )
         fig.add_trace(
@@ -216,36 +228,55 @@ def deal_curves(t: Tables) -> go.Figure | None:
                 x=rows["share_of_market"],
                 y=rows["hurdle"],
                 name=f"hurdle of {investor}",
+                legendgroup=str(investor),
                 line=dict(color=colour, dash="dot"),
-                showlegend=False,
             ),
             secondary_y=False,
         )
     fig.add_trace(
         go.Scatter(
-            x=x,
-            y=points["buyer_gain_usd"] / BILLIONS.divisor,
-            name=f"buyer's gain vs foundry route ({BILLIONS.unit})",
-            line=dict(color="#c62828", width=3),
+            x=points["share_of_market"],
+            y=points["buyer_gain_usd"] / style.BILLIONS.divisor,
+            name=f"buyer's gain vs foundry route ({style.BILLIONS.unit})",
+            line=dict(color=BUYER_COLOUR, width=3),
         ),
         secondary_y=True,
     )
-    bounds = t.get("deal_range")
-    if bounds is not None and len(bounds) and bounds["low_share"].notna().all() and bounds["high_share"].notna().all():
-        low, high = float(bounds["low_share"].iloc[0]), float(bounds["high_share"].iloc[0])
-        if low <= high and low <= x.max():
-            fig.add_vrect(
-                x0=low,
-                x1=min(high, x.max()),
-                fillcolor="rgba(46,125,50,0.12)",
-                line_width=0,
-                annotation_text="deal range: both gain",
-                annotation_position="top left",
-            )
-    fig.update_xaxes(title="offtake price, share of the market wafer price", tickformat=".0%")
+    marks = _deal_marks(t.get("deal_range"))
+    _shade_deal_range(fig, marks)
+    widest = max([float(points["share_of_market"].max()), *marks.values()])
+    fig.update_xaxes(
+        title="offtake price, share of the market wafer price", tickformat=".0%", range=[0.0, widest * 1.05]
+    )
     fig.update_yaxes(title="investor IRR", tickformat=".0%", secondary_y=False)
-    fig.update_yaxes(title=f"buyer's gain, {BILLIONS.unit} (present value)", secondary_y=True)
-    return _layout(fig, "The deal: investors' IRR and the buyer's gain by offtake price")
+    fig.update_yaxes(title=f"buyer's gain, {style.BILLIONS.unit} (present value)", secondary_y=True)
+    style.layout(fig, "The deal: investors' IRR and the buyer's gain by offtake price")
+    fig.update_layout(height=460, legend=dict(orientation="h", y=-0.25))
+    return fig
+
+
+def _deal_marks(bounds: pd.DataFrame | None) -> dict[str, float]:
+    """The deal range's ends and the scenario's contract, as shares of the market price, where
+    the run has them."""
+    if bounds is None or bounds.empty:
+        return {}
+    row = bounds.iloc[0]
+    named = {"low end": row.get("low_share"), "high end": row.get("high_share"), "contract": row.get("contract_share")}
+    return {name: float(v) for name, v in named.items() if v is not None and not pd.isna(v)}
+
+
+def _shade_deal_range(fig: go.Figure, marks: dict[str, float]) -> None:
+    """The range that serves both shaded, and a labelled line at each end and at the contract."""
+    low, high = marks.get("low end"), marks.get("high end")
+    if low is not None and high is not None and low <= high:
+        fig.add_vrect(x0=low, x1=high, fillcolor="rgba(46,125,50,0.12)", line_width=0)
+    for name, share in marks.items():
+        fig.add_vline(
+            x=share,
+            line=dict(color="#2e7d32" if name != "contract" else "#555555", dash="dash", width=1),
+            annotation_text=f"{name} {fmt.percent(share, 0)}",
+            annotation_position="top right" if name != "low end" else "top left",
+        )
 
 
 def cash_flow(t: Tables) -> go.Figure | None:
@@ -264,17 +295,19 @@ def cash_flow(t: Tables) -> go.Figure | None:
         "tax": -years["tax_usd"],
     }
     for name, values in parts.items():
-        fig.add_trace(go.Bar(x=years.index.astype(str), y=values / BILLIONS.divisor, name=name))
+        fig.add_trace(go.Bar(x=years.index.astype(str), y=values / style.BILLIONS.divisor, name=name))
     fig.add_trace(
         go.Scatter(
             x=years.index.astype(str),
-            y=years["project_free_cash_flow_usd"].cumsum() / BILLIONS.divisor,
+            y=years["project_free_cash_flow_usd"].cumsum() / style.BILLIONS.divisor,
             name="cumulative project cash flow",
             line=dict(color="black", width=3),
         )
     )
     fig.update_layout(barmode="relative")
-    return _layout(fig, "The fab company: who pays it, what it spends, by year, and cumulative", BILLIONS.unit)
+    return style.layout(
+        fig, "The fab company: who pays it, what it spends, by year, and cumulative", style.BILLIONS.unit
+    )
 
 
 def buyer_costs(t: Tables) -> go.Figure | None:
@@ -293,17 +326,19 @@ def buyer_costs(t: Tables) -> go.Figure | None:
         "bought accelerators": years["bought_accelerators_usd"],
     }
     for name, values in parts.items():
-        fig.add_trace(go.Bar(x=years.index.astype(str), y=values / BILLIONS.divisor, name=name))
+        fig.add_trace(go.Bar(x=years.index.astype(str), y=values / style.BILLIONS.divisor, name=name))
     fig.add_trace(
         go.Scatter(
             x=years.index.astype(str),
-            y=years["market_value_usd"] / BILLIONS.divisor,
+            y=years["market_value_usd"] / style.BILLIONS.divisor,
             name="market value of its accelerators",
             line=dict(color="black", width=3),
         )
     )
     fig.update_layout(barmode="stack")
-    return _layout(fig, "The buyer: costs by year against the market value of its accelerators", BILLIONS.unit)
+    return style.layout(
+        fig, "The buyer: costs by year against the market value of its accelerators", style.BILLIONS.unit
+    )
 
 
 def money_per_investor(t: Tables) -> go.Figure | None:
@@ -320,7 +355,7 @@ def money_per_investor(t: Tables) -> go.Figure | None:
         fig.add_trace(
             go.Bar(
                 y=investors["investor"],
-                x=amounts / BILLIONS.divisor,
+                x=amounts / style.BILLIONS.divisor,
                 name=label,
                 orientation="h",
                 text=[fmt.usd(v) for v in amounts],
@@ -329,13 +364,13 @@ def money_per_investor(t: Tables) -> go.Figure | None:
                 hovertemplate="%{y}: %{text} " + label + "<extra></extra>",
             )
         )
-    amounts = investors[[column for column, _ in parts]].to_numpy(dtype=float) / BILLIONS.divisor
+    amounts = investors[[column for column, _ in parts]].to_numpy(dtype=float) / style.BILLIONS.divisor
     # room right of the longest bar for its text
     low, high = min(0.0, float(amounts.min()) * 1.3), max(float(amounts.max()), 0.0) * 1.3
     fig.update_xaxes(range=[low, high or 1.0])
     fig.update_yaxes(autorange="reversed")  # the investors top down in the table's order
     fig.update_layout(barmode="group")
-    _layout(fig, "Money committed, called and received per investor", x=BILLIONS.unit)
+    style.layout(fig, "Money committed, called and received per investor", x=style.BILLIONS.unit)
     fig.update_layout(height=max(380, 140 + 90 * len(investors)))
     return fig
 
@@ -360,7 +395,7 @@ def investor_returns(t: Tables) -> go.Figure | None:
             cells=dict(values=cells),
         )
     )
-    return _layout(fig, "Investor returns")
+    return style.layout(fig, "Investor returns")
 
 
 def operating_curve(t: Tables) -> go.Figure | None:
@@ -377,7 +412,7 @@ def operating_curve(t: Tables) -> go.Figure | None:
         )
     )
     fig.update_xaxes(title="bottleneck utilisation")
-    return _layout(fig, "Fab operating curve (simulated)", "X-factor (cycle time / raw process time)")
+    return style.layout(fig, "Fab operating curve (simulated)", "X-factor (cycle time / raw process time)")
 
 
 def load_curves(t: Tables) -> go.Figure | None:
@@ -402,7 +437,7 @@ def load_curves(t: Tables) -> go.Figure | None:
             )
         )
     fig.update_xaxes(title="load (wafer starts / capacity)", tickformat=".0%")
-    return _layout(fig, "Cycle time against load, per node (the planner's load curves)", "cycle time, days")
+    return style.layout(fig, "Cycle time against load, per node (the planner's load curves)", "cycle time, days")
 
 
 def _running_nodes(t: Tables) -> set[str]:
@@ -428,7 +463,7 @@ def plan_check(t: Tables) -> go.Figure | None:
         return None
     about = q.iloc[0]
     fig = make_subplots(rows=1, cols=2, subplot_titles=("wafer output", "cycle time"))
-    x = q["quarter"]
+    x = [style.quarter_date(quarter) for quarter in q["quarter"]]  # dates: an axis of years, not clipped text
     for column, name, dash in (("planned_output", "planned", None), ("simulated_output", "simulated", "dot")):
         fig.add_trace(
             go.Scatter(x=x, y=q[column], name=f"output {name}", line=dict(dash=dash, color="#1565c0")), row=1, col=1
@@ -440,15 +475,15 @@ def plan_check(t: Tables) -> go.Figure | None:
                 y=q[column],
                 name=f"cycle time {name}",
                 line=dict(dash=dash, color="#c62828"),
-                customdata=q["load"],
-                hovertemplate="%{x}: %{y:.0f} d at load %{customdata:.0%}",
+                customdata=list(zip(q["quarter"], q["load"], strict=True)),
+                hovertemplate="%{customdata[0]}: %{y:.0f} d at load %{customdata[1]:.0%}",
             ),
             row=1,
             col=2,
         )
     fig.update_yaxes(title="wafers per quarter", row=1, col=1)
     fig.update_yaxes(title="days", row=1, col=2)
-    return _layout(
+    return style.layout(
         fig,
         f"Plan check: {about['site']} ({about['node']}) simulated at its planned load on SMT2020 {about['dataset']}",
     )
@@ -470,125 +505,7 @@ def plan_check_deliveries(t: Tables) -> go.Figure | None:
             cells=dict(values=cells),
         )
     )
-    return _layout(fig, "Plan check: accelerators delivered per year")
-
-
-def risk_fan(t: Tables) -> go.Figure | None:
-    """P10–P90 band and median of accelerators delivered per year across the risk samples."""
-    samples = t.get("risk_samples")
-    if samples is None or samples.empty:
-        return None
-    years = sorted(int(c.split("_")[1]) for c in samples.columns if c.startswith("delivered_"))
-    delivered = samples[[f"delivered_{y}" for y in years]]
-    demand = samples[[f"demand_{y}" for y in years]].median().to_numpy()
-    x = [str(y) for y in years]
-    fig = go.Figure()
-    fig.add_trace(go.Scatter(x=x, y=delivered.quantile(0.9).to_numpy(), line=dict(width=0), showlegend=False))
-    fig.add_trace(
-        go.Scatter(
-            x=x,
-            y=delivered.quantile(0.1).to_numpy(),
-            fill="tonexty",
-            line=dict(width=0),
-            name="delivered P10–P90",
-            fillcolor="rgba(46,125,50,0.25)",
-        )
-    )
-    fig.add_trace(go.Scatter(x=x, y=delivered.median().to_numpy(), name="delivered P50", line=dict(color="#2e7d32")))
-    fig.add_trace(go.Scatter(x=x, y=demand, name="demand P50", line=dict(dash="dash")))
-    return _layout(fig, f"Risk: accelerators delivered per year ({len(samples)} samples)", "accelerators per year")
-
-
-def npv_histogram(t: Tables) -> go.Figure | None:
-    """The fab company's NPV across the risk samples, with zero marked and the downside written
-    in the title: the chance the NPV is below zero and the mean of the worst tenth."""
-    samples = t.get("risk_samples")
-    if samples is None or samples.empty:
-        return None
-    npv = samples["fabco_npv_usd"].to_numpy(dtype=float)
-    below, shortfall = float((npv < 0).mean()), expected_shortfall(npv)
-    fig = go.Figure(go.Histogram(x=npv / BILLIONS.divisor, name="samples", marker_color=_translucent(_colour(0), 0.7)))
-    fig.add_vline(x=0, line=dict(color="black", dash="dash"))
-    downside = " · ".join(
-        f"{columns.label(name)}: {columns.show(name, value)}"
-        for name, value in (("p_npv_below_zero", below), ("expected_shortfall_usd", shortfall))
-    )
-    return _layout(
-        fig,
-        f"Risk: the fab company's NPV ({len(npv)} samples)<br><sub>{downside}</sub>",
-        "samples",
-        f"fab company NPV, {BILLIONS.unit}",
-    )
-
-
-def tornado(t: Tables) -> go.Figure | None:
-    """Inputs ranked by their rank correlation with NPV across the risk samples, named in words
-    (the `words` stored with the sweep's inputs; a sweep stored before them shows its paths);
-    inputs that do not touch the plan the sweep held (risk.summary.touches_plan) left out."""
-    samples, inputs = t.get("risk_samples"), t.get("risk_inputs")
-    if samples is None or samples.empty or inputs is None or len(samples) < 3:
-        return None
-    if "touches_plan" in inputs:
-        inputs = inputs[inputs["touches_plan"].fillna(True).astype(bool)]
-    rho = [samples[f"input_{i}"].corr(samples["fabco_npv_usd"], method="spearman") for i in inputs["input"]]
-    names = inputs["words"] if "words" in inputs else inputs["path"]
-    frame = pd.DataFrame({"input": names, "path": inputs["path"], "rho": rho}).fillna({"rho": 0.0})
-    frame = frame.reindex(frame["rho"].abs().sort_values().index)
-    fig = go.Figure(
-        go.Bar(
-            x=frame["rho"],
-            y=frame["input"],
-            orientation="h",
-            customdata=frame["path"],
-            hovertemplate="%{y}<br>%{customdata}: %{x:.2f}<extra></extra>",
-            marker_color=["#c62828" if v < 0 else "#1565c0" for v in frame["rho"]],
-        )
-    )
-    fig.update_xaxes(range=[-1, 1], title="rank correlation with the fab company's NPV")
-    fig.update_yaxes(automargin=True)
-    return _layout(fig, "Risk: what moves the fab company's NPV most")
-
-
-def robust_npv(t: Tables) -> go.Figure | None:
-    """A robust run: the fab company's NPV of the robust plan and of the central-value plan in
-    the same fresh futures, as two overlaid histograms, each plan's mean marked."""
-    samples = t.get("robust_samples")
-    if samples is None or samples.empty:
-        return None
-    fig = go.Figure()
-    for k, plan in enumerate(("central", "robust")):
-        npv = samples.loc[samples["plan"] == plan, "fabco_npv_usd"].to_numpy(dtype=float) / BILLIONS.divisor
-        colour = _colour(k)
-        fig.add_trace(go.Histogram(x=npv, name=f"{plan} plan", marker_color=_translucent(colour, 0.55)))
-        fig.add_vline(x=float(npv.mean()), line=dict(color=colour, dash="dash"))
-    fig.update_layout(barmode="overlay")
-    futures = int((samples["plan"] == "robust").sum())
-    return _layout(
-        fig,
-        f"Robust plan against the central-value plan: the fab company's NPV in {futures} fresh futures"
-        "<br><sub>dashed: each plan's mean</sub>",
-        "futures",
-        f"fab company NPV, {BILLIONS.unit}",
-    )
-
-
-def robust_builds(t: Tables) -> go.Figure | None:
-    """A robust run: modules started per site and quarter by each plan, where they differ."""
-    robust, central = t.get("builds"), t.get("central_builds")
-    if central is None or robust is None:
-        return None
-    differ = build_differences(central, robust)
-    if differ.empty:
-        return None
-    labels = differ["site"] + " " + differ["started"]
-    fig = go.Figure(
-        [
-            go.Bar(x=labels, y=differ[f"modules_{plan}"], name=f"{plan} plan", marker_color=_colour(k))
-            for k, plan in enumerate(("central", "robust"))
-        ]
-    )
-    fig.update_layout(barmode="group")
-    return _layout(fig, "Builds that differ: modules started by site and quarter", "modules", "site and quarter")
+    return style.layout(fig, "Plan check: accelerators delivered per year")
 
 
 FIGURES: dict[str, Callable[[Tables], go.Figure | None]] = {
@@ -617,113 +534,3 @@ def figures(run: StoredRun) -> dict[str, go.Figure]:
     """Every figure the run has data for, by id."""
     made = {name: make(run.tables) for name, make in FIGURES.items()}
     return {name: fig for name, fig in made.items() if fig is not None}
-
-
-# --- runs compared -------------------------------------------------------------------------
-
-
-def compare_figures(runs: list[StoredRun]) -> dict[str, go.Figure]:
-    """Two or more runs overlaid, by id: accelerators delivered per quarter (with the first
-    run's demand), the fab company's cumulative project cash flow, and the investors' IRRs.
-    Each run is named as the store names it ("run 3 (base case)") and keeps one colour; a
-    figure no run has data for is left out, and so is everything for fewer than two runs."""
-    if len(runs) < 2:
-        return {}
-    made = {
-        "compare-delivered": _compare_delivered(runs),
-        "compare-cash": _compare_cash(runs),
-        "compare-irr": _compare_irr(runs),
-    }
-    return {name: fig for name, fig in made.items() if fig is not None}
-
-
-def _compare_delivered(runs: list[StoredRun]) -> go.Figure | None:
-    fig = go.Figure()
-    for k, run in enumerate(runs):
-        supply = run.tables.get("supply")
-        if supply is None or supply.empty:
-            continue
-        per_quarter = supply.groupby("quarter")["delivered"].sum()  # every product together
-        fig.add_trace(
-            go.Scatter(
-                x=[_date(q) for q in per_quarter.index],
-                y=per_quarter.to_numpy(),
-                name=run.name,
-                line=dict(color=_colour(k)),
-            )
-        )
-    if not fig.data:
-        return None
-    first = runs[0].tables.get("supply")
-    if first is not None and not first.empty:
-        demand = first.groupby("quarter")["demand"].sum()
-        fig.add_trace(
-            go.Scatter(
-                x=[_date(q) for q in demand.index],
-                y=demand.to_numpy(),
-                name=f"demand ({runs[0].name})",
-                line=dict(color="black", dash="dash"),
-            )
-        )
-    return _layout(fig, "Runs compared: accelerators delivered per quarter", "accelerators per quarter", "quarter")
-
-
-def _compare_cash(runs: list[StoredRun]) -> go.Figure | None:
-    fig = go.Figure()
-    for k, run in enumerate(runs):
-        q = run.tables.get("fabco_quarterly")
-        if q is None or q.empty:
-            continue
-        cumulative = yearly.fabco_years(q).set_index("year")["project_free_cash_flow_usd"].cumsum()
-        fig.add_trace(
-            go.Scatter(
-                x=cumulative.index.astype(str),
-                y=cumulative.to_numpy() / BILLIONS.divisor,
-                name=run.name,
-                mode="lines+markers",
-                line=dict(color=_colour(k)),
-            )
-        )
-    if not fig.data:
-        return None
-    fig.add_hline(y=0, line=dict(color="#9aa5b1", width=1))
-    return _layout(fig, "Runs compared: the fab company's cumulative project cash flow", BILLIONS.unit, "year")
-
-
-def _compare_irr(runs: list[StoredRun]) -> go.Figure | None:
-    """Grouped bars, one group per investor: an IRR that does not exist (flows that never
-    change sign) has no bar, and one above 100 % is drawn at 100 % with its text saying so."""
-    tables = [(k, run, table) for k, run in enumerate(runs) if (table := run.tables.get("investors")) is not None]
-    tables = [(k, run, table) for k, run, table in tables if not table.empty]
-    if not tables:
-        return None
-    names = list(dict.fromkeys(name for _, _, table in tables for name in table["investor"]))
-    fig, clipped = go.Figure(), False
-    for k, run, table in tables:
-        rates = table.set_index("investor")["irr"].astype(float).reindex(names)
-        shown = [None if math.isnan(rate) else min(rate, fmt.IRR_SHOWN_UP_TO) for rate in rates]
-        clipped |= bool((rates > fmt.IRR_SHOWN_UP_TO).any())
-        fig.add_trace(
-            go.Bar(
-                x=names,
-                y=shown,
-                name=run.name,
-                marker_color=_colour(k),
-                text=["" if math.isnan(rate) else fmt.irr(rate) for rate in rates],
-                textposition="outside",
-                cliponaxis=False,
-            )
-        )
-    fig.update_yaxes(tickformat=".0%", rangemode="tozero")
-    fig.update_layout(barmode="group")
-    if clipped:
-        fig.add_annotation(
-            text=f"IRRs above {fmt.percent(fmt.IRR_SHOWN_UP_TO, 0)} are drawn at {fmt.percent(fmt.IRR_SHOWN_UP_TO, 0)}",
-            xref="paper",
-            yref="paper",
-            x=1,
-            y=1.08,
-            showarrow=False,
-            xanchor="right",
-        )
-    return _layout(fig, "Runs compared: investors' IRR", "IRR", "investor")

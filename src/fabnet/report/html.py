@@ -1,9 +1,12 @@
-"""One HTML page per run: the key figures, each party's cash flows per year, then every plot.
-plotly.js is inlined by default, so the file opens offline; the dashboard links it once instead."""
+"""One HTML page per run, decision first: the verdict, the headline figures and chart on the
+first screen; then the deal, the builds, the money, the plan check, risk, and every key figure.
+
+plotly.js is inlined when the page is made alone (it opens offline); a report written to a
+folder loads the one bundle beside it that every report of the folder shares (still offline, and
+a report stays well under 1 MB); the dashboard links its own copy."""
 
 from __future__ import annotations
 
-import contextlib
 import html
 import json
 import re
@@ -14,21 +17,47 @@ import pandas as pd
 from fabnet.core import columns, yearly
 from fabnet.core import format as fmt
 from fabnet.core.errors import FabnetError
+from fabnet.report import verdict
+from fabnet.report.bundle import write_bundle, write_whole
 from fabnet.report.figures import figures
 from fabnet.store import StoredRun
 from fabnet.store.pg import is_postgres
 
 STYLE = """
-body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 1100px; color: #222; }
-h1 { margin-bottom: 0.2rem; } .meta { color: #666; margin-bottom: 1.5rem; }
+body { font-family: system-ui, sans-serif; margin: 1rem auto; max-width: 1180px; color: #222; padding: 0 1rem; }
+h1 { margin: 0 0 0.2rem; font-size: 1.5rem; } .meta { color: #666; font-size: 0.8rem; margin-bottom: 0.8rem; }
+h2 { border-top: 2px solid #ddd; padding-top: 0.8rem; margin-top: 2rem; }
+.verdict p { font-size: 1.15rem; line-height: 1.45; margin: 0.3rem 0 0.6rem; }
+.first { display: flex; gap: 1.5rem; align-items: flex-start; }
+.first table { flex: 0 0 40%; } .first .figure { flex: 1 1 auto; min-width: 0; margin: 0; }
 table.figures { border-collapse: collapse; margin: 1rem 0 2rem; }
 table.figures td { padding: 0.25rem 1rem; border-bottom: 1px solid #eee; }
+table.headline { border-collapse: collapse; font-size: 0.88rem; }
+table.headline td { padding: 0.2rem 0.5rem; border-bottom: 1px solid #eee; vertical-align: top; }
+table.headline td.value { text-align: right; font-weight: 600; white-space: nowrap; }
+table.headline td.band { color: #666; font-size: 0.8rem; }
 .figure { margin-bottom: 2rem; }
 table.money { border-collapse: collapse; margin: 0.5rem 0 2rem; font-size: 0.9rem; }
 table.money th, table.money td { padding: 0.2rem 0.6rem; border-bottom: 1px solid #eee; text-align: right; }
 table.money caption { text-align: left; font-weight: 600; padding-bottom: 0.3rem; }
 table.money th:first-child, table.money td:first-child { text-align: left; }
 """
+
+#: The report's sections after the first screen, in order, with the figures each holds (the
+#: heading's id is section-<key>: a figure's div has the figure's id); a figure no section names
+#: is drawn at the end.
+SECTIONS = {
+    "deal": ("The deal", ("deal",)),
+    "builds": ("The builds", ("fab-timeline", "capacity-vs-demand", "delivered-vs-demand", "load-curves")),
+    "money": ("The money", ("cash-flow", "buyer-costs", "money-per-investor", "investor-returns")),
+    "plan-check": ("The plan check", ("plan-check", "plan-check-deliveries")),
+    "risk": ("Risk", ("risk-fan", "npv-histogram", "tornado", "robust-npv", "robust-builds")),
+    "simulation": ("The fab simulated", ("operating-curve",)),
+}
+#: The chart of the first screen: the first of these the run has (what the network adds for a
+#: main run, the NPV's spread for a sweep or a robust plan); and its height there (the verdict,
+#: the headline figures and it fit a 1280 × 800 window).
+HEADLINE_CHARTS, HEADLINE_HEIGHT = ("network-adds", "npv-histogram", "robust-npv"), 330
 
 
 def _figure_rows(run: StoredRun) -> str:
@@ -102,15 +131,64 @@ def _cash_tables(run: StoredRun) -> str:
     return "\n".join(parts)
 
 
-def _messages(run: StoredRun) -> str:
-    """The run's messages (the deal's verdict, a contract outside the deal range, an investor
-    short of its hurdle, the plan's capex against the ambition, shortfalls, warnings about the
-    scenario), as `fabnet run` prints them."""
+def _messages(run: StoredRun, shown: list[str]) -> str:
+    """The run's messages as `fabnet run` prints them (a contract outside the deal range, an
+    investor short of its hurdle, the plan's capex against the ambition, demand left unmet and
+    why, warnings about the scenario), less those the verdict `shown` already says."""
     messages = run.tables.get("messages")
     if messages is None or messages.empty:
         return ""
-    items = "".join(f"<li>{html.escape(str(m))}</li>" for m in messages["message"])
-    return f'<ul class="messages">{items}</ul>'
+    rest = [str(m) for m in messages["message"] if str(m) not in shown]
+    if not rest:
+        return ""
+    items = "".join(f"<li>{html.escape(m)}</li>" for m in rest)
+    return f'<h2 id="says">What the run says</h2><ul class="messages">{items}</ul>'
+
+
+def _first_screen(run: StoredRun, charts: dict[str, str]) -> str:
+    """The verdict, the headline figures (with their bands) and the headline chart."""
+    sentences = verdict.verdict(run)
+    said = "".join(f"<p>{html.escape(s)}</p>" for s in sentences)
+    rows = "".join(
+        f'<tr><td>{html.escape(h.label)}</td><td class="value">{html.escape(h.value)}</td>'
+        f'<td class="band">{html.escape(h.band)}</td></tr>'
+        for h in verdict.headline(run)
+    )
+    table = f'<table class="headline">{rows}</table>' if rows else ""
+    chart = next((charts.pop(name) for name in HEADLINE_CHARTS if name in charts), "")
+    return f'<section class="verdict" id="verdict">{said}<div class="first">{table}{chart}</div></section>'
+
+
+def _sections(charts: dict[str, str], cash_tables: str) -> str:
+    """Each section with its figures, the money's tables before its charts; the figures no
+    section names at the end."""
+    parts = []
+    for anchor, (title, names) in SECTIONS.items():
+        body = "".join(charts.pop(name) for name in names if name in charts)
+        if anchor == "money":
+            body = cash_tables + body
+        if body:
+            parts.append(f'<h2 id="section-{anchor}">{html.escape(title)}</h2>{body}')
+    if charts:
+        parts.append('<h2 id="more">More</h2>' + "".join(charts.values()))
+    return "\n".join(parts)
+
+
+def _charts(run: StoredRun, plotlyjs: str) -> dict[str, str]:
+    """Every figure's div by id, the headline chart low enough for the first screen; plotly.js
+    inlined once (in the first) when `plotlyjs` is "inline"."""
+    charts = {}
+    made = figures(run)
+    headline = next((name for name in HEADLINE_CHARTS if name in made), None)
+    for i, (name, fig) in enumerate(made.items()):
+        config = {"displaylogo": False}
+        if name == headline:  # low, and no tool bar over its title in a narrow column
+            fig.update_layout(height=HEADLINE_HEIGHT, margin=dict(t=60, b=30))
+            config["displayModeBar"] = False
+        include = i == 0 and plotlyjs == "inline"
+        div = fig.to_html(full_html=False, include_plotlyjs=include, div_id=f"plot-{name}", config=config)
+        charts[name] = f'<div class="figure" id="{name}">{div}</div>'
+    return charts
 
 
 def _provenance(run: StoredRun) -> str:
@@ -133,47 +211,41 @@ def _provenance(run: StoredRun) -> str:
 
 
 def report_html(run: StoredRun, plotlyjs: str = "inline") -> str:
-    """The page. `plotlyjs` is "inline" (self-contained file) or a URL to load plotly.js from."""
+    """The page. `plotlyjs` is "inline" (self-contained file) or a URL (or a file name beside the
+    page) to load plotly.js from."""
     meta = run.meta
-    parts = []
-    for i, (name, fig) in enumerate(figures(run).items()):
-        include = (i == 0) if plotlyjs == "inline" else False
-        parts.append(
-            f'<div class="figure" id="{name}">'
-            + fig.to_html(full_html=False, include_plotlyjs=include, div_id=f"plot-{name}")
-            + "</div>"
-        )
+    charts = _charts(run, plotlyjs)
     head_script = "" if plotlyjs == "inline" else f'<script src="{html.escape(plotlyjs)}"></script>'
     title = f"fabnet run {meta['run_id']}: {meta['scenario_name']}"
+    first = _first_screen(run, charts)
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
 <style>{STYLE}</style>{head_script}</head>
 <body>
 <h1>{html.escape(title)}</h1>
 <div class="meta">{_provenance(run)}</div>
+{first}
+{_messages(run, verdict.verdict(run))}
+{_sections(charts, _cash_tables(run))}
+<h2 id="figures">Every key figure</h2>
 <table class="figures">{_figure_rows(run)}</table>
-{_messages(run)}
-{_cash_tables(run)}
-{"".join(parts)}
 </body></html>
 """
 
 
 def write_report(run: StoredRun, path: str | Path) -> Path:
     """Write the page atomically: a temporary file beside it, then renamed, so a report is
-    either whole or absent (never a 0-byte or half file). A folder, a full disk or a place that
-    may not be written is a ReportError that says so."""
+    either whole or absent (never a 0-byte or half file). plotly.js is the folder's one bundle
+    (report.bundle), written first. A folder, a full disk or a place that may not be written is
+    a ReportError that says so."""
     path = Path(path)
-    partial = path.with_name(f".{path.name}.partial")
+    if path.is_dir():
+        raise ReportError(f"{path} is a folder; give the report a file name, e.g. {path / 'run.html'}")
     try:
-        if path.is_dir():
-            raise ReportError(f"{path} is a folder; give the report a file name, e.g. {path / 'run.html'}")
         path.parent.mkdir(parents=True, exist_ok=True)
-        partial.write_text(report_html(run), encoding="utf-8")
-        partial.replace(path)
+        bundle = write_bundle(path.parent)
+        write_whole(path, lambda partial: partial.write_text(report_html(run, plotlyjs=bundle), encoding="utf-8"))
     except OSError as error:
-        with contextlib.suppress(OSError):  # there may be no folder to clean up in
-            partial.unlink(missing_ok=True)
         raise ReportError(f"cannot write the report {path}: {error.strerror or error}") from None
     return path
 

@@ -52,7 +52,12 @@ class _Raw:
 
 def load_scenario(path: str | Path, overrides: Overrides | str | None = ()) -> Scenario:
     """Read, merge, override, validate and check a scenario file. Overrides are "path=value"
-    texts, as --set takes them, or a mapping {path: value}."""
+    texts, as --set takes them, or a mapping {path: value}. A run's workbook (.xlsx, from
+    `fabnet export`) is its scenario as run with the edits of its inputs sheet (scenario.workbook)."""
+    if Path(path).suffix.lower() == ".xlsx":
+        from fabnet.scenario.workbook import load_workbook_scenario  # it reads this module
+
+        return load_workbook_scenario(path, overrides)
     raw = _read_with_extends(Path(path), chain=())
     return _checked(raw, Origin(str(path), ()), overrides)
 
@@ -262,11 +267,13 @@ def _error(raw: _Raw, problem: Problem, more: int = 0) -> ScenarioError:
 # --- where in which file -------------------------------------------------------------------
 
 
-def _locate(raw: _Raw, loc: Loc) -> tuple[str, int | None]:
+def _locate(raw: _Raw, loc: Loc) -> tuple[str | None, int | None]:
     for override_loc, label in reversed(raw.overrides):
         shared = min(len(override_loc), len(loc))
         if override_loc[:shared] == loc[:shared]:
             return label, None
+    if not raw.files:  # a scenario changed in code (with_overrides): no file to point into
+        return None, None
     best = max(raw.files, key=lambda source: _walk(source.root, raw.data, loc)[0])
     return best.label, _walk(best.root, raw.data, loc)[1]
 

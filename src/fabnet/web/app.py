@@ -35,10 +35,11 @@ from fabnet.core import format as fmt
 from fabnet.core.columns import label, show, show_difference
 from fabnet.report import report_html
 from fabnet.report.figures import compare_figures
+from fabnet.report.workbook import write_workbook
 from fabnet.store import Store, StoreBusy, StoredRun, UnknownRun, open_store
 from fabnet.store.compare import distinct, figure_differences, input_differences
-from fabnet.store.export import export_run
 from fabnet.store.pg import is_postgres
+from fabnet.web.dealroom import add_deal_room
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -95,7 +96,7 @@ def create_app(store_location: str | Path) -> FastAPI:
             page = report_html(store.run(run_id), plotlyjs=PLOTLY_URL)
         links = (
             f'<p><a href="/">← all runs</a> · <a id="download" href="/runs/{run_id}/export.xlsx">'
-            "download its tables (xlsx)</a></p>"
+            f'download its tables (xlsx)</a> · <a id="deal-room" href="/runs/{run_id}/deal">deal room</a></p>'
         )
         return page.replace("<body>", f"<body>{links}", 1)
 
@@ -131,7 +132,7 @@ def create_app(store_location: str | Path) -> FastAPI:
         except UnknownRun as exc:
             raise HTTPException(status_code=404, detail=str(exc)) from None
         with tempfile.TemporaryDirectory() as folder:
-            data = export_run(stored, folder, "xlsx").read_bytes()
+            data = write_workbook(stored, Path(folder) / f"run-{number}.xlsx").read_bytes()
         return Response(
             data, media_type=XLSX, headers={"Content-Disposition": f'attachment; filename="run-{number}.xlsx"'}
         )
@@ -153,6 +154,7 @@ def create_app(store_location: str | Path) -> FastAPI:
     def plotly_js() -> Response:
         return Response(script, media_type="application/javascript", headers={"Cache-Control": "public, max-age=86400"})
 
+    add_deal_room(app, reader, _run_id, PLOTLY_URL)
     return app
 
 

@@ -1,0 +1,141 @@
+"""`fabnet sensitivity`: one input at a time, the headline at each input's low and high, and a
+break-even."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from fabnet.cli import app
+from fabnet.cli.options import DEFAULT_SCENARIO, AsJson, Overrides, ScenarioFile, load_scenario, user_errors
+from fabnet.core import columns
+from fabnet.views import err, out, print_frame, print_json, records
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from fabnet.risk.sensitivity import BreakEven
+
+
+@app.command()
+def sensitivity(
+    file: ScenarioFile = DEFAULT_SCENARIO,
+    overrides: Overrides = None,
+    vary: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--vary",
+            metavar="PATH=LOW:HIGH",
+            help="Also swing this input between two values, e.g. --vary nodes.N3.wafer_price_usd=18000:27000. "
+            "Repeatable.",
+        ),
+    ] = None,
+    replan: Annotated[
+        bool,
+        typer.Option(
+            "--replan",
+            help="Plan every point anew, with and without fabs (two solves a point; any input may vary). "
+            "Default: hold the plan and follow the money again (money inputs only, 0.2 s a point).",
+        ),
+    ] = False,
+    deal: Annotated[bool, typer.Option("--deal", help="Also find the deal's ends at every point (~6 s each).")] = False,
+    solve: Annotated[
+        str,
+        typer.Option(
+            "--solve",
+            help="The break-even's target: 'g42 irr = hurdle', 'fabco npv = 0', 'buyer gain = 0' "
+            "(default: the investor closest to its hurdle, at its hurdle).",
+        ),
+    ] = "",
+    for_path: Annotated[
+        str | None,
+        typer.Option(
+            "--for", metavar="PATH", help="The input the break-even moves (default: the one that moves the NPV most)."
+        ),
+    ] = None,
+    between: Annotated[
+        str | None,
+        typer.Option(metavar="LOW:HIGH", help="Where to search the break-even (default: ¼× to 4× the scenario's)."),
+    ] = None,
+    as_json: AsJson = False,
+) -> None:
+    """One input at a time: the fab company's NPV and IRR, each investor's IRR and the buyer's
+    gain against the foundry route with each uncertain input of the scenario at its P10 and P90
+    (and each --vary input at its two values), the others as they are, the inputs that move the
+    NPV most first; then a break-even: the value of one input at which a figure reaches its
+    target. The plan is held unless --replan.
+
+    Example: `fabnet sensitivity scenarios/tigris.yaml --solve "g42 irr = hurdle" --for
+    nodes.N3.wafer_price_usd`
+    """
+    from fabnet.core.results import DECISION_GAP
+    from fabnet.pipeline import decide
+    from fabnet.plan import SolveOptions
+    from fabnet.risk import sensitivity as one_at_a_time
+
+    with user_errors():
+        scenario = load_scenario(file, overrides or ())
+        try:
+            with err.status(f"{scenario.name}: planning with and without fabs…"):
+                decision = decide(scenario, SolveOptions(mip_gap=DECISION_GAP), deal_shares=())
+            model = one_at_a_time.Model(decision, replan, deal, SolveOptions(mip_gap=DECISION_GAP))
+            inputs, left_out = one_at_a_time.swings(scenario, list(vary or ()), replan)
+            with err.status("one input at a time…"):
+                table = one_at_a_time.tornado(model, inputs)
+            path = for_path or one_at_a_time.default_path(scenario, table)
+            found = None
+            if path is not None:
+                key, target = one_at_a_time.parse_solve(solve, decision.money)
+                how, low, high = one_at_a_time.search_range(scenario, path, between)
+                with err.status(f"break-even of {path}…"):
+                    found = one_at_a_time.break_even(model, path, key, target, low, high, how)
+        except ValueError as error:
+            raise typer.BadParameter(str(error)) from None
+    if as_json:
+        print_json({"tornado": records(table.to_dict("list")), "break_even": None if found is None else vars(found)})
+        return
+    _print_tornado(table, replan)
+    if left_out:
+        out.print(
+            "  Not varied with the plan held (they change what the plan is; --replan varies them): "
+            + ", ".join(left_out)
+        )
+    if found is not None:
+        out.print(break_even_sentence(found))
+
+
+def _print_tornado(table: pd.DataFrame, replan: bool) -> None:
+    """The base, then each input's low and high rows, the input named on its first row."""
+    shown = table.assign(  # the path names the input: its words would make every row three lines
+        input=[path or "base" if end != "high" else "" for path, end in zip(table["path"], table["end"], strict=True)],
+        value=table["setting"],
+    )
+    figures = [c for c in table.columns if c not in ("input", "path", "end", "setting")]
+    held = "planned anew at each point" if replan else "the plan held"
+    print_frame(
+        shown[["input", "value", *figures]],
+        f"One input at a time ({held}): the headline at each input's low and high",
+        text_columns=2,
+    )
+
+
+def break_even_sentence(found: BreakEven) -> str:
+    """The break-even in words: where the figure reaches its target, or that it does not."""
+    field = next((p for p in reversed(found.path.split(".")) if not p.isdigit()), found.path)
+
+    def setting(value: float) -> str:  # a factor on the scenario's values, or the value itself
+        return f"×{value:,.3f}" if found.how == "multiply" else columns.show(field, value)
+
+    what = f"{columns.label(found.key)} reaches {columns.show(found.key, found.target)}"
+    if found.at is None:
+        return (
+            f"Break-even: {what} nowhere with {found.path} between {setting(found.low)} "
+            f"({columns.show(found.key, found.at_low)}) and {setting(found.high)} "
+            f"({columns.show(found.key, found.at_high)})."
+        )
+    of = " the scenario's" if found.how == "multiply" else ""
+    return (
+        f"Break-even: {what} at {found.path} {setting(found.at)}{of} "
+        f"(searched {setting(found.low)} to {setting(found.high)})."
+    )
