@@ -31,6 +31,7 @@ from fabnet.cli.options import (
 )
 from fabnet.core.errors import FabnetError
 from fabnet.core.results import DECISION_GAP, DEFAULT_STORE
+from fabnet.core.secrets import redact
 from fabnet.views import (
     deal_json,
     err,
@@ -356,9 +357,9 @@ def deal(
     print_deal(scenario, result)
     if store is not None:
         if job.run_id is None:
-            err.print(styled(("not stored:", "bold red"), f" {job.store_error}; kept in {job.archive}"))
+            err.print(styled(("not stored:", "bold red"), f" {redact(job.store_error)}; kept in {job.archive}"))
             raise typer.Exit(INCOMPLETE)
-        out.print(styled(f"deal stored as run {job.run_id} in ", (str(store), "bold")))
+        out.print(styled(f"deal stored as run {job.run_id} in ", (redact(store), "bold")))
 
 
 def _solve_with_status(scenario: Scenario, options: SolveOptions, cycle_time: str = "load") -> Plan:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from fabnet.core.errors import FabnetError
+from fabnet.core.secrets import redact
 from fabnet.views import err, styled
 
 if TYPE_CHECKING:
@@ -57,7 +58,7 @@ def user_errors() -> Iterator[None]:
     try:
         yield
     except FabnetError as exc:
-        err.print(styled(("error:", "bold red"), f" {exc}"), soft_wrap=True)
+        err.print(styled(("error:", "bold red"), f" {redact(exc)}"), soft_wrap=True)
         raise typer.Exit(exc.exit_code) from None
 
 

@@ -10,6 +10,7 @@ import typer
 from fabnet.cli import app
 from fabnet.cli.options import ReadStore, RunId, StorePath, user_errors
 from fabnet.core.results import DEFAULT_STORE
+from fabnet.core.secrets import redact
 from fabnet.views import err, out, print_comparison, print_runs, print_stored_run, styled
 
 runs_app = typer.Typer(help="Runs kept in the results store: list, show, compare, import.", no_args_is_help=True)
@@ -45,8 +46,8 @@ def runs_import(
     out.print(
         styled(
             f"{file} stored as run {run_id} in ",
-            (str(store), "bold"),
-            f"; `fabnet report {run_id} --store {store}` draws it",
+            (redact(store), "bold"),
+            f"; `fabnet report {run_id} --store {redact(store)}` draws it",
         )
     )
 

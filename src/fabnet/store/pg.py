@@ -9,7 +9,6 @@ an empty frame is typed all the same; floats keep NaN.
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable
 from typing import Any
@@ -19,6 +18,7 @@ import psycopg
 from psycopg import sql
 
 from fabnet.core.results import Column
+from fabnet.core.secrets import redact
 from fabnet.store.base import (
     READER_WAIT_S,
     RUN_COLUMNS,
@@ -40,11 +40,6 @@ from fabnet.store.base import (
 
 def is_postgres(location: str) -> bool:
     return str(location).startswith(("postgresql://", "postgres://"))
-
-
-def redacted(url: str) -> str:
-    """The address without its password, for messages."""
-    return re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", url)
 
 
 #: Each declared type's Python values for COPY (missing ones are NULL, floats keep NaN).
@@ -75,7 +70,7 @@ class PgStore:
         wait_s: float | None = None,
         waiting: Callable[[float], None] | None = None,
     ) -> None:
-        self.location = redacted(url)
+        self.location = redact(url)
         self.read_only = read_only
         wait = wait_s if wait_s is not None else (READER_WAIT_S if read_only else WRITER_WAIT_S)
         self._con = self._connect(url, wait, waiting)

@@ -33,6 +33,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from fabnet import __version__
 from fabnet.core import format as fmt
 from fabnet.core.columns import label, show, show_difference
+from fabnet.core.secrets import redact
 from fabnet.report import report_html
 from fabnet.report.figures import compare_figures
 from fabnet.store import Store, StoreBusy, StoredRun, UnknownRun, open_store
@@ -87,7 +88,7 @@ def create_app(store_location: str | Path) -> FastAPI:
 
     @app.exception_handler(StoreBusy)
     def busy(request: Request, exc: StoreBusy) -> Response:
-        return HTMLResponse(f"<p>{html.escape(str(exc))}</p>", status_code=503, headers={"Retry-After": "5"})
+        return HTMLResponse(f"<p>{html.escape(redact(exc))}</p>", status_code=503, headers={"Retry-After": "5"})
 
     @functools.lru_cache(maxsize=64)
     def run_page(run_id: int) -> str:
@@ -171,7 +172,7 @@ def _index(reader: Callable[[], Store], location: str) -> str:
     first, second = (ids[-2], ids[-1]) if len(ids) >= 2 else (ids[0], ids[0]) if ids else (None, None)
     return (
         f"<!doctype html><html><head><meta charset='utf-8'><title>fabnet runs</title><style>{STYLE}</style>"
-        f"</head><body><h1>fabnet runs</h1><p>store {html.escape(location)} · fabnet {__version__}</p>"
+        f"</head><body><h1>fabnet runs</h1><p>store {html.escape(redact(location))} · fabnet {__version__}</p>"
         f"<table id='runs'><tr><th>run</th><th>label</th><th>kind</th><th>scenario</th><th>time (UTC)</th>"
         f"<th>fab company NPV</th></tr>{rows}</table><h2>Compare two runs</h2><form action='/compare'>"
         f"<select name='a'>{_options(ids, first)}</select> <select name='b'>{_options(ids, second)}</select> "
@@ -184,7 +185,7 @@ def _error_page(status: int, message: str) -> HTMLResponse:
     return HTMLResponse(
         f"<!doctype html><html><head><meta charset='utf-8'><title>{status}</title>"
         f"<style>{STYLE}</style></head><body><p><a href='/'>← all runs</a></p>"
-        f"<p id='error'>{html.escape(message)}</p></body></html>",
+        f"<p id='error'>{html.escape(redact(message))}</p></body></html>",
         status_code=status,
     )
 
