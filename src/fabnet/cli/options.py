@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from fabnet.core.errors import FabnetError
+from fabnet.core.errors import FabnetError, Interrupted
 from fabnet.core.secrets import redact
 from fabnet.views import err, styled
 
@@ -55,11 +55,18 @@ AsJson = Annotated[bool, typer.Option("--json", help="Print one JSON document in
 
 @contextmanager
 def user_errors() -> Iterator[None]:
+    """A user's mistake, or an interrupt, as one line on stderr and the exit status it has."""
     try:
         yield
+    except KeyboardInterrupt:
+        raise _fail(Interrupted("interrupted (Ctrl-C or SIGTERM) before the command finished")) from None
     except FabnetError as exc:
-        err.print(styled(("error:", "bold red"), f" {redact(exc)}"), soft_wrap=True)
-        raise typer.Exit(exc.exit_code) from None
+        raise _fail(exc) from None
+
+
+def _fail(exc: FabnetError) -> typer.Exit:
+    err.print(styled(("error:", "bold red"), f" {redact(exc)}"), soft_wrap=True)
+    return typer.Exit(exc.exit_code)
 
 
 def positive(value: float | None) -> float | None:
