@@ -42,10 +42,10 @@ def runs_import(
     from fabnet.api import import_run
 
     with user_errors():
-        run_id = import_run(file, store)
+        run_id, new = import_run(file, store)
     out.print(
         styled(
-            f"{file} stored as run {run_id} in ",
+            f"{file} {'stored' if new else 'already stored'} as run {run_id} in ",
             (redact(store), "bold"),
             f"; `fabnet report {run_id} --store {redact(store)}` draws it",
         )

@@ -21,7 +21,7 @@ import contextlib
 import random
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -192,8 +192,21 @@ class DuckStore:
 
     # --- reading -------------------------------------------------------------------------
 
+    @contextlib.contextmanager
+    def _reading(self) -> Iterator[None]:
+        """A file DuckDB opened but cannot read (cut short, damaged) is a StoreError that says
+        so, not a traceback."""
+        try:
+            yield
+        except duckdb.Error as error:
+            raise StoreError(f"cannot read the results store {self.path} (damaged or cut short?): {error}") from None
+
     def runs(self) -> pd.DataFrame:
         """One row per run, oldest first (base.LISTED)."""
+        with self._reading():
+            return self._runs()
+
+    def _runs(self) -> pd.DataFrame:
         con = self._cursor()
         rows = con.execute("SELECT * EXCLUDE (scenario_text) FROM runs ORDER BY run_id").df()
         sweeps = (
@@ -212,6 +225,10 @@ class DuckStore:
         ]
 
     def run(self, run_id: int) -> StoredRun:
+        with self._reading():
+            return self._run(run_id)
+
+    def _run(self, run_id: int) -> StoredRun:
         con = self._cursor()
         found = con.execute("SELECT * FROM runs WHERE run_id = ?", [int(run_id)]).df()
         if found.empty:

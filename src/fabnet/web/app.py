@@ -50,7 +50,7 @@ STYLE = (
     "a{color:#1565c0}"
 )
 #: Run ids: ASCII digits only (`str.isdigit` also accepts "²" and "١"), at most this many.
-RUN_ID = re.compile(r"[0-9]{1,12}")
+RUN_ID = re.compile(r"[1-9][0-9]{0,11}")  # as the store numbers runs: 01 is not run 1
 #: plotly draws from inline scripts and styles; nothing is loaded from anywhere but here.
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; script-src 'self' 'unsafe-inline'; "
@@ -79,7 +79,9 @@ def create_app(store_location: str | Path) -> FastAPI:
 
     @app.exception_handler(StarletteHTTPException)
     def not_found(request: Request, exc: StarletteHTTPException) -> Response:
-        return _error_page(exc.status_code, str(exc.detail))
+        page = _error_page(exc.status_code, str(exc.detail))
+        page.headers.update(exc.headers or {})  # a 405 says which methods are allowed
+        return page
 
     @app.exception_handler(RequestValidationError)
     def bad_request(request: Request, exc: RequestValidationError) -> Response:
