@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import random
 import re
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -48,6 +49,9 @@ from fabnet.store.base import (
 )
 
 DEFAULT_STORE = Path(results.DEFAULT_STORE)
+#: One write transaction at a time in this process: threads of one process share the file's
+#: database, and two would both read the same next run id (other processes wait for the file).
+_WRITING = threading.Lock()
 _LOCKED = ("Could not set lock", "Conflicting lock")
 
 
@@ -118,8 +122,9 @@ class DuckStore:
         self._con = connect(self.path, read_only, wait, waiting)
         if not read_only:
             try:  # a store an older fabnet wrote gets the columns declared since
-                for statement in schema_sql("runs", RUNS.columns, _columns(self._con, "runs"), key="run_id"):
-                    self._con.execute(statement)
+                with _WRITING:
+                    for statement in schema_sql("runs", RUNS.columns, _columns(self._con, "runs"), key="run_id"):
+                        self._con.execute(statement)
             except duckdb.Error as error:
                 self._con.close()
                 raise StoreError(f"cannot write the results store {self.path}: {error}") from None
@@ -160,6 +165,10 @@ class DuckStore:
     def _transaction(self, work: Callable[[duckdb.DuckDBPyConnection], Any]) -> Any:
         """Run `work` in one transaction. A failure leaves the store as it was; a failure of the
         store itself (a full disk, a file it may not write) is a StoreError, not a traceback."""
+        with _WRITING:
+            return self._transaction_alone(work)
+
+    def _transaction_alone(self, work: Callable[[duckdb.DuckDBPyConnection], Any]) -> Any:
         con = self._cursor()
         con.begin()
         try:

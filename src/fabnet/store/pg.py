@@ -37,6 +37,9 @@ from fabnet.store.base import (
     schema_sql,
 )
 
+#: The advisory lock fabnet's schema changes take (any fixed 64-bit number: "fabnet" in ASCII).
+SCHEMA_LOCK = 0x6661626E6574
+
 
 def is_postgres(location: str) -> bool:
     return str(location).startswith(("postgresql://", "postgres://"))
@@ -76,8 +79,7 @@ class PgStore:
         self._con = self._connect(url, wait, waiting)
         if not read_only:
             with self._con.transaction():  # a store an older fabnet wrote gets the columns declared since
-                for statement in schema_sql("runs", RUNS.columns, self._columns("runs"), key="run_id"):
-                    self._con.execute(statement)
+                self._change_schema(schema_sql("runs", RUNS.columns, self._columns("runs"), key="run_id"))
         elif not self._has_table("runs"):
             self._con.close()
             raise StoreError(f"no fabnet runs in {self.location}; run `fabnet run --store …` first")
@@ -108,6 +110,17 @@ class PgStore:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    def _change_schema(self, statements: list[str]) -> None:
+        """Create or widen tables, one process at a time: two sessions creating one table at
+        once both pass IF NOT EXISTS and the second fails on PostgreSQL's catalogue
+        (pg_type_typname_nsp_index). The lock is the transaction's, so it ends with it; every
+        statement is idempotent, so whoever waited finds the work done."""
+        if not statements:
+            return
+        self._con.execute("SELECT pg_advisory_xact_lock(%s)", [SCHEMA_LOCK])
+        for statement in statements:
+            self._con.execute(statement)
 
     def _has_table(self, table: str) -> bool:
         return bool(first_value(self._con.execute("SELECT to_regclass(%s) IS NOT NULL", [table]).fetchone()))
@@ -144,8 +157,7 @@ class PgStore:
     def _insert(self, name: str, run_id: int, frame: pd.DataFrame) -> None:
         table, columns, data = result_rows(name, run_id, frame)
         present = self._columns(table)
-        for statement in schema_sql(table, columns, present):
-            self._con.execute(statement)
+        self._change_schema(schema_sql(table, columns, present))
         for column in columns:
             if self._untyped(table, column, present):
                 self._con.execute(
