@@ -118,4 +118,6 @@ def test_a_store_that_refuses_the_run_in_any_way_keeps_it_in_a_file(tmp_path, mo
     job = main_job(scenario(tiny()), store, check=False)
     assert job.run_id is None and job.archive is not None and job.archive.exists()
     assert job.archive.parent == tmp_path
-    assert job.store_error
+    # found on opening, before a row is written, and named
+    assert f"the results store {store} has another shape than fabnet" in job.store_error
+    assert "use another --store" in job.store_error

@@ -40,6 +40,7 @@ from fabnet.store.base import (
     StoredRun,
     StoreError,
     UnknownRun,
+    check_runs_shape,
     first_value,
     listing,
     quoted,
@@ -122,9 +123,13 @@ class DuckStore:
         self._con = connect(self.path, read_only, wait, waiting)
         if not read_only:
             try:  # a store an older fabnet wrote gets the columns declared since
+                check_runs_shape(self._con, self.location)
                 with _WRITING:
                     for statement in schema_sql("runs", RUNS.columns, _columns(self._con, "runs"), key="run_id"):
                         self._con.execute(statement)
+            except StoreError:
+                self._con.close()
+                raise
             except duckdb.Error as error:
                 self._con.close()
                 raise StoreError(f"cannot write the results store {self.path}: {error}") from None

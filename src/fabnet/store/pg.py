@@ -29,6 +29,7 @@ from fabnet.store.base import (
     StoredRun,
     StoreError,
     UnknownRun,
+    check_runs_shape,
     first_value,
     listing,
     quoted,
@@ -78,6 +79,11 @@ class PgStore:
         wait = wait_s if wait_s is not None else (READER_WAIT_S if read_only else WRITER_WAIT_S)
         self._con = self._connect(url, wait, waiting)
         if not read_only:
+            try:
+                check_runs_shape(self._con, self.location)
+            except StoreError:
+                self._con.close()
+                raise
             with self._con.transaction():  # a store an older fabnet wrote gets the columns declared since
                 self._change_schema(schema_sql("runs", RUNS.columns, self._columns("runs"), key="run_id"))
         elif not self._has_table("runs"):
