@@ -283,14 +283,22 @@ def write_report(
     return html.write_report(stored(run_id, store), path)
 
 
-def import_run(file: str | Path, store: str | Path = DEFAULT_STORE) -> int:
+def import_run(file: str | Path, store: str | Path = DEFAULT_STORE) -> tuple[int, bool]:
     """Store a run that was kept in a file of its own (.fabnetrun: no store would take it), as a
-    new run with its original time and figures. Returns its run id."""
+    new run with its original time and figures. Returns its run id, and whether it is new: a
+    run the store already holds (the same scenario stored at the same microsecond: the file was
+    imported before) is not stored twice."""
     from fabnet.store.archive import read_archive
 
     meta, tables = read_archive(Path(file))
     with open_store(store, read_only=False) as s:
-        return s.save_run(meta, tables)
+        known = s.runs()
+        same = known[
+            (known["created_at"] == meta.get("created_at")) & (known["scenario_name"] == meta.get("scenario_name"))
+        ]
+        if len(same):
+            return int(same["run_id"].iloc[0]), False
+        return s.save_run(meta, tables), True
 
 
 def sensitivity(decision: Decision, vary: Sequence[str] = (), replan: bool = False, deal: bool = False) -> pd.DataFrame:

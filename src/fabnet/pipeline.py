@@ -439,10 +439,11 @@ def store_run(
     step: Callable[[str], None] = lambda name: None,
 ) -> tuple[int | None, Path | None, str | None]:
     """Store a finished run, waiting while other processes hold the store; if it cannot be
-    stored in the end, keep it in a file beside the store (or in the current or the temporary
-    folder). Returns (run id, None, None), or (None, the file, why it was not stored)."""
+    stored in the end, whatever the store raised, keep it in a file (store.archive.archive_path
+    says where). Returns (run id, None, None), or (None, the file, why it was not stored and
+    where it was kept)."""
     from fabnet.store import StoreError, open_store
-    from fabnet.store.archive import archive_path, write_archive
+    from fabnet.store.archive import NowhereToKeep, archive_path, write_archive
 
     def waiting(seconds: float) -> None:
         step(f"storing: the store is in use by another process, waiting ({seconds:.0f} s)")
@@ -450,12 +451,14 @@ def store_run(
     try:
         with open_store(store_path, waiting=waiting) as store:
             return store.save_run(meta, tables), None, None
-    except StoreError as error:
+    except Exception as error:  # a finished run is never lost, whatever the store raised
+        reason = str(error) if isinstance(error, StoreError) else f"{error.__class__.__name__}: {error}"
         name = str(meta.get("scenario_name", "run"))
         try:
-            return None, write_archive(meta, tables, archive_path(store_path, name)), str(error)
-        except OSError as failed:
-            raise StoreError(f"{error}; and no folder would take the run as a file either ({failed})") from None
+            kept = write_archive(meta, tables, archive_path(store_path, name))
+        except NowhereToKeep as failed:
+            raise StoreError(f"{reason}; and no folder would take the run as a file either ({failed})") from None
+        return None, kept.path, f"{reason}; {kept.describe()}"
 
 
 def run_tables(scenario: Scenario, decision: Decision) -> dict[str, pd.DataFrame]:

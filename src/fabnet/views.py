@@ -29,6 +29,7 @@ from rich.text import Text
 
 from fabnet.core import columns, yearly
 from fabnet.core import format as fmt
+from fabnet.core.secrets import redact
 from fabnet.scenario.assets import module_capex_usd
 
 if TYPE_CHECKING:
@@ -376,6 +377,7 @@ def print_run(job: JobResult, store: str, report_path: Path | None, report_probl
     """The main job's decision figures first, then its builds, the other key figures, the plan
     check and where the run and its report are; False when the run was not stored or has no
     report (the message says how to finish)."""
+    store = redact(store)
     out.print(f"Plan: {job.plan.result.describe()}")
     figures = dict(job.figures)
     show(
@@ -393,7 +395,7 @@ def print_run(job: JobResult, store: str, report_path: Path | None, report_probl
         if message not in job.decision.sentences():
             out.print(f"  • {message}")
     if job.run_id is None:
-        err.print(styled(("not stored:", "bold red"), f" {job.store_error}"), soft_wrap=True)
+        err.print(styled(("not stored:", "bold red"), f" {redact(job.store_error)}"), soft_wrap=True)
         out.print(
             styled(
                 "the run is kept in ",
@@ -407,21 +409,19 @@ def print_run(job: JobResult, store: str, report_path: Path | None, report_probl
         out.print(
             styled(
                 f"run {job.run_id} stored in ",
-                (str(job.store), "bold"),
+                (store, "bold"),
                 f"; `fabnet report {job.run_id} --store {store}` writes its report",
             )
         )
         return False
-    out.print(
-        styled(f"run {job.run_id} stored in ", (str(job.store), "bold"), "; report: ", (str(report_path), "bold"))
-    )
+    out.print(styled(f"run {job.run_id} stored in ", (store, "bold"), "; report: ", (str(report_path), "bold")))
     return True
 
 
 def print_runs(runs: pd.DataFrame, store: str) -> None:
     """The runs of a store, one line each, their time to the minute."""
     runs = runs.assign(created_at=runs["created_at"].map(fmt.minute))
-    print_frame(runs.rename(columns={"scenario_name": "scenario"}), f"Runs in {store}", text_columns=5)
+    print_frame(runs.rename(columns={"scenario_name": "scenario"}), f"Runs in {redact(store)}", text_columns=5)
 
 
 def print_stored_run(stored: StoredRun) -> None:
@@ -997,7 +997,7 @@ def print_risk(summary: dict[str, pd.DataFrame], title: str, run_id: int, store:
     out.print(
         styled(
             f"samples stored with run {run_id} in ",
-            (str(store), "bold"),
-            f"; `fabnet report {run_id} --store {store}` draws them",
+            (redact(store), "bold"),
+            f"; `fabnet report {run_id} --store {redact(store)}` draws them",
         )
     )

@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from fabnet.cli import app
 from fabnet.pipeline import main_job
 from fabnet.store import DuckStore, StoreError, open_store
-from fabnet.store.archive import read_archive, write_archive
+from fabnet.store.archive import Place, read_archive, write_archive
 from tests.plan.conftest import scenario, tiny
 
 runner = CliRunner()
@@ -27,8 +27,8 @@ def test_an_archive_keeps_tables_types_and_figures(tmp_path):
         "empty": pd.DataFrame(columns=["node", "load"]),
     }
     meta = {"scenario_name": "s", "seed": 3, "figures": {"fabco_npv_usd": 1.5e9, "irr_g42": None}}
-    path = write_archive(meta, tables, [tmp_path / "run.fabnetrun"])
-    record, back = read_archive(path)
+    kept = write_archive(meta, tables, [Place("here", tmp_path / "run.fabnetrun")])
+    record, back = read_archive(kept.path)
     assert record["seed"] == 3 and '"irr_g42": null' in record["figures"]
     assert back["a"]["x"].tolist() == [1, 2] and math.isnan(back["a"]["y"].iloc[1]) and pd.isna(back["a"]["z"].iloc[1])
     assert back["empty"].empty and list(back["empty"].columns) == ["node", "load"]
@@ -136,7 +136,7 @@ def test_when_no_folder_takes_the_run_either_one_error_gives_both_reasons(tmp_pa
     monkeypatch.setattr(DuckStore, "save_run", no_space)
     blocked = tmp_path / "a-file"
     blocked.write_text("not a folder")
-    monkeypatch.setattr(archive, "archive_path", lambda store, name: [blocked / "run.fabnetrun"])
+    monkeypatch.setattr(archive, "archive_path", lambda store, name: [Place("a file", blocked / "run.fabnetrun")])
     path = tmp_path / "tiny.yaml"
     path.write_text(yaml.safe_dump(tiny()))
     result = runner.invoke(

@@ -8,6 +8,7 @@ needs them: they take two seconds to import, and `--help` or `validate` should n
 
 from __future__ import annotations
 
+import signal
 from typing import Annotated
 
 import typer
@@ -41,6 +42,13 @@ def main(
     ] = False,
 ) -> None:
     """Plan, simulate and finance a network of AI-chip fabs."""
+    # SIGTERM stops a command as Ctrl-C does: through KeyboardInterrupt, so that worker
+    # processes are stopped and the message says what was kept (cli.options.user_errors)
+    signal.signal(signal.SIGTERM, _terminate)
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 # The commands register themselves on `app` as their modules load; the order here is the order

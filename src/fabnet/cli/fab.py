@@ -10,7 +10,7 @@ from typing import Annotated, Any, cast
 import typer
 
 from fabnet.cli import app
-from fabnet.cli.options import AsJson, Positive, user_errors
+from fabnet.cli.options import AsJson, Seed, SimDays, WarmupDays, user_errors
 from fabnet.fabsim.rules import RULES, rules_help
 from fabnet.views import (
     byte_progress,
@@ -53,10 +53,10 @@ DataFolder = Annotated[
 def simulate(
     dataset: Dataset = "HVLM",
     data: DataFolder = None,
-    days: Annotated[float, typer.Option(help="Simulated days.", **Positive)] = 90.0,
+    days: Annotated[float, typer.Option(help="Simulated days.", **SimDays)] = 90.0,
     rule: Annotated[SimRule, typer.Option(help=f"Dispatching rule: {rules_help()}.")] = SimRule.fifo,
-    seed: Annotated[int, typer.Option(help="Seed of every random stream.", min=0)] = 0,
-    warmup_days: Annotated[float, typer.Option(help="Days left out of the statistics.", min=0.0)] = 0.0,
+    seed: Annotated[int, typer.Option(help="Seed of every random stream.", **Seed)] = 0,
+    warmup_days: Annotated[float, typer.Option(help="Days left out of the statistics.", **WarmupDays)] = 0.0,
     kernel: Annotated[
         Kernel,
         typer.Option(help="numba (compiled, fast) or python (the readable reference; same results for the same seed)."),
@@ -139,8 +139,8 @@ def load_curve(
         ),
     ] = DEFAULT_LOADS,
     seeds: Annotated[int, typer.Option(help="Seeds per load (1, 2, …).", min=1)] = 3,
-    days: Annotated[float, typer.Option(help="Simulated days per run.", **Positive)] = 330.0,
-    warmup_days: Annotated[float, typer.Option(help="Days left out of the statistics.", min=0.0)] = 90.0,
+    days: Annotated[float, typer.Option(help="Simulated days per run.", **SimDays)] = 330.0,
+    warmup_days: Annotated[float, typer.Option(help="Days left out of the statistics.", **WarmupDays)] = 90.0,
     save_to: Annotated[
         Path | None,
         typer.Option(

@@ -13,6 +13,7 @@ from fabnet.cli import app
 from fabnet.cli.options import (
     DEFAULT_SCENARIO,
     INCOMPLETE,
+    MAX_SAMPLES,
     AsJson,
     CycleTime,
     CycleTimeOption,
@@ -23,14 +24,17 @@ from fabnet.cli.options import (
     RobustSolver,
     ScenarioFile,
     Scheduler,
+    Seed,
     StorePath,
     TimeLimit,
     Workers,
     load_scenario,
     user_errors,
+    within,
 )
 from fabnet.core.errors import FabnetError
 from fabnet.core.results import DECISION_GAP, DEFAULT_STORE
+from fabnet.core.secrets import redact
 from fabnet.views import (
     deal_json,
     err,
@@ -92,29 +96,34 @@ def plan(
     cycle_time: CycleTimeOption = CycleTime.load,
     gap: Gap = DECISION_GAP,
     time_limit: TimeLimit = 60.0,
-    threads: Annotated[int | None, typer.Option(help="Solver threads (default: HiGHS decides).", min=1)] = None,
+    threads: Annotated[
+        int | None, typer.Option(help="Solver threads (default: HiGHS decides).", min=1, max=1024)
+    ] = None,
     robust: Annotated[
         int | None,
         typer.Option(
             "--robust",
             metavar="K",
             min=1,
+            max=1000,  # as the scenario's planning.robust.futures
             help="One build plan for K futures drawn from the scenario's `uncertainty:` section (builds "
             "shared, operations per future), measured against the central-value plan on fresh futures.",
         ),
     ] = None,
     cvar: Annotated[
-        float, typer.Option(help="With --robust: CVaR level α, the worst 1 − α of futures.", min=0.0, max=0.999)
+        float, typer.Option(help="With --robust: CVaR level α, the worst 1 − α of futures.", **within(0.0, 0.999))
     ] = 0.9,
     risk_weight: Annotated[
         float,
-        typer.Option(help="With --robust: λ of (1 − λ)·E[cost] + λ·CVaR_α[cost]; 0 = expected cost.", min=0.0, max=1.0),
+        typer.Option(
+            help="With --robust: λ of (1 − λ)·E[cost] + λ·CVaR_α[cost]; 0 = expected cost.", **within(0.0, 1.0)
+        ),
     ] = 0.0,
     out_of_sample: Annotated[
-        int, typer.Option(help="With --robust: fresh futures both plans are measured on.", min=1)
+        int, typer.Option(help="With --robust: fresh futures both plans are measured on.", min=1, max=MAX_SAMPLES)
     ] = 1000,
     seed: Annotated[
-        int | None, typer.Option(help="With --robust: seed of the futures (default: the scenario's).")
+        int | None, typer.Option(help="With --robust: seed of the futures (default: the scenario's).", **Seed)
     ] = None,
     solver: Annotated[
         RobustSolver,
@@ -356,9 +365,9 @@ def deal(
     print_deal(scenario, result)
     if store is not None:
         if job.run_id is None:
-            err.print(styled(("not stored:", "bold red"), f" {job.store_error}; kept in {job.archive}"))
+            err.print(styled(("not stored:", "bold red"), f" {redact(job.store_error)}; kept in {job.archive}"))
             raise typer.Exit(INCOMPLETE)
-        out.print(styled(f"deal stored as run {job.run_id} in ", (str(store), "bold")))
+        out.print(styled(f"deal stored as run {job.run_id} in ", (redact(store), "bold")))
 
 
 def _solve_with_status(scenario: Scenario, options: SolveOptions, cycle_time: str = "load") -> Plan:

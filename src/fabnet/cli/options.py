@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from enum import Enum
@@ -10,7 +11,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from fabnet.core.errors import FabnetError
+from fabnet.core.errors import FabnetError, Interrupted
+from fabnet.core.secrets import redact
 from fabnet.views import err, styled
 
 if TYPE_CHECKING:
@@ -54,29 +56,58 @@ AsJson = Annotated[bool, typer.Option("--json", help="Print one JSON document in
 
 @contextmanager
 def user_errors() -> Iterator[None]:
+    """A user's mistake, or an interrupt, as one line on stderr and the exit status it has."""
     try:
         yield
+    except KeyboardInterrupt:
+        raise _fail(Interrupted("interrupted (Ctrl-C or SIGTERM) before the command finished")) from None
     except FabnetError as exc:
-        err.print(styled(("error:", "bold red"), f" {exc}"), soft_wrap=True)
-        raise typer.Exit(exc.exit_code) from None
+        raise _fail(exc) from None
 
 
-def positive(value: float | None) -> float | None:
-    if value is not None and value <= 0:
-        raise typer.BadParameter(f"{value:g} is not greater than 0")
-    return value
+def _fail(exc: FabnetError) -> typer.Exit:
+    err.print(styled(("error:", "bold red"), f" {redact(exc)}"), soft_wrap=True)
+    return typer.Exit(exc.exit_code)
 
 
-Positive: dict[str, Any] = {"callback": positive}
+def within(low: float, high: float = math.inf, *, above: bool = False) -> dict[str, Any]:
+    """Option settings for a finite number from `low` (or above it, when `above`) up to `high`:
+    click's ranges let nan through (no comparison with nan is true), and inf or 1e308 would
+    reach an engine that cannot use them."""
+
+    def check(value: float | None) -> float | None:
+        if value is None:
+            return value
+        if not math.isfinite(value):
+            raise typer.BadParameter(f"{value} is not a finite number")
+        if value < low or (above and value == low) or value > high:
+            least = f"greater than {low:g}" if above else f"at least {low:g}"
+            most = f" and at most {high:g}" if math.isfinite(high) else ""
+            raise typer.BadParameter(f"{value:g} is not {least}{most}")
+        return value
+
+    return {"callback": check}
 
 
-NonNegative: dict[str, Any] = {"min": 0.0}
+Positive: dict[str, Any] = within(0.0, above=True)
 
 
-Gap = Annotated[float, typer.Option(help="Relative MIP gap at which HiGHS may stop.", min=0.0, max=1.0)]
+NonNegative: dict[str, Any] = within(0.0)
 
 
-TimeLimit = Annotated[float, typer.Option(help="Solver time limit, seconds.", callback=positive)]
+#: Simulated days: as the scenario's simulation.days (scenario.schema.Days), ten years.
+SimDays: dict[str, Any] = within(0.0, 3650.0, above=True)
+WarmupDays: dict[str, Any] = within(0.0, 3650.0)
+#: Seeds as the scenario takes them (numpy's SeedSequence takes any, numba's stream 64 bits).
+Seed: dict[str, Any] = {"min": 0, "max": 2**63 - 1}
+#: Samples of a sweep: 8 bytes × ~100 inputs and outcomes each is 0.8 GB at this bound.
+MAX_SAMPLES = 1_000_000
+
+
+Gap = Annotated[float, typer.Option(help="Relative MIP gap at which HiGHS may stop.", **within(0.0, 1.0))]
+
+
+TimeLimit = Annotated[float, typer.Option(help="Solver time limit, seconds.", **Positive)]
 
 
 class CycleTime(str, Enum):
@@ -132,8 +163,10 @@ INCOMPLETE = 4
 
 
 # Where work that splits into tasks runs (a re-optimised risk sweep, a decomposed robust plan).
-Workers = Annotated[int, typer.Option(help="Local worker processes.", min=1)]
-DaskLocal = Annotated[int | None, typer.Option(help="Start a Dask LocalCluster with this many workers.", min=1)]
+Workers = Annotated[int, typer.Option(help="Local worker processes.", min=1, max=1024)]
+DaskLocal = Annotated[
+    int | None, typer.Option(help="Start a Dask LocalCluster with this many workers.", min=1, max=1024)
+]
 Scheduler = Annotated[str | None, typer.Option(help="Use an existing Dask cluster, e.g. tcp://host:8786.")]
 
 

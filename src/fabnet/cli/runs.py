@@ -10,6 +10,7 @@ import typer
 from fabnet.cli import app
 from fabnet.cli.options import ReadStore, RunId, StorePath, user_errors
 from fabnet.core.results import DEFAULT_STORE
+from fabnet.core.secrets import redact
 from fabnet.views import err, out, print_comparison, print_runs, print_stored_run, styled
 
 runs_app = typer.Typer(help="Runs kept in the results store: list, show, compare, import.", no_args_is_help=True)
@@ -41,12 +42,12 @@ def runs_import(
     from fabnet.api import import_run
 
     with user_errors():
-        run_id = import_run(file, store)
+        run_id, new = import_run(file, store)
     out.print(
         styled(
-            f"{file} stored as run {run_id} in ",
-            (str(store), "bold"),
-            f"; `fabnet report {run_id} --store {store}` draws it",
+            f"{file} {'stored' if new else 'already stored'} as run {run_id} in ",
+            (redact(store), "bold"),
+            f"; `fabnet report {run_id} --store {redact(store)}` draws it",
         )
     )
 

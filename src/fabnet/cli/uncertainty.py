@@ -9,11 +9,13 @@ import typer
 from fabnet.cli import app
 from fabnet.cli.options import (
     DEFAULT_SCENARIO,
+    MAX_SAMPLES,
     DaskLocal,
     LabelOption,
     Overrides,
     ScenarioFile,
     Scheduler,
+    Seed,
     StorePath,
     Workers,
     load_scenario,
@@ -33,8 +35,8 @@ if TYPE_CHECKING:
 def risk(
     file: ScenarioFile = DEFAULT_SCENARIO,
     overrides: Overrides = None,
-    samples: Annotated[int, typer.Option(help="Number of samples.", min=1)] = 100,
-    seed: Annotated[int | None, typer.Option(help="Sampling seed (default: the scenario's).", min=0)] = None,
+    samples: Annotated[int, typer.Option(help="Number of samples.", min=1, max=MAX_SAMPLES)] = 100,
+    seed: Annotated[int | None, typer.Option(help="Sampling seed (default: the scenario's).", **Seed)] = None,
     method: Annotated[str, typer.Option(help="lhs (Latin hypercube) or sobol.")] = "lhs",
     reoptimise: Annotated[
         bool,

@@ -82,3 +82,10 @@ class PlanInfeasible(FabnetError):
     constraint, in which quarter, with the numbers."""
 
     exit_code = 3
+
+
+class Interrupted(FabnetError):
+    """Work stopped by Ctrl-C or SIGTERM; the message says what was kept and how to go on
+    (the `--resume` command, where there is one). Exit status 130, as a shell reports SIGINT."""
+
+    exit_code = 130

@@ -131,8 +131,16 @@ def find_dataset(name: str, data_dir: str | Path | None = None) -> Path:
     ../shared/data/smt2020 from the working directory or from this repository, else the per-user
     folder `fabnet data fetch smt2020` installs into."""
     candidates: list[Path] = []
-    if data_dir is not None:
-        candidates.append(Path(data_dir))
+    if data_dir is not None:  # the folder the user named, and only it: not silently another
+        folder = Path(data_dir)
+        for place in (folder / name, folder):
+            if (place / "tool.txt.1l").is_file():
+                return place
+        raise DatasetError(
+            f"--data {folder} holds no SMT2020 dataset {name!r} (no {folder / name / 'tool.txt.1l'} "
+            f"nor {folder / 'tool.txt.1l'}); give the folder holding HVLM/ and LVHM/, or leave --data out: "
+            f"fabnet needs {WHERE_TO_GET}"
+        )
     if os.environ.get(DATA_ENV):
         candidates.append(Path(os.environ[DATA_ENV]))
     candidates += [*shared_folders(), user_folder()]

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from fabnet.core.errors import FabnetError
+from fabnet.core.errors import FabnetError, Interrupted
 from fabnet.pipeline import main_job, plan_network
 from fabnet.plan import Plan, SolveOptions
 from fabnet.risk.fixed import Unsupported, evaluate_fixed, sample_inputs
@@ -91,8 +91,14 @@ def risk_job(
         def advance(done: int, todo: int) -> None:
             progress(total - todo + done, total)
 
-        with make_executor(executors.workers, executors.dask_local, executors.scheduler) as executor:
-            run_sweep(scenario, run_id, store, spec, executor, progress=advance)
+        try:
+            with make_executor(executors.workers, executors.dask_local, executors.scheduler) as executor:
+                run_sweep(scenario, run_id, store, spec, executor, progress=advance)
+        except KeyboardInterrupt:
+            raise Interrupted(
+                f"the sweep of run {run_id} was interrupted; the samples it finished are stored, and "
+                f"`fabnet risk --resume {run_id} --store {store}` computes the rest"
+            ) from None
         samples = stored_rows(store, run_id, SAMPLES_TABLE)
         assert samples is not None  # every sample was stored above
     else:

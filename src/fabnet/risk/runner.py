@@ -9,11 +9,13 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import multiprocessing.context
+import multiprocessing.forkserver
 import os
+import signal
 import threading
 import time
-from collections.abc import Callable, Iterator
-from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -63,7 +65,9 @@ def evaluate_sample(scenario_json: dict[str, Any], index: int, row: list[float])
 @contextlib.contextmanager
 def make_executor(workers: int = 2, dask_local: int | None = None, scheduler: str | None = None) -> Iterator[Executor]:
     """Local worker processes, a Dask LocalCluster, or an existing Dask cluster by address. The
-    local ones die with this process, however it ends (a `kill -9` included): each watches it."""
+    local ones die with this process, however it ends (a `kill -9` included): each watches it;
+    and an interrupted sweep (Ctrl-C, SIGTERM) stops them at once rather than waiting for the
+    solves they are in (stop_local_workers)."""
     if scheduler or dask_local:
         from dask.distributed import Client, LocalCluster
 
@@ -71,20 +75,56 @@ def make_executor(workers: int = 2, dask_local: int | None = None, scheduler: st
             with Client(scheduler) as client:
                 yield client.get_executor()
         else:
-            with (
-                LocalCluster(
-                    n_workers=dask_local, threads_per_worker=1, processes=True, dashboard_address=None
-                ) as cluster,
-                Client(cluster) as client,
-            ):
-                client.run(watch_parent, os.getpid())
-                client.run(watch_parent, os.getpid(), nanny=True)
-                yield client.get_executor()
+            with LocalCluster(
+                n_workers=dask_local, threads_per_worker=1, processes=True, dashboard_address=None
+            ) as cluster:
+                try:
+                    with Client(cluster) as client:
+                        client.run(watch_parent, os.getpid())
+                        client.run(watch_parent, os.getpid(), nanny=True)
+                        yield client.get_executor()
+                except BaseException:
+                    # a nanny gives a busy worker 4 s to finish before it kills it
+                    kill_all(getattr(nanny, "pid", None) for nanny in cluster.workers.values())
+                    raise
     else:
-        with ProcessPoolExecutor(
-            max_workers=workers, mp_context=fresh_workers(), initializer=watch_parent, initargs=(os.getpid(),)
-        ) as pool:
+        pool = ProcessPoolExecutor(
+            max_workers=workers, mp_context=fresh_workers(), initializer=worker_start, initargs=(os.getpid(),)
+        )
+        try:
             yield pool
+        except BaseException:
+            stop_local_workers(pool)
+            raise
+        pool.shutdown(wait=True)
+
+
+def worker_start(parent: int) -> None:
+    """A local worker: it leaves Ctrl-C to the sweep (a terminal sends it to the whole process
+    group; the sweep decides, and stops the workers itself) and watches the sweep's process."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    watch_parent(parent)
+
+
+def stop_local_workers(pool: ProcessPoolExecutor) -> None:
+    """End the pool now: samples not started are dropped, the workers (deep in a solve that
+    would not notice a signal until it ends) killed, their queues closed so that no semaphore
+    is left for the resource tracker to report. The samples already stored stay: a resume
+    computes the rest."""
+    kill_all(process.pid for process in (getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=True, cancel_futures=True)
+    # the fork server would take a second to unload the planner it preloaded; the next pool
+    # (if this process goes on) starts a new one, as it does after any death of the server
+    server = getattr(multiprocessing.forkserver, "_forkserver", None)
+    kill_all([getattr(server, "_forkserver_pid", None)])
+
+
+def kill_all(pids: Iterable[int | None]) -> None:
+    """SIGKILL to each process (one already gone is no error)."""
+    for pid in pids:
+        if pid is not None:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
 
 
 def fresh_workers() -> multiprocessing.context.BaseContext:
@@ -142,7 +182,7 @@ def run_sweep(
     payload = scenario.model_dump(by_alias=True, mode="json")
     futures = [executor.submit(evaluate_sample, payload, i, table[i].tolist()) for i in todo]
     finished = 0
-    for future in as_completed(futures):
+    for future in finishing(futures):
         store_rows(
             store_path, run_id, SAMPLES_TABLE, results.table(SAMPLES_TABLE).conform(pd.DataFrame([future.result()]))
         )
@@ -150,3 +190,17 @@ def run_sweep(
         if progress is not None:
             progress(finished, len(todo))
     return finished
+
+
+#: How long the sweep waits for a sample before it looks at its signals again, in seconds.
+POLL_S = 0.2
+
+
+def finishing(futures: list[Future[Any]]) -> Iterator[Future[Any]]:
+    """The futures as they finish, as as_completed gives them, but waiting in short steps: a
+    signal the kernel hands to another thread (the pool's manager) does not wake a main thread
+    blocked on a lock, so Ctrl-C would wait for the next sample to finish."""
+    pending = set(futures)
+    while pending:
+        done, pending = wait(pending, timeout=POLL_S, return_when=FIRST_COMPLETED)
+        yield from done

@@ -106,7 +106,7 @@ def parse_override(assignment: str, label: str = "--set") -> tuple[tuple[str | i
 
 
 def _read_with_extends(path: Path, chain: tuple[Path, ...]) -> _Raw:
-    data, root = _read_yaml(path)
+    data, root = _read_yaml(path, echo=not chain)
     source = _Source(str(path), root)
     if EXTENDS_KEY not in data:
         return _Raw(data=data, files=[source])
@@ -118,7 +118,7 @@ def _read_with_extends(path: Path, chain: tuple[Path, ...]) -> _Raw:
             file=str(path),
             line=line,
         )
-    if len(chain) >= MAX_EXTENDS:
+    if len(chain) + 2 > MAX_EXTENDS:  # this file, those before it and the one it extends
         raise ScenarioError(
             Problem(
                 (EXTENDS_KEY,),
@@ -150,11 +150,16 @@ def _resolved(path: Path, owner: Path, line: int) -> Path:
         ) from None
 
 
-def _read_yaml(path: Path) -> tuple[dict[str, Any], yaml.Node]:
+def _read_yaml(path: Path, echo: bool = True) -> tuple[dict[str, Any], yaml.Node]:
+    """The file's mapping. What else a file holds is shown only for the file the user named:
+    one reached by `extends:` may be anyone's (extends: /etc/passwd), and is named, not quoted."""
     data, root = yamltext.parse(_read_text(path), str(path))
     if not isinstance(data, dict) or root is None:
+        found = (
+            show(data) if echo else f"a {type(data).__name__ if data is not None else 'empty'} document, not a scenario"
+        )
         raise ScenarioError(
-            Problem((), show(data), "a mapping with keys such as name, horizon, nodes, products"),
+            Problem((), found, "a mapping with keys such as name, horizon, nodes, products"),
             file=str(path),
             line=root.start_mark.line + 1 if root is not None else None,
         )

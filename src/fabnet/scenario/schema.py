@@ -30,6 +30,7 @@ from pydantic_core import PydanticCustomError
 from fabnet.core.periods import Quarter, quarter_range
 from fabnet.fabsim.rules import RULES, rules_help
 from fabnet.scenario.pricing import PriceDecline, declined
+from fabnet.scenario.yamltext import odd_underscores
 
 # Every number is finite (see Frozen) and inside a plausible range. The ranges are far wider than
 # anything in the industry, so no real scenario meets them, yet narrow enough that no value can
@@ -50,6 +51,8 @@ def _not_bool(value: object) -> object:
     # YAML reads `yes`/`true` as a boolean, and pydantic would take it as 1 in a number field.
     if isinstance(value, bool):
         raise PydanticCustomError("number", "a number, not true/false")
+    if isinstance(value, str) and odd_underscores(value):  # pydantic, as Python, reads '0_0.095' as 0.095
+        raise PydanticCustomError("number", "a number with underscores only between thousands (1_000_000)")
     return value
 
 

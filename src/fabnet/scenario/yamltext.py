@@ -59,11 +59,25 @@ class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[mi
             ) from None
 
 
+#: Where a number may have underscores: between groups of three digits before the point
+#: (1_000_000); YAML 1.1 and Python take them anywhere, so `0_0.095` would read as 0.095.
+_GROUPED = re.compile(r"[-+]?\d{1,3}(_\d{3})+(\.\d*)?([eE][-+]?\d+)?")
+
+
+def odd_underscores(text: str) -> bool:
+    """A number written with underscores anywhere but between thousands (`0_0.095`, `20_24`)."""
+    return "_" in text and not _GROUPED.fullmatch(text.strip())
+
+
 def _decimal_only(number: Any) -> Any:
     def construct(loader: SafeConstructor, node: yaml.Node) -> Any:
         if ":" in str(node.value):
             raise ConstructorError(
                 None, None, "a sexagesimal number (like 1:30:00): write it in decimal", node.start_mark
+            )
+        if odd_underscores(str(node.value)):
+            raise ConstructorError(
+                None, None, f"{node.value}: underscores only between thousands (1_000_000)", node.start_mark
             )
         return number(loader, node)
 
@@ -84,7 +98,7 @@ def parse(text: str, label: str) -> tuple[Any, yaml.Node | None]:
         root = loader.get_single_node()
         if root is None:
             return None, None
-        _reject_duplicate_keys(root, label)
+        _reject_duplicate_keys(root, label, loader)
         return loader.construct_document(root), root
     except yaml.MarkedYAMLError as exc:
         raise _syntax_error(exc, label) from None
@@ -196,10 +210,11 @@ def _too_much(label: str, event: yaml.Event, found: str, expected: str) -> None:
     raise ScenarioError(Problem((), found, expected), file=label, line=line)
 
 
-def _reject_duplicate_keys(root: yaml.Node, label: str) -> None:
+def _reject_duplicate_keys(root: yaml.Node, label: str, loader: _Loader) -> None:
     """PyYAML silently keeps the last of two equal keys; a scenario with both is a mistake.
-    Walked with a list, not recursion, and each node once (an alias shares its anchor's);
-    a merge key (`<<: *base`) may repeat what it merges."""
+    Keys are compared as the schema will read them (key_identity), so `2024` and `0x7E8` are
+    one key. Walked with a list, not recursion, and each node once (an alias shares its
+    anchor's); a merge key (`<<: *base`) may repeat what it merges."""
     todo: list[tuple[yaml.Node, Loc]] = [(root, ())]
     visited: set[int] = set()
     while todo:
@@ -209,23 +224,48 @@ def _reject_duplicate_keys(root: yaml.Node, label: str) -> None:
         visited.add(id(node))
         children: list[tuple[yaml.Node, Loc]] = []
         if isinstance(node, yaml.MappingNode):
-            seen: set[Any] = set()
+            seen: dict[Any, str] = {}
             for key, value in node.value:
                 if key.tag == _MERGE:
                     children.append((value, loc))
                     continue
                 text = key.value if isinstance(key, yaml.ScalarNode) else id(key)
-                if text in seen:
+                identity = key_identity(key, loader)
+                if identity in seen:
+                    twice = "" if seen[identity] == str(text) else f" ({seen[identity]} and {text} are one key)"
                     raise ScenarioError(
-                        Problem((*loc, str(text)), "the same key twice in one mapping", "each key once"),
+                        Problem((*loc, str(text)), f"the same key twice in one mapping{twice}", "each key once"),
                         file=label,
                         line=key.start_mark.line + 1,
                     )
-                seen.add(text)
+                seen[identity] = str(text)
                 children.append((value, (*loc, str(text))))
         elif isinstance(node, yaml.SequenceNode):
             children = [(item, (*loc, i)) for i, item in enumerate(node.value)]
         todo.extend(reversed(children))  # so the first problem in the file is found first
+
+
+_QUARTER = re.compile(r"\d{1,4}[qQ][1-4]")
+
+
+def key_identity(key: yaml.Node, loader: _Loader) -> Any:
+    """What a key means to the schema: a number whatever its spelling (2024, 0x7E8, 2024.0,
+    +2024, 2_024 and the text "2024" are one year), a quarter whatever its case (2024Q1,
+    2024q1); other text as written. A key that is not a scalar is itself."""
+    if not isinstance(key, yaml.ScalarNode):
+        return id(key)
+    value = loader.construct_object(key)
+    if isinstance(value, str):
+        text = value.strip()
+        if _QUARTER.fullmatch(text):
+            return text.upper()
+        try:
+            value = float(text) if not odd_underscores(text) else text
+        except ValueError:
+            return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
 
 
 def _syntax_error(exc: yaml.MarkedYAMLError, label: str) -> ScenarioError:

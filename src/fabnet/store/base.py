@@ -154,6 +154,67 @@ def schema_sql(table: str, columns: Sequence[Column], present: Collection[str], 
     ]
 
 
+#: The shape of a store's `runs` table, in SQL that DuckDB and PostgreSQL both answer.
+RUNS_SHAPE_SQL = (
+    "SELECT c.column_name, upper(c.data_type), c.is_nullable, c.column_default, t.table_type "
+    "FROM information_schema.columns c JOIN information_schema.tables t "
+    "ON t.table_schema = c.table_schema AND t.table_name = c.table_name "
+    "WHERE c.table_schema = current_schema() AND c.table_name = 'runs'"
+)
+#: The type names each declared type may have been stored as (by either backend, by any
+#: fabnet so far: an older one left columns of empty frames typed NULL).
+_STORED_AS = {
+    "int": ("BIGINT", "INTEGER", "SMALLINT", "HUGEINT", "INT"),
+    "float": ("DOUBLE", "REAL", "FLOAT", "NUMERIC", "DECIMAL"),
+    "text": ("VARCHAR", "TEXT", "CHARACTER"),
+    "bool": ("BOOLEAN",),
+    "time": ("TIMESTAMP",),
+}
+
+
+def foreign_runs(rows: Sequence[tuple[Any, ...]]) -> list[str]:
+    """What makes a store's `runs` table (RUNS_SHAPE_SQL's rows) one this fabnet cannot write:
+    a view, a declared column of another type, a column it does not know that demands a value.
+    Empty for a new store, this fabnet's and any older one's (their columns are added)."""
+    problems = []
+    declared = {c.name: c for c in RUNS.columns}
+    for name, kind, nullable, default, table_type in rows:
+        column = declared.get(name)
+        if "VIEW" in str(table_type).upper():
+            return ["`runs` is a view, not a table"]
+        if column is not None and kind != "NULL" and not str(kind).startswith(_STORED_AS[column.dtype]):
+            problems.append(f"runs.{name} is {kind} where fabnet stores {SQL_TYPES[column.dtype]}")
+        if column is None and str(nullable).upper() == "NO" and default is None:
+            problems.append(f"runs.{name}, unknown to this fabnet, demands a value")
+    return problems
+
+
+def check_runs_shape(con: Any, location: str) -> None:
+    """Refuse, before anything is written, a store whose `runs` table this fabnet cannot
+    write (foreign_runs), naming the fabnet that stored its last run. `con` is a DuckDB or a
+    psycopg connection (both `execute(sql).fetchall()`); the caller closes it on error."""
+    problems = foreign_runs(con.execute(RUNS_SHAPE_SQL).fetchall())
+    if not problems:
+        return
+    try:
+        row = con.execute("SELECT fabnet_version FROM runs ORDER BY run_id DESC LIMIT 1").fetchone()
+        last = str(row[0]) if row and row[0] is not None else None
+    except Exception:  # a store shaped by someone else may have neither column
+        last = None
+    raise foreign_store(location, problems, last)
+
+
+def foreign_store(location: str, problems: list[str], last_version: str | None) -> StoreError:
+    """The error that names a store another program (or another fabnet) shaped."""
+    from fabnet import __version__
+
+    made = f"its last run was stored by fabnet {last_version}" if last_version else "no run of it names its fabnet"
+    return StoreError(
+        f"the results store {location} has another shape than fabnet {__version__} writes ({'; '.join(problems)}; "
+        f"{made}); use another --store, or that fabnet"
+    )
+
+
 def run_row(meta: dict[str, Any], run_id: int) -> list[Any]:
     """The `runs` row of a run (RUN_COLUMNS' values): its meta, whose keys core.results must
     declare, its id, the time now unless it has one, its key figures as JSON."""

@@ -20,8 +20,9 @@ from __future__ import annotations
 import contextlib
 import random
 import re
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +40,7 @@ from fabnet.store.base import (
     StoredRun,
     StoreError,
     UnknownRun,
+    check_runs_shape,
     first_value,
     listing,
     quoted,
@@ -48,6 +50,9 @@ from fabnet.store.base import (
 )
 
 DEFAULT_STORE = Path(results.DEFAULT_STORE)
+#: One write transaction at a time in this process: threads of one process share the file's
+#: database, and two would both read the same next run id (other processes wait for the file).
+_WRITING = threading.Lock()
 _LOCKED = ("Could not set lock", "Conflicting lock")
 
 
@@ -118,8 +123,13 @@ class DuckStore:
         self._con = connect(self.path, read_only, wait, waiting)
         if not read_only:
             try:  # a store an older fabnet wrote gets the columns declared since
-                for statement in schema_sql("runs", RUNS.columns, _columns(self._con, "runs"), key="run_id"):
-                    self._con.execute(statement)
+                check_runs_shape(self._con, self.location)
+                with _WRITING:
+                    for statement in schema_sql("runs", RUNS.columns, _columns(self._con, "runs"), key="run_id"):
+                        self._con.execute(statement)
+            except StoreError:
+                self._con.close()
+                raise
             except duckdb.Error as error:
                 self._con.close()
                 raise StoreError(f"cannot write the results store {self.path}: {error}") from None
@@ -160,6 +170,10 @@ class DuckStore:
     def _transaction(self, work: Callable[[duckdb.DuckDBPyConnection], Any]) -> Any:
         """Run `work` in one transaction. A failure leaves the store as it was; a failure of the
         store itself (a full disk, a file it may not write) is a StoreError, not a traceback."""
+        with _WRITING:
+            return self._transaction_alone(work)
+
+    def _transaction_alone(self, work: Callable[[duckdb.DuckDBPyConnection], Any]) -> Any:
         con = self._cursor()
         con.begin()
         try:
@@ -192,8 +206,21 @@ class DuckStore:
 
     # --- reading -------------------------------------------------------------------------
 
+    @contextlib.contextmanager
+    def _reading(self) -> Iterator[None]:
+        """A file DuckDB opened but cannot read (cut short, damaged) is a StoreError that says
+        so, not a traceback."""
+        try:
+            yield
+        except duckdb.Error as error:
+            raise StoreError(f"cannot read the results store {self.path} (damaged or cut short?): {error}") from None
+
     def runs(self) -> pd.DataFrame:
         """One row per run, oldest first (base.LISTED)."""
+        with self._reading():
+            return self._runs()
+
+    def _runs(self) -> pd.DataFrame:
         con = self._cursor()
         rows = con.execute("SELECT * EXCLUDE (scenario_text) FROM runs ORDER BY run_id").df()
         sweeps = (
@@ -212,6 +239,10 @@ class DuckStore:
         ]
 
     def run(self, run_id: int) -> StoredRun:
+        with self._reading():
+            return self._run(run_id)
+
+    def _run(self, run_id: int) -> StoredRun:
         con = self._cursor()
         found = con.execute("SELECT * FROM runs WHERE run_id = ?", [int(run_id)]).df()
         if found.empty:

@@ -9,7 +9,6 @@ an empty frame is typed all the same; floats keep NaN.
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable
 from typing import Any
@@ -19,6 +18,7 @@ import psycopg
 from psycopg import sql
 
 from fabnet.core.results import Column
+from fabnet.core.secrets import redact
 from fabnet.store.base import (
     READER_WAIT_S,
     RUN_COLUMNS,
@@ -29,6 +29,7 @@ from fabnet.store.base import (
     StoredRun,
     StoreError,
     UnknownRun,
+    check_runs_shape,
     first_value,
     listing,
     quoted,
@@ -37,14 +38,12 @@ from fabnet.store.base import (
     schema_sql,
 )
 
+#: The advisory lock fabnet's schema changes take (any fixed 64-bit number: "fabnet" in ASCII).
+SCHEMA_LOCK = 0x6661626E6574
+
 
 def is_postgres(location: str) -> bool:
     return str(location).startswith(("postgresql://", "postgres://"))
-
-
-def redacted(url: str) -> str:
-    """The address without its password, for messages."""
-    return re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", url)
 
 
 #: Each declared type's Python values for COPY (missing ones are NULL, floats keep NaN).
@@ -75,14 +74,18 @@ class PgStore:
         wait_s: float | None = None,
         waiting: Callable[[float], None] | None = None,
     ) -> None:
-        self.location = redacted(url)
+        self.location = redact(url)
         self.read_only = read_only
         wait = wait_s if wait_s is not None else (READER_WAIT_S if read_only else WRITER_WAIT_S)
         self._con = self._connect(url, wait, waiting)
         if not read_only:
+            try:
+                check_runs_shape(self._con, self.location)
+            except StoreError:
+                self._con.close()
+                raise
             with self._con.transaction():  # a store an older fabnet wrote gets the columns declared since
-                for statement in schema_sql("runs", RUNS.columns, self._columns("runs"), key="run_id"):
-                    self._con.execute(statement)
+                self._change_schema(schema_sql("runs", RUNS.columns, self._columns("runs"), key="run_id"))
         elif not self._has_table("runs"):
             self._con.close()
             raise StoreError(f"no fabnet runs in {self.location}; run `fabnet run --store …` first")
@@ -113,6 +116,17 @@ class PgStore:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    def _change_schema(self, statements: list[str]) -> None:
+        """Create or widen tables, one process at a time: two sessions creating one table at
+        once both pass IF NOT EXISTS and the second fails on PostgreSQL's catalogue
+        (pg_type_typname_nsp_index). The lock is the transaction's, so it ends with it; every
+        statement is idempotent, so whoever waited finds the work done."""
+        if not statements:
+            return
+        self._con.execute("SELECT pg_advisory_xact_lock(%s)", [SCHEMA_LOCK])
+        for statement in statements:
+            self._con.execute(statement)
 
     def _has_table(self, table: str) -> bool:
         return bool(first_value(self._con.execute("SELECT to_regclass(%s) IS NOT NULL", [table]).fetchone()))
@@ -149,8 +163,7 @@ class PgStore:
     def _insert(self, name: str, run_id: int, frame: pd.DataFrame) -> None:
         table, columns, data = result_rows(name, run_id, frame)
         present = self._columns(table)
-        for statement in schema_sql(table, columns, present):
-            self._con.execute(statement)
+        self._change_schema(schema_sql(table, columns, present))
         for column in columns:
             if self._untyped(table, column, present):
                 self._con.execute(

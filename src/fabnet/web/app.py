@@ -4,9 +4,11 @@ FastAPI was chosen over Panel because the pages are the report's own plotly figu
 server is needed, only HTTP, and FastAPI's test client and uvicorn are light.
 
 Every page is built from the store through a read-only connection opened per request and closed
-at once, so a `fabnet run` in another process can still write (the store waits for whoever holds
-it; a store held longer than a reader waits answers 503, never 500). A stored run never changes,
-so its page is built once and kept; the list of runs is kept until the store changes on disk.
+at once, so a `fabnet run` in another process can still write. A few requests read at a time,
+and one waits a second at most for a writer to finish before it answers 503 with Retry-After
+(and so do the others for a second after), so a busy store never holds every worker thread;
+what needs no store (plotly.js, the icon, a run page already built: a stored run never changes)
+is answered on the event loop at once. The list of runs is kept until the store changes on disk.
 Run ids are ASCII digits of bounded length: anything else is a 404, and no file is ever served
 from a path a request names. Every answer carries security headers (a content security policy
 that lets the plotly figures run and nothing load from elsewhere, no sniffing, no framing, no
@@ -15,33 +17,43 @@ referrer).
 
 from __future__ import annotations
 
-import functools
+import contextlib
 import html
 import os
 import re
 import tempfile
 import threading
-from collections.abc import Awaitable, Callable
+import time
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 
 from fastapi import FastAPI, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from plotly.offline import get_plotlyjs
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from fabnet import __version__
 from fabnet.core import format as fmt
 from fabnet.core.columns import label, show, show_difference
+from fabnet.core.secrets import redact
 from fabnet.report import report_html
 from fabnet.report.figures import compare_figures
 from fabnet.report.workbook import write_workbook
 from fabnet.store import Store, StoreBusy, StoredRun, UnknownRun, open_store
+from fabnet.store.base import READER_WAIT_S
 from fabnet.store.compare import distinct, figure_differences, input_differences
 from fabnet.store.pg import is_postgres
 from fabnet.web.dealroom import add_deal_room
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+#: Requests reading the store at once; how long one waits for a store another process holds
+#: before it answers 503 (Retry-After: 1).
+STORE_READERS = 8
+STORE_WAIT_S = 1.0
+#: Run pages kept built.
+PAGES_KEPT = 64
 
 PLOTLY_URL = "/static/plotly.js"
 STYLE = (
@@ -50,7 +62,7 @@ STYLE = (
     "a{color:#1565c0}"
 )
 #: Run ids: ASCII digits only (`str.isdigit` also accepts "²" and "١"), at most this many.
-RUN_ID = re.compile(r"[0-9]{1,12}")
+RUN_ID = re.compile(r"[1-9][0-9]{0,11}")  # as the store numbers runs: 01 is not run 1
 #: plotly draws from inline scripts and styles; nothing is loaded from anywhere but here.
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; script-src 'self' 'unsafe-inline'; "
@@ -68,8 +80,29 @@ def create_app(store_location: str | Path) -> FastAPI:
     open_store(location, read_only=True).close()  # fail now, in words, if there is no store
     app = FastAPI(title="fabnet", docs_url=None, redoc_url=None, openapi_url=None)
 
-    def reader() -> Store:
-        return open_store(location, read_only=True)
+    readers = threading.BoundedSemaphore(STORE_READERS)
+    held = [0.0]  # until when (time.monotonic) another process was last found holding the store
+
+    @contextlib.contextmanager
+    def reader() -> Iterator[Store]:
+        """The store, read by STORE_READERS requests at a time (each DuckDB connection attempt
+        on a held file is slow, and many at once hold every worker thread). A store another
+        process holds is waited for STORE_WAIT_S, and then, for as long again, answers 503 at
+        once for every request."""
+        if not readers.acquire(timeout=READER_WAIT_S):
+            raise StoreBusy(f"the results store {redact(location)} is busy: {STORE_READERS} requests are reading it")
+        try:
+            if time.monotonic() < held[0]:
+                raise StoreBusy(f"the results store {redact(location)} is held by another process")
+            try:
+                store = open_store(location, read_only=True, wait_s=STORE_WAIT_S)
+            except StoreBusy:
+                held[0] = time.monotonic() + STORE_WAIT_S
+                raise
+            with store:
+                yield store
+        finally:
+            readers.release()
 
     @app.middleware("http")
     async def headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
@@ -79,7 +112,9 @@ def create_app(store_location: str | Path) -> FastAPI:
 
     @app.exception_handler(StarletteHTTPException)
     def not_found(request: Request, exc: StarletteHTTPException) -> Response:
-        return _error_page(exc.status_code, str(exc.detail))
+        page = _error_page(exc.status_code, str(exc.detail))
+        page.headers.update(exc.headers or {})  # a 405 says which methods are allowed
+        return page
 
     @app.exception_handler(RequestValidationError)
     def bad_request(request: Request, exc: RequestValidationError) -> Response:
@@ -88,17 +123,33 @@ def create_app(store_location: str | Path) -> FastAPI:
 
     @app.exception_handler(StoreBusy)
     def busy(request: Request, exc: StoreBusy) -> Response:
-        return HTMLResponse(f"<p>{html.escape(str(exc))}</p>", status_code=503, headers={"Retry-After": "5"})
+        return HTMLResponse(f"<p>{html.escape(redact(exc))}</p>", status_code=503, headers={"Retry-After": "1"})
 
-    @functools.lru_cache(maxsize=64)
+    built: dict[int, str] = {}  # a stored run never changes: its page is built once
+    keeping = threading.Lock()
+
+    building: dict[int, threading.Lock] = {}
+
     def run_page(run_id: int) -> str:
+        """A run's page, built by one request while the others asking for it wait for it."""
+        with keeping:
+            lock = building.setdefault(run_id, threading.Lock())
+        with lock:
+            return built.get(run_id) or build_page(run_id)
+
+    def build_page(run_id: int) -> str:
         with reader() as store:
             page = report_html(store.run(run_id), plotlyjs=PLOTLY_URL)
         links = (
             f'<p><a href="/">← all runs</a> · <a id="download" href="/runs/{run_id}/export.xlsx">'
             f'download its tables (xlsx)</a> · <a id="deal-room" href="/runs/{run_id}/deal">deal room</a></p>'
         )
-        return page.replace("<body>", f"<body>{links}", 1)
+        page = page.replace("<body>", f"<body>{links}", 1)
+        with keeping:
+            if len(built) >= PAGES_KEPT:
+                built.pop(next(iter(built)))
+            built[run_id] = page
+        return page
 
     index_page = _ChangeCache(location, lambda: _index(reader, location))
 
@@ -107,9 +158,12 @@ def create_app(store_location: str | Path) -> FastAPI:
         return index_page.get()
 
     @app.api_route("/runs/{run_id}", methods=["GET", "HEAD"], response_class=HTMLResponse)
-    def run(run_id: str) -> str:
+    async def run(run_id: str) -> str:
+        number = _run_id(run_id)
+        if number in built:  # served on the event loop: no worker thread, no store
+            return built[number]
         try:
-            return run_page(_run_id(run_id))
+            return await run_in_threadpool(run_page, number)
         except UnknownRun as exc:
             raise HTTPException(status_code=404, detail=str(exc)) from None
 
@@ -144,21 +198,22 @@ def create_app(store_location: str | Path) -> FastAPI:
         runs["created_at"] = runs["created_at"].astype(str)
         return JSONResponse(runs.astype(object).where(runs.notna(), None).to_dict("records"))  # JSON has no NaN
 
+    # what needs no store is answered on the event loop, never queued behind store readers
     @app.api_route("/favicon.ico", methods=["GET", "HEAD"])
-    def favicon() -> Response:
+    async def favicon() -> Response:
         return Response(status_code=204)  # browsers ask; an answer keeps their consoles clean
 
     script = get_plotlyjs()
 
     @app.api_route(PLOTLY_URL, methods=["GET", "HEAD"])
-    def plotly_js() -> Response:
+    async def plotly_js() -> Response:
         return Response(script, media_type="application/javascript", headers={"Cache-Control": "public, max-age=86400"})
 
     add_deal_room(app, reader, _run_id, PLOTLY_URL)
     return app
 
 
-def _index(reader: Callable[[], Store], location: str) -> str:
+def _index(reader: Callable[[], contextlib.AbstractContextManager[Store]], location: str) -> str:
     with reader() as store:
         runs = store.runs()
     rows = "".join(
@@ -173,7 +228,7 @@ def _index(reader: Callable[[], Store], location: str) -> str:
     first, second = (ids[-2], ids[-1]) if len(ids) >= 2 else (ids[0], ids[0]) if ids else (None, None)
     return (
         f"<!doctype html><html><head><meta charset='utf-8'><title>fabnet runs</title><style>{STYLE}</style>"
-        f"</head><body><h1>fabnet runs</h1><p>store {html.escape(location)} · fabnet {__version__}</p>"
+        f"</head><body><h1>fabnet runs</h1><p>store {html.escape(redact(location))} · fabnet {__version__}</p>"
         f"<table id='runs'><tr><th>run</th><th>label</th><th>kind</th><th>scenario</th><th>time (UTC)</th>"
         f"<th>fab company NPV</th></tr>{rows}</table><h2>Compare two runs</h2><form action='/compare'>"
         f"<select name='a'>{_options(ids, first)}</select> <select name='b'>{_options(ids, second)}</select> "
@@ -186,7 +241,7 @@ def _error_page(status: int, message: str) -> HTMLResponse:
     return HTMLResponse(
         f"<!doctype html><html><head><meta charset='utf-8'><title>{status}</title>"
         f"<style>{STYLE}</style></head><body><p><a href='/'>← all runs</a></p>"
-        f"<p id='error'>{html.escape(message)}</p></body></html>",
+        f"<p id='error'>{html.escape(redact(message))}</p></body></html>",
         status_code=status,
     )
 

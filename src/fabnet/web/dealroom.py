@@ -32,7 +32,12 @@ from fabnet.store import Store, UnknownRun
 SHARE_RANGE = SUGGEST_RANGE
 
 
-def add_deal_room(app: FastAPI, reader: Callable[[], Store], run_id: Callable[[str], int], plotly_url: str) -> None:
+def add_deal_room(
+    app: FastAPI,
+    reader: Callable[[], contextlib.AbstractContextManager[Store]],
+    run_id: Callable[[str], int],
+    plotly_url: str,
+) -> None:
     """Register the deal room's page and its API on `app`."""
 
     @functools.lru_cache(maxsize=16)
