@@ -108,7 +108,7 @@ def test_no_other_module_rolls_the_money_tables_up_by_year(path):
         ("report/html.py", "_cash_tables", "fabco_years"),
         ("report/html.py", "_cash_tables", "buyer_years"),
         ("report/figures.py", "cash_flow", "fabco_years"),
-        ("report/figures.py", "_compare_cash", "fabco_years"),
+        ("report/compare.py", "_compare_cash", "fabco_years"),
         ("report/figures.py", "buyer_costs", "buyer_years"),
     ],
 )

@@ -120,7 +120,7 @@ def test_the_command_prints_the_tornado_and_a_break_even(tmp_path):
     assert result.exit_code == 0, result.output
     assert "One input at a time (the plan held)" in result.stdout
     assert "finance.discount_rate" in result.stdout and "nodes.N.wafer_price_usd" in result.stdout
-    assert "Break-even: IRR of i reaches" in result.stdout
+    assert "Break-even: IRR of investor i reaches" in result.stdout
     assert "sites.alpha.lead_time_q" in result.stdout  # named as not varied with the plan held
     bad = CliRunner().invoke(app, ["sensitivity", str(path), "--solve", "nobody irr = hurdle"])
     assert bad.exit_code == 2 and "--solve" in bad.output
