@@ -11,7 +11,7 @@ import pytest
 from fabnet.fabsim import SimOptions, simulate
 from fabnet.fabsim.engine import CONVENTIONS
 from fabnet.fabsim.kpi_tables import kpis
-from fabnet.fabsim.rules import RULES, Rule, register
+from fabnet.fabsim.rules import RULES, Rule, critical_ratio, register
 from fabnet.fabsim.smt2020 import PER_BATCH, PmCalendar
 from tests.fabsim.conftest import one_step_fab
 
@@ -163,6 +163,21 @@ def test_a_rule_registered_once_runs_in_both_engines(hvlm, lwkr):
     assert ranked.lots != fifo.lots
     # least work remaining favours lots near their route's end: more of the WIP finishes
     assert len(ranked.lots) > len(fifo.lots)
+
+
+@pytest.mark.parametrize("name", list(RULES))
+def test_a_rule_said_timeless_ranks_a_waiting_lot_alike_at_every_minute(name):
+    # the kernel keeps such a family's queue sorted once, on arrival (kernel.F_RANKED): a rule
+    # that said so wrongly would start other lots than the reference engine
+    rule = RULES[name]
+    for by_cr in (False, True):
+        if rule.timeless(by_cr):
+            ranks = {
+                rule.criterion(100.0, 5_000.0, 900.0, critical_ratio(5_000.0, now, 900.0), 60.0, now, by_cr)
+                for now in (100.0, 2_000.0, 4_999.0)
+            }
+            assert len(ranks) == 1
+    assert not RULES["cr"].timeless(False) and RULES["fifo"].timeless(False)
 
 
 def assert_kernel_equals_reference(fab, options: dict) -> None:

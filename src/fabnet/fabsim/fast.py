@@ -164,7 +164,7 @@ class _State:
             assert (np.array(r["rwk"]) >= 0).sum() <= MAX_REWORK and (np.array(r["ltl"]) >= 0).sum() <= MAX_LTL
         n_fam = len(fab.families)
         first = np.cumsum([0, *fab.family_tools])[:-1]
-        self.fi = np.zeros((n_fam, 11), np.int64)
+        self.fi = np.zeros((n_fam, 12), np.int64)
         self.fi[:, K.F_FIRST] = first
         self.fi[:, K.F_COUNT] = fab.family_tools
         self.fi[:, K.F_IDLE] = fab.family_tools  # every tool starts up and idle
@@ -176,6 +176,7 @@ class _State:
         self.fi[:, K.F_BYCR] = ref.family_by_cr
         self.fi[:, K.F_SETUPFIRST] = ref.family_setup_first
         self.fi[:, K.F_PEERCQT] = ref.peer_cqt
+        self.fi[:, K.F_RANKED] = [ref.rule.timeless(by_cr) for by_cr in ref.family_by_cr]
         self.famf = np.asarray(fab.family_load_min, float)
         self.grp = np.array(
             [[fab.breakdown_mttf_min.get(g, np.inf), fab.breakdown_mttr_min.get(g, 0.0)] for g in fab.family_group]
@@ -214,7 +215,7 @@ class _State:
                 f"address (2**{K.PACK}); use kernel='python'"
             )
         self.li = np.full((max_lots, 9), -1, np.int64)
-        self.lf = np.zeros((max_lots, 5))
+        self.lf = np.zeros((max_lots, 6))
         self.lltl = np.full((max_lots, MAX_LTL, 2), -1, np.int64)
         self.lrwk = np.zeros((max_lots, MAX_REWORK), np.int8)
         self.recs = np.zeros((max_lots, 7))

@@ -70,14 +70,17 @@ S_PTIME, S_SPREAD, S_STIME, S_BINT, S_PINT, S_RWKP, S_SAMPLE, S_CQTMIN, S_MEAN, 
 # Family columns.
 #: F_IDLE: tools of the family up and idle now (a dispatch to a family without one returns at once).
 #: F_PEERCQT: 1 when the rank's queue-time flag is the peer's (convention "cqt"; the same for all).
-F_FIRST, F_COUNT, F_CASC, F_DELAY, F_HASSETUP, F_HASLTL, F_BATCH, F_BYCR, F_SETUPFIRST, F_IDLE, F_PEERCQT = range(11)
+#: F_RANKED: 1 when the family's queue is kept in rank order (the rule is timeless there:
+#: rules.Rule.timeless): a lot's key but for the setup parts never changes while it waits.
+(F_FIRST, F_COUNT, F_CASC, F_DELAY, F_HASSETUP, F_HASLTL, F_BATCH, F_BYCR, F_SETUPFIRST, F_IDLE, F_PEERCQT,
+ F_RANKED) = range(12)
 # Tool columns.
 T_FAM, T_STATE, T_SETUP, T_RUNS, T_PEND, T_NPPM = range(6)
 # Lot int columns.
 #: L_STARTED: 1 once the lot has started a step (the peer's queue-time flag, convention "cqt").
 L_ROUTE, L_STEP, L_PRIO, L_STREAM, L_NEXT, L_PREV, L_CQTT, L_CQTS, L_STARTED = range(9)
-# Lot float columns.
-L_RELEASE, L_DUE, L_QUEUED, L_CQTD, L_DSNAP = range(5)
+# Lot float columns. L_RANK: the rule's criterion when the lot joined a ranked queue (F_RANKED).
+L_RELEASE, L_DUE, L_QUEUED, L_CQTD, L_DSNAP, L_RANK = range(6)
 # Scalars.
 C_NLOTS, C_INFAB, C_NREC, C_STEPS, C_EVENTS, C_SEQ, C_HSIZE, C_RELEASED, C_NSAMPLES, C_PEER, C_STARTED = range(11)
 #: Per-tool floats: wafers processed; minutes of outages under the peer's conventions (they delay
@@ -156,16 +159,55 @@ def _account(acc, column, family, start, minutes, warmup, end):
 
 
 @jit
-def _queue_append(qh, qn, li, family, lot):
-    tail = qh[family, 1]
-    li[lot, L_PREV] = tail
-    li[lot, L_NEXT] = -1
-    if tail >= 0:
-        li[tail, L_NEXT] = lot
+def _queue_link(qh, qn, li, family, lot, prev):
+    """Put the lot into the family's queue right after `prev` (-1: at the head)."""
+    nxt = li[prev, L_NEXT] if prev >= 0 else qh[family, 0]
+    li[lot, L_PREV] = prev
+    li[lot, L_NEXT] = nxt
+    if prev >= 0:
+        li[prev, L_NEXT] = lot
     else:
         qh[family, 0] = lot
-    qh[family, 1] = lot
+    if nxt >= 0:
+        li[nxt, L_PREV] = lot
+    else:
+        qh[family, 1] = lot
     qn[family] += 1
+
+
+@jit
+def _queue_insert_ranked(qh, qn, li, lf, family, lot, peer_cqt):
+    """Insert after the last lot that does not rank after it: the queue stays sorted by the
+    timeless key (waits, −priority, criterion) and, among equal keys, in arrival order, which is
+    the order the reference's stable ranking of the arrival-ordered queue gives."""
+    waits, prio, rank = _waits(li, lot, peer_cqt), li[lot, L_PRIO], lf[lot, L_RANK]
+    prev = qh[family, 1]
+    while prev >= 0:
+        other = _waits(li, prev, peer_cqt)
+        if waits > other or (waits == other and (prio < li[prev, L_PRIO] or (
+                prio == li[prev, L_PRIO] and rank >= lf[prev, L_RANK]))):
+            break
+        prev = li[prev, L_PREV]
+    _queue_link(qh, qn, li, family, lot, prev)
+
+
+@jit
+def _waits(li, lot, peer_cqt):
+    """1.0 unless a critical queue time runs to the step the lot waits at (the peer's flag: the
+    lot has started a step); constant while the lot waits."""
+    if peer_cqt:
+        return 0.0 if li[lot, L_STARTED] == 1 else 1.0
+    return 0.0 if (li[lot, L_CQTT] >= 0 and li[lot, L_CQTT] == li[lot, L_STEP]) else 1.0
+
+
+@jit
+def _may_use(lltl, li, lot, tool):
+    """Whether the lot may start on this tool: no lot-to-lens dedication of its step to another."""
+    step = li[lot, L_STEP]
+    for s in range(lltl.shape[1]):
+        if lltl[lot, s, 0] == step:
+            return lltl[lot, s, 1] == tool
+    return True
 
 
 @jit
@@ -254,10 +296,7 @@ def _keys_for(tool, cands, n, now, criterion, li, lf, si, sf, ri, fi, ti, setm, 
         due, remaining = lf[lot, L_DUE], sf[g, S_REMAIN]
         last = criterion(lf[lot, L_QUEUED], due, remaining, critical_ratio(due, now, remaining), sf[g, S_MEAN],
                          now, by_cr)
-        if peer_cqt:
-            waits = 0.0 if li[lot, L_STARTED] == 1 else 1.0
-        else:
-            waits = 0.0 if (li[lot, L_CQTT] >= 0 and li[lot, L_CQTT] == li[lot, L_STEP]) else 1.0
+        waits = _waits(li, lot, peer_cqt)
         if not has_setup:
             keys[k, 0] = waits
             keys[k, 1] = -li[lot, L_PRIO]
@@ -283,21 +322,24 @@ def _choose(family, tool, now, criterion, qh, li, lf, lltl, si, sf, ri, fi, ti, 
     n = 0
     lot = qh[family, 0]
     check_ltl = fi[family, F_HASLTL] == 1
+    # a ranked queue without setups is in the reference's order already: the first lot this tool
+    # may use is the reference's choice, and the batch former reads the queue as it stands
+    in_order = fi[family, F_RANKED] == 1 and fi[family, F_HASSETUP] == 0
+    single = in_order and fi[family, F_BATCH] == 0
     while lot >= 0:
-        ok = True
-        if check_ltl:
-            step = li[lot, L_STEP]
-            for s in range(lltl.shape[1]):
-                if lltl[lot, s, 0] == step:
-                    if lltl[lot, s, 1] != tool:
-                        ok = False
-                    break
-        if ok:
+        if not check_ltl or _may_use(lltl, li, lot, tool):
+            if single:
+                chosen[0] = lot
+                return 1
             cands[n] = lot
             n += 1
         lot = li[lot, L_NEXT]
-    if n == 0:
+    if n == 0 or single:
         return 0
+    if in_order:
+        for k in range(n):
+            order[k] = k
+        return _batch_or_first(cands, order, n, li, si, ri, chosen, groups)
     width = _keys_for(tool, cands, n, now, criterion, li, lf, si, sf, ri, fi, ti, setm, minrun, keys)
     if fi[family, F_BATCH] == 0:
         best = 0
@@ -316,6 +358,12 @@ def _choose(family, tool, now, criterion, qh, li, lf, lltl, si, sf, ri, fi, ti, 
             order[j + 1] = order[j]
             j -= 1
         order[j + 1] = v
+    return _batch_or_first(cands, order, n, li, si, ri, chosen, groups)
+
+
+@jit
+def _batch_or_first(cands, order, n, li, si, ri, chosen, groups):
+    """The best-ranked lot alone when its step does not batch, else the batch formed (as engine._choose)."""
     first = cands[order[0]]
     g0 = ri[li[first, L_ROUTE], 0] + li[first, L_STEP]
     if si[g0, S_PER] != PER_BATCH:
@@ -526,7 +574,14 @@ def run_chunk(criterion, t_stop, end, warmup, sample_every, release_scale,
             lot = a
             family = si[ri[li[lot, L_ROUTE], 0] + li[lot, L_STEP], S_FAM]
             lf[lot, L_QUEUED] = now
-            _queue_append(qh, qn, li, family, lot)
+            if fi[family, F_RANKED] == 1:
+                g = ri[li[lot, L_ROUTE], 0] + li[lot, L_STEP]
+                due, remaining = lf[lot, L_DUE], sf[g, S_REMAIN]
+                lf[lot, L_RANK] = criterion(now, due, remaining, critical_ratio(due, now, remaining), sf[g, S_MEAN],
+                                            now, fi[family, F_BYCR] == 1)
+                _queue_insert_ranked(qh, qn, li, lf, family, lot, fi[family, F_PEERCQT] == 1)
+            else:
+                _queue_link(qh, qn, li, family, lot, qh[family, 1])
             _dispatch(family, now, criterion, qh, qn, li, lf, lltl, si, sf, ri, fi, famf, ti, tf, setm, minrun, u, upos,
                       ht, hi, sc, acc, cqtc, bsizes, warmup, end, cands, keys, order, chosen, groups)
         elif kind == LOT_DONE:
