@@ -86,6 +86,14 @@ class _Buffers:
             self.pos[s], self.pos[STREAMS + s] = 0, len(row)
 
 
+def _idle_words(tools: int) -> np.ndarray:
+    """The kernel's idle-tool bit words (kernel.IDLE_SHIFT) with every tool up and idle."""
+    bits = np.zeros((tools >> K.IDLE_SHIFT) + 1, np.int64)
+    for tool in range(tools):
+        bits[tool >> K.IDLE_SHIFT] |= 1 << (tool & K.IDLE_MASK)
+    return bits
+
+
 @cache
 def compiled(criterion: Criterion):
     """A rule's criterion compiled by numba as a C callback of the kernel's CRITERION type:
@@ -186,6 +194,7 @@ class _State:
         self.ti[:, K.T_FAM] = ref.tool_family
         self.ti[:, K.T_SETUP] = -1
         self.tf = np.zeros((n_tools, 3))
+        self.idle = _idle_words(n_tools)
         self.pk = np.zeros((n_tools, PENDING), np.int64)
         self.pm = np.zeros((n_tools, PENDING))
         self.ppm = np.zeros((n_tools, MAX_PIECE_PMS, 4))
@@ -261,6 +270,7 @@ class _State:
             self.famf,
             self.ti,
             self.tf,
+            self.idle,
             self.pk,
             self.pm,
             self.ppm,
