@@ -190,7 +190,7 @@ class _State:
             [[fab.breakdown_mttf_min.get(g, np.inf), fab.breakdown_mttr_min.get(g, 0.0)] for g in fab.family_group]
         )
         n_tools = fab.tools
-        self.ti = np.zeros((n_tools, 6), np.int64)
+        self.ti = np.zeros((n_tools, K.T_LOTS + MAX_BATCH_LOTS), np.int64)
         self.ti[:, K.T_FAM] = ref.tool_family
         self.ti[:, K.T_SETUP] = -1
         self.tf = np.zeros((n_tools, 3))
@@ -245,6 +245,7 @@ class _State:
         self.keys = np.zeros((max_lots, 5))
         self.order = np.zeros(max_lots, np.int64)
         self.chosen = np.zeros(MAX_BATCH_LOTS, np.int64)
+        self.finishing = np.zeros(MAX_BATCH_LOTS, np.int64)
         self.groups = np.zeros((max_lots, K.G_LOTS + MAX_BATCH_LOTS), np.int64)
         self.offsets = offsets
         self._start(fab, o)
@@ -292,6 +293,7 @@ class _State:
             self.order,
             self.chosen,
             self.groups,
+            self.finishing,
             self.wipi,
             self.wipf,
             self.evt,

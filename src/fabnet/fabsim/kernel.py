@@ -73,6 +73,12 @@ FIELD = (1 << PACK) - 1
 #: 32 bits to a word of int64, so that no shift or mask ever touches the sign bit.
 IDLE_SHIFT = 5
 IDLE_MASK = (1 << IDLE_SHIFT) - 1
+#: The kernel's own event kind, not the model's: a tool whose lots finish when it frees (no
+#: cascade), as one heap entry (tool, 0) for its TOOL_FREE and its lots' LOT_DONEs. The reference
+#: pushes those at one minute one after the other, so nothing comes between them: handled in one
+#: go they give the same run, with half of these pushes and pops saved. It counts as the events
+#: it stands for.
+FREE_AND_DONE = 8
 #: The kernel stops for a refill when a stream has fewer draws left than this.
 LOW_WATER = 4096
 
@@ -87,7 +93,9 @@ S_PTIME, S_SPREAD, S_STIME, S_BINT, S_PINT, S_RWKP, S_SAMPLE, S_CQTMIN, S_MEAN, 
 (F_FIRST, F_COUNT, F_CASC, F_DELAY, F_HASSETUP, F_HASLTL, F_BATCH, F_BYCR, F_SETUPFIRST, F_IDLE, F_PEERCQT,
  F_RANKED) = range(12)
 # Tool columns.
-T_FAM, T_STATE, T_SETUP, T_RUNS, T_PEND, T_NPPM = range(6)
+#: T_NLOTS: lots of the tool's running operation that finish when the tool frees (FREE_AND_DONE),
+#: or 0; those lots are in the columns from T_LOTS on.
+T_FAM, T_STATE, T_SETUP, T_RUNS, T_PEND, T_NPPM, T_NLOTS, T_LOTS = range(8)
 # Lot int columns.
 #: L_STARTED: 1 once the lot has started a step (the peer's queue-time flag, convention "cqt").
 L_ROUTE, L_STEP, L_PRIO, L_STREAM, L_NEXT, L_PREV, L_CQTT, L_CQTS, L_STARTED = range(9)
@@ -461,7 +469,8 @@ def _start(tool, chosen, count, now, li, lf, si, sf, ri, fi, famf, ti, tf, idle,
     cascading = fi[family, F_CASC] == 1
     if per == PER_PIECE:
         interval = sf[g, S_PINT]
-        if cascading and not math.isnan(interval):
+        together = not (cascading and not math.isnan(interval))  # the tool frees when its lots finish
+        if not together:
             lot_time = process + (WAFERS - 1.0) * interval + load
             tool_time = WAFERS * interval
         else:
@@ -470,7 +479,8 @@ def _start(tool, chosen, count, now, li, lf, si, sf, ri, fi, famf, ti, tf, idle,
     else:
         lot_time = process + load
         interval = sf[g, S_BINT]
-        tool_time = interval if cascading and not math.isnan(interval) else lot_time
+        together = not (cascading and not math.isnan(interval))
+        tool_time = lot_time if together else interval
     lot_time += setup
     tool_time += setup
     _set_state(tool, BUSY, ti, fi, idle)
@@ -478,9 +488,16 @@ def _start(tool, chosen, count, now, li, lf, si, sf, ri, fi, famf, ti, tf, idle,
     _account(acc, A_BUSY, family, now + setup, tool_time - setup, warmup, end)
     tf[tool, TF_WAFERS] += WAFERS * count
     tf[tool, TF_SNAP] = tf[tool, TF_DELAY]
-    _push(ht, hi, sc, now + tool_time, TOOL_FREE, tool, 0)
     for m in range(count):
         lf[chosen[m], L_DSNAP] = tf[tool, TF_DELAY]
+    if together:
+        for m in range(count):
+            ti[tool, T_LOTS + m] = chosen[m]
+        ti[tool, T_NLOTS] = count
+        _push(ht, hi, sc, now + tool_time, FREE_AND_DONE, tool, 0)
+        return
+    _push(ht, hi, sc, now + tool_time, TOOL_FREE, tool, 0)
+    for m in range(count):
         _push(ht, hi, sc, now + lot_time, LOT_DONE, chosen[m], tool)
 
 
@@ -567,7 +584,7 @@ def run_chunk(criterion, t_stop, end, warmup, sample_every, release_scale,
               li, lf, lltl, lrwk, recs, rec_raw,
               si, sf, ri, fi, famf, ti, tf, idle, pk, pm, ppm, setm, minrun,
               sti, stf, pmc, grp, qh, qn, acc, cqtc, bsizes, wip, transport,
-              cands, keys, order, chosen, groups, wipi, wipf, evt, evi):
+              cands, keys, order, chosen, groups, finishing, wipi, wipf, evt, evi):
     """Process events until the next one is after t_stop or a random stream runs low.
     Returns 0 when t_stop (or the end) was reached, 1 when a refill is needed. The first call
     starts the run from engine.start_of's schedule: the WIP lots (wipi: route, priority, step;
@@ -590,14 +607,22 @@ def run_chunk(criterion, t_stop, end, warmup, sample_every, release_scale,
                         rec_raw)
         for e in range(evt.shape[0]):
             _push(ht, hi, sc, evt[e], evi[e, 0], evi[e, 1], evi[e, 2])
-    while sc[C_HSIZE] > 0:
-        for s in range(u.shape[0]):
-            if upos[u.shape[0] + s] - upos[s] < LOW_WATER:  # row length − read position
-                return 1
-        if ht[0] > t_stop or ht[0] > end:
-            return 0
-        now, kind, a, b = _pop(ht, hi, sc)
-        sc[C_EVENTS] += 1
+    # the LOT_DONEs of a FREE_AND_DONE, handled after its TOOL_FREE part before any other event
+    # (the refill margin covers them, and they are due before t_stop)
+    finished, done_by = 0, -1
+    now = 0.0
+    while sc[C_HSIZE] > 0 or finished > 0:
+        if finished > 0:
+            finished -= 1
+            kind, a, b = LOT_DONE, finishing[finished], done_by
+        else:
+            for s in range(u.shape[0]):
+                if upos[u.shape[0] + s] - upos[s] < LOW_WATER:  # row length − read position
+                    return 1
+            if ht[0] > t_stop or ht[0] > end:
+                return 0
+            now, kind, a, b = _pop(ht, hi, sc)
+            sc[C_EVENTS] += 1
         if kind == ARRIVE:
             lot = a
             family = si[ri[li[lot, L_ROUTE], 0] + li[lot, L_STEP], S_FAM]
@@ -644,13 +669,23 @@ def run_chunk(criterion, t_stop, end, warmup, sample_every, release_scale,
             li[lot, L_STEP] = step + 1
             _enter_step(lot, now, True, li, lf, ri, si, sf, fi, u, upos, ht, hi, sc, transport, recs, warmup,
                         rec_raw)
-        elif kind == TOOL_FREE:
+        elif kind in (TOOL_FREE, FREE_AND_DONE):
             tool = a
+            if kind == FREE_AND_DONE:
+                sc[C_EVENTS] += ti[tool, T_NLOTS]
             late = tf[tool, TF_DELAY] - tf[tool, TF_SNAP]
-            if late > 0.0:
+            if late > 0.0:  # each LOT_DONE's own lateness is the same: the snapshots were taken together
                 tf[tool, TF_SNAP] = tf[tool, TF_DELAY]
-                _push(ht, hi, sc, now + late, TOOL_FREE, tool, 0)
+                if kind == FREE_AND_DONE:
+                    for m in range(ti[tool, T_NLOTS]):
+                        lf[ti[tool, T_LOTS + m], L_DSNAP] = tf[tool, TF_DELAY]
+                _push(ht, hi, sc, now + late, kind, tool, 0)
                 continue
+            if kind == FREE_AND_DONE:  # stacked last first; the tool's next start overwrites its row
+                finished, done_by = ti[tool, T_NLOTS], tool
+                for m in range(finished):
+                    finishing[finished - 1 - m] = ti[tool, T_LOTS + m]
+                ti[tool, T_NLOTS] = 0
             for k in range(ti[tool, T_NPPM]):
                 if tf[tool, TF_WAFERS] >= ppm[tool, k, 0]:
                     ppm[tool, k, 0] += ppm[tool, k, 1]
