@@ -301,38 +301,45 @@ def _enter_step(lot, now, moved, li, lf, ri, si, sf, fi, u, upos, ht, hi, sc, tr
 @jit
 def _keys_for(tool, cands, n, now, criterion, li, lf, si, sf, ri, fi, ti, setm, minrun, keys):
     """Rank keys of n candidate lots, as engine.Simulation._keys builds them; returns the key width."""
-    family = ti[tool, T_FAM]
-    by_cr = fi[family, F_BYCR] == 1
-    has_setup = fi[family, F_HASSETUP] == 1
-    setup_first = fi[family, F_SETUPFIRST] == 1
-    peer_cqt = fi[family, F_PEERCQT] == 1
-    keep = -1
-    cur = ti[tool, T_SETUP]
-    if has_setup and cur >= 0 and ti[tool, T_RUNS] < minrun[cur]:
-        keep = cur
+    keep = _keep_setup(tool, ti, fi, minrun)
     for k in range(n):
-        lot = cands[k]
-        g = ri[li[lot, L_ROUTE], 0] + li[lot, L_STEP]
-        due, remaining = lf[lot, L_DUE], sf[g, S_REMAIN]
-        last = criterion(lf[lot, L_QUEUED], due, remaining, critical_ratio(due, now, remaining), sf[g, S_MEAN],
-                         now, by_cr)
-        waits = _waits(li, lot, peer_cqt)
-        if not has_setup:
-            keys[k, 0] = waits
-            keys[k, 1] = -li[lot, L_PRIO]
-            keys[k, 2] = last
-            continue
-        setup = _setup_minutes(si, sf, ti, setm, tool, g)
-        keys[k, 0] = 1.0 if (keep >= 0 and si[g, S_SETUP] != keep) else 0.0
-        keys[k, 1] = waits
-        if setup_first:
-            keys[k, 2] = setup
-            keys[k, 3] = -li[lot, L_PRIO]
-        else:
-            keys[k, 2] = -li[lot, L_PRIO]
-            keys[k, 3] = setup
-        keys[k, 4] = last
-    return 5 if has_setup else 3
+        _key_row(keys, k, cands[k], tool, keep, now, criterion, li, lf, si, sf, ri, fi, ti, setm)
+    return 5 if fi[ti[tool, T_FAM], F_HASSETUP] == 1 else 3
+
+
+@jit
+def _keep_setup(tool, ti, fi, minrun):
+    """The tool's setup while it has not yet run that setup's minimum number of lots, else -1."""
+    cur = ti[tool, T_SETUP]
+    if fi[ti[tool, T_FAM], F_HASSETUP] == 1 and cur >= 0 and ti[tool, T_RUNS] < minrun[cur]:
+        return cur
+    return -1
+
+
+@jit_inline
+def _key_row(keys, k, lot, tool, keep, now, criterion, li, lf, si, sf, ri, fi, ti, setm):
+    """Row k of `keys`: the lot's rank key for this tool (engine.Simulation._keys)."""
+    family = ti[tool, T_FAM]
+    g = ri[li[lot, L_ROUTE], 0] + li[lot, L_STEP]
+    due, remaining = lf[lot, L_DUE], sf[g, S_REMAIN]
+    last = criterion(lf[lot, L_QUEUED], due, remaining, critical_ratio(due, now, remaining), sf[g, S_MEAN],
+                     now, fi[family, F_BYCR] == 1)
+    waits = _waits(li, lot, fi[family, F_PEERCQT] == 1)
+    if fi[family, F_HASSETUP] == 0:
+        keys[k, 0] = waits
+        keys[k, 1] = -li[lot, L_PRIO]
+        keys[k, 2] = last
+        return
+    setup = _setup_minutes(si, sf, ti, setm, tool, g)
+    keys[k, 0] = 1.0 if (keep >= 0 and si[g, S_SETUP] != keep) else 0.0
+    keys[k, 1] = waits
+    if fi[family, F_SETUPFIRST] == 1:
+        keys[k, 2] = setup
+        keys[k, 3] = -li[lot, L_PRIO]
+    else:
+        keys[k, 2] = -li[lot, L_PRIO]
+        keys[k, 3] = setup
+    keys[k, 4] = last
 
 
 @jit_inline
@@ -346,16 +353,33 @@ def _choose(family, tool, now, criterion, qh, li, lf, lltl, si, sf, ri, fi, ti, 
     # may use is the reference's choice, and the batch former reads the queue as it stands
     in_order = fi[family, F_RANKED] == 1 and fi[family, F_HASSETUP] == 0
     single = in_order and fi[family, F_BATCH] == 0
+    # a ranked queue with setups, one lot a start: ranked as it is walked, and the walk ends at a
+    # lot that keeps the minimum run and needs no setup, which no later lot can beat (it ranks
+    # after it on every part but the setup ones, where it cannot do better than nothing)
+    walk = fi[family, F_RANKED] == 1 and fi[family, F_HASSETUP] == 1 and fi[family, F_BATCH] == 0
+    keep = _keep_setup(tool, ti, fi, minrun) if walk else -1
+    setup_column = 2 if fi[family, F_SETUPFIRST] == 1 else 3
+    best = 0
     while lot >= 0:
         if not check_ltl or _may_use(lltl, li, lot, tool):
             if single:
                 chosen[0] = lot
                 return 1
             cands[n] = lot
+            if walk:
+                _key_row(keys, n, lot, tool, keep, now, criterion, li, lf, si, sf, ri, fi, ti, setm)
+                if n > 0 and _less(keys, n, best, 5):
+                    best = n
+                if keys[best, 0] == 0.0 and keys[best, setup_column] == 0.0:
+                    n += 1
+                    break
             n += 1
         lot = li[lot, L_NEXT]
     if n == 0 or single:
         return 0
+    if walk:
+        chosen[0] = cands[best]
+        return 1
     if in_order:
         for k in range(n):
             order[k] = k
