@@ -301,3 +301,11 @@ def test_a_fab_too_big_for_the_kernels_heap_is_refused_in_words():
     fab = one_step_fab(interval=1e-6, count=10**9)
     with pytest.raises(ValueError, match=r"more than the kernel's heap entries address \(2\*\*28\)"):
         simulate(fab, SimOptions(days=1.0, kernel="numba"))
+
+
+def test_the_kernel_finds_a_steps_dedication_in_the_one_slot_that_can_hold_it():
+    from fabnet.fabsim.fast import _dedicating_slot
+    from fabnet.fabsim.kernel import LTL_SLOTS
+
+    # steps 0 and 1 dedicate step 3 (slots 0 and 1: searched), step 2 dedicates step 4 (slot 2)
+    assert _dedicating_slot([3, 3, 4, -1, -1]).tolist() == [-1, -1, -1, LTL_SLOTS, 2]

@@ -28,7 +28,7 @@ from fabnet.fabsim.smt2020 import FabData
 BLOCK = 1 << 16  # the reference engine's Uniforms block
 PENDING = 32
 MAX_PIECE_PMS = 16
-MAX_LTL = 16
+MAX_LTL = K.LTL_SLOTS
 MAX_REWORK = 16
 #: Lots one start may take: a batch holds at most 150 wafers, 6 lots (the chosen lots and each
 #: batch group's members in the kernel's scratch).
@@ -86,6 +86,17 @@ class _Buffers:
             self.pos[s], self.pos[STREAMS + s] = 0, len(row)
 
 
+def _dedicating_slot(ltl: list[int]) -> np.ndarray:
+    """Per step of a route (its steps' lot-to-lens targets, -1 for none): the slot of the one
+    step that dedicates it (slots number the dedicating steps in route order), -1 when no step
+    does, kernel.LTL_SLOTS when several do."""
+    slots = np.full(len(ltl), -1, np.int64)
+    for slot, source in enumerate(step for step, target in enumerate(ltl) if target >= 0):
+        target = ltl[source]
+        slots[target] = slot if slots[target] == -1 else K.LTL_SLOTS
+    return slots
+
+
 def _idle_words(tools: int) -> np.ndarray:
     """The kernel's idle-tool bit words (kernel.IDLE_SHIFT) with every tool up and idle."""
     bits = np.zeros((tools >> K.IDLE_SHIFT) + 1, np.int64)
@@ -140,7 +151,7 @@ class _State:
         offsets = np.cumsum([0] + [r["steps"] for r in routes])
         total = int(offsets[-1])
         self.ri = np.array([[offsets[i], r["steps"]] for i, r in enumerate(routes)], np.int64)
-        self.si = np.full((total, 11), -1, np.int64)
+        self.si = np.full((total, 12), -1, np.int64)
         self.sf = np.full((total, 10), np.nan)
         for i, r in enumerate(routes):
             base = offsets[i]
@@ -156,6 +167,7 @@ class _State:
             self.si[rows, K.S_DESC] = r["desc"]
             self.si[rows, K.S_RWKSLOT] = np.cumsum(np.array(r["rwk"]) >= 0) - 1
             self.si[rows, K.S_LTLSLOT] = np.cumsum(np.array(r["ltl"]) >= 0) - 1
+            self.si[rows, K.S_LTLIN] = _dedicating_slot(r["ltl"])
             for column, key in (
                 (K.S_PTIME, "ptime"),
                 (K.S_SPREAD, "spread"),

@@ -83,7 +83,10 @@ FREE_AND_DONE = 8
 LOW_WATER = 4096
 
 # Route-step columns (ints, floats).
-S_FAM, S_PER, S_BMIN, S_BMAX, S_SETUP, S_LTL, S_RWK, S_CQT, S_DESC, S_RWKSLOT, S_LTLSLOT = range(11)
+#: S_LTLIN: the one slot of a lot's dedications (lltl) that can name this step, -1 when none can,
+#: LTL_SLOTS when several can (then they are searched).
+S_FAM, S_PER, S_BMIN, S_BMAX, S_SETUP, S_LTL, S_RWK, S_CQT, S_DESC, S_RWKSLOT, S_LTLSLOT, S_LTLIN = range(12)
+LTL_SLOTS = 16
 S_PTIME, S_SPREAD, S_STIME, S_BINT, S_PINT, S_RWKP, S_SAMPLE, S_CQTMIN, S_MEAN, S_REMAIN = range(10)
 # Family columns.
 #: F_IDLE: tools of the family up and idle now (a dispatch to a family without one returns at once).
@@ -221,9 +224,14 @@ def _waits(li, lot, peer_cqt):
 
 
 @jit
-def _may_use(lltl, li, lot, tool):
+def _may_use(lltl, li, si, ri, lot, tool):
     """Whether the lot may start on this tool: no lot-to-lens dedication of its step to another."""
     step = li[lot, L_STEP]
+    slot = si[ri[li[lot, L_ROUTE], 0] + step, S_LTLIN]
+    if slot < 0:
+        return True
+    if slot < LTL_SLOTS:  # the usual case: one earlier step dedicates this one
+        return lltl[lot, slot, 0] != step or lltl[lot, slot, 1] == tool
     for s in range(lltl.shape[1]):
         if lltl[lot, s, 0] == step:
             return lltl[lot, s, 1] == tool
@@ -361,7 +369,7 @@ def _choose(family, tool, now, criterion, qh, li, lf, lltl, si, sf, ri, fi, ti, 
     setup_column = 2 if fi[family, F_SETUPFIRST] == 1 else 3
     best = 0
     while lot >= 0:
-        if not check_ltl or _may_use(lltl, li, lot, tool):
+        if not check_ltl or _may_use(lltl, li, si, ri, lot, tool):
             if single:
                 chosen[0] = lot
                 return 1
