@@ -54,10 +54,11 @@ from fabnet.fabsim.model import MINUTES_PER_DAY as MIN_PER_DAY
 jit = nb.njit(cache=True, _nrt=False)  # type: ignore[call-overload]  # numba's stubs list documented options only
 #: Without counting, a call still copies every array's fields (data, shape, strides: 7 to 9
 #: words each) onto the stack: the calls run_chunk → _dispatch → _choose, _start pushed 230, 145
-#: and 180 words, a third of the kernel's samples under perf (HVLM FIFO 365 days). Those four
-#: are inlined by numba before typing (inline="always"; 30 % less CPU, same results). numba
-#: inlines only calls that Python compiles without *args, which it does above 30 arguments:
-#: hence _dispatch's scratch arrays travel as one tuple.
+#: and 180 words, a third of the kernel's samples under perf (HVLM FIFO 365 days). Those, with
+#: _enter_step and _key_row, are inlined by numba before typing (inline="always"; 30 % less CPU,
+#: same results). numba inlines only calls that Python compiles without *args, which it does
+#: above 30 arguments: hence _dispatch's scratch arrays travel as one tuple. Each call site is a
+#: copy to compile: _dispatch has one (run_chunk's to_dispatch), and a first compile takes ~13 s.
 jit_inline = nb.njit(cache=True, _nrt=False, inline="always")  # type: ignore[call-overload]
 #: The one critical-ratio formula (rules.py), compiled for the kernel.
 critical_ratio = jit(rules.critical_ratio)
@@ -644,6 +645,9 @@ def run_chunk(criterion, t_stop, end, warmup, sample_every, release_scale,
     finished, done_by = 0, -1
     now = 0.0
     while sc[C_HSIZE] > 0 or finished > 0:
+        # the family whose idle tools look for work once the event is handled: one call site,
+        # as _dispatch is inlined (three sites made the kernel twice as long to compile)
+        to_dispatch = -1
         if finished > 0:
             finished -= 1
             kind, a, b = LOT_DONE, finishing[finished], done_by
@@ -667,10 +671,9 @@ def run_chunk(criterion, t_stop, end, warmup, sample_every, release_scale,
                 _queue_insert_ranked(qh, qn, li, lf, family, lot, fi[family, F_PEERCQT] == 1)
             else:
                 _queue_link(qh, qn, li, family, lot, qh[family, 1])
-            if fi[family, F_IDLE] == 0:  # the usual case, and a call with 35 arrays is not free
+            if fi[family, F_IDLE] == 0:  # the usual case: no idle tool to look for work
                 continue
-            _dispatch(family, now, criterion, qh, qn, li, lf, lltl, si, sf, ri, fi, famf, ti, tf, idle, setm, minrun, u,
-                      upos, ht, hi, sc, acc, cqtc, bsizes, warmup, end, scratch)
+            to_dispatch = family
         elif kind == LOT_DONE:
             lot, tool = a, b
             late = tf[tool, TF_DELAY] - lf[lot, L_DSNAP]
@@ -730,8 +733,7 @@ def run_chunk(criterion, t_stop, end, warmup, sample_every, release_scale,
                 _go_down(tool, pkind, minutes, now, ti, fi, idle, ht, hi, sc, acc, warmup, end)
                 continue
             _set_state(tool, UP, ti, fi, idle)
-            _dispatch(ti[tool, T_FAM], now, criterion, qh, qn, li, lf, lltl, si, sf, ri, fi, famf, ti, tf, idle, setm,
-                      minrun, u, upos, ht, hi, sc, acc, cqtc, bsizes, warmup, end, scratch)
+            to_dispatch = ti[tool, T_FAM]
         elif kind == RELEASE:
             s = a
             sc[C_RELEASED] += 1
@@ -773,8 +775,7 @@ def run_chunk(criterion, t_stop, end, warmup, sample_every, release_scale,
                 _go_down(tool, pkind, minutes, now, ti, fi, idle, ht, hi, sc, acc, warmup, end)
                 continue
             _set_state(tool, UP, ti, fi, idle)
-            _dispatch(ti[tool, T_FAM], now, criterion, qh, qn, li, lf, lltl, si, sf, ri, fi, famf, ti, tf, idle, setm,
-                      minrun, u, upos, ht, hi, sc, acc, cqtc, bsizes, warmup, end, scratch)
+            to_dispatch = ti[tool, T_FAM]
         elif kind == PM_DUE:
             tool, p = a, b
             if sc[C_PEER] == 1:
@@ -791,4 +792,7 @@ def run_chunk(criterion, t_stop, end, warmup, sample_every, release_scale,
             wip[n, 1] = sc[C_INFAB]
             sc[C_NSAMPLES] = n + 1
             _push(ht, hi, sc, now + sample_every * MIN_PER_DAY, SAMPLE, 0, 0)
+        if to_dispatch >= 0:
+            _dispatch(to_dispatch, now, criterion, qh, qn, li, lf, lltl, si, sf, ri, fi, famf, ti, tf, idle, setm,
+                      minrun, u, upos, ht, hi, sc, acc, cqtc, bsizes, warmup, end, scratch)
     return 0
