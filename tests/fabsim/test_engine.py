@@ -303,6 +303,13 @@ def test_a_fab_too_big_for_the_kernels_heap_is_refused_in_words():
         simulate(fab, SimOptions(days=1.0, kernel="numba"))
 
 
+def test_a_batch_wider_than_the_kernels_rows_is_refused_in_words():
+    fab = one_step_fab(per=PER_BATCH, batch=(25, 300))
+    with pytest.raises(ValueError, match="more than the kernel's 8 lots a start"):
+        simulate(fab, SimOptions(days=1.0, kernel="numba"))
+    assert simulate(fab, SimOptions(days=1.0, kernel="python")).lot_steps > 0
+
+
 def test_the_kernel_finds_a_steps_dedication_in_the_one_slot_that_can_hold_it():
     from fabnet.fabsim.fast import _dedicating_slot
     from fabnet.fabsim.kernel import LTL_SLOTS

@@ -21,7 +21,7 @@ from fabnet.fabsim.engine import (
     release_scale_on,
     start_of,
 )
-from fabnet.fabsim.model import MINUTES_PER_DAY, STREAMS, U_DOWN
+from fabnet.fabsim.model import MINUTES_PER_DAY, STREAMS, U_DOWN, WAFERS
 from fabnet.fabsim.rules import Criterion
 from fabnet.fabsim.smt2020 import FabData
 
@@ -224,6 +224,13 @@ class _State:
         self.pmc = np.array(
             [[pm.family, pm.interval, pm.duration_min, pm.duration_spread_min] for pm in fab.pms]
         ).reshape(-1, 4)
+        widest = max((int(np.nanmax(r["bmax"], initial=0)) for r in routes), default=0)
+        if widest > MAX_BATCH_LOTS * WAFERS:
+            # the kernel keeps a start's lots in rows of MAX_BATCH_LOTS and checks no bounds
+            raise ValueError(
+                f"a batch of up to {widest} wafers: more than the kernel's {MAX_BATCH_LOTS} lots a start; "
+                "use kernel='python'"
+            )
         days = o.days
         expected = sum(
             min(st.count, int(days * MINUTES_PER_DAY / st.interval_min * peak_release_scale(o) * 1.5) + 10)
