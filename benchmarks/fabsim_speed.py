@@ -1,8 +1,8 @@
 """The fab simulator side by side with its peer PySCFabSim: both as whole processes on the same
 SMT2020 dataset, days, dispatching rule and seed, interleaved (peer, fabnet, peer, fabnet, …) so
 that a load on the machine falls on both. Prints wall and CPU seconds, peak memory and what each
-simulated (lots finished, lot-weighted mean cycle time, on-time share) and the CPU ratio; asserts
-nothing.
+simulated (lots finished, lot-weighted mean cycle time, on-time share), the CPU ratio and
+fabnet's events per second (its simulation's own wall time, start-up excluded); asserts nothing.
 
     .venv/bin/python benchmarks/fabsim_speed.py                        # HVLM/LVHM × fifo/cr × 90/365 d
     .venv/bin/python benchmarks/fabsim_speed.py --datasets HVLM --rules fifo --days 365 --repeat 3
@@ -43,6 +43,7 @@ class Measured:
     lots: int
     cycle_days: float
     on_time: float
+    events_per_s: float = float("nan")  # fabnet's: events over its simulation's own wall seconds
 
 
 def timed(command: list[str], cwd: Path | None = None) -> tuple[float, float, float, str]:
@@ -77,8 +78,16 @@ def fabnet(dataset: str, rule: str, days: float, seed: int, conventions: str = "
             conventions,
         ]
     )
-    rows = [r for r in json.loads(output)["lots"] if r["product"] != "all"]  # per product and class, no total
-    return Measured(wall, cpu, mb, *_summary([(r["lots"], r["cycle_mean_days"], r["on_time"]) for r in rows]))
+    document = json.loads(output)
+    rows = [r for r in document["lots"] if r["product"] != "all"]  # per product and class, no total
+    speed = document["speed"]
+    return Measured(
+        wall,
+        cpu,
+        mb,
+        *_summary([(r["lots"], r["cycle_mean_days"], r["on_time"]) for r in rows]),
+        events_per_s=speed["events"] / speed["wall_s"],
+    )
 
 
 def peer(folder: Path, dataset: str, rule: str, days: float, seed: int) -> Measured:
@@ -150,7 +159,7 @@ def main() -> None:
     fabnet("HVLM", "fifo", 0.001, args.seed)  # compile the kernel once, or load it from the cache
     print(
         f"{'dataset':<7} {'rule':<5} {'days':>5}  {'who':<7} {'wall s':>7} {'CPU s':>7} {'MB':>6} "
-        f"{'lots':>7} {'CT days':>8} {'on time':>8}  {'CPU ×':>6}"
+        f"{'lots':>7} {'CT days':>8} {'on time':>8}  {'CPU ×':>6} {'M events/s':>10}"
     )
     for dataset in args.datasets:
         for rule in args.rules:
@@ -161,10 +170,11 @@ def main() -> None:
                     for who, m in (("peer", theirs), ("fabnet", ours)):
                         if m is None:
                             continue
-                        ratio = f"{theirs.cpu_s / ours.cpu_s:6.1f}" if theirs and who == "fabnet" else ""
+                        ratio = f"{theirs.cpu_s / ours.cpu_s:6.1f}" if theirs and who == "fabnet" else " " * 6
+                        rate = f"{m.events_per_s / 1e6:10.2f}" if who == "fabnet" else ""
                         print(
                             f"{dataset:<7} {rule:<5} {days:>5g}  {who:<7} {m.wall_s:>7.1f} {m.cpu_s:>7.1f} "
-                            f"{m.peak_mb:>6.0f} {m.lots:>7,} {m.cycle_days:>8.2f} {m.on_time:>8.1%}  {ratio}",
+                            f"{m.peak_mb:>6.0f} {m.lots:>7,} {m.cycle_days:>8.2f} {m.on_time:>8.1%}  {ratio} {rate}",
                             flush=True,
                         )
     start = fabnet("HVLM", "fifo", 0.001, args.seed)

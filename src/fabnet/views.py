@@ -30,7 +30,6 @@ from rich.text import Text
 from fabnet.core import columns, yearly
 from fabnet.core import format as fmt
 from fabnet.core.secrets import redact
-from fabnet.scenario.assets import module_capex_usd
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -535,6 +534,9 @@ def dollars(amount: float) -> str:
 
 
 def print_summary(s: Scenario) -> None:
+    # here, not at the top: the scenario's schema (pydantic) is a fifth of `fabnet simulate`'s start-up
+    from fabnet.scenario.assets import module_capex_usd
+
     h = s.horizon
     periods = h.periods
     out.print(styled((s.name, "bold"), f": {s.description}" if s.description else ""))

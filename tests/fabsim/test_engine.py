@@ -11,7 +11,7 @@ import pytest
 from fabnet.fabsim import SimOptions, simulate
 from fabnet.fabsim.engine import CONVENTIONS
 from fabnet.fabsim.kpi_tables import kpis
-from fabnet.fabsim.rules import RULES, Rule, register
+from fabnet.fabsim.rules import RULES, Rule, critical_ratio, register
 from fabnet.fabsim.smt2020 import PER_BATCH, PmCalendar
 from tests.fabsim.conftest import one_step_fab
 
@@ -165,6 +165,21 @@ def test_a_rule_registered_once_runs_in_both_engines(hvlm, lwkr):
     assert len(ranked.lots) > len(fifo.lots)
 
 
+@pytest.mark.parametrize("name", list(RULES))
+def test_a_rule_said_timeless_ranks_a_waiting_lot_alike_at_every_minute(name):
+    # the kernel keeps such a family's queue sorted once, on arrival (kernel.F_RANKED): a rule
+    # that said so wrongly would start other lots than the reference engine
+    rule = RULES[name]
+    for by_cr in (False, True):
+        if rule.timeless(by_cr):
+            ranks = {
+                rule.criterion(100.0, 5_000.0, 900.0, critical_ratio(5_000.0, now, 900.0), 60.0, now, by_cr)
+                for now in (100.0, 2_000.0, 4_999.0)
+            }
+            assert len(ranks) == 1
+    assert not RULES["cr"].timeless(False) and RULES["fifo"].timeless(False)
+
+
 def assert_kernel_equals_reference(fab, options: dict) -> None:
     fast = simulate(fab, SimOptions(**options, kernel="numba"))
     reference = simulate(fab, SimOptions(**options, kernel="python"))
@@ -286,3 +301,18 @@ def test_a_fab_too_big_for_the_kernels_heap_is_refused_in_words():
     fab = one_step_fab(interval=1e-6, count=10**9)
     with pytest.raises(ValueError, match=r"more than the kernel's heap entries address \(2\*\*28\)"):
         simulate(fab, SimOptions(days=1.0, kernel="numba"))
+
+
+def test_a_batch_wider_than_the_kernels_rows_is_refused_in_words():
+    fab = one_step_fab(per=PER_BATCH, batch=(25, 300))
+    with pytest.raises(ValueError, match="more than the kernel's 8 lots a start"):
+        simulate(fab, SimOptions(days=1.0, kernel="numba"))
+    assert simulate(fab, SimOptions(days=1.0, kernel="python")).lot_steps > 0
+
+
+def test_the_kernel_finds_a_steps_dedication_in_the_one_slot_that_can_hold_it():
+    from fabnet.fabsim.fast import _dedicating_slot
+    from fabnet.fabsim.kernel import LTL_SLOTS
+
+    # steps 0 and 1 dedicate step 3 (slots 0 and 1: searched), step 2 dedicates step 4 (slot 2)
+    assert _dedicating_slot([3, 3, 4, -1, -1]).tolist() == [-1, -1, -1, LTL_SLOTS, 2]

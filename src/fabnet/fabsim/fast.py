@@ -21,14 +21,14 @@ from fabnet.fabsim.engine import (
     release_scale_on,
     start_of,
 )
-from fabnet.fabsim.model import MINUTES_PER_DAY, STREAMS, U_DOWN
+from fabnet.fabsim.model import MINUTES_PER_DAY, STREAMS, U_DOWN, WAFERS
 from fabnet.fabsim.rules import Criterion
 from fabnet.fabsim.smt2020 import FabData
 
 BLOCK = 1 << 16  # the reference engine's Uniforms block
 PENDING = 32
 MAX_PIECE_PMS = 16
-MAX_LTL = 16
+MAX_LTL = K.LTL_SLOTS
 MAX_REWORK = 16
 #: Lots one start may take: a batch holds at most 150 wafers, 6 lots (the chosen lots and each
 #: batch group's members in the kernel's scratch).
@@ -86,6 +86,25 @@ class _Buffers:
             self.pos[s], self.pos[STREAMS + s] = 0, len(row)
 
 
+def _dedicating_slot(ltl: list[int]) -> np.ndarray:
+    """Per step of a route (its steps' lot-to-lens targets, -1 for none): the slot of the one
+    step that dedicates it (slots number the dedicating steps in route order), -1 when no step
+    does, kernel.LTL_SLOTS when several do."""
+    slots = np.full(len(ltl), -1, np.int64)
+    for slot, source in enumerate(step for step, target in enumerate(ltl) if target >= 0):
+        target = ltl[source]
+        slots[target] = slot if slots[target] == -1 else K.LTL_SLOTS
+    return slots
+
+
+def _idle_words(tools: int) -> np.ndarray:
+    """The kernel's idle-tool bit words (kernel.IDLE_SHIFT) with every tool up and idle."""
+    bits = np.zeros((tools >> K.IDLE_SHIFT) + 1, np.int64)
+    for tool in range(tools):
+        bits[tool >> K.IDLE_SHIFT] |= 1 << (tool & K.IDLE_MASK)
+    return bits
+
+
 @cache
 def compiled(criterion: Criterion):
     """A rule's criterion compiled by numba as a C callback of the kernel's CRITERION type:
@@ -132,7 +151,7 @@ class _State:
         offsets = np.cumsum([0] + [r["steps"] for r in routes])
         total = int(offsets[-1])
         self.ri = np.array([[offsets[i], r["steps"]] for i, r in enumerate(routes)], np.int64)
-        self.si = np.full((total, 11), -1, np.int64)
+        self.si = np.full((total, 12), -1, np.int64)
         self.sf = np.full((total, 10), np.nan)
         for i, r in enumerate(routes):
             base = offsets[i]
@@ -148,6 +167,7 @@ class _State:
             self.si[rows, K.S_DESC] = r["desc"]
             self.si[rows, K.S_RWKSLOT] = np.cumsum(np.array(r["rwk"]) >= 0) - 1
             self.si[rows, K.S_LTLSLOT] = np.cumsum(np.array(r["ltl"]) >= 0) - 1
+            self.si[rows, K.S_LTLIN] = _dedicating_slot(r["ltl"])
             for column, key in (
                 (K.S_PTIME, "ptime"),
                 (K.S_SPREAD, "spread"),
@@ -164,7 +184,7 @@ class _State:
             assert (np.array(r["rwk"]) >= 0).sum() <= MAX_REWORK and (np.array(r["ltl"]) >= 0).sum() <= MAX_LTL
         n_fam = len(fab.families)
         first = np.cumsum([0, *fab.family_tools])[:-1]
-        self.fi = np.zeros((n_fam, 11), np.int64)
+        self.fi = np.zeros((n_fam, 12), np.int64)
         self.fi[:, K.F_FIRST] = first
         self.fi[:, K.F_COUNT] = fab.family_tools
         self.fi[:, K.F_IDLE] = fab.family_tools  # every tool starts up and idle
@@ -176,15 +196,17 @@ class _State:
         self.fi[:, K.F_BYCR] = ref.family_by_cr
         self.fi[:, K.F_SETUPFIRST] = ref.family_setup_first
         self.fi[:, K.F_PEERCQT] = ref.peer_cqt
+        self.fi[:, K.F_RANKED] = [ref.rule.timeless(by_cr) for by_cr in ref.family_by_cr]
         self.famf = np.asarray(fab.family_load_min, float)
         self.grp = np.array(
             [[fab.breakdown_mttf_min.get(g, np.inf), fab.breakdown_mttr_min.get(g, 0.0)] for g in fab.family_group]
         )
         n_tools = fab.tools
-        self.ti = np.zeros((n_tools, 6), np.int64)
+        self.ti = np.zeros((n_tools, K.T_LOTS + MAX_BATCH_LOTS), np.int64)
         self.ti[:, K.T_FAM] = ref.tool_family
         self.ti[:, K.T_SETUP] = -1
         self.tf = np.zeros((n_tools, 3))
+        self.idle = _idle_words(n_tools)
         self.pk = np.zeros((n_tools, PENDING), np.int64)
         self.pm = np.zeros((n_tools, PENDING))
         self.ppm = np.zeros((n_tools, MAX_PIECE_PMS, 4))
@@ -202,6 +224,13 @@ class _State:
         self.pmc = np.array(
             [[pm.family, pm.interval, pm.duration_min, pm.duration_spread_min] for pm in fab.pms]
         ).reshape(-1, 4)
+        widest = max((int(np.nanmax(r["bmax"], initial=0)) for r in routes), default=0)
+        if widest > MAX_BATCH_LOTS * WAFERS:
+            # the kernel keeps a start's lots in rows of MAX_BATCH_LOTS and checks no bounds
+            raise ValueError(
+                f"a batch of up to {widest} wafers: more than the kernel's {MAX_BATCH_LOTS} lots a start; "
+                "use kernel='python'"
+            )
         days = o.days
         expected = sum(
             min(st.count, int(days * MINUTES_PER_DAY / st.interval_min * peak_release_scale(o) * 1.5) + 10)
@@ -214,7 +243,7 @@ class _State:
                 f"address (2**{K.PACK}); use kernel='python'"
             )
         self.li = np.full((max_lots, 9), -1, np.int64)
-        self.lf = np.zeros((max_lots, 5))
+        self.lf = np.zeros((max_lots, 6))
         self.lltl = np.full((max_lots, MAX_LTL, 2), -1, np.int64)
         self.lrwk = np.zeros((max_lots, MAX_REWORK), np.int8)
         self.recs = np.zeros((max_lots, 7))
@@ -235,6 +264,7 @@ class _State:
         self.keys = np.zeros((max_lots, 5))
         self.order = np.zeros(max_lots, np.int64)
         self.chosen = np.zeros(MAX_BATCH_LOTS, np.int64)
+        self.finishing = np.zeros(MAX_BATCH_LOTS, np.int64)
         self.groups = np.zeros((max_lots, K.G_LOTS + MAX_BATCH_LOTS), np.int64)
         self.offsets = offsets
         self._start(fab, o)
@@ -260,6 +290,7 @@ class _State:
             self.famf,
             self.ti,
             self.tf,
+            self.idle,
             self.pk,
             self.pm,
             self.ppm,
@@ -281,6 +312,7 @@ class _State:
             self.order,
             self.chosen,
             self.groups,
+            self.finishing,
             self.wipi,
             self.wipf,
             self.evt,

@@ -43,6 +43,18 @@ def _always(family_rule: str) -> bool:
     return True
 
 
+def _never(family_by_cr: bool) -> bool:
+    return False
+
+
+def _timeless(family_by_cr: bool) -> bool:
+    return True
+
+
+def _timeless_unless_by_cr(family_by_cr: bool) -> bool:
+    return not family_by_cr
+
+
 @dataclass(frozen=True)
 class Rule:
     name: str
@@ -51,6 +63,12 @@ class Rule:
     #: Given the family's rule name in tool.txt (rule_HotLotFIRST, rule_LSSU, …): whether
     #: setup minutes rank before priority.
     setup_first: Callable[[str], bool] = _always
+    #: Given whether the family ranks by critical ratio in tool.txt: whether the criterion is the
+    #: same at every minute while a lot waits (it ignores `now` and `ratio`). The compiled kernel
+    #: then keeps that family's queue in rank order as lots arrive instead of ranking the whole
+    #: queue at each dispatch; same choices, far less work. A rule that does not say is ranked
+    #: anew each time, which is always right.
+    timeless: Callable[[bool], bool] = _never
 
 
 def critical_ratio(due: float, now: float, remaining: float) -> float:
@@ -103,11 +121,17 @@ def register(rule: Rule) -> Rule:
 
 
 for _rule in (
-    Rule("fifo", fifo, "earliest arrival in the queue"),
+    Rule("fifo", fifo, "earliest arrival in the queue", timeless=_timeless),
     Rule("cr", cr, "smallest critical ratio (due − now) / remaining raw time"),
-    Rule("edd", edd, "earliest due date"),
-    Rule("spt", spt, "shortest processing time of the step"),
-    Rule("dataset", dataset, "each tool family's own chain from the data (tool.txt)", _least_setup_first),
+    Rule("edd", edd, "earliest due date", timeless=_timeless),
+    Rule("spt", spt, "shortest processing time of the step", timeless=_timeless),
+    Rule(
+        "dataset",
+        dataset,
+        "each tool family's own chain from the data (tool.txt)",
+        _least_setup_first,
+        timeless=_timeless_unless_by_cr,
+    ),
 ):
     register(_rule)
 
