@@ -20,6 +20,7 @@ from fabnet.cli.options import (
     DaskLocal,
     Gap,
     LabelOption,
+    MaxModelSize,
     Overrides,
     RobustSolver,
     ScenarioFile,
@@ -33,6 +34,7 @@ from fabnet.cli.options import (
     within,
 )
 from fabnet.core.errors import FabnetError
+from fabnet.core.limits import MAX_PLAN_VARIABLES
 from fabnet.core.results import DECISION_GAP, DEFAULT_STORE
 from fabnet.core.secrets import redact
 from fabnet.views import (
@@ -99,6 +101,7 @@ def plan(
     threads: Annotated[
         int | None, typer.Option(help="Solver threads (default: HiGHS decides).", min=1, max=1024)
     ] = None,
+    max_model_size: MaxModelSize = MAX_PLAN_VARIABLES,
     robust: Annotated[
         int | None,
         typer.Option(
@@ -165,7 +168,7 @@ def plan(
     from fabnet.risk.job import Executors
     from fabnet.risk.robust import RobustSpec
 
-    options = SolveOptions(time_limit, gap, threads)
+    options = SolveOptions(time_limit, gap, threads, max_variables=max_model_size)
     with user_errors():
         scenario = load_scenario(file, overrides or ())
         spec = RobustSpec.of(scenario, seed)  # the scenario's `planning: {robust: …}` section
@@ -240,6 +243,7 @@ def run(
     workers: Workers = 2,
     dask_local: DaskLocal = None,
     scheduler: Scheduler = None,
+    max_model_size: MaxModelSize = MAX_PLAN_VARIABLES,
 ) -> None:
     """The main job (default scenario: scenarios/tigris.yaml): validate → plan, and plan
     without fabs (the counterfactual) → both parties' money → the deal → plan check on the fab
@@ -280,7 +284,7 @@ def run(
                 job = main_job(
                     scenario,
                     store,
-                    SolveOptions(mip_gap=DECISION_GAP),
+                    SolveOptions(mip_gap=DECISION_GAP, max_variables=max_model_size),
                     step,
                     cycle_time.value,
                     check=check,
@@ -291,7 +295,7 @@ def run(
                     store,
                     scenario,
                     spec,
-                    SolveOptions(),
+                    SolveOptions(max_variables=max_model_size),
                     cycle_time.value,
                     label,
                     step,

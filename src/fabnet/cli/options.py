@@ -110,6 +110,18 @@ Gap = Annotated[float, typer.Option(help="Relative MIP gap at which HiGHS may st
 TimeLimit = Annotated[float, typer.Option(help="Solver time limit, seconds.", **Positive)]
 
 
+MaxModelSize = Annotated[
+    int,
+    typer.Option(
+        "--max-model-size",
+        help="Refuse a planning model estimated above this many variables, before building it "
+        "(about 10 kB of memory each; a robust plan counts all its futures).",
+        min=1,
+        max=10**9,
+    ),
+]
+
+
 class CycleTime(str, Enum):
     load = "load"
     constant = "constant"

@@ -17,6 +17,7 @@ from fabnet.plan.extract import Plan, extract, modules_built
 from fabnet.plan.inputs import PlanInputs, prepare
 from fabnet.plan.model import build_from_inputs, build_model
 from fabnet.plan.robust import FirstStage, RiskMeasure, RobustSolution, solve_robust
+from fabnet.plan.size import ModelSize, ModelTooLarge, check_size, estimate
 from fabnet.plan.solve import SolveOptions, SolveResult, solve
 from fabnet.scenario.schema import Scenario
 
@@ -33,6 +34,7 @@ def make_plan(
     Raises PlanInfeasible, in words, when no plan satisfies the budget and policies.
     `cycle_time`: "load" (own fabs' cycle time grows with their load) or "constant";
     `first_stage`: builds held (a robust plan's), the rest planned for this scenario."""
+    check_size(estimate(scenario, cycle_time), options.max_variables)
     inputs = prepare(scenario, cycle_time)
     check_mandatory_sites(inputs)
     if first_stage is not None:
@@ -60,6 +62,8 @@ def make_plan(
 
 __all__ = [
     "FirstStage",
+    "ModelSize",
+    "ModelTooLarge",
     "Plan",
     "PlanInputs",
     "RiskMeasure",
@@ -68,6 +72,8 @@ __all__ = [
     "SolveResult",
     "build_from_inputs",
     "build_model",
+    "check_size",
+    "estimate",
     "extract",
     "make_plan",
     "modules_built",

@@ -163,7 +163,7 @@ def prepare(scenario: Scenario, cycle_time: str = "load") -> PlanInputs:
     price = np.array([p.market_price(quarters) for p in products]).reshape(len(products), horizon)
     rate = scenario.finance.discount_rate
     site_cycle_q = np.array([scenario.node(s.node).cycle_time_days / DAYS_PER_QUARTER for s in sites])
-    curves = [_site_curve(scenario.node(s.node), cycle_time) for s in sites]
+    curves = [node_curve(scenario.node(s.node), cycle_time) for s in sites]
     units = [capacity_unit(s) for s in sites]
     site_ids = [s.id for s in sites]
     fixed_opex = np.array(
@@ -357,7 +357,8 @@ def _penalties(scenario: Scenario, price_usd: Array) -> Array:
     return np.array(rows).reshape(price_usd.shape) / MUSD
 
 
-def _site_curve(node: Node, cycle_time: str) -> LoadCurve | None:
+def node_curve(node: Node, cycle_time: str) -> LoadCurve | None:
+    """A node's load curve when the cycle time depends on load (None: constant)."""
     return load_curve(node.load_curve) if cycle_time == "load" and node.load_curve else None
 
 

@@ -15,6 +15,8 @@ import linopy
 from highspy import SolutionStatus
 from linopy.constants import TerminationCondition
 
+from fabnet.plan.size import MAX_VARIABLES
+
 #: Time the polishing pass may take at most, in seconds.
 POLISH_LIMIT_S = 10.0
 
@@ -27,6 +29,9 @@ class SolveOptions:
     #: After the main solve, re-solve with each integer decision capped at its value, to
     #: a tight gap: removes builds a gap-limited search left in although they earn nothing.
     polish: bool = True
+    #: The size budget (plan.size): a model estimated above this many variables is refused
+    #: before it is built.
+    max_variables: int = MAX_VARIABLES
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ from fabnet.pipeline import JobResult, main_job
 from fabnet.plan import Plan, RiskMeasure, RobustSolution, SolveOptions, make_plan, prepare, solve_robust
 from fabnet.plan.decompose import solve_decomposed
 from fabnet.plan.robust import Futures, futures_of, recourse_costs
+from fabnet.plan.size import ModelSize, check_size, estimate
 from fabnet.risk.fixed import evaluate_fixed
 from fabnet.risk.job import Executors
 from fabnet.risk.runner import make_executor
@@ -116,6 +117,8 @@ def robust_run(
     step(f"drawing {spec.futures} futures and building their models")
     drawn = draw(scenario, spec.futures, spec.seed, spec.method)
     scenarios = [scenario, *(apply_sample(scenario, row) for row in drawn)]
+    together = sum((estimate(s, cycle_time) for s in scenarios[1:]), ModelSize(0, 0))
+    check_size(together, options.max_variables, f"The robust plan of {spec.futures} futures")
     built = futures_of([prepare(s, cycle_time) for s in scenarios])  # one window of starts
     futures = built.take(range(1, spec.futures + 1))
     step("planning the central-value future")
