@@ -88,6 +88,34 @@ def scenarios(folder: Path) -> dict[str, subprocess.CompletedProcess[str]]:
     return results
 
 
+def large_models(folder: Path) -> dict[str, subprocess.CompletedProcess[str]]:
+    """Valid scenarios near the documented bounds (issue 28, item 7): each should be refused by
+    the size budget at once, not planned for minutes."""
+    base = yaml.safe_load((ROOT / "tests" / "data" / "minimal.yaml").read_text())
+
+    def sized(sites: int, products: int, quarters: int, max_modules: int = 2) -> dict:
+        data = yaml.safe_load(yaml.safe_dump(base))
+        data["horizon"]["quarters"] = quarters
+        site = data["sites"][0]
+        data["sites"] = [site | {"id": f"s{i}", "max_modules": max_modules} for i in range(sites)]
+        chip = data["products"][0]
+        data["products"] = [chip | {"id": f"chip{j}"} for j in range(products)]
+        return data
+
+    cases = {
+        "500 products x 400 quarters": (sized(1, 500, 400), []),
+        "500 sites x 1000 modules x 400 quarters": (sized(500, 1, 400, 1000), []),
+        "200 sites x 200 products x 400 quarters": (sized(200, 200, 400), []),
+        "tiny --max-model-size 10": (sized(1, 1, 8), ["--max-model-size", "10"]),
+    }
+    results = {}
+    for name, (data, extra) in cases.items():
+        path = folder / f"large-{len(results)}.yaml"
+        path.write_text(yaml.safe_dump(data))
+        results[name] = fabnet("plan", str(path), *extra, cwd=folder)
+    return results
+
+
 def store_faults(folder: Path) -> dict[str, subprocess.CompletedProcess[str]]:
     scenario = folder / "tiny.yaml"
     scenario.write_text(yaml.safe_dump(tiny()))
@@ -191,6 +219,7 @@ def main() -> None:
         for group, probes in (
             ("command line", command_lines(folder)),
             ("scenario", scenarios(folder)),
+            ("model size", large_models(folder)),
             ("store fault", store_faults(folder)),
         ):
             for name, done in probes.items():
