@@ -12,10 +12,12 @@ from importlib import import_module
 from typing import Any
 
 __all__ = [
+    "DealTerms",
     "__version__",
     "break_even",
     "compare",
     "deal",
+    "deal_room",
     "decide",
     "export",
     "financials",

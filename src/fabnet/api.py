@@ -28,10 +28,29 @@ if TYPE_CHECKING:
     from fabnet.fabsim import Kpis
     from fabnet.finance import Financials
     from fabnet.finance.deal import Deal
+
+    # the deal room's names for the type checker; __getattr__ below gives them at run time
+    from fabnet.finance.dealroom import SUGGEST_RANGE as DEAL_SHARE_RANGE  # noqa: F401
+    from fabnet.finance.dealroom import DealRoom
+    from fabnet.finance.dealroom import Terms as DealTerms  # noqa: F401
     from fabnet.pipeline import Decision, JobResult
     from fabnet.plan import Plan
     from fabnet.risk.sensitivity import BreakEven
     from fabnet.store import Store, StoredRun
+
+
+def __getattr__(name: str) -> Any:
+    # The deal room's types (finance.dealroom), imported with finance on first use, so that the
+    # dashboard reaches them through this façade: DealTerms (what the parties negotiate),
+    # DealRoom (deal_room's result) and DEAL_SHARE_RANGE (the offtake shares it searches).
+    if name in ("DealRoom", "DealTerms", "DEAL_SHARE_RANGE"):
+        from fabnet.finance import dealroom
+
+        return {"DealRoom": dealroom.DealRoom, "DealTerms": dealroom.Terms, "DEAL_SHARE_RANGE": dealroom.SUGGEST_RANGE}[
+            name
+        ]
+    raise AttributeError(f"module 'fabnet.api' has no attribute {name!r}")
+
 
 #: The built-in default scenario, as `fabnet run` uses it (relative to the working folder).
 DEFAULT_SCENARIO = Path("scenarios/tigris.yaml")
@@ -111,6 +130,18 @@ def run(
     if report_dir is not None and job.run_id is not None:
         write_report(job.run_id, store, folder=report_dir)
     return job
+
+
+def deal_room(run: StoredRun) -> DealRoom:
+    """A stored run's plan ready to be re-financed under the terms both parties negotiate, as the
+    dashboard's deal room does: `.money(DealTerms(share=0.8, take_or_pay=0.5))` gives both
+    parties' money, `.figures(terms)` the room's figures.
+
+    >>> room = fabnet.deal_room(fabnet.stored(1)); room.money(fabnet.DealTerms(share=0.8))
+    """
+    from fabnet.finance import dealroom
+
+    return dealroom.DealRoom.of(run.meta, run.tables, run.figures)
 
 
 def refinance(result: JobResult | Decision | StoredRun, overrides: Overrides = ()) -> Financials:

@@ -54,6 +54,16 @@ def test_a_change_of_terms_answers_what_refinance_gives(server, stored):
     assert base["buyer_gain_usd"] == pytest.approx(stored.figures["network_adds_buyer_gain_usd"], rel=1e-9)
 
 
+def test_the_python_api_gives_the_rooms_money_as_refinance_does(stored):
+    """fabnet.deal_room, the façade the dashboard's room reads through, is refinance with the
+    terms turned into overrides."""
+    terms = fabnet.DealTerms(share=0.7, take_or_pay=0.4, hurdles={"i": 0.2})
+    money = fabnet.deal_room(stored).money(terms)
+    same = fabnet.refinance(stored, terms.overrides())
+    assert money.fabco.metrics.fabco_npv_usd == pytest.approx(same.fabco.metrics.fabco_npv_usd)
+    assert money.fabco.investors["hurdle"].tolist() == [0.2]
+
+
 @pytest.mark.parametrize("query", ["share=abc", "share=99", "take_or_pay=-1", "end=soon", "hurdle_i=x"])
 def test_a_bad_term_is_refused_by_name(server, query):
     status, body = get(server, "/api/runs/1/deal?" + query)

@@ -22,14 +22,14 @@ from typing import Any
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 
+from fabnet.api import DEAL_SHARE_RANGE, DealRoom, DealTerms, deal_room
 from fabnet.core import columns
 from fabnet.core.errors import ScenarioError
 from fabnet.core.periods import Quarter
-from fabnet.finance.dealroom import SUGGEST_RANGE, DealRoom, Terms
 from fabnet.store import Store, UnknownRun
 
 #: The price control's range, as shares of the market wafer price: where a price is suggested.
-SHARE_RANGE = SUGGEST_RANGE
+SHARE_RANGE = DEAL_SHARE_RANGE
 
 
 def add_deal_room(
@@ -48,7 +48,7 @@ def add_deal_room(
         except UnknownRun as exc:
             raise HTTPException(status_code=404, detail=str(exc)) from None
         try:
-            return DealRoom.of(run.meta, run.tables, run.figures)
+            return deal_room(run)
         except ValueError as exc:
             raise HTTPException(status_code=404, detail=str(exc)) from None
 
@@ -83,7 +83,7 @@ def _refused() -> Iterator[None]:
         raise HTTPException(status_code=400, detail=str(error)) from None
 
 
-def _terms(request: Request, found: DealRoom) -> Terms:
+def _terms(request: Request, found: DealRoom) -> DealTerms:
     """The terms a request asks for (`share`, `take_or_pay`, `end`, `hurdle_<investor>`); a bad
     value is a 400 that names it."""
     query = request.query_params
@@ -98,7 +98,7 @@ def _terms(request: Request, found: DealRoom) -> Terms:
             end = str(Quarter.parse(end))
         except ValueError:
             raise HTTPException(status_code=400, detail=f"end={end[:20]!r} is not a quarter such as 2030Q4") from None
-    return Terms(
+    return DealTerms(
         share=_number("share", query["share"], SHARE_RANGE) if "share" in query else None,
         take_or_pay=_number("take_or_pay", query["take_or_pay"], (0.0, 1.0)) if "take_or_pay" in query else None,
         end=end,
@@ -140,13 +140,13 @@ td.value { text-align: right; font-weight: 600; } .miss { color: #c62828; } .cle
 """
 
 
-def _page(number: int, found: DealRoom, terms: Terms, plotly_url: str) -> str:
+def _page(number: int, found: DealRoom, terms: DealTerms, plotly_url: str) -> str:
     offtake = found.scenario.offtake
     share = terms.share if terms.share is not None else offtake.share_of_market_price
     take_or_pay = terms.take_or_pay if terms.take_or_pay is not None else offtake.take_or_pay_share
     end = terms.end or (str(offtake.end) if offtake.end is not None else "")
     equity = [i for i in found.scenario.funding.investors if i.kind == "equity"]
-    first = found.money(Terms()).fabco.investors.set_index("investor")["hurdle"]
+    first = found.money(DealTerms()).fabco.investors.set_index("investor")["hurdle"]
     hurdle_rows = "".join(
         f'<label for="hurdle_{html.escape(i.id)}">hurdle of {html.escape(i.id)}</label>'
         f'<input type="number" id="hurdle_{html.escape(i.id)}" data-hurdle="{html.escape(i.id)}" step="0.005" '
