@@ -7,6 +7,7 @@ Client's executor (a LocalCluster, or any scheduler by address) — the tasks ar
 from __future__ import annotations
 
 import contextlib
+import logging
 import multiprocessing
 import multiprocessing.context
 import multiprocessing.forkserver
@@ -78,14 +79,23 @@ def make_executor(workers: int = 2, dask_local: int | None = None, scheduler: st
             with LocalCluster(
                 n_workers=dask_local, threads_per_worker=1, processes=True, dashboard_address=None
             ) as cluster:
+                worker_pids: dict[str, int] = {}
                 try:
                     with Client(cluster) as client:
                         client.run(watch_parent, os.getpid())
                         client.run(watch_parent, os.getpid(), nanny=True)
+                        worker_pids = client.run(os.getpid)
                         yield client.get_executor()
                 except BaseException:
-                    # a nanny gives a busy worker 4 s to finish before it kills it
-                    kill_all(getattr(nanny, "pid", None) for nanny in cluster.workers.values())
+                    # the workers are killed, so the scheduler and client here log every comm
+                    # they lose, tracebacks included, as the cluster closes: news to nobody after
+                    # an interrupt (the sweep's own message says what happened and how to resume)
+                    logging.getLogger("distributed").setLevel(logging.CRITICAL + 1)
+                    # a nanny gives a busy worker 4 s to finish before it kills it; a worker
+                    # outliving its nanny would log its lost scheduler to the same terminal
+                    kill_all(
+                        [*(getattr(nanny, "pid", None) for nanny in cluster.workers.values()), *worker_pids.values()]
+                    )
                     raise
     else:
         pool = ProcessPoolExecutor(
