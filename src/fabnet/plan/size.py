@@ -20,8 +20,6 @@ from fabnet.plan.inputs import DAYS_PER_QUARTER, node_curve
 from fabnet.plan.loadcurve import clearing_function
 from fabnet.scenario.schema import Node, Scenario
 
-MAX_VARIABLES = MAX_PLAN_VARIABLES
-
 _BASE_MB, _MB_PER_VARIABLE = 170.0, 0.010
 _BASE_BUILD_S, _BUILD_S_PER_VARIABLE = 1.3, 20e-6
 
@@ -109,7 +107,7 @@ class ModelTooLarge(FabnetError):
     """A planning model above the size budget: refused before it is built."""
 
 
-def check_size(size: ModelSize, limit: int = MAX_VARIABLES, what: str = "The plan") -> None:
+def check_size(size: ModelSize, limit: int = MAX_PLAN_VARIABLES, what: str = "The plan") -> None:
     """Refuse a model above `limit` variables, saying how large it is and how to make it fit."""
     if size.variables <= limit:
         return

@@ -15,7 +15,7 @@ import linopy
 from highspy import SolutionStatus
 from linopy.constants import TerminationCondition
 
-from fabnet.plan.size import MAX_VARIABLES
+from fabnet.core.limits import MAX_PLAN_VARIABLES
 
 #: Time the polishing pass may take at most, in seconds.
 POLISH_LIMIT_S = 10.0
@@ -31,7 +31,7 @@ class SolveOptions:
     polish: bool = True
     #: The size budget (plan.size): a model estimated above this many variables is refused
     #: before it is built.
-    max_variables: int = MAX_VARIABLES
+    max_variables: int = MAX_PLAN_VARIABLES
 
 
 @dataclass(frozen=True)
