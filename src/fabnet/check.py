@@ -26,11 +26,12 @@ import pandas as pd
 
 from fabnet.core import results
 from fabnet.core.periods import delayed
+from fabnet.core.units import DAYS_PER_QUARTER, MINUTES_PER_DAY
 from fabnet.fabsim import FabData, SimOptions, simulate
 from fabnet.fabsim.curve import nominal_release_per_day
-from fabnet.fabsim.engine import MINUTES_PER_DAY, mean_raw_days
+from fabnet.fabsim.engine import mean_raw_days
 from fabnet.plan import Plan
-from fabnet.plan.inputs import DAYS_PER_QUARTER, PlanInputs, prepare
+from fabnet.plan.inputs import PlanInputs, prepare
 from fabnet.plan.loadcurve import load_curve
 from fabnet.scenario.schema import Scenario
 

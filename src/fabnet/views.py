@@ -957,7 +957,7 @@ def print_wafer_report(
 
 
 def _print_wafers_per_node(scenario: Scenario, table: pd.DataFrame, by: str) -> None:
-    from fabnet.plan.inputs import DAYS_PER_QUARTER
+    from fabnet.core.units import DAYS_PER_QUARTER
 
     key, months = by, (12 if by == "year" else 3)
     per_node = table.groupby(["node", key], sort=False)["wafer_starts"].sum().unstack(key)

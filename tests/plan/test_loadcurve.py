@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from fabnet.core.units import DAYS_PER_QUARTER
 from fabnet.plan import SolveOptions, make_plan
-from fabnet.plan.inputs import DAYS_PER_QUARTER
 from fabnet.plan.loadcurve import (
     BREAKPOINTS,
     LoadCurve,

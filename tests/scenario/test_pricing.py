@@ -8,6 +8,7 @@ import pytest
 from pydantic import ValidationError
 
 from fabnet.core.periods import Quarter, quarter_range
+from fabnet.core.units import MUSD
 from fabnet.finance.buyer import market_prices
 from fabnet.finance.fabco import Operations, wafer_payments
 from fabnet.plan import prepare
@@ -16,8 +17,6 @@ from fabnet.scenario.prices import hbm_prices, node_prices, offtake_prices, prod
 from fabnet.scenario.pricing import PriceDecline, declined
 from fabnet.scenario.schema import Scenario
 from tests.plan.conftest import tiny
-
-MUSD = 1e6
 
 
 def years(start: str, n: int) -> list[Quarter]:

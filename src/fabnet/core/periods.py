@@ -8,9 +8,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-#: Months in a quarter: capacities are given per month (wspm), plans run per quarter.
-MONTHS_PER_QUARTER = 3
-
 _PATTERN = re.compile(r"^\s*(\d{4})\s*-?\s*[Qq]([1-4])\s*$")
 
 

@@ -41,6 +41,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from fabnet.core.units import MINUTES_PER_DAY
 from fabnet.fabsim.model import (
     ARRIVE,
     BUSY,
@@ -48,7 +49,6 @@ from fabnet.fabsim.model import (
     DOWN_END,
     FAIL,
     LOT_DONE,
-    MINUTES_PER_DAY,
     PER_BATCH,
     PER_PIECE,
     PM_DUE,

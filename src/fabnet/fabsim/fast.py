@@ -10,6 +10,7 @@ from functools import cache
 import numba as nb
 import numpy as np
 
+from fabnet.core.units import MINUTES_PER_DAY
 from fabnet.fabsim import kernel as K
 from fabnet.fabsim.engine import (
     SimOptions,
@@ -21,7 +22,7 @@ from fabnet.fabsim.engine import (
     release_scale_on,
     start_of,
 )
-from fabnet.fabsim.model import MINUTES_PER_DAY, STREAMS, U_DOWN, WAFERS
+from fabnet.fabsim.model import STREAMS, U_DOWN, WAFERS
 from fabnet.fabsim.rules import Criterion
 from fabnet.fabsim.smt2020 import FabData
 

@@ -19,6 +19,7 @@ import math
 import numba as nb
 from numba.cpython.unsafe.numbers import trailing_zeros  # LLVM's cttz: numba's, not in its documentation
 
+from fabnet.core.units import MINUTES_PER_DAY as MIN_PER_DAY
 from fabnet.fabsim import rules
 from fabnet.fabsim.model import (
     ARRIVE,
@@ -41,7 +42,6 @@ from fabnet.fabsim.model import (
     UP,
     WAFERS,
 )
-from fabnet.fabsim.model import MINUTES_PER_DAY as MIN_PER_DAY
 
 #: Every function of the kernel is compiled without numba's reference counting (NRT). The
 #: helpers take 20–30 arrays each, and a call that numba does not inline increments and

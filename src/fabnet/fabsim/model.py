@@ -44,7 +44,6 @@ __all__ = [
 RELEASE, ARRIVE, TOOL_FREE, LOT_DONE, FAIL, DOWN_END, PM_DUE, SAMPLE = range(8)
 #: Tool states.
 UP, BUSY, DOWN = range(3)
-MINUTES_PER_DAY = 1440.0
 WAFERS = float(WAFERS_PER_LOT)
 #: The random streams, each its own numpy Generator spawned from the seed, in this order:
 #: process times, route choices (sampling, rework), outages, transport, release intervals.

@@ -18,7 +18,7 @@ import pandas as pd
 
 from fabnet.core import format as fmt
 from fabnet.core import yearly
-from fabnet.core.periods import MONTHS_PER_QUARTER
+from fabnet.core.units import MONTHS_PER_QUARTER
 from fabnet.scenario.schema import Scenario
 
 #: The columns of `PlanCapex.offers`.

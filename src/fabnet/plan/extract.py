@@ -19,7 +19,8 @@ import xarray as xr
 
 from fabnet.core import results
 from fabnet.core.periods import delayed
-from fabnet.plan.inputs import DAYS_PER_QUARTER, MONTHS_PER_QUARTER, MUSD, PlanInputs, capacity_from_builds
+from fabnet.core.units import DAYS_PER_QUARTER, MONTHS_PER_QUARTER, MUSD
+from fabnet.plan.inputs import PlanInputs, capacity_from_builds
 from fabnet.plan.model import FABCO_KINDS, spending
 from fabnet.plan.solve import SolveResult
 

@@ -18,14 +18,12 @@ import numpy as np
 import numpy.typing as npt
 
 from fabnet.chips import Harvest, YieldSpec, d0_at_age, die_yield, gross_dies, harvested_yield
-from fabnet.core.periods import MONTHS_PER_QUARTER, Quarter, discount_factors
+from fabnet.core.periods import Quarter, discount_factors
+from fabnet.core.units import DAYS_PER_QUARTER, MONTHS_PER_QUARTER, MUSD
 from fabnet.plan.loadcurve import ClearingFunction, LoadCurve, clearing_function, load_curve
 from fabnet.scenario.assets import Asset, capacity_unit, phases_per_module, shell
 from fabnet.scenario.prices import offer_prices, offtake_prices, spare_prices
 from fabnet.scenario.schema import DepreciationYears, Node, Packaging, Product, Scenario, Site, TaxRegime, quarter_path
-
-MUSD = 1e6
-DAYS_PER_QUARTER = 365.25 / 4
 
 Array = npt.NDArray[np.float64]
 ArrayLike = float | Array

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 
 from fabnet.core.errors import FabnetError
 from fabnet.core.limits import MAX_PLAN_VARIABLES
-from fabnet.plan.inputs import DAYS_PER_QUARTER, node_curve
+from fabnet.core.units import DAYS_PER_QUARTER
+from fabnet.plan.inputs import node_curve
 from fabnet.plan.loadcurve import clearing_function
 from fabnet.scenario.schema import Node, Scenario
 

@@ -21,6 +21,7 @@ import pandas as pd
 from fabnet.core import results
 from fabnet.core.errors import FabnetError, PlanInfeasible
 from fabnet.core.stats import expected_shortfall
+from fabnet.core.units import MUSD
 from fabnet.pipeline import JobResult, main_job
 from fabnet.plan import Plan, RiskMeasure, RobustSolution, SolveOptions, make_plan, prepare, solve_robust
 from fabnet.plan.decompose import solve_decomposed
@@ -41,7 +42,6 @@ EVPI_FUTURES = 10
 SOLVERS = ("auto", "equivalent", "benders")
 EQUIVALENT_UP_TO = 5
 #: Planning money is in MUSD; reported money in USD.
-MUSD = 1e6
 
 
 @dataclass(frozen=True)

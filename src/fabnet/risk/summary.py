@@ -17,13 +17,12 @@ from scipy import stats
 
 from fabnet.core import results
 from fabnet.core.stats import expected_shortfall
+from fabnet.core.units import SERVED_SHARE
 from fabnet.scenario.paths import PathError, parse_path
 from fabnet.scenario.reference import path_words
 from fabnet.scenario.schema import Scenario
 
 QUANTILES = (0.1, 0.5, 0.9)
-#: A year counts as served when it gets this share of its demand.
-SERVED_SHARE = 0.9
 #: The tornado table: the input in words, its path, and how it moves the NPV.
 TORNADO_COLUMNS = ["input", "path", "rank_correlation_with_npv"]
 
