@@ -19,7 +19,6 @@ __all__ = [
     "FAIL",
     "LOT_DONE",
     "LOT_RECORD",
-    "MINUTES_PER_DAY",
     "PER_BATCH",
     "PER_LOT",
     "PER_PIECE",
