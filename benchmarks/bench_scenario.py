@@ -13,7 +13,7 @@ from pathlib import Path
 
 from _timing import best_of
 
-from fabnet.pipeline import wafer_demand
+from fabnet.network import wafer_demand
 from fabnet.scenario import load_scenario
 
 TIGRIS = Path(__file__).parent.parent / "scenarios" / "tigris.yaml"

@@ -134,7 +134,8 @@ CYCLE_TIMES = ("constant", "load")
 
 
 def measure(sites: int, nodes: int, quarters: int, cycle_time: str, funding: float = FUNDING_PER_NODE) -> dict:
-    from fabnet.plan import SolveOptions, build_from_inputs, prepare, solve
+    from fabnet.network import prepare
+    from fabnet.plan import SolveOptions, build_from_inputs, solve
     from fabnet.scenario.schema import Scenario
 
     scenario = Scenario.model_validate(generated_scenario(sites, nodes, quarters, funding_per_node=funding))

@@ -16,7 +16,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent.parent))
 
-from fabnet.plan import RiskMeasure, RobustSolution, SolveOptions, prepare, solve_robust
+from fabnet.network import prepare
+from fabnet.plan import RiskMeasure, RobustSolution, SolveOptions, solve_robust
 from fabnet.plan.decompose import solve_decomposed
 from fabnet.plan.robust import Futures, futures_of
 from fabnet.risk import make_executor

@@ -332,7 +332,7 @@ def test_simulate_json_and_the_reference_kernel_agree(hvlm):
 
 
 def test_load_curve_writes_a_curve_the_planner_can_read(hvlm, tmp_path):
-    from fabnet.plan.loadcurve import curve_from_rows
+    from fabnet.network.loadcurve import curve_from_rows
 
     out = tmp_path / "curve.json"
     result = invoke(

@@ -14,23 +14,37 @@ ALLOWED = {
     "core": set(),
     "scenario": {"core"},
     "chips": {"core"},
-    "plan": {"core", "scenario", "chips"},
+    # scenario → engine inputs (issue 29): the planner's arrays, capacity from builds, a site's D0
+    "network": {"core", "scenario", "chips"},
+    "plan": {"core", "scenario", "chips", "network"},
     "fabsim": {"core"},
     "finance": {"core", "scenario"},
     # risk also reads the planner's arrays and chip yields for its fixed-plan mode (they sit below
     # it in the data flow, so no cycle): ARCHITECTURE.md listed only core, scenario, pipeline.
     # and it writes each sample to the store as it finishes (a killed sweep resumes from there)
-    "risk": {"core", "scenario", "pipeline", "chips", "plan", "finance", "store"},
+    "risk": {"core", "scenario", "pipeline", "chips", "network", "plan", "finance", "store"},
     "store": {"core"},
     "report": {"core", "store"},
     # the deal room (web.dealroom) re-finances a stored plan under the terms a visitor sets,
     # through the Python API, the façade the CLI and the web app share
     "web": {"core", "store", "report", "api"},
-    "check": {"core", "scenario", "plan", "fabsim"},
-    "pipeline": {"core", "scenario", "chips", "plan", "fabsim", "finance", "store", "check"},
+    "check": {"core", "scenario", "network", "plan", "fabsim"},
+    "pipeline": {"core", "scenario", "chips", "network", "plan", "fabsim", "finance", "store", "check"},
     # what the CLI prints: it reads the results of every stage below the pipeline (and names the
     # pipeline's and the store's result types), and none of them imports it
-    "views": {"core", "scenario", "chips", "plan", "fabsim", "finance", "store", "check", "pipeline", "risk"},
+    "views": {
+        "core",
+        "scenario",
+        "chips",
+        "network",
+        "plan",
+        "fabsim",
+        "finance",
+        "store",
+        "check",
+        "pipeline",
+        "risk",
+    },
     "cli": None,  # everything
     "api": None,  # everything: the Python API, as the CLI
     "__init__": {"api"},

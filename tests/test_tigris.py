@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from fabnet.core.periods import Quarter
-from fabnet.pipeline import product_economics, wafer_demand
+from fabnet.network import product_economics, wafer_demand
 from fabnet.scenario import Scenario, load_scenario
 from fabnet.scenario.assets import asset
 from tests.conftest import TIGRIS

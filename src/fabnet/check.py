@@ -30,9 +30,9 @@ from fabnet.core.units import DAYS_PER_QUARTER, MINUTES_PER_DAY
 from fabnet.fabsim import FabData, SimOptions, simulate
 from fabnet.fabsim.curve import nominal_release_per_day
 from fabnet.fabsim.engine import mean_raw_days
+from fabnet.network import PlanInputs, prepare
+from fabnet.network.loadcurve import load_curve
 from fabnet.plan import Plan
-from fabnet.plan.inputs import PlanInputs, prepare
-from fabnet.plan.loadcurve import load_curve
 from fabnet.scenario.schema import Scenario
 
 #: Quarters the plan leaves a fab idle are simulated at this load: a release stream at zero

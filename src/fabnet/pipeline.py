@@ -21,16 +21,6 @@ import numpy as np
 import pandas as pd
 
 from fabnet import __version__
-from fabnet.chips import (
-    DieEconomics,
-    Harvest,
-    YieldSpec,
-    d0_at_age,
-    die_economics,
-    interposer_wafers_for,
-    package_cost,
-    wafer_starts_for,
-)
 from fabnet.core import results
 from fabnet.core.format import usd
 from fabnet.core.periods import Quarter
@@ -38,11 +28,12 @@ from fabnet.finance import Financials, PlanTables, compute_financials
 from fabnet.finance.deal import DEFAULT_SHARES, Deal, contract_messages, make_deal
 from fabnet.finance.fabco import ramped_from
 from fabnet.finance.industry import PlanCapex, plan_capex
+from fabnet.network import wafer_demand
+from fabnet.network.loadcurve import LoadCurve, SimulatedRow, curve_from_rows, load_curve, steady
 from fabnet.plan import Plan, SolveOptions, make_plan, modules_built
-from fabnet.plan.loadcurve import LoadCurve, SimulatedRow, curve_from_rows, load_curve, steady
 from fabnet.scenario.checks import scenario_warnings
 from fabnet.scenario.loader import scenario_text
-from fabnet.scenario.schema import Node, Product, Scenario
+from fabnet.scenario.schema import Scenario
 
 if TYPE_CHECKING:
     from fabnet.check import PlanCheck
@@ -50,116 +41,6 @@ if TYPE_CHECKING:
 
 #: The SMT2020 fab a plan is checked on (the one the stored load curve was fitted to).
 CHECK_DATASET = "HVLM"
-
-
-def node_d0(node: Node, fab_age_q: float | None = None) -> float:
-    """D0 of a fab `fab_age_q` quarters into production; None means the mature D0."""
-    dd = node.defect_density
-    if fab_age_q is None:
-        return dd.mature_per_cm2
-    return float(d0_at_age(dd.ramp_per_cm2, dd.mature_per_cm2, dd.learning_rate_per_q, fab_age_q))
-
-
-def product_economics(scenario: Scenario, fab_age_q: float | None = None) -> pd.DataFrame:
-    """One row per product the buyer designs: dies per wafer, yield, cost per good die and per
-    accelerator at the market wafer and HBM prices of its tape-out quarter (the horizon's first
-    without a design programme), against its market price then."""
-    rows = []
-    for product in scenario.made_products:
-        node = scenario.node(product.node)
-        line = scenario.packaging_line(product.packaging)
-        when = [product.design.tape_out if product.design else scenario.horizon.start]
-        d0 = node_d0(node, fab_age_q)
-        die = _die_economics(product, node, d0, float(node.wafer_price(when)[0]))
-        stack = float(scenario.hbm_supply(product.hbm).price(when)[0]) if product.hbm else 0.0
-        cost = package_cost(
-            cost_per_good_die=die.cost_per_good_die,
-            dies_per_package=product.compute_dies_per_package,
-            hbm_stacks=product.hbm_stacks,
-            hbm_stack_cost_usd=stack,
-            packaging_wafer_cost_usd=line.wafer_cost_usd,
-            packages_per_wafer=line.packages_per_wafer,
-            assembly_test_cost_usd=product.assembly_test_cost_usd,
-            packaging_yield=line.yield_,
-        )
-        rows.append(
-            {
-                "product": product.id,
-                "node": node.id,
-                "priced_at": str(when[0]),
-                "die_area_mm2": product.die_area_mm2,
-                "d0_per_cm2": d0,
-                "gross_dies": die.gross_dies,
-                "die_yield": die.die_yield,
-                "good_dies_per_wafer": die.good_dies,
-                "cost_per_good_die_usd": die.cost_per_good_die,
-                "compute_dies_usd": cost.compute_dies,
-                "hbm_usd": cost.hbm,
-                "interposer_usd": cost.interposer,
-                "assembly_test_usd": cost.assembly_test,
-                "packaging_loss_usd": cost.yield_loss,
-                "cost_per_accelerator_usd": cost.total,
-                "market_price_usd": float(product.market_price(when)[0]),
-            }
-        )
-    return pd.DataFrame(rows)
-
-
-def _die_economics(product: Product, node: Node, d0: float, wafer_price_usd: float) -> DieEconomics:
-    harvest = product.harvesting
-    model = node.yield_model
-    assert product.die_width_mm is not None and product.die_height_mm is not None
-    return die_economics(
-        die_w_mm=product.die_width_mm,
-        die_h_mm=product.die_height_mm,
-        d0_per_cm2=d0,
-        wafer_cost_usd=wafer_price_usd,
-        wafer_mm=node.wafer_diameter_mm,
-        edge_mm=node.edge_exclusion_mm,
-        scribe_mm=node.scribe_mm,
-        yield_spec=YieldSpec(model.kind, model.alpha, model.critical_layers),
-        harvest=None
-        if harvest is None
-        else Harvest(harvest.units, harvest.max_defective_units, harvest.repeated_area_share),
-    )
-
-
-def wafer_demand(scenario: Scenario, fab_age_q: float | None = None) -> pd.DataFrame:
-    """Accelerators wanted → wafer starts and interposer wafers, one row per designed product ×
-    quarter.
-
-    Quantities are those needed to deliver each quarter's demand; they take no account of when
-    the wafers must start (the planner shifts starts by the node's cycle time)."""
-    periods = scenario.horizon.periods
-    frames = []
-    made = scenario.made_products
-    economics = product_economics(scenario, fab_age_q).set_index("product") if made else pd.DataFrame()
-    for product in made:
-        line = scenario.packaging_line(product.packaging)
-        accelerators = product.demand.quarterly(periods)
-        good_per_wafer = economics.at[product.id, "good_dies_per_wafer"]
-        frames.append(
-            pd.DataFrame(
-                {
-                    "product": product.id,
-                    "node": product.node,
-                    "quarter": [str(q) for q in periods],
-                    "year": [q.year for q in periods],
-                    "accelerators": accelerators,
-                    "good_dies": accelerators / line.yield_ * product.compute_dies_per_package,
-                    "wafer_starts": wafer_starts_for(
-                        accelerators,
-                        dies_per_package=product.compute_dies_per_package,
-                        good_dies_per_wafer=good_per_wafer,
-                        packaging_yield=line.yield_,
-                    ),
-                    "interposer_wafers": interposer_wafers_for(
-                        accelerators, packages_per_wafer=line.packages_per_wafer, packaging_yield=line.yield_
-                    ),
-                }
-            )
-        )
-    return results.table("wafer_demand").conform(pd.concat(frames, ignore_index=True) if frames else pd.DataFrame())
 
 
 def plan_network(scenario: Scenario, options: SolveOptions = SolveOptions(), cycle_time: str = "load") -> Plan:

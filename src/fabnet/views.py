@@ -43,9 +43,9 @@ if TYPE_CHECKING:
     from fabnet.finance import Financials
     from fabnet.finance.deal import Deal
     from fabnet.finance.industry import PlanCapex
+    from fabnet.network.loadcurve import LoadCurve
     from fabnet.pipeline import JobResult
     from fabnet.plan import Plan
-    from fabnet.plan.loadcurve import LoadCurve
     from fabnet.risk.robust import RobustRun
     from fabnet.scenario import Scenario
     from fabnet.store import StoredRun

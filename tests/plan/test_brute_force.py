@@ -17,7 +17,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fabnet.chips import d0_at_age, die_yield, gross_dies
-from fabnet.plan import FirstStage, RiskMeasure, SolveOptions, build_model, make_plan, prepare, solve, solve_robust
+from fabnet.network import prepare
+from fabnet.plan import FirstStage, RiskMeasure, SolveOptions, build_model, make_plan, solve, solve_robust
 from fabnet.plan.decompose import solve_decomposed
 from fabnet.plan.robust import recourse_costs
 from tests.plan.conftest import scenario, site, tiny

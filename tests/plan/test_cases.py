@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 from linopy.constants import TerminationCondition
 
 from fabnet.core.errors import PlanInfeasible
+from fabnet.network.inputs import made_on, packaged_on
 from fabnet.plan import SolveOptions, SolveResult, make_plan
-from fabnet.plan.inputs import made_on, packaged_on
 from fabnet.plan.rows import lagged
 from tests.plan.conftest import scenario, site, tiny
 
@@ -367,8 +367,8 @@ def test_short_packaging_is_expanded_after_its_lead_time():
 
 
 def test_default_penalty_is_the_market_price():
-    from fabnet.plan import prepare
-    from fabnet.plan.inputs import TIE_BREAK
+    from fabnet.network import prepare
+    from fabnet.network.inputs import TIE_BREAK
 
     data = tiny()
     del data["products"][0]["unmet_penalty_usd"]

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from fabnet.plan import build_from_inputs, prepare
+from fabnet.network import prepare
+from fabnet.plan import build_from_inputs
 from tests.plan.conftest import scenario, site, tiny
 
 GOLDEN = Path(__file__).parent / "golden"

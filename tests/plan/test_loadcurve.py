@@ -8,8 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fabnet.core.units import DAYS_PER_QUARTER
-from fabnet.plan import SolveOptions, make_plan
-from fabnet.plan.loadcurve import (
+from fabnet.network.loadcurve import (
     BREAKPOINTS,
     LoadCurve,
     clearing_function,
@@ -18,6 +17,7 @@ from fabnet.plan.loadcurve import (
     load_curve,
     steady_available,
 )
+from fabnet.plan import SolveOptions, make_plan
 from tests.plan.conftest import scenario, site, tiny
 
 EXACT = SolveOptions(mip_gap=0.0)
@@ -68,7 +68,7 @@ def test_stored_curve_is_the_fit_of_its_own_points():
 def stored_rows():
     import json
 
-    from fabnet.plan.loadcurve import CURVES_DIR
+    from fabnet.network.loadcurve import CURVES_DIR
 
     return json.loads((CURVES_DIR / "smt2020_hvlm.json").read_text())["points"]
 
@@ -156,7 +156,7 @@ def per_quarter(plan, column):
 
 
 def dies_per_wafer(s):
-    from fabnet.plan.inputs import prepare
+    from fabnet.network.inputs import prepare
 
     return float(prepare(s).good_dies_per_wafer[0])
 

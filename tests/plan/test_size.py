@@ -7,7 +7,8 @@ import pytest
 from typer.testing import CliRunner
 
 from fabnet.cli import app
-from fabnet.plan import ModelTooLarge, SolveOptions, build_from_inputs, estimate, make_plan, prepare
+from fabnet.network import prepare
+from fabnet.plan import ModelTooLarge, SolveOptions, build_from_inputs, estimate, make_plan
 from fabnet.scenario import load_scenario
 from fabnet.scenario.schema import Scenario
 from tests.conftest import TIGRIS

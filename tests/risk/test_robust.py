@@ -90,7 +90,7 @@ def test_a_scenario_without_uncertainty_has_no_futures_to_plan_for():
 
 
 def test_benders_gives_the_same_plan_on_worker_processes_and_on_dask():
-    from fabnet.plan import prepare
+    from fabnet.network import prepare
     from fabnet.plan.decompose import solve_decomposed
     from fabnet.risk import make_executor
 

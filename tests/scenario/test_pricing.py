@@ -11,7 +11,7 @@ from fabnet.core.periods import Quarter, quarter_range
 from fabnet.core.units import MUSD
 from fabnet.finance.buyer import market_prices
 from fabnet.finance.fabco import Operations, wafer_payments
-from fabnet.plan import prepare
+from fabnet.network import prepare
 from fabnet.scenario.loader import load_scenario
 from fabnet.scenario.prices import hbm_prices, node_prices, offtake_prices, product_prices
 from fabnet.scenario.pricing import PriceDecline, declined

@@ -162,8 +162,8 @@ def load_curve(
     Example: `fabnet load-curve --out src/fabnet/data/load_curves/smt2020_hvlm.json`
     """
     from fabnet.fabsim import load_smt2020
+    from fabnet.network.loadcurve import save_curve
     from fabnet.pipeline import fit_load_curve
-    from fabnet.plan.loadcurve import save_curve
 
     if warmup_days >= days:
         raise typer.BadParameter("--warmup-days must be shorter than --days")

@@ -79,7 +79,7 @@ def wafers(
 
     Example: `fabnet wafers scenarios/tigris.yaml --by quarter --fab-age-q 0` (a new fab's yield).
     """
-    from fabnet.pipeline import product_economics, wafer_demand
+    from fabnet.network import product_economics, wafer_demand
 
     with user_errors():
         scenario = load_scenario(file, overrides or ())

@@ -12,9 +12,9 @@ import dataclasses
 from linopy.constants import TerminationCondition
 
 from fabnet.core.errors import PlanInfeasible
+from fabnet.network import prepare
 from fabnet.plan.explain import check_mandatory_sites, explain_infeasible, explain_shortfalls
 from fabnet.plan.extract import Plan, extract, modules_built
-from fabnet.plan.inputs import PlanInputs, prepare
 from fabnet.plan.model import build_from_inputs, build_model
 from fabnet.plan.robust import FirstStage, RiskMeasure, RobustSolution, solve_robust
 from fabnet.plan.size import ModelSize, ModelTooLarge, check_size, estimate
@@ -65,7 +65,6 @@ __all__ = [
     "ModelSize",
     "ModelTooLarge",
     "Plan",
-    "PlanInputs",
     "RiskMeasure",
     "RobustSolution",
     "SolveOptions",
@@ -77,7 +76,6 @@ __all__ = [
     "extract",
     "make_plan",
     "modules_built",
-    "prepare",
     "solve",
     "solve_robust",
 ]

@@ -14,7 +14,7 @@ import linopy
 import numpy as np
 import xarray as xr
 
-from fabnet.plan.inputs import PlanInputs
+from fabnet.network import PlanInputs
 from fabnet.plan.rows import coord, lagged, per_site, terms
 
 #: A module counts as settled (ramped and learned) once its effective capacity is within this

@@ -36,7 +36,7 @@ import numpy.typing as npt
 import scipy.sparse as sp
 from linopy.constants import TerminationCondition
 
-from fabnet.plan.inputs import PlanInputs
+from fabnet.network import PlanInputs
 from fabnet.plan.robust import (
     FirstStage,
     Futures,

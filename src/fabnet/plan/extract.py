@@ -20,7 +20,7 @@ import xarray as xr
 from fabnet.core import results
 from fabnet.core.periods import delayed
 from fabnet.core.units import DAYS_PER_QUARTER, MONTHS_PER_QUARTER, MUSD
-from fabnet.plan.inputs import PlanInputs, capacity_from_builds
+from fabnet.network import PlanInputs, capacity_from_builds
 from fabnet.plan.model import FABCO_KINDS, spending
 from fabnet.plan.solve import SolveResult
 

@@ -3,7 +3,7 @@
 Dimensions: site, product, quarter, plus line (packaging), offer (foundry), memory (HBM) and
 age (of a module). Each function adds one family of variables or constraints; `build_model`
 lists them in order, so the whole formulation reads top to bottom. Money is in MUSD (see
-inputs.py).
+network/inputs.py).
 
 Flow of one quarter t:
 
@@ -46,6 +46,7 @@ import numpy.typing as npt
 import xarray as xr
 
 from fabnet.core.periods import split_lag
+from fabnet.network import PlanInputs, prepare
 from fabnet.plan.capacity import (
     capacity_online,
     define_conversions,
@@ -54,7 +55,6 @@ from fabnet.plan.capacity import (
     may_run,
     modules_online,
 )
-from fabnet.plan.inputs import PlanInputs, prepare
 from fabnet.plan.rows import coord, lagged, per_offer, per_product, per_quarter, per_site, terms
 from fabnet.scenario.schema import Scenario
 
@@ -283,7 +283,7 @@ def loaded_sites(x: PlanInputs) -> npt.NDArray[np.bool_]:
 
 
 def define_clearing(m: linopy.Model, x: PlanInputs) -> None:
-    """Load-dependent cycle time (plan/loadcurve.py): wafers started at a loaded site join its
+    """Load-dependent cycle time (network/loadcurve.py): wafers started at a loaded site join its
     queue; the queue clears at most what the clearing function allows for the WIP available and
     the capacity online; cleared wafers then take the unloaded cycle time (die balance).
     queue[t] = queue[t−1] + wafers[t] − cleared[t]. Spare wafers for the market load the fab

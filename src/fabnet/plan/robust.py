@@ -41,7 +41,7 @@ import xarray as xr
 from highspy import HighsModelStatus
 from linopy.constants import TerminationCondition
 
-from fabnet.plan.inputs import PlanInputs
+from fabnet.network import PlanInputs
 from fabnet.plan.model import build_from_inputs
 from fabnet.plan.solve import SolveOptions, SolveResult, quiet_stdout
 

@@ -11,7 +11,7 @@ import numpy as np
 import numpy.typing as npt
 import xarray as xr
 
-from fabnet.plan.inputs import PlanInputs
+from fabnet.network import PlanInputs
 
 
 def terms(m: linopy.Model, name: str) -> linopy.LinearExpression:

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from fabnet.core.errors import FabnetError
 from fabnet.core.limits import MAX_PLAN_VARIABLES
 from fabnet.core.units import DAYS_PER_QUARTER
-from fabnet.plan.inputs import node_curve
-from fabnet.plan.loadcurve import clearing_function
+from fabnet.network import node_curve
+from fabnet.network.loadcurve import clearing_function
 from fabnet.scenario.schema import Node, Scenario
 
 _BASE_MB, _MB_PER_VARIABLE = 170.0, 0.010

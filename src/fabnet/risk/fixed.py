@@ -56,16 +56,17 @@ from fabnet.finance.fabco import (
     project_flows,
 )
 from fabnet.finance.tables import capacity_builds, grid
-from fabnet.plan import Plan, modules_built, prepare
-from fabnet.plan.inputs import (
-    ArrayLike,
+from fabnet.network import (
     PlanInputs,
     capacity_from_builds,
     good_dies_per_wafer,
     made_on,
+    prepare,
     site_d0,
     site_learning,
 )
+from fabnet.network.dies import ArrayLike
+from fabnet.plan import Plan, modules_built
 from fabnet.scenario.prices import ContractDraws, node_prices, offer_prices
 from fabnet.scenario.schema import Scenario, Uncertain
 

@@ -22,8 +22,9 @@ from fabnet.core import results
 from fabnet.core.errors import FabnetError, PlanInfeasible
 from fabnet.core.stats import expected_shortfall
 from fabnet.core.units import MUSD
+from fabnet.network import prepare
 from fabnet.pipeline import JobResult, main_job
-from fabnet.plan import Plan, RiskMeasure, RobustSolution, SolveOptions, make_plan, prepare, solve_robust
+from fabnet.plan import Plan, RiskMeasure, RobustSolution, SolveOptions, make_plan, solve_robust
 from fabnet.plan.decompose import solve_decomposed
 from fabnet.plan.robust import Futures, futures_of, recourse_costs
 from fabnet.plan.size import ModelSize, check_size, estimate

@@ -1,7 +1,7 @@
 """What one build at a site is, and the money rules of a fab asset: its capex schedule,
 straight-line depreciation, book value and investment tax credit.
 
-The one owner of these formulas: the planner's arrays (plan.inputs), the fab company's capital
+The one owner of these formulas: the planner's arrays (network.inputs), the fab company's capital
 flows (finance.fabco), the fixed-plan risk model and the cost-plus offtake price all read them
 here, so the planner and finance cannot drift apart.
 

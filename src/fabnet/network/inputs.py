@@ -17,16 +17,24 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from fabnet.chips import Harvest, YieldSpec, d0_at_age, die_yield, gross_dies, harvested_yield
 from fabnet.core.periods import Quarter, discount_factors
 from fabnet.core.units import DAYS_PER_QUARTER, MONTHS_PER_QUARTER, MUSD
-from fabnet.plan.loadcurve import ClearingFunction, LoadCurve, clearing_function, load_curve
-from fabnet.scenario.assets import Asset, capacity_unit, phases_per_module, shell
+from fabnet.network.capacity import ramp_by_age
+from fabnet.network.costs import (
+    build_cost,
+    fixed_opex_ended,
+    grant_credit_share,
+    ready_q,
+    shell_cost,
+    spending_profiles,
+)
+from fabnet.network.dies import good_dies_per_wafer, site_learning, site_ramp
+from fabnet.network.loadcurve import ClearingFunction, LoadCurve, clearing_function, load_curve
+from fabnet.scenario.assets import capacity_unit, phases_per_module, shell
 from fabnet.scenario.prices import offer_prices, offtake_prices, spare_prices
-from fabnet.scenario.schema import DepreciationYears, Node, Packaging, Product, Scenario, Site, TaxRegime, quarter_path
+from fabnet.scenario.schema import Node, Packaging, Product, Scenario, quarter_path
 
 Array = npt.NDArray[np.float64]
-ArrayLike = float | Array
 
 
 @dataclass(frozen=True)
@@ -152,7 +160,7 @@ def prepare(scenario: Scenario, cycle_time: str = "load") -> PlanInputs:
     demand = np.array([p.demand.quarterly(quarters) for p in products]).reshape(len(products), horizon)
     ages = horizon  # a module cannot be older than the horizon
     operators = [scenario.operator(s.operator) for s in sites]
-    capacity_by_age = np.array([_ramp(site_ramp(s, scenario), ages) for s in sites]).reshape(len(sites), ages)
+    capacity_by_age = np.array([ramp_by_age(site_ramp(s, scenario), ages) for s in sites]).reshape(len(sites), ages)
     effective_by_age = capacity_by_age * np.array([site_learning(scenario, s, demand, ages) for s in sites]).reshape(
         len(sites), ages
     )
@@ -186,17 +194,17 @@ def prepare(scenario: Scenario, cycle_time: str = "load") -> PlanInputs:
         max_units=np.array([s.max_modules * phases_per_module(s) for s in sites], dtype=np.int64),
         mandatory=np.array([s.mandatory for s in sites], dtype=bool),
         lead_q=np.array([u.lead_q for u in units], dtype=np.int64),
-        earliest=np.array([s.earliest_start - start + _ready_q(s) for s in sites], dtype=np.int64),
+        earliest=np.array([s.earliest_start - start + ready_q(s) for s in sites], dtype=np.int64),
         latest_start=np.array([horizon - 1 - u.lead_q for u in units], dtype=np.int64),
         ramp_q=np.array([len(site_ramp(s, scenario)) for s in sites], dtype=np.int64),
         capacity_by_age=capacity_by_age,
         effective_by_age=effective_by_age,
-        capex_profile=_profiles(units),
+        capex_profile=spending_profiles(units),
         grant_share=np.array([s.grants.share_of_capex for s in sites]),
         grant_cap_musd=np.array([np.inf if s.grants.cap_usd is None else s.grants.cap_usd / MUSD for s in sites]),
         grant_credit=np.array(
             [
-                _grant_credit(s, rate, life, horizon) if s.grants.cap_usd is not None else np.zeros(horizon)
+                grant_credit_share(s, rate, life, horizon) if s.grants.cap_usd is not None else np.zeros(horizon)
                 for s in sites
             ]
         ).reshape(len(sites), horizon),
@@ -215,15 +223,15 @@ def prepare(scenario: Scenario, cycle_time: str = "load") -> PlanInputs:
         fixed_opex_musd=fixed_opex,
         unit_cost_musd=np.array(
             [
-                _build_cost(u, s, regimes[s.tax_regime], quarters, rate, life, fixed)
-                - _fixed_opex_ended(s, site_ids, fixed_opex, rate, horizon)
+                build_cost(u, s, regimes[s.tax_regime], quarters, rate, life, fixed)
+                - fixed_opex_ended(s, site_ids, fixed_opex, rate, horizon)
                 for s, u, fixed in zip(sites, units, fixed_opex, strict=True)
             ]
         ).reshape(len(sites), horizon),
         phases=np.array([0 if s.tool_phases is None else phases_per_module(s) for s in sites], dtype=np.int64),
-        shell_ready_q=np.array([_ready_q(s) for s in sites], dtype=np.int64),
-        shell_profile=_profiles([shell(s) for s in sites]),
-        shell_cost_musd=np.array([_shell_cost(s, regimes[s.tax_regime], quarters, rate, life) for s in sites]).reshape(
+        shell_ready_q=np.array([ready_q(s) for s in sites], dtype=np.int64),
+        shell_profile=spending_profiles([shell(s) for s in sites]),
+        shell_cost_musd=np.array([shell_cost(s, regimes[s.tax_regime], quarters, rate, life) for s in sites]).reshape(
             len(sites), horizon
         ),
         market_nodes=[m.node for m in scenario.wafer_markets],
@@ -358,199 +366,3 @@ def _penalties(scenario: Scenario, price_usd: Array) -> Array:
 def node_curve(node: Node, cycle_time: str) -> LoadCurve | None:
     """A node's load curve when the cycle time depends on load (None: constant)."""
     return load_curve(node.load_curve) if cycle_time == "load" and node.load_curve else None
-
-
-def _yield_spec(node: Node) -> YieldSpec:
-    model = node.yield_model
-    return YieldSpec(model.kind, model.alpha, model.critical_layers)
-
-
-def _harvest(product: Product) -> Harvest | None:
-    h = product.harvesting
-    return None if h is None else Harvest(h.units, h.max_defective_units, h.repeated_area_share)
-
-
-def good_dies_per_wafer(product: Product, node: Node, d0: ArrayLike) -> Array:
-    """Good dies of `product` per wafer of `node` at defect densities `d0` (broadcasts)."""
-    assert product.die_width_mm is not None and product.die_height_mm is not None
-    spec = _yield_spec(node)
-    gross = gross_dies(
-        node.wafer_diameter_mm, product.die_width_mm, product.die_height_mm, node.edge_exclusion_mm, node.scribe_mm
-    )
-    harvest = _harvest(product)
-    if harvest is None:
-        return gross * np.asarray(die_yield(product.die_area_mm2, d0, *spec))
-    return gross * np.asarray(harvested_yield(product.die_area_mm2, d0, *harvest, *spec))
-
-
-def node_weights(scenario: Scenario, node_id: str, demand: Array) -> tuple[list[int], Array]:
-    """The products made on a node and their weights in its learning curve: their demand over
-    the horizon (equal weights when there is none)."""
-    on_node = [i for i, p in enumerate(scenario.products) if p.made and p.node == node_id]
-    weights = demand[on_node].sum(axis=1)
-    return on_node, weights if weights.sum() > 0 else np.ones(len(on_node))
-
-
-def site_ramp(site: Site, scenario: Scenario) -> tuple[float, ...]:
-    """The ramp of a site: its operator's, when it has one with a ramp, else its own."""
-    operator = scenario.operator(site.operator)
-    return operator.ramp if operator is not None and operator.ramp is not None else site.ramp
-
-
-def site_d0(
-    site: Site, scenario: Scenario, node: tuple[ArrayLike, ArrayLike, ArrayLike] | None = None
-) -> tuple[ArrayLike, ArrayLike, ArrayLike]:
-    """(ramp D0, mature D0, learning rate) of a site: the node's (or `node`, e.g. sampled
-    values), with an operator's ramp D0 and learning rate where it has them."""
-    dd = scenario.node(site.node).defect_density
-    ramp, mature, rate = node or (dd.ramp_per_cm2, dd.mature_per_cm2, dd.learning_rate_per_q)
-    operator = scenario.operator(site.operator)
-    if operator is not None and operator.defect_density is not None:
-        return operator.defect_density.ramp_per_cm2, mature, operator.defect_density.learning_rate_per_q
-    return ramp, mature, rate
-
-
-def site_learning(
-    scenario: Scenario, site: Site, demand: Array, count: int, d0: tuple[ArrayLike, ArrayLike, ArrayLike] | None = None
-) -> Array:
-    """Good-die output of one of the site's modules at each age 0..count-1 (quarters into
-    production) relative to a mature module, over the node's products weighted by
-    `node_weights`. `d0` (ramp, mature, rate) overrides the site's, and may hold one value per
-    sample (arrays of shape S × 1), giving S rows."""
-    node = scenario.node(site.node)
-    ramp, mature, rate = site_d0(site, scenario) if d0 is None else d0
-    on_node, weights = node_weights(scenario, node.id, demand)
-    if not on_node:
-        return np.ones(np.broadcast_shapes(np.shape(ramp), (count,)))
-    at_age = d0_at_age(ramp, mature, rate, np.arange(count, dtype=float))
-    output = sum(
-        w * good_dies_per_wafer(scenario.products[i], node, at_age) for w, i in zip(weights, on_node, strict=True)
-    )
-    best = sum(
-        w * good_dies_per_wafer(scenario.products[i], node, mature) for w, i in zip(weights, on_node, strict=True)
-    )
-    return np.divide(output, best, out=np.ones(np.shape(output)), where=np.asarray(best) > 0)
-
-
-def capacity_from_builds(
-    builds: list[tuple[int, int, float]],
-    lead: npt.NDArray[np.int64],
-    by_age: Array,
-    horizon: int,
-    parent: npt.NDArray[np.int64] | None = None,
-) -> Array:
-    """What the modules built give per site and quarter: Σ over builds (site, quarter started,
-    modules) of modules × by_age[site, age], age = t − started − lead[site] ≥ 0. `by_age` is a
-    share per age (ramp; ramp × learning; or ones for modules online), times whatever unit the
-    caller wants. `lead` is per site, or samples × sites (then by_age may be samples × sites ×
-    ages too), giving samples × sites × quarters. The rule from builds to capacity — of fab
-    modules and of packaging expansions — that the plan's tables and the fixed-plan risk model
-    share (the MILP states the same rule in its rows, model.effective_capacity). With `parent`
-    (per site, the site it converts from or −1), a conversion's build also takes a settled
-    unit of its parent out from the quarter it starts."""
-    lead = np.asarray(lead)
-    sites = by_age.shape[-2] if by_age.ndim >= 2 else len(lead)
-    shape = (*lead.shape[:-1], sites, horizon)
-    out = np.zeros(shape)
-    t = np.arange(horizon)
-    for site, started, modules in builds:
-        age = t - started - lead[..., site, None]  # (S,) × T
-        valid = age >= 0
-        a = np.clip(age, 0, by_age.shape[-1] - 1).astype(int)
-        shares = np.take_along_axis(
-            np.broadcast_to(by_age[..., site, :], (*age.shape[:-1], by_age.shape[-1])), a, axis=-1
-        )
-        out[..., site, :] += np.where(valid, modules * shares, 0.0)
-        if parent is not None and parent[site] >= 0:
-            # a conversion takes a ramped unit of the site it converts from out of production
-            # from its start (plan.capacity.define_conversions allows only ramped ones)
-            p = parent[site]
-            out[..., p, :] -= np.where(t >= started, modules * by_age[..., p, -1:], 0.0)
-    return out
-
-
-def _ramp(ramp: tuple[float, ...], ages: int) -> Array:
-    shares = np.ones(ages)
-    shares[: min(len(ramp), ages)] = ramp[:ages]
-    return shares
-
-
-def _profiles(assets: list[Asset] | list[Asset | None]) -> Array:
-    """MUSD spent on one build in each quarter after its start, by site (Asset.schedule; zeros
-    for a site without such a build)."""
-    longest = max((a.lead_q for a in assets if a is not None), default=1)
-    profile = np.zeros((len(assets), longest))
-    for i, asset in enumerate(assets):
-        if asset is not None:
-            spent = asset.spending()
-            profile[i, : len(spent)] = spent / MUSD
-    return profile
-
-
-def _ready_q(site: Site) -> int:
-    """Quarters from a shell's start until tool sets go in (0 where modules are built whole)."""
-    found = shell(site)
-    return 0 if found is None else found.lead_q
-
-
-def _build_cost(
-    unit: Asset,
-    site: Site,
-    regime: TaxRegime,
-    quarters: list[Quarter],
-    rate: float,
-    life: DepreciationYears,
-    fixed: float,
-) -> Array:
-    """Objective cost (MUSD, discounted to the horizon's start) of one capacity unit by quarter
-    started: its capex annuity (Asset.annuity_usd) for each quarter of its life inside the
-    horizon, and its fixed opex from its first wafer to the end of the horizon."""
-    horizon = len(quarters)
-    discount = discount_factors(rate, horizon)
-    cost = np.zeros(horizon)
-    grant_share = site.grants.share_of_capex if site.grants.cap_usd is None else 0.0  # a capped grant: its own variable
-    for started, quarter in enumerate(quarters):
-        first = started + unit.in_service_q
-        if first >= horizon:
-            continue
-        annuity = unit.annuity_usd(rate, life, grant_share, unit.tax_credit(regime, quarter)) / MUSD
-        inside = discount[first:]
-        paid = np.zeros(len(inside))
-        paid[: min(len(annuity), len(inside))] = annuity[: len(inside)]
-        cost[started] = float(((paid + fixed) * inside).sum())
-    return cost
-
-
-def _grant_credit(site: Site, rate: float, life: DepreciationYears, horizon: int) -> Array:
-    """Per quarter t, the share of a capped grant paid in t that the objective credits: the
-    share of the spending it paid for that the annuities charge inside the horizon
-    (Asset.charged_inside), over the quarters of the build schedules that spend in t. Crediting
-    the whole grant would let a build that comes online in the last quarter collect its grant
-    for a quarter's annuity."""
-    credit = np.zeros(horizon)
-    builds = [a for a in (capacity_unit(site), shell(site)) if a is not None]
-    for t in range(horizon):
-        spent = charged = 0.0
-        for built in builds:
-            for k, amount in enumerate(built.spending()):
-                spent += amount
-                charged += built.charged_inside(rate, life, horizon - (t - k))[k]
-        credit[t] = charged / spent if spent > 0 else 0.0
-    return credit
-
-
-def _fixed_opex_ended(site: Site, site_ids: list[str], fixed_opex: Array, rate: float, horizon: int) -> Array:
-    """By quarter started, the fixed opex (MUSD, discounted) a conversion saves at the site it
-    converts from: that unit's, from the conversion's start to the end of the horizon."""
-    if site.converts_from is None:
-        return np.zeros(horizon)
-    remaining = np.cumsum(discount_factors(rate, horizon)[::-1])[::-1]
-    return fixed_opex[site_ids.index(site.converts_from)] * remaining
-
-
-def _shell_cost(site: Site, regime: TaxRegime, quarters: list[Quarter], rate: float, life: DepreciationYears) -> Array:
-    """Objective cost of one shell by quarter started (zeros where modules are built whole)."""
-    found = shell(site)
-    if found is None:
-        return np.zeros(len(quarters))
-    return _build_cost(found, site, regime, quarters, rate, life, 0.0)
