@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from fabnet.check import bank_deliveries, busiest_site, check_plan
@@ -40,16 +41,17 @@ def checks(tigris, plans, hvlm):
 
 
 def test_the_busiest_fab_is_simulated_at_the_nodes_scale(tigris, plans, checks, hvlm):
-    check = checks["load"]
+    check = checks["load"].fabs[0]
     assert busiest_site(plans["load"]) == check.site == "kumamoto"
+    assert checks["load"].sites == ["kumamoto"], "tigris runs one fab"
     # one simulated day is `stretch` node days: the unloaded simulated cycle time becomes N3's
     # 90 layers × 1.2 days
     assert check.stretch * load_curve("smt2020_hvlm").x0 * mean_raw_days(hvlm) == pytest.approx(108.0)
 
 
 def test_the_simulated_fab_releases_what_the_plan_starts(checks, hvlm):
-    q = checks["load"].quarters
-    days_per_quarter = 365.25 / 4 / checks["load"].stretch
+    q = checks["load"].fabs[0].quarters
+    days_per_quarter = 365.25 / 4 / checks["load"].fabs[0].stretch
     # A stream keeps the interval it drew before a change of load for one release: in a quarter
     # after the load falls by more than half (tigris: 96 % → 17 % as the ramp ends) that one
     # release is a large share of the few, so those quarters are left out here.
@@ -64,7 +66,7 @@ def test_the_simulated_fab_releases_what_the_plan_starts(checks, hvlm):
 
 
 def test_where_the_fab_is_half_loaded_plan_and_simulation_agree(checks):
-    q = checks["load"].quarters
+    q = checks["load"].fabs[0].quarters
     half = q[(q["load"] > 0.4) & (q["load"] < 0.6) & q["simulated_cycle_days"].notna()].iloc[1:]
     assert len(half) >= 5
     np.testing.assert_allclose(half["simulated_cycle_days"], half["planned_cycle_days"], rtol=0.08)
@@ -74,7 +76,7 @@ def test_the_load_dependent_plan_promises_less_than_the_constant_one_overpromise
     constant, loaded = (checks[k].delivered["difference"].sum() for k in ("constant", "load"))
     assert constant < 0, "a fab at full load makes less than the constant plan assumes"
     assert abs(loaded) < abs(constant)
-    full = checks["constant"].quarters.query("load > 0.99")
+    full = checks["constant"].fabs[0].quarters.query("load > 0.99")
     assert (full["simulated_cycle_days"] > full["planned_cycle_days"] * 1.05).all()
 
 
@@ -90,3 +92,55 @@ def test_run_says_why_it_did_not_check_without_the_data(tmp_path, monkeypatch):
     job = main_job(scenario(tiny()), tmp_path / "s.duckdb")
     assert any(m.startswith("Plan not checked on the fab simulator: no SMT2020 dataset 'HVLM'") for m in job.messages)
     assert "checked_fab" not in job.figures
+
+
+@pytest.fixture(scope="module")
+def three_fabs():
+    """Three identical one-module sites for a buyer who needs all three from 2025Q3."""
+    from fabnet.plan import make_plan
+    from tests.plan.conftest import scenario, site, tiny
+
+    data = tiny(sites=[site(name, max_modules=1) for name in ("alpha", "beta", "gamma")])
+    data["products"][0]["demand"] = {"per_quarter": {"2025Q1": 0, "2025Q3": 4_500_000}}
+    s = scenario(data)
+    return s, make_plan(s)
+
+
+def test_every_fab_a_plan_runs_is_checked_and_stored(three_fabs, hvlm):
+    from fabnet.check import check_tables, running_sites
+
+    s, plan = three_fabs
+    assert sorted(running_sites(plan)) == ["alpha", "beta", "gamma"]
+    check = check_plan(s, plan, hvlm)
+    assert check.sites == running_sites(plan)
+    stored = check_tables(check)["check_quarters"]
+    assert sorted(set(stored["site"])) == ["alpha", "beta", "gamma"]
+    for fab in check.fabs:
+        q = fab.quarters
+        # each fab's rows run from its first quarter with capacity to the end of the horizon
+        assert len(q) == s.horizon.quarters - fab.first
+        # and it released the lots the plan's load asks for: nominal release × load × quarter
+        days_per_quarter = 365.25 / 4 / fab.stretch
+        ran = q[(q["load"] > 0.1) & (q["lots_finished"] > 0)].iloc[:-2]  # the last lots are still in the fab
+        assert len(ran) >= 3
+        expected = nominal_release_per_day(hvlm) * ran["load"] * days_per_quarter
+        np.testing.assert_allclose(ran["lots_finished"], expected, rtol=0.05)
+
+
+def test_identical_fabs_at_one_load_simulate_alike_and_a_parallel_map_changes_nothing(three_fabs, hvlm):
+    from concurrent.futures import ThreadPoolExecutor
+
+    s, plan = three_fabs
+    one_by_one = check_plan(s, plan, hvlm)
+    with ThreadPoolExecutor(2) as pool:
+        in_parallel = check_plan(s, plan, hvlm, mapper=lambda one, sites: list(pool.map(one, sites)))
+    for a, b in zip(one_by_one.fabs, in_parallel.fabs, strict=True):
+        assert a.site == b.site
+        pd.testing.assert_frame_equal(a.quarters, b.quarters)
+    pd.testing.assert_frame_equal(one_by_one.delivered, in_parallel.delivered)
+    loads = {fab.site: tuple(fab.quarters["load"].round(9)) for fab in one_by_one.fabs}
+    same_load = [fab for fab in one_by_one.fabs if loads[fab.site] == loads[one_by_one.fabs[0].site]]
+    for fab in same_load[1:]:
+        pd.testing.assert_frame_equal(fab.quarters, same_load[0].quarters)
+    # the buyer's accelerators: planned plus every fab's simulated difference, banked
+    assert (one_by_one.delivered["simulated"] <= one_by_one.delivered["demand"] + 1e-6).all()

@@ -1,4 +1,4 @@
-"""Check a plan against the fab simulator: the busiest own fab, simulated at its planned load.
+"""Check a plan against the fab simulator: every own fab that runs, simulated at its planned load.
 
 The SMT2020 fab stands in for the node's fab, scaled twice: in rate, its nominal release (load
 1) is the module's capacity, so each quarter releases lots at the plan's load (wafer starts /
@@ -9,7 +9,7 @@ the wafers the plan started in its release quarter divided by the lots released 
 
 What comes out: per quarter, the planned and simulated wafer output and cycle time; per year,
 accelerators delivered as planned and as simulated. The simulated deliveries take the plan's
-own deliveries and add the difference in good dies from the checked fab, converted to
+own deliveries and add the difference in good dies from each checked fab, converted to
 accelerators; dies that finish early are banked, dies that finish late can only serve later
 demand the plan left open (unmet demand is lost, as in the planner). Packaging limits are not
 re-checked.
@@ -18,8 +18,9 @@ re-checked.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -45,21 +46,56 @@ MIN_FINISHED = 0.9
 
 
 @dataclass(frozen=True)
-class PlanCheck:
+class FabCheck:
+    """One fab simulated at its planned load."""
+
     site: str
     node: str
     dataset: str
     stretch: float  # node days per simulated day
     quarters: pd.DataFrame  # quarter: load, starts, planned/simulated output and cycle days
+    first: int  # the horizon's quarter its rows start at (its first with capacity)
+    extra_wafers: np.ndarray  # the buyer's wafers out, simulated less planned, per quarter from `first`
+
+
+@dataclass(frozen=True)
+class PlanCheck:
+    """Every fab of a plan simulated at its planned load (busiest first), and the buyer's
+    accelerators per product and year with each fab's wafer output as simulated."""
+
+    fabs: tuple[FabCheck, ...]
     delivered: pd.DataFrame  # product, year: demand, planned, simulated, difference
+
+    @property
+    def sites(self) -> list[str]:
+        return [fab.site for fab in self.fabs]
+
+    @property
+    def dataset(self) -> str:
+        return self.fabs[0].dataset
+
+    def named(self) -> str:
+        """The fabs checked, in words: "kumamoto (N3), arizona (N3)"."""
+        return ", ".join(f"{fab.site} ({fab.node})" for fab in self.fabs)
+
+
+def running_sites(plan: Plan) -> list[str]:
+    """The own fabs that start wafers in some quarter with capacity online, the busiest (highest
+    mean load over those quarters) first."""
+    running = plan.capacity[(plan.capacity["effective_capacity"] > 0) & (plan.capacity["wafer_starts"] > 0)]
+    loads = running.groupby("site")["load"].mean()
+    return [str(site) for site in loads.sort_values(ascending=False, kind="stable").index]
 
 
 def busiest_site(plan: Plan) -> str | None:
     """The own fab with the highest mean load over the quarters it has capacity online."""
-    running = plan.capacity[(plan.capacity["effective_capacity"] > 0) & (plan.capacity["wafer_starts"] > 0)]
-    if running.empty:
-        return None
-    return str(running.groupby("site")["load"].mean().idxmax())
+    sites = running_sites(plan)
+    return sites[0] if sites else None
+
+
+#: How the fabs of a check are simulated: one after the other, or a caller's parallel map
+#: (the API passes the risk executors' process pool when there are several).
+Mapper = Callable[[Callable[[str], FabCheck], list[str]], Iterable[FabCheck]]
 
 
 def check_plan(
@@ -69,13 +105,32 @@ def check_plan(
     dataset: str = "HVLM",
     progress: Callable[[float], None] | None = None,
     seed: int | None = None,
+    mapper: Mapper | None = None,
 ) -> PlanCheck | None:
-    """Simulate the busiest fab of `plan` at its planned load (None when the plan runs no fab),
-    with the scenario's seed unless `seed` is given."""
-    site = busiest_site(plan)
-    if site is None:
+    """Simulate every fab of `plan` that runs at its planned load (None when the plan runs
+    none), each with the scenario's seed unless `seed` is given; `progress` follows the
+    simulated days of the fabs checked one after the other."""
+    sites = running_sites(plan)
+    if not sites:
         return None
     x = prepare(scenario)
+    one = partial(check_fab, scenario, plan, fab, x, dataset=dataset, seed=seed, progress=progress)
+    fabs = tuple(map(one, sites) if mapper is None else mapper(one, sites))
+    return PlanCheck(fabs, simulated_deliveries(plan, x, fabs))
+
+
+def check_fab(
+    scenario: Scenario,
+    plan: Plan,
+    fab: FabData,
+    x: PlanInputs,
+    site: str,
+    dataset: str = "HVLM",
+    seed: int | None = None,
+    progress: Callable[[float], None] | None = None,
+) -> FabCheck:
+    """One fab of the plan simulated from its first quarter with capacity at its planned load,
+    the SMT2020 fab's cycle time stretched to the node's."""
     i = x.sites.index(site)
     rows = plan.capacity[plan.capacity["site"] == site].reset_index(drop=True)
     first = int(np.argmax(rows["effective_capacity"].to_numpy() > 0))
@@ -119,8 +174,8 @@ def check_plan(
             "lots_finished": finished,
         }
     )
-    delivered = simulated_deliveries(plan, x, i, first, (simulated_out - planned_out) * buyer_share)
-    return PlanCheck(site, x.site_node[i], dataset, stretch, quarters, delivered)
+    extra = (simulated_out - planned_out) * buyer_share
+    return FabCheck(site, x.site_node[i], dataset, stretch, quarters, first, extra)
 
 
 def per_release_quarter(
@@ -144,22 +199,26 @@ def per_release_quarter(
     return finished, output, cycle
 
 
-def simulated_deliveries(plan: Plan, x: PlanInputs, site: int, first: int, extra_wafers: np.ndarray) -> pd.DataFrame:
-    """Accelerators per product and year, as planned and with the checked fab's wafer output
+def simulated_deliveries(plan: Plan, x: PlanInputs, fabs: tuple[FabCheck, ...]) -> pd.DataFrame:
+    """Accelerators per product and year, as planned and with each checked fab's wafer output
     replaced by the simulated one (see the module's note)."""
-    site_rows = plan.production[plan.production["source"] == x.sites[site]]
-    total = site_rows.groupby("quarter", sort=False)["wafer_starts"].sum().to_numpy()
     frames = []
     for j, product in enumerate(x.products):
         supply = plan.supply[plan.supply["product"] == product].reset_index(drop=True)
-        starts = site_rows[site_rows["product"] == product]["wafer_starts"].to_numpy()
-        if not len(starts):
-            continue
-        share = np.divide(starts, total, out=np.zeros_like(starts), where=total > 0)[first:]
         per_wafer = x.good_dies_per_wafer[j] * x.packaging_yield[j] / x.dies_per_package[j]
         extra = np.zeros(x.horizon)
-        extra[first:] = extra_wafers * share * per_wafer
-        extra = delayed(extra, x.cycle_q[j] - x.site_cycle_q[site])  # packaging after the fab
+        made = False
+        for fab in fabs:
+            share = _product_share(plan, fab.site, product)
+            if share is None:
+                continue
+            made = True
+            from_fab = np.zeros(x.horizon)
+            from_fab[fab.first :] = fab.extra_wafers * share[fab.first :] * per_wafer
+            site = x.sites.index(fab.site)
+            extra += delayed(from_fab, x.cycle_q[j] - x.site_cycle_q[site])  # packaging after the fab
+        if not made:
+            continue
         planned = supply["delivered"].to_numpy()
         simulated = bank_deliveries(planned + extra, supply["demand"].to_numpy())
         frames.append(
@@ -179,6 +238,16 @@ def simulated_deliveries(plan: Plan, x: PlanInputs, site: int, first: int, extra
     return results.table("check_delivered").conform(yearly.assign(difference=yearly["simulated"] - yearly["planned"]))
 
 
+def _product_share(plan: Plan, site: str, product: str) -> np.ndarray | None:
+    """Per quarter, the product's share of the site's wafer starts (None: it starts none there)."""
+    site_rows = plan.production[plan.production["source"] == site]
+    starts = site_rows[site_rows["product"] == product]["wafer_starts"].to_numpy()
+    if not len(starts):
+        return None
+    total = site_rows.groupby("quarter", sort=False)["wafer_starts"].sum().to_numpy()
+    return np.divide(starts, total, out=np.zeros_like(starts), where=total > 0)
+
+
 def bank_deliveries(available: np.ndarray, demand: np.ndarray) -> np.ndarray:
     """Deliver up to demand each quarter; what is left over waits for a later quarter."""
     delivered, bank = np.zeros(len(demand)), 0.0
@@ -190,9 +259,12 @@ def bank_deliveries(available: np.ndarray, demand: np.ndarray) -> np.ndarray:
 
 
 def check_tables(check: PlanCheck) -> dict[str, pd.DataFrame]:
-    """The check as result tables for the store."""
-    about = {"site": check.site, "node": check.node, "dataset": check.dataset, "stretch": check.stretch}
+    """The check as result tables for the store: each fab's quarters, and the deliveries."""
+    quarters = [
+        fab.quarters.assign(site=fab.site, node=fab.node, dataset=fab.dataset, stretch=fab.stretch)
+        for fab in check.fabs
+    ]
     return {
-        "check_quarters": results.table("check_quarters").conform(check.quarters.assign(**about)),
+        "check_quarters": results.table("check_quarters").conform(pd.concat(quarters, ignore_index=True)),
         "check_delivered": check.delivered,
     }

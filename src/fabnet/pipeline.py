@@ -34,6 +34,7 @@ from fabnet.plan import Plan, SolveOptions, make_plan, modules_built
 from fabnet.scenario.checks import scenario_warnings
 from fabnet.scenario.loader import scenario_text
 from fabnet.scenario.schema import Scenario
+from fabnet.store.figures import InvestorReturn, KeyFigures
 
 if TYPE_CHECKING:
     from fabnet.check import PlanCheck
@@ -108,7 +109,7 @@ class Decision:
             raise ValueError("this decision was made without the foundry route (decide(..., compare=False))")
         return self.comparison
 
-    def figures(self) -> dict[str, object]:
+    def figures(self) -> KeyFigures:
         """The decision figures, first what the network adds, then each party's result."""
         with_fabs, fab = self.money.buyer.metrics, self.money.fabco.metrics
         figures: dict[str, object] = {}
@@ -129,8 +130,6 @@ class Decision:
             "fabco_irr_before_grants": fab.fabco_irr_before_grants,
             "equity_irr": fab.equity_irr,
         }
-        for row in self.money.fabco.investors.itertuples():
-            figures[f"irr_{row.investor}"] = row.irr if row.called_usd > 0 else None
         if self.comparison is not None:
             deal = self.comparison.deal
             figures |= {"deal_low_share_of_market": deal.low, "deal_high_share_of_market": deal.high}
@@ -149,7 +148,11 @@ class Decision:
             "funding_gap_usd": fab.funding_gap_usd,
             "buyer_savings_vs_market_usd": with_fabs.buyer_savings_vs_market_usd,
         }
-        return figures
+        investors = tuple(
+            InvestorReturn(row.investor, row.irr if row.called_usd > 0 else None)
+            for row in self.money.fabco.investors.itertuples()
+        )
+        return KeyFigures(figures, investors)
 
     def capex(self) -> PlanCapex:
         """The fab company's capex, the foundry capacity it relies on, the ambition (finance.industry)."""
@@ -233,7 +236,7 @@ class JobResult:
     run_id: int | None
     store: str
     decision: Decision
-    figures: dict[str, object]
+    figures: KeyFigures
     messages: list[str]
     tables: dict[str, pd.DataFrame]
     check: PlanCheck | None = None
@@ -465,28 +468,28 @@ def key_figures(scenario: Scenario, plan: Plan, capex: PlanCapex) -> dict[str, o
 
 
 def plan_check(scenario: Scenario, plan: Plan, step: Callable[[str], None] = lambda name: None) -> PlanCheck | str:
-    """The plan's busiest fab simulated at its planned load (fabnet.check), or why not."""
-    from fabnet.check import busiest_site, check_plan
+    """Every fab of the plan simulated at its planned load (fabnet.check), or why not."""
+    from fabnet.check import check_plan, running_sites
     from fabnet.fabsim import DatasetError, load_smt2020
 
-    site = busiest_site(plan)
-    if site is None:
+    sites = running_sites(plan)
+    if not sites:
         return "Plan not checked on the fab simulator: it runs no fab of its own."
     try:
         fab = load_smt2020(CHECK_DATASET)
     except DatasetError as error:
         return f"Plan not checked on the fab simulator: {error}"
-    step(f"checking the plan: simulating {site} at its planned load on SMT2020 {CHECK_DATASET}")
+    step(f"checking the plan: simulating {', '.join(sites)} at the planned load on SMT2020 {CHECK_DATASET}")
     checked = check_plan(scenario, plan, fab, CHECK_DATASET)
     assert checked is not None
     return checked
 
 
 def check_figures(plan: Plan, checked: PlanCheck) -> dict[str, object]:
-    """Key figures of a plan check: the fab, and accelerators delivered as simulated."""
+    """Key figures of a plan check: the fabs, and accelerators delivered as simulated."""
     difference = float(checked.delivered["difference"].sum())
     return {
-        "checked_fab": f"{checked.site} ({checked.node}), SMT2020 {checked.dataset}",
+        "checked_fab": f"{checked.named()}, SMT2020 {checked.dataset}",
         "accelerators_delivered_as_simulated": float(plan.supply["delivered"].sum()) + difference,
         "simulated_minus_planned_accelerators": difference,
     }

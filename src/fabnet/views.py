@@ -15,7 +15,7 @@ import json
 import math
 import textwrap
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -186,7 +186,7 @@ def _cell(column: str, value: Any, scale: fmt.Scale | None = None) -> str:
     return columns.show(column, value, scale)
 
 
-def figures_table(title: str, figures: dict[str, object]) -> Table:
+def figures_table(title: str, figures: Mapping[str, object]) -> Table:
     table = new_table("figure", "value", title=title)
     for key, value in figures.items():
         table.add_row(columns.label(key), columns.show(key, value))
@@ -779,28 +779,31 @@ def _print_fab_load(p: Plan) -> None:
 
 
 def check_table(check: PlanCheck) -> Table:
-    """The plan check per year: the checked fab's load, wafer output and cycle time, planned
-    against simulated."""
+    """The plan check per fab and year: its load, wafer output and cycle time, planned against
+    simulated."""
+    several = len(check.fabs) > 1
     table = new_table(
-        "year",
+        "fab, year" if several else "year",
         "mean load",
         "wafers out: planned",
         "simulated",
         "cycle time, days: planned",
         "simulated",
-        title=f"Plan check: {check.site} ({check.node}) simulated at its planned load (SMT2020 {check.dataset})",
+        title=f"Plan check: {check.named()} simulated at {'their' if several else 'its'} planned load "
+        f"(SMT2020 {check.dataset})",
     )
-    q = check.quarters.assign(year=check.quarters["quarter"].str[:4])
-    for year, rows in q.groupby("year", sort=False):
-        running = rows[rows["wafer_starts"] > 0]
-        table.add_row(
-            year,
-            f"{running['load'].mean():.0%}" if len(running) else "–",
-            f"{rows['planned_output'].sum():,.0f}",
-            f"{rows['simulated_output'].sum():,.0f}",
-            _mean_days(running["planned_cycle_days"]),
-            _mean_days(running["simulated_cycle_days"]),
-        )
+    for fab in check.fabs:
+        q = fab.quarters.assign(year=fab.quarters["quarter"].str[:4])
+        for year, rows in q.groupby("year", sort=False):
+            running = rows[rows["wafer_starts"] > 0]
+            table.add_row(
+                f"{fab.site} {year}" if several else str(year),
+                f"{running['load'].mean():.0%}" if len(running) else "–",
+                f"{rows['planned_output'].sum():,.0f}",
+                f"{rows['simulated_output'].sum():,.0f}",
+                _mean_days(running["planned_cycle_days"]),
+                _mean_days(running["simulated_cycle_days"]),
+            )
     return table
 
 

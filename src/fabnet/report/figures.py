@@ -457,36 +457,44 @@ def _makes_nothing(q: pd.DataFrame) -> bool:
 
 
 def plan_check(t: Tables) -> go.Figure | None:
-    """The busiest fab's wafer output and cycle time per quarter, as planned and as simulated."""
+    """Each checked fab's wafer output and cycle time per quarter, as planned (solid) and as
+    simulated (dotted), a colour per fab."""
     q = t.get("check_quarters")
     if q is None or q.empty or _makes_nothing(q):
         return None
-    about = q.iloc[0]
     fig = make_subplots(rows=1, cols=2, subplot_titles=("wafer output", "cycle time"))
-    x = [style.quarter_date(quarter) for quarter in q["quarter"]]  # dates: an axis of years, not clipped text
-    for column, name, dash in (("planned_output", "planned", None), ("simulated_output", "simulated", "dot")):
-        fig.add_trace(
-            go.Scatter(x=x, y=q[column], name=f"output {name}", line=dict(dash=dash, color="#1565c0")), row=1, col=1
-        )
-    for column, name, dash in (("planned_cycle_days", "planned", None), ("simulated_cycle_days", "simulated", "dot")):
-        fig.add_trace(
-            go.Scatter(
-                x=x,
-                y=q[column],
-                name=f"cycle time {name}",
-                line=dict(dash=dash, color="#c62828"),
-                customdata=list(zip(q["quarter"], q["load"], strict=True)),
-                hovertemplate="%{customdata[0]}: %{y:.0f} d at load %{customdata[1]:.0%}",
-            ),
-            row=1,
-            col=2,
-        )
+    fabs = list(dict.fromkeys(q["site"]))
+    for k, (site, rows) in enumerate((site, q[q["site"] == site]) for site in fabs):
+        x = [style.quarter_date(quarter) for quarter in rows["quarter"]]  # dates: an axis of years
+        who = f"{site}: " if len(fabs) > 1 else ""
+        colour = style.colour(k)
+        for column, name, dash in (("planned_output", "planned", None), ("simulated_output", "simulated", "dot")):
+            fig.add_trace(
+                go.Scatter(x=x, y=rows[column], name=f"{who}output {name}", line=dict(dash=dash, color=colour)),
+                row=1,
+                col=1,
+            )
+        for column, name, dash in (
+            ("planned_cycle_days", "planned", None),
+            ("simulated_cycle_days", "simulated", "dot"),
+        ):
+            fig.add_trace(
+                go.Scatter(
+                    x=x,
+                    y=rows[column],
+                    name=f"{who}cycle time {name}",
+                    line=dict(dash=dash, color=colour if len(fabs) > 1 else style.colour(1)),
+                    customdata=list(zip(rows["quarter"], rows["load"], strict=True)),
+                    hovertemplate="%{customdata[0]}: %{y:.0f} d at load %{customdata[1]:.0%}",
+                ),
+                row=1,
+                col=2,
+            )
     fig.update_yaxes(title="wafers per quarter", row=1, col=1)
     fig.update_yaxes(title="days", row=1, col=2)
-    return style.layout(
-        fig,
-        f"Plan check: {about['site']} ({about['node']}) simulated at its planned load on SMT2020 {about['dataset']}",
-    )
+    named = ", ".join(f"{site} ({q.loc[q['site'] == site, 'node'].iloc[0]})" for site in fabs)
+    verb = "each simulated at its" if len(fabs) > 1 else "simulated at its"
+    return style.layout(fig, f"Plan check: {named} {verb} planned load on SMT2020 {q['dataset'].iloc[0]}")
 
 
 def plan_check_deliveries(t: Tables) -> go.Figure | None:

@@ -30,6 +30,7 @@ from fabnet.plan import SolveOptions, modules_built
 from fabnet.risk.sampling import apply_sample, draw
 from fabnet.scenario.schema import Scenario
 from fabnet.store import store_rows, stored_rows
+from fabnet.store.figures import investor_irr
 
 SAMPLES_TABLE = "risk_samples"
 
@@ -59,7 +60,7 @@ def evaluate_sample(scenario_json: dict[str, Any], index: int, row: list[float])
     record["unmet"] = float(plan.supply["unmet"].sum())
     for investor in money.fabco.investors.itertuples():
         # NaN, not None: a first sample without an IRR must not type the column as NULL
-        record[f"irr_{investor.investor}"] = float(investor.irr)
+        record[investor_irr(investor.investor)] = float(investor.irr)
     return record
 
 

@@ -36,6 +36,7 @@ from fabnet.scenario.paths import change_at, get_at, parse_path, resolve
 from fabnet.scenario.reference import path_words
 from fabnet.scenario.schema import Scenario
 from fabnet.scenario.yamltext import flow
+from fabnet.store.figures import investor_irr
 
 #: The quantiles an uncertain input swings between.
 SWING = (0.1, 0.9)
@@ -96,7 +97,7 @@ def headline_of(money: Financials, route: Financials) -> dict[str, float | None]
     figures: dict[str, float | None] = {NPV: metrics.fabco_npv_usd, IRR: metrics.fabco_irr}
     for row in money.fabco.investors.itertuples():
         if row.called_usd > 0:
-            figures[f"irr_{row.investor}"] = row.irr
+            figures[investor_irr(row.investor)] = row.irr
     figures[GAIN] = buyer_gain(money, route)
     return figures
 
@@ -262,7 +263,7 @@ def parse_solve(text: str, money: Financials) -> tuple[str, float | Callable[[Fi
         investor = binding_investor(money)
         if investor is None:
             raise ValueError("no investor's money is called: give --solve, e.g. 'fabco npv = 0'")
-        return f"irr_{investor}", hurdle_of(investor)
+        return investor_irr(investor), hurdle_of(investor)
     left, sep, right = text.partition("=")
     words = left.lower().split()
     if not sep or len(words) != 2 or not right.strip():
@@ -272,7 +273,7 @@ def parse_solve(text: str, money: Financials) -> tuple[str, float | Callable[[Fi
     if (who, what) in NAMED:
         key = NAMED[(who, what)]
     elif who in investors and what == "irr":
-        key = f"irr_{who}"
+        key = investor_irr(who)
     else:
         raise ValueError(
             f"--solve {text!r}: {who} {what} is not a headline figure; solve for fabco npv, fabco irr, "

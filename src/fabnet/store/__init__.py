@@ -14,6 +14,7 @@ if TYPE_CHECKING:
 
 from fabnet.store.base import Store, StoreBusy, StoredRun, StoreError, UnknownRun
 from fabnet.store.duck import DEFAULT_STORE, DuckStore
+from fabnet.store.figures import InvestorReturn, KeyFigures
 from fabnet.store.pg import PgStore, is_postgres
 
 
@@ -49,6 +50,8 @@ def store_rows(location: str | Path, run_id: int, table: str, frame: pd.DataFram
 __all__ = [
     "DEFAULT_STORE",
     "DuckStore",
+    "InvestorReturn",
+    "KeyFigures",
     "PgStore",
     "Store",
     "StoreBusy",

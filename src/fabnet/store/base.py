@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -16,6 +16,7 @@ import pandas as pd
 from fabnet.core import results
 from fabnet.core.errors import FabnetError
 from fabnet.core.results import RUN_ID, Column
+from fabnet.store.figures import KeyFigures
 
 #: The table of runs, as core.results declares it.
 RUNS = results.table("runs")
@@ -62,8 +63,8 @@ class StoredRun:
         return int(self.meta["run_id"])
 
     @property
-    def figures(self) -> dict[str, Any]:
-        return json.loads(self.meta["figures"])
+    def figures(self) -> KeyFigures:
+        return KeyFigures.of(json.loads(self.meta["figures"]))
 
     @property
     def kind(self) -> str:
@@ -229,8 +230,8 @@ def run_row(meta: dict[str, Any], run_id: int) -> list[Any]:
     return [row[c] for c in RUN_COLUMNS]
 
 
-def figures_json(figures: dict[str, Any]) -> str:
-    return json.dumps(figures, default=_json_default)
+def figures_json(figures: Mapping[str, Any]) -> str:
+    return json.dumps(dict(figures), default=_json_default)
 
 
 def _json_default(value: Any) -> Any:
