@@ -993,6 +993,14 @@ def print_risk(summary: dict[str, pd.DataFrame], title: str, run_id: int, store:
         f"expected NPV of its worst 10 % of samples: {fmt.usd(downside.expected_shortfall_usd)}"
     )
     print_frame(summary["per_year"], "Accelerators delivered per year", text_columns=1)
+    if "checked" in summary:
+        checked = summary["checked"]
+        short = fmt.percent(checked["shortfall"].iloc[0]) if len(checked) else "–"
+        print_frame(
+            checked.drop(columns="shortfall"),
+            f"Sampled plans on the fab simulator: the chance the fabs put out {short} or more below plan",
+            text_columns=1,
+        )
     print_frame(
         summary["tornado"][["input", "rank_correlation_with_npv"]],
         "What moves the fab company's NPV most (rank correlation, −1 to 1)",

@@ -57,6 +57,22 @@ def risk(
             "--check", help="Also check the base plan on the fab simulator (SMT2020 data), as `fabnet run` does."
         ),
     ] = False,
+    check_samples: Annotated[
+        int,
+        typer.Option(
+            "--check-samples",
+            help="Also plan the first K samples anew and simulate every fab of each plan at its "
+            "planned load (SMT2020 data), on the same workers: the chance per year that the fabs "
+            "put out --shortfall or more below plan, beside the planner's own chance of serving "
+            "under 90 % of demand.",
+            min=0,
+            max=MAX_SAMPLES,
+        ),
+    ] = 0,
+    shortfall: Annotated[
+        float,
+        typer.Option(help="Simulated wafers out this share below plan count as short (0.05 = 5 %).", min=0, max=1),
+    ] = 0.05,
     store: StorePath = DEFAULT_STORE,
     label: LabelOption = None,
 ) -> None:
@@ -68,7 +84,8 @@ def risk(
     `--resume RUN` and ends with exactly the samples of an uninterrupted one.
 
     Example: `fabnet risk scenarios/tigris.yaml --samples 200 --reoptimise --workers 2`
-    (or `--dask-local 4`, or `--scheduler tcp://host:8786`).
+    (or `--dask-local 4`, or `--scheduler tcp://host:8786`); add `--check-samples 20` to run
+    twenty sampled plans on the fab simulator.
     """
     from fabnet.risk import METHODS, SweepSpec
     from fabnet.risk.job import Executors, risk_job
@@ -89,6 +106,8 @@ def risk(
                 reoptimise=reoptimise,
                 executors=Executors(workers, dask_local, scheduler),
                 check=check_plan,
+                check_samples=check_samples,
+                shortfall=shortfall,
                 label=label,
                 step=progress.step,
                 progress=progress.advance,

@@ -565,6 +565,18 @@ _TABLES = (
     ),
     Table("risk_samples", SAMPLE_OUTCOMES, families=SAMPLE_FAMILIES),
     Table(
+        "risk_checks",
+        (
+            Column("sample", "int", "the sample's number (the first K of the sweep's draw)"),
+            YEAR,
+            Column("fabs", "int", "own fabs the sample's plan runs, each simulated"),
+            Column("planned_output", "float", "wafers out of those fabs as planned"),
+            Column("simulated_output", "float", "wafers out of those fabs as simulated"),
+            Column("demand", "float", "accelerators wanted in the year"),
+            Column("planned_delivered", "float", "accelerators the sample's plan delivers"),
+        ),
+    ),
+    Table(
         "robust_spec",
         (
             Column("futures", "int", "futures the robust plan was chosen for (K)"),

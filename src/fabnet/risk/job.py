@@ -18,6 +18,7 @@ import pandas as pd
 from fabnet.core.errors import FabnetError, Interrupted
 from fabnet.pipeline import main_job, plan_network
 from fabnet.plan import Plan, SolveOptions
+from fabnet.risk.checked import DEFAULT_SHORTFALL, run_checks, shortfall_by_year
 from fabnet.risk.fixed import Unsupported, evaluate_fixed, sample_inputs
 from fabnet.risk.runner import SAMPLES_TABLE, SweepSpec, make_executor, run_sweep
 from fabnet.risk.sampling import draw
@@ -47,9 +48,14 @@ class RiskRun:
     samples: pd.DataFrame
     fixed_plan: bool
     built: frozenset[str] | None = None  # sites of the plan held (None: planned anew per sample)
+    checks: pd.DataFrame | None = None  # sampled plans run on the fab simulator (risk.checked)
+    shortfall: float = DEFAULT_SHORTFALL
 
     def summary(self) -> dict[str, pd.DataFrame]:
-        return summarise(self.scenario, self.samples, self.built)
+        summary = summarise(self.scenario, self.samples, self.built)
+        if self.checks is not None:
+            summary["checked"] = shortfall_by_year(self.checks, self.shortfall)
+        return summary
 
     @property
     def title(self) -> str:
@@ -67,13 +73,16 @@ def risk_job(
     reoptimise: bool = False,
     executors: Executors = Executors(),
     check: bool = False,
+    check_samples: int = 0,
+    shortfall: float = DEFAULT_SHORTFALL,
     label: str | None = None,
     step: Callable[[str], None] = lambda name: None,
     progress: Callable[[int, int], None] = lambda done, total: None,
 ) -> RiskRun:
     """Start a sweep of `scenario` by `spec` (a base run stored first), or finish the stored
     sweep `resume`; `progress(done, total)` counts the sweep's samples, those stored before a
-    resume included."""
+    resume included. `check_samples` K: the first K samples planned anew and every fab of each
+    plan simulated (risk.checked), on the same executors; `progress` then counts those too."""
     plan: Plan | None = None
     if resume is None:
         if scenario is None or spec is None:
@@ -106,7 +115,17 @@ def risk_job(
         samples = fixed_plan_samples(store, run_id, scenario, spec, plan)
     builds = stored_rows(store, run_id, "builds")
     built = None if reoptimise or builds is None else built_sites(builds)
-    return RiskRun(run_id, scenario, spec, samples, fixed_plan=not reoptimise, built=built)
+    checks = None
+    if check_samples > 0:
+        step(f"checking {min(check_samples, spec.samples)} sampled plans on the fab simulator")
+        try:
+            with make_executor(executors.workers, executors.dask_local, executors.scheduler) as executor:
+                checks = run_checks(scenario, run_id, store, spec, check_samples, executor, progress)
+        except KeyboardInterrupt:
+            raise Interrupted(f"the checks of run {run_id} were interrupted; its samples are stored") from None
+    return RiskRun(
+        run_id, scenario, spec, samples, fixed_plan=not reoptimise, built=built, checks=checks, shortfall=shortfall
+    )
 
 
 def start_sweep(
