@@ -919,8 +919,10 @@ def print_wafer_report(
     table: pd.DataFrame,
     by: str,
     fab_age_q: float | None,
+    site: str | None = None,
 ) -> None:
     basis = "mature D0" if fab_age_q is None else f"D0 of a fab {fab_age_q:g} quarters into production"
+    basis += f" at {site}" if site is not None else ""
     print_economics(economics, basis)
 
     key, months = by, (12 if by == "year" else 3)

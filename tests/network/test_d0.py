@@ -9,6 +9,8 @@ Learning (ai-fab-facts §3.1, chips.d0_at_age): D0(a) = mature + (ramp − matur
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from fabnet.network import d0_at, prepare, product_economics
@@ -58,3 +60,16 @@ def test_the_planners_learning_is_fabnet_wafers_good_dies_at_the_sites_d0(age):
     # and an operator that learns differently would show: TSMC's fab is not the foundry's
     foundry = product_economics(TIGRIS, age)["good_dies_per_wafer"].item()
     assert at_age >= foundry
+
+
+def test_fabnet_wafers_at_a_site_uses_its_operators_d0():
+    from typer.testing import CliRunner
+
+    from fabnet.cli import app
+
+    result = CliRunner().invoke(app, ["wafers", "--json", "--fab-age-q", "0", "--site", "kumamoto"])
+    assert result.exit_code == 0, result.output
+    economics = json.loads(result.stdout)["economics"]
+    assert [row["d0_per_cm2"] for row in economics] == pytest.approx([tsmc_d0(0)])  # not N3's 0.40
+    refused = CliRunner().invoke(app, ["wafers", "--site", "nowhere"])
+    assert refused.exit_code != 0 and "kumamoto" in refused.output

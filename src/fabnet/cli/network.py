@@ -56,6 +56,7 @@ from fabnet.views import (
 if TYPE_CHECKING:
     from fabnet.plan import Plan, SolveOptions
     from fabnet.scenario import Scenario
+    from fabnet.scenario.schema import Site
 
 
 class Period(str, Enum):
@@ -72,23 +73,42 @@ def wafers(
         float | None,
         typer.Option(help="Yield of a fab this many quarters into production (default: mature D0).", min=0),
     ] = None,
+    site: Annotated[
+        str | None,
+        typer.Option(
+            help="The products of this site's node at its D0 (its operator's ramp D0 and learning, as "
+            "the planner uses them; default: the node's, a foundry's fab)."
+        ),
+    ] = None,
     as_json: AsJson = False,
 ) -> None:
     """Accelerators → wafers: what each product's demand needs in wafer starts and interposer
     wafers, with dies per wafer, yield and cost per accelerator.
 
-    Example: `fabnet wafers scenarios/tigris.yaml --by quarter --fab-age-q 0` (a new fab's yield).
+    Example: `fabnet wafers scenarios/tigris.yaml --by quarter --fab-age-q 0` (a new fab's yield;
+    add `--site kumamoto` for TSMC's ramp there).
     """
     from fabnet.network import product_economics, wafer_demand
 
     with user_errors():
         scenario = load_scenario(file, overrides or ())
-    economics = product_economics(scenario, fab_age_q)
-    table = wafer_demand(scenario, fab_age_q)
+        chosen = None if site is None else _site_named(scenario, site)
+    economics = product_economics(scenario, fab_age_q, chosen)
+    table = wafer_demand(scenario, fab_age_q, chosen)
     if as_json:
         print_json({"economics": economics.to_dict("records"), "wafers": table.to_dict("records")})
         return
-    print_wafer_report(scenario, economics, table, by.value, fab_age_q)
+    print_wafer_report(scenario, economics, table, by.value, fab_age_q, site)
+
+
+def _site_named(scenario: Scenario, site: str) -> Site:
+    for candidate in scenario.sites:
+        if candidate.id == site:
+            return candidate
+    raise typer.BadParameter(
+        f"no site {site!r} in {scenario.name}: choose one of {', '.join(s.id for s in scenario.sites) or 'none'}",
+        param_hint="--site",
+    )
 
 
 @app.command()

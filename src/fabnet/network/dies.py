@@ -182,7 +182,7 @@ def _die_economics(product: Product, node: Node, d0: float, wafer_price_usd: flo
     )
 
 
-def wafer_demand(scenario: Scenario, fab_age_q: float | None = None) -> pd.DataFrame:
+def wafer_demand(scenario: Scenario, fab_age_q: float | None = None, site: Site | None = None) -> pd.DataFrame:
     """Accelerators wanted → wafer starts and interposer wafers, one row per designed product ×
     quarter.
 
@@ -190,8 +190,8 @@ def wafer_demand(scenario: Scenario, fab_age_q: float | None = None) -> pd.DataF
     the wafers must start (the planner shifts starts by the node's cycle time)."""
     periods = scenario.horizon.periods
     frames = []
-    made = scenario.made_products
-    economics = product_economics(scenario, fab_age_q).set_index("product") if made else pd.DataFrame()
+    made = [p for p in scenario.made_products if site is None or p.node == site.node]
+    economics = product_economics(scenario, fab_age_q, site).set_index("product") if made else pd.DataFrame()
     for product in made:
         line = scenario.packaging_line(product.packaging)
         accelerators = product.demand.quarterly(periods)
