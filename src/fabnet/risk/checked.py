@@ -22,8 +22,7 @@ import pandas as pd
 from fabnet.core import results
 from fabnet.core.units import SERVED_SHARE
 from fabnet.pipeline import CHECK_DATASET, plan_network
-from fabnet.plan import SolveOptions
-from fabnet.risk.runner import SweepSpec, finishing
+from fabnet.risk.runner import SAMPLE_OPTIONS, SweepSpec, finishing
 from fabnet.risk.sampling import apply_sample, draw
 from fabnet.scenario.schema import Scenario
 from fabnet.store import store_rows
@@ -40,7 +39,7 @@ def check_sample(scenario_json: dict[str, Any], index: int, row: list[float], se
     from fabnet.fabsim import load_smt2020
 
     scenario = apply_sample(Scenario.model_validate(scenario_json), np.array(row))
-    plan = plan_network(scenario, SolveOptions(time_limit_s=60, mip_gap=0.01, threads=1))
+    plan = plan_network(scenario, SAMPLE_OPTIONS)
     checked = check_plan(scenario, plan, load_smt2020(CHECK_DATASET), CHECK_DATASET, seed=seed + index)
     if checked is None:
         return []

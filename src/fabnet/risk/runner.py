@@ -33,6 +33,8 @@ from fabnet.store import store_rows, stored_rows
 from fabnet.store.figures import investor_irr
 
 SAMPLES_TABLE = "risk_samples"
+#: How a sample's plan is solved: one thread per worker, the sweep's 1 % gap, a minute at most.
+SAMPLE_OPTIONS = SolveOptions(time_limit_s=60, mip_gap=0.01, threads=1)
 
 
 @dataclass(frozen=True)
@@ -46,7 +48,7 @@ def evaluate_sample(scenario_json: dict[str, Any], index: int, row: list[float])
     """Plan and finance one sample; a flat record of its inputs and outcomes."""
     base = Scenario.model_validate(scenario_json)
     scenario = apply_sample(base, np.array(row))
-    plan = plan_network(scenario, SolveOptions(time_limit_s=60, mip_gap=0.01, threads=1))
+    plan = plan_network(scenario, SAMPLE_OPTIONS)
     money = plan_finance(scenario, plan)
     record: dict[str, float] = {"sample": index}
     record.update({f"input_{j}": float(v) for j, v in enumerate(row)})
