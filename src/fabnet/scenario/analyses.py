@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import Field, GetJsonSchemaHandler, PlainValidator
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema, PydanticCustomError
 
 from fabnet.fabsim.rules import RULES, rules_help
 from fabnet.scenario.fields import MAX_COUNT, MAX_USD, Days, Flag, Frozen, Number, PositiveDays, Real, Share, Whole
@@ -46,8 +48,23 @@ class Uncertain(Frozen):
     )
 
 
-#: The simulator's dispatching rules, named once in its registry (fabnet.fabsim.rules).
-RuleName = Literal[tuple(RULES)]  # type: ignore[valid-type]
+def _registered_rule(value: object) -> str:
+    # the registry is read when a scenario is validated, not when this module is imported: a
+    # rule registered later (a plug-in, a test) is a rule like the built-in ones
+    if isinstance(value, str) and value in RULES:
+        return value
+    raise PydanticCustomError("rule", "a dispatching rule, one of {rules}", {"rules": ", ".join(RULES)})
+
+
+class _RegisteredRules:
+    """The JSON Schema's enum: the rules registered when the schema is generated."""
+
+    def __get_pydantic_json_schema__(self, schema: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        return {**handler(schema), "enum": list(RULES)}
+
+
+#: The simulator's dispatching rules, named once in their registry (fabnet.fabsim.rules).
+RuleName = Annotated[str, PlainValidator(_registered_rule, json_schema_input_type=str), _RegisteredRules()]
 
 
 class Simulation(Frozen):
@@ -56,7 +73,7 @@ class Simulation(Frozen):
     dataset: Literal["HVLM", "LVHM"] = Field(default="HVLM", description="SMT2020 dataset.")
     days: PositiveDays = Field(default=90.0, description="Simulated days.")
     warmup_days: Days = Field(default=0.0, description="Days left out of the statistics.")
-    rule: RuleName = Field(default="fifo", description=f"Dispatching rule: {rules_help()}.")  # type: ignore[valid-type]
+    rule: RuleName = Field(default="fifo", description=f"Dispatching rule: {rules_help()}.")
     curve: Flag = Field(default=False, description="Also run the operating curve (six runs).")
 
 
