@@ -10,7 +10,7 @@ from fabnet.core.errors import ScenarioError
 from fabnet.core.periods import Quarter, quarter_range
 from fabnet.fabsim.rules import RULES, Rule, register
 from fabnet.scenario import load_scenario
-from fabnet.scenario.schema import Demand, Packaging
+from fabnet.scenario.schema import Demand, Packaging, Simulation
 from tests.conftest import MINIMAL
 
 YEARS_2024_2027 = quarter_range(Quarter(2024, 1), 16)
@@ -73,8 +73,10 @@ def test_a_rule_registered_after_import_is_one_a_scenario_may_name():
     rule = register(Rule("lwkr", _least_work_remaining, "least work remaining"))
     try:
         scenario = load_scenario(MINIMAL, {"simulation": {"rule": "lwkr"}})
+        listed = Simulation.model_json_schema()["properties"]["rule"]["enum"]
     finally:
         del RULES[rule.name]
     assert scenario.simulation is not None and scenario.simulation.rule == "lwkr"
+    assert listed == ["fifo", "cr", "edd", "spt", "dataset", "lwkr"]  # the editor's schema lists it too
     with pytest.raises(ScenarioError, match="lwkr"):  # and gone again once it is unregistered
         load_scenario(MINIMAL, {"simulation": {"rule": "lwkr"}})

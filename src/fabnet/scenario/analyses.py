@@ -6,12 +6,23 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, GetJsonSchemaHandler, PlainValidator
-from pydantic.json_schema import JsonSchemaValue
-from pydantic_core import CoreSchema, PydanticCustomError
+from pydantic import Field, PlainValidator
+from pydantic_core import PydanticCustomError
 
 from fabnet.fabsim.rules import RULES, rules_help
-from fabnet.scenario.fields import MAX_COUNT, MAX_USD, Days, Flag, Frozen, Number, PositiveDays, Real, Share, Whole
+from fabnet.scenario.fields import (
+    MAX_COUNT,
+    MAX_USD,
+    Choices,
+    Days,
+    Flag,
+    Frozen,
+    Number,
+    PositiveDays,
+    Real,
+    Share,
+    Whole,
+)
 
 
 class Uncertain(Frozen):
@@ -56,15 +67,8 @@ def _registered_rule(value: object) -> str:
     raise PydanticCustomError("rule", "a dispatching rule, one of {rules}", {"rules": ", ".join(RULES)})
 
 
-class _RegisteredRules:
-    """The JSON Schema's enum: the rules registered when the schema is generated."""
-
-    def __get_pydantic_json_schema__(self, schema: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
-        return {**handler(schema), "enum": list(RULES)}
-
-
 #: The simulator's dispatching rules, named once in their registry (fabnet.fabsim.rules).
-RuleName = Annotated[str, PlainValidator(_registered_rule, json_schema_input_type=str), _RegisteredRules()]
+RuleName = Annotated[str, PlainValidator(_registered_rule, json_schema_input_type=str), Choices(lambda: list(RULES))]
 
 
 class Simulation(Frozen):

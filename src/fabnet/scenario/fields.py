@@ -5,12 +5,25 @@ amount of USD, a quarter, a path over time) and the frozen base model every sect
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated
 
 import numpy as np
 import numpy.typing as npt
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, PlainValidator, Strict, StrictBool
-from pydantic_core import PydanticCustomError
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    GetJsonSchemaHandler,
+    PlainSerializer,
+    PlainValidator,
+    Strict,
+    StrictBool,
+)
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema, PydanticCustomError
 
 from fabnet.core.periods import Quarter
 from fabnet.scenario.yamltext import odd_underscores
@@ -126,6 +139,17 @@ def quarter_path(path: float | dict[Quarter, float], periods: list[Quarter]) -> 
     starts = np.array([q.index for q, _ in points])
     values = np.array([0.0] + [v for _, v in points])
     return values[np.searchsorted(starts, [q.index for q in periods], side="right")]
+
+
+@dataclass(frozen=True)
+class Choices:
+    """A text field's values, listed by a registry: read when the JSON Schema or the reference
+    is generated (the field's validator reads the registry itself), never frozen at import."""
+
+    names: Callable[[], list[str]]
+
+    def __get_pydantic_json_schema__(self, schema: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        return {**handler(schema), "enum": self.names()}
 
 
 class Frozen(BaseModel):
