@@ -37,8 +37,32 @@ def test_every_declared_column_has_a_meaning_a_type_and_a_unique_name():
         for column in every:
             assert column.meaning.strip(), f"{name}.{column.name} has no meaning"
             assert column.dtype in PANDAS_DTYPES
-            assert column.unit in columns.UNIT_WORDS  # label and unit come from core.columns
+            assert columns.meaning(column.name).unit in columns.UNIT_WORDS  # declared, or read from the name
         assert set(table.dtypes()) == set(table.names)
+
+
+def test_a_columns_label_and_unit_are_read_from_its_one_declaration(monkeypatch):
+    # cfads_usd is declared in fabco_quarterly with "CFADS" (its suffix alone would say "cfads")
+    assert columns.meaning("cfads_usd") == columns.Meaning("CFADS", "usd")
+    assert columns.heading("cfads_usd") == "CFADS, $" and columns.export_heading("cfads_usd") == "CFADS (USD)"
+    # a column declared with a label and unit is shown with them, in every table that has it
+    added = results.Table(
+        "added", (results.Column("stacks_bought", "float", "HBM stacks bought", "stacks bought", "count"),)
+    )
+    monkeypatch.setattr(columns, "TABLES", {**TABLES, "added": added})
+    columns._declared.cache_clear()
+    assert columns.meaning("stacks_bought") == columns.Meaning("stacks bought", "count")
+    # … and one declared twice must say the same both times
+    twice = results.Table("twice", (results.Column("stacks_bought", "float", "again", "stacks", "count"),))
+    monkeypatch.setattr(columns, "TABLES", {**TABLES, "added": added, "twice": twice})
+    columns._declared.cache_clear()
+    with pytest.raises(ValueError, match="stacks_bought"):
+        columns.meaning("stacks_bought")
+    monkeypatch.undo()
+    columns._declared.cache_clear()
+    assert columns.meaning("stacks_bought") == columns.Meaning("stacks bought", "number")  # undeclared: from its name
+    with pytest.raises(ValueError, match="unit 'dollars'"):
+        results.Column("x_usd", "float", "x", unit="dollars")
 
 
 def test_a_family_matches_its_columns_and_fills_in_the_meaning():
