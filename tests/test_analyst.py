@@ -17,6 +17,7 @@ import yaml
 from typer.testing import CliRunner
 
 from fabnet.cli import app
+from fabnet.core.figures import P_MEET_SERVED
 from fabnet.core.format import points
 from tests.conftest import TIGRIS
 
@@ -293,7 +294,7 @@ def test_risk_and_runs_tables_fit_80_columns_and_keep_their_headings(two_runs):
     header = next(line for line in risk.stdout.splitlines() if line.split()[:1] == ["year"])
     assert header.split() == ["year", "P10", "P50", "P90", "P50", "demand"]
     assert "chance the fab company's npv is below 0" in text.lower()
-    for raw in ("delivered_p10", "p_meet_90pct", "rank_correlation_with_npv", "npv usd", "$-"):
+    for raw in ("delivered_p10", P_MEET_SERVED, "rank_correlation_with_npv", "npv usd", "$-"):
         assert raw not in text, raw
     for command in (["runs", "list"], ["runs", "compare", "1", "2"], ["runs", "show", "1"]):
         done = fabnet(*command, "--store", store)

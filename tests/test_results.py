@@ -3,11 +3,13 @@ store holds only declared columns with the declared types, and refuses anything 
 
 from __future__ import annotations
 
+import importlib
+
 import duckdb
 import pandas as pd
 import pytest
 
-from fabnet.core import columns, results
+from fabnet.core import columns, figures, results, units
 from fabnet.core.results import PANDAS_DTYPES, TABLES, MissingColumn, UndeclaredColumn, UndeclaredTable
 from fabnet.store import open_store
 
@@ -131,3 +133,19 @@ def test_storing_an_undeclared_column_fails_and_names_core_results(tmp_path):
         with pytest.raises(UndeclaredColumn, match=r"'messages' has no column 'colour'.*src/fabnet/core/results\.py"):
             store.save_run({"scenario_name": "x"}, {"messages": frame})
         assert store.runs().empty
+
+
+def test_the_served_share_figures_take_their_names_and_labels_from_its_one_number(monkeypatch):
+    # core.units.SERVED_SHARE = 0.9: "90 %" in words, "90pct" in the names stored runs hold
+    assert columns.label(figures.P_MEET_SERVED) == "chance of meeting 90 % of demand"
+    assert columns.label(figures.P_YEAR_SERVED) == "share of years that get 90 % of their demand"
+    assert (figures.P_MEET_SERVED, figures.P_YEAR_SERVED) == ("p_meet_90pct", "p_year_meets_90pct")
+    monkeypatch.setattr(units, "SERVED_SHARE", 0.95)  # another rule renames and relabels them together
+    try:
+        other = importlib.reload(figures)
+        declared = {c.name: c.label for c in other.FIGURES}
+        assert declared["p_meet_95pct"] == "chance of meeting 95 % of demand"
+        assert declared["p_year_meets_95pct"] == "share of years that get 95 % of their demand"
+    finally:
+        monkeypatch.undo()
+        importlib.reload(figures)

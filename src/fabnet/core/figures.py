@@ -6,6 +6,15 @@ summary figures, and columns of tables the CLI and the report show but do not st
 from __future__ import annotations
 
 from fabnet.core.tables import Column
+from fabnet.core.units import SERVED_SHARE
+
+#: The served-share rule as a person reads it ("90 %") and as the figures' names carry it ("90pct"),
+#: both from its one number: a new rule renames the figures and relabels them together.
+SERVED_PERCENT = f"{SERVED_SHARE * 100:g} %"
+#: Per year of a risk sweep: the share of samples in which the year gets SERVED_SHARE of its demand.
+P_MEET_SERVED = f"p_meet_{SERVED_SHARE * 100:g}pct"
+#: Of a robust run's fresh futures: the share of years (with demand) that get SERVED_SHARE of it.
+P_YEAR_SERVED = f"p_year_meets_{SERVED_SHARE * 100:g}pct"
 
 
 def _figure(name: str, label: str, unit: str) -> Column:
@@ -48,7 +57,7 @@ FIGURES = (
     # a robust plan against the central-value plan, over fresh futures
     _figure("fabco_npv_p10_usd", "fab company NPV, P10", "usd"),
     _figure("fabco_npv_worst_tenth_usd", "fab company NPV, mean of the worst tenth", "usd"),
-    _figure("p_year_meets_90pct", "share of years that get 90 % of their demand", "share"),
+    _figure(P_YEAR_SERVED, f"share of years that get {SERVED_PERCENT} of their demand", "share"),
     _figure("accelerators_delivered", "accelerators delivered", "count"),
     _figure("accelerators_unmet", "accelerators unmet", "count"),
     _figure("sites_built", "sites built", "text"),
@@ -75,7 +84,7 @@ FIGURES = (
     _figure("delivered_p50", "delivered P50", "count"),
     _figure("delivered_p90", "delivered P90", "count"),
     _figure("demand_p50", "demand P50", "count"),
-    _figure("p_meet_90pct", "chance of meeting 90 % of demand", "share"),
+    _figure(P_MEET_SERVED, f"chance of meeting {SERVED_PERCENT} of demand", "share"),
     _figure("rank_correlation_with_npv", "rank correlation with fab company NPV", "number"),
     _figure("p_npv_below_zero", "chance the fab company's NPV is below 0", "share"),
     _figure("expected_shortfall_usd", "expected NPV of the worst 10 % of samples", "usd"),
