@@ -12,11 +12,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import duckdb
 import pytest
 import yaml
 from typer.testing import CliRunner
 
 from fabnet.cli import app
+from fabnet.core.figures import P_MEET_SERVED
 from fabnet.core.format import points
 from tests.conftest import TIGRIS
 
@@ -82,14 +84,24 @@ def test_runs_list_is_one_line_per_run_with_label_kind_and_npv(two_runs):
     _, store = two_runs
     listed = invoke("runs", "list", "--store", store)
     assert listed.exit_code == 0, listed.output
-    rows = [line for line in listed.stdout.splitlines() if re.match(r"\s+[12]\s", line)]
-    assert len(rows) == 2
+    # the runs as the store holds them, read by SQL (not by fabnet's reader): one line each
+    with duckdb.connect(store, read_only=True) as con:
+        held = con.execute("SELECT run_id, label, kind, scenario_name, figures FROM runs ORDER BY run_id").fetchall()
+    ids = "|".join(str(run_id) for run_id, *_ in held)
+    rows = [line for line in listed.stdout.splitlines() if re.match(rf"\s+({ids})\s", line)]
+    assert [int(row.split()[0]) for row in rows] == [run_id for run_id, *_ in held]
     assert "base case" in rows[0] and " run " in rows[0] and "tigris" in rows[0]
     assert re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d\s", rows[0]) and not re.search(r":\d\d:\d\d", rows[0])
     assert "fab company NPV, $B" in " ".join(listed.stdout.split())
-    # each run's NPV as stored, in $B with two decimals, ends its line
-    for row, npv in zip(rows, stored_npvs(store), strict=True):
-        assert row.rstrip().endswith(f"{npv / 1e9:.2f}")
+    # each run's label, kind and scenario, and its NPV as stored, in $B with two decimals, ending its line
+    npvs = []
+    for row, (_, label, kind, name, figures) in zip(rows, held, strict=True):
+        assert (label or "") in row and f" {kind} " in row and name in row
+        npvs.append(json.loads(figures)["fabco_npv_usd"])
+        assert row.rstrip().endswith(f"{npvs[-1] / 1e9:.2f}")
+    # run 2 sells the same wafers at 0.6 of the market price against tigris's 0.9: the fab company
+    # earns less for the same fabs, so its NPV is lower (and the NPVs read are the runs' own)
+    assert npvs == stored_npvs(store) and npvs[1] < npvs[0]
 
 
 def test_compare_names_the_input_that_differs_before_the_figures(two_runs):
@@ -293,7 +305,7 @@ def test_risk_and_runs_tables_fit_80_columns_and_keep_their_headings(two_runs):
     header = next(line for line in risk.stdout.splitlines() if line.split()[:1] == ["year"])
     assert header.split() == ["year", "P10", "P50", "P90", "P50", "demand"]
     assert "chance the fab company's npv is below 0" in text.lower()
-    for raw in ("delivered_p10", "p_meet_90pct", "rank_correlation_with_npv", "npv usd", "$-"):
+    for raw in ("delivered_p10", P_MEET_SERVED, "rank_correlation_with_npv", "npv usd", "$-"):
         assert raw not in text, raw
     for command in (["runs", "list"], ["runs", "compare", "1", "2"], ["runs", "show", "1"]):
         done = fabnet(*command, "--store", store)

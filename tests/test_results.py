@@ -3,11 +3,13 @@ store holds only declared columns with the declared types, and refuses anything 
 
 from __future__ import annotations
 
+import importlib
+
 import duckdb
 import pandas as pd
 import pytest
 
-from fabnet.core import columns, results
+from fabnet.core import columns, figures, results, units
 from fabnet.core.results import PANDAS_DTYPES, TABLES, MissingColumn, UndeclaredColumn, UndeclaredTable
 from fabnet.store import open_store
 
@@ -37,8 +39,32 @@ def test_every_declared_column_has_a_meaning_a_type_and_a_unique_name():
         for column in every:
             assert column.meaning.strip(), f"{name}.{column.name} has no meaning"
             assert column.dtype in PANDAS_DTYPES
-            assert column.unit in columns.UNIT_WORDS  # label and unit come from core.columns
+            assert columns.meaning(column.name).unit in columns.UNIT_WORDS  # declared, or read from the name
         assert set(table.dtypes()) == set(table.names)
+
+
+def test_a_columns_label_and_unit_are_read_from_its_one_declaration(monkeypatch):
+    # cfads_usd is declared in fabco_quarterly with "CFADS" (its suffix alone would say "cfads")
+    assert columns.meaning("cfads_usd") == columns.Meaning("CFADS", "usd")
+    assert columns.heading("cfads_usd") == "CFADS, $" and columns.export_heading("cfads_usd") == "CFADS (USD)"
+    # a column declared with a label and unit is shown with them, in every table that has it
+    added = results.Table(
+        "added", (results.Column("stacks_bought", "float", "HBM stacks bought", "stacks bought", "count"),)
+    )
+    monkeypatch.setattr(columns, "TABLES", {**TABLES, "added": added})
+    columns._declared.cache_clear()
+    assert columns.meaning("stacks_bought") == columns.Meaning("stacks bought", "count")
+    # … and one declared twice must say the same both times
+    twice = results.Table("twice", (results.Column("stacks_bought", "float", "again", "stacks", "count"),))
+    monkeypatch.setattr(columns, "TABLES", {**TABLES, "added": added, "twice": twice})
+    columns._declared.cache_clear()
+    with pytest.raises(ValueError, match="stacks_bought"):
+        columns.meaning("stacks_bought")
+    monkeypatch.undo()
+    columns._declared.cache_clear()
+    assert columns.meaning("stacks_bought") == columns.Meaning("stacks bought", "number")  # undeclared: from its name
+    with pytest.raises(ValueError, match="unit 'dollars'"):
+        results.Column("x_usd", "float", "x", unit="dollars")
 
 
 def test_a_family_matches_its_columns_and_fills_in_the_meaning():
@@ -107,3 +133,19 @@ def test_storing_an_undeclared_column_fails_and_names_core_results(tmp_path):
         with pytest.raises(UndeclaredColumn, match=r"'messages' has no column 'colour'.*src/fabnet/core/results\.py"):
             store.save_run({"scenario_name": "x"}, {"messages": frame})
         assert store.runs().empty
+
+
+def test_the_served_share_figures_take_their_names_and_labels_from_its_one_number(monkeypatch):
+    # core.units.SERVED_SHARE = 0.9: "90 %" in words, "90pct" in the names stored runs hold
+    assert columns.label(figures.P_MEET_SERVED) == "chance of meeting 90 % of demand"
+    assert columns.label(figures.P_YEAR_SERVED) == "share of years that get 90 % of their demand"
+    assert (figures.P_MEET_SERVED, figures.P_YEAR_SERVED) == ("p_meet_90pct", "p_year_meets_90pct")
+    monkeypatch.setattr(units, "SERVED_SHARE", 0.95)  # another rule renames and relabels them together
+    try:
+        other = importlib.reload(figures)
+        declared = {c.name: c.label for c in other.FIGURES}
+        assert declared["p_meet_95pct"] == "chance of meeting 95 % of demand"
+        assert declared["p_year_meets_95pct"] == "share of years that get 95 % of their demand"
+    finally:
+        monkeypatch.undo()
+        importlib.reload(figures)

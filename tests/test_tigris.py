@@ -173,6 +173,14 @@ def test_tigris_fab_company_sits_where_a_fab_business_sits(tigris, decision):
     site = next(s for s in tigris.sites if s.id == early["site"].iloc[0])
     spent = sum(asset(site, row.kind).capex_usd * row.modules for row in early.itertuples())
     assert m.peak_funding_need_usd >= spent * (1 - site.grants.share_of_capex)
+    # and it is exactly the deepest the capital providers' running balance goes, walked quarter
+    # by quarter over what each one put in and got back (the investor_flows table), by brute force
+    balance, deepest = 0.0, 0.0
+    flows = decision.money.fabco.investor_flows
+    for quarter in dict.fromkeys(flows["quarter"]):
+        balance += float(flows.loc[flows["quarter"] == quarter, "flow_usd"].sum())
+        deepest = min(deepest, balance)
+    assert m.peak_funding_need_usd == pytest.approx(-deepest, rel=1e-9)
 
 
 def test_tigris_fab_is_a_going_concern(tigris, decision):

@@ -7,12 +7,25 @@ import pytest
 from fabnet.fabsim.smt2020 import PER_BATCH, DatasetError, find_dataset
 
 
+def _rows(folder, name):
+    """Data rows of one of the dataset's tab-separated files, counted by brute force (every
+    non-blank line after the header), not by the reader under test."""
+    lines = (folder / name).read_text(encoding="latin-1").splitlines()
+    return sum(1 for line in lines[1:] if line.strip())
+
+
 def test_hvlm_counts(hvlm):
-    assert len(hvlm.families) == 106
-    assert hvlm.tools == 1443
-    assert [r.steps for r in hvlm.routes] == [583, 343]
-    assert len(hvlm.wip) == 2255 and len(hvlm.pms) == 292
-    assert int(hvlm.family_cascading.sum()) == 45
+    # each number is FORMAT.md's (its summary table, HVLM column), the SMT2020 description
+    # (Kopp et al., IEEE Trans. Semicond. Manuf. 33(4), 2020) as the data in ../shared holds it
+    assert len(hvlm.families) == 106  # "tool families | 106 (105 + Delay_32)"
+    assert hvlm.tools == 1443  # "tools | 1443 = 1043 real + 400 "Delay" servers"
+    assert [r.steps for r in hvlm.routes] == [583, 343]  # "route lengths (steps) | r3 583, r4 343"
+    assert len(hvlm.wip) == 2255 and len(hvlm.pms) == 292  # "initial WIP | 2255 lots", "PMs | 292"
+    assert int(hvlm.family_cascading.sum()) == 45  # STNCAP 2.0: "45 families: Wet_Etch 14, TF 11, …"
+    # and the files' own rows, counted without the reader: one WIP lot, PM or route step a row
+    folder = find_dataset("HVLM")
+    assert _rows(folder, "WIP.txt") == len(hvlm.wip) and _rows(folder, "pmcal.txt") == len(hvlm.pms)
+    assert [_rows(folder, f"route_{n}.txt") for n in (3, 4)] == [r.steps for r in hvlm.routes]
     r3 = hvlm.routes[0]
     assert (r3.per == PER_BATCH).sum() == 17
     assert (r3.setup >= 0).sum() == 58

@@ -63,10 +63,16 @@ def test_every_investor_bar_carries_its_amount():
     )
     fig = money_per_investor({"investors": investors})
     assert {t.name for t in fig.data} == {"committed", "called", "received"}
+    # by hand, as core.format.usd documents money ("$12.35 B, $350 M, $14.8 M, $8,519"): billions
+    # with two decimals, millions to three significant digits, nothing as $0
+    texts = {
+        "committed": ["$9.00 B", "$50 M"],
+        "called": ["$8.00 B", "$50 M"],
+        "received": ["$12.00 B", "$0"],
+    }
     for trace in fig.data:
-        column = f"{trace.name}_usd"
         assert trace.orientation == "h" and trace.textposition == "outside"
-        assert list(trace.text) == [fmt.usd(v) for v in investors[column]]
+        assert list(trace.text) == texts[trace.name]
         assert list(trace.y) == ["whale", "minnow"]
     assert fig.layout.xaxis.range[1] > 12  # room for the longest bar's text ($ B axis)
 

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import html
+import json
+import re
 
+import duckdb
 import pandas as pd
+import pytest
 
 from fabnet.core import format as fmt
 from fabnet.report import FIGURES, figures, report_html, write_report
@@ -39,6 +43,19 @@ def test_report_holds_every_figure_the_run_has_data_for(store_with_runs, tmp_pat
         page.index("accelerators the network adds")
         < page.index("fab company NPV")
         < page.index("accelerators demanded")
+    )
+    # and the numbers are the stored run's: the NPV row, read back from its "$1.23 B" text, is the
+    # figure the runs table holds (read by SQL, not by fabnet's reader) within the rounding of its text
+    with duckdb.connect(str(path), read_only=True) as con:
+        (stored,) = con.execute("SELECT figures FROM runs WHERE run_id = 1").fetchone()
+    npv = json.loads(stored)["fabco_npv_usd"]
+    shown = re.search(r"<tr><td>fab company NPV</td><td>(-?)\$([\d,.]+) ([BM])</td></tr>", page)
+    assert shown is not None, "no NPV row in the key figures"
+    sign, digits, scale = shown.groups()
+    unit = {"B": 1e9, "M": 1e6}[scale]
+    decimals = len(digits.partition(".")[2])  # half the last digit shown is the rounding
+    assert (-1 if sign else 1) * float(digits.replace(",", "")) * unit == pytest.approx(
+        npv, abs=0.5 * 10**-decimals * unit
     )
 
 

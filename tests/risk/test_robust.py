@@ -72,8 +72,13 @@ def test_a_stored_robust_run_holds_both_plans_and_the_comparison(uncertain, tmp_
     # the futures the plan was chosen for: their drawn inputs, and what each costs under its builds
     futures = stored.tables["robust_futures"]
     np.testing.assert_array_equal(futures[["input_0", "input_1"]].to_numpy(), draw(uncertain, 2, 3))
-    first_future = make_plan(apply_sample(uncertain, draw(uncertain, 2, 3)[0]), first_stage=run.solution.first_stage)
-    assert futures.at[0, "cost_usd"] == pytest.approx(first_future.result.objective * 1e6, rel=1e-6)
+    # the two-stage program's own identity: at risk weight 0 its objective is the expected cost,
+    # the mean over the (equally likely) futures of each one's cost under the chosen first stage;
+    # and each future's cost is a plan of that future alone (an independent solve) with those builds
+    spec = stored.tables["robust_spec"].iloc[0]
+    assert spec["risk_weight"] == 0 and futures["cost_usd"].mean() == pytest.approx(spec["robust_usd"], rel=1e-6)
+    alone = [make_plan(apply_sample(uncertain, d), first_stage=run.solution.first_stage) for d in draw(uncertain, 2, 3)]
+    assert futures["cost_usd"].tolist() == pytest.approx([plan.result.objective * 1e6 for plan in alone], rel=1e-6)
     assert list(stored.tables["risk_inputs"]["path"]) == [u["path"] for u in UNCERTAIN]
     from fabnet.report import figures
 

@@ -6,9 +6,11 @@ import numpy as np
 import pydantic
 import pytest
 
+from fabnet.core.errors import ScenarioError
 from fabnet.core.periods import Quarter, quarter_range
+from fabnet.fabsim.rules import RULES, Rule, register
 from fabnet.scenario import load_scenario
-from fabnet.scenario.schema import Demand, Packaging
+from fabnet.scenario.schema import Demand, Packaging, Simulation
 from tests.conftest import MINIMAL
 
 YEARS_2024_2027 = quarter_range(Quarter(2024, 1), 16)
@@ -51,5 +53,30 @@ def test_models_are_frozen():
 
 
 def test_node_cycle_time_is_layers_times_days_per_layer():
+    # by hand from minimal.yaml's N5: 80 mask layers at 1.2 days a layer = 96 days, the "about
+    # three months" a leading-edge wafer spends in the fab; 60 layers at the same pace = 72 days
     node = load_scenario(MINIMAL).node("N5")
-    assert node.cycle_time_days == pytest.approx(80 * 1.2)
+    assert node.cycle_time_days == pytest.approx(96.0)
+    assert node.model_copy(update={"mask_layers": 60}).cycle_time_days == pytest.approx(72.0)
+    assert node.model_copy(update={"days_per_mask_layer": 1.5}).cycle_time_days == pytest.approx(120.0)
+
+
+def _least_work_remaining(queued, due, remaining, ratio, mean, now, family_by_cr):
+    return remaining
+
+
+def test_a_rule_registered_after_import_is_one_a_scenario_may_name():
+    # the schema reads the rule registry when a scenario is validated (issue 29), not when it is
+    # imported: before the rule is registered the same file is refused, after it the rule is read
+    with pytest.raises(ScenarioError, match="lwkr"):
+        load_scenario(MINIMAL, {"simulation": {"rule": "lwkr"}})
+    rule = register(Rule("lwkr", _least_work_remaining, "least work remaining"))
+    try:
+        scenario = load_scenario(MINIMAL, {"simulation": {"rule": "lwkr"}})
+        listed = Simulation.model_json_schema()["properties"]["rule"]["enum"]
+    finally:
+        del RULES[rule.name]
+    assert scenario.simulation is not None and scenario.simulation.rule == "lwkr"
+    assert listed == ["fifo", "cr", "edd", "spt", "dataset", "lwkr"]  # the editor's schema lists it too
+    with pytest.raises(ScenarioError, match="lwkr"):  # and gone again once it is unregistered
+        load_scenario(MINIMAL, {"simulation": {"rule": "lwkr"}})

@@ -3,8 +3,9 @@
 The producers (plan, finance, the pipeline, the checks and sweeps) return frames with exactly
 these columns (`Table.conform`); the stores create their tables from these types, so a table
 first stored empty is typed all the same, and refuse a column declared nowhere
-(`Table.check`); the export's legend reads the meanings. A column's label and unit are
-core.columns' business (`Column.label`, `Column.unit`).
+(`Table.check`); the export's legend reads the meanings. A column's label and unit are declared
+with it (core.columns reads them): adding a column is one line here. What a Column and a Table
+are is core.tables'.
 
 Stored result tables also carry `run_id` (RUN_ID), added by the store. Frames are typed `Any`:
 core imports no pandas (tests/test_layers.py).
@@ -12,13 +13,46 @@ core imports no pandas (tests/test_layers.py).
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
-from functools import cache
-from typing import Any
+from fabnet.core.sim_results import CHECK_TABLES, SIM_TABLES
+from fabnet.core.tables import (
+    INVESTOR,
+    LINE,
+    MESSAGE,
+    NODE,
+    PANDAS_DTYPES,
+    PRODUCT,
+    QUARTER,
+    RUN_ID,
+    SHARE_OF_MARKET,
+    SITE,
+    UNITS,
+    WHERE,
+    YEAR,
+    Column,
+    MissingColumn,
+    Table,
+    Undeclared,
+    UndeclaredColumn,
+    UndeclaredTable,
+)
 
-from fabnet.core import columns
-from fabnet.core.errors import FabnetError
+__all__ = [
+    "DECISION_GAP",
+    "DEFAULT_STORE",
+    "PANDAS_DTYPES",
+    "RUN_ID",
+    "TABLES",
+    "UNITS",
+    "WHERE",
+    "Column",
+    "MissingColumn",
+    "Table",
+    "Undeclared",
+    "UndeclaredColumn",
+    "UndeclaredTable",
+    "column_meaning",
+    "table",
+]
 
 #: The results store (a DuckDB file) a run goes to and is read from unless another is given.
 DEFAULT_STORE = "fabnet.duckdb"
@@ -29,128 +63,6 @@ DEFAULT_STORE = "fabnet.duckdb"
 #: polishing pass already tightens the builds). Samples of a sweep and robust futures keep
 #: SolveOptions' 1 %.
 DECISION_GAP = 0.002
-
-#: This module, as messages name it.
-WHERE = "src/fabnet/core/results.py"
-
-#: Each declared type as pandas spells it (for typing an empty frame).
-PANDAS_DTYPES = {
-    "int": "int64",
-    "float": "float64",
-    "text": "object",
-    "bool": "bool",
-    "time": "datetime64[ns]",
-}
-
-
-class Undeclared(FabnetError):
-    """A table or a column that no declaration in this module names."""
-
-
-class UndeclaredTable(Undeclared):
-    def __init__(self, table: str) -> None:
-        super().__init__(f"no table {table!r} is declared: declare it in {WHERE} (TABLES)")
-
-
-class UndeclaredColumn(Undeclared):
-    def __init__(self, table: str, column: str) -> None:
-        super().__init__(f"table {table!r} has no column {column!r}: declare it in {WHERE}")
-
-
-class MissingColumn(FabnetError):
-    """A frame that lacks a column its table declares."""
-
-    def __init__(self, table: str, missing: list[str]) -> None:
-        super().__init__(f"table {table!r} is missing its declared column(s) {', '.join(missing)} ({WHERE})")
-
-
-@dataclass(frozen=True)
-class Column:
-    """One column: its name (a family's holds `{placeholders}`), its type (a key of
-    PANDAS_DTYPES) and what it means, in one line."""
-
-    name: str
-    dtype: str
-    meaning: str
-
-    def __post_init__(self) -> None:
-        if self.dtype not in PANDAS_DTYPES:
-            raise ValueError(f"column {self.name!r}: dtype {self.dtype!r} is not one of {', '.join(PANDAS_DTYPES)}")
-
-    @property
-    def label(self) -> str:
-        return columns.label(self.name)
-
-    @property
-    def unit(self) -> str:
-        return columns.meaning(self.name).unit
-
-
-#: What a family's placeholder stands for: digits for a counter or a year, else any name.
-_PLACEHOLDER_PATTERNS = {"n": r"\d+", "year": r"\d{4}"}
-_PLACEHOLDER = re.compile(r"\{(\w+)\}")
-
-
-@cache
-def _family_pattern(family: str) -> re.Pattern[str]:
-    """`irr_{investor}` → a pattern whose named groups are the placeholders."""
-    parts = _PLACEHOLDER.split(family)  # literal, placeholder, literal, …
-    return re.compile(
-        "".join(
-            re.escape(part) if i % 2 == 0 else f"(?P<{part}>{_PLACEHOLDER_PATTERNS.get(part, '.+')})"
-            for i, part in enumerate(parts)
-        )
-    )
-
-
-@dataclass(frozen=True)
-class Table:
-    """A stored table: its columns in order, and the families of columns whose names are
-    known only when the table is made (a risk sample's `irr_{investor}`)."""
-
-    name: str
-    columns: tuple[Column, ...]
-    families: tuple[Column, ...] = ()
-
-    @property
-    def names(self) -> list[str]:
-        return [c.name for c in self.columns]
-
-    def dtypes(self) -> dict[str, str]:
-        """The declared columns' pandas dtypes (families' columns are not known here)."""
-        return {c.name: PANDAS_DTYPES[c.dtype] for c in self.columns}
-
-    def column(self, name: str) -> Column | None:
-        """The declaration of column `name`: its own, or its family's with the placeholders
-        filled in (`delivered_2027`); None when nothing declares it."""
-        for declared in self.columns:
-            if declared.name == name:
-                return declared
-        for family in self.families:
-            found = _family_pattern(family.name).fullmatch(name)
-            if found:
-                return Column(name, family.dtype, family.meaning.format(**found.groupdict()))
-        return None
-
-    def check(self, frame: Any) -> None:
-        """Refuse a frame with a column this table does not declare (UndeclaredColumn)."""
-        for name in frame.columns:
-            if self.column(str(name)) is None:
-                raise UndeclaredColumn(self.name, str(name))
-
-    def conform(self, frame: Any) -> Any:
-        """The frame with exactly the declared columns in declared order (a family's after
-        them, in the frame's order). A frame without rows may lack columns (a producer with
-        nothing to report need not name them) and gets every one with its declared type,
-        which an empty column cannot show; a frame with rows must have them all."""
-        self.check(frame)
-        missing = [name for name in self.names if name not in frame.columns]
-        if missing and len(frame):
-            raise MissingColumn(self.name, missing)
-        order = [*self.names, *(str(c) for c in frame.columns if str(c) not in self.names)]
-        if len(frame):
-            return frame[order]
-        return frame.reindex(columns=order).astype(self.dtypes())
 
 
 def table(name: str) -> Table:
@@ -171,24 +83,12 @@ def column_meaning(table_name: str, column: str) -> str:
 # "mature-equivalent" count a young fab's lower yield as fewer wafers (the planner's unit).
 
 
-RUN_ID = Column("run_id", "int", "the run's id (a result table's rows name their run by it)")
-QUARTER = Column("quarter", "text", "quarter, e.g. 2027Q3")
-YEAR = Column("year", "int", "calendar year")
-PRODUCT = Column("product", "text", "product id (scenario `products`)")
-NODE = Column("node", "text", "process node id (scenario `nodes`)")
-SITE = Column("site", "text", "the fab company's site id (scenario `sites`)")
-INVESTOR = Column("investor", "text", "investor id (scenario `funding.investors`)")
-SHARE_OF_MARKET = Column("share_of_market", "float", "offtake price as a share of the market wafer price")
-LINE = Column("line", "text", "packaging line id (scenario `packaging`)")
-MESSAGE = Column("message", "text", "one sentence: a shortfall, a verdict or why something was not done")
-
-
 def _modules_started(*keys: Column) -> tuple[Column, ...]:
     """Modules started per entity (a site, a packaging line) and quarter."""
     return (
         *keys,
         Column("started", "text", "quarter construction of the modules starts"),
-        Column("modules", "int", "modules started that quarter"),
+        Column("modules", "int", "modules started that quarter", "modules", "count"),
         Column("online", "text", "quarter the modules come online (start plus lead time)"),
     )
 
@@ -209,7 +109,7 @@ def _buyer_quarterly(name: str, whose: str) -> Table:
             Column("packaging_capex_usd", "float", f"packaging line expansions{whose}"),
             Column("bought_usd", "float", f"finished accelerators bought from vendors at market price{whose}"),
             Column("cost_usd", "float", f"all of the buyer's costs above{whose}"),
-            Column("delivered", "float", f"accelerators delivered (made and bought){whose}"),
+            Column("delivered", "float", f"accelerators delivered (made and bought){whose}", unit="count"),
             Column("market_value_usd", "float", f"the accelerators delivered at market prices{whose}"),
         ),
     )
@@ -218,23 +118,47 @@ def _buyer_quarterly(name: str, whose: str) -> Table:
 #: Fab modules a plan starts.
 BUILD_COLUMNS = (
     *_modules_started(SITE, NODE),
-    Column("ramp_quarters", "int", "quarters the site's ramp lasts once online (its operator's or its own)"),
+    Column(
+        "ramp_quarters",
+        "int",
+        "quarters the site's ramp lasts once online (its operator's or its own)",
+        "ramp",
+        "quarters",
+    ),
     Column(
         "kind",
         "text",
         "what is built: module (building and tools at once), shell (building, ready for tool sets), tools, "
         "or conversion (another site's fab retooled for this site's node)",
     ),
-    Column("wspm", "float", "wafer starts a month the builds add at full ramp (0 for a shell)"),
+    Column(
+        "wspm",
+        "float",
+        "wafer starts a month the builds add at full ramp (0 for a shell)",
+        "wafer starts a month",
+        "count",
+    ),
 )
 
 #: What a sample of a risk sweep (and a fresh future of a robust run) stores.
 SAMPLE_OUTCOMES = (
     Column("sample", "int", "the sample's number"),
-    Column("fabco_npv_usd", "float", "the fab company's NPV in the sample"),
-    Column("buyer_net_usd", "float", "the buyer's savings against market prices, present value"),
-    Column("modules_built", "int", "fab modules the sample's plan builds (a fixed-plan sweep: the base plan's)"),
-    Column("unmet", "float", "accelerators not delivered over the horizon"),
+    Column("fabco_npv_usd", "float", "the fab company's NPV in the sample", "fab company NPV", "usd"),
+    Column(
+        "buyer_net_usd",
+        "float",
+        "the buyer's savings against market prices, present value",
+        "buyer's net value (present value)",
+        "usd",
+    ),
+    Column(
+        "modules_built",
+        "int",
+        "fab modules the sample's plan builds (a fixed-plan sweep: the base plan's)",
+        "fab modules built (shells and whole modules)",
+        "count",
+    ),
+    Column("unmet", "float", "accelerators not delivered over the horizon", unit="count"),
 )
 SAMPLE_FAMILIES = (
     Column("input_{n}", "float", "the value drawn for uncertain input {n} (risk_inputs)"),
@@ -248,14 +172,14 @@ _TABLES = (
         "runs",
         (
             RUN_ID,
-            Column("created_at", "time", "when the run was stored (UTC)"),
+            Column("created_at", "time", "when the run was stored (UTC)", "when (UTC)", "text"),
             Column("scenario_name", "text", "the scenario's name"),
             Column("scenario_hash", "text", "SHA-256 of the resolved scenario text"),
             Column("scenario_text", "text", "the resolved scenario as YAML (extends and --set applied)"),
-            Column("seed", "int", "the scenario's random seed"),
+            Column("seed", "int", "the scenario's random seed", "seed", "text"),
             Column("fabnet_version", "text", "fabnet version that made the run"),
             Column("solver_status", "text", "how the planner's solve ended, in words"),
-            Column("solver_gap", "float", "the solver's relative optimality gap"),
+            Column("solver_gap", "float", "the solver's relative optimality gap", "solver gap", "share"),
             Column("figures", "text", "the run's key figures as JSON"),
             Column("label", "text", "the label given with --label"),
             Column("kind", "text", "run, risk, deal or robust"),
@@ -271,21 +195,46 @@ _TABLES = (
             SITE,
             NODE,
             QUARTER,
-            Column("modules_online", "float", "modules producing (a tool set counts as its share of a module)"),
-            Column("wafer_capacity", "float", "wafer starts the modules online allow (real wafers, ramp applied)"),
-            Column("effective_capacity", "float", "the same capacity in mature-equivalent wafers (yield learning)"),
-            Column("wafer_starts", "float", "mature-equivalent wafers started, for the buyer and spare"),
-            Column("spare_starts", "float", "mature-equivalent wafers started for other customers"),
-            Column("load", "float", "wafer starts over effective capacity"),
             Column(
-                "queue", "float", "the buyer's wafers waiting at the end of the quarter (load-dependent cycle time)"
+                "modules_online",
+                "float",
+                "modules producing (a tool set counts as its share of a module)",
+                unit="count",
             ),
-            Column("cleared", "float", "the buyer's wafers that entered processing"),
+            Column(
+                "wafer_capacity",
+                "float",
+                "wafer starts the modules online allow (real wafers, ramp applied)",
+                unit="count",
+            ),
+            Column(
+                "effective_capacity",
+                "float",
+                "the same capacity in mature-equivalent wafers (yield learning)",
+                unit="count",
+            ),
+            Column("wafer_starts", "float", "mature-equivalent wafers started, for the buyer and spare", unit="count"),
+            Column("spare_starts", "float", "mature-equivalent wafers started for other customers", unit="count"),
+            Column("load", "float", "wafer starts over effective capacity", "load", "share"),
+            Column(
+                "queue",
+                "float",
+                "the buyer's wafers waiting at the end of the quarter (load-dependent cycle time)",
+                unit="count",
+            ),
+            Column("cleared", "float", "the buyer's wafers that entered processing", unit="count"),
             Column("cycle_days", "float", "cycle time the plan implies: raw cycle time plus time queued"),
-            Column("real_wafer_starts", "float", "real wafers started (a young fab needs more per good die)"),
-            Column("wafers_out", "float", "real wafers leaving the fab for the buyer"),
-            Column("spare_out", "float", "real wafers leaving the fab for other customers"),
-            Column("capacity_out", "float", "the capacity's output one cycle time later (what take-or-pay counts)"),
+            Column(
+                "real_wafer_starts", "float", "real wafers started (a young fab needs more per good die)", unit="count"
+            ),
+            Column("wafers_out", "float", "real wafers leaving the fab for the buyer", unit="count"),
+            Column("spare_out", "float", "real wafers leaving the fab for other customers", unit="count"),
+            Column(
+                "capacity_out",
+                "float",
+                "the capacity's output one cycle time later (what take-or-pay counts)",
+                unit="count",
+            ),
         ),
     ),
     Table(
@@ -306,13 +255,18 @@ _TABLES = (
             Column("node", "text", "the product's node ('' for a bought product)"),
             QUARTER,
             YEAR,
-            Column("demand", "float", "accelerators wanted"),
-            Column("made", "float", "accelerators packaged from the buyer's dies (packages times packaging yield)"),
-            Column("bought", "float", "finished accelerators bought from a vendor"),
+            Column("demand", "float", "accelerators wanted", unit="count"),
+            Column(
+                "made",
+                "float",
+                "accelerators packaged from the buyer's dies (packages times packaging yield)",
+                unit="count",
+            ),
+            Column("bought", "float", "finished accelerators bought from a vendor", unit="count"),
             Column("delivered", "float", "accelerators delivered: made plus bought"),
             Column("unmet", "float", "accelerators wanted and not delivered (lost, not carried)"),
-            Column("packages_started", "float", "packages started on the product's packaging line"),
-            Column("die_bank", "float", "good dies ready and not yet packaged at the end of the quarter"),
+            Column("packages_started", "float", "packages started on the product's packaging line", unit="count"),
+            Column("die_bank", "float", "good dies ready and not yet packaged at the end of the quarter", unit="count"),
         ),
     ),
     Table(
@@ -320,8 +274,10 @@ _TABLES = (
         (
             LINE,
             QUARTER,
-            Column("capacity_wafers", "float", "interposer wafers the line can take, expansions included"),
-            Column("used_wafers", "float", "interposer wafers the packages started use"),
+            Column(
+                "capacity_wafers", "float", "interposer wafers the line can take, expansions included", unit="count"
+            ),
+            Column("used_wafers", "float", "interposer wafers the packages started use", unit="count"),
         ),
     ),
     Table(
@@ -330,9 +286,9 @@ _TABLES = (
             Column("offer", "text", "foundry offer id (scenario `foundry_offers`)"),
             NODE,
             QUARTER,
-            Column("capacity", "float", "wafers the offer makes available"),
-            Column("reserved", "float", "wafers the buyer reserves"),
-            Column("used", "float", "wafers the buyer starts (in a plan, all it reserves)"),
+            Column("capacity", "float", "wafers the offer makes available", unit="count"),
+            Column("reserved", "float", "wafers the buyer reserves", unit="count"),
+            Column("used", "float", "wafers the buyer starts (in a plan, all it reserves)", unit="count"),
         ),
     ),
     Table(
@@ -340,8 +296,8 @@ _TABLES = (
         (
             Column("memory", "text", "HBM supply id (scenario `hbm`)"),
             QUARTER,
-            Column("stacks_available", "float", "stacks the supply sells (inf: no limit)"),
-            Column("stacks_used", "float", "stacks the packages started take"),
+            Column("stacks_available", "float", "stacks the supply sells (inf: no limit)", unit="count"),
+            Column("stacks_used", "float", "stacks the packages started take", unit="count"),
         ),
     ),
     Table(
@@ -367,10 +323,10 @@ _TABLES = (
             NODE,
             QUARTER,
             YEAR,
-            Column("accelerators", "float", "accelerators wanted (the product's demand)"),
-            Column("good_dies", "float", "good compute dies they need, packaging losses included"),
+            Column("accelerators", "float", "accelerators wanted (the product's demand)", unit="count"),
+            Column("good_dies", "float", "good compute dies they need, packaging losses included", unit="count"),
             Column("wafer_starts", "float", "wafers they need at mature yield"),
-            Column("interposer_wafers", "float", "interposer wafers their packages need"),
+            Column("interposer_wafers", "float", "interposer wafers their packages need", unit="count"),
         ),
     ),
     Table(
@@ -379,7 +335,7 @@ _TABLES = (
             QUARTER,
             YEAR,
             Column("ebitda_usd", "float", "revenue less opex, fixed opex and operator fees"),
-            Column("wafers_sold", "float", "real wafers sold: to the buyer and spare ones to others"),
+            Column("wafers_sold", "float", "real wafers sold: to the buyer and spare ones to others", unit="count"),
             Column("wafer_revenue_usd", "float", "the buyer's payments for wafers at the offtake price"),
             Column("take_or_pay_usd", "float", "the buyer's take-or-pay top-up for output it did not take"),
             Column("spare_revenue_usd", "float", "spare wafers sold to other customers at the market price"),
@@ -402,18 +358,28 @@ _TABLES = (
             Column("debt_draws_usd", "float", "debt drawn"),
             Column("distributions_usd", "float", "cash distributed to equity"),
             Column("terminal_payout_usd", "float", "end of horizon: continuing value plus cash after repaying debt"),
-            Column("funding_gap_usd", "float", "cash needed that no investor had left to give"),
+            Column("funding_gap_usd", "float", "cash needed that no investor had left to give", "funding gap", "usd"),
             Column("cash_usd", "float", "cash held at the end of the quarter"),
             Column("equity_fcf_usd", "float", "equity's flow: distributions − equity calls"),
-            Column("cfads_usd", "float", "cash flow available for debt service: EBITDA − unlevered tax"),
-            Column("dsra_usd", "float", "debt-service reserve held at the end of the quarter"),
+            Column(
+                "cfads_usd", "float", "cash flow available for debt service: EBITDA − unlevered tax", "CFADS", "usd"
+            ),
+            Column(
+                "dsra_usd",
+                "float",
+                "debt-service reserve held at the end of the quarter",
+                "debt-service reserve",
+                "usd",
+            ),
             Column(
                 "debt_balance_usd",
                 "float",
                 "project debt owed at the end of the quarter (the last's is repaid from the continuing value)",
             ),
-            Column("dscr", "float", "debt service cover: (EBITDA − tax paid) / project debt service"),
-            Column("llcr", "float", "loan life cover: PV(CFADS to maturity) / project debt owed"),
+            Column(
+                "dscr", "float", "debt service cover: (EBITDA − tax paid) / project debt service", "DSCR", "multiple"
+            ),
+            Column("llcr", "float", "loan life cover: PV(CFADS to maturity) / project debt owed", "LLCR", "multiple"),
         ),
     ),
     Table(
@@ -424,9 +390,9 @@ _TABLES = (
             Column("committed_usd", "float", "what the investor commits over the horizon"),
             Column("called_usd", "float", "what is called from it"),
             Column("received_usd", "float", "what it gets back (distributions, interest, repayments)"),
-            Column("irr", "float", "its annual IRR (NaN when it has none)"),
-            Column("multiple", "float", "received over called"),
-            Column("hurdle", "float", "the annual IRR it needs"),
+            Column("irr", "float", "its annual IRR (NaN when it has none)", "IRR", "irr"),
+            Column("multiple", "float", "received over called", "multiple", "multiple"),
+            Column("hurdle", "float", "the annual IRR it needs", "hurdle rate", "share"),
             Column("clears_hurdle", "bool", "whether its IRR reaches its hurdle"),
             Column("irr_note", "text", "why its IRR reads as it does, where it needs a word"),
         ),
@@ -472,7 +438,9 @@ _TABLES = (
             SHARE_OF_MARKET,
             Column("price_per_wafer_usd", "float", "the offtake price per wafer at that share"),
             Column("fabco_npv_usd", "float", "the fab company's NPV at that price"),
-            Column("fabco_irr", "float", "the fab company's project IRR at that price"),
+            Column(
+                "fabco_irr", "float", "the fab company's project IRR at that price", "fab company IRR (project)", "irr"
+            ),
             Column("buyer_gain_usd", "float", "the buyer's net value against the foundry route, present value"),
             Column("investors_clear", "bool", "whether every investor clears its hurdle at that price"),
         ),
@@ -491,9 +459,19 @@ _TABLES = (
     Table(
         "deal_range",
         (
-            Column("low_share", "float", "lowest offtake price, as a share of market, at which every investor clears"),
             Column(
-                "high_share", "float", "highest offtake price, as a share of market, at which the buyer still gains"
+                "low_share",
+                "float",
+                "lowest offtake price, as a share of market, at which every investor clears",
+                "lowest price investors accept, of market",
+                "share",
+            ),
+            Column(
+                "high_share",
+                "float",
+                "highest offtake price, as a share of market, at which the buyer still gains",
+                "highest price the buyer accepts, of market",
+                "share",
             ),
             Column("market_price_usd", "float", "the fab company's wafers' average market price (output-weighted)"),
             Column("contract_share", "float", "what the scenario's offtake contract pays, as a share of market"),
@@ -506,46 +484,7 @@ _TABLES = (
         ),
     ),
     Table("messages", (MESSAGE,)),
-    Table(
-        "load_curves",
-        (
-            NODE,
-            Column("curve", "text", "the stored load curve's name"),
-            Column("kind", "text", "fitted (the curve) or simulated (the points it was fitted to)"),
-            Column("load", "float", "wafer starts over capacity"),
-            Column("cycle_days", "float", "cycle time at that load, scaled to the node's raw cycle time"),
-        ),
-    ),
-    Table(
-        "check_quarters",
-        (
-            QUARTER,
-            Column("load", "float", "the checked site's planned load"),
-            Column("wafer_starts", "float", "its planned wafer starts"),
-            Column("planned_output", "float", "wafers out as planned"),
-            Column("simulated_output", "float", "wafers out as simulated"),
-            Column("planned_cycle_days", "float", "cycle time the plan implies"),
-            Column(
-                "simulated_cycle_days", "float", "simulated cycle time of the lots released (NaN: too few finished)"
-            ),
-            Column("lots_finished", "int", "simulated lots released that quarter that finished"),
-            SITE,
-            NODE,
-            Column("dataset", "text", "the SMT2020 dataset simulated"),
-            Column("stretch", "float", "node days per simulated day"),
-        ),
-    ),
-    Table(
-        "check_delivered",
-        (
-            PRODUCT,
-            YEAR,
-            Column("demand", "float", "accelerators wanted in the year"),
-            Column("planned", "float", "accelerators delivered as planned"),
-            Column("simulated", "float", "accelerators delivered with the checked fab as simulated"),
-            Column("difference", "float", "simulated − planned"),
-        ),
-    ),
+    *CHECK_TABLES,
     Table(
         "risk_spec",
         (
@@ -614,58 +553,7 @@ _TABLES = (
         ),
         families=SAMPLE_FAMILIES[:1],
     ),
-    Table(
-        "sim_lots",
-        (
-            PRODUCT,
-            Column("class", "text", "priority class (normal, hot, super-hot) or all"),
-            Column("lots", "int", "lots finished after the warm-up"),
-            Column("lots_per_day", "float", "throughput in lots"),
-            Column("wafers_per_day", "float", "throughput in wafers"),
-            Column("cycle_mean_days", "float", "mean cycle time"),
-            Column("cycle_p50_days", "float", "median cycle time"),
-            Column("cycle_p95_days", "float", "95th percentile of cycle time"),
-            Column("x_factor", "float", "mean cycle time over raw processing time"),
-            Column("on_time", "float", "share of lots finished by their due date"),
-        ),
-    ),
-    Table(
-        "sim_families",
-        (
-            Column("family", "text", "tool family"),
-            Column("group", "text", "the family's tool group"),
-            Column("tools", "int", "tools in the family"),
-            Column("utilisation", "float", "busy and setup time over time available"),
-            Column("availability", "float", "time not down or in maintenance over all time"),
-            Column("setup_share", "float", "share of time in setups"),
-            Column("down_share", "float", "share of time down"),
-            Column("pm_share", "float", "share of time in preventive maintenance"),
-            Column("mean_wait_min", "float", "mean wait before a start, minutes"),
-            Column("starts", "int", "process starts"),
-        ),
-    ),
-    Table(
-        "sim_wip",
-        (
-            Column("day", "float", "simulated day"),
-            Column("lots", "int", "lots in the fab that day"),
-        ),
-    ),
-    Table(
-        "sim_curve",
-        (
-            Column("release_scale", "float", "release rate as a multiple of the dataset's nominal"),
-            Column("lots_per_day", "float", "throughput of all lots"),
-            Column("released_per_day", "float", "lots released per day"),
-            Column("bottleneck", "text", "the most utilised tool family"),
-            Column("bottleneck_utilisation", "float", "its utilisation"),
-            Column("bottleneck_busy", "float", "the highest busy share of any family, setups left out"),
-            Column("cycle_mean_days", "float", "mean cycle time"),
-            Column("cycle_p95_days", "float", "95th percentile of cycle time"),
-            Column("x_factor", "float", "mean cycle time over raw processing time"),
-            Column("wip_growth_per_day", "float", "lots the WIP grew by per measured day (past saturation: > 0)"),
-        ),
-    ),
+    *SIM_TABLES,
 )
 
 #: Every stored table by name.

@@ -3,11 +3,11 @@ the risk sampler (same seed, same futures); one build plan is chosen for all of 
 (fabnet.plan.robust); then it is measured against the central-value plan — the scenario as
 written, planned alone — on fresh futures the plan never saw (fixed-plan risk mode, seed + 1):
 expected NPV, its P10 and the mean of its worst tenth, the buyer's net value, and the share
-of years that get 90 % of their demand. That difference is the value of the stochastic solution
-out of sample. For a few futures and the expected-value objective it also reports, in sample,
-the value of the stochastic solution (the central plan's builds in the K futures, against the
-robust plan's) and the expected value of perfect information (each future planned alone,
-against the robust plan)."""
+of years that get their served share (core.units.SERVED_SHARE) of their demand. That
+difference is the value of the stochastic solution out of sample. For a few futures and the
+expected-value objective it also reports, in sample, the value of the stochastic solution (the
+central plan's builds in the K futures, against the robust plan's) and the expected value of
+perfect information (each future planned alone, against the robust plan)."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ import pandas as pd
 
 from fabnet.core import results
 from fabnet.core.errors import FabnetError, PlanInfeasible
+from fabnet.core.figures import P_YEAR_SERVED
 from fabnet.core.stats import expected_shortfall
 from fabnet.core.units import MUSD
 from fabnet.network import prepare
@@ -189,8 +190,8 @@ def outcomes(samples: pd.DataFrame) -> pd.Series:
             "fabco_npv_p10_usd": float(np.quantile(npv, 0.1)),
             "fabco_npv_worst_tenth_usd": expected_shortfall(npv),
             "buyer_net_usd": float(samples["buyer_net_usd"].mean()),
-            # of the years with demand, over all futures: the share that get 90 % of it
-            "p_year_meets_90pct": float(met.sum() / max(wanted.sum(), 1)),
+            # of the years with demand, over all futures: the share that get SERVED_SHARE of it
+            P_YEAR_SERVED: float(met.sum() / max(wanted.sum(), 1)),
             "modules_built": float(samples["modules_built"].iloc[0]),
         }
     )

@@ -16,6 +16,7 @@ from numpy.typing import ArrayLike
 from scipy import stats
 
 from fabnet.core import results
+from fabnet.core.figures import P_MEET_SERVED
 from fabnet.core.stats import expected_shortfall
 from fabnet.core.units import SERVED_SHARE
 from fabnet.scenario.paths import PathError, parse_path
@@ -81,7 +82,7 @@ def summarise(
                 "year": year,
                 **{f"delivered_p{int(q * 100)}": samples[f"delivered_{year}"].quantile(q) for q in QUANTILES},
                 "demand_p50": samples[f"demand_{year}"].quantile(0.5),
-                "p_meet_90pct": float(np.mean(served(samples[f"delivered_{year}"], samples[f"demand_{year}"]))),
+                P_MEET_SERVED: float(np.mean(served(samples[f"delivered_{year}"], samples[f"demand_{year}"]))),
             }
             for year in years
         ]

@@ -17,6 +17,7 @@ from pydantic_core import PydanticUndefined
 
 from fabnet.core import columns
 from fabnet.core.periods import Quarter
+from fabnet.scenario.fields import Choices
 from fabnet.scenario.paths import PathError, parse_path
 from fabnet.scenario.problems import unwrap
 from fabnet.scenario.schema import Scenario
@@ -56,7 +57,8 @@ def _rows(model: type[BaseModel], prefix: str) -> typing.Iterator[str]:
             yield _row(path + suffix, field, _type_name(field.annotation))
             yield from _rows(inner, f"{path}{suffix}.")
         else:
-            yield _row(path, field, _type_name(field.annotation))
+            choices = [m for m in field.metadata if isinstance(m, Choices)]  # a registry's names, as they are now
+            yield _row(path, field, _listed(choices[0].names()) if choices else _type_name(field.annotation))
 
 
 def _row(path: str, field: FieldInfo, type_name: str) -> str:
@@ -123,6 +125,10 @@ def _shape(annotation: Any) -> tuple[Any, bool, bool]:
     return annotation, False, False
 
 
+def _listed(values: typing.Iterable[object]) -> str:
+    return " \\| ".join(f"`{v}`" for v in values)
+
+
 def _type_name(annotation: Any) -> str:
     origin = typing.get_origin(annotation)
     if origin is typing.Annotated:
@@ -138,7 +144,7 @@ def _type_name(annotation: Any) -> str:
         key, value = typing.get_args(annotation)
         return f"mapping {_type_name(key)} → {_type_name(value)}"
     if origin is typing.Literal:
-        return " \\| ".join(f"`{v}`" for v in typing.get_args(annotation))
+        return _listed(typing.get_args(annotation))
     if annotation is Quarter:
         return "quarter"
     if isinstance(annotation, type):
