@@ -467,20 +467,27 @@ def key_figures(scenario: Scenario, plan: Plan, capex: PlanCapex) -> dict[str, o
     }
 
 
-def plan_check(scenario: Scenario, plan: Plan, step: Callable[[str], None] = lambda name: None) -> PlanCheck | str:
-    """Every fab of the plan simulated at its planned load (fabnet.check), or why not."""
+#: What a plan check says of a plan that runs no fab of its own.
+NO_FAB_TO_CHECK = "Plan not checked on the fab simulator: it runs no fab of its own."
+
+
+def plan_check(
+    scenario: Scenario, plan: Plan, step: Callable[[str], None] = lambda name: None, seed: int | None = None
+) -> PlanCheck | str:
+    """Every fab of the plan simulated at its planned load (fabnet.check), with the scenario's
+    seed unless `seed` is given, or why not."""
     from fabnet.check import check_plan, running_sites
     from fabnet.fabsim import DatasetError, load_smt2020
 
     sites = running_sites(plan)
     if not sites:
-        return "Plan not checked on the fab simulator: it runs no fab of its own."
+        return NO_FAB_TO_CHECK
     try:
         fab = load_smt2020(CHECK_DATASET)
     except DatasetError as error:
         return f"Plan not checked on the fab simulator: {error}"
     step(f"checking the plan: simulating {', '.join(sites)} at the planned load on SMT2020 {CHECK_DATASET}")
-    checked = check_plan(scenario, plan, fab, CHECK_DATASET)
+    checked = check_plan(scenario, plan, fab, CHECK_DATASET, seed=seed)
     assert checked is not None
     return checked
 

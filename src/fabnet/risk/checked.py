@@ -20,8 +20,9 @@ import numpy as np
 import pandas as pd
 
 from fabnet.core import results
+from fabnet.core.errors import FabnetError
 from fabnet.core.units import SERVED_SHARE
-from fabnet.pipeline import CHECK_DATASET, plan_network
+from fabnet.pipeline import NO_FAB_TO_CHECK, plan_check, plan_network
 from fabnet.risk.runner import SAMPLE_OPTIONS, SweepSpec, finishing
 from fabnet.risk.sampling import apply_sample, draw
 from fabnet.scenario.schema import Scenario
@@ -35,14 +36,13 @@ DEFAULT_SHORTFALL = 0.05
 def check_sample(scenario_json: dict[str, Any], index: int, row: list[float], seed: int) -> list[dict[str, Any]]:
     """Plan one sampled future and simulate every fab of its plan; rows per year (none when
     the plan runs no fab)."""
-    from fabnet.check import check_plan
-    from fabnet.fabsim import load_smt2020
-
     scenario = apply_sample(Scenario.model_validate(scenario_json), np.array(row))
     plan = plan_network(scenario, SAMPLE_OPTIONS)
-    checked = check_plan(scenario, plan, load_smt2020(CHECK_DATASET), CHECK_DATASET, seed=seed + index)
-    if checked is None:
+    checked = plan_check(scenario, plan, seed=seed + index)
+    if checked == NO_FAB_TO_CHECK:
         return []
+    if isinstance(checked, str):  # no SMT2020 data: every sample would say so
+        raise FabnetError(checked)
     out = pd.concat([fab.quarters for fab in checked.fabs])
     out = out.assign(year=out["quarter"].str[:4].astype(int)).groupby("year")[["planned_output", "simulated_output"]]
     wafers = out.sum()
