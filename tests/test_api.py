@@ -181,7 +181,7 @@ def test_a_network_worth_less_than_nothing_to_both_parties_is_refused(monkeypatc
 
     tigris = fabnet.load()
     monkeypatch.setattr(pipeline, "system_value", lambda money, route: -1.5e9)
-    decision = pipeline.decide(tigris)
+    decision = pipeline.make_decision(tigris)
     assert decision.plan.builds.empty
     assert decision.money.fabco.metrics.fabco_revenue_usd == 0
     assert decision.plan.messages[0].startswith("The planner's network (kumamoto) was refused")
