@@ -21,7 +21,6 @@ from fabnet.cli.terminal import (
     print_columns,
     print_frame,
     print_json,
-    records,
     show,
 )
 
@@ -96,7 +95,7 @@ def simulate(
     `fabnet simulate --curve --days 120 --warmup-days 60`. The first run compiles the kernel,
     one for every rule (about 15 s, then cached on disk).
     """
-    from fabnet.api import SimOptions, kpis, load_smt2020
+    from fabnet.api import SimOptions, kpis, load_smt2020, simulation_dict
     from fabnet.api import simulate_fab as run_simulation
 
     if warmup_days >= days:
@@ -125,7 +124,7 @@ def simulate(
         result = run_simulation(fab, options, progress=lambda day: tick(day, ""))
     k = kpis(fab, result)
     if as_json:
-        print_json(simulation_json(k, result))
+        print_json(simulation_dict(k, result))
     else:
         print_simulation(k, result, f"{dataset}, {rule.value}, {days:g} days (after {warmup_days:g} warm-up)")
 
@@ -261,13 +260,6 @@ def data_list() -> None:
     show(table)
     if missing:
         out.print(f"`{FETCH_COMMAND}` downloads, verifies and installs the testbed.")
-
-
-def simulation_json(k: Kpis, result: SimResult) -> dict[str, Any]:
-    """A simulation's tables and speed as one JSON document's content."""
-    return {name: records(k.columns(name)) for name in ("lots", "families", "cqt", "wip")} | {
-        "speed": {"lot_steps": result.lot_steps, "events": result.events, "wall_s": result.wall_s}
-    }
 
 
 def print_simulation(k: Kpis, result: SimResult, title: str) -> None:

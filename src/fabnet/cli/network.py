@@ -11,9 +11,6 @@ import typer
 
 from fabnet.cli import app
 from fabnet.cli.network_views import (
-    deal_json,
-    finance_json,
-    plan_json,
     print_deal,
     print_finance,
     print_plan,
@@ -158,7 +155,7 @@ def plan(
     Example: `fabnet plan scenarios/tigris.yaml --gap 0.005 --set sites.arizona.mandatory=true`;
     `fabnet plan scenarios/tigris.yaml --robust 30 --cvar 0.9 --risk-weight 0.5 --store fabnet.duckdb`
     """
-    from fabnet.api import Executors, SolveOptions, financials, plan_robust, robust_spec
+    from fabnet.api import Executors, SolveOptions, financials, plan_dict, plan_robust, robust_spec
 
     with user_errors():
         scenario = load_scenario(file, overrides or ())
@@ -183,7 +180,7 @@ def plan(
         result = _solve_with_status(scenario, gap, time_limit, cycle_time.value, threads, max_model_size)
     money = financials(scenario, result)
     if as_json:
-        print_json(plan_json(result, money, scenario))
+        print_json(plan_dict(result, money, scenario))
         return
     print_plan(scenario, result, money)
 
@@ -210,7 +207,7 @@ def finance(
         result = _solve_with_status(scenario, gap, time_limit)
     money = financials(scenario, result)
     if as_json:
-        print_json(finance_json(money))
+        print_json(money.to_dict())
         return
     out.print(f"Plan: {result.result.describe()}")
     print_finance(scenario, money)
@@ -343,7 +340,7 @@ def deal(
                 job = main_job(scenario, store, check=False, label=label, kind="deal", deal_shares=shares)
                 result = job.decision.deal
     if as_json:
-        print_json(deal_json(result))
+        print_json(result.to_dict())
         return
     print_deal(scenario, result)
     if store is not None:

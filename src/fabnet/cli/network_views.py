@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from fabnet.cli.terminal import err, figures_table, new_table, out, print_frame, show, styled
 from fabnet.core import columns, yearly
@@ -16,57 +16,6 @@ if TYPE_CHECKING:
     from rich.table import Table
 
     from fabnet.api import Deal, Financials, JobResult, Plan, PlanCapex, PlanCheck, Scenario
-
-
-def plan_json(p: Plan, money: Financials, scenario: Scenario | None = None) -> dict[str, Any]:
-    """The plan as one JSON document's content; with the scenario, also the plan's capex
-    figures (fab company, the foundry capacity it relies on, the ambition: finance.industry)."""
-    tables = ("builds", "packaging_builds", "supply", "production", "capacity", "foundry", "packaging", "hbm", "budget")
-    capex = {} if scenario is None else _plan_capex(scenario, p, money).figures()
-    return {
-        "status": {
-            "termination": p.result.termination,
-            "optimal": p.optimal,
-            "gap": p.result.gap,
-            "objective_musd": p.result.objective,
-            "bound_musd": p.result.bound,
-            "seconds": p.result.seconds,
-            "description": p.result.describe(),
-        },
-        "system_cost_usd": p.objective_usd,
-        "fabco_npv_usd": money.fabco.metrics.fabco_npv_usd,
-        **capex,
-        "messages": p.messages,
-        **{name: getattr(p, name).to_dict("records") for name in tables},
-    }
-
-
-def finance_json(money: Financials) -> dict[str, Any]:
-    """Both parties' money as one JSON document's content."""
-    return {
-        "metrics": money.figures,
-        "messages": money.messages,
-        "investors": money.fabco.investors.to_dict("records"),
-        "fabco_quarterly": money.fabco.quarterly.to_dict("records"),
-        "investor_flows": money.fabco.investor_flows.to_dict("records"),
-        "buyer_quarterly": money.buyer.quarterly.to_dict("records"),
-        "buyer_products": money.buyer.products.to_dict("records"),
-    }
-
-
-def deal_json(result: Deal) -> dict[str, Any]:
-    """The deal as one JSON document's content."""
-    return {
-        "low_share": result.low,
-        "high_share": result.high,
-        "high_is_search_limit": result.high_at_limit,
-        "contract_share": result.contract_share,
-        "exists": result.exists,
-        "market_price_usd": result.market_price_usd,
-        "verdict": result.verdict,
-        "points": result.points.to_dict("records"),
-        "investors": result.investors.to_dict("records"),
-    }
 
 
 def print_deal(scenario: Scenario, result: Deal) -> None:

@@ -7,9 +7,10 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from fabnet.api import records
 from fabnet.cli import app
 from fabnet.cli.options import DEFAULT_SCENARIO, AsJson, Overrides, ScenarioFile, load_scenario, user_errors
-from fabnet.cli.terminal import err, out, print_frame, print_json, records
+from fabnet.cli.terminal import err, out, print_frame, print_json
 from fabnet.core import columns
 
 if TYPE_CHECKING:

@@ -11,7 +11,6 @@ a user wrote are printed as they are ("x[/b].yaml", ":warning:"); styles come fr
 
 from __future__ import annotations
 
-import json
 import math
 import textwrap
 import time
@@ -27,6 +26,7 @@ from rich.measure import Measurement
 from rich.table import Column, Table
 from rich.text import Text
 
+from fabnet.api import json_text
 from fabnet.core import columns
 from fabnet.core import format as fmt
 
@@ -47,26 +47,9 @@ def styled(*parts: str | tuple[str, str]) -> Text:
 
 
 def print_json(data: Any) -> None:
-    """One JSON document: a missing number (NaN, an IRR that does not exist) is null, as JSON
-    has no NaN; numpy numbers are plain numbers."""
-    print(json.dumps(plain(data), indent=2, allow_nan=False, default=str))
-
-
-def records(table_columns: dict[str, Any]) -> list[dict[str, Any]]:
-    """A table as columns → one dict per row, as DataFrame.to_dict("records") gives."""
-    return [dict(zip(table_columns, row, strict=True)) for row in zip(*table_columns.values(), strict=True)]
-
-
-def plain(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [plain(v) for v in value]
-    if hasattr(value, "item") and not isinstance(value, str):  # numpy scalars
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
+    """One JSON document, as fabnet.api.json_text writes it (NaN is null, numpy numbers plain),
+    so that --json prints what a Python user gets from the API's result objects."""
+    print(json_text(data))
 
 
 def new_table(*columns: str, title: str | None = None, text_columns: int = 1) -> Table:
