@@ -16,7 +16,7 @@ import pandas as pd
 
 from fabnet.check import check_plan
 from fabnet.fabsim import load_smt2020
-from fabnet.pipeline import plan_network
+from fabnet.plan import make_plan as plan_network
 from fabnet.scenario import load_scenario
 
 

@@ -38,14 +38,14 @@ def main() -> None:
         return planner(*args, **kwargs)
 
     pipeline.make_plan = counting
-    plan = timed("plan (build, solve, extract, explain)", lambda: pipeline.plan_network(scenario))
+    plan = timed("plan (build, solve, extract, explain)", lambda: pipeline.make_plan(scenario))
     alone = pipeline.without_fabs(scenario)
-    counterfactual = timed("counterfactual: plan without fabs", lambda: pipeline.plan_network(alone))
+    counterfactual = timed("counterfactual: plan without fabs", lambda: pipeline.make_plan(alone))
     money = timed("finance: fab company and buyer", lambda: pipeline.plan_finance(scenario, plan))
     route = pipeline.plan_finance(alone, counterfactual)
     timed("deal: 14 prices and both ends by bisection", lambda: make_deal(scenario, pipeline.plan_tables(plan), route))
     solves.clear()
-    timed("decide (all of the above)", lambda: pipeline.decide(scenario))
+    timed("decide (all of the above)", lambda: pipeline.make_decision(scenario))
     print(f"{'plan solves per decision':<52}{len(solves):>8}")
     print(f"{'fab company NPV':<52}{money.fabco.metrics.fabco_npv_usd / 1e9:>8.2f} $ B")
     pipeline.make_plan = planner

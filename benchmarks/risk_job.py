@@ -28,7 +28,7 @@ def wall(command: list[str]) -> float:
 
 def sweep_alone(scenario_file: Path, samples: int, store: Path) -> float:
     """The fixed-plan sweep's own work on an already planned scenario: draw, evaluate, store."""
-    from fabnet.pipeline import plan_network
+    from fabnet.plan import make_plan as plan_network
     from fabnet.risk import draw
     from fabnet.risk.fixed import evaluate_fixed
     from fabnet.scenario import load_scenario

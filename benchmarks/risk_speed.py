@@ -17,7 +17,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent.parent))
 
-from fabnet.pipeline import main_job, plan_network
+from fabnet.pipeline import main_job
+from fabnet.plan import make_plan as plan_network
 from fabnet.risk import SweepSpec, draw, make_executor, run_sweep
 from fabnet.risk.fixed import evaluate_fixed
 from fabnet.scenario import load_scenario

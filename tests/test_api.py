@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import inspect
 import math
 
@@ -55,6 +56,21 @@ def test_the_api_is_found_from_import_fabnet_with_docstrings():
 
     importlib.import_module("fabnet.plan")
     assert callable(fabnet.plan_network) and inspect.ismodule(fabnet.plan)
+
+
+def test_every_engine_name_the_facade_passes_on_is_there():
+    """fabnet.api passes on the names declared in fabnet/_engines.py (the CLI and the web app
+    import them from the API only): each resolves to its module's object, and a name it does
+    not declare is refused as a module would."""
+    from fabnet import api
+
+    names = api._engine_names()
+    assert {"Plan", "SolveOptions", "RobustSpec", "Executors", "StoredRun", "report_html"} <= set(names)
+    for name, (module, attribute) in names.items():
+        assert getattr(api, name) is getattr(importlib.import_module(module), attribute), name
+    assert api.simulate_fab is importlib.import_module("fabnet.fabsim").simulate  # aliased, not shadowing
+    with pytest.raises(AttributeError, match="no attribute 'plan_json'"):
+        api.plan_json  # noqa: B018
 
 
 def test_load_applies_overrides_as_set_does_and_records_them():
@@ -181,7 +197,7 @@ def test_a_network_worth_less_than_nothing_to_both_parties_is_refused(monkeypatc
 
     tigris = fabnet.load()
     monkeypatch.setattr(pipeline, "system_value", lambda money, route: -1.5e9)
-    decision = pipeline.decide(tigris)
+    decision = pipeline.make_decision(tigris)
     assert decision.plan.builds.empty
     assert decision.money.fabco.metrics.fabco_revenue_usd == 0
     assert decision.plan.messages[0].startswith("The planner's network (kumamoto) was refused")

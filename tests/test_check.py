@@ -10,7 +10,8 @@ from fabnet.check import bank_deliveries, busiest_site, check_plan
 from fabnet.fabsim.curve import nominal_release_per_day
 from fabnet.fabsim.engine import mean_raw_days
 from fabnet.network.loadcurve import load_curve
-from fabnet.pipeline import main_job, plan_network
+from fabnet.pipeline import main_job
+from fabnet.plan import make_plan as plan_network
 from fabnet.scenario import load_scenario
 
 

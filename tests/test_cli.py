@@ -319,6 +319,28 @@ def test_finance_json(tmp_path):
     assert {"fabco_npv_usd", "fabco_irr", "buyer_cost_per_accelerator_usd"} <= set(data["metrics"])
 
 
+def test_finance_and_plan_json_are_the_apis_result_objects(tmp_path):
+    """--json prints the API's result objects (issue 29): `fabnet finance --json` is
+    fabnet.financials(…).to_dict(), `fabnet plan --json` fabnet.api.plan_dict(…), both written by
+    fabnet.api.json_text; only the solver's wall time (and the status line naming it) may differ."""
+    from fabnet import api
+
+    path = write_tiny(tmp_path)
+    scenario = api.load(path)
+    plan = api.plan_network(scenario, gap=0)
+    money = api.financials(scenario, plan)
+    finance = invoke("finance", str(path), "--json", "--gap", "0")
+    assert finance.exit_code == 0, finance.output
+    assert json.loads(finance.stdout) == json.loads(api.json_text(money.to_dict()))
+    planned = invoke("plan", str(path), "--json", "--gap", "0")
+    assert planned.exit_code == 0, planned.output
+    printed, expected = json.loads(planned.stdout), json.loads(api.json_text(api.plan_dict(plan, money, scenario)))
+    for document in (printed, expected):
+        document["status"].pop("seconds"), document["status"].pop("description")  # both name the time
+    assert printed == expected
+    assert {"builds", "supply", "budget", "status", "fabco_npv_usd"} <= set(printed)
+
+
 def test_simulate_prints_kpis(hvlm):
     result = invoke("simulate", "--days", "2", "--rule", "cr", "--seed", "3")
     assert result.exit_code == 0, result.output

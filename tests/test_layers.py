@@ -9,7 +9,8 @@ import pytest
 
 SRC = Path(__file__).parent.parent / "src" / "fabnet"
 
-# package → fabnet packages it may import (besides itself), from ARCHITECTURE.md "Layout".
+# package → fabnet packages it may import (besides itself), from ARCHITECTURE.md "Layout";
+# None: any package (but never `fabnet` itself, and the CLI only from __main__).
 ALLOWED = {
     "core": set(),
     "scenario": {"core"},
@@ -25,31 +26,25 @@ ALLOWED = {
     "risk": {"core", "scenario", "pipeline", "chips", "network", "plan", "finance", "store"},
     "store": {"core"},
     "report": {"core", "store"},
-    # the deal room (web.dealroom) re-finances a stored plan under the terms a visitor sets,
-    # through the Python API, the façade the CLI and the web app share
-    "web": {"core", "store", "report", "api"},
     "check": {"core", "scenario", "network", "plan", "fabsim"},
     "pipeline": {"core", "scenario", "chips", "network", "plan", "fabsim", "finance", "store", "check"},
-    # what the CLI prints: it reads the results of every stage below the pipeline (and names the
-    # pipeline's and the store's result types), and none of them imports it
-    "views": {
-        "core",
-        "scenario",
-        "chips",
-        "network",
-        "plan",
-        "fabsim",
-        "finance",
-        "store",
-        "check",
-        "pipeline",
-        "risk",
-    },
-    "cli": None,  # everything
-    "api": None,  # everything: the Python API, as the CLI
-    "__init__": {"api"},
+    # fabnet.api is the one façade (issue 29): the CLI and the web app import it, the terminal
+    # kit (cli.terminal, inside cli) and core, nothing else of fabnet; the API reaches every
+    # engine, through its private helpers _jobs (the robust dispatch) and _engines (the engines'
+    # names it passes on, read by type checkers only)
+    "cli": {"core", "api"},
+    "web": {"core", "api"},
+    "api": None,  # everything
+    "_jobs": None,
+    "_engines": None,
+    "__init__": {"api", "core"},
     "__main__": {"cli"},
 }
+#: Who may import the pipeline (the stages wired together): the API and its helpers, and risk,
+#: which runs the pipeline for each sample; the CLI and the web app reach it through the API.
+PIPELINE_CLIENTS = {"pipeline", "api", "_jobs", "_engines", "risk"}
+#: Nothing imports the CLI but itself and `python -m fabnet`.
+CLI_CLIENTS = {"cli", "__main__"}
 # Single modules a layer may import beyond its packages. The scenario schema takes the names of
 # the simulator's dispatching rules from their registry (issue 16: a rule is named once);
 # fabsim.rules imports nothing of fabnet and nothing heavy, and fabsim never imports scenario.
@@ -78,15 +73,21 @@ def imports_of(path: Path) -> set[str]:
 
 
 def violations(path: Path, layer: str) -> list[str]:
-    """fabnet imports of `path` that its layer may not make."""
+    """fabnet imports of `path` that its layer may not make: a package outside its ALLOWED set,
+    the pipeline outside PIPELINE_CLIENTS, the CLI outside CLI_CLIENTS, and `fabnet` itself
+    (`import fabnet`, `from fabnet import __version__`: an arrow back up to the top)."""
     allowed = ALLOWED[layer]
     found = []
     for name in imports_of(path):
         top, _, rest = name.partition(".")
-        target = rest.split(".")[0]  # "" for `from fabnet import __version__`
-        if name in ALLOWED_MODULES.get(layer, ()):
+        if top != "fabnet" or name in ALLOWED_MODULES.get(layer, ()):
             continue
-        if top == "fabnet" and allowed is not None and target not in ("", layer, *allowed):
+        target = rest.split(".")[0]  # "" for `import fabnet` or `from fabnet import __version__`
+        outside = allowed is not None and target not in allowed
+        restricted = (target == "pipeline" and layer not in PIPELINE_CLIENTS) or (
+            target == "cli" and layer not in CLI_CLIENTS
+        )
+        if target == "" or (target != layer and (outside or restricted)):
             found.append(name)
     return found
 
@@ -113,6 +114,36 @@ def test_the_check_catches_an_engine_importing_another(tmp_path):
     bad = tmp_path / "bad.py"
     bad.write_text("from fabnet.plan import build_model\nimport fabnet.core.periods\n")
     assert violations(bad, "finance") == ["fabnet.plan"]
+
+
+@pytest.mark.parametrize(
+    ("layer", "line", "caught"),
+    [
+        ("cli", "from fabnet.pipeline import main_job", "fabnet.pipeline"),  # past the façade
+        ("cli", "from fabnet.store.compare import distinct", "fabnet.store.compare"),
+        ("web", "from fabnet.report import report_html", "fabnet.report"),
+        ("web", "from fabnet.store.pg import is_postgres", "fabnet.store.pg"),
+        ("store", "from fabnet import __version__", "fabnet"),  # back up to the top
+        ("pipeline", "import fabnet", "fabnet"),
+        ("api", "from fabnet import __version__", "fabnet"),
+        ("report", "from fabnet.cli.terminal import out", "fabnet.cli.terminal"),
+        ("api", "from fabnet.cli.terminal import out", "fabnet.cli.terminal"),  # nothing imports the CLI
+        ("check", "from fabnet.pipeline import decide", "fabnet.pipeline"),
+        ("_engines", "from fabnet.cli import app", "fabnet.cli"),
+    ],
+)
+def test_the_check_catches_an_import_past_the_facade(tmp_path, layer, line, caught):
+    bad = tmp_path / "bad.py"
+    bad.write_text(f"{line}\nimport fabnet.core.periods\nfrom fabnet.api import load\n")
+    assert caught in violations(bad, layer)
+
+
+def test_the_cli_and_the_web_app_reach_fabnet_through_the_api_and_core_only():
+    """What the rule above means for the two front ends, said once more by name (issue 29)."""
+    for front in ("cli", "web"):
+        for path in sorted((SRC / front).rglob("*.py")):
+            reached = {name.split(".")[1] for name in imports_of(path) if name.startswith("fabnet.")}
+            assert reached <= {"api", "core", front}, (path.name, reached)
 
 
 def test_the_fab_simulators_modules_form_no_import_circle():

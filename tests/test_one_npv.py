@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from fabnet.cli import app
-from fabnet.pipeline import plan_network
+from fabnet.pipeline import make_plan as plan_network
 from fabnet.risk.fixed import evaluate_fixed
 from fabnet.scenario import load_scenario
 from fabnet.store import open_store

@@ -156,7 +156,7 @@ def test_scenario_round_trips_through_json(tigris):
 
 @pytest.fixture(scope="module")
 def decision(tigris):
-    from fabnet.pipeline import decide
+    from fabnet.pipeline import make_decision as decide
 
     return decide(tigris)
 
@@ -219,7 +219,7 @@ def test_tigris_project_irr_after_grants_sits_near_the_cost_of_capital(decision)
 def test_more_foundry_capacity_builds_no_fab_that_makes_both_parties_worse_off(tigris):
     """The committee's variant: TSMC offers 12 k wafers a month from 2028. The plan either builds
     no fab or one worth more than nothing to buyer and fab company together."""
-    from fabnet.pipeline import decide
+    from fabnet.pipeline import make_decision as decide
 
     cap = {Quarter.parse("2025Q1"): 2000, Quarter.parse("2026Q1"): 4000, Quarter.parse("2028Q1"): 12000}
     offers = (tigris.foundry_offers[0].model_copy(update={"max_wafers_per_month": cap}),)

@@ -42,9 +42,9 @@ def __getattr__(name: str) -> Any:
     # The API is imported on first use: `import fabnet.fabsim` (a simulation, a risk worker)
     # should not pay for pydantic and the scenario schema (0.6 s) it never uses.
     if name == "__version__":  # importlib.metadata costs 40 ms of every command's start-up
-        from importlib.metadata import version
+        from fabnet.core.version import __version__
 
-        return version("fabnet")
+        return __version__
     if name in __all__:
         return getattr(import_module("fabnet.api"), name)
     raise AttributeError(f"module 'fabnet' has no attribute {name!r}")

@@ -1,3 +1,4 @@
+# ruff: noqa: F405  (the engines' types come from fabnet._engines, for type checkers only)
 """fabnet as a library: what the `fabnet` command does, as functions a notebook or a script calls.
 (Named so as not to shadow fabnet's packages: `plan_network`, not `plan`; `financials`, not
 `finance`; `risk_samples`, not `risk`.)
@@ -15,41 +16,49 @@ worked examples; the tests run them.
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Mapping, Sequence
+from functools import cache
+from importlib import import_module
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from fabnet._documents import json_text as json_text  # JSON documents of the results
+from fabnet._documents import plan_dict as plan_dict
+from fabnet._documents import records as records
+from fabnet._documents import simulation_dict as simulation_dict
+from fabnet._jobs import plan_robust as plan_robust  # the robust dispatch, beside the jobs
+from fabnet._jobs import robust_spec as robust_spec
+from fabnet._jobs import run_job as run_job
+from fabnet.core.limits import MAX_PLAN_VARIABLES
 from fabnet.core.results import DECISION_GAP, DEFAULT_STORE
-from fabnet.scenario import Scenario, load_scenario
 
 if TYPE_CHECKING:
     import pandas as pd
+    from fastapi import FastAPI
 
-    from fabnet.fabsim import Kpis
-    from fabnet.finance import Financials
-    from fabnet.finance.deal import Deal
-
-    # the deal room's names for the type checker; __getattr__ below gives them at run time
-    from fabnet.finance.dealroom import SUGGEST_RANGE as DEAL_SHARE_RANGE  # noqa: F401
-    from fabnet.finance.dealroom import DealRoom
-    from fabnet.finance.dealroom import Terms as DealTerms  # noqa: F401
-    from fabnet.pipeline import Decision, JobResult
-    from fabnet.plan import Plan
-    from fabnet.risk.sensitivity import BreakEven
-    from fabnet.store import Store, StoredRun
+    from fabnet._engines import *  # noqa: F403  (the engines' names this façade passes on)
 
 
 def __getattr__(name: str) -> Any:
-    # The deal room's types (finance.dealroom), imported with finance on first use, so that the
-    # dashboard reaches them through this façade: DealTerms (what the parties negotiate),
-    # DealRoom (deal_room's result) and DEAL_SHARE_RANGE (the offtake shares it searches).
-    if name in ("DealRoom", "DealTerms", "DEAL_SHARE_RANGE"):
-        from fabnet.finance import dealroom
-
-        return {"DealRoom": dealroom.DealRoom, "DealTerms": dealroom.Terms, "DEAL_SHARE_RANGE": dealroom.SUGGEST_RANGE}[
-            name
-        ]
+    # The engines' names of fabnet/_engines.py (types, option constants, the functions a command
+    # drives step by step), each imported from its module on first use.
+    if name in _engine_names():
+        module, attribute = _engine_names()[name]
+        return getattr(import_module(module), attribute)
     raise AttributeError(f"module 'fabnet.api' has no attribute {name!r}")
+
+
+@cache
+def _engine_names() -> dict[str, tuple[str, str]]:
+    """name → (module, name there), from the import lines of fabnet/_engines.py."""
+    tree = ast.parse((Path(__file__).parent / "_engines.py").read_text(encoding="utf-8"))
+    return {
+        alias.asname or alias.name: (node.module, alias.name)
+        for node in tree.body
+        if isinstance(node, ast.ImportFrom) and node.module
+        for alias in node.names
+    }
 
 
 #: The built-in default scenario, as `fabnet run` uses it (relative to the working folder).
@@ -66,21 +75,30 @@ def load(path: str | Path = DEFAULT_SCENARIO, overrides: Overrides = ()) -> Scen
     >>> s.finance.discount_rate
     0.08
     """
+    from fabnet.scenario import load_scenario
+
     return load_scenario(path, overrides)
 
 
 def plan_network(
-    scenario: Scenario, *, gap: float = DECISION_GAP, time_limit_s: float = 60.0, cycle_time: str = "load"
+    scenario: Scenario,
+    *,
+    gap: float = DECISION_GAP,
+    time_limit_s: float = 60.0,
+    cycle_time: str = "load",
+    threads: int | None = None,
+    max_variables: int = MAX_PLAN_VARIABLES,
 ) -> Plan:
-    """The network plan (builds, production, supply, …; each a pandas table) of a scenario.
+    """The network plan (builds, production, supply, …; each a pandas table) of a scenario,
+    solved to `gap` within `time_limit_s` (HiGHS on `threads`, default: it decides); a model
+    larger than `max_variables` is refused before it is built.
 
     >>> p = fabnet.plan_network(scenario)
     >>> p.builds          # site, node, started, modules, online
     """
-    from fabnet.pipeline import plan_network as plan_
-    from fabnet.plan import SolveOptions
+    from fabnet.plan import SolveOptions, make_plan
 
-    return plan_(scenario, SolveOptions(time_limit_s, gap), cycle_time)
+    return make_plan(scenario, SolveOptions(time_limit_s, gap, threads, max_variables=max_variables), cycle_time)
 
 
 def financials(scenario: Scenario, plan: Plan) -> Financials:
@@ -96,15 +114,23 @@ def financials(scenario: Scenario, plan: Plan) -> Financials:
 
 
 def decide(
-    scenario: Scenario, *, gap: float = DECISION_GAP, time_limit_s: float = 60.0, cycle_time: str = "load"
+    scenario: Scenario,
+    *,
+    gap: float = DECISION_GAP,
+    time_limit_s: float = 60.0,
+    cycle_time: str = "load",
+    deal_shares: Sequence[float] | None = None,
 ) -> Decision:
     """The plan, the plan without fabs (the counterfactual), both parties' money in each and the
-    deal, as `fabnet run` computes them, without storing anything. `.figures()` are the
-    decision figures."""
-    from fabnet.pipeline import decide as decide_
+    deal (at `deal_shares` of the market wafer price, default fabnet's; () for no deal), as
+    `fabnet run` computes them, without storing anything. `.figures()` are the decision
+    figures."""
+    from fabnet.finance.deal import DEFAULT_SHARES
+    from fabnet.pipeline import make_decision
     from fabnet.plan import SolveOptions
 
-    return decide_(scenario, SolveOptions(time_limit_s, gap), cycle_time)
+    shares = DEFAULT_SHARES if deal_shares is None else tuple(deal_shares)
+    return make_decision(scenario, SolveOptions(time_limit_s, gap), cycle_time, deal_shares=shares)
 
 
 def run(
@@ -194,12 +220,10 @@ def deal(scenario: Scenario, low: float = 0.2, high: float = 1.5, steps: int = 1
     serves both, `.verdict` in words."""
     import numpy as np
 
-    from fabnet.pipeline import decide as decide_
-
     if not 0 <= low < high or steps < 2:
         raise ValueError(f"deal needs 0 ≤ low < high and steps ≥ 2 (got low={low}, high={high}, steps={steps})")
     shares = tuple(round(float(v), 12) for v in np.linspace(low, high, steps))
-    return decide_(scenario, deal_shares=shares).deal
+    return decide(scenario, deal_shares=shares).deal
 
 
 def risk_samples(
@@ -208,12 +232,12 @@ def risk_samples(
     """Monte-Carlo over the scenario's `uncertainty:` with the base plan's builds held (as
     `fabnet risk` without --reoptimise): the samples (`"samples"`) and their summary (headline
     quantiles, per year, tornado)."""
-    from fabnet.pipeline import plan_network as plan_
+    from fabnet.plan import make_plan
     from fabnet.risk import draw, summarise
     from fabnet.risk.fixed import evaluate_fixed
     from fabnet.risk.summary import built_sites
 
-    plan = plan_(scenario)
+    plan = make_plan(scenario)
     rows = evaluate_fixed(scenario, plan, draw(scenario, samples, scenario.seed if seed is None else seed, method))
     return {"samples": rows, **summarise(scenario, rows, built_sites(plan.builds))}
 
@@ -235,12 +259,13 @@ def simulate(
     return kpis(fab, simulate_(fab, SimOptions(days=days, rule=rule, seed=seed, warmup_days=warmup_days)))
 
 
-def open_store(location: str | Path = DEFAULT_STORE, read_only: bool = True) -> Store:
-    """The results store (a DuckDB file or postgresql://…), read-only unless asked; use it in a
-    `with` block so other processes can write once you are done."""
+def open_store(location: str | Path = DEFAULT_STORE, read_only: bool = True, wait_s: float | None = None) -> Store:
+    """The results store (a DuckDB file or postgresql://…), read-only unless asked, waiting up to
+    `wait_s` for a busy one (default: the store's own wait); use it in a `with` block so other
+    processes can write once you are done."""
     from fabnet.store import open_store as open_
 
-    return open_(location, read_only=read_only)
+    return open_(location, read_only=read_only, wait_s=wait_s)
 
 
 def runs(store: str | Path = DEFAULT_STORE) -> pd.DataFrame:
@@ -312,6 +337,15 @@ def write_report(
 
     path = Path(output) if output else Path(folder) / html.report_name(str(store), run_id)
     return html.write_report(stored(run_id, store), path)
+
+
+def dashboard(store: str | Path = DEFAULT_STORE) -> FastAPI:
+    """The web dashboard over a results store (runs, reports, comparisons, the deal room), as a
+    FastAPI application to serve with uvicorn, as `fabnet serve` does; refused in words when
+    there is no store."""
+    from fabnet.web import create_app
+
+    return create_app(store)
 
 
 def import_run(file: str | Path, store: str | Path = DEFAULT_STORE) -> tuple[int, bool]:

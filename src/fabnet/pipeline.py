@@ -20,10 +20,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from fabnet import __version__
 from fabnet.core import results
 from fabnet.core.format import usd
 from fabnet.core.periods import Quarter
+from fabnet.core.version import __version__
 from fabnet.finance import Financials, PlanTables, compute_financials
 from fabnet.finance.deal import DEFAULT_SHARES, Deal, contract_messages, make_deal
 from fabnet.finance.fabco import ramped_from
@@ -42,11 +42,6 @@ if TYPE_CHECKING:
 
 #: The SMT2020 fab a plan is checked on (the one the stored load curve was fitted to).
 CHECK_DATASET = "HVLM"
-
-
-def plan_network(scenario: Scenario, options: SolveOptions = SolveOptions(), cycle_time: str = "load") -> Plan:
-    """The network plan of a scenario (see fabnet.plan.make_plan)."""
-    return make_plan(scenario, options, cycle_time)
 
 
 def plan_tables(plan: Plan) -> PlanTables:
@@ -106,7 +101,7 @@ class Decision:
 
     def _compared(self) -> Comparison:
         if self.comparison is None:
-            raise ValueError("this decision was made without the foundry route (decide(..., compare=False))")
+            raise ValueError("this decision was made without the foundry route (make_decision(..., compare=False))")
         return self.comparison
 
     def figures(self) -> KeyFigures:
@@ -195,7 +190,7 @@ def refused(plan: Plan, counterfactual: Plan, value: float) -> Plan:
     return dataclasses.replace(counterfactual, messages=[why, *counterfactual.messages])
 
 
-def decide(
+def make_decision(
     scenario: Scenario,
     options: SolveOptions = SolveOptions(),
     cycle_time: str = "load",
@@ -209,13 +204,13 @@ def decide(
     the money there, and sweep the offtake price over `deal_shares` of the market price (the
     deal)."""
     step("planning")
-    plan = plan if plan is not None else plan_network(scenario, options, cycle_time)
+    plan = plan if plan is not None else make_plan(scenario, options, cycle_time)
     money = plan_finance(scenario, plan)
     if not compare:
         return Decision(scenario, plan, money, None)
     step("planning without fabs (the counterfactual)")
     alone = without_fabs(scenario)
-    counterfactual = plan if not scenario.sites else plan_network(alone, options, cycle_time)
+    counterfactual = plan if not scenario.sites else make_plan(alone, options, cycle_time)
     step("finance and the deal")
     route = plan_finance(alone, counterfactual)
     value = system_value(money, route)
@@ -269,7 +264,7 @@ def main_job(
     parties' money → the deal → check the plan on the fab simulator (when `check` and the SMT2020 data is there) →
     simulate (when asked) → store (store_run: waiting for other processes, or keeping the run in
     a file of its own). The report is drawn from the store by its reader (fabnet.report)."""
-    decision = decide(scenario, options, cycle_time, step, deal_shares, compare, plan)
+    decision = make_decision(scenario, options, cycle_time, step, deal_shares, compare, plan)
     plan = decision.plan
     tables = run_tables(scenario, decision)
     figures = decision.figures() | key_figures(scenario, plan, decision.capex())

@@ -1,5 +1,5 @@
 """The yearly roll-up of the money tables has one owner (issue 27, item 9): core.yearly. The
-terminal (views.py), the HTML report's tables and its figures read the years from it, and no
+terminal (cli/network_views.py), the HTML report's tables and its figures read the years from it, and no
 other code groups the fab company's (or the buyer's) quarterly table by year."""
 
 from __future__ import annotations
@@ -103,8 +103,8 @@ def test_no_other_module_rolls_the_money_tables_up_by_year(path):
 @pytest.mark.parametrize(
     ("module", "function", "owner"),
     [
-        ("views.py", "print_finance", "fabco_years"),
-        ("views.py", "print_finance", "buyer_years"),
+        ("cli/network_views.py", "print_finance", "fabco_years"),
+        ("cli/network_views.py", "print_finance", "buyer_years"),
         ("report/html.py", "_cash_tables", "fabco_years"),
         ("report/html.py", "_cash_tables", "buyer_years"),
         ("report/figures.py", "cash_flow", "fabco_years"),

@@ -95,7 +95,8 @@ def test_fetch_installs_a_verified_copy_that_the_simulator_then_reads(mirror, no
 
 def test_the_plan_check_runs_on_the_fetched_testbed(mirror, nowhere_else):
     from fabnet.check import PlanCheck
-    from fabnet.pipeline import plan_check, plan_network
+    from fabnet.pipeline import make_plan as plan_network
+    from fabnet.pipeline import plan_check
     from fabnet.scenario import load_scenario
 
     scenario = load_scenario("scenarios/tigris.yaml")

@@ -8,7 +8,9 @@ import pytest
 
 from fabnet.finance import compute_financials
 from fabnet.finance.buyer import BuyerQuantities, buyer_costs, foundry_payments
-from fabnet.pipeline import decide, plan_finance, plan_network, without_fabs
+from fabnet.pipeline import make_decision as decide
+from fabnet.pipeline import make_plan as plan_network
+from fabnet.pipeline import plan_finance, without_fabs
 from fabnet.plan import SolveOptions
 from tests.finance.test_fabco import ALPHA, QUARTERS, tables
 from tests.plan.conftest import scenario, site, tiny

@@ -114,7 +114,7 @@ def test_a_contract_below_the_low_end_and_a_missed_hurdle_are_run_messages(tmp_p
     contract is below the deal's low end and that the investor misses its 10 % hurdle, with its
     IRR (−0.9 % a year by hand); the same sentences go to the stored messages the report shows."""
     from fabnet.core.format import percent
-    from fabnet.pipeline import decide
+    from fabnet.pipeline import make_decision as decide
     from fabnet.scenario.loader import load_scenario
 
     decision = decide(load_scenario(one_fab(tmp_path), ["offtake.share_of_market_price=0.2"]))
@@ -133,7 +133,7 @@ def test_a_contract_below_the_low_end_and_a_missed_hurdle_are_run_messages(tmp_p
 
 def test_a_contract_inside_the_range_says_nothing_more(tmp_path):
     """At 40 % (above the 30.2 % break-even, the buyer gaining far beyond) no contract message."""
-    from fabnet.pipeline import decide
+    from fabnet.pipeline import make_decision as decide
     from fabnet.scenario.loader import load_scenario
 
     notes = decide(load_scenario(one_fab(tmp_path), ["offtake.share_of_market_price=0.4"])).sentences()

@@ -229,7 +229,8 @@ def test_offtake_and_waterfall_worked_by_hand():
 
 
 def test_investor_flows_add_up_to_the_equity_cash_flow_every_quarter():
-    from fabnet.pipeline import plan_finance, plan_network
+    from fabnet.pipeline import make_plan as plan_network
+    from fabnet.pipeline import plan_finance
     from fabnet.scenario import load_scenario
     from tests.conftest import TIGRIS
 
@@ -245,7 +246,8 @@ def test_investor_flows_add_up_to_the_equity_cash_flow_every_quarter():
 
 
 def test_finance_capex_matches_the_planners_budget():
-    from fabnet.pipeline import plan_finance, plan_network
+    from fabnet.pipeline import make_plan as plan_network
+    from fabnet.pipeline import plan_finance
     from fabnet.scenario import load_scenario
     from tests.conftest import TIGRIS
 

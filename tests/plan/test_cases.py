@@ -205,7 +205,7 @@ def test_hbm_supply_limits_the_packages():
 
 
 def test_the_order_of_foundry_offers_changes_no_figure():
-    from fabnet.pipeline import decide
+    from fabnet.pipeline import make_decision as decide
 
     def figures(offers):
         data = tiny(sites=[site("alpha", max_modules=1)], foundry_offers=offers)

@@ -7,7 +7,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from fabnet.pipeline import plan_finance, plan_network
+from fabnet.pipeline import make_plan as plan_network
+from fabnet.pipeline import plan_finance
 from fabnet.risk.fixed import Unsupported, evaluate_fixed
 from fabnet.risk.sampling import draw, hazard_quarter
 from fabnet.scenario.loader import with_overrides

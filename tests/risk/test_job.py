@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from fabnet.core.errors import FabnetError
-from fabnet.pipeline import decide
+from fabnet.pipeline import make_decision as decide
 from fabnet.risk import SweepSpec
 from fabnet.risk.job import risk_job
 from fabnet.store import stored_run

@@ -182,7 +182,8 @@ def test_expected_shortfall_matches_the_normal_formula(tmp_path):
 
 
 def test_fixed_plan_neutral_sample_reproduces_the_base_plan():
-    from fabnet.pipeline import plan_finance, plan_network
+    from fabnet.pipeline import make_plan as plan_network
+    from fabnet.pipeline import plan_finance
     from fabnet.risk.fixed import evaluate_fixed
     from tests.conftest import TIGRIS, neutral_row
 
@@ -198,7 +199,7 @@ def test_fixed_plan_neutral_sample_reproduces_the_base_plan():
 
 
 def test_fixed_plan_expected_shortfall_matches_the_normal_formula():
-    from fabnet.pipeline import plan_network
+    from fabnet.pipeline import make_plan as plan_network
     from fabnet.risk.fixed import evaluate_fixed
 
     s, _, expected = foundry_only_case()
@@ -210,7 +211,7 @@ def test_fixed_plan_pays_take_or_pay_reservations_that_demand_no_longer_needs():
     # The plan reserves the whole offer; when demand halves, half the wafers go unused and the
     # buyer still pays half of those (take_or_pay 0.5): 3 × 1,000 × $10,000 × (0.5 + 0.5 × 0.5)
     # a quarter, against 3 × 1,000 × $10,000 in the neutral sample.
-    from fabnet.pipeline import plan_network
+    from fabnet.pipeline import make_plan as plan_network
     from fabnet.risk.fixed import evaluate_fixed
 
     s, supply, _ = foundry_only_case(take_or_pay=0.5)
@@ -226,7 +227,7 @@ def test_fixed_plan_pays_take_or_pay_reservations_that_demand_no_longer_needs():
 
 
 def test_fixed_plan_refuses_inputs_it_cannot_vary():
-    from fabnet.pipeline import plan_network
+    from fabnet.pipeline import make_plan as plan_network
     from fabnet.risk.fixed import Unsupported, evaluate_fixed
 
     s = scenario(

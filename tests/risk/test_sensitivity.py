@@ -10,7 +10,8 @@ from typer.testing import CliRunner
 import fabnet
 from fabnet.cli import app
 from fabnet.finance import compute_financials
-from fabnet.pipeline import buyer_gain, decide, plan_tables, without_fabs
+from fabnet.pipeline import buyer_gain, plan_tables, without_fabs
+from fabnet.pipeline import make_decision as decide
 from fabnet.risk.sensitivity import (
     GAIN,
     NPV,

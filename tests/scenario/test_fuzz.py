@@ -274,7 +274,8 @@ PLAUSIBLE_EXTREMES = st.sampled_from([0, 1, 1e-9, 0.999, 400, 1000, 1e7, 1e8, MA
 def test_plan_ends_in_a_plan_or_a_clear_error(changes: list[tuple[tuple[Any, ...], float]]) -> None:
     """Numbers at the edges of what validates (zero, tiny, the largest allowed) reach the
     planner and finance: they must give a plan and its money, or a FabnetError."""
-    from fabnet.pipeline import plan_finance, plan_network
+    from fabnet.pipeline import make_plan as plan_network
+    from fabnet.pipeline import plan_finance
     from fabnet.plan import SolveOptions
 
     data = copy.deepcopy(DATA)

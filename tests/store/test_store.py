@@ -8,6 +8,7 @@ import math
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import duckdb
 import numpy as np
@@ -16,7 +17,7 @@ import pytest
 
 from fabnet.core import results
 from fabnet.core.errors import FabnetError
-from fabnet.store import DuckStore, PgStore, StoreBusy, StoreError, UnknownRun, open_store
+from fabnet.store import DuckStore, PgStore, StoreBusy, StoreError, UnknownRun, change_files, open_store, store_name
 
 # ad-hoc tables, declared by conftest.AD_HOC
 TABLES = {
@@ -297,3 +298,14 @@ def test_build_differences_name_each_start_the_two_plans_disagree_on():
         ["a", "2025Q2", 0, 1],
     ]
     assert build_differences(central, central).empty
+
+
+def test_what_a_duckdb_file_and_a_postgresql_database_differ_in_is_said_by_the_store():
+    """The report's file name and the dashboard's page cache ask the store (issue 29: the
+    backend difference stays inside store), not is_postgres."""
+    assert store_name("runs/fabnet.duckdb") == "fabnet"
+    assert store_name("postgresql://me:secret@db.example/team_runs?sslmode=require") == "team_runs"
+    assert store_name("postgres://db.example/other") == "other"
+    file = Path("runs") / "fabnet.duckdb"
+    assert change_files(file) == (file, Path("runs") / "fabnet.duckdb.wal")
+    assert change_files("postgresql://db.example/team_runs") == ()

@@ -1,5 +1,6 @@
-"""The `fabnet` command. Thin: each command parses its options, calls one function of the
-pipeline (or the Python API) and prints through fabnet.views.
+"""The `fabnet` command. Thin: each command parses its options, calls the Python API
+(fabnet.api, the one façade) and prints with the terminal kit (fabnet.cli.terminal) through
+the printers beside it.
 
 Every error a user can cause arrives as a FabnetError and is printed as one message without a
 traceback, with exit status 2. The planner, finance and pandas are imported where a command
@@ -13,8 +14,7 @@ from typing import Annotated
 
 import typer
 
-import fabnet
-from fabnet.views import out
+from fabnet.cli.terminal import out
 
 app = typer.Typer(
     name="fabnet",
@@ -31,7 +31,9 @@ app = typer.Typer(
 
 def _version(value: bool) -> None:
     if value:
-        out.print(f"fabnet {fabnet.__version__}")
+        from fabnet.core.version import __version__
+
+        out.print(f"fabnet {__version__}")
         raise typer.Exit()
 
 

@@ -5,25 +5,29 @@ from __future__ import annotations
 import dataclasses
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any, cast
+from typing import TYPE_CHECKING, Annotated, Any, cast
 
+import numpy as np
 import typer
 
+from fabnet.api import RULES, rules_help
 from fabnet.cli import app
 from fabnet.cli.options import AsJson, Seed, SimDays, WarmupDays, user_errors
-from fabnet.fabsim.rules import RULES, rules_help
-from fabnet.views import (
+from fabnet.cli.terminal import (
     byte_progress,
     day_progress,
     new_table,
     out,
+    print_columns,
     print_frame,
     print_json,
-    print_load_curve,
-    print_simulation,
     show,
-    simulation_json,
 )
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from fabnet.api import Kpis, LoadCurve, SimResult
 
 
 class Kernel(str, Enum):
@@ -91,8 +95,8 @@ def simulate(
     `fabnet simulate --curve --days 120 --warmup-days 60`. The first run compiles the kernel,
     one for every rule (about 15 s, then cached on disk).
     """
-    from fabnet.fabsim import SimOptions, kpis, load_smt2020
-    from fabnet.fabsim import simulate as run_simulation
+    from fabnet.api import SimOptions, kpis, load_smt2020, simulation_dict
+    from fabnet.api import simulate_fab as run_simulation
 
     if warmup_days >= days:
         raise typer.BadParameter("--warmup-days must be shorter than --days")
@@ -107,7 +111,7 @@ def simulate(
         conventions=conventions.value,
     )
     if curve:
-        from fabnet.fabsim.curve import DEFAULT_SCALES, operating_curve
+        from fabnet.api import DEFAULT_SCALES, operating_curve
 
         with day_progress(days * len(DEFAULT_SCALES), "operating curve") as tick:
             table = operating_curve(fab, dataclasses.replace(options, initial_wip=False), progress=tick)
@@ -120,7 +124,7 @@ def simulate(
         result = run_simulation(fab, options, progress=lambda day: tick(day, ""))
     k = kpis(fab, result)
     if as_json:
-        print_json(simulation_json(k, result))
+        print_json(simulation_dict(k, result))
     else:
         print_simulation(k, result, f"{dataset}, {rule.value}, {days:g} days (after {warmup_days:g} warm-up)")
 
@@ -161,9 +165,7 @@ def load_curve(
 
     Example: `fabnet load-curve --out src/fabnet/data/load_curves/smt2020_hvlm.json`
     """
-    from fabnet.fabsim import load_smt2020
-    from fabnet.network.loadcurve import save_curve
-    from fabnet.pipeline import fit_load_curve
+    from fabnet.api import fit_load_curve, load_smt2020, save_curve
 
     if warmup_days >= days:
         raise typer.BadParameter("--warmup-days must be shorter than --days")
@@ -233,7 +235,8 @@ def data_fetch(
     Example: `fabnet data fetch smt2020`; `fabnet data fetch smt2020 --dataset HVLM --from
     http://mirror.internal/smt2020`.
     """
-    from fabnet.fabsim.fetch import DATASETS, fetch
+    from fabnet.api import DATASETS
+    from fabnet.api import fetch_dataset as fetch
 
     names = DATASETS if dataset is WhichDataset.all else (dataset.value,)
     with user_errors():
@@ -246,7 +249,7 @@ def data_fetch(
 @data_app.command("list")
 def data_list() -> None:
     """Where fabnet finds each SMT2020 dataset, and whether its files are the published ones."""
-    from fabnet.fabsim.fetch import FETCH_COMMAND, survey
+    from fabnet.api import FETCH_COMMAND, survey
 
     table = new_table("dataset", "folder", "verifies", title="SMT2020 testbed", text_columns=3)
     missing = False
@@ -257,3 +260,30 @@ def data_list() -> None:
     show(table)
     if missing:
         out.print(f"`{FETCH_COMMAND}` downloads, verifies and installs the testbed.")
+
+
+def print_simulation(k: Kpis, result: SimResult, title: str) -> None:
+    """A simulation's lots, its ten busiest tool families, its worst critical queue times, and
+    how fast it ran."""
+    print_columns(k.columns("lots"), f"{title}: lots")
+    families = k.columns("families")
+    busiest = np.argsort(-families["utilisation"], kind="stable")[:10]
+    print_columns({c: v[busiest] for c, v in families.items() if c != "group"}, "Busiest tool families")
+    cqt = k.columns("cqt")
+    worst = [i for i in np.argsort(-cqt["violations"], kind="stable")[:10] if cqt["violations"][i] > 0]
+    if worst:
+        print_columns({c: v[worst] for c, v in cqt.items()}, "Critical queue time violations (worst steps)")
+    out.print(
+        f"WIP: {k.columns('wip')['lots'].mean():,.0f} lots on average; {result.lot_steps:,} lot-steps, "
+        f"{result.events:,} events in {result.wall_s:.1f} s "
+        f"({result.lot_steps / max(result.wall_s, 1e-9):,.0f} lot-steps/s)"
+    )
+
+
+def print_load_curve(curve: LoadCurve, table: pd.DataFrame, dataset: str) -> None:
+    """The simulated points against the fitted curve, and the fit."""
+    print_frame(table.drop(columns=["bottleneck"]), f"{dataset}: simulated and fitted X-factor")
+    out.print(
+        f"fit: x_factor = {curve.x0:.3f} · (1 + {curve.a:.4f} · u^{curve.p:g} / (1 − u)); "
+        f"saturation (most the fab puts out) u = {curve.saturation:.3f}"
+    )

@@ -10,6 +10,13 @@ import numpy as np
 import typer
 
 from fabnet.cli import app
+from fabnet.cli.network_views import (
+    print_deal,
+    print_finance,
+    print_plan,
+    print_run,
+    print_wafer_report,
+)
 from fabnet.cli.options import (
     DEFAULT_SCENARIO,
     INCOMPLETE,
@@ -33,30 +40,15 @@ from fabnet.cli.options import (
     user_errors,
     within,
 )
+from fabnet.cli.terminal import err, out, print_json, styled
+from fabnet.cli.uncertainty import print_robust
 from fabnet.core.errors import FabnetError
 from fabnet.core.limits import MAX_PLAN_VARIABLES
 from fabnet.core.results import DECISION_GAP, DEFAULT_STORE
 from fabnet.core.secrets import redact
-from fabnet.views import (
-    deal_json,
-    err,
-    finance_json,
-    out,
-    plan_json,
-    print_deal,
-    print_finance,
-    print_json,
-    print_plan,
-    print_robust,
-    print_run,
-    print_wafer_report,
-    styled,
-)
 
 if TYPE_CHECKING:
-    from fabnet.plan import Plan, SolveOptions
-    from fabnet.scenario import Scenario
-    from fabnet.scenario.schema import Site
+    from fabnet.api import Plan, Scenario, Site
 
 
 class Period(str, Enum):
@@ -88,7 +80,7 @@ def wafers(
     Example: `fabnet wafers scenarios/tigris.yaml --by quarter --fab-age-q 0` (a new fab's yield;
     add `--site kumamoto` for TSMC's ramp there).
     """
-    from fabnet.network import product_economics, wafer_demand
+    from fabnet.api import product_economics, wafer_demand
 
     with user_errors():
         scenario = load_scenario(file, overrides or ())
@@ -182,33 +174,32 @@ def plan(
     Example: `fabnet plan scenarios/tigris.yaml --gap 0.005 --set sites.arizona.mandatory=true`;
     `fabnet plan scenarios/tigris.yaml --robust 30 --cvar 0.9 --risk-weight 0.5 --store fabnet.duckdb`
     """
-    from fabnet.cli.uncertainty import robust_plan
-    from fabnet.pipeline import plan_finance
-    from fabnet.plan import RiskMeasure, SolveOptions
-    from fabnet.risk.job import Executors
-    from fabnet.risk.robust import RobustSpec
+    from fabnet.api import Executors, SolveOptions, financials, plan_dict, plan_robust, robust_spec
 
-    options = SolveOptions(time_limit, gap, threads, max_variables=max_model_size)
     with user_errors():
         scenario = load_scenario(file, overrides or ())
-        spec = RobustSpec.of(scenario, seed)  # the scenario's `planning: {robust: …}` section
-        if robust is not None:
-            spec = RobustSpec(
-                robust,
-                scenario.seed if seed is None else seed,
-                RiskMeasure(cvar, risk_weight),
-                out_of_sample,
-                solver=solver.value,
-            )
+        # --robust, else the scenario's `planning: {robust: …}` section, else None
+        spec = robust_spec(scenario, robust, seed, cvar, risk_weight, out_of_sample, solver.value)
         if spec is not None:
-            robust_plan(
-                scenario, spec, options, cycle_time.value, Executors(workers, dask_local, scheduler), store, label
-            )
+            with err.status("starting…") as status:
+                run, run_id = plan_robust(
+                    scenario,
+                    spec,
+                    SolveOptions(time_limit, gap, threads, max_variables=max_model_size),
+                    cycle_time.value,
+                    Executors(workers, dask_local, scheduler),
+                    store,
+                    label,
+                    lambda name: status.update(f"{scenario.name}: {name}…"),
+                )
+            print_robust(run)
+            if run_id is not None:
+                out.print(styled(f"robust run {run_id} stored in ", (str(store), "bold")))
             return
-        result = _solve_with_status(scenario, options, cycle_time.value)
-    money = plan_finance(scenario, result)
+        result = _solve_with_status(scenario, gap, time_limit, cycle_time.value, threads, max_model_size)
+    money = financials(scenario, result)
     if as_json:
-        print_json(plan_json(result, money, scenario))
+        print_json(plan_dict(result, money, scenario))
         return
     print_plan(scenario, result, money)
 
@@ -228,15 +219,14 @@ def finance(
 
     Example: `fabnet finance scenarios/tigris.yaml --set funding.reinvest_operating_cash=false`
     """
-    from fabnet.pipeline import plan_finance
-    from fabnet.plan import SolveOptions
+    from fabnet.api import financials
 
     with user_errors():
         scenario = load_scenario(file, overrides or ())
-        result = _solve_with_status(scenario, SolveOptions(time_limit, gap))
-    money = plan_finance(scenario, result)
+        result = _solve_with_status(scenario, gap, time_limit)
+    money = financials(scenario, result)
     if as_json:
-        print_json(finance_json(money))
+        print_json(money.to_dict())
         return
     out.print(f"Plan: {result.result.describe()}")
     print_finance(scenario, money)
@@ -255,9 +245,9 @@ def run(
     check: Annotated[
         bool,
         typer.Option(
-            help="Check the plan on the fab simulator: the busiest own "
-            "fab simulated at its planned load (SMT2020 HVLM, when the "
-            "data is there; ~10 s)."
+            help="Check the plan on the fab simulator: every own fab "
+            "it runs simulated at its planned load (SMT2020 HVLM, when the "
+            "data is there; ~10 s a fab)."
         ),
     ] = True,
     workers: Workers = 2,
@@ -280,10 +270,7 @@ def run(
 
     Example: `fabnet run scenarios/tigris.yaml --set offtake.share_of_market_price=1.0`
     """
-    from fabnet.pipeline import main_job
-    from fabnet.plan import SolveOptions
-    from fabnet.risk.job import Executors
-    from fabnet.risk.robust import RobustSpec, robust_job
+    from fabnet.api import Executors, run_job
 
     with user_errors():
         scenario = load_scenario(file, overrides or ())
@@ -293,34 +280,21 @@ def run(
                 f" {file} is a valid scenario: {scenario.name}, {scenario.horizon.start} → {scenario.horizon.end}",
             )
         )
-        spec = RobustSpec.of(scenario)
         with err.status("starting…") as status:
 
             def step(name: str) -> None:
                 status.update(f"{scenario.name}: {name}…")
 
-            if spec is None:
-                robust = None
-                job = main_job(
-                    scenario,
-                    store,
-                    SolveOptions(mip_gap=DECISION_GAP, max_variables=max_model_size),
-                    step,
-                    cycle_time.value,
-                    check=check,
-                    label=label,
-                )
-            else:
-                robust, job = robust_job(
-                    store,
-                    scenario,
-                    spec,
-                    SolveOptions(max_variables=max_model_size),
-                    cycle_time.value,
-                    label,
-                    step,
-                    Executors(workers, dask_local, scheduler),
-                )
+            robust, job = run_job(
+                scenario,
+                store,
+                label=label,
+                check=check,
+                cycle_time=cycle_time.value,
+                max_variables=max_model_size,
+                executors=Executors(workers, dask_local, scheduler),
+                step=step,
+            )
             step("writing the report")
             report_path, report_problem = _write_run_report(store, job.run_id, report_dir)
     if robust is not None:
@@ -370,7 +344,7 @@ def deal(
     Example: `fabnet deal scenarios/tigris.yaml --low 0.5 --high 1.2 --steps 8`
     """
 
-    from fabnet.pipeline import decide, main_job
+    from fabnet.api import SolveOptions, decide, main_job
 
     if high <= low:
         raise typer.BadParameter("--high must be above --low")
@@ -379,12 +353,13 @@ def deal(
         with err.status(f"{scenario.name}: planning with and without fabs…"):
             shares = tuple(float(v) for v in np.linspace(low, high, steps))
             if store is None:
-                result = decide(scenario, deal_shares=shares).deal
+                # the deal's plans to SolveOptions' gap (1 %), as a stored deal's
+                result = decide(scenario, gap=SolveOptions().mip_gap, deal_shares=shares).deal
             else:
                 job = main_job(scenario, store, check=False, label=label, kind="deal", deal_shares=shares)
                 result = job.decision.deal
     if as_json:
-        print_json(deal_json(result))
+        print_json(result.to_dict())
         return
     print_deal(scenario, result)
     if store is not None:
@@ -394,11 +369,25 @@ def deal(
         out.print(styled(f"deal stored as run {job.run_id} in ", (redact(store), "bold")))
 
 
-def _solve_with_status(scenario: Scenario, options: SolveOptions, cycle_time: str = "load") -> Plan:
-    from fabnet.pipeline import plan_network
+def _solve_with_status(
+    scenario: Scenario,
+    gap: float,
+    time_limit_s: float,
+    cycle_time: str = "load",
+    threads: int | None = None,
+    max_variables: int = MAX_PLAN_VARIABLES,
+) -> Plan:
+    from fabnet.api import plan_network
 
     with err.status(
         f"Planning {scenario.name}: building the model and solving with HiGHS "
-        f"(gap {options.mip_gap:.1%}, limit {options.time_limit_s:g} s)…"
+        f"(gap {gap:.1%}, limit {time_limit_s:g} s)…"
     ):
-        return plan_network(scenario, options, cycle_time)
+        return plan_network(
+            scenario,
+            gap=gap,
+            time_limit_s=time_limit_s,
+            cycle_time=cycle_time,
+            threads=threads,
+            max_variables=max_variables,
+        )

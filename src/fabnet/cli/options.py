@@ -11,12 +11,12 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from fabnet.cli.terminal import err, styled
 from fabnet.core.errors import FabnetError, Interrupted
 from fabnet.core.secrets import redact
-from fabnet.views import err, styled
 
 if TYPE_CHECKING:
-    from fabnet.scenario import Scenario
+    from fabnet.api import Scenario
 
 DEFAULT_SCENARIO = Path("scenarios/tigris.yaml")
 
@@ -25,8 +25,7 @@ def load_scenario(file: Path, overrides: Sequence[str] = ()) -> Scenario:
     """fabnet.scenario.load_scenario, imported when a command reads a scenario (pydantic and the
     schema cost `fabnet simulate` a seventh of a second it does not need); its warnings (a grant
     dated after the scenario's as-of quarter) go to stderr."""
-    from fabnet.scenario import load_scenario as load
-    from fabnet.scenario.checks import scenario_warnings
+    from fabnet.api import load, scenario_warnings
 
     scenario = load(file, overrides)
     for warning in scenario_warnings(scenario):

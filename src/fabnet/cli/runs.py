@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from fabnet.cli import app
 from fabnet.cli.options import ReadStore, RunId, StorePath, user_errors
+from fabnet.cli.terminal import err, figures_table, new_table, out, print_frame, show, styled
+from fabnet.core import columns
+from fabnet.core import format as fmt
 from fabnet.core.results import DEFAULT_STORE
 from fabnet.core.secrets import redact
-from fabnet.views import err, out, print_comparison, print_runs, print_stored_run, styled
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from fabnet.api import StoredRun
 
 runs_app = typer.Typer(help="Runs kept in the results store: list, show, compare, import.", no_args_is_help=True)
 
@@ -82,8 +89,7 @@ def runs_compare(
 
     Example: `fabnet runs compare 1 2 --changed-only`, `fabnet runs compare 1 2 3 --format csv > diff.csv`.
     """
-    from fabnet.api import stored
-    from fabnet.store.compare import comparison, distinct
+    from fabnet.api import comparison, distinct, stored
 
     if len(run_ids) < 2:
         raise typer.BadParameter("give two or more run ids, e.g. `fabnet runs compare 1 2`")
@@ -126,9 +132,8 @@ def export(
     Example: `fabnet export 3 --format xlsx --out exports`, then in pandas
     `pd.read_excel("exports/run-3.xlsx", sheet_name=None)`.
     """
+    from fabnet.api import FORMATS, MONEY_UNITS
     from fabnet.api import export as export_run
-    from fabnet.report.workbook import MONEY_UNITS
-    from fabnet.store.export import FORMATS
 
     if format not in FORMATS:
         raise typer.BadParameter(f"--format must be one of {', '.join(FORMATS)}")
@@ -171,10 +176,10 @@ def serve(
 
     import uvicorn
 
-    from fabnet.web import create_app
+    from fabnet.api import dashboard
 
     with user_errors():
-        application = create_app(store)
+        application = dashboard(store)
     try:  # bound here, so a port in use is one sentence before anything claims to be served
         listener = socket.create_server((host, port), family=socket.AF_INET6 if ":" in host else socket.AF_INET)
     except OSError as error:
@@ -189,3 +194,64 @@ def serve(
     out.print(f"dashboard on http://{host}:{port} (Ctrl-C to stop)")
     server = uvicorn.Server(uvicorn.Config(application, log_level="warning"))
     server.run(sockets=[listener])
+
+
+def print_runs(runs: pd.DataFrame, store: str) -> None:
+    """The runs of a store, one line each, their time to the minute."""
+    runs = runs.assign(created_at=runs["created_at"].map(fmt.minute))
+    print_frame(runs.rename(columns={"scenario_name": "scenario"}), f"Runs in {redact(store)}", text_columns=5)
+
+
+def print_stored_run(stored: StoredRun) -> None:
+    """A stored run's provenance (label, kind, scenario file and overrides) and key figures."""
+    from fabnet.api import overrides_of
+
+    meta = stored.meta
+    about = {
+        "run": str(stored.run_id),
+        "label": meta.get("label") or "",
+        "kind": stored.kind,
+        "when (UTC)": fmt.minute(meta["created_at"]),
+        "scenario": str(meta["scenario_name"]),
+        "scenario file": meta.get("source") or "",
+        "overrides": " ".join(f"--set {o}" for o in overrides_of(stored)),
+        "scenario hash": str(meta["scenario_hash"])[:12],
+        "seed": str(meta["seed"]),
+        "fabnet": str(meta["fabnet_version"]),
+        "solver": str(meta["solver_status"]),
+    }
+    table = new_table("", "value", text_columns=2)
+    for key, value in about.items():
+        table.add_row(key, value)
+    show(table)
+    show(figures_table("Key figures", stored.figures))
+
+
+def print_comparison(runs: list[StoredRun], changed_only: bool = False) -> None:
+    """What differs between runs: their inputs, then their key figures (with the difference
+    when two are compared; with `changed_only`, only those that moved)."""
+    from fabnet.api import figure_differences, input_differences
+
+    if len(runs) < 2:
+        out.print(f"run {runs[0].run_id} compared with itself: nothing differs.")
+        return
+    names = [run.name for run in runs]
+    inputs = input_differences(runs)
+    view = new_table(
+        "input", *names, title=f"Inputs: what differs between {', '.join(names)}", text_columns=len(names) + 1
+    )
+    for row in inputs.itertuples(index=False):
+        view.add_row(*row)
+    if inputs.empty:
+        view.add_row("(none: the same scenario, label and overrides)", *[""] * len(names))
+    show(view)
+    figures = figure_differences(runs, changed_only)
+    extra = ["difference"] if len(runs) == 2 else []
+    view = new_table("figure", *names, *extra, title="Key figures")
+    for row in figures.itertuples(index=False):
+        key, values = row[0], list(row[1 : 1 + len(runs)])
+        cells = [columns.show(key, v) for v in values]
+        if extra:
+            cells.append(columns.show_difference(key, values[0], values[1], row[-1]))
+        view.add_row(columns.label(key), *cells)
+    show(view)

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import sys
 from enum import Enum
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from fabnet.chips import DPW_FORMULAS, YIELD_MODELS, Harvest, YieldSpec, die_economics, package_cost
+from fabnet.api import DPW_FORMULAS, YIELD_MODELS, Harvest, YieldSpec, die_economics, package_cost
 from fabnet.cli import app
 from fabnet.cli.options import AsJson, NonNegative, Overrides, Positive, ScenarioFile, load_scenario, user_errors
-from fabnet.views import out, print_chips, print_json, print_summary, styled
+from fabnet.cli.terminal import dollars, new_table, out, print_json, show, styled
+from fabnet.core import format as fmt
+
+if TYPE_CHECKING:
+    from fabnet.api import Scenario
 
 
 @app.command()
@@ -42,7 +46,7 @@ def schema(
     (a test fails when they fall behind the schema). Point your editor's YAML plugin at the
     JSON Schema to have scenario files checked as you type.
     """
-    from fabnet.scenario.reference import json_schema, markdown_reference
+    from fabnet.api import json_schema, markdown_reference
 
     if markdown == as_json:
         raise typer.BadParameter("choose one of --markdown or --json")
@@ -194,3 +198,118 @@ def chips(
         print_json(result)
     else:
         print_chips(result)
+
+
+def print_chips(result: dict[str, Any]) -> None:
+    """The die calculator's answer: dies, yield and cost per good die (and per accelerator when
+    a package was described)."""
+    w, h = result["die_w_mm"], result["die_h_mm"]
+    table = new_table("quantity", "value")
+    table.add_row("die", f"{w:.3g} × {h:.3g} mm = {w * h:,.1f} mm²")
+    table.add_row(
+        "wafer", f"{result['wafer_mm']:g} mm, edge {result['edge_mm']:g} mm, scribe {result['scribe_mm']:g} mm"
+    )
+    table.add_row(f"gross dies ({result['dpw_formula']})", f"{result['gross_dies']:,}")
+    table.add_row(f"yield ({result['model']}, D0 {result['d0_per_cm2']:g}/cm²)", f"{result['yield']:.4f}")
+    table.add_row("good dies per wafer", f"{result['good_dies']:,.2f}")
+    table.add_row("cost per good die", dollars(result["cost_per_good_die"]))
+    for part, value in result.get("cost_breakdown", {}).items():
+        table.add_row(f"  {part.replace('_', ' ')}", dollars(value))
+    if "cost_per_accelerator" in result:
+        table.add_row("cost per accelerator", dollars(result["cost_per_accelerator"]))
+    show(table)
+
+
+def print_summary(s: Scenario) -> None:
+    # here, not at the top: the scenario's schema (pydantic) is a fifth of `fabnet simulate`'s start-up
+    from fabnet.api import module_capex_usd
+
+    h = s.horizon
+    periods = h.periods
+    out.print(styled((s.name, "bold"), f": {s.description}" if s.description else ""))
+    out.print(f"horizon {h.start} → {h.end} ({h.quarters} quarters), seed {s.seed}")
+    table = new_table("section", "entries", text_columns=2)
+    table.add_row(
+        "nodes",
+        "; ".join(
+            f"{n.id} {_path_text(n.wafer_price(periods))}/wafer, {n.cycle_time_days:.0f} d cycle, "
+            f"D0 {n.defect_density.ramp_per_cm2}→{n.defect_density.mature_per_cm2}/cm², "
+            f"{n.yield_model.kind}"
+            for n in s.nodes
+        ),
+    )
+    table.add_row("products", "; ".join(_product_text(s, p) for p in s.products))
+    table.add_row(
+        "packaging",
+        "; ".join(
+            f"{p.id}: {p.packages_per_wafer:g}/wafer, yield {p.yield_:.0%}, {p.cycle_days:g} d, "
+            f"{'expandable' if p.expansion else 'fixed'}"
+            for p in s.packaging
+        )
+        or "none",
+    )
+    table.add_row("hbm", "; ".join(f"{m.id}: {_path_text(m.price(periods))}/stack" for m in s.hbm) or "none")
+    table.add_row(
+        "sites",
+        "; ".join(
+            f"{x.id} ({x.region}, {x.node}) {x.max_modules}×{x.module_wspm / 1e3:g}k wspm, "
+            f"{fmt.usd(module_capex_usd(x))}/module, {x.lead_time_q} q build, "
+            f"from {x.earliest_start}" + (f", run by {x.operator}" if x.operator else "")
+            for x in s.sites
+        )
+        or "none",
+    )
+    table.add_row(
+        "foundry",
+        "; ".join(
+            f"{offer_id} ({o.node}) up to {fmt.count(o.capacity(periods).max())} wpm at "
+            f"{o.price_premium:+.0%}, take-or-pay {o.take_or_pay:.0%}"
+            for offer_id, o in zip(s.offer_ids(), s.foundry_offers, strict=True)
+        )
+        or "none",
+    )
+    table.add_row("offtake", _offtake_text(s))
+    table.add_row(
+        "funding",
+        "; ".join(f"{i.id} {i.kind} {fmt.usd(i.amount_usd)}" for i in s.funding.investors)
+        + f" (total {fmt.usd(sum(i.amount_usd for i in s.funding.investors))})",
+    )
+    table.add_row(
+        "finance",
+        f"discount rate {fmt.percent(s.finance.discount_rate)}, tax regimes "
+        + ", ".join(f"{t.id} {t.rate:.0%}" for t in s.finance.tax_regimes),
+    )
+    table.add_row("uncertainty", f"{len(s.uncertainty)} uncertain inputs")
+    show(table)
+
+
+def _path_text(values: Any) -> str:
+    """A price path as its first and last value: $20,000→$25,000."""
+    first, last = float(values[0]), float(values[-1])
+    return fmt.usd(first) if abs(last - first) < 0.5 else f"{fmt.usd(first)}→{fmt.usd(last)}"
+
+
+def _product_text(s: Scenario, p: Any) -> str:
+    wanted = f"{p.demand.quarterly(s.horizon.periods).sum() / 1e6:.2f} M wanted"
+    price = _path_text(p.market_price(s.horizon.periods))
+    if not p.made:
+        return f"{p.id} (bought) at {price}, {wanted}"
+    taped = f", tape-out {p.design.tape_out}" if p.design else ""
+    return (
+        f"{p.id} (design) on {p.node}: {p.compute_dies_per_package}×{p.die_area_mm2:.0f} mm², "
+        f"{p.hbm_stacks} HBM, {p.packaging}{taped}, market {price}, {wanted}"
+    )
+
+
+def _offtake_text(s: Scenario) -> str:
+    o = s.offtake
+    price = {
+        "indexed": f"{o.share_of_market_price:.0%} of the market wafer price",
+        "fixed": "fixed prices per node",
+        "cost_plus": f"standard cost + {o.markup:.0%}",
+    }[o.price]
+    return (
+        f"{price}, take-or-pay {o.take_or_pay_share:.0%} of output at capacity"
+        + (f", until {o.end}" if o.end else "")
+        + (", spare wafers to the market" if o.spare_wafers_to_market else "")
+    )

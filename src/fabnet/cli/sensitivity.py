@@ -7,15 +7,16 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from fabnet.api import records
 from fabnet.cli import app
 from fabnet.cli.options import DEFAULT_SCENARIO, AsJson, Overrides, ScenarioFile, load_scenario, user_errors
+from fabnet.cli.terminal import err, out, print_frame, print_json
 from fabnet.core import columns
-from fabnet.views import err, out, print_frame, print_json, records
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from fabnet.risk.sensitivity import BreakEven
+    from fabnet.api import BreakEven
 
 
 @app.command()
@@ -69,27 +70,35 @@ def sensitivity(
     Example: `fabnet sensitivity scenarios/tigris.yaml --solve "g42 irr = hurdle" --for
     nodes.N3.wafer_price_usd`
     """
+    from fabnet.api import (
+        SensitivityModel,
+        SolveOptions,
+        decide,
+        default_path,
+        find_break_even,
+        parse_solve,
+        search_range,
+        swings,
+        tornado,
+    )
     from fabnet.core.results import DECISION_GAP
-    from fabnet.pipeline import decide
-    from fabnet.plan import SolveOptions
-    from fabnet.risk import sensitivity as one_at_a_time
 
     with user_errors():
         scenario = load_scenario(file, overrides or ())
         try:
             with err.status(f"{scenario.name}: planning with and without fabs…"):
-                decision = decide(scenario, SolveOptions(mip_gap=DECISION_GAP), deal_shares=())
-            model = one_at_a_time.Model(decision, replan, deal, SolveOptions(mip_gap=DECISION_GAP))
-            inputs, left_out = one_at_a_time.swings(scenario, list(vary or ()), replan)
+                decision = decide(scenario, gap=DECISION_GAP, deal_shares=())
+            model = SensitivityModel(decision, replan, deal, SolveOptions(mip_gap=DECISION_GAP))
+            inputs, left_out = swings(scenario, list(vary or ()), replan)
             with err.status("one input at a time…"):
-                table = one_at_a_time.tornado(model, inputs)
-            path = for_path or one_at_a_time.default_path(scenario, table)
+                table = tornado(model, inputs)
+            path = for_path or default_path(scenario, table)
             found = None
             if path is not None:
-                key, target = one_at_a_time.parse_solve(solve, decision.money)
-                how, low, high = one_at_a_time.search_range(scenario, path, between)
+                key, target = parse_solve(solve, decision.money)
+                how, low, high = search_range(scenario, path, between)
                 with err.status(f"break-even of {path}…"):
-                    found = one_at_a_time.break_even(model, path, key, target, low, high, how)
+                    found = find_break_even(model, path, key, target, low, high, how)
         except ValueError as error:
             raise typer.BadParameter(str(error)) from None
     if as_json:

@@ -1,12 +1,14 @@
-"""Commands on uncertainty: the risk sweep, and the helper of `fabnet plan --robust`."""
+"""Commands on uncertainty: the risk sweep; and how a robust plan is printed (`fabnet plan --robust`, `fabnet run`)."""
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from fabnet.cli import app
+from fabnet.cli.network_views import builds_table
 from fabnet.cli.options import (
     DEFAULT_SCENARIO,
     MAX_SAMPLES,
@@ -21,14 +23,16 @@ from fabnet.cli.options import (
     load_scenario,
     user_errors,
 )
+from fabnet.cli.terminal import job_progress, new_table, out, print_frame, show, styled
+from fabnet.core import columns
+from fabnet.core import format as fmt
 from fabnet.core.results import DEFAULT_STORE
-from fabnet.views import err, job_progress, out, print_risk, print_robust, styled
+from fabnet.core.secrets import redact
 
 if TYPE_CHECKING:
-    from fabnet.plan import SolveOptions
-    from fabnet.risk.job import Executors
-    from fabnet.risk.robust import RobustSpec
-    from fabnet.scenario import Scenario
+    import pandas as pd
+
+    from fabnet.api import RobustRun
 
 
 @app.command()
@@ -87,8 +91,7 @@ def risk(
     (or `--dask-local 4`, or `--scheduler tcp://host:8786`); add `--check-samples 20` to run
     twenty sampled plans on the fab simulator.
     """
-    from fabnet.risk import METHODS, SweepSpec
-    from fabnet.risk.job import Executors, risk_job
+    from fabnet.api import METHODS, Executors, SweepSpec, risk_job
 
     if method not in METHODS:
         raise typer.BadParameter(f"--method must be one of {', '.join(METHODS)}")
@@ -115,27 +118,89 @@ def risk(
     print_risk(sweep.summary(), sweep.title, sweep.run_id, store)
 
 
-def robust_plan(
-    scenario: Scenario,
-    spec: RobustSpec,
-    options: SolveOptions,
-    cycle_time: str,
-    executors: Executors,
-    store: str | None,
-    label: str | None,
-) -> None:
-    from fabnet.risk.robust import robust_job, robust_run
+def print_robust(run: RobustRun) -> None:
+    """A robust plan: how its solve went, its builds and those that differ from the central
+    plan's, then both plans over the fresh futures and, for a few futures, in sample."""
+    spec, measure = run.spec, run.spec.measure
+    objective = "expected cost" if measure.weight == 0 else f"(1 − {measure.weight:g})·E + {measure.weight:g}·CVaR"
+    if measure.weight:
+        objective += f" (CVaR at {measure.level:g}: the worst {fmt.percent(1 - measure.level, 0)} of futures)"
+    out.print(styled(("Robust plan", "bold"), f" for {spec.futures} futures (seed {spec.seed}), {objective}: "))
+    out.print(f"  {run.solution.result.describe()}")
+    show(builds_table(run.robust))
+    from fabnet.api import build_differences
 
-    with err.status("starting…") as status:
+    differ = build_differences(run.central.builds, run.robust.builds)
+    if differ.empty:
+        out.print("The central-value plan starts the same modules.")
+    else:
+        print_frame(differ, "Builds that differ from the central-value plan", text_columns=3)
+    both = new_table(
+        "figure",
+        "central-value plan",
+        "robust plan",
+        "robust − central",
+        title=f"Both plans on {spec.out_of_sample:,} fresh futures (seed {spec.seed + 1}): "
+        "the value of the stochastic solution",
+    )
+    for row in run.figures.itertuples(index=False):
+        key = str(row.figure)
+        values = (float(row.central), float(row.robust))
+        both.add_row(
+            columns.label(key),
+            *(columns.show(key, v) for v in values),
+            columns.show_difference(key, *values, row.difference),
+        )
+    show(both)
+    sample = run.in_sample
+    if "wait_and_see_usd" in sample:
+        robust, central, alone = sample["robust_usd"], sample["central_usd"], sample["wait_and_see_usd"]
+        central_text = (
+            f"the central plan's builds {fmt.usd(central)} "
+            f"(value of the stochastic solution {fmt.usd(central - robust)})"
+            if math.isfinite(central)
+            else "the central plan's builds break the budget of at least one of them"
+        )
+        out.print(
+            f"In the {spec.futures} futures (system cost, present value): the robust plan {fmt.usd(robust)}, "
+            f"{central_text}, each future planned alone {fmt.usd(alone)} "
+            f"(value of perfect information {fmt.usd(robust - alone)})"
+        )
 
-        def step(name: str) -> None:
-            status.update(f"{scenario.name}: {name}…")
 
-        if store is None:
-            run, run_id = robust_run(scenario, spec, options, cycle_time, step, executors), None
-        else:
-            run, job = robust_job(store, scenario, spec, options, cycle_time, label, step, executors)
-            run_id = job.run_id
-    print_robust(run)
-    if run_id is not None:
-        out.print(styled(f"robust run {run_id} stored in ", (str(store), "bold")))
+def print_risk(summary: dict[str, pd.DataFrame], title: str, run_id: int, store: str) -> None:
+    """A sweep's summary: quantiles of the outcomes, the downside, deliveries per year, and
+    what moves the fab company's NPV."""
+    headline = new_table("figure", "P10", "P50", "P90", "mean", title=title)
+    for row in summary["headline"].itertuples(index=False):
+        headline.add_row(
+            columns.label(row.figure), *(columns.show(row.figure, v) for v in (row.p10, row.p50, row.p90, row.mean))
+        )
+    show(headline)
+    downside = summary["downside"].iloc[0]
+    out.print(
+        f"Chance the fab company's NPV is below 0: {fmt.percent(downside.p_npv_below_zero)}; "
+        f"expected NPV of its worst 10 % of samples: {fmt.usd(downside.expected_shortfall_usd)}"
+    )
+    print_frame(summary["per_year"], "Accelerators delivered per year", text_columns=1)
+    if "checked" in summary:
+        checked = summary["checked"]
+        short = fmt.percent(checked["shortfall"].iloc[0]) if len(checked) else "–"
+        print_frame(
+            checked.drop(columns="shortfall"),
+            f"Sampled plans on the fab simulator: the chance the fabs put out {short} or more below plan",
+            text_columns=1,
+        )
+    print_frame(
+        summary["tornado"][["input", "rank_correlation_with_npv"]],
+        "What moves the fab company's NPV most (rank correlation, −1 to 1)",
+        text_columns=1,
+        names={"rank_correlation_with_npv": "rank correlation"},
+    )
+    out.print(
+        styled(
+            f"samples stored with run {run_id} in ",
+            (redact(store), "bold"),
+            f"; `fabnet report {run_id} --store {redact(store)}` draws them",
+        )
+    )

@@ -1,7 +1,7 @@
 """The yearly roll-ups of the stored quarterly money tables, declared once: which quarterly
 columns (core.results' `fabco_quarterly` and `buyer_quarterly`) add up to each yearly column.
 
-`fabnet finance`/`fabnet run` (views.py), the HTML report's tables and its figures all read the
+`fabnet finance`/`fabnet run` (cli/network_views.py), the HTML report's tables and its figures all read the
 years from here, so a year's capex or operating costs is summed the same way everywhere
 (issue 27, item 9; tests/core/test_yearly.py fails if the fab company's quarterly table is
 grouped by year anywhere else). Frames are typed `Any`: core imports no pandas.

@@ -6,6 +6,7 @@ that serves both)."""
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from typing import Any
 
 import pandas as pd
 
@@ -43,6 +44,19 @@ class Financials:
     @property
     def messages(self) -> list[str]:
         return self.fabco.messages
+
+    def to_dict(self) -> dict[str, Any]:
+        """Both parties' money as one document, each table a list of rows: what `fabnet finance
+        --json` prints (fabnet.api.json_text), so the CLI and Python see one shape."""
+        return {
+            "metrics": self.figures,
+            "messages": self.messages,
+            "investors": self.fabco.investors.to_dict("records"),
+            "fabco_quarterly": self.fabco.quarterly.to_dict("records"),
+            "investor_flows": self.fabco.investor_flows.to_dict("records"),
+            "buyer_quarterly": self.buyer.quarterly.to_dict("records"),
+            "buyer_products": self.buyer.products.to_dict("records"),
+        }
 
 
 def compute_financials(scenario: Scenario, plan: PlanTables, offtake: Offtake | None = None) -> Financials:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -57,6 +58,21 @@ class Deal:
     def high_at_limit(self) -> bool:
         """The high end is the search's upper bound (MOST_SHARE): the buyer gains at least up to it."""
         return self.high is not None and self.high >= MOST_SHARE
+
+    def to_dict(self) -> dict[str, Any]:
+        """The deal as one document, each table a list of rows: what `fabnet deal --json` prints
+        (fabnet.api.json_text), so the CLI and Python see one shape."""
+        return {
+            "low_share": self.low,
+            "high_share": self.high,
+            "high_is_search_limit": self.high_at_limit,
+            "contract_share": self.contract_share,
+            "exists": self.exists,
+            "market_price_usd": self.market_price_usd,
+            "verdict": self.verdict,
+            "points": self.points.to_dict("records"),
+            "investors": self.investors.to_dict("records"),
+        }
 
 
 def indexed(scenario: Scenario, share: float) -> Offtake:

@@ -20,8 +20,7 @@ from fabnet.core.errors import FabnetError
 from fabnet.report import verdict
 from fabnet.report.bundle import write_bundle, write_whole
 from fabnet.report.figures import figures
-from fabnet.store import StoredRun
-from fabnet.store.pg import is_postgres
+from fabnet.store import StoredRun, store_name
 
 STYLE = """
 body { font-family: system-ui, sans-serif; margin: 1rem auto; max-width: 1180px; color: #222; padding: 0 1rem; }
@@ -257,6 +256,5 @@ class ReportError(FabnetError):
 def report_name(store_path: str | Path, run_id: int) -> str:
     """A report's file name, naming its store so that runs of two stores never share one:
     `fabnet-run-3.html` for run 3 of fabnet.duckdb (or of the database fabnet)."""
-    location = str(store_path)
-    name = location.rsplit("/", 1)[-1].split("?")[0] if is_postgres(location) else Path(location).stem
+    name = store_name(store_path)
     return f"{re.sub(r'[^A-Za-z0-9_.-]+', '_', name) or 'store'}-run-{run_id}.html"

@@ -22,7 +22,8 @@ import pandas as pd
 from fabnet.core import results
 from fabnet.core.errors import FabnetError
 from fabnet.core.units import SERVED_SHARE
-from fabnet.pipeline import NO_FAB_TO_CHECK, plan_check, plan_network
+from fabnet.pipeline import NO_FAB_TO_CHECK, plan_check
+from fabnet.plan import make_plan
 from fabnet.risk.runner import SAMPLE_OPTIONS, SweepSpec, finishing
 from fabnet.risk.sampling import apply_sample, draw
 from fabnet.scenario.schema import Scenario
@@ -37,7 +38,7 @@ def check_sample(scenario_json: dict[str, Any], index: int, row: list[float], se
     """Plan one sampled future and simulate every fab of its plan; rows per year (none when
     the plan runs no fab)."""
     scenario = apply_sample(Scenario.model_validate(scenario_json), np.array(row))
-    plan = plan_network(scenario, SAMPLE_OPTIONS)
+    plan = make_plan(scenario, SAMPLE_OPTIONS)
     checked = plan_check(scenario, plan, seed=seed + index)
     if checked == NO_FAB_TO_CHECK:
         return []

@@ -16,8 +16,8 @@ from pathlib import Path
 import pandas as pd
 
 from fabnet.core.errors import FabnetError, Interrupted
-from fabnet.pipeline import main_job, plan_network
-from fabnet.plan import Plan, SolveOptions
+from fabnet.pipeline import main_job
+from fabnet.plan import Plan, SolveOptions, make_plan
 from fabnet.risk.checked import DEFAULT_SHORTFALL, run_checks, shortfall_by_year
 from fabnet.risk.fixed import Unsupported, evaluate_fixed, sample_inputs
 from fabnet.risk.runner import SAMPLES_TABLE, SweepSpec, make_executor, run_sweep
@@ -174,7 +174,7 @@ def fixed_plan_samples(
 ) -> pd.DataFrame:
     """Every sample's outcomes on the base plan's builds, computed at once and stored (unless a
     finished sweep already stored them)."""
-    plan = plan if plan is not None else plan_network(scenario, SolveOptions())
+    plan = plan if plan is not None else make_plan(scenario, SolveOptions())
     try:
         rows = evaluate_fixed(scenario, plan, draw(scenario, spec.samples, spec.seed, spec.method))
     except Unsupported as exc:

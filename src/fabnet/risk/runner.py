@@ -25,8 +25,8 @@ import numpy as np
 import pandas as pd
 
 from fabnet.core import results
-from fabnet.pipeline import plan_finance, plan_network
-from fabnet.plan import SolveOptions, modules_built
+from fabnet.pipeline import plan_finance
+from fabnet.plan import SolveOptions, make_plan, modules_built
 from fabnet.risk.sampling import apply_sample, draw
 from fabnet.scenario.schema import Scenario
 from fabnet.store import store_rows, stored_rows
@@ -48,7 +48,7 @@ def evaluate_sample(scenario_json: dict[str, Any], index: int, row: list[float])
     """Plan and finance one sample; a flat record of its inputs and outcomes."""
     base = Scenario.model_validate(scenario_json)
     scenario = apply_sample(base, np.array(row))
-    plan = plan_network(scenario, SAMPLE_OPTIONS)
+    plan = make_plan(scenario, SAMPLE_OPTIONS)
     money = plan_finance(scenario, plan)
     record: dict[str, float] = {"sample": index}
     record.update({f"input_{j}": float(v) for j, v in enumerate(row)})

@@ -28,7 +28,7 @@ from fabnet.core import columns
 from fabnet.finance import Financials, compute_financials
 from fabnet.finance.deal import make_deal
 from fabnet.finance.money_inputs import changes_only_money
-from fabnet.pipeline import Decision, buyer_gain, decide, plan_tables, without_fabs
+from fabnet.pipeline import Decision, buyer_gain, make_decision, plan_tables, without_fabs
 from fabnet.plan import SolveOptions
 from fabnet.risk.sampling import inverse_cdf
 from fabnet.scenario.loader import with_overrides
@@ -72,7 +72,7 @@ class Model:
         """The headline figures with `overrides` applied to the decision's scenario."""
         scenario = with_overrides(self.decision.scenario, overrides) if overrides else self.decision.scenario
         if self.replan:
-            again = decide(scenario, self.options, deal_shares=())
+            again = make_decision(scenario, self.options, deal_shares=())
             money, route, tables = again.money, again.foundry_route, plan_tables(again.plan)
         else:
             tables = plan_tables(self.decision.plan)

@@ -30,6 +30,25 @@ def open_store(
     return DuckStore(location, read_only, wait_s, waiting)
 
 
+def store_name(location: str | Path) -> str:
+    """A store's short name, for the files named after it: a DuckDB file's stem, a PostgreSQL
+    database's name (fabnet for postgresql://host/fabnet?sslmode=require)."""
+    location = str(location)
+    if is_postgres(location):
+        return location.rsplit("/", 1)[-1].split("?")[0]
+    return Path(location).stem
+
+
+def change_files(location: str | Path) -> tuple[Path, ...]:
+    """The files whose size or modification time changes when the store at `location` changes
+    (a DuckDB file and its write-ahead log, which comes and goes); none for a PostgreSQL
+    server, whose changes cannot be seen from here: ask it each time."""
+    if is_postgres(str(location)):
+        return ()
+    file = Path(location)
+    return (file, file.with_name(file.name + ".wal"))
+
+
 def stored_run(location: str | Path, run_id: int) -> StoredRun:
     """A stored run, read and the store closed again."""
     with open_store(location, read_only=True) as store:
@@ -58,7 +77,9 @@ __all__ = [
     "StoreError",
     "StoredRun",
     "UnknownRun",
+    "change_files",
     "open_store",
+    "store_name",
     "store_rows",
     "stored_rows",
     "stored_run",

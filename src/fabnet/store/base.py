@@ -207,7 +207,7 @@ def check_runs_shape(con: Any, location: str) -> None:
 
 def foreign_store(location: str, problems: list[str], last_version: str | None) -> StoreError:
     """The error that names a store another program (or another fabnet) shaped."""
-    from fabnet import __version__
+    from fabnet.core.version import __version__
 
     made = f"its last run was stored by fabnet {last_version}" if last_version else "no run of it names its fabnet"
     return StoreError(

@@ -34,17 +34,25 @@ from plotly.offline import get_plotlyjs
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from fabnet import __version__
+from fabnet.api import (
+    READER_WAIT_S,
+    Store,
+    StoreBusy,
+    StoredRun,
+    UnknownRun,
+    change_files,
+    compare_figures,
+    distinct,
+    figure_differences,
+    input_differences,
+    open_store,
+    report_html,
+    write_workbook,
+)
 from fabnet.core import format as fmt
 from fabnet.core.columns import label, show, show_difference
 from fabnet.core.secrets import redact
-from fabnet.report import report_html
-from fabnet.report.figures import compare_figures
-from fabnet.report.workbook import write_workbook
-from fabnet.store import Store, StoreBusy, StoredRun, UnknownRun, open_store
-from fabnet.store.base import READER_WAIT_S
-from fabnet.store.compare import distinct, figure_differences, input_differences
-from fabnet.store.pg import is_postgres
+from fabnet.core.version import __version__
 from fabnet.web.dealroom import add_deal_room
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -294,18 +302,16 @@ class _ChangeCache:
     PostgreSQL store, whose changes cannot be seen from here, is asked every time."""
 
     def __init__(self, location: str, build: Callable[[], str]) -> None:
-        self._file = None if is_postgres(location) else Path(location)
+        self._files = change_files(location)
         self._build = build
         self._lock = threading.Lock()
         self._stamp: tuple[tuple[int, int], ...] | None = None
         self._page = ""
 
     def get(self) -> str:
-        if self._file is None:
+        if not self._files:
             return self._build()
-        stamp = tuple(
-            (s.st_mtime_ns, s.st_size) for s in _stats(self._file, self._file.with_name(self._file.name + ".wal"))
-        )
+        stamp = tuple((s.st_mtime_ns, s.st_size) for s in _stats(*self._files))
         with self._lock:
             if stamp != self._stamp:
                 self._page, self._stamp = self._build(), stamp

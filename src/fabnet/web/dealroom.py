@@ -22,11 +22,10 @@ from typing import Any
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 
-from fabnet.api import DEAL_SHARE_RANGE, DealRoom, DealTerms, deal_room
+from fabnet.api import DEAL_SHARE_RANGE, DealRoom, DealTerms, Store, UnknownRun, deal_room
 from fabnet.core import columns
 from fabnet.core.errors import ScenarioError
 from fabnet.core.periods import Quarter
-from fabnet.store import Store, UnknownRun
 
 #: The price control's range, as shares of the market wafer price: where a price is suggested.
 SHARE_RANGE = DEAL_SHARE_RANGE

@@ -1,0 +1,235 @@
+"""The terminal kit: the `out` and `err` consoles, styled text, tables that fit the terminal,
+progress bars and JSON printing, shared by every command (each command's printers live beside
+it in fabnet.cli) so that every number is written the way fabnet.core.columns says it means.
+
+Width: the terminal's, else $COLUMNS, else 80 (rich's rule); wide tables are split to fit
+(`show`). Sentences are not broken (soft wrap): the terminal wraps them, and a command or a
+path in one stays whole for copying. Markup and emoji codes are off: file names, ids and values
+a user wrote are printed as they are ("x[/b].yaml", ":warning:"); styles come from Text objects
+(`styled`).
+"""
+
+from __future__ import annotations
+
+import math
+import textwrap
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from rich import box
+from rich.cells import cell_len
+from rich.console import Console
+from rich.measure import Measurement
+from rich.table import Column, Table
+from rich.text import Text
+
+from fabnet.api import json_text
+from fabnet.core import columns
+from fabnet.core import format as fmt
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from rich.progress import Progress
+
+
+out = Console(markup=False, emoji=False, highlight=False, soft_wrap=True)
+
+
+err = Console(stderr=True, markup=False, emoji=False, highlight=False, soft_wrap=True)
+
+
+def styled(*parts: str | tuple[str, str]) -> Text:
+    """Text from plain strings and (string, style) pairs, e.g. styled(("✓", "green"), " done")."""
+    return Text.assemble(*parts)
+
+
+def print_json(data: Any) -> None:
+    """One JSON document, as fabnet.api.json_text writes it (NaN is null, numpy numbers plain),
+    so that --json prints what a Python user gets from the API's result objects."""
+    print(json_text(data))
+
+
+def new_table(*columns: str, title: str | None = None, text_columns: int = 1) -> Table:
+    """A table whose first `text_columns` columns are left-aligned and the rest, numbers, right;
+    a long word in a text column (a path, an override) continues on the next line, never cut."""
+    table = Table(title=title, title_justify="left", header_style="bold", box=box.SIMPLE_HEAD)
+    for i, column in enumerate(columns):
+        text = i < text_columns
+        table.add_column(column, justify="left" if text else "right", overflow="fold" if text else "ellipsis")
+    return table
+
+
+#: Text columns (labels, names) may wrap down to this width; numbers never wrap.
+TEXT_WRAP = 30
+
+
+def show(table: Table) -> None:
+    """Print a table within the console's width. A table too wide first narrows: headings wrap
+    at spaces, text columns wrap at TEXT_WRAP; one still too wide is split into parts of whole
+    columns, each repeating the first (row name) column; a number is never cut."""
+    if _fits(table) or len(table.columns) <= 2:
+        out.print(table, soft_wrap=False)
+        return
+    for column in table.columns:
+        _narrow(column)
+    if _fits(table):
+        out.print(table, soft_wrap=False)
+        return
+    key, rest = table.columns[0], table.columns[1:]
+    parts: list[list[Column]] = [[]]
+    for column in rest:
+        if parts[-1] and not _fits(_subtable(table, [key, *parts[-1], column])):
+            parts.append([])
+        parts[-1].append(column)
+    for i, part in enumerate(parts):
+        out.print(_subtable(table, [key, *part], continued=i > 0), soft_wrap=False)
+
+
+def _fits(table: Table) -> bool:
+    return Measurement.get(out, out.options.update(width=10_000), table).maximum <= out.width
+
+
+def _narrow(column: Column) -> None:
+    """Wrap the heading to the column's widest cell (or its longest word); cap a text column."""
+    cells = max((cell_len(str(cell)) for cell in column.cells), default=0)
+    if column.justify == "left":
+        cells = min(cells, TEXT_WRAP)
+        column.max_width = max(cells, *(cell_len(w) for w in str(column.header).split()))
+    glued = str(column.header).replace(" %", "\u00a0%")  # "10.0 %" stays on one line
+    lines = textwrap.wrap(glued, max(cells, 1), break_long_words=False, break_on_hyphens=False)
+    column.header = "\n".join(lines).replace("\u00a0", " ")
+
+
+def _subtable(table: Table, columns: list[Column], continued: bool = False) -> Table:
+    title = str(table.title or "")
+    part = Table(
+        title=f"{title} (continued)" if continued and title else title or None,
+        title_justify="left",
+        header_style="bold",
+        box=box.SIMPLE_HEAD,
+    )
+    for column in columns:
+        part.add_column(column.header, justify=column.justify, max_width=column.max_width, overflow=column.overflow)
+    for row in zip(*(column.cells for column in columns), strict=True):
+        part.add_row(*row)
+    return part
+
+
+def print_frame(frame: pd.DataFrame, title: str, text_columns: int = 2, names: dict[str, str] | None = None) -> None:
+    """A table of any frame, headed and written as core.columns says each column means (money
+    in one scale per column); `names` renames a column's label, its unit stays."""
+    print_columns({str(c): frame[c].to_numpy() for c in frame.columns}, title, text_columns, names)
+
+
+def print_columns(
+    table_columns: dict[str, Any], title: str, text_columns: int = 2, names: dict[str, str] | None = None
+) -> None:
+    """print_frame for a table as columns (numpy arrays of equal length), without pandas."""
+    scales = {
+        c: fmt.scale_for(v)
+        for c, v in table_columns.items()
+        if columns.meaning(c).unit == "usd" and np.asarray(v).dtype.kind in "fi"
+    }
+    table = new_table(
+        *(columns.heading(c, scales.get(c), (names or {}).get(c)) for c in table_columns),
+        title=title,
+        text_columns=text_columns,
+    )
+    for row in zip(*table_columns.values(), strict=True):
+        table.add_row(*(_cell(c, _python(v), scales.get(c)) for c, v in zip(table_columns, row, strict=True)))
+    show(table)
+
+
+def _python(value: Any) -> Any:
+    """A numpy number as the Python number it holds (the formatters test for float)."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _cell(column: str, value: Any, scale: fmt.Scale | None = None) -> str:
+    if columns.meaning(column).unit == "number" and isinstance(value, float):
+        return f"{value:,.3f}" if abs(value) < 10 else f"{value:,.1f}"
+    return columns.show(column, value, scale)
+
+
+def figures_table(title: str, figures: Mapping[str, object]) -> Table:
+    table = new_table("figure", "value", title=title)
+    for key, value in figures.items():
+        table.add_row(columns.label(key), columns.show(key, value))
+    return table
+
+
+@contextmanager
+def day_progress(days: float, label: str) -> Iterator[Callable[[float, str], None]]:
+    """A progress bar in simulated days on a terminal; silent otherwise."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    if not err.is_terminal:
+        yield lambda day, note: None
+        return
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed:.0f}/{task.total:.0f} days"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    ) as bar:
+        task = bar.add_task(label, total=days)
+        yield lambda day, note: bar.update(task, completed=day, description=f"{label} {note}")
+
+
+class JobProgress:
+    """One line on stderr for a long job: the step it is at, then, while it counts samples, a
+    bar with their rate and the time left."""
+
+    def __init__(self, bar: Progress, unit: str) -> None:
+        self._bar, self._unit = bar, unit
+        self._task = bar.add_task("starting…", total=None, rate="")
+        self._started = time.perf_counter()
+
+    def step(self, name: str) -> None:
+        self._bar.update(self._task, description=f"{name}…", total=None, completed=0, rate="")
+        self._started = time.perf_counter()
+
+    def advance(self, done: int, total: int) -> None:
+        rate = done / max(time.perf_counter() - self._started, 1e-9)
+        self._bar.update(self._task, description=self._unit, total=total, completed=done, rate=f"{rate:.2f}/s")
+
+
+@contextmanager
+def job_progress(unit: str) -> Iterator[JobProgress]:
+    """A JobProgress on a terminal; silent otherwise (a pipe or a log file gets the results only)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]}"),
+        TimeRemainingColumn(),
+        console=err,
+        transient=True,
+        disable=not err.is_terminal,
+    ) as bar:
+        yield JobProgress(bar, unit)
+
+
+@contextmanager
+def byte_progress(label: str) -> Iterator[Callable[[str, int, int], None]]:
+    """A progress bar in bytes on a terminal; silent otherwise."""
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn
+
+    if not err.is_terminal:
+        yield lambda file, done, total: None
+        return
+    with Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(), console=err, transient=True) as bar:
+        task = bar.add_task(label, total=None)
+        yield lambda file, done, total: bar.update(task, completed=done, total=total, description=f"{label} {file}")
+
+
+def dollars(amount: float) -> str:
+    """Cents matter in the calculator ($1,234.56); no good die at all is none, not $inf."""
+    return f"${amount:,.2f}" if math.isfinite(amount) else "– (no good die)"
