@@ -30,19 +30,20 @@ ALLOWED = {
     "pipeline": {"core", "scenario", "chips", "network", "plan", "fabsim", "finance", "store", "check"},
     # fabnet.api is the one façade (issue 29): the CLI and the web app import it, the terminal
     # kit (cli.terminal, inside cli) and core, nothing else of fabnet; the API reaches every
-    # engine, through its private helpers _jobs (the robust dispatch) and _engines (the engines'
-    # names it passes on, read by type checkers only)
+    # engine, through its private helpers _jobs (the robust dispatch), _documents (the results'
+    # JSON documents) and _engines (the engines' names it passes on, read by type checkers only)
     "cli": {"core", "api"},
     "web": {"core", "api"},
     "api": None,  # everything
     "_jobs": None,
+    "_documents": None,
     "_engines": None,
     "__init__": {"api", "core"},
     "__main__": {"cli"},
 }
 #: Who may import the pipeline (the stages wired together): the API and its helpers, and risk,
 #: which runs the pipeline for each sample; the CLI and the web app reach it through the API.
-PIPELINE_CLIENTS = {"pipeline", "api", "_jobs", "_engines", "risk"}
+PIPELINE_CLIENTS = {"pipeline", "api", "_jobs", "_documents", "_engines", "risk"}
 #: Nothing imports the CLI but itself and `python -m fabnet`.
 CLI_CLIENTS = {"cli", "__main__"}
 # Single modules a layer may import beyond its packages. The scenario schema takes the names of
