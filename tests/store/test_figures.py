@@ -28,6 +28,7 @@ def test_the_flat_form_reads_back_with_investors_as_rows_in_the_same_order():
     assert "irr_g42" not in figures.by_name
     assert list(figures) == list(STORED)
     assert dict(figures) == STORED
+    assert figures == STORED and figures == KeyFigures.of(dict(STORED))
     assert json.loads(figures_json(figures)) == STORED
 
 

@@ -35,7 +35,7 @@ class InvestorReturn:
     irr: float | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # Mapping's ==: equal to any mapping of the same flat figures
 class KeyFigures(Mapping[str, Any]):
     """The key figures of a run, in the order a reader meets them: what the network adds, each
     party's result, the deal, the plan check. A Mapping over the flat names (so `dict(figures)`
