@@ -54,12 +54,20 @@ _load_numba_array_registry_without_scipy()
 class _Buffers:
     """The five random streams for the kernel: row s holds stream s's next draws, in the order
     its Generator made them in blocks, as the reference engine takes them. `pos` holds each
-    row's read position and, after it, each row's length (rows may differ in length)."""
+    row's read position and, after it, each row's length (rows may differ in length).
+
+    A refill moves a row's unread draws to its front and fills the rest in place, whole blocks
+    (Generator.random(out=...) gives the same numbers as a new array would): the buffer was
+    rebuilt by concatenation at each refill, 63 of them a simulated year and 0.3 s of CPU, 6 %
+    of the run (HVLM FIFO 365 days, cProfile). Rows of ROW_BLOCKS blocks (10 MB) halve the
+    refills, hence the kernel's returns to Python, against rows of two."""
+
+    ROW_BLOCKS = 4
 
     def __init__(self, seed: int) -> None:
         self.generators = random_streams(seed)
         self.pos = np.zeros(2 * STREAMS, np.int64)
-        self.u = np.zeros((STREAMS, 0))
+        self.u = np.zeros((STREAMS, self.ROW_BLOCKS * BLOCK))
         self.refill()
 
     def draw(self, stream: int) -> float:
@@ -69,16 +77,14 @@ class _Buffers:
         return value
 
     def refill(self) -> None:
-        rows = []
         for s, generator in enumerate(self.generators):
-            rest = self.u[s, self.pos[s] : self.pos[STREAMS + s]] if self.u.shape[1] else np.zeros(0)
-            while len(rest) < 2 * BLOCK:
-                rest = np.concatenate([rest, generator.random(BLOCK)])
-            rows.append(rest)
-        self.u = np.zeros((STREAMS, max(len(r) for r in rows)))
-        for s, row in enumerate(rows):
-            self.u[s, : len(row)] = row
-            self.pos[s], self.pos[STREAMS + s] = 0, len(row)
+            row = self.u[s]
+            rest = int(self.pos[STREAMS + s] - self.pos[s])
+            row[:rest] = row[self.pos[s] : self.pos[STREAMS + s]].copy()  # the tail may overlap the front
+            while rest + BLOCK <= len(row):
+                generator.random(out=row[rest : rest + BLOCK])
+                rest += BLOCK
+            self.pos[s], self.pos[STREAMS + s] = 0, rest
 
 
 def _dedicating_slot(ltl: list[int]) -> np.ndarray:

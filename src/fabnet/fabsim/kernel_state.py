@@ -3,9 +3,10 @@ kernel_base.py (how it is compiled, the event heap, small changes of state), ker
 (queues and starts) and kernel.py (the event loop) build on this.
 
 The state is a handful of records (typing.NamedTuple of numpy arrays) instead of the 45
-positional arrays the kernel once took: numba passes a tuple of arrays as its arrays, so a record
-costs no more than its fields passed one by one (measured: benchmarks/fabsim_speed.py, HVLM FIFO
-365 days), and a field is read by name. A jitclass or a structref would be one pointer to pass,
+positional arrays the kernel once took: numba passes a tuple of arrays as its arrays (a call
+copies the same words as for the fields one by one), and a field is read by name. Measured on
+HVLM FIFO 365 days (docs/design.md): whole processes within the machine's noise of before, the
+kernel alone 0–4 % slower in A/B rounds on a loaded machine. A jitclass or a structref would be one pointer to pass,
 but both are objects numba counts references to, and the kernel runs without reference counting
 (see kernel_base.jit). Helpers called in the hot loop that numba does not inline still take the few arrays
 they read, not whole records: a call copies every field of its arguments onto the stack.
