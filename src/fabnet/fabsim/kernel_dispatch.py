@@ -182,10 +182,11 @@ def _keep_setup(tool, ti, fi, minrun):
 
 
 @jit_inline
-def _key_row(keys, k, lot, tool, keep, now, criterion, li, lf, si, sf, ri, fi, ti, setm):
+def _key_row(keys, k, lot, tool, keep, now, criterion, lots, steps, fams, tools):
     """Row k of `keys`: the lot's rank key for this tool (engine.Simulation._keys)."""
+    li, lf, si, sf, fi, ti = lots.ints, lots.floats, steps.ints, steps.floats, fams.ints, tools.ints
     family = ti[tool, T_FAM]
-    g = ri[li[lot, L_ROUTE], 0] + li[lot, L_STEP]
+    g = steps.routes[li[lot, L_ROUTE], 0] + li[lot, L_STEP]
     last = rank(criterion, lf[lot, L_QUEUED], lf[lot, L_DUE], now, sf, g, fi[family, F_BYCR] == 1)
     waits = _waits(li, lot, fi[family, F_PEERCQT] == 1)
     if fi[family, F_HASSETUP] == 0:
@@ -193,7 +194,7 @@ def _key_row(keys, k, lot, tool, keep, now, criterion, li, lf, si, sf, ri, fi, t
         keys[k, 1] = -li[lot, L_PRIO]
         keys[k, 2] = last
         return
-    setup = _setup_minutes(si, sf, ti, setm, tool, g)
+    setup = _setup_minutes(si, sf, ti, fams.setup, tool, g)
     keys[k, 0] = 1.0 if (keep >= 0 and si[g, S_SETUP] != keep) else 0.0
     keys[k, 1] = waits
     if fi[family, F_SETUPFIRST] == 1:
@@ -205,13 +206,13 @@ def _key_row(keys, k, lot, tool, keep, now, criterion, li, lf, si, sf, ri, fi, t
     keys[k, 4] = last
 
 
-@jit
-def _keys_for(tool, cands, n, now, criterion, li, lf, si, sf, ri, fi, ti, setm, minrun, keys):
-    """Rank keys of n candidate lots, as engine.Simulation._keys builds them; returns the key width."""
-    keep = _keep_setup(tool, ti, fi, minrun)
+@jit_inline
+def _keys_for(tool, n, now, criterion, lots, steps, fams, tools, scratch):
+    """Rank keys of the n candidate lots, as engine.Simulation._keys builds them; returns the key width."""
+    keep = _keep_setup(tool, tools.ints, fams.ints, fams.min_run)
     for k in range(n):
-        _key_row(keys, k, cands[k], tool, keep, now, criterion, li, lf, si, sf, ri, fi, ti, setm)
-    return 5 if fi[ti[tool, T_FAM], F_HASSETUP] == 1 else 3
+        _key_row(scratch.keys, k, scratch.cands[k], tool, keep, now, criterion, lots, steps, fams, tools)
+    return 5 if fams.ints[tools.ints[tool, T_FAM], F_HASSETUP] == 1 else 3
 
 
 @jit_inline
@@ -240,23 +241,7 @@ def _choose(family, tool, now, criterion, lots, steps, fams, tools, scratch):
                 return 1
             cands[n] = lot
             if walk:
-                _key_row(
-                    keys,
-                    n,
-                    lot,
-                    tool,
-                    keep,
-                    now,
-                    criterion,
-                    li,
-                    lots.floats,
-                    si,
-                    steps.floats,
-                    ri,
-                    fi,
-                    tools.ints,
-                    fams.setup,
-                )
+                _key_row(keys, n, lot, tool, keep, now, criterion, lots, steps, fams, tools)
                 if n > 0 and _less(keys, n, best, 5):
                     best = n
                 if keys[best, 0] == 0.0 and keys[best, setup_column] == 0.0:
@@ -273,23 +258,7 @@ def _choose(family, tool, now, criterion, lots, steps, fams, tools, scratch):
         for k in range(n):
             order[k] = k
         return _batch_or_first(cands, order, n, li, si, ri, chosen, groups)
-    width = _keys_for(
-        tool,
-        cands,
-        n,
-        now,
-        criterion,
-        li,
-        lots.floats,
-        si,
-        steps.floats,
-        ri,
-        fi,
-        tools.ints,
-        fams.setup,
-        fams.min_run,
-        keys,
-    )
+    width = _keys_for(tool, n, now, criterion, lots, steps, fams, tools, scratch)
     if fi[family, F_BATCH] == 0:
         best = 0
         for k in range(1, n):
