@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 _HOME = {
     "operating_curve": "curve",
-    "SimOptions": "engine",
-    "SimResult": "engine",
+    "SimOptions": "options",
+    "SimResult": "options",
     "simulate": "run",
     "Kpis": "kpi_tables",
     "bottleneck": "kpi_tables",
@@ -44,8 +44,8 @@ __all__ = [
 
 if TYPE_CHECKING:
     from fabnet.fabsim.curve import operating_curve
-    from fabnet.fabsim.engine import SimOptions, SimResult
     from fabnet.fabsim.kpi_tables import Kpis, bottleneck, kpis
+    from fabnet.fabsim.options import SimOptions, SimResult
     from fabnet.fabsim.rules import RULES, Rule, register
     from fabnet.fabsim.run import simulate
     from fabnet.fabsim.smt2020 import DatasetError, FabData, find_dataset, load_smt2020

@@ -7,8 +7,8 @@ from collections.abc import Callable, Sequence
 
 import pandas as pd
 
-from fabnet.fabsim.engine import SimOptions, SimResult
 from fabnet.fabsim.kpi_tables import Kpis, kpis
+from fabnet.fabsim.options import SimOptions, SimResult
 from fabnet.fabsim.run import simulate
 from fabnet.fabsim.smt2020 import FabData
 

@@ -36,8 +36,6 @@ from __future__ import annotations
 
 import heapq
 import math
-from collections.abc import Callable
-from dataclasses import dataclass
 
 import numpy as np
 
@@ -54,7 +52,6 @@ from fabnet.fabsim.model import (
     PM_DUE,
     RELEASE,
     SAMPLE,
-    STREAMS,
     TOOL_FREE,
     U_DOWN,
     U_MOVE,
@@ -63,215 +60,47 @@ from fabnet.fabsim.model import (
     U_ROUTE,
     UP,
     WAFERS_PER_LOT,
+    LotRecord,
 )
-from fabnet.fabsim.rules import Rule, critical_ratio, rule_named
-from fabnet.fabsim.smt2020 import FabData, WipLot
+from fabnet.fabsim.options import (
+    CONVENTIONS,
+    DIFFERENCES,
+    SimOptions,
+    SimResult,
+    peer_differences,
+    release_scale_on,
+)
+from fabnet.fabsim.prepare import (
+    Prepared,
+    Uniforms,
+    mean_raw_days,
+    random_streams,
+    remaining_minutes,
+    start_of,
+    step_minutes,
+)
+from fabnet.fabsim.rules import critical_ratio
+from fabnet.fabsim.smt2020 import FabData
+
+#: The options, the result and the start of a run live in options.py and prepare.py, which both
+#: engines read; they are named here too, where check.py, views.py, the tests and the benchmarks
+#: have always imported them from.
+__all__ = [
+    "CONVENTIONS",
+    "DIFFERENCES",
+    "SimOptions",
+    "SimResult",
+    "Simulation",
+    "mean_raw_days",
+    "remaining_minutes",
+    "start_of",
+    "step_minutes",
+]
 
 
-class Uniforms:
-    """Uniform draws from a numpy Generator, taken in blocks so the event loop stays cheap."""
-
-    def __init__(self, generator: np.random.Generator, block: int = 1 << 16) -> None:
-        self._generator, self._block = generator, block
-        self._values: list[float] = []
-        self._next = 0
-
-    def __call__(self) -> float:
-        if self._next == len(self._values):
-            self._values = self._generator.random(self._block).tolist()
-            self._next = 0
-        value = self._values[self._next]
-        self._next += 1
-        return value
-
-
-@dataclass
-class SimOptions:
-    days: float = 90.0
-    rule: str = "fifo"
-    seed: int = 0
-    warmup_days: float = 0.0
-    release_scale: float = 1.0  # multiplies the release rate (operating curves)
-    #: Per-day multiples of the release rate on top of release_scale (a plan's changing load);
-    #: day d covers the minutes (d·1440, (d+1)·1440]; days past the end keep the last value.
-    release_schedule: tuple[float, ...] = ()
-    initial_wip: bool = True
-    breakdowns: bool = True
-    pms: bool = True
-    sample_every_days: float = 1.0
-    kernel: str = "numba"  # "numba" (compiled, kernel.py) or "python" (this file)
-    #: "fabnet" (this model), "pyscfabsim" (the peer's conventions wherever the two differ, to
-    #: validate against it like for like), or some of the DIFFERENCES by name: "wip,outages"
-    #: validate against it like for like; see CONVENTIONS)
-    conventions: str = "fabnet"
-
-
-#: Where fabnet's model and the peer PySCFabSim's differ, by convention name. So far (a) the
-#: initial WIP: fabnet starts every lot of WIP.txt that has a step left, a lot at its last step
-#: included (it still has that operation to do); the peer keeps a lot only when its 1-based
-#: CURSTEP < steps − 1 (file_instance.py), so it also drops lots at their last two steps
-#: (11 of 2,255 on HVLM, 10 of 2,156 on LVHM); (b) the critical ratio's remaining time
-#: (remaining_minutes); (c) batches: started at the minimum or only when full (batch_minimum);
-#: (d) outages: a breakdown or calendar PM takes the tool down in fabnet; in the peer it only
-#: delays the tool's running operation and an idle tool stays usable (Simulation._outage);
-#: (e) pms: fabnet staggers a family's calendar PMs over its tools, the peer starts every tool's
-#: first PM at the calendar's first-occurrence time (file_instance.py), so a family's PMs fall
-#: together (start_of); (f) cqt: the rules rank first a lot whose critical queue time runs
-#: (to its target step, in fabnet); in the peer that flag is `lot.cqt_waiting is not None`, and
-#: since a step without a queue time reads its empty STEP_CQT column as '' (read.py try_to_num),
-#: every lot that has started one step carries it: lots never started yet (new releases, WIP
-#: before its first start) rank after all others (Simulation._queue_time_running).
-CONVENTIONS = ("fabnet", "pyscfabsim")
-#: The differences one by one, each switchable alone (to measure what each one does).
-DIFFERENCES = ("wip", "batches", "cr", "outages", "pms", "cqt")
-
-
-def peer_differences(conventions: str) -> frozenset[str]:
-    """Which of the peer's conventions apply: none for "fabnet", all for "pyscfabsim", else the
-    named ones ("wip,batches")."""
-    if conventions == "fabnet":
-        return frozenset()
-    if conventions == "pyscfabsim":
-        return frozenset(DIFFERENCES)
-    named = frozenset(name.strip() for name in conventions.split(","))
-    if not named or not named <= set(DIFFERENCES):
-        raise ValueError(
-            f"unknown conventions {conventions!r}; use one of {', '.join(CONVENTIONS)}, "
-            f"or some of {', '.join(DIFFERENCES)} separated by commas"
-        )
-    return named
-
-
-def starts_as_wip(step: int, steps: int, conventions: str) -> bool:
-    """Whether a lot of the initial WIP at 0-based `step` of a `steps`-step route is simulated."""
-    return step < (steps - 2 if "wip" in peer_differences(conventions) else steps)
-
-
-def release_scale_on(options: SimOptions, day: int) -> float:
-    """The release-rate multiple in force on `day` (see SimOptions.release_schedule)."""
-    schedule = options.release_schedule
-    return options.release_scale * (schedule[min(day, len(schedule) - 1)] if schedule else 1.0)
-
-
-def peak_release_scale(options: SimOptions) -> float:
-    return options.release_scale * (max(options.release_schedule) if options.release_schedule else 1.0)
-
-
-@dataclass
-class SimResult:
-    """Flat records, built into tables by kpi_tables.py."""
-
-    options: SimOptions
-    lots: list[tuple]  # (route, priority, stream, release, done, due, raw)
-    family_busy: np.ndarray  # minutes after warm-up, summed over the family's tools
-    family_setup: np.ndarray
-    family_down: np.ndarray
-    family_pm: np.ndarray
-    family_wait: np.ndarray  # summed queue minutes of lots that started
-    family_starts: np.ndarray
-    cqt_violations: dict[tuple[int, int], int]
-    cqt_checks: dict[tuple[int, int], int]
-    wip: list[tuple[float, int]]  # (day, lots in the fab)
-    batch_sizes: dict[int, int]  # lots per batch → batches started
-    lot_steps: int = 0
-    events: int = 0
-    wall_s: float = 0.0
-    released: int = 0
-
-
-def step_minutes(fab: FabData, route) -> np.ndarray:
-    """Mean process (and load) minutes of each step of a route: a lot's raw time is their sum."""
-    return (
-        np.where(route.per == PER_PIECE, route.ptime * WAFERS_PER_LOT, route.ptime) + fab.family_load_min[route.family]
-    )
-
-
-def batch_minimum(route, conventions: str = "fabnet") -> np.ndarray:
-    """Wafers a batch needs before a tool starts it: the dataset's minimum in fabnet's model
-    (an idle tool starts as soon as it can, waiting would leave it idle); only full batches
-    under the peer's conventions (PySCFabSim starts a batch of exactly int(max / 25) lots)."""
-    if "batches" in peer_differences(conventions):
-        return (route.batch_max // WAFERS_PER_LOT) * WAFERS_PER_LOT
-    return route.batch_min
-
-
-def remaining_minutes(fab: FabData, route, conventions: str = "fabnet") -> list[float]:
-    """Raw minutes from each step of a route to its end (the critical ratio's denominator), and
-    0 after the last step. fabnet counts each step as its lot takes a tool (step_minutes: load
-    and unload included); the peer counts process time only, a cascading step as its first
-    wafer plus one interval per further wafer (PySCFabSim simulation/classes.py, Step). The
-    step a lot waits at is counted, so the denominator is never 0 at a dispatch."""
-    if "cr" in peer_differences(conventions):
-        cascading = ~np.isnan(route.part_interval)
-        whole = np.where(route.per == PER_PIECE, route.ptime * WAFERS_PER_LOT, route.ptime)
-        per_step = np.where(cascading, route.ptime + np.nan_to_num(route.part_interval) * (WAFERS_PER_LOT - 1), whole)
-    else:
-        per_step = step_minutes(fab, route)
-    return [*np.cumsum(per_step[::-1])[::-1].tolist(), 0.0]
-
-
-def mean_raw_days(fab: FabData) -> float:
-    """Raw process days of the average lot released (streams weighted by their release rates)."""
-    raw = np.array([step_minutes(fab, fab.routes[st.route]).sum() for st in fab.streams])
-    rates = np.array([1.0 / st.interval_min for st in fab.streams])
-    return float((raw * rates).sum() / rates.sum() / MINUTES_PER_DAY)
-
-
-def random_streams(seed: int) -> list[np.random.Generator]:
-    """The STREAMS generators of a run (model.U_PROCESS …), spawned from its seed."""
-    return [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(STREAMS)]
-
-
-@dataclass(frozen=True)
-class Start:
-    """What a run starts from, the same for both engines: the initial-WIP lots it simulates
-    (they enter first, in file order), then the first events in the order they are scheduled,
-    and the wafer-count PMs as (tool, first, interval, mean minutes, spread minutes)."""
-
-    wip: list[WipLot]
-    events: list[tuple[float, int, int, int]]  # (minute, kind, a, b)
-    piece_pms: list[tuple[int, float, float, float, float]]
-
-
-def start_of(fab: FabData, options: SimOptions, family_tools: list[list[int]], draw_down: Callable[[], float]) -> Start:
-    """The start of a run: WIP kept under the conventions, each stream's first release, each
-    tool's first breakdown (drawn from the outage stream, tool by tool), each calendar PM
-    (staggered over the family's tools: tool k of n is due k/n of an interval later; all at
-    once under the peer's "pms") and the first WIP sample."""
-    wip = (
-        [lot for lot in fab.wip if starts_as_wip(lot.step, fab.routes[lot.route].steps, options.conventions)]
-        if options.initial_wip
-        else []
-    )
-    events: list[tuple[float, int, int, int]] = [(st.start_min, RELEASE, s, 0) for s, st in enumerate(fab.streams)]
-    piece_pms = []
-    if options.breakdowns:
-        for family, tools in enumerate(family_tools):
-            group = fab.family_group[family]
-            if group in fab.breakdown_mttf_min:
-                events += [
-                    (-math.log(1.0 - draw_down()) * fab.breakdown_first_min[group], FAIL, tool, 0) for tool in tools
-                ]
-    if options.pms:
-        stagger = "pms" not in peer_differences(options.conventions)
-        for pm_index, pm in enumerate(fab.pms):
-            tools = family_tools[pm.family]
-            for k, tool in enumerate(tools):
-                if pm.by_pieces:
-                    piece_pms.append((tool, pm.first, pm.interval, pm.duration_min, pm.duration_spread_min))
-                else:
-                    events.append((pm.first + stagger * pm.interval * k / len(tools), PM_DUE, tool, pm_index))
-    events.append((0.0, SAMPLE, 0, 0))
-    return Start(wip, events, piece_pms)
-
-
-class Simulation:
+class Simulation(Prepared):
     def __init__(self, fab: FabData, options: SimOptions) -> None:
-        self.rule: Rule = rule_named(options.rule)
-        peer_differences(options.conventions)  # a bad name fails here, in words
-        if options.release_scale <= 0 or any(v <= 0 for v in options.release_schedule):
-            raise ValueError("release multiples must be positive (a stream at zero would never restart)")
-        self.fab, self.o = fab, options
+        super().__init__(fab, options)
         streams = random_streams(options.seed)
         self.u_process = Uniforms(streams[U_PROCESS])
         self.u_route = Uniforms(streams[U_ROUTE])
@@ -283,9 +112,7 @@ class Simulation:
         self.heap: list[tuple] = []
         self.seq = 0
         self._tools(fab)
-        self._routes(fab)
         self.queue: list[list[int]] = [[] for _ in fab.families]
-        self._family_traits(fab)
         self.lot_route: list[int] = []
         self.lot_step: list[int] = []
         self.lot_priority: list[int] = []
@@ -297,11 +124,10 @@ class Simulation:
         self.lot_reworked: list[set[int] | None] = []
         self.lot_cqt: list[tuple[int, float, int] | None] = []
         self.lot_started: list[bool] = []
-        self.peer_cqt = "cqt" in peer_differences(options.conventions)
         self.in_fab = 0
         self.stream_released = [0] * len(fab.streams)
         self.batch_sizes: dict[int, int] = {}
-        self.records: list[tuple] = []
+        self.records: list[tuple] = []  # LotRecord
         self.lot_steps = 0
         self.released = 0
         self.cqt_violations: dict[tuple[int, int], int] = {}
@@ -315,9 +141,6 @@ class Simulation:
     # --- set-up --------------------------------------------------------------------------
 
     def _tools(self, fab: FabData) -> None:
-        self.tool_family: list[int] = []
-        for f, count in enumerate(fab.family_tools):
-            self.tool_family += [f] * int(count)
         t = len(self.tool_family)
         self.tool_state = [UP] * t
         self.tool_setup = [-1] * t
@@ -331,59 +154,7 @@ class Simulation:
         self.tool_delay = [0.0] * t
         self.tool_snap = [0.0] * t
         self.lot_snap: dict[int, float] = {}
-        self.family_tools: list[list[int]] = [[] for _ in fab.families]
-        for tool, f in enumerate(self.tool_family):
-            self.family_tools[f].append(tool)
         self.idle: list[set[int]] = [set(tools) for tools in self.family_tools]
-
-    def _routes(self, fab: FabData) -> None:
-        """Python lists of the route arrays: the loop reads them element by element."""
-        self.r = []
-        desc_ids: dict[str, int] = {}
-        for route in fab.routes:
-            mean_minutes = step_minutes(fab, route)
-            self.r.append(
-                {
-                    "family": route.family.tolist(),
-                    "ptime": route.ptime.tolist(),
-                    "spread": route.ptime_spread.tolist(),
-                    "per": route.per.tolist(),
-                    "bmin": batch_minimum(route, self.o.conventions).tolist(),
-                    "bmax": route.batch_max.tolist(),
-                    "setup": route.setup.tolist(),
-                    "stime": route.setup_time.tolist(),
-                    "ltl": route.ltl_step.tolist(),
-                    "bint": route.batch_interval.tolist(),
-                    "pint": route.part_interval.tolist(),
-                    "rwk": route.rework_step.tolist(),
-                    "rwkp": route.rework_prob.tolist(),
-                    "sample": route.sample_prob.tolist(),
-                    "cqt": route.cqt_step.tolist(),
-                    "cqtmin": route.cqt_min.tolist(),
-                    "desc": [desc_ids.setdefault(d, len(desc_ids)) for d in route.desc],
-                    "mean": mean_minutes.tolist(),
-                    "remaining": remaining_minutes(fab, route, self.o.conventions),
-                    "raw": float(mean_minutes.sum()),
-                    "steps": route.steps,
-                }
-            )
-
-    def _family_traits(self, fab: FabData) -> None:
-        """Which families ever see setups, lot-to-lens dedication or batches (the dispatcher
-        skips that work everywhere else), and how the rule ranks in each."""
-        n = len(fab.families)
-        self.family_has_setup = [False] * n
-        self.family_has_ltl = [False] * n
-        self.family_batches = [False] * n
-        self.family_setup_first = [self.rule.setup_first(rule) for rule in fab.family_rule]
-        self.family_by_cr = ["rank_CR" in rank for rank in fab.family_rank]
-        for route in fab.routes:
-            for step, family in enumerate(route.family.tolist()):
-                self.family_has_setup[family] |= bool(route.setup[step] >= 0)
-                self.family_batches[family] |= bool(route.per[step] == PER_BATCH)
-                later = int(route.ltl_step[step])
-                if later >= 0:
-                    self.family_has_ltl[int(route.family[later])] = True
 
     def push(self, time: float, kind: int, a: int = 0, b: int = 0) -> None:
         self.seq += 1
@@ -538,7 +309,7 @@ class Simulation:
         if now >= self.warmup:
             route = self.lot_route[lot]
             self.records.append(
-                (
+                LotRecord(
                     route,
                     self.lot_priority[lot],
                     self.lot_stream[lot],

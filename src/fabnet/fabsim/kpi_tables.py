@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from fabnet.core.units import MINUTES_PER_DAY
-from fabnet.fabsim.engine import SimResult
 from fabnet.fabsim.model import LOT_RECORD, WAFERS_PER_LOT
+from fabnet.fabsim.options import SimResult
 from fabnet.fabsim.smt2020 import FabData
 
 if TYPE_CHECKING:

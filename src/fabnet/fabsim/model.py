@@ -9,6 +9,8 @@ from one module.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from fabnet.fabsim.smt2020 import PER_BATCH, PER_LOT, PER_PIECE, WAFERS_PER_LOT
 
 __all__ = [
@@ -35,6 +37,7 @@ __all__ = [
     "U_ROUTE",
     "WAFERS",
     "WAFERS_PER_LOT",
+    "LotRecord",
 ]
 
 #: Event kinds, in the heap entry (time, sequence, kind, a, b); a and b are per kind:
@@ -48,5 +51,21 @@ WAFERS = float(WAFERS_PER_LOT)
 #: process times, route choices (sampling, rework), outages, transport, release intervals.
 U_PROCESS, U_ROUTE, U_DOWN, U_MOVE, U_RELEASE = range(5)
 STREAMS = 5
-#: A finished lot, as both engines record it (minutes; raw = the route's mean raw minutes).
-LOT_RECORD = ("route", "priority", "stream", "release", "done", "due", "raw")
+
+
+class LotRecord(NamedTuple):
+    """A finished lot, as both engines record it (minutes; raw = the route's mean raw minutes).
+    A tuple still (the records compare equal to plain 7-tuples and make one float array with
+    np.array), so that a field is read by name without a step more in either engine's loop."""
+
+    route: int
+    priority: int
+    stream: int  # -1 for a lot of the initial WIP
+    release: float
+    done: float
+    due: float
+    raw: float
+
+
+#: The record's field names, in its order (the columns of kpi_tables' lot array).
+LOT_RECORD = LotRecord._fields

@@ -4,8 +4,9 @@ other's entry point, so the model's modules form no import circle."""
 
 from __future__ import annotations
 
-from fabnet.fabsim.engine import SimOptions, SimResult, Simulation
+from fabnet.fabsim.engine import Simulation
 from fabnet.fabsim.fast import simulate_fast
+from fabnet.fabsim.options import SimOptions, SimResult
 from fabnet.fabsim.smt2020 import FabData
 
 KERNELS = ("numba", "python")

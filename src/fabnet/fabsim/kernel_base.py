@@ -1,0 +1,121 @@
+"""How the compiled kernel is compiled, its event heap and the small changes of state every part
+of it makes: a random draw, a time account, a tool's state (kernel_state.py has the records and
+columns they work on)."""
+
+from __future__ import annotations
+
+import numba as nb
+
+from fabnet.fabsim import rules
+from fabnet.fabsim.kernel_state import (
+    C_HSIZE,
+    C_SEQ,
+    F_IDLE,
+    FIELD,
+    IDLE_MASK,
+    IDLE_SHIFT,
+    PACK,
+    T_FAM,
+    T_STATE,
+)
+from fabnet.fabsim.model import UP
+
+#: Every function of the kernel is compiled without numba's reference counting (NRT). The
+#: helpers take many arrays, and a call that numba does not inline increments and decrements each
+#: one's count, atomically: measured with perf on HVLM FIFO 90 days, 36 % of the kernel's CPU
+#: went to NRT_incref/NRT_decref, and without them a run takes 38 % less CPU with identical
+#: results. The kernel allocates nothing (all state and scratch come from fast.py), so it has
+#: nothing to count; an allocation added later fails to compile instead of leaking. `_nrt` is
+#: numba's own option (numba.core.options), not in its documentation: numba is pinned by uv.lock,
+#: and if an upgrade dropped the option every decorator here would fail at import.
+jit = nb.njit(cache=True, _nrt=False)  # type: ignore[call-overload]  # numba's stubs list documented options only
+#: Without counting, a call still copies every array's fields (data, shape, strides: 7 to 9
+#: words each) onto the stack: the calls run_chunk → _dispatch → _choose, _start pushed 230, 145
+#: and 180 words, a third of the kernel's samples under perf (HVLM FIFO 365 days). Those, with
+#: _enter_step and _key_row, are inlined by numba before typing (inline="always"; 30 % less CPU,
+#: same results). Each call site is a copy to compile: _dispatch has one (run_chunk's
+#: to_dispatch), and a first compile takes ~13 s.
+jit_inline = nb.njit(cache=True, _nrt=False, inline="always")  # type: ignore[call-overload]
+#: The one critical-ratio formula (rules.py), compiled for the kernel.
+critical_ratio = jit(rules.critical_ratio)
+#: A rule's criterion (rules.py) as the kernel calls it: (queued, due, remaining, ratio, mean,
+#: now, family_by_cr) -> rank, smallest first.
+CRITERION = nb.types.float64(*[nb.types.float64] * 6, nb.types.boolean)
+
+
+@jit
+def draw(d, stream):
+    value = d.u[stream, d.pos[stream]]
+    d.pos[stream] += 1
+    return value
+
+
+@jit
+def push(heap, time, kind, a, b):
+    ht, hi, sc = heap
+    sc[C_SEQ] += 1
+    seq = sc[C_SEQ]
+    packed = (kind << (2 * PACK)) | (a << PACK) | b
+    n = sc[C_HSIZE]
+    sc[C_HSIZE] = n + 1
+    # sift up; the columns are copied one by one on purpose: a helper (even inlined) measured
+    # 7 % slower over a simulated year (benchmarks/fabsim_speed.py)
+    while n > 0:
+        parent = (n - 1) >> 1
+        if ht[parent] < time or (ht[parent] == time and hi[parent, 0] < seq):
+            break
+        ht[n] = ht[parent]
+        hi[n, 0] = hi[parent, 0]
+        hi[n, 1] = hi[parent, 1]
+        n = parent
+    ht[n] = time
+    hi[n, 0] = seq
+    hi[n, 1] = packed
+
+
+@jit
+def pop(heap):
+    """Remove the smallest entry (by time, then by push order); returns (time, kind, a, b)."""
+    ht, hi, sc = heap
+    time, packed = ht[0], hi[0, 1]
+    n = sc[C_HSIZE] - 1
+    sc[C_HSIZE] = n
+    if n > 0:
+        lt, l0, l1 = ht[n], hi[n, 0], hi[n, 1]
+        i = 0
+        while True:
+            child = 2 * i + 1
+            if child >= n:
+                break
+            right = child + 1
+            if right < n and (ht[right] < ht[child] or (ht[right] == ht[child] and hi[right, 0] < hi[child, 0])):
+                child = right
+            if lt < ht[child] or (lt == ht[child] and l0 < hi[child, 0]):
+                break
+            ht[i] = ht[child]
+            hi[i, 0] = hi[child, 0]
+            hi[i, 1] = hi[child, 1]
+            i = child
+        ht[i] = lt
+        hi[i, 0] = l0
+        hi[i, 1] = l1
+    return time, packed >> (2 * PACK), (packed >> PACK) & FIELD, packed & FIELD
+
+
+@jit
+def account(acc, column, family, start, minutes, warmup, end):
+    lo = max(start, warmup)
+    hi = min(start + minutes, end)
+    if hi > lo:
+        acc[family, column] += hi - lo
+
+
+@jit
+def set_state(tool, state, ti, fi, idle):
+    family = ti[tool, T_FAM]
+    fi[family, F_IDLE] += (state == UP) - (ti[tool, T_STATE] == UP)
+    ti[tool, T_STATE] = state
+    if state == UP:
+        idle[tool >> IDLE_SHIFT] |= 1 << (tool & IDLE_MASK)
+    else:
+        idle[tool >> IDLE_SHIFT] &= ~(1 << (tool & IDLE_MASK))
