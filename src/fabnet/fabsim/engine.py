@@ -83,7 +83,7 @@ from fabnet.fabsim.rules import critical_ratio
 from fabnet.fabsim.smt2020 import FabData
 
 #: The options, the result and the start of a run live in options.py and prepare.py, which both
-#: engines read; they are named here too, where check.py, views.py, the tests and the benchmarks
+#: engines read; they are named here too, where check.py, the CLI, the tests and the benchmarks
 #: have always imported them from.
 __all__ = [
     "CONVENTIONS",
