@@ -461,3 +461,14 @@ def test_a_robust_plan_from_the_command_line_is_printed_and_stored(tmp_path):
     assert whole.exit_code == 0, whole.output
     assert "Robust plan for 2 futures" in whole.stdout and "Decision:" in whole.stdout
     assert fabnet.stored(2, store).kind == "robust" and (tmp_path / "robust-run-2.html").exists()
+
+
+def test_run_takes_a_seed_and_keeps_it_with_the_run(tmp_path):
+    from fabnet.api import scenario_of, stored
+
+    store = str(tmp_path / "s.duckdb")
+    result = invoke("run", str(MINIMAL), "--seed", "42", "--no-check", "--store", store, "--report-dir", str(tmp_path))
+    assert result.exit_code == 0, result.output
+    run = stored(1, store)
+    assert scenario_of(run).seed == 42
+    assert "seed=42" in str(run.meta["overrides"])

@@ -254,6 +254,14 @@ def run(
     dask_local: DaskLocal = None,
     scheduler: Scheduler = None,
     max_model_size: MaxModelSize = MAX_PLAN_VARIABLES,
+    seed: Annotated[
+        int | None,
+        typer.Option(
+            help="Seed of the run's randomness (the plan check's simulation, a robust plan's "
+            "futures; default: the scenario's `seed`), kept with the run as `--set seed=…`.",
+            **Seed,
+        ),
+    ] = None,
 ) -> None:
     """The main job (default scenario: scenarios/tigris.yaml): validate → plan, and plan
     without fabs (the counterfactual) → both parties' money → the deal → plan check on the fab
@@ -273,7 +281,7 @@ def run(
     from fabnet.api import Executors, run_job
 
     with user_errors():
-        scenario = load_scenario(file, overrides or ())
+        scenario = load_scenario(file, [*(overrides or ()), *([] if seed is None else [f"seed={seed}"])])
         out.print(
             styled(
                 ("✓", "green"),

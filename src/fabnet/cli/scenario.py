@@ -10,7 +10,16 @@ import typer
 
 from fabnet.api import DPW_FORMULAS, YIELD_MODELS, Harvest, YieldSpec, die_economics, package_cost
 from fabnet.cli import app
-from fabnet.cli.options import AsJson, NonNegative, Overrides, Positive, ScenarioFile, load_scenario, user_errors
+from fabnet.cli.options import (
+    DEFAULT_SCENARIO,
+    AsJson,
+    NonNegative,
+    Overrides,
+    Positive,
+    ScenarioFile,
+    load_scenario,
+    user_errors,
+)
 from fabnet.cli.terminal import dollars, new_table, out, print_json, show, styled
 from fabnet.core import format as fmt
 
@@ -19,12 +28,16 @@ if TYPE_CHECKING:
 
 
 @app.command()
-def validate(file: ScenarioFile, overrides: Overrides = None) -> None:
+def validate(file: ScenarioFile = DEFAULT_SCENARIO, overrides: Overrides = None) -> None:
     """Check a scenario file and print a one-screen summary.
 
     Exit status 0 when the file is good. Otherwise exit status 2 and one message naming the
     file, the line, the field (e.g. `sites[2].lead_time_q`), what was found and what is
     expected.
+
+    Without a file, the default scenario (scenarios/tigris.yaml), as `fabnet run` takes it.
+    Shares and durations read as written: `--set "offtake.share_of_market_price=90 %"`,
+    `--set "sites.kumamoto.lead_time_q=36 months"`.
 
     Example: `fabnet validate scenarios/tigris.yaml --set funding.total_usd=1.0e10`
     """

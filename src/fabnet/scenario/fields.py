@@ -5,6 +5,7 @@ amount of USD, a quarter, a path over time) and the frozen base model every sect
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated
@@ -26,6 +27,7 @@ from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema, PydanticCustomError
 
 from fabnet.core.periods import Quarter
+from fabnet.core.units import MONTHS_PER_QUARTER
 from fabnet.scenario.yamltext import odd_underscores
 
 # Every number is finite (see Frozen) and inside a plausible range. The ranges are far wider than
@@ -52,13 +54,39 @@ def _not_bool(value: object) -> object:
     return value
 
 
+_PERCENT = re.compile(r"^\s*([-+]?\d+(?:\.\d+)?)\s*%\s*$")
+_DURATION = re.compile(r"^\s*(\d+)\s*(months?|quarters?|years?)\s*$")
+_MONTHS = {"month": 1, "quarter": MONTHS_PER_QUARTER, "year": 12}
+
+
+def _percent(value: object) -> object:
+    # a share as a person writes it: "90 %" (or "90%") is 0.9, in a file as on --set
+    if isinstance(value, str) and (found := _PERCENT.match(value)):
+        return float(found.group(1)) / 100
+    return value
+
+
+def _quarters(value: object) -> object:
+    # a duration in words: "36 months", "3 years" or "12 quarters" is 12 quarters
+    if isinstance(value, str) and (found := _DURATION.match(value)):
+        months = int(found.group(1)) * _MONTHS[found.group(2).removesuffix("s")]
+        if months % MONTHS_PER_QUARTER:
+            raise PydanticCustomError("quarters", "a whole number of quarters (months in threes)")
+        return months // MONTHS_PER_QUARTER
+    return value
+
+
 Number = Annotated[float, BeforeValidator(_not_bool)]
 Whole = Annotated[int, Strict()]  # an integer field takes neither true, 2.5, 2.0 nor "2"
 Id = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
-Share = Annotated[Number, Field(ge=0, le=1)]
-PositiveShare = Annotated[Number, Field(gt=0, le=1)]
-Ratio = Annotated[Number, Field(ge=0, le=MAX_RATIO)]
-PositiveRatio = Annotated[Number, Field(gt=0, le=MAX_RATIO)]
+# the word-reading validators come last, so they wrap the bounded number (the JSON Schema keeps
+# its bounds) and run first
+Share = Annotated[Number, Field(ge=0, le=1), BeforeValidator(_percent)]
+PositiveShare = Annotated[Number, Field(gt=0, le=1), BeforeValidator(_percent)]
+Ratio = Annotated[Number, Field(ge=0, le=MAX_RATIO), BeforeValidator(_percent)]
+PositiveRatio = Annotated[Number, Field(gt=0, le=MAX_RATIO), BeforeValidator(_percent)]
+#: A price as a share of a market price: 10× the market is past any deal (90 meant 90 %).
+PriceShare = Annotated[Number, Field(gt=0, le=10), BeforeValidator(_percent)]
 Usd = Annotated[Number, Field(ge=0, le=MAX_USD)]
 PositiveUsd = Annotated[Number, Field(gt=0, le=MAX_USD)]
 UnitUsd = Annotated[Number, Field(ge=0, le=MAX_UNIT_USD)]
@@ -73,8 +101,8 @@ Days = Annotated[Number, Field(ge=0, le=3650)]
 PositiveDays = Annotated[Number, Field(gt=0, le=3650)]
 AnnualRate = Annotated[Number, Field(ge=0, le=MAX_RATIO)]
 Real = Annotated[Number, Field(ge=-MAX_USD, le=MAX_USD)]
-Quarters = Annotated[Whole, Field(gt=0, le=MAX_QUARTERS)]
-NonNegativeQuarters = Annotated[Whole, Field(ge=0, le=MAX_QUARTERS)]
+Quarters = Annotated[Whole, Field(gt=0, le=MAX_QUARTERS), BeforeValidator(_quarters)]
+NonNegativeQuarters = Annotated[Whole, Field(ge=0, le=MAX_QUARTERS), BeforeValidator(_quarters)]
 Count = Annotated[Whole, Field(gt=0, le=MAX_COUNT)]
 NonNegativeCount = Annotated[Whole, Field(ge=0, le=MAX_COUNT)]
 Year = Annotated[int, Field(ge=1900, le=2300)]  # a mapping key: JSON round trips make it text

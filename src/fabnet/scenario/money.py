@@ -24,6 +24,7 @@ from fabnet.scenario.fields import (
     PenaltyRule,
     PositiveRatio,
     PositiveUsd,
+    PriceShare,
     QuarterField,
     Quarters,
     Ratio,
@@ -220,7 +221,7 @@ class Offtake(Frozen):
         "fixed: fixed_price_usd per node; cost_plus: the site's standard cost per wafer at full "
         "load (variable and fixed opex, operator fee per wafer, depreciation) times 1 + markup.",
     )
-    share_of_market_price: PositiveRatio = Field(
+    share_of_market_price: PriceShare = Field(
         default=1.0,
         description="indexed: price as a share of the market wafer price (0.9 = 10 % below what a foundry charges).",
     )
