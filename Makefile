@@ -24,8 +24,8 @@ test: sync lint
 	@.venv/bin/python tools/coverage_summary.py .coverage.json
 
 lint: sync
-	.venv/bin/ruff format --check --quiet src tests benchmarks tools
-	.venv/bin/ruff check --quiet src tests benchmarks tools
+	.venv/bin/ruff format --check --quiet src tests benchmarks tools examples
+	.venv/bin/ruff check --quiet src tests benchmarks tools examples
 	.venv/bin/mypy
 
 # Bytecode is compiled at install, and fabnet's own whenever a source changed: the shell here

@@ -202,3 +202,18 @@ def test_a_network_worth_less_than_nothing_to_both_parties_is_refused(monkeypatc
     assert decision.money.fabco.metrics.fabco_revenue_usd == 0
     assert decision.plan.messages[0].startswith("The planner's network (kumamoto) was refused")
     assert "$1.50 B worse off" in decision.plan.messages[0]
+
+
+def test_a_stored_runs_quarters_are_pandas_periods(analysed):
+    """Quarters as pandas Periods (issue 31): the first row of the fab company's quarters is the
+    scenario's first quarter, tigris's 2024Q1, and the rows are one quarter apart."""
+    folder, _, result = analysed
+    quarterly = fabnet.tables(result.run_id, folder / "analysis.duckdb")["fabco_quarterly"]
+    assert str(quarterly["quarter"].dtype) == "period[Q-DEC]"
+    assert quarterly["quarter"].iloc[0] == pd.Period("2024Q1", freq="Q")
+    steps = quarterly["quarter"].diff().dropna()
+    assert (steps == pd.Period("2024Q2", freq="Q") - pd.Period("2024Q1", freq="Q")).all()
+    builds = fabnet.tables(result.run_id, folder / "analysis.duckdb")["builds"]
+    assert str(builds["started"].dtype) == "period[Q-DEC]"
+    text = fabnet.tables(result.run_id, folder / "analysis.duckdb", periods=False)["fabco_quarterly"]
+    assert text["quarter"].iloc[0] == "2024Q1"

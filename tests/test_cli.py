@@ -472,3 +472,20 @@ def test_run_takes_a_seed_and_keeps_it_with_the_run(tmp_path):
     run = stored(1, store)
     assert scenario_of(run).seed == 42
     assert "seed=42" in str(run.meta["overrides"])
+
+
+def test_shell_completion_is_installable():
+    """Typer's completion (issue 31): `fabnet --show-completion bash` prints the script that
+    `--install-completion` installs, and completing `fabnet ru` offers run, runs."""
+    result = invoke("--show-completion", "bash")
+    assert result.exit_code == 0, result.output
+    assert "_FABNET_COMPLETE=complete_bash" in result.stdout
+    import os
+    import subprocess
+    import sys
+
+    env = os.environ | {"_FABNET_COMPLETE": "complete_bash", "COMP_WORDS": "fabnet ru", "COMP_CWORD": "1"}
+    done = subprocess.run(
+        [sys.executable, "-m", "fabnet"], env=env, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert {"run", "runs"} <= set(done.stdout.split()), done.stdout + done.stderr

@@ -307,9 +307,25 @@ def scenario_of(run: StoredRun) -> Scenario:
     return stored_scenario(run.meta)
 
 
-def tables(run_id: int, store: str | Path = DEFAULT_STORE) -> dict[str, pd.DataFrame]:
-    """A stored run's result tables as pandas, by name (see docs/python-api.md for each)."""
-    return stored(run_id, store).tables
+def tables(run_id: int, store: str | Path = DEFAULT_STORE, periods: bool = True) -> dict[str, pd.DataFrame]:
+    """A stored run's result tables as pandas, by name (see docs/python-api.md for each), each
+    column of quarters ("2027Q3") as pandas Periods, so a quarter sorts, subtracts and resamples
+    as a date does (`periods=False`: as stored, text)."""
+    found = stored(run_id, store).tables
+    return {name: _quarters_as_periods(frame) for name, frame in found.items()} if periods else found
+
+
+def _quarters_as_periods(frame: pd.DataFrame) -> pd.DataFrame:
+    import pandas as pd
+
+    quarters = {
+        column: pd.PeriodIndex(frame[column], freq="Q")
+        for column in frame.columns
+        if (frame[column].dtype == object or pd.api.types.is_string_dtype(frame[column]))
+        and frame[column].notna().any()
+        and frame[column].dropna().astype(str).str.fullmatch(r"\d{4}Q[1-4]").all()
+    }
+    return frame.assign(**quarters) if quarters else frame
 
 
 def export(

@@ -24,7 +24,7 @@ app = typer.Typer(
         "or `fabnet chips` as a dies-per-wafer and yield calculator. Every command has --help."
     ),
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,  # `fabnet --install-completion` (bash, zsh, fish, PowerShell)
     rich_markup_mode="markdown",
 )
 
