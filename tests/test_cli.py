@@ -219,7 +219,7 @@ def test_wafers_prints_the_accelerators_to_wafers_table():
 
 def test_run_plans_stores_and_reports_the_default_scenario(tmp_path):
     store, reports = tmp_path / "runs.duckdb", tmp_path / "reports"
-    args = ["run", str(TIGRIS), "--store", str(store), "--report-dir", str(reports)]
+    args = ["run", str(TIGRIS), "--store", str(store), "--out", str(reports)]
     result = invoke(*args)
     assert result.exit_code == 0, result.output
     assert "valid scenario" in result.stdout and "Fabs built" in result.stdout
@@ -246,7 +246,7 @@ def test_run_plans_stores_and_reports_the_default_scenario(tmp_path):
     assert "scenario hash" in shown.stdout and "fab company NPV" in shown.stdout
     compared = invoke("runs", "compare", "1", "2", "--store", str(store))
     assert "Inputs: what differs between run 1, run 2" in compared.stdout and "same" in compared.stdout
-    redrawn = invoke("report", "1", "--store", str(store), "--output", str(tmp_path / "again.html"))
+    redrawn = invoke("report", "1", "--store", str(store), "--out", str(tmp_path / "again.html"))
     assert redrawn.exit_code == 0 and (tmp_path / "again.html").exists()
     missing = invoke("runs", "show", "9", "--store", str(store))
     assert missing.exit_code == 2 and "no run 9" in missing.stderr
@@ -420,7 +420,7 @@ def test_risk_sweep_and_resume_from_the_command_line(tmp_path, monkeypatch):
     assert "Risk of run 1: 3 samples" in result.stdout and "What moves the fab company's NPV most" in result.stdout
     again = invoke("risk", "--resume", "1", "--reoptimise", "--workers", "1", "--store", store)
     assert again.exit_code == 0 and "Risk of run 1: 3 samples" in again.stdout
-    not_a_sweep = invoke("run", str(MINIMAL), "--store", store, "--report-dir", str(tmp_path))
+    not_a_sweep = invoke("run", str(MINIMAL), "--store", store, "--out", str(tmp_path))
     assert not_a_sweep.exit_code == 0
     refused = invoke("risk", "--resume", "2", "--reoptimise", "--store", store)
     assert refused.exit_code == 2 and "not a risk sweep" in refused.stderr
@@ -457,7 +457,7 @@ def test_a_robust_plan_from_the_command_line_is_printed_and_stored(tmp_path):
     assert from_file.exit_code == 0, from_file.output
     assert "Robust plan for 2 futures" in from_file.stdout and "Both plans on 25 fresh futures" in from_file.stdout
     # `fabnet run` plans a scenario's robust section too: stored as kind robust, with its report
-    whole = invoke("run", str(path), "--store", store, "--report-dir", str(tmp_path), "--workers", "1")
+    whole = invoke("run", str(path), "--store", store, "--out", str(tmp_path), "--workers", "1")
     assert whole.exit_code == 0, whole.output
     assert "Robust plan for 2 futures" in whole.stdout and "Decision:" in whole.stdout
     assert fabnet.stored(2, store).kind == "robust" and (tmp_path / "robust-run-2.html").exists()
@@ -467,7 +467,7 @@ def test_run_takes_a_seed_and_keeps_it_with_the_run(tmp_path):
     from fabnet.api import scenario_of, stored
 
     store = str(tmp_path / "s.duckdb")
-    result = invoke("run", str(MINIMAL), "--seed", "42", "--no-check", "--store", store, "--report-dir", str(tmp_path))
+    result = invoke("run", str(MINIMAL), "--seed", "42", "--no-check", "--store", store, "--out", str(tmp_path))
     assert result.exit_code == 0, result.output
     run = stored(1, store)
     assert scenario_of(run).seed == 42
@@ -489,3 +489,30 @@ def test_shell_completion_is_installable():
         [sys.executable, "-m", "fabnet"], env=env, capture_output=True, text=True, timeout=60, check=False
     )
     assert {"run", "runs"} <= set(done.stdout.split()), done.stdout + done.stderr
+
+
+def _commands():
+    import typer.main
+
+    group = typer.main.get_command(app)
+    for name, command in group.commands.items():
+        if hasattr(command, "commands"):  # a group, e.g. `runs`, `data`
+            yield from ((f"{name} {sub}", c) for sub, c in command.commands.items())
+        else:
+            yield name, command
+
+
+#: Each shared option has one name on every command that takes it (issue 31).
+SHARED = {"store": "--store", "overrides": "--set", "as_json": "--json", "seed": "--seed", "label": "--label"}
+#: Where a command writes its file or folder: always --out.
+OUTPUT = {"report_dir", "output", "folder", "save_to"}
+
+
+@pytest.mark.parametrize(("name", "command"), list(_commands()), ids=lambda v: v if isinstance(v, str) else "")
+def test_every_command_names_its_shared_options_alike(name, command):
+    for param in command.params:
+        if param.name in SHARED:
+            assert SHARED[param.name] in param.opts, f"fabnet {name}: {param.opts} should be {SHARED[param.name]}"
+        if param.name in OUTPUT:
+            assert "--out" in param.opts, f"fabnet {name}: its output is {param.opts}, not --out"
+    assert invoke(*name.split(), "--help").exit_code == 0

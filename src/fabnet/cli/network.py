@@ -238,7 +238,12 @@ def run(
     overrides: Overrides = None,
     store: StorePath = DEFAULT_STORE,
     report_dir: Annotated[
-        Path, typer.Option(help="Folder for the HTML report (named after the store and the run: fabnet-run-3.html).")
+        Path,
+        typer.Option(
+            "--out",
+            "--report-dir",
+            help="Folder for the HTML report (named after the store and the run: fabnet-run-3.html).",
+        ),
     ] = Path("reports"),
     label: LabelOption = None,
     cycle_time: CycleTimeOption = CycleTime.load,

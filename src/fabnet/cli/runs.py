@@ -149,7 +149,8 @@ def report(
     run_id: RunId,
     store: ReadStore = DEFAULT_STORE,
     output: Annotated[
-        Path | None, typer.Option(help="HTML file to write (default: reports/STORE-run-ID.html).")
+        Path | None,
+        typer.Option("--out", "--output", help="HTML file to write (default: reports/STORE-run-ID.html)."),
     ] = None,
 ) -> None:
     """Write the HTML report of a stored run, decision first, with the plotly.js bundle the
