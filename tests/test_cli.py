@@ -516,3 +516,32 @@ def test_every_command_names_its_shared_options_alike(name, command):
         if param.name in OUTPUT:
             assert "--out" in param.opts, f"fabnet {name}: its output is {param.opts}, not --out"
     assert invoke(*name.split(), "--help").exit_code == 0
+
+
+def test_run_risk_and_the_runs_commands_print_json_a_pipe_can_read(tmp_path):
+    """--json on every command that prints figures (issue 31): one JSON document on stdout, the
+    same figures the API's stored run holds."""
+    from fabnet.api import stored
+
+    store = str(tmp_path / "s.duckdb")
+    ran = invoke("run", str(MINIMAL), "--no-check", "--json", "--store", store, "--out", str(tmp_path))
+    assert ran.exit_code == 0, ran.output
+    document = json.loads(ran.stdout)
+    run = stored(document["run_id"], store)
+    assert document["figures"]["fabco_npv_usd"] == pytest.approx(run.figures["fabco_npv_usd"])
+    assert document["report"].endswith(".html") and document["store_error"] is None
+    listed = json.loads(invoke("runs", "list", "--json", "--store", store).stdout)
+    assert [row["run_id"] for row in listed] == [document["run_id"]]
+    shown = json.loads(invoke("runs", "show", str(document["run_id"]), "--json", "--store", store).stdout)
+    assert shown["figures"].keys() == document["figures"].keys()
+    assert shown["figures"]["fabco_npv_usd"] == pytest.approx(document["figures"]["fabco_npv_usd"])
+    assert "builds" in shown["tables"]
+
+
+def test_risk_prints_its_summary_as_json(tmp_path):
+    store = str(tmp_path / "s.duckdb")
+    result = invoke("risk", str(TIGRIS), "--samples", "16", "--json", "--store", store)
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert {row["figure"] for row in document["headline"]} >= {"fabco_npv_usd"}
+    assert len(document["per_year"]) == 8  # tigris: 2024-2031

@@ -8,14 +8,22 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
+    import pandas as pd
+
     from fabnet.fabsim import Kpis
     from fabnet.fabsim.engine import SimResult
     from fabnet.finance import Financials
+    from fabnet.pipeline import JobResult
     from fabnet.plan import Plan
+    from fabnet.risk.job import RiskRun
     from fabnet.scenario import Scenario
+    from fabnet.store import StoredRun
 
 #: A plan's tables in its document, in this order.
 PLAN_TABLES = (
@@ -78,7 +86,7 @@ def json_text(document: Any) -> str:
 
 
 def plain(value: Any) -> Any:
-    if isinstance(value, dict):
+    if isinstance(value, Mapping):  # a dict, or a run's KeyFigures
         return {str(k): plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [plain(v) for v in value]
@@ -87,3 +95,38 @@ def plain(value: Any) -> Any:
     if isinstance(value, float) and not math.isfinite(value):
         return None
     return value
+
+
+def job_dict(job: JobResult, report: Path | None = None, report_problem: str | None = None) -> dict[str, Any]:
+    """A finished run: where it is kept, its key figures, messages and builds, its report. What
+    `fabnet run --json` prints."""
+    return {
+        "run_id": job.run_id,
+        "store_error": job.store_error,
+        "archive": None if job.archive is None else str(job.archive),
+        "report": None if report is None else str(report),
+        "report_problem": report_problem,
+        "figures": dict(job.figures),
+        "messages": list(job.messages),
+        "builds": job.plan.builds.to_dict("records"),
+    }
+
+
+def risk_dict(sweep: RiskRun) -> dict[str, Any]:
+    """A sweep's summary tables (headline, downside, per year, tornado, checked samples) as rows.
+    What `fabnet risk --json` prints."""
+    return {"run_id": sweep.run_id, "title": sweep.title} | {
+        name: frame.to_dict("records") for name, frame in sweep.summary().items()
+    }
+
+
+def stored_dict(run: StoredRun) -> dict[str, Any]:
+    """A stored run's provenance and key figures (its tables by name, not their rows). What
+    `fabnet runs show --json` prints."""
+    meta = {k: v for k, v in run.meta.items() if k not in ("figures", "scenario_text")}
+    return {"meta": meta, "figures": dict(run.figures), "tables": sorted(run.tables)}
+
+
+def runs_records(runs: pd.DataFrame) -> list[dict[str, Any]]:
+    """The runs of a store, one dict each. What `fabnet runs list --json` prints."""
+    return runs.to_dict("records")

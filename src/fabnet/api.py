@@ -23,10 +23,14 @@ from importlib import import_module
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from fabnet._documents import job_dict as job_dict
 from fabnet._documents import json_text as json_text  # JSON documents of the results
 from fabnet._documents import plan_dict as plan_dict
 from fabnet._documents import records as records
+from fabnet._documents import risk_dict as risk_dict
+from fabnet._documents import runs_records as runs_records
 from fabnet._documents import simulation_dict as simulation_dict
+from fabnet._documents import stored_dict as stored_dict
 from fabnet._jobs import plan_robust as plan_robust  # the robust dispatch, beside the jobs
 from fabnet._jobs import robust_spec as robust_spec
 from fabnet._jobs import run_job as run_job

@@ -267,6 +267,7 @@ def run(
             **Seed,
         ),
     ] = None,
+    as_json: AsJson = False,
 ) -> None:
     """The main job (default scenario: scenarios/tigris.yaml): validate → plan, and plan
     without fabs (the counterfactual) → both parties' money → the deal → plan check on the fab
@@ -287,7 +288,7 @@ def run(
 
     with user_errors():
         scenario = load_scenario(file, [*(overrides or ()), *([] if seed is None else [f"seed={seed}"])])
-        out.print(
+        (err if as_json else out).print(
             styled(
                 ("✓", "green"),
                 f" {file} is a valid scenario: {scenario.name}, {scenario.horizon.start} → {scenario.horizon.end}",
@@ -310,6 +311,13 @@ def run(
             )
             step("writing the report")
             report_path, report_problem = _write_run_report(store, job.run_id, report_dir)
+    if as_json:
+        from fabnet.api import job_dict
+
+        print_json(job_dict(job, report_path, report_problem))
+        if job.run_id is None or report_problem is not None:
+            raise typer.Exit(INCOMPLETE)
+        return
     if robust is not None:
         print_robust(robust)
     if not print_run(job, store, report_path, report_problem):

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from fabnet.cli import app
-from fabnet.cli.options import ReadStore, RunId, StorePath, user_errors
-from fabnet.cli.terminal import err, figures_table, new_table, out, print_frame, show, styled
+from fabnet.cli.options import AsJson, ReadStore, RunId, StorePath, user_errors
+from fabnet.cli.terminal import err, figures_table, new_table, out, print_frame, print_json, show, styled
 from fabnet.core import columns
 from fabnet.core import format as fmt
 from fabnet.core.results import DEFAULT_STORE
@@ -27,13 +27,17 @@ app.add_typer(runs_app, name="runs")
 
 
 @runs_app.command("list")
-def runs_list(store: ReadStore = DEFAULT_STORE) -> None:
+def runs_list(store: ReadStore = DEFAULT_STORE, as_json: AsJson = False) -> None:
     """Every run in the store, oldest first, one line each: id, label, kind (run, risk, deal),
     scenario, when (UTC, to the minute), the fab company's NPV."""
-    from fabnet.api import runs
+    from fabnet.api import runs, runs_records
 
     with user_errors():
-        print_runs(runs(store), store)
+        listed = runs(store)
+    if as_json:
+        print_json(runs_records(listed))
+        return
+    print_runs(listed, store)
 
 
 @runs_app.command("import")
@@ -60,12 +64,16 @@ def runs_import(
 
 
 @runs_app.command("show")
-def runs_show(run_id: RunId, store: ReadStore = DEFAULT_STORE) -> None:
+def runs_show(run_id: RunId, store: ReadStore = DEFAULT_STORE, as_json: AsJson = False) -> None:
     """A run's provenance (label, kind, scenario file and overrides) and key figures."""
-    from fabnet.api import stored
+    from fabnet.api import stored, stored_dict
 
     with user_errors():
-        print_stored_run(stored(run_id, store))
+        run = stored(run_id, store)
+    if as_json:
+        print_json(stored_dict(run))
+        return
+    print_stored_run(run)
 
 
 @runs_app.command("compare")

@@ -12,6 +12,7 @@ from fabnet.cli.network_views import builds_table
 from fabnet.cli.options import (
     DEFAULT_SCENARIO,
     MAX_SAMPLES,
+    AsJson,
     DaskLocal,
     LabelOption,
     Overrides,
@@ -23,7 +24,7 @@ from fabnet.cli.options import (
     load_scenario,
     user_errors,
 )
-from fabnet.cli.terminal import job_progress, new_table, out, print_frame, show, styled
+from fabnet.cli.terminal import job_progress, new_table, out, print_frame, print_json, show, styled
 from fabnet.core import columns
 from fabnet.core import format as fmt
 from fabnet.core.results import DEFAULT_STORE
@@ -79,6 +80,7 @@ def risk(
     ] = 0.05,
     store: StorePath = DEFAULT_STORE,
     label: LabelOption = None,
+    as_json: AsJson = False,
 ) -> None:
     """Monte-Carlo over the scenario's `uncertainty:` section: P10/P50/P90 of the fab company's
     NPV, the buyer's net value and accelerators delivered per year, the chance of meeting 90 %
@@ -115,6 +117,11 @@ def risk(
                 step=progress.step,
                 progress=progress.advance,
             )
+    if as_json:
+        from fabnet.api import risk_dict
+
+        print_json(risk_dict(sweep))
+        return
     print_risk(sweep.summary(), sweep.title, sweep.run_id, store)
 
 
