@@ -348,15 +348,19 @@ def export(
 
 
 def write_report(
-    run_id: int, store: str | Path = DEFAULT_STORE, output: str | Path | None = None, folder: str | Path = "reports"
+    run_id: int,
+    store: str | Path = DEFAULT_STORE,
+    output: str | Path | None = None,
+    folder: str | Path = "reports",
+    base: int | None = None,
 ) -> Path:
     """Write a stored run's HTML report to `output`, by default `folder`/STORE-run-ID.html, with
-    the plotly.js bundle the reports of its folder share beside it (it opens offline). Returns
-    the file."""
+    the plotly.js bundle the reports of its folder share beside it (it opens offline); with a
+    `base` run of the same store, a section of what changed against it. Returns the file."""
     from fabnet.report import html
 
     path = Path(output) if output else Path(folder) / html.report_name(str(store), run_id)
-    return html.write_report(stored(run_id, store), path)
+    return html.write_report(stored(run_id, store), path, None if base is None else stored(base, store))
 
 
 def dashboard(store: str | Path = DEFAULT_STORE) -> FastAPI:

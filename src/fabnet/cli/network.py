@@ -267,6 +267,10 @@ def run(
             **Seed,
         ),
     ] = None,
+    base: Annotated[
+        int | None,
+        typer.Option(help="A stored run to compare with: the report says what changed against it.", min=1),
+    ] = None,
     as_json: AsJson = False,
 ) -> None:
     """The main job (default scenario: scenarios/tigris.yaml): validate → plan, and plan
@@ -310,7 +314,7 @@ def run(
                 step=step,
             )
             step("writing the report")
-            report_path, report_problem = _write_run_report(store, job.run_id, report_dir)
+            report_path, report_problem = _write_run_report(store, job.run_id, report_dir, base)
     if as_json:
         from fabnet.api import job_dict
 
@@ -324,14 +328,16 @@ def run(
         raise typer.Exit(INCOMPLETE)
 
 
-def _write_run_report(store: str, run_id: int | None, folder: Path) -> tuple[Path | None, str | None]:
+def _write_run_report(
+    store: str, run_id: int | None, folder: Path, base: int | None = None
+) -> tuple[Path | None, str | None]:
     """The report of a stored run, or why it could not be written (the run stays stored)."""
     from fabnet.api import write_report
 
     if run_id is None:
         return None, None
     try:
-        return write_report(run_id, store, folder=folder), None
+        return write_report(run_id, store, folder=folder, base=base), None
     except FabnetError as problem:
         return None, str(problem)
 

@@ -160,13 +160,16 @@ def report(
         Path | None,
         typer.Option("--out", "--output", help="HTML file to write (default: reports/STORE-run-ID.html)."),
     ] = None,
+    base: Annotated[
+        int | None, typer.Option(help="A run of the same store to compare with: the report says what changed.", min=1)
+    ] = None,
 ) -> None:
     """Write the HTML report of a stored run, decision first, with the plotly.js bundle the
     reports of its folder share beside it (opens offline)."""
     from fabnet.api import write_report
 
     with user_errors():
-        path = write_report(run_id, store, output)
+        path = write_report(run_id, store, output, base=base)
     out.print(styled("report: ", (str(path), "bold")))
 
 

@@ -19,6 +19,7 @@ from fabnet.core import format as fmt
 from fabnet.core.errors import FabnetError
 from fabnet.report import verdict
 from fabnet.report.bundle import write_bundle, write_whole
+from fabnet.report.diff import diff_section
 from fabnet.report.figures import figures
 from fabnet.store import StoredRun, store_name
 
@@ -209,9 +210,9 @@ def _provenance(run: StoredRun) -> str:
     return " · ".join(html.escape(p) for p in parts if p)
 
 
-def report_html(run: StoredRun, plotlyjs: str = "inline") -> str:
+def report_html(run: StoredRun, plotlyjs: str = "inline", base: StoredRun | None = None) -> str:
     """The page. `plotlyjs` is "inline" (self-contained file) or a URL (or a file name beside the
-    page) to load plotly.js from."""
+    page) to load plotly.js from; with a `base` run, what changed against it follows the verdict."""
     meta = run.meta
     charts = _charts(run, plotlyjs)
     head_script = "" if plotlyjs == "inline" else f'<script src="{html.escape(plotlyjs)}"></script>'
@@ -224,6 +225,7 @@ def report_html(run: StoredRun, plotlyjs: str = "inline") -> str:
 <h1>{html.escape(title)}</h1>
 <div class="meta">{_provenance(run)}</div>
 {first}
+{"" if base is None else diff_section(base, run, plotlyjs)}
 {_messages(run, verdict.verdict(run))}
 {_sections(charts, _cash_tables(run))}
 <h2 id="figures">Every key figure</h2>
@@ -232,7 +234,7 @@ def report_html(run: StoredRun, plotlyjs: str = "inline") -> str:
 """
 
 
-def write_report(run: StoredRun, path: str | Path) -> Path:
+def write_report(run: StoredRun, path: str | Path, base: StoredRun | None = None) -> Path:
     """Write the page atomically: a temporary file beside it, then renamed, so a report is
     either whole or absent (never a 0-byte or half file). plotly.js is the folder's one bundle
     (report.bundle), written first. A folder, a full disk or a place that may not be written is
@@ -243,7 +245,9 @@ def write_report(run: StoredRun, path: str | Path) -> Path:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         bundle = write_bundle(path.parent)
-        write_whole(path, lambda partial: partial.write_text(report_html(run, plotlyjs=bundle), encoding="utf-8"))
+        write_whole(
+            path, lambda partial: partial.write_text(report_html(run, plotlyjs=bundle, base=base), encoding="utf-8")
+        )
     except OSError as error:
         raise ReportError(f"cannot write the report {path}: {error.strerror or error}") from None
     return path
