@@ -253,7 +253,8 @@ def print_comparison(runs: list[StoredRun], changed_only: bool = False) -> None:
         "input", *names, title=f"Inputs: what differs between {', '.join(names)}", text_columns=len(names) + 1
     )
     for row in inputs.itertuples(index=False):
-        view.add_row(*row)
+        path, *values = row
+        view.add_row(path, *(columns.show_input(str(path), v) for v in values))
     if inputs.empty:
         view.add_row("(none: the same scenario, label and overrides)", *[""] * len(names))
     show(view)

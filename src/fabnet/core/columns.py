@@ -8,6 +8,7 @@ numbers); where a declaration gives none, the unit follows from the name's suffi
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from functools import cache
 
@@ -161,3 +162,15 @@ def show_difference(name: str, first: object, second: object, difference: object
     # a difference says which way, +$1.22 B like +1.5 pp (a fall already has its minus)
     rose = isinstance(difference, int | float) and difference > 0 and text[:1] not in ("-", "–", "")
     return f"+{text}" if rose else text
+
+
+def show_input(path: str, value: object) -> str:
+    """A scenario input's value as a comparison shows it: a number as the unit its field's name
+    says (`funding.investors.i.amount_usd`: money), anything else as the scenario writes it."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    try:
+        number = float(str(value))
+    except ValueError:  # a path by quarter, a list, a word
+        return str(value)
+    return show(path.rsplit(".", 1)[-1], number)

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import html
 
-import pandas as pd
-
 from fabnet.core import columns
 from fabnet.report.compare import compare_figures
 from fabnet.store import StoredRun
@@ -38,8 +36,7 @@ def _row(values: dict[str, object], base: StoredRun, run: StoredRun) -> str:
     name = str(values["name"])
     first, second = values[f"run_{base.run_id}"], values[f"run_{run.run_id}"]
     if values["kind"] == "input":
-        leaf = name.rsplit(".", 1)[-1]  # amount_usd: shown as money, as the figures are
-        cells = (f"--set {name}", _input(leaf, first), _input(leaf, second), "")
+        cells = (f"--set {name}", columns.show_input(name, first), columns.show_input(name, second), "")
     else:
         cells = (
             columns.label(name),
@@ -48,12 +45,3 @@ def _row(values: dict[str, object], base: StoredRun, run: StoredRun) -> str:
             columns.show_difference(name, first, second, values["difference"]),
         )
     return "<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in cells) + "</tr>"
-
-
-def _input(leaf: str, value: object) -> str:
-    if value is None or (isinstance(value, float) and pd.isna(value)):
-        return "–"
-    try:
-        return columns.show(leaf, float(str(value)))
-    except ValueError:  # a path, a list, a word: as the scenario writes it
-        return str(value)
