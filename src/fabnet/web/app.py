@@ -50,7 +50,7 @@ from fabnet.api import (
     write_workbook,
 )
 from fabnet.core import format as fmt
-from fabnet.core.columns import label, show, show_difference
+from fabnet.core.columns import label, show, show_difference, show_input
 from fabnet.core.secrets import redact
 from fabnet.core.version import __version__
 from fabnet.web.dealroom import add_deal_room
@@ -273,8 +273,10 @@ def _compare_page(runs: list[StoredRun]) -> str:
     inputs = input_differences(runs)
     input_rows = (
         "".join(
-            "<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in row) + "</tr>"
-            for row in inputs.itertuples(index=False)
+            f"<tr><td>{html.escape(str(path))}</td>"
+            + "".join(f"<td>{html.escape(show_input(str(path), v))}</td>" for v in values)
+            + "</tr>"
+            for path, *values in inputs.itertuples(index=False)
         )
         or f"<tr><td colspan='{len(runs) + 1}'>none: the same scenario, label and overrides</td></tr>"
     )
