@@ -169,8 +169,10 @@ def show_input(path: str, value: object) -> str:
     says (`funding.investors.i.amount_usd`: money), anything else as the scenario writes it."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
+    leaf = path.rsplit(".", 1)[-1]
     try:
         number = float(str(value))
     except ValueError:  # a path by quarter, a list, a word
         return str(value)
-    return show(path.rsplit(".", 1)[-1], number)
+    # a field whose name says no unit (discount_rate) reads as the scenario writes it
+    return str(value) if meaning(leaf).unit == "number" else show(leaf, number)
