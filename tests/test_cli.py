@@ -545,3 +545,17 @@ def test_risk_prints_its_summary_as_json(tmp_path):
     document = json.loads(result.stdout)
     assert {row["figure"] for row in document["headline"]} >= {"fabco_npv_usd"}
     assert len(document["per_year"]) == 8  # tigris: 2024-2031
+
+
+def test_init_writes_a_starter_that_validates_and_never_overwrites(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # no scenarios/ here: the shipped copy is found beside fabnet
+    result = invoke("init", "mine.yaml")
+    assert result.exit_code == 0, result.output
+    written = (tmp_path / "mine.yaml").read_text()
+    assert written.startswith("# A starter scenario written by `fabnet init`")
+    assert written.endswith(TIGRIS.read_text())  # the shipped tigris.yaml, comments and sources kept
+    assert invoke("validate", "mine.yaml").exit_code == 0
+    again = invoke("init", "mine.yaml")
+    assert again.exit_code != 0 and "--force" in again.output
+    assert invoke("init", "mine.yaml", "--from", "global", "--force").exit_code == 0
+    assert invoke("init", "other.yaml", "--from", "nowhere").exit_code == 2

@@ -67,6 +67,23 @@ def _engine_names() -> dict[str, tuple[str, str]]:
 
 #: The built-in default scenario, as `fabnet run` uses it (relative to the working folder).
 DEFAULT_SCENARIO = Path("scenarios/tigris.yaml")
+#: The whole scenarios fabnet ships (in the wheel as fabnet/scenarios, or the repository's
+#: scenarios/); tigris-merchant extends tigris.yaml, so it is no starter of its own.
+SHIPPED_SCENARIOS = ("tigris", "global")
+
+
+def shipped_scenario(name: str = "tigris") -> Path:
+    """The file of a scenario fabnet ships, wherever fabnet is installed."""
+    if name not in SHIPPED_SCENARIOS:
+        from fabnet.core.errors import FabnetError
+
+        raise FabnetError(f"no shipped scenario {name!r}: choose one of {', '.join(SHIPPED_SCENARIOS)}")
+    here = Path(__file__).resolve().parent
+    for folder in (here / "scenarios", here.parent.parent / "scenarios"):
+        if (folder / f"{name}.yaml").is_file():
+            return folder / f"{name}.yaml"
+    raise FileNotFoundError(f"fabnet's scenarios are missing from {here}: reinstall fabnet")
+
 
 Overrides = Mapping[str, Any] | Sequence[str]
 

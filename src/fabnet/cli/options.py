@@ -11,14 +11,13 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from fabnet.api import DEFAULT_SCENARIO as DEFAULT_SCENARIO  # one default, the API's
 from fabnet.cli.terminal import err, styled
 from fabnet.core.errors import FabnetError, Interrupted
 from fabnet.core.secrets import redact
 
 if TYPE_CHECKING:
     from fabnet.api import Scenario
-
-DEFAULT_SCENARIO = Path("scenarios/tigris.yaml")
 
 
 def load_scenario(file: Path, overrides: Sequence[str] = ()) -> Scenario:

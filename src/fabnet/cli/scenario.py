@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from enum import Enum
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -326,3 +327,32 @@ def _offtake_text(s: Scenario) -> str:
         + (f", until {o.end}" if o.end else "")
         + (", spare wafers to the market" if o.spare_wafers_to_market else "")
     )
+
+
+@app.command()
+def init(
+    file: Annotated[Path, typer.Argument(help="Where to write the starter scenario.")] = Path("scenario.yaml"),
+    start_from: Annotated[
+        str, typer.Option("--from", help="The shipped scenario to start from: tigris or global.")
+    ] = "tigris",
+    force: Annotated[bool, typer.Option("--force", help="Overwrite FILE if it exists.")] = False,
+) -> None:
+    """Write a starter scenario to edit: a copy of a shipped one, every figure with its source
+    (a § of ai-fab-facts.md) or marked as an assumption, every field explained by
+    `fabnet schema --markdown`.
+
+    Example: `fabnet init my-fabs.yaml --from tigris`, then `fabnet validate my-fabs.yaml` and
+    `fabnet run my-fabs.yaml`.
+    """
+    from fabnet.api import shipped_scenario
+
+    with user_errors():
+        source = shipped_scenario(start_from)
+    if file.exists() and not force:
+        raise typer.BadParameter(f"{file} exists; choose another name or pass --force", param_hint="FILE")
+    header = (
+        f"# A starter scenario written by `fabnet init` from fabnet's {start_from} scenario.\n"
+        "# Edit it, then `fabnet validate` it; `fabnet schema --markdown` explains every field.\n"
+    )
+    file.write_text(header + source.read_text(encoding="utf-8"), encoding="utf-8")
+    out.print(styled(("✓", "green"), f" wrote {file} (from {start_from}); next: `fabnet validate {file}`"))
