@@ -1,5 +1,5 @@
-"""A stored run's tables, written for a spreadsheet or a notebook: one CSV or Parquet file per
-table, or one Excel workbook with a sheet per table.
+"""A stored run's tables, written for a notebook: one CSV or Parquet file per table (the Excel
+workbook, a Summary sheet first, is report.workbook's).
 
 Every export also holds the run's inputs: the resolved scenario (extends and --set applied) as
 path/value rows, the overrides given, and the run's provenance. Money stays a number (formatted
@@ -16,23 +16,15 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from fabnet.core.columns import UNIT_WORDS, export_heading, meaning
+from fabnet.core.columns import UNIT_WORDS, meaning
 from fabnet.core.errors import FabnetError
 from fabnet.core.results import column_meaning
 from fabnet.store.archive import write_parquet
 from fabnet.store.base import StoredRun
 
 FORMATS = ("xlsx", "csv", "parquet")
-#: Excel's limit on a sheet name's length.
-SHEET_NAME_MAX = 31
-_EXCEL_FORMATS = {
-    "usd": "#,##0;-#,##0",
-    "irr": "0.0%",
-    "share": "0.0%",
-    "count": "#,##0",
-    "days": "0.0",
-    "multiple": "0.00",
-}
+#: The formats a folder of files is written in (the workbook is report.workbook's).
+FILE_FORMATS = ("csv", "parquet")
 
 
 class ExportError(FabnetError):
@@ -118,17 +110,15 @@ def columns_table(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     )
 
 
-def export_run(run: StoredRun, folder: str | Path, kind: str = "xlsx") -> Path:
-    """Write the run's tables and inputs under `folder`; returns the workbook (xlsx) or the
-    folder of files (csv, parquet)."""
-    if kind not in FORMATS:
+def export_run(run: StoredRun, folder: str | Path, kind: str = "csv") -> Path:
+    """Write the run's tables and inputs under `folder` as a folder of files (csv or parquet);
+    returns it. The workbook (xlsx) is report.workbook.write_workbook's."""
+    if kind not in FILE_FORMATS:
         raise ExportError(f"unknown export format {kind!r}; choose {', '.join(FORMATS)}")
     tables = {"inputs": inputs_table(run), **dict(sorted(run.tables.items()))}
     folder = Path(folder)
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        if kind == "xlsx":
-            return _write_workbook(tables, folder / f"run-{run.meta['run_id']}.xlsx")
         target = folder / f"run-{run.meta['run_id']}"
         target.mkdir(exist_ok=True)
         for name, frame in {**tables, "columns": columns_table(run.tables)}.items():
@@ -139,24 +129,3 @@ def export_run(run: StoredRun, folder: str | Path, kind: str = "xlsx") -> Path:
         return target
     except OSError as error:
         raise ExportError(f"cannot write the export {error.filename or folder}: {error.strerror or error}") from None
-
-
-def _write_workbook(tables: dict[str, pd.DataFrame], path: Path) -> Path:
-    """One sheet per table; headings with units; number formats by unit."""
-    partial = path.with_name(f".{path.name}.partial")
-    with pd.ExcelWriter(partial, engine="openpyxl") as writer:
-        for name, frame in tables.items():
-            sheet = name[:SHEET_NAME_MAX]
-            shown = frame if name == "inputs" else frame.rename(columns=export_heading)
-            shown.to_excel(writer, sheet_name=sheet, index=False)
-            worksheet = writer.sheets[sheet]
-            for i, column in enumerate(frame.columns, start=1):
-                style = _EXCEL_FORMATS.get(meaning(column).unit) if name != "inputs" else None
-                letter = worksheet.cell(row=1, column=i).column_letter
-                worksheet.column_dimensions[letter].width = min(max(len(str(shown.columns[i - 1])), 10), 40)
-                if style:
-                    for (cell,) in worksheet.iter_rows(min_row=2, min_col=i, max_col=i):
-                        cell.number_format = style
-            worksheet.freeze_panes = "A2"
-    partial.replace(path)
-    return path
