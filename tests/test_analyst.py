@@ -111,7 +111,8 @@ def test_compare_names_the_input_that_differs_before_the_figures(two_runs):
     text = compared.stdout
     assert text.index("offtake.share_of_market_price") < text.index("fab company NPV")
     row = next(line for line in text.splitlines() if line.split()[:1] == ["offtake.share_of_market_price"])
-    assert row.split()[1:] == ["0.9", "0.6"]  # tigris.yaml's value, then the override's
+    # tigris.yaml's 0.9, then the override's 0.6, read as the shares they are
+    assert row.split()[1:] == ["90.0", "%", "60.0", "%"]
     # the fab company IRR's difference, as stored, in percentage points
     first, second = (run.figures["fabco_irr"] for run in stored_runs(store))
     assert points(second - first) in text
