@@ -87,14 +87,8 @@ def running_sites(plan: Plan) -> list[str]:
     return [str(site) for site in loads.sort_values(ascending=False, kind="stable").index]
 
 
-def busiest_site(plan: Plan) -> str | None:
-    """The own fab with the highest mean load over the quarters it has capacity online."""
-    sites = running_sites(plan)
-    return sites[0] if sites else None
-
-
 #: How the fabs of a check are simulated: one after the other, or a caller's parallel map
-#: (the API passes the risk executors' process pool when there are several).
+#: (no caller passes one yet: `fabnet run` and the checked risk samples check fabs in turn).
 Mapper = Callable[[Callable[[str], FabCheck], list[str]], Iterable[FabCheck]]
 
 
