@@ -50,7 +50,8 @@ def test_mature_d0_is_the_nodes_whoever_operates():
 def test_the_planners_learning_is_fabnet_wafers_good_dies_at_the_sites_d0(age):
     """The planner holds a module's good-die output relative to a mature one; with one product
     on N3 that is the ratio of `fabnet wafers`' good dies at the site's D0 to those at maturity
-    (the two come through different code: chips.die_economics and network.good_dies_per_wafer)."""
+    (the D0s by age checked by hand above; what this adds is that the planner's learning curve
+    reads them at the site's own ramp and rate)."""
     x = prepare(TIGRIS)
     i = [s.id for s in TIGRIS.sites].index("kumamoto")
     learning = x.effective_by_age[i, age] / x.capacity_by_age[i, age]

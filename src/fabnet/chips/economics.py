@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import NamedTuple
 
+import numpy as np
+
 from fabnet.chips.dies import ArrayLike, gross_dies
 from fabnet.chips.yields import die_yield, harvested_yield
 
@@ -26,10 +28,12 @@ class YieldSpec(NamedTuple):
 
 @dataclass(frozen=True)
 class DieEconomics:
+    """Dies of one wafer; arrays where the defect density was one (one value per D0)."""
+
     gross_dies: int
-    die_yield: float
-    good_dies: float
-    cost_per_good_die: float
+    die_yield: ArrayLike
+    good_dies: ArrayLike
+    cost_per_good_die: ArrayLike
 
 
 @dataclass(frozen=True)
@@ -60,7 +64,7 @@ def die_economics(
     *,
     die_w_mm: float,
     die_h_mm: float,
-    d0_per_cm2: float,
+    d0_per_cm2: ArrayLike,
     wafer_cost_usd: float,
     wafer_mm: float = 300.0,
     edge_mm: float = 0.0,
@@ -69,14 +73,22 @@ def die_economics(
     harvest: Harvest | None = None,
     dpw_formula: str = "exact",
 ) -> DieEconomics:
+    """Gross dies, the share good (harvested where a die may sell with bad units), good dies and
+    cost per good die of one wafer; broadcasts over `d0_per_cm2` (the planner's learning asks
+    for every fab age at once), plain numbers for a plain D0."""
     gross = gross_dies(wafer_mm, die_w_mm, die_h_mm, edge_mm, scribe_mm, dpw_formula)
     area = die_w_mm * die_h_mm
     if harvest is None:
-        share = float(die_yield(area, d0_per_cm2, *yield_spec))
+        share = np.asarray(die_yield(area, d0_per_cm2, *yield_spec), dtype=float)
     else:
-        share = float(harvested_yield(area, d0_per_cm2, *harvest, *yield_spec))
+        share = np.asarray(harvested_yield(area, d0_per_cm2, *harvest, *yield_spec), dtype=float)
     good = gross * share
-    return DieEconomics(gross, share, good, wafer_cost_usd / good if good > 0 else float("inf"))
+    cost = np.divide(wafer_cost_usd, good, out=np.full_like(good, np.inf), where=good > 0)
+    return DieEconomics(gross, _plain(share), _plain(good), _plain(cost))
+
+
+def _plain(values: np.ndarray) -> ArrayLike:
+    return float(values) if values.ndim == 0 else values
 
 
 def package_cost(

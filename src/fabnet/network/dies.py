@@ -18,9 +18,6 @@ from fabnet.chips import (
     YieldSpec,
     d0_at_age,
     die_economics,
-    die_yield,
-    gross_dies,
-    harvested_yield,
     interposer_wafers_for,
     package_cost,
     wafer_starts_for,
@@ -43,16 +40,9 @@ def _harvest(product: Product) -> Harvest | None:
 
 
 def good_dies_per_wafer(product: Product, node: Node, d0: ArrayLike) -> Array:
-    """Good dies of `product` per wafer of `node` at defect densities `d0` (broadcasts)."""
-    assert product.die_width_mm is not None and product.die_height_mm is not None
-    spec = _yield_spec(node)
-    gross = gross_dies(
-        node.wafer_diameter_mm, product.die_width_mm, product.die_height_mm, node.edge_exclusion_mm, node.scribe_mm
-    )
-    harvest = _harvest(product)
-    if harvest is None:
-        return gross * np.asarray(die_yield(product.die_area_mm2, d0, *spec))
-    return gross * np.asarray(harvested_yield(product.die_area_mm2, d0, *harvest, *spec))
+    """Good dies of `product` per wafer of `node` at defect densities `d0` (broadcasts): the
+    good dies of `product_economics`, through the same chips.die_economics."""
+    return np.asarray(_die_economics(product, node, d0).good_dies, dtype=float)
 
 
 def node_weights(scenario: Scenario, node_id: str, demand: Array) -> tuple[list[int], Array]:
@@ -167,7 +157,8 @@ def product_economics(scenario: Scenario, fab_age_q: float | None = None, site: 
     return pd.DataFrame(rows)
 
 
-def _die_economics(product: Product, node: Node, d0: float, wafer_price_usd: float) -> DieEconomics:
+def _die_economics(product: Product, node: Node, d0: ArrayLike, wafer_price_usd: float = 0.0) -> DieEconomics:
+    """A product's dies on a node's wafer; its cost per good die only where a wafer price is given."""
     assert product.die_width_mm is not None and product.die_height_mm is not None
     return die_economics(
         die_w_mm=product.die_width_mm,
