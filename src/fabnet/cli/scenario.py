@@ -191,7 +191,7 @@ def chips(
     )
     if package_given:
         cost = package_cost(
-            cost_per_good_die=die.cost_per_good_die,
+            cost_per_good_die=float(die.cost_per_good_die),
             dies_per_package=dies_per_package,
             hbm_stacks=hbm_stacks,
             hbm_stack_cost_usd=hbm_cost,
