@@ -120,6 +120,23 @@ def test_grants_and_tax_credits_reduce_what_investors_are_called_for():
     assert late.fabco.quarterly["itc_usd"].sum() == 0  # construction started after the deadline
 
 
+def test_a_grant_paid_in_service_waits_for_the_module_and_the_investors_bridge_it():
+    """CHIPS awards are paid against milestones (ai-fab-facts §4.4). Paid in service, half of the
+    $80 M module spent in 2025Q1 arrives with its first wafer in 2025Q2, not with the spending;
+    its depreciable base and book value are net of it as before, and the investors are called
+    for the whole $80 M first (the grant then pays half back as a distribution or cash)."""
+    when = {"share_of_capex": 0.5, "paid": "in_service"}
+    late = compute_financials(one_module_scenario(sites=[site("alpha", max_modules=1, grants=when)]), tables(ALPHA))
+    assert late.fabco.quarterly["grants_usd"].tolist() == pytest.approx([0, 40e6, 0, 0, 0, 0])
+    assert late.fabco.quarterly["depreciation_usd"].tolist() == pytest.approx([0] + [1.625e6] * 5)
+    assert late.fabco.metrics.terminal_book_value_usd == pytest.approx(63.75e6 / 2)
+    assert late.fabco.quarterly["equity_calls_usd"].iloc[0] == pytest.approx(80e6)
+    spent = compute_financials(
+        one_module_scenario(sites=[site("alpha", max_modules=1, grants={"share_of_capex": 0.5})]), tables(ALPHA)
+    )
+    assert late.fabco.metrics.peak_funding_need_usd - spent.fabco.metrics.peak_funding_need_usd == pytest.approx(40e6)
+
+
 def test_a_grant_cap_is_used_up_as_capex_is_spent():
     capped = site("alpha", max_modules=2, grants={"share_of_capex": 0.5, "cap_usd": 50e6})
     two = [("alpha", "2025Q1", 1, "2025Q2"), ("alpha", "2025Q2", 1, "2025Q3")]

@@ -338,6 +338,26 @@ def test_a_grant_cap_limits_what_the_grant_pays():
     assert plan_of(uncapped).budget["grants_usd"].sum() == pytest.approx(-40e6)
 
 
+@pytest.mark.parametrize("cap", [None, 25e6])
+def test_a_grant_paid_in_service_enters_the_budget_with_the_first_wafer(cap):
+    """Two-quarter build from 2025Q1: as spent, the 50 % grant pays half of each quarter's $40 M;
+    in service, half of the $80 M (or its $25 M cap) in 2025Q3, the first wafer's quarter — and
+    finance pays it in the same quarter for the same plan (one rule: Asset.grant_due)."""
+    from fabnet.finance import compute_financials
+    from fabnet.pipeline import plan_tables
+
+    grants = {"share_of_capex": 0.5, "paid": "in_service"} | ({} if cap is None else {"cap_usd": cap})
+    data = tiny(sites=one_site(grants=grants, lead_time_q=2))
+    data["products"][0]["demand"] = BIG_DEMAND
+    plan = plan_of(data)
+    assert plan.builds[["started", "online"]].values.tolist() == [["2025Q1", "2025Q3"]]
+    paid = -plan.budget.set_index("quarter")["grants_usd"]
+    expected = 40e6 if cap is None else cap
+    assert paid.tolist() == pytest.approx([0, 0, expected, 0, 0, 0])
+    money = compute_financials(scenario(data), plan_tables(plan))
+    assert money.fabco.quarterly["grants_usd"].tolist() == pytest.approx(paid.tolist())
+
+
 def test_a_capped_grant_does_not_pay_for_a_fab_nobody_needs():
     """A 90 % grant capped at $1 B, no demand at all: the module would collect $72 M of grant
     and be charged only the annuities of its quarters inside the horizon. The objective credits

@@ -190,10 +190,11 @@ def capital_flows(scenario: Scenario, builds: pd.DataFrame, with_grants: bool = 
         built_here = [
             (asset(site, str(row.kind)), index[row.started], row.modules, row.started) for row in rows.itertuples()
         ]
-        spent = np.zeros(horizon)
+        spent, due = np.zeros(horizon), np.zeros(horizon)
         for built, start, count, _ in built_here:
             _add(spent, start, built.spending() * count)
-        paid = granted(spent, site.grants.share_of_capex, site.grants.cap_usd) if with_grants else np.zeros(horizon)
+            _add(due, start, np.add(*built.grant_due(site.grants.paid)) * count)
+        paid = granted(due, site.grants.share_of_capex, site.grants.cap_usd) if with_grants else np.zeros(horizon)
         grants += paid
         share = grant_share_paid(paid, spent)
         for built, start, count, started in built_here:
@@ -222,9 +223,10 @@ def capital_flows(scenario: Scenario, builds: pd.DataFrame, with_grants: bool = 
     }
 
 
-def granted(spent: np.ndarray, share: float, cap: float | None) -> np.ndarray:
-    """A grant's payments: its share of the capex as it is spent, until its cap is used up."""
-    wanted = share * spent
+def granted(due: np.ndarray, share: float, cap: float | None) -> np.ndarray:
+    """A grant's payments: its share of the capex as it falls due (Asset.grant_due: as spent,
+    or when a build enters service), until its cap is used up."""
+    wanted = share * due
     if cap is None:
         return wanted
     paid_before = np.minimum(np.cumsum(wanted) - wanted, cap)

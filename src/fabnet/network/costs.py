@@ -7,6 +7,8 @@ horizon's quarters.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import numpy.typing as npt
 
@@ -21,12 +23,22 @@ Array = npt.NDArray[np.float64]
 def spending_profiles(assets: list[Asset] | list[Asset | None]) -> Array:
     """MUSD spent on one build in each quarter after its start, by site (Asset.schedule; zeros
     for a site without such a build)."""
-    longest = max((a.lead_q for a in assets if a is not None), default=1)
-    profile = np.zeros((len(assets), longest))
-    for i, asset in enumerate(assets):
-        if asset is not None:
-            spent = asset.spending()
-            profile[i, : len(spent)] = spent / MUSD
+    return _profiles([None if a is None else a.spending() for a in assets])
+
+
+def grant_profiles(assets: list[Asset] | list[Asset | None], sites: Sequence[Site]) -> Array:
+    """MUSD of one build that its site's grant share applies to in each quarter after its start
+    (Asset.grant_due: as spent, or at once when it enters service)."""
+    due = [None if a is None else np.add(*a.grant_due(s.grants.paid)) for a, s in zip(assets, sites, strict=True)]
+    return _profiles(due)
+
+
+def _profiles(amounts: list[Array | None]) -> Array:
+    longest = max((len(a) for a in amounts if a is not None), default=1)
+    profile = np.zeros((len(amounts), longest))
+    for i, amount in enumerate(amounts):
+        if amount is not None:
+            profile[i, : len(amount)] = amount / MUSD
     return profile
 
 
@@ -56,7 +68,8 @@ def build_cost(
         first = started + unit.in_service_q
         if first >= horizon:
             continue
-        annuity = unit.annuity_usd(rate, life, grant_share, unit.tax_credit(regime, quarter)) / MUSD
+        credit = unit.tax_credit(regime, quarter)
+        annuity = unit.annuity_usd(rate, life, grant_share, credit, site.grants.paid) / MUSD
         inside = discount[first:]
         paid = np.zeros(len(inside))
         paid[: min(len(annuity), len(inside))] = annuity[: len(inside)]
@@ -72,13 +85,14 @@ def grant_credit_share(site: Site, rate: float, life: DepreciationYears, horizon
     for a quarter's annuity."""
     credit = np.zeros(horizon)
     builds = [a for a in (capacity_unit(site), shell(site)) if a is not None]
+    paid = site.grants.paid
     for t in range(horizon):
-        spent = charged = 0.0
+        due = charged = 0.0
         for built in builds:
-            for k, amount in enumerate(built.spending()):
-                spent += amount
-                charged += built.charged_inside(rate, life, horizon - (t - k))[k]
-        credit[t] = charged / spent if spent > 0 else 0.0
+            for k, amount in enumerate(np.add(*built.grant_due(paid))):
+                due += amount
+                charged += built.grant_charged_inside(rate, life, horizon - (t - k), paid)[k]
+        credit[t] = charged / due if due > 0 else 0.0
     return credit
 
 

@@ -24,6 +24,7 @@ from fabnet.network.costs import (
     build_cost,
     fixed_opex_ended,
     grant_credit_share,
+    grant_profiles,
     ready_q,
     shell_cost,
     spending_profiles,
@@ -67,6 +68,7 @@ class PlanInputs:
     capacity_by_age: Array  # site × age: share of a unit's wafers (ramp)
     effective_by_age: Array  # site × age: ramp × yield-learning factor
     capex_profile: Array  # site × k: MUSD spent on a capacity unit k quarters after its start
+    grant_profile: Array  # site × k: MUSD of a capacity unit its grant share applies to k quarters after its start
     grant_share: Array
     grant_cap_musd: Array  # inf when uncapped
     # site × quarter: what the objective credits of a capped grant paid in the quarter, per
@@ -82,6 +84,7 @@ class PlanInputs:
     phases: npt.NDArray[np.int64]  # tool sets a shell holds; 0 where modules are built whole
     shell_ready_q: npt.NDArray[np.int64]  # a shell's start → ready for tool sets
     shell_profile: Array  # site × k: MUSD spent on a shell k quarters after its start
+    shell_grant_profile: Array  # site × k: MUSD of a shell its grant share applies to k quarters after its start
     shell_cost_musd: Array  # site × quarter started, as unit_cost_musd
     # third-party wafer markets: the most spare wafers per node and quarter (inf: no limit)
     market_nodes: list[str]
@@ -200,6 +203,7 @@ def prepare(scenario: Scenario, cycle_time: str = "load") -> PlanInputs:
         capacity_by_age=capacity_by_age,
         effective_by_age=effective_by_age,
         capex_profile=spending_profiles(units),
+        grant_profile=grant_profiles(units, sites),
         grant_share=np.array([s.grants.share_of_capex for s in sites]),
         grant_cap_musd=np.array([np.inf if s.grants.cap_usd is None else s.grants.cap_usd / MUSD for s in sites]),
         grant_credit=np.array(
@@ -231,6 +235,7 @@ def prepare(scenario: Scenario, cycle_time: str = "load") -> PlanInputs:
         phases=np.array([0 if s.tool_phases is None else phases_per_module(s) for s in sites], dtype=np.int64),
         shell_ready_q=np.array([ready_q(s) for s in sites], dtype=np.int64),
         shell_profile=spending_profiles([shell(s) for s in sites]),
+        shell_grant_profile=grant_profiles([shell(s) for s in sites], sites),
         shell_cost_musd=np.array([shell_cost(s, regimes[s.tax_regime], quarters, rate, life) for s in sites]).reshape(
             len(sites), horizon
         ),

@@ -94,11 +94,11 @@ def _mandatory_site_problem(x: PlanInputs, i: int, count_revenue: bool = True) -
 
 
 def _spend_curve(x: PlanInputs, i: int, start: int) -> np.ndarray:
-    """Cumulative MUSD one module at site i costs, net of grants, by quarter."""
-    profile = x.capex_profile[i] * (1.0 - x.grant_share[i])
+    """Cumulative MUSD one module at site i costs, net of grants when they pay, by quarter."""
     spend = np.zeros(x.horizon)
-    steps = min(len(profile), x.horizon - start)
-    spend[start : start + steps] = profile[:steps]
+    for profile, sign in ((x.capex_profile[i], 1.0), (x.grant_profile[i], -x.grant_share[i])):
+        steps = min(len(profile), x.horizon - start)
+        spend[start : start + steps] += sign * profile[:steps]
     return np.cumsum(spend)
 
 

@@ -103,9 +103,21 @@ def build_from_inputs(x: PlanInputs) -> linopy.Model:
 def site_capex(m: linopy.Model, x: PlanInputs) -> linopy.LinearExpression:
     """MUSD spent on construction at each site and quarter: capacity units and shells, each
     on its own schedule (scenario.assets)."""
-    spent = _spent(terms(m, "build"), x.capex_profile, x)
+    return _by_profiles(m, x, x.capex_profile, x.shell_profile)
+
+
+def grant_due(m: linopy.Model, x: PlanInputs) -> linopy.LinearExpression:
+    """MUSD at each site and quarter that the site's grant share applies to: the construction
+    spending, or for a grant paid in service the builds entering service (Asset.grant_due)."""
+    return _by_profiles(m, x, x.grant_profile, x.shell_grant_profile)
+
+
+def _by_profiles(
+    m: linopy.Model, x: PlanInputs, unit: npt.NDArray[np.float64], of_shell: npt.NDArray[np.float64]
+) -> linopy.LinearExpression:
+    spent = _spent(terms(m, "build"), unit, x)
     if "shell" in m.variables:
-        spent = spent + _spent(terms(m, "shell"), x.shell_profile, x)
+        spent = spent + _spent(terms(m, "shell"), of_shell, x)
     return spent
 
 
@@ -116,15 +128,16 @@ def _spent(builds: linopy.LinearExpression, profile: npt.NDArray[np.float64], x:
 
 
 def define_grants(m: linopy.Model, x: PlanInputs, money: dict[str, linopy.LinearExpression]) -> None:
-    """A grant pays its share of construction spending as it happens. Where it has a cap, a
-    variable carries it (up to the share, and up to the cap in total); elsewhere the share
-    enters the spending directly, which keeps the model smaller."""
+    """A grant pays its share of construction spending as it happens, or of each build when it
+    enters service (`grant_due`). Where it has a cap, a variable carries it (up to the share,
+    and up to the cap in total); elsewhere the share enters the spending directly, which keeps
+    the model smaller."""
     if "capped_grant" not in m.variables:
         return
     grant = terms(m, "capped_grant")
     capped = np.isfinite(x.grant_cap_musd)
     m.add_constraints(
-        grant <= money["capex_by_site"] * per_site(x, x.grant_share),
+        grant <= money["grant_due_by_site"] * per_site(x, x.grant_share),
         name="grant_share",
         mask=per_site(x, capped).broadcast_like(coord(range(x.horizon), "quarter")),
     )
@@ -142,13 +155,19 @@ FABCO_KINDS = ("capex", "grants", "tax_credits", "opex", "fixed_opex", "operator
 
 def spending(m: linopy.Model, x: PlanInputs) -> dict[str, linopy.LinearExpression]:
     """MUSD per quarter within the horizon, by kind (FABCO_KINDS and the buyer's, those that
-    exist; grants, tax credits and revenue negative: money received), plus "capex_by_site"."""
+    exist; grants, tax credits and revenue negative: money received), plus "capex_by_site" and
+    "grant_due_by_site"."""
     kinds: dict[str, linopy.LinearExpression] = {}
     if x.sites:
         kinds["capex_by_site"] = site_capex(m, x)
         kinds["capex"] = kinds["capex_by_site"].sum("site")
         uncapped_share = np.where(np.isfinite(x.grant_cap_musd), 0.0, x.grant_share)
-        kinds["grants"] = -(kinds["capex_by_site"] * per_site(x, uncapped_share)).sum("site")
+        # a grant paid as spent applies to the spending itself: no second expression to build
+        as_spent = np.array_equal(x.grant_profile, x.capex_profile) and np.array_equal(
+            x.shell_grant_profile, x.shell_profile
+        )
+        kinds["grant_due_by_site"] = kinds["capex_by_site"] if as_spent else grant_due(m, x)
+        kinds["grants"] = -(kinds["grant_due_by_site"] * per_site(x, uncapped_share)).sum("site")
         if "capped_grant" in m.variables:
             kinds["grants"] = kinds["grants"] - terms(m, "capped_grant").sum("site")
         per_start = xr.DataArray(x.itc_musd, dims=("site", "quarter"), coords={"site": x.sites})

@@ -22,7 +22,7 @@ import numpy as np
 import numpy.typing as npt
 
 from fabnet.core.periods import Quarter, quarterly_rate
-from fabnet.scenario.schema import DepreciationYears, Site, TaxRegime
+from fabnet.scenario.schema import DepreciationYears, GrantTiming, Site, TaxRegime
 
 Array = npt.NDArray[np.float64]
 Kind = Literal["module", "shell", "tools", "conversion"]
@@ -93,19 +93,35 @@ class Asset:
             value = float(self.spending()[: max(horizon - started, 0)].sum())
         return value * (1.0 - grant_share)
 
-    def annuity_usd(self, rate: float, life: DepreciationYears, grant_share: float, credit: float) -> Array:
+    def grant_due(self, paid: GrantTiming) -> tuple[Array, Array]:
+        """(building, tools) USD a grant's share applies to in each quarter after the start: the
+        spending as it happens, or (in_service) the whole build in the quarter it enters
+        service, the milestone a grant paid that way waits for."""
+        if paid == "as_spent":
+            return self.schedule()
+        building, tools = np.zeros(self.in_service_q + 1), np.zeros(self.in_service_q + 1)
+        building[-1], tools[-1] = self.building_usd, self.tools_usd
+        return building, tools
+
+    def annuity_usd(
+        self, rate: float, life: DepreciationYears, grant_share: float, credit: float, paid: GrantTiming = "as_spent"
+    ) -> Array:
         """Capex annuitised over each asset class's life (the investment cost per period of
         capacity-expansion models: value × CRF), per quarter from the quarter it is in service
-        (index 0) to the end of the longer life. The value is what was spent, net of the grant
-        share, grown at `rate` to the in-service quarter, less `credit` (a tax credit on tools,
-        paid then). A planner that charges a build only the annuities of the quarters inside its
-        horizon leaves the rest of its life to the years after the horizon."""
+        (index 0) to the end of the longer life. The value is what was spent less the grant share
+        of what the grant paid for when it paid (`grant_due`), both grown at `rate` to the
+        in-service quarter, less `credit` (a tax credit on tools, paid then). A planner that
+        charges a build only the annuities of the quarters inside its horizon leaves the rest of
+        its life to the years after the horizon."""
         rate_q = quarterly_rate(rate)
-        building, tools = self.schedule()
-        grown = (1 + rate_q) ** (self.in_service_q - np.arange(self.lead_q))
+
+        def at_service(amounts: Array) -> float:
+            return float((amounts * (1 + rate_q) ** (self.in_service_q - np.arange(len(amounts)))).sum())
+
+        spent, due = self.schedule(), self.grant_due(paid)
         values = (
-            float((building * grown).sum()) * (1 - grant_share),
-            float((tools * grown).sum()) * (1 - grant_share) - credit,
+            at_service(spent[0]) - grant_share * at_service(due[0]),
+            at_service(spent[1]) - grant_share * at_service(due[1]) - credit,
         )
         lives = (QUARTERS_PER_YEAR * life.building, QUARTERS_PER_YEAR * life.tools)
         out = np.zeros(max(lives))
@@ -123,6 +139,18 @@ class Asset:
         return building * share_recovered(rate_q, QUARTERS_PER_YEAR * life.building, left) + tools * share_recovered(
             rate_q, QUARTERS_PER_YEAR * life.tools, left
         )
+
+    def grant_charged_inside(
+        self, rate: float, life: DepreciationYears, quarters_left: int, paid: GrantTiming
+    ) -> Array:
+        """`charged_inside` by the quarters of `grant_due`: what the annuities charge inside the
+        horizon of the capex a grant pays in each of them."""
+        charged = self.charged_inside(rate, life, quarters_left)
+        if paid == "as_spent":
+            return charged
+        out = np.zeros(self.in_service_q + 1)
+        out[-1] = charged.sum()
+        return out
 
     def tax_credit(self, regime: TaxRegime, started: Quarter) -> float:
         """Investment tax credit of one build (USD, paid when it is placed in service): the

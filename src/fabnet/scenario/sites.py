@@ -52,9 +52,19 @@ class ToolPhases(Frozen):
     )
 
 
+#: When a grant pays: as the capex is spent, or when what it paid for enters service.
+GrantTiming = Literal["as_spent", "in_service"]
+
+
 class Grants(Frozen):
     share_of_capex: Share = Field(default=0.0, description="Grant as a share of capex (0–1).")
     cap_usd: Usd | None = Field(default=None, description="Most the grant pays, USD.")
+    paid: GrantTiming = Field(
+        default="as_spent",
+        description="When the grant pays its share of a build: as_spent (with the construction "
+        "spending) or in_service (all of it in the quarter the module, shell or tool set enters "
+        "service: a milestone, as CHIPS awards are paid; the investors bridge it until then).",
+    )
     status: Literal["proposed", "preliminary", "final"] | None = Field(
         default=None,
         description="How far the grant had got: proposed (asked for or announced), preliminary "
