@@ -11,11 +11,13 @@ import html
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
 from fabnet.core import columns, yearly
 from fabnet.core import format as fmt
+from fabnet.core.breakeven import break_even_sentence
 from fabnet.core.errors import FabnetError
 from fabnet.report import verdict
 from fabnet.report.bundle import write_bundle, write_whole
@@ -52,6 +54,7 @@ SECTIONS = {
     "money": ("The money", ("cash-flow", "buyer-costs", "money-per-investor", "investor-returns")),
     "plan-check": ("The plan check", ("plan-check", "plan-check-deliveries")),
     "risk": ("Risk", ("risk-fan", "npv-histogram", "tornado", "robust-npv", "robust-builds")),
+    "sensitivity": ("One input at a time", ("sensitivity",)),
     "simulation": ("The fab simulated", ("operating-curve",)),
 }
 #: The chart of the first screen: the first of these the run has (what the network adds for a
@@ -159,14 +162,27 @@ def _first_screen(run: StoredRun, charts: dict[str, str]) -> str:
     return f'<section class="verdict" id="verdict">{said}<div class="first">{table}{chart}</div></section>'
 
 
-def _sections(charts: dict[str, str], cash_tables: str) -> str:
-    """Each section with its figures, the money's tables before its charts; the figures no
-    section names at the end."""
+def _sensitivity(run: StoredRun) -> str:
+    """The stored sensitivity's break-evens in words, as the terminal says them, and its headline
+    at each input's low and high (`fabnet sensitivity --store`)."""
+    parts = [f"<p>{html.escape(break_even_sentence(row))}</p>" for row in _rows(run.tables.get("break_even"))]
+    table = run.tables.get("sensitivity")
+    if table is not None and not table.empty:
+        shown = table.drop(columns=["path"]).rename(columns={"setting": "value"})
+        parts.append(_table_html(shown, "The headline with each input at its low and its high, the others as they are"))
+    return "\n".join(parts)
+
+
+def _rows(frame: pd.DataFrame | None) -> list[Any]:
+    return [] if frame is None else list(frame.itertuples(index=False))
+
+
+def _sections(charts: dict[str, str], texts: dict[str, str]) -> str:
+    """Each section with its figures, its tables and sentences (`texts`, by section) before its
+    charts; the figures no section names at the end."""
     parts = []
     for anchor, (title, names) in SECTIONS.items():
-        body = "".join(charts.pop(name) for name in names if name in charts)
-        if anchor == "money":
-            body = cash_tables + body
+        body = texts.get(anchor, "") + "".join(charts.pop(name) for name in names if name in charts)
         if body:
             parts.append(f'<h2 id="section-{anchor}">{html.escape(title)}</h2>{body}')
     if charts:
@@ -227,7 +243,7 @@ def report_html(run: StoredRun, plotlyjs: str = "inline", base: StoredRun | None
 {first}
 {"" if base is None else diff_section(base, run, plotlyjs)}
 {_messages(run, verdict.verdict(run))}
-{_sections(charts, _cash_tables(run))}
+{_sections(charts, {"money": _cash_tables(run), "sensitivity": _sensitivity(run)})}
 <h2 id="figures">Every key figure</h2>
 <table class="figures">{_figure_rows(run)}</table>
 </body></html>

@@ -217,7 +217,7 @@ def create_app(store_location: str | Path) -> FastAPI:
     async def plotly_js() -> Response:
         return Response(script, media_type="application/javascript", headers={"Cache-Control": "public, max-age=86400"})
 
-    add_deal_room(app, reader, _run_id, PLOTLY_URL)
+    add_deal_room(app, reader, _run_id, PLOTLY_URL, location)
     return app
 
 
