@@ -162,27 +162,32 @@ def _first_screen(run: StoredRun, charts: dict[str, str]) -> str:
     return f'<section class="verdict" id="verdict">{said}<div class="first">{table}{chart}</div></section>'
 
 
-def _sensitivity(run: StoredRun) -> str:
-    """The stored sensitivity's break-evens in words, as the terminal says them, and its headline
-    at each input's low and high (`fabnet sensitivity --store`)."""
-    parts = [f"<p>{html.escape(break_even_sentence(row))}</p>" for row in _rows(run.tables.get("break_even"))]
+def _break_evens(run: StoredRun) -> str:
+    """The stored break-evens in words, as the terminal says them (`fabnet sensitivity --store`)."""
+    return "".join(f"<p>{html.escape(break_even_sentence(row))}</p>" for row in _rows(run.tables.get("break_even")))
+
+
+def _sensitivity_table(run: StoredRun) -> str:
+    """The stored headline at each input's low and high, the input named on its first row."""
     table = run.tables.get("sensitivity")
-    if table is not None and not table.empty:
-        shown = table.drop(columns=["path"]).rename(columns={"setting": "value"})
-        parts.append(_table_html(shown, "The headline with each input at its low and its high, the others as they are"))
-    return "\n".join(parts)
+    if table is None or table.empty:
+        return ""
+    shown = table.assign(input=table["input"].where(table["end"] != "high", "")).drop(columns="path")
+    caption = "The headline with each input at its low and its high, the others as they are"
+    return _table_html(shown.rename(columns={"setting": "value"}), caption)
 
 
 def _rows(frame: pd.DataFrame | None) -> list[Any]:
     return [] if frame is None else list(frame.itertuples(index=False))
 
 
-def _sections(charts: dict[str, str], texts: dict[str, str]) -> str:
-    """Each section with its figures, its tables and sentences (`texts`, by section) before its
-    charts; the figures no section names at the end."""
+def _sections(charts: dict[str, str], before: dict[str, str], after: dict[str, str]) -> str:
+    """Each section with its figures, and its tables and sentences before and after them (by
+    section); the figures no section names at the end."""
     parts = []
     for anchor, (title, names) in SECTIONS.items():
-        body = texts.get(anchor, "") + "".join(charts.pop(name) for name in names if name in charts)
+        drawn = "".join(charts.pop(name) for name in names if name in charts)
+        body = before.get(anchor, "") + drawn + after.get(anchor, "")
         if body:
             parts.append(f'<h2 id="section-{anchor}">{html.escape(title)}</h2>{body}')
     if charts:
@@ -234,6 +239,8 @@ def report_html(run: StoredRun, plotlyjs: str = "inline", base: StoredRun | None
     head_script = "" if plotlyjs == "inline" else f'<script src="{html.escape(plotlyjs)}"></script>'
     title = f"fabnet run {meta['run_id']}: {meta['scenario_name']}"
     first = _first_screen(run, charts)
+    before = {"money": _cash_tables(run), "sensitivity": _break_evens(run)}
+    sections = _sections(charts, before, {"sensitivity": _sensitivity_table(run)})
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
 <style>{STYLE}</style>{head_script}</head>
@@ -243,7 +250,7 @@ def report_html(run: StoredRun, plotlyjs: str = "inline", base: StoredRun | None
 {first}
 {"" if base is None else diff_section(base, run, plotlyjs)}
 {_messages(run, verdict.verdict(run))}
-{_sections(charts, {"money": _cash_tables(run), "sensitivity": _sensitivity(run)})}
+{sections}
 <h2 id="figures">Every key figure</h2>
 <table class="figures">{_figure_rows(run)}</table>
 </body></html>
