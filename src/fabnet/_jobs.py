@@ -115,11 +115,10 @@ def store_terms(run: StoredRun, terms: Terms, store: str | Path, label: str | No
         money_sentences,
         money_tables,
         network_gains,
-        store_run,
     )
     from fabnet.scenario.checks import scenario_warnings
     from fabnet.scenario.loader import scenario_text
-    from fabnet.store import StoreError
+    from fabnet.store import open_store
 
     room = DealRoom.of(run.meta, run.tables, run.figures)
     scenario, before, after = room.scenario_at(terms), room.money(type(terms)()), room.money(terms)
@@ -144,7 +143,5 @@ def store_terms(run: StoredRun, terms: Terms, store: str | Path, label: str | No
         "fabnet_version": __version__,
         "overrides": json.dumps(list(scenario.origin.overrides)),
     }
-    run_id, _, error = store_run(store, meta, tables)
-    if run_id is None:
-        raise StoreError(f"the terms were not stored as a run: {error}")
-    return run_id
+    with open_store(store) as opened:  # waits for other writers; a store that refuses says why
+        return opened.save_run(meta, tables)

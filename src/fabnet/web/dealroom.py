@@ -36,8 +36,9 @@ from fabnet.api import (
     store_terms,
 )
 from fabnet.core import columns
-from fabnet.core.errors import ScenarioError
+from fabnet.core.errors import FabnetError, ScenarioError
 from fabnet.core.periods import Quarter
+from fabnet.core.secrets import redact
 
 #: The price control's range, as shares of the market wafer price: where a price is suggested.
 SHARE_RANGE = DEAL_SHARE_RANGE
@@ -46,12 +47,13 @@ SHARE_RANGE = DEAL_SHARE_RANGE
 def add_deal_room(
     app: FastAPI,
     reader: Callable[[], contextlib.AbstractContextManager[Store]],
+    writer: Callable[[], contextlib.AbstractContextManager[None]],
     run_id: Callable[[str], int],
     plotly_url: str,
     location: str,
 ) -> None:
     """Register the deal room's page and its API on `app`; a state is stored as a run in the
-    store at `location`."""
+    store at `location`, while `writer` keeps the dashboard's readers out."""
 
     @functools.lru_cache(maxsize=16)
     def room(number: int) -> DealRoom:  # a stored run never changes
@@ -94,7 +96,13 @@ def add_deal_room(
         with reader() as opened:
             original = opened.run(number)
         with _refused():
-            new = store_terms(original, terms, location, label)
+            try:
+                with writer():
+                    new = store_terms(original, terms, location, label)
+            except ScenarioError:
+                raise
+            except FabnetError as error:  # the store would not take it now (busy, read-only, full)
+                raise HTTPException(503, detail=redact(str(error)), headers={"Retry-After": "1"}) from None
         return JSONResponse({"run_id": new, "report": f"/runs/{new}", "deal_room": f"/runs/{new}/deal"})
 
 
