@@ -32,6 +32,8 @@ __all__ = [
     "scenario_of",
     "sensitivity",
     "simulate",
+    "store_sensitivity",
+    "store_terms",
     "stored",
     "tables",
     "write_report",

@@ -20,6 +20,7 @@ from fabnet.fabsim.fetch import fetch as fetch_dataset
 from fabnet.fabsim.rules import RULES, rules_help
 from fabnet.finance import Financials
 from fabnet.finance.deal import Deal
+from fabnet.finance.dealroom import DEBT_TERMS as DEAL_DEBT_TERMS
 from fabnet.finance.dealroom import SUGGEST_RANGE as DEAL_SHARE_RANGE
 from fabnet.finance.dealroom import DealRoom
 from fabnet.finance.dealroom import Terms as DealTerms

@@ -1,7 +1,9 @@
 """The long jobs behind fabnet.api that choose their route themselves: a scenario with a
 `planning: {robust: …}` section (or a robust spec asked for) is planned for its futures at
 once, any other as one plan. The CLI's `fabnet plan --robust` and `fabnet run` call these, so
-the choice is made here once, not in each command. Public through fabnet.api."""
+the choice is made here once, not in each command. And a stored run's money under other deal
+terms, stored as a run of its own (`store_terms`, the deal room's button). Public through
+fabnet.api."""
 
 from __future__ import annotations
 
@@ -13,11 +15,13 @@ from fabnet.core.limits import MAX_PLAN_VARIABLES
 from fabnet.core.results import DECISION_GAP
 
 if TYPE_CHECKING:
+    from fabnet.finance.dealroom import Terms
     from fabnet.pipeline import JobResult
     from fabnet.plan import SolveOptions
     from fabnet.risk.job import Executors
     from fabnet.risk.robust import RobustRun, RobustSpec
     from fabnet.scenario import Scenario
+    from fabnet.store import StoredRun
 
 
 def robust_spec(
@@ -92,3 +96,52 @@ def run_job(
         return None, main_job(scenario, store, options, step, cycle_time, check=check, label=label)
     options = SolveOptions(max_variables=max_variables)
     return robust_job(store, scenario, spec, options, cycle_time, label, step, executors or Executors())
+
+
+def store_terms(run: StoredRun, terms: Terms, store: str | Path, label: str | None = None) -> int:
+    """`run` with its plan kept and its money, deal, messages and key figures computed again under
+    `terms`, stored in `store` as a new run with `label`; the terms are added to its overrides
+    and its resolved scenario, so comparing it with `run` shows them. Returns its id."""
+    import hashlib
+    import json
+
+    from fabnet.core.version import __version__
+    from fabnet.finance.deal import Deal, sweep_deal
+    from fabnet.finance.dealroom import DealRoom
+    from fabnet.pipeline import (
+        deal_tables,
+        decision_figures,
+        messages_table,
+        money_sentences,
+        money_tables,
+        network_gains,
+    )
+    from fabnet.scenario.checks import scenario_warnings
+    from fabnet.scenario.loader import scenario_text
+    from fabnet.store import open_store
+
+    room = DealRoom.of(run.meta, run.tables, run.figures)
+    scenario, before, after = room.scenario_at(terms), room.money(type(terms)()), room.money(terms)
+    deal, foundry = sweep_deal(scenario, room.planned, room.route_net_usd), run.tables["foundry"]
+    # the run's messages about its money give way to the new ones; the plan's and its check's stay
+    said = {
+        *scenario_warnings(room.scenario),
+        *money_sentences(room.scenario, foundry, before, Deal.stored(run.tables)),
+        *before.messages,
+    }
+    kept = [message for message in run.tables["messages"]["message"] if message not in said]
+    messages = [*scenario_warnings(scenario), *money_sentences(scenario, foundry, after, deal), *kept, *after.messages]
+    tables = run.tables | money_tables(after) | deal_tables(deal) | {"messages": messages_table(messages)}
+    figures = run.figures | decision_figures(after, None, deal) | network_gains(after, room.route_net_usd)
+    text = scenario_text(scenario)
+    meta = {key: value for key, value in run.meta.items() if key not in ("run_id", "created_at")} | {
+        "scenario_text": text,
+        "scenario_hash": hashlib.sha256(text.encode()).hexdigest(),
+        "figures": figures,
+        "label": label or None,
+        "kind": "run",
+        "fabnet_version": __version__,
+        "overrides": json.dumps(list(scenario.origin.overrides)),
+    }
+    with open_store(store) as opened:  # waits for other writers; a store that refuses says why
+        return opened.save_run(meta, tables)

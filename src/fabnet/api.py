@@ -34,6 +34,7 @@ from fabnet._documents import stored_dict as stored_dict
 from fabnet._jobs import plan_robust as plan_robust  # the robust dispatch, beside the jobs
 from fabnet._jobs import robust_spec as robust_spec
 from fabnet._jobs import run_job as run_job
+from fabnet._jobs import store_terms as store_terms  # a deal room's terms stored as a run
 from fabnet.core.limits import MAX_PLAN_VARIABLES
 from fabnet.core.results import DECISION_GAP, DEFAULT_STORE
 
@@ -446,3 +447,20 @@ def break_even(
     low, high = between or (low, high)
     model = one_at_a_time.Model(decision, replan, options=SolveOptions(mip_gap=DECISION_GAP))
     return one_at_a_time.break_even(model, path, key, target, low, high, how)
+
+
+def store_sensitivity(
+    run_id: int, tornado: pd.DataFrame, found: BreakEven | None = None, store: str | Path = DEFAULT_STORE
+) -> None:
+    """Keep a tornado (`sensitivity`) and a break-even (`break_even`) with the stored run they
+    were computed for, so its report shows them (`fabnet sensitivity --store`)."""
+    import pandas as pd
+
+    from fabnet.core import results
+
+    kept = {"sensitivity": tornado}
+    if found is not None:
+        kept["break_even"] = pd.DataFrame([vars(found)])
+    with open_store(store, read_only=False) as opened:
+        for name, frame in kept.items():
+            opened.save_rows(run_id, name, results.table(name).conform(frame))

@@ -39,6 +39,7 @@ from fabnet.store.figures import InvestorReturn, KeyFigures
 if TYPE_CHECKING:
     from fabnet.check import PlanCheck
     from fabnet.fabsim.smt2020 import FabData
+    from fabnet.finance.buyer import BuyerMetrics
 
 #: The SMT2020 fab a plan is checked on (the one the stored load curve was fitted to).
 CHECK_DATASET = "HVLM"
@@ -106,48 +107,9 @@ class Decision:
 
     def figures(self) -> KeyFigures:
         """The decision figures, first what the network adds, then each party's result."""
-        with_fabs, fab = self.money.buyer.metrics, self.money.fabco.metrics
-        figures: dict[str, object] = {}
-        if self.comparison is not None:
-            without = self.comparison.foundry_route.buyer.metrics
-            figures |= {
-                "network_adds_accelerators": with_fabs.accelerators_delivered - without.accelerators_delivered,
-                "network_adds_buyer_gain_usd": buyer_gain(self.money, self.comparison.foundry_route),
-                "network_adds_system_value_usd": system_value(self.money, self.comparison.foundry_route),
-            }
-        figures["buyer_cost_per_accelerator_usd"] = with_fabs.buyer_cost_per_accelerator_usd
-        if self.comparison is not None:
-            figures["foundry_route_cost_per_accelerator_usd"] = without.buyer_cost_per_accelerator_usd
-        figures |= {
-            "market_price_per_accelerator_usd": with_fabs.market_price_per_accelerator_usd,
-            "fabco_npv_usd": fab.fabco_npv_usd,
-            "fabco_irr": fab.fabco_irr,
-            "fabco_irr_before_grants": fab.fabco_irr_before_grants,
-            "equity_irr": fab.equity_irr,
-        }
-        if self.comparison is not None:
-            deal = self.comparison.deal
-            figures |= {"deal_low_share_of_market": deal.low, "deal_high_share_of_market": deal.high}
-        figures |= {
-            "fabco_gross_margin": fab.fabco_gross_margin,
-            "fabco_gross_margin_after_ramp": fab.fabco_gross_margin_after_ramp,
-            "take_or_pay_share_of_revenue": fab.take_or_pay_share_of_revenue,
-            "fabco_revenue_usd": fab.fabco_revenue_usd,
-            "peak_funding_need_usd": fab.peak_funding_need_usd,
-            "continuing_value_usd": fab.continuing_value_usd,
-            "continuing_value_pv_usd": fab.continuing_value_pv_usd,
-            "min_dscr": fab.min_dscr,
-            "min_llcr": fab.min_llcr,
-            "debt_at_horizon_usd": fab.debt_at_horizon_usd,
-            "payback_quarter": fab.payback_quarter,
-            "funding_gap_usd": fab.funding_gap_usd,
-            "buyer_savings_vs_market_usd": with_fabs.buyer_savings_vs_market_usd,
-        }
-        investors = tuple(
-            InvestorReturn(row.investor, row.irr if row.called_usd > 0 else None)
-            for row in self.money.fabco.investors.itertuples()
-        )
-        return KeyFigures(figures, investors)
+        if self.comparison is None:
+            return decision_figures(self.money)
+        return decision_figures(self.money, self.comparison.foundry_route.buyer.metrics, self.comparison.deal)
 
     def capex(self) -> PlanCapex:
         """The fab company's capex, the foundry capacity it relies on, the ambition (finance.industry)."""
@@ -156,27 +118,86 @@ class Decision:
     def sentences(self) -> list[str]:
         """The deal's verdict, the contract against it, the plan's capex against the ambition,
         why an IRR is above 100 %."""
-        deal = None if self.comparison is None else self.comparison.deal
-        notes = [] if deal is None else [deal.verdict]
-        notes += contract_messages(self.money, deal)
-        if (ambition := self.capex().sentence()) is not None:
-            notes.append(ambition)
-        if self.money.fabco.metrics.fabco_irr_note:
-            notes.append(self.money.fabco.metrics.fabco_irr_note)
-        notes += [note for note in self.money.fabco.investors["irr_note"] if note]
-        return notes
+        return money_sentences(self.scenario, self.plan.foundry, self.money, self.deal if self.comparison else None)
+
+
+def decision_figures(money: Financials, route: BuyerMetrics | None = None, deal: Deal | None = None) -> KeyFigures:
+    """The decision figures of `money`, first what the network adds against the foundry route's
+    buyer (`route`, when compared), then each party's result and the `deal`'s ends."""
+    with_fabs, fab = money.buyer.metrics, money.fabco.metrics
+    figures: dict[str, object] = {}
+    if route is not None:
+        figures |= {"network_adds_accelerators": with_fabs.accelerators_delivered - route.accelerators_delivered}
+        figures |= network_gains(money, route.buyer_savings_vs_market_usd)
+    figures["buyer_cost_per_accelerator_usd"] = with_fabs.buyer_cost_per_accelerator_usd
+    if route is not None:
+        figures["foundry_route_cost_per_accelerator_usd"] = route.buyer_cost_per_accelerator_usd
+    figures |= {
+        "market_price_per_accelerator_usd": with_fabs.market_price_per_accelerator_usd,
+        "fabco_npv_usd": fab.fabco_npv_usd,
+        "fabco_irr": fab.fabco_irr,
+        "fabco_irr_before_grants": fab.fabco_irr_before_grants,
+        "equity_irr": fab.equity_irr,
+    }
+    if deal is not None:
+        figures |= {"deal_low_share_of_market": deal.low, "deal_high_share_of_market": deal.high}
+    figures |= {
+        "fabco_gross_margin": fab.fabco_gross_margin,
+        "fabco_gross_margin_after_ramp": fab.fabco_gross_margin_after_ramp,
+        "take_or_pay_share_of_revenue": fab.take_or_pay_share_of_revenue,
+        "fabco_revenue_usd": fab.fabco_revenue_usd,
+        "peak_funding_need_usd": fab.peak_funding_need_usd,
+        "continuing_value_usd": fab.continuing_value_usd,
+        "continuing_value_pv_usd": fab.continuing_value_pv_usd,
+        "min_dscr": fab.min_dscr,
+        "min_llcr": fab.min_llcr,
+        "debt_at_horizon_usd": fab.debt_at_horizon_usd,
+        "payback_quarter": fab.payback_quarter,
+        "funding_gap_usd": fab.funding_gap_usd,
+        "buyer_savings_vs_market_usd": with_fabs.buyer_savings_vs_market_usd,
+    }
+    investors = tuple(
+        InvestorReturn(row.investor, row.irr if row.called_usd > 0 else None)
+        for row in money.fabco.investors.itertuples()
+    )
+    return KeyFigures(figures, investors)
+
+
+def network_gains(money: Financials, route_net: float) -> dict[str, float]:
+    """What the network adds in money: the buyer's gain against the foundry route, which leaves
+    the buyer `route_net` (market value less costs, present value), and the system's value."""
+    gain = money.buyer.metrics.buyer_savings_vs_market_usd - route_net
+    return {
+        "network_adds_buyer_gain_usd": gain,
+        "network_adds_system_value_usd": gain + money.fabco.metrics.fabco_npv_usd,
+    }
+
+
+def money_sentences(scenario: Scenario, foundry: pd.DataFrame, money: Financials, deal: Deal | None) -> list[str]:
+    """What a run says about its money: the deal's verdict, the contract against it, the plan's
+    capex (its `foundry` reservations included) against the ambition, why an IRR is above 100 %."""
+    notes = [] if deal is None else [deal.verdict]
+    notes += contract_messages(money, deal)
+    if (ambition := plan_capex(scenario, foundry, money.fabco.quarterly).sentence()) is not None:
+        notes.append(ambition)
+    if money.fabco.metrics.fabco_irr_note:
+        notes.append(money.fabco.metrics.fabco_irr_note)
+    notes += [note for note in money.fabco.investors["irr_note"] if note]
+    return notes
 
 
 def buyer_gain(money: Financials, foundry_route: Financials) -> float:
     """What the network saves the buyer against the foundry route (present value)."""
-    return money.buyer.metrics.buyer_savings_vs_market_usd - foundry_route.buyer.metrics.buyer_savings_vs_market_usd
+    return network_gains(money, foundry_route.buyer.metrics.buyer_savings_vs_market_usd)["network_adds_buyer_gain_usd"]
 
 
 def system_value(money: Financials, foundry_route: Financials) -> float:
     """What the network is worth to buyer and fab company together, after tax and with the fab
     company's life after the horizon: the buyer's gain against the foundry route plus the fab
     company's NPV (the offtake payments between them cancel)."""
-    return buyer_gain(money, foundry_route) + money.fabco.metrics.fabco_npv_usd
+    return network_gains(money, foundry_route.buyer.metrics.buyer_savings_vs_market_usd)[
+        "network_adds_system_value_usd"
+    ]
 
 
 def refused(plan: Plan, counterfactual: Plan, value: float) -> Plan:
@@ -355,11 +376,7 @@ def run_tables(scenario: Scenario, decision: Decision) -> dict[str, pd.DataFrame
         "hbm": plan.hbm,
         "plan_budget": plan.budget,
         "wafer_demand": wafer_demand(scenario),
-        "fabco_quarterly": money.fabco.quarterly,
-        "investors": money.fabco.investors,
-        "investor_flows": money.fabco.investor_flows,
-        "buyer_quarterly": money.buyer.quarterly,
-        "buyer_products": money.buyer.products,
+        **money_tables(money),
         "messages": messages_table(
             [*scenario_warnings(scenario), *decision.sentences(), *plan.messages, *money.messages]
         ),
@@ -371,9 +388,28 @@ def run_tables(scenario: Scenario, decision: Decision) -> dict[str, pd.DataFrame
     return tables
 
 
+def money_tables(money: Financials) -> dict[str, pd.DataFrame]:
+    """Both parties' money as a run stores it."""
+    return {
+        "fabco_quarterly": money.fabco.quarterly,
+        "investors": money.fabco.investors,
+        "investor_flows": money.fabco.investor_flows,
+        "buyer_quarterly": money.buyer.quarterly,
+        "buyer_products": money.buyer.products,
+    }
+
+
 def comparison_tables(comparison: Comparison) -> dict[str, pd.DataFrame]:
     """The foundry route's deliveries and buyer's costs, and the deal at each price and its range."""
-    deal = comparison.deal
+    return {
+        "counterfactual_supply": comparison.counterfactual.supply[results.table("counterfactual_supply").names],
+        "counterfactual_buyer_quarterly": comparison.foundry_route.buyer.quarterly,
+        **deal_tables(comparison.deal),
+    }
+
+
+def deal_tables(deal: Deal) -> dict[str, pd.DataFrame]:
+    """The deal at each price and its range, as a run stores them (Deal.stored reads them back)."""
     bounds = {
         "low_share": deal.low,
         "high_share": deal.high,
@@ -381,8 +417,6 @@ def comparison_tables(comparison: Comparison) -> dict[str, pd.DataFrame]:
         "contract_share": deal.contract_share,
     }
     return {
-        "counterfactual_supply": comparison.counterfactual.supply[results.table("counterfactual_supply").names],
-        "counterfactual_buyer_quarterly": comparison.foundry_route.buyer.quarterly,
         "deal_points": deal.points,
         "deal_investors": deal.investors,
         # an end the range lacks (None) is NaN in a float column

@@ -9,14 +9,21 @@ import typer
 
 from fabnet.api import records
 from fabnet.cli import app
-from fabnet.cli.options import DEFAULT_SCENARIO, AsJson, Overrides, ScenarioFile, load_scenario, user_errors
+from fabnet.cli.options import (
+    DEFAULT_SCENARIO,
+    AsJson,
+    LabelOption,
+    Overrides,
+    ScenarioFile,
+    load_scenario,
+    user_errors,
+)
 from fabnet.cli.terminal import err, out, print_frame, print_json
-from fabnet.core import columns
+from fabnet.core.breakeven import break_even_sentence
+from fabnet.core.secrets import redact
 
 if TYPE_CHECKING:
     import pandas as pd
-
-    from fabnet.api import BreakEven
 
 
 @app.command()
@@ -59,13 +66,24 @@ def sensitivity(
         str | None,
         typer.Option(metavar="LOW:HIGH", help="Where to search the break-even (default: ¼× to 4× the scenario's)."),
     ] = None,
+    store: Annotated[
+        str | None,
+        typer.Option(
+            "--store",
+            help="Also store the decision as a run in this store (a DuckDB file or postgresql://…), with the "
+            "tornado and the break-even: `fabnet report ID` shows them. Default: nothing stored.",
+        ),
+    ] = None,
+    label: LabelOption = None,
     as_json: AsJson = False,
 ) -> None:
     """One input at a time: the fab company's NPV and IRR, each investor's IRR and the buyer's
     gain against the foundry route with each uncertain input of the scenario at its P10 and P90
     (and each --vary input at its two values), the others as they are, the inputs that move the
     NPV most first; then a break-even: the value of one input at which a figure reaches its
-    target. The plan is held unless --replan.
+    target. The plan is held unless --replan. With --store, the decision is stored as a run (with
+    its deal, as `fabnet run --no-check` stores it) and the tornado and break-even with it, so
+    the run's report has them.
 
     Example: `fabnet sensitivity scenarios/tigris.yaml --solve "g42 irr = hurdle" --for
     nodes.N3.wafer_price_usd`
@@ -77,7 +95,9 @@ def sensitivity(
         default_path,
         find_break_even,
         parse_solve,
+        run,
         search_range,
+        store_sensitivity,
         swings,
         tornado,
     )
@@ -87,7 +107,8 @@ def sensitivity(
         scenario = load_scenario(file, overrides or ())
         try:
             with err.status(f"{scenario.name}: planning with and without fabs…"):
-                decision = decide(scenario, gap=DECISION_GAP, deal_shares=())
+                job = None if store is None else run(scenario, store, label=label, check=False)
+                decision = decide(scenario, gap=DECISION_GAP, deal_shares=()) if job is None else job.decision
             model = SensitivityModel(decision, replan, deal, SolveOptions(mip_gap=DECISION_GAP))
             inputs, left_out = swings(scenario, list(vary or ()), replan)
             with err.status("one input at a time…"):
@@ -101,6 +122,11 @@ def sensitivity(
                     found = find_break_even(model, path, key, target, low, high, how)
         except ValueError as error:
             raise typer.BadParameter(str(error)) from None
+        if job is not None and job.run_id is not None and store is not None:
+            store_sensitivity(job.run_id, table, found, store)
+            err.print(f"stored as run {job.run_id} in {redact(store)}: `fabnet report {job.run_id}` shows it")
+        elif job is not None:
+            err.print(f"not stored: {job.store_error}")
     if as_json:
         print_json({"tornado": records(table.to_dict("list")), "break_even": None if found is None else vars(found)})
         return
@@ -126,25 +152,4 @@ def _print_tornado(table: pd.DataFrame, replan: bool) -> None:
         shown[["input", "value", *figures]],
         f"One input at a time ({held}): the headline at each input's low and high",
         text_columns=2,
-    )
-
-
-def break_even_sentence(found: BreakEven) -> str:
-    """The break-even in words: where the figure reaches its target, or that it does not."""
-    field = next((p for p in reversed(found.path.split(".")) if not p.isdigit()), found.path)
-
-    def setting(value: float) -> str:  # a factor on the scenario's values, or the value itself
-        return f"×{value:,.3f}" if found.how == "multiply" else columns.show(field, value)
-
-    what = f"{columns.label(found.key)} reaches {columns.show(found.key, found.target)}"
-    if found.at is None:
-        return (
-            f"Break-even: {what} nowhere with {found.path} between {setting(found.low)} "
-            f"({columns.show(found.key, found.at_low)}) and {setting(found.high)} "
-            f"({columns.show(found.key, found.at_high)})."
-        )
-    of = " the scenario's" if found.how == "multiply" else ""
-    return (
-        f"Break-even: {what} at {found.path} {setting(found.at)}{of} "
-        f"(searched {setting(found.low)} to {setting(found.high)})."
     )

@@ -553,6 +553,37 @@ _TABLES = (
         ),
         families=SAMPLE_FAMILIES[:1],
     ),
+    # `fabnet sensitivity --store`: the headline one input at a time, and the break-even
+    Table(
+        "sensitivity",
+        (
+            Column("input", "text", "the input in words (base: every input as the scenario has it)"),
+            Column("path", "text", "the scenario path it varies"),
+            Column("end", "text", "base, low or high"),
+            Column("setting", "text", "the input's value there, as drawn (×0.85: its numbers multiplied)"),
+            Column("fabco_npv_usd", "float", "the fab company's NPV at that point"),
+            Column("fabco_irr", "float", "the fab company's project IRR at that point"),
+            Column("network_adds_buyer_gain_usd", "float", "the buyer's gain against the foundry route there"),
+        ),
+        families=(
+            Column("irr_{investor}", "float", "annual IRR of investor {investor} at that point"),
+            Column("deal_{end}_share_of_market", "float", "the deal's {end} end at that point (--deal)"),
+        ),
+    ),
+    Table(
+        "break_even",
+        (
+            Column("path", "text", "the input the break-even moves"),
+            Column("how", "text", "replace: the value itself; multiply: a factor on its numbers"),
+            Column("key", "text", "the headline figure that reaches its target"),
+            Column("target", "float", "the figure's target (a number, or the investor's hurdle)"),
+            Column("low", "float", "the lower end searched"),
+            Column("high", "float", "the upper end searched"),
+            Column("at", "float", "the input's value at the break-even (empty: none in the range)"),
+            Column("at_low", "float", "the figure at the lower end"),
+            Column("at_high", "float", "the figure at the upper end"),
+        ),
+    ),
     *SIM_TABLES,
 )
 

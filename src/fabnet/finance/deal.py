@@ -16,7 +16,7 @@ price lies outside the deal range, and which investor misses its hurdle under it
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -59,6 +59,24 @@ class Deal:
         """The high end is the search's upper bound (MOST_SHARE): the buyer gains at least up to it."""
         return self.high is not None and self.high >= MOST_SHARE
 
+    @classmethod
+    def stored(cls, tables: Mapping[str, pd.DataFrame]) -> Deal:
+        """A stored run's deal, from its tables deal_points, deal_investors and deal_range."""
+        bounds = tables["deal_range"].iloc[0]
+
+        def share(value: Any) -> float | None:
+            return None if pd.isna(value) else float(value)
+
+        return cls(
+            tables["deal_points"],
+            tables["deal_investors"],
+            share(bounds["low_share"]),
+            share(bounds["high_share"]),
+            float(bounds["market_price_usd"]),
+            str(bounds["verdict"]),
+            share(bounds["contract_share"]),
+        )
+
     def to_dict(self) -> dict[str, Any]:
         """The deal as one document, each table a list of rows: what `fabnet deal --json` prints
         (fabnet.api.json_text), so the CLI and Python see one shape."""
@@ -85,7 +103,15 @@ def make_deal(
 ) -> Deal:
     """Sweep the offtake price over `shares` of the market price for the plan of `tables`;
     `foundry_route` is the same scenario's money without any fab (the counterfactual)."""
-    route_net = _net(foundry_route)
+    return sweep_deal(scenario, tables, _net(foundry_route), shares)
+
+
+def sweep_deal(
+    scenario: Scenario, tables: PlanTables, route_net: float, shares: tuple[float, ...] = DEFAULT_SHARES
+) -> Deal:
+    """make_deal, given only what the foundry route leaves the buyer (`route_net`, its market
+    value less its costs, present value): all of the route the deal reads, so a stored run's
+    deal can be swept again without its counterfactual plan."""
     ops = operations(scenario, tables.capacity)
     out = ops.wafers_out.sum()
     at_market = float(wafer_payments(scenario, ops, indexed(scenario, 1.0))["wafers"].sum())

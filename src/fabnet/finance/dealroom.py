@@ -1,6 +1,6 @@
 """The deal room's arithmetic: a stored plan's money again under the terms both parties
 negotiate — the offtake price (a share of the market wafer price), the take-or-pay share, the
-contract's end, each investor's hurdle — with the plan held. One change costs one
+contract's end, each investor's hurdle, the project debt's terms — with the plan held. One change costs one
 `compute_financials` (0.1 s on tigris); the foundry route has no fab company, so the buyer's
 money there does not move with these terms and is read once from the run's figures.
 
@@ -11,6 +11,7 @@ payments between them cancel in the sum, so moving the price moves value from on
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +24,15 @@ from fabnet.scenario.schema import Scenario
 
 #: The suggested price is searched between these shares of the market price, to this tolerance.
 SUGGEST_RANGE, SUGGEST_TOLERANCE = (0.1, 3.0), 1e-3
+#: The terms of a project loan (scenario.money.ProjectDebt) the room lets the parties move, and
+#: their bounds there; those counted in quarters are whole numbers.
+DEBT_TERMS = {
+    "target_dscr": (1.0, 10.0),
+    "gearing": (0.0, 1.0),
+    "interest_rate": (0.0, 1.0),
+    "tenor_q": (1.0, 200.0),
+    "grace_q": (0.0, 200.0),
+}
 
 
 @dataclass(frozen=True)
@@ -33,8 +43,10 @@ class Terms:
     take_or_pay: float | None = None
     end: str | None = None  # the contract's last quarter, "2030Q4"
     hurdles: Mapping[str, float] | None = None  # investor id → hurdle rate
+    debt: Mapping[str, float] | None = None  # "loan id.term" (a DEBT_TERMS key) → value
 
     def overrides(self) -> list[str]:
+        """The terms as `--set` texts (what a run stored from them records as its overrides)."""
         texts = []
         if self.share is not None:
             texts += ["offtake.price=indexed", f"offtake.share_of_market_price={self.share!r}"]
@@ -47,6 +59,9 @@ class Terms:
                 f"funding.investors.{investor}.hurdle_spread=null",
                 f"funding.investors.{investor}.hurdle_rate={rate!r}",
             ]
+        for key, value in (self.debt or {}).items():
+            whole = key.endswith("_q") and float(value).is_integer()
+            texts.append(f"funding.project_debt.{key}={int(value) if whole else value!r}")
         return texts
 
 
@@ -72,12 +87,16 @@ class DealRoom:
         planned = PlanTables(**{name: tables[name] for name in fields})
         return cls(stored_scenario(meta), planned, net - float(gain), market)
 
+    def scenario_at(self, terms: Terms) -> Scenario:
+        return with_overrides(self.scenario, terms.overrides())
+
     def money(self, terms: Terms) -> Financials:
-        return compute_financials(with_overrides(self.scenario, terms.overrides()), self.planned)
+        return compute_financials(self.scenario_at(terms), self.planned)
 
     def at(self, terms: Terms) -> dict[str, Any]:
         """Both parties' figures under `terms`: the fab company's NPV and IRR, each investor's
-        IRR against its hurdle, the buyer's gain, the price per wafer."""
+        IRR against its hurdle, the buyer's gain, the price per wafer, the project debt drawn, its
+        lowest DSCR and the equity's IRR."""
         money = self.money(terms)
         investors = money.fabco.investors
         share = terms.share if terms.share is not None else self.scenario.offtake.share_of_market_price
@@ -87,6 +106,9 @@ class DealRoom:
             "fabco_npv_usd": money.fabco.metrics.fabco_npv_usd,
             "fabco_irr": money.fabco.metrics.fabco_irr,
             "buyer_gain_usd": money.buyer.metrics.buyer_savings_vs_market_usd - self.route_net_usd,
+            "debt_draws_usd": float(money.fabco.quarterly["debt_draws_usd"].sum()),
+            "min_dscr": money.fabco.metrics.min_dscr,
+            "equity_irr": money.fabco.metrics.equity_irr,
             "investors": [
                 {
                     "investor": row.investor,
@@ -104,7 +126,7 @@ class DealRoom:
         (the other terms as given), or None when no price in SUGGEST_RANGE does."""
 
         def lead(share: float) -> float:  # NPV − gain: rises with the price
-            figures = self.at(Terms(share, terms.take_or_pay, terms.end, terms.hurdles))
+            figures = self.at(dataclasses.replace(terms, share=share))
             return float(figures["fabco_npv_usd"]) - float(figures["buyer_gain_usd"])
 
         low, high = SUGGEST_RANGE

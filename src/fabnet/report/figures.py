@@ -15,7 +15,7 @@ from fabnet.core import columns, yearly
 from fabnet.core import format as fmt
 from fabnet.report import style
 from fabnet.report.compare import compare_figures as compare_figures
-from fabnet.report.risk_figures import npv_histogram, risk_fan, robust_builds, robust_npv, tornado
+from fabnet.report.risk_figures import npv_histogram, one_at_a_time, risk_fan, robust_builds, robust_npv, tornado
 from fabnet.store import StoredRun
 
 Tables = dict[str, pd.DataFrame]
@@ -535,6 +535,7 @@ FIGURES: dict[str, Callable[[Tables], go.Figure | None]] = {
     "tornado": tornado,
     "robust-npv": robust_npv,
     "robust-builds": robust_builds,
+    "sensitivity": one_at_a_time,
 }
 
 

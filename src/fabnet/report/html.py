@@ -11,11 +11,13 @@ import html
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
 from fabnet.core import columns, yearly
 from fabnet.core import format as fmt
+from fabnet.core.breakeven import break_even_sentence
 from fabnet.core.errors import FabnetError
 from fabnet.report import verdict
 from fabnet.report.bundle import write_bundle, write_whole
@@ -52,6 +54,7 @@ SECTIONS = {
     "money": ("The money", ("cash-flow", "buyer-costs", "money-per-investor", "investor-returns")),
     "plan-check": ("The plan check", ("plan-check", "plan-check-deliveries")),
     "risk": ("Risk", ("risk-fan", "npv-histogram", "tornado", "robust-npv", "robust-builds")),
+    "sensitivity": ("One input at a time", ("sensitivity",)),
     "simulation": ("The fab simulated", ("operating-curve",)),
 }
 #: The chart of the first screen: the first of these the run has (what the network adds for a
@@ -159,14 +162,32 @@ def _first_screen(run: StoredRun, charts: dict[str, str]) -> str:
     return f'<section class="verdict" id="verdict">{said}<div class="first">{table}{chart}</div></section>'
 
 
-def _sections(charts: dict[str, str], cash_tables: str) -> str:
-    """Each section with its figures, the money's tables before its charts; the figures no
-    section names at the end."""
+def _break_evens(run: StoredRun) -> str:
+    """The stored break-evens in words, as the terminal says them (`fabnet sensitivity --store`)."""
+    return "".join(f"<p>{html.escape(break_even_sentence(row))}</p>" for row in _rows(run.tables.get("break_even")))
+
+
+def _sensitivity_table(run: StoredRun) -> str:
+    """The stored headline at each input's low and high, the input named on its first row."""
+    table = run.tables.get("sensitivity")
+    if table is None or table.empty:
+        return ""
+    shown = table.assign(input=table["input"].where(table["end"] != "high", "")).drop(columns="path")
+    caption = "The headline with each input at its low and its high, the others as they are"
+    return _table_html(shown.rename(columns={"setting": "value"}), caption)
+
+
+def _rows(frame: pd.DataFrame | None) -> list[Any]:
+    return [] if frame is None else list(frame.itertuples(index=False))
+
+
+def _sections(charts: dict[str, str], before: dict[str, str], after: dict[str, str]) -> str:
+    """Each section with its figures, and its tables and sentences before and after them (by
+    section); the figures no section names at the end."""
     parts = []
     for anchor, (title, names) in SECTIONS.items():
-        body = "".join(charts.pop(name) for name in names if name in charts)
-        if anchor == "money":
-            body = cash_tables + body
+        drawn = "".join(charts.pop(name) for name in names if name in charts)
+        body = before.get(anchor, "") + drawn + after.get(anchor, "")
         if body:
             parts.append(f'<h2 id="section-{anchor}">{html.escape(title)}</h2>{body}')
     if charts:
@@ -218,6 +239,8 @@ def report_html(run: StoredRun, plotlyjs: str = "inline", base: StoredRun | None
     head_script = "" if plotlyjs == "inline" else f'<script src="{html.escape(plotlyjs)}"></script>'
     title = f"fabnet run {meta['run_id']}: {meta['scenario_name']}"
     first = _first_screen(run, charts)
+    before = {"money": _cash_tables(run), "sensitivity": _break_evens(run)}
+    sections = _sections(charts, before, {"sensitivity": _sensitivity_table(run)})
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
 <style>{STYLE}</style>{head_script}</head>
@@ -227,7 +250,7 @@ def report_html(run: StoredRun, plotlyjs: str = "inline", base: StoredRun | None
 {first}
 {"" if base is None else diff_section(base, run, plotlyjs)}
 {_messages(run, verdict.verdict(run))}
-{_sections(charts, _cash_tables(run))}
+{sections}
 <h2 id="figures">Every key figure</h2>
 <table class="figures">{_figure_rows(run)}</table>
 </body></html>

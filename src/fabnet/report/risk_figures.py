@@ -1,5 +1,6 @@
 """The figures of a sweep (risk) and of a robust plan: the delivery fan, the NPV's spread and
-downside, what moves it most, and the robust plan against the central-value plan."""
+downside, what moves it most, and the robust plan against the central-value plan; and of a
+one-at-a-time sensitivity (`fabnet sensitivity --store`): the headline's tornado."""
 
 from __future__ import annotations
 
@@ -92,6 +93,38 @@ def tornado(t: Tables) -> go.Figure | None:
     fig.update_xaxes(range=[-1, 1], title="rank correlation with the fab company's NPV")
     fig.update_yaxes(automargin=True)
     return style.layout(fig, "Risk: what moves the fab company's NPV most")
+
+
+def one_at_a_time(t: Tables) -> go.Figure | None:
+    """The stored sensitivity's tornado: for each input, the fab company's NPV at its low and at
+    its high as bars from the base, the inputs that move it most on top."""
+    table = t.get("sensitivity")
+    if table is None or table.empty or not (table["end"] == "base").any():
+        return None
+    base = float(table.loc[table["end"] == "base", "fabco_npv_usd"].iloc[0])
+    swung = table[table["end"] != "base"]
+    order = list(dict.fromkeys(swung["input"]))[::-1]  # stored widest first; plotly draws bottom up
+    fig = go.Figure()
+    for k, end in enumerate(("low", "high")):
+        rows = swung[swung["end"] == end].set_index("input").reindex(order)
+        fig.add_bar(
+            name=f"input at its {end}",
+            y=order,
+            x=(rows["fabco_npv_usd"] - base) / style.BILLIONS.divisor,
+            base=base / style.BILLIONS.divisor,
+            orientation="h",
+            customdata=rows["setting"],
+            hovertemplate="%{y}: %{customdata}<br>NPV %{x:+.2f} from the base<extra></extra>",
+            marker_color=style.colour(k),
+        )
+    fig.add_vline(x=base / style.BILLIONS.divisor, line_dash="dot", annotation_text="base")
+    fig.update_layout(barmode="overlay", height=max(380, 90 + 40 * len(order)))
+    fig.update_yaxes(automargin=True)
+    return style.layout(
+        fig,
+        "One input at a time: the fab company's NPV at each input's low and high",
+        x=f"fab company NPV, {style.BILLIONS.unit}",
+    )
 
 
 def robust_npv(t: Tables) -> go.Figure | None:

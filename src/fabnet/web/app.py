@@ -112,6 +112,21 @@ def create_app(store_location: str | Path) -> FastAPI:
         finally:
             readers.release()
 
+    @contextlib.contextmanager
+    def writer() -> Iterator[None]:
+        """No request of this process reads while it writes (the deal room's "store as a run"):
+        DuckDB refuses a read-write connection to a file the same process holds read-only."""
+        taken = 0
+        try:
+            for _ in range(STORE_READERS):
+                if not readers.acquire(timeout=READER_WAIT_S):
+                    raise StoreBusy(f"the results store {redact(location)} is busy: requests are reading it")
+                taken += 1
+            yield
+        finally:
+            for _ in range(taken):
+                readers.release()
+
     @app.middleware("http")
     async def headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         response = await call_next(request)
@@ -217,7 +232,7 @@ def create_app(store_location: str | Path) -> FastAPI:
     async def plotly_js() -> Response:
         return Response(script, media_type="application/javascript", headers={"Cache-Control": "public, max-age=86400"})
 
-    add_deal_room(app, reader, _run_id, PLOTLY_URL)
+    add_deal_room(app, reader, writer, _run_id, PLOTLY_URL, location)
     return app
 
 
