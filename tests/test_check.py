@@ -145,3 +145,37 @@ def test_identical_fabs_at_one_load_simulate_alike_and_a_parallel_map_changes_no
         pd.testing.assert_frame_equal(fab.quarters, same_load[0].quarters)
     # the buyer's accelerators: planned plus every fab's simulated difference, banked
     assert (one_by_one.delivered["simulated"] <= one_by_one.delivered["demand"] + 1e-6).all()
+
+
+def test_a_mix_sending_every_start_to_one_smt2020_product_releases_only_its_lots(hvlm, monkeypatch):
+    import fabnet.check as check_module
+    from fabnet.check import MIN_LOAD
+    from fabnet.plan import make_plan
+    from tests.plan.conftest import scenario, site, tiny
+
+    data = tiny(sites=[site("alpha", max_modules=1)])
+    data["products"][0]["demand"] = {"per_quarter": {"2025Q1": 0, "2025Q3": 1_500_000}}
+    data["plan_check"] = {"products": {"chip": {"part_4": 1}}}
+    s = scenario(data)
+    plan = make_plan(s)
+    runs = []
+
+    def simulate(fab, options, progress=None):
+        runs.append(result := real(fab, options, progress))
+        return result
+
+    real = check_module.simulate
+    monkeypatch.setattr(check_module, "simulate", simulate)
+    (fab,) = check_plan(s, plan, hvlm).fabs
+    assert fab.mix == {"part_3": 0.0, "part_4": 1.0}
+    (result,) = runs
+    assert {hvlm.route_part[lot[0]] for lot in result.lots} == {"part_4"}
+    # the lots the plan's starts ask for, by hand: per quarter its wafer starts / capacity online
+    # (the load, at least MIN_LOAD) × HVLM's lots a day at load 1 (order.txt: 1440 min × (2/51.69
+    # + 2/2016 + 1/27397.61)) × the simulated days of a quarter — all of them part_4's now
+    rows = plan.capacity[plan.capacity["site"] == "alpha"].iloc[fab.first :]
+    loads = np.maximum(rows["wafer_starts"] / rows["effective_capacity"], MIN_LOAD)
+    per_day = 1440 * (2 / 51.69 + 2 / 2016 + 1 / 27397.61)
+    expected = float((loads * per_day * 365.25 / 4 / fab.stretch).sum())
+    assert result.released == pytest.approx(expected, rel=0.01)
+
