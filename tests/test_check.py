@@ -179,3 +179,31 @@ def test_a_mix_sending_every_start_to_one_smt2020_product_releases_only_its_lots
     expected = float((loads * per_day * 365.25 / 4 / fab.stretch).sum())
     assert result.released == pytest.approx(expected, rel=0.01)
 
+
+def test_fabnet_run_checks_its_fabs_on_processes_and_finds_what_one_by_one_finds(
+    three_fabs, hvlm, tmp_path, monkeypatch
+):
+    import contextlib
+    import os
+
+    import fabnet.risk.runner as runner
+
+    s, plan = three_fabs
+    one_by_one = check_plan(s, plan, hvlm)
+    pools = []
+
+    @contextlib.contextmanager
+    def counted(workers=2, *args):
+        pools.append(workers)
+        with real(workers, *args) as pool:
+            yield pool
+
+    real = runner.make_executor
+    monkeypatch.setattr(runner, "make_executor", counted)
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    job = main_job(s, tmp_path / "s.duckdb", plan=plan, compare=False)
+    assert pools == [2], "three fabs on two processes"
+    for a, b in zip(one_by_one.fabs, job.check.fabs, strict=True):
+        assert a.site == b.site
+        pd.testing.assert_frame_equal(a.quarters, b.quarters)
+    pd.testing.assert_frame_equal(one_by_one.delivered, job.check.delivered)

@@ -93,7 +93,8 @@ def running_sites(plan: Plan) -> list[str]:
 
 
 #: How the fabs of a check are simulated: one after the other, or a caller's parallel map
-#: (no caller passes one yet: `fabnet run` and the checked risk samples check fabs in turn).
+#: (`fabnet run` maps them onto local processes, pipeline.plan_check; a checked risk sample,
+#: already a task on the sweep's executor, checks its fabs in turn).
 Mapper = Callable[[Callable[[str], FabCheck], list[str]], Iterable[FabCheck]]
 
 
