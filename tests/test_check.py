@@ -145,3 +145,65 @@ def test_identical_fabs_at_one_load_simulate_alike_and_a_parallel_map_changes_no
         pd.testing.assert_frame_equal(fab.quarters, same_load[0].quarters)
     # the buyer's accelerators: planned plus every fab's simulated difference, banked
     assert (one_by_one.delivered["simulated"] <= one_by_one.delivered["demand"] + 1e-6).all()
+
+
+def test_a_mix_sending_every_start_to_one_smt2020_product_releases_only_its_lots(hvlm, monkeypatch):
+    import fabnet.check as check_module
+    from fabnet.check import MIN_LOAD
+    from fabnet.plan import make_plan
+    from tests.plan.conftest import scenario, site, tiny
+
+    data = tiny(sites=[site("alpha", max_modules=1)])
+    data["products"][0]["demand"] = {"per_quarter": {"2025Q1": 0, "2025Q3": 1_500_000}}
+    data["plan_check"] = {"products": {"chip": {"part_4": 1}}}
+    s = scenario(data)
+    plan = make_plan(s)
+    runs = []
+
+    def simulate(fab, options, progress=None):
+        runs.append(result := real(fab, options, progress))
+        return result
+
+    real = check_module.simulate
+    monkeypatch.setattr(check_module, "simulate", simulate)
+    (fab,) = check_plan(s, plan, hvlm).fabs
+    assert fab.mix == {"part_3": 0.0, "part_4": 1.0}
+    (result,) = runs
+    assert {hvlm.route_part[lot[0]] for lot in result.lots} == {"part_4"}
+    # the lots the plan's starts ask for, by hand: per quarter its wafer starts / capacity online
+    # (the load, at least MIN_LOAD) × HVLM's lots a day at load 1 (order.txt: 1440 min × (2/51.69
+    # + 2/2016 + 1/27397.61)) × the simulated days of a quarter — all of them part_4's now
+    rows = plan.capacity[plan.capacity["site"] == "alpha"].iloc[fab.first :]
+    loads = np.maximum(rows["wafer_starts"] / rows["effective_capacity"], MIN_LOAD)
+    per_day = 1440 * (2 / 51.69 + 2 / 2016 + 1 / 27397.61)
+    expected = float((loads * per_day * 365.25 / 4 / fab.stretch).sum())
+    assert result.released == pytest.approx(expected, rel=0.01)
+
+
+def test_fabnet_run_checks_its_fabs_on_processes_and_finds_what_one_by_one_finds(
+    three_fabs, hvlm, tmp_path, monkeypatch
+):
+    import contextlib
+    import os
+
+    import fabnet.risk.runner as runner
+
+    s, plan = three_fabs
+    one_by_one = check_plan(s, plan, hvlm)
+    pools = []
+
+    @contextlib.contextmanager
+    def counted(workers=2, *args):
+        pools.append(workers)
+        with real(workers, *args) as pool:
+            yield pool
+
+    real = runner.make_executor
+    monkeypatch.setattr(runner, "make_executor", counted)
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    job = main_job(s, tmp_path / "s.duckdb", plan=plan, compare=False)
+    assert pools == [2], "three fabs on two processes"
+    for a, b in zip(one_by_one.fabs, job.check.fabs, strict=True):
+        assert a.site == b.site
+        pd.testing.assert_frame_equal(a.quarters, b.quarters)
+    pd.testing.assert_frame_equal(one_by_one.delivered, job.check.delivered)

@@ -5,7 +5,10 @@ The SMT2020 fab stands in for the node's fab, scaled twice: in rate, its nominal
 capacity online); in time, one simulated day is `stretch` days of the node, so that the
 simulated fab's unloaded cycle time equals the node's raw cycle time. The fab starts empty, as
 a new fab does, and follows the plan's loads quarter by quarter. Each simulated lot stands for
-the wafers the plan started in its release quarter divided by the lots released then.
+the wafers the plan started in its release quarter divided by the lots released then. The lots
+are SMT2020's products in the fab's planned mix: each product's wafer starts over the quarters
+checked, as the scenario's `plan_check.products` maps it (the dataset's own mix if unmapped);
+the mix is held over the fab's quarters (the load follows the plan quarter by quarter).
 
 What comes out: per quarter, the planned and simulated wafer output and cycle time; per year,
 accelerators delivered as planned and as simulated. The simulated deliveries take the plan's
@@ -31,6 +34,7 @@ from fabnet.core.units import DAYS_PER_QUARTER, MINUTES_PER_DAY
 from fabnet.fabsim import FabData, SimOptions, simulate
 from fabnet.fabsim.curve import nominal_release_per_day
 from fabnet.fabsim.engine import mean_raw_days
+from fabnet.fabsim.mix import product_shares, with_product_mix
 from fabnet.network import PlanInputs, prepare
 from fabnet.network.loadcurve import load_curve
 from fabnet.plan import Plan
@@ -56,6 +60,7 @@ class FabCheck:
     quarters: pd.DataFrame  # quarter: load, starts, planned/simulated output and cycle days
     first: int  # the horizon's quarter its rows start at (its first with capacity)
     extra_wafers: np.ndarray  # the buyer's wafers out, simulated less planned, per quarter from `first`
+    mix: dict[str, float]  # SMT2020 product → its share of the lots released
 
 
 @dataclass(frozen=True)
@@ -88,7 +93,8 @@ def running_sites(plan: Plan) -> list[str]:
 
 
 #: How the fabs of a check are simulated: one after the other, or a caller's parallel map
-#: (no caller passes one yet: `fabnet run` and the checked risk samples check fabs in turn).
+#: (`fabnet run` maps them onto local processes, pipeline.plan_check; a checked risk sample,
+#: already a task on the sweep's executor, checks its fabs in turn).
 Mapper = Callable[[Callable[[str], FabCheck], list[str]], Iterable[FabCheck]]
 
 
@@ -126,6 +132,8 @@ def check_fab(
     """One fab of the plan simulated from its first quarter with capacity at its planned load,
     the SMT2020 fab's cycle time stretched to the node's."""
     i = x.sites.index(site)
+    mix = planned_mix(scenario, plan, site, product_shares(fab))
+    fab = fab if mix is None else with_product_mix(fab, mix)
     rows = plan.capacity[plan.capacity["site"] == site].reset_index(drop=True)
     first = int(np.argmax(rows["effective_capacity"].to_numpy() > 0))
     rows = rows.iloc[first:].reset_index(drop=True)
@@ -169,7 +177,24 @@ def check_fab(
         }
     )
     extra = (simulated_out - planned_out) * buyer_share
-    return FabCheck(site, x.site_node[i], dataset, stretch, quarters, first, extra)
+    return FabCheck(site, x.site_node[i], dataset, stretch, quarters, first, extra, mix or product_shares(fab))
+
+
+def planned_mix(scenario: Scenario, plan: Plan, site: str, own: dict[str, float]) -> dict[str, float] | None:
+    """The SMT2020 products' shares of the site's planned wafer starts, each product's starts
+    split as `plan_check.products` maps it (the dataset's `own` mix when unmapped); None when
+    no product the site starts is mapped (the dataset's own mix, as it is)."""
+    mapping = scenario.plan_check.products
+    made = plan.production[plan.production["source"] == site]
+    starts = made.groupby("product")["wafer_starts"].sum()
+    total = float(starts.sum())
+    if total <= 0 or not any(product in mapping for product in starts.index):
+        return None
+    mix = dict.fromkeys(own, 0.0)
+    for product, wafers in starts.items():
+        for part, share in mapping.get(str(product), own).items():
+            mix[part] += float(wafers) / total * share
+    return mix
 
 
 def per_release_quarter(

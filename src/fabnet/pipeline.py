@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -291,7 +292,7 @@ def main_job(
     figures = decision.figures() | key_figures(scenario, plan, decision.capex())
     checked: PlanCheck | str | None = None
     if check:
-        checked = plan_check(scenario, plan, step)
+        checked = plan_check(scenario, plan, step, workers=os.cpu_count() or 1)
         if isinstance(checked, str):
             tables["messages"] = messages_table([*tables["messages"]["message"], checked])
         else:
@@ -501,10 +502,15 @@ NO_FAB_TO_CHECK = "Plan not checked on the fab simulator: it runs no fab of its 
 
 
 def plan_check(
-    scenario: Scenario, plan: Plan, step: Callable[[str], None] = lambda name: None, seed: int | None = None
+    scenario: Scenario,
+    plan: Plan,
+    step: Callable[[str], None] = lambda name: None,
+    seed: int | None = None,
+    workers: int = 1,
 ) -> PlanCheck | str:
     """Every fab of the plan simulated at its planned load (fabnet.check), with the scenario's
-    seed unless `seed` is given, or why not."""
+    seed unless `seed` is given, or why not; more than one fab on up to `workers` local
+    processes (the risk sweep's executor: Ctrl-C stops them), the same results as one by one."""
     from fabnet.check import check_plan, running_sites
     from fabnet.fabsim import DatasetError, load_smt2020
 
@@ -516,7 +522,15 @@ def plan_check(
     except DatasetError as error:
         return f"Plan not checked on the fab simulator: {error}"
     step(f"checking the plan: simulating {', '.join(sites)} at the planned load on SMT2020 {CHECK_DATASET}")
-    checked = check_plan(scenario, plan, fab, CHECK_DATASET, seed=seed)
+    if workers > 1 and len(sites) > 1:
+        from fabnet.risk.runner import make_executor, mapped
+
+        with make_executor(min(workers, len(sites))) as pool:
+            checked = check_plan(
+                scenario, plan, fab, CHECK_DATASET, seed=seed, mapper=lambda one, names: mapped(pool, one, names)
+            )
+    else:
+        checked = check_plan(scenario, plan, fab, CHECK_DATASET, seed=seed)
     assert checked is not None
     return checked
 

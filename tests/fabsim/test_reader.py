@@ -41,6 +41,28 @@ def test_hvlm_release_plan_is_57_lots_a_day(hvlm):
     assert allowance["Lot_3"] == 53.84 and allowance["Lot_4"] == 30.31
 
 
+def test_hvlm_releases_its_products_in_the_order_files_rates_and_in_any_mix_asked(hvlm):
+    from fabnet.fabsim.curve import nominal_release_per_day
+    from fabnet.fabsim.mix import product_shares, with_product_mix
+    from fabnet.scenario.analyses import HVLM_PRODUCTS
+
+    # order.txt's REPEAT minutes: part_3 Lot 51.69, HotLot 2016, SuperHotLot 27397.61; part_4
+    # Lot 51.69, HotLot 2016
+    part_3, part_4 = 1 / 51.69 + 1 / 2016 + 1 / 27397.61, 1 / 51.69 + 1 / 2016
+    own = product_shares(hvlm)
+    assert tuple(own) == HVLM_PRODUCTS  # the scenario's names for them are the data's
+    assert own["part_3"] == pytest.approx(part_3 / (part_3 + part_4))
+    mixed = with_product_mix(hvlm, {"part_3": 0.25, "part_4": 0.75})
+    assert product_shares(mixed) == pytest.approx({"part_3": 0.25, "part_4": 0.75})
+    assert nominal_release_per_day(mixed) == pytest.approx(1440 * (part_3 + part_4))  # the same lots a day
+    only_4 = with_product_mix(hvlm, {"part_3": 0.0, "part_4": 1.0})
+    assert [s.name for s in only_4.streams] == ["Lot_4", "HotLot_4"]
+    # part_4's hot lots keep their share of its lots: intervals in the file's ratio 51.69 : 2016
+    assert only_4.streams[1].interval_min / only_4.streams[0].interval_min == pytest.approx(2016 / 51.69)
+    with pytest.raises(ValueError, match="no product part_9"):
+        with_product_mix(hvlm, {"part_9": 1.0})
+
+
 def test_lvhm_counts(lvhm):
     assert lvhm.tools == 1313
     assert [r.steps for r in lvhm.routes] == [521, 529, 583, 343, 242, 293, 353, 375, 384, 390]

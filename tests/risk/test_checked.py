@@ -60,3 +60,53 @@ def test_sampled_plans_are_checked_on_the_simulator_and_stored(tmp_path, hvlm):
     per_year = checks.groupby("year")["demand"].first()
     assert per_year.to_dict() == {2025: 3_500_000, 2026: 4_000_000}
     assert (checks["fabs"] >= 1).all()
+
+
+@pytest.mark.parametrize("demand", [1.0, 0.5])
+def test_a_held_plan_is_checked_as_the_fixed_plan_model_runs_it_in_each_sample(tmp_path, hvlm, demand):
+    from fabnet.pipeline import main_job
+    from fabnet.risk.checked import checked_rows
+    from tests.plan.conftest import scenario, tiny
+
+    data = tiny()
+    data["uncertainty"] = [
+        {"path": "products.chip.demand.per_quarter", "dist": "discrete", "values": [demand], "apply": "multiply"}
+    ]
+    s = scenario(data)
+    base = main_job(s, tmp_path / "s.duckdb", check=False, compare=False)
+    with ThreadPoolExecutor(2) as pool:
+        held = run_checks(s, base.run_id, tmp_path / "s.duckdb", SweepSpec(3, 1), 2, pool, held=base.plan)
+    assert sorted(set(held["sample"])) == [0, 1]
+    # the base plan's own check, with the same seeds (the sweep's 1 + the sample's index)
+    planned = pd.DataFrame([row for i in (0, 1) for row in checked_rows(s, base.plan, i, 1)])
+    # tiny's load curve is off and it sells no spare wafers: the fixed-plan model starts the
+    # plan's wafers scaled by demand (yields unchanged), and they all clear; demand scales alike
+    for column in ("planned_output", "demand"):
+        assert held[column].to_numpy() == pytest.approx(demand * planned[column].to_numpy())
+    if demand == 1.0:  # a sample that changes nothing checks the plan itself: the same lots
+        assert held["simulated_output"].to_numpy() == pytest.approx(planned["simulated_output"].to_numpy())
+    else:  # half the starts: the fab is simulated at half the load, and puts out about half
+        assert held["simulated_output"].sum() < 0.6 * planned["simulated_output"].sum()
+
+
+def test_a_reoptimised_sweep_and_its_checks_share_one_executor(tmp_path, hvlm, monkeypatch):
+    import contextlib
+
+    import fabnet.risk.job as job
+    from fabnet.scenario.schema import Scenario
+    from tests.plan.conftest import tiny
+    from tests.risk.test_risk import DEMAND_NOISE
+
+    started = []
+
+    @contextlib.contextmanager
+    def threads(*args):
+        started.append(args)
+        with ThreadPoolExecutor(2) as pool:
+            yield pool
+
+    monkeypatch.setattr(job, "make_executor", threads)
+    s = Scenario.model_validate(tiny(uncertainty=[DEMAND_NOISE]))
+    run = job.risk_job(tmp_path / "s.duckdb", s, SweepSpec(3, 1), reoptimise=True, check_samples=2)
+    assert len(started) == 1, "one executor for the samples and the checks"
+    assert len(run.samples) == 3 and sorted(set(run.checks["sample"])) == [0, 1]

@@ -40,25 +40,50 @@ def test_an_interrupted_sweep_stops_every_process_and_names_the_resume_command(t
         start_new_session=True,  # its own process group, as a terminal's foreground job has
         cwd=tmp_path,
     )
-    try:
-        deadline, workers = time.monotonic() + 120, set()
-        while time.monotonic() < deadline and len(workers) < 2:
-            time.sleep(0.5)
-            workers = _alive(_descendants(sweep.pid))
-        assert len(workers) >= 2, "the sweep never started its workers"
-        time.sleep(3)  # well into the sweep: workers deep in their solves
-        everyone = _alive(_descendants(sweep.pid)) | {sweep.pid}
-        sent = time.monotonic()
-        os.killpg(sweep.pid, signum)
-        while _alive(everyone) and time.monotonic() - sent < STOP_S:
-            time.sleep(0.05)
-        left = _alive(everyone)
-        _, stderr = sweep.communicate(timeout=30)
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(sweep.pid, signal.SIGKILL)
-    assert left == set(), f"{len(left)} of {len(everyone)} processes still running {STOP_S} s after the signal"
-    text = stderr.decode()
+    text = _interrupted_once_busy(sweep, signum, busy_s=3)  # well into the sweep: workers deep in their solves
     assert sweep.returncode == 130, text
     assert "fabnet risk --resume 1 --store" in text
     assert "leaked" not in text and "Traceback" not in text, text
+
+
+def test_an_interrupted_plan_check_stops_the_processes_checking_its_fabs(tmp_path, hvlm):
+    from tests.plan.conftest import site
+
+    data = tiny(sites=[site(name, max_modules=1) for name in ("alpha", "beta", "gamma")])
+    data["products"][0]["demand"] = {"per_quarter": {"2025Q1": 0, "2025Q3": 4_500_000}}
+    path = tmp_path / "three.yaml"
+    path.write_text(yaml.safe_dump(data))
+    run = subprocess.Popen(
+        [sys.executable, "-m", "fabnet", "run", str(path), "--store", str(tmp_path / "s.duckdb")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+        cwd=tmp_path,
+    )
+    text = _interrupted_once_busy(run, signal.SIGINT, busy_s=2)  # the fabs are being simulated
+    assert run.returncode == 130, text
+    assert "leaked" not in text and "Traceback" not in text, text
+
+
+def _interrupted_once_busy(command: subprocess.Popen, signum: int, busy_s: float) -> str:
+    """Wait for `command` to start two worker processes, let them work `busy_s`, then signal
+    its process group as a terminal does; every process must be gone STOP_S later. Its stderr."""
+    try:
+        deadline, workers = time.monotonic() + 120, set()
+        while time.monotonic() < deadline and len(workers) < 2:
+            time.sleep(0.2)
+            workers = _alive(_descendants(command.pid))
+        assert len(workers) >= 2, "the command never started its workers"
+        time.sleep(busy_s)
+        everyone = _alive(_descendants(command.pid)) | {command.pid}
+        sent = time.monotonic()
+        os.killpg(command.pid, signum)
+        while _alive(everyone) and time.monotonic() - sent < STOP_S:
+            time.sleep(0.05)
+        left = _alive(everyone)
+        _, stderr = command.communicate(timeout=30)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(command.pid, signal.SIGKILL)
+    assert left == set(), f"{len(left)} of {len(everyone)} processes still running {STOP_S} s after the signal"
+    return stderr.decode()

@@ -68,3 +68,18 @@ def test_a_warmup_as_long_as_the_simulation_is_refused(tmp_path):
         load_scenario(path, ["simulation={days: 30, warmup_days: 30}"])
     assert info.value.problem.path == "simulation.warmup_days"
     load_scenario(path, ["simulation={days: 30, warmup_days: 10}"])  # shorter: fine
+
+
+def test_a_plan_check_mix_names_a_made_product_and_sums_to_one(tmp_path):
+    path = minimal_with(tmp_path, DEMAND, DEMAND)
+    cases = {
+        "plan_check={products: {nochip: {part_3: 1}}}": "plan_check.products.nochip",
+        "plan_check={products: {chip: {part_3: 0.5, part_4: 0.4}}}": "plan_check.products.chip",
+        "plan_check={products: {chip: {part_9: 1}}}": "plan_check.products.chip",  # not an HVLM product
+    }
+    for change, where in cases.items():
+        with pytest.raises(ScenarioError) as info:
+            load_scenario(path, [change])
+        assert info.value.problem.path.startswith(where), (change, info.value.problem.path)
+    mixed = load_scenario(path, ["plan_check={products: {chip: {part_3: 0.25, part_4: 0.75}}}"])
+    assert dict(mixed.plan_check.products["chip"]) == {"part_3": 0.25, "part_4": 0.75}

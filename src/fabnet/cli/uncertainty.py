@@ -66,8 +66,9 @@ def risk(
         int,
         typer.Option(
             "--check-samples",
-            help="Also plan the first K samples anew and simulate every fab of each plan at its "
-            "planned load (SMT2020 data), on the same workers: the chance per year that the fabs "
+            help="Also simulate every fab of the first K samples' plans at the planned load (SMT2020 "
+            "data): planned anew with --reoptimise, else the base plan held as each sample runs it; "
+            "on the same workers: the chance per year that the fabs "
             "put out --shortfall or more below plan, beside the planner's own chance of serving "
             "under 90 % of demand.",
             min=0,

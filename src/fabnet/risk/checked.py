@@ -1,7 +1,8 @@
 """Checked risk (issue 32): the plans of sampled futures run on the fab simulator.
 
 `fabnet risk --check-samples K` takes the first K samples of the sweep's draw, plans each
-future anew, simulates every fab its plan runs at the planned load (fabnet.check) and keeps, per
+future anew (with --reoptimise) or holds the base plan in it as the fixed-plan model runs it
+(risk.held), simulates every fab its plan runs at the planned load (fabnet.check) and keeps, per
 sample and year, the wafers the plan expects out of its fabs and those the simulation puts out,
 with the accelerators the plan delivers against demand. The figure a reader wants beside the
 planner's: the chance, per year, that the fabs put out more than `shortfall` less than planned.
@@ -23,7 +24,9 @@ from fabnet.core import results
 from fabnet.core.errors import FabnetError
 from fabnet.core.units import SERVED_SHARE
 from fabnet.pipeline import NO_FAB_TO_CHECK, plan_check
-from fabnet.plan import make_plan
+from fabnet.plan import Plan, make_plan
+from fabnet.risk.fixed import held_operations
+from fabnet.risk.held import held_plan
 from fabnet.risk.runner import SAMPLE_OPTIONS, SweepSpec, finishing
 from fabnet.risk.sampling import apply_sample, draw
 from fabnet.scenario.schema import Scenario
@@ -38,7 +41,20 @@ def check_sample(scenario_json: dict[str, Any], index: int, row: list[float], se
     """Plan one sampled future and simulate every fab of its plan; rows per year (none when
     the plan runs no fab)."""
     scenario = apply_sample(Scenario.model_validate(scenario_json), np.array(row))
-    plan = make_plan(scenario, SAMPLE_OPTIONS)
+    return checked_rows(scenario, make_plan(scenario, SAMPLE_OPTIONS), index, seed)
+
+
+def check_held_sample(
+    scenario_json: dict[str, Any], index: int, row: list[float], plan: Plan, seed: int
+) -> list[dict[str, Any]]:
+    """Simulate every fab of the base plan held in one sampled future (`plan`: risk.held)."""
+    scenario = apply_sample(Scenario.model_validate(scenario_json), np.array(row))
+    return checked_rows(scenario, plan, index, seed)
+
+
+def checked_rows(scenario: Scenario, plan: Plan, index: int, seed: int) -> list[dict[str, Any]]:
+    """Every fab of `plan` simulated, with the sweep's seed + the sample's index; rows per year
+    of wafers planned and simulated out of them, demand and the plan's deliveries."""
     checked = plan_check(scenario, plan, seed=seed + index)
     if checked == NO_FAB_TO_CHECK:
         return []
@@ -72,12 +88,22 @@ def run_checks(
     count: int,
     executor: Executor,
     progress: Callable[[int, int], None] | None = None,
+    held: Plan | None = None,
 ) -> pd.DataFrame:
-    """Check the first `count` samples of `spec` on `executor`, each stored as it finishes."""
+    """Check the first `count` samples of `spec` on `executor`, each stored as it finishes:
+    each planned anew, or, with `held` (the base plan of a fixed-plan sweep), that plan as the
+    fixed-plan model runs it in the sample (risk.held)."""
     table = draw(scenario, spec.samples, spec.seed, spec.method)
     payload = scenario.model_dump(by_alias=True, mode="json")
     todo = range(min(count, spec.samples))
-    futures = [executor.submit(check_sample, payload, i, table[i].tolist(), spec.seed) for i in todo]
+    if held is None:
+        futures = [executor.submit(check_sample, payload, i, table[i].tolist(), spec.seed) for i in todo]
+    else:
+        operations = held_operations(scenario, held, table[: len(todo)])
+        futures = [
+            executor.submit(check_held_sample, payload, i, table[i].tolist(), held_plan(held, operations, i), spec.seed)
+            for i in todo
+        ]
     frames = []
     for finished, future in enumerate(finishing(futures), start=1):
         frame = results.table(CHECKS_TABLE).conform(pd.DataFrame(future.result()))

@@ -218,8 +218,29 @@ def _planned(plan: Plan, x: PlanInputs, kind: str, ids: list[str]) -> np.ndarray
     return starts
 
 
-def evaluate_fixed(scenario: Scenario, plan: Plan, table: np.ndarray) -> pd.DataFrame:
-    """Outcomes of the base plan under every sample row of `table` (one row per sample)."""
+@dataclass(frozen=True)
+class HeldOperations:
+    """The base plan's operations in every sample (samples first): what the fixed-plan model
+    computes before the money, and what a held plan's check simulates (risk.held)."""
+
+    x: PlanInputs
+    v: _Inputs
+    capacity: np.ndarray  # S × sites × T: real wafers
+    effective: np.ndarray  # S × sites × T: mature-equivalent wafers
+    online: np.ndarray  # S × sites × T: modules
+    own: np.ndarray  # S × sites × P × T: the buyer's wafer starts (mature-equivalent)
+    spare: np.ndarray  # S × sites × T: starts for other customers
+    leaving: np.ndarray  # S × sites × P × T: the buyer's wafers entering the unloaded cycle time
+    reserved: np.ndarray  # S × offers × T
+    bought_wafers: np.ndarray  # S × offers × P × T: foundry wafers used
+    demand: np.ndarray  # S × P × T
+    packages: np.ndarray  # S × P × T
+    bought: np.ndarray  # S × P × T: accelerators bought
+    delivered: np.ndarray  # S × P × T
+
+
+def held_operations(scenario: Scenario, plan: Plan, table: np.ndarray) -> HeldOperations:
+    """The base plan's operations under every sample row of `table` (see the module's note)."""
     x = prepare(scenario, plan.cycle_time)
     v = sample_inputs(scenario, table)
     prices = v.node_prices(scenario)
@@ -263,25 +284,10 @@ def evaluate_fixed(scenario: Scenario, plan: Plan, table: np.ndarray) -> pd.Data
         grid(plan.capacity, "site", x.sites, quarters, "spare_starts")[None],
         np.maximum(effective * saturation[:, None] - own.sum(axis=2), 0.0),
     )
-
     # what leaves the fabs: cleared through the queue where the cycle time depends on load
     leaving = _cleared(x, own, spare, effective)  # S × sites × P × T
-    real = np.divide(capacity, effective, out=np.ones_like(capacity), where=effective > EPS)
-    ops = Operations(
-        real_starts=(own.sum(axis=2) + spare) * real,
-        wafers_out=_out_of_fab(x, leaving.sum(axis=2) * real),
-        spare_out=_out_of_fab(x, spare * real),
-        capacity_out=_out_of_fab(x, capacity),
-        modules_online=online,
-    )
-    contract = v.contract()
-    operating = operating_flows(scenario, ops, prices=prices, draws=contract)
-    capital = capital_flows(scenario, plan.builds)
-    project = project_flows(scenario, operating, capital)
-    _, terminal = end_of_horizon(scenario, ops, capital, prices=prices, draws=contract)
-    npv = fabco_npv(scenario, project["project_fcf_usd"], terminal)
 
-    # the buyer: dies → bank → packages, and what it all costs
+    # the buyer: dies → bank → packages
     demand = x.demand[None] * v.demand_scale[:, :, None]  # S × P × T
     entering = (leaving * _buyer_takes(x, v)[:, :, None, :]).sum(axis=1) + bought_wafers.sum(axis=1)  # S × P × T
     bought = np.minimum(
@@ -290,15 +296,56 @@ def evaluate_fixed(scenario: Scenario, plan: Plan, table: np.ndarray) -> pd.Data
     )
     packages = _package(plan, x, v, entering, good, demand, pkg_yield)
     delivered = packages * pkg_yield[:, :, None] + bought
+    return HeldOperations(
+        x,
+        v,
+        capacity,
+        effective,
+        online,
+        own,
+        spare,
+        leaving,
+        reserved,
+        bought_wafers,
+        demand,
+        packages,
+        bought,
+        delivered,
+    )
+
+
+def evaluate_fixed(scenario: Scenario, plan: Plan, table: np.ndarray) -> pd.DataFrame:
+    """Outcomes of the base plan under every sample row of `table` (one row per sample)."""
+    held = held_operations(scenario, plan, table)
+    x, v = held.x, held.v
+    prices = v.node_prices(scenario)
+    samples = len(table)
+    real = np.divide(held.capacity, held.effective, out=np.ones_like(held.capacity), where=held.effective > EPS)
+    ops = Operations(
+        real_starts=(held.own.sum(axis=2) + held.spare) * real,
+        wafers_out=_out_of_fab(x, held.leaving.sum(axis=2) * real),
+        spare_out=_out_of_fab(x, held.spare * real),
+        capacity_out=_out_of_fab(x, held.capacity),
+        modules_online=held.online,
+    )
+    contract = v.contract()
+    operating = operating_flows(scenario, ops, prices=prices, draws=contract)
+    capital = capital_flows(scenario, plan.builds)
+    project = project_flows(scenario, operating, capital)
+    _, terminal = end_of_horizon(scenario, ops, capital, prices=prices, draws=contract)
+    npv = fabco_npv(scenario, project["project_fcf_usd"], terminal)
+
+    # what the buyer's deliveries cost
     quantities = BuyerQuantities(
-        packages=packages,
-        bought=bought,
-        delivered=delivered,
-        reserved=reserved,
-        used=bought_wafers.sum(axis=2),
+        packages=held.packages,
+        bought=held.bought,
+        delivered=held.delivered,
+        reserved=held.reserved,
+        used=held.bought_wafers.sum(axis=2),
     )
     costs = buyer_costs(scenario, quantities, paid_by_buyer(operating), plan.packaging_builds, prices, v.market)
     value, cost = net_value(scenario, costs)
+    demand, delivered = held.demand, held.delivered
     records = {
         "sample": np.arange(samples),
         "fabco_npv_usd": npv,

@@ -9,7 +9,9 @@ plans again, from the stored scenario (the plan is not stored whole)."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -81,8 +83,9 @@ def risk_job(
 ) -> RiskRun:
     """Start a sweep of `scenario` by `spec` (a base run stored first), or finish the stored
     sweep `resume`; `progress(done, total)` counts the sweep's samples, those stored before a
-    resume included. `check_samples` K: the first K samples planned anew and every fab of each
-    plan simulated (risk.checked), on the same executors; `progress` then counts those too."""
+    resume included. `check_samples` K: every fab of the first K samples' plans simulated
+    (risk.checked): planned anew when `reoptimise`, else the base plan held in each (risk.held);
+    on the sweep's executor; `progress` then counts those too."""
     plan: Plan | None = None
     if resume is None:
         if scenario is None or spec is None:
@@ -93,39 +96,63 @@ def risk_job(
     else:
         run_id = resume
         scenario, spec = stored_sweep(store, resume)
-    if reoptimise:
-        step("sampling")
-        total = spec.samples
-
-        def advance(done: int, todo: int) -> None:
-            progress(total - todo + done, total)
-
-        try:
-            with make_executor(executors.workers, executors.dask_local, executors.scheduler) as executor:
-                run_sweep(scenario, run_id, store, spec, executor, progress=advance)
-        except KeyboardInterrupt:
-            raise Interrupted(
-                f"the sweep of run {run_id} was interrupted; the samples it finished are stored, and "
-                f"`fabnet risk --resume {run_id} --store {store}` computes the rest"
-            ) from None
-        samples = stored_rows(store, run_id, SAMPLES_TABLE)
-        assert samples is not None  # every sample was stored above
-    else:
-        step(f"{spec.samples} samples on the fixed plan")
-        samples = fixed_plan_samples(store, run_id, scenario, spec, plan)
+    # one executor for both phases that need one: the re-optimised samples and the checks
+    pooled = reoptimise or check_samples > 0
+    phase = "sweep"
+    try:
+        with (
+            make_executor(executors.workers, executors.dask_local, executors.scheduler)
+            if pooled
+            else contextlib.nullcontext()
+        ) as executor:
+            assert (executor is not None) == pooled
+            if reoptimise and executor is not None:
+                step("sampling")
+                samples = reoptimised_samples(store, run_id, scenario, spec, executor, progress)
+            else:
+                step(f"{spec.samples} samples on the fixed plan")
+                plan = plan if plan is not None else make_plan(scenario, SolveOptions())
+                samples = fixed_plan_samples(store, run_id, scenario, spec, plan)
+            checks = None
+            if check_samples > 0 and executor is not None:
+                phase = "checks"
+                what = "sampled plans" if reoptimise else "samples of the plan held"
+                step(f"checking {min(check_samples, spec.samples)} {what} on the fab simulator")
+                held = None if reoptimise else plan
+                checks = run_checks(scenario, run_id, store, spec, check_samples, executor, progress, held)
+    except KeyboardInterrupt:
+        if phase == "checks":
+            raise Interrupted(f"the checks of run {run_id} were interrupted; its samples are stored") from None
+        raise Interrupted(
+            f"the sweep of run {run_id} was interrupted; the samples it finished are stored, and "
+            f"`fabnet risk --resume {run_id} --store {store}` computes the rest"
+        ) from None
     builds = stored_rows(store, run_id, "builds")
     built = None if reoptimise or builds is None else built_sites(builds)
-    checks = None
-    if check_samples > 0:
-        step(f"checking {min(check_samples, spec.samples)} sampled plans on the fab simulator")
-        try:
-            with make_executor(executors.workers, executors.dask_local, executors.scheduler) as executor:
-                checks = run_checks(scenario, run_id, store, spec, check_samples, executor, progress)
-        except KeyboardInterrupt:
-            raise Interrupted(f"the checks of run {run_id} were interrupted; its samples are stored") from None
     return RiskRun(
         run_id, scenario, spec, samples, fixed_plan=not reoptimise, built=built, checks=checks, shortfall=shortfall
     )
+
+
+def reoptimised_samples(
+    store: str | Path,
+    run_id: int,
+    scenario: Scenario,
+    spec: SweepSpec,
+    executor: Executor,
+    progress: Callable[[int, int], None],
+) -> pd.DataFrame:
+    """Every sample planned anew on `executor`, each stored as it finishes (those a resumed
+    sweep stored before are kept); `progress` counts them all."""
+    total = spec.samples
+
+    def advance(done: int, todo: int) -> None:
+        progress(total - todo + done, total)
+
+    run_sweep(scenario, run_id, store, spec, executor, progress=advance)
+    samples = stored_rows(store, run_id, SAMPLES_TABLE)
+    assert samples is not None  # every sample was stored above
+    return samples
 
 
 def start_sweep(
@@ -169,12 +196,9 @@ def stored_sweep(store: str | Path, run_id: int) -> tuple[Scenario, SweepSpec]:
     return stored_scenario(run.meta), SweepSpec(int(row["samples"]), int(row["seed"]), str(row["method"]))
 
 
-def fixed_plan_samples(
-    store: str | Path, run_id: int, scenario: Scenario, spec: SweepSpec, plan: Plan | None = None
-) -> pd.DataFrame:
+def fixed_plan_samples(store: str | Path, run_id: int, scenario: Scenario, spec: SweepSpec, plan: Plan) -> pd.DataFrame:
     """Every sample's outcomes on the base plan's builds, computed at once and stored (unless a
     finished sweep already stored them)."""
-    plan = plan if plan is not None else make_plan(scenario, SolveOptions())
     try:
         rows = evaluate_fixed(scenario, plan, draw(scenario, spec.samples, spec.seed, spec.method))
     except Unsupported as exc:

@@ -217,3 +217,11 @@ def finishing(futures: list[Future[Any]]) -> Iterator[Future[Any]]:
     while pending:
         done, pending = wait(pending, timeout=POLL_S, return_when=FIRST_COMPLETED)
         yield from done
+
+
+def mapped(executor: Executor, function: Callable[[Any], Any], items: Iterable[Any]) -> list[Any]:
+    """executor.map's results, in order, waited for as `finishing` does (so Ctrl-C stops it)."""
+    futures = [executor.submit(function, item) for item in items]
+    for _ in finishing(futures):
+        pass
+    return [future.result() for future in futures]

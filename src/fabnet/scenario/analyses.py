@@ -4,7 +4,7 @@ for many futures at once (robust) and the fab simulation of the main job.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import Field, PlainValidator
 from pydantic_core import PydanticCustomError
@@ -17,6 +17,7 @@ from fabnet.scenario.fields import (
     Days,
     Flag,
     Frozen,
+    Id,
     Number,
     PositiveDays,
     Real,
@@ -79,6 +80,26 @@ class Simulation(Frozen):
     warmup_days: Days = Field(default=0.0, description="Days left out of the statistics.")
     rule: RuleName = Field(default="fifo", description=f"Dispatching rule: {rules_help()}.")
     curve: Flag = Field(default=False, description="Also run the operating curve (six runs).")
+
+
+#: The products of SMT2020 HVLM, the fab a plan is checked on (order.txt's PART column;
+#: tests/fabsim/test_reader.py holds them to the data).
+HvlmProduct = Literal["part_3", "part_4"]
+HVLM_PRODUCTS: tuple[str, ...] = get_args(HvlmProduct)
+
+
+class PlanChecking(Frozen):
+    """How `fabnet run` checks the plan on the fab simulator (SMT2020 HVLM standing in for each
+    running fab)."""
+
+    products: dict[Id, dict[HvlmProduct, Share]] = Field(
+        default_factory=dict,
+        max_length=100,
+        description="Each made product's wafers as SMT2020 HVLM products: product id → {HVLM product: "
+        "share of its wafer starts}, the shares summing to 1, e.g. {h100x: {part_3: 1}}. A product not "
+        "listed runs in HVLM's own mix (its release rates: part_3 50.05 %, part_4 49.95 %). A fab "
+        "releases the mix of its products' wafer starts over the quarters checked.",
+    )
 
 
 class Robust(Frozen):

@@ -20,7 +20,7 @@ from fabnet.scenario.paths import PathError, change_at, get_at, parse_path, reso
 from fabnet.scenario.problems import first_problem
 from fabnet.scenario.schema import MAX_QUARTERS, Scenario
 from fabnet.scenario.site_checks import check_sites
-from fabnet.scenario.spans import check_demand_years, check_simulation_span
+from fabnet.scenario.spans import check_demand_years, check_plan_check_mix, check_simulation_span
 
 # Largest field one exposure can print: 26 mm x 33 mm = 858 mm² (ai-fab-facts.md §1.1).
 RETICLE_MM = (26.0, 33.0)
@@ -560,6 +560,7 @@ CHECKS: tuple[Check, ...] = (
     check_offtake,
     check_uncertainty,
     check_simulation_span,
+    check_plan_check_mix,
 )
 
 #: Checks whose problems are warnings: a scenario that may run but says something it could not

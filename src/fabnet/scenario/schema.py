@@ -18,7 +18,7 @@ from typing import Annotated, Literal, NamedTuple, Protocol, TypeVar
 from pydantic import Field, PrivateAttr
 
 from fabnet.core.periods import Quarter, quarter_range
-from fabnet.scenario.analyses import Planning, Robust, RuleName, Simulation, Uncertain
+from fabnet.scenario.analyses import PlanChecking, Planning, Robust, RuleName, Simulation, Uncertain
 from fabnet.scenario.fields import (
     MAX_COUNT,
     MAX_ENTRIES,
@@ -146,6 +146,7 @@ __all__ = [
     "Packaging",
     "PackagingExpansion",
     "PenaltyRule",
+    "PlanChecking",
     "Planning",
     "PositiveDays",
     "PositiveRatio",
@@ -271,6 +272,9 @@ class Scenario(Frozen):
         "(a symmetric matrix with ones on the diagonal, positive semi-definite); Gaussian copula.",
     )
     simulation: Simulation | None = Field(default=None, description="Fab simulation for the main job.")
+    plan_check: PlanChecking = Field(
+        default_factory=PlanChecking, description="How the plan is checked on the fab simulator."
+    )
     planning: Planning = Field(default_factory=Planning, description="How the network is planned.")
 
     def node(self, node_id: str | None) -> Node:
