@@ -25,8 +25,8 @@ import pandas as pd
 
 from fabnet.core import results
 from fabnet.core.format import percent, usd
-from fabnet.finance import Financials, PlanTables, compute_financials
-from fabnet.finance.fabco import operations, wafer_payments
+from fabnet.finance import Financials, PlanTables, Pricing
+from fabnet.finance.fabco import wafer_payments
 from fabnet.scenario.schema import Offtake, Scenario
 
 #: Shares of the market wafer price swept by default.
@@ -86,14 +86,19 @@ def make_deal(
     """Sweep the offtake price over `shares` of the market price for the plan of `tables`;
     `foundry_route` is the same scenario's money without any fab (the counterfactual)."""
     route_net = _net(foundry_route)
-    ops = operations(scenario, tables.capacity)
+    pricing = Pricing(scenario, tables)
+    ops = pricing.ops
     out = ops.wafers_out.sum()
     at_market = float(wafer_payments(scenario, ops, indexed(scenario, 1.0))["wafers"].sum())
     market = at_market / out if out > 0 else float("nan")
     contract = float(wafer_payments(scenario, ops)["wafers"].sum()) / at_market if at_market > 0 else None
 
+    financed: dict[float, Financials] = {}  # the verdict asks again for prices the search tried
+
     def at(share: float) -> Financials:
-        return compute_financials(scenario, tables, indexed(scenario, share))
+        if share not in financed:
+            financed[share] = pricing.financials(indexed(scenario, share))
+        return financed[share]
 
     rows, investor_rows = [], []
     for share in shares:
@@ -134,7 +139,8 @@ def make_deal(
     low = _first_true(lambda k: _all_clear(at(k)), 0.0, MOST_SHARE)
 
     def gain(share: float) -> float:
-        return _net(at(share)) - route_net
+        # the buyer's side alone: the search for the high end needs no investor
+        return pricing.buyer_savings(indexed(scenario, share)) - route_net
 
     high = _last_true(lambda k: gain(k) >= 0.0, 0.0, MOST_SHARE)
     verdict = _verdict(at, gain, low, high, market)
