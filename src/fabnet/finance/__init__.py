@@ -10,8 +10,8 @@ from typing import Any
 
 import pandas as pd
 
-from fabnet.finance.buyer import Buyer, BuyerMetrics, buyer_financials, quantities
-from fabnet.finance.fabco import FabCo, FabCoMetrics, fabco_financials, operations, paid_by_buyer
+from fabnet.finance.buyer import Buyer, BuyerMetrics, buyer_costs, buyer_financials, net_value, quantities
+from fabnet.finance.fabco import FabCo, FabCoMetrics, fabco_financials, operating_flows, operations, paid_by_buyer
 from fabnet.finance.metrics import annualise, irr, npv, payback_period, peak_funding_need, present_value
 from fabnet.scenario.schema import Offtake, Scenario
 
@@ -61,12 +61,37 @@ class Financials:
 
 def compute_financials(scenario: Scenario, plan: PlanTables, offtake: Offtake | None = None) -> Financials:
     """Both parties' money for a plan, under the scenario's offtake contract or `offtake`."""
-    fab = fabco_financials(scenario, plan.builds, operations(scenario, plan.capacity), offtake)
-    paid = paid_by_buyer({k: fab.quarterly[k].to_numpy() for k in ("wafer_revenue_usd", "take_or_pay_usd")})
-    buyer = buyer_financials(
-        scenario, quantities(scenario, plan.supply, plan.foundry), paid, plan.packaging_builds, plan.production
-    )
-    return Financials(fab, buyer)
+    return Pricing(scenario, plan).financials(offtake)
+
+
+class Pricing:
+    """One plan's money as a function of its offtake contract, for a caller that prices the
+    plan many times (the deal): what no contract changes, the plan's operations and the buyer's
+    quantities, is read from its tables once."""
+
+    def __init__(self, scenario: Scenario, plan: PlanTables) -> None:
+        self.scenario, self.plan = scenario, plan
+        self.ops = operations(scenario, plan.capacity)
+        self.bought = quantities(scenario, plan.supply, plan.foundry)
+
+    def financials(self, offtake: Offtake | None = None) -> Financials:
+        """Both parties' money under `offtake` (the scenario's contract when None)."""
+        fab = fabco_financials(self.scenario, self.plan.builds, self.ops, offtake)
+        paid = paid_by_buyer({k: fab.quarterly[k].to_numpy() for k in ("wafer_revenue_usd", "take_or_pay_usd")})
+        plan = self.plan
+        return Financials(
+            fab, buyer_financials(self.scenario, self.bought, paid, plan.packaging_builds, plan.production)
+        )
+
+    def buyer_savings(self, offtake: Offtake | None = None) -> float:
+        """The buyer's savings against the market under `offtake`
+        (`financials(offtake).buyer.metrics.buyer_savings_vs_market_usd`, by the same functions),
+        without the fab company's financing and investors: a third of the cost."""
+        paid = paid_by_buyer(operating_flows(self.scenario, self.ops, offtake))
+        value, cost = net_value(
+            self.scenario, buyer_costs(self.scenario, self.bought, paid, self.plan.packaging_builds)
+        )
+        return float(value) - float(cost)
 
 
 __all__ = [
@@ -76,6 +101,7 @@ __all__ = [
     "FabCoMetrics",
     "Financials",
     "PlanTables",
+    "Pricing",
     "annualise",
     "compute_financials",
     "irr",

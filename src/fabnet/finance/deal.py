@@ -25,8 +25,8 @@ import pandas as pd
 
 from fabnet.core import results
 from fabnet.core.format import percent, usd
-from fabnet.finance import Financials, PlanTables, compute_financials
-from fabnet.finance.fabco import operations, wafer_payments
+from fabnet.finance import Financials, PlanTables, Pricing
+from fabnet.finance.fabco import wafer_payments
 from fabnet.scenario.schema import Offtake, Scenario
 
 #: Shares of the market wafer price swept by default.
@@ -112,14 +112,19 @@ def sweep_deal(
     """make_deal, given only what the foundry route leaves the buyer (`route_net`, its market
     value less its costs, present value): all of the route the deal reads, so a stored run's
     deal can be swept again without its counterfactual plan."""
-    ops = operations(scenario, tables.capacity)
+    pricing = Pricing(scenario, tables)
+    ops = pricing.ops
     out = ops.wafers_out.sum()
     at_market = float(wafer_payments(scenario, ops, indexed(scenario, 1.0))["wafers"].sum())
     market = at_market / out if out > 0 else float("nan")
     contract = float(wafer_payments(scenario, ops)["wafers"].sum()) / at_market if at_market > 0 else None
 
+    financed: dict[float, Financials] = {}  # the verdict asks again for prices the search tried
+
     def at(share: float) -> Financials:
-        return compute_financials(scenario, tables, indexed(scenario, share))
+        if share not in financed:
+            financed[share] = pricing.financials(indexed(scenario, share))
+        return financed[share]
 
     rows, investor_rows = [], []
     for share in shares:
@@ -160,7 +165,8 @@ def sweep_deal(
     low = _first_true(lambda k: _all_clear(at(k)), 0.0, MOST_SHARE)
 
     def gain(share: float) -> float:
-        return _net(at(share)) - route_net
+        # the buyer's side alone: the search for the high end needs no investor
+        return pricing.buyer_savings(indexed(scenario, share)) - route_net
 
     high = _last_true(lambda k: gain(k) >= 0.0, 0.0, MOST_SHARE)
     verdict = _verdict(at, gain, low, high, market)

@@ -12,8 +12,6 @@ from typing import TypeVar
 
 import numpy as np
 from pydantic import ValidationError
-from scipy import stats
-from scipy.stats import qmc
 
 from fabnet.core.errors import Problem, ScenarioError
 from fabnet.scenario.checks import draw_problems, field_checks
@@ -28,6 +26,8 @@ T = TypeVar("T")
 
 def unit_points(k: int, n: int, seed: int, method: str = "lhs") -> np.ndarray:
     """n points in (0, 1)^k."""
+    from scipy.stats import qmc  # here, not at the top: scipy.stats costs `fabnet run` 0.8 s to import
+
     rng = np.random.default_rng(np.random.SeedSequence(seed))
     if method == "lhs":
         points = qmc.LatinHypercube(d=k, rng=rng).random(n)
@@ -43,12 +43,16 @@ def correlate(points: np.ndarray, correlation: np.ndarray | None) -> np.ndarray:
     one; for moderate values Spearman's ρ ≈ it (exactly 6/π·asin(ρ/2))."""
     if correlation is None:
         return points
+    from scipy import stats
+
     values, vectors = np.linalg.eigh(np.asarray(correlation, float))
     root = vectors * np.sqrt(np.clip(values, 0.0, None))  # works for singular PSD matrices too
     return stats.norm.cdf(stats.norm.ppf(points) @ root.T)
 
 
 def inverse_cdf(entry: Uncertain, u: np.ndarray) -> np.ndarray:
+    from scipy import stats
+
     if entry.dist == "normal":
         return _given(entry, "mean", entry.mean) + _given(entry, "sd", entry.sd) * stats.norm.ppf(u)
     if entry.dist == "lognormal":
