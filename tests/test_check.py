@@ -184,12 +184,11 @@ def test_fabnet_run_checks_its_fabs_on_processes_and_finds_what_one_by_one_finds
     three_fabs, hvlm, tmp_path, monkeypatch
 ):
     import contextlib
-    import os
 
     import fabnet.risk.runner as runner
+    from fabnet._jobs import run_job
 
-    s, plan = three_fabs
-    one_by_one = check_plan(s, plan, hvlm)
+    s, _ = three_fabs
     pools = []
 
     @contextlib.contextmanager
@@ -200,9 +199,10 @@ def test_fabnet_run_checks_its_fabs_on_processes_and_finds_what_one_by_one_finds
 
     real = runner.make_executor
     monkeypatch.setattr(runner, "make_executor", counted)
-    monkeypatch.setattr(os, "cpu_count", lambda: 2)
-    job = main_job(s, tmp_path / "s.duckdb", plan=plan, compare=False)
-    assert pools == [2], "three fabs on two processes"
+    monkeypatch.setattr(runner.os, "cpu_count", lambda: 2)
+    _, job = run_job(s, tmp_path / "s.duckdb")  # as `fabnet run` does
+    assert len(job.check.fabs) == 3 and pools == [2], "three fabs on two processes"
+    one_by_one = check_plan(s, job.plan, hvlm)
     for a, b in zip(one_by_one.fabs, job.check.fabs, strict=True):
         assert a.site == b.site
         pd.testing.assert_frame_equal(a.quarters, b.quarters)

@@ -89,11 +89,14 @@ def run_job(
     from fabnet.plan import SolveOptions
     from fabnet.risk.job import Executors
     from fabnet.risk.robust import RobustSpec, robust_job
+    from fabnet.risk.runner import on_local_workers
 
     spec = RobustSpec.of(scenario)
     if spec is None:
         options = SolveOptions(mip_gap=DECISION_GAP, max_variables=max_variables)
-        return None, main_job(scenario, store, options, step, cycle_time, check=check, label=label)
+        return None, main_job(
+            scenario, store, options, step, cycle_time, check=check, label=label, check_mapper=on_local_workers
+        )
     options = SolveOptions(max_variables=max_variables)
     return robust_job(store, scenario, spec, options, cycle_time, label, step, executors or Executors())
 

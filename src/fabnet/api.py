@@ -173,8 +173,10 @@ def run(
     """
     from fabnet.pipeline import main_job
     from fabnet.plan import SolveOptions
+    from fabnet.risk.runner import on_local_workers
 
-    job = main_job(scenario, store, SolveOptions(mip_gap=DECISION_GAP), check=check, label=label)
+    options = SolveOptions(mip_gap=DECISION_GAP)
+    job = main_job(scenario, store, options, check=check, label=label, check_mapper=on_local_workers)
     if report_dir is not None and job.run_id is not None:
         write_report(job.run_id, store, folder=report_dir)
     return job

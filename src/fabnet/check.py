@@ -93,8 +93,8 @@ def running_sites(plan: Plan) -> list[str]:
 
 
 #: How the fabs of a check are simulated: one after the other, or a caller's parallel map
-#: (`fabnet run` maps them onto local processes, pipeline.plan_check; a checked risk sample,
-#: already a task on the sweep's executor, checks its fabs in turn).
+#: (`fabnet run` maps two or more onto local worker processes, risk.runner.on_local_workers; a
+#: checked risk sample, already a task on the sweep's executor, checks its fabs in turn).
 Mapper = Callable[[Callable[[str], FabCheck], list[str]], Iterable[FabCheck]]
 
 
@@ -115,7 +115,7 @@ def check_plan(
         return None
     x = prepare(scenario)
     one = partial(check_fab, scenario, plan, fab, x, dataset=dataset, seed=seed, progress=progress)
-    fabs = tuple(map(one, sites) if mapper is None else mapper(one, sites))
+    fabs = tuple(map(one, sites) if mapper is None or len(sites) < 2 else mapper(one, sites))
     return PlanCheck(fabs, simulated_deliveries(plan, x, fabs))
 
 

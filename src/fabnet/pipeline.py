@@ -12,7 +12,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,7 +37,7 @@ from fabnet.scenario.schema import Scenario
 from fabnet.store.figures import InvestorReturn, KeyFigures
 
 if TYPE_CHECKING:
-    from fabnet.check import PlanCheck
+    from fabnet.check import Mapper, PlanCheck
     from fabnet.fabsim.smt2020 import FabData
     from fabnet.finance.buyer import BuyerMetrics
 
@@ -281,9 +280,11 @@ def main_job(
     deal_shares: tuple[float, ...] = DEFAULT_SHARES,
     compare: bool = True,
     plan: Plan | None = None,
+    check_mapper: Mapper | None = None,
 ) -> JobResult:
     """validate (done by the caller) → plan, and plan without fabs (unless not `compare`) → both
-    parties' money → the deal → check the plan on the fab simulator (when `check` and the SMT2020 data is there) →
+    parties' money → the deal → check the plan on the fab simulator (when `check` and the SMT2020 data is there;
+    its fabs mapped by `check_mapper` when given) →
     simulate (when asked) → store (store_run: waiting for other processes, or keeping the run in
     a file of its own). The report is drawn from the store by its reader (fabnet.report)."""
     decision = make_decision(scenario, options, cycle_time, step, deal_shares, compare, plan)
@@ -292,7 +293,7 @@ def main_job(
     figures = decision.figures() | key_figures(scenario, plan, decision.capex())
     checked: PlanCheck | str | None = None
     if check:
-        checked = plan_check(scenario, plan, step, workers=os.cpu_count() or 1)
+        checked = plan_check(scenario, plan, step, mapper=check_mapper)
         if isinstance(checked, str):
             tables["messages"] = messages_table([*tables["messages"]["message"], checked])
         else:
@@ -506,11 +507,11 @@ def plan_check(
     plan: Plan,
     step: Callable[[str], None] = lambda name: None,
     seed: int | None = None,
-    workers: int = 1,
+    mapper: Mapper | None = None,
 ) -> PlanCheck | str:
     """Every fab of the plan simulated at its planned load (fabnet.check), with the scenario's
-    seed unless `seed` is given, or why not; more than one fab on up to `workers` local
-    processes (the risk sweep's executor: Ctrl-C stops them), the same results as one by one."""
+    seed unless `seed` is given, or why not; more than one fab by `mapper` when given (`fabnet
+    run`: risk.runner.on_local_workers), with the same results as one after the other."""
     from fabnet.check import check_plan, running_sites
     from fabnet.fabsim import DatasetError, load_smt2020
 
@@ -522,15 +523,7 @@ def plan_check(
     except DatasetError as error:
         return f"Plan not checked on the fab simulator: {error}"
     step(f"checking the plan: simulating {', '.join(sites)} at the planned load on SMT2020 {CHECK_DATASET}")
-    if workers > 1 and len(sites) > 1:
-        from fabnet.risk.runner import make_executor, mapped
-
-        with make_executor(min(workers, len(sites))) as pool:
-            checked = check_plan(
-                scenario, plan, fab, CHECK_DATASET, seed=seed, mapper=lambda one, names: mapped(pool, one, names)
-            )
-    else:
-        checked = check_plan(scenario, plan, fab, CHECK_DATASET, seed=seed)
+    checked = check_plan(scenario, plan, fab, CHECK_DATASET, seed=seed, mapper=mapper)
     assert checked is not None
     return checked
 

@@ -60,20 +60,21 @@ def test_an_interrupted_plan_check_stops_the_processes_checking_its_fabs(tmp_pat
         start_new_session=True,
         cwd=tmp_path,
     )
-    text = _interrupted_once_busy(run, signal.SIGINT, busy_s=2)  # the fabs are being simulated
+    # its resource tracker and fork server, then two workers simulating fabs
+    text = _interrupted_once_busy(run, signal.SIGINT, busy_s=2, processes=4)
     assert run.returncode == 130, text
     assert "leaked" not in text and "Traceback" not in text, text
 
 
-def _interrupted_once_busy(command: subprocess.Popen, signum: int, busy_s: float) -> str:
-    """Wait for `command` to start two worker processes, let them work `busy_s`, then signal
+def _interrupted_once_busy(command: subprocess.Popen, signum: int, busy_s: float, processes: int = 2) -> str:
+    """Wait for `command` to start `processes` processes, let them work `busy_s`, then signal
     its process group as a terminal does; every process must be gone STOP_S later. Its stderr."""
     try:
         deadline, workers = time.monotonic() + 120, set()
-        while time.monotonic() < deadline and len(workers) < 2:
+        while time.monotonic() < deadline and len(workers) < processes:
             time.sleep(0.2)
             workers = _alive(_descendants(command.pid))
-        assert len(workers) >= 2, "the command never started its workers"
+        assert len(workers) >= processes, "the command never started its workers"
         time.sleep(busy_s)
         everyone = _alive(_descendants(command.pid)) | {command.pid}
         sent = time.monotonic()

@@ -219,9 +219,12 @@ def finishing(futures: list[Future[Any]]) -> Iterator[Future[Any]]:
         yield from done
 
 
-def mapped(executor: Executor, function: Callable[[Any], Any], items: Iterable[Any]) -> list[Any]:
-    """executor.map's results, in order, waited for as `finishing` does (so Ctrl-C stops it)."""
-    futures = [executor.submit(function, item) for item in items]
-    for _ in finishing(futures):
-        pass
-    return [future.result() for future in futures]
+def on_local_workers(function: Callable[[Any], Any], items: list[Any]) -> list[Any]:
+    """`function` of each item on local worker processes (one per core, at most one per item),
+    the results in order; waited for as `finishing` does, so that Ctrl-C stops every worker
+    (make_executor). `fabnet run` checks a plan's fabs with it (pipeline.plan_check)."""
+    with make_executor(min(len(items), os.cpu_count() or 1)) as pool:
+        futures = [pool.submit(function, item) for item in items]
+        for _ in finishing(futures):
+            pass
+        return [future.result() for future in futures]
