@@ -1,8 +1,9 @@
 """The deal room's arithmetic: a stored plan's money again under the terms both parties
 negotiate — the offtake price (a share of the market wafer price), the take-or-pay share, the
-contract's end, each investor's hurdle, the project debt's terms — with the plan held. One change costs one
-`compute_financials` (0.1 s on tigris); the foundry route has no fab company, so the buyer's
-money there does not move with these terms and is read once from the run's figures.
+contract's end, each investor's hurdle, the project debt's terms — with the plan held. One
+change costs one `compute_financials` (0.1 s on tigris); the foundry route has no fab company,
+so the buyer's money there does not move with these terms and is read once from the run's
+figures.
 
 The suggested price is the one that splits the network's value evenly: where the fab company's
 NPV equals the buyer's gain against the foundry route (both in present value; the offtake
@@ -25,7 +26,8 @@ from fabnet.scenario.schema import Scenario
 #: The suggested price is searched between these shares of the market price, to this tolerance.
 SUGGEST_RANGE, SUGGEST_TOLERANCE = (0.1, 3.0), 1e-3
 #: The terms of a project loan (scenario.money.ProjectDebt) the room lets the parties move, and
-#: their bounds there; those counted in quarters are whole numbers.
+#: the range of each control (the scenario's own checks still apply to what it sends); those
+#: counted in quarters are whole numbers.
 DEBT_TERMS = {
     "target_dscr": (1.0, 10.0),
     "gearing": (0.0, 1.0),
