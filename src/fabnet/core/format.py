@@ -86,6 +86,18 @@ def number(value: float | None) -> str:
     return count(value) if abs(value) >= 100 else f"{value + 0.0:,.4g}"
 
 
+#: A figure read from samples (a quantile, a mean) is shown to this many significant digits:
+#: the digits below are noise of the sampling, not knowledge (a demand P50 of 1,000,001).
+SAMPLED_DIGITS = 3
+
+
+def significant(value: float, digits: int = SAMPLED_DIGITS) -> float:
+    """The value rounded to `digits` significant digits: 1,000,001 → 1,000,000, 0.012345 → 0.0123."""
+    if _missing(value) or value == 0 or not math.isfinite(value):
+        return value
+    return round(value, digits - 1 - math.floor(math.log10(abs(value)))) + 0.0
+
+
 @dataclass(frozen=True)
 class Scale:
     """One scale for a column of money, so its numbers line up and stay short: "$B" and 1.23."""
