@@ -36,4 +36,8 @@ def test_a_sampled_count_hides_the_noise_an_exact_one_keeps_it():
     assert columns.show("demand_p50", 1_000_001.0) == "1,000,001"
     # money and shares were already within three or four digits; a sampled one stays readable
     assert columns.show("fabco_npv_usd", 5_624_900_000.0, sampled=True) == "$5.62 B"
+    # billions to three digits too: not "$106.00 B", whose zeros the samples do not know
+    assert columns.show("buyer_net_usd", 105_960_000_000.0, sampled=True) == "$106 B"
+    assert columns.show("buyer_net_usd", -68_704_000_000.0, sampled=True) == "-$68.7 B"
+    assert columns.show("buyer_net_usd", 105_960_000_000.0) == "$105.96 B"
     assert columns.show(P_MEET_SERVED, 0.87349, sampled=True) == "87.3 %"

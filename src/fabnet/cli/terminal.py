@@ -81,8 +81,8 @@ TEXT_SQUEEZED, LABEL_SQUEEZED = 12, 20
 
 def show(table: Table) -> None:
     """Print a table within the console's width; a number is never cut. A table too wide first
-    narrows: headings wrap at spaces, text columns wrap at TEXT_WRAP, then down to
-    TEXT_SQUEEZED (the labels to LABEL_SQUEEZED). One still too wide stacks: turned to a figure per row (unless it is a
+    narrows: headings wrap at spaces, text columns at TEXT_WRAP, then narrower
+    (_squeezed_fits). One still too wide stacks: turned to a figure per row (unless it is a
     FigureTable already), its columns (each run, each price) kept whole and printed in groups
     that fit, one under the other, each group repeating the figure labels."""
     if _fits(table) or len(table.columns) <= 2:
@@ -139,14 +139,16 @@ def _squeezed_fits(table: Table) -> bool:
 
 
 def _widest(column: Column) -> int:
+    """The column's natural width: its widest cell or heading line."""
     return max(cell_len(line) for line in [*map(str, column.cells), *str(column.header).splitlines(), ""])
 
 
 def _unbroken(column: Column) -> int:
     """The narrowest a value column may be: its widest number ("$111.59 B", "-0.0 pp": two
-    words at most) or word, so that only a sentence wraps."""
+    words at most) or word, its heading's included, so that only a sentence wraps."""
     cells = [str(cell) for cell in column.cells]
-    return max((cell_len(c) if len(c.split()) <= 2 else max(map(cell_len, c.split())) for c in cells), default=1)
+    widest = max((cell_len(c) if len(c.split()) <= 2 else max(map(cell_len, c.split())) for c in cells), default=1)
+    return max(widest, *(cell_len(word) for word in str(column.header).split()))
 
 
 def _squeeze(table: Table, squeezed: list[Column], floors: list[int], fold: bool = False) -> bool:

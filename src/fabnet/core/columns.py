@@ -141,7 +141,9 @@ def show(name: str, value: object, scale: fmt.Scale | None = None, sampled: bool
     if sampled:
         value = fmt.significant(value)
     if unit == "usd":
-        return fmt.usd(value) if scale is None else fmt.scaled(value, scale)
+        if scale is not None:
+            return fmt.scaled(value, scale)
+        return fmt.usd(value, fmt.SAMPLED_DIGITS if sampled else None)
     if unit == "irr":
         return fmt.irr(value)
     if unit == "share":
