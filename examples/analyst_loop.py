@@ -34,11 +34,11 @@ print(figures.investors_frame())
 
 # %% [markdown]
 # The same plan at 80 % of the market wafer price (tigris asks 90 %): only the money is followed
-# again (no solve).
+# again (no solve). The result reads as the run's does: `.figures`, `.tables`, `.plan`, `.money`.
 
 # %%
 cheaper = fabnet.refinance(base, {"offtake.share_of_market_price": "80 %"})
-print(f"at 80 % of market: fab company NPV {usd(cheaper.fabco.metrics.fabco_npv_usd)}")
+print(f"at 80 % of market: fab company NPV {usd(cheaper.figures['fabco_npv_usd'])}")
 
 # %% [markdown]
 # A weaker contract (no take-or-pay) is planned anew, stored, and compared with the base case:

@@ -150,6 +150,28 @@ def test_compare_as_a_tidy_frame_and_as_csv_or_json_for_a_pipe(two_runs):
     assert [row["name"] for row in as_json] == api.compare(1, 2, store=store)["name"].tolist()
 
 
+def test_compare_as_a_workbook(two_runs, tmp_path):
+    """`runs compare --format xlsx`: fabnet.compare's rows in a sheet, each labelled, with the
+    stored values (money in USD)."""
+    import pandas as pd
+
+    _, store = two_runs
+    first, second = stored_runs(store)
+    done = invoke(
+        "runs", "compare", "1", "2", "--store", store, "--changed-only", "--format", "xlsx", "--out", str(tmp_path)
+    )
+    assert done.exit_code == 0, done.output
+    sheet = pd.read_excel(tmp_path / "compare-1-2.xlsx", sheet_name="comparison")
+    assert list(sheet.columns) == ["kind", "label", "name", "run 1", "run 2", "difference"]
+    npv = sheet.set_index("name").loc["fabco_npv_usd"]
+    assert npv["label"] == "fab company NPV"
+    assert [npv["run 1"], npv["run 2"]] == pytest.approx(
+        [first.figures["fabco_npv_usd"], second.figures["fabco_npv_usd"]]
+    )
+    share = sheet.set_index("name").loc["offtake.share_of_market_price"]
+    assert [float(share["run 1"]), float(share["run 2"])] == [0.9, 0.6]  # tigris.yaml's, then the --set
+
+
 def test_dir_of_fabnet_lists_the_api_not_its_helpers():
     import fabnet
 
@@ -175,6 +197,38 @@ def test_runs_show_names_label_kind_file_and_overrides(two_runs):
     shown = " ".join(invoke("runs", "show", "2", "--store", store).stdout.split())
     assert "kind run" in shown and "--set offtake.share_of_market_price=0.6" in shown
     assert str(TIGRIS) in shown
+
+
+def tigris_names() -> dict[str, str]:
+    """Each investor's and lender's id → its name, as tigris.yaml writes them."""
+    funding = yaml.safe_load(TIGRIS.read_text())["funding"]
+    return {who["id"]: who["name"] for who in (*funding["investors"], *funding["project_debt"])}
+
+
+def test_an_investors_figures_are_labelled_with_its_name_from_the_scenario(two_runs):
+    _, store = two_runs
+    names = tigris_names()
+    assert names["company"] == "the buyer's own stake"  # what "IRR of company" meant (issue 31)
+    for command in (["runs", "show", "1"], ["runs", "compare", "1", "2"]):
+        shown = " ".join(invoke(*command, "--store", store).stdout.split())
+        assert all(f"IRR of {name} " in shown for name in names.values()), command
+        assert "IRR of investor" not in shown
+
+
+def test_the_deal_at_80_columns_keeps_each_price_whole_and_names_the_investors():
+    done = fabnet("deal", str(TIGRIS), "--steps", "4")
+    assert done.returncode == 0, done.stderr
+    _assert_fits(done.stdout, 80)
+    lines = done.stdout.splitlines()
+    # a figure per row, a price per column: 20 %, 63 %, 107 %, 150 % (--steps 4 from 0.2 to 1.5)
+    header = lines[next(i for i, line in enumerate(lines) if "─" in line) - 1]
+    assert header.split()[-8:] == ["20", "%", "63", "%", "107", "%", "150", "%"]
+    # each investor's IRR row, named as tigris.yaml names it, its four IRRs on its first line
+    # and its hurdle whole (g42: hurdle_rate 0.10)
+    for investor in ("g42", "softbank", "company"):
+        row = next(line for line in lines if line.strip().startswith(f"IRR of {tigris_names()[investor]}"))
+        assert len(re.findall(r"-?[\d.]+ %(?!\))", row)) == 4, row
+    assert "IRR of G42 (hurdle 10.0 %)" in " ".join(done.stdout.split())
 
 
 def test_reports_of_two_stores_do_not_overwrite_each_other(two_runs, tmp_path):

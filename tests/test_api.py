@@ -147,6 +147,37 @@ def test_refinance_of_a_stored_run_reproduces_its_npv_without_planning(analysed)
     assert again.fabco.metrics.fabco_npv_usd == pytest.approx(result.figures["fabco_npv_usd"], rel=1e-9)
 
 
+def test_run_decide_and_refinance_are_read_the_same_way(analysed):
+    """One kind of result (issue 31): fabnet.run's (stored), the Decision fabnet.decide returns
+    (here the run's own), and fabnet.refinance's of a result and of a stored run, each with the
+    plan, the money, KeyFigures, the tables, a dict, a short repr and a notebook table."""
+    import json
+
+    from fabnet.api import json_text
+    from fabnet.store.figures import KeyFigures
+
+    folder, _, result = analysed
+    stored = fabnet.stored(result.run_id, folder / "analysis.duckdb")
+    results = {
+        "run": result,
+        "decide": result.decision,
+        "refinance": fabnet.refinance(result),
+        "refinance a stored run": fabnet.refinance(stored),
+    }
+    npv, builds = result.figures["fabco_npv_usd"], len(stored.tables["builds"])
+    for how, each in results.items():
+        assert isinstance(each.figures, KeyFigures), how
+        # the same plan and inputs through one finance: the run's NPV, and as many builds as stored
+        assert each.figures["fabco_npv_usd"] == pytest.approx(npv, rel=1e-9), how
+        assert each.financials is each.money and each.fabco is each.money.fabco, how
+        assert len(each.plan.builds) == builds and "fabco_quarterly" in each.tables, how
+        assert json.loads(json_text(each.to_dict()))["figures"]["fabco_npv_usd"] == pytest.approx(npv), how
+        assert len(repr(each)) < 500 and "<table" in each._repr_html_(), how
+    assert [each.run_id for each in results.values()] == [result.run_id, None, None, None]
+    # decision.figures(), as a Decision's figures were read before, is the same object
+    assert result.decision.figures() is result.decision.figures
+
+
 def test_refinance_at_another_price_is_the_deals_point_for_that_price(analysed):
     """The deal sweeps the offtake price with the plan held: refinancing the result at one of its
     prices gives the same fab company NPV (two routes through one finance)."""

@@ -40,7 +40,7 @@ def test_tutorial_runs_as_written(tmp_path, hvlm):
     """Each `$ fabnet …` line runs in a fresh folder holding the scenarios; every line shown
     below it (other than `…`) must appear in what the command printed."""
     shutil.copytree(REPO / "scenarios", tmp_path / "scenarios")
-    env = {**os.environ, "COLUMNS": "140"}
+    env = {**os.environ, "COLUMNS": "80"}  # a default terminal, or a pipe
     blocks = console_blocks((DOCS / "tutorial.md").read_text())
     assert len(blocks) >= 5
     for block in blocks:

@@ -27,7 +27,10 @@ ALLOWED = {
     "store": {"core"},
     "report": {"core", "store"},
     "check": {"core", "scenario", "network", "plan", "fabsim"},
-    "pipeline": {"core", "scenario", "chips", "network", "plan", "fabsim", "finance", "store", "check"},
+    "pipeline": {"core", "scenario", "chips", "network", "plan", "fabsim", "finance", "store", "check", "result"},
+    # how every result is read (issue 31: run, decide and refinance alike), and a stored run's
+    # plan rebuilt from its tables: beside the pipeline, below the API
+    "result": {"core", "plan", "finance", "store"},
     # fabnet.api is the one façade (issue 29): the CLI and the web app import it, the terminal
     # kit (cli.terminal, inside cli) and core, nothing else of fabnet; the API reaches every
     # engine, through its private helpers _jobs (the robust dispatch), _documents (the results'

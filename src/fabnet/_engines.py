@@ -31,7 +31,7 @@ from fabnet.pipeline import Decision, JobResult, LoadCurveFit, fit_load_curve, m
 from fabnet.plan import Plan, RiskMeasure, SolveOptions
 from fabnet.report import report_html
 from fabnet.report.figures import compare_figures
-from fabnet.report.workbook import MONEY_UNITS, write_workbook
+from fabnet.report.workbook import MONEY_UNITS, write_comparison, write_workbook
 from fabnet.risk import METHODS, SweepSpec
 from fabnet.risk.job import Executors, RiskRun, risk_job
 from fabnet.risk.robust import RobustRun, RobustSpec
@@ -41,6 +41,7 @@ from fabnet.risk.sensitivity import break_even as find_break_even
 from fabnet.scenario import Scenario, load_scenario
 from fabnet.scenario.assets import module_capex_usd
 from fabnet.scenario.checks import scenario_warnings
+from fabnet.scenario.loader import stored_names
 from fabnet.scenario.reference import json_schema, markdown_reference
 from fabnet.scenario.schema import Site
 from fabnet.store import Store, StoreBusy, StoredRun, UnknownRun, change_files, store_name

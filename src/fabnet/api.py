@@ -145,8 +145,8 @@ def decide(
 ) -> Decision:
     """The plan, the plan without fabs (the counterfactual), both parties' money in each and the
     deal (at `deal_shares` of the market wafer price, default fabnet's; () for no deal), as
-    `fabnet run` computes them, without storing anything. `.figures()` are the decision
-    figures."""
+    `fabnet run` computes them, without storing anything; read as `run`'s result is (`.figures`,
+    `.tables`, `.plan`, `.money`), with the deal (`.deal`)."""
     from fabnet.finance.deal import DEFAULT_SHARES
     from fabnet.pipeline import make_decision
     from fabnet.plan import SolveOptions
@@ -194,26 +194,27 @@ def deal_room(run: StoredRun) -> DealRoom:
     return dealroom.DealRoom.of(run.meta, run.tables, run.figures)
 
 
-def refinance(result: JobResult | Decision | StoredRun, overrides: Overrides = ()) -> Financials:
+def refinance(result: JobResult | Decision | StoredRun, overrides: Overrides = ()) -> Decision:
     """Both parties' money for the same plan under changed inputs (e.g. another offtake price),
     without planning again: the plan's builds and operations are kept as they were. A stored
     run works too: its scenario and plan tables are in the store. Only money may change (prices,
     costs, contracts, funding, finance: finance.money_inputs); a change to what the
     plan is (a site's lead time, the horizon, demand) is refused: plan again with `decide`.
+    The result reads as `run`'s and `decide`'s do (no foundry route nor deal: those need plans).
 
-    >>> fabnet.refinance(result, {"offtake.share_of_market_price": 1.0}).fabco.metrics.fabco_npv_usd
+    >>> fabnet.refinance(result, {"offtake.share_of_market_price": 1.0}).figures["fabco_npv_usd"]
     """
-    from fabnet.finance import PlanTables, compute_financials
+    from fabnet.finance import compute_financials
     from fabnet.pipeline import Decision, JobResult, plan_tables
+    from fabnet.result import stored_plan
     from fabnet.scenario.loader import override_texts, with_overrides
     from fabnet.store import StoredRun
 
     if isinstance(result, StoredRun):
-        scenario = scenario_of(result)
-        planned = PlanTables(**{name: result.tables[name] for name in PlanTables.__dataclass_fields__})
+        scenario, plan = scenario_of(result), stored_plan(result)
     elif isinstance(result, JobResult | Decision):
         decision = result.decision if isinstance(result, JobResult) else result
-        scenario, planned = decision.scenario, plan_tables(decision.plan)
+        scenario, plan = decision.scenario, decision.plan
     else:
         raise TypeError(
             f"refinance takes the result of fabnet.run or fabnet.decide, or a stored run "
@@ -222,7 +223,8 @@ def refinance(result: JobResult | Decision | StoredRun, overrides: Overrides = (
     texts = override_texts(overrides)
     for text in texts:
         _refuse_plan_change(text)
-    return compute_financials(with_overrides(scenario, texts), planned)
+    changed = with_overrides(scenario, texts)
+    return Decision(changed, plan, compute_financials(changed, plan_tables(plan)), None)
 
 
 def _refuse_plan_change(text: str) -> None:

@@ -14,8 +14,9 @@ import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -31,6 +32,7 @@ from fabnet.finance.industry import PlanCapex, plan_capex
 from fabnet.network import wafer_demand
 from fabnet.network.loadcurve import LoadCurve, SimulatedRow, curve_from_rows, load_curve, steady
 from fabnet.plan import Plan, SolveOptions, make_plan, modules_built
+from fabnet.result import ResultView
 from fabnet.scenario.checks import scenario_warnings
 from fabnet.scenario.loader import scenario_text
 from fabnet.scenario.schema import Scenario
@@ -77,16 +79,18 @@ class Comparison:
     deal: Deal
 
 
-@dataclass(frozen=True)
-class Decision:
+@dataclass(frozen=True, repr=False)
+class Decision(ResultView):
     """A plan and both parties' money, with the scenario they came from (so the money can be
     followed again under other inputs); and, unless it was left out, the comparison with the
-    foundry route and the deal."""
+    foundry route and the deal. Read as every result is (fabnet.result.ResultView)."""
 
     scenario: Scenario
     plan: Plan
     money: Financials
     comparison: Comparison | None
+    #: A decision stores nothing (a run's, JobResult.run_id, is its stored id).
+    run_id: ClassVar[int | None] = None
 
     @property
     def counterfactual(self) -> Plan:
@@ -105,7 +109,18 @@ class Decision:
             raise ValueError("this decision was made without the foundry route (make_decision(..., compare=False))")
         return self.comparison
 
+    @cached_property
     def figures(self) -> KeyFigures:
+        """The key figures: the decision figures, then what the plan does (a run adds its plan
+        check's). `decision.figures()`, the older spelling, reads the same object."""
+        return self.decision_figures() | key_figures(self.scenario, self.plan, self.capex())
+
+    @cached_property
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """The tables a run of this decision stores (before a plan check's or a simulation's)."""
+        return run_tables(self.scenario, self)
+
+    def decision_figures(self) -> KeyFigures:
         """The decision figures, first what the network adds, then each party's result."""
         if self.comparison is None:
             return decision_figures(self.money)
@@ -177,7 +192,7 @@ def money_sentences(scenario: Scenario, foundry: pd.DataFrame, money: Financials
     """What a run says about its money: the deal's verdict, the contract against it, the plan's
     capex (its `foundry` reservations included) against the ambition, why an IRR is above 100 %."""
     notes = [] if deal is None else [deal.verdict]
-    notes += contract_messages(money, deal)
+    notes += contract_messages(money, deal, scenario.funding.shown_names())
     if (ambition := plan_capex(scenario, foundry, money.fabco.quarterly).sentence()) is not None:
         notes.append(ambition)
     if money.fabco.metrics.fabco_irr_note:
@@ -244,10 +259,11 @@ def make_decision(
     return Decision(scenario, plan, money, Comparison(counterfactual, route, deal))
 
 
-@dataclass(frozen=True)
-class JobResult:
+@dataclass(frozen=True, repr=False)
+class JobResult(ResultView):
     """A finished main job: stored as `run_id` in `store`, or, when no store would take it, kept
-    in the file `archive` (run_id None) with `store_error` saying why."""
+    in the file `archive` (run_id None) with `store_error` saying why. Read as every result is
+    (fabnet.result.ResultView)."""
 
     run_id: int | None
     store: str
@@ -289,8 +305,8 @@ def main_job(
     a file of its own). The report is drawn from the store by its reader (fabnet.report)."""
     decision = make_decision(scenario, options, cycle_time, step, deal_shares, compare, plan)
     plan = decision.plan
-    tables = run_tables(scenario, decision)
-    figures = decision.figures() | key_figures(scenario, plan, decision.capex())
+    tables = dict(decision.tables)
+    figures = decision.figures
     checked: PlanCheck | str | None = None
     if check:
         checked = plan_check(scenario, plan, step, mapper=check_mapper)

@@ -81,8 +81,9 @@ def test_the_low_end_is_the_break_even_price_worked_by_hand(tmp_path):
 def test_the_table_shows_each_price_and_the_verdict(tmp_path):
     result = CliRunner().invoke(app, ["deal", str(one_fab(tmp_path)), "--low", "0.2", "--high", "0.6", "--steps", "3"])
     assert result.exit_code == 0, result.output
-    # the investor's column heading, wrapped to fit 80 columns: "IRR i (hurdle 10.0 %)"
-    assert "IRR i" in result.stdout and "(hurdle" in result.stdout and "10.0 %)" in result.stdout
+    # the investor's heading, named as the scenario names it (here by its id, i), wrapped to fit
+    # 80 columns: "IRR of i (hurdle 10.0 %)"
+    assert "IRR of" in result.stdout and "(hurdle" in result.stdout and "10.0 %)" in result.stdout
     assert "Deal range:" in result.stdout
 
 

@@ -324,7 +324,7 @@ def run(
         return
     if robust is not None:
         print_robust(robust)
-    if not print_run(job, store, report_path, report_problem):
+    if not print_run(job, store, report_path, report_problem, scenario.funding.shown_names()):
         raise typer.Exit(INCOMPLETE)
 
 

@@ -23,13 +23,14 @@ def print_deal(scenario: Scenario, result: Deal) -> None:
     # one column per investor, an IRR that never exists included (never called, no sign change)
     investors = result.investors.set_index(["share_of_market", "investor"])["irr"].unstack()
     names = [i.id for i in scenario.funding.investors]
+    who = scenario.funding.shown_names()
     hurdles = result.investors.groupby("investor")["hurdle"].first()
     table = new_table(
         "price, share of market",
         "$ per wafer",
         "fab company NPV",
         "fab company IRR",
-        *[f"IRR {name} (hurdle {fmt.percent(hurdles[name])})" for name in names],
+        *[f"IRR of {who[name]} (hurdle {fmt.percent(hurdles[name])})" for name in names],
         "buyer's gain vs foundry route",
         title="The deal: what each side gets at each offtake price (the plan held)",
     )
@@ -46,22 +47,26 @@ def print_deal(scenario: Scenario, result: Deal) -> None:
     out.print(result.verdict)
 
 
-def print_run(job: JobResult, store: str, report_path: Path | None, report_problem: str | None) -> bool:
-    """The main job's decision figures first, then its builds, the other key figures, the plan
-    check and where the run and its report are; False when the run was not stored or has no
-    report (the message says how to finish)."""
+def print_run(
+    job: JobResult, store: str, report_path: Path | None, report_problem: str | None, who: dict[str, str]
+) -> bool:
+    """The main job's decision figures first, then its builds, the other key figures (an
+    investor's named as `who` says), the plan check and where the run and its report are; False
+    when the run was not stored or has no report (the message says how to finish)."""
     store = redact(store)
     out.print(f"Plan: {job.plan.result.describe()}")
     figures = dict(job.figures)
     show(
         figures_table(
-            "Decision: what the network adds, and for whom", {k: figures.pop(k) for k in list(job.decision.figures())}
+            "Decision: what the network adds, and for whom",
+            {k: figures.pop(k) for k in list(job.decision.decision_figures())},
+            who,
         )
     )
     for sentence in job.decision.sentences():
         out.print(f"  • {sentence}")
     show(builds_table(job.plan))
-    show(figures_table("Key figures", figures))
+    show(figures_table("Key figures", figures, who))
     if job.check is not None:
         show(check_table(job.check))
     for message in job.messages:

@@ -87,17 +87,20 @@ def runs_compare(
         str,
         typer.Option(
             "--format",
-            help="table (for reading), csv or json (one tidy row per input or figure, for a notebook or a pipe).",
+            help="table (for reading), csv or json (one tidy row per input or figure, for a notebook or a "
+            "pipe), or xlsx (the same rows as a workbook in --out).",
         ),
     ] = "table",
+    folder: Annotated[Path, typer.Option("--out", help="Folder to write an xlsx comparison into.")] = Path("exports"),
 ) -> None:
     """What differs between runs: first their inputs (every scenario value that differs, by its
     --set path, and the overrides and labels), then their key figures, with the difference when
     two are compared.
 
-    Example: `fabnet runs compare 1 2 --changed-only`, `fabnet runs compare 1 2 3 --format csv > diff.csv`.
+    Example: `fabnet runs compare 1 2 --changed-only`, `fabnet runs compare 1 2 3 --format csv > diff.csv`,
+    `fabnet runs compare 1 2 --format xlsx` (exports/compare-1-2.xlsx).
     """
-    from fabnet.api import comparison, distinct, stored
+    from fabnet.api import comparison, distinct, stored, write_comparison
 
     if len(run_ids) < 2:
         raise typer.BadParameter("give two or more run ids, e.g. `fabnet runs compare 1 2`")
@@ -109,11 +112,15 @@ def runs_compare(
             print_comparison(runs, changed_only)
             return
         table = comparison(runs, changed_only)
+        if format == "xlsx":
+            path = write_comparison(table, folder / f"compare-{'-'.join(str(run.run_id) for run in runs)}.xlsx")
+            out.print(styled("runs compared in ", (str(path), "bold")))
+            return
         text = table.to_csv(index=False) if format == "csv" else table.to_json(orient="records", indent=1)
         typer.echo(text.rstrip("\n"))
 
 
-COMPARE_FORMATS = ("table", "csv", "json")
+COMPARE_FORMATS = ("table", "csv", "json", "xlsx")
 
 
 @app.command()
@@ -216,7 +223,7 @@ def print_runs(runs: pd.DataFrame, store: str) -> None:
 
 def print_stored_run(stored: StoredRun) -> None:
     """A stored run's provenance (label, kind, scenario file and overrides) and key figures."""
-    from fabnet.api import overrides_of
+    from fabnet.api import overrides_of, stored_names
 
     meta = stored.meta
     about = {
@@ -236,13 +243,13 @@ def print_stored_run(stored: StoredRun) -> None:
     for key, value in about.items():
         table.add_row(key, value)
     show(table)
-    show(figures_table("Key figures", stored.figures))
+    show(figures_table("Key figures", stored.figures, stored_names(stored.meta)))
 
 
 def print_comparison(runs: list[StoredRun], changed_only: bool = False) -> None:
     """What differs between runs: their inputs, then their key figures (with the difference
     when two are compared; with `changed_only`, only those that moved)."""
-    from fabnet.api import figure_differences, input_differences
+    from fabnet.api import figure_differences, input_differences, stored_names
 
     if len(runs) < 2:
         out.print(f"run {runs[0].run_id} compared with itself: nothing differs.")
@@ -250,7 +257,11 @@ def print_comparison(runs: list[StoredRun], changed_only: bool = False) -> None:
     names = [run.name for run in runs]
     inputs = input_differences(runs)
     view = new_table(
-        "input", *names, title=f"Inputs: what differs between {', '.join(names)}", text_columns=len(names) + 1
+        "input",
+        *names,
+        title=f"Inputs: what differs between {', '.join(names)}",
+        text_columns=len(names) + 1,
+        figure_rows=True,
     )
     for row in inputs.itertuples(index=False):
         path, *values = row
@@ -260,11 +271,12 @@ def print_comparison(runs: list[StoredRun], changed_only: bool = False) -> None:
     show(view)
     figures = figure_differences(runs, changed_only)
     extra = ["difference"] if len(runs) == 2 else []
-    view = new_table("figure", *names, *extra, title="Key figures")
+    who = {k: v for run in reversed(runs) for k, v in stored_names(run.meta).items()}  # the base's names win
+    view = new_table("figure", *names, *extra, title="Key figures", figure_rows=True)
     for row in figures.itertuples(index=False):
         key, values = row[0], list(row[1 : 1 + len(runs)])
         cells = [columns.show(key, v) for v in values]
         if extra:
             cells.append(columns.show_difference(key, values[0], values[1], row[-1]))
-        view.add_row(columns.label(key), *cells)
+        view.add_row(columns.label(key, who), *cells)
     show(view)

@@ -2,9 +2,10 @@
 progress bars and JSON printing, shared by every command (each command's printers live beside
 it in fabnet.cli) so that every number is written the way fabnet.core.columns says it means.
 
-Width: the terminal's, else $COLUMNS, else 80 (rich's rule); wide tables are split to fit
-(`show`). Sentences are not broken (soft wrap): the terminal wraps them, and a command or a
-path in one stays whole for copying. Markup and emoji codes are off: file names, ids and values
+Width: the terminal's, else $COLUMNS, else 80 (rich's rule); a wide table stacks to fit
+(`show`): a figure per row, the things it compares as columns, as many as fit side by side.
+Sentences are not broken (soft wrap): the terminal wraps them, and a command or a path in one
+stays whole for copying. Markup and emoji codes are off: file names, ids and values
 a user wrote are printed as they are ("x[/b].yaml", ":warning:"); styles come from Text objects
 (`styled`).
 """
@@ -52,10 +53,18 @@ def print_json(data: Any) -> None:
     print(json_text(data))
 
 
-def new_table(*columns: str, title: str | None = None, text_columns: int = 1) -> Table:
+class FigureTable(Table):
+    """A table that already has a figure per row and the things it compares (runs, quantiles)
+    as columns: too wide, it keeps its rows and groups its columns; any other table (a thing
+    per row, its figures as columns) is turned to this shape first."""
+
+
+def new_table(*columns: str, title: str | None = None, text_columns: int = 1, figure_rows: bool = False) -> Table:
     """A table whose first `text_columns` columns are left-aligned and the rest, numbers, right;
-    a long word in a text column (a path, an override) continues on the next line, never cut."""
-    table = Table(title=title, title_justify="left", header_style="bold", box=box.SIMPLE_HEAD)
+    a long word in a text column (a path, an override) continues on the next line, never cut.
+    `figure_rows`: a figure per row, the things compared as columns (see FigureTable)."""
+    kind = FigureTable if figure_rows else Table
+    table = kind(title=title, title_justify="left", header_style="bold", box=box.SIMPLE_HEAD)
     for i, column in enumerate(columns):
         text = i < text_columns
         table.add_column(column, justify="left" if text else "right", overflow="fold" if text else "ellipsis")
@@ -65,27 +74,28 @@ def new_table(*columns: str, title: str | None = None, text_columns: int = 1) ->
 #: Text columns (labels, names) may wrap down to this width; numbers never wrap.
 TEXT_WRAP = 30
 
+#: A text column squeezed to let a table fit keeps at least this width (an override folds);
+#: the first column, a table's labels, at least LABEL_SQUEEZED.
+TEXT_SQUEEZED, LABEL_SQUEEZED = 12, 20
+
 
 def show(table: Table) -> None:
-    """Print a table within the console's width. A table too wide first narrows: headings wrap
-    at spaces, text columns wrap at TEXT_WRAP; one still too wide is split into parts of whole
-    columns, each repeating the first (row name) column; a number is never cut."""
+    """Print a table within the console's width; a number is never cut. A table too wide first
+    narrows: headings wrap at spaces, text columns at TEXT_WRAP, then narrower
+    (_squeezed_fits). One still too wide stacks: turned to a figure per row (unless it is a
+    FigureTable already), its columns (each run, each price) kept whole and printed in groups
+    that fit, one under the other, each group repeating the figure labels."""
     if _fits(table) or len(table.columns) <= 2:
         out.print(table, soft_wrap=False)
         return
     for column in table.columns:
         _narrow(column)
-    if _fits(table):
+    if _fits(table) or _squeezed_fits(table):
         out.print(table, soft_wrap=False)
         return
-    key, rest = table.columns[0], table.columns[1:]
-    parts: list[list[Column]] = [[]]
-    for column in rest:
-        if parts[-1] and not _fits(_subtable(table, [key, *parts[-1], column])):
-            parts.append([])
-        parts[-1].append(column)
-    for i, part in enumerate(parts):
-        out.print(_subtable(table, [key, *part], continued=i > 0), soft_wrap=False)
+    stacked = table if isinstance(table, FigureTable) or not table.row_count else _turned(table)
+    for part in _groups(stacked):
+        out.print(part, soft_wrap=False)
 
 
 def _fits(table: Table) -> bool:
@@ -98,9 +108,87 @@ def _narrow(column: Column) -> None:
     if column.justify == "left":
         cells = min(cells, TEXT_WRAP)
         column.max_width = max(cells, *(cell_len(w) for w in str(column.header).split()))
-    glued = str(column.header).replace(" %", "\u00a0%")  # "10.0 %" stays on one line
-    lines = textwrap.wrap(glued, max(cells, 1), break_long_words=False, break_on_hyphens=False)
-    column.header = "\n".join(lines).replace("\u00a0", " ")
+    column.header = _wrapped(str(column.header), max(cells, 1))
+
+
+def _wrapped(text: str, width: int) -> str:
+    """Text in lines of whole words of `width` or less (a longer word alone on its line)."""
+    glued = " ".join(text.split()).replace(" %", "\u00a0%")  # "10.0 %" stays on one line
+    lines = textwrap.wrap(glued, width, break_long_words=False, break_on_hyphens=False)
+    return "\n".join(lines).replace("\u00a0", " ")
+
+
+def _squeezed_fits(table: Table) -> bool:
+    """Whether the table fits with its columns wrapped narrower: first the text columns after
+    the first (to TEXT_SQUEEZED), then a sentence among the values (a site list, "kumamoto
+    (N3), SMT2020 HVLM") at its spaces, a number never, then the first, the labels (to
+    LABEL_SQUEEZED); if so they stay so. Runs side by side read better folded than apart."""
+    saved = [(column.max_width, column.overflow) for column in table.columns]
+    first, rest = table.columns[0], table.columns[1:]
+    texts = [c for c in rest if c.justify == "left"]
+    values = [c for c in rest if c.justify != "left"]
+    if (
+        _squeeze(table, texts, [TEXT_SQUEEZED] * len(texts))
+        or _squeeze(table, values, [_unbroken(column) for column in values], fold=True)
+        or (first.justify == "left" and _squeeze(table, [first], [LABEL_SQUEEZED]))
+    ):
+        return True
+    for column, (width, overflow) in zip(table.columns, saved, strict=True):
+        column.max_width, column.overflow = width, overflow
+    return False
+
+
+def _widest(column: Column) -> int:
+    """The column's natural width: its widest cell or heading line."""
+    return max(cell_len(line) for line in [*map(str, column.cells), *str(column.header).splitlines(), ""])
+
+
+def _unbroken(column: Column) -> int:
+    """The narrowest a value column may be: its widest number ("$111.59 B", "-0.0 pp": two
+    words at most) or word, its heading's included, so that only a sentence wraps."""
+    cells = [str(cell) for cell in column.cells]
+    widest = max((cell_len(c) if len(c.split()) <= 2 else max(map(cell_len, c.split())) for c in cells), default=1)
+    return max(widest, *(cell_len(word) for word in str(column.header).split()))
+
+
+def _squeeze(table: Table, squeezed: list[Column], floors: list[int], fold: bool = False) -> bool:
+    """Narrow the columns a character at a time, none below its floor, until the table fits."""
+    widths = [column.max_width or _widest(column) for column in squeezed]
+    for column in squeezed:
+        column.overflow = "fold" if fold else column.overflow
+    for cap in range(max(widths, default=0) - 1, min(floors, default=0) - 1, -1):
+        for column, width, floor in zip(squeezed, widths, floors, strict=True):
+            column.max_width = max(min(width, cap), floor, 1)
+        if _fits(table):
+            return True
+    return False
+
+
+def _turned(table: Table) -> FigureTable:
+    """The table turned a quarter: a row per column (its heading the figure's label), a column
+    per row (headed by the row's first cell), the first column's heading in the corner."""
+    key, rest = table.columns[0], table.columns[1:]
+    turned = FigureTable(title=table.title, title_justify="left", header_style="bold", box=box.SIMPLE_HEAD)
+    turned.add_column(_wrapped(str(key.header), TEXT_WRAP), overflow="fold", max_width=TEXT_WRAP)
+    for cell in key.cells:
+        turned.add_column(cell, justify="right", overflow="fold")
+    for column in rest:
+        turned.add_row(_wrapped(str(column.header), TEXT_WRAP), *column.cells)
+    for column in turned.columns:
+        _narrow(column)
+    return turned
+
+
+def _groups(table: Table) -> list[Table]:
+    """The table as groups of its whole columns, each within the width and led by the first
+    (label) column; the groups after the first are titled "(continued)"."""
+    key, rest = table.columns[0], table.columns[1:]
+    groups: list[list[Column]] = [[]]
+    for column in rest:
+        if groups[-1] and not _fits(_subtable(table, [key, *groups[-1], column])):
+            groups.append([])
+        groups[-1].append(column)
+    return [_subtable(table, [key, *group], continued=i > 0) for i, group in enumerate(groups)]
 
 
 def _subtable(table: Table, columns: list[Column], continued: bool = False) -> Table:
@@ -118,14 +206,25 @@ def _subtable(table: Table, columns: list[Column], continued: bool = False) -> T
     return part
 
 
-def print_frame(frame: pd.DataFrame, title: str, text_columns: int = 2, names: dict[str, str] | None = None) -> None:
+def print_frame(
+    frame: pd.DataFrame,
+    title: str,
+    text_columns: int = 2,
+    names: dict[str, str] | None = None,
+    sampled: bool = False,
+) -> None:
     """A table of any frame, headed and written as core.columns says each column means (money
-    in one scale per column); `names` renames a column's label, its unit stays."""
-    print_columns({str(c): frame[c].to_numpy() for c in frame.columns}, title, text_columns, names)
+    in one scale per column); `names` renames a column's label, its unit stays; `sampled`: the
+    numbers are read from samples (columns.show)."""
+    print_columns({str(c): frame[c].to_numpy() for c in frame.columns}, title, text_columns, names, sampled)
 
 
 def print_columns(
-    table_columns: dict[str, Any], title: str, text_columns: int = 2, names: dict[str, str] | None = None
+    table_columns: dict[str, Any],
+    title: str,
+    text_columns: int = 2,
+    names: dict[str, str] | None = None,
+    sampled: bool = False,
 ) -> None:
     """print_frame for a table as columns (numpy arrays of equal length), without pandas."""
     scales = {
@@ -139,7 +238,12 @@ def print_columns(
         text_columns=text_columns,
     )
     for row in zip(*table_columns.values(), strict=True):
-        table.add_row(*(_cell(c, _python(v), scales.get(c)) for c, v in zip(table_columns, row, strict=True)))
+        table.add_row(
+            *(
+                _cell(c, _python(v), scales.get(c), sampled and i >= text_columns)  # not a year
+                for i, (c, v) in enumerate(zip(table_columns, row, strict=True))
+            )
+        )
     show(table)
 
 
@@ -148,16 +252,17 @@ def _python(value: Any) -> Any:
     return value.item() if isinstance(value, np.generic) else value
 
 
-def _cell(column: str, value: Any, scale: fmt.Scale | None = None) -> str:
-    if columns.meaning(column).unit == "number" and isinstance(value, float):
+def _cell(column: str, value: Any, scale: fmt.Scale | None = None, sampled: bool = False) -> str:
+    if columns.meaning(column).unit == "number" and isinstance(value, float) and not sampled:
         return f"{value:,.3f}" if abs(value) < 10 else f"{value:,.1f}"
-    return columns.show(column, value, scale)
+    return columns.show(column, value, scale, sampled)
 
 
-def figures_table(title: str, figures: Mapping[str, object]) -> Table:
+def figures_table(title: str, figures: Mapping[str, object], who: Mapping[str, str] | None = None) -> Table:
+    """Figures and their values; `who` names investors (columns.label)."""
     table = new_table("figure", "value", title=title)
     for key, value in figures.items():
-        table.add_row(columns.label(key), columns.show(key, value))
+        table.add_row(columns.label(key, who), columns.show(key, value))
     return table
 
 

@@ -150,6 +150,7 @@ def print_robust(run: RobustRun) -> None:
         "robust − central",
         title=f"Both plans on {spec.out_of_sample:,} fresh futures (seed {spec.seed + 1}): "
         "the value of the stochastic solution",
+        figure_rows=True,
     )
     for row in run.figures.itertuples(index=False):
         key = str(row.figure)
@@ -179,10 +180,11 @@ def print_robust(run: RobustRun) -> None:
 def print_risk(summary: dict[str, pd.DataFrame], title: str, run_id: int, store: str) -> None:
     """A sweep's summary: quantiles of the outcomes, the downside, deliveries per year, and
     what moves the fab company's NPV."""
-    headline = new_table("figure", "P10", "P50", "P90", "mean", title=title)
+    headline = new_table("figure", "P10", "P50", "P90", "mean", title=title, figure_rows=True)
     for row in summary["headline"].itertuples(index=False):
         headline.add_row(
-            columns.label(row.figure), *(columns.show(row.figure, v) for v in (row.p10, row.p50, row.p90, row.mean))
+            columns.label(row.figure),
+            *(columns.show(row.figure, v, sampled=True) for v in (row.p10, row.p50, row.p90, row.mean)),
         )
     show(headline)
     downside = summary["downside"].iloc[0]
@@ -190,7 +192,7 @@ def print_risk(summary: dict[str, pd.DataFrame], title: str, run_id: int, store:
         f"Chance the fab company's NPV is below 0: {fmt.percent(downside.p_npv_below_zero)}; "
         f"expected NPV of its worst 10 % of samples: {fmt.usd(downside.expected_shortfall_usd)}"
     )
-    print_frame(summary["per_year"], "Accelerators delivered per year", text_columns=1)
+    print_frame(summary["per_year"], "Accelerators delivered per year", text_columns=1, sampled=True)
     if "checked" in summary:
         checked = summary["checked"]
         short = fmt.percent(checked["shortfall"].iloc[0]) if len(checked) else "–"

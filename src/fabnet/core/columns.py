@@ -9,6 +9,7 @@ numbers); where a declaration gives none, the unit follows from the name's suffi
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 
@@ -97,7 +98,12 @@ def _from_name(name: str) -> Meaning:
     return Meaning(_words(name), "number")
 
 
-def label(name: str) -> str:
+def label(name: str, who: Mapping[str, str] | None = None) -> str:
+    """A figure's label; `who` (a scenario's funding.shown_names()) names the investor an
+    investor's figure is for: "IRR of the buyer's own stake", not "IRR of investor company"."""
+    investor = name.removeprefix("irr_")
+    if who and name.startswith("irr_") and investor in who and name not in _declared():
+        return f"IRR of {who[investor]}"
     return meaning(name).label
 
 
@@ -121,9 +127,10 @@ def export_heading(name: str) -> str:
     return f"{m.label} ({unit})" if unit else m.label
 
 
-def show(name: str, value: object, scale: fmt.Scale | None = None) -> str:
+def show(name: str, value: object, scale: fmt.Scale | None = None, sampled: bool = False) -> str:
     """A value as a person reads it: money with core.format (or in a column's scale), IRRs and
-    shares in %, counts as whole numbers, text as it is."""
+    shares in %, counts as whole numbers, text as it is. `sampled`: a figure read from samples
+    (a quantile, a mean), shown to fmt.SAMPLED_DIGITS significant digits."""
     if isinstance(value, str):
         return value
     unit = meaning(name).unit
@@ -131,8 +138,12 @@ def show(name: str, value: object, scale: fmt.Scale | None = None) -> str:
         return fmt.irr(None) if unit == "irr" else "–"
     if abs(value) < 1e-6:  # solver round-off, not a quantity
         value = 0
+    if sampled:
+        value = fmt.significant(value)
     if unit == "usd":
-        return fmt.usd(value) if scale is None else fmt.scaled(value, scale)
+        if scale is not None:
+            return fmt.scaled(value, scale)
+        return fmt.usd(value, fmt.SAMPLED_DIGITS if sampled else None)
     if unit == "irr":
         return fmt.irr(value)
     if unit == "share":

@@ -15,15 +15,18 @@ def _missing(value: object) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
 
 
-def usd(amount: float | None) -> str:
-    """$12.35 B, $350 M, $14.8 M, $8,519; negative amounts as -$85.86 B; None or NaN as –."""
+def usd(amount: float | None, digits: int | None = None) -> str:
+    """$12.35 B, $350 M, $14.8 M, $8,519; negative amounts as -$85.86 B; None or NaN as –.
+    `digits`: billions to that many significant digits ($106 B, $68.7 B, $4.61 B for 3)."""
     if _missing(amount):
         return "–"
     assert amount is not None
     size = abs(float(amount))
     sign = "-" if amount < 0 and size >= 0.5 else ""
     if size >= 1e9:
-        text = f"${size / 1e9:,.2f} B"
+        whole = len(str(int(size / 1e9)))
+        decimals = 2 if digits is None else max(digits - whole, 0)
+        text = f"${size / 1e9:,.{decimals}f} B"
     elif size >= 1e6:
         text = f"${size / 1e6:,.3g} M" if size < 1e8 else f"${size / 1e6:,.0f} M"
     else:
@@ -84,6 +87,18 @@ def number(value: float | None) -> str:
         return "–"
     assert value is not None
     return count(value) if abs(value) >= 100 else f"{value + 0.0:,.4g}"
+
+
+#: A figure read from samples (a quantile, a mean) is shown to this many significant digits:
+#: the digits below are noise of the sampling, not knowledge (a demand P50 of 1,000,001).
+SAMPLED_DIGITS = 3
+
+
+def significant(value: float, digits: int = SAMPLED_DIGITS) -> float:
+    """The value rounded to `digits` significant digits: 1,000,001 → 1,000,000, 0.012345 → 0.0123."""
+    if _missing(value) or value == 0 or not math.isfinite(value):
+        return value
+    return round(value, digits - 1 - math.floor(math.log10(abs(value)))) + 0.0
 
 
 @dataclass(frozen=True)

@@ -169,11 +169,11 @@ def sweep_deal(
         return pricing.buyer_savings(indexed(scenario, share)) - route_net
 
     high = _last_true(lambda k: gain(k) >= 0.0, 0.0, MOST_SHARE)
-    verdict = _verdict(at, gain, low, high, market)
+    verdict = _verdict(at, gain, low, high, market, scenario.funding.shown_names())
     return Deal(points, investors, low, high, market, verdict, contract)
 
 
-def contract_messages(money: Financials, deal: Deal | None = None) -> list[str]:
+def contract_messages(money: Financials, deal: Deal | None = None, who: Mapping[str, str] | None = None) -> list[str]:
     """What a run says about its own offtake contract: each investor whose money is called and
     who misses its hurdle under it (its IRR and hurdle), and, with the deal, a contract price
     below the deal's low end (some investor misses its hurdle) or above its high end (the buyer
@@ -198,8 +198,9 @@ def contract_messages(money: Financials, deal: Deal | None = None) -> list[str]:
     investors = money.fabco.investors
     for row in investors[(investors["called_usd"] > 0) & ~investors["clears_hurdle"].astype(bool)].itertuples():
         earned = "no IRR (its cash flows never change sign)" if _missing(row.irr) else f"an IRR of {percent(row.irr)}"
+        name = (who or {}).get(row.investor, row.investor)
         notes.append(
-            f"{row.investor} misses its hurdle under the offtake contract: it earns {earned}, "
+            f"{name} misses its hurdle under the offtake contract: it earns {earned}, "
             f"below its hurdle of {percent(row.hurdle)}."
         )
     return notes
@@ -249,7 +250,10 @@ def _verdict(
     low: float | None,
     high: float | None,
     market: float,
+    who: Mapping[str, str],
 ) -> str:
+    """The deal in a sentence; `who` names the investors (Funding.shown_names)."""
+
     def price(share: float) -> str:
         return f"{usd(share * market)} a wafer ({percent(share, 0)} of the market price)"
 
@@ -264,9 +268,11 @@ def _verdict(
         short = short.iloc[0]
         return (
             f"No price serves both: even at {percent(MOST_SHARE, 0)} of the market price "
-            f"{short.investor} earns {percent(short.irr)}, below its hurdle of {percent(short.hurdle)}."
+            f"{who.get(short.investor, short.investor)} earns {percent(short.irr)}, "
+            f"below its hurdle of {percent(short.hurdle)}."
         )
     binding = _binding_investor(at(max(low - 2 * TOLERANCE, 0.0)))
+    binding = who.get(binding, binding)
     if high is None:
         return (
             f"No price serves both: the buyer does better with the foundry route even if the "

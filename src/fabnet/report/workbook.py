@@ -87,7 +87,28 @@ def write_workbook(run: StoredRun, path: str | Path, unit: str = "usd") -> Path:
         _table(book.create_sheet(name[:31]), run.tables[name], unit)
     _inputs(book, run)
     _table(book.create_sheet("columns"), columns_table(run.tables), unit)
-    path = Path(path)
+    return _save(book, Path(path))
+
+
+def write_comparison(comparison: pd.DataFrame, path: str | Path) -> Path:
+    """Write runs compared (fabnet.compare's tidy table: kind, name, a column per run, the
+    difference) as one sheet, each row labelled as the terminal labels it; values as stored
+    (money in USD, shares as fractions), inputs as the scenario writes them."""
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "comparison"
+    pairs = zip(comparison["kind"], comparison["name"], strict=True)
+    labels = [columns.label(str(name)) if kind == "figure" else str(name) for kind, name in pairs]
+    frame = comparison.assign(label=labels)[["kind", "label", *comparison.columns[1:]]]
+    _table(sheet, frame, "usd")
+    for j, name in enumerate(frame.columns, start=1):  # "run 1", "difference": no unit, rows differ
+        sheet.cell(row=1, column=j, value=str(name).replace("_", " "))
+    sheet.column_dimensions["B"].width = 45
+    return _save(book, Path(path))
+
+
+def _save(book: Workbook, path: Path) -> Path:
+    """The workbook written to `path` whole (through a temporary file beside it) or not at all."""
     try:
         write_whole(path, book.save)
     except OSError as error:

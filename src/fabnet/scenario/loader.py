@@ -324,6 +324,15 @@ def scenario_text(scenario: Scenario) -> str:
     return yaml.safe_dump(scenario.model_dump(by_alias=True, mode="json"), sort_keys=False)
 
 
+def stored_names(meta: Mapping[str, Any]) -> dict[str, str]:
+    """The names a stored run's scenario gives its investors and lenders (Funding.shown_names);
+    none for a run whose scenario this fabnet no longer reads: its figures keep their ids."""
+    try:
+        return stored_scenario(meta).funding.shown_names()
+    except (ValueError, yaml.YAMLError):  # ValueError: pydantic's ValidationError
+        return {}
+
+
 def stored_scenario(meta: Mapping[str, Any]) -> Scenario:
     """The resolved scenario a stored run used, from its provenance (`scenario_text`, `source`,
     `overrides`: core.results' runs table), with its file and overrides as `origin`."""

@@ -33,9 +33,15 @@ from fabnet.scenario.fields import (
     YearPath,
 )
 
+#: Who an investor or a lender is, in the words labels use ("the buyer's own stake"): an id
+#: names it for --set paths and tables, where "company" would not say whose company.
+ShownName = Annotated[str, Field(min_length=1, max_length=80)]
+_SHOWN_NAME = 'How labels name it (e.g. "the buyer\'s own stake"); omitted means its id.'
+
 
 class Investor(Frozen):
     id: Id = Field(description="Investor name.")
+    name: ShownName | None = Field(default=None, description=_SHOWN_NAME)
     kind: Literal["equity", "debt"] = Field(description="equity or debt.")
     amount_usd: PositiveUsd = Field(description="Total commitment, USD.")
     available_from: QuarterField | None = Field(
@@ -73,6 +79,7 @@ class ProjectDebt(Frozen):
     (CHIPS-style) has its own amount, rate and tenor and amortises linearly or as an annuity."""
 
     id: Id = Field(description="Lender or facility name.")
+    name: ShownName | None = Field(default=None, description=_SHOWN_NAME)
     kind: Literal["senior", "government"] = Field(
         default="senior", description="senior: sized to target_dscr and gearing; government: amount_usd."
     )
@@ -136,6 +143,11 @@ class Funding(Frozen):
         description="Loans to the fab company drawn as capex is spent and repaid from its "
         "operating cash; government loans are drawn first, senior debt on the rest.",
     )
+
+    def shown_names(self) -> dict[str, str]:
+        """Each investor's and lender's id → the name labels give it (its id when it has none)."""
+        lenders = {debt.id: debt.name or debt.id for debt in self.project_debt}
+        return {investor.id: investor.name or investor.id for investor in self.investors} | lenders
 
     def commitments_usd(self, periods: list[Quarter]) -> npt.NDArray[np.float64]:
         """USD each investor commits in each quarter (investors × periods). The planner's

@@ -100,6 +100,11 @@ class KeyFigures(Mapping[str, Any]):
         """These figures and `more` (theirs win), as `dict | dict` reads."""
         return KeyFigures.of(self.flat() | dict(KeyFigures.of(more).flat()))
 
+    def __call__(self) -> KeyFigures:
+        """The figures themselves: `decision.figures()`, from when a Decision's figures were a
+        method, reads as `decision.figures` does."""
+        return self
+
     def to_frame(self) -> pd.DataFrame:
         """One row per figure, indexed by its name: its label, value and unit (core.columns)."""
         meanings = [columns.meaning(name) for name in self]
