@@ -27,7 +27,21 @@ ALLOWED = {
     "store": {"core"},
     "report": {"core", "store"},
     "check": {"core", "scenario", "network", "plan", "fabsim"},
-    "pipeline": {"core", "scenario", "chips", "network", "plan", "fabsim", "finance", "store", "check", "result"},
+    "pipeline": {
+        "core",
+        "scenario",
+        "chips",
+        "network",
+        "plan",
+        "fabsim",
+        "finance",
+        "store",
+        "check",
+        "result",
+        "simulated",
+    },
+    # the simulator's results as the network reads them (the pipeline's simulation stage)
+    "simulated": {"core", "scenario", "network", "fabsim"},
     # how every result is read (issue 31: run, decide and refinance alike), and a stored run's
     # plan rebuilt from its tables: beside the pipeline, below the API
     "result": {"core", "plan", "finance", "store"},

@@ -27,7 +27,7 @@ from fabnet.finance.dealroom import Terms as DealTerms
 from fabnet.finance.industry import PlanCapex, plan_capex
 from fabnet.network import product_economics, wafer_demand
 from fabnet.network.loadcurve import LoadCurve, save_curve
-from fabnet.pipeline import Decision, JobResult, LoadCurveFit, fit_load_curve, main_job
+from fabnet.pipeline import Decision, JobResult, main_job
 from fabnet.plan import Plan, RiskMeasure, SolveOptions
 from fabnet.report import report_html
 from fabnet.report.figures import compare_figures
@@ -44,6 +44,7 @@ from fabnet.scenario.checks import scenario_warnings
 from fabnet.scenario.loader import stored_names
 from fabnet.scenario.reference import json_schema, markdown_reference
 from fabnet.scenario.schema import Site
+from fabnet.simulated import LoadCurveFit, fit_load_curve
 from fabnet.store import Store, StoreBusy, StoredRun, UnknownRun, change_files, store_name
 from fabnet.store.base import READER_WAIT_S
 from fabnet.store.compare import build_differences, comparison, distinct, figure_differences, input_differences
