@@ -109,7 +109,7 @@ def store_terms(run: StoredRun, terms: Terms, store: str | Path, label: str | No
     import json
 
     from fabnet.core.version import __version__
-    from fabnet.finance.deal import Deal, sweep_deal
+    from fabnet.finance.deal import Deal, network_gains, sweep_deal
     from fabnet.finance.dealroom import DealRoom
     from fabnet.pipeline import (
         deal_tables,
@@ -117,7 +117,6 @@ def store_terms(run: StoredRun, terms: Terms, store: str | Path, label: str | No
         messages_table,
         money_sentences,
         money_tables,
-        network_gains,
     )
     from fabnet.scenario.checks import scenario_warnings
     from fabnet.scenario.loader import scenario_text

@@ -25,7 +25,7 @@ from fabnet.core.format import usd
 from fabnet.core.periods import Quarter
 from fabnet.core.version import __version__
 from fabnet.finance import Financials, PlanTables, compute_financials
-from fabnet.finance.deal import DEFAULT_SHARES, Deal, contract_messages, make_deal
+from fabnet.finance.deal import DEFAULT_SHARES, Deal, contract_messages, make_deal, network_gains
 from fabnet.finance.fabco import ramped_from
 from fabnet.finance.industry import PlanCapex, plan_capex
 from fabnet.network import wafer_demand
@@ -174,16 +174,6 @@ def decision_figures(money: Financials, route: BuyerMetrics | None = None, deal:
         for row in money.fabco.investors.itertuples()
     )
     return KeyFigures(figures, investors)
-
-
-def network_gains(money: Financials, route_net: float) -> dict[str, float]:
-    """What the network adds in money: the buyer's gain against the foundry route, which leaves
-    the buyer `route_net` (market value less costs, present value), and the system's value."""
-    gain = money.buyer.metrics.buyer_savings_vs_market_usd - route_net
-    return {
-        "network_adds_buyer_gain_usd": gain,
-        "network_adds_system_value_usd": gain + money.fabco.metrics.fabco_npv_usd,
-    }
 
 
 def money_sentences(scenario: Scenario, foundry: pd.DataFrame, money: Financials, deal: Deal | None) -> list[str]:

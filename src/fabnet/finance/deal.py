@@ -135,7 +135,7 @@ def sweep_deal(
                 "price_per_wafer_usd": share * market,
                 "fabco_npv_usd": money.fabco.metrics.fabco_npv_usd,
                 "fabco_irr": money.fabco.metrics.fabco_irr,
-                "buyer_gain_usd": _net(money) - route_net,
+                "buyer_gain_usd": network_gains(money, route_net)["network_adds_buyer_gain_usd"],
                 "investors_clear": _all_clear(money),
             }
         )
@@ -208,6 +208,16 @@ def contract_messages(money: Financials, deal: Deal | None = None, who: Mapping[
 
 def _missing(value: object) -> bool:
     return value is None or (isinstance(value, float) and np.isnan(value))
+
+
+def network_gains(money: Financials, route_net: float) -> dict[str, float]:
+    """What the network adds in money: the buyer's gain against the foundry route, which leaves
+    the buyer `route_net` (market value less costs, present value), and the system's value."""
+    gain = money.buyer.metrics.buyer_savings_vs_market_usd - route_net
+    return {
+        "network_adds_buyer_gain_usd": gain,
+        "network_adds_system_value_usd": gain + money.fabco.metrics.fabco_npv_usd,
+    }
 
 
 def _net(money: Financials) -> float:
