@@ -2,7 +2,11 @@
 the plan check, `fabnet plan` and `fabnet deal`, each a whole new process, warm (one untimed run
 first, so bytecode and the simulator's compiled kernel are cached), best and median wall and
 median CPU seconds (user + sys of the process and its children: the figure to trust on a
-loaded machine) of `--repeat` runs, against issue 31's targets. Then, for each command, where
+loaded machine) of `--repeat` runs, against issue 31's targets. Each command twice: "plan kept",
+after a change the planner does not see (G42's hurdle: the plans and the plan check's simulations
+the first run kept are reused, core.cache; the money, the deal, the store and the report are
+computed), and `--fresh` (everything solved and simulated anew, as after a change to what the
+plan depends on; the cache is a scratch folder, never the user's). Then, for each command, where
 its time goes: the same command once more in a new process with a stage timer around the
 pipeline's seams (imports, scenario validation, model build, solve, the counterfactual, the
 money, the deal sweep, the plan check, the store, the report); each stage's own time, the
@@ -44,10 +48,10 @@ COMMANDS: dict[str, tuple[list[str], float]] = {
 SEAMS = (
     ("fabnet.cli.network", "load_scenario", "scenario validation"),
     ("fabnet.plan", "prepare", "model inputs"),
-    ("fabnet.plan", "build_from_inputs", "model build"),
-    ("fabnet.plan", "solve", "solve"),
-    ("fabnet.plan", "extract", "extract and explain"),
-    ("fabnet.plan", "explain_shortfalls", "extract and explain"),
+    ("fabnet.plan.planner", "build_from_inputs", "model build"),
+    ("fabnet.plan.planner", "solve", "solve"),
+    ("fabnet.plan.planner", "extract", "extract and explain"),
+    ("fabnet.plan.planner", "explain_shortfalls", "extract and explain"),
     ("fabnet.pipeline", "compute_financials", "financials"),
     ("fabnet.pipeline", "make_deal", "deal sweep"),
     ("fabnet.pipeline", "plan_check", "plan check"),
@@ -57,11 +61,18 @@ SEAMS = (
 )
 
 
-def timed_process(command: list[str]) -> tuple[float, float]:
-    """Wall and CPU seconds (user + sys, its children included) of one process."""
+#: How each command is run after the first: an input changed that leaves the plan as it was, or
+#: everything solved anew.
+MODES = {"plan kept": ["--set", "funding.investors.g42.hurdle_rate=0.11"], "--fresh": ["--fresh"]}
+
+
+def timed_process(command: list[str], cache: str) -> tuple[float, float]:
+    """Wall and CPU seconds (user + sys, its children included) of one process, with fabnet's
+    cache in the folder `cache`."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    subprocess.run(command, cwd=REPO, capture_output=True, check=True)
+    environment = os.environ | {"FABNET_CACHE_DIR": cache, "FABNET_CACHE": "1"}
+    subprocess.run(command, cwd=REPO, capture_output=True, check=True, env=environment)
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
@@ -76,17 +87,19 @@ def with_store(arguments: list[str], folder: str) -> list[str]:
 
 def measure(repeat: int) -> None:
     print(f"uptime: {os.getloadavg()[0]:.1f} load average (1 min) on {os.cpu_count()} cores")
-    print(f"{'fabnet …':18s} {'best wall':>10s} {'median wall':>12s} {'median CPU':>11s} {'target':>7s}")
+    print(f"{'fabnet …':18s} {'mode':12s} {'best wall':>10s} {'median wall':>12s} {'median CPU':>11s} {'target':>7s}")
     for name, (arguments, target) in COMMANDS.items():
         with tempfile.TemporaryDirectory() as folder:
-            command = [str(FABNET), *with_store(arguments, folder)]
-            timed_process(command)  # warm: bytecode, the simulator's compiled kernel
-            runs = [timed_process(command) for _ in range(repeat)]
-        walls, cpus = [wall for wall, _ in runs], [cpu for _, cpu in runs]
-        print(
-            f"{name:18s} {min(walls):9.2f}s {statistics.median(walls):11.2f}s "
-            f"{statistics.median(cpus):10.2f}s {target:6.1f}s"
-        )
+            cache = f"{folder}/cache"
+            timed_process([str(FABNET), *with_store(arguments, folder)], cache)  # warm: bytecode, kernel, cache
+            for mode, extra in MODES.items():
+                command = [str(FABNET), *with_store([*arguments, *extra], folder)]
+                runs = [timed_process(command, cache) for _ in range(repeat)]
+                walls, cpus = [wall for wall, _ in runs], [cpu for _, cpu in runs]
+                print(
+                    f"{name:18s} {mode:12s} {min(walls):9.2f}s {statistics.median(walls):11.2f}s "
+                    f"{statistics.median(cpus):10.2f}s {target:6.1f}s"
+                )
 
 
 class StageTimer:
@@ -130,19 +143,36 @@ class StageTimer:
         return planned
 
 
-def install(timer: StageTimer) -> None:
-    for module_name, attribute, stage in SEAMS:
-        module = importlib.import_module(module_name)
+#: Modules imported only when a command needs them (fabnet.plan.planner: only when a plan is
+#: solved): their seams are wrapped when they are first imported, so timing them imports nothing.
+ON_IMPORT = ("fabnet.plan.planner",)
+
+
+def install(timer: StageTimer, module_name: str | None = None) -> None:
+    """Wrap the seams of `module_name` (all seams of modules imported at start when None)."""
+    for name, attribute, stage in SEAMS:
+        if (name in ON_IMPORT) == (module_name is None) or (module_name is not None and name != module_name):
+            continue
+        module = importlib.import_module(name)
         setattr(module, attribute, timer.wrap(getattr(module, attribute), stage))
-    pipeline = importlib.import_module("fabnet.pipeline")
-    pipeline.make_plan = timer.wrap_plan(pipeline.make_plan)  # type: ignore[attr-defined]
+    if module_name is None:
+        pipeline = importlib.import_module("fabnet.pipeline")
+        pipeline.make_plan = timer.wrap_plan(pipeline.make_plan)  # type: ignore[attr-defined]
 
 
 def stages_in_process(arguments: list[str], out: str) -> None:
     """Run one command in this process with the stage timer, and write its stages to `out`."""
     timer = StageTimer()
     bootstrap = importlib.import_module("importlib._bootstrap")  # what every `import` statement calls
-    bootstrap._find_and_load = timer.wrap(bootstrap._find_and_load, "imports")  # type: ignore[attr-defined]
+    timed_import = timer.wrap(bootstrap._find_and_load, "imports")  # type: ignore[attr-defined]
+
+    def find_and_load(name: str, *args: Any) -> Any:
+        module = timed_import(name, *args)
+        if name in ON_IMPORT:
+            install(timer, name)
+        return module
+
+    bootstrap._find_and_load = find_and_load  # type: ignore[attr-defined]
     from fabnet.cli import app  # imports timed from here on (the interpreter's own start is not)
 
     install(timer)
@@ -154,11 +184,18 @@ def stages_in_process(arguments: list[str], out: str) -> None:
 
 
 def stages(name: str, arguments: list[str]) -> None:
+    """Where one command's time goes, fresh (everything solved and simulated, in an empty cache)
+    and then with the plan kept."""
     with tempfile.TemporaryDirectory() as folder:
-        out = f"{folder}/stages.json"
-        command = [sys.executable, __file__, "--in-process", out, "--", *with_store(arguments, folder)]
-        subprocess.run(command, cwd=REPO, capture_output=True, check=True)
-        found = json.loads(Path(out).read_text())
+        for mode, extra in (("--fresh", []), ("plan kept", MODES["plan kept"])):
+            out = f"{folder}/stages.json"
+            command = [sys.executable, __file__, "--in-process", out, "--", *with_store([*arguments, *extra], folder)]
+            environment = os.environ | {"FABNET_CACHE_DIR": f"{folder}/cache", "FABNET_CACHE": "1"}
+            subprocess.run(command, cwd=REPO, capture_output=True, check=True, env=environment)
+            print_stages(f"{name} ({mode})", json.loads(Path(out).read_text()))
+
+
+def print_stages(name: str, found: dict[str, dict[str, float]]) -> None:
     wall, cpu = found["wall"], found["cpu"]
     total_wall, total_cpu = sum(wall.values()), sum(cpu.values())
     print(f"\nfabnet {name}: {total_wall:.2f} s wall, {total_cpu:.2f} s CPU in process (start-up apart)")

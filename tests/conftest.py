@@ -35,6 +35,13 @@ def variant(tmp_path: Path):
     return make
 
 
+# No test is served a result another test (or the user's last command) left in fabnet's cache:
+# a test that changes the code under it with monkeypatch would be answered from the unchanged
+# code. Tests of the cache turn it on in a folder of their own (tests/test_cache.py).
+os.environ["FABNET_CACHE"] = "0"
+os.environ.pop("FABNET_CACHE_DIR", None)
+
+
 # Timing belongs in benchmarks/, not tests: no per-example deadline, so a busy CI machine
 # cannot turn a slow example into a failure. Under CI the examples are derandomised, so a run
 # of a commit is repeatable; elsewhere each run explores new ones (and keeps what failed).

@@ -147,6 +147,31 @@ def test_identical_fabs_at_one_load_simulate_alike_and_a_parallel_map_changes_no
     assert (one_by_one.delivered["simulated"] <= one_by_one.delivered["demand"] + 1e-6).all()
 
 
+def test_a_fab_checked_before_at_the_same_starts_and_seed_is_not_simulated_again(
+    three_fabs, hvlm, tmp_path, monkeypatch
+):
+    import pickle
+
+    import fabnet.check as check_module
+
+    monkeypatch.setenv("FABNET_CACHE", "1")
+    monkeypatch.setenv("FABNET_CACHE_DIR", str(tmp_path))
+    runs: list[object] = []
+    simulate = check_module.simulate
+    monkeypatch.setattr(check_module, "simulate", lambda *args: runs.append(args) or simulate(*args))
+    s, plan = three_fabs
+    first = check_plan(s, plan, hvlm, reuse=True)
+    simulated = len(runs)
+    assert 1 <= simulated <= 3  # identical fabs at one load are one simulation
+    # the dataset read back from fabnet's cache by another command is the same content
+    again = check_plan(s, plan, pickle.loads(pickle.dumps(hvlm)), reuse=True)
+    assert len(runs) == simulated
+    for a, b in zip(first.fabs, again.fabs, strict=True):
+        pd.testing.assert_frame_equal(a.quarters, b.quarters)
+    check_plan(s, plan, hvlm, seed=s.seed + 1, reuse=True)
+    assert len(runs) > simulated
+
+
 def test_a_mix_sending_every_start_to_one_smt2020_product_releases_only_its_lots(hvlm, monkeypatch):
     import fabnet.check as check_module
     from fabnet.check import MIN_LOAD

@@ -17,8 +17,11 @@ ALLOWED = {
     "chips": {"core"},
     # scenario → engine inputs (issue 29): the planner's arrays, capacity from builds, a site's D0
     "network": {"core", "scenario", "chips"},
-    "plan": {"core", "scenario", "chips", "network"},
-    "fabsim": {"core"},
+    # what fabnet keeps between commands (a solved plan, a parsed dataset, a fab's simulation):
+    # a service beside core, which may not import platformdirs (ARCHITECTURE.md: stdlib + numpy)
+    "cache": {"core"},
+    "plan": {"core", "scenario", "chips", "network", "cache"},
+    "fabsim": {"core", "cache"},
     "finance": {"core", "scenario"},
     # risk also reads the planner's arrays and chip yields for its fixed-plan mode (they sit below
     # it in the data flow, so no cycle): ARCHITECTURE.md listed only core, scenario, pipeline.
@@ -26,7 +29,7 @@ ALLOWED = {
     "risk": {"core", "scenario", "pipeline", "chips", "network", "plan", "finance", "store"},
     "store": {"core"},
     "report": {"core", "store"},
-    "check": {"core", "scenario", "network", "plan", "fabsim"},
+    "check": {"core", "scenario", "network", "plan", "fabsim", "cache"},
     "pipeline": {
         "core",
         "scenario",

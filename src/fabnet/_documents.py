@@ -55,6 +55,7 @@ def plan_dict(plan: Plan, money: Financials, scenario: Scenario | None = None) -
             "objective_musd": plan.result.objective,
             "bound_musd": plan.result.bound,
             "seconds": plan.result.seconds,
+            "reused": plan.result.reused,
             "description": plan.result.describe(),
         },
         "system_cost_usd": plan.objective_usd,

@@ -80,11 +80,13 @@ def run_job(
     max_variables: int = MAX_PLAN_VARIABLES,
     executors: Executors | None = None,
     step: Callable[[str], None] = lambda name: None,
+    fresh: bool = False,
 ) -> tuple[RobustRun | None, JobResult]:
     """The main job as `fabnet run` does it, stored in `store`: a scenario with a `planning:
     {robust: …}` section is planned for its futures (stored as kind robust, its builds not
     checked on the simulator; the robust run is returned too), any other planned to the
-    decision gap, then its money, the deal and the plan check (with `check`)."""
+    decision gap (reusing a plan solved before for the same model inputs unless `fresh`), then
+    its money, the deal and the plan check (with `check`)."""
     from fabnet.pipeline import main_job
     from fabnet.plan import SolveOptions
     from fabnet.risk.job import Executors
@@ -93,7 +95,7 @@ def run_job(
 
     spec = RobustSpec.of(scenario)
     if spec is None:
-        options = SolveOptions(mip_gap=DECISION_GAP, max_variables=max_variables)
+        options = SolveOptions(mip_gap=DECISION_GAP, max_variables=max_variables, reuse=not fresh)
         return None, main_job(
             scenario, store, options, step, cycle_time, check=check, label=label, check_mapper=on_local_workers
         )

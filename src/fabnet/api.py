@@ -110,17 +110,20 @@ def plan_network(
     cycle_time: str = "load",
     threads: int | None = None,
     max_variables: int = MAX_PLAN_VARIABLES,
+    fresh: bool = False,
 ) -> Plan:
     """The network plan (builds, production, supply, …; each a pandas table) of a scenario,
     solved to `gap` within `time_limit_s` (HiGHS on `threads`, default: it decides); a model
-    larger than `max_variables` is refused before it is built.
+    larger than `max_variables` is refused before it is built. A plan solved before for the same
+    model inputs is reused (`plan.result.reused`) unless `fresh` (fabnet.cache).
 
     >>> p = fabnet.plan_network(scenario)
     >>> p.builds          # site, node, started, modules, online
     """
     from fabnet.plan import SolveOptions, make_plan
 
-    return make_plan(scenario, SolveOptions(time_limit_s, gap, threads, max_variables=max_variables), cycle_time)
+    options = SolveOptions(time_limit_s, gap, threads, max_variables=max_variables, reuse=not fresh)
+    return make_plan(scenario, options, cycle_time)
 
 
 def financials(scenario: Scenario, plan: Plan) -> Financials:
@@ -142,17 +145,20 @@ def decide(
     time_limit_s: float = 60.0,
     cycle_time: str = "load",
     deal_shares: Sequence[float] | None = None,
+    fresh: bool = False,
 ) -> Decision:
     """The plan, the plan without fabs (the counterfactual), both parties' money in each and the
     deal (at `deal_shares` of the market wafer price, default fabnet's; () for no deal), as
     `fabnet run` computes them, without storing anything; read as `run`'s result is (`.figures`,
-    `.tables`, `.plan`, `.money`), with the deal (`.deal`)."""
+    `.tables`, `.plan`, `.money`), with the deal (`.deal`). Plans solved before for the same
+    model inputs are reused unless `fresh`."""
     from fabnet.finance.deal import DEFAULT_SHARES
     from fabnet.pipeline import make_decision
     from fabnet.plan import SolveOptions
 
     shares = DEFAULT_SHARES if deal_shares is None else tuple(deal_shares)
-    return make_decision(scenario, SolveOptions(time_limit_s, gap), cycle_time, deal_shares=shares)
+    options = SolveOptions(time_limit_s, gap, reuse=not fresh)
+    return make_decision(scenario, options, cycle_time, deal_shares=shares)
 
 
 def run(
@@ -162,11 +168,13 @@ def run(
     label: str | None = None,
     check: bool = True,
     report_dir: str | Path | None = None,
+    fresh: bool = False,
 ) -> JobResult:
     """The main job, as `fabnet run`: plan with and without fabs, both parties' money, the deal,
     the plan check (when the SMT2020 data is there and `check`), stored in `store` with `label`.
     The result holds `run_id`, `figures`, `tables` (what was stored) and `decision` (the plan
-    and the money). With `report_dir`, the HTML report is written there too.
+    and the money). With `report_dir`, the HTML report is written there too. Plans solved before
+    for the same model inputs are reused unless `fresh`.
 
     >>> result = fabnet.run(scenario, "fabnet.duckdb", label="base", check=False)
     >>> result.figures["fabco_npv_usd"], result.run_id
@@ -175,7 +183,7 @@ def run(
     from fabnet.plan import SolveOptions
     from fabnet.risk.runner import on_local_workers
 
-    options = SolveOptions(mip_gap=DECISION_GAP)
+    options = SolveOptions(mip_gap=DECISION_GAP, reuse=not fresh)
     job = main_job(scenario, store, options, check=check, label=label, check_mapper=on_local_workers)
     if report_dir is not None and job.run_id is not None:
         write_report(job.run_id, store, folder=report_dir)

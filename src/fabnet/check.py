@@ -28,10 +28,11 @@ from functools import partial
 import numpy as np
 import pandas as pd
 
+import fabnet.cache as cache
 from fabnet.core import results
 from fabnet.core.periods import delayed
 from fabnet.core.units import DAYS_PER_QUARTER, MINUTES_PER_DAY
-from fabnet.fabsim import FabData, SimOptions, simulate
+from fabnet.fabsim import FabData, SimOptions, SimResult, simulate
 from fabnet.fabsim.curve import nominal_release_per_day
 from fabnet.fabsim.engine import mean_raw_days
 from fabnet.fabsim.mix import product_shares, with_product_mix
@@ -106,15 +107,17 @@ def check_plan(
     progress: Callable[[float], None] | None = None,
     seed: int | None = None,
     mapper: Mapper | None = None,
+    reuse: bool = False,
 ) -> PlanCheck | None:
     """Simulate every fab of `plan` that runs at its planned load (None when the plan runs
     none), each with the scenario's seed unless `seed` is given; `progress` follows the
-    simulated days of the fabs checked one after the other."""
+    simulated days of the fabs checked one after the other. With `reuse`, a fab simulated
+    before at the same starts, mix and seed is not simulated again (core.cache)."""
     sites = running_sites(plan)
     if not sites:
         return None
     x = prepare(scenario)
-    one = partial(check_fab, scenario, plan, fab, x, dataset=dataset, seed=seed, progress=progress)
+    one = partial(check_fab, scenario, plan, fab, x, dataset=dataset, seed=seed, progress=progress, reuse=reuse)
     fabs = tuple(map(one, sites) if mapper is None or len(sites) < 2 else mapper(one, sites))
     return PlanCheck(fabs, simulated_deliveries(plan, x, fabs))
 
@@ -128,6 +131,7 @@ def check_fab(
     dataset: str = "HVLM",
     seed: int | None = None,
     progress: Callable[[float], None] | None = None,
+    reuse: bool = False,
 ) -> FabCheck:
     """One fab of the plan simulated from its first quarter with capacity at its planned load,
     the SMT2020 fab's cycle time stretched to the node's."""
@@ -145,13 +149,10 @@ def check_fab(
     loads = np.maximum(rows["load"].to_numpy(), MIN_LOAD)
     days = len(rows) * sim_quarter
     schedule = tuple(float(loads[min(int(d / sim_quarter), len(loads) - 1)]) for d in range(math.ceil(days)))
-    result = simulate(
-        fab,
-        SimOptions(
-            days=days, seed=scenario.seed if seed is None else seed, initial_wip=False, release_schedule=schedule
-        ),
-        progress,
+    options = SimOptions(
+        days=days, seed=scenario.seed if seed is None else seed, initial_wip=False, release_schedule=schedule
     )
+    result = simulated(fab, mix, options, progress, reuse)
     expected_lots = nominal_release_per_day(fab) * loads * sim_quarter
     finished, simulated_out, simulated_cycle = per_release_quarter(
         result.lots, rows["wafer_starts"].to_numpy(), expected_lots, sim_quarter
@@ -178,6 +179,27 @@ def check_fab(
     )
     extra = (simulated_out - planned_out) * buyer_share
     return FabCheck(site, x.site_node[i], dataset, stretch, quarters, first, extra, mix or product_shares(fab))
+
+
+def simulated(
+    fab: FabData,
+    mix: dict[str, float] | None,
+    options: SimOptions,
+    progress: Callable[[float], None] | None,
+    reuse: bool,
+) -> SimResult:
+    """`fab` (releasing `mix`, when given) simulated under `options`, or, with `reuse`, the
+    simulation kept from an earlier check of the same dataset, mix, starts and seed (the
+    simulator is deterministic)."""
+    reuse = reuse and bool(fab.source)  # a dataset read from files, named by their content
+    entry = cache.key("simulate", fab.source, sorted((mix or {}).items()), options) if reuse else ""
+    kept = cache.read("checks", entry, SimResult) if reuse else None
+    if isinstance(kept, SimResult):
+        return kept
+    result = simulate(fab, options, progress)
+    if reuse:
+        cache.keep("checks", entry, result)
+    return result
 
 
 def planned_mix(scenario: Scenario, plan: Plan, site: str, own: dict[str, float]) -> dict[str, float] | None:

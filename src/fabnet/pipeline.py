@@ -297,7 +297,7 @@ def main_job(
     figures = decision.figures
     checked: PlanCheck | str | None = None
     if check:
-        checked = plan_check(scenario, plan, step, mapper=check_mapper)
+        checked = plan_check(scenario, plan, step, mapper=check_mapper, reuse=options.reuse)
         if isinstance(checked, str):
             tables["messages"] = messages_table([*tables["messages"]["message"], checked])
         else:
@@ -476,10 +476,12 @@ def plan_check(
     step: Callable[[str], None] = lambda name: None,
     seed: int | None = None,
     mapper: Mapper | None = None,
+    reuse: bool = False,
 ) -> PlanCheck | str:
     """Every fab of the plan simulated at its planned load (fabnet.check), with the scenario's
     seed unless `seed` is given, or why not; more than one fab by `mapper` when given (`fabnet
-    run`: risk.runner.on_local_workers), with the same results as one after the other."""
+    run`: risk.runner.on_local_workers), with the same results as one after the other; with
+    `reuse`, a fab simulated before at the same starts is not simulated again."""
     from fabnet.check import check_plan, running_sites
     from fabnet.fabsim import DatasetError, load_smt2020
 
@@ -491,7 +493,7 @@ def plan_check(
     except DatasetError as error:
         return f"Plan not checked on the fab simulator: {error}"
     step(f"checking the plan: simulating {', '.join(sites)} at the planned load on SMT2020 {CHECK_DATASET}")
-    checked = check_plan(scenario, plan, fab, CHECK_DATASET, seed=seed, mapper=mapper)
+    checked = check_plan(scenario, plan, fab, CHECK_DATASET, seed=seed, mapper=mapper, reuse=reuse)
     assert checked is not None
     return checked
 

@@ -77,16 +77,13 @@ class ResultView:
 def stored_plan(run: StoredRun) -> Plan:
     """A stored run's plan, from its stored tables and how its solve ended (its key figures
     `solver`, `solver_gap`, `system_cost_usd` and `cycle_time`); the solve's time is not kept."""
-    from linopy.constants import TerminationCondition
-
     from fabnet.core.units import MUSD
-    from fabnet.plan import Plan, SolveOptions
-    from fabnet.plan.solve import SolveResult
+    from fabnet.plan import Plan, SolveOptions, SolveResult
 
     figures, tables = run.figures, run.tables
     cost = figures.get("system_cost_usd")
     result = SolveResult(
-        termination=TerminationCondition(figures["solver"]),
+        termination=str(figures["solver"]),
         has_solution=True,
         objective=None if cost is None else cost / MUSD,
         bound=None,

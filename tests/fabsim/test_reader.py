@@ -105,6 +105,7 @@ def test_a_parse_is_kept_and_reread_until_a_file_changes(hvlm, tmp_path, monkeyp
     from fabnet.fabsim import smt2020
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setenv("FABNET_CACHE", "1")
     copy = tmp_path / "HVLM"
     shutil.copytree(find_dataset("HVLM"), copy)
     parses, parse = [], smt2020._parse
@@ -130,6 +131,7 @@ def test_a_broken_cache_file_is_parsed_over(hvlm, tmp_path, monkeypatch):
     from fabnet.fabsim import smt2020
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setenv("FABNET_CACHE", "1")
     smt2020.load_smt2020("HVLM")
     (kept,) = smt2020.cache_folder().glob("HVLM-*.pickle")
     kept.write_bytes(kept.read_bytes()[:1000])  # cut short, as by a full disk

@@ -25,6 +25,7 @@ from fabnet.cli.options import (
     CycleTime,
     CycleTimeOption,
     DaskLocal,
+    Fresh,
     Gap,
     LabelOption,
     MaxModelSize,
@@ -153,6 +154,7 @@ def plan(
         str | None, typer.Option("--store", help="With --robust: store the run (kind robust) in this results store.")
     ] = None,
     label: LabelOption = None,
+    fresh: Fresh = False,
     as_json: AsJson = False,
 ) -> None:
     """Plan the fab network: which modules to build where and when, what each source makes,
@@ -196,7 +198,7 @@ def plan(
             if run_id is not None:
                 out.print(styled(f"robust run {run_id} stored in ", (str(store), "bold")))
             return
-        result = _solve_with_status(scenario, gap, time_limit, cycle_time.value, threads, max_model_size)
+        result = _solve_with_status(scenario, gap, time_limit, cycle_time.value, threads, max_model_size, fresh)
     money = financials(scenario, result)
     if as_json:
         print_json(plan_dict(result, money, scenario))
@@ -210,6 +212,7 @@ def finance(
     overrides: Overrides = None,
     gap: Gap = DECISION_GAP,
     time_limit: TimeLimit = 60.0,
+    fresh: Fresh = False,
     as_json: AsJson = False,
 ) -> None:
     """Plan the network, then follow its money for both parties: the fab company's cash flows
@@ -223,7 +226,7 @@ def finance(
 
     with user_errors():
         scenario = load_scenario(file, overrides or ())
-        result = _solve_with_status(scenario, gap, time_limit)
+        result = _solve_with_status(scenario, gap, time_limit, fresh=fresh)
     money = financials(scenario, result)
     if as_json:
         print_json(money.to_dict())
@@ -271,6 +274,7 @@ def run(
         int | None,
         typer.Option(help="A stored run to compare with: the report says what changed against it.", min=1),
     ] = None,
+    fresh: Fresh = False,
     as_json: AsJson = False,
 ) -> None:
     """The main job (default scenario: scenarios/tigris.yaml): validate → plan, and plan
@@ -312,6 +316,7 @@ def run(
                 max_variables=max_model_size,
                 executors=Executors(workers, dask_local, scheduler),
                 step=step,
+                fresh=fresh,
             )
             step("writing the report")
             report_path, report_problem = _write_run_report(store, job.run_id, report_dir, base)
@@ -357,6 +362,7 @@ def deal(
         str | None, typer.Option("--store", help="Also store the deal as a run (kind: deal) in this results store.")
     ] = None,
     label: LabelOption = None,
+    fresh: Fresh = False,
     as_json: AsJson = False,
 ) -> None:
     """The deal between the fab company's investors and the buyer: for the offtake wafer price
@@ -381,9 +387,10 @@ def deal(
             shares = tuple(float(v) for v in np.linspace(low, high, steps))
             if store is None:
                 # the deal's plans to SolveOptions' gap (1 %), as a stored deal's
-                result = decide(scenario, gap=SolveOptions().mip_gap, deal_shares=shares).deal
+                result = decide(scenario, gap=SolveOptions().mip_gap, deal_shares=shares, fresh=fresh).deal
             else:
-                job = main_job(scenario, store, check=False, label=label, kind="deal", deal_shares=shares)
+                options = SolveOptions(reuse=not fresh)
+                job = main_job(scenario, store, options, check=False, label=label, kind="deal", deal_shares=shares)
                 result = job.decision.deal
     if as_json:
         print_json(result.to_dict())
@@ -403,6 +410,7 @@ def _solve_with_status(
     cycle_time: str = "load",
     threads: int | None = None,
     max_variables: int = MAX_PLAN_VARIABLES,
+    fresh: bool = False,
 ) -> Plan:
     from fabnet.api import plan_network
 
@@ -417,4 +425,5 @@ def _solve_with_status(
             cycle_time=cycle_time,
             threads=threads,
             max_variables=max_variables,
+            fresh=fresh,
         )

@@ -51,6 +51,15 @@ Overrides = Annotated[
 
 AsJson = Annotated[bool, typer.Option("--json", help="Print one JSON document instead of tables.")]
 
+Fresh = Annotated[
+    bool,
+    typer.Option(
+        "--fresh",
+        help="Solve the plan anew although the same model inputs were solved before (solved plans "
+        "are kept in fabnet's cache folder and reused; FABNET_CACHE=0 turns that off everywhere).",
+    ),
+]
+
 
 @contextmanager
 def user_errors() -> Iterator[None]:

@@ -8,17 +8,17 @@ an event loop that must not touch strings or pandas.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import hashlib
 import os
-import pickle
 import sys
-import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 import numpy as np
 
+import fabnet.cache as cache
 from fabnet.core.errors import FabnetError
 
 DATA_ENV = "FABNET_SMT2020_DIR"
@@ -120,6 +120,9 @@ class FabData:
     breakdown_first_min: dict[str, float]
     pms: list[PmCalendar] = field(default_factory=list)
     transport_min: tuple[float, float] = (6.25, 8.75)
+    #: The SHA-256 of the files and reader it was parsed from ("" when built otherwise): what
+    #: names its content in a cache key (core.cache), as its pickle cannot.
+    source: str = ""
 
     @property
     def tools(self) -> int:
@@ -169,11 +172,8 @@ def user_folder() -> Path:
 
 
 def cache_folder() -> Path:
-    """Where parsed datasets are kept (platformdirs: ~/.cache/fabnet/smt2020 on Linux, honouring
-    XDG_CACHE_HOME)."""
-    import platformdirs
-
-    return Path(platformdirs.user_cache_dir("fabnet")) / "smt2020"
+    """Where parsed datasets are kept (core.cache: ~/.cache/fabnet/smt2020 on Linux)."""
+    return cache.folder("smt2020")
 
 
 def load_smt2020(name: str = "HVLM", data_dir: str | Path | None = None) -> FabData:
@@ -181,16 +181,13 @@ def load_smt2020(name: str = "HVLM", data_dir: str | Path | None = None) -> FabD
     the cache folder, keyed by the SHA-256 of the dataset's files and of this reader (7 ms instead
     of the parse's 60; an edited file or reader is parsed afresh)."""
     folder = find_dataset(name, data_dir)
-    key = _content_key(folder)
-    cached = cache_folder() / f"{name}-{key[:24]}.pickle"
-    try:
-        fab = pickle.loads(cached.read_bytes())
-        if isinstance(fab, FabData) and fab.name == name:
-            return fab
-    except Exception:  # absent, cut short, or written by another numpy: parse again
-        pass
-    fab = _parse(folder, name)
-    _keep(cached, fab)
+    source = _content_key(folder)
+    entry = f"{name}-{source[:24]}"
+    fab = cache.read("smt2020", entry, FabData)
+    if isinstance(fab, FabData) and fab.name == name:
+        return fab
+    fab = dataclasses.replace(_parse(folder, name), source=source)
+    cache.keep("smt2020", entry, fab, replaces=f"{name}-")
     return fab
 
 
@@ -200,21 +197,6 @@ def _content_key(folder: Path) -> str:
     for path in sorted(p for p in folder.iterdir() if p.is_file()):
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()
-
-
-def _keep(cached: Path, fab: FabData) -> None:
-    """Write the parse atomically (a crash leaves the old file or none) and drop the dataset's
-    stale parses; a cache that cannot be written only costs the next load a parse."""
-    try:
-        cached.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=cached.parent, suffix=".tmp", delete=False) as file:
-            file.write(pickle.dumps(fab, protocol=pickle.HIGHEST_PROTOCOL))
-        os.replace(file.name, cached)
-        for stale in cached.parent.glob(f"{fab.name}-*.pickle"):
-            if stale != cached:
-                stale.unlink(missing_ok=True)
-    except OSError:
-        pass
 
 
 def _parse(folder: Path, name: str) -> FabData:

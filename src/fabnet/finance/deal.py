@@ -7,8 +7,9 @@ fab company's NPV, and the buyer's gain against the foundry route (its market va
 costs, with the network, against the same without any fab of its own — the counterfactual).
 The range's low end is the lowest price at which every investor whose money is called clears
 its hurdle; its high end the highest at which the buyer still gains. Both ends are found by
-bisection to a hundredth of a per cent of the market price, between 0 and MOST_SHARE: a high
-end at MOST_SHARE is the search's limit, not an answer (`Deal.high_at_limit`), and says so.
+bisection to a thousandth of a per cent of the market price, between 0 and MOST_SHARE, starting
+from the narrowest bracket the swept prices leave (the tests turn once as the price grows): a
+high end at MOST_SHARE is the search's limit, not an answer (`Deal.high_at_limit`), and says so.
 
 `contract_messages` is the one rule for what a run says about the contract itself: where its
 price lies outside the deal range, and which investor misses its hurdle under it.
@@ -35,7 +36,7 @@ DEFAULT_SHARES = tuple(np.round(np.arange(0.2, 1.51, 0.1), 2))
 #: bound, whatever the sweep shown): beyond it the deal is called impossible, or the high end
 #: "beyond" it.
 MOST_SHARE = 5.0
-TOLERANCE = 1e-4
+TOLERANCE = 1e-5
 
 
 @dataclass(frozen=True)
@@ -162,13 +163,14 @@ def sweep_deal(
             "No deal to strike: the plan builds no fab, so the fab company sells no wafers.",
             contract,
         )
-    low = _first_true(lambda k: _all_clear(at(k)), 0.0, MOST_SHARE)
+    low = _first_true(lambda k: _all_clear(at(k)), *_bracket(points["share_of_market"], points["investors_clear"]))
 
     def gain(share: float) -> float:
         # the buyer's side alone: the search for the high end needs no investor
         return pricing.buyer_savings(indexed(scenario, share)) - route_net
 
-    high = _last_true(lambda k: gain(k) >= 0.0, 0.0, MOST_SHARE)
+    gains = points["buyer_gain_usd"] < 0.0
+    high = _last_true(lambda k: gain(k) >= 0.0, *_bracket(points["share_of_market"], gains))
     verdict = _verdict(at, gain, low, high, market, scenario.funding.shown_names())
     return Deal(points, investors, low, high, market, verdict, contract)
 
@@ -228,6 +230,19 @@ def _net(money: Financials) -> float:
 def _all_clear(money: Financials) -> bool:
     called = money.fabco.investors[money.fabco.investors["called_usd"] > 0]
     return bool(len(called)) and bool(called["clears_hurdle"].all())
+
+
+def _bracket(shares: pd.Series, flags: pd.Series) -> tuple[float, float]:
+    """The narrowest [lo, hi] within [0, MOST_SHARE] in which a test that turns from false to
+    true as the share grows turns, as far as the swept `shares` (with the test's `flags`) show."""
+    lo, hi = 0.0, MOST_SHARE
+    for share, flag in sorted(zip(shares.astype(float), flags.astype(bool), strict=True)):
+        if not 0.0 <= share <= MOST_SHARE:
+            continue
+        if flag:
+            return lo, share
+        lo = share
+    return lo, hi
 
 
 def _first_true(test: Callable[[float], bool], lo: float, hi: float) -> float | None:

@@ -2,26 +2,51 @@
 
 `build_model(scenario)` → linopy.Model, `solve(model, options)` → SolveResult (HiGHS),
 `extract(model, inputs, result)` → Plan of tidy tables; `make_plan` runs the three with the
-checks and explanations around them.
+checks and explanations around them, or serves the plan kept from an earlier solve of the same
+inputs (`SolveOptions.reuse`, core.cache).
+
+The package imports the modelling libraries (linopy, xarray, HiGHS) only when a model is built:
+the names that need them (build_model, solve, extract, the robust planner) are loaded on first
+use, so a command that reuses a kept plan never imports them (fabnet.plan.outcome).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import importlib
+from typing import TYPE_CHECKING, Any
 
-from linopy.constants import TerminationCondition
-
-from fabnet.core.errors import PlanInfeasible
+import fabnet.cache as cache
 from fabnet.network import prepare
-from fabnet.plan.explain import check_mandatory_sites, explain_infeasible, explain_shortfalls
-from fabnet.plan.extract import Plan, extract, modules_built
-from fabnet.plan.model import build_from_inputs, build_model
-from fabnet.plan.robust import FirstStage, RiskMeasure, RobustSolution, solve_robust
+from fabnet.plan.explain import check_mandatory_sites
+from fabnet.plan.outcome import Plan, RiskMeasure, SolveOptions, SolveResult, modules_built
 from fabnet.plan.size import ModelSize, ModelTooLarge, check_size, estimate
-from fabnet.plan.solve import SolveOptions, SolveResult, solve
 from fabnet.scenario.schema import Scenario
 
-INFEASIBLE = (TerminationCondition.infeasible, TerminationCondition.infeasible_or_unbounded)
+if TYPE_CHECKING:
+    from fabnet.plan.extract import extract
+    from fabnet.plan.highs import solve
+    from fabnet.plan.model import build_from_inputs, build_model
+    from fabnet.plan.robust import FirstStage, RobustSolution, solve_robust
+
+#: Names loaded on first use, and the module of each.
+_MODELLING = {
+    "build_from_inputs": "fabnet.plan.model",
+    "build_model": "fabnet.plan.model",
+    "extract": "fabnet.plan.extract",
+    "solve": "fabnet.plan.highs",
+    "FirstStage": "fabnet.plan.robust",
+    "RobustSolution": "fabnet.plan.robust",
+    "solve_robust": "fabnet.plan.robust",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _MODELLING:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(_MODELLING[name]), name)
+    globals()[name] = value
+    return value
 
 
 def make_plan(
@@ -33,31 +58,25 @@ def make_plan(
     """Plan a scenario: check policies, build, solve, extract, explain shortfalls.
     Raises PlanInfeasible, in words, when no plan satisfies the budget and policies.
     `cycle_time`: "load" (own fabs' cycle time grows with their load) or "constant";
-    `first_stage`: builds held (a robust plan's), the rest planned for this scenario."""
+    `first_stage`: builds held (a robust plan's), the rest planned for this scenario. With
+    `options.reuse`, a proven plan kept from a solve of the same model inputs is served."""
     check_size(estimate(scenario, cycle_time), options.max_variables)
     inputs = prepare(scenario, cycle_time)
     check_mandatory_sites(inputs)
     if first_stage is not None:
         inputs = dataclasses.replace(inputs, latest_start=first_stage.latest_start, reserve_ahead=True)
-    model = build_from_inputs(inputs)
-    if first_stage is not None:
-        first_stage.fix(model)
-    result = solve(model, options)
-    if not result.has_solution:
-        if result.termination in INFEASIBLE:
-            raise PlanInfeasible(explain_infeasible(inputs))
-        if result.termination == TerminationCondition.time_limit:
-            raise PlanInfeasible(
-                f"no plan found within the time limit ({result.seconds:.0f} s): "
-                "raise --time-limit, or plan fewer sites or quarters"
-            )
-        raise PlanInfeasible(
-            f"HiGHS stopped without a plan ({result.termination.replace('_', ' ')}, {result.seconds:.1f} s); "
-            "that usually means numbers of very different sizes meet in one constraint: check the "
-            "scenario's largest and smallest values (a penalty, price or capacity far from the rest)"
-        )
-    plan = extract(model, inputs, result)
-    return dataclasses.replace(plan, messages=explain_shortfalls(plan, inputs))
+    held = None if first_stage is None else sorted(first_stage.values.items(), key=repr)
+    entry = cache.key("plan", inputs, dataclasses.replace(options, reuse=False), held) if options.reuse else ""
+    kept = cache.read("plans", entry, Plan) if options.reuse else None
+    if isinstance(kept, Plan):
+        return dataclasses.replace(kept, result=dataclasses.replace(kept.result, options=options, reused=True))
+    from fabnet.plan import planner
+
+    plan = planner.plan_anew(inputs, options, first_stage)
+    if options.reuse and plan.optimal:
+        # only a proven plan: one stopped by the time limit depends on the machine's speed
+        cache.keep("plans", entry, plan)
+    return plan
 
 
 __all__ = [

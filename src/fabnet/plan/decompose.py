@@ -37,6 +37,7 @@ import scipy.sparse as sp
 from linopy.constants import TerminationCondition
 
 from fabnet.network import PlanInputs
+from fabnet.plan.outcome import SolveOptions, SolveResult
 from fabnet.plan.robust import (
     FirstStage,
     Futures,
@@ -52,7 +53,6 @@ from fabnet.plan.robust import (
     recourse_cost,
     run,
 )
-from fabnet.plan.solve import SolveOptions, SolveResult
 
 #: Master solves at most; a decomposition still open then reports its gap, never "optimal".
 MAX_ITERATIONS = 300

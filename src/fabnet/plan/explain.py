@@ -19,7 +19,7 @@ from fabnet.core.errors import PlanInfeasible
 from fabnet.core.format import count, usd
 from fabnet.core.units import DAYS_PER_QUARTER, MONTHS_PER_QUARTER, MUSD
 from fabnet.network import PlanInputs
-from fabnet.plan.extract import Plan
+from fabnet.plan.outcome import Plan
 
 #: Capacity counts as full above this share of it.
 FULL = 0.999

@@ -8,7 +8,6 @@ explanations of shortfalls.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 import linopy
@@ -22,41 +21,13 @@ from fabnet.core.periods import delayed
 from fabnet.core.units import DAYS_PER_QUARTER, MONTHS_PER_QUARTER, MUSD
 from fabnet.network import PlanInputs, capacity_from_builds
 from fabnet.plan.model import FABCO_KINDS, spending
-from fabnet.plan.solve import SolveResult
+from fabnet.plan.outcome import Plan, SolveResult
 
 #: Quantities below this are solver noise, not decisions.
 EPS = 1e-6
 
 #: A solved model's values by variable name (absent slots zero).
 Solution = dict[str, xr.DataArray]
-
-
-@dataclass(frozen=True)
-class Plan:
-    """The network plan. Each table has exactly the columns (and meanings) core.results
-    declares for the stored table of its name (`budget` is stored as `plan_budget`)."""
-
-    builds: pd.DataFrame  # per site and quarter modules start
-    packaging_builds: pd.DataFrame  # per line and quarter expansions start
-    supply: pd.DataFrame  # product × quarter
-    production: pd.DataFrame  # source (site or foundry offer) × product × quarter
-    capacity: pd.DataFrame  # site × quarter
-    foundry: pd.DataFrame  # offer × quarter
-    packaging: pd.DataFrame  # line × quarter
-    hbm: pd.DataFrame  # memory × quarter
-    budget: pd.DataFrame  # quarter: the fab company's cash as the planner's budget saw it
-    result: SolveResult
-    cycle_time: str = "load"  # "load" (load-dependent) or "constant"
-    messages: list[str] = field(default_factory=list)
-
-    @property
-    def optimal(self) -> bool:
-        return self.result.optimal
-
-    @property
-    def objective_usd(self) -> float | None:
-        """The planner's objective: the system's discounted cost, USD (not an NPV)."""
-        return None if self.result.objective is None else self.result.objective * MUSD
 
 
 def extract(model: linopy.Model, x: PlanInputs, result: SolveResult) -> Plan:
@@ -111,12 +82,6 @@ def _builds(x: PlanInputs, value: Solution, quarters: list[str]) -> pd.DataFrame
     if len(table):
         table = table.sort_values(["started", "site"], kind="stable", ignore_index=True)
     return results.table("builds").conform(table)
-
-
-def modules_built(builds: pd.DataFrame) -> int:
-    """Fab modules a plan's builds table holds: whole modules and shells (tool sets fill shells;
-    a conversion retools a fab already counted)."""
-    return int(builds.loc[builds["kind"].isin(["module", "shell"]), "modules"].sum()) if len(builds) else 0
 
 
 def _packaging_builds(x: PlanInputs, value: Solution, quarters: list[str]) -> pd.DataFrame:

@@ -42,8 +42,9 @@ from highspy import HighsModelStatus
 from linopy.constants import TerminationCondition
 
 from fabnet.network import PlanInputs
+from fabnet.plan.highs import quiet_stdout
 from fabnet.plan.model import build_from_inputs
-from fabnet.plan.solve import SolveOptions, SolveResult, quiet_stdout
+from fabnet.plan.outcome import RiskMeasure, SolveOptions, SolveResult
 
 #: The decisions made before any future is known (variable names of the planning model).
 FIRST_STAGE = ("build", "shell", "packaging_build", "foundry_reserved")
@@ -56,21 +57,6 @@ _TERMINATION = {
     HighsModelStatus.kUnbounded: TerminationCondition.unbounded,
     HighsModelStatus.kTimeLimit: TerminationCondition.time_limit,
 }
-
-
-@dataclass(frozen=True)
-class RiskMeasure:
-    """What the robust plan minimises: (1 − weight) × the expected system cost + weight × its
-    CVaR at `level` (the expected cost of the worst 1 − level share of futures)."""
-
-    level: float = 0.9
-    weight: float = 0.0
-
-    def __post_init__(self) -> None:
-        if not 0.0 <= self.level < 1.0:
-            raise ValueError(f"the CVaR level must be in [0, 1), not {self.level}")
-        if not 0.0 <= self.weight <= 1.0:
-            raise ValueError(f"the risk weight must be in [0, 1], not {self.weight}")
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -25,9 +26,7 @@ from fabnet.core.stats import expected_shortfall
 from fabnet.core.units import MUSD
 from fabnet.network import prepare
 from fabnet.pipeline import JobResult, main_job
-from fabnet.plan import Plan, RiskMeasure, RobustSolution, SolveOptions, make_plan, solve_robust
-from fabnet.plan.decompose import solve_decomposed
-from fabnet.plan.robust import Futures, futures_of, recourse_costs
+from fabnet.plan import Plan, RiskMeasure, SolveOptions, make_plan
 from fabnet.plan.size import ModelSize, check_size, estimate
 from fabnet.risk.fixed import evaluate_fixed
 from fabnet.risk.job import Executors
@@ -36,6 +35,9 @@ from fabnet.risk.sampling import apply_sample, draw
 from fabnet.risk.summary import inputs_table, served
 from fabnet.scenario.schema import Scenario
 from fabnet.store import store_rows
+
+if TYPE_CHECKING:
+    from fabnet.plan.robust import Futures, RobustSolution
 
 #: Futures up to which a robust run also plans each future alone (EVPI) and the central plan's
 #: builds in each (in-sample VSS): K more solves.
@@ -114,6 +116,8 @@ def robust_run(
 ) -> RobustRun:
     """Choose one build plan for `spec.futures` futures of the scenario and measure it against
     the central-value plan on `spec.out_of_sample` fresh ones."""
+    from fabnet.plan.robust import futures_of, recourse_costs, solve_robust
+
     if not scenario.uncertainty:
         raise FabnetError(f"{scenario.origin.file or scenario.name} has no uncertainty section to draw futures from")
     step(f"drawing {spec.futures} futures and building their models")
@@ -158,6 +162,9 @@ def _solve(
     step: Callable[[str], None],
 ) -> RobustSolution:
     """The deterministic equivalent, or Benders with the futures on the executors."""
+    from fabnet.plan.decompose import solve_decomposed
+    from fabnet.plan.robust import solve_robust
+
     if not spec.decomposed:
         return solve_robust(futures, measure=spec.measure, options=options)
 

@@ -12,10 +12,21 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import pandas as pd
 
-from fabnet.store.base import Store, StoreBusy, StoredRun, StoreError, UnknownRun
+from fabnet.store.base import Store, StoreBusy, StoredRun, StoreError, UnknownRun, is_postgres
 from fabnet.store.duck import DEFAULT_STORE, DuckStore
 from fabnet.store.figures import InvestorReturn, KeyFigures
-from fabnet.store.pg import PgStore, is_postgres
+
+if TYPE_CHECKING:
+    from fabnet.store.pg import PgStore
+
+
+def __getattr__(name: str) -> type[PgStore]:
+    # psycopg (0.1 s) is imported only when a PostgreSQL store is opened
+    if name != "PgStore":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from fabnet.store.pg import PgStore
+
+    return PgStore
 
 
 def open_store(
@@ -26,6 +37,8 @@ def open_store(
 ) -> Store:
     """The store at `location`: a PostgreSQL address or a DuckDB file (created when written)."""
     if is_postgres(str(location)):
+        from fabnet.store.pg import PgStore
+
         return PgStore(str(location), read_only, wait_s, waiting)
     return DuckStore(location, read_only, wait_s, waiting)
 

@@ -238,3 +238,8 @@ def _json_default(value: Any) -> Any:
     if hasattr(value, "item"):
         return value.item()
     return str(value)
+
+
+def is_postgres(location: str) -> bool:
+    """A PostgreSQL address (store.pg), not a DuckDB file."""
+    return str(location).startswith(("postgresql://", "postgres://"))

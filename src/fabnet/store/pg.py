@@ -42,10 +42,6 @@ from fabnet.store.base import (
 SCHEMA_LOCK = 0x6661626E6574
 
 
-def is_postgres(location: str) -> bool:
-    return str(location).startswith(("postgresql://", "postgres://"))
-
-
 #: Each declared type's Python values for COPY (missing ones are NULL, floats keep NaN).
 _PYTHON: dict[str, Callable[[Any], Any]] = {
     "int": int,

@@ -7,7 +7,6 @@ import os
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import NotRequired, TypedDict
 
 import highspy
@@ -15,54 +14,10 @@ import linopy
 from highspy import SolutionStatus
 from linopy.constants import TerminationCondition
 
-from fabnet.core.limits import MAX_PLAN_VARIABLES
+from fabnet.plan.outcome import SolveOptions, SolveResult
 
 #: Time the polishing pass may take at most, in seconds.
 POLISH_LIMIT_S = 10.0
-
-
-@dataclass(frozen=True)
-class SolveOptions:
-    time_limit_s: float = 60.0
-    mip_gap: float = 0.01
-    threads: int | None = None
-    #: After the main solve, re-solve with each integer decision capped at its value, to
-    #: a tight gap: removes builds a gap-limited search left in although they earn nothing.
-    polish: bool = True
-    #: The size budget (plan.size): a model estimated above this many variables is refused
-    #: before it is built.
-    max_variables: int = MAX_PLAN_VARIABLES
-
-
-@dataclass(frozen=True)
-class SolveResult:
-    """What the solver reports. `optimal` is true only when HiGHS proved the plan optimal to
-    within `mip_gap`; a plan stopped by the time limit carries its gap and is not optimal."""
-
-    termination: TerminationCondition
-    has_solution: bool
-    objective: float | None
-    bound: float | None
-    gap: float | None
-    seconds: float
-    options: SolveOptions
-    #: Of `seconds`, what the polishing pass took (0 when it did not run).
-    polish_s: float = 0.0
-
-    @property
-    def optimal(self) -> bool:
-        return self.termination == TerminationCondition.optimal
-
-    def describe(self) -> str:
-        gap = "" if self.gap is None else f", gap {self.gap:.2%}"
-        if self.optimal:
-            return f"optimal to within {self.options.mip_gap:.2%} of the best bound ({self.seconds:.1f} s{gap})"
-        if self.has_solution:
-            return (
-                f"NOT proven optimal: stopped by {self.termination.replace('_', ' ')}{gap} "
-                f"({self.seconds:.1f} s); raise --time-limit or --gap"
-            )
-        return f"no plan: {self.termination.replace('_', ' ')} ({self.seconds:.1f} s)"
 
 
 def solve(model: linopy.Model, options: SolveOptions = SolveOptions()) -> SolveResult:

@@ -1,0 +1,110 @@
+"""What fabnet keeps between commands so that the same work is not done twice: the parsed
+SMT2020 datasets, plans solved for the same model inputs, fabs simulated at the same starts.
+
+Entries are pickles in the user cache folder (platformdirs: ~/.cache/fabnet on Linux, honouring
+XDG_CACHE_HOME; `FABNET_CACHE_DIR` moves it), named by the SHA-256 of everything that decides the
+result: the inputs, and for computed results the source of fabnet itself and the versions of the
+libraries that compute them, so an edited model, reader or solver never serves an old answer.
+`FABNET_CACHE=0` turns reuse off (nothing read, nothing written). A damaged or foreign entry is
+a miss, never an error; a cache that cannot be written costs only the next command its work.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import hashlib
+import os
+import pickle
+import tempfile
+from pathlib import Path
+
+#: Entries of one kind kept at most; the least recently used beyond it are removed.
+MAX_ENTRIES = 64
+
+
+def enabled() -> bool:
+    return os.environ.get("FABNET_CACHE", "1").strip().lower() not in ("0", "false", "no", "off")
+
+
+def folder(kind: str) -> Path:
+    """The folder of one kind of entry ("smt2020", "plans", "checks")."""
+    root = os.environ.get("FABNET_CACHE_DIR")
+    if not root:
+        import platformdirs
+
+        root = platformdirs.user_cache_dir("fabnet")
+    return Path(root) / kind
+
+
+def key(*parts: object) -> str:
+    """The SHA-256 of `parts` (pickled: numbers, text, arrays, frozen dataclasses) together with
+    fabnet's own source and the library versions a computed result depends on."""
+    digest = hashlib.sha256(code_digest().encode())
+    digest.update(pickle.dumps(parts, protocol=5))
+    return digest.hexdigest()
+
+
+@functools.cache
+def code_digest() -> str:
+    """fabnet's source files and the versions of the libraries that compute its results: any
+    change to either is a new key (5 ms for the whole package, once per process)."""
+    import sys
+    from importlib import metadata
+
+    digest = hashlib.sha256(f"python {sys.version_info[:2]}".encode())
+    for library in ("numpy", "pandas", "linopy", "highspy", "numba"):
+        with contextlib.suppress(metadata.PackageNotFoundError):
+            digest.update(f"{library} {metadata.version(library)}".encode())
+    package = Path(__file__).resolve().parent.parent
+    for path in sorted(package.rglob("*.py")):
+        digest.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def read(kind: str, name: str, expected: type) -> object | None:
+    """The entry `name` of `kind` when reuse is on and it holds an `expected`, else None."""
+    if not enabled():
+        return None
+    path = folder(kind) / f"{name}.pickle"
+    try:
+        value = pickle.loads(path.read_bytes())
+    except Exception:  # absent, cut short, or written by another library version
+        return None
+    if not isinstance(value, expected):
+        return None
+    _touch(path)
+    return value
+
+
+def keep(kind: str, name: str, value: object, *, replaces: str | None = None) -> None:
+    """Write `value` as entry `name` of `kind` atomically (a crash leaves the old file or none);
+    with `replaces`, the other entries whose names start with it go (a dataset's stale parses);
+    beyond MAX_ENTRIES, the least recently used go."""
+    if not enabled():
+        return
+    target = folder(kind)
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=target, suffix=".tmp", delete=False) as file:
+            file.write(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+        os.replace(file.name, target / f"{name}.pickle")
+        entries = sorted(target.glob("*.pickle"), key=_used, reverse=True)
+        stale = [p for p in entries if replaces is not None and p.stem.startswith(replaces) and p.stem != name]
+        for path in stale + [p for p in entries if p not in stale][MAX_ENTRIES:]:
+            path.unlink(missing_ok=True)
+    except OSError:
+        pass
+
+
+def _used(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0
+
+
+def _touch(path: Path) -> None:
+    """Mark an entry used: the least recently used go first."""
+    with contextlib.suppress(OSError):
+        os.utime(path)
