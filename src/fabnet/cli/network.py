@@ -386,10 +386,11 @@ def deal(
         with err.status(f"{scenario.name}: planning with and without fabs…"):
             shares = tuple(float(v) for v in np.linspace(low, high, steps))
             if store is None:
-                # the deal's plans to SolveOptions' gap (1 %), as a stored deal's
-                result = decide(scenario, gap=SolveOptions().mip_gap, deal_shares=shares, fresh=fresh).deal
+                # the plans `fabnet run` makes (the decision gap), so the deal is the run's and
+                # reuses the plans a run of the same inputs kept
+                result = decide(scenario, gap=DECISION_GAP, deal_shares=shares, fresh=fresh).deal
             else:
-                options = SolveOptions(reuse=not fresh)
+                options = SolveOptions(mip_gap=DECISION_GAP, reuse=not fresh)
                 job = main_job(scenario, store, options, check=False, label=label, kind="deal", deal_shares=shares)
                 result = job.decision.deal
     if as_json:
