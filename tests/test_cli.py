@@ -536,6 +536,17 @@ def test_run_risk_and_the_runs_commands_print_json_a_pipe_can_read(tmp_path):
     assert shown["figures"].keys() == document["figures"].keys()
     assert shown["figures"]["fabco_npv_usd"] == pytest.approx(document["figures"]["fabco_npv_usd"])
     assert "builds" in shown["tables"]
+    again = invoke("run", str(MINIMAL), "--no-check", "--json", "--store", store, "--out", str(tmp_path))
+    second = json.loads(again.stdout)["run_id"]
+    compared = invoke("runs", "compare", str(document["run_id"]), str(second), "--json", "--store", store)
+    assert compared.exit_code == 0, compared.output
+    rows = json.loads(compared.stdout)
+    npv = next(row for row in rows if row["name"] == "fabco_npv_usd")
+    assert npv["difference"] == pytest.approx(0.0)  # the same inputs, the same figures
+    assert (
+        compared.stdout
+        == invoke("runs", "compare", str(document["run_id"]), str(second), "--format", "json", "--store", store).stdout
+    )
 
 
 def test_risk_prints_its_summary_as_json(tmp_path):

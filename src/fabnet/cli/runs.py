@@ -92,18 +92,21 @@ def runs_compare(
         ),
     ] = "table",
     folder: Annotated[Path, typer.Option("--out", help="Folder to write an xlsx comparison into.")] = Path("exports"),
+    as_json: AsJson = False,
 ) -> None:
     """What differs between runs: first their inputs (every scenario value that differs, by its
     --set path, and the overrides and labels), then their key figures, with the difference when
     two are compared.
 
     Example: `fabnet runs compare 1 2 --changed-only`, `fabnet runs compare 1 2 3 --format csv > diff.csv`,
+    `fabnet runs compare 1 2 --json` (the same as `--format json`),
     `fabnet runs compare 1 2 --format xlsx` (exports/compare-1-2.xlsx).
     """
     from fabnet.api import comparison, distinct, stored, write_comparison
 
     if len(run_ids) < 2:
         raise typer.BadParameter("give two or more run ids, e.g. `fabnet runs compare 1 2`")
+    format = "json" if as_json else format  # --json as on every command that prints figures
     if format not in COMPARE_FORMATS:
         raise typer.BadParameter(f"{format!r}: one of {', '.join(COMPARE_FORMATS)}", param_hint="--format")
     with user_errors():
