@@ -4,7 +4,7 @@ first, so bytecode and the simulator's compiled kernel are cached), best and med
 median CPU seconds (user + sys of the process and its children: the figure to trust on a
 loaded machine) of `--repeat` runs, against issue 31's targets. Each command twice: "plan kept",
 after a change the planner does not see (G42's hurdle: the plans and the plan check's simulations
-the first run kept are reused, core.cache; the money, the deal, the store and the report are
+the first run kept are reused, fabnet.cache; the money, the deal, the store and the report are
 computed), and `--fresh` (everything solved and simulated anew, as after a change to what the
 plan depends on; the cache is a scratch folder, never the user's). Then, for each command, where
 its time goes: the same command once more in a new process with a stage timer around the

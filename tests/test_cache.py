@@ -1,4 +1,4 @@
-"""fabnet's cache (core.cache): a plan solved once for some model inputs is served again for the
+"""fabnet's cache (fabnet.cache): a plan solved once for some model inputs is served again for the
 same inputs, never for others, never when reuse is off, and a damaged entry is solved over."""
 
 from __future__ import annotations

@@ -112,7 +112,7 @@ def check_plan(
     """Simulate every fab of `plan` that runs at its planned load (None when the plan runs
     none), each with the scenario's seed unless `seed` is given; `progress` follows the
     simulated days of the fabs checked one after the other. With `reuse`, a fab simulated
-    before at the same starts, mix and seed is not simulated again (core.cache)."""
+    before at the same starts, mix and seed is not simulated again (fabnet.cache)."""
     sites = running_sites(plan)
     if not sites:
         return None

@@ -121,7 +121,7 @@ class FabData:
     pms: list[PmCalendar] = field(default_factory=list)
     transport_min: tuple[float, float] = (6.25, 8.75)
     #: The SHA-256 of the files and reader it was parsed from ("" when built otherwise): what
-    #: names its content in a cache key (core.cache), as its pickle cannot.
+    #: names its content in a cache key (fabnet.cache), as its pickle cannot.
     source: str = ""
 
     @property
@@ -172,7 +172,7 @@ def user_folder() -> Path:
 
 
 def cache_folder() -> Path:
-    """Where parsed datasets are kept (core.cache: ~/.cache/fabnet/smt2020 on Linux)."""
+    """Where parsed datasets are kept (fabnet.cache: ~/.cache/fabnet/smt2020 on Linux)."""
     return cache.folder("smt2020")
 
 

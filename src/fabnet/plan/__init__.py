@@ -3,7 +3,7 @@
 `build_model(scenario)` → linopy.Model, `solve(model, options)` → SolveResult (HiGHS),
 `extract(model, inputs, result)` → Plan of tidy tables; `make_plan` runs the three with the
 checks and explanations around them, or serves the plan kept from an earlier solve of the same
-inputs (`SolveOptions.reuse`, core.cache).
+inputs (`SolveOptions.reuse`, fabnet.cache).
 
 The package imports the modelling libraries (linopy, xarray, HiGHS) only when a model is built:
 the names that need them (build_model, solve, extract, the robust planner) are loaded on first

@@ -1,6 +1,6 @@
 """What the planner takes and gives, apart from the modelling libraries: the solve's options and
 report, and the plan's tables. Importing this module imports neither linopy nor HiGHS, so a plan
-kept from an earlier solve (core.cache) is read, and everything downstream of the plan runs,
+kept from an earlier solve (fabnet.cache) is read, and everything downstream of the plan runs,
 without them (0.3 s of every command that reuses a plan).
 """
 
@@ -26,7 +26,7 @@ class SolveOptions:
     #: before it is built.
     max_variables: int = MAX_PLAN_VARIABLES
     #: Serve the plan kept from an earlier solve of the same model inputs and options
-    #: (core.cache; `fabnet run/plan/deal --fresh` or FABNET_CACHE=0 solve anew).
+    #: (fabnet.cache; `fabnet run/plan/deal --fresh` or FABNET_CACHE=0 solve anew).
     reuse: bool = False
 
 
@@ -44,7 +44,7 @@ class SolveResult:
     options: SolveOptions
     #: Of `seconds`, what the polishing pass took (0 when it did not run).
     polish_s: float = 0.0
-    #: The solve was done before, for the same model inputs and options, and kept (core.cache):
+    #: The solve was done before, for the same model inputs and options, and kept (fabnet.cache):
     #: `seconds` are that solve's.
     reused: bool = False
 

@@ -1,6 +1,6 @@
 """A planning problem solved anew: the model built (linopy), held at a robust plan's first stage
 when given, solved (HiGHS), read into a Plan and its shortfalls explained. fabnet.plan.make_plan
-calls it when no plan kept from an earlier solve of the same inputs serves (core.cache); it is
+calls it when no plan kept from an earlier solve of the same inputs serves (fabnet.cache); it is
 the one module of that path that imports the modelling libraries.
 """
 
