@@ -19,8 +19,9 @@ from __future__ import annotations
 import math
 
 from fabnet.core.units import MINUTES_PER_DAY as MIN_PER_DAY
-from fabnet.fabsim.kernel_base import account, draw, jit, jit_inline, pop, push, set_state
+from fabnet.fabsim.kernel_base import account, draw, jit, jit_inline, set_state
 from fabnet.fabsim.kernel_dispatch import dispatch, queue_insert_ranked, queue_link, rank
+from fabnet.fabsim.kernel_queue import earliest, pop, push
 from fabnet.fabsim.kernel_state import (
     A_DOWN,
     A_PM,
@@ -189,7 +190,7 @@ def run_chunk(
     Returns 0 when t_stop (or the end) was reached, 1 when a refill is needed. The first call
     starts the run from prepare.start_of's schedule (opening): the WIP lots enter, then its events
     are scheduled."""
-    ht, sc, u, upos = heap.time, heap.counters, draws.u, draws.pos
+    sc, u, upos = heap.counters, draws.u, draws.pos
     li, lf, si, sf, ri = lots.ints, lots.floats, steps.ints, steps.floats, steps.routes
     fi, ti, tf, pk, pm, acc = fams.ints, tools.ints, tools.floats, tools.pending_kind, tools.pending_minutes, tally.time
     grp, sti, stf, pmc = fams.outages, sources.stream_ints, sources.stream_floats, sources.pms
@@ -226,7 +227,8 @@ def run_chunk(
             for s in range(u.shape[0]):
                 if upos[u.shape[0] + s] - upos[s] < LOW_WATER:  # row length − read position
                     return 1
-            if ht[0] > t_stop or ht[0] > end:
+            first = earliest(heap)
+            if first > t_stop or first > end:
                 return 0
             now, kind, a, b = pop(heap)
             sc[C_EVENTS] += 1
