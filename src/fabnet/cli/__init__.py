@@ -12,8 +12,9 @@ from __future__ import annotations
 import signal
 from typing import Annotated
 
-from fabnet.cli.start import uncollected
+from fabnet.cli.start import one_blas_thread, uncollected
 
+one_blas_thread()
 with uncollected():  # start-up, without the collector's walks (cli/start.py)
     import typer
 
