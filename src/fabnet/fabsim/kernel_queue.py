@@ -13,11 +13,12 @@ the next one is found with LLVM's count of trailing zeros. An entry beyond the r
 (breakdowns, PMs, releases far ahead, times that are infinite) waits in the binary heap and moves
 into its bucket when the ring's span reaches it (migrate).
 
-Invariant: with `cur` the bucket of the last entry taken (Heap.counters[C_CUR]), every ring entry
-lies in buckets [cur, cur + RING) (so bucket & RING_MASK names it alone) and every heap entry at
-or beyond cur + RING. A push never goes below the present, but a minute before cur's bucket would
-still be handled: it is put in bucket cur, ahead of everything there, which is where the heap
-would have put it too.
+Invariant: with `cur` the bucket earliest() last moved to (Heap.counters[C_CUR]; the bucket of
+the entry taken last, or of the next one when a chunk ends), every ring entry lies in buckets
+[cur, cur + RING) (so bucket & RING_MASK names it alone) and every heap entry at or beyond
+cur + RING. The kernel pushes nothing below the present, but a minute before cur's bucket would
+still be handled: it goes into bucket cur in its order there, ahead of every later bucket, which
+is where the heap would have popped it too.
 """
 
 from __future__ import annotations
