@@ -31,8 +31,8 @@ COMMANDS = {
 PARTS = {
     "numpy": "import numpy",
     "typer + rich (+ pydantic, typer's)": "import typer, typer._adapters, rich.console, rich.table",
-    "numba, its registries, a compiled rule (cache)": "from fabnet.fabsim import fast\n"
-    "fast.compiled(fast.K.rules.fifo)",
+    "numba, its registries, a compiled rule (cache)": "from fabnet.fabsim import fast, rules\n"
+    "fast.compiled(rules.fifo)",
 }
 
 

@@ -295,11 +295,11 @@ assert np.allclose(scipy.linalg.inv(2 * np.eye(2)), np.eye(2) / 2)
     assert done.returncode == 0, done.stderr
 
 
-def test_a_fab_too_big_for_the_kernels_heap_is_refused_in_words():
+def test_a_fab_too_big_for_the_kernels_event_queue_is_refused_in_words():
     """The kernel packs an event's lot or tool into 28 bits; a run with more lots says so
     before it allocates anything."""
     fab = one_step_fab(interval=1e-6, count=10**9)
-    with pytest.raises(ValueError, match=r"more than the kernel's heap entries address \(2\*\*28\)"):
+    with pytest.raises(ValueError, match=r"more than the kernel's event queue entries address \(2\*\*28\)"):
         simulate(fab, SimOptions(days=1.0, kernel="numba"))
 
 

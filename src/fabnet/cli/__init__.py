@@ -12,9 +12,13 @@ from __future__ import annotations
 import signal
 from typing import Annotated
 
-import typer
+from fabnet.cli.start import one_blas_thread, uncollected
 
-from fabnet.cli.terminal import out
+one_blas_thread()
+with uncollected():  # start-up, without the collector's walks (cli/start.py)
+    import typer
+
+    from fabnet.cli.terminal import out
 
 app = typer.Typer(
     name="fabnet",
@@ -55,4 +59,5 @@ def _terminate(signum: int, frame: object) -> None:
 
 # The commands register themselves on `app` as their modules load; the order here is the order
 # of `fabnet --help`.
-from fabnet.cli import scenario, fab, network, uncertainty, sensitivity, runs  # noqa: E402, F401, I001
+with uncollected():
+    from fabnet.cli import scenario, fab, network, uncertainty, sensitivity, runs  # noqa: F401, I001

@@ -13,6 +13,7 @@ import typer
 from fabnet.api import RULES, rules_help
 from fabnet.cli import app
 from fabnet.cli.options import AsJson, Seed, SimDays, WarmupDays, user_errors
+from fabnet.cli.start import uncollected
 from fabnet.cli.terminal import (
     byte_progress,
     day_progress,
@@ -95,13 +96,14 @@ def simulate(
     `fabnet simulate --curve --days 120 --warmup-days 60`. The first run compiles the kernel,
     one for every rule (about 15 s, then cached on disk).
     """
-    from fabnet.api import SimOptions, kpis, load_smt2020, simulation_dict
-    from fabnet.api import simulate_fab as run_simulation
-
     if warmup_days >= days:
         raise typer.BadParameter("--warmup-days must be shorter than --days")
-    with user_errors():
-        fab = load_smt2020(dataset, data)
+    with uncollected():  # the simulator's libraries (numba) and the dataset, without the collector's walks
+        from fabnet.api import SimOptions, kpis, load_smt2020, simulation_dict
+        from fabnet.api import simulate_fab as run_simulation
+
+        with user_errors():
+            fab = load_smt2020(dataset, data)
     options = SimOptions(
         days=days,
         rule=rule.value,

@@ -14,6 +14,7 @@ from fabnet.core.units import MINUTES_PER_DAY
 from fabnet.fabsim import kernel_state as K
 from fabnet.fabsim.kernel import run_chunk
 from fabnet.fabsim.kernel_base import CRITERION
+from fabnet.fabsim.kernel_queue import empty_queue
 from fabnet.fabsim.model import STREAMS, U_DOWN, WAFERS, LotRecord
 from fabnet.fabsim.options import SimOptions, SimResult, peak_release_scale, peer_differences, release_scale_on
 from fabnet.fabsim.prepare import Prepared, random_streams, start_of
@@ -256,7 +257,7 @@ class _State:
         max_lots = len(fab.wip) + expected
         if max(max_lots, n_tools, len(fab.pms), len(fab.streams)) >= 1 << K.PACK:
             raise ValueError(
-                f"{max_lots:,} lots or {n_tools:,} tools: more than the kernel's heap entries "
+                f"{max_lots:,} lots or {n_tools:,} tools: more than the kernel's event queue entries "
                 f"address (2**{K.PACK}); use kernel='python'"
             )
         self.li = np.full((max_lots, 9), -1, np.int64)
@@ -273,9 +274,8 @@ class _State:
         self.wip = np.zeros((int(days / o.sample_every_days) + 3, 2))
         self.transport = np.array(fab.transport_min, float)
         capacity = 4 * (max_lots + n_tools) + 1024
-        self.ht = np.zeros(capacity)
-        self.hi = np.zeros((capacity, 2), np.int64)
-        self.sc = np.zeros(11, np.int64)
+        self.queue = empty_queue(capacity)
+        self.sc = self.queue.counters
         self.sc[K.C_PEER] = int("outages" in peer_differences(o.conventions))
         self.cands = np.zeros(max_lots, np.int64)
         self.keys = np.zeros((max_lots, 5))
@@ -291,7 +291,7 @@ class _State:
         the draws are named anew each time, as a refill replaces their array."""
         b = self.buffers
         return (
-            K.Heap(self.ht, self.hi, self.sc),
+            self.queue,
             K.Draws(b.u, b.pos),
             K.Lots(self.li, self.lf, self.lltl, self.lrwk),
             K.Steps(self.si, self.sf, self.ri, self.rec_raw, self.transport),

@@ -1,6 +1,6 @@
-"""How the compiled kernel is compiled, its event heap and the small changes of state every part
-of it makes: a random draw, a time account, a tool's state (kernel_state.py has the records and
-columns they work on)."""
+"""How the compiled kernel is compiled and the small changes of state every part of it makes: a
+random draw, a time account, a tool's state (kernel_state.py has the records and columns they
+work on; kernel_queue.py the event queue)."""
 
 from __future__ import annotations
 
@@ -8,13 +8,9 @@ import numba as nb
 
 from fabnet.fabsim import rules
 from fabnet.fabsim.kernel_state import (
-    C_HSIZE,
-    C_SEQ,
     F_IDLE,
-    FIELD,
     IDLE_MASK,
     IDLE_SHIFT,
-    PACK,
     T_FAM,
     T_STATE,
 )
@@ -48,58 +44,6 @@ def draw(d, stream):
     value = d.u[stream, d.pos[stream]]
     d.pos[stream] += 1
     return value
-
-
-@jit
-def push(heap, time, kind, a, b):
-    ht, hi, sc = heap
-    sc[C_SEQ] += 1
-    seq = sc[C_SEQ]
-    packed = (kind << (2 * PACK)) | (a << PACK) | b
-    n = sc[C_HSIZE]
-    sc[C_HSIZE] = n + 1
-    # sift up; the columns are copied one by one on purpose: a helper (even inlined) measured
-    # 7 % slower over a simulated year (benchmarks/fabsim_speed.py)
-    while n > 0:
-        parent = (n - 1) >> 1
-        if ht[parent] < time or (ht[parent] == time and hi[parent, 0] < seq):
-            break
-        ht[n] = ht[parent]
-        hi[n, 0] = hi[parent, 0]
-        hi[n, 1] = hi[parent, 1]
-        n = parent
-    ht[n] = time
-    hi[n, 0] = seq
-    hi[n, 1] = packed
-
-
-@jit
-def pop(heap):
-    """Remove the smallest entry (by time, then by push order); returns (time, kind, a, b)."""
-    ht, hi, sc = heap
-    time, packed = ht[0], hi[0, 1]
-    n = sc[C_HSIZE] - 1
-    sc[C_HSIZE] = n
-    if n > 0:
-        lt, l0, l1 = ht[n], hi[n, 0], hi[n, 1]
-        i = 0
-        while True:
-            child = 2 * i + 1
-            if child >= n:
-                break
-            right = child + 1
-            if right < n and (ht[right] < ht[child] or (ht[right] == ht[child] and hi[right, 0] < hi[child, 0])):
-                child = right
-            if lt < ht[child] or (lt == ht[child] and l0 < hi[child, 0]):
-                break
-            ht[i] = ht[child]
-            hi[i, 0] = hi[child, 0]
-            hi[i, 1] = hi[child, 1]
-            i = child
-        ht[i] = lt
-        hi[i, 0] = l0
-        hi[i, 1] = l1
-    return time, packed >> (2 * PACK), (packed >> PACK) & FIELD, packed & FIELD
 
 
 @jit

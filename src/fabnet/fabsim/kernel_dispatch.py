@@ -9,7 +9,8 @@ import math
 
 from numba.cpython.unsafe.numbers import trailing_zeros  # LLVM's cttz: numba's, not in its documentation
 
-from fabnet.fabsim.kernel_base import account, critical_ratio, draw, jit, jit_inline, push, set_state
+from fabnet.fabsim.kernel_base import account, critical_ratio, draw, jit, jit_inline, set_state
+from fabnet.fabsim.kernel_queue import push
 from fabnet.fabsim.kernel_state import (
     A_BUSY,
     A_SETUP,

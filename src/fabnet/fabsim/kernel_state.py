@@ -1,6 +1,6 @@
 """The compiled kernel's state: the named records it is passed, their columns and its own codes.
-kernel_base.py (how it is compiled, the event heap, small changes of state), kernel_dispatch.py
-(queues and starts) and kernel.py (the event loop) build on this.
+kernel_base.py (how it is compiled, small changes of state), kernel_queue.py (the event queue),
+kernel_dispatch.py (queues and starts) and kernel.py (the event loop) build on this.
 
 The state is a handful of records (typing.NamedTuple of numpy arrays) instead of the 45
 positional arrays the kernel once took: numba passes a tuple of arrays as its arrays (a call
@@ -18,10 +18,9 @@ from typing import NamedTuple
 
 import numpy as np
 
-#: A heap entry is its minute (Heap.time), its push order and its event (kind, a, b) packed into
-#: one int64 (Heap.entry): a sift moves three words instead of five (the heap is a third of the
-#: loop's time). a and b (lot, tool, stream, PM calendar) must stay below 2**PACK; fast.py
-#: checks the sizes.
+#: An event queue entry is its minute, its push order and its event (kind, a, b) packed into one
+#: int64 (Heap.entry, Heap.node): a heap's sift moves three words instead of five. a and b (lot,
+#: tool, stream, PM calendar) must stay below 2**PACK; fast.py checks the sizes.
 PACK = 28
 FIELD = (1 << PACK) - 1
 #: Which tools are up and idle: bit (tool & IDLE_MASK) of word (tool >> IDLE_SHIFT) of
@@ -29,7 +28,7 @@ FIELD = (1 << PACK) - 1
 IDLE_SHIFT = 5
 IDLE_MASK = (1 << IDLE_SHIFT) - 1
 #: The kernel's own event kind, not the model's: a tool whose lots finish when it frees (no
-#: cascade), as one heap entry (tool, 0) for its TOOL_FREE and its lots' LOT_DONEs. The reference
+#: cascade), as one queue entry (tool, 0) for its TOOL_FREE and its lots' LOT_DONEs. The reference
 #: pushes those at one minute one after the other, so nothing comes between them: handled in one
 #: go they give the same run, with half of these pushes and pops saved. It counts as the events
 #: it stands for.
@@ -72,7 +71,25 @@ L_ROUTE, L_STEP, L_PRIO, L_STREAM, L_NEXT, L_PREV, L_CQTT, L_CQTS, L_STARTED = r
 # Columns of Lots.floats. L_RANK: the rule's criterion when the lot joined a ranked queue (F_RANKED).
 L_RELEASE, L_DUE, L_QUEUED, L_CQTD, L_DSNAP, L_RANK = range(6)
 # Counters (Heap.counters).
-C_NLOTS, C_INFAB, C_NREC, C_STEPS, C_EVENTS, C_SEQ, C_HSIZE, C_RELEASED, C_NSAMPLES, C_PEER, C_STARTED = range(11)
+#: C_HSIZE: entries in the event queue; C_CUR: the calendar's current bucket, C_FREE: its first
+#: free node, C_OVER: entries in its far heap (kernel_queue.py).
+(
+    C_NLOTS,
+    C_INFAB,
+    C_NREC,
+    C_STEPS,
+    C_EVENTS,
+    C_SEQ,
+    C_HSIZE,
+    C_RELEASED,
+    C_NSAMPLES,
+    C_PEER,
+    C_STARTED,
+    C_CUR,
+    C_FREE,
+    C_OVER,
+) = range(14)
+COUNTERS = 14
 #: Columns of Tools.floats: wafers processed; minutes of outages under the peer's conventions
 #: (they delay a busy tool's pending events instead of taking the tool down); that figure when
 #: the tool's running operation was last scheduled (its TOOL_FREE is delayed by the difference).
@@ -86,11 +103,16 @@ RECORD_WIDTH = 7
 
 
 class Heap(NamedTuple):
-    """The event heap (a binary heap in arrays) and the run's counters (C_*)."""
+    """The event queue (kernel_queue.py: a calendar of buckets, a binary heap beyond its span)
+    and the run's counters (C_*)."""
 
-    time: np.ndarray  # minute of each entry
-    entry: np.ndarray  # (push order, packed event) of each entry
+    time: np.ndarray  # the far heap: minute of each entry
+    entry: np.ndarray  # the far heap: (push order, packed event) of each entry
     counters: np.ndarray
+    node_time: np.ndarray  # the calendar's entries: minute
+    node: np.ndarray  # the calendar's entries: (push order, packed event, next in its bucket or free)
+    bucket: np.ndarray  # each bucket's first entry, -1 when empty
+    filled: np.ndarray  # bit words: the buckets that hold an entry
 
 
 class Draws(NamedTuple):
