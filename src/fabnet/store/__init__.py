@@ -26,6 +26,7 @@ def __getattr__(name: str) -> type[PgStore]:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     from fabnet.store.pg import PgStore
 
+    globals()["PgStore"] = PgStore
     return PgStore
 
 
@@ -37,9 +38,9 @@ def open_store(
 ) -> Store:
     """The store at `location`: a PostgreSQL address or a DuckDB file (created when written)."""
     if is_postgres(str(location)):
-        from fabnet.store.pg import PgStore
-
-        return PgStore(str(location), read_only, wait_s, waiting)
+        # looked up on the module, where a test may stand a DuckDB file in for the server
+        pg_store = globals().get("PgStore") or __getattr__("PgStore")
+        return pg_store(str(location), read_only, wait_s, waiting)
     return DuckStore(location, read_only, wait_s, waiting)
 
 
