@@ -87,6 +87,8 @@ def make_executor(workers: int = 2, dask_local: int | None = None, scheduler: st
                     with Client(cluster) as client:
                         client.run(watch_parent, os.getpid())
                         client.run(watch_parent, os.getpid(), nanny=True)
+                        client.run(quiet_on_interrupt)
+                        client.run(quiet_on_interrupt, nanny=True)
                         worker_pids = client.run(os.getpid)
                         yield client.get_executor()
                 except BaseException:
@@ -117,6 +119,19 @@ def worker_start(parent: int) -> None:
     group; the sweep decides, and stops the workers itself) and watches the sweep's process."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     watch_parent(parent)
+
+
+def quiet_on_interrupt() -> None:
+    """A Dask worker or nanny leaves Ctrl-C to the sweep, which kills it (a terminal sends the
+    signal to the whole process group), and from then on logs nothing: the scheduler it loses
+    in the meantime is news to nobody, and its tracebacks would bury the sweep's own message."""
+    if threading.current_thread() is not threading.main_thread():
+        return  # signal handlers live in the main thread; without one the worker logs as before
+
+    def quiet(signum: int, frame: object) -> None:
+        logging.getLogger("distributed").setLevel(logging.CRITICAL + 1)
+
+    signal.signal(signal.SIGINT, quiet)
 
 
 def stop_local_workers(pool: ProcessPoolExecutor) -> None:
