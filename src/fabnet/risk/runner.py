@@ -88,7 +88,6 @@ def make_executor(workers: int = 2, dask_local: int | None = None, scheduler: st
                         client.run(watch_parent, os.getpid())
                         client.run(watch_parent, os.getpid(), nanny=True)
                         client.run(quiet_on_interrupt)
-                        client.run(quiet_on_interrupt, nanny=True)
                         worker_pids = client.run(os.getpid)
                         yield client.get_executor()
                 except BaseException:
@@ -122,9 +121,10 @@ def worker_start(parent: int) -> None:
 
 
 def quiet_on_interrupt() -> None:
-    """A Dask worker or nanny leaves Ctrl-C to the sweep, which kills it (a terminal sends the
-    signal to the whole process group), and from then on logs nothing: the scheduler it loses
-    in the meantime is news to nobody, and its tracebacks would bury the sweep's own message."""
+    """A Dask worker leaves Ctrl-C to the sweep, which kills it (a terminal sends the signal to
+    the whole process group), and from then on logs nothing: the scheduler it loses in the
+    meantime is news to nobody, and its tracebacks would bury the sweep's own message. (A
+    nanny runs `client.run` off its main thread, where no signal handler can be set.)"""
     if threading.current_thread() is not threading.main_thread():
         return  # signal handlers live in the main thread; without one the worker logs as before
 
