@@ -151,7 +151,7 @@ ON_IMPORT = ("fabnet.plan.planner",)
 def install(timer: StageTimer, module_name: str | None = None) -> None:
     """Wrap the seams of `module_name` (all seams of modules imported at start when None)."""
     for name, attribute, stage in SEAMS:
-        if (name in ON_IMPORT) == (module_name is None) or (module_name is not None and name != module_name):
+        if (name != module_name) if module_name else (name in ON_IMPORT):
             continue
         module = importlib.import_module(name)
         setattr(module, attribute, timer.wrap(getattr(module, attribute), stage))
