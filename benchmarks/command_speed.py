@@ -166,9 +166,12 @@ def stages_in_process(arguments: list[str], out: str) -> None:
     bootstrap = importlib.import_module("importlib._bootstrap")  # what every `import` statement calls
     timed_import = timer.wrap(bootstrap._find_and_load, "imports")  # type: ignore[attr-defined]
 
+    pending = set(ON_IMPORT)  # every `import` of a loaded module passes here again: wrap once
+
     def find_and_load(name: str, *args: Any) -> Any:
         module = timed_import(name, *args)
-        if name in ON_IMPORT:
+        if name in pending:
+            pending.discard(name)
             install(timer, name)
         return module
 
