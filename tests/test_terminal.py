@@ -7,6 +7,7 @@ import io
 
 import pytest
 from rich.console import Console
+from rich.measure import Measurement
 
 from fabnet.cli import terminal
 
@@ -90,3 +91,20 @@ def test_runs_side_by_side_stay_together_their_long_overrides_folded(printed):
     pieces = [line.replace("overrides", "").split() for line in lines[start : lines.index(share)]]
     assert all(len(p) == 2 for p in pieces)
     assert ["".join(p[i] for p in pieces) for i in (0, 1)] == [override.replace(" ", "")] * 2
+
+
+def test_a_tables_width_is_what_rich_measures_each_column_measured_once(printed):
+    """show() sums its columns' widths, each measured once for its cells and caps, where rich
+    measures the whole table at every try: the two agree for a table of folded headings, capped
+    and squeezed columns and styled cells, and after a column is narrowed again."""
+    table = deal_like()
+    table.add_column("a\nlong heading", max_width=7)
+    table.columns[1].max_width = 9
+    table.columns[2].min_width = 25
+    wide = terminal.out.options.update(width=10_000)
+    assert terminal._width(table) == Measurement.get(terminal.out, wide, table).maximum > 80
+    table.columns[1].max_width = 5
+    assert terminal._width(table) == Measurement.get(terminal.out, wide, table).maximum
+    styled = terminal.new_table("label", "value")
+    styled.add_row(terminal.styled(("✓", "green"), " done"), "1,234.5")
+    assert terminal._width(styled) == Measurement.get(terminal.out, wide, styled).maximum

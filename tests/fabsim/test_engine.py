@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -275,23 +276,36 @@ def test_calendar_pms_are_staggered_in_fabnets_model_and_fall_together_in_the_pe
         assert [time for time, kind, _, _ in start.events if kind == PM_DUE] == expected
 
 
-def test_the_kernel_loads_without_scipy_linalg_which_then_imports_as_usual():
-    """fast.py keeps numba's BLAS probe from importing scipy.linalg (start-up); numba's
-    np.convolve then takes its plain loop, and scipy.linalg still imports and works."""
+def test_the_kernel_loads_without_numbas_optional_probes_which_then_import_as_usual(tmp_path):
+    """numba_import.py keeps numba from importing coverage, scipy, yaml and scipy.linalg for its
+    probes (start-up): numba's np.convolve takes its plain loop, and each library imports and
+    works afterwards; a process that has imported coverage keeps numba's coverage support, and
+    one whose folder holds a numba configuration file has it read."""
     code = """
 import sys
 from fabnet.fabsim import fast, rules
+from numba.misc import coverage_support
 fast.compiled(rules.fifo)  # numba's registries load here
-assert "scipy.linalg" not in sys.modules, "numba's registry imported scipy.linalg"
+assert not {"coverage", "scipy", "scipy.linalg", "yaml"} & set(sys.modules), "numba imported a probe"
+assert not coverage_support.coverage_available
 import numba
 import numpy as np
 convolve = numba.njit(lambda a, b: np.convolve(a, b))
 a, b = np.arange(5.0), np.array([1.0, -2.0, 0.5])
 assert np.allclose(convolve(a, b), np.convolve(a, b))
-import scipy.linalg
+import coverage, scipy.linalg, yaml
 assert np.allclose(scipy.linalg.inv(2 * np.eye(2)), np.eye(2) / 2)
+assert yaml.safe_load("a: 1") == {"a": 1} and coverage.Coverage.current() is None
 """
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    unmeasured = {k: v for k, v in os.environ.items() if not k.startswith("COVERAGE_PROCESS_")}  # coverage's .pth
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=unmeasured)
+    assert done.returncode == 0, done.stderr
+    measured = "import coverage\nfrom fabnet.fabsim import fast\nfrom numba.misc import coverage_support as s\n"
+    done = subprocess.run([sys.executable, "-c", measured + "assert s.coverage_available"], capture_output=True)
+    assert done.returncode == 0, done.stderr
+    (tmp_path / ".numba_config.yaml").write_text("opt: '1'\n")
+    configured = "from fabnet.fabsim import fast\nfrom numba.core import config\nassert config.OPT == 1, config.OPT"
+    done = subprocess.run([sys.executable, "-c", configured], capture_output=True, text=True, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
 
 

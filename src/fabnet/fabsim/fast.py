@@ -3,11 +3,9 @@ result as engine.Simulation, so that `simulate(..., kernel="numba")` and the ref
 
 from __future__ import annotations
 
-import sys
 import time as wall
 from functools import cache
 
-import numba as nb
 import numpy as np
 
 from fabnet.core.units import MINUTES_PER_DAY
@@ -16,6 +14,7 @@ from fabnet.fabsim.kernel import run_chunk
 from fabnet.fabsim.kernel_base import CRITERION
 from fabnet.fabsim.kernel_queue import empty_queue
 from fabnet.fabsim.model import STREAMS, U_DOWN, WAFERS, LotRecord
+from fabnet.fabsim.numba_import import nb
 from fabnet.fabsim.options import SimOptions, SimResult, peak_release_scale, peer_differences, release_scale_on
 from fabnet.fabsim.prepare import Prepared, random_streams, start_of
 from fabnet.fabsim.rules import Criterion
@@ -29,27 +28,6 @@ MAX_REWORK = 16
 #: Lots one start may take: a batch holds at most 150 wafers, 6 lots (the chosen lots and each
 #: batch group's members in the kernel's scratch).
 MAX_BATCH_LOTS = 8
-
-
-def _load_numba_array_registry_without_scipy() -> None:
-    """Import numba's array registry with scipy.linalg hidden from its one probe.
-
-    numba imports scipy.linalg (0.13–0.2 s, an eighth of `fabnet simulate`'s start-up) only to
-    decide whether np.correlate and np.convolve may call BLAS; the kernel calls neither. With the
-    probe refused they take numba's plain loop (same results); np.dot and the rest of
-    numba.np.linalg import scipy when first compiled, as before, and the entry is removed at
-    once, so scipy imports normally afterwards. A process that holds scipy.linalg already is
-    left alone (the probe then costs nothing)."""
-    if "numba.np.arraymath" in sys.modules or "scipy.linalg" in sys.modules:
-        return
-    sys.modules["scipy.linalg.cython_blas"] = None  # type: ignore[assignment]
-    try:
-        import numba.np.arraymath  # noqa: F401
-    finally:
-        del sys.modules["scipy.linalg.cython_blas"]
-
-
-_load_numba_array_registry_without_scipy()
 
 
 class _Buffers:

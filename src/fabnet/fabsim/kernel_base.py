@@ -4,8 +4,6 @@ work on; kernel_queue.py the event queue)."""
 
 from __future__ import annotations
 
-import numba as nb
-
 from fabnet.fabsim import rules
 from fabnet.fabsim.kernel_state import (
     F_IDLE,
@@ -15,6 +13,7 @@ from fabnet.fabsim.kernel_state import (
     T_STATE,
 )
 from fabnet.fabsim.model import UP
+from fabnet.fabsim.numba_import import nb
 
 #: Every function of the kernel is compiled without numba's reference counting (NRT). The
 #: helpers take many arrays, and a call that numba does not inline increments and decrements each
