@@ -7,9 +7,11 @@ from __future__ import annotations
 from fabnet.fabsim import rules
 from fabnet.fabsim.kernel_state import (
     F_IDLE,
+    F_INTS,
     IDLE_MASK,
     IDLE_SHIFT,
     T_FAM,
+    T_INTS,
     T_STATE,
 )
 from fabnet.fabsim.model import UP
@@ -55,9 +57,9 @@ def account(acc, column, family, start, minutes, warmup, end):
 
 @jit
 def set_state(tool, state, ti, fi, idle):
-    family = ti[tool, T_FAM]
-    fi[family, F_IDLE] += (state == UP) - (ti[tool, T_STATE] == UP)
-    ti[tool, T_STATE] = state
+    family = ti[tool * T_INTS + T_FAM]
+    fi[family * F_INTS + F_IDLE] += (state == UP) - (ti[tool * T_INTS + T_STATE] == UP)
+    ti[tool * T_INTS + T_STATE] = state
     if state == UP:
         idle[tool >> IDLE_SHIFT] |= 1 << (tool & IDLE_MASK)
     else:
