@@ -39,12 +39,12 @@ class _Buffers:
     of the run (HVLM FIFO 365 days, cProfile). Rows of ROW_BLOCKS blocks (10 MB) halve the
     refills, hence the kernel's returns to Python, against rows of two."""
 
-    ROW_BLOCKS = 4
+    ROW_BLOCKS = K.DRAW_ROW // BLOCK
 
     def __init__(self, seed: int) -> None:
         self.generators = random_streams(seed)
         self.pos = np.zeros(2 * STREAMS, np.int64)
-        self.u = np.zeros((STREAMS, self.ROW_BLOCKS * BLOCK))
+        self.u = np.zeros((STREAMS, K.DRAW_ROW))
         self.refill()
 
     def draw(self, stream: int) -> float:
@@ -244,7 +244,7 @@ class _State:
         self.rec_raw = np.array([r["raw"] for r in routes])
         self.qh = np.full((n_fam, 2), -1, np.int64)
         self.qn = np.zeros(n_fam, np.int64)
-        self.acc = np.zeros((n_fam, 6))
+        self.acc = np.zeros((n_fam, K.A_WIDTH))
         self.cqtc = np.zeros((total, 2), np.int64)
         self.bsizes = np.zeros(16, np.int64)
         self.wip = np.zeros((int(days / o.sample_every_days) + 3, 2))
@@ -268,13 +268,13 @@ class _State:
         b = self.buffers
         return (
             self.queue,
-            K.Draws(b.u, b.pos),
+            K.Draws(b.u.reshape(-1), b.pos),
             K.Lots(self.li.reshape(-1), self.lf.reshape(-1), self.lltl, self.lrwk),
-            K.Steps(self.si.reshape(-1), self.sf.reshape(-1), self.ri, self.rec_raw, self.transport),
+            K.Steps(self.si.reshape(-1), self.sf.reshape(-1), self.ri.reshape(-1), self.rec_raw, self.transport),
             K.Families(self.fi.reshape(-1), self.famf, self.grp, self.qh, self.qn, self.setm, self.minrun),
             K.Tools(self.ti.reshape(-1), self.tf.reshape(-1), self.idle, self.pk, self.pm, self.ppm),
             K.Sources(self.sti, self.stf, self.pmc),
-            K.Tally(self.recs, self.acc, self.cqtc, self.bsizes, self.wip),
+            K.Tally(self.recs, self.acc.reshape(-1), self.cqtc, self.bsizes, self.wip),
             K.Scratch(self.cands, self.keys, self.order, self.chosen, self.groups, self.finishing),
             K.Opening(self.wipi, self.wipf, self.evt, self.evi),
         )

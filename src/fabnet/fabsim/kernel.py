@@ -58,6 +58,9 @@ from fabnet.fabsim.kernel_state import (
     L_STREAM,
     LOW_WATER,
     LTL_SLOTS,
+    R_FIRST,
+    R_STEPS,
+    R_WIDTH,
     S_CQT,
     S_CQTMIN,
     S_FAM,
@@ -107,8 +110,8 @@ __all__ = ["LTL_SLOTS", "run_chunk"]
 def _enter_step(lot, now, moved, lots, steps, fams, draws, heap, tally, warmup):
     li, lf, si, sf, sc = lots.ints, lots.floats, steps.ints, steps.floats, heap.counters
     route = li[lot * L_INTS + L_ROUTE]
-    base = steps.routes[route, 0]
-    n_steps = steps.routes[route, 1]
+    base = steps.routes[route * R_WIDTH + R_FIRST]
+    n_steps = steps.routes[route * R_WIDTH + R_STEPS]
     step = li[lot * L_INTS + L_STEP]
     while (
         step < n_steps
@@ -250,10 +253,12 @@ def run_chunk(
             sc[C_EVENTS] += 1
         if kind == ARRIVE:
             lot = a
-            family = si[(ri[li[lot * L_INTS + L_ROUTE], 0] + li[lot * L_INTS + L_STEP]) * S_INTS + S_FAM]
+            family = si[
+                (ri[li[lot * L_INTS + L_ROUTE] * R_WIDTH + R_FIRST] + li[lot * L_INTS + L_STEP]) * S_INTS + S_FAM
+            ]
             lf[lot * L_FLOATS + L_QUEUED] = now
             if fi[family * F_INTS + F_RANKED] == 1:
-                g = ri[li[lot * L_INTS + L_ROUTE], 0] + li[lot * L_INTS + L_STEP]
+                g = ri[li[lot * L_INTS + L_ROUTE] * R_WIDTH + R_FIRST] + li[lot * L_INTS + L_STEP]
                 lf[lot * L_FLOATS + L_RANK] = rank(
                     criterion, now, lf[lot * L_FLOATS + L_DUE], now, sf, g, fi[family * F_INTS + F_BYCR] == 1
                 )
@@ -270,7 +275,7 @@ def run_chunk(
                 lf[lot * L_FLOATS + L_DSNAP] = tf[tool * T_FLOATS + TF_DELAY]
                 push(heap, now + late, LOT_DONE, lot, tool)
                 continue
-            base = ri[li[lot * L_INTS + L_ROUTE], 0]
+            base = ri[li[lot * L_INTS + L_ROUTE] * R_WIDTH + R_FIRST]
             step = li[lot * L_INTS + L_STEP]
             g = base + step
             sc[C_STEPS] += 1

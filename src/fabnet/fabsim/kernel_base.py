@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from fabnet.fabsim import rules
 from fabnet.fabsim.kernel_state import (
+    A_WIDTH,
+    DRAW_ROW,
     F_IDLE,
     F_INTS,
     IDLE_MASK,
@@ -42,7 +44,7 @@ CRITERION = nb.types.float64(*[nb.types.float64] * 6, nb.types.boolean)
 
 @jit
 def draw(d, stream):
-    value = d.u[stream, d.pos[stream]]
+    value = d.u[stream * DRAW_ROW + d.pos[stream]]
     d.pos[stream] += 1
     return value
 
@@ -52,7 +54,7 @@ def account(acc, column, family, start, minutes, warmup, end):
     lo = max(start, warmup)
     hi = min(start + minutes, end)
     if hi > lo:
-        acc[family, column] += hi - lo
+        acc[family * A_WIDTH + column] += hi - lo
 
 
 @jit

@@ -16,6 +16,7 @@ from fabnet.fabsim.kernel_state import (
     A_SETUP,
     A_STARTS,
     A_WAIT,
+    A_WIDTH,
     F_BATCH,
     F_BYCR,
     F_CASC,
@@ -50,6 +51,8 @@ from fabnet.fabsim.kernel_state import (
     L_STARTED,
     L_STEP,
     LTL_SLOTS,
+    R_FIRST,
+    R_WIDTH,
     S_BINT,
     S_BMAX,
     S_BMIN,
@@ -143,7 +146,7 @@ def rank(criterion, queued, due, now, sf, g, by_cr):
 def _may_use(lltl, li, si, ri, lot, tool):
     """Whether the lot may start on this tool: no lot-to-lens dedication of its step to another."""
     step = li[lot * L_INTS + L_STEP]
-    slot = si[(ri[li[lot * L_INTS + L_ROUTE], 0] + step) * S_INTS + S_LTLIN]
+    slot = si[(ri[li[lot * L_INTS + L_ROUTE] * R_WIDTH + R_FIRST] + step) * S_INTS + S_LTLIN]
     if slot < 0:
         return True
     if slot < LTL_SLOTS:  # the usual case: one earlier step dedicates this one
@@ -202,7 +205,7 @@ def _key_row(keys, k, lot, tool, keep, now, criterion, lots, steps, fams, tools)
     """Row k of `keys`: the lot's rank key for this tool (engine.Simulation._keys)."""
     li, lf, si, sf, fi, ti = lots.ints, lots.floats, steps.ints, steps.floats, fams.ints, tools.ints
     family = ti[tool * T_INTS + T_FAM]
-    g = steps.routes[li[lot * L_INTS + L_ROUTE], 0] + li[lot * L_INTS + L_STEP]
+    g = steps.routes[li[lot * L_INTS + L_ROUTE] * R_WIDTH + R_FIRST] + li[lot * L_INTS + L_STEP]
     last = rank(
         criterion,
         lf[lot * L_FLOATS + L_QUEUED],
@@ -311,7 +314,7 @@ def _choose(family, tool, now, criterion, lots, steps, fams, tools, scratch):
 def _batch_or_first(cands, order, n, li, si, ri, chosen, groups):
     """The best-ranked lot alone when its step does not batch, else the batch formed (as engine._choose)."""
     first = cands[order[0]]
-    g0 = ri[li[first * L_INTS + L_ROUTE], 0] + li[first * L_INTS + L_STEP]
+    g0 = ri[li[first * L_INTS + L_ROUTE] * R_WIDTH + R_FIRST] + li[first * L_INTS + L_STEP]
     if si[g0 * S_INTS + S_PER] != PER_BATCH:
         chosen[0] = first
         return 1
@@ -329,7 +332,7 @@ def _form_batch(cands, order, n, li, si, ri, chosen, groups):
     groups = 0
     for k in range(n):
         lot = cands[order[k]]
-        g = ri[li[lot * L_INTS + L_ROUTE], 0] + li[lot * L_INTS + L_STEP]
+        g = ri[li[lot * L_INTS + L_ROUTE] * R_WIDTH + R_FIRST] + li[lot * L_INTS + L_STEP]
         if si[g * S_INTS + S_PER] != PER_BATCH:
             continue
         desc = si[g * S_INTS + S_DESC]
@@ -353,7 +356,7 @@ def _form_batch(cands, order, n, li, si, ri, chosen, groups):
         if group_size[j] == 0:
             continue
         first = members[j, 0]
-        g = ri[li[first * L_INTS + L_ROUTE], 0] + li[first * L_INTS + L_STEP]
+        g = ri[li[first * L_INTS + L_ROUTE] * R_WIDTH + R_FIRST] + li[first * L_INTS + L_STEP]
         if group_size[j] * WAFERS >= si[g * S_INTS + S_BMIN]:
             for m in range(group_size[j]):
                 chosen[m] = members[j, m]
@@ -367,16 +370,16 @@ def _start(tool, count, now, lots, steps, fams, tools, draws, heap, tally, scrat
     ti, tf, chosen, acc = tools.ints, tools.floats, scratch.chosen, tally.time
     family = ti[tool * T_INTS + T_FAM]
     first = chosen[0]
-    g = ri[li[first * L_INTS + L_ROUTE], 0] + li[first * L_INTS + L_STEP]
+    g = ri[li[first * L_INTS + L_ROUTE] * R_WIDTH + R_FIRST] + li[first * L_INTS + L_STEP]
     for m in range(count):
         lot = chosen[m]
         _queue_remove(fams.head, fams.queued, li, family, lot)
         li[lot * L_INTS + L_STARTED] = 1
         if now >= warmup:
-            acc[family, A_WAIT] += now - lf[lot * L_FLOATS + L_QUEUED]
-            acc[family, A_STARTS] += 1
+            acc[family * A_WIDTH + A_WAIT] += now - lf[lot * L_FLOATS + L_QUEUED]
+            acc[family * A_WIDTH + A_STARTS] += 1
         if li[lot * L_INTS + L_CQTT] >= 0 and li[lot * L_INTS + L_CQTT] == li[lot * L_INTS + L_STEP]:
-            src = ri[li[lot * L_INTS + L_ROUTE], 0] + li[lot * L_INTS + L_CQTS]
+            src = ri[li[lot * L_INTS + L_ROUTE] * R_WIDTH + R_FIRST] + li[lot * L_INTS + L_CQTS]
             tally.cqt[src, 0] += 1
             if now > lf[lot * L_FLOATS + L_CQTD]:
                 tally.cqt[src, 1] += 1

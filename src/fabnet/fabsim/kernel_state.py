@@ -11,13 +11,15 @@ but both are objects numba counts references to, and the kernel runs without ref
 (see kernel_base.jit). Helpers called in the hot loop that numba does not inline still take the few arrays
 they read, not whole records: a call copies every field of its arguments onto the stack.
 
-The lots', steps', families' and tools' columns (Lots.ints … Tools.floats) are flat: row r's
-column c is at r * WIDTH + c (L_INTS, L_FLOATS, S_INTS, S_FLOATS, F_INTS, T_INTS, T_FLOATS), the
-rows of fast.py's 2-D arrays. numba reads a 2-D array's row length from the array at run time,
-and the kernel's loop keeps those of its ~100 arrays on its stack: every [row, column] read one
-and multiplied by it. With the widths constants the multiply is by a constant and the load goes:
-HVLM FIFO 365 days, the kernel alone 2.95 → 2.81 s CPU (medians, fresh processes, faster in
-every round), the same results.
+The lots', steps', families' and tools' columns (Lots.ints … Tools.floats), and the routes, the
+random streams, the time accounts and the calendar's nodes, are flat: row r's column c is at
+r * WIDTH + c (L_INTS, L_FLOATS, S_INTS, S_FLOATS, R_WIDTH, F_INTS, T_INTS, T_FLOATS, DRAW_ROW,
+A_WIDTH, kernel_queue.N_WIDTH), the rows of fast.py's 2-D arrays. numba reads a 2-D array's row
+length from the array at run time, and the kernel's loop keeps those of its ~100 arrays on its
+stack: every [row, column] read one and multiplied by it. With the widths constants the
+multiply is by a constant and the load goes: HVLM FIFO 365 days, the kernel alone 2.95 → 2.81 s
+CPU for the first seven (medians, fresh processes, faster in every round), 2.74 → 2.70 for the
+other four, the same results.
 """
 
 from __future__ import annotations
@@ -43,6 +45,8 @@ IDLE_MASK = (1 << IDLE_SHIFT) - 1
 FREE_AND_DONE = 8
 #: The kernel stops for a refill when a stream has fewer draws left than this.
 LOW_WATER = 4096
+#: Draws a stream's row of Draws.u holds (fast._Buffers: four of the reference engine's blocks).
+DRAW_ROW = 4 << 16
 
 # Route-step columns of Steps.ints and Steps.floats.
 #: S_LTLIN: the one slot of a lot's dedications (Lots.dedicated) that can name this step, -1
@@ -51,6 +55,9 @@ S_FAM, S_PER, S_BMIN, S_BMAX, S_SETUP, S_LTL, S_RWK, S_CQT, S_DESC, S_RWKSLOT, S
 LTL_SLOTS = 16
 S_PTIME, S_SPREAD, S_STIME, S_BINT, S_PINT, S_RWKP, S_SAMPLE, S_CQTMIN, S_MEAN, S_REMAIN = range(10)
 S_INTS, S_FLOATS = 12, 10
+#: Columns of Steps.routes: a route's first row in the steps' arrays, its steps.
+R_FIRST, R_STEPS = range(2)
+R_WIDTH = 2
 # Columns of Families.ints.
 #: F_IDLE: tools of the family up and idle now (a dispatch to a family without one returns at once).
 #: F_PEERCQT: 1 when the rank's queue-time flag is the peer's (convention "cqt"; the same for all).
@@ -115,6 +122,7 @@ T_FLOATS = 3
 G_DESC, G_SIZE, G_LOTS = range(3)
 # Columns of Tally.time (minutes per family after warm-up, and starts).
 A_BUSY, A_SETUP, A_DOWN, A_PM, A_WAIT, A_STARTS = range(6)
+A_WIDTH = 6
 #: Columns of Tally.records: a finished lot, as model.LOT_RECORD names them.
 RECORD_WIDTH = 7
 
@@ -127,7 +135,7 @@ class Heap(NamedTuple):
     entry: np.ndarray  # the far heap: (push order, packed event) of each entry
     counters: np.ndarray
     node_time: np.ndarray  # the calendar's entries: minute
-    node: np.ndarray  # the calendar's entries: (push order, packed event, next in its bucket or free)
+    node: np.ndarray  # the calendar's entries, flat rows: (push order, packed event, next in its bucket or free)
     bucket: np.ndarray  # each bucket's first entry, -1 when empty
     filled: np.ndarray  # bit words: the buckets that hold an entry
 
@@ -135,7 +143,7 @@ class Heap(NamedTuple):
 class Draws(NamedTuple):
     """The random streams: row s holds stream s's next draws (fast._Buffers refills them)."""
 
-    u: np.ndarray
+    u: np.ndarray  # flat rows of DRAW_ROW
     pos: np.ndarray  # each row's read position, then each row's length
 
 
@@ -144,7 +152,7 @@ class Steps(NamedTuple):
 
     ints: np.ndarray  # flat rows of S_INTS: S_FAM …
     floats: np.ndarray  # flat rows of S_FLOATS: S_PTIME …
-    routes: np.ndarray  # (first row, steps)
+    routes: np.ndarray  # flat rows of R_WIDTH: R_FIRST, R_STEPS
     raw: np.ndarray  # each route's mean raw minutes
     transport: np.ndarray  # (least, most) minutes between two Fab families
 
@@ -189,7 +197,7 @@ class Tally(NamedTuple):
     """What the run reports (fast._State.result reads it)."""
 
     records: np.ndarray  # finished lots (RECORD_WIDTH)
-    time: np.ndarray  # per family (A_BUSY …)
+    time: np.ndarray  # flat rows of A_WIDTH per family: A_BUSY …
     cqt: np.ndarray  # per step: (queue-time checks, violations)
     batch_sizes: np.ndarray  # lots per batch → batches
     wip: np.ndarray  # (day, lots in the fab) samples
