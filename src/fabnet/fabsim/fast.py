@@ -25,9 +25,7 @@ PENDING = 32
 MAX_PIECE_PMS = 16
 MAX_LTL = K.LTL_SLOTS
 MAX_REWORK = 16
-#: Lots one start may take: a batch holds at most 150 wafers, 6 lots (the chosen lots and each
-#: batch group's members in the kernel's scratch).
-MAX_BATCH_LOTS = 8
+MAX_BATCH_LOTS = K.MAX_BATCH_LOTS
 
 
 class _Buffers:
@@ -41,12 +39,12 @@ class _Buffers:
     of the run (HVLM FIFO 365 days, cProfile). Rows of ROW_BLOCKS blocks (10 MB) halve the
     refills, hence the kernel's returns to Python, against rows of two."""
 
-    ROW_BLOCKS = 4
+    ROW_BLOCKS = K.DRAW_ROW // BLOCK
 
     def __init__(self, seed: int) -> None:
         self.generators = random_streams(seed)
         self.pos = np.zeros(2 * STREAMS, np.int64)
-        self.u = np.zeros((STREAMS, self.ROW_BLOCKS * BLOCK))
+        self.u = np.zeros((STREAMS, K.DRAW_ROW))
         self.refill()
 
     def draw(self, stream: int) -> float:
@@ -147,8 +145,8 @@ class _State:
         offsets = np.cumsum([0] + [r["steps"] for r in routes])
         total = int(offsets[-1])
         self.ri = np.array([[offsets[i], r["steps"]] for i, r in enumerate(routes)], np.int64)
-        self.si = np.full((total, 12), -1, np.int64)
-        self.sf = np.full((total, 10), np.nan)
+        self.si = np.full((total, K.S_INTS), -1, np.int64)
+        self.sf = np.full((total, K.S_FLOATS), np.nan)
         for i, r in enumerate(routes):
             base = offsets[i]
             rows = slice(base, base + r["steps"])
@@ -180,7 +178,7 @@ class _State:
             assert (np.array(r["rwk"]) >= 0).sum() <= MAX_REWORK and (np.array(r["ltl"]) >= 0).sum() <= MAX_LTL
         n_fam = len(fab.families)
         first = np.cumsum([0, *fab.family_tools])[:-1]
-        self.fi = np.zeros((n_fam, 12), np.int64)
+        self.fi = np.zeros((n_fam, K.F_INTS), np.int64)
         self.fi[:, K.F_FIRST] = first
         self.fi[:, K.F_COUNT] = fab.family_tools
         self.fi[:, K.F_IDLE] = fab.family_tools  # every tool starts up and idle
@@ -198,10 +196,10 @@ class _State:
             [[fab.breakdown_mttf_min.get(g, np.inf), fab.breakdown_mttr_min.get(g, 0.0)] for g in fab.family_group]
         )
         n_tools = fab.tools
-        self.ti = np.zeros((n_tools, K.T_LOTS + MAX_BATCH_LOTS), np.int64)
+        self.ti = np.zeros((n_tools, K.T_INTS), np.int64)
         self.ti[:, K.T_FAM] = ref.tool_family
         self.ti[:, K.T_SETUP] = -1
-        self.tf = np.zeros((n_tools, 3))
+        self.tf = np.zeros((n_tools, K.T_FLOATS))
         self.idle = _idle_words(n_tools)
         self.pk = np.zeros((n_tools, PENDING), np.int64)
         self.pm = np.zeros((n_tools, PENDING))
@@ -238,15 +236,15 @@ class _State:
                 f"{max_lots:,} lots or {n_tools:,} tools: more than the kernel's event queue entries "
                 f"address (2**{K.PACK}); use kernel='python'"
             )
-        self.li = np.full((max_lots, 9), -1, np.int64)
-        self.lf = np.zeros((max_lots, 6))
+        self.li = np.full((max_lots, K.L_INTS), -1, np.int64)
+        self.lf = np.zeros((max_lots, K.L_FLOATS))
         self.lltl = np.full((max_lots, MAX_LTL, 2), -1, np.int64)
         self.lrwk = np.zeros((max_lots, MAX_REWORK), np.int8)
         self.recs = np.zeros((max_lots, 7))
         self.rec_raw = np.array([r["raw"] for r in routes])
         self.qh = np.full((n_fam, 2), -1, np.int64)
         self.qn = np.zeros(n_fam, np.int64)
-        self.acc = np.zeros((n_fam, 6))
+        self.acc = np.zeros((n_fam, K.A_WIDTH))
         self.cqtc = np.zeros((total, 2), np.int64)
         self.bsizes = np.zeros(16, np.int64)
         self.wip = np.zeros((int(days / o.sample_every_days) + 3, 2))
@@ -270,13 +268,13 @@ class _State:
         b = self.buffers
         return (
             self.queue,
-            K.Draws(b.u, b.pos),
-            K.Lots(self.li, self.lf, self.lltl, self.lrwk),
-            K.Steps(self.si, self.sf, self.ri, self.rec_raw, self.transport),
-            K.Families(self.fi, self.famf, self.grp, self.qh, self.qn, self.setm, self.minrun),
-            K.Tools(self.ti, self.tf, self.idle, self.pk, self.pm, self.ppm),
+            K.Draws(b.u.reshape(-1), b.pos),
+            K.Lots(self.li.reshape(-1), self.lf.reshape(-1), self.lltl, self.lrwk),
+            K.Steps(self.si.reshape(-1), self.sf.reshape(-1), self.ri.reshape(-1), self.rec_raw, self.transport),
+            K.Families(self.fi.reshape(-1), self.famf, self.grp, self.qh, self.qn, self.setm, self.minrun),
+            K.Tools(self.ti.reshape(-1), self.tf.reshape(-1), self.idle, self.pk, self.pm, self.ppm),
             K.Sources(self.sti, self.stf, self.pmc),
-            K.Tally(self.recs, self.acc, self.cqtc, self.bsizes, self.wip),
+            K.Tally(self.recs, self.acc.reshape(-1), self.cqtc, self.bsizes, self.wip),
             K.Scratch(self.cands, self.keys, self.order, self.chosen, self.groups, self.finishing),
             K.Opening(self.wipi, self.wipf, self.evt, self.evi),
         )

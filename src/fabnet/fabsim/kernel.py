@@ -38,6 +38,7 @@ from fabnet.fabsim.kernel_state import (
     F_BYCR,
     F_DELAY,
     F_IDLE,
+    F_INTS,
     F_PEERCQT,
     F_RANKED,
     FREE_AND_DONE,
@@ -46,6 +47,8 @@ from fabnet.fabsim.kernel_state import (
     L_CQTT,
     L_DSNAP,
     L_DUE,
+    L_FLOATS,
+    L_INTS,
     L_PRIO,
     L_QUEUED,
     L_RANK,
@@ -55,9 +58,14 @@ from fabnet.fabsim.kernel_state import (
     L_STREAM,
     LOW_WATER,
     LTL_SLOTS,
+    R_FIRST,
+    R_STEPS,
+    R_WIDTH,
     S_CQT,
     S_CQTMIN,
     S_FAM,
+    S_FLOATS,
+    S_INTS,
     S_LTL,
     S_LTLSLOT,
     S_RWK,
@@ -65,6 +73,8 @@ from fabnet.fabsim.kernel_state import (
     S_RWKSLOT,
     S_SAMPLE,
     T_FAM,
+    T_FLOATS,
+    T_INTS,
     T_LOTS,
     T_NLOTS,
     T_NPPM,
@@ -99,32 +109,38 @@ __all__ = ["LTL_SLOTS", "run_chunk"]
 @jit_inline
 def _enter_step(lot, now, moved, lots, steps, fams, draws, heap, tally, warmup):
     li, lf, si, sf, sc = lots.ints, lots.floats, steps.ints, steps.floats, heap.counters
-    route = li[lot, L_ROUTE]
-    base = steps.routes[route, 0]
-    n_steps = steps.routes[route, 1]
-    step = li[lot, L_STEP]
-    while step < n_steps and sf[base + step, S_SAMPLE] < 1.0 and draw(draws, U_ROUTE) >= sf[base + step, S_SAMPLE]:
+    route = li[lot * L_INTS + L_ROUTE]
+    base = steps.routes[route * R_WIDTH + R_FIRST]
+    n_steps = steps.routes[route * R_WIDTH + R_STEPS]
+    step = li[lot * L_INTS + L_STEP]
+    while (
+        step < n_steps
+        and sf[(base + step) * S_FLOATS + S_SAMPLE] < 1.0
+        and draw(draws, U_ROUTE) >= sf[(base + step) * S_FLOATS + S_SAMPLE]
+    ):
         step += 1
-    li[lot, L_STEP] = step
+    li[lot * L_INTS + L_STEP] = step
     if step >= n_steps:
         sc[C_INFAB] -= 1
         if now >= warmup:
             n = sc[C_NREC]
             recs = tally.records  # model.LOT_RECORD's order
             recs[n, 0] = route
-            recs[n, 1] = li[lot, L_PRIO]
-            recs[n, 2] = li[lot, L_STREAM]
-            recs[n, 3] = lf[lot, L_RELEASE]
+            recs[n, 1] = li[lot * L_INTS + L_PRIO]
+            recs[n, 2] = li[lot * L_INTS + L_STREAM]
+            recs[n, 3] = lf[lot * L_FLOATS + L_RELEASE]
             recs[n, 4] = now
-            recs[n, 5] = lf[lot, L_DUE]
+            recs[n, 5] = lf[lot * L_FLOATS + L_DUE]
             recs[n, 6] = steps.raw[route]
             sc[C_NREC] = n + 1
         return
     delay = 0.0
     if moved:
         fi = fams.ints
-        previous = si[base + step - 1, S_FAM] if step > 0 else -1
-        if fi[si[base + step, S_FAM], F_DELAY] == 0 and (previous < 0 or fi[previous, F_DELAY] == 0):
+        previous = si[(base + step - 1) * S_INTS + S_FAM] if step > 0 else -1
+        if fi[si[(base + step) * S_INTS + S_FAM] * F_INTS + F_DELAY] == 0 and (
+            previous < 0 or fi[previous * F_INTS + F_DELAY] == 0
+        ):
             transport = steps.transport
             delay = transport[0] + (transport[1] - transport[0]) * draw(draws, U_MOVE)
     push(heap, now + delay, ARRIVE, lot, 0)
@@ -133,7 +149,7 @@ def _enter_step(lot, now, moved, lots, steps, fams, draws, heap, tally, warmup):
 @jit
 def _go_down(tool, kind, minutes, now, ti, fi, idle, heap, acc, warmup, end):
     set_state(tool, DOWN, ti, fi, idle)
-    account(acc, A_DOWN if kind == FAIL else A_PM, ti[tool, T_FAM], now, minutes, warmup, end)
+    account(acc, A_DOWN if kind == FAIL else A_PM, ti[tool * T_INTS + T_FAM], now, minutes, warmup, end)
     push(heap, now + minutes, DOWN_END, tool, kind)
 
 
@@ -141,30 +157,30 @@ def _go_down(tool, kind, minutes, now, ti, fi, idle, heap, acc, warmup, end):
 def _outage(tool, column, minutes, now, tf, ti, acc, warmup, end):
     """The peer's outage: counted, and it delays whatever the tool is running; an idle tool stays
     usable (PySCFabSim instance.handle_breakdown)."""
-    tf[tool, TF_DELAY] += minutes
-    account(acc, column, ti[tool, T_FAM], now, minutes, warmup, end)
+    tf[tool * T_FLOATS + TF_DELAY] += minutes
+    account(acc, column, ti[tool * T_INTS + T_FAM], now, minutes, warmup, end)
 
 
 @jit
 def _take_down(tool, kind, minutes, now, tools, fi, heap, acc, warmup, end):
     ti = tools.ints
-    if ti[tool, T_STATE] == UP:
+    if ti[tool * T_INTS + T_STATE] == UP:
         _go_down(tool, kind, minutes, now, ti, fi, tools.idle, heap, acc, warmup, end)
     else:
-        n = ti[tool, T_PEND]
+        n = ti[tool * T_INTS + T_PEND]
         tools.pending_kind[tool, n] = kind
         tools.pending_minutes[tool, n] = minutes
-        ti[tool, T_PEND] = n + 1
+        ti[tool * T_INTS + T_PEND] = n + 1
 
 
 @jit
 def _pop_pending(tool, ti, pk, pm):
     kind, minutes = pk[tool, 0], pm[tool, 0]
-    n = ti[tool, T_PEND]
+    n = ti[tool * T_INTS + T_PEND]
     for k in range(1, n):
         pk[tool, k - 1] = pk[tool, k]
         pm[tool, k - 1] = pm[tool, k]
-    ti[tool, T_PEND] = n - 1
+    ti[tool * T_INTS + T_PEND] = n - 1
     return kind, minutes
 
 
@@ -201,13 +217,13 @@ def run_chunk(
         for w in range(wipi.shape[0]):
             lot = sc[C_NLOTS]
             sc[C_NLOTS] = lot + 1
-            li[lot, L_ROUTE] = wipi[w, 0]
-            li[lot, L_PRIO] = wipi[w, 1]
-            li[lot, L_STEP] = wipi[w, 2]
-            li[lot, L_STREAM] = -1
-            lf[lot, L_RELEASE] = wipf[w, 0]
-            lf[lot, L_DUE] = wipf[w, 1]
-            lf[lot, L_QUEUED] = 0.0
+            li[lot * L_INTS + L_ROUTE] = wipi[w, 0]
+            li[lot * L_INTS + L_PRIO] = wipi[w, 1]
+            li[lot * L_INTS + L_STEP] = wipi[w, 2]
+            li[lot * L_INTS + L_STREAM] = -1
+            lf[lot * L_FLOATS + L_RELEASE] = wipf[w, 0]
+            lf[lot * L_FLOATS + L_DUE] = wipf[w, 1]
+            lf[lot * L_FLOATS + L_QUEUED] = 0.0
             sc[C_INFAB] += 1
             _enter_step(lot, 0.0, False, lots, steps, fams, draws, heap, tally, warmup)
         for e in range(opening.event_time.shape[0]):
@@ -237,91 +253,95 @@ def run_chunk(
             sc[C_EVENTS] += 1
         if kind == ARRIVE:
             lot = a
-            family = si[ri[li[lot, L_ROUTE], 0] + li[lot, L_STEP], S_FAM]
-            lf[lot, L_QUEUED] = now
-            if fi[family, F_RANKED] == 1:
-                g = ri[li[lot, L_ROUTE], 0] + li[lot, L_STEP]
-                lf[lot, L_RANK] = rank(criterion, now, lf[lot, L_DUE], now, sf, g, fi[family, F_BYCR] == 1)
-                queue_insert_ranked(fams.head, fams.queued, li, lf, family, lot, fi[family, F_PEERCQT] == 1)
+            family = si[
+                (ri[li[lot * L_INTS + L_ROUTE] * R_WIDTH + R_FIRST] + li[lot * L_INTS + L_STEP]) * S_INTS + S_FAM
+            ]
+            lf[lot * L_FLOATS + L_QUEUED] = now
+            if fi[family * F_INTS + F_RANKED] == 1:
+                g = ri[li[lot * L_INTS + L_ROUTE] * R_WIDTH + R_FIRST] + li[lot * L_INTS + L_STEP]
+                lf[lot * L_FLOATS + L_RANK] = rank(
+                    criterion, now, lf[lot * L_FLOATS + L_DUE], now, sf, g, fi[family * F_INTS + F_BYCR] == 1
+                )
+                queue_insert_ranked(fams.head, fams.queued, li, lf, family, lot, fi[family * F_INTS + F_PEERCQT] == 1)
             else:
                 queue_link(fams.head, fams.queued, li, family, lot, fams.head[family, 1])
-            if fi[family, F_IDLE] == 0:  # the usual case: no idle tool to look for work
+            if fi[family * F_INTS + F_IDLE] == 0:  # the usual case: no idle tool to look for work
                 continue
             to_dispatch = family
         elif kind == LOT_DONE:
             lot, tool = a, b
-            late = tf[tool, TF_DELAY] - lf[lot, L_DSNAP]
+            late = tf[tool * T_FLOATS + TF_DELAY] - lf[lot * L_FLOATS + L_DSNAP]
             if late > 0.0:  # an outage struck its tool meanwhile (the peer's conventions)
-                lf[lot, L_DSNAP] = tf[tool, TF_DELAY]
+                lf[lot * L_FLOATS + L_DSNAP] = tf[tool * T_FLOATS + TF_DELAY]
                 push(heap, now + late, LOT_DONE, lot, tool)
                 continue
-            base = ri[li[lot, L_ROUTE], 0]
-            step = li[lot, L_STEP]
+            base = ri[li[lot * L_INTS + L_ROUTE] * R_WIDTH + R_FIRST]
+            step = li[lot * L_INTS + L_STEP]
             g = base + step
             sc[C_STEPS] += 1
-            if si[g, S_LTL] >= 0:
-                slot = si[g, S_LTLSLOT]
-                lots.dedicated[lot, slot, 0] = si[g, S_LTL]
+            if si[g * S_INTS + S_LTL] >= 0:
+                slot = si[g * S_INTS + S_LTLSLOT]
+                lots.dedicated[lot, slot, 0] = si[g * S_INTS + S_LTL]
                 lots.dedicated[lot, slot, 1] = tool
-            if si[g, S_CQT] >= 0:
-                li[lot, L_CQTT] = si[g, S_CQT]
-                li[lot, L_CQTS] = step
-                lf[lot, L_CQTD] = now + sf[g, S_CQTMIN]
-            if sf[g, S_RWKP] > 0 and draw(draws, U_ROUTE) < sf[g, S_RWKP]:
-                slot = si[g, S_RWKSLOT]
+            if si[g * S_INTS + S_CQT] >= 0:
+                li[lot * L_INTS + L_CQTT] = si[g * S_INTS + S_CQT]
+                li[lot * L_INTS + L_CQTS] = step
+                lf[lot * L_FLOATS + L_CQTD] = now + sf[g * S_FLOATS + S_CQTMIN]
+            if sf[g * S_FLOATS + S_RWKP] > 0 and draw(draws, U_ROUTE) < sf[g * S_FLOATS + S_RWKP]:
+                slot = si[g * S_INTS + S_RWKSLOT]
                 if lots.reworked[lot, slot] == 0:
                     lots.reworked[lot, slot] = 1
-                    li[lot, L_STEP] = si[g, S_RWK]
+                    li[lot * L_INTS + L_STEP] = si[g * S_INTS + S_RWK]
                     _enter_step(lot, now, True, lots, steps, fams, draws, heap, tally, warmup)
                     continue
-            li[lot, L_STEP] = step + 1
+            li[lot * L_INTS + L_STEP] = step + 1
             _enter_step(lot, now, True, lots, steps, fams, draws, heap, tally, warmup)
         elif kind in (TOOL_FREE, FREE_AND_DONE):
             tool = a
             if kind == FREE_AND_DONE:
-                sc[C_EVENTS] += ti[tool, T_NLOTS]
-            late = tf[tool, TF_DELAY] - tf[tool, TF_SNAP]
+                sc[C_EVENTS] += ti[tool * T_INTS + T_NLOTS]
+            late = tf[tool * T_FLOATS + TF_DELAY] - tf[tool * T_FLOATS + TF_SNAP]
             if late > 0.0:  # each LOT_DONE's own lateness is the same: the snapshots were taken together
-                tf[tool, TF_SNAP] = tf[tool, TF_DELAY]
+                tf[tool * T_FLOATS + TF_SNAP] = tf[tool * T_FLOATS + TF_DELAY]
                 if kind == FREE_AND_DONE:
-                    for m in range(ti[tool, T_NLOTS]):
-                        lf[ti[tool, T_LOTS + m], L_DSNAP] = tf[tool, TF_DELAY]
+                    for m in range(ti[tool * T_INTS + T_NLOTS]):
+                        lf[ti[tool * T_INTS + T_LOTS + m] * L_FLOATS + L_DSNAP] = tf[tool * T_FLOATS + TF_DELAY]
                 push(heap, now + late, kind, tool, 0)
                 continue
             if kind == FREE_AND_DONE:  # stacked last first; the tool's next start overwrites its row
-                finished, done_by = ti[tool, T_NLOTS], tool
+                finished, done_by = ti[tool * T_INTS + T_NLOTS], tool
                 for m in range(finished):
-                    finishing[finished - 1 - m] = ti[tool, T_LOTS + m]
-                ti[tool, T_NLOTS] = 0
-            for k in range(ti[tool, T_NPPM]):
-                if tf[tool, TF_WAFERS] >= tools.piece_pms[tool, k, 0]:
+                    finishing[finished - 1 - m] = ti[tool * T_INTS + T_LOTS + m]
+                ti[tool * T_INTS + T_NLOTS] = 0
+            for k in range(ti[tool * T_INTS + T_NPPM]):
+                if tf[tool * T_FLOATS + TF_WAFERS] >= tools.piece_pms[tool, k, 0]:
                     tools.piece_pms[tool, k, 0] += tools.piece_pms[tool, k, 1]
-                    n = ti[tool, T_PEND]
+                    n = ti[tool * T_INTS + T_PEND]
                     pk[tool, n] = PM_DUE
                     pm[tool, n] = tools.piece_pms[tool, k, 2] + tools.piece_pms[tool, k, 3] * (
                         draw(draws, U_DOWN) - 0.5
                     )
-                    ti[tool, T_PEND] = n + 1
-            if ti[tool, T_PEND] > 0:
+                    ti[tool * T_INTS + T_PEND] = n + 1
+            if ti[tool * T_INTS + T_PEND] > 0:
                 pkind, minutes = _pop_pending(tool, ti, pk, pm)
                 _go_down(tool, pkind, minutes, now, ti, fi, tools.idle, heap, acc, warmup, end)
                 continue
             set_state(tool, UP, ti, fi, tools.idle)
-            to_dispatch = ti[tool, T_FAM]
+            to_dispatch = ti[tool * T_INTS + T_FAM]
         elif kind == RELEASE:
             s = a
             sc[C_RELEASED] += 1
             sti[s, 3] += 1
             lot = sc[C_NLOTS]
             sc[C_NLOTS] = lot + 1
-            li[lot, L_ROUTE] = sti[s, 0]
-            li[lot, L_STEP] = 0
-            li[lot, L_PRIO] = sti[s, 1]
-            li[lot, L_STREAM] = s
-            li[lot, L_CQTT] = -1
-            lf[lot, L_RELEASE] = now
-            lf[lot, L_DUE] = now + stf[s, 2]
-            lf[lot, L_QUEUED] = now
+            li[lot * L_INTS + L_ROUTE] = sti[s, 0]
+            li[lot * L_INTS + L_STEP] = 0
+            li[lot * L_INTS + L_PRIO] = sti[s, 1]
+            li[lot * L_INTS + L_STREAM] = s
+            li[lot * L_INTS + L_CQTT] = -1
+            lf[lot * L_FLOATS + L_RELEASE] = now
+            lf[lot * L_FLOATS + L_DUE] = now + stf[s, 2]
+            lf[lot * L_FLOATS + L_QUEUED] = now
             sc[C_INFAB] += 1
             _enter_step(lot, now, False, lots, steps, fams, draws, heap, tally, warmup)
             if sti[s, 3] < sti[s, 2]:
@@ -331,22 +351,28 @@ def run_chunk(
                 push(heap, now + interval, RELEASE, s, 0)
         elif kind == FAIL:
             tool = a
-            repair = -math.log(1.0 - draw(draws, U_DOWN)) * grp[ti[tool, T_FAM], 1]
+            repair = -math.log(1.0 - draw(draws, U_DOWN)) * grp[ti[tool * T_INTS + T_FAM], 1]
             if sc[C_PEER] == 1:
                 _outage(tool, A_DOWN, repair, now, tf, ti, acc, warmup, end)
-                push(heap, now + repair - math.log(1.0 - draw(draws, U_DOWN)) * grp[ti[tool, T_FAM], 0], FAIL, tool, 0)
+                push(
+                    heap,
+                    now + repair - math.log(1.0 - draw(draws, U_DOWN)) * grp[ti[tool * T_INTS + T_FAM], 0],
+                    FAIL,
+                    tool,
+                    0,
+                )
                 continue
             _take_down(tool, FAIL, repair, now, tools, fi, heap, acc, warmup, end)
         elif kind == DOWN_END:
             tool, dkind = a, b
             if dkind == FAIL:
-                push(heap, now - math.log(1.0 - draw(draws, U_DOWN)) * grp[ti[tool, T_FAM], 0], FAIL, tool, 0)
-            if ti[tool, T_PEND] > 0:
+                push(heap, now - math.log(1.0 - draw(draws, U_DOWN)) * grp[ti[tool * T_INTS + T_FAM], 0], FAIL, tool, 0)
+            if ti[tool * T_INTS + T_PEND] > 0:
                 pkind, minutes = _pop_pending(tool, ti, pk, pm)
                 _go_down(tool, pkind, minutes, now, ti, fi, tools.idle, heap, acc, warmup, end)
                 continue
             set_state(tool, UP, ti, fi, tools.idle)
-            to_dispatch = ti[tool, T_FAM]
+            to_dispatch = ti[tool * T_INTS + T_FAM]
         elif kind == PM_DUE:
             tool, p = a, b
             if sc[C_PEER] == 1:

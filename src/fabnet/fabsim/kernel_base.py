@@ -6,10 +6,14 @@ from __future__ import annotations
 
 from fabnet.fabsim import rules
 from fabnet.fabsim.kernel_state import (
+    A_WIDTH,
+    DRAW_ROW,
     F_IDLE,
+    F_INTS,
     IDLE_MASK,
     IDLE_SHIFT,
     T_FAM,
+    T_INTS,
     T_STATE,
 )
 from fabnet.fabsim.model import UP
@@ -40,7 +44,7 @@ CRITERION = nb.types.float64(*[nb.types.float64] * 6, nb.types.boolean)
 
 @jit
 def draw(d, stream):
-    value = d.u[stream, d.pos[stream]]
+    value = d.u[stream * DRAW_ROW + d.pos[stream]]
     d.pos[stream] += 1
     return value
 
@@ -50,14 +54,14 @@ def account(acc, column, family, start, minutes, warmup, end):
     lo = max(start, warmup)
     hi = min(start + minutes, end)
     if hi > lo:
-        acc[family, column] += hi - lo
+        acc[family * A_WIDTH + column] += hi - lo
 
 
 @jit
 def set_state(tool, state, ti, fi, idle):
-    family = ti[tool, T_FAM]
-    fi[family, F_IDLE] += (state == UP) - (ti[tool, T_STATE] == UP)
-    ti[tool, T_STATE] = state
+    family = ti[tool * T_INTS + T_FAM]
+    fi[family * F_INTS + F_IDLE] += (state == UP) - (ti[tool * T_INTS + T_STATE] == UP)
+    ti[tool * T_INTS + T_STATE] = state
     if state == UP:
         idle[tool >> IDLE_SHIFT] |= 1 << (tool & IDLE_MASK)
     else:

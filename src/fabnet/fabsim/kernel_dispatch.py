@@ -16,6 +16,7 @@ from fabnet.fabsim.kernel_state import (
     A_SETUP,
     A_STARTS,
     A_WAIT,
+    A_WIDTH,
     F_BATCH,
     F_BYCR,
     F_CASC,
@@ -24,6 +25,7 @@ from fabnet.fabsim.kernel_state import (
     F_HASLTL,
     F_HASSETUP,
     F_IDLE,
+    F_INTS,
     F_PEERCQT,
     F_RANKED,
     F_SETUPFIRST,
@@ -38,6 +40,8 @@ from fabnet.fabsim.kernel_state import (
     L_CQTT,
     L_DSNAP,
     L_DUE,
+    L_FLOATS,
+    L_INTS,
     L_NEXT,
     L_PREV,
     L_PRIO,
@@ -47,10 +51,14 @@ from fabnet.fabsim.kernel_state import (
     L_STARTED,
     L_STEP,
     LTL_SLOTS,
+    R_FIRST,
+    R_WIDTH,
     S_BINT,
     S_BMAX,
     S_BMIN,
     S_DESC,
+    S_FLOATS,
+    S_INTS,
     S_LTLIN,
     S_MEAN,
     S_PER,
@@ -61,6 +69,8 @@ from fabnet.fabsim.kernel_state import (
     S_SPREAD,
     S_STIME,
     T_FAM,
+    T_FLOATS,
+    T_INTS,
     T_LOTS,
     T_NLOTS,
     T_RUNS,
@@ -77,11 +87,11 @@ def _join(qh, li, family, prev, nxt):
     """Make `nxt` follow `prev` in the family's queue; -1 for prev: nxt is the head, for nxt:
     prev is the tail."""
     if prev >= 0:
-        li[prev, L_NEXT] = nxt
+        li[prev * L_INTS + L_NEXT] = nxt
     else:
         qh[family, 0] = nxt
     if nxt >= 0:
-        li[nxt, L_PREV] = prev
+        li[nxt * L_INTS + L_PREV] = prev
     else:
         qh[family, 1] = prev
 
@@ -89,7 +99,7 @@ def _join(qh, li, family, prev, nxt):
 @jit
 def queue_link(qh, qn, li, family, lot, prev):
     """Put the lot into the family's queue right after `prev` (-1: at the head)."""
-    nxt = li[prev, L_NEXT] if prev >= 0 else qh[family, 0]
+    nxt = li[prev * L_INTS + L_NEXT] if prev >= 0 else qh[family, 0]
     _join(qh, li, family, prev, lot)
     _join(qh, li, family, lot, nxt)
     qn[family] += 1
@@ -100,15 +110,19 @@ def queue_insert_ranked(qh, qn, li, lf, family, lot, peer_cqt):
     """Insert after the last lot that does not rank after it: the queue stays sorted by the
     timeless key (waits, −priority, criterion) and, among equal keys, in arrival order, which is
     the order the reference's stable ranking of the arrival-ordered queue gives."""
-    waits, prio, rank = _waits(li, lot, peer_cqt), li[lot, L_PRIO], lf[lot, L_RANK]
+    waits, prio, rank = _waits(li, lot, peer_cqt), li[lot * L_INTS + L_PRIO], lf[lot * L_FLOATS + L_RANK]
     prev = qh[family, 1]
     while prev >= 0:
         other = _waits(li, prev, peer_cqt)
         if waits > other or (
-            waits == other and (prio < li[prev, L_PRIO] or (prio == li[prev, L_PRIO] and rank >= lf[prev, L_RANK]))
+            waits == other
+            and (
+                prio < li[prev * L_INTS + L_PRIO]
+                or (prio == li[prev * L_INTS + L_PRIO] and rank >= lf[prev * L_FLOATS + L_RANK])
+            )
         ):
             break
-        prev = li[prev, L_PREV]
+        prev = li[prev * L_INTS + L_PREV]
     queue_link(qh, qn, li, family, lot, prev)
 
 
@@ -117,22 +131,22 @@ def _waits(li, lot, peer_cqt):
     """1.0 unless a critical queue time runs to the step the lot waits at (the peer's flag: the
     lot has started a step); constant while the lot waits."""
     if peer_cqt:
-        return 0.0 if li[lot, L_STARTED] == 1 else 1.0
-    return 0.0 if (li[lot, L_CQTT] >= 0 and li[lot, L_CQTT] == li[lot, L_STEP]) else 1.0
+        return 0.0 if li[lot * L_INTS + L_STARTED] == 1 else 1.0
+    return 0.0 if (li[lot * L_INTS + L_CQTT] >= 0 and li[lot * L_INTS + L_CQTT] == li[lot * L_INTS + L_STEP]) else 1.0
 
 
 @jit_inline
 def rank(criterion, queued, due, now, sf, g, by_cr):
     """The rule's criterion for a lot queued at `queued`, due at `due`, at route step row g."""
-    remaining = sf[g, S_REMAIN]
-    return criterion(queued, due, remaining, critical_ratio(due, now, remaining), sf[g, S_MEAN], now, by_cr)
+    remaining = sf[g * S_FLOATS + S_REMAIN]
+    return criterion(queued, due, remaining, critical_ratio(due, now, remaining), sf[g * S_FLOATS + S_MEAN], now, by_cr)
 
 
 @jit
 def _may_use(lltl, li, si, ri, lot, tool):
     """Whether the lot may start on this tool: no lot-to-lens dedication of its step to another."""
-    step = li[lot, L_STEP]
-    slot = si[ri[li[lot, L_ROUTE], 0] + step, S_LTLIN]
+    step = li[lot * L_INTS + L_STEP]
+    slot = si[(ri[li[lot * L_INTS + L_ROUTE] * R_WIDTH + R_FIRST] + step) * S_INTS + S_LTLIN]
     if slot < 0:
         return True
     if slot < LTL_SLOTS:  # the usual case: one earlier step dedicates this one
@@ -145,18 +159,18 @@ def _may_use(lltl, li, si, ri, lot, tool):
 
 @jit
 def _queue_remove(qh, qn, li, family, lot):
-    _join(qh, li, family, li[lot, L_PREV], li[lot, L_NEXT])
+    _join(qh, li, family, li[lot * L_INTS + L_PREV], li[lot * L_INTS + L_NEXT])
     qn[family] -= 1
 
 
 @jit
 def _setup_minutes(si, sf, ti, setm, tool, g):
-    wanted = si[g, S_SETUP]
-    current = ti[tool, T_SETUP]
+    wanted = si[g * S_INTS + S_SETUP]
+    current = ti[tool * T_INTS + T_SETUP]
     if wanted < 0 or current == wanted:
         return 0.0
-    if not math.isnan(sf[g, S_STIME]):
-        return sf[g, S_STIME]
+    if not math.isnan(sf[g * S_FLOATS + S_STIME]):
+        return sf[g * S_FLOATS + S_STIME]
     value = setm[current + 1, wanted]
     if math.isnan(value):
         value = setm[0, wanted]
@@ -176,8 +190,12 @@ def _less(keys, a, b, width):
 @jit
 def _keep_setup(tool, ti, fi, minrun):
     """The tool's setup while it has not yet run that setup's minimum number of lots, else -1."""
-    cur = ti[tool, T_SETUP]
-    if fi[ti[tool, T_FAM], F_HASSETUP] == 1 and cur >= 0 and ti[tool, T_RUNS] < minrun[cur]:
+    cur = ti[tool * T_INTS + T_SETUP]
+    if (
+        fi[ti[tool * T_INTS + T_FAM] * F_INTS + F_HASSETUP] == 1
+        and cur >= 0
+        and ti[tool * T_INTS + T_RUNS] < minrun[cur]
+    ):
         return cur
     return -1
 
@@ -186,23 +204,31 @@ def _keep_setup(tool, ti, fi, minrun):
 def _key_row(keys, k, lot, tool, keep, now, criterion, lots, steps, fams, tools):
     """Row k of `keys`: the lot's rank key for this tool (engine.Simulation._keys)."""
     li, lf, si, sf, fi, ti = lots.ints, lots.floats, steps.ints, steps.floats, fams.ints, tools.ints
-    family = ti[tool, T_FAM]
-    g = steps.routes[li[lot, L_ROUTE], 0] + li[lot, L_STEP]
-    last = rank(criterion, lf[lot, L_QUEUED], lf[lot, L_DUE], now, sf, g, fi[family, F_BYCR] == 1)
-    waits = _waits(li, lot, fi[family, F_PEERCQT] == 1)
-    if fi[family, F_HASSETUP] == 0:
+    family = ti[tool * T_INTS + T_FAM]
+    g = steps.routes[li[lot * L_INTS + L_ROUTE] * R_WIDTH + R_FIRST] + li[lot * L_INTS + L_STEP]
+    last = rank(
+        criterion,
+        lf[lot * L_FLOATS + L_QUEUED],
+        lf[lot * L_FLOATS + L_DUE],
+        now,
+        sf,
+        g,
+        fi[family * F_INTS + F_BYCR] == 1,
+    )
+    waits = _waits(li, lot, fi[family * F_INTS + F_PEERCQT] == 1)
+    if fi[family * F_INTS + F_HASSETUP] == 0:
         keys[k, 0] = waits
-        keys[k, 1] = -li[lot, L_PRIO]
+        keys[k, 1] = -li[lot * L_INTS + L_PRIO]
         keys[k, 2] = last
         return
     setup = _setup_minutes(si, sf, ti, fams.setup, tool, g)
-    keys[k, 0] = 1.0 if (keep >= 0 and si[g, S_SETUP] != keep) else 0.0
+    keys[k, 0] = 1.0 if (keep >= 0 and si[g * S_INTS + S_SETUP] != keep) else 0.0
     keys[k, 1] = waits
-    if fi[family, F_SETUPFIRST] == 1:
+    if fi[family * F_INTS + F_SETUPFIRST] == 1:
         keys[k, 2] = setup
-        keys[k, 3] = -li[lot, L_PRIO]
+        keys[k, 3] = -li[lot * L_INTS + L_PRIO]
     else:
-        keys[k, 2] = -li[lot, L_PRIO]
+        keys[k, 2] = -li[lot * L_INTS + L_PRIO]
         keys[k, 3] = setup
     keys[k, 4] = last
 
@@ -213,7 +239,7 @@ def _keys_for(tool, n, now, criterion, lots, steps, fams, tools, scratch):
     keep = _keep_setup(tool, tools.ints, fams.ints, fams.min_run)
     for k in range(n):
         _key_row(scratch.keys, k, scratch.cands[k], tool, keep, now, criterion, lots, steps, fams, tools)
-    return 5 if fams.ints[tools.ints[tool, T_FAM], F_HASSETUP] == 1 else 3
+    return 5 if fams.ints[tools.ints[tool * T_INTS + T_FAM] * F_INTS + F_HASSETUP] == 1 else 3
 
 
 @jit_inline
@@ -223,17 +249,21 @@ def _choose(family, tool, now, criterion, lots, steps, fams, tools, scratch):
     cands, keys, order, chosen, groups = scratch.cands, scratch.keys, scratch.order, scratch.chosen, scratch.groups
     n = 0
     lot = fams.head[family, 0]
-    check_ltl = fi[family, F_HASLTL] == 1
+    check_ltl = fi[family * F_INTS + F_HASLTL] == 1
     # a ranked queue without setups is in the reference's order already: the first lot this tool
     # may use is the reference's choice, and the batch former reads the queue as it stands
-    in_order = fi[family, F_RANKED] == 1 and fi[family, F_HASSETUP] == 0
-    single = in_order and fi[family, F_BATCH] == 0
+    in_order = fi[family * F_INTS + F_RANKED] == 1 and fi[family * F_INTS + F_HASSETUP] == 0
+    single = in_order and fi[family * F_INTS + F_BATCH] == 0
     # a ranked queue with setups, one lot a start: ranked as it is walked, and the walk ends at a
     # lot that keeps the minimum run and needs no setup, which no later lot can beat (it ranks
     # after it on every part but the setup ones, where it cannot do better than nothing)
-    walk = fi[family, F_RANKED] == 1 and fi[family, F_HASSETUP] == 1 and fi[family, F_BATCH] == 0
+    walk = (
+        fi[family * F_INTS + F_RANKED] == 1
+        and fi[family * F_INTS + F_HASSETUP] == 1
+        and fi[family * F_INTS + F_BATCH] == 0
+    )
     keep = _keep_setup(tool, tools.ints, fi, fams.min_run) if walk else -1
-    setup_column = 2 if fi[family, F_SETUPFIRST] == 1 else 3
+    setup_column = 2 if fi[family * F_INTS + F_SETUPFIRST] == 1 else 3
     best = 0
     while lot >= 0:
         if not check_ltl or _may_use(lots.dedicated, li, si, ri, lot, tool):
@@ -249,7 +279,7 @@ def _choose(family, tool, now, criterion, lots, steps, fams, tools, scratch):
                     n += 1
                     break
             n += 1
-        lot = li[lot, L_NEXT]
+        lot = li[lot * L_INTS + L_NEXT]
     if n == 0 or single:
         return 0
     if walk:
@@ -260,7 +290,7 @@ def _choose(family, tool, now, criterion, lots, steps, fams, tools, scratch):
             order[k] = k
         return _batch_or_first(cands, order, n, li, si, ri, chosen, groups)
     width = _keys_for(tool, n, now, criterion, lots, steps, fams, tools, scratch)
-    if fi[family, F_BATCH] == 0:
+    if fi[family * F_INTS + F_BATCH] == 0:
         best = 0
         for k in range(1, n):
             if _less(keys, k, best, width):
@@ -284,8 +314,8 @@ def _choose(family, tool, now, criterion, lots, steps, fams, tools, scratch):
 def _batch_or_first(cands, order, n, li, si, ri, chosen, groups):
     """The best-ranked lot alone when its step does not batch, else the batch formed (as engine._choose)."""
     first = cands[order[0]]
-    g0 = ri[li[first, L_ROUTE], 0] + li[first, L_STEP]
-    if si[g0, S_PER] != PER_BATCH:
+    g0 = ri[li[first * L_INTS + L_ROUTE] * R_WIDTH + R_FIRST] + li[first * L_INTS + L_STEP]
+    if si[g0 * S_INTS + S_PER] != PER_BATCH:
         chosen[0] = first
         return 1
     return _form_batch(cands, order, n, li, si, ri, chosen, groups)
@@ -302,10 +332,10 @@ def _form_batch(cands, order, n, li, si, ri, chosen, groups):
     groups = 0
     for k in range(n):
         lot = cands[order[k]]
-        g = ri[li[lot, L_ROUTE], 0] + li[lot, L_STEP]
-        if si[g, S_PER] != PER_BATCH:
+        g = ri[li[lot * L_INTS + L_ROUTE] * R_WIDTH + R_FIRST] + li[lot * L_INTS + L_STEP]
+        if si[g * S_INTS + S_PER] != PER_BATCH:
             continue
-        desc = si[g, S_DESC]
+        desc = si[g * S_INTS + S_DESC]
         idx = -1
         for j in range(groups):
             if group_desc[j] == desc:
@@ -315,10 +345,10 @@ def _form_batch(cands, order, n, li, si, ri, chosen, groups):
             idx = groups
             group_desc[idx] = desc
             groups += 1
-        if (group_size[idx] + 1) * WAFERS <= si[g, S_BMAX]:
+        if (group_size[idx] + 1) * WAFERS <= si[g * S_INTS + S_BMAX]:
             members[idx, group_size[idx]] = lot
             group_size[idx] += 1
-        if group_size[idx] * WAFERS >= si[g, S_BMAX]:
+        if group_size[idx] * WAFERS >= si[g * S_INTS + S_BMAX]:
             for m in range(group_size[idx]):
                 chosen[m] = members[idx, m]
             return group_size[idx]
@@ -326,8 +356,8 @@ def _form_batch(cands, order, n, li, si, ri, chosen, groups):
         if group_size[j] == 0:
             continue
         first = members[j, 0]
-        g = ri[li[first, L_ROUTE], 0] + li[first, L_STEP]
-        if group_size[j] * WAFERS >= si[g, S_BMIN]:
+        g = ri[li[first * L_INTS + L_ROUTE] * R_WIDTH + R_FIRST] + li[first * L_INTS + L_STEP]
+        if group_size[j] * WAFERS >= si[g * S_INTS + S_BMIN]:
             for m in range(group_size[j]):
                 chosen[m] = members[j, m]
             return group_size[j]
@@ -338,38 +368,38 @@ def _form_batch(cands, order, n, li, si, ri, chosen, groups):
 def _start(tool, count, now, lots, steps, fams, tools, draws, heap, tally, scratch, warmup, end):
     li, lf, si, sf, ri, fi = lots.ints, lots.floats, steps.ints, steps.floats, steps.routes, fams.ints
     ti, tf, chosen, acc = tools.ints, tools.floats, scratch.chosen, tally.time
-    family = ti[tool, T_FAM]
+    family = ti[tool * T_INTS + T_FAM]
     first = chosen[0]
-    g = ri[li[first, L_ROUTE], 0] + li[first, L_STEP]
+    g = ri[li[first * L_INTS + L_ROUTE] * R_WIDTH + R_FIRST] + li[first * L_INTS + L_STEP]
     for m in range(count):
         lot = chosen[m]
         _queue_remove(fams.head, fams.queued, li, family, lot)
-        li[lot, L_STARTED] = 1
+        li[lot * L_INTS + L_STARTED] = 1
         if now >= warmup:
-            acc[family, A_WAIT] += now - lf[lot, L_QUEUED]
-            acc[family, A_STARTS] += 1
-        if li[lot, L_CQTT] >= 0 and li[lot, L_CQTT] == li[lot, L_STEP]:
-            src = ri[li[lot, L_ROUTE], 0] + li[lot, L_CQTS]
+            acc[family * A_WIDTH + A_WAIT] += now - lf[lot * L_FLOATS + L_QUEUED]
+            acc[family * A_WIDTH + A_STARTS] += 1
+        if li[lot * L_INTS + L_CQTT] >= 0 and li[lot * L_INTS + L_CQTT] == li[lot * L_INTS + L_STEP]:
+            src = ri[li[lot * L_INTS + L_ROUTE] * R_WIDTH + R_FIRST] + li[lot * L_INTS + L_CQTS]
             tally.cqt[src, 0] += 1
-            if now > lf[lot, L_CQTD]:
+            if now > lf[lot * L_FLOATS + L_CQTD]:
                 tally.cqt[src, 1] += 1
-            li[lot, L_CQTT] = -1
+            li[lot * L_INTS + L_CQTT] = -1
     setup = _setup_minutes(si, sf, ti, fams.setup, tool, g)
-    wanted = si[g, S_SETUP]
+    wanted = si[g * S_INTS + S_SETUP]
     if wanted >= 0:
-        if ti[tool, T_SETUP] != wanted:
-            ti[tool, T_SETUP] = wanted
-            ti[tool, T_RUNS] = 0
-        ti[tool, T_RUNS] += count
-    process = sf[g, S_PTIME] + sf[g, S_SPREAD] * (draw(draws, U_PROCESS) - 0.5)
-    per = si[g, S_PER]
+        if ti[tool * T_INTS + T_SETUP] != wanted:
+            ti[tool * T_INTS + T_SETUP] = wanted
+            ti[tool * T_INTS + T_RUNS] = 0
+        ti[tool * T_INTS + T_RUNS] += count
+    process = sf[g * S_FLOATS + S_PTIME] + sf[g * S_FLOATS + S_SPREAD] * (draw(draws, U_PROCESS) - 0.5)
+    per = si[g * S_INTS + S_PER]
     if per == PER_BATCH:
         bsizes = tally.batch_sizes
         bsizes[min(count, bsizes.shape[0] - 1)] += 1
     load = fams.load[family]
-    cascading = fi[family, F_CASC] == 1
+    cascading = fi[family * F_INTS + F_CASC] == 1
     if per == PER_PIECE:
-        interval = sf[g, S_PINT]
+        interval = sf[g * S_FLOATS + S_PINT]
         together = not (cascading and not math.isnan(interval))  # the tool frees when its lots finish
         if not together:
             lot_time = process + (WAFERS - 1.0) * interval + load
@@ -379,7 +409,7 @@ def _start(tool, count, now, lots, steps, fams, tools, draws, heap, tally, scrat
             tool_time = lot_time
     else:
         lot_time = process + load
-        interval = sf[g, S_BINT]
+        interval = sf[g * S_FLOATS + S_BINT]
         together = not (cascading and not math.isnan(interval))
         tool_time = lot_time if together else interval
     lot_time += setup
@@ -387,14 +417,14 @@ def _start(tool, count, now, lots, steps, fams, tools, draws, heap, tally, scrat
     set_state(tool, BUSY, ti, fi, tools.idle)
     account(acc, A_SETUP, family, now, setup, warmup, end)
     account(acc, A_BUSY, family, now + setup, tool_time - setup, warmup, end)
-    tf[tool, TF_WAFERS] += WAFERS * count
-    tf[tool, TF_SNAP] = tf[tool, TF_DELAY]
+    tf[tool * T_FLOATS + TF_WAFERS] += WAFERS * count
+    tf[tool * T_FLOATS + TF_SNAP] = tf[tool * T_FLOATS + TF_DELAY]
     for m in range(count):
-        lf[chosen[m], L_DSNAP] = tf[tool, TF_DELAY]
+        lf[chosen[m] * L_FLOATS + L_DSNAP] = tf[tool * T_FLOATS + TF_DELAY]
     if together:
         for m in range(count):
-            ti[tool, T_LOTS + m] = chosen[m]
-        ti[tool, T_NLOTS] = count
+            ti[tool * T_INTS + T_LOTS + m] = chosen[m]
+        ti[tool * T_INTS + T_NLOTS] = count
         push(heap, now + tool_time, FREE_AND_DONE, tool, 0)
         return
     push(heap, now + tool_time, TOOL_FREE, tool, 0)
@@ -410,8 +440,8 @@ def dispatch(family, now, criterion, lots, steps, fams, tools, draws, heap, tall
     # bit words, not by testing every tool: the 400 tools of HVLM's delay family made this loop
     # an eighth of the kernel's time.
     fi, idle, qn = fams.ints, tools.idle, fams.queued
-    first = fi[family, F_FIRST]
-    last = first + fi[family, F_COUNT] - 1
+    first = fi[family * F_INTS + F_FIRST]
+    last = first + fi[family * F_INTS + F_COUNT] - 1
     for word in range(first >> IDLE_SHIFT, (last >> IDLE_SHIFT) + 1):
         bits = idle[word]
         if word == first >> IDLE_SHIFT:
@@ -419,7 +449,7 @@ def dispatch(family, now, criterion, lots, steps, fams, tools, draws, heap, tall
         if word == last >> IDLE_SHIFT:
             bits &= (1 << ((last & IDLE_MASK) + 1)) - 1
         while bits != 0:
-            if qn[family] == 0 or fi[family, F_IDLE] == 0:
+            if qn[family] == 0 or fi[family * F_INTS + F_IDLE] == 0:
                 return
             tool = (word << IDLE_SHIFT) + trailing_zeros(bits)  # type: ignore[call-arg]  # an intrinsic: numba passes its context
             bits &= bits - 1

@@ -43,13 +43,14 @@ WORDS = RING >> WORD_SHIFT
 #: The bucket of every minute from FAR / SCALE on, infinity included (a group without breakdowns
 #: draws its next at an infinite minute); within it the order is still by minute, then push.
 FAR = float(1 << 61)
-#: Columns of Heap.node.
+#: Columns of Heap.node's flat rows of N_WIDTH (kernel_state: why flat).
 N_SEQ, N_EVENT, N_NEXT = range(3)
+N_WIDTH = 3
 
 
 def empty_queue(capacity: int) -> Heap:
     """An empty event queue for up to `capacity` entries, with the run's counters at zero."""
-    node = np.zeros((capacity, 3), np.int64)
+    node = np.zeros((capacity, N_WIDTH), np.int64)
     node[:, N_NEXT] = np.arange(1, capacity + 1)  # every node free, chained
     node[-1, N_NEXT] = -1
     return Heap(
@@ -57,7 +58,7 @@ def empty_queue(capacity: int) -> Heap:
         entry=np.zeros((capacity, 2), np.int64),
         counters=np.zeros(COUNTERS, np.int64),
         node_time=np.zeros(capacity),
-        node=node,
+        node=node.reshape(-1),
         bucket=np.full(RING, -1, np.int64),
         filled=np.zeros(WORDS, np.int64),
     )
@@ -119,25 +120,25 @@ def _link(nt, nd, head, filled, node, time, seq, bucket):
     slot = bucket & RING_MASK
     before = -1
     k = head[slot]
-    while k >= 0 and (nt[k] < time or (nt[k] == time and nd[k, N_SEQ] < seq)):
+    while k >= 0 and (nt[k] < time or (nt[k] == time and nd[k * N_WIDTH + N_SEQ] < seq)):
         before = k
-        k = nd[k, N_NEXT]
-    nd[node, N_NEXT] = k
+        k = nd[k * N_WIDTH + N_NEXT]
+    nd[node * N_WIDTH + N_NEXT] = k
     if before < 0:
         head[slot] = node
         filled[slot >> WORD_SHIFT] |= 1 << (slot & WORD_MASK)
     else:
-        nd[before, N_NEXT] = node
+        nd[before * N_WIDTH + N_NEXT] = node
 
 
 @jit
 def _into_ring(heap, time, seq, packed, bucket):
     sc, nd = heap.counters, heap.node
     node = sc[C_FREE]
-    sc[C_FREE] = nd[node, N_NEXT]
+    sc[C_FREE] = nd[node * N_WIDTH + N_NEXT]
     heap.node_time[node] = time
-    nd[node, N_SEQ] = seq
-    nd[node, N_EVENT] = packed
+    nd[node * N_WIDTH + N_SEQ] = seq
+    nd[node * N_WIDTH + N_EVENT] = packed
     _link(heap.node_time, nd, heap.bucket, heap.filled, node, time, seq, bucket)
 
 
@@ -205,12 +206,12 @@ def pop(heap):
     sc, nd, head = heap.counters, heap.node, heap.bucket
     slot = sc[C_CUR] & RING_MASK
     node = head[slot]
-    after = nd[node, N_NEXT]
+    after = nd[node * N_WIDTH + N_NEXT]
     head[slot] = after
     if after < 0:
         heap.filled[slot >> WORD_SHIFT] &= ~(1 << (slot & WORD_MASK))
-    nd[node, N_NEXT] = sc[C_FREE]
+    nd[node * N_WIDTH + N_NEXT] = sc[C_FREE]
     sc[C_FREE] = node
     sc[C_HSIZE] -= 1
-    packed = nd[node, N_EVENT]
+    packed = nd[node * N_WIDTH + N_EVENT]
     return heap.node_time[node], packed >> (2 * PACK), (packed >> PACK) & FIELD, packed & FIELD
