@@ -14,7 +14,7 @@ from fabnet.fabsim.kernel import run_chunk
 from fabnet.fabsim.kernel_base import CRITERION
 from fabnet.fabsim.kernel_queue import empty_queue
 from fabnet.fabsim.model import STREAMS, U_DOWN, WAFERS, LotRecord
-from fabnet.fabsim.numba_import import nb
+from fabnet.fabsim.numba_import import kernel_cache, nb
 from fabnet.fabsim.options import SimOptions, SimResult, peak_release_scale, peer_differences, release_scale_on
 from fabnet.fabsim.prepare import Prepared, random_streams, start_of
 from fabnet.fabsim.rules import Criterion
@@ -89,7 +89,8 @@ def compiled(criterion: Criterion):
     the kernel is compiled once for every rule, and its on-disk cache names no rule's module
     (an overload typed by a function defined in a test or a notebook would make the cache
     unreadable to every process that cannot import that module)."""
-    return nb.cfunc(CRITERION, cache=True)(criterion)
+    with kernel_cache():
+        return nb.cfunc(CRITERION, cache=True)(criterion)
 
 
 def _typed_once(dispatcher, args: tuple):
