@@ -12,7 +12,9 @@ from __future__ import annotations
 import copy
 import math
 import os
+import shutil
 import signal
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -231,15 +233,21 @@ def time_limit(seconds: float, what: str) -> Iterator[None]:
         signal.signal(signal.SIGALRM, previous)
 
 
-@pytest.fixture(scope="module")
-def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Where the mutated scenarios are written: pytest's temporary folder, module-wide (hypothesis
-    runs all of a test's examples in one call of a fixture), which pytest cleans up."""
-    return tmp_path_factory.mktemp("fuzz")
+FOLDER = Path(tempfile.gettempdir()) / f"fabnet-fuzz-{os.getpid()}"
 
 
-def _validate(text: str, folder: Path) -> Scenario | ScenarioError:
-    path = folder / "mutated.yaml"
+@pytest.fixture(scope="module", autouse=True)
+def _folder_made_and_removed() -> Iterator[None]:
+    """The mutated scenarios' folder, made when the module's tests run (not at import: every
+    xdist worker imports the module) and removed after them. Autouse, so the tests keep their
+    signatures, which seed hypothesis's derandomised examples under CI."""
+    FOLDER.mkdir(exist_ok=True)
+    yield
+    shutil.rmtree(FOLDER, ignore_errors=True)
+
+
+def _validate(text: str) -> Scenario | ScenarioError:
+    path = FOLDER / "mutated.yaml"
     path.write_text(text, encoding="utf-8", errors="surrogatepass")
     with time_limit(VALIDATE_LIMIT_S, "validate"):
         try:
@@ -257,15 +265,15 @@ def _assert_clear(error: ScenarioError) -> None:
 
 
 @FUZZ
-@given(text=mutated_text())
-def test_validate_ends_in_a_scenario_or_a_clear_error(folder: Path, text: str) -> None:
-    outcome = _validate(text, folder)
+@given(mutated_text())
+def test_validate_ends_in_a_scenario_or_a_clear_error(text: str) -> None:
+    outcome = _validate(text)
     if isinstance(outcome, ScenarioError):
         _assert_clear(outcome)
         return
     # a text that validates is a scenario a file can hold: written out as YAML and read back,
     # it is the same scenario (a value the schema took but cannot write would differ here)
-    again = _validate(yaml.safe_dump(outcome.model_dump(by_alias=True, mode="json"), sort_keys=False), folder)
+    again = _validate(yaml.safe_dump(outcome.model_dump(by_alias=True, mode="json"), sort_keys=False))
     assert again == outcome
 
 
@@ -274,8 +282,8 @@ PLAUSIBLE_EXTREMES = st.sampled_from([0, 1, 1e-9, 0.999, 400, 1000, 1e7, 1e8, MA
 
 
 @settings(FUZZ, max_examples=int(os.environ.get("FABNET_FUZZ_EXAMPLES", 25)))
-@given(changes=st.lists(st.tuples(NUMBERS, PLAUSIBLE_EXTREMES), min_size=1, max_size=2))
-def test_plan_ends_in_a_plan_or_a_clear_error(folder: Path, changes: list[tuple[tuple[Any, ...], float]]) -> None:
+@given(st.lists(st.tuples(NUMBERS, PLAUSIBLE_EXTREMES), min_size=1, max_size=2))
+def test_plan_ends_in_a_plan_or_a_clear_error(changes: list[tuple[tuple[Any, ...], float]]) -> None:
     """Numbers at the edges of what validates (zero, tiny, the largest allowed) reach the
     planner and finance: they must give a plan and its money, or a FabnetError."""
     from fabnet.pipeline import make_plan as plan_network
@@ -286,7 +294,7 @@ def test_plan_ends_in_a_plan_or_a_clear_error(folder: Path, changes: list[tuple[
     for path, value in changes:
         old = _get(data, path)
         _get(data, path[:-1])[path[-1]] = int(value) if isinstance(old, int) and value == int(value) else value
-    outcome = _validate(yaml.safe_dump(data, sort_keys=False), folder)
+    outcome = _validate(yaml.safe_dump(data, sort_keys=False))
     if isinstance(outcome, ScenarioError):
         _assert_clear(outcome)
         return
