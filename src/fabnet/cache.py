@@ -45,20 +45,30 @@ def key(*parts: object) -> str:
     return digest.hexdigest()
 
 
+#: The folder fabnet's own source files are named from (src/, where the package is).
+SOURCE_ROOT = Path(__file__).resolve().parent.parent
+
+
 @functools.cache
 def code_digest() -> str:
     """fabnet's source files and the versions of the libraries that compute its results: any
     change to either is a new key (5 ms for the whole package, once per process)."""
+    files = sorted(SOURCE_ROOT.rglob("*.py"))
+    return sources_digest(files, SOURCE_ROOT, ("numpy", "pandas", "linopy", "highspy", "numba"))
+
+
+def sources_digest(files: list[Path], root: Path, libraries: tuple[str, ...]) -> str:
+    """The SHA-256 of `files` (each named by its path from `root`, then its bytes), Python's
+    version and those of `libraries` (an absent one is left out)."""
     import sys
     from importlib import metadata
 
     digest = hashlib.sha256(f"python {sys.version_info[:2]}".encode())
-    for library in ("numpy", "pandas", "linopy", "highspy", "numba"):
+    for library in libraries:
         with contextlib.suppress(metadata.PackageNotFoundError):
             digest.update(f"{library} {metadata.version(library)}".encode())
-    package = Path(__file__).resolve().parent.parent
-    for path in sorted(package.rglob("*.py")):
-        digest.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes())
+    for path in files:
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()
 
 

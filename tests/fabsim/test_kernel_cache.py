@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import fabnet.cache
 from fabnet.fabsim import numba_import
 
 
@@ -18,15 +19,16 @@ def test_an_edit_to_any_kernel_module_is_a_new_cache_folder(tmp_path):
     names = {path.name for path in sources}
     assert {"kernel.py", "kernel_base.py", "kernel_dispatch.py", "kernel_queue.py", "kernel_state.py"} <= names
     assert {"rules.py", "model.py", "units.py"} <= names  # constants and formulas compiled into the kernel
-    copies = []
-    for path in sources:
-        copies.append(tmp_path / path.name)
-        shutil.copy(path, copies[-1])
-    before = numba_import.sources_digest(copies)
-    assert numba_import.sources_digest(copies) == before == numba_import.sources_digest(sources)
-    dispatch = tmp_path / "kernel_dispatch.py"
+    root = fabnet.cache.SOURCE_ROOT
+    copies = [tmp_path / path.relative_to(root) for path in sources]
+    for path, copy in zip(sources, copies, strict=True):
+        copy.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(path, copy)
+    before = numba_import.kernel_digest(copies, tmp_path)
+    assert numba_import.kernel_digest(copies, tmp_path) == before == numba_import.kernel_digest(sources)
+    dispatch = tmp_path / "fabnet" / "fabsim" / "kernel_dispatch.py"
     dispatch.write_text(dispatch.read_text() + "\n# an edit that keeps run_chunk's argument types\n")
-    assert numba_import.sources_digest(copies) != before
+    assert numba_import.kernel_digest(copies, tmp_path) != before
 
 
 def test_kernel_functions_cache_in_fabnets_folder_and_a_users_own_where_they_did(tmp_path):
@@ -50,7 +52,7 @@ print(kernel_cache_folder())
     assert done.returncode == 0, done.stderr
     folder = Path(done.stdout.strip())
     assert folder.parent == tmp_path / "fabnet" / "numba"
-    assert folder.name.startswith(numba_import.sources_digest(numba_import.kernel_sources()) + "-")
+    assert folder.name.startswith(numba_import.kernel_digest(numba_import.kernel_sources()) + "-")
     assert len(list(folder.rglob("*.nbi"))) == 1 and len(list(theirs.rglob("*.nbi"))) == 1
 
 

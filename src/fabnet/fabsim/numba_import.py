@@ -77,11 +77,9 @@ def kernel_sources() -> list[Path]:
     return [*sorted(package.glob("*.py")), package.parent / "core" / "units.py"]
 
 
-def sources_digest(paths: list[Path]) -> str:
-    digest = hashlib.sha256(f"numba {nb.__version__}".encode())
-    for path in paths:
-        digest.update(path.name.encode() + b"\0" + path.read_bytes())
-    return digest.hexdigest()[:20]
+def kernel_digest(sources: list[Path], root: Path = fabnet.cache.SOURCE_ROOT) -> str:
+    """The kernel's sources and numba's version, as fabnet.cache digests code (20 hex digits)."""
+    return fabnet.cache.sources_digest(sources, root, ("numba",))[:20]
 
 
 @functools.cache
@@ -92,7 +90,7 @@ def kernel_cache_folder() -> Path:
     sources = kernel_sources()
     place = hashlib.sha256(str(sources[0].parent).encode()).hexdigest()[:8]
     root = fabnet.cache.folder("numba")
-    here = root / f"{sources_digest(sources)}-{place}"
+    here = root / f"{kernel_digest(sources)}-{place}"
     with contextlib.suppress(OSError):  # a read-only cache folder: numba compiles in every process
         here.mkdir(parents=True, exist_ok=True)
         os.utime(here)
