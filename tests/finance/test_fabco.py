@@ -35,6 +35,7 @@ def tables(
             "site": "alpha",
             "quarter": QUARTERS,
             "modules_online": given(online),
+            "modules_staffed": given(online),
             "real_wafer_starts": given(starts),
             "wafers_out": given(wafers_out),
             "spare_out": ZEROS,

@@ -3,6 +3,8 @@ and read the same way by the planner, finance and the fixed-plan risk model."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 from pydantic import ValidationError
@@ -100,8 +102,8 @@ def test_finance_pays_the_declined_offtake_price():
     """A site's 100 wafers out a quarter are paid at 0.9 × the declining wafer price: $900,000
     a quarter in 2025, $810,000 in 2026."""
     s = declining()
-    ops = Operations(*(np.zeros((2, 8)) for _ in range(5)))
-    ops = Operations(ops.real_starts, np.full((2, 8), 100.0), ops.spare_out, ops.capacity_out, ops.modules_online)
+    ops = Operations(*(np.zeros((2, 8)) for _ in range(6)))
+    ops = dataclasses.replace(ops, wafers_out=np.full((2, 8), 100.0))
     paid = wafer_payments(s, ops)["wafers"][0]
     assert paid == pytest.approx([900_000] * 4 + [810_000] * 4)
 

@@ -202,6 +202,12 @@ _TABLES = (
                 unit="count",
             ),
             Column(
+                "modules_staffed",
+                "float",
+                "modules whose fixed costs are paid: producing, or qualifying before their first wafer",
+                unit="count",
+            ),
+            Column(
                 "wafer_capacity",
                 "float",
                 "wafer starts the modules online allow (real wafers, ramp applied)",

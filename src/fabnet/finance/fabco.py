@@ -13,9 +13,9 @@ Conventions:
   annual and compound quarterly.
 - Wafers are real wafers (`Plan.capacity.real_wafer_starts`, `wafers_out`): a young fab starts
   more of them for the same good dies, and the buyer pays for each.
-- Opex: variable per wafer start (plus an operator's fee per wafer), fixed per module online
-  and quarter (paid whether the module is loaded or idle), and an operator's share of the
-  site's wafer revenue.
+- Opex: variable per wafer start (plus an operator's fee per wafer), fixed per module staffed
+  and quarter (online, or in its pre-operating quarters before the first wafer; paid whether
+  the module is loaded or idle), and an operator's share of the site's wafer revenue.
 - Capex, depreciation, book value and tax credits of each build (a module, a shell, a tool set)
   follow scenario.assets, the planner's rules. Depreciation is straight line per asset class
   from the quarter a build is placed in service. Grants pay their share of capex as
@@ -90,12 +90,13 @@ class Operations:
     spare_out: np.ndarray  # real wafers leaving the fab for the market
     capacity_out: np.ndarray  # the capacity's output, what take-or-pay counts
     modules_online: np.ndarray
+    modules_staffed: np.ndarray  # paying fixed opex: online, or qualifying before the first wafer
 
 
 def operations(scenario: Scenario, capacity: pd.DataFrame) -> Operations:
     """The plan's capacity table (fabnet.plan.Plan.capacity) as arrays over sites × quarters."""
     sites, quarters = [s.id for s in scenario.sites], [str(q) for q in scenario.horizon.periods]
-    columns = ("real_wafer_starts", "wafers_out", "spare_out", "capacity_out", "modules_online")
+    columns = ("real_wafer_starts", "wafers_out", "spare_out", "capacity_out", "modules_online", "modules_staffed")
     return Operations(*(grid(capacity, "site", sites, quarters, column) for column in columns))
 
 
@@ -146,7 +147,7 @@ def operating_flows(
     share = np.array([o.revenue_share if o else 0.0 for o in operators])[:, None]
     fixed = np.array([s.fixed_opex_per_module_q_usd for s in sites])[:, None]
     opex = per_wafer * ops.real_starts
-    fixed_opex = fixed * ops.modules_online
+    fixed_opex = fixed * ops.modules_staffed
     fees = fee_per_wafer * ops.real_starts + share * revenue
     income = revenue - opex - fixed_opex - fees
     regimes = [t.id for t in scenario.finance.tax_regimes]

@@ -94,6 +94,7 @@ def steady_state(
         spare_out=_held(spare_out, horizon),
         capacity_out=_held(capacity, horizon),
         modules_online=_held(ops.modules_online[..., -1:], horizon),
+        modules_staffed=_held(ops.modules_staffed[..., -1:], horizon),
     )
     # take-or-pay is the contract's floor within the horizon, not the fab's business after it
     contract = (offtake or scenario.offtake).model_copy(update={"take_or_pay_share": 0.0})

@@ -59,7 +59,8 @@ def build_cost(
 ) -> Array:
     """Objective cost (MUSD, discounted to the horizon's start) of one capacity unit by quarter
     started: its capex annuity (Asset.annuity_usd) for each quarter of its life inside the
-    horizon, and its fixed opex from its first wafer to the end of the horizon."""
+    horizon, and its fixed opex from the quarter it is staffed (Asset.staffed_q: its first wafer
+    or its pre-operating quarters before it) to the end of the horizon."""
     horizon = len(quarters)
     discount = discount_factors(rate, horizon)
     cost = np.zeros(horizon)
@@ -73,7 +74,8 @@ def build_cost(
         inside = discount[first:]
         paid = np.zeros(len(inside))
         paid[: min(len(annuity), len(inside))] = annuity[: len(inside)]
-        cost[started] = float(((paid + fixed) * inside).sum())
+        staffed = discount[min(started + unit.staffed_q, horizon) :]
+        cost[started] = float((paid * inside).sum() + fixed * staffed.sum())
     return cost
 
 

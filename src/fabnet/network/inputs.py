@@ -60,6 +60,7 @@ class PlanInputs:
     max_units: npt.NDArray[np.int64]
     mandatory: npt.NDArray[np.bool_]
     lead_q: npt.NDArray[np.int64]  # a capacity unit's start → first wafer
+    staffed_q: npt.NDArray[np.int64]  # a capacity unit's start → first quarter of its fixed opex (Asset.staffed_q)
     earliest: npt.NDArray[np.int64]  # quarter index of a capacity unit's earliest start
     # quarter index of the last start: the last whose unit comes online inside the horizon
     # (a robust plan widens it to the shortest lead time of its futures, so they share starts)
@@ -76,7 +77,7 @@ class PlanInputs:
     grant_credit: Array
     itc_musd: Array  # site × quarter started: credit per capacity unit
     opex_musd: Array  # variable, per wafer start, incl. an operator's fee per wafer
-    fixed_opex_musd: Array  # per capacity unit online and quarter
+    fixed_opex_musd: Array  # per capacity unit staffed (online or pre-operating) and quarter
     # objective, per unit started (site × quarter started): its capex annuitised over its life,
     # for the quarters of its life inside the horizon, net of grants and credits, plus fixed opex
     unit_cost_musd: Array
@@ -197,6 +198,7 @@ def prepare(scenario: Scenario, cycle_time: str = "load") -> PlanInputs:
         max_units=np.array([s.max_modules * phases_per_module(s) for s in sites], dtype=np.int64),
         mandatory=np.array([s.mandatory for s in sites], dtype=bool),
         lead_q=np.array([u.lead_q for u in units], dtype=np.int64),
+        staffed_q=np.array([u.staffed_q for u in units], dtype=np.int64),
         earliest=np.array([s.earliest_start - start + ready_q(s) for s in sites], dtype=np.int64),
         latest_start=np.array([horizon - 1 - u.lead_q for u in units], dtype=np.int64),
         ramp_q=np.array([len(site_ramp(s, scenario)) for s in sites], dtype=np.int64),

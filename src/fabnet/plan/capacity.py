@@ -69,12 +69,13 @@ def effective_capacity(m: linopy.Model, x: PlanInputs) -> linopy.LinearExpressio
     return recent + settled
 
 
-def modules_online(m: linopy.Model, x: PlanInputs) -> linopy.LinearExpression:
-    """Capacity units producing at each site and quarter: those started at least a lead time
+def modules_staffed(m: linopy.Model, x: PlanInputs) -> linopy.LinearExpression:
+    """Capacity units whose fixed opex is paid at each site and quarter: those started at least
+    their staffed lead (PlanInputs.staffed_q: online, or qualifying before their first wafer)
     ago, less those converted to another node."""
-    online = lagged(terms(m, "cumulative_builds"), per_site(x, x.lead_q))
+    staffed = lagged(terms(m, "cumulative_builds"), per_site(x, x.staffed_q))
     away = converted(m, x)
-    return online if away is None else online - away
+    return staffed if away is None else staffed - away
 
 
 def converted(m: linopy.Model, x: PlanInputs) -> linopy.LinearExpression | None:

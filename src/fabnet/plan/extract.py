@@ -177,9 +177,11 @@ def _capacity(x: PlanInputs, value: Solution, quarters: list[str]) -> pd.DataFra
     shape = (len(x.sites), x.horizon)
     built = value["build"].transpose("site", "quarter").values.round()
     builds = [(i, int(t), float(built[i, t])) for i, t in zip(*np.nonzero(built > 0), strict=True)]
-    # modules online: capacity units, a tool set counting as its share of a module
-    ones = np.ones_like(x.capacity_by_age)
-    online = capacity_from_builds(builds, x.lead_q, ones * x.unit_share[:, None], x.horizon, x.parent)
+    # modules online (and staffed: paying fixed opex): capacity units, a tool set counting as
+    # its share of a module
+    units = np.ones_like(x.capacity_by_age) * x.unit_share[:, None]
+    online = capacity_from_builds(builds, x.lead_q, units, x.horizon, x.parent)
+    staffed = capacity_from_builds(builds, x.staffed_q, units, x.horizon, x.parent)
     wafers = capacity_from_builds(builds, x.lead_q, x.capacity_by_age * x.unit_wafers_q[:, None], x.horizon, x.parent)
     effective = capacity_from_builds(
         builds, x.lead_q, x.effective_by_age * x.unit_wafers_q[:, None], x.horizon, x.parent
@@ -206,6 +208,7 @@ def _capacity(x: PlanInputs, value: Solution, quarters: list[str]) -> pd.DataFra
                     "node": x.site_node[i],
                     "quarter": quarters,
                     "modules_online": online[i],
+                    "modules_staffed": staffed[i],
                     "wafer_capacity": wafers[i],
                     "effective_capacity": effective[i],
                     "wafer_starts": starts,

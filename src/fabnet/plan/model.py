@@ -47,7 +47,7 @@ import numpy.typing as npt
 import xarray as xr
 
 from fabnet.network import PlanInputs, prepare
-from fabnet.plan.capacity import define_conversions, define_cumulative_builds, modules_online
+from fabnet.plan.capacity import define_conversions, define_cumulative_builds, modules_staffed
 from fabnet.plan.flows import (
     after,
     beyond_horizon_share,
@@ -173,7 +173,7 @@ def spending(m: linopy.Model, x: PlanInputs) -> dict[str, linopy.LinearExpressio
         per_start = xr.DataArray(x.itc_musd, dims=("site", "quarter"), coords={"site": x.sites})
         kinds["tax_credits"] = -lagged(terms(m, "build") * per_start, per_site(x, x.lead_q)).sum("site")
         kinds["opex"] = (site_starts(m) * per_site(x, x.opex_musd)).sum("site")
-        kinds["fixed_opex"] = (modules_online(m, x) * per_site(x, x.fixed_opex_musd)).sum("site")
+        kinds["fixed_opex"] = (modules_staffed(m, x) * per_site(x, x.fixed_opex_musd)).sum("site")
         revenue = site_revenue(m, x)
         kinds["operator_fees"] = (revenue * per_site(x, x.revenue_share)).sum("site")
         kinds["wafer_revenue"] = -revenue.sum("site")

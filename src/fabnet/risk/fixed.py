@@ -228,6 +228,7 @@ class HeldOperations:
     capacity: np.ndarray  # S × sites × T: real wafers
     effective: np.ndarray  # S × sites × T: mature-equivalent wafers
     online: np.ndarray  # S × sites × T: modules
+    staffed: np.ndarray  # S × sites × T: modules paying fixed opex (online or pre-operating)
     own: np.ndarray  # S × sites × P × T: the buyer's wafer starts (mature-equivalent)
     spare: np.ndarray  # S × sites × T: starts for other customers
     leaving: np.ndarray  # S × sites × P × T: the buyer's wafers entering the unloaded cycle time
@@ -261,7 +262,7 @@ def held_operations(scenario: Scenario, plan: Plan, table: np.ndarray) -> HeldOp
         pkg_yield[:, p] = np.maximum(v.line_yield[:, x.lines.index(x.product_line[p])], EPS)
 
     # the fab company's capacity from the fixed builds, with the samples' lead times and learning
-    capacity, effective, online = _capacity(scenario, plan, x, v)
+    capacity, effective, online, staffed = _capacity(scenario, plan, x, v)
     saturation = np.array([1.0 if c is None else c.saturation for c in x.site_curve])
 
     # wafer need: the plan's starts scaled by demand and yield, per product
@@ -302,6 +303,7 @@ def held_operations(scenario: Scenario, plan: Plan, table: np.ndarray) -> HeldOp
         capacity,
         effective,
         online,
+        staffed,
         own,
         spare,
         leaving,
@@ -327,6 +329,7 @@ def evaluate_fixed(scenario: Scenario, plan: Plan, table: np.ndarray) -> pd.Data
         spare_out=_out_of_fab(x, held.spare * real),
         capacity_out=_out_of_fab(x, held.capacity),
         modules_online=held.online,
+        modules_staffed=held.staffed,
     )
     contract = v.contract()
     operating = operating_flows(scenario, ops, prices=prices, draws=contract)
@@ -378,11 +381,12 @@ def _out_of_fab(x: PlanInputs, entering: np.ndarray) -> np.ndarray:
 
 
 def _capacity(scenario: Scenario, plan: Plan, x: PlanInputs, v: _Inputs) -> tuple[np.ndarray, ...]:
-    """(capacity, mature-equivalent capacity, modules online) per sample × site × quarter."""
+    """(capacity, mature-equivalent capacity, modules online, modules staffed) per sample × site ×
+    quarter."""
     samples = len(v.lead)
     if not x.sites:
         empty = np.zeros((samples, 0, x.horizon))
-        return empty, empty, empty
+        return empty, empty, empty, empty
     node_ids = [n.id for n in scenario.nodes]
     learning = np.stack(
         [_site_learning(scenario, i, x, v, node_ids.index(site.node)) for i, site in enumerate(scenario.sites)], axis=1
@@ -398,8 +402,10 @@ def _capacity(scenario: Scenario, plan: Plan, x: PlanInputs, v: _Inputs) -> tupl
     nominal = x.capacity_by_age * x.unit_wafers_q[:, None]
     capacity = capacity_from_builds(builds, lead, np.broadcast_to(nominal, learning.shape), x.horizon, x.parent)
     effective = capacity_from_builds(builds, lead, nominal * learning, x.horizon, x.parent)
-    online = capacity_from_builds(builds, lead, np.ones_like(learning) * x.unit_share[:, None], x.horizon, x.parent)
-    return capacity, effective, online
+    units = np.ones_like(learning) * x.unit_share[:, None]
+    online = capacity_from_builds(builds, lead, units, x.horizon, x.parent)
+    staffed = capacity_from_builds(builds, lead - (x.lead_q - x.staffed_q), units, x.horizon, x.parent)
+    return capacity, effective, online, staffed
 
 
 def _site_learning(scenario: Scenario, i: int, x: PlanInputs, v: _Inputs, n: int) -> np.ndarray:

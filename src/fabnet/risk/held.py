@@ -30,6 +30,7 @@ def held_plan(plan: Plan, held: HeldOperations, sample: int) -> Plan:
     effective = held.effective[sample]
     by_site = {
         "modules_online": held.online[sample],
+        "modules_staffed": held.staffed[sample],
         "wafer_capacity": held.capacity[sample],
         "effective_capacity": effective,
         "wafer_starts": starts,

@@ -9,7 +9,8 @@ A site builds either whole modules (building and tools together) or, with `tool_
 (building, cleanroom, utilities) and tool sets installed into them when the plan needs them; a
 site that `converts_from` another retools that site's fabs for its own node (a "conversion").
 The planner's integer `build` counts a site's *capacity unit* — a module, or a tool set — and
-`shell` counts shells; capacity, ramp, yield learning and fixed opex follow the capacity units.
+`shell` counts shells; capacity, ramp, yield learning and fixed opex follow the capacity units (the
+fixed opex from `Asset.staffed_q`, before the first wafer where the site has pre-operating quarters).
 """
 
 from __future__ import annotations
@@ -39,10 +40,17 @@ class Asset:
     lead_q: int  # start → in use: first wafer (module, tools), or ready for tools (shell)
     in_service_q: int  # start → first quarter of depreciation (a shell: when its first tools can run)
     share_of_module: float  # capacity added, as a share of a module (0 for a shell)
+    pre_operating_q: int = 0  # quarters before the first wafer from which its fixed opex is paid
 
     @property
     def capex_usd(self) -> float:
         return self.building_usd + self.tools_usd
+
+    @property
+    def staffed_q(self) -> int:
+        """Start → first quarter of its fixed opex: its first wafer, or the pre-operating
+        quarters before it (staff, cleanroom and utilities while the tools are qualified)."""
+        return max(self.lead_q - self.pre_operating_q, 0)
 
     def schedule(self) -> tuple[Array, Array]:
         """(building, tools) USD spent in each quarter after the start. A whole module: the
@@ -203,10 +211,10 @@ def capacity_unit(site: Site) -> Asset:
     capex = site.capex_per_module_usd
     if site.tool_phases is None:
         kind: Kind = "module" if site.converts_from is None else "conversion"
-        return Asset(kind, capex.building, capex.tools, site.lead_time_q, site.lead_time_q, 1.0)
+        return Asset(kind, capex.building, capex.tools, site.lead_time_q, site.lead_time_q, 1.0, site.pre_operating_q)
     count = phases_per_module(site)
     lead = site.tool_phases.lead_time_q
-    return Asset("tools", 0.0, capex.tools / count, lead, lead, 1.0 / count)
+    return Asset("tools", 0.0, capex.tools / count, lead, lead, 1.0 / count, site.pre_operating_q)
 
 
 def shell(site: Site) -> Asset | None:

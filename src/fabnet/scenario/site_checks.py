@@ -1,5 +1,5 @@
 """Semantic checks of the sites (scenario.checks runs them with the others): ramps, tool
-phases, and conversions of one site's fabs to another node."""
+phases, pre-operating quarters, and conversions of one site's fabs to another node."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ def check_sites(s: Scenario) -> list[Problem]:
             if any(later < earlier for earlier, later in itertools.pairwise(ramp)) or ramp[-1] != 1.0
         ]
         + [problem for i, site in enumerate(s.sites) for problem in _phase_problems(i, site)]
+        + [problem for i, site in enumerate(s.sites) for problem in _pre_operating_problems(i, site)]
         + _conversion_problems(s)
     )
 
@@ -47,6 +48,24 @@ def _phase_problems(i: int, site: Any) -> list[Problem]:
             )
         ]
     return []
+
+
+def _pre_operating_problems(i: int, site: Any) -> list[Problem]:
+    """Fixed opex can start no earlier than the build that needs it: within its lead time."""
+    lead, what = (
+        (site.lead_time_q, "lead_time_q")
+        if site.tool_phases is None
+        else (site.tool_phases.lead_time_q, "tool_phases.lead_time_q")
+    )
+    if site.pre_operating_q <= lead:
+        return []
+    return [
+        Problem(
+            ("sites", i, "pre_operating_q"),
+            str(site.pre_operating_q),
+            f"at most the capacity unit's lead time ({what}: {lead}), e.g. {min(3, lead)}",
+        )
+    ]
 
 
 def _conversion_problems(s: Scenario) -> list[Problem]:

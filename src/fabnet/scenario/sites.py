@@ -103,8 +103,16 @@ class Site(Frozen):
     )
     fixed_opex_per_module_q_usd: Usd = Field(
         default=0.0,
-        description="Fixed cash cost per module and quarter from its first wafer "
-        "(labour, facility, maintenance), USD; paid whether the module is loaded or idle.",
+        description="Fixed cash cost per module and quarter from its first wafer, or from "
+        "pre_operating_q quarters before it (labour, facility, maintenance), USD; paid whether "
+        "the module is loaded or idle.",
+    )
+    pre_operating_q: NonNegativeQuarters = Field(
+        default=0,
+        description="Quarters before a module's (or tool set's) first wafer from which its fixed "
+        "opex is paid: staff hired and trained, cleanroom and utilities running, tools qualified on "
+        "test wafers (e.g. 3: tool install to a stable 3 nm process takes ~10 months); at most its "
+        "lead time. 0: from the first wafer.",
     )
     operator: Id | None = Field(
         default=None,
