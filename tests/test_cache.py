@@ -1,9 +1,12 @@
 """fabnet's cache (fabnet.cache): a plan solved once for some model inputs is served again for the
-same inputs, never for others, never when reuse is off, and a damaged entry is solved over."""
+same inputs, never for others, never when reuse is off, and a damaged entry is solved over; old
+versioned folders (the compiled kernel's) are pruned."""
 
 from __future__ import annotations
 
 import json
+import os
+import shutil
 
 import pandas as pd
 import pytest
@@ -104,3 +107,27 @@ def test_the_cli_says_a_plan_was_reused_and_fresh_solves_anew(kept):
     reused = status()
     assert reused["reused"] is True and "solved before" in reused["description"]
     assert status("--fresh")["reused"] is False
+
+
+def test_old_versioned_folders_go_beyond_the_newest_kept_unless_in_use(tmp_path, monkeypatch):
+    """The kernel's compiled code lives in versioned folders (numba_import.kernel_cache_folder):
+    making one keeps the KEPT_FOLDERS most recently used others and removes older ones, unless
+    used within the hour (another process may be reading it); made with reuse off too."""
+    monkeypatch.setenv("FABNET_CACHE_DIR", str(tmp_path))
+    monkeypatch.setenv("FABNET_CACHE", "0")
+    root = tmp_path / "numba"
+
+    def folders(hours_old: list[float]) -> None:
+        for i, hours in enumerate(hours_old):
+            folder = root / f"f{i}"
+            folder.mkdir(parents=True)
+            os.utime(folder, (folder.stat().st_atime, folder.stat().st_mtime - 3600.0 * hours))
+
+    kept = cache.KEPT_FOLDERS
+    folders([2.0 + i for i in range(kept + 3)])  # f0 the newest; the three oldest go
+    assert cache.versioned_folder("numba", "current") == root / "current"
+    assert sorted(p.name for p in root.iterdir()) == sorted(["current", *(f"f{i}" for i in range(kept))])
+    shutil.rmtree(root)
+    folders([0.01 * i for i in range(kept + 3)])  # all used within the hour: none goes
+    cache.versioned_folder("numba", "current")
+    assert len(list(root.iterdir())) == kept + 4

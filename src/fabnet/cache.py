@@ -1,5 +1,6 @@
 """What fabnet keeps between commands so that the same work is not done twice: the parsed
-SMT2020 datasets, plans solved for the same model inputs, fabs simulated at the same starts.
+SMT2020 datasets, plans solved for the same model inputs, fabs simulated at the same starts, and
+(in versioned folders) the simulator's compiled kernel.
 
 Entries are pickles in the user cache folder (platformdirs: ~/.cache/fabnet on Linux, honouring
 XDG_CACHE_HOME; `FABNET_CACHE_DIR` moves it), named by the SHA-256 of everything that decides the
@@ -16,11 +17,17 @@ import functools
 import hashlib
 import os
 import pickle
+import shutil
 import tempfile
+import time
 from pathlib import Path
 
 #: Entries of one kind kept at most; the least recently used beyond it are removed.
 MAX_ENTRIES = 64
+#: Versioned folders of one kind kept besides the one in use (other sources, other checkouts).
+KEPT_FOLDERS = 6
+#: A versioned folder used this recently is never removed (another process may be reading it).
+IN_USE_S = 3600.0
 
 
 def enabled() -> bool:
@@ -35,6 +42,27 @@ def folder(kind: str) -> Path:
 
         root = platformdirs.user_cache_dir("fabnet")
     return Path(root) / kind
+
+
+def versioned_folder(kind: str, name: str) -> Path:
+    """The folder `name` of `kind` (named by a version: the digest of the sources whose compiled
+    code it holds), made and marked used; of the kind's other folders, the least recently used
+    beyond KEPT_FOLDERS go once unused for IN_USE_S. Made whether reuse is on or off: compiled
+    code is not a result. A cache folder that cannot be written leaves it unmade."""
+    root = folder(kind)
+    here = root / name
+    with contextlib.suppress(OSError):
+        here.mkdir(parents=True, exist_ok=True)
+        os.utime(here)
+        _prune_folders(root, keep=here)
+    return here
+
+
+def _prune_folders(root: Path, keep: Path) -> None:
+    others = sorted((p for p in root.iterdir() if p.is_dir() and p != keep), key=_used)
+    for old in others[: max(len(others) - KEPT_FOLDERS, 0)]:
+        if time.time() - _used(old) > IN_USE_S:
+            shutil.rmtree(old, ignore_errors=True)
 
 
 def key(*parts: object) -> str:

@@ -54,24 +54,3 @@ print(kernel_cache_folder())
     assert folder.parent == tmp_path / "fabnet" / "numba"
     assert folder.name.startswith(numba_import.kernel_digest(numba_import.kernel_sources()) + "-")
     assert len(list(folder.rglob("*.nbi"))) == 1 and len(list(theirs.rglob("*.nbi"))) == 1
-
-
-def test_old_digests_folders_go_beyond_the_newest_kept_unless_in_use(tmp_path):
-    root, keep = tmp_path / "numba", tmp_path / "numba" / "current"
-
-    def folders(hours_old: list[float]) -> None:
-        for i, hours in enumerate(hours_old):
-            folder = root / f"f{i}"
-            folder.mkdir(parents=True)
-            os.utime(folder, (folder.stat().st_atime, folder.stat().st_mtime - 3600.0 * hours))
-
-    kept = numba_import.KEPT_DIGESTS
-    folders([2.0 + i for i in range(kept + 3)])  # f0 the newest; the three oldest go
-    keep.mkdir()
-    numba_import._prune(root, keep)
-    assert sorted(p.name for p in root.iterdir()) == sorted(["current", *(f"f{i}" for i in range(kept))])
-    shutil.rmtree(root)
-    folders([0.01 * i for i in range(kept + 3)])  # all used within the hour: none goes
-    keep.mkdir()
-    numba_import._prune(root, keep)
-    assert len(list(root.iterdir())) == kept + 4

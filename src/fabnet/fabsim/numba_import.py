@@ -23,18 +23,15 @@ in kernel_dispatch.py stayed at zero), and a test of it tested the old code. The
 functions are therefore cached in fabnet's cache folder (fabnet.cache; `FABNET_CACHE_DIR` moves
 it, and compiled code is kept even with `FABNET_CACHE=0`, which is about results) under the
 digest of every module of fabnet.fabsim, fabnet.core.units and numba's version: any edit is a new
-folder and one new compile (~15 s), a folder per checkout. Folders beyond the newest KEPT_DIGESTS (other
-versions, other checkouts) go once unused for IN_USE_S."""
+folder and one new compile (~15 s), a folder per checkout (fabnet.cache.versioned_folder: old
+folders of other versions and checkouts are pruned there)."""
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import hashlib
 import os
-import shutil
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -44,10 +41,6 @@ import fabnet.cache
 
 #: numba's own name for its configuration file (numba.core.config).
 NUMBA_CONFIG_FILE = ".numba_config.yaml"
-#: Kernel caches of other sources or checkouts kept (a branch switched back to, another clone).
-KEPT_DIGESTS = 6
-#: A folder used this recently is never removed (another process may be reading it).
-IN_USE_S = 3600.0
 
 
 @contextmanager
@@ -85,24 +78,11 @@ def kernel_digest(sources: list[Path], root: Path = fabnet.cache.SOURCE_ROOT) ->
 @functools.cache
 def kernel_cache_folder() -> Path:
     """The kernel's cache folder for the sources as they are, where they are (numba's entries
-    name the source file's folder too; one folder a checkout keeps the pruning whole), older
-    folders pruned."""
+    name the source file's folder too; one folder a checkout keeps the pruning whole). Where it
+    cannot be made (a read-only cache folder), numba compiles in every process."""
     sources = kernel_sources()
     place = hashlib.sha256(str(sources[0].parent).encode()).hexdigest()[:8]
-    root = fabnet.cache.folder("numba")
-    here = root / f"{kernel_digest(sources)}-{place}"
-    with contextlib.suppress(OSError):  # a read-only cache folder: numba compiles in every process
-        here.mkdir(parents=True, exist_ok=True)
-        os.utime(here)
-        _prune(root, keep=here)
-    return here
-
-
-def _prune(root: Path, keep: Path) -> None:
-    others = sorted((p for p in root.iterdir() if p.is_dir() and p != keep), key=lambda p: p.stat().st_mtime)
-    for old in others[: max(len(others) - KEPT_DIGESTS, 0)]:
-        if time.time() - old.stat().st_mtime > IN_USE_S:
-            shutil.rmtree(old, ignore_errors=True)
+    return fabnet.cache.versioned_folder("numba", f"{kernel_digest(sources)}-{place}")
 
 
 @contextmanager
