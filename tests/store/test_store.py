@@ -247,6 +247,31 @@ def test_a_store_held_too_long_is_a_clear_error(tmp_path):
         holder.communicate()
 
 
+def test_a_postgresql_server_that_does_not_answer_is_retried_for_seconds_not_minutes(monkeypatch):
+    """A writer waits up to WRITER_WAIT_S for a DuckDB file another process holds; a PostgreSQL
+    connection that fails (down, wrong address, refused password: psycopg does not tell them
+    apart) is retried only for CONNECT_WAIT_S, with backoff, then named without its password."""
+    import psycopg
+
+    import fabnet.store.pg as pg
+
+    clock, attempts = [0.0], []
+
+    def refused(url, **kwargs):
+        attempts.append(clock[0])
+        raise psycopg.OperationalError("connection failed: Connection refused")
+
+    monkeypatch.setattr(pg.psycopg, "connect", refused)
+    monkeypatch.setattr(pg.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(pg.time, "sleep", lambda s: clock.__setitem__(0, clock[0] + s))
+    with pytest.raises(
+        StoreBusy, match=r"cannot reach the results store postgresql://u:\*\*\*@h/db: connection failed"
+    ):
+        PgStore("postgresql://u:pw@h/db")  # a writer: WRITER_WAIT_S is 120 s
+    assert pg.CONNECT_WAIT_S <= attempts[-1] < pg.CONNECT_WAIT_S + 2.0  # the last pause is at most 2 s
+    assert attempts[1] - attempts[0] == pytest.approx(0.1) and 3 < len(attempts) < 20
+
+
 def test_two_runs_at_once_on_one_store_both_land(tmp_path):
     # two whole `fabnet run`s, in their own processes, storing into one file at about the same time
     import yaml

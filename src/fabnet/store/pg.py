@@ -40,6 +40,13 @@ from fabnet.store.base import (
 
 #: The advisory lock fabnet's schema changes take (any fixed 64-bit number: "fabnet" in ASCII).
 SCHEMA_LOCK = 0x6661626E6574
+#: Longest a connection is retried: a server that restarts or has no connection slot free
+#: answers again within seconds. The server shares the store among its clients itself (nothing
+#: holds it as a process holds a DuckDB file), so a longer wait only delays the message for an
+#: address that is wrong, a server that is down or a password that is refused — psycopg tells
+#: none of them apart (each is a plain OperationalError) — and a finished run then goes to its
+#: .fabnetrun file instead.
+CONNECT_WAIT_S = 10.0
 
 
 #: Each declared type's Python values for COPY (missing ones are NULL, floats keep NaN).
@@ -73,7 +80,7 @@ class PgStore:
         self.location = redact(url)
         self.read_only = read_only
         wait = wait_s if wait_s is not None else (READER_WAIT_S if read_only else WRITER_WAIT_S)
-        self._con = self._connect(url, wait, waiting)
+        self._con = self._connect(url, min(wait, CONNECT_WAIT_S), waiting)
         if not read_only:
             try:
                 check_runs_shape(self._con, self.location)
