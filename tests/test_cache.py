@@ -36,8 +36,8 @@ def solves(monkeypatch):
     import fabnet.plan.planner as plan_module
 
     built: list[object] = []
-    build = plan_module.build_from_inputs
-    monkeypatch.setattr(plan_module, "build_from_inputs", lambda inputs: built.append(inputs) or build(inputs))
+    build = plan_module.build_with_money
+    monkeypatch.setattr(plan_module, "build_with_money", lambda inputs: built.append(inputs) or build(inputs))
     return built
 
 

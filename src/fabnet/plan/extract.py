@@ -30,7 +30,14 @@ EPS = 1e-6
 Solution = dict[str, xr.DataArray]
 
 
-def extract(model: linopy.Model, x: PlanInputs, result: SolveResult) -> Plan:
+def extract(
+    model: linopy.Model,
+    x: PlanInputs,
+    result: SolveResult,
+    money: dict[str, linopy.LinearExpression] | None = None,
+) -> Plan:
+    """The solved model as a Plan's tables; `money`: the model's `spending` expressions where
+    the caller kept them from building it (else built again for the budget table)."""
     if not result.has_solution:
         raise ValueError("extract needs a solved model with a solution")
     value = {name: model.variables[name].solution.fillna(0.0) for name in model.variables}
@@ -44,7 +51,7 @@ def extract(model: linopy.Model, x: PlanInputs, result: SolveResult) -> Plan:
         foundry=_foundry(x, value, quarters),
         packaging=_packaging(x, value, quarters),
         hbm=_hbm(x, value, quarters),
-        budget=_budget(model, x, value, quarters),
+        budget=_budget(money or spending(model, x), x, value, quarters),
         result=result,
         cycle_time=x.cycle_time,
     )
@@ -293,11 +300,12 @@ def _hbm(x: PlanInputs, value: Solution, quarters: list[str]) -> pd.DataFrame:
     return results.table("hbm").conform(pd.concat(frames, ignore_index=True) if frames else pd.DataFrame())
 
 
-def _budget(model: linopy.Model, x: PlanInputs, value: Solution, quarters: list[str]) -> pd.DataFrame:
+def _budget(
+    kinds: dict[str, linopy.LinearExpression], x: PlanInputs, value: Solution, quarters: list[str]
+) -> pd.DataFrame:
     """The fab company's money as the budget rows saw it (USD; grants, credits and revenue
     negative), with the commitments and the cash left at the end of each quarter."""
     table = pd.DataFrame({"quarter": quarters, "year": [q.year for q in x.quarters]})
-    kinds = spending(model, x)
     for kind in FABCO_KINDS:
         table[f"{kind}_usd"] = (
             np.asarray(kinds[kind].solution.transpose("quarter").values, dtype=float) * MUSD if kind in kinds else 0.0

@@ -78,6 +78,12 @@ def build_model(scenario: Scenario, cycle_time: str = "load") -> linopy.Model:
 
 
 def build_from_inputs(x: PlanInputs) -> linopy.Model:
+    return build_with_money(x)[0]
+
+
+def build_with_money(x: PlanInputs) -> tuple[linopy.Model, dict[str, linopy.LinearExpression]]:
+    """The model and its money per quarter (`spending`), which the budget table of a solved plan
+    reads back (plan.extract): built once, as building them is most of a small model's cost."""
     m = linopy.Model(force_dim_names=True)
     define_variables(m, x)
     define_build_limits(m, x)
@@ -97,7 +103,7 @@ def build_from_inputs(x: PlanInputs) -> linopy.Model:
     define_grants(m, x, money)
     define_cash(m, x, money)
     define_objective(m, x, money)
-    return m
+    return m, money
 
 
 def site_capex(m: linopy.Model, x: PlanInputs) -> linopy.LinearExpression:

@@ -13,7 +13,7 @@ from fabnet.network import PlanInputs
 from fabnet.plan.explain import explain_infeasible, explain_shortfalls
 from fabnet.plan.extract import extract
 from fabnet.plan.highs import solve
-from fabnet.plan.model import build_from_inputs
+from fabnet.plan.model import build_with_money
 from fabnet.plan.outcome import Plan, SolveOptions
 from fabnet.plan.robust import FirstStage
 
@@ -23,7 +23,7 @@ INFEASIBLE = ("infeasible", "infeasible_or_unbounded")
 def plan_anew(inputs: PlanInputs, options: SolveOptions, first_stage: FirstStage | None = None) -> Plan:
     """Build, solve, extract, explain. Raises PlanInfeasible, in words, when no plan satisfies
     the budget and policies, or when HiGHS stops without one."""
-    model = build_from_inputs(inputs)
+    model, money = build_with_money(inputs)
     if first_stage is not None:
         first_stage.fix(model)
     result = solve(model, options)
@@ -40,5 +40,5 @@ def plan_anew(inputs: PlanInputs, options: SolveOptions, first_stage: FirstStage
             "that usually means numbers of very different sizes meet in one constraint: check the "
             "scenario's largest and smallest values (a penalty, price or capacity far from the rest)"
         )
-    plan = extract(model, inputs, result)
+    plan = extract(model, inputs, result, money)
     return dataclasses.replace(plan, messages=explain_shortfalls(plan, inputs))
