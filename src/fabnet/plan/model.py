@@ -83,7 +83,7 @@ def build_from_inputs(x: PlanInputs) -> linopy.Model:
 
 def build_with_money(x: PlanInputs) -> tuple[linopy.Model, dict[str, linopy.LinearExpression]]:
     """The model and its money per quarter (`spending`), which the budget table of a solved plan
-    reads back (plan.extract): built once, as building them is most of a small model's cost."""
+    reads back (plan.extract): built once (they are about a quarter of a small model's build)."""
     m = linopy.Model(force_dim_names=True)
     define_variables(m, x)
     define_build_limits(m, x)
