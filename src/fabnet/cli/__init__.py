@@ -9,10 +9,10 @@ needs them: they take two seconds to import, and `--help` or `validate` should n
 
 from __future__ import annotations
 
-import signal
 from typing import Annotated
 
 from fabnet.cli.start import one_blas_thread, uncollected
+from fabnet.core import interrupts
 
 one_blas_thread()
 with uncollected():  # start-up, without the collector's walks (cli/start.py)
@@ -49,12 +49,9 @@ def main(
 ) -> None:
     """Plan, simulate and finance a network of AI-chip fabs."""
     # SIGTERM stops a command as Ctrl-C does: through KeyboardInterrupt, so that worker
-    # processes are stopped and the message says what was kept (cli.options.user_errors)
-    signal.signal(signal.SIGTERM, _terminate)
-
-
-def _terminate(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
+    # processes are stopped and the message says what was kept (cli.options.user_errors); both
+    # are remembered, in case the interrupt lands where Python swallows it (core.interrupts)
+    interrupts.install()
 
 
 # The commands register themselves on `app` as their modules load; the order here is the order

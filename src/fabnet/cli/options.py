@@ -13,6 +13,7 @@ import typer
 
 from fabnet.api import DEFAULT_SCENARIO as DEFAULT_SCENARIO  # one default, the API's
 from fabnet.cli.terminal import err, styled
+from fabnet.core import interrupts
 from fabnet.core.errors import FabnetError, Interrupted
 from fabnet.core.secrets import redact
 
@@ -67,6 +68,7 @@ def user_errors() -> Iterator[None]:
     try:
         yield
     except KeyboardInterrupt:
+        interrupts.clear()
         raise _fail(Interrupted("interrupted (Ctrl-C or SIGTERM) before the command finished")) from None
     except FabnetError as exc:
         raise _fail(exc) from None

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from fabnet.core import results
+from fabnet.core.interrupts import raise_if_interrupted
 from fabnet.pipeline import plan_finance
 from fabnet.plan import SolveOptions, make_plan, modules_built
 from fabnet.risk.sampling import apply_sample, draw
@@ -231,6 +232,7 @@ def finishing(futures: list[Future[Any]]) -> Iterator[Future[Any]]:
     pending = set(futures)
     while pending:
         done, pending = wait(pending, timeout=POLL_S, return_when=FIRST_COMPLETED)
+        raise_if_interrupted()  # one Python swallowed (core.interrupts)
         yield from done
 
 
