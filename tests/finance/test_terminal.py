@@ -108,7 +108,6 @@ def test_continuing_value_with_a_samples_axis():
     twice = type(ops)(
         *(np.stack([a, a * 0.5]) for a in (ops.real_starts, ops.wafers_out, ops.spare_out)),
         capacity_out=np.stack([ops.capacity_out] * 2),
-        modules_online=np.stack([ops.modules_online] * 2),
         modules_staffed=np.stack([ops.modules_staffed] * 2),
     )
     _, tv = end_of_horizon(s, twice, capital_flows(s, p.builds))

@@ -102,7 +102,7 @@ def test_finance_pays_the_declined_offtake_price():
     """A site's 100 wafers out a quarter are paid at 0.9 × the declining wafer price: $900,000
     a quarter in 2025, $810,000 in 2026."""
     s = declining()
-    ops = Operations(*(np.zeros((2, 8)) for _ in range(6)))
+    ops = Operations(*(np.zeros((2, 8)) for _ in range(5)))
     ops = dataclasses.replace(ops, wafers_out=np.full((2, 8), 100.0))
     paid = wafer_payments(s, ops)["wafers"][0]
     assert paid == pytest.approx([900_000] * 4 + [810_000] * 4)

@@ -89,14 +89,13 @@ class Operations:
     wafers_out: np.ndarray  # real wafers leaving the fab for the buyer
     spare_out: np.ndarray  # real wafers leaving the fab for the market
     capacity_out: np.ndarray  # the capacity's output, what take-or-pay counts
-    modules_online: np.ndarray
     modules_staffed: np.ndarray  # paying fixed opex: online, or qualifying before the first wafer
 
 
 def operations(scenario: Scenario, capacity: pd.DataFrame) -> Operations:
     """The plan's capacity table (fabnet.plan.Plan.capacity) as arrays over sites × quarters."""
     sites, quarters = [s.id for s in scenario.sites], [str(q) for q in scenario.horizon.periods]
-    columns = ("real_wafer_starts", "wafers_out", "spare_out", "capacity_out", "modules_online", "modules_staffed")
+    columns = ("real_wafer_starts", "wafers_out", "spare_out", "capacity_out", "modules_staffed")
     return Operations(*(grid(capacity, "site", sites, quarters, column) for column in columns))
 
 

@@ -93,7 +93,6 @@ def steady_state(
         wafers_out=_held(wafers_out, horizon),
         spare_out=_held(spare_out, horizon),
         capacity_out=_held(capacity, horizon),
-        modules_online=_held(ops.modules_online[..., -1:], horizon),
         modules_staffed=_held(ops.modules_staffed[..., -1:], horizon),
     )
     # take-or-pay is the contract's floor within the horizon, not the fab's business after it

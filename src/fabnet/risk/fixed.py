@@ -328,7 +328,6 @@ def evaluate_fixed(scenario: Scenario, plan: Plan, table: np.ndarray) -> pd.Data
         wafers_out=_out_of_fab(x, held.leaving.sum(axis=2) * real),
         spare_out=_out_of_fab(x, held.spare * real),
         capacity_out=_out_of_fab(x, held.capacity),
-        modules_online=held.online,
         modules_staffed=held.staffed,
     )
     contract = v.contract()
@@ -404,7 +403,8 @@ def _capacity(scenario: Scenario, plan: Plan, x: PlanInputs, v: _Inputs) -> tupl
     effective = capacity_from_builds(builds, lead, nominal * learning, x.horizon, x.parent)
     units = np.ones_like(learning) * x.unit_share[:, None]
     online = capacity_from_builds(builds, lead, units, x.horizon, x.parent)
-    staffed = capacity_from_builds(builds, lead - (x.lead_q - x.staffed_q), units, x.horizon, x.parent)
+    # a delay moves the pre-operating quarters with the first wafer (Asset.staffed_q's floor kept)
+    staffed = capacity_from_builds(builds, np.maximum(lead - (x.lead_q - x.staffed_q), 0), units, x.horizon, x.parent)
     return capacity, effective, online, staffed
 
 
